@@ -1,0 +1,1 @@
+"""The ``ecociv`` command line: one module per subcommand, thin callers of the library."""

@@ -1,0 +1,46 @@
+"""Error types. Every error a user can cause names the file, field, row or cell and what was
+expected, so the message alone is enough to fix the input."""
+
+from __future__ import annotations
+
+
+class EcocivError(Exception):
+    """Base class of errors caused by user input or configuration (shown without traceback)."""
+
+
+class InputError(EcocivError):
+    """An input file, table, raster, parameter or setting is not what the model expects.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what was expected.
+    source : str, optional
+        The file (or input id) the problem is in.
+    where : str, optional
+        Field, row, column or cell, e.g. ``"row 3, column 'kc'"`` or ``"cell (row 12, col 40)"``.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, where: str | None = None):
+        self.source = source
+        self.where = where
+        self.detail = message
+        parts = []
+        if source:
+            parts.append(str(source))
+        if where:
+            parts.append(where)
+        prefix = ": ".join(parts)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class ScenarioError(EcocivError):
+    """A scenario file is invalid (unknown key, bad value, dependency cycle...)."""
+
+
+class ModelNotFoundError(EcocivError):
+    """A model id is not registered."""
+
+
+class OutputError(EcocivError):
+    """An output location cannot be written, or a model did not produce a declared output."""

@@ -1,0 +1,371 @@
+"""Running one model: load its inputs against the spec, run it, check and write its outputs.
+
+This is the one path every caller takes (``ecociv model run``, the scenario runner, Python
+users), so validation, provenance and the post-run output check are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import dask
+import dask.array as da
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ecociv import __version__
+from ecociv.errors import InputError, OutputError
+from ecociv.grid.io import ReadNotes, grid_of, grid_of_array, open_raster
+from ecociv.grid.spec import GridSpec
+from ecociv.grid.write import RasterMeta, write_rasters
+from ecociv.io.atomic import atomic_folder
+from ecociv.io.hashing import digest_later
+from ecociv.io.params import parse_param
+from ecociv.io.tables import read_table
+from ecociv.io.vectors import read_vector
+from ecociv.spec import (
+    Model,
+    ParamInput,
+    RasterInput,
+    RasterOutput,
+    TableInput,
+    TableOutput,
+    VectorInput,
+    VectorOutput,
+)
+
+PARQUET_ROWS = 100_000
+_VERSIONED = ("numpy", "xarray", "dask", "rasterio", "pandas", "pyproj", "pint", "geopandas")
+
+
+@dataclass
+class LoadedInputs:
+    """Inputs ready for ``Model.run`` plus what the manifest needs to know about them."""
+
+    values: dict[str, Any]
+    grid: GridSpec | None
+    files: dict[str, str] = field(default_factory=dict)
+    notes: ReadNotes = field(default_factory=ReadNotes)
+
+
+@contextmanager
+def scheduler(address: str | None = None) -> Iterator[bool]:
+    """Use a ``dask.distributed`` scheduler at ``address`` (``tcp://host:port``), or local
+    threads. Yields True when a distributed client is active."""
+    if not address:
+        with dask.config.set(scheduler="threads", num_workers=os.cpu_count() or 1):
+            yield False
+        return
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise InputError(f"cannot connect to the dask scheduler: {err}", source=address) from err
+    with client, dask.config.set(scheduler=client):
+        yield True
+
+
+def _required_missing(model: Model, given: Mapping[str, Any]) -> list[str]:
+    return [i.id for i in model.spec.inputs
+            if i.required and i.id not in given and not (isinstance(i, ParamInput) and i.default is not None)]
+
+
+def load_inputs(
+    model: Model,
+    sources: Mapping[str, str | Path],
+    params: Mapping[str, object] | None = None,
+    *,
+    grid: GridSpec | str | Path | None = None,
+    align: bool = False,
+    nodata: Mapping[str, float] | None = None,
+) -> LoadedInputs:
+    """Open every input named in ``sources`` (files) and ``params`` (values) for ``model``.
+
+    The run's grid is ``grid`` (a GridSpec or a raster file whose grid is used), else the grid of
+    the first raster input. Rasters not on it are rejected, or aligned when ``align`` is on.
+    """
+    params = dict(params or {})
+    spec = model.spec
+    known = {i.id: i for i in spec.inputs}
+    for name in [*sources, *params]:
+        if name not in known:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise InputError(f"model '{spec.id}' has no input '{name}'{hint}; inputs: {list(known)}")
+    for name in sources:
+        if isinstance(known[name], ParamInput):
+            raise InputError(f"'{name}' is a parameter; give it with --param {name}=VALUE")
+    for name in params:
+        if not isinstance(known[name], ParamInput):
+            raise InputError(f"'{name}' is a {known[name].type} input; give it with --input {name}=PATH")
+    missing = _required_missing(model, {**sources, **params})
+    if missing:
+        raise InputError(f"model '{spec.id}' needs input(s) {missing}")
+
+    notes = ReadNotes()
+    if isinstance(grid, (str, Path)):
+        grid = grid_of(grid, name="grid")
+    if grid is None:
+        for item in spec.inputs:
+            if isinstance(item, RasterInput) and item.id in sources:
+                grid = grid_of(sources[item.id], name=item.id)
+                notes.add(f"run grid taken from input '{item.id}' ({sources[item.id]})")
+                break
+    values: dict[str, Any] = {}
+    files: dict[str, str] = {}
+    for item in spec.inputs:
+        if isinstance(item, ParamInput):
+            if item.id in params:
+                values[item.id] = parse_param(item, params[item.id])
+            elif item.default is not None:
+                values[item.id] = item.default
+            continue
+        if item.id not in sources:
+            continue
+        path = Path(sources[item.id])
+        files[item.id] = str(path)
+        if isinstance(item, RasterInput):
+            assert grid is not None
+            values[item.id] = open_raster(
+                path, grid, name=item.id, resampling=item.resampling_method, align=align,
+                units=item.units, notes=notes, nodata=(nodata or {}).get(item.id),
+            )
+        elif isinstance(item, TableInput):
+            values[item.id] = read_table(path, item)
+        elif isinstance(item, VectorInput):
+            if grid is None:
+                raise InputError(f"vector input '{item.id}' needs a grid (give a raster input or --grid)")
+            values[item.id] = read_vector(path, item, grid, notes)
+    return LoadedInputs(values=values, grid=grid, files=files, notes=notes)
+
+
+def _raster_checks(model: Model, values: Mapping[str, Any]) -> list[tuple[RasterInput, str, Any]]:
+    """Lazy checks of raster input ranges and codes, computed in the same pass as the outputs."""
+    checks: list[tuple[RasterInput, str, Any]] = []
+    for item in model.spec.inputs:
+        if not isinstance(item, RasterInput) or item.id not in values:
+            continue
+        data = values[item.id].data
+        if item.ge is not None:
+            checks.append((item, "min", da.nanmin(data) if isinstance(data, da.Array) else np.nanmin(data)))
+        if item.le is not None:
+            checks.append((item, "max", da.nanmax(data) if isinstance(data, da.Array) else np.nanmax(data)))
+        if item.codes_in:
+            table_id, _, column = item.codes_in.partition(".")
+            if table_id in values:
+                codes = np.asarray(values[table_id][column], dtype=np.float64)
+                unknown = _unknown_codes(data, codes)
+                checks.append((item, "codes", unknown))
+    return checks
+
+
+def _unknown_codes(data: Any, codes: np.ndarray) -> Any:
+    def _block(block: np.ndarray) -> np.ndarray:
+        values = np.unique(block[~np.isnan(block)])
+        return values[~np.isin(values, codes)]
+
+    if isinstance(data, da.Array):
+        blocks = [dask.delayed(_block)(b) for b in data.to_delayed().ravel()]
+        return dask.delayed(lambda parts: np.unique(np.concatenate(parts)))(blocks)
+    return _block(np.asarray(data))
+
+
+def _first_cell(data: xr.DataArray, mask_fn: Any) -> str:
+    mask = np.asarray(mask_fn(data.data if not isinstance(data.data, da.Array) else data.data.compute()))
+    row, col = np.argwhere(mask)[0]
+    return f"cell (row {row}, col {col})"
+
+
+def _report_checks(checks: list[tuple[RasterInput, str, Any]], results: list[Any],
+                   values: Mapping[str, Any], files: Mapping[str, str]) -> None:
+    for (item, kind, _), result in zip(checks, results, strict=True):
+        data = values[item.id]
+        source = f"input '{item.id}' ({files.get(item.id, 'in memory')})"
+        units = f" {item.units}" if item.units else ""
+        if kind == "min" and item.ge is not None and np.isfinite(result) and result < item.ge:
+            where = _first_cell(data, lambda a, ge=item.ge: a < ge)
+            raise InputError(f"value {float(result):g}{units} below the allowed minimum {item.ge:g}{units}",
+                             source=source, where=where)
+        if kind == "max" and item.le is not None and np.isfinite(result) and result > item.le:
+            where = _first_cell(data, lambda a, le=item.le: a > le)
+            raise InputError(f"value {float(result):g}{units} above the allowed maximum {item.le:g}{units}",
+                             source=source, where=where)
+        if kind == "codes" and len(result):
+            bad = result[0]
+            where = _first_cell(data, lambda a, b=bad: a == b)
+            table = item.codes_in or ""
+            raise InputError(
+                f"code(s) {[int(c) for c in result[:10]]} not found in {table} "
+                f"(the table must list every code of the raster)",
+                source=source, where=where,
+            )
+
+
+def _check_outputs(model: Model, produced: Mapping[str, Any], grid: GridSpec | None) -> None:
+    spec = model.spec
+    declared = {o.id: o for o in spec.outputs}
+    undeclared = [k for k in produced if k not in declared]
+    if undeclared:
+        raise OutputError(f"model '{spec.id}' produced undeclared output(s) {undeclared}")
+    for output in spec.outputs:
+        if output.id not in produced:
+            if not output.optional:
+                raise OutputError(f"model '{spec.id}' did not produce declared output '{output.id}'")
+            continue
+        value = produced[output.id]
+        if isinstance(output, RasterOutput):
+            if not isinstance(value, xr.DataArray) or grid is None or value.shape != grid.shape:
+                raise OutputError(f"model '{spec.id}' output '{output.id}' is not a raster on the run grid")
+
+
+def run_loaded(
+    model: Model,
+    loaded: LoadedInputs,
+    out_dir: str | Path,
+    *,
+    scheduler_address: str | None = None,
+    extra_manifest: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run ``model`` on loaded inputs and write its outputs to ``out_dir`` atomically.
+
+    Returns the manifest (also written as ``out_dir/manifest.json``).
+    """
+    started = time.time()
+    digests = {name: digest_later(path) for name, path in loaded.files.items()}
+    spec = model.spec
+    out_dir = Path(out_dir)
+    with atomic_folder(out_dir) as tmp, scheduler(scheduler_address) as distributed:
+        t0 = time.perf_counter()
+        produced = dict(model.run(loaded.values))
+        _check_outputs(model, produced, loaded.grid)
+        checks = _raster_checks(model, loaded.values)
+        rasters: list[tuple[xr.DataArray, Path, RasterMeta]] = []
+        lazy_tables: list[tuple[str, Any]] = []
+        for output in spec.outputs:
+            if output.id not in produced:
+                continue
+            value = produced[output.id]
+            if isinstance(output, RasterOutput):
+                meta = RasterMeta(units=output.units, long_name=output.long_name, model_id=spec.id,
+                                  output_id=output.id, dtype=output.dtype)
+                rasters.append((value, tmp / f"{output.id}.tif", meta))
+            else:
+                lazy_tables.append((output.id, value))
+        lazy = [v for _, v in lazy_tables]
+        if loaded.grid is not None and rasters:
+            computed = write_rasters(rasters, loaded.grid, extra=[c[2] for c in checks] + lazy,
+                                     distributed_lock=distributed)
+        else:
+            computed = list(dask.compute(*[c[2] for c in checks], *lazy))
+        _report_checks(checks, computed[: len(checks)], loaded.values, loaded.files)
+        outputs_meta: dict[str, Any] = {}
+        for _, path, meta in rasters:
+            outputs_meta[meta.output_id] = {"type": "raster", "path": path.name, "units": meta.units}
+        for (output_id, _), value in zip(lazy_tables, computed[len(checks):], strict=True):
+            output = spec.output(output_id)
+            outputs_meta[output_id] = _write_other(output, value, tmp)
+        compute_seconds = time.perf_counter() - t0
+        manifest = {
+            "model": {"id": spec.id, "version": spec.version, "title": spec.title,
+                      "citation": spec.citation},
+            "ecociv_version": __version__,
+            "inputs": {name: {"path": str(Path(path).resolve()), "blake2b": digests[name].result()}
+                       for name, path in loaded.files.items()},
+            "params": {k: v for k, v in loaded.values.items()
+                       if isinstance(spec.input(k), ParamInput)},
+            "grid": loaded.grid.describe() if loaded.grid is not None else None,
+            "outputs": outputs_meta,
+            "notes": loaded.notes.messages,
+            "timings_s": {"compute_and_write": round(compute_seconds, 3),
+                          "total": round(time.time() - started, 3)},
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+            "scheduler": scheduler_address or "threads",
+            "platform": {"python": platform.python_version(), "machine": platform.machine(),
+                         "cpus": os.cpu_count()},
+            "packages": _package_versions(),
+            **(extra_manifest or {}),
+        }
+        for output in spec.outputs:
+            if not output.optional and output.id not in outputs_meta:
+                raise OutputError(f"model '{spec.id}' did not write declared output '{output.id}'")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default))
+    return manifest
+
+
+def _write_other(output: Any, value: Any, folder: Path) -> dict[str, Any]:
+    if isinstance(output, TableOutput):
+        if not isinstance(value, pd.DataFrame):
+            raise OutputError(f"output '{output.id}' should be a table, got {type(value).__name__}")
+        missing = [c.id for c in output.columns if c.required and c.id not in value.columns]
+        if missing:
+            raise OutputError(f"table output '{output.id}' lacks declared column(s) {missing}")
+        value.to_csv(folder / f"{output.id}.csv", index=False)
+        meta = {"type": "table", "path": f"{output.id}.csv", "rows": len(value),
+                "units": {c.id: c.units for c in output.columns}}
+        if len(value) > PARQUET_ROWS:
+            value.to_parquet(folder / f"{output.id}.parquet", index=False)
+            meta["parquet"] = f"{output.id}.parquet"
+        return meta
+    if isinstance(output, VectorOutput):
+        value.to_file(folder / f"{output.id}.gpkg", driver="GPKG", layer=output.id, engine="pyogrio")
+        return {"type": "vector", "path": f"{output.id}.gpkg", "features": len(value),
+                "units": {c.id: c.units for c in output.fields}}
+    raise OutputError(f"cannot write output '{output.id}' of type {type(output).__name__}")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    return str(value)
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in _VERSIONED:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def run_model(
+    model: Model,
+    sources: Mapping[str, str | Path],
+    params: Mapping[str, object] | None,
+    out_dir: str | Path,
+    *,
+    grid: GridSpec | str | Path | None = None,
+    align: bool = False,
+    scheduler_address: str | None = None,
+) -> dict[str, Any]:
+    """Load inputs from files, run ``model`` and write its outputs: the whole generic path."""
+    loaded = load_inputs(model, sources, params, grid=grid, align=align)
+    return run_loaded(model, loaded, out_dir, scheduler_address=scheduler_address)
+
+
+def run_in_memory(model: Model, values: Mapping[str, Any], out_dir: str | Path) -> dict[str, Any]:
+    """Run ``model`` on in-memory inputs (its ``example()`` or arrays built in Python)."""
+    grid = None
+    for item in model.spec.inputs:
+        if isinstance(item, RasterInput) and item.id in values:
+            grid = grid_of_array(values[item.id])
+            break
+    values = dict(values)
+    for item in model.spec.inputs:
+        if isinstance(item, ParamInput) and item.id not in values and item.default is not None:
+            values[item.id] = item.default
+    return run_loaded(model, LoadedInputs(values=values, grid=grid), out_dir)

@@ -1,0 +1,144 @@
+"""Array operations shared by models: reclassification by a table, zonal sums. They take and
+return xarray/dask objects lazily and never touch files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dask
+import dask.array as da
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ecociv.grid.spec import GridSpec
+
+
+def reclassify(codes: xr.DataArray, mapping: Mapping[int, float]) -> xr.DataArray:
+    """Map integer class codes to values; codes not in ``mapping`` and NaN cells give NaN.
+
+    Unknown codes are reported before any model runs (``RasterInput.codes_in``), so NaN here
+    only marks nodata.
+    """
+    keys = np.array(sorted(mapping), dtype=np.float64)
+    values = np.array([mapping[int(k)] for k in keys], dtype=np.float64)
+
+    def _block(block: np.ndarray) -> np.ndarray:
+        out = np.full(block.shape, np.nan)
+        if keys.size == 0:
+            return out
+        position = np.clip(np.searchsorted(keys, block), 0, keys.size - 1)
+        hit = keys[position] == block
+        out[hit] = values[position[hit]]
+        return out
+
+    return xr.apply_ufunc(_block, codes, dask="parallelized", output_dtypes=[np.float64])
+
+
+def rasterize_zones(geometries: Sequence[Any], grid: GridSpec, chunks: tuple[int, int]) -> da.Array:
+    """Rasterize polygons to zone numbers 1..n (0 = outside) lazily, one chunk at a time.
+
+    A cell belongs to the polygon containing its centre; with overlapping polygons the last one
+    wins.
+    """
+    from rasterio.features import rasterize
+    from rasterio.windows import Window, transform as window_transform
+
+    shapes = [(geom, index + 1) for index, geom in enumerate(geometries) if geom is not None]
+
+    def _block(block_info: dict[Any, Any] | None = None) -> np.ndarray:
+        assert block_info is not None
+        (row0, row1), (col0, col1) = block_info[None]["array-location"]
+        window = Window(col0, row0, col1 - col0, row1 - row0)
+        return rasterize(
+            shapes,
+            out_shape=(row1 - row0, col1 - col0),
+            transform=window_transform(window, grid.transform),
+            fill=0,
+            dtype="int32",
+        )
+
+    return da.map_blocks(_block, chunks=da.core.normalize_chunks(chunks, grid.shape), dtype=np.int32)
+
+
+def zonal_sums(values: Sequence[xr.DataArray | da.Array], zones: da.Array, n_zones: int) -> Any:
+    """Per-zone sums and valid-cell counts of several rasters, as one lazy reduction.
+
+    Returns a lazy dask array that computes to an array of shape (len(values) + 2, n_zones + 1):
+    one row of sums per raster (each skips its own NaN cells), then the count of all cells in the zone and
+    the count of cells where every raster is valid. Column 0 is "outside every zone".
+    """
+    arrays = [v.data if isinstance(v, xr.DataArray) else v for v in values]
+    arrays = [a if isinstance(a, da.Array) else da.from_array(np.asarray(a), chunks=zones.chunks)
+              for a in arrays]
+    arrays = [a.rechunk(zones.chunks) for a in arrays]
+    length = n_zones + 1
+
+    def _partial(zone_block: np.ndarray, *blocks: np.ndarray) -> np.ndarray:
+        flat_zones = zone_block.ravel()
+        valid = np.ones(flat_zones.shape, dtype=bool)
+        rows = []
+        for block in blocks:
+            own = ~np.isnan(block.ravel())
+            valid &= own
+            rows.append(np.bincount(flat_zones[own], weights=block.ravel()[own], minlength=length))
+        rows.append(np.bincount(flat_zones, minlength=length).astype(np.float64))
+        rows.append(np.bincount(flat_zones[valid], minlength=length).astype(np.float64))
+        return np.stack(rows)[None, None]
+
+    parts = da.map_blocks(_partial, zones, *arrays, new_axis=[2, 3],
+                          chunks=(1, 1, len(arrays) + 2, length), dtype=np.float64)
+    return parts.sum(axis=(0, 1))
+
+
+def cell_area(grid: GridSpec, like: xr.DataArray) -> xr.DataArray:
+    """True cell area in m² as a (y, 1)-broadcastable DataArray aligned with ``like``."""
+    area = grid.cell_area_m2()[:, 0]
+    return xr.DataArray(area, dims=("y",), coords={"y": like["y"].values})
+
+
+def zonal_table(
+    rasters: Mapping[str, xr.DataArray],
+    zones: Any,
+    grid: GridSpec,
+    *,
+    zone_field: str | None = None,
+) -> Any:
+    """Per-polygon sums of rasters as a lazy (``dask.delayed``) pandas DataFrame.
+
+    Parameters
+    ----------
+    rasters : mapping of column name to DataArray
+        Quantities already multiplied by cell area where a total is wanted (e.g. m³ per cell).
+    zones : GeoDataFrame or None
+        Polygons in the grid's CRS; None sums the whole grid as one zone named ``"all"``.
+    zone_field : str, optional
+        Attribute identifying each polygon; default: its 1-based position.
+
+    Returns
+    -------
+    dask.delayed
+        A DataFrame with ``zone``, ``cells`` (cells whose centre is in the polygon),
+        ``valid_cells`` (cells where every raster has data) and one column per raster.
+    """
+    first = next(iter(rasters.values()))
+    data = first.data
+    chunks = tuple(c[0] for c in data.chunks) if isinstance(data, da.Array) else grid.default_chunks()
+    if zones is None:
+        zone_raster = da.ones(grid.shape, chunks=chunks, dtype=np.int32)
+        names: list[Any] = ["all"]
+    else:
+        zone_raster = rasterize_zones(list(zones.geometry), grid, (int(chunks[0]), int(chunks[1])))
+        names = list(zones[zone_field]) if zone_field else list(range(1, len(zones) + 1))
+    sums = zonal_sums(list(rasters.values()), zone_raster, len(names))
+    columns = list(rasters)
+
+    def _frame(table: np.ndarray) -> pd.DataFrame:
+        frame = pd.DataFrame({"zone": names, "cells": table[-2, 1:].astype(np.int64),
+                              "valid_cells": table[-1, 1:].astype(np.int64)})
+        for index, name in enumerate(columns):
+            frame[name] = table[index, 1:]
+        return frame
+
+    return dask.delayed(_frame)(sums)

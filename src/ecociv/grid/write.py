@@ -1,0 +1,178 @@
+"""Writing rasters: chunks are streamed into a tiled GeoTIFF, then copied to a Cloud-Optimized
+GeoTIFF with ``units``, ``long_name``, nodata and the model id in its tags."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dask
+import dask.array as da
+import numpy as np
+import rasterio
+import rasterio.shutil
+import xarray as xr
+from rasterio.windows import Window
+
+from ecociv.grid.spec import GridSpec
+
+TILE = 256
+NODATA = {"float32": -3.4028234663852886e38, "float64": -1.7976931348623157e308,
+          "int16": -32768, "int32": -2147483648, "uint8": 255}
+
+
+@dataclass(frozen=True)
+class RasterMeta:
+    """What goes into the tags of a written raster."""
+
+    units: str | None
+    long_name: str
+    model_id: str
+    output_id: str
+    dtype: str = "float32"
+    categorical: bool = False
+
+
+class _WindowTarget:
+    """A dask ``store`` target that writes each chunk into a window of a tiled GeoTIFF.
+
+    Picklable: on a distributed cluster each write reopens the file under a cluster-wide lock.
+    """
+
+    def __init__(self, path: str, dtype: str, nodata: float, lock: Any, keep_open: bool):
+        self.path = path
+        self.dtype = dtype
+        self.nodata = nodata
+        self.lock = lock
+        self.keep_open = keep_open
+        self._dataset: rasterio.io.DatasetWriter | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_dataset"] = None
+        state["keep_open"] = False
+        return state
+
+    def open(self) -> None:
+        self._dataset = rasterio.open(self.path, "r+")
+
+    def close(self) -> None:
+        if self._dataset is not None:
+            self._dataset.close()
+            self._dataset = None
+
+    def __setitem__(self, key: tuple[slice, slice], block: np.ndarray) -> None:
+        rows, cols = key
+        window = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+        values = np.where(np.isnan(block), self.nodata, block) if block.dtype.kind == "f" else block
+        values = values.astype(self.dtype, copy=False)
+        with self.lock:
+            if self.keep_open and self._dataset is not None:
+                self._dataset.write(values, 1, window=window)
+            else:
+                with rasterio.open(self.path, "r+") as dst:
+                    dst.write(values, 1, window=window)
+
+
+def _create_tiled(path: Path, grid: GridSpec, meta: RasterMeta, nodata: float) -> None:
+    profile = {
+        "driver": "GTiff",
+        "width": grid.cols,
+        "height": grid.rows,
+        "count": 1,
+        "dtype": meta.dtype,
+        "crs": grid.crs.to_wkt(),
+        "transform": grid.transform,
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": TILE,
+        "blockysize": TILE,
+        "BIGTIFF": "IF_SAFER",
+        "SPARSE_OK": "TRUE",
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.update_tags(units=meta.units or "", long_name=meta.long_name, model_id=meta.model_id,
+                        output_id=meta.output_id)
+        dst.update_tags(1, units=meta.units or "", long_name=meta.long_name)
+        dst.set_band_description(1, meta.long_name)
+        if meta.units:
+            dst.set_band_unit(1, meta.units)
+
+
+def _to_cog(tmp: Path, path: Path, meta: RasterMeta) -> None:
+    big = max(rasterio.open(tmp).shape) > 2048
+    options = {
+        "driver": "COG",
+        "COMPRESS": "ZSTD",
+        "LEVEL": "1",
+        "PREDICTOR": "YES",
+        "NUM_THREADS": "ALL_CPUS",
+        "BLOCKSIZE": "512",
+        "BIGTIFF": "IF_SAFER",
+        "OVERVIEWS": "AUTO" if big else "NONE",
+        "OVERVIEW_RESAMPLING": "NEAREST" if meta.categorical else "AVERAGE",
+    }
+    rasterio.shutil.copy(str(tmp), str(path), **options)
+
+
+def write_rasters(
+    items: Sequence[tuple[xr.DataArray, Path, RasterMeta]],
+    grid: GridSpec,
+    *,
+    extra: Sequence[Any] = (),
+    distributed_lock: bool = False,
+) -> list[Any]:
+    """Compute and write several rasters (and other lazy results) in one pass.
+
+    Parameters
+    ----------
+    items : sequence of (DataArray, path, RasterMeta)
+        Rasters on ``grid`` to write as COGs.
+    grid : GridSpec
+        The run's grid.
+    extra : sequence
+        Other dask/delayed objects (e.g. zonal tables) computed in the same pass, so shared
+        intermediate results are computed once.
+    distributed_lock : bool
+        Use a cluster-wide lock (when a ``dask.distributed`` client is active).
+
+    Returns
+    -------
+    list
+        The computed values of ``extra``.
+    """
+    targets: list[_WindowTarget] = []
+    sources: list[da.Array] = []
+    tmps: list[Path] = []
+    if distributed_lock:
+        from distributed import Lock
+
+        lock: Any = Lock("ecociv-raster-write")
+    else:
+        lock = threading.Lock()
+    for data, path, meta in items:
+        nodata = NODATA[meta.dtype]
+        tmp = path.with_name(f".{path.stem}.tiled.tif")
+        _create_tiled(tmp, grid, meta, nodata)
+        target = _WindowTarget(str(tmp), meta.dtype, nodata, lock, keep_open=not distributed_lock)
+        if not distributed_lock:
+            target.open()
+        array = data.data if isinstance(data.data, da.Array) else da.from_array(
+            np.asarray(data.data), chunks=grid.default_chunks())
+        sources.append(array)
+        targets.append(target)
+        tmps.append(tmp)
+    try:
+        stored = da.store(sources, targets, lock=False, compute=False) if sources else None
+        results = dask.compute(stored, *extra)
+    finally:
+        for target in targets:
+            target.close()
+    for (_, path, meta), tmp in zip(items, tmps, strict=True):
+        _to_cog(tmp, path, meta)
+        os.remove(tmp)
+    return list(results[1:])

@@ -1,0 +1,1 @@
+"""Loaders for tables, vectors and parameters, checked against a model's spec."""

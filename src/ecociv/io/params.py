@@ -1,0 +1,38 @@
+"""Parsing scalar parameters against a :class:`~ecociv.spec.ParamInput`."""
+
+from __future__ import annotations
+
+from ecociv.errors import InputError
+from ecociv.spec import ParamInput
+from ecociv.units import to_magnitude
+
+
+def parse_param(spec: ParamInput, value: object) -> float | int | bool | str:
+    """Convert ``value`` (number, string, or string with a unit) to the spec's type and units."""
+    label = f"parameter '{spec.id}'"
+    if spec.dtype == "str":
+        text = str(value)
+        if spec.choices and text not in spec.choices:
+            raise InputError(f"{text!r} is not one of {list(spec.choices)}", source=label)
+        return text
+    if spec.dtype == "bool":
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise InputError(f"expected true/false, got {value!r}", source=label)
+    number = to_magnitude(value if isinstance(value, (int, float)) else str(value),
+                          spec.units or "", name=label)
+    if number != number:  # NaN
+        raise InputError("expected a number, got NaN", source=label)
+    units = f" {spec.units}" if spec.units else ""
+    if spec.ge is not None and number < spec.ge:
+        raise InputError(f"{number} is below the allowed minimum {spec.ge}{units}", source=label)
+    if spec.le is not None and number > spec.le:
+        raise InputError(f"{number} is above the allowed maximum {spec.le}{units}", source=label)
+    if spec.dtype == "int":
+        if number != int(number):
+            raise InputError(f"expected an integer, got {value!r}", source=label)
+        return int(number)
+    return float(number)

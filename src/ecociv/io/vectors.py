@@ -1,0 +1,56 @@
+"""Reading vector layers (GeoPackage, Shapefile, GeoJSON) onto the run's CRS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ecociv.errors import InputError
+from ecociv.grid.io import ReadNotes
+from ecociv.grid.spec import GridSpec
+from ecociv.spec import VectorInput
+
+_GEOMETRY_TYPES = {
+    "polygon": {"Polygon", "MultiPolygon"},
+    "line": {"LineString", "MultiLineString"},
+    "point": {"Point", "MultiPoint"},
+}
+
+
+def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: ReadNotes) -> Any:
+    """Read a vector layer, check geometry type and fields, reproject to the grid's CRS."""
+    import geopandas as gpd
+
+    path = Path(path)
+    label = f"vector '{spec.id}' ({path})"
+    if not path.exists():
+        raise InputError("file does not exist", source=label)
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError("file is empty", source=label)
+    try:
+        frame = gpd.read_file(path, engine="pyogrio")
+    except Exception as err:  # pyogrio raises DataSourceError and others
+        raise InputError(f"not a readable vector file: {err}", source=label) from err
+    if len(frame) == 0:
+        raise InputError("layer has no features", source=label)
+    if frame.crs is None:
+        raise InputError("layer has no coordinate reference system", source=label)
+    types = set(frame.geometry.geom_type.dropna().unique())
+    allowed = _GEOMETRY_TYPES[spec.geometry]
+    if not types <= allowed:
+        raise InputError(f"expected {spec.geometry} geometries, found {sorted(types)}", source=label)
+    frame.columns = [c if c == frame.geometry.name else str(c).lower() for c in frame.columns]
+    missing = [f.id for f in spec.fields if f.required and f.id not in frame.columns]
+    if missing:
+        raise InputError(f"missing field(s) {missing}; fields found: {list(frame.columns)}",
+                         source=label)
+    if not frame.crs.equals(grid.crs):
+        notes.add(f"vector '{spec.id}' ({path}) reprojected from {frame.crs.to_string()} to the grid CRS")
+        frame = frame.to_crs(grid.crs)
+    invalid = ~frame.geometry.is_valid
+    if invalid.any():
+        from shapely import make_valid
+
+        notes.add(f"vector '{spec.id}': {int(invalid.sum())} invalid geometries repaired (make_valid)")
+        frame.loc[invalid, frame.geometry.name] = frame.geometry[invalid].apply(make_valid)
+    return frame

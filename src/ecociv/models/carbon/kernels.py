@@ -1,0 +1,36 @@
+"""Carbon storage kernels (pure functions on arrays)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+POOLS = ("c_above", "c_below", "c_soil", "c_dead")
+
+#: hectares per square metre
+HA_PER_M2 = 1e-4
+
+
+def total_density(pools: dict[str, np.ndarray | float]) -> np.ndarray:
+    r"""Total carbon density as the sum of the four pools.
+
+    Parameters
+    ----------
+    pools : dict
+        ``c_above``, ``c_below``, ``c_soil``, ``c_dead`` densities, t C/ha.
+
+    Returns
+    -------
+    ndarray
+        Total density, t C/ha.
+
+    Notes
+    -----
+    :math:`C = C_{above} + C_{below} + C_{soil} + C_{dead}` (InVEST Carbon Storage and
+    Sequestration; Sharp et al. 2020, *InVEST User's Guide*).
+    """
+    return np.asarray(sum(np.asarray(pools[name], dtype=np.float64) for name in POOLS))
+
+
+def stock_tonnes(density_t_ha: np.ndarray, cell_area_m2: np.ndarray | float) -> np.ndarray:
+    """Carbon stock of each cell, t C, from density (t C/ha) and cell area (m²)."""
+    return np.asarray(density_t_ha) * np.asarray(cell_area_m2) * HA_PER_M2

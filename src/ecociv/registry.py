@@ -1,0 +1,80 @@
+"""The model registry: built-in models plus those other packages declare under the
+``ecociv.models`` entry-point group. A broken plugin is reported as a warning, never a crash."""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from functools import lru_cache
+from importlib.metadata import entry_points
+
+from ecociv.errors import ModelNotFoundError
+from ecociv.spec import Model
+
+BUILTIN_MODELS: dict[str, str] = {
+    "et0": "ecociv.models.et0.model:MODEL",
+    "water_yield": "ecociv.models.water_yield.model:MODEL",
+    "carbon": "ecociv.models.carbon.model:MODEL",
+}
+
+ENTRY_POINT_GROUP = "ecociv.models"
+
+
+class PluginWarning(UserWarning):
+    """A model plugin could not be loaded or conflicts with another model."""
+
+
+def _load(target: str) -> Model:
+    module_name, _, attribute = target.partition(":")
+    model = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(model, Model):
+        raise TypeError(f"{target} is a {type(model).__name__}, not an ecociv.spec.Model")
+    return model
+
+
+@lru_cache(maxsize=1)
+def all_models() -> dict[str, Model]:
+    """Every registered model by id, built-ins first; plugins cannot replace a built-in id."""
+    models: dict[str, Model] = {}
+    for model_id, target in BUILTIN_MODELS.items():
+        model = _load(target)
+        if model.spec.id != model_id:
+            raise RuntimeError(f"built-in {target} declares id {model.spec.id!r}, not {model_id!r}")
+        models[model_id] = model
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            model = _load(entry.value)
+        except Exception as err:  # a plugin can fail in any way; it must not break the CLI
+            warnings.warn(
+                f"model plugin '{entry.name}' ({entry.value}) could not be loaded and is skipped: "
+                f"{type(err).__name__}: {err}",
+                PluginWarning,
+                stacklevel=2,
+            )
+            continue
+        if model.spec.id in models:
+            warnings.warn(
+                f"model plugin '{entry.name}' ({entry.value}) declares id '{model.spec.id}', "
+                "which is already registered; the plugin is skipped",
+                PluginWarning,
+                stacklevel=2,
+            )
+            continue
+        models[model.spec.id] = model
+    return models
+
+
+def get_model(model_id: str) -> Model:
+    """The model registered as ``model_id``; an unknown id names the closest known ones."""
+    if model_id in BUILTIN_MODELS:
+        return _load(BUILTIN_MODELS[model_id])
+    models = all_models()
+    if model_id in models:
+        return models[model_id]
+    import difflib
+
+    close = difflib.get_close_matches(model_id, list(models), n=3)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ModelNotFoundError(
+        f"no model with id {model_id!r}{hint} Known models: {', '.join(sorted(models))}"
+    )

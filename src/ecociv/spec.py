@@ -1,0 +1,222 @@
+"""Typed, frozen model specifications.
+
+One :class:`ModelSpec` per model drives input validation, CLI help, the JSON description
+(``ecociv models --json``), the generated model reference (``docs/models``) and the post-run
+check that every declared output was produced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from ecociv.units import parse_unit
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_units(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parse_unit(value)  # raises ValueError with the offending text
+    return value
+
+
+class Column(_Frozen):
+    """A column of a table input or output.
+
+    ``units`` is a pint unit string (``""`` = dimensionless, ``None`` = not a quantity, e.g. codes
+    or names).
+    """
+
+    id: str
+    about: str
+    units: str | None = None
+    dtype: Literal["float", "int", "bool", "str"] = "float"
+    ge: float | None = None
+    le: float | None = None
+    required: bool = True
+
+    _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
+
+
+class _Item(_Frozen):
+    id: str
+    about: str
+
+    @field_validator("id")
+    @classmethod
+    def _snake_case(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError(f"id {value!r} must be snake_case ([a-z][a-z0-9_]*)")
+        return value
+
+
+class RasterInput(_Item):
+    """A raster input, aligned to the run's grid before the model sees it.
+
+    ``kind`` decides the resampling method when alignment is allowed: ``nearest`` for
+    categorical rasters, ``bilinear`` for continuous ones (``resampling`` overrides).
+    ``codes_in`` names a table input column (``"table_id.column"``) that must list every code.
+    """
+
+    type: Literal["raster"] = "raster"
+    units: str | None
+    kind: Literal["continuous", "categorical"] = "continuous"
+    ge: float | None = None
+    le: float | None = None
+    required: bool = True
+    resampling: Literal["nearest", "bilinear", "average", "mode", "cubic"] | None = None
+    codes_in: str | None = None
+
+    _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
+
+    @property
+    def resampling_method(self) -> str:
+        if self.resampling:
+            return self.resampling
+        return "nearest" if self.kind == "categorical" else "bilinear"
+
+
+class TableInput(_Item):
+    """A CSV table input. ``index`` is the key column (unique, no missing values)."""
+
+    type: Literal["table"] = "table"
+    index: str | None = None
+    columns: tuple[Column, ...]
+    required: bool = True
+
+
+class VectorInput(_Item):
+    """A vector input (GeoPackage, Shapefile, GeoJSON), reprojected to the run's CRS."""
+
+    type: Literal["vector"] = "vector"
+    geometry: Literal["polygon", "point", "line"]
+    fields: tuple[Column, ...] = ()
+    required: bool = True
+
+
+class ParamInput(_Item):
+    """A scalar parameter with units and an allowed range."""
+
+    type: Literal["param"] = "param"
+    units: str | None = ""
+    dtype: Literal["float", "int", "bool", "str"] = "float"
+    ge: float | None = None
+    le: float | None = None
+    default: float | int | bool | str | None = None
+    choices: tuple[str, ...] | None = None
+    required: bool = True
+
+    _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
+
+
+class RasterOutput(_Item):
+    """A raster output, written as a Cloud-Optimized GeoTIFF ``<id>.tif``."""
+
+    type: Literal["raster"] = "raster"
+    units: str | None
+    long_name: str
+    dtype: Literal["float32", "float64", "int16", "int32", "uint8"] = "float32"
+    optional: bool = False
+
+    _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
+
+
+class TableOutput(_Item):
+    """A table output, written as ``<id>.csv`` (and ``<id>.parquet`` when large)."""
+
+    type: Literal["table"] = "table"
+    columns: tuple[Column, ...]
+    optional: bool = False
+
+
+class VectorOutput(_Item):
+    """A vector output, written as GeoPackage ``<id>.gpkg``."""
+
+    type: Literal["vector"] = "vector"
+    geometry: Literal["polygon", "point", "line"]
+    fields: tuple[Column, ...] = ()
+    optional: bool = False
+
+
+InputSpec = RasterInput | TableInput | VectorInput | ParamInput
+OutputSpec = RasterOutput | TableOutput | VectorOutput
+
+
+class ModelSpec(_Frozen):
+    """Everything ecociv knows about a model without running it."""
+
+    id: str
+    title: str
+    title_zh: str = ""
+    version: str
+    citation: str
+    about: str
+    inputs: tuple[InputSpec, ...]
+    outputs: tuple[OutputSpec, ...]
+
+    @field_validator("id")
+    @classmethod
+    def _snake_case(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError(f"model id {value!r} must be snake_case")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ModelSpec:
+        for group, items in (("input", self.inputs), ("output", self.outputs)):
+            seen: set[str] = set()
+            for item in items:
+                if item.id in seen:
+                    raise ValueError(f"duplicate {group} id {item.id!r} in model {self.id!r}")
+                seen.add(item.id)
+        table_ids = {i.id: i for i in self.inputs if isinstance(i, TableInput)}
+        for item in self.inputs:
+            if isinstance(item, RasterInput) and item.codes_in:
+                table, _, column = item.codes_in.partition(".")
+                if table not in table_ids or column not in {c.id for c in table_ids[table].columns}:
+                    raise ValueError(f"{item.id}.codes_in names unknown column {item.codes_in!r}")
+        return self
+
+    def input(self, input_id: str) -> InputSpec:
+        for item in self.inputs:
+            if item.id == input_id:
+                return item
+        raise KeyError(input_id)
+
+    def output(self, output_id: str) -> OutputSpec:
+        for item in self.outputs:
+            if item.id == output_id:
+                return item
+        raise KeyError(output_id)
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-serialisable description of the spec."""
+        return self.model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class Model:
+    """A registered model: its spec, its run function and a minimal example.
+
+    ``run(inputs)`` receives a mapping of input id to loaded value (``xarray.DataArray`` for
+    rasters, ``pandas.DataFrame`` for tables, ``geopandas.GeoDataFrame`` for vectors, ``float`` /
+    ``int`` / ``str`` for params; optional inputs that were not given are absent) and returns a
+    mapping of output id to result. Rasters may be dask-backed and are computed when written.
+
+    ``example()`` returns a small in-memory input mapping on which every non-optional output is
+    produced; the contract test runs it for every registered model.
+    """
+
+    spec: ModelSpec
+    run: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+    example: Callable[[], Mapping[str, Any]]

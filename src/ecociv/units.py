@@ -1,0 +1,74 @@
+"""The one pint unit registry of ecociv and helpers to parse and convert quantities."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pint
+
+from ecociv.errors import InputError
+
+ureg = pint.UnitRegistry()
+ureg.define("fraction = [] = frac")
+ureg.define("yuan = [currency]")
+Q_ = ureg.Quantity
+
+DIMENSIONLESS = ""
+
+
+@lru_cache(maxsize=512)
+def parse_unit(text: str) -> pint.Unit:
+    """Parse a unit string such as ``"mm/yr"`` or ``"t/ha"``; ``""`` is dimensionless.
+
+    Raises
+    ------
+    ValueError
+        If pint does not know the unit.
+    """
+    if text in ("", "1", "dimensionless"):
+        return ureg.dimensionless
+    try:
+        return ureg.Unit(text)
+    except (pint.errors.UndefinedUnitError, ValueError, AttributeError, TypeError) as err:
+        raise ValueError(f"unknown unit {text!r}: {err}") from err
+
+
+def to_magnitude(value: str | float | int, units: str, *, name: str) -> float:
+    """Convert a user value (a number in ``units`` or a string with its own unit) to ``units``.
+
+    Parameters
+    ----------
+    value : str or float
+        ``5``, ``"5"``, ``"300 mm"`` or ``"0.3 m"``.
+    units : str
+        The unit the model expects.
+    name : str
+        Name of the parameter, used in error messages.
+
+    Returns
+    -------
+    float
+        The magnitude in ``units``.
+    """
+    if isinstance(value, bool):
+        raise InputError(f"expected a number in {units or 'dimensionless'}, got {value!r}", source=name)
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        quantity = Q_(text)
+    except Exception as err:  # pint raises several unrelated types for garbage
+        raise InputError(
+            f"expected a number in {units or 'dimensionless'} (optionally with a unit), got {text!r}",
+            source=name,
+        ) from err
+    try:
+        return float(quantity.to(parse_unit(units)).magnitude)
+    except pint.errors.DimensionalityError as err:
+        raise InputError(
+            f"{text!r} cannot be converted to {units or 'dimensionless'}", source=name
+        ) from err
