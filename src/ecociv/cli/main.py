@@ -1,2 +1,74 @@
+"""``ecociv`` — the command line. Each subcommand lives in its own module; all are thin callers
+of the library. Errors caused by input are printed as one clear message (exit code 2)."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import typer
+
+from ecociv import __version__
+from ecociv.cli import et0_cmd, models_cmd, run_cmd
+
+HELP = (
+    "ecociv — decision support for the ecological-civilization strategy of the Tianshan "
+    "Mountains Northern Slope Economic Belt (天山北坡经济带): models with units and citations, "
+    "scenarios a planner edits, one run that couples them."
+)
+
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False, rich_markup_mode="rich")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ecociv {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """ecociv — 天山北坡经济带生态文明建设决策支持 (Tianshan Northern Slope Economic Belt)."""
+
+
+app.command("models", help="List registered models (模型列表); --json prints every spec.")(
+    models_cmd.list_models)
+app.add_typer(models_cmd.model_app, name="model")
+app.command("et0", help="Reference evapotranspiration (参考作物蒸散量, FAO-56) for a station table.")(
+    et0_cmd.et0)
+app.command("run", help="Run a scenario file (情景) into a results store.")(run_cmd.run)
+app.command("validate", help="Check a scenario file without running it.")(run_cmd.validate)
+app.command("runs", help="List the runs in a results store.")(run_cmd.runs)
+app.command("demo", help="Run the shipped example scenario.")(run_cmd.demo)
+
+
 def main() -> None:
-    pass
+    """Entry point of the ``ecociv`` script."""
+    from ecociv.errors import EcocivError
+
+    warnings.filterwarnings("default", category=UserWarning, module="ecociv")
+    try:
+        app(standalone_mode=False)
+    except EcocivError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(1)
+    except Exception as err:  # click's usage errors
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

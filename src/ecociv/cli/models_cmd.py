@@ -1,0 +1,152 @@
+"""``ecociv models``, ``ecociv model describe ID`` and ``ecociv model run ID``."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ecociv.errors import InputError
+
+model_app = typer.Typer(help="Describe or run one model (单个模型).", no_args_is_help=True)
+
+
+def _models() -> dict[str, Any]:
+    from ecociv.registry import all_models
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        models = all_models()
+    for warning in caught:
+        typer.secho(f"warning: {warning.message}", fg="yellow", err=True)
+    return models
+
+
+def list_models(
+    as_json: bool = typer.Option(False, "--json", help="Print the full spec of every model as JSON."),
+) -> None:
+    models = _models()
+    if as_json:
+        typer.echo(json.dumps({k: m.spec.describe() for k, m in sorted(models.items())}, indent=2,
+                              ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "title", "中文", "version", "outputs")
+    for model_id, model in sorted(models.items()):
+        spec = model.spec
+        table.add_row(model_id, spec.title, spec.title_zh, spec.version,
+                      ", ".join(o.id for o in spec.outputs))
+    Console().print(table)
+
+
+def _units(value: str | None) -> str:
+    if value is None:
+        return "no unit"
+    return value or "dimensionless"
+
+
+def describe_text(model_id: str) -> str:
+    """A plain-text description of a model's spec (also used in CLI help)."""
+    from ecociv.registry import get_model
+    from ecociv.spec import ParamInput, RasterInput, TableInput, VectorInput
+
+    spec = get_model(model_id).spec
+    lines = [f"{spec.id} — {spec.title}" + (f" ({spec.title_zh})" if spec.title_zh else ""),
+             f"version {spec.version}", "", spec.about, "", f"Citation: {spec.citation}", "",
+             "Inputs:"]
+    for item in spec.inputs:
+        need = "required" if item.required else "optional"
+        if isinstance(item, RasterInput):
+            bounds = _bounds(item.ge, item.le)
+            lines.append(f"  --input {item.id}=PATH   raster, {_units(item.units)}, {item.kind}"
+                         f"{bounds}, {need}: {item.about}")
+        elif isinstance(item, TableInput):
+            lines.append(f"  --input {item.id}=PATH   CSV table, {need}: {item.about}")
+            for column in item.columns:
+                lines.append(f"      {column.id}: {column.dtype}, {_units(column.units)}"
+                             f"{_bounds(column.ge, column.le)}"
+                             f"{'' if column.required else ', optional'} — {column.about}")
+        elif isinstance(item, VectorInput):
+            lines.append(f"  --input {item.id}=PATH   {item.geometry} vector, {need}: {item.about}")
+        elif isinstance(item, ParamInput):
+            default = f", default {item.default}" if item.default is not None else ""
+            choices = f", one of {list(item.choices)}" if item.choices else ""
+            lines.append(f"  --param {item.id}=VALUE  {item.dtype}, {_units(item.units)}"
+                         f"{_bounds(item.ge, item.le)}{choices}{default}, {need}: {item.about}")
+    lines.append("")
+    lines.append("Outputs:")
+    for output in spec.outputs:
+        units = getattr(output, "units", None)
+        kind = output.type
+        extra = f", {_units(units)}" if kind == "raster" else ""
+        lines.append(f"  {output.id} ({kind}{extra}{', optional' if output.optional else ''}): "
+                     f"{output.about}")
+    return "\n".join(lines)
+
+
+def _bounds(ge: float | None, le: float | None) -> str:
+    if ge is None and le is None:
+        return ""
+    if ge is not None and le is not None:
+        return f", {ge:g}–{le:g}"
+    return f", ≥ {ge:g}" if ge is not None else f", ≤ {le:g}"
+
+
+@model_app.command("describe", help="Print a model's spec (inputs, units, ranges, outputs).")
+def describe(
+    model_id: str = typer.Argument(..., metavar="ID", help="Model id, e.g. water_yield."),
+    as_json: bool = typer.Option(False, "--json", help="Print the spec as JSON."),
+) -> None:
+    if as_json:
+        from ecociv.registry import get_model
+
+        typer.echo(json.dumps(get_model(model_id).spec.describe(), indent=2, ensure_ascii=False))
+        return
+    typer.echo(describe_text(model_id))
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip() or not rest.strip():
+            raise InputError(f"{option} {value!r}: expected NAME=VALUE")
+        if name.strip() in pairs:
+            raise InputError(f"{option} {name.strip()!r} given twice")
+        pairs[name.strip()] = rest.strip()
+    return pairs
+
+
+@model_app.command("run", help="Run one model on files: writes OUT/<output>.tif|.csv and "
+                   "OUT/manifest.json. See `ecociv model describe ID` for its inputs.")
+def run(
+    model_id: str = typer.Argument(..., metavar="ID", help="Model id, e.g. water_yield."),
+    inputs: list[str] = typer.Option([], "--input", "-i", metavar="NAME=PATH",
+                                     help="An input file, repeatable."),
+    params: list[str] = typer.Option([], "--param", "-p", metavar="NAME=VALUE",
+                                     help="A parameter (a number, or a number with a unit), repeatable."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (replaced atomically)."),
+    grid: Path | None = typer.Option(None, "--grid", help="Raster whose grid the run uses "
+                                     "(default: the first raster input)."),
+    align: bool = typer.Option(False, "--align", help="Resample inputs on other grids (nearest for "
+                               "categories, bilinear for continuous values; logged in the manifest)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="dask.distributed scheduler "
+                                         "address (tcp://host:port); default: local threads."),
+) -> None:
+    from ecociv.execute import run_model
+    from ecociv.registry import get_model
+
+    model = get_model(model_id)
+    manifest = run_model(model, _pairs(inputs, "--input"), _pairs(params, "--param"), out,
+                         grid=grid, align=align, scheduler_address=scheduler)
+    for note in manifest["notes"]:
+        typer.secho(f"note: {note}", fg="yellow", err=True)
+    seconds = manifest["timings_s"]["total"]
+    typer.echo(f"{model_id}: wrote {len(manifest['outputs'])} output(s) to {out} in {seconds:.2f} s")
+    for output_id, meta in manifest["outputs"].items():
+        typer.echo(f"  {meta['path']}  ({meta['type']}{', ' + meta['units'] if isinstance(meta.get('units'), str) and meta['units'] else ''})")

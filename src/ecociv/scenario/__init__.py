@@ -1,0 +1,1 @@
+"""Scenarios (YAML, validated), the runner that couples models, and the results store."""

@@ -1,0 +1,255 @@
+"""The scenario runner: orders models by their data dependencies, reuses cached results by
+input hashes, runs the rest through :mod:`ecociv.execute` and writes one run folder atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from affine import Affine
+
+from ecociv import __version__
+from ecociv.errors import InputError, ScenarioError
+from ecociv.execute import load_inputs, run_loaded
+from ecociv.grid.io import grid_of
+from ecociv.grid.spec import GridSpec
+from ecociv.io.hashing import file_digest
+from ecociv.registry import get_model
+from ecociv.scenario.schema import STEP_REFERENCE, Scenario, StepConfig
+from ecociv.scenario.store import ResultsStore
+from ecociv.spec import Model, ParamInput
+from ecociv.units import to_magnitude
+
+ProgressCallback = Callable[[str, str], None]
+
+
+@dataclass
+class PlannedStep:
+    """A step with its model resolved and its inputs split into files and upstream outputs."""
+
+    name: str
+    model: Model
+    files: dict[str, Path] = field(default_factory=dict)
+    upstream: dict[str, tuple[str, str]] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    folder: Path
+    manifest: dict[str, Any]
+
+
+def _resolve_path(value: str, base_dir: Path) -> Path:
+    path = Path(os.path.expandvars(os.path.expanduser(value)))
+    return path if path.is_absolute() else base_dir / path
+
+
+def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
+    """Check every step against its model's spec and order steps so each runs after the steps
+    whose outputs it uses. Raises :class:`ScenarioError` naming the step and key at fault."""
+    base_dir = Path(base_dir)
+    configs: dict[str, StepConfig] = {c.step_name: c for c in scenario.models}
+    planned: dict[str, PlannedStep] = {}
+    for name, config in configs.items():
+        try:
+            model = get_model(config.id)
+        except Exception as err:
+            raise ScenarioError(f"models[{name}]: {err}") from err
+        spec = model.spec
+        known = {i.id: i for i in spec.inputs}
+        step = PlannedStep(name=name, model=model)
+        for input_id, value in config.inputs.items():
+            if input_id not in known or isinstance(known[input_id], ParamInput):
+                import difflib
+
+                candidates = [i for i, s in known.items() if not isinstance(s, ParamInput)]
+                close = difflib.get_close_matches(input_id, candidates, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise ScenarioError(f"models[{name}].inputs: model '{spec.id}' has no input "
+                                    f"'{input_id}'{hint} (inputs: {candidates})")
+            match = STEP_REFERENCE.match(value.strip())
+            if match:
+                source, output = match["step"], match["output"]
+                if source not in configs:
+                    raise ScenarioError(f"models[{name}].inputs.{input_id}: no step named "
+                                        f"'{source}' (steps: {list(configs)})")
+                source_model = get_model(configs[source].id)
+                if output not in {o.id for o in source_model.spec.outputs}:
+                    raise ScenarioError(
+                        f"models[{name}].inputs.{input_id}: step '{source}' ({source_model.spec.id}) "
+                        f"has no output '{output}' (outputs: {[o.id for o in source_model.spec.outputs]})")
+                step.upstream[input_id] = (source, output)
+            else:
+                step.files[input_id] = _resolve_path(value, base_dir)
+        params = {k: v for k, v in scenario.parameters.items()
+                  if k in known and isinstance(known[k], ParamInput)}
+        for param_id, value in config.params.items():
+            if param_id not in known or not isinstance(known[param_id], ParamInput):
+                raise ScenarioError(f"models[{name}].params: model '{spec.id}' has no parameter "
+                                    f"'{param_id}' (parameters: "
+                                    f"{[i for i, s in known.items() if isinstance(s, ParamInput)]})")
+            params[param_id] = value
+        step.params = params
+        planned[name] = step
+    return _topological(planned)
+
+
+def _topological(steps: dict[str, PlannedStep]) -> list[PlannedStep]:
+    order: list[PlannedStep] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, chain: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "active":
+            cycle = " -> ".join([*chain[chain.index(name):], name])
+            raise ScenarioError(f"models form a dependency cycle: {cycle}")
+        state[name] = "active"
+        for source, _ in steps[name].upstream.values():
+            visit(source, [*chain, name])
+        state[name] = "done"
+        order.append(steps[name])
+
+    for name in steps:
+        visit(name, [])
+    return order
+
+
+def _grid(scenario: Scenario, base_dir: Path, outputs: Mapping[str, Path]) -> GridSpec | None:
+    reference = scenario.grid.reference
+    if reference is None:
+        return None
+    match = STEP_REFERENCE.match(reference)
+    path = outputs.get(reference) if match else _resolve_path(reference, base_dir)
+    if path is None:
+        raise ScenarioError(f"grid.reference {reference!r} must be a file or an output of an "
+                            "earlier step")
+    grid = grid_of(path, name="grid.reference")
+    if scenario.grid.resolution is None:
+        return grid
+    units = "m" if not grid.crs.is_geographic else "degree"
+    size = to_magnitude(scenario.grid.resolution, units, name="grid.resolution")
+    if size <= 0:
+        raise ScenarioError(f"grid.resolution must be positive, got {scenario.grid.resolution!r}")
+    left, bottom, right, top = grid.bounds
+    cols = max(1, round((right - left) / size))
+    rows = max(1, round((top - bottom) / size))
+    return GridSpec.from_crs(grid.crs, Affine(size, 0, left, 0, -size, top), (rows, cols))
+
+
+def _cache_key(step: PlannedStep, keys: Mapping[str, str], grid: GridSpec | None,
+               align: bool) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    payload = {
+        "model": step.model.spec.id,
+        "version": step.model.spec.version,
+        "files": {k: file_digest(v) for k, v in sorted(step.files.items())},
+        "upstream": {k: [keys[s], o] for k, (s, o) in sorted(step.upstream.items())},
+        "params": {k: str(v) for k, v in sorted(step.params.items())},
+        "grid": grid.describe() if grid is not None else None,
+        "align": align,
+    }
+    digest.update(json.dumps(payload, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _copy_cached(source: Path, target: Path) -> None:
+    target.mkdir()
+    for item in source.iterdir():
+        if item.is_file():
+            try:
+                os.link(item, target / item.name)
+            except OSError:
+                shutil.copy2(item, target / item.name)
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    base_dir: str | Path,
+    store: ResultsStore,
+    scheduler_address: str | None = None,
+    use_cache: bool = True,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """Run every step of ``scenario`` into a new run folder of ``store``.
+
+    A failed step removes the whole unfinished run folder; earlier runs and the catalog are left
+    as they were.
+    """
+    base_dir = Path(base_dir)
+    steps = plan(scenario, base_dir)
+    for step in steps:
+        for input_id, path in step.files.items():
+            if not path.exists():
+                raise InputError("file does not exist",
+                                 source=f"models[{step.name}].inputs.{input_id} ({path})")
+    notify = progress or (lambda _step, _status: None)
+    started = time.time()
+    address = scheduler_address or scenario.scheduler
+    align = scenario.grid.align or scenario.grid.resolution is not None
+    with store.new_run(scenario.name) as (run_id, folder):
+        outputs: dict[str, Path] = {}
+        keys: dict[str, str] = {}
+        records: list[dict[str, Any]] = []
+        grid = None
+        for step in steps:
+            if grid is None:
+                grid = _grid(scenario, base_dir, outputs)
+            t0 = time.perf_counter()
+            key = _cache_key(step, keys, grid, align)
+            keys[step.name] = key
+            cached_folder = store.cached_step(key) if use_cache else None
+            step_folder = folder / step.name
+            if cached_folder is not None:
+                notify(step.name, "cached")
+                _copy_cached(cached_folder, step_folder)
+                manifest = json.loads((step_folder / "manifest.json").read_text())
+            else:
+                notify(step.name, "running")
+                sources: dict[str, str | Path] = dict(step.files)
+                for input_id, (source, output) in step.upstream.items():
+                    produced = outputs.get(f"@{source}.{output}")
+                    if produced is None:
+                        raise ScenarioError(f"models[{step.name}].inputs.{input_id}: step "
+                                            f"'{source}' did not produce output '{output}'")
+                    sources[input_id] = produced
+                loaded = load_inputs(step.model, sources, step.params, grid=grid, align=align)
+                manifest = run_loaded(step.model, loaded, step_folder,
+                                      scheduler_address=address,
+                                      extra_manifest={"step": step.name, "cache_key": key})
+            for output_id, meta in manifest["outputs"].items():
+                outputs[f"@{step.name}.{output_id}"] = step_folder / meta["path"]
+            records.append({"name": step.name, "model": step.model.spec.id,
+                            "version": step.model.spec.version, "cache_key": key,
+                            "cached": cached_folder is not None,
+                            "seconds": round(time.perf_counter() - t0, 3),
+                            "outputs": {k: f"{step.name}/{v['path']}"
+                                        for k, v in manifest["outputs"].items()},
+                            "notes": manifest.get("notes", [])})
+            notify(step.name, "cached" if cached_folder is not None else "done")
+        finished = time.time()
+        run_manifest = {
+            "run_id": run_id,
+            "status": "completed",
+            "scenario": scenario.model_dump(mode="json"),
+            "base_dir": str(base_dir.resolve()),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(finished)),
+            "seconds": round(finished - started, 3),
+            "grid": grid.describe() if grid is not None else None,
+            "scheduler": address or "threads",
+            "steps": records,
+            "ecociv_version": __version__,
+        }
+        (folder / "manifest.json").write_text(json.dumps(run_manifest, indent=2))
+    return RunResult(run_id=run_id, folder=store.runs_dir / run_id, manifest=run_manifest)
