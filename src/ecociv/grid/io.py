@@ -155,7 +155,8 @@ def open_raster(
             )
         chunks = grid.default_chunks()
         if aligned:
-            data = rioxarray.open_rasterio(path, chunks=(1, *chunks), lock=False, cache=False)
+            data = rioxarray.open_rasterio(path, chunks={"band": 1, "y": chunks[0], "x": chunks[1]},
+                                          lock=False, cache=False)
         else:
             method = Resampling[resampling]
             vrt = WarpedVRT(
@@ -172,7 +173,8 @@ def open_raster(
                 f"input '{name}' ({path}) aligned to the run grid by {resampling} resampling "
                 f"from {source_grid.describe()}"
             )
-            data = rioxarray.open_rasterio(vrt, chunks=(1, *chunks), lock=False, cache=False)
+            data = rioxarray.open_rasterio(vrt, chunks={"band": 1, "y": chunks[0], "x": chunks[1]},
+                                          lock=False, cache=False)
     assert isinstance(data, xr.DataArray)
     band = data.isel(band=0, drop=True)
     fill = file_nodata if file_nodata is not None else band.attrs.get("_FillValue")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import numpy as np
+
+ArrayT = TypeVar("ArrayT")
 
 POOLS = ("c_above", "c_below", "c_soil", "c_dead")
 
@@ -31,6 +35,10 @@ def total_density(pools: dict[str, np.ndarray | float]) -> np.ndarray:
     return np.asarray(sum(np.asarray(pools[name], dtype=np.float64) for name in POOLS))
 
 
-def stock_tonnes(density_t_ha: np.ndarray, cell_area_m2: np.ndarray | float) -> np.ndarray:
-    """Carbon stock of each cell, t C, from density (t C/ha) and cell area (m²)."""
-    return np.asarray(density_t_ha) * np.asarray(cell_area_m2) * HA_PER_M2
+def stock_tonnes(density_t_ha: ArrayT, cell_area_m2: Any) -> ArrayT:
+    """Carbon stock of each cell, t C, from density (t C/ha) and cell area (m²).
+
+    Works on numpy arrays and on (dask-backed) xarray objects alike; ``cell_area_m2`` broadcasts
+    (a scalar, a (rows, 1) array or a DataArray along ``y``).
+    """
+    return density_t_ha * cell_area_m2 * HA_PER_M2
