@@ -56,7 +56,7 @@ def test_model_describe_lists_inputs_with_units(capsys, monkeypatch) -> None:
 
 def test_model_run_writes_outputs_and_manifest(capsys, monkeypatch, tmp_path) -> None:
     out_dir = tmp_path / "carbon"
-    code, out, err = ecociv(
+    code, _, err = ecociv(
         capsys, monkeypatch, "model", "run", "carbon",
         "--input", f"land_use={EXAMPLE / 'land_use_synthetic.tif'}",
         "--input", f"carbon_pools={EXAMPLE / 'carbon_pools_illustrative.csv'}",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import pint
 
 from ecociv.errors import InputError
 
-ureg = pint.UnitRegistry()
+ureg: pint.UnitRegistry = pint.UnitRegistry()
 ureg.define("fraction = [] = frac")
 ureg.define("yuan = [currency]")
 Q_ = ureg.Quantity
@@ -60,7 +61,7 @@ def to_magnitude(value: str | float | int, units: str, *, name: str) -> float:
     except ValueError:
         pass
     try:
-        quantity = Q_(text)
+        quantity: Any = Q_(text)
     except Exception as err:  # pint raises several unrelated types for garbage
         raise InputError(
             f"expected a number in {units or 'dimensionless'} (optionally with a unit), got {text!r}",

@@ -148,5 +148,7 @@ def run(
         typer.secho(f"note: {note}", fg="yellow", err=True)
     seconds = manifest["timings_s"]["total"]
     typer.echo(f"{model_id}: wrote {len(manifest['outputs'])} output(s) to {out} in {seconds:.2f} s")
-    for output_id, meta in manifest["outputs"].items():
-        typer.echo(f"  {meta['path']}  ({meta['type']}{', ' + meta['units'] if isinstance(meta.get('units'), str) and meta['units'] else ''})")
+    for meta in manifest["outputs"].values():
+        units = meta.get("units")
+        suffix = f", {units}" if isinstance(units, str) and units else ""
+        typer.echo(f"  {meta['path']}  ({meta['type']}{suffix})")

@@ -13,7 +13,7 @@ import rasterio
 import rioxarray
 import xarray as xr
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioError, RasterioIOError
+from rasterio.errors import RasterioError
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
@@ -21,6 +21,8 @@ from ecociv.errors import InputError
 from ecociv.grid.spec import GridSpec
 
 log = logging.getLogger(__name__)
+
+_CATEGORICAL_METHODS = {"nearest", "mode"}
 
 
 @dataclass
@@ -62,7 +64,7 @@ def _open(path: str | Path, name: str | None) -> rasterio.DatasetReader:
         raise InputError("file is empty", source=_label(path, name))
     try:
         return rasterio.open(path)
-    except RasterioIOError as err:
+    except RasterioError as err:
         raise InputError(
             f"not a readable raster (is it truncated or not a GeoTIFF?): {err}",
             source=_label(path, name),
@@ -81,21 +83,61 @@ def _check_readable(src: rasterio.DatasetReader, path: str | Path, name: str | N
             window=Window(last_col, last_row, src.width - last_col, src.height - last_row),
         )
     except RasterioError as err:
+        detail = f"{err} ({err.__cause__})" if err.__cause__ is not None else str(err)
         raise InputError(
-            f"raster data cannot be read (file truncated or corrupt?): {err}",
+            f"raster data cannot be read (file truncated or corrupt?): {detail}",
             source=_label(path, name),
         ) from err
 
 
 def _overlaps(a: GridSpec, b: GridSpec) -> bool:
+    """True when grid ``b`` overlaps grid ``a`` (bounds of ``b`` reprojected to ``a``'s CRS)."""
     from pyproj import Transformer
+    from pyproj.exceptions import ProjError
 
     left, bottom, right, top = b.bounds
     if not a.crs.equals(b.crs, ignore_axis_order=True):
-        transformer = Transformer.from_crs(b.crs, a.crs, always_xy=True)
-        left, bottom, right, top = transformer.transform_bounds(left, bottom, right, top, densify_pts=21)
+        try:
+            transformer = Transformer.from_crs(b.crs, a.crs, always_xy=True)
+            left, bottom, right, top = transformer.transform_bounds(
+                left, bottom, right, top, densify_pts=21)
+        except ProjError:
+            return False
+        if not np.all(np.isfinite([left, bottom, right, top])):
+            return False
     a_left, a_bottom, a_right, a_top = a.bounds
-    return left < a_right and right > a_left and bottom < a_top and top > a_bottom
+    return bool(left < a_right and right > a_left and bottom < a_top and top > a_bottom)
+
+
+def working_dtype(dtype: np.dtype | str) -> np.dtype:
+    """The float type a raster of ``dtype`` is read as: float32 holds every 8- and 16-bit integer
+    exactly, wider integers need float64; float rasters keep their type."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return dtype
+    return np.dtype(np.float32) if dtype.itemsize <= 2 else np.dtype(np.float64)
+
+
+def typed_nodata(dtype: np.dtype | str, nodata: float | None) -> np.generic | None:
+    """``nodata`` as a value of the raster's ``dtype``, or None when no cell can hold it (NaN
+    or a fraction for an integer raster, a value outside the type's range).
+
+    The comparison is made in the raster's own type, so a float32 raster whose nodata is declared
+    as the double ``-9999.9`` is masked where it holds ``float32(-9999.9)``.
+    """
+    if nodata is None:
+        return None
+    dtype = np.dtype(dtype)
+    value = float(nodata)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not np.isfinite(value) or value != round(value) or not info.min <= value <= info.max:
+            return None
+        return dtype.type(int(value))
+    if np.isnan(value):
+        return None
+    with np.errstate(over="ignore"):
+        return dtype.type(value)
 
 
 def open_raster(
@@ -108,6 +150,7 @@ def open_raster(
     units: str | None = None,
     notes: ReadNotes | None = None,
     nodata: float | None = None,
+    categorical: bool = False,
 ) -> xr.DataArray:
     """Open band 1 of a raster as a lazy float DataArray on ``grid`` with NaN where nodata.
 
@@ -131,64 +174,96 @@ def open_raster(
     nodata : float, optional
         Overrides the file's nodata value (for files that use a convention, e.g. -9999, without
         declaring it).
+    categorical : bool
+        Class codes: only ``nearest`` or ``mode`` resampling is allowed, never interpolation.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dask-backed, chunked by ``grid.default_chunks()``; float32 for 8/16-bit rasters, float64
+        for wider integers, the file's type for float rasters. Nodata cells, and cells of the
+        grid the raster does not cover, are NaN.
     """
     notes = notes if notes is not None else ReadNotes()
+    label = _label(path, name)
+    if categorical and resampling not in _CATEGORICAL_METHODS:
+        raise InputError(
+            f"categorical raster cannot be aligned by {resampling!r} resampling (it would invent "
+            f"class codes); use one of {sorted(_CATEGORICAL_METHODS)}", source=label)
+    if resampling not in Resampling.__members__:
+        raise InputError(f"unknown resampling method {resampling!r}", source=label)
     with _open(path, name) as src:
         source_grid = _grid_from_dataset(src, path, name)
-        _check_readable(src, path, name)
-        file_nodata = src.nodata if nodata is None else nodata
         if src.count < 1:
-            raise InputError("raster has no band", source=_label(path, name))
+            raise InputError("raster has no band", source=label)
+        _check_readable(src, path, name)
+        file_dtype = np.dtype(src.dtypes[0])
+        file_nodata = src.nodata if nodata is None else nodata
+        if nodata is not None:
+            notes.add(f"input '{name}' ({path}): nodata value {nodata:g} given by the user"
+                      + (f" (the file declares {src.nodata:g})" if src.nodata is not None else
+                         " (the file declares none)"))
+        fill = typed_nodata(file_dtype, file_nodata)
+        if file_nodata is not None and fill is None and not np.isnan(float(file_nodata)):
+            notes.add(f"input '{name}' ({path}): nodata value {float(file_nodata):g} cannot occur "
+                      f"in a {file_dtype} raster; no cell is treated as nodata")
         if not _overlaps(grid, source_grid):
             raise InputError(
-                f"raster does not overlap the run's grid (raster bounds {source_grid.bounds} in "
-                f"{source_grid.crs.to_string()}; grid bounds {grid.bounds} in {grid.crs.to_string()})",
-                source=_label(path, name),
+                f"raster does not overlap the run's grid (raster bounds {_rounded(source_grid.bounds)} "
+                f"in {source_grid.crs_label()}; grid bounds {_rounded(grid.bounds)} in "
+                f"{grid.crs_label()})",
+                source=label,
             )
         aligned = source_grid.same_as(grid)
         if not aligned and not align:
             raise InputError(
-                "raster is not on the run's grid (CRS, transform or shape differ: raster "
-                f"{source_grid.describe()} vs grid {grid.describe()}); allow alignment "
-                "(`--align` / `grid.align: true`) to resample it",
-                source=_label(path, name),
+                "raster is not on the run's grid ("
+                + "; ".join(f"raster {d}" if i == 0 else d
+                            for i, d in enumerate(source_grid.differences(grid)))
+                + " of the grid); allow alignment (`--align` / `grid.align: true`) to resample it",
+                source=label,
             )
-        chunks = grid.default_chunks()
+        rows, cols = grid.default_chunks()
+        chunks = {"band": 1, "y": rows, "x": cols}
+        work = working_dtype(file_dtype)
         if aligned:
-            data = rioxarray.open_rasterio(path, chunks={"band": 1, "y": chunks[0], "x": chunks[1]},
-                                          lock=False, cache=False)
+            data = rioxarray.open_rasterio(path, chunks=chunks, lock=False, cache=False)
+            assert isinstance(data, xr.DataArray)
+            band = data.isel(band=0, drop=True)
+            out = band.astype(work)
+            if fill is not None:
+                out = out.where(band != fill)
         else:
-            method = Resampling[resampling]
+            # Warp in float with NaN as nodata: an integer working type would round bilinear
+            # results, and cells the raster does not cover would get a fill value, not nodata.
             vrt = WarpedVRT(
                 src,
                 crs=grid.crs.to_wkt(),
                 transform=grid.transform,
                 width=grid.cols,
                 height=grid.rows,
-                resampling=method,
-                src_nodata=file_nodata,
-                nodata=file_nodata if file_nodata is not None else np.nan,
+                resampling=Resampling[resampling],
+                src_nodata=None if fill is None else float(fill),
+                nodata=np.nan,
+                dtype=work.name,
             )
             notes.add(
                 f"input '{name}' ({path}) aligned to the run grid by {resampling} resampling "
-                f"from {source_grid.describe()}"
+                f"(raster {'; '.join(source_grid.differences(grid))} of the grid)"
             )
-            data = rioxarray.open_rasterio(vrt, chunks={"band": 1, "y": chunks[0], "x": chunks[1]},
-                                          lock=False, cache=False)
-    assert isinstance(data, xr.DataArray)
-    band = data.isel(band=0, drop=True)
-    fill = file_nodata if file_nodata is not None else band.attrs.get("_FillValue")
-    dtype = np.float64 if band.dtype.itemsize > 2 and band.dtype.kind != "f" else None
-    if band.dtype.kind == "f":
-        dtype = band.dtype
-    out = band.astype(dtype or np.float32)
-    if fill is not None and not (isinstance(fill, float) and np.isnan(fill)):
-        out = out.where(band != fill)
+            data = rioxarray.open_rasterio(vrt, chunks=chunks, lock=False, cache=False)
+            assert isinstance(data, xr.DataArray)
+            out = data.isel(band=0, drop=True)
     out = out.assign_coords(x=grid.x_coords(), y=grid.y_coords())
     out.attrs = {"units": units if units is not None else "", "source": str(path), "input_id": name}
+    out.encoding = {}
     out.name = name
     out = out.rio.write_crs(grid.crs.to_wkt()).rio.write_transform(grid.transform)
     return out
+
+
+def _rounded(bounds: tuple[float, float, float, float]) -> tuple[float, ...]:
+    return tuple(float(f"{v:.6g}") for v in bounds)
 
 
 def from_array(
@@ -211,4 +286,4 @@ def grid_of_array(data: xr.DataArray) -> GridSpec:
     crs = data.rio.crs
     if crs is None:
         raise InputError("raster has no CRS", source=str(data.name))
-    return GridSpec.from_crs(crs.to_wkt(), data.rio.transform(), data.shape[-2:])
+    return GridSpec.from_crs(crs.to_wkt(), data.rio.transform(), (int(data.shape[-2]), int(data.shape[-1])))

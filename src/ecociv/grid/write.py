@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dask
 import dask.array as da
@@ -167,7 +167,7 @@ def write_rasters(
         targets.append(target)
         tmps.append(tmp)
     try:
-        stored = da.store(sources, targets, lock=False, compute=False) if sources else None
+        stored = da.store(sources, cast(Any, targets), lock=False, compute=False) if sources else None
         results = dask.compute(stored, *extra)
     finally:
         for target in targets:
