@@ -1,0 +1,300 @@
+"""ET0 for a table of weather-station records (one row per station and day, or station and month).
+
+Rules, chosen so that every number in the output can be traced to its inputs:
+
+* Penman–Monteith (FAO-56 eq. 6) for a row that has humidity, wind **and** radiation;
+  Hargreaves–Samani (eq. 52) otherwise, named in the ``method`` column. FAO-56 (ch. 3) would
+  instead fill a missing wind speed with 2 m/s; here a row without wind falls back to
+  Hargreaves–Samani, so that ``method`` alone says whether an ET0 rests on measured data.
+* Humidity, first available per row: ``ea_kpa``; ``rh_max_pct`` with ``rh_min_pct`` (eq. 17);
+  ``rh_mean_pct`` (eq. 19). Radiation: ``solar_radiation_mj_m2_day``, else ``sunshine_hours``
+  (Angström, eq. 35). A blank cell in these optional columns means "not measured".
+* ``wind_height_m`` is required whenever ``wind_speed_m_s`` is given (no default height: a
+  10 m wind read as a 2 m wind overestimates ET0); the wind is brought to 2 m by eq. 47.
+* Monthly rows use J = INT(30.4 M - 15) and G = 0.14 (T_i - T_(i-1)) (eq. 43) when
+  ``tmean_prev_month_c`` is given, else G = 0; daily rows use G = 0 (eq. 42).
+  ``et0_mm_month`` multiplies by the days of the month of a non-leap year.
+* Rows are never dropped or silently repaired: a blank required cell, an impossible value or a
+  half-given pair (``rh_max_pct`` without ``rh_min_pct``) is an :class:`~ecociv.errors.InputError`
+  naming the file, the CSV line (the header is line 1) and the column.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ecociv.errors import InputError
+from ecociv.io.tables import check_table
+from ecociv.models.et0 import kernels
+from ecociv.spec import Column, TableInput
+
+TimeStep = Literal["daily", "monthly"]
+TIME_STEPS: tuple[str, ...] = ("daily", "monthly")
+
+METHOD_NAMES = {kernels.PENMAN_MONTEITH: "penman_monteith",
+                kernels.HARGREAVES_SAMANI: "hargreaves_samani"}
+
+#: Tolerance on sunshine hours above the astronomical daylight hours (rounding of records), h.
+SUNSHINE_TOLERANCE_H = 0.05
+
+_TEMPERATURE = {"units": "degC", "ge": -90.0, "le": 60.0}
+
+STATIONS_TABLE = TableInput(
+    id="stations",
+    about=(
+        "Weather-station records, one row per station and day (time_step=daily, column "
+        "day_of_year) or per station and month (time_step=monthly, column month, values are "
+        "monthly means of daily values). Penman–Monteith is used on rows with humidity, wind and "
+        "radiation; Hargreaves–Samani on the others."
+    ),
+    columns=(
+        Column(id="latitude_deg", about="station latitude, decimal degrees (negative south)",
+               units="degree", ge=-90.0, le=90.0),
+        Column(id="elevation_m", about="station elevation above sea level", units="m",
+               ge=-500.0, le=9000.0),
+        Column(id="day_of_year", about="day of the year (daily time step)", units=None,
+               dtype="int", ge=1, le=366, required=False),
+        Column(id="month", about="month number (monthly time step)", units=None, dtype="int",
+               ge=1, le=12, required=False),
+        Column(id="tmax_c", about="maximum air temperature (daily, or monthly mean of daily)",
+               **_TEMPERATURE),
+        Column(id="tmin_c", about="minimum air temperature (daily, or monthly mean of daily)",
+               **_TEMPERATURE),
+        Column(id="ea_kpa", about="actual vapour pressure", units="kPa", ge=0.0, le=10.0,
+               required=False),
+        Column(id="rh_max_pct", about="maximum relative humidity (with rh_min_pct)",
+               units="percent", ge=0.0, le=100.0, required=False),
+        Column(id="rh_min_pct", about="minimum relative humidity (with rh_max_pct)",
+               units="percent", ge=0.0, le=100.0, required=False),
+        Column(id="rh_mean_pct", about="mean relative humidity", units="percent", ge=0.0,
+               le=100.0, required=False),
+        Column(id="wind_speed_m_s", about="mean wind speed at wind_height_m", units="m/s",
+               ge=0.0, le=100.0, required=False),
+        Column(id="wind_height_m", about="height of the wind measurement above ground "
+               "(required with wind_speed_m_s)", units="m", ge=0.5, le=200.0, required=False),
+        Column(id="solar_radiation_mj_m2_day", about="incoming solar radiation",
+               units="MJ/m**2/day", ge=0.0, required=False),
+        Column(id="sunshine_hours", about="actual sunshine duration", units="hour", ge=0.0,
+               le=24.0, required=False),
+        Column(id="tmean_prev_month_c", about="mean air temperature of the previous month "
+               "(monthly soil heat flux, FAO-56 eq. 43)", required=False, **_TEMPERATURE),
+    ),
+)
+
+#: Columns written by :func:`compute_et0_table` (besides ``ea_kpa``/``ea_kpa_used``).
+TERM_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    ("et0_mm_day", "reference evapotranspiration", "mm/day"),
+    ("et0_mm_month", "reference evapotranspiration of the month (monthly time step)", "mm/month"),
+    ("method", "penman_monteith or hargreaves_samani", None),
+    ("day_of_year_used", "day of the year used for a month, INT(30.4 M - 15)", None),
+    ("ra_mj_m2_day", "extraterrestrial radiation Ra (eq. 21)", "MJ/m**2/day"),
+    ("daylight_hours", "daylight hours N (eq. 34)", "hour"),
+    ("rs_mj_m2_day", "solar radiation Rs used (measured, or eq. 35)", "MJ/m**2/day"),
+    ("rso_mj_m2_day", "clear-sky radiation Rso (eq. 37)", "MJ/m**2/day"),
+    ("rn_mj_m2_day", "net radiation Rn (eq. 40)", "MJ/m**2/day"),
+    ("es_kpa", "saturation vapour pressure es (eq. 12)", "kPa"),
+    ("delta_kpa_c", "slope of the vapour pressure curve (eq. 13)", "kPa/delta_degC"),
+    ("gamma_kpa_c", "psychrometric constant (eq. 8)", "kPa/delta_degC"),
+    ("u2_m_s", "wind speed at 2 m (eq. 47)", "m/s"),
+    ("g_mj_m2_day", "soil heat flux G (eq. 42/43)", "MJ/m**2/day"),
+)
+
+
+def _where(position: int, column: str) -> str:
+    return f"line {position + 2}, column '{column}'"
+
+
+def _first(mask: np.ndarray) -> int | None:
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if len(hits) else None
+
+
+def _float(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def compute_et0_table(frame: pd.DataFrame, time_step: str, source_label: str) -> pd.DataFrame:
+    """FAO-56 ET0 for each row of a station table, with every intermediate term.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns of :data:`STATIONS_TABLE` (cells may be strings as read from a CSV, or numbers;
+        column names are matched case-insensitively). Other columns are kept.
+    time_step : {"daily", "monthly"}
+        Daily rows need ``day_of_year``; monthly rows need ``month``.
+    source_label : str
+        Name of the file or table, used in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The input columns, then ``et0_mm_day`` (mm/day), ``et0_mm_month`` (monthly only),
+        ``method``, ``day_of_year_used`` (monthly only), and the terms ``ra_mj_m2_day``,
+        ``daylight_hours``, ``rs_mj_m2_day``, ``rso_mj_m2_day``, ``rn_mj_m2_day``, ``es_kpa``,
+        ``ea_kpa`` (``ea_kpa_used`` when ``ea_kpa`` was an input), ``delta_kpa_c``,
+        ``gamma_kpa_c``, ``u2_m_s``, ``g_mj_m2_day``. Terms Penman–Monteith alone uses are blank
+        on Hargreaves–Samani rows.
+
+    Raises
+    ------
+    InputError
+        With the file, CSV line and column, for missing columns or values, values out of
+        range, units written in cells, T_min > T_max, RH_min > RH_max, half-given humidity
+        pairs, wind without its height, sunshine longer than the day, or solar radiation above
+        the extraterrestrial radiation.
+    """
+    if time_step not in TIME_STEPS:
+        raise InputError(f"time step {time_step!r} is not one of {list(TIME_STEPS)}",
+                         source=source_label)
+    monthly = time_step == "monthly"
+    raw = frame.astype(object).where(frame.notna(), "")  # NaN/NA cells count as blank
+    table = check_table(raw, STATIONS_TABLE, label=source_label)
+    _check_columns(table, monthly, source_label)
+    n_rows = len(table)
+
+    date_column = "month" if monthly else "day_of_year"
+    date = _float(table, date_column)
+    _no_blanks(table, date, date_column, source_label)
+    tmax = _float(table, "tmax_c")
+    tmin = _float(table, "tmin_c")
+    latitude = _float(table, "latitude_deg")
+    elevation = _float(table, "elevation_m")
+    bad = _first(tmin > tmax)
+    if bad is not None:
+        raise InputError(
+            f"minimum temperature {tmin[bad]:g} °C is above the maximum temperature "
+            f"{tmax[bad]:g} °C of the same row (columns tmin_c/tmax_c swapped?)",
+            source=source_label, where=_where(bad, "tmin_c"))
+    day_of_year = kernels.mid_month_day_of_year(date) if monthly else date
+
+    ea = _humidity(table, tmax, tmin, source_label)
+    u2 = _wind(table, source_label)
+    radiation = _float(table, "solar_radiation_mj_m2_day")
+    sunshine = _float(table, "sunshine_hours")
+    Ra = kernels.extraterrestrial_radiation(latitude, day_of_year)
+    big_n = kernels.daylight_hours(latitude, day_of_year)
+    bad = _first(sunshine > big_n + SUNSHINE_TOLERANCE_H)
+    if bad is not None:
+        raise InputError(
+            f"{sunshine[bad]:g} h of sunshine is longer than the {big_n[bad]:.2f} h of daylight "
+            f"at latitude {latitude[bad]:g}° on day {int(day_of_year[bad])} of the year",
+            source=source_label, where=_where(bad, "sunshine_hours"))
+    bad = _first(radiation > Ra)
+    if bad is not None:
+        raise InputError(
+            f"solar radiation {radiation[bad]:g} MJ/m²/day is above the extraterrestrial "
+            f"radiation {Ra[bad]:.2f} MJ/m²/day of this latitude and day; expected MJ/m²/day "
+            "(daily mean W/m² × 0.0864 = MJ/m²/day)",
+            source=source_label, where=_where(bad, "solar_radiation_mj_m2_day"))
+
+    soil_heat_flux = np.zeros(n_rows)
+    if monthly:
+        previous = _float(table, "tmean_prev_month_c")
+        flux = kernels.soil_heat_flux_monthly((tmax + tmin) / 2.0, previous)
+        soil_heat_flux = np.where(np.isfinite(previous), flux, 0.0)
+
+    terms = kernels.et0_terms(
+        latitude_deg=latitude, elevation_m=elevation, day_of_year=day_of_year, tmax_c=tmax,
+        tmin_c=tmin, ea_kpa=ea, u2_m_s=u2, Rs=radiation, sunshine_hours=sunshine,
+        G=soil_heat_flux)
+    return _assemble(table, terms, monthly, date, day_of_year)
+
+
+def _check_columns(table: pd.DataFrame, monthly: bool, label: str) -> None:
+    needed = ["latitude_deg", "elevation_m", "month" if monthly else "day_of_year", "tmax_c",
+              "tmin_c"]
+    if "wind_speed_m_s" in table.columns:
+        needed.append("wind_height_m")
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        why = " (wind_height_m is required with wind_speed_m_s)" if "wind_height_m" in missing else ""
+        raise InputError(
+            f"missing required column(s) {missing} for a {'monthly' if monthly else 'daily'} "
+            f"time step{why}; columns found: {list(table.columns)}",
+            source=label)
+    produced = {name for name, _, _ in TERM_COLUMNS} | {"ea_kpa_used"}
+    clash = [c for c in table.columns if c in produced]
+    if clash:
+        raise InputError(
+            f"column(s) {clash} are names of computed output columns; rename or remove them "
+            "(wind goes in wind_speed_m_s with wind_height_m, radiation in "
+            "solar_radiation_mj_m2_day)",
+            source=label)
+
+
+def _no_blanks(table: pd.DataFrame, values: np.ndarray, column: str, label: str) -> None:
+    bad = _first(np.isnan(values))
+    if bad is not None:
+        spec = next(c for c in STATIONS_TABLE.columns if c.id == column)
+        raise InputError(f"missing value; expected an integer from {spec.ge:g} to {spec.le:g}",
+                         source=label, where=_where(bad, column))
+
+
+def _pair(table: pd.DataFrame, first: str, second: str, label: str) -> tuple[np.ndarray, np.ndarray]:
+    a = _float(table, first)
+    b = _float(table, second)
+    if first in table.columns or second in table.columns:
+        for given, blank, name in ((a, b, second), (b, a, first)):
+            bad = _first(np.isfinite(given) & np.isnan(blank))
+            if bad is not None:
+                other = first if name == second else second
+                if name not in table.columns:
+                    raise InputError(
+                        f"column '{other}' needs column '{name}'; columns found: "
+                        f"{list(table.columns)}", source=label)
+                raise InputError(
+                    f"missing value; '{other}' is given on this line, so '{name}' is needed too "
+                    "(leave both blank if not measured)",
+                    source=label, where=_where(bad, name))
+    return a, b
+
+
+def _humidity(table: pd.DataFrame, tmax: np.ndarray, tmin: np.ndarray, label: str) -> np.ndarray:
+    rh_max, rh_min = _pair(table, "rh_max_pct", "rh_min_pct", label)
+    bad = _first(rh_min > rh_max)
+    if bad is not None:
+        raise InputError(
+            f"minimum relative humidity {rh_min[bad]:g} % is above the maximum "
+            f"{rh_max[bad]:g} % of the same row", source=label, where=_where(bad, "rh_min_pct"))
+    ea = _float(table, "ea_kpa")
+    from_extremes = kernels.actual_vapour_pressure_from_rh_extremes(tmax, tmin, rh_max, rh_min)
+    from_mean = kernels.actual_vapour_pressure_from_rh_mean(tmax, tmin, _float(table, "rh_mean_pct"))
+    ea = np.where(np.isfinite(ea), ea, from_extremes)
+    return np.where(np.isfinite(ea), ea, from_mean)
+
+
+def _wind(table: pd.DataFrame, label: str) -> np.ndarray:
+    speed = _float(table, "wind_speed_m_s")
+    height = _float(table, "wind_height_m")
+    bad = _first(np.isfinite(speed) & np.isnan(height))
+    if bad is not None:
+        raise InputError(
+            "missing value; the height of the wind measurement is needed where wind_speed_m_s "
+            "is given (e.g. 10 for a standard 10 m mast, 2 for an agrometeorological station)",
+            source=label, where=_where(bad, "wind_height_m"))
+    return kernels.wind_speed_at_2m(speed, height)
+
+
+def _assemble(table: pd.DataFrame, terms: dict[str, np.ndarray], monthly: bool,
+              date: np.ndarray, day_of_year: np.ndarray) -> pd.DataFrame:
+    out = table.copy()
+    et0 = terms["et0_mm_day"]
+    out["et0_mm_day"] = et0
+    if monthly:
+        out["et0_mm_month"] = et0 * kernels.DAYS_IN_MONTH[date.astype(int) - 1]
+    codes = terms["method"]
+    out["method"] = [METHOD_NAMES.get(int(c), "") if np.isfinite(c) else "" for c in codes]
+    if monthly:
+        out["day_of_year_used"] = day_of_year.astype(np.int64)
+    ea_name = "ea_kpa_used" if "ea_kpa" in table.columns else "ea_kpa"
+    for name in ("ra_mj_m2_day", "daylight_hours", "rs_mj_m2_day", "rso_mj_m2_day",
+                 "rn_mj_m2_day", "es_kpa", "ea_kpa", "delta_kpa_c", "gamma_kpa_c", "u2_m_s",
+                 "g_mj_m2_day"):
+        out[ea_name if name == "ea_kpa" else name] = terms[name]
+    return out
