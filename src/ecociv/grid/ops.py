@@ -43,13 +43,17 @@ def rasterize_zones(geometries: Sequence[Any], grid: GridSpec, chunks: tuple[int
     wins.
     """
     from rasterio.features import rasterize
-    from rasterio.windows import Window, transform as window_transform
+    from rasterio.windows import Window
+    from rasterio.windows import transform as window_transform
 
-    shapes = [(geom, index + 1) for index, geom in enumerate(geometries) if geom is not None]
+    shapes = [(geom, index + 1) for index, geom in enumerate(geometries)
+              if geom is not None and not geom.is_empty]
 
     def _block(block_info: dict[Any, Any] | None = None) -> np.ndarray:
         assert block_info is not None
         (row0, row1), (col0, col1) = block_info[None]["array-location"]
+        if not shapes:  # rasterio refuses an empty list of shapes
+            return np.zeros((row1 - row0, col1 - col0), dtype=np.int32)
         window = Window(col0, row0, col1 - col0, row1 - row0)
         return rasterize(
             shapes,
@@ -93,9 +97,26 @@ def zonal_sums(values: Sequence[xr.DataArray | da.Array], zones: da.Array, n_zon
 
 
 def cell_area(grid: GridSpec, like: xr.DataArray) -> xr.DataArray:
-    """True cell area in m² as a (y, 1)-broadcastable DataArray aligned with ``like``."""
-    area = grid.cell_area_m2()[:, 0]
-    return xr.DataArray(area, dims=("y",), coords={"y": like["y"].values})
+    """True cell area in m², broadcastable against ``like`` (a raster on ``grid``).
+
+    Equal-area and geographic grids give a DataArray along ``y`` only (the area is the same along
+    a row). Other projections (e.g. UTM) give a (y, x) DataArray, lazy and chunked like ``like``
+    when ``like`` is dask-backed, since their areal scale varies across columns too.
+    """
+    coords = {"y": like["y"].values}
+    if not grid.area_varies_along_rows:
+        area = grid.cell_area_m2()[:, 0]
+        return xr.DataArray(area, dims=("y",), coords=coords)
+    data = like.data
+    if isinstance(data, da.Array):
+        def _block(block_info: dict[Any, Any] | None = None) -> np.ndarray:
+            assert block_info is not None
+            (row0, row1), (col0, col1) = block_info[None]["array-location"]
+            return grid.cell_area_m2(row0, row1, col0, col1)
+
+        lazy = da.map_blocks(_block, chunks=data.chunks[-2:], dtype=np.float64)
+        return xr.DataArray(lazy, dims=("y", "x"), coords={**coords, "x": like["x"].values})
+    return xr.DataArray(grid.cell_area_m2(), dims=("y", "x"), coords={**coords, "x": like["x"].values})
 
 
 def zonal_table(

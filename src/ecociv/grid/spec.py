@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 from affine import Affine
-from pyproj import CRS, Geod
+from pyproj import CRS
 
 #: Albers equal-area conic for China (standard parallels 25°N and 47°N, central meridian 105°E,
 #: WGS84 ellipsoid) - the projection commonly used for national land-use statistics of China.
@@ -16,7 +16,39 @@ CHINA_ALBERS = (
     "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
 )
 
-_EQUAL_AREA_METHODS = {"aea", "laea", "cea", "moll", "eck4", "eck6", "sinu", "igh", "hammer", "tcea"}
+_EQUAL_AREA_METHODS = {"aea", "laea", "cea", "moll", "eck2", "eck4", "eck6", "sinu", "igh", "hammer",
+                       "tcea", "eqearth", "wag4", "wag7", "mbtfps", "healpix"}
+
+
+def ellipsoidal_zone_q(lat_rad: np.ndarray, eccentricity: float) -> np.ndarray:
+    r"""The authalic function :math:`q(\varphi)` of an ellipsoid of revolution (dimensionless).
+
+    Notes
+    -----
+    :math:`q = (1 - e^2)\left[\frac{\sin\varphi}{1 - e^2\sin^2\varphi} - \frac{1}{2e}
+    \ln\frac{1 - e\sin\varphi}{1 + e\sin\varphi}\right]`, and :math:`q = 2\sin\varphi` on a
+    sphere (Snyder 1987, *Map Projections - A Working Manual*, USGS PP 1395, eq. 3-12). The area
+    between the equator and latitude :math:`\varphi` over a longitude span :math:`\Delta\lambda`
+    (radians) is :math:`a^2 q(\varphi) \Delta\lambda / 2`.
+    """
+    sin = np.sin(lat_rad)
+    if eccentricity == 0:
+        return 2.0 * sin
+    e = eccentricity
+    e2 = e * e
+    return (1 - e2) * (sin / (1 - e2 * sin * sin)
+                       - np.log((1 - e * sin) / (1 + e * sin)) / (2 * e))
+
+
+def short_crs(crs: CRS) -> str:
+    """A short, readable name of a CRS for messages: ``EPSG:32645``, else its PROJ string."""
+    epsg = crs.to_epsg(min_confidence=90)
+    if epsg is not None:
+        return f"EPSG:{epsg}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        proj4 = crs.to_proj4()
+    return proj4 or crs.name
 
 
 @dataclass(frozen=True)
@@ -79,13 +111,27 @@ class GridSpec:
         name = operation.method_name.lower() if operation is not None else ""
         return "equal area" in name or "equal-area" in name
 
-    def cell_area_m2(self, row_start: int = 0, row_stop: int | None = None) -> np.ndarray:
-        """True (ellipsoidal) area of each cell of rows ``row_start:row_stop``, in m².
+    @property
+    def area_varies_along_rows(self) -> bool:
+        """True when cell areas differ between columns (projections that are neither equal-area
+        nor geographic, e.g. UTM, whose areal scale grows away from the central meridian)."""
+        return not self.is_equal_area and not self.crs.is_geographic
 
-        Returns an array of shape (rows, 1) that broadcasts over columns. Equal-area projections
-        give the nominal cell area; geographic grids give the exact area of each latitude band on
-        the CRS ellipsoid; other projections are corrected by the areal scale factor at the grid's
-        centre column of each row (pyproj ``Proj.get_factors``).
+    def cell_area_m2(self, row_start: int = 0, row_stop: int | None = None,
+                     col_start: int = 0, col_stop: int | None = None) -> np.ndarray:
+        r"""True (ellipsoidal) area of each cell of rows ``row_start:row_stop``, in m².
+
+        Equal-area projections give the nominal cell area and geographic grids the exact area of
+        each cell bounded by two parallels and two meridians on the CRS ellipsoid; both return an
+        array of shape (rows, 1) that broadcasts over columns. Other projections (UTM, ...) are
+        corrected by the areal scale factor at each cell centre (pyproj ``Proj.get_factors``) and
+        return shape (rows, cols) for columns ``col_start:col_stop``.
+
+        Notes
+        -----
+        Geographic cells: :math:`A = \frac{a^2}{2}\,|q(\varphi_1) - q(\varphi_2)|\,\Delta\lambda`
+        (see :func:`ellipsoidal_zone_q`); on a sphere of radius :math:`R` this is the band area
+        :math:`2\pi R^2 |\sin\varphi_1 - \sin\varphi_2| \cdot \Delta\lambda / 360°`.
         """
         stop = self.rows if row_stop is None else row_stop
         n = stop - row_start
@@ -96,27 +142,52 @@ class GridSpec:
             area = abs(self.transform.a * self.transform.e) * unit**2
             return np.full((n, 1), area)
         if self.crs.is_geographic:
-            geod: Geod = self.crs.get_geod()  # type: ignore[assignment]
-            top = self.transform.f + self.transform.e * np.arange(row_start, stop)
+            ellipsoid = self.crs.ellipsoid
+            assert ellipsoid is not None, "a geographic CRS has an ellipsoid"
+            a = ellipsoid.semi_major_metre
+            flattening = 1 / ellipsoid.inverse_flattening if ellipsoid.inverse_flattening else 0.0
+            eccentricity = float(np.sqrt(flattening * (2 - flattening)))
+            radians = self.crs.axis_info[0].unit_conversion_factor if self.crs.axis_info else np.pi / 180
+            top = self.transform.f + self.transform.e * np.arange(row_start, stop, dtype=np.float64)
             bottom = top + self.transform.e
-            width = abs(self.transform.a)
-            areas = np.array(
-                [
-                    abs(geod.polygon_area_perimeter([0, width, width, 0], [b, b, t, t])[0])
-                    for b, t in zip(bottom, top, strict=True)
-                ]
-            )
-            return areas.reshape(n, 1)
+            limit = np.pi / 2
+            q_top = ellipsoidal_zone_q(np.clip(top * radians, -limit, limit), eccentricity)
+            q_bottom = ellipsoidal_zone_q(np.clip(bottom * radians, -limit, limit), eccentricity)
+            width = abs(self.transform.a) * radians
+            return (a * a / 2 * np.abs(q_top - q_bottom) * width).reshape(n, 1)
         from pyproj import Proj
 
+        col_end = self.cols if col_stop is None else col_stop
         proj = Proj(self.crs)
         ys = self.y_coords()[row_start:stop]
-        xs = np.full_like(ys, self.x_coords()[self.cols // 2])
-        lon, lat = proj(xs, ys, inverse=True)
+        xs = self.x_coords()[col_start:col_end]
+        xx, yy = np.meshgrid(xs, ys)
+        lon, lat = proj(xx, yy, inverse=True)
         factors = proj.get_factors(lon, lat)
         unit = self.crs.axis_info[0].unit_conversion_factor if self.crs.axis_info else 1.0
         nominal = abs(self.transform.a * self.transform.e) * unit**2
-        return (nominal / np.asarray(factors.areal_scale)).reshape(n, 1)
+        return nominal / np.asarray(factors.areal_scale).reshape(xx.shape)
+
+    def crs_label(self) -> str:
+        """Short CRS name for messages (EPSG code when there is one)."""
+        return short_crs(self.crs)
+
+    def differences(self, other: GridSpec, *, tolerance: float = 1e-6) -> list[str]:
+        """How ``self`` differs from ``other``, in words (empty when :meth:`same_as`)."""
+        found = []
+        if not self.crs.equals(other.crs, ignore_axis_order=True):
+            found.append(f"CRS {self.crs_label()} vs {other.crs_label()}")
+        if self.shape != other.shape:
+            found.append(f"shape (rows, cols) {self.shape} vs {other.shape}")
+        res = max(other.resolution)
+        if not np.allclose(self.resolution, other.resolution, rtol=0, atol=tolerance * res):
+            found.append(f"cell size {self.resolution} vs {other.resolution}")
+        origin, other_origin = (self.transform.c, self.transform.f), (other.transform.c, other.transform.f)
+        if not np.allclose(origin, other_origin, rtol=0, atol=tolerance * res):
+            found.append(f"upper-left corner {origin} vs {other_origin}")
+        if self.is_rotated != other.is_rotated:
+            found.append("rotation")
+        return found
 
     def describe(self) -> dict[str, object]:
         return {

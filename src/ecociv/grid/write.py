@@ -104,7 +104,8 @@ def _create_tiled(path: Path, grid: GridSpec, meta: RasterMeta, nodata: float) -
 
 
 def _to_cog(tmp: Path, path: Path, meta: RasterMeta) -> None:
-    big = max(rasterio.open(tmp).shape) > 2048
+    with rasterio.open(tmp) as src:
+        big = max(src.shape) > 2048
     options = {
         "driver": "COG",
         "COMPRESS": "ZSTD",
@@ -148,16 +149,18 @@ def write_rasters(
     targets: list[_WindowTarget] = []
     sources: list[da.Array] = []
     tmps: list[Path] = []
-    if distributed_lock:
-        from distributed import Lock
-
-        lock: Any = Lock("ecociv-raster-write")
-    else:
-        lock = threading.Lock()
     for data, path, meta in items:
         nodata = NODATA[meta.dtype]
         tmp = path.with_name(f".{path.stem}.tiled.tif")
         _create_tiled(tmp, grid, meta, nodata)
+        # One lock per file: writes into different files may run at the same time. On a cluster
+        # the name is unique to this file (its folder name carries a random token).
+        if distributed_lock:
+            from distributed import Lock
+
+            lock: Any = Lock(f"ecociv-raster-write:{tmp.resolve()}")
+        else:
+            lock = threading.Lock()
         target = _WindowTarget(str(tmp), meta.dtype, nodata, lock, keep_open=not distributed_lock)
         if not distributed_lock:
             target.open()
