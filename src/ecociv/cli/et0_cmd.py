@@ -1,0 +1,87 @@
+"""``ecociv et0 --stations IN.csv --out OUT.csv [--time-step daily|monthly]``."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from ecociv.errors import InputError, OutputError
+
+
+def et0(
+    stations: Path = typer.Option(
+        ..., "--stations", "-s", metavar="IN.csv",
+        help="Station table (CSV, UTF-8): latitude_deg, elevation_m, day_of_year (daily) or "
+             "month (monthly), tmax_c, tmin_c; optional humidity (ea_kpa, or rh_max_pct with "
+             "rh_min_pct, or rh_mean_pct), wind_speed_m_s with wind_height_m, "
+             "solar_radiation_mj_m2_day or sunshine_hours, tmean_prev_month_c.",
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", metavar="OUT.csv",
+        help="Output CSV: the input columns, et0_mm_day, method and every FAO-56 intermediate "
+             "term (written atomically: a failed run leaves no partial file).",
+    ),
+    time_step: str = typer.Option(
+        "daily", "--time-step", "-t", metavar="daily|monthly",
+        help="daily: one row per day (column day_of_year); monthly: monthly means of daily "
+             "values (column month), adds et0_mm_month.",
+    ),
+) -> None:
+    """FAO-56 reference evapotranspiration for each row of a weather-station table.
+
+    Penman–Monteith where a row has humidity, wind and radiation; Hargreaves–Samani (FAO-56
+    eq. 52) where it has only temperature. The 'method' column says which was used.
+    """
+    from ecociv.io.tables import read_table
+    from ecociv.models.et0.stations import STATIONS_TABLE, TIME_STEPS, compute_et0_table
+
+    step = time_step.strip().lower()
+    if step not in TIME_STEPS:
+        raise InputError(f"{time_step!r} is not one of {list(TIME_STEPS)}", source="--time-step")
+    frame = read_table(stations, STATIONS_TABLE)
+    table = compute_et0_table(frame, step, source_label=f"table 'stations' ({stations})")
+    _write_csv_atomically(table, out)
+    _summary(table, out, step)
+
+
+def _write_csv_atomically(table: pd.DataFrame, out: Path) -> None:
+    """Write ``out`` through a temporary file in the same folder and ``os.replace``."""
+    folder = out.resolve().parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot create the folder of {out}: {err.strerror or err}") from err
+    if out.is_dir():
+        raise OutputError(f"{out} is a folder; give a file name such as {out / 'et0.csv'}")
+    tmp = folder / f".{out.name}.{uuid.uuid4().hex[:8]}.partial"
+    try:
+        with open(tmp, "x", encoding="utf-8", newline="") as stream:  # mode follows the umask
+            table.to_csv(stream, index=False)
+        os.replace(tmp, out)
+    except BaseException as err:
+        tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise OutputError(f"cannot write {out}: {err.strerror or err}") from err
+        raise
+
+
+def _summary(table: pd.DataFrame, out: Path, time_step: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    counts = table["method"].value_counts()
+    et0 = table["et0_mm_day"]
+    summary = Table(title=f"ET0 (FAO-56, {time_step}) → {out}", show_header=False)
+    summary.add_row("rows", str(len(table)))
+    summary.add_row("Penman–Monteith", str(int(counts.get("penman_monteith", 0))))
+    summary.add_row("Hargreaves–Samani", str(int(counts.get("hargreaves_samani", 0))))
+    if et0.notna().any():
+        summary.add_row("ET0 mm/day (min / mean / max)",
+                        f"{et0.min():.2f} / {et0.mean():.2f} / {et0.max():.2f}")
+    if "et0_mm_month" in table:
+        summary.add_row("ET0 mm (sum of months)", f"{table['et0_mm_month'].sum():.0f}")
+    Console().print(summary)
