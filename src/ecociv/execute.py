@@ -68,12 +68,39 @@ def scheduler(address: str | None = None) -> Iterator[bool]:
         return
     from distributed import Client
 
+    _probe_scheduler(address)
     try:
         client = Client(address, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:
         raise InputError(f"cannot connect to the dask scheduler: {err}", source=address) from err
     with client, dask.config.set(scheduler=client):
         yield True
+
+
+def _probe_scheduler(address: str, timeout: float = 3.0) -> None:
+    """Fail fast, with a clear message, when nothing listens at a ``tcp://host:port`` address
+    (``distributed.Client`` would retry until its timeout)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    expected = "expected an address like tcp://host:8786"
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls", "inproc", "ws", "wss", "ucx"):
+        raise InputError(f"unknown protocol {parts.scheme!r}; {expected}", source=address)
+    if parts.scheme != "tcp":
+        return
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as err:
+        raise InputError(f"bad port: {err}; {expected}", source=address) from err
+    if not host or port is None:
+        raise InputError(f"missing host or port; {expected}", source=address)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as err:
+        raise InputError(f"cannot connect to the dask scheduler: {err.strerror or err}",
+                         source=address) from err
 
 
 def _required_missing(model: Model, given: Mapping[str, Any]) -> list[str]:
@@ -142,6 +169,7 @@ def load_inputs(
             values[item.id] = open_raster(
                 path, grid, name=item.id, resampling=item.resampling_method, align=align,
                 units=item.units, notes=notes, nodata=(nodata or {}).get(item.id),
+                categorical=item.kind == "categorical",
             )
         elif isinstance(item, TableInput):
             values[item.id] = read_table(path, item)
@@ -351,9 +379,14 @@ def run_model(
     grid: GridSpec | str | Path | None = None,
     align: bool = False,
     scheduler_address: str | None = None,
+    nodata: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Load inputs from files, run ``model`` and write its outputs: the whole generic path."""
-    loaded = load_inputs(model, sources, params, grid=grid, align=align)
+    """Load inputs from files, run ``model`` and write its outputs: the whole generic path.
+
+    ``nodata`` maps raster input ids to a nodata value that overrides the file's (for files that
+    use a convention such as 0 or -9999 without declaring it).
+    """
+    loaded = load_inputs(model, sources, params, grid=grid, align=align, nodata=nodata)
     return run_loaded(model, loaded, out_dir, scheduler_address=scheduler_address)
 
 

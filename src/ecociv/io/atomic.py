@@ -17,6 +17,12 @@ from ecociv.errors import OutputError
 def ensure_writable_parent(path: Path) -> None:
     """Create ``path``'s parent folder or raise :class:`OutputError` saying why it cannot."""
     parent = path.resolve().parent
+    for ancestor in (parent, *parent.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise OutputError(f"output folder {path} cannot be created: {ancestor} is a file, "
+                                  "not a folder")
+            break
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -49,9 +55,15 @@ def atomic_folder(path: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     old = None
-    if path.exists():
-        old = path.resolve().parent / f".{path.name}.replaced-{token}"
-        os.rename(path, old)
-    os.rename(tmp, path)
+    try:
+        if path.exists():
+            old = path.resolve().parent / f".{path.name}.replaced-{token}"
+            os.rename(path, old)
+        os.rename(tmp, path)
+    except OSError as err:
+        if old is not None and not path.exists():
+            os.rename(old, path)  # put the earlier results back
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"output folder {path} could not be replaced: {err.strerror or err}") from err
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ecociv.errors import InputError
 from ecociv.spec import ParamInput
 from ecociv.units import to_magnitude
@@ -24,13 +26,16 @@ def parse_param(spec: ParamInput, value: object) -> float | int | bool | str:
         raise InputError(f"expected true/false, got {value!r}", source=label)
     number = to_magnitude(value if isinstance(value, (int, float)) else str(value),
                           spec.units or "", name=label)
-    if number != number:  # NaN
-        raise InputError("expected a number, got NaN", source=label)
     units = f" {spec.units}" if spec.units else ""
+    if not math.isfinite(number):
+        raise InputError(f"expected a finite number in {spec.units or 'dimensionless'}, got {value!r}",
+                         source=label)
     if spec.ge is not None and number < spec.ge:
-        raise InputError(f"{number} is below the allowed minimum {spec.ge}{units}", source=label)
+        raise InputError(f"{number:g}{units} (from {value!r}) is below the allowed minimum "
+                         f"{spec.ge:g}{units}", source=label)
     if spec.le is not None and number > spec.le:
-        raise InputError(f"{number} is above the allowed maximum {spec.le}{units}", source=label)
+        raise InputError(f"{number:g}{units} (from {value!r}) is above the allowed maximum "
+                         f"{spec.le:g}{units}", source=label)
     if spec.dtype == "int":
         if number != int(number):
             raise InputError(f"expected an integer, got {value!r}", source=label)

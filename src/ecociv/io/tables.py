@@ -27,18 +27,35 @@ def read_table(path: str | Path, spec: TableInput) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise InputError("file is empty", source=label)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                            skip_blank_lines=False)
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"not UTF-8 text ({err.reason} at byte {err.start}); save the table as "
+            "'CSV UTF-8' (Excel) or convert it, e.g. from GBK", source=label) from err
+    except pd.errors.ParserError as err:
         raise InputError(f"not a readable CSV file: {err}", source=label) from err
     except pd.errors.EmptyDataError as err:
         raise InputError("file has no header row", source=label) from err
-    return check_table(frame, spec, label=label)
+    # Rows whose cells are all empty (blank lines, ",,," rows from spreadsheets) are skipped, but
+    # the others keep their line number in the file for messages.
+    lines = np.arange(len(frame)) + 2
+    if len(frame):
+        blank = frame.apply(lambda column: column.fillna("").astype(str).str.strip() == "").all(axis=1)
+        frame, lines = frame[~blank.to_numpy()], lines[~blank.to_numpy()]
+    return check_table(frame, spec, label=label, lines=lines)
 
 
-def check_table(frame: pd.DataFrame, spec: TableInput, *, label: str) -> pd.DataFrame:
-    """Check and type an in-memory table (all cells as strings or already typed)."""
-    frame = frame.copy()
+def check_table(frame: pd.DataFrame, spec: TableInput, *, label: str,
+                lines: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
+    """Check and type an in-memory table (all cells as strings or already typed).
+
+    ``lines`` gives the file line of each row for messages (default: row position + 2, the
+    header being line 1).
+    """
+    frame = frame.copy().reset_index(drop=True)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    line_numbers = np.asarray(lines if lines is not None else np.arange(len(frame)) + 2)
     if len(frame) == 0:
         raise InputError("table has a header but no rows", source=label)
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
@@ -50,91 +67,92 @@ def check_table(frame: pd.DataFrame, spec: TableInput, *, label: str) -> pd.Data
             f"missing required column(s) {missing}; columns found: {list(frame.columns)}",
             source=label,
         )
+    if spec.index is not None and spec.index not in frame.columns:
+        raise InputError(
+            f"missing key column '{spec.index}'; columns found: {list(frame.columns)}", source=label)
     for column in spec.columns:
         if column.id in frame.columns:
-            frame[column.id] = _typed_column(frame[column.id], column, label)
+            frame[column.id] = _typed_column(frame[column.id], column, label, line_numbers)
     if spec.index is not None:
-        _check_unique(frame, spec.index, label)
-    return frame.reset_index(drop=True)
+        _check_unique(frame, spec.index, label, line_numbers)
+    return frame
 
 
-def _line(row_position: int) -> str:
-    return f"line {row_position + 2}"
+_MISSING = ("", "nan", "na", "n/a", "null", "none")
 
 
-def _typed_column(values: pd.Series, column: Column, label: str) -> pd.Series:
+def _where(lines: np.ndarray, position: int, column: Column) -> str:
+    return f"line {int(lines[position])}, column '{column.id}'"
+
+
+def _typed_column(values: pd.Series, column: Column, label: str, lines: np.ndarray) -> pd.Series:
     if column.dtype == "str":
         return values.astype(str).str.strip()
+    expected = f"a {column.dtype}" + (f" in {column.units}" if column.units else "")
     text = values.astype(str).str.strip()
-    for position, cell in enumerate(text):
-        if cell == "" or cell.lower() in ("nan", "na", "null", "none"):
-            if column.required:
-                raise InputError(
-                    f"missing value; expected a {column.dtype}"
-                    + (f" in {column.units}" if column.units else ""),
-                    source=label,
-                    where=f"{_line(position)}, column '{column.id}'",
-                )
-    numbers = pd.to_numeric(text.replace({"": np.nan}), errors="coerce")
-    for position, (cell, number) in enumerate(zip(text, numbers, strict=True)):
-        if cell != "" and pd.isna(number) and cell.lower() not in ("nan", "na", "null", "none"):
+    missing = text.str.lower().isin(_MISSING) | values.isna().to_numpy()
+    if column.required and missing.any():
+        position = int(np.flatnonzero(missing.to_numpy())[0])
+        raise InputError(f"missing value; expected {expected}", source=label,
+                         where=_where(lines, position, column))
+    numbers = pd.to_numeric(text.where(~missing, np.nan), errors="coerce")
+    for position, (cell, number, absent) in enumerate(zip(text, numbers, missing, strict=True)):
+        if absent:
+            continue
+        if pd.isna(number):
             hint = ""
             if column.units and any(ch.isalpha() for ch in cell):
                 hint = f" (units are not written in cells: this column is in {column.units})"
-            raise InputError(
-                f"{cell!r} is not a number{hint}",
-                source=label,
-                where=f"{_line(position)}, column '{column.id}'",
-            )
-    if column.dtype == "int" or column.dtype == "bool":
-        finite = numbers.dropna()
-        bad = finite[finite != np.round(finite)]
+            raise InputError(f"{cell!r} is not a number{hint}; expected {expected}",
+                             source=label, where=_where(lines, position, column))
+        if not np.isfinite(number):
+            raise InputError(f"{cell!r} is not a finite number; expected {expected}",
+                             source=label, where=_where(lines, position, column))
+    if column.dtype in ("int", "bool"):
+        bad = np.flatnonzero((numbers.notna() & (numbers != np.round(numbers))).to_numpy())
         if len(bad):
-            position = int(bad.index[0])
-            raise InputError(
-                f"{text.iloc[position]!r} is not an integer",
-                source=label,
-                where=f"{_line(position)}, column '{column.id}'",
-            )
-    _check_range(numbers, column, label)
+            position = int(bad[0])
+            raise InputError(f"{text.iloc[position]!r} is not an integer", source=label,
+                             where=_where(lines, position, column))
+    _check_range(numbers, column, label, lines)
     if column.dtype == "int":
         return numbers.astype("Int64") if numbers.isna().any() else numbers.astype(np.int64)
     if column.dtype == "bool":
-        if not numbers.dropna().isin([0, 1]).all():
-            position = int(numbers[~numbers.isin([0, 1])].index[0])
-            raise InputError(
-                f"{text.iloc[position]!r} is not 0 or 1",
-                source=label,
-                where=f"{_line(position)}, column '{column.id}'",
-            )
-        return numbers.astype(np.int64)
+        bad = np.flatnonzero((numbers.notna() & ~numbers.isin([0, 1])).to_numpy())
+        if len(bad):
+            position = int(bad[0])
+            raise InputError(f"{text.iloc[position]!r} is not 0 or 1", source=label,
+                             where=_where(lines, position, column))
+        return numbers.astype("Int64") if numbers.isna().any() else numbers.astype(np.int64)
     return numbers.astype(np.float64)
 
 
-def _check_range(numbers: pd.Series, column: Column, label: str) -> None:
+def _check_range(numbers: pd.Series, column: Column, label: str, lines: np.ndarray) -> None:
     units = f" {column.units}" if column.units else ""
-    for bound, failing in ((column.ge, numbers < (column.ge if column.ge is not None else 0)),
-                           (column.le, numbers > (column.le if column.le is not None else 0))):
-        if bound is None:
-            continue
-        if failing.any():
-            position = int(failing[failing].index[0])
-            expected = (f">= {column.ge}" if bound is column.ge else f"<= {column.le}") + units
+    checks = []
+    if column.ge is not None:
+        checks.append((numbers < column.ge, f">= {column.ge:g}{units}"))
+    if column.le is not None:
+        checks.append((numbers > column.le, f"<= {column.le:g}{units}"))
+    for failing, expected in checks:
+        positions = np.flatnonzero(failing.fillna(False).to_numpy(dtype=bool))
+        if len(positions):
+            position = int(positions[0])
             raise InputError(
-                f"value {numbers.iloc[position]} out of range; expected {expected}",
+                f"value {numbers.iloc[position]:g}{units} out of range; expected {expected}",
                 source=label,
-                where=f"{_line(position)}, column '{column.id}'",
+                where=_where(lines, position, column),
             )
 
 
-def _check_unique(frame: pd.DataFrame, key: str, label: str) -> None:
+def _check_unique(frame: pd.DataFrame, key: str, label: str, lines: np.ndarray) -> None:
     duplicated = frame[key].duplicated(keep=False)
     if duplicated.any():
         positions = list(np.flatnonzero(duplicated.to_numpy()))
         code = frame[key].iloc[positions[0]]
-        lines = [p + 2 for p in positions if frame[key].iloc[p] == code]
+        where = [int(lines[p]) for p in positions if frame[key].iloc[p] == code]
         raise InputError(
-            f"duplicate code {code!r} in key column '{key}' (lines {lines}); each code must "
+            f"duplicate code {code!r} in key column '{key}' (lines {where}); each code must "
             "appear once",
             source=label,
         )
