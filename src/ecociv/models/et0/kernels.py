@@ -236,9 +236,13 @@ def wind_speed_at_2m(wind_speed_m_s: ArrayLike, height_m: ArrayLike) -> FloatArr
     Notes
     -----
     FAO-56 eq. 47 (logarithmic profile over short grass):
-    :math:`u_2 = u_z \frac{4.87}{\ln(67.8 z - 5.42)}`.
+    :math:`u_2 = u_z \frac{4.87}{\ln(67.8 z - 5.42)}`. A measurement made at 2 m is returned
+    unchanged (the rounded constants of eq. 47 give the factor 1.0002 there).
     """
-    return _f(wind_speed_m_s) * 4.87 / np.log(67.8 * _f(height_m) - 5.42)
+    speed = _f(wind_speed_m_s)
+    height = _f(height_m)
+    factor = np.where(height == 2.0, 1.0, 4.87 / np.log(67.8 * height - 5.42))
+    return speed * factor
 
 
 # --- radiation --------------------------------------------------------------------------------
