@@ -120,6 +120,15 @@ def _to_cog(tmp: Path, path: Path, meta: RasterMeta) -> None:
     rasterio.shutil.copy(str(tmp), str(path), **options)
 
 
+def _as_array(value: Any) -> Any:
+    """A ``Delayed`` as a 0-d object dask array. dask >= 2025 returns the results of one
+    ``compute`` call out of order when dask arrays and delayed objects are mixed (arrays
+    first), so every lazy value is made an array."""
+    from dask.delayed import Delayed
+
+    return da.from_delayed(value, shape=(), dtype=object) if isinstance(value, Delayed) else value
+
+
 def write_rasters(
     items: Sequence[tuple[xr.DataArray, Path, RasterMeta]],
     grid: GridSpec,
@@ -171,7 +180,7 @@ def write_rasters(
         tmps.append(tmp)
     try:
         stored = da.store(sources, cast(Any, targets), lock=False, compute=False) if sources else None
-        results = dask.compute(stored, *extra)
+        results = dask.compute(stored, *[_as_array(value) for value in extra])
     finally:
         for target in targets:
             target.close()

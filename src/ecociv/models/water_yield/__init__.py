@@ -1,0 +1,1 @@
+"""``water_yield`` — annual water yield by the Budyko–Fu curve (InVEST semantics)."""

@@ -1,0 +1,230 @@
+"""``water_yield`` — annual water yield by the Budyko–Fu curve with InVEST semantics.
+
+Inputs, table columns and equations are those of InVEST's Annual Water Yield model
+(``src/natcap/invest/annual_water_yield/annual_water_yield.py``), so an InVEST biophysical table
+and rasters work unchanged; the kernels (``kernels.py``) cite the InVEST functions they follow.
+
+Differences from InVEST, all on purpose:
+
+* ``wyield_vol`` is the sum over valid cells of water yield × true cell area (ellipsoidal for
+  non-equal-area grids); InVEST multiplies the mean by the polygon's planar area. The table
+  carries ``area_m2`` (area of all cells in the watershed) so InVEST's figure is
+  ``wyield_mn × area_m2 / 1000``.
+* Watersheds are optional (without them the table has one row, ``ws_id`` = ``"all"``) and a
+  cell belongs to the polygon containing its centre.
+* The run's grid is the land-use raster's (InVEST aligns to the land-use pixel size and the
+  intersection of the inputs); other rasters, when alignment is allowed, are resampled by
+  nearest neighbour as InVEST does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dask
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ecociv.errors import InputError
+from ecociv.grid.io import from_array, grid_of_array
+from ecociv.grid.ops import cell_area, reclassify, zonal_table
+from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+from ecociv.models.water_yield import kernels
+from ecociv.spec import (
+    Column,
+    Model,
+    ModelSpec,
+    ParamInput,
+    RasterInput,
+    RasterOutput,
+    TableInput,
+    TableOutput,
+    VectorInput,
+)
+
+#: metres per millimetre
+M_PER_MM = 1e-3
+
+SPEC = ModelSpec(
+    id="water_yield",
+    title="Annual water yield (Budyko)",
+    title_zh="产水量",
+    version="1.0.0",
+    citation=(
+        "Sharp, R. et al. (2020). InVEST User's Guide, Annual Water Yield. The Natural Capital "
+        "Project. Zhang, L., Hickel, K., Dawes, W. R., Chiew, F. H. S., Western, A. W., Briggs, "
+        "P. R. (2004). A rational function approach for estimating mean annual "
+        "evapotranspiration. Water Resources Research 40, W02502. Donohue, R. J., Roderick, "
+        "M. L., McVicar, T. R. (2012). Roots, storms and soil pores: incorporating key "
+        "ecohydrological processes into Budyko's hydrological model. Journal of Hydrology "
+        "436-437, 35-50."
+    ),
+    about=(
+        "Mean annual water yield (precipitation minus actual evapotranspiration) of each cell, "
+        "with actual evapotranspiration from the Budyko curve in Fu's form for vegetated "
+        "land-use classes and min(Kc×ET0, P) for the others, as InVEST's Annual Water Yield "
+        "model; means and volumes (true cell areas) per watershed."
+    ),
+    inputs=(
+        RasterInput(id="land_use", about="Land-use/land-cover codes (the run's grid)", units=None,
+                    kind="categorical", codes_in="biophysical_table.lucode"),
+        RasterInput(id="precipitation", about="Mean annual precipitation", units="mm/yr",
+                    ge=0, le=20000, resampling="nearest"),
+        RasterInput(id="et0", about="Mean annual reference evapotranspiration", units="mm/yr",
+                    ge=0, le=5000, resampling="nearest"),
+        RasterInput(id="root_restricting_depth",
+                    about="Soil depth at which root penetration is strongly inhibited",
+                    units="mm", ge=0, resampling="nearest"),
+        RasterInput(id="plant_available_water",
+                    about="Plant-available water content (InVEST's PAWC), fraction 0-1",
+                    units="", ge=0, le=1, resampling="nearest"),
+        TableInput(
+            id="biophysical_table",
+            about="Biophysical parameters per land-use code (InVEST biophysical table)",
+            index="lucode",
+            columns=(
+                Column(id="lucode", about="land-use code", units=None, dtype="int"),
+                Column(id="lulc_veg", about="1 for vegetated classes (Budyko curve), 0 for "
+                       "others (wetlands, urban, water...: AET = min(Kc×ET0, P))",
+                       units=None, dtype="bool"),
+                Column(id="root_depth", about="maximum root depth (used for vegetated classes)",
+                       units="mm", ge=0),
+                Column(id="kc", about="crop coefficient (PET = Kc × ET0)", units="", ge=0),
+            ),
+        ),
+        ParamInput(id="seasonality_z", about="Seasonality factor Z (InVEST's Z parameter, "
+                   "must be > 0; typically 1-30)", units="", ge=0),
+        VectorInput(id="watersheds", about="Watershed polygons to summarise over",
+                    geometry="polygon", required=False,
+                    fields=(Column(id="ws_id", about="watershed identifier", units=None,
+                                   dtype="int", required=False),)),
+        ParamInput(id="watershed_id_field", about="Attribute naming each watershed (default: "
+                   "ws_id if present, else the feature number)", units=None, dtype="str",
+                   required=False),
+    ),
+    outputs=(
+        RasterOutput(id="water_yield", about="Mean annual water yield (P - AET)", units="mm/yr",
+                     long_name="annual water yield"),
+        RasterOutput(id="aet", about="Mean annual actual evapotranspiration", units="mm/yr",
+                     long_name="actual evapotranspiration"),
+        RasterOutput(id="aet_fraction", about="Actual evapotranspiration over precipitation "
+                     "(InVEST's fractp)", units="", long_name="AET / precipitation"),
+        TableOutput(id="watershed_results", about="Means and water-yield volume per watershed "
+                    "(InVEST's watershed_results_wyield columns)", columns=(
+            Column(id="ws_id", about="watershed id (\"all\" without watersheds)", units=None,
+                   dtype="str"),
+            Column(id="precip_mn", about="mean precipitation of cells with data", units="mm/yr"),
+            Column(id="PET_mn", about="mean potential evapotranspiration", units="mm/yr"),
+            Column(id="AET_mn", about="mean actual evapotranspiration", units="mm/yr"),
+            Column(id="wyield_mn", about="mean water yield", units="mm/yr"),
+            Column(id="wyield_vol", about="water yield volume (sum over cells, true areas)",
+                   units="m**3/yr"),
+            Column(id="num_pixels", about="cells whose centre is in the watershed", units=None,
+                   dtype="int"),
+            Column(id="valid_pixels", about="cells with a water yield", units=None, dtype="int"),
+            Column(id="area_m2", about="area of all cells in the watershed", units="m**2"),
+        )),
+    ),
+)
+
+
+def _zone_field(zones: Any, requested: str | None) -> str | None:
+    if zones is None:
+        return None
+    if requested:
+        field = requested.strip().lower()
+        if field not in zones.columns:
+            fields = [c for c in zones.columns if c != zones.geometry.name]
+            raise InputError(f"no field {requested!r} in the watersheds; fields: {fields}",
+                             source="parameter 'watershed_id_field'")
+        return field
+    return "ws_id" if "ws_id" in zones.columns else None
+
+
+def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Water yield, AET and AET/P rasters and the per-watershed table (all lazy)."""
+    z = float(inputs["seasonality_z"])
+    if not z > 0:
+        raise InputError(f"{z:g} is not allowed; Z must be > 0 (as in InVEST)",
+                         source="parameter 'seasonality_z'")
+    table: pd.DataFrame = inputs["biophysical_table"]
+    codes = table["lucode"].astype(int)
+    land_use = inputs["land_use"]
+    grid = grid_of_array(land_use)
+    kc = reclassify(land_use, dict(zip(codes, table["kc"], strict=True)))
+    vegetated = reclassify(land_use, dict(zip(codes, table["lulc_veg"].astype(float), strict=True)))
+    root_depth = reclassify(land_use, dict(zip(codes, table["root_depth"], strict=True)))
+    precipitation = inputs["precipitation"]
+    et0 = inputs["et0"]
+    fraction = xr.apply_ufunc(
+        kernels.aet_fraction, precipitation, et0, kc, vegetated, root_depth,
+        inputs["root_restricting_depth"], inputs["plant_available_water"],
+        kwargs={"z": z}, dask="parallelized", output_dtypes=[np.float64],
+    )
+    aet = fraction * precipitation
+    wyield = (1.0 - fraction) * precipitation
+    pet = kc * et0
+    area = cell_area(grid, land_use)
+
+    def count(values: xr.DataArray) -> xr.DataArray:
+        return xr.where(values.notnull(), 1.0, 0.0)
+
+    sums = {
+        "wyield": wyield, "wyield_m3": wyield * M_PER_MM * area, "aet": aet,
+        "precip": precipitation, "pet": pet,
+        "n_wyield": count(wyield), "n_precip": count(precipitation), "n_pet": count(pet),
+        "area_m2": xr.zeros_like(wyield) + area,
+    }
+    zones = inputs.get("watersheds")
+    field = _zone_field(zones, inputs.get("watershed_id_field"))
+    totals = zonal_table(sums, zones, grid, zone_field=field)
+    return {"water_yield": wyield, "aet": aet, "aet_fraction": fraction,
+            "watershed_results": dask.delayed(_results)(totals)}
+
+
+def _mean(total: pd.Series, cells: pd.Series) -> pd.Series:
+    return (total / cells.where(cells > 0)).astype(np.float64)
+
+
+def _results(frame: pd.DataFrame) -> pd.DataFrame:
+    """InVEST's ``watershed_results_wyield`` columns from zonal sums."""
+    valid = frame["n_wyield"]
+    return pd.DataFrame({
+        "ws_id": frame["zone"],
+        "precip_mn": _mean(frame["precip"], frame["n_precip"]),
+        "PET_mn": _mean(frame["pet"], frame["n_pet"]),
+        "AET_mn": _mean(frame["aet"], valid),
+        "wyield_mn": _mean(frame["wyield"], valid),
+        "wyield_vol": frame["wyield_m3"].where(valid > 0),
+        "num_pixels": frame["cells"].astype(np.int64),
+        "valid_pixels": valid.astype(np.int64),
+        "area_m2": frame["area_m2"],
+    })
+
+
+def example() -> dict[str, Any]:
+    """3×3 cells of 100 m on China Albers: forest (1, vegetated), cropland (2, vegetated) and
+    built-up land (3, not vegetated), one land-use nodata cell."""
+    from affine import Affine
+
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(100.0, 0, 0, 0, -100.0, 5_000_000.0), (3, 3))
+    codes = np.array([[1, 1, 2], [2, 3, 2], [1, 3, 255]])
+    table = pd.DataFrame({"lucode": [1, 2, 3], "lulc_veg": [1, 1, 0],
+                          "root_depth": [2000.0, 800.0, 1.0], "kc": [0.9, 0.7, 0.3]})
+    return {
+        "land_use": from_array(codes, grid, name="land_use", units=None, nodata=255),
+        "precipitation": from_array(np.linspace(200.0, 600.0, 9).reshape(3, 3), grid,
+                                    name="precipitation", units="mm/yr"),
+        "et0": from_array(np.full((3, 3), 1000.0), grid, name="et0", units="mm/yr"),
+        "root_restricting_depth": from_array(np.full((3, 3), 1200.0), grid,
+                                             name="root_restricting_depth", units="mm"),
+        "plant_available_water": from_array(np.full((3, 3), 0.15), grid,
+                                            name="plant_available_water", units=""),
+        "biophysical_table": table,
+        "seasonality_z": 5.0,
+    }
+
+
+MODEL = Model(spec=SPEC, run=run, example=example)

@@ -1,0 +1,261 @@
+"""water_yield kernels and run(): hand-worked cells, InVEST's own reference numbers, an
+independent numpy transcription of the user's-guide equations, and property tests against a
+naive per-cell reference.
+
+Sources: Sharp et al. (2020), InVEST User's Guide, Annual Water Yield; natcap/invest
+``src/natcap/invest/annual_water_yield/annual_water_yield.py`` (``fractp_op``, ``wyield_op``)
+and ``tests/test_annual_water_yield.py`` (``test_fractp_op``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import pandas as pd
+import pytest
+from affine import Affine
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ecociv.errors import InputError
+from ecociv.grid.io import from_array
+from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+from ecociv.models.water_yield import kernels
+from ecociv.models.water_yield.model import MODEL, run
+
+NAN = np.nan
+
+# Biophysical table of the hand-worked case (InVEST columns; Z = 5 throughout).
+#   1 forest   vegetated      kc 0.75  root_depth 500 mm
+#   2 cropland vegetated      kc 1.0   root_depth 500 mm
+#   3 built-up not vegetated  kc 0.5
+#   4 water    not vegetated  kc 1.2
+HAND_TABLE = pd.DataFrame({"lucode": [1, 2, 3, 4], "lulc_veg": [1, 1, 0, 0],
+                           "root_depth": [500.0, 500.0, 1.0, 0.0], "kc": [0.75, 1.0, 0.5, 1.2]})
+HAND_LAND_USE = np.array([[1, 1, 2], [3, 4, 1], [255, 1, 3]])
+HAND_PRECIP = np.array([[1000.0, 800.0, 900.0], [800.0, 800.0, 100.0], [500.0, 0.0, 700.0]])
+HAND_ET0 = np.array([[1000.0, 800.0, 1200.0], [1000.0, 1000.0, 100.0], [900.0, 900.0, 900.0]])
+HAND_DEPTH = np.array([[1000.0, 400.0, 1000.0], [1000.0, 1000.0, 1000.0], [1000.0, 1000.0, 1000.0]])
+HAND_PAWC = np.array([[0.3, 0.3, 0.27], [0.3, 0.3, 0.3], [0.3, 0.3, NAN]])
+# Expected water yield, Y = (1 - AET/P) P, from the user's guide equations:
+#   AWC = min(root restricting depth, root depth) x PAWC, w = min(Z AWC / P + 1.25, 5),
+#   vegetated: AET/P = min(PET/P, 1 + PET/P - (1 + (PET/P)^w)^(1/w)),
+#   not vegetated: AET = min(Kc ET0, P).
+# (0,0) forest: AWC = min(1000, 500) x 0.3 = 150; w = 5 x 150/1000 + 1.25 = 2;
+#       PET/P = 750/1000 = 0.75; AET/P = 1.75 - sqrt(1 + 0.5625) = 1.75 - 1.25 = 0.5 -> Y = 500
+# (0,1) forest, root restricting depth 400 < root depth 500: AWC = 400 x 0.3 = 120;
+#       w = 5 x 120/800 + 1.25 = 2; PET/P = 600/800 = 0.75 -> AET/P = 0.5 -> Y = 400
+#       (had root depth been used: AWC = 150, w = 2.1875, Y = 372.53)
+# (0,2) cropland: AWC = 500 x 0.27 = 135; w = 5 x 135/900 + 1.25 = 2; PET/P = 1200/900 = 4/3;
+#       AET/P = 7/3 - sqrt(1 + 16/9) = 7/3 - 5/3 = 2/3 -> AET = 600, Y = 300
+# (1,0) built-up: PET = 0.5 x 1000 = 500 < P = 800 -> AET = 500, Y = 300
+# (1,1) water: PET = 1.2 x 1000 = 1200 > P = 800 -> AET = 800, Y = 0
+# (1,2) forest, w capped: w = 5 x 150/100 + 1.25 = 8.75 -> 5; PET/P = 75/100 = 0.75;
+#       AET/P = 1.75 - (1 + 0.75^5)^(1/5) = 1.75 - 1.2373046875^0.2 = 1.75 - 1.0435069157
+#       = 0.7064930843 -> Y = 29.35069157
+# (2,0) land-use nodata -> nodata
+# (2,1) P = 0 -> nodata (InVEST's valid_mask drops precip == 0)
+# (2,2) built-up with PAWC nodata -> nodata (InVEST's valid_mask is shared by all classes)
+HAND_YIELD = np.array([[500.0, 400.0, 300.0], [300.0, 0.0, 29.35069157244365], [NAN, NAN, NAN]])
+HAND_AET = np.array([[500.0, 400.0, 600.0], [500.0, 800.0, 70.64930842755635], [NAN, NAN, NAN]])
+
+
+def _grid(shape: tuple[int, int], res: float = 100.0) -> GridSpec:
+    return GridSpec.from_crs(CHINA_ALBERS, Affine(res, 0, 0, 0, -res, 5_000_000.0), shape)
+
+
+def _inputs(land_use: np.ndarray, precip: np.ndarray, et0: np.ndarray, depth: np.ndarray,
+            pawc: np.ndarray, table: pd.DataFrame, z: float, **extra: Any) -> dict[str, Any]:
+    grid = _grid(land_use.shape)
+    return {
+        "land_use": from_array(land_use, grid, name="land_use", units=None, nodata=255),
+        "precipitation": from_array(precip, grid, name="precipitation", units="mm/yr"),
+        "et0": from_array(et0, grid, name="et0", units="mm/yr"),
+        "root_restricting_depth": from_array(depth, grid, name="root_restricting_depth", units="mm"),
+        "plant_available_water": from_array(pawc, grid, name="plant_available_water", units=""),
+        "biophysical_table": table,
+        "seasonality_z": z,
+        **extra,
+    }
+
+
+def _hand_inputs(**extra: Any) -> dict[str, Any]:
+    return _inputs(HAND_LAND_USE, HAND_PRECIP, HAND_ET0, HAND_DEPTH, HAND_PAWC, HAND_TABLE, 5.0,
+                   **extra)
+
+
+def test_hand_worked_cells() -> None:
+    out = run(_hand_inputs())
+    np.testing.assert_allclose(out["water_yield"].values, HAND_YIELD, rtol=1e-12)
+    np.testing.assert_allclose(out["aet"].values, HAND_AET, rtol=1e-12)
+    np.testing.assert_allclose(out["aet_fraction"].values, HAND_AET / HAND_PRECIP, rtol=1e-12)
+
+
+def test_hand_worked_table_for_the_whole_grid() -> None:
+    table = run(_hand_inputs())["watershed_results"].compute()
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert row["ws_id"] == "all"
+    # precip_mn: mean over cells with precipitation (all 9, the 0 included, as InVEST's
+    # zonal statistics of the precipitation raster): 5600 / 9
+    assert row["precip_mn"] == pytest.approx(5600 / 9)
+    # PET_mn: Kc x ET0 wherever land use and ET0 exist (8 cells):
+    # 750 + 600 + 1200 + 500 + 1200 + 75 + 0.75 x 900 + 0.5 x 900 = 5450
+    assert row["PET_mn"] == pytest.approx(5450 / 8)
+    valid = ~np.isnan(HAND_YIELD)
+    assert row["wyield_mn"] == pytest.approx(HAND_YIELD[valid].mean())
+    assert row["AET_mn"] == pytest.approx(HAND_AET[valid].mean())
+    # 100 m cells on an equal-area projection: 10 000 m² each; mm -> m is 1e-3
+    assert row["wyield_vol"] == pytest.approx(HAND_YIELD[valid].sum() * 1e-3 * 10_000)
+    assert (row["num_pixels"], row["valid_pixels"]) == (9, 6)
+    assert row["area_m2"] == pytest.approx(90_000)
+
+
+def test_invest_fractp_reference_values() -> None:
+    """natcap/invest tests/test_annual_water_yield.py::test_fractp_op (numbers InVEST's own
+    regression test expects from ``fractp_op``, float32)."""
+    kc = np.array([[1, 0.1, 0.1], [0.6, 0.6, 0.1]])
+    eto = np.array([[1000, 900, 900], [1100, 1005, 1000]])
+    precip = np.array([[100, 1000, 10], [500, 800, 1100]])
+    root = np.array([[99, 300, 400], [5, 500, 800]])
+    soil = np.array([[600, 700, 700], [800, 900, 600]])
+    pawc = np.array([[0.11, 0.11, 0.12], [0.55, 0.55, 0.19]])
+    veg = np.array([[1, 1, 0], [0, 1, 0]])
+    expected = np.array([[0.9345682, 0.06896508, 1.0], [1.0, 0.6487423, 0.09090909]],
+                        dtype=np.float32)
+    fraction = kernels.aet_fraction(precip, eto, kc, veg, root, soil, pawc, 6)
+    np.testing.assert_allclose(fraction.astype(np.float32), expected, rtol=1e-6)
+
+
+def _users_guide_numpy(precip: np.ndarray, et0: np.ndarray, kc: np.ndarray, veg: np.ndarray,
+                       root: np.ndarray, depth: np.ndarray, pawc: np.ndarray,
+                       z: float) -> np.ndarray:
+    """Water yield (mm/yr) written directly from the user's-guide equations (Sharp et al. 2020,
+    Annual Water Yield, "How it works"), independently of ecociv's kernels."""
+    pet = kc * et0
+    awc = np.minimum(depth, root) * pawc
+    omega = np.minimum(z * awc / precip + 1.25, 5.0)
+    dryness = pet / precip
+    budyko = 1 + dryness - (1 + dryness**omega) ** (1 / omega)
+    aet = np.where(veg == 1, np.minimum(dryness, budyko) * precip, np.minimum(pet, precip))
+    return precip - aet
+
+
+def test_run_matches_independent_users_guide_transcription() -> None:
+    rng = np.random.default_rng(20200601)
+    shape = (10, 10)
+    table = pd.DataFrame({"lucode": [1, 2, 3, 4], "lulc_veg": [1, 1, 0, 1],
+                          "root_depth": [3000.0, 700.0, 100.0, 1500.0],
+                          "kc": [1.0, 0.65, 0.2, 0.9]})
+    land_use = rng.integers(1, 5, shape)
+    precip = rng.uniform(50, 2500, shape)
+    et0 = rng.uniform(300, 1800, shape)
+    depth = rng.uniform(0, 4000, shape)
+    pawc = rng.uniform(0, 0.4, shape)
+    z = 9.3
+    out = run(_inputs(land_use, precip, et0, depth, pawc, table, z))
+    lookup = table.set_index("lucode")
+    expected = _users_guide_numpy(
+        precip, et0, lookup["kc"].to_numpy()[land_use - 1],
+        lookup["lulc_veg"].to_numpy()[land_use - 1], lookup["root_depth"].to_numpy()[land_use - 1],
+        depth, pawc, z)
+    np.testing.assert_allclose(out["water_yield"].values, expected, rtol=1e-10, atol=1e-9)
+
+
+def _reference_cell(cell: tuple[Any, ...], z: float) -> float:
+    """AET/P of one cell, naive pure Python from the user's guide / InVEST ``fractp_op``."""
+    p, et0, kc, veg, root, depth, pawc = cell
+    if p == 0 or any(math.isnan(v) for v in (p, et0, kc, root, depth, pawc)):
+        return math.nan
+    pet = kc * et0
+    if not veg:
+        return min(pet, p) / p
+    awc = min(depth, root) * pawc
+    w = min(z * awc / p + 1.25, 5.0)
+    phi = pet / p
+    return min(phi, 1 + phi - (1 + phi**w) ** (1 / w))
+
+
+_CELL = st.tuples(
+    st.floats(0.01, 20000),   # precipitation, mm/yr
+    st.floats(0, 5000),       # ET0, mm/yr
+    st.floats(0, 3),          # Kc
+    st.booleans(),            # lulc_veg
+    st.floats(0, 10000),      # root depth, mm
+    st.floats(0, 10000),      # root restricting depth, mm
+    st.floats(0, 1),          # PAWC
+)
+
+
+@given(cells=st.lists(_CELL, min_size=1, max_size=30), z=st.floats(0.001, 100))
+def test_kernel_matches_naive_reference_and_bounds(cells: list[tuple[Any, ...]], z: float) -> None:
+    p, et0, kc, veg, root, depth, pawc = (np.array(c, dtype=np.float64) for c in zip(*cells,
+                                                                                 strict=True))
+    fraction = kernels.aet_fraction(p, et0, kc, veg, root, depth, pawc, z)
+    aet = kernels.actual_et(fraction, p)
+    wyield = kernels.water_yield(fraction, p)
+    pet = kc * et0
+    for i, cell in enumerate(cells):
+        expected = _reference_cell(cell, z)
+        scale = max(p[i], pet[i])
+        assert math.isclose(aet[i], expected * p[i], rel_tol=1e-9, abs_tol=1e-9 * scale)
+        assert math.isclose(wyield[i], (1 - expected) * p[i], rel_tol=1e-9, abs_tol=1e-9 * scale)
+    assert np.all(aet >= 0)
+    assert np.all(aet <= p)
+    # AET = (PET/P) x P may exceed PET by a rounding error (relative 1e-16, or subnormal PET)
+    assert np.all(aet <= pet * (1 + 1e-12) + 1e-12)
+    assert np.all(wyield <= p)
+    assert np.all(wyield >= 0)
+
+
+@given(phi=st.floats(0, 1e12), omega=st.floats(1.25, 5))
+def test_fu_curve_stays_between_its_limits(phi: float, omega: float) -> None:
+    ratio = float(kernels.fu_aet_ratio(phi, omega))
+    assert 0 <= ratio <= min(1.0, phi) * (1 + 1e-12)
+
+
+def test_extremely_dry_cells_stay_bounded() -> None:
+    # PET/P = 1e303: the literal form would be inf - inf; AET/P tends to 1
+    fraction = kernels.aet_fraction(np.array([1e-300, 1e-3]), 1000.0, 1.0, 1.0, 500.0, 500.0,
+                                    0.2, 5.0)
+    assert np.all(np.isfinite(fraction))
+    np.testing.assert_allclose(fraction, 1.0, rtol=1e-9)
+
+
+def test_zero_precipitation_and_nodata_give_nodata() -> None:
+    fraction = kernels.aet_fraction(np.array([0.0, NAN, 500, 500, 500]), np.array([900, 900, NAN,
+                                    900, 900]), 0.8, np.array([0, 1, 1, NAN, 0]), 300.0,
+                                    np.array([400, 400, 400, 400, NAN]), 0.2, 5.0)
+    assert np.all(np.isnan(fraction))
+
+
+def test_omega_is_capped_at_five() -> None:
+    omega = kernels.budyko_omega(np.array([0.0, 150.0, 1e6]), np.array([1000.0, 1000.0, 1.0]), 5)
+    np.testing.assert_allclose(omega, [1.25, 2.0, 5.0])
+
+
+def test_run_is_lazy_on_dask_chunks() -> None:
+    inputs = _hand_inputs()
+    chunked = {k: (v.chunk({"y": 2}) if hasattr(v, "chunk") and k != "biophysical_table" else v)
+               for k, v in inputs.items()}
+    out = run(chunked)
+    for name in ("water_yield", "aet", "aet_fraction"):
+        assert isinstance(out[name].data, da.Array), name
+        assert out[name].data.chunks[0] == (2, 1)
+    np.testing.assert_allclose(out["water_yield"].values, HAND_YIELD, rtol=1e-12)
+    table = out["watershed_results"].compute()
+    assert table.iloc[0]["valid_pixels"] == 6
+
+
+def test_seasonality_z_must_be_positive() -> None:
+    with pytest.raises(InputError, match=r"seasonality_z.*> 0"):
+        run(_inputs(HAND_LAND_USE, HAND_PRECIP, HAND_ET0, HAND_DEPTH, HAND_PAWC, HAND_TABLE, 0.0))
+
+
+def test_example_runs() -> None:
+    out = MODEL.run(MODEL.example())
+    assert set(out) == {"water_yield", "aet", "aet_fraction", "watershed_results"}
+    assert out["watershed_results"].compute()["valid_pixels"].iloc[0] == 8
