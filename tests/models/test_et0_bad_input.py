@@ -190,3 +190,13 @@ def test_blank_optional_cells_fall_back_to_hargreaves_samani() -> None:
     table = compute_et0_table(frame, "daily", "in memory")
     assert list(table["method"]) == ["penman_monteith", "hargreaves_samani"]
     assert np.isnan(table["u2_m_s"].iloc[1])
+
+
+def test_line_numbers_given_with_the_frame() -> None:
+    frame = pd.DataFrame({"latitude_deg": [44.0, 44.0], "elevation_m": [800.0, 800.0],
+                          "day_of_year": [1, 2], "tmax_c": [5.0, 6.0], "tmin_c": [0.0, 7.0]})
+    with pytest.raises(InputError, match=r"line 9, column 'tmin_c'"):
+        compute_et0_table(frame, "daily", "in memory", lines=[4, 9])
+    frame.attrs["lines"] = [4, 12]
+    with pytest.raises(InputError, match=r"line 12, column 'tmin_c'"):
+        compute_et0_table(frame, "daily", "in memory")

@@ -96,3 +96,10 @@ def test_a_failure_while_writing_leaves_no_partial_file(
     with pytest.raises(Exception, match="No space left on device"):
         et0(stations=stations, out=tmp_path / "et0.csv", time_step="daily")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stations.csv"]
+
+
+def test_line_numbers_count_blank_lines_the_reader_skipped(tmp_path: Path) -> None:
+    stations = tmp_path / "stations.csv"
+    stations.write_text(BRUSSELS + "\n,,,,,,,,,,\n" + "late,50.8,100,188,12.0,14.0,,,,,\n")
+    with pytest.raises(InputError, match=r"line 6, column 'tmin_c'"):
+        et0(stations=stations, out=tmp_path / "x.csv", time_step="daily")

@@ -43,9 +43,19 @@ def et0(
     if step not in TIME_STEPS:
         raise InputError(f"{time_step!r} is not one of {list(TIME_STEPS)}", source="--time-step")
     frame = read_table(stations, STATIONS_TABLE)
-    table = compute_et0_table(frame, step, source_label=f"table 'stations' ({stations})")
+    table = compute_et0_table(frame, step, source_label=f"table 'stations' ({stations})",
+                              lines=_data_lines(stations, len(frame)))
     _write_csv_atomically(table, out)
     _summary(table, out, step)
+
+
+def _data_lines(path: Path, rows: int) -> list[int] | None:
+    """File line of each row ``read_table`` kept (it skips rows whose cells are all blank)."""
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                      skip_blank_lines=False)
+    blank = raw.apply(lambda column: column.fillna("").str.strip() == "").all(axis=1)
+    lines = [position + 2 for position, empty in enumerate(blank) if not empty]
+    return lines if len(lines) == rows else None
 
 
 def _write_csv_atomically(table: pd.DataFrame, out: Path) -> None:

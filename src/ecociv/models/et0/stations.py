@@ -21,6 +21,8 @@ Rules, chosen so that every number in the output can be traced to its inputs:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -103,8 +105,19 @@ TERM_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
-def _where(position: int, column: str) -> str:
-    return f"line {position + 2}, column '{column}'"
+@dataclass(frozen=True)
+class _Source:
+    """Where rows come from: a label for messages and the file line of each row."""
+
+    label: str
+    lines: np.ndarray
+
+    def error(self, message: str, position: int | None = None,
+              column: str | None = None) -> InputError:
+        where = None
+        if position is not None:
+            where = f"line {int(self.lines[position])}" + (f", column '{column}'" if column else "")
+        return InputError(message, source=self.label, where=where)
 
 
 def _first(mask: np.ndarray) -> int | None:
@@ -118,7 +131,15 @@ def _float(frame: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def compute_et0_table(frame: pd.DataFrame, time_step: str, source_label: str) -> pd.DataFrame:
+def _line_numbers(frame: pd.DataFrame, lines: Sequence[int] | np.ndarray | None) -> np.ndarray:
+    given = lines if lines is not None else frame.attrs.get("lines")
+    if given is not None and len(given) == len(frame):
+        return np.asarray(given, dtype=np.int64)
+    return np.arange(len(frame), dtype=np.int64) + 2
+
+
+def compute_et0_table(frame: pd.DataFrame, time_step: str, source_label: str, *,
+                      lines: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
     """FAO-56 ET0 for each row of a station table, with every intermediate term.
 
     Parameters
@@ -130,6 +151,10 @@ def compute_et0_table(frame: pd.DataFrame, time_step: str, source_label: str) ->
         Daily rows need ``day_of_year``; monthly rows need ``month``.
     source_label : str
         Name of the file or table, used in error messages.
+    lines : sequence of int, optional
+        Line of each row in the CSV file, for messages (default: ``frame.attrs["lines"]`` if
+        set, else row position + 2, the header being line 1). Needed when blank lines were
+        dropped on reading.
 
     Returns
     -------
@@ -153,45 +178,44 @@ def compute_et0_table(frame: pd.DataFrame, time_step: str, source_label: str) ->
         raise InputError(f"time step {time_step!r} is not one of {list(TIME_STEPS)}",
                          source=source_label)
     monthly = time_step == "monthly"
+    source = _Source(source_label, _line_numbers(frame, lines))
     raw = frame.astype(object).where(frame.notna(), "")  # NaN/NA cells count as blank
-    table = check_table(raw, STATIONS_TABLE, label=source_label)
-    _check_columns(table, monthly, source_label)
+    table = check_table(raw, STATIONS_TABLE, label=source_label, lines=source.lines)
+    _check_columns(table, monthly, source)
     n_rows = len(table)
 
     date_column = "month" if monthly else "day_of_year"
     date = _float(table, date_column)
-    _no_blanks(table, date, date_column, source_label)
+    _no_blanks(date, date_column, source)
     tmax = _float(table, "tmax_c")
     tmin = _float(table, "tmin_c")
     latitude = _float(table, "latitude_deg")
     elevation = _float(table, "elevation_m")
     bad = _first(tmin > tmax)
     if bad is not None:
-        raise InputError(
+        raise source.error(
             f"minimum temperature {tmin[bad]:g} °C is above the maximum temperature "
-            f"{tmax[bad]:g} °C of the same row (columns tmin_c/tmax_c swapped?)",
-            source=source_label, where=_where(bad, "tmin_c"))
+            f"{tmax[bad]:g} °C of the same row (columns tmin_c/tmax_c swapped?)", bad, "tmin_c")
     day_of_year = kernels.mid_month_day_of_year(date) if monthly else date
 
-    ea = _humidity(table, tmax, tmin, source_label)
-    u2 = _wind(table, source_label)
+    ea = _humidity(table, tmax, tmin, source)
+    u2 = _wind(table, source)
     radiation = _float(table, "solar_radiation_mj_m2_day")
     sunshine = _float(table, "sunshine_hours")
     Ra = kernels.extraterrestrial_radiation(latitude, day_of_year)
     big_n = kernels.daylight_hours(latitude, day_of_year)
     bad = _first(sunshine > big_n + SUNSHINE_TOLERANCE_H)
     if bad is not None:
-        raise InputError(
+        raise source.error(
             f"{sunshine[bad]:g} h of sunshine is longer than the {big_n[bad]:.2f} h of daylight "
             f"at latitude {latitude[bad]:g}° on day {int(day_of_year[bad])} of the year",
-            source=source_label, where=_where(bad, "sunshine_hours"))
+            bad, "sunshine_hours")
     bad = _first(radiation > Ra)
     if bad is not None:
-        raise InputError(
+        raise source.error(
             f"solar radiation {radiation[bad]:g} MJ/m²/day is above the extraterrestrial "
             f"radiation {Ra[bad]:.2f} MJ/m²/day of this latitude and day; expected MJ/m²/day "
-            "(daily mean W/m² × 0.0864 = MJ/m²/day)",
-            source=source_label, where=_where(bad, "solar_radiation_mj_m2_day"))
+            "(daily mean W/m² × 0.0864 = MJ/m²/day)", bad, "solar_radiation_mj_m2_day")
 
     soil_heat_flux = np.zeros(n_rows)
     if monthly:
@@ -206,7 +230,7 @@ def compute_et0_table(frame: pd.DataFrame, time_step: str, source_label: str) ->
     return _assemble(table, terms, monthly, date, day_of_year)
 
 
-def _check_columns(table: pd.DataFrame, monthly: bool, label: str) -> None:
+def _check_columns(table: pd.DataFrame, monthly: bool, source: _Source) -> None:
     needed = ["latitude_deg", "elevation_m", "month" if monthly else "day_of_year", "tmax_c",
               "tmin_c"]
     if "wind_speed_m_s" in table.columns:
@@ -214,29 +238,28 @@ def _check_columns(table: pd.DataFrame, monthly: bool, label: str) -> None:
     missing = [c for c in needed if c not in table.columns]
     if missing:
         why = " (wind_height_m is required with wind_speed_m_s)" if "wind_height_m" in missing else ""
-        raise InputError(
+        raise source.error(
             f"missing required column(s) {missing} for a {'monthly' if monthly else 'daily'} "
-            f"time step{why}; columns found: {list(table.columns)}",
-            source=label)
+            f"time step{why}; columns found: {list(table.columns)}")
     produced = {name for name, _, _ in TERM_COLUMNS} | {"ea_kpa_used"}
     clash = [c for c in table.columns if c in produced]
     if clash:
-        raise InputError(
+        raise source.error(
             f"column(s) {clash} are names of computed output columns; rename or remove them "
             "(wind goes in wind_speed_m_s with wind_height_m, radiation in "
-            "solar_radiation_mj_m2_day)",
-            source=label)
+            "solar_radiation_mj_m2_day)")
 
 
-def _no_blanks(table: pd.DataFrame, values: np.ndarray, column: str, label: str) -> None:
+def _no_blanks(values: np.ndarray, column: str, source: _Source) -> None:
     bad = _first(np.isnan(values))
     if bad is not None:
         spec = next(c for c in STATIONS_TABLE.columns if c.id == column)
-        raise InputError(f"missing value; expected an integer from {spec.ge:g} to {spec.le:g}",
-                         source=label, where=_where(bad, column))
+        raise source.error(f"missing value; expected an integer from {spec.ge:g} to {spec.le:g}",
+                           bad, column)
 
 
-def _pair(table: pd.DataFrame, first: str, second: str, label: str) -> tuple[np.ndarray, np.ndarray]:
+def _pair(table: pd.DataFrame, first: str, second: str,
+          source: _Source) -> tuple[np.ndarray, np.ndarray]:
     a = _float(table, first)
     b = _float(table, second)
     if first in table.columns or second in table.columns:
@@ -245,23 +268,21 @@ def _pair(table: pd.DataFrame, first: str, second: str, label: str) -> tuple[np.
             if bad is not None:
                 other = first if name == second else second
                 if name not in table.columns:
-                    raise InputError(
-                        f"column '{other}' needs column '{name}'; columns found: "
-                        f"{list(table.columns)}", source=label)
-                raise InputError(
+                    raise source.error(f"column '{other}' needs column '{name}'; columns found: "
+                                       f"{list(table.columns)}")
+                raise source.error(
                     f"missing value; '{other}' is given on this line, so '{name}' is needed too "
-                    "(leave both blank if not measured)",
-                    source=label, where=_where(bad, name))
+                    "(leave both blank if not measured)", bad, name)
     return a, b
 
 
-def _humidity(table: pd.DataFrame, tmax: np.ndarray, tmin: np.ndarray, label: str) -> np.ndarray:
-    rh_max, rh_min = _pair(table, "rh_max_pct", "rh_min_pct", label)
+def _humidity(table: pd.DataFrame, tmax: np.ndarray, tmin: np.ndarray,
+              source: _Source) -> np.ndarray:
+    rh_max, rh_min = _pair(table, "rh_max_pct", "rh_min_pct", source)
     bad = _first(rh_min > rh_max)
     if bad is not None:
-        raise InputError(
-            f"minimum relative humidity {rh_min[bad]:g} % is above the maximum "
-            f"{rh_max[bad]:g} % of the same row", source=label, where=_where(bad, "rh_min_pct"))
+        raise source.error(f"minimum relative humidity {rh_min[bad]:g} % is above the maximum "
+                           f"{rh_max[bad]:g} % of the same row", bad, "rh_min_pct")
     ea = _float(table, "ea_kpa")
     from_extremes = kernels.actual_vapour_pressure_from_rh_extremes(tmax, tmin, rh_max, rh_min)
     from_mean = kernels.actual_vapour_pressure_from_rh_mean(tmax, tmin, _float(table, "rh_mean_pct"))
@@ -269,15 +290,15 @@ def _humidity(table: pd.DataFrame, tmax: np.ndarray, tmin: np.ndarray, label: st
     return np.where(np.isfinite(ea), ea, from_mean)
 
 
-def _wind(table: pd.DataFrame, label: str) -> np.ndarray:
+def _wind(table: pd.DataFrame, source: _Source) -> np.ndarray:
     speed = _float(table, "wind_speed_m_s")
     height = _float(table, "wind_height_m")
     bad = _first(np.isfinite(speed) & np.isnan(height))
     if bad is not None:
-        raise InputError(
+        raise source.error(
             "missing value; the height of the wind measurement is needed where wind_speed_m_s "
             "is given (e.g. 10 for a standard 10 m mast, 2 for an agrometeorological station)",
-            source=label, where=_where(bad, "wind_height_m"))
+            bad, "wind_height_m")
     return kernels.wind_speed_at_2m(speed, height)
 
 
