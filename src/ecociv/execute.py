@@ -27,7 +27,7 @@ from ecociv import __version__
 from ecociv.errors import InputError, OutputError
 from ecociv.grid.io import ReadNotes, grid_of, grid_of_array, open_raster
 from ecociv.grid.spec import GridSpec
-from ecociv.grid.write import RasterMeta, write_rasters
+from ecociv.grid.write import RasterMeta, compute_in_order, write_rasters
 from ecociv.io.atomic import atomic_folder
 from ecociv.io.hashing import digest_later
 from ecociv.io.params import parse_param
@@ -297,7 +297,7 @@ def run_loaded(
             computed = write_rasters(rasters, loaded.grid, extra=[c[2] for c in checks] + lazy,
                                      distributed_lock=distributed)
         else:
-            computed = list(dask.compute(*[c[2] for c in checks], *lazy))
+            computed = list(compute_in_order(*[c[2] for c in checks], *lazy))
         _report_checks(checks, computed[: len(checks)], loaded.values, loaded.files)
         outputs_meta: dict[str, Any] = {}
         for _, path, meta in rasters:

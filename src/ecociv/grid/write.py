@@ -129,6 +129,12 @@ def _as_array(value: Any) -> Any:
     return da.from_delayed(value, shape=(), dtype=object) if isinstance(value, Delayed) else value
 
 
+def compute_in_order(*values: Any) -> tuple[Any, ...]:
+    """``dask.compute(*values)`` in one pass, results in the order of ``values`` (see
+    ``_as_array``); non-dask values pass through."""
+    return tuple(dask.compute(*[_as_array(value) for value in values]))
+
+
 def write_rasters(
     items: Sequence[tuple[xr.DataArray, Path, RasterMeta]],
     grid: GridSpec,
@@ -180,7 +186,7 @@ def write_rasters(
         tmps.append(tmp)
     try:
         stored = da.store(sources, cast(Any, targets), lock=False, compute=False) if sources else None
-        results = dask.compute(stored, *[_as_array(value) for value in extra])
+        results = compute_in_order(stored, *extra)
     finally:
         for target in targets:
             target.close()
