@@ -26,6 +26,7 @@ import xarray as xr
 from ecociv import __version__
 from ecociv.errors import InputError, OutputError
 from ecociv.grid.io import ReadNotes, grid_of, grid_of_array, open_raster
+from ecociv.grid.ops import LazyTable
 from ecociv.grid.spec import GridSpec
 from ecociv.grid.write import RasterMeta, compute_in_order, write_rasters
 from ecociv.io.atomic import atomic_folder
@@ -201,14 +202,20 @@ def _raster_checks(model: Model, values: Mapping[str, Any]) -> list[tuple[Raster
 
 
 def _unknown_codes(data: Any, codes: np.ndarray) -> Any:
+    """Codes present in ``data`` but not in ``codes`` (at most 16 per chunk), as a lazy array
+    padded with NaN."""
+    width = 16
+
     def _block(block: np.ndarray) -> np.ndarray:
         values = np.unique(block[~np.isnan(block)])
-        return values[~np.isin(values, codes)]
+        unknown = values[~np.isin(values, codes)][:width]
+        out = np.full((1, 1, width), np.nan)
+        out[0, 0, : unknown.size] = unknown
+        return out
 
     if isinstance(data, da.Array):
-        blocks = [dask.delayed(_block)(b) for b in data.to_delayed().ravel()]
-        return dask.delayed(lambda parts: np.unique(np.concatenate(parts)))(blocks)
-    return _block(np.asarray(data))
+        return da.map_blocks(_block, data, new_axis=2, chunks=(1, 1, width), dtype=np.float64)
+    return _block(np.asarray(data, dtype=np.float64))
 
 
 def _first_cell(data: xr.DataArray, mask_fn: Any) -> str:
@@ -231,6 +238,8 @@ def _report_checks(checks: list[tuple[RasterInput, str, Any]], results: list[Any
             where = _first_cell(data, lambda a, le=item.le: a > le)
             raise InputError(f"value {float(result):g}{units} above the allowed maximum {item.le:g}{units}",
                              source=source, where=where)
+        if kind == "codes":
+            result = np.unique(result[~np.isnan(result)])
         if kind == "codes" and len(result):
             bad = result[0]
             where = _first_cell(data, lambda a, b=bad: a == b)
@@ -292,17 +301,23 @@ def run_loaded(
                 rasters.append((value, tmp / f"{output.id}.tif", meta))
             else:
                 lazy_tables.append((output.id, value))
-        lazy = [v for _, v in lazy_tables]
+        pending: list[Any] = [c[2] for c in checks]
+        slots: list[slice] = []
+        for _, value in lazy_tables:
+            parts = list(value.arrays) if isinstance(value, LazyTable) else [value]
+            slots.append(slice(len(pending), len(pending) + len(parts)))
+            pending.extend(parts)
         if loaded.grid is not None and rasters:
-            computed = write_rasters(rasters, loaded.grid, extra=[c[2] for c in checks] + lazy,
-                                     distributed_lock=distributed)
+            computed = write_rasters(rasters, loaded.grid, extra=pending, distributed_lock=distributed)
         else:
-            computed = list(compute_in_order(*[c[2] for c in checks], *lazy))
+            computed = list(compute_in_order(*pending))
         _report_checks(checks, computed[: len(checks)], loaded.values, loaded.files)
+        tables = [value.build(*computed[slot]) if isinstance(value, LazyTable) else computed[slot][0]
+                  for (_, value), slot in zip(lazy_tables, slots, strict=True)]
         outputs_meta: dict[str, Any] = {}
         for _, path, meta in rasters:
             outputs_meta[meta.output_id] = {"type": "raster", "path": path.name, "units": meta.units}
-        for (output_id, _), value in zip(lazy_tables, computed[len(checks):], strict=True):
+        for (output_id, _), value in zip(lazy_tables, tables, strict=True):
             output = spec.output(output_id)
             outputs_meta[output_id] = _write_other(output, value, tmp)
         compute_seconds = time.perf_counter() - t0

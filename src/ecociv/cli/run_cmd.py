@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,8 @@ def runs(
     table = Table("run id", "scenario", "started", "seconds", "status", "folder")
     for row in rows:
         table.add_row(row.run_id, row.scenario, row.started, f"{row.seconds:.1f}", row.status, row.path)
-    Console().print(table)
+    # never cut ids or paths when the output goes to a file or another program
+    Console(width=None if sys.stdout.isatty() else 400).print(table)
 
 
 def demo(

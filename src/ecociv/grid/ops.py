@@ -3,7 +3,8 @@ return xarray/dask objects lazily and never touch files."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dask
@@ -119,14 +120,36 @@ def cell_area(grid: GridSpec, like: xr.DataArray) -> xr.DataArray:
     return xr.DataArray(grid.cell_area_m2(), dims=("y", "x"), coords={**coords, "x": like["x"].values})
 
 
+@dataclass(frozen=True)
+class LazyTable:
+    """A table built from dask arrays that are computed in the same pass as the raster outputs.
+
+    ``arrays`` are computed together with everything else a run writes, then ``build(*values)``
+    turns their values into a DataFrame. (A ``dask.delayed`` would not share work with the
+    raster writes: dask computes arrays and delayed objects as separate graphs.)
+    """
+
+    arrays: tuple[da.Array, ...]
+    build: Callable[..., pd.DataFrame]
+
+    def then(self, func: Callable[[pd.DataFrame], pd.DataFrame]) -> LazyTable:
+        """The same table passed through ``func`` after it is built."""
+        build = self.build
+        return LazyTable(self.arrays, lambda *values: func(build(*values)))
+
+    def compute(self) -> pd.DataFrame:
+        """Compute on its own (outside a model run)."""
+        return self.build(*dask.compute(*self.arrays))
+
+
 def zonal_table(
     rasters: Mapping[str, xr.DataArray],
     zones: Any,
     grid: GridSpec,
     *,
     zone_field: str | None = None,
-) -> Any:
-    """Per-polygon sums of rasters as a lazy (``dask.delayed``) pandas DataFrame.
+) -> LazyTable:
+    """Per-polygon sums of rasters as a :class:`LazyTable`.
 
     Parameters
     ----------
@@ -139,9 +162,10 @@ def zonal_table(
 
     Returns
     -------
-    dask.delayed
+    LazyTable
         A DataFrame with ``zone``, ``cells`` (cells whose centre is in the polygon),
-        ``valid_cells`` (cells where every raster has data) and one column per raster.
+        ``valid_cells`` (cells where every raster has data) and one column per raster (the sum
+        over that raster's own valid cells).
     """
     first = next(iter(rasters.values()))
     data = first.data
@@ -162,4 +186,4 @@ def zonal_table(
             frame[name] = table[index, 1:]
         return frame
 
-    return dask.delayed(_frame)(sums)
+    return LazyTable((sums,), _frame)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import dask
 import numpy as np
 import pandas as pd
 
@@ -96,7 +95,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         stocks["carbon_scenario_t"] = stock_tonnes(scenario, area)
         stocks["carbon_change_t"] = stock_tonnes(outputs["carbon_change"], area)
     totals = zonal_table(stocks, inputs.get("zones"), grid, zone_field=inputs.get("zone_field"))
-    outputs["carbon_totals"] = dask.delayed(_tidy)(totals)
+    outputs["carbon_totals"] = totals.then(_tidy)
     return outputs
 
 

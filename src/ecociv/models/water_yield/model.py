@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import dask
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -181,7 +180,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     field = _zone_field(zones, inputs.get("watershed_id_field"))
     totals = zonal_table(sums, zones, grid, zone_field=field)
     return {"water_yield": wyield, "aet": aet, "aet_fraction": fraction,
-            "watershed_results": dask.delayed(_results)(totals)}
+            "watershed_results": totals.then(_results)}
 
 
 def _mean(total: pd.Series, cells: pd.Series) -> pd.Series:
