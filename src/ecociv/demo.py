@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -22,7 +23,8 @@ def run_demo(store_root: Path) -> Path:
 
     from ecociv.cli.run_cmd import execute_scenario
 
-    console = Console()
+    # wide enough that names and numbers are never cut, also when output goes to a file
+    console = Console(width=max(140, shutil.get_terminal_size((140, 40)).columns))
     started = time.perf_counter()
     scenario = example_scenario()
     console.print(f"ecociv demo: running {scenario} (SYNTHETIC example data; the Belt dataset "
