@@ -141,7 +141,8 @@ def load_inputs(
             raise InputError(f"'{name}' is a {known[name].type} input; give it with --input {name}=PATH")
     missing = _required_missing(model, {**sources, **params})
     if missing:
-        raise InputError(f"model '{spec.id}' needs input(s) {missing}")
+        raise InputError(f"model '{spec.id}' needs input(s) {missing}; "
+                         f"see `ecociv model describe {spec.id}`")
 
     notes = ReadNotes()
     if isinstance(grid, (str, Path)):
