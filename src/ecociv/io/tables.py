@@ -4,6 +4,7 @@ reported with the file, the CSV line and the column."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,8 +28,16 @@ def read_table(path: str | Path, spec: TableInput) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise InputError("file is empty", source=label)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                            skip_blank_lines=False)
+        with warnings.catch_warnings():
+            # index_col=False: a row with more cells than the header is an error (pandas would
+            # otherwise make the extra leading cells an index and shift every column, e.g. for
+            # rows that end with a comma); one trailing empty cell per row is tolerated.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                skip_blank_lines=False, index_col=False)
+    except pd.errors.ParserWarning as err:
+        raise InputError(f"some rows have more cells than the header has columns ({err})",
+                         source=label) from err
     except UnicodeDecodeError as err:
         raise InputError(
             f"not UTF-8 text ({err.reason} at byte {err.start}); save the table as "
@@ -51,7 +60,7 @@ def check_table(frame: pd.DataFrame, spec: TableInput, *, label: str,
     """Check and type an in-memory table (all cells as strings or already typed).
 
     ``lines`` gives the file line of each row for messages (default: row position + 2, the
-    header being line 1).
+    header being line 1); the returned frame keeps them in ``frame.attrs["lines"]``.
     """
     frame = frame.copy().reset_index(drop=True)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
@@ -75,6 +84,7 @@ def check_table(frame: pd.DataFrame, spec: TableInput, *, label: str,
             frame[column.id] = _typed_column(frame[column.id], column, label, line_numbers)
     if spec.index is not None:
         _check_unique(frame, spec.index, label, line_numbers)
+    frame.attrs["lines"] = [int(line) for line in line_numbers]
     return frame
 
 
@@ -150,6 +160,7 @@ def _check_unique(frame: pd.DataFrame, key: str, label: str, lines: np.ndarray) 
     if duplicated.any():
         positions = list(np.flatnonzero(duplicated.to_numpy()))
         code = frame[key].iloc[positions[0]]
+        code = code.item() if isinstance(code, np.generic) else code
         where = [int(lines[p]) for p in positions if frame[key].iloc[p] == code]
         raise InputError(
             f"duplicate code {code!r} in key column '{key}' (lines {where}); each code must "

@@ -1,0 +1,119 @@
+"""Writing rasters (grid/write.py): Cloud-Optimized GeoTIFFs with units, long_name, nodata and
+model id in their tags; NaN written as nodata; chunked writes; overviews on large rasters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+import rasterio
+import xarray as xr
+from affine import Affine
+
+from ecociv.grid.io import from_array
+from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+from ecociv.grid.write import NODATA, RasterMeta, compute_in_order, write_rasters
+
+META = RasterMeta(units="t/ha", long_name="carbon density", model_id="carbon", output_id="density")
+
+
+def albers(shape: tuple[int, int], res: float = 30.0) -> GridSpec:
+    return GridSpec.from_crs(CHINA_ALBERS, Affine(res, 0, 0, 0, -res, 5_000_000), shape)
+
+
+def test_cog_with_tags_nodata_and_layout(tmp_path: Path) -> None:
+    grid = albers((3, 4))
+    values = np.arange(12, dtype=np.float64).reshape(3, 4)
+    values[1, 2] = np.nan
+    path = tmp_path / "density.tif"
+    write_rasters([(from_array(values, grid, name="density"), path, META)], grid)
+    with rasterio.open(path) as src:
+        assert src.driver == "GTiff"
+        assert src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+        assert src.profile["tiled"] is True
+        tags = src.tags()
+        assert tags["units"] == "t/ha" and tags["long_name"] == "carbon density"
+        assert tags["model_id"] == "carbon" and tags["output_id"] == "density"
+        assert src.tags(1)["units"] == "t/ha" and src.units == ("t/ha",)
+        assert src.descriptions == ("carbon density",)
+        assert src.nodata == NODATA["float32"] and src.dtypes == ("float32",)
+        assert GridSpec.from_crs(src.crs.to_wkt(), src.transform, src.shape).same_as(grid)
+        assert src.overviews(1) == []  # small raster: no overviews
+        data = src.read(1, masked=True)
+    assert data.mask.tolist() == np.isnan(values).tolist()
+    np.testing.assert_array_equal(data.filled(np.nan), values.astype(np.float32))
+    assert not list(tmp_path.glob(".*tiled*"))  # the intermediate tiled file is removed
+
+
+def test_multi_chunk_writes_not_aligned_to_tiles(tmp_path: Path) -> None:
+    # 300×270 cells in 7×11 chunks: many chunks share each 256×256 tile of the intermediate
+    grid = albers((300, 270))
+    values = np.random.default_rng(3).random((300, 270))
+    values[values < 0.05] = np.nan
+    lazy = xr.DataArray(da.from_array(values, chunks=(7, 11)), dims=("y", "x"))
+    path = tmp_path / "x.tif"
+    write_rasters([(lazy, path, META)], grid)
+    with rasterio.open(path) as src:
+        read = src.read(1, masked=True).filled(np.nan)
+    np.testing.assert_array_equal(read, values.astype(np.float32))
+
+
+def test_integer_output_and_several_rasters_in_one_pass(tmp_path: Path) -> None:
+    grid = albers((2, 3))
+    codes = from_array(np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]]), grid, name="c")
+    meta16 = RasterMeta(units=None, long_name="class", model_id="m", output_id="c", dtype="int16",
+                        categorical=True)
+    write_rasters([(codes, tmp_path / "c.tif", meta16), (codes * 2, tmp_path / "d.tif", META)], grid)
+    with rasterio.open(tmp_path / "c.tif") as src:
+        assert src.dtypes == ("int16",) and src.nodata == -32768
+        np.testing.assert_array_equal(src.read(1), [[1, -32768, 3], [4, 5, 6]])
+        assert "units" not in src.tags()  # class codes are not a quantity
+    with rasterio.open(tmp_path / "d.tif") as src:
+        np.testing.assert_array_equal(src.read(1, masked=True).filled(np.nan),
+                                      [[2, np.nan, 6], [8, 10, 12]])
+
+
+def test_large_raster_gets_overviews(tmp_path: Path) -> None:
+    # wider than 2048 cells: the COG carries overviews (internal, averaged)
+    grid = albers((600, 2100))
+    lazy = xr.DataArray(da.ones((600, 2100), chunks=(256, 2100), dtype=np.float32), dims=("y", "x"))
+    path = tmp_path / "big.tif"
+    write_rasters([(lazy, path, META)], grid)
+    with rasterio.open(path) as src:
+        assert src.overviews(1), "a raster larger than 2048 cells needs overviews"
+        assert src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+
+
+def test_extra_results_come_back_in_order(tmp_path: Path) -> None:
+    """Regression: dask 2026.8 returns a mix of arrays and delayed values out of order."""
+    grid = albers((4, 4))
+    data = xr.DataArray(da.arange(16, chunks=4, dtype=np.float64).reshape(4, 4), dims=("y", "x"))
+    extra = [dask.delayed(lambda: "first")(), data.data.sum(), dask.delayed(lambda: "third")(),
+             data.data.max(), np.float64(5.0)]
+    results = write_rasters([(data, tmp_path / "x.tif", META)], grid, extra=extra)
+    assert results == ["first", 120.0, "third", 15.0, 5.0]
+    assert compute_in_order(data.data.sum(), dask.delayed(str)("b"), 3) == (120.0, "b", 3)
+
+
+def test_dimensionless_or_no_units_leave_no_units_tag(tmp_path: Path) -> None:
+    # GDAL drops empty tags: dimensionless ("") and not-a-quantity (None) both have no tag
+    grid = albers((1, 1))
+    for units in ("", None):
+        meta = RasterMeta(units=units, long_name="runoff ratio", model_id="m", output_id="r")
+        write_rasters([(from_array(np.array([[0.5]]), grid, name="r"), tmp_path / "r.tif", meta)], grid)
+        with rasterio.open(tmp_path / "r.tif") as src:
+            assert "units" not in src.tags() and src.tags()["long_name"] == "runoff ratio"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "uint8"])
+def test_nodata_of_every_output_type(tmp_path: Path, dtype: str) -> None:
+    grid = albers((1, 2))
+    meta = RasterMeta(units="", long_name="x", model_id="m", output_id="x", dtype=dtype)
+    write_rasters([(from_array(np.array([[np.nan, 7.0]]), grid, name="x"), tmp_path / "x.tif", meta)], grid)
+    with rasterio.open(tmp_path / "x.tif") as src:
+        assert src.nodata == NODATA[dtype]
+        masked = src.read(1, masked=True)
+        assert masked.mask.tolist() == [[True, False]] and masked[0, 1] == 7
