@@ -305,3 +305,31 @@ def test_reads_are_lazy_and_chunked(make_raster: RasterMaker, monkeypatch: pytes
     aligned = open_raster(path, albers(15, (80, 60)), name="x", align=True)
     assert isinstance(aligned.data, da.Array) and aligned.data.numblocks[0] > 1
     assert np.isnan(aligned.values[14:16, 6:8]).all()  # the nodata cell, replicated
+
+
+def test_scale_and_offset_of_the_file_are_applied(tmp_path: Path) -> None:
+    # MODIS-style int16 with scale 0.1: stored 123 -> 12.3; the nodata value is a stored value
+    import rasterio
+
+    path = tmp_path / "scaled.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=2, height=1, count=1, dtype="int16",
+                       crs=CHINA_ALBERS, transform=Affine(30, 0, 0, 0, -30, 5e6), nodata=-32768) as dst:
+        dst.write(np.array([[123, -32768]], dtype=np.int16), 1)
+        dst.scales = (0.1,)
+        dst.offsets = (5.0,)
+    notes = ReadNotes()
+    data = open_raster(path, albers(30, (1, 2)), name="et0", notes=notes)
+    np.testing.assert_allclose(data.values, [[123 * 0.1 + 5.0, np.nan]], rtol=1e-6)
+    assert any("scale 0.1 and offset 5" in note for note in notes.messages)
+
+
+def test_multi_band_raster_reads_band_one_and_says_so(tmp_path: Path) -> None:
+    import rasterio
+
+    path = tmp_path / "two.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=1, height=1, count=2, dtype="float32",
+                       crs=CHINA_ALBERS, transform=Affine(30, 0, 0, 0, -30, 5e6)) as dst:
+        dst.write(np.array([[[1.0]], [[2.0]]], dtype=np.float32))
+    notes = ReadNotes()
+    assert open_raster(path, albers(30, (1, 1)), name="x", notes=notes).values[0, 0] == 1.0
+    assert notes.messages == [f"input 'x' ({path}): band 1 of 2 used"]

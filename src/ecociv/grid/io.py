@@ -182,7 +182,8 @@ def open_raster(
     xarray.DataArray
         Dask-backed, chunked by ``grid.default_chunks()``; float32 for 8/16-bit rasters, float64
         for wider integers, the file's type for float rasters. Nodata cells, and cells of the
-        grid the raster does not cover, are NaN.
+        grid the raster does not cover, are NaN. A scale and offset declared in the file (e.g.
+        MODIS products) are applied. Only band 1 is read.
     """
     notes = notes if notes is not None else ReadNotes()
     label = _label(path, name)
@@ -198,6 +199,12 @@ def open_raster(
             raise InputError("raster has no band", source=label)
         _check_readable(src, path, name)
         file_dtype = np.dtype(src.dtypes[0])
+        scale, offset = float(src.scales[0]), float(src.offsets[0])
+        if src.count > 1:
+            notes.add(f"input '{name}' ({path}): band 1 of {src.count} used")
+        if (scale, offset) != (1.0, 0.0):
+            notes.add(f"input '{name}' ({path}): stored values converted by the file's scale "
+                      f"{scale:g} and offset {offset:g} (value = stored × scale + offset)")
         file_nodata = src.nodata if nodata is None else nodata
         if nodata is not None:
             notes.add(f"input '{name}' ({path}): nodata value {nodata:g} given by the user"
@@ -254,6 +261,8 @@ def open_raster(
             data = rioxarray.open_rasterio(vrt, chunks=chunks, lock=False, cache=False)
             assert isinstance(data, xr.DataArray)
             out = data.isel(band=0, drop=True)
+    if (scale, offset) != (1.0, 0.0):  # after masking: nodata is a stored value
+        out = out * out.dtype.type(scale) + out.dtype.type(offset)
     out = out.assign_coords(x=grid.x_coords(), y=grid.y_coords())
     out.attrs = {"units": units if units is not None else "", "source": str(path), "input_id": name}
     out.encoding = {}
