@@ -232,3 +232,26 @@ def test_chunked_run_equals_in_memory_run(make_raster: RasterMaker, write_csv: C
     np.testing.assert_array_equal(whole["carbon_density"], expected)
     valid = baseline != 255
     assert whole["totals"]["carbon_baseline_t"].iloc[0] == pytest.approx(expected[valid].sum())
+
+
+def test_rotated_run_grid_is_refused(write_csv: CsvWriter, tmp_path: Path) -> None:
+    path = tmp_path / "rotated.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=2, height=2, count=1, dtype="uint8",
+                       crs=CHINA_ALBERS, transform=Affine(30, 5, 0, 5, -30, 5_000_000)) as dst:
+        dst.write(np.ones((2, 2), dtype=np.uint8), 1)
+    with pytest.raises(InputError, match="run grid is rotated or sheared") as err:
+        run_model(CARBON, {"land_use": path, "carbon_pools": write_csv("p.csv", POOLS)}, None,
+                  tmp_path / "out")
+    assert str(err.value).startswith(f"input 'land_use' ({path}): ")
+
+
+def test_output_not_on_the_grid_is_an_output_error(carbon_files: dict[str, Path], tmp_path: Path) -> None:
+    def transposed(inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+        outputs = dict(CARBON.run(inputs))
+        outputs["carbon_density"] = outputs["carbon_density"].transpose("x", "y")
+        return outputs
+
+    model = Model(spec=CARBON.spec, run=transposed, example=CARBON.example)
+    with pytest.raises(OutputError, match=r"output 'carbon_density' has dims \('x', 'y'\)"):
+        run_model(model, carbon_files, None, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -145,14 +145,22 @@ def load_inputs(
                          f"see `ecociv model describe {spec.id}`")
 
     notes = ReadNotes()
+    grid_source = "grid"
     if isinstance(grid, (str, Path)):
+        grid_source = f"grid ({grid})"
         grid = grid_of(grid, name="grid")
     if grid is None:
         for item in spec.inputs:
             if isinstance(item, RasterInput) and item.id in sources:
                 grid = grid_of(sources[item.id], name=item.id)
-                notes.add(f"run grid taken from input '{item.id}' ({sources[item.id]})")
+                grid_source = f"input '{item.id}' ({sources[item.id]})"
+                notes.add(f"run grid taken from {grid_source}")
                 break
+    if grid is not None and grid.is_rotated:
+        raise InputError(
+            "the run grid is rotated or sheared (its transform has non-zero rotation terms); "
+            "warp the raster to a north-up grid first (e.g. `gdalwarp`) or give a north-up --grid",
+            source=grid_source)
     values: dict[str, Any] = {}
     files: dict[str, str] = {}
     for item in spec.inputs:
@@ -265,8 +273,13 @@ def _check_outputs(model: Model, produced: Mapping[str, Any], grid: GridSpec | N
             continue
         value = produced[output.id]
         if isinstance(output, RasterOutput):
-            if not isinstance(value, xr.DataArray) or grid is None or value.shape != grid.shape:
-                raise OutputError(f"model '{spec.id}' output '{output.id}' is not a raster on the run grid")
+            if not isinstance(value, xr.DataArray) or grid is None:
+                raise OutputError(f"model '{spec.id}' output '{output.id}' is not a raster on the run "
+                                  f"grid (got {type(value).__name__})")
+            if value.dims != ("y", "x") or value.shape != grid.shape:
+                raise OutputError(
+                    f"model '{spec.id}' output '{output.id}' has dims {value.dims} and shape "
+                    f"{value.shape}; expected ('y', 'x') and the run grid's {grid.shape}")
 
 
 def run_loaded(
