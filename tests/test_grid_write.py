@@ -117,3 +117,15 @@ def test_nodata_of_every_output_type(tmp_path: Path, dtype: str) -> None:
         assert src.nodata == NODATA[dtype]
         masked = src.read(1, masked=True)
         assert masked.mask.tolist() == [[True, False]] and masked[0, 1] == 7
+
+
+def test_integer_output_out_of_its_type_range_is_an_error(tmp_path: Path) -> None:
+    from ecociv.errors import OutputError
+
+    grid = albers((1, 2))
+    meta = RasterMeta(units=None, long_name="class", model_id="m", output_id="classes", dtype="uint8")
+    with pytest.raises(OutputError, match=r"output 'classes' holds 300, outside the range of its "
+                                          r"declared type uint8 \[0, 255\]"):
+        write_rasters([(from_array(np.array([[1.0, 300.0]]), grid, name="c"), tmp_path / "classes.tif",
+                        meta)], grid)
+    assert list(tmp_path.iterdir()) == []  # no intermediate file left behind

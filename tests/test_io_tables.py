@@ -175,3 +175,8 @@ def test_rows_ending_with_a_comma_do_not_shift_columns(write_csv: CsvWriter) -> 
     frame = read(write_csv, "lucode,c_above,c_soil\n1,5,60,\n2,4,50,\n")
     assert frame["lucode"].tolist() == [1, 2]
     assert frame["c_above"].tolist() == [5.0, 4.0] and frame["c_soil"].tolist() == [60.0, 50.0]
+
+
+def test_folder_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is a folder; expected a CSV file"):
+        read_table(tmp_path, POOLS)

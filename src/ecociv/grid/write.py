@@ -3,7 +3,6 @@ GeoTIFF with ``units``, ``long_name``, nodata and the model id in its tags."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import rasterio.shutil
 import xarray as xr
 from rasterio.windows import Window
 
+from ecociv.errors import OutputError
 from ecociv.grid.spec import GridSpec
 
 TILE = 256
@@ -68,6 +68,16 @@ class _WindowTarget:
     def __setitem__(self, key: tuple[slice, slice], block: np.ndarray) -> None:
         rows, cols = key
         window = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+        target = np.dtype(self.dtype)
+        if target.kind in "iu" and block.size:
+            # casting would wrap around silently (300 -> 44 in uint8)
+            info = np.iinfo(target)
+            finite = block[np.isfinite(block)] if block.dtype.kind == "f" else block
+            if finite.size and (finite.min() < info.min or finite.max() > info.max):
+                bad = finite.min() if finite.min() < info.min else finite.max()
+                name = Path(self.path).name.removeprefix(".").removesuffix(".tiled.tif")
+                raise OutputError(f"output '{name}' holds {bad:g}, outside the range of its "
+                                  f"declared type {target} [{info.min}, {info.max}]")
         values = np.where(np.isnan(block), self.nodata, block) if block.dtype.kind == "f" else block
         values = values.astype(self.dtype, copy=False)
         with self.lock:
@@ -187,10 +197,13 @@ def write_rasters(
     try:
         stored = da.store(sources, cast(Any, targets), lock=False, compute=False) if sources else None
         results = compute_in_order(stored, *extra)
+        for target in targets:
+            target.close()
+        for (_, path, meta), tmp in zip(items, tmps, strict=True):
+            _to_cog(tmp, path, meta)
     finally:
         for target in targets:
             target.close()
-    for (_, path, meta), tmp in zip(items, tmps, strict=True):
-        _to_cog(tmp, path, meta)
-        os.remove(tmp)
+        for tmp in tmps:
+            tmp.unlink(missing_ok=True)
     return list(results[1:])

@@ -25,6 +25,8 @@ def read_table(path: str | Path, spec: TableInput) -> pd.DataFrame:
     label = f"table '{spec.id}' ({path})"
     if not path.exists():
         raise InputError("file does not exist", source=label)
+    if path.is_dir():
+        raise InputError("is a folder; expected a CSV file", source=label)
     if path.stat().st_size == 0:
         raise InputError("file is empty", source=label)
     try:
