@@ -136,3 +136,12 @@ def test_differences_name_what_differs() -> None:
     assert "CRS EPSG:32645 vs +proj=aea" in text
     assert "shape (rows, cols) (2, 2) vs (4, 4)" in text
     assert "cell size (60.0, 60.0) vs (30.0, 30.0)" in text
+
+
+def test_bounds_of_north_up_south_up_and_rotated_grids() -> None:
+    assert grid(CHINA_ALBERS, 30, (0, 90), (3, 2)).bounds == (0.0, 0.0, 60.0, 90.0)
+    south_up = GridSpec.from_crs(CHINA_ALBERS, Affine(30, 0, 0, 0, 30, 0), (3, 2))
+    assert south_up.bounds == (0.0, 0.0, 60.0, 90.0)
+    # rotated: corners (0, 0), (20, 10), (-10, 20), (10, 30) for 2×2 cells of (10, 5) / (-5, 10)
+    rotated = GridSpec.from_crs(CHINA_ALBERS, Affine(10, -5, 0, 5, 10, 0), (2, 2))
+    assert rotated.bounds == (-10.0, 0.0, 20.0, 30.0)

@@ -83,9 +83,12 @@ class GridSpec:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, bottom, right, top) in CRS units."""
-        x0, y0 = self.transform * (0, 0)
-        x1, y1 = self.transform * (self.cols, self.rows)
-        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+        t = self.transform
+        cols = np.array([0, self.cols, 0, self.cols], dtype=np.float64)
+        rows = np.array([0, 0, self.rows, self.rows], dtype=np.float64)
+        xs = t.c + t.a * cols + t.b * rows  # all four corners: also right for rotated grids
+        ys = t.f + t.d * cols + t.e * rows
+        return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
 
     @property
     def is_rotated(self) -> bool:
