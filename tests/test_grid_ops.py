@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import xarray as xr
 from affine import Affine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 from ecociv.grid.io import from_array
@@ -157,3 +159,41 @@ def test_cell_area_utm_is_two_dimensional_and_lazy() -> None:
     np.testing.assert_allclose(cell_area(utm, like.compute()).values, utm.cell_area_m2(), rtol=1e-12)
     # areas differ along a row (areal scale grows away from the central meridian at 500 km)
     assert area.values[0, 0] < area.values[0, 4]
+
+
+# --- property tests against naive references ------------------------------------------------
+
+
+@st.composite
+def zoned_rasters(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    rows, cols = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(rows, cols)).round(3)
+    values[rng.random((rows, cols)) < 0.2] = nan
+    zones = rng.integers(0, 4, (rows, cols)).astype(np.int32)
+    chunks = (draw(st.integers(1, rows)), draw(st.integers(1, cols)))
+    return values, zones, chunks
+
+
+@settings(max_examples=25, deadline=None)
+@given(zoned_rasters())
+def test_zonal_sums_match_a_naive_loop(case: tuple[np.ndarray, np.ndarray, tuple[int, int]]) -> None:
+    values, zones, chunks = case
+    result = zonal_sums([values], da.from_array(zones, chunks=chunks), 3).compute()
+    for zone in range(4):
+        inside = zones == zone
+        assert result[0, zone] == pytest.approx(np.nansum(values[inside]), abs=1e-9)
+        assert result[1, zone] == inside.sum()
+        assert result[2, zone] == (inside & ~np.isnan(values)).sum()
+
+
+@settings(max_examples=25, deadline=None)
+@given(zoned_rasters(), st.dictionaries(st.integers(0, 3), st.floats(-1e6, 1e6), max_size=4))
+def test_reclassify_matches_a_dictionary_lookup(
+        case: tuple[np.ndarray, np.ndarray, tuple[int, int]], mapping: dict[int, float]) -> None:
+    _, zones, chunks = case
+    codes = np.where(np.random.default_rng(0).random(zones.shape) < 0.1, nan, zones)
+    out = reclassify(xr.DataArray(da.from_array(codes, chunks=chunks), dims=("y", "x")), mapping).values
+    expected = np.array([[mapping.get(int(c), nan) if c == c else nan for c in row] for row in codes])
+    np.testing.assert_array_equal(out, expected)
