@@ -255,3 +255,24 @@ def test_output_not_on_the_grid_is_an_output_error(carbon_files: dict[str, Path]
     with pytest.raises(OutputError, match=r"output 'carbon_density' has dims \('x', 'y'\)"):
         run_model(model, carbon_files, None, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_block_corrupt_in_the_middle_of_a_file_is_an_input_error(tmp_path, write_csv) -> None:
+    """The up-front check reads only the first and last blocks; a bad block in between must
+    still end as an InputError naming the input, with no output folder left."""
+    path = tmp_path / "lu.tif"
+    rng = np.random.default_rng(3)
+    with rasterio.open(path, "w", driver="GTiff", width=768, height=256, count=1, dtype="uint8",
+                       crs=CHINA_ALBERS, transform=Affine(30, 0, 0, 0, -30, 5e6), tiled=True,
+                       blockxsize=256, blockysize=256, compress="deflate") as dst:
+        dst.write(rng.integers(1, 3, (256, 768)).astype("uint8"), 1)
+    with rasterio.open(path) as src:
+        offset = int(src.get_tag_item("BLOCK_OFFSET_1_0", "TIFF", bidx=1))
+        size = int(src.get_tag_item("BLOCK_SIZE_1_0", "TIFF", bidx=1))
+    data = bytearray(path.read_bytes())
+    data[offset: offset + size] = b"\xff" * size  # the middle tile no longer inflates
+    path.write_bytes(bytes(data))
+    pools = write_csv("pools.csv", "lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n2,2,2,2,2\n")
+    with pytest.raises(InputError, match=r"land_use .*lu.tif.*truncated or corrupt"):
+        run_model(CARBON, {"land_use": path, "carbon_pools": pools}, {}, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -98,14 +98,14 @@ def test_extra_results_come_back_in_order(tmp_path: Path) -> None:
     assert compute_in_order(data.data.sum(), dask.delayed(str)("b"), 3) == (120.0, "b", 3)
 
 
-def test_dimensionless_or_no_units_leave_no_units_tag(tmp_path: Path) -> None:
-    # GDAL drops empty tags: dimensionless ("") and not-a-quantity (None) both have no tag
+def test_dimensionless_is_tagged_1_and_codes_have_no_units(tmp_path: Path) -> None:
+    # CF/UDUNITS write dimensionless as "1"; class codes (units None) are not quantities
     grid = albers((1, 1))
-    for units in ("", None):
+    for units, expected in (("", "1"), (None, None)):
         meta = RasterMeta(units=units, long_name="runoff ratio", model_id="m", output_id="r")
         write_rasters([(from_array(np.array([[0.5]]), grid, name="r"), tmp_path / "r.tif", meta)], grid)
         with rasterio.open(tmp_path / "r.tif") as src:
-            assert "units" not in src.tags() and src.tags()["long_name"] == "runoff ratio"
+            assert src.tags().get("units") == expected and src.tags()["long_name"] == "runoff ratio"
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "uint8"])

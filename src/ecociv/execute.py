@@ -282,6 +282,19 @@ def _check_outputs(model: Model, produced: Mapping[str, Any], grid: GridSpec | N
                     f"{value.shape}; expected ('y', 'x') and the run grid's {grid.shape}")
 
 
+@contextmanager
+def _reading_errors(files: Mapping[str, str]) -> Iterator[None]:
+    """Turn a raster read that fails mid-run (a block corrupt in the middle of a file, which the
+    up-front first/last-block check cannot see) into an InputError naming the files."""
+    from rasterio.errors import RasterioError
+
+    try:
+        yield
+    except RasterioError as err:
+        raise InputError(f"reading input data failed (file truncated or corrupt?): {err}",
+                         source=", ".join(f"{k} ({v})" for k, v in files.items()) or None) from err
+
+
 def run_loaded(
     model: Model,
     loaded: LoadedInputs,
@@ -298,7 +311,8 @@ def run_loaded(
     digests = {name: digest_later(path) for name, path in loaded.files.items()}
     spec = model.spec
     out_dir = Path(out_dir)
-    with atomic_folder(out_dir) as tmp, scheduler(scheduler_address) as distributed:
+    with atomic_folder(out_dir) as tmp, scheduler(scheduler_address) as distributed, \
+            _reading_errors(loaded.files):
         t0 = time.perf_counter()
         produced = dict(model.run(loaded.values))
         _check_outputs(model, produced, loaded.grid)

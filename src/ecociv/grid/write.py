@@ -104,13 +104,18 @@ def _create_tiled(path: Path, grid: GridSpec, meta: RasterMeta, nodata: float) -
         "BIGTIFF": "IF_SAFER",
         "SPARSE_OK": "TRUE",
     }
+    # dimensionless quantities are tagged "1" (the CF/UDUNITS convention); class codes, which are
+    # not quantities, carry no units tag
+    units = "1" if meta.units == "" else meta.units
+    tags = {"long_name": meta.long_name, "model_id": meta.model_id, "output_id": meta.output_id}
+    if units is not None:
+        tags["units"] = units
     with rasterio.open(path, "w", **profile) as dst:
-        dst.update_tags(units=meta.units or "", long_name=meta.long_name, model_id=meta.model_id,
-                        output_id=meta.output_id)
-        dst.update_tags(1, units=meta.units or "", long_name=meta.long_name)
+        dst.update_tags(**tags)
+        dst.update_tags(1, long_name=meta.long_name, **({"units": units} if units else {}))
         dst.set_band_description(1, meta.long_name)
-        if meta.units:
-            dst.set_band_unit(1, meta.units)
+        if units:
+            dst.set_band_unit(1, units)
 
 
 def _to_cog(tmp: Path, path: Path, meta: RasterMeta) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import xarray as xr
+from affine import Affine
 from rasterio.features import rasterize
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
@@ -36,11 +37,16 @@ class Coverage:
         return (slice(row0, row0 + int(self.window.height)), slice(col0, col0 + int(self.window.width)))
 
 
+def _apply(affine: Affine, x: Any, y: Any) -> tuple[Any, Any]:
+    """Affine transform of coordinates (scalars or arrays)."""
+    return (affine.a * x + affine.b * y + affine.c, affine.d * x + affine.e * y + affine.f)
+
+
 def _window(geometry: Any, grid: GridSpec) -> Window | None:
     left, bottom, right, top = geometry.bounds
     inverse = ~grid.transform
-    col0, row0 = inverse * (left, top)
-    col1, row1 = inverse * (right, bottom)
+    col0, row0 = _apply(inverse, left, top)
+    col1, row1 = _apply(inverse, right, bottom)
     c0, c1 = sorted((col0, col1))
     r0, r1 = sorted((row0, row1))
     c0, r0 = max(0, int(np.floor(c0))), max(0, int(np.floor(r0)))
@@ -66,8 +72,8 @@ def coverage(geometry: Any, grid: GridSpec) -> Coverage | None:
                          all_touched=True, dtype="uint8").astype(bool)
     rows, cols = np.nonzero(boundary)
     if rows.size:
-        x0, y0 = transform * (cols, rows)
-        x1, y1 = transform * (cols + 1, rows + 1)
+        x0, y0 = _apply(transform, cols, rows)
+        x1, y1 = _apply(transform, cols + 1, rows + 1)
         cells = shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1),
                             np.maximum(y0, y1))
         shapely.prepare(geometry)
