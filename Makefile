@@ -21,7 +21,7 @@ demo: $(VENV)/.installed
 	$(BIN)/ecociv demo
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff check src tests $(wildcard benchmarks scripts)
 	$(BIN)/mypy src
 
 test: lint
