@@ -126,7 +126,7 @@ def test_validate_reports_typo(capsys, monkeypatch, tmp_path) -> None:
 
 
 def test_demo_runs_and_prints_a_table(capsys, monkeypatch, tmp_path) -> None:
-    code, out, err = ecociv(capsys, monkeypatch, "demo", "--out", str(tmp_path / "demo"))
+    code, out, err = ecociv(capsys, monkeypatch, "demo", "--example", "--out", str(tmp_path / "demo"))
     assert code == 0, err
     assert "west_synthetic" in out and "ET0 at the synthetic station" in out
     assert not np.isnan(float(out.split("synthetic station")[1].split(":")[1].split("mm")[0]))

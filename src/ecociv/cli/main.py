@@ -9,7 +9,7 @@ import warnings
 import typer
 
 from ecociv import __version__
-from ecociv.cli import et0_cmd, models_cmd, run_cmd
+from ecociv.cli import data_cmd, et0_cmd, models_cmd, run_cmd
 
 HELP = (
     "ecociv — decision support for the ecological-civilization strategy of the Tianshan "
@@ -38,12 +38,14 @@ def _root(
 app.command("models", help="List registered models (模型列表); --json prints every spec.")(
     models_cmd.list_models)
 app.add_typer(models_cmd.model_app, name="model")
+app.add_typer(data_cmd.data_app, name="data")
 app.command("et0", help="Reference evapotranspiration (参考作物蒸散量, FAO-56) for a station table.")(
     et0_cmd.et0)
 app.command("run", help="Run a scenario file (情景) into a results store.")(run_cmd.run)
 app.command("validate", help="Check a scenario file without running it.")(run_cmd.validate)
 app.command("runs", help="List the runs in a results store.")(run_cmd.runs)
-app.command("demo", help="Run the shipped example scenario.")(run_cmd.demo)
+app.command("demo", help="Run the Belt baseline (天山北坡经济带) on the embedded real-data "
+            "dataset and print results per prefecture.")(run_cmd.demo)
 
 
 def main() -> None:

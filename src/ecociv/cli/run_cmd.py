@@ -87,7 +87,12 @@ def runs(
 def demo(
     out: Path | None = typer.Option(None, "--out", "-o", help="Results store folder (default: "
                                     f"$ECOCIV_STORE or ./{DEFAULT_STORE})."),
+    example: bool = typer.Option(False, "--example", help="Run the small synthetic example "
+                                 "instead of the Belt baseline."),
 ) -> None:
-    from ecociv.demo import run_demo
+    from ecociv.demo import run_belt_demo, run_demo
 
-    run_demo(_store_root(out))
+    if example:
+        run_demo(_store_root(out))
+    else:
+        run_belt_demo(_store_root(out))

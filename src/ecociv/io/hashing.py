@@ -13,6 +13,10 @@ _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecociv-hash")
 
 def file_digest(path: str | Path) -> str:
     """BLAKE2b-128 hex digest of a file (or of every file under a folder, in sorted order)."""
+    text = str(path)
+    if "|layername=" in text:  # one layer of a multi-layer file: the file's digest plus the name
+        file, _, layer = text.partition("|layername=")
+        return hashlib.blake2b(f"{file_digest(file)}|{layer}".encode(), digest_size=16).hexdigest()
     path = Path(path)
     if path.is_dir():
         digest = hashlib.blake2b(digest_size=16)

@@ -17,18 +17,37 @@ _GEOMETRY_TYPES = {
 }
 
 
+LAYER_SEPARATOR = "|layername="
+
+
+def split_layer(path: str | Path) -> tuple[Path, str | None]:
+    """Split ``file.gpkg|layername=counties`` (the QGIS/OGR way of naming a layer of a
+    multi-layer file) into the file and the layer name."""
+    text = str(path)
+    if LAYER_SEPARATOR in text:
+        file, _, layer = text.partition(LAYER_SEPARATOR)
+        return Path(file), layer
+    return Path(text), None
+
+
 def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: ReadNotes) -> Any:
     """Read a vector layer, check geometry type and fields, reproject to the grid's CRS."""
     import geopandas as gpd
 
-    path = Path(path)
-    label = f"vector '{spec.id}' ({path})"
+    path, layer = split_layer(path)
+    label = f"vector '{spec.id}' ({path}{'|layername=' + layer if layer else ''})"
     if not path.exists():
         raise InputError("file does not exist", source=label)
     if path.is_file() and path.stat().st_size == 0:
         raise InputError("file is empty", source=label)
+    if layer is not None:
+        import pyogrio
+
+        available = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        if layer not in available:
+            raise InputError(f"no layer '{layer}'; layers: {available}", source=label)
     try:
-        frame = gpd.read_file(path, engine="pyogrio")
+        frame = gpd.read_file(path, engine="pyogrio", layer=layer)
     except Exception as err:  # pyogrio raises DataSourceError and others
         raise InputError(f"not a readable vector file: {err}", source=label) from err
     if len(frame) == 0:

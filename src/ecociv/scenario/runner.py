@@ -3,6 +3,7 @@ input hashes, runs the rest through :mod:`ecociv.execute` and writes one run fol
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -21,11 +22,13 @@ from ecociv.execute import load_inputs, run_loaded
 from ecociv.grid.io import grid_of
 from ecociv.grid.spec import GridSpec
 from ecociv.io.hashing import file_digest
+from ecociv.io.vectors import split_layer
+from ecociv.region.dataset import DEFAULT_DATASET, Dataset, load_dataset
 from ecociv.registry import get_model
-from ecociv.scenario.schema import STEP_REFERENCE, Scenario, StepConfig
+from ecociv.scenario.schema import DATASET_REFERENCE, STEP_REFERENCE, Scenario, StepConfig
 from ecociv.scenario.store import ResultsStore
 from ecociv.spec import Model, ParamInput
-from ecociv.units import to_magnitude
+from ecociv.units import parse_unit, to_magnitude
 
 ProgressCallback = Callable[[str, str], None]
 
@@ -39,6 +42,10 @@ class PlannedStep:
     files: dict[str, Path] = field(default_factory=dict)
     upstream: dict[str, tuple[str, str]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    #: input id -> nodata value declared for a user file replacing a dataset layer
+    nodata: dict[str, float] = field(default_factory=dict)
+    #: inputs that come from user files replacing dataset layers (aligned to the run grid)
+    replaced: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,6 +58,7 @@ class RunResult:
 def _resolve_path(value: str, base_dir: Path) -> Path:
     path = Path(os.path.expandvars(os.path.expanduser(value)))
     return path if path.is_absolute() else base_dir / path
+
 
 
 def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
@@ -77,7 +85,16 @@ def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
                 raise ScenarioError(f"models[{name}].inputs: model '{spec.id}' has no input "
                                     f"'{input_id}'{hint} (inputs: {candidates})")
             match = STEP_REFERENCE.match(value.strip())
-            if match:
+            from_dataset = DATASET_REFERENCE.match(value.strip())
+            if from_dataset:
+                resolved = _dataset_input(scenario, base_dir, name, input_id, from_dataset["layer"],
+                                          known[input_id])
+                step.files[input_id] = resolved.path
+                if resolved.replaced:
+                    step.replaced[input_id] = str(resolved.path)
+                    if resolved.nodata is not None:
+                        step.nodata[input_id] = resolved.nodata
+            elif match:
                 source, output = match["step"], match["output"]
                 if source not in configs:
                     raise ScenarioError(f"models[{name}].inputs.{input_id}: no step named "
@@ -100,7 +117,70 @@ def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
             params[param_id] = value
         step.params = params
         planned[name] = step
+    _check_layer_overrides(scenario, base_dir)
     return _topological(planned)
+
+
+@dataclass
+class _ResolvedLayer:
+    path: Path
+    replaced: bool
+    nodata: float | None
+
+
+_datasets: dict[tuple[str | None, str], Dataset] = {}
+
+
+def scenario_dataset(scenario: Scenario, base_dir: Path) -> Dataset:
+    """The dataset a scenario names (``belt`` or a folder relative to the scenario file)."""
+    if scenario.dataset is None:
+        raise ScenarioError("inputs written 'dataset:<layer>' need a dataset: add `dataset: belt` "
+                            "(the embedded default) or `dataset: <folder>` to the scenario")
+    location = scenario.dataset
+    if location != DEFAULT_DATASET:
+        location = str(_resolve_path(location, base_dir))
+    key = (location, str(base_dir))
+    if key not in _datasets:
+        _datasets[key] = load_dataset(location)
+    return _datasets[key]
+
+
+def _dataset_input(scenario: Scenario, base_dir: Path, step: str, input_id: str, layer_id: str,
+                   spec: Any) -> _ResolvedLayer:
+    dataset = scenario_dataset(scenario, base_dir)
+    try:
+        layer = dataset.layer(layer_id)
+    except InputError as err:
+        raise ScenarioError(f"models[{step}].inputs.{input_id}: {err.detail}") from err
+    expected = getattr(spec, "units", None)
+    if expected is not None and layer.kind == "raster" and layer.units not in ("", "class code"):
+        try:
+            same = parse_unit(layer.units) == parse_unit(expected)
+        except ValueError:
+            same = False
+        if not same:
+            raise ScenarioError(
+                f"models[{step}].inputs.{input_id}: layer '{layer_id}' is in {layer.units!r} but "
+                f"the input expects {expected!r}")
+    override = scenario.layers.get(layer_id)
+    if override is None:
+        return _ResolvedLayer(path=Path(layer.source), replaced=False, nodata=None)
+    if isinstance(override, str):
+        return _ResolvedLayer(path=_resolve_path(override, base_dir), replaced=True, nodata=None)
+    return _ResolvedLayer(path=_resolve_path(override.path, base_dir), replaced=True,
+                          nodata=override.nodata)
+
+
+def _check_layer_overrides(scenario: Scenario, base_dir: Path) -> None:
+    if not scenario.layers:
+        return
+    dataset = scenario_dataset(scenario, base_dir)
+    for layer_id in scenario.layers:
+        if layer_id not in dataset.layers:
+            close = difflib.get_close_matches(layer_id, list(dataset.layers), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ScenarioError(f"layers.{layer_id}: dataset '{dataset.name}' has no such layer"
+                                f"{hint}")
 
 
 def _topological(steps: dict[str, PlannedStep]) -> list[PlannedStep]:
@@ -127,13 +207,24 @@ def _topological(steps: dict[str, PlannedStep]) -> list[PlannedStep]:
 def _grid(scenario: Scenario, base_dir: Path, outputs: Mapping[str, Path]) -> GridSpec | None:
     reference = scenario.grid.reference
     if reference is None:
-        return None
+        if scenario.dataset is None:
+            return None
+        grid = scenario_dataset(scenario, base_dir).grid
+        return _resampled(grid, scenario)
     match = STEP_REFERENCE.match(reference)
-    path = outputs.get(reference) if match else _resolve_path(reference, base_dir)
+    layer = DATASET_REFERENCE.match(reference)
+    if layer:
+        path: Path | None = Path(scenario_dataset(scenario, base_dir).layer(layer["layer"]).source)
+    else:
+        path = outputs.get(reference) if match else _resolve_path(reference, base_dir)
     if path is None:
         raise ScenarioError(f"grid.reference {reference!r} must be a file or an output of an "
                             "earlier step")
-    grid = grid_of(path, name="grid.reference")
+    return _resampled(grid_of(path, name="grid.reference"), scenario)
+
+
+def _resampled(grid: GridSpec, scenario: Scenario) -> GridSpec:
+    """``grid`` at the scenario's ``grid.resolution`` over the same extent (or as it is)."""
     if scenario.grid.resolution is None:
         return grid
     units = "m" if not grid.crs.is_geographic else "degree"
@@ -156,7 +247,8 @@ def _cache_key(step: PlannedStep, keys: Mapping[str, str], grid: GridSpec | None
         "upstream": {k: [keys[s], o] for k, (s, o) in sorted(step.upstream.items())},
         "params": {k: str(v) for k, v in sorted(step.params.items())},
         "grid": grid.describe() if grid is not None else None,
-        "align": align,
+        "align": align or bool(step.replaced),
+        "nodata": step.nodata,
     }
     digest.update(json.dumps(payload, sort_keys=True, default=str).encode())
     return digest.hexdigest()
@@ -190,7 +282,7 @@ def run_scenario(
     steps = plan(scenario, base_dir)
     for step in steps:
         for input_id, path in step.files.items():
-            if not path.exists():
+            if not split_layer(path)[0].exists():
                 raise InputError("file does not exist",
                                  source=f"models[{step.name}].inputs.{input_id} ({path})")
     notify = progress or (lambda _step, _status: None)
@@ -223,7 +315,10 @@ def run_scenario(
                         raise ScenarioError(f"models[{step.name}].inputs.{input_id}: step "
                                             f"'{source}' did not produce output '{output}'")
                     sources[input_id] = produced
-                loaded = load_inputs(step.model, sources, step.params, grid=grid, align=align)
+                loaded = load_inputs(step.model, sources, step.params, grid=grid,
+                                     align=align or bool(step.replaced), nodata=step.nodata)
+                for input_id, replacement in step.replaced.items():
+                    loaded.notes.add(f"input '{input_id}': dataset layer replaced by {replacement}")
                 manifest = run_loaded(step.model, loaded, step_folder,
                                       scheduler_address=address,
                                       extra_manifest={"step": step.name, "cache_key": key})

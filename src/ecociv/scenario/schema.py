@@ -15,6 +15,7 @@ from ecociv.errors import ScenarioError
 
 #: An input value of the form ``@step.output`` takes the output of an earlier step.
 STEP_REFERENCE = re.compile(r"^@(?P<step>[a-z][a-z0-9_]*)\.(?P<output>[a-z][a-z0-9_]*)$")
+DATASET_REFERENCE = re.compile(r"^dataset:(?P<layer>[A-Za-z0-9_]+)$")
 STEP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -32,13 +33,22 @@ class GridConfig(_Strict):
     align: bool = Field(False, description="align inputs on other grids by their resampling method")
 
 
+class LayerOverride(_Strict):
+    """A user file that replaces a dataset layer (aligned to the run grid by the layer's kind)."""
+
+    path: str = Field(description="the replacement file (relative to the scenario file)")
+    nodata: float | None = Field(None, description="nodata value when the file does not declare "
+                                 "one (e.g. -9999 or 0)")
+
+
 class StepConfig(_Strict):
     """One model run inside a scenario."""
 
     id: str = Field(description="registered model id, e.g. water_yield")
     name: str | None = Field(None, description="step name (default: the model id)")
     inputs: dict[str, str] = Field(default_factory=dict,
-                                   description="input id -> file path or @step.output")
+                                   description="input id -> file path, @step.output or "
+                                   "dataset:<layer id>")
     params: dict[str, Any] = Field(default_factory=dict, description="parameter id -> value")
 
     @property
@@ -59,7 +69,10 @@ class Scenario(_Strict):
     name: str = Field(description="scenario name")
     description: str = ""
     region: str = Field("example", description="region the scenario is about")
-    dataset: str | None = Field(None, description="dataset folder the scenario's inputs come from")
+    dataset: str | None = Field(None, description="dataset the scenario's `dataset:` inputs come "
+                                "from: 'belt' (the embedded default) or a dataset folder")
+    layers: dict[str, str | LayerOverride] = Field(
+        default_factory=dict, description="dataset layer id -> a user file replacing it")
     years: list[int] = Field(default_factory=list, description="years the scenario covers")
     grid: GridConfig = Field(default_factory=GridConfig)
     scheduler: str | None = Field(None, description="dask.distributed scheduler address")
@@ -82,7 +95,7 @@ def _location_model(loc: tuple[Any, ...]) -> type[BaseModel]:
         if field is None:
             break
         annotation = field.annotation
-        for candidate in (GridConfig, StepConfig):
+        for candidate in (GridConfig, StepConfig, LayerOverride):
             if annotation is candidate or candidate.__name__ in str(annotation):
                 current = candidate
     return current

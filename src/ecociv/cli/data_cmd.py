@@ -1,0 +1,68 @@
+"""``ecociv data info`` and ``ecociv data export``: what is in a region dataset, and the same
+layers as files QGIS opens as they are."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+data_app = typer.Typer(help="The region dataset (default: the embedded Belt dataset, 天山北坡经济带).",
+                       no_args_is_help=True)
+
+DATASET_OPTION = typer.Option(None, "--dataset", help="Dataset folder (default: the embedded "
+                              "Belt dataset).")
+
+
+@data_app.command("info", help="List every layer with extent, resolution, units, source, licence "
+                  "and status (real / derived / literature default / illustrative / reported / synthetic).")
+def info(
+    dataset: Path | None = DATASET_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON."),
+) -> None:
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from ecociv.region.catalog import describe_layers
+    from ecociv.region.dataset import load_dataset
+
+    loaded = load_dataset(dataset)
+    rows = describe_layers(loaded)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    console = Console(width=None if sys.stdout.isatty() else 240)
+    console.print(f"[bold]{loaded.title or loaded.name}[/] ({loaded.root})")
+    grid = loaded.grid
+    console.print(f"grid: {grid.rows} × {grid.cols} cells of {grid.resolution[0]:g} m, "
+                  f"{'equal-area' if grid.is_equal_area else 'not equal-area'} CRS "
+                  f"({grid.crs_label() if hasattr(grid, 'crs_label') else grid.crs.name})")
+    table = Table("layer", "kind", "status", "units", "extent / size", "resolution", "source",
+                  "licence", show_lines=False)
+    for row in rows:
+        table.add_row(row["id"], row["kind"], row["status"], row["units"], row["extent"],
+                      row["resolution"], row["source"], row["license"])
+    console.print(table)
+
+
+@data_app.command("export", help="Write the dataset as files QGIS opens directly: --format tif "
+                  "(every raster as a Cloud-Optimized GeoTIFF) or gpkg (every vector layer and "
+                  "table in one GeoPackage).")
+def export(
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (replaced atomically)."),
+    export_format: str = typer.Option("gpkg", "--format", help="gpkg or tif."),
+    dataset: Path | None = DATASET_OPTION,
+) -> None:
+    from ecociv.errors import InputError
+    from ecociv.region.catalog import export_dataset
+    from ecociv.region.dataset import load_dataset
+
+    if export_format not in ("gpkg", "tif"):
+        raise InputError(f"--format {export_format!r}: expected 'gpkg' or 'tif'")
+    written = export_dataset(load_dataset(dataset), out, export_format)
+    typer.echo(f"wrote {len(written)} file(s) to {out}")
+    for path in written:
+        typer.echo(f"  {path.name}")

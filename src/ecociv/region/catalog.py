@@ -1,0 +1,92 @@
+"""Describing and exporting a dataset's layers (``ecociv data info`` / ``ecociv data export``)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import rasterio
+
+from ecociv.io.atomic import atomic_folder
+from ecociv.region.dataset import Dataset, Layer
+
+
+def _source_of(layer: Layer, sources: list[dict[str, str]]) -> tuple[str, str]:
+    rows = [r for r in sources if r.get("file") == layer.path.name]
+    if layer.layer:
+        named = [r for r in rows if str(r.get("item", "")).startswith(f"{layer.layer}")]
+        rows = named or rows
+    if not rows:
+        return "", ""
+    first = rows[0]
+    return first.get("source", ""), first.get("license", "")
+
+
+def _extent(layer: Layer) -> tuple[str, str]:
+    if layer.kind == "raster":
+        with rasterio.open(layer.path) as src:
+            left, bottom, right, top = src.bounds
+            bands = f", {src.count} bands" if src.count > 1 else ""
+            return (f"{(right - left) / 1000:.0f} × {(top - bottom) / 1000:.0f} km, "
+                    f"{src.height} × {src.width} cells{bands}",
+                    f"{abs(src.transform.a):g} m")
+    if layer.kind == "vector":
+        import pyogrio
+
+        meta = pyogrio.read_info(layer.path, layer=layer.layer)
+        return f"{meta['features']} features ({meta['geometry_type']})", ""
+    frame = pd.read_csv(layer.path, nrows=100_000)
+    return f"{len(frame)} rows × {len(frame.columns)} columns", ""
+
+
+def describe_layers(dataset: Dataset) -> list[dict[str, Any]]:
+    """One dict per layer: id, kind, status, units, extent, resolution, source, licence, path."""
+    sources = dataset.sources()
+    rows = []
+    for layer in dataset.layers.values():
+        source, license_text = _source_of(layer, sources)
+        extent, resolution = _extent(layer)
+        rows.append({"id": layer.id, "kind": layer.kind, "status": layer.status,
+                     "units": layer.units or "—", "extent": extent, "resolution": resolution,
+                     "source": source, "license": license_text, "path": str(layer.path),
+                     "long_name": layer.long_name, "resampling": layer.resampling})
+    return rows
+
+
+def export_dataset(dataset: Dataset, out: str | Path, export_format: str) -> list[Path]:
+    """Export rasters as COGs (``tif``) or vectors and tables as one GeoPackage (``gpkg``); the
+    sources table is copied beside them in both cases."""
+    import geopandas as gpd
+
+    written: list[Path] = []
+    out = Path(out)
+    with atomic_folder(out) as tmp:
+        if export_format == "tif":
+            for layer in dataset.layers.values():
+                if layer.kind != "raster":
+                    continue
+                target = tmp / f"{layer.id}.tif"
+                rasterio.shutil.copy(str(layer.path), str(target), driver="COG", COMPRESS="DEFLATE",
+                                     PREDICTOR="YES", OVERVIEWS="AUTO")
+                with rasterio.open(target, "r+") as dst:
+                    dst.update_tags(layer_id=layer.id, status=layer.status, units=layer.units,
+                                    long_name=layer.long_name)
+                written.append(target)
+        else:
+            target = tmp / f"{dataset.name}.gpkg"
+            for layer in dataset.layers.values():
+                if layer.kind == "vector":
+                    frame = gpd.read_file(layer.path, layer=layer.layer)
+                    frame.to_file(target, layer=layer.id, driver="GPKG", engine="pyogrio")
+                elif layer.kind == "table":
+                    table = pd.read_csv(layer.path)
+                    import pyogrio
+
+                    pyogrio.write_dataframe(table, target, layer=layer.id, driver="GPKG")
+            written.append(target)
+        shutil.copy2(dataset.root / "sources.csv", tmp / "sources.csv")
+        shutil.copy2(dataset.root / "dataset.yaml", tmp / "dataset.yaml")
+        written += [tmp / "sources.csv", tmp / "dataset.yaml"]
+    return [out / p.name for p in written]

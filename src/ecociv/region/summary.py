@@ -1,0 +1,138 @@
+"""Per-unit and per-prefecture summaries of a run on a region dataset, by exact (area-weighted)
+zonal statistics over the member units' polygons."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ecociv.errors import InputError
+from ecociv.grid.io import ReadNotes, open_raster
+from ecociv.grid.zonal import zonal_statistics
+from ecociv.io.vectors import split_layer
+from ecociv.region.dataset import Dataset
+
+#: m³ in 10⁸ m³ (亿立方米), the unit of Chinese water statistics
+M3_PER_1E8_M3 = 1e8
+MM_PER_M = 1000.0
+M2_PER_HA = 1e4
+T_PER_MT = 1e6
+
+#: the summary columns and what they hold
+COLUMNS = {
+    "precipitation_mm": "mean annual precipitation (mm/yr), area-weighted",
+    "precipitation_1e8m3": "precipitation volume (10⁸ m³/yr)",
+    "et0_mm": "mean annual reference evapotranspiration (mm/yr), area-weighted",
+    "water_yield_mm": "mean annual water yield (mm/yr), area-weighted",
+    "water_yield_1e8m3": "water yield volume (10⁸ m³/yr)",
+    "carbon_mt": "carbon stock, four pools (Mt C)",
+    "population": "resident population, 2020 census (persons)",
+    "area_km2": "area of the unit on the grid (km²)",
+}
+
+
+def _raster(path: str, grid: Any, name: str, units: str) -> Any:
+    return open_raster(path, grid, name=name, units=units, notes=ReadNotes())
+
+
+def _step_manifest(run_folder: Path, step: str) -> dict[str, Any]:
+    path = run_folder / step / "manifest.json"
+    if not path.is_file():
+        raise InputError(f"run has no step '{step}'", source=str(run_folder))
+    return dict(json.loads(path.read_text()))
+
+
+def unit_summary(run_folder: str | Path, dataset: Dataset, *, water_step: str = "water_yield",
+                 carbon_step: str = "carbon", units_source: str | None = None) -> pd.DataFrame:
+    """One row per member unit: precipitation, ET0, water yield, carbon and population.
+
+    Precipitation and ET0 are the rasters the water-yield step actually used (its manifest), so a
+    replaced layer is summarised as it was run.
+    """
+    import geopandas as gpd
+
+    run_folder = Path(run_folder)
+    water = _step_manifest(run_folder, water_step)
+    carbon = _step_manifest(run_folder, carbon_step)
+    grid = dataset.grid
+    rasters = {
+        "precipitation": _raster(water["inputs"]["precipitation"]["path"], grid, "precipitation", "mm/yr"),
+        "et0": _raster(water["inputs"]["et0"]["path"], grid, "et0", "mm/yr"),
+        "water_yield": _raster(str(run_folder / water_step / water["outputs"]["water_yield"]["path"]),
+                               grid, "water_yield", "mm/yr"),
+        "carbon": _raster(str(run_folder / carbon_step / carbon["outputs"]["carbon_density"]["path"]),
+                          grid, "carbon", "t/ha"),
+    }
+    path, layer = split_layer(units_source or dataset.layer("units").source)
+    units = gpd.read_file(path, layer=layer).to_crs(grid.crs)
+    stats = zonal_statistics(rasters, list(units.geometry), grid, names=list(units["adcode"]))
+    frame = pd.DataFrame({"adcode": units["adcode"].astype(str)})
+    table = pd.read_csv(dataset.layer("units_table").path, dtype={"adcode": str,
+                                                                   "prefecture_adcode": str})
+    frame = frame.merge(table[["adcode", "name_zh", "name_en", "prefecture_adcode", "prefecture_zh",
+                               "prefecture_en"]], on="adcode", how="left")
+    frame["area_km2"] = stats["area_m2"].to_numpy() / 1e6
+    frame["precipitation_mm"] = stats["precipitation_mean"].to_numpy()
+    frame["precipitation_1e8m3"] = stats["precipitation_sum_area"].to_numpy() / MM_PER_M / M3_PER_1E8_M3
+    frame["et0_mm"] = stats["et0_mean"].to_numpy()
+    frame["water_yield_mm"] = stats["water_yield_mean"].to_numpy()
+    frame["water_yield_1e8m3"] = stats["water_yield_sum_area"].to_numpy() / MM_PER_M / M3_PER_1E8_M3
+    frame["carbon_mt"] = stats["carbon_sum_area"].to_numpy() / M2_PER_HA / T_PER_MT
+    census = pd.read_csv(dataset.layer("census_2020").path, dtype={"adcode": str})
+    frame = frame.merge(census[["adcode", "population_total"]].rename(
+        columns={"population_total": "population"}), on="adcode", how="left")
+    for name in ("precipitation", "et0", "water_yield"):
+        frame[f"_{name}_valid_km2"] = stats[f"{name}_valid_area_m2"].to_numpy() / 1e6
+    return frame
+
+
+def prefecture_summary(units: pd.DataFrame) -> pd.DataFrame:
+    """Units aggregated to prefectures (sums of volumes, stocks and people; area-weighted means),
+    with a final row for the whole region (``prefecture_adcode`` = ``total``)."""
+
+    def _aggregate(group: pd.DataFrame) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "area_km2": group["area_km2"].sum(),
+            "precipitation_1e8m3": group["precipitation_1e8m3"].sum(),
+            "water_yield_1e8m3": group["water_yield_1e8m3"].sum(),
+            "carbon_mt": group["carbon_mt"].sum(),
+            "population": group["population"].sum(min_count=1),
+            "population_units_missing": int(group["population"].isna().sum()),
+        }
+        for name in ("precipitation", "et0", "water_yield"):
+            weights = group[f"_{name}_valid_km2"]
+            values = group[f"{name}_mm"]
+            valid = weights > 0
+            row[f"{name}_mm"] = (float(np.average(values[valid], weights=weights[valid]))
+                                 if valid.any() else np.nan)
+        return row
+
+    rows = []
+    for (code, name_zh, name_en), group in units.groupby(
+            ["prefecture_adcode", "prefecture_zh", "prefecture_en"], sort=True, dropna=False):
+        rows.append({"prefecture_adcode": code, "prefecture_zh": name_zh, "prefecture_en": name_en,
+                     "units": len(group), **_aggregate(group)})
+    rows.append({"prefecture_adcode": "total", "prefecture_zh": "合计", "prefecture_en": "Belt total",
+                 "units": len(units), **_aggregate(units)})
+    order = ["prefecture_adcode", "prefecture_zh", "prefecture_en", "units", "area_km2",
+             "precipitation_mm", "precipitation_1e8m3", "et0_mm", "water_yield_mm",
+             "water_yield_1e8m3", "carbon_mt", "population", "population_units_missing"]
+    return pd.DataFrame(rows)[order]
+
+
+def write_summaries(run_folder: str | Path, dataset: Dataset, **options: Any) -> Mapping[str, Path]:
+    """Write ``summary/units.csv`` and ``summary/prefectures.csv`` into the run folder."""
+    folder = Path(run_folder) / "summary"
+    folder.mkdir(exist_ok=True)
+    units = unit_summary(run_folder, dataset, **options)
+    prefectures = prefecture_summary(units)
+    paths = {"units": folder / "units.csv", "prefectures": folder / "prefectures.csv"}
+    units[[c for c in units.columns if not c.startswith("_")]].to_csv(paths["units"], index=False)
+    prefectures.to_csv(paths["prefectures"], index=False)
+    (folder / "columns.json").write_text(json.dumps(COLUMNS, indent=2, ensure_ascii=False))
+    return paths
