@@ -14,8 +14,8 @@ import pandas as pd
 from ecociv.errors import InputError
 from ecociv.grid.io import ReadNotes, open_raster
 from ecociv.grid.zonal import zonal_statistics
-from ecociv.io.vectors import split_layer
 from ecociv.region.dataset import Dataset
+from ecociv.region.units import read_census, read_units_table
 
 #: m³ in 10⁸ m³ (亿立方米), the unit of Chinese water statistics
 M3_PER_1E8_M3 = 1e8
@@ -48,14 +48,14 @@ def _step_manifest(run_folder: Path, step: str) -> dict[str, Any]:
 
 
 def unit_summary(run_folder: str | Path, dataset: Dataset, *, water_step: str = "water_yield",
-                 carbon_step: str = "carbon", units_source: str | None = None) -> pd.DataFrame:
+                 carbon_step: str = "carbon", units_table: str | Path | None = None,
+                 boundaries: str | Path | None = None) -> pd.DataFrame:
     """One row per member unit: precipitation, ET0, water yield, carbon and population.
 
     Precipitation and ET0 are the rasters the water-yield step actually used (its manifest), so a
-    replaced layer is summarised as it was run.
+    replaced layer is summarised as it was run. ``units_table`` and ``boundaries`` replace the
+    dataset's member units (see :func:`ecociv.region.units.read_units_table`).
     """
-    import geopandas as gpd
-
     run_folder = Path(run_folder)
     water = _step_manifest(run_folder, water_step)
     carbon = _step_manifest(run_folder, carbon_step)
@@ -68,14 +68,11 @@ def unit_summary(run_folder: str | Path, dataset: Dataset, *, water_step: str = 
         "carbon": _raster(str(run_folder / carbon_step / carbon["outputs"]["carbon_density"]["path"]),
                           grid, "carbon", "t/ha"),
     }
-    path, layer = split_layer(units_source or dataset.layer("units").source)
-    units = gpd.read_file(path, layer=layer).to_crs(grid.crs)
+    units = read_units_table(units_table or dataset.layer("units_table").path,
+                             boundaries or dataset.layer("units").source).to_crs(grid.crs)
     stats = zonal_statistics(rasters, list(units.geometry), grid, names=list(units["adcode"]))
-    frame = pd.DataFrame({"adcode": units["adcode"].astype(str)})
-    table = pd.read_csv(dataset.layer("units_table").path, dtype={"adcode": str,
-                                                                   "prefecture_adcode": str})
-    frame = frame.merge(table[["adcode", "name_zh", "name_en", "prefecture_adcode", "prefecture_zh",
-                               "prefecture_en"]], on="adcode", how="left")
+    frame = pd.DataFrame(units[["adcode", "name_zh", "name_en", "prefecture_adcode", "prefecture_zh",
+                                "prefecture_en"]])
     frame["area_km2"] = stats["area_m2"].to_numpy() / 1e6
     frame["precipitation_mm"] = stats["precipitation_mean"].to_numpy()
     frame["precipitation_1e8m3"] = stats["precipitation_sum_area"].to_numpy() / MM_PER_M / M3_PER_1E8_M3
@@ -83,7 +80,7 @@ def unit_summary(run_folder: str | Path, dataset: Dataset, *, water_step: str = 
     frame["water_yield_mm"] = stats["water_yield_mean"].to_numpy()
     frame["water_yield_1e8m3"] = stats["water_yield_sum_area"].to_numpy() / MM_PER_M / M3_PER_1E8_M3
     frame["carbon_mt"] = stats["carbon_sum_area"].to_numpy() / M2_PER_HA / T_PER_MT
-    census = pd.read_csv(dataset.layer("census_2020").path, dtype={"adcode": str})
+    census = read_census(dataset.layer("census_2020").path)
     frame = frame.merge(census[["adcode", "population_total"]].rename(
         columns={"population_total": "population"}), on="adcode", how="left")
     for name in ("precipitation", "et0", "water_yield"):
