@@ -117,11 +117,14 @@ def load_inputs(
     grid: GridSpec | str | Path | None = None,
     align: bool = False,
     nodata: Mapping[str, float] | None = None,
+    resampling: Mapping[str, str] | None = None,
 ) -> LoadedInputs:
     """Open every input named in ``sources`` (files) and ``params`` (values) for ``model``.
 
     The run's grid is ``grid`` (a GridSpec or a raster file whose grid is used), else the grid of
-    the first raster input. Rasters not on it are rejected, or aligned when ``align`` is on.
+    the first raster input. Rasters not on it are rejected, or aligned when ``align`` is on, by
+    the method in ``resampling`` for that input (default: the spec's, nearest for categories).
+    ``nodata`` gives nodata values for files that do not declare theirs.
     """
     params = dict(params or {})
     spec = model.spec
@@ -177,7 +180,8 @@ def load_inputs(
         if isinstance(item, RasterInput):
             assert grid is not None
             values[item.id] = open_raster(
-                path, grid, name=item.id, resampling=item.resampling_method, align=align,
+                path, grid, name=item.id, align=align,
+                resampling=(resampling or {}).get(item.id, item.resampling_method),
                 units=item.units, notes=notes, nodata=(nodata or {}).get(item.id),
                 categorical=item.kind == "categorical",
             )

@@ -68,11 +68,10 @@ def export_dataset(dataset: Dataset, out: str | Path, export_format: str) -> lis
                 if layer.kind != "raster":
                     continue
                 target = tmp / f"{layer.id}.tif"
+                # the dataset's rasters carry units, long_name, status and source tags, which
+                # the COG copy keeps
                 rasterio.shutil.copy(str(layer.path), str(target), driver="COG", COMPRESS="DEFLATE",
                                      PREDICTOR="YES", OVERVIEWS="AUTO")
-                with rasterio.open(target, "r+") as dst:
-                    dst.update_tags(layer_id=layer.id, status=layer.status, units=layer.units,
-                                    long_name=layer.long_name)
                 written.append(target)
         else:
             target = tmp / f"{dataset.name}.gpkg"

@@ -46,6 +46,8 @@ class PlannedStep:
     nodata: dict[str, float] = field(default_factory=dict)
     #: inputs that come from user files replacing dataset layers (aligned to the run grid)
     replaced: dict[str, str] = field(default_factory=dict)
+    #: input id -> resampling method recorded for the dataset layer it replaces
+    resampling: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -92,6 +94,8 @@ def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
                 step.files[input_id] = resolved.path
                 if resolved.replaced:
                     step.replaced[input_id] = str(resolved.path)
+                    if resolved.resampling:
+                        step.resampling[input_id] = resolved.resampling
                     if resolved.nodata is not None:
                         step.nodata[input_id] = resolved.nodata
             elif match:
@@ -126,6 +130,17 @@ class _ResolvedLayer:
     path: Path
     replaced: bool
     nodata: float | None
+    resampling: str | None = None
+
+
+_METHODS = ("nearest", "bilinear", "average", "mode", "cubic")
+
+
+def _recorded_method(text: str) -> str | None:
+    """The resampling method a dataset records for a layer (``"bilinear (monthly...)"`` ->
+    ``bilinear``); None when it records none of the methods an input can be aligned by."""
+    first = text.strip().split(" ")[0].lower() if text.strip() else ""
+    return first if first in _METHODS else None
 
 
 _datasets: dict[tuple[str | None, str], Dataset] = {}
@@ -165,10 +180,12 @@ def _dataset_input(scenario: Scenario, base_dir: Path, step: str, input_id: str,
     override = scenario.layers.get(layer_id)
     if override is None:
         return _ResolvedLayer(path=Path(layer.source), replaced=False, nodata=None)
+    method = _recorded_method(layer.resampling)
     if isinstance(override, str):
-        return _ResolvedLayer(path=_resolve_path(override, base_dir), replaced=True, nodata=None)
+        return _ResolvedLayer(path=_resolve_path(override, base_dir), replaced=True, nodata=None,
+                              resampling=method)
     return _ResolvedLayer(path=_resolve_path(override.path, base_dir), replaced=True,
-                          nodata=override.nodata)
+                          nodata=override.nodata, resampling=method)
 
 
 def _check_layer_overrides(scenario: Scenario, base_dir: Path) -> None:
@@ -249,6 +266,7 @@ def _cache_key(step: PlannedStep, keys: Mapping[str, str], grid: GridSpec | None
         "grid": grid.describe() if grid is not None else None,
         "align": align or bool(step.replaced),
         "nodata": step.nodata,
+        "resampling": step.resampling,
     }
     digest.update(json.dumps(payload, sort_keys=True, default=str).encode())
     return digest.hexdigest()
@@ -316,7 +334,8 @@ def run_scenario(
                                             f"'{source}' did not produce output '{output}'")
                     sources[input_id] = produced
                 loaded = load_inputs(step.model, sources, step.params, grid=grid,
-                                     align=align or bool(step.replaced), nodata=step.nodata)
+                                     align=align or bool(step.replaced), nodata=step.nodata,
+                                     resampling=step.resampling)
                 for input_id, replacement in step.replaced.items():
                     loaded.notes.add(f"input '{input_id}': dataset layer replaced by {replacement}")
                 manifest = run_loaded(step.model, loaded, step_folder,

@@ -1,0 +1,215 @@
+"""Region datasets at run time: loading, provenance checks, `dataset:` inputs in scenarios,
+layers replaced by user files, the units table, `ecociv data info/export` and the Belt demo."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from affine import Affine
+
+from ecociv.cli.main import main
+from ecociv.errors import InputError, ScenarioError
+from ecociv.grid.spec import CHINA_ALBERS
+from ecociv.region.dataset import load_dataset, packaged_dataset_path
+from ecociv.region.summary import prefecture_summary, unit_summary
+from ecociv.region.units import read_census, read_units_table
+from ecociv.scenario.runner import plan, run_scenario
+from ecociv.scenario.schema import load_scenario
+from ecociv.scenario.store import ResultsStore
+
+BELT = packaged_dataset_path()
+
+
+def ecociv(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["ecociv", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as done:
+        code = int(done.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def belt_run(tmp_path_factory) -> Path:
+    """The Belt baseline run once for the module."""
+    from ecociv.demo import belt_scenario
+
+    scenario = belt_scenario()
+    store = ResultsStore(tmp_path_factory.mktemp("store"))
+    return run_scenario(load_scenario(scenario), base_dir=scenario.parent, store=store).folder
+
+
+def test_default_dataset_loads_with_its_grid_and_provenance() -> None:
+    dataset = load_dataset()
+    assert dataset.name == "belt"
+    grid = dataset.grid
+    assert grid.is_equal_area and grid.resolution == (1000.0, 1000.0)
+    with rasterio.open(dataset.layer("land_use").path) as src:
+        assert (src.height, src.width) == grid.shape and src.transform == grid.transform
+    with pytest.raises(InputError, match=r"no layer 'land_uce'; did you mean 'land_use'"):
+        dataset.layer("land_uce")
+
+
+def test_sources_table_missing_an_entry_is_named(tmp_path: Path) -> None:
+    copy = tmp_path / "belt"
+    shutil.copytree(BELT, copy)
+    sources = pd.read_csv(copy / "sources.csv")
+    sources[sources["file"] != "slope.tif"].to_csv(copy / "sources.csv", index=False)
+    with pytest.raises(InputError, match=r"sources table has no entry for file 'slope.tif' \(layer 'slope'\)"):
+        load_dataset(copy)
+    (copy / "sources.csv").unlink()
+    with pytest.raises(InputError, match="sources table is missing"):
+        load_dataset(copy)
+
+
+def test_units_table_with_an_unknown_adcode(tmp_path: Path) -> None:
+    dataset = load_dataset()
+    table = pd.read_csv(dataset.layer("units_table").path, dtype=str)
+    table.loc[3, "adcode"] = "659999"
+    path = tmp_path / "units.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"units table .* line 5, column 'adcode': adcode 659999 .*no boundary"):
+        read_units_table(path, dataset.layer("units").source)
+    units = read_units_table(dataset.layer("units_table").path, dataset.layer("units").source)
+    assert len(units) == len(pd.read_csv(dataset.layer("units_table").path)) and units.geometry.notna().all()
+
+
+def test_census_with_a_renamed_column(tmp_path: Path) -> None:
+    census = pd.read_csv(load_dataset().layer("census_2020").path, dtype=str)
+    census.rename(columns={"population_urban": "urban_population"}).to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(InputError, match=r"missing required column\(s\) \['population_urban'\]"):
+        read_census(tmp_path / "c.csv")
+
+
+def _scenario(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(textwrap.dedent("""
+        name: override
+        dataset: belt
+        models:
+          - id: water_yield
+            inputs:
+              precipitation: dataset:precipitation_annual
+              et0: dataset:et0_annual
+              root_restricting_depth: dataset:root_restricting_depth
+              plant_available_water: dataset:plant_available_water
+              land_use: dataset:land_use
+              biophysical_table: dataset:biophysical_table
+            params: {seasonality_z: 5}
+    """) + textwrap.dedent(extra))
+    return path
+
+
+def _write(path: Path, values: np.ndarray, transform: Affine, crs: str, nodata: float | None) -> Path:
+    with rasterio.open(path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0],
+                       count=1, dtype=str(values.dtype), crs=crs, transform=transform,
+                       nodata=nodata) as dst:
+        dst.write(values, 1)
+    return path
+
+
+def test_replacement_layer_in_geographic_crs_with_no_overlap(tmp_path: Path) -> None:
+    # a precipitation grid over the Netherlands (5°E, 52°N): nowhere near the Belt
+    _write(tmp_path / "far.tif", np.full((10, 10), 300.0, dtype="float32"),
+           Affine(0.1, 0, 4.0, 0, -0.1, 53.0), "EPSG:4326", -9999.0)
+    path = _scenario(tmp_path, "layers:\n  precipitation_annual: far.tif\n")
+    with pytest.raises(InputError, match=r"input 'precipitation' .*far.tif.*does not overlap"):
+        run_scenario(load_scenario(path), base_dir=tmp_path, store=ResultsStore(tmp_path / "s"))
+
+
+def _belt_like_precipitation(tmp_path: Path, fill: float, nodata: float | None) -> Path:
+    # 2 km cells over the whole Belt grid in China Albers, a constant 250 mm/yr, corner undeclared
+    grid = load_dataset().grid
+    values = np.full((grid.rows // 2, grid.cols // 2), 250.0, dtype="float32")
+    values[:5, :5] = fill
+    return _write(tmp_path / "precip_2km.tif", values,
+                  Affine(2000.0, 0, grid.transform.c, 0, -2000.0, grid.transform.f), CHINA_ALBERS, nodata)
+
+
+def test_replacement_layer_with_another_nodata_convention(tmp_path: Path) -> None:
+    _belt_like_precipitation(tmp_path, -9999.0, None)
+    undeclared = _scenario(tmp_path, "layers:\n  precipitation_annual: precip_2km.tif\n")
+    with pytest.raises(InputError, match=r"input 'precipitation'.*-9999 mm/yr below the allowed minimum 0"):
+        run_scenario(load_scenario(undeclared), base_dir=tmp_path, store=ResultsStore(tmp_path / "s"))
+    declared = _scenario(tmp_path, "layers:\n  precipitation_annual: {path: precip_2km.tif, nodata: -9999}\n")
+    result = run_scenario(load_scenario(declared), base_dir=tmp_path, store=ResultsStore(tmp_path / "s"))
+    step = json.loads((result.folder / "water_yield" / "manifest.json").read_text())
+    notes = " ".join(step["notes"])
+    assert "dataset layer replaced by" in notes and "bilinear" in notes
+    with rasterio.open(result.folder / "water_yield" / "water_yield.tif") as src:
+        corner = src.read(1, masked=True)[:8, :8]
+    assert corner.mask.all(), "cells under the declared nodata stay nodata"
+
+
+def test_unknown_layer_names_and_wrong_units(tmp_path: Path) -> None:
+    path = _scenario(tmp_path, "layers:\n  precipitaton_annual: x.tif\n")
+    with pytest.raises(ScenarioError, match=r"layers.precipitaton_annual: .*did you mean 'precipitation_annual'"):
+        plan(load_scenario(path), tmp_path)
+    path = _scenario(tmp_path).with_name("monthly.yaml")
+    path.write_text(_scenario(tmp_path).read_text().replace("dataset:precipitation_annual",
+                                                            "dataset:precipitation_monthly"))
+    with pytest.raises(ScenarioError, match=r"'precipitation_monthly' is in 'mm/month' but the input expects 'mm/yr'"):
+        plan(load_scenario(path), tmp_path)
+    no_dataset = tmp_path / "nodata.yaml"
+    no_dataset.write_text(_scenario(tmp_path).read_text().replace("dataset: belt\n", ""))
+    with pytest.raises(ScenarioError, match="add `dataset: belt`"):
+        plan(load_scenario(no_dataset), tmp_path)
+
+
+def test_belt_summary_per_prefecture_adds_up(belt_run: Path) -> None:
+    dataset = load_dataset()
+    units = unit_summary(belt_run, dataset)
+    prefectures = prefecture_summary(units)
+    total = prefectures.set_index("prefecture_adcode").loc["total"]
+    body = prefectures[prefectures["prefecture_adcode"] != "total"]
+    for column in ("area_km2", "precipitation_1e8m3", "water_yield_1e8m3", "carbon_mt"):
+        assert body[column].sum() == pytest.approx(total[column], rel=1e-9)
+    # volumes follow from means and areas: 10⁸ m³ = mm × km² × 1e-5
+    assert total["precipitation_1e8m3"] == pytest.approx(total["precipitation_mm"] * total["area_km2"] * 1e-5,
+                                                         rel=0.01)
+    assert (units["water_yield_mm"] <= units["precipitation_mm"] + 1e-6).all()
+    # population of the Belt's units: sum of the census rows for their adcodes
+    census = read_census(dataset.layer("census_2020").path).set_index("adcode")
+    expected = census.loc[census.index.intersection(units["adcode"]), "population_total"].sum()
+    assert total["population"] == pytest.approx(expected)
+
+
+def test_data_info_and_export(capsys, monkeypatch, tmp_path: Path) -> None:
+    code, out, err = ecociv(capsys, monkeypatch, "data", "info", "--json")
+    assert code == 0, err
+    rows = {row["id"]: row for row in json.loads(out)}
+    assert rows["dem"]["status"] == "real" and rows["et0_annual"]["status"] == "derived"
+    assert rows["carbon_pools"]["status"] in ("literature_default", "illustrative")
+    assert all(row["source"] and row["license"] for row in rows.values())
+    code, out, err = ecociv(capsys, monkeypatch, "data", "export", "--format", "gpkg", "--out", str(tmp_path / "g"))
+    assert code == 0, err
+    import pyogrio
+
+    layers = {str(name) for name in pyogrio.list_layers(tmp_path / "g" / "belt.gpkg")[:, 0]}
+    assert {"units", "prefectures", "lakes", "census_2020", "biophysical_table"} <= layers
+    code, _, err = ecociv(capsys, monkeypatch, "data", "export", "--format", "tif", "--out", str(tmp_path / "t"))
+    assert code == 0, err
+    with rasterio.open(tmp_path / "t" / "dem.tif") as src:
+        assert src.tags()["status"] == "real" and src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+    code, _, err = ecociv(capsys, monkeypatch, "data", "export", "--format", "shp", "--out", str(tmp_path / "x"))
+    assert code == 2 and "expected 'gpkg' or 'tif'" in err
+
+
+def test_belt_demo_prints_the_prefecture_table(capsys, monkeypatch, tmp_path: Path) -> None:
+    code, out, err = ecociv(capsys, monkeypatch, "demo", "--out", str(tmp_path / "demo"))
+    assert code == 0, err
+    for name in ("Urumqi", "乌鲁木齐市", "Turpan", "Belt total", "water yield"):
+        assert name in out
+    run = next((tmp_path / "demo" / "runs").iterdir())
+    prefectures = pd.read_csv(run / "summary" / "prefectures.csv", dtype={"prefecture_adcode": str})
+    assert "total" in set(prefectures["prefecture_adcode"])
