@@ -19,7 +19,7 @@ from ecociv.cli.main import main
 from ecociv.errors import InputError, ScenarioError
 from ecociv.grid.spec import CHINA_ALBERS
 from ecociv.region.dataset import load_dataset, packaged_dataset_path
-from ecociv.region.summary import prefecture_summary, unit_summary
+from ecociv.region.summary import basin_summary, prefecture_summary, unit_summary
 from ecociv.region.units import read_census, read_units_table
 from ecociv.scenario.runner import plan, run_scenario
 from ecociv.scenario.schema import load_scenario
@@ -178,6 +178,9 @@ def test_belt_summary_per_prefecture_adds_up(belt_run: Path) -> None:
     assert total["precipitation_1e8m3"] == pytest.approx(total["precipitation_mm"] * total["area_km2"] * 1e-5,
                                                          rel=0.01)
     assert (units["water_yield_mm"] <= units["precipitation_mm"] + 1e-6).all()
+    basins = basin_summary(units).set_index("basin")
+    assert basins.loc["total", "water_yield_1e8m3"] == pytest.approx(total["water_yield_1e8m3"], rel=1e-9)
+    assert basins.drop(index="total")["units"].sum() == len(units)
     # population of the Belt's units: sum of the census rows for their adcodes
     census = read_census(dataset.layer("census_2020").path).set_index("adcode")
     expected = census.loc[census.index.intersection(units["adcode"]), "population_total"].sum()

@@ -73,6 +73,7 @@ def unit_summary(run_folder: str | Path, dataset: Dataset, *, water_step: str = 
     stats = zonal_statistics(rasters, list(units.geometry), grid, names=list(units["adcode"]))
     frame = pd.DataFrame(units[["adcode", "name_zh", "name_en", "prefecture_adcode", "prefecture_zh",
                                 "prefecture_en"]])
+    frame["basin"] = units["basin"] if "basin" in units.columns else ""
     frame["area_km2"] = stats["area_m2"].to_numpy() / 1e6
     frame["precipitation_mm"] = stats["precipitation_mean"].to_numpy()
     frame["precipitation_1e8m3"] = stats["precipitation_sum_area"].to_numpy() / MM_PER_M / M3_PER_1E8_M3
@@ -88,48 +89,62 @@ def unit_summary(run_folder: str | Path, dataset: Dataset, *, water_step: str = 
     return frame
 
 
-def prefecture_summary(units: pd.DataFrame) -> pd.DataFrame:
-    """Units aggregated to prefectures (sums of volumes, stocks and people; area-weighted means),
-    with a final row for the whole region (``prefecture_adcode`` = ``total``)."""
+def _aggregate(group: pd.DataFrame) -> dict[str, Any]:
+    """Sums of areas, volumes, stocks and people; means weighted by each unit's valid area."""
+    row: dict[str, Any] = {
+        "units": len(group),
+        "area_km2": group["area_km2"].sum(),
+        "precipitation_1e8m3": group["precipitation_1e8m3"].sum(),
+        "water_yield_1e8m3": group["water_yield_1e8m3"].sum(),
+        "carbon_mt": group["carbon_mt"].sum(),
+        "population": group["population"].sum(min_count=1),
+        "population_units_missing": int(group["population"].isna().sum()),
+    }
+    for name in ("precipitation", "et0", "water_yield"):
+        weights = group[f"_{name}_valid_km2"]
+        values = group[f"{name}_mm"]
+        valid = weights > 0
+        row[f"{name}_mm"] = float(np.average(values[valid], weights=weights[valid])) if valid.any() else np.nan
+    return row
 
-    def _aggregate(group: pd.DataFrame) -> dict[str, Any]:
-        row: dict[str, Any] = {
-            "area_km2": group["area_km2"].sum(),
-            "precipitation_1e8m3": group["precipitation_1e8m3"].sum(),
-            "water_yield_1e8m3": group["water_yield_1e8m3"].sum(),
-            "carbon_mt": group["carbon_mt"].sum(),
-            "population": group["population"].sum(min_count=1),
-            "population_units_missing": int(group["population"].isna().sum()),
-        }
-        for name in ("precipitation", "et0", "water_yield"):
-            weights = group[f"_{name}_valid_km2"]
-            values = group[f"{name}_mm"]
-            valid = weights > 0
-            row[f"{name}_mm"] = (float(np.average(values[valid], weights=weights[valid]))
-                                 if valid.any() else np.nan)
-        return row
 
-    rows = []
-    for (code, name_zh, name_en), group in units.groupby(
-            ["prefecture_adcode", "prefecture_zh", "prefecture_en"], sort=True, dropna=False):
-        rows.append({"prefecture_adcode": code, "prefecture_zh": name_zh, "prefecture_en": name_en,
-                     "units": len(group), **_aggregate(group)})
-    rows.append({"prefecture_adcode": "total", "prefecture_zh": "合计", "prefecture_en": "Belt total",
-                 "units": len(units), **_aggregate(units)})
-    order = ["prefecture_adcode", "prefecture_zh", "prefecture_en", "units", "area_km2",
-             "precipitation_mm", "precipitation_1e8m3", "et0_mm", "water_yield_mm",
+_MEASURES = ["units", "area_km2", "precipitation_mm", "precipitation_1e8m3", "et0_mm", "water_yield_mm",
              "water_yield_1e8m3", "carbon_mt", "population", "population_units_missing"]
-    return pd.DataFrame(rows)[order]
+
+
+def aggregate_units(units: pd.DataFrame, keys: list[str], total: dict[str, str]) -> pd.DataFrame:
+    """Units grouped by ``keys`` (sums of volumes, stocks and people; area-weighted means), with a
+    final row for the whole region whose key columns are given by ``total``."""
+    rows = []
+    for values, group in units.groupby(keys, sort=True, dropna=False):
+        rows.append({**dict(zip(keys, values, strict=True)), **_aggregate(group)})
+    rows.append({**total, **_aggregate(units)})
+    return pd.DataFrame(rows)[[*keys, *_MEASURES]]
+
+
+def prefecture_summary(units: pd.DataFrame) -> pd.DataFrame:
+    """Units aggregated to prefectures, with a last row ``prefecture_adcode`` = ``total``."""
+    return aggregate_units(units, ["prefecture_adcode", "prefecture_zh", "prefecture_en"],
+                           {"prefecture_adcode": "total", "prefecture_zh": "合计", "prefecture_en": "Belt total"})
+
+
+def basin_summary(units: pd.DataFrame) -> pd.DataFrame:
+    """Units aggregated by the ``basin`` each is assigned to in the units table (a county's main
+    basin: the union of its member units' polygons, not a hydrological divide), last row
+    ``total``."""
+    return aggregate_units(units, ["basin"], {"basin": "total"})
 
 
 def write_summaries(run_folder: str | Path, dataset: Dataset, **options: Any) -> Mapping[str, Path]:
-    """Write ``summary/units.csv`` and ``summary/prefectures.csv`` into the run folder."""
+    """Write ``summary/units.csv``, ``prefectures.csv`` and ``basins.csv`` into the run folder."""
     folder = Path(run_folder) / "summary"
     folder.mkdir(exist_ok=True)
     units = unit_summary(run_folder, dataset, **options)
     prefectures = prefecture_summary(units)
-    paths = {"units": folder / "units.csv", "prefectures": folder / "prefectures.csv"}
+    paths = {"units": folder / "units.csv", "prefectures": folder / "prefectures.csv",
+             "basins": folder / "basins.csv"}
     units[[c for c in units.columns if not c.startswith("_")]].to_csv(paths["units"], index=False)
     prefectures.to_csv(paths["prefectures"], index=False)
+    basin_summary(units).to_csv(paths["basins"], index=False)
     (folder / "columns.json").write_text(json.dumps(COLUMNS, indent=2, ensure_ascii=False))
     return paths
