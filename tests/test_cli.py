@@ -11,21 +11,12 @@ import numpy as np
 import pytest
 
 from ecociv import __version__
-from ecociv.cli.main import main
 from ecociv.demo import example_scenario
+from tests.cli_helper import run_ecociv as ecociv
 
 EXAMPLE = example_scenario().parent
 
 
-def ecociv(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str):
-    monkeypatch.setattr(sys, "argv", ["ecociv", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_version_and_help_through_the_installed_script() -> None:

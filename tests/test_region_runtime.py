@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import textwrap
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import pytest
 import rasterio
 from affine import Affine
 
-from ecociv.cli.main import main
 from ecociv.errors import InputError, ScenarioError
 from ecociv.grid.spec import CHINA_ALBERS
 from ecociv.region.dataset import load_dataset, packaged_dataset_path
@@ -24,19 +22,11 @@ from ecociv.region.units import read_census, read_units_table
 from ecociv.scenario.runner import plan, run_scenario
 from ecociv.scenario.schema import load_scenario
 from ecociv.scenario.store import ResultsStore
+from tests.cli_helper import run_ecociv as ecociv
 
 BELT = packaged_dataset_path()
 
 
-def ecociv(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["ecociv", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ Station values: FAO-56 Example 18 (Brussels, 6 July; Allen et al. 1998, ch. 4), 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TextIO
 
@@ -12,8 +11,8 @@ import pandas as pd
 import pytest
 
 from ecociv.cli.et0_cmd import et0
-from ecociv.cli.main import main
 from ecociv.errors import InputError
+from tests.cli_helper import run_ecociv as ecociv
 
 BRUSSELS = (
     "station,latitude_deg,elevation_m,day_of_year,tmax_c,tmin_c,rh_max_pct,rh_min_pct,"
@@ -23,16 +22,6 @@ BRUSSELS = (
 )
 
 
-def ecociv(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-           *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["ecociv", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as done:
-        code = int(done.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_writes_the_table_and_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str],
