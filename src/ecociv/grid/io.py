@@ -5,6 +5,7 @@ inputs are rejected or aligned by an explicit, logged resampling method, and eve
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,33 @@ from ecociv.grid.spec import GridSpec
 log = logging.getLogger(__name__)
 
 _CATEGORICAL_METHODS = {"nearest", "mode"}
+
+#: Cells per chunk of a raster read lazily. A model's kernel makes a few dozen float64
+#: temporaries of a chunk on each thread, so memory grows with the chunk: 1 Mi cells (8 MB per
+#: temporary) kept ``water_yield`` on a 4000² grid at 0.7 GB peak RSS where 4 Mi-cell chunks
+#: took 2.1 GB, at the same speed (benchmarks/profile_water_yield.py).
+READ_CHUNK_CELLS = 1 << 20
+
+#: Chunk edges fall on multiples of this many cells: the tile size of GeoTIFFs written by
+#: ecociv, InVEST (pygeoprocessing) and most GIS tools, so each tile is decoded once.
+READ_CHUNK_ALIGN = 256
+
+
+def read_chunks(grid: GridSpec, target_cells: int = READ_CHUNK_CELLS) -> tuple[int, int]:
+    """Chunk shape (rows, cols) for reading rasters on ``grid``: ``grid.default_chunks`` (row
+    bands) of about ``target_cells`` cells, except that a grid so wide that its bands would be
+    thinner than a tile (256 rows) is cut into 256-row × 4096-column blocks, and a grid that
+    would be one or two bands is cut into at least two bands per CPU (so every core has work),
+    band edges staying on multiples of 256 rows."""
+    align = READ_CHUNK_ALIGN
+    rows, cols = grid.default_chunks(target_cells)
+    side = max(align, target_cells // align)  # 4096 columns at the default
+    if rows < align and cols == grid.cols and grid.cols > side and grid.rows > rows:
+        return min(align, grid.rows), side
+    per_core = -(-grid.rows // (2 * (os.cpu_count() or 1)))
+    if cols == grid.cols and rows > per_core and rows >= 2 * align:
+        rows = max(align, -(-per_core // align) * align)
+    return min(rows, grid.rows), cols
 
 
 @dataclass
@@ -180,7 +208,7 @@ def open_raster(
     Returns
     -------
     xarray.DataArray
-        Dask-backed, chunked by ``grid.default_chunks()``; float32 for 8/16-bit rasters, float64
+        Dask-backed, chunked by :func:`read_chunks`; float32 for 8/16-bit rasters, float64
         for wider integers, the file's type for float rasters. Nodata cells, and cells of the
         grid the raster does not cover, are NaN. A scale and offset declared in the file (e.g.
         MODIS products) are applied. Only band 1 is read.
@@ -230,7 +258,7 @@ def open_raster(
                 + " of the grid); allow alignment (`--align` / `grid.align: true`) to resample it",
                 source=label,
             )
-        rows, cols = grid.default_chunks()
+        rows, cols = read_chunks(grid)
         chunks = {"band": 1, "y": rows, "x": cols}
         work = working_dtype(file_dtype)
         if aligned:
