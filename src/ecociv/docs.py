@@ -49,7 +49,8 @@ def model_reference(spec: ModelSpec) -> str:
     for item in spec.inputs:
         need = "yes" if item.required else "no"
         if isinstance(item, RasterInput):
-            kind = f"raster ({item.kind}, resampled by {item.resampling_method})"
+            bands = f", {item.bands} bands" if item.bands else ""
+            kind = f"raster ({item.kind}{bands}, resampled by {item.resampling_method})"
             lines.append(f"| `{item.id}` | {kind} | {_units(item.units)} | {_range(item.ge, item.le)} "
                          f"| {need} | {item.about}"
                          + (f"; every code must be in `{item.codes_in}`" if item.codes_in else "")
@@ -71,7 +72,8 @@ def model_reference(spec: ModelSpec) -> str:
     for output in spec.outputs:
         optional = " (optional)" if output.optional else ""
         if isinstance(output, RasterOutput):
-            lines.append(f"| `{output.id}` | `{output.id}.tif` (COG, {output.dtype}) | "
+            bands = f", {output.bands} bands" if output.bands else ""
+            lines.append(f"| `{output.id}` | `{output.id}.tif` (COG, {output.dtype}{bands}) | "
                          f"{_units(output.units)} | {output.about}{optional} |")
         elif isinstance(output, TableOutput):
             lines.append(f"| `{output.id}` | `{output.id}.csv` | see below | {output.about}{optional} |")

@@ -182,7 +182,7 @@ def load_inputs(
             values[item.id] = open_raster(
                 path, grid, name=item.id, align=align,
                 resampling=(resampling or {}).get(item.id, item.resampling_method),
-                units=item.units, notes=notes, nodata=(nodata or {}).get(item.id),
+                units=item.units, notes=notes, nodata=(nodata or {}).get(item.id), bands=item.bands,
                 categorical=item.kind == "categorical",
             )
         elif isinstance(item, TableInput):
@@ -233,8 +233,10 @@ def _unknown_codes(data: Any, codes: np.ndarray) -> Any:
 
 def _first_cell(data: xr.DataArray, mask_fn: Any) -> str:
     mask = np.asarray(mask_fn(data.data if not isinstance(data.data, da.Array) else data.data.compute()))
-    row, col = np.argwhere(mask)[0]
-    return f"cell (row {row}, col {col})"
+    position = np.argwhere(mask)[0]
+    if len(position) == 3:
+        return f"band {position[0] + 1}, cell (row {position[1]}, col {position[2]})"
+    return f"cell (row {position[0]}, col {position[1]})"
 
 
 def _report_checks(checks: list[tuple[RasterInput, str, Any]], results: list[Any],
@@ -280,10 +282,12 @@ def _check_outputs(model: Model, produced: Mapping[str, Any], grid: GridSpec | N
             if not isinstance(value, xr.DataArray) or grid is None:
                 raise OutputError(f"model '{spec.id}' output '{output.id}' is not a raster on the run "
                                   f"grid (got {type(value).__name__})")
-            if value.dims != ("y", "x") or value.shape != grid.shape:
+            dims: tuple[str, ...] = ("y", "x") if output.bands is None else ("band", "y", "x")
+            shape = grid.shape if output.bands is None else (output.bands, *grid.shape)
+            if value.dims != dims or value.shape != shape:
                 raise OutputError(
                     f"model '{spec.id}' output '{output.id}' has dims {value.dims} and shape "
-                    f"{value.shape}; expected ('y', 'x') and the run grid's {grid.shape}")
+                    f"{value.shape}; expected {dims} and shape {shape}")
 
 
 @contextmanager
@@ -329,7 +333,7 @@ def run_loaded(
             value = produced[output.id]
             if isinstance(output, RasterOutput):
                 meta = RasterMeta(units=output.units, long_name=output.long_name, model_id=spec.id,
-                                  output_id=output.id, dtype=output.dtype)
+                                  output_id=output.id, dtype=output.dtype, bands=output.bands)
                 rasters.append((value, tmp / f"{output.id}.tif", meta))
             else:
                 lazy_tables.append((output.id, value))

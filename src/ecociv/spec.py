@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ecociv.units import parse_unit
 
@@ -76,6 +76,8 @@ class RasterInput(_Item):
     required: bool = True
     resampling: Literal["nearest", "bilinear", "average", "mode", "cubic"] | None = None
     codes_in: str | None = None
+    bands: int | None = Field(None, ge=2, description="number of bands (e.g. 12 = one per month, "
+                              "January first); None = a single-band raster")
 
     _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
 
@@ -127,6 +129,8 @@ class RasterOutput(_Item):
     long_name: str
     dtype: Literal["float32", "float64", "int16", "int32", "uint8"] = "float32"
     optional: bool = False
+    bands: int | None = Field(None, ge=2, description="number of bands (e.g. 12 = one per month); "
+                              "None = a single-band raster")
 
     _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
 

@@ -63,7 +63,8 @@ def describe_text(model_id: str) -> str:
         need = "required" if item.required else "optional"
         if isinstance(item, RasterInput):
             bounds = _bounds(item.ge, item.le)
-            lines.append(f"  --input {item.id}=PATH   raster, {_units(item.units)}, {item.kind}"
+            bands = f", {item.bands} bands" if item.bands else ""
+            lines.append(f"  --input {item.id}=PATH   raster{bands}, {_units(item.units)}, {item.kind}"
                          f"{bounds}, {need}: {item.about}")
         elif isinstance(item, TableInput):
             lines.append(f"  --input {item.id}=PATH   CSV table, {need}: {item.about}")

@@ -8,6 +8,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -179,8 +180,10 @@ def open_raster(
     notes: ReadNotes | None = None,
     nodata: float | None = None,
     categorical: bool = False,
+    bands: int | None = None,
 ) -> xr.DataArray:
-    """Open band 1 of a raster as a lazy float DataArray on ``grid`` with NaN where nodata.
+    """Open band 1 (or all ``bands``) of a raster as a lazy float DataArray on ``grid`` with NaN
+    where nodata.
 
     Parameters
     ----------
@@ -204,6 +207,9 @@ def open_raster(
         declaring it).
     categorical : bool
         Class codes: only ``nearest`` or ``mode`` resampling is allowed, never interpolation.
+    bands : int, optional
+        The file must have exactly this many bands (e.g. 12 months); the result then has dims
+        ``("band", "y", "x")`` with band coordinates 1..bands.
 
     Returns
     -------
@@ -228,7 +234,13 @@ def open_raster(
         _check_readable(src, path, name)
         file_dtype = np.dtype(src.dtypes[0])
         scale, offset = float(src.scales[0]), float(src.offsets[0])
-        if src.count > 1:
+        if bands is not None and src.count != bands:
+            raise InputError(f"expected {bands} bands (e.g. one per month, January first), found "
+                             f"{src.count}", source=label)
+        if bands is not None and (len(set(src.scales)) > 1 or len(set(src.offsets)) > 1):
+            raise InputError("bands have different scale/offset factors; expected one for all",
+                             source=label)
+        if src.count > 1 and bands is None:
             notes.add(f"input '{name}' ({path}): band 1 of {src.count} used")
         if (scale, offset) != (1.0, 0.0):
             notes.add(f"input '{name}' ({path}): stored values converted by the file's scale "
@@ -264,7 +276,7 @@ def open_raster(
         if aligned:
             data = rioxarray.open_rasterio(path, chunks=chunks, lock=False, cache=False)
             assert isinstance(data, xr.DataArray)
-            band = data.isel(band=0, drop=True)
+            band = data if bands is not None else data.isel(band=0, drop=True)
             out = band.astype(work)
             if fill is not None:
                 out = out.where(band != fill)
@@ -288,10 +300,12 @@ def open_raster(
             )
             data = rioxarray.open_rasterio(vrt, chunks=chunks, lock=False, cache=False)
             assert isinstance(data, xr.DataArray)
-            out = data.isel(band=0, drop=True)
+            out = data if bands is not None else data.isel(band=0, drop=True)
     if (scale, offset) != (1.0, 0.0):  # after masking: nodata is a stored value
         out = out * out.dtype.type(scale) + out.dtype.type(offset)
     out = out.assign_coords(x=grid.x_coords(), y=grid.y_coords())
+    if bands is not None:
+        out = out.assign_coords(band=np.arange(1, bands + 1))
     out.attrs = {"units": units if units is not None else "", "source": str(path), "input_id": name}
     out.encoding = {}
     out.name = name
@@ -306,14 +320,20 @@ def _rounded(bounds: tuple[float, float, float, float]) -> tuple[float, ...]:
 def from_array(
     values: np.ndarray, grid: GridSpec, *, name: str, units: str | None = "", nodata: float | None = None
 ) -> xr.DataArray:
-    """Wrap an in-memory array as a raster on ``grid`` (NaN or ``nodata`` = missing)."""
+    """Wrap an in-memory array as a raster on ``grid`` (NaN or ``nodata`` = missing); a 3-D array
+    (bands, rows, cols) becomes a multi-band raster with dims ("band", "y", "x")."""
     values = np.asarray(values)
-    if values.shape != grid.shape:
+    if values.shape[-2:] != grid.shape or values.ndim not in (2, 3):
         raise InputError(f"array shape {values.shape} != grid shape {grid.shape}", source=name)
     data = values.astype(np.float64)
     if nodata is not None:
         data = np.where(values == nodata, np.nan, data)
-    out = xr.DataArray(data, dims=("y", "x"), coords={"y": grid.y_coords(), "x": grid.x_coords()}, name=name)
+    coords: dict[str, Any] = {"y": grid.y_coords(), "x": grid.x_coords()}
+    dims: tuple[str, ...] = ("y", "x")
+    if values.ndim == 3:
+        dims = ("band", "y", "x")
+        coords["band"] = np.arange(1, values.shape[0] + 1)
+    out = xr.DataArray(data, dims=dims, coords=coords, name=name)
     out.attrs = {"units": units or "", "input_id": name}
     return out.rio.write_crs(grid.crs.to_wkt()).rio.write_transform(grid.transform)
 

@@ -36,6 +36,8 @@ class RasterMeta:
     output_id: str
     dtype: str = "float32"
     categorical: bool = False
+    #: number of bands (e.g. 12 months); None = one band
+    bands: int | None = None
 
 
 class _WindowTarget:
@@ -66,8 +68,13 @@ class _WindowTarget:
             self._dataset.close()
             self._dataset = None
 
-    def __setitem__(self, key: tuple[slice, slice], block: np.ndarray) -> None:
-        rows, cols = key
+    def __setitem__(self, key: tuple[slice, ...], block: np.ndarray) -> None:
+        if len(key) == 3:  # (band, rows, cols) of a multi-band raster
+            band_slice, rows, cols = key
+            indexes: int | list[int] = list(range(band_slice.start + 1, band_slice.stop + 1))
+        else:
+            rows, cols = key
+            indexes = 1
         window = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
         target = np.dtype(self.dtype)
         if target.kind in "iu" and block.size:
@@ -83,10 +90,10 @@ class _WindowTarget:
         values = values.astype(self.dtype, copy=False)
         with self.lock:
             if self.keep_open and self._dataset is not None:
-                self._dataset.write(values, 1, window=window)
+                self._dataset.write(values, indexes, window=window)
             else:
                 with rasterio.open(self.path, "r+") as dst:
-                    dst.write(values, 1, window=window)
+                    dst.write(values, indexes, window=window)
 
 
 def _create_tiled(path: Path, grid: GridSpec, meta: RasterMeta, nodata: float) -> None:
@@ -94,7 +101,7 @@ def _create_tiled(path: Path, grid: GridSpec, meta: RasterMeta, nodata: float) -
         "driver": "GTiff",
         "width": grid.cols,
         "height": grid.rows,
-        "count": 1,
+        "count": meta.bands or 1,
         "dtype": meta.dtype,
         "crs": grid.crs.to_wkt(),
         "transform": grid.transform,
@@ -113,10 +120,12 @@ def _create_tiled(path: Path, grid: GridSpec, meta: RasterMeta, nodata: float) -
         tags["units"] = units
     with rasterio.open(path, "w", **profile) as dst:
         dst.update_tags(**tags)
-        dst.update_tags(1, long_name=meta.long_name, **({"units": units} if units else {}))
-        dst.set_band_description(1, meta.long_name)
-        if units:
-            dst.set_band_unit(1, units)
+        for index in range(1, (meta.bands or 1) + 1):
+            label = meta.long_name if meta.bands is None else f"{meta.long_name}, band {index}"
+            dst.update_tags(index, long_name=label, **({"units": units} if units else {}))
+            dst.set_band_description(index, label)
+            if units:
+                dst.set_band_unit(index, units)
 
 
 #: Upper bound (MB) of GDAL's block cache while a run computes and writes. GDAL's default, 5 %
@@ -217,8 +226,11 @@ def write_rasters(
         target = _WindowTarget(str(tmp), meta.dtype, nodata, lock, keep_open=not distributed_lock)
         if not distributed_lock:
             target.open()
+        chunks: tuple[int, ...] = grid.default_chunks()
+        if np.ndim(data.data) == 3:
+            chunks = (1, *chunks)
         array = data.data if isinstance(data.data, da.Array) else da.from_array(
-            np.asarray(data.data), chunks=grid.default_chunks())
+            np.asarray(data.data), chunks=chunks)
         sources.append(array)
         targets.append(target)
         tmps.append(tmp)
