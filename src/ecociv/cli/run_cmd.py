@@ -16,7 +16,8 @@ def _store_root(value: Path | None) -> Path:
     return value if value is not None else Path(os.environ.get("ECOCIV_STORE", DEFAULT_STORE))
 
 
-def execute_scenario(path: Path, store_root: Path, scheduler: str | None, use_cache: bool) -> Any:
+def execute_scenario(path: Path, store_root: Path, scheduler: str | None, use_cache: bool,
+                     maps: bool = True) -> Any:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -38,8 +39,16 @@ def execute_scenario(path: Path, store_root: Path, scheduler: str | None, use_ca
             if status in ("done", "cached"):
                 progress.advance(task)
 
+        on_step = None
+        if maps:
+            from ecociv.report.maps import write_step_maps
+
+            def on_step(folder: Path, manifest: dict[str, Any]) -> None:
+                write_step_maps(folder, manifest)
+
         return run_scenario(scenario, base_dir=path.parent, store=ResultsStore(store_root),
-                            scheduler_address=scheduler, use_cache=use_cache, progress=notify)
+                            scheduler_address=scheduler, use_cache=use_cache, progress=notify,
+                            on_step=on_step)
 
 
 def run(
@@ -49,8 +58,9 @@ def run(
     scheduler: str | None = typer.Option(None, "--scheduler", help="dask.distributed scheduler "
                                          "address; overrides the scenario's."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Recompute every step."),
+    no_maps: bool = typer.Option(False, "--no-maps", help="Do not draw a PNG map of each raster output."),
 ) -> None:
-    result = execute_scenario(scenario, _store_root(out), scheduler, not no_cache)
+    result = execute_scenario(scenario, _store_root(out), scheduler, not no_cache, maps=not no_maps)
     typer.echo(f"run {result.run_id} completed in {result.manifest['seconds']:.1f} s: {result.folder}")
 
 

@@ -290,11 +290,13 @@ def run_scenario(
     scheduler_address: str | None = None,
     use_cache: bool = True,
     progress: ProgressCallback | None = None,
+    on_step: Callable[[Path, dict[str, Any]], None] | None = None,
 ) -> RunResult:
     """Run every step of ``scenario`` into a new run folder of ``store``.
 
     A failed step removes the whole unfinished run folder; earlier runs and the catalog are left
-    as they were.
+    as they were. ``on_step(step_folder, step_manifest)`` is called after each step, inside the
+    unfinished run folder (e.g. to draw maps), so what it writes lands atomically with the run.
     """
     base_dir = Path(base_dir)
     steps = plan(scenario, base_dir)
@@ -341,6 +343,8 @@ def run_scenario(
                 manifest = run_loaded(step.model, loaded, step_folder,
                                       scheduler_address=address,
                                       extra_manifest={"step": step.name, "cache_key": key})
+            if on_step is not None and cached_folder is None:
+                on_step(step_folder, manifest)
             for output_id, meta in manifest["outputs"].items():
                 outputs[f"@{step.name}.{output_id}"] = step_folder / meta["path"]
             records.append({"name": step.name, "model": step.model.spec.id,

@@ -1,0 +1,1 @@
+"""Reports of runs: maps (PNG) now; HTML/PDF reports later."""
