@@ -128,12 +128,12 @@ def _create_tiled(path: Path, grid: GridSpec, meta: RasterMeta, nodata: float) -
                 dst.set_band_unit(index, units)
 
 
-#: Upper bound (MB) of GDAL's block cache while a run computes and writes. GDAL's default, 5 %
+#: Upper bound (MiB) of GDAL's block cache while a run computes and writes. GDAL's default, 5 %
 #: of RAM (1.2 GB on a 24 GB machine), lets dirty blocks of the intermediate tiled files pile
-#: up to that size; chunk-aligned reads and writes and the one pass of the COG copy gain
-#: nothing from more (benchmarks/bench_water_yield.py: 16000² water_yield). An explicit
-#: GDAL_CACHEMAX environment variable is left alone.
-WRITE_CACHE_MB = 256
+#: up to that size; chunk-aligned reads and writes gain nothing from a cache, and the COG copy
+#: of three 4000² rasters took 0.76 s with 64 MiB as with 256 MiB, 1.30 s with none
+#: (benchmarks/RESULTS.md). An explicit GDAL_CACHEMAX environment variable is left alone.
+WRITE_CACHE_MB = 64
 
 
 def _bounded_block_cache() -> Any:
@@ -147,7 +147,9 @@ def _bounded_block_cache() -> Any:
     except (TypeError, ValueError):
         return nullcontext()
     current_mb = current if current < 100_000 else current / 2**20  # GDAL: < 100000 means MB
-    return rasterio.Env(GDAL_CACHEMAX=WRITE_CACHE_MB) if current_mb > WRITE_CACHE_MB else nullcontext()
+    if current_mb <= WRITE_CACHE_MB:
+        return nullcontext()
+    return rasterio.Env(GDAL_CACHEMAX=WRITE_CACHE_MB * 2**20)  # rasterio passes an int as bytes
 
 
 def _to_cog(tmp: Path, path: Path, meta: RasterMeta) -> None:
