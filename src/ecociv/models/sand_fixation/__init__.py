@@ -1,0 +1,1 @@
+"""``sand_fixation`` — wind erosion and sand fixation by the Revised Wind Erosion Equation (RWEQ)."""

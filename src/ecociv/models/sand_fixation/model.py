@@ -1,0 +1,362 @@
+"""``sand_fixation`` — wind erosion and the sand-fixation service by the Revised Wind Erosion
+Equation (RWEQ; Fryrear et al. 1998, 2000).
+
+For every month the weather factor (wind, air density, soil wetness, snow cover), the soil
+erodible fraction and crust factors, the roughness factor and the vegetation factor give the
+soil loss with the actual vegetation and with bare soil (COG = 1, "potential"); the service is
+potential minus actual loss, as in Chinese sand-fixation assessments (e.g. the national
+red-line guideline's windbreak-and-sand-fixation service; 巩国丽等 2014; 江凌等 2016).
+
+Choices made here, all documented in the spec and the kernels:
+
+* **Wind factor from monthly means.** The bulletin sums U(U − 5)² over wind observations above
+  5 m/s at 2 m. With monthly mean winds only, the observations are taken as Weibull distributed
+  (shape ``weibull_shape``; Skidmore & Tatarko 1990) and Wf = N_d E[U(U−5)²; U > 5] in closed
+  form. Winds measured at another height are brought to 2 m by the FAO-56 log profile (eq. 47).
+* **Soil wetness** uses FAO-56 reference ET0 for the bulletin's ETp, with precipitation,
+  irrigation and the fraction of days with rain or irrigation (``rain_days`` or
+  ``rain_day_fraction``).
+* **Snow cover** SD = 1 − (days with snow deeper than 25.4 mm)/(days in the month).
+* **Point form and saturation.** The default loss at z = 50 m downwind, SL = 2z/s² Q_max
+  e^−(z/s)², is the form of Chinese assessments. It stops growing with the erosive product X
+  once z/s > 1.532 (transport saturated within z); where the bare-soil case is past that point
+  the loss with vegetation can exceed the bare-soil loss. Monthly sand fixation is then
+  max(potential − actual, 0) and the months where this can happen are counted in
+  ``saturated_months``. ``soil_loss_form = field_mean`` (mean loss over a field of length z,
+  Q(z)/z) is monotone in X everywhere.
+* **Units.** Kernels work in kg/m² per month; outputs are t/km² (× 1000) per month and per year
+  (sum of the 12 months of a 365-day year).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dask
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ecociv.errors import InputError
+from ecociv.grid.io import from_array, grid_of_array
+from ecociv.grid.ops import cell_area, zonal_table
+from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+from ecociv.models.et0.kernels import wind_speed_at_2m
+from ecociv.models.sand_fixation import kernels
+from ecociv.spec import (
+    Column,
+    Model,
+    ModelSpec,
+    ParamInput,
+    RasterInput,
+    RasterOutput,
+    TableOutput,
+    VectorInput,
+)
+
+#: km² per m²
+KM2_PER_M2 = 1e-6
+
+#: Sums of sand, silt and clay up to this many % are accepted (rounding of separately rounded
+#: fractions); above it a cell is an error.
+TEXTURE_SUM_TOLERANCE_PCT = 1.0
+
+_MONTHLY = {"bands": 12, "resampling": "bilinear"}
+
+SPEC = ModelSpec(
+    id="sand_fixation",
+    title="Wind erosion and sand fixation (RWEQ)",
+    title_zh="防风固沙",
+    version="1.0.0",
+    citation=(
+        "Fryrear, D.W., Saleh, A., Bilbro, J.D., Schomberg, H.M., Stout, J.E., Zobeck, T.M. "
+        "(1998). RWEQ: Revised Wind Erosion Equation. USDA-ARS Technical Bulletin 1. Fryrear, "
+        "D.W., Bilbro, J.D., Saleh, A., Schomberg, H., Stout, J.E., Zobeck, T.M. (2000). RWEQ: "
+        "Improved wind erosion technology. J. Soil Water Conserv. 55(2): 183-189. Fryrear, D.W., "
+        "Krammes, C.A., Williamson, D.L., Zobeck, T.M. (1994). Computing the wind erodible "
+        "fraction of soils. J. Soil Water Conserv. 49(2): 183-188. Skidmore, E.L., Tatarko, J. "
+        "(1990). Stochastic wind simulation for erosion modeling. Trans. ASAE 33(6): 1893-1899. "
+        "Allen, R.G. et al. (1998). FAO Irrigation and Drainage Paper 56, eq. 47."
+    ),
+    about=(
+        "Monthly and annual wind erosion with bare soil (potential) and with the actual "
+        "vegetation by the Revised Wind Erosion Equation, and the sand-fixation service as "
+        "their difference, in t/km²; totals per zone in t/yr and Mt/yr."
+    ),
+    inputs=(
+        RasterInput(id="wind_speed", about="Mean wind speed of each month (January first) at "
+                    "height 'wind_height'", units="m/s", ge=0, le=60, **_MONTHLY),
+        RasterInput(id="temperature", about="Mean air temperature of each month", units="degC",
+                    ge=-70, le=60, **_MONTHLY),
+        RasterInput(id="precipitation", about="Precipitation of each month", units="mm/month",
+                    ge=0, le=5000, **_MONTHLY),
+        RasterInput(id="et0", about="Reference evapotranspiration of each month (stands in for "
+                    "the bulletin's potential ET in the soil wetness factor)", units="mm/month",
+                    ge=0, le=1000, **_MONTHLY),
+        RasterInput(id="irrigation", about="Irrigation water applied in each month (absent: "
+                    "none)", units="mm/month", ge=0, le=5000, required=False, **_MONTHLY),
+        RasterInput(id="rain_days", about="Days with rain or irrigation in each month, Rd of "
+                    "the soil wetness factor (absent: parameter 'rain_day_fraction')",
+                    units="d", ge=0, le=31, required=False, **_MONTHLY),
+        RasterInput(id="snow_cover_days", about="Days of each month with snow deeper than "
+                    "25.4 mm (absent: none)", units="d", ge=0, le=31, required=False, **_MONTHLY),
+        RasterInput(id="elevation", about="Elevation above sea level (air density)", units="m",
+                    ge=-500, le=9000),
+        RasterInput(id="sand", about="Sand content of the topsoil", units="percent", ge=0, le=100),
+        RasterInput(id="silt", about="Silt content of the topsoil", units="percent", ge=0, le=100),
+        RasterInput(id="clay", about="Clay content of the topsoil (must be > 0: EF uses sand/clay)",
+                    units="percent", ge=0, le=100),
+        RasterInput(id="organic_matter", about="Organic matter of the topsoil (not organic "
+                    "carbon: OM ≈ 1.724 × OC)", units="percent", ge=0, le=100),
+        RasterInput(id="caco3", about="Calcium carbonate of the topsoil (absent: 0 %, which "
+                    "overstates EF on calcareous soils)", units="percent", ge=0, le=100,
+                    required=False),
+        RasterInput(id="vegetation_cover", about="Fractional vegetation cover, one value for "
+                    "every month (give this or 'vegetation_cover_monthly')", units="", ge=0,
+                    le=1, required=False),
+        RasterInput(id="vegetation_cover_monthly", about="Fractional vegetation cover of each "
+                    "month", units="", ge=0, le=1, required=False, **_MONTHLY),
+        RasterInput(id="roughness", about="Surface roughness factor K' per cell (absent: "
+                    "parameter 'roughness_factor')", units="", ge=0, le=1, required=False),
+        ParamInput(id="roughness_factor", about="K' where no 'roughness' raster is given; 1 = "
+                   "smooth, unridged surface (K' = exp(1.86 Kr - 2.41 Kr^0.934 - 0.127 Crr) "
+                   "with Kr = Crr = 0, Fryrear et al. 1998): no roughness reduction",
+                   units="", ge=0, le=1, default=1.0),
+        ParamInput(id="wind_height", about="Height of the wind speed measurements; converted to "
+                   "2 m by the FAO-56 log profile (eq. 47). 10 m: standard station and ERA5 "
+                   "height", units="m", ge=0.5, le=200, default=10.0),
+        ParamInput(id="weibull_shape", about="Weibull shape k of the wind observations within a "
+                   "month, used to take the wind factor from the monthly mean (2 = Rayleigh). "
+                   "Illustrative default: fit k to station records of the region", units="",
+                   ge=0.5, le=10, default=2.0),
+        ParamInput(id="threshold_wind_speed", about="Threshold wind speed at 2 m (Fryrear et al. "
+                   "1998: 5 m/s)", units="m/s", ge=0, le=30, default=kernels.THRESHOLD_WIND_2M),
+        ParamInput(id="rain_day_fraction", about="Rd/Nd of the soil wetness factor where no "
+                   "'rain_days' raster is given. Illustrative default 1: all precipitation "
+                   "counts fully (the strongest wetting)", units="", ge=0, le=1, default=1.0),
+        ParamInput(id="downwind_distance", about="Downwind distance z from the non-erodible "
+                   "edge at which soil loss is taken (50 m in Chinese RWEQ sand-fixation "
+                   "assessments, e.g. 刘菁华等 2018 生态学报 38(5); 巩国丽等 2014)", units="m",
+                   ge=1, le=10000, default=50.0),
+        ParamInput(id="soil_loss_form", about="'point': loss at z, 2z/s² Qmax exp(-(z/s)²) "
+                   "(Chinese assessments); 'field_mean': mean loss over a field of length z, "
+                   "Qmax (1 - exp(-(z/s)²))/z", units=None, dtype="str",
+                   choices=("point", "field_mean"), default="point"),
+        ParamInput(id="vegetation_factor_form", about="'flat_cover': COG = exp(-0.0438 SC), SC "
+                   "in % (Chinese assessments); 'canopy': exp(-5.614 cc^0.7366) (the bulletin's "
+                   "crop canopy)", units=None, dtype="str", choices=("flat_cover", "canopy"),
+                   default="flat_cover"),
+        VectorInput(id="zones", about="Polygons to total sand fixation in (e.g. prefectures)",
+                    geometry="polygon", required=False),
+        ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
+                   units=None, dtype="str", required=False),
+    ),
+    outputs=(
+        RasterOutput(id="soil_loss_potential", about="Annual wind erosion with bare soil (COG = 1)",
+                     units="t/km**2/yr", long_name="potential wind erosion (RWEQ, bare soil)"),
+        RasterOutput(id="soil_loss_actual", about="Annual wind erosion with the actual vegetation",
+                     units="t/km**2/yr", long_name="actual wind erosion (RWEQ)"),
+        RasterOutput(id="sand_fixation", about="Annual sand fixation: sum over months of "
+                     "max(potential - actual, 0)", units="t/km**2/yr",
+                     long_name="sand fixation (RWEQ potential - actual)"),
+        RasterOutput(id="soil_loss_potential_monthly", about="Monthly wind erosion with bare soil",
+                     units="t/km**2/month", long_name="potential wind erosion by month", bands=12),
+        RasterOutput(id="soil_loss_actual_monthly", about="Monthly wind erosion with vegetation",
+                     units="t/km**2/month", long_name="actual wind erosion by month", bands=12),
+        RasterOutput(id="sand_fixation_monthly", about="Monthly sand fixation, max(potential - "
+                     "actual, 0)", units="t/km**2/month", long_name="sand fixation by month",
+                     bands=12),
+        RasterOutput(id="saturated_months", about="Months in which the bare-soil point-form loss "
+                     "is past its maximum (z/s > 1.532), where vegetation can raise the loss at "
+                     "z and the service is floored at 0 (always 0 for field_mean)", units=None,
+                     dtype="uint8", long_name="months with saturated transport at z"),
+        TableOutput(id="sand_fixation_totals", about="Sand fixation and wind erosion per zone "
+                    "(true cell areas)", columns=(
+            Column(id="zone", about="zone name or number (\"all\" without zones)", units=None,
+                   dtype="str"),
+            Column(id="area_km2", about="area of cells with a result", units="km**2"),
+            Column(id="sand_fixation_t", about="sand fixation", units="t/yr"),
+            Column(id="sand_fixation_mt", about="sand fixation", units="Mt/yr"),
+            Column(id="soil_loss_potential_t", about="wind erosion with bare soil", units="t/yr"),
+            Column(id="soil_loss_actual_t", about="wind erosion with vegetation", units="t/yr"),
+            Column(id="sand_fixation_mean", about="mean sand fixation per area",
+                   units="t/km**2/yr"),
+            Column(id="cells", about="cells whose centre is in the zone", units=None, dtype="int"),
+            Column(id="valid_cells", about="cells with a result", units=None, dtype="int"),
+        )),
+    ),
+)
+
+
+def _months() -> xr.DataArray:
+    return xr.DataArray(kernels.DAYS_IN_MONTH, dims=("band",),
+                        coords={"band": np.arange(1, 13)}, name="days")
+
+
+def _first_cell(mask: np.ndarray) -> str:
+    index = tuple(int(i) for i in np.argwhere(mask)[0])
+    if len(index) == 3:
+        return f"month {index[0] + 1}, cell (row {index[1]}, col {index[2]})"
+    return f"cell (row {index[0]}, col {index[1]})"
+
+
+def _check_inputs(inputs: Mapping[str, Any]) -> None:
+    """Checks the spec's ranges cannot express: texture sums, clay > 0, day counts per month."""
+    days = _months()
+    texture = inputs["sand"] + inputs["silt"] + inputs["clay"]
+    checks: dict[str, tuple[xr.DataArray, str, str]] = {
+        "texture": (texture > 100.0 + TEXTURE_SUM_TOLERANCE_PCT, "sand, silt, clay",
+                    "sand + silt + clay = {value:g} % exceeds 100 %; expected fractions of the "
+                    "fine earth in % that sum to at most 100"),
+        "clay": (inputs["clay"] <= 0, "clay",
+                 "clay content {value:g} %; EF uses sand/clay, so clay must be > 0 (use a small "
+                 "value such as 0.5 % for pure sand)"),
+    }
+    for name in ("snow_cover_days", "rain_days"):
+        if name in inputs:
+            checks[name] = (inputs[name] > days, name,
+                            "{value:g} days is more than the days in that month")
+    values = {"texture": texture, "clay": inputs["clay"],
+              **{n: inputs[n] for n in ("snow_cover_days", "rain_days") if n in inputs}}
+    flags = dask.compute(*[mask.any() for mask, _, _ in checks.values()])
+    for (key, (mask, source, message)), flagged in zip(checks.items(), flags, strict=True):
+        if not bool(flagged):
+            continue
+        where_mask = np.asarray(mask.values)
+        first = tuple(int(i) for i in np.argwhere(where_mask)[0])
+        value = float(np.asarray(values[key].values)[first])
+        raise InputError(message.format(value=value), source=f"input(s) {source}",
+                         where=_first_cell(where_mask))
+
+
+def _cover(inputs: Mapping[str, Any]) -> xr.DataArray:
+    if "vegetation_cover_monthly" in inputs:
+        return inputs["vegetation_cover_monthly"]
+    if "vegetation_cover" in inputs:
+        return inputs["vegetation_cover"]
+    raise InputError("model 'sand_fixation' needs 'vegetation_cover' (one raster for all "
+                     "months) or 'vegetation_cover_monthly' (12 bands)")
+
+
+def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Monthly and annual potential/actual wind erosion, sand fixation and per-zone totals
+    (lazy, except for the input checks that the spec cannot express)."""
+    cover = _cover(inputs)
+    _check_inputs(inputs)
+    days = _months()
+    wind = inputs["wind_speed"]
+    height = float(inputs.get("wind_height", 10.0))
+    wind_2m = wind * float(wind_speed_at_2m(1.0, height))
+    soil = xr.apply_ufunc(
+        lambda sand, silt, clay, om, caco3: kernels.erodible_fraction(sand, silt, clay, om, caco3)
+        * kernels.crust_factor(clay, om),
+        inputs["sand"], inputs["silt"], inputs["clay"], inputs["organic_matter"],
+        inputs.get("caco3", 0.0), dask="parallelized", output_dtypes=[np.float64])
+    roughness = inputs.get("roughness", float(inputs.get("roughness_factor", 1.0)))
+    wet_fraction = (inputs["rain_days"] / days if "rain_days" in inputs
+                    else float(inputs.get("rain_day_fraction", 1.0)))
+    potential, actual, saturated = xr.apply_ufunc(
+        kernels.monthly_soil_loss,
+        wind_2m, inputs["temperature"], inputs["elevation"], inputs["precipitation"],
+        inputs["et0"], inputs.get("irrigation", 0.0), wet_fraction,
+        inputs.get("snow_cover_days", 0.0), days, soil, roughness, cover,
+        kwargs={
+            "shape": float(inputs.get("weibull_shape", 2.0)),
+            "threshold": float(inputs.get("threshold_wind_speed", kernels.THRESHOLD_WIND_2M)),
+            "distance_m": float(inputs.get("downwind_distance", 50.0)),
+            "loss_form": str(inputs.get("soil_loss_form", "point")),
+            "cover_form": str(inputs.get("vegetation_factor_form", "flat_cover")),
+        },
+        dask="parallelized", output_core_dims=[[], [], []],
+        output_dtypes=[np.float64, np.float64, np.float64],
+    )
+    scale = kernels.T_PER_KM2_PER_KG_PER_M2
+    monthly = {
+        "soil_loss_potential_monthly": (potential * scale).transpose("band", "y", "x"),
+        "soil_loss_actual_monthly": (actual * scale).transpose("band", "y", "x"),
+    }
+    fixation = (monthly["soil_loss_potential_monthly"] - monthly["soil_loss_actual_monthly"]).clip(min=0)
+    monthly["sand_fixation_monthly"] = fixation
+    annual = {name.removesuffix("_monthly"): value.sum("band", skipna=False)
+              for name, value in monthly.items()}
+    outputs: dict[str, Any] = {**monthly, **annual}
+    outputs["saturated_months"] = saturated.sum("band", skipna=False).transpose("y", "x")
+    for name, value in outputs.items():
+        outputs[name] = value.rename(name)
+    grid = grid_of_array(inputs["elevation"])
+    area_km2 = cell_area(grid, inputs["elevation"]) * KM2_PER_M2
+    sums = {
+        "sand_fixation_t": annual["sand_fixation"] * area_km2,
+        "soil_loss_potential_t": annual["soil_loss_potential"] * area_km2,
+        "soil_loss_actual_t": annual["soil_loss_actual"] * area_km2,
+        "area_km2": xr.where(annual["sand_fixation"].notnull(), 1.0, np.nan) * area_km2,
+    }
+    totals = zonal_table(sums, inputs.get("zones"), grid, zone_field=inputs.get("zone_field"))
+    outputs["sand_fixation_totals"] = totals.then(_totals)
+    return outputs
+
+
+def _totals(frame: pd.DataFrame) -> pd.DataFrame:
+    area = frame["area_km2"]
+    return pd.DataFrame({
+        "zone": frame["zone"].astype(str),
+        "area_km2": area,
+        "sand_fixation_t": frame["sand_fixation_t"],
+        "sand_fixation_mt": frame["sand_fixation_t"] * 1e-6,
+        "soil_loss_potential_t": frame["soil_loss_potential_t"],
+        "soil_loss_actual_t": frame["soil_loss_actual_t"],
+        "sand_fixation_mean": (frame["sand_fixation_t"] / area.where(area > 0)).astype(np.float64),
+        "cells": frame["cells"].astype(np.int64),
+        "valid_cells": frame["valid_cells"].astype(np.int64),
+    })
+
+
+def example() -> dict[str, Any]:
+    """3×3 cells of 1 km on China Albers: a windy desert row, an oasis row with irrigation and
+    vegetation, a snowy mountain row; one cell without soil data."""
+    from affine import Affine
+
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(1000.0, 0, 0, 0, -1000.0, 5_000_000.0), (3, 3))
+    month = np.arange(12)
+    spring = 1.0 + 0.5 * np.exp(-((month - 4) ** 2) / 4.0)  # windiest in April-May
+
+    def monthly(base: np.ndarray, profile: np.ndarray) -> np.ndarray:
+        return profile[:, None, None] * base[None, :, :]
+
+    wind = monthly(np.array([[4.5, 4.0, 3.5], [3.5, 3.0, 2.5], [4.0, 3.5, 3.0]]), spring)
+    temperature = monthly(np.ones((3, 3)), 20 * np.sin((month - 3) * np.pi / 6))
+    temperature += np.array([[0.0] * 3, [0.0] * 3, [-8.0] * 3])[None]
+    precipitation = monthly(np.array([[0.5] * 3, [1.0] * 3, [3.0] * 3]), 10 + 10 * np.sin(month / 2))
+    et0 = monthly(np.ones((3, 3)), 30 + 120 * np.clip(np.sin((month - 2) * np.pi / 9), 0, None))
+    irrigation = monthly(np.array([[0.0] * 3, [100.0] * 3, [0.0] * 3]),
+                         ((month >= 3) & (month <= 8)).astype(float))
+    snow = monthly(np.array([[0.0] * 3, [5.0] * 3, [25.0] * 3]),
+                   np.array([1, 1, 0.5, 0, 0, 0, 0, 0, 0, 0, 0.5, 1.0]))
+    clay = np.array([[5.0, 8.0, 10.0], [15.0, 20.0, 18.0], [12.0, 10.0, np.nan]])
+    sand = np.array([[85.0, 75.0, 70.0], [40.0, 35.0, 45.0], [50.0, 55.0, np.nan]])
+    silt = 100.0 - sand - clay
+
+    def raster(values: np.ndarray, name: str, units: str) -> Any:
+        return from_array(values, grid, name=name, units=units)
+
+    return {
+        "wind_speed": raster(wind, "wind_speed", "m/s"),
+        "temperature": raster(temperature, "temperature", "degC"),
+        "precipitation": raster(precipitation, "precipitation", "mm/month"),
+        "et0": raster(et0, "et0", "mm/month"),
+        "irrigation": raster(irrigation, "irrigation", "mm/month"),
+        "snow_cover_days": raster(snow, "snow_cover_days", "d"),
+        "elevation": raster(np.array([[400.0] * 3, [600.0] * 3, [2000.0] * 3]), "elevation", "m"),
+        "sand": raster(sand, "sand", "percent"),
+        "silt": raster(silt, "silt", "percent"),
+        "clay": raster(clay, "clay", "percent"),
+        "organic_matter": raster(np.array([[0.3] * 3, [1.5] * 3, [3.0] * 3]), "organic_matter",
+                                 "percent"),
+        "caco3": raster(np.full((3, 3), 8.0), "caco3", "percent"),
+        "vegetation_cover": raster(np.array([[0.02, 0.05, 0.1], [0.4, 0.5, 0.3], [0.6, 0.5, 0.4]]),
+                                   "vegetation_cover", ""),
+    }
+
+
+MODEL = Model(spec=SPEC, run=run, example=example)
