@@ -1,0 +1,332 @@
+"""``soil_conservation`` — soil conservation service by RUSLE (potential minus actual soil loss).
+
+R from monthly precipitation, K from texture and organic carbon (EPIC), LS from the DEM (D8,
+Desmet & Govers), C from a per-class table or from vegetation cover (Cai et al. 2000), P from
+the table; the formulas and their sources are in ``kernels.py``.
+
+LS is computed on the whole DEM at once (flow routing is not local to a chunk): the DEM is read
+into memory and about a dozen float64/int64 grid-sized arrays are made (~100 MB for the 732 ×
+1294 Belt grid, ~1.5 GB for 4000 × 4000). Every other step is chunk by chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ecociv.errors import InputError
+from ecociv.grid.io import from_array, grid_of_array
+from ecociv.grid.ops import cell_area, reclassify, zonal_table
+from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+from ecociv.models.soil_conservation import kernels
+from ecociv.spec import (
+    Column,
+    Model,
+    ModelSpec,
+    ParamInput,
+    RasterInput,
+    RasterOutput,
+    TableInput,
+    TableOutput,
+    VectorInput,
+)
+
+#: Sand + silt + clay may exceed 100 % by this much (rounding of published fractions), %.
+TEXTURE_SUM_TOLERANCE = 1.0
+M2_PER_HA = 1e4
+T_PER_MT = 1e6
+
+_PERCENT = {"units": "percent", "ge": 0, "le": 100, "resampling": "bilinear"}
+
+SPEC = ModelSpec(
+    id="soil_conservation",
+    title="Soil conservation (RUSLE)",
+    title_zh="土壤保持",
+    version="1.0.0",
+    citation=(
+        "Renard, K. G., Foster, G. R., Weesies, G. A., McCool, D. K., Yoder, D. C. (1997). "
+        "Predicting soil erosion by water: a guide to conservation planning with the Revised "
+        "Universal Soil Loss Equation (RUSLE). USDA Agriculture Handbook 703. Wischmeier, W. H., "
+        "Smith, D. D. (1978). Predicting rainfall erosion losses. USDA Agriculture Handbook 537. "
+        "Williams, J. R. (1995). The EPIC model. In Singh, V. P. (ed.), Computer Models of "
+        "Watershed Hydrology, 909-1000. Desmet, P. J. J., Govers, G. (1996). J. Soil Water "
+        "Conserv. 51(5), 427-433. McCool, D. K. et al. (1987, 1989). Trans. ASAE 30(5), "
+        "1387-1396; 32(5), 1571-1576. Liu, B. Y., Nearing, M. A., Risse, L. M. (1994). Trans. "
+        "ASAE 37(6), 1835-1840. Cai, C. F. et al. (2000). 水土保持学报 14(2), 19-24."
+    ),
+    about=(
+        "Mean annual soil loss by water erosion, A = R K LS C P, without (potential, C = P = 1) "
+        "and with cover and practice (actual), and their difference, the soil conservation "
+        "service, in t/ha/yr; totals per zone in t/yr and Mt/yr over true cell areas. LS needs "
+        "the whole DEM in memory (a dozen grid-sized float64 arrays)."
+    ),
+    inputs=(
+        RasterInput(id="land_use", about="Land-use/land-cover codes", units=None,
+                    kind="categorical", codes_in="cover_management_table.lucode"),
+        RasterInput(id="precipitation", about="Mean monthly precipitation, 12 bands (January "
+                    "first)", units="mm/month", ge=0, le=5000, bands=12),
+        RasterInput(id="dem", about="Elevation, in a projected CRS with cells in metres (LS "
+                    "routes flow over the whole grid; not depression-filled)", units="m",
+                    ge=-500, le=9000),
+        TableInput(
+            id="cover_management_table",
+            about="RUSLE cover-management (C) and support-practice (P) factors per land-use code",
+            index="lucode",
+            columns=(
+                Column(id="lucode", about="land-use code", units=None, dtype="int"),
+                Column(id="c_factor", about="cover-management factor C (used unless c_from_cover "
+                       "is 1 and vegetation_cover is given)", units="", ge=0, le=1),
+                Column(id="p_factor", about="support-practice factor P (1 = no practice)",
+                       units="", ge=0, le=1),
+                Column(id="c_from_cover", about="1: C from vegetation_cover by Cai et al. (2000) "
+                       "for this class; 0: c_factor (default 0)", units=None, dtype="bool",
+                       required=False),
+            ),
+        ),
+        RasterInput(id="vegetation_cover", about="Fractional vegetation cover 0-1 (C of the "
+                    "classes with c_from_cover = 1)", units="", ge=0, le=1, required=False),
+        RasterInput(id="sand", about="Sand content of the topsoil (0.05-2 mm)", **_PERCENT),
+        RasterInput(id="silt", about="Silt content of the topsoil (0.002-0.05 mm)", **_PERCENT),
+        RasterInput(id="clay", about="Clay content of the topsoil (< 0.002 mm)", **_PERCENT),
+        RasterInput(id="organic_carbon", about="Topsoil organic carbon (give this or "
+                    "organic_matter)", required=False, **_PERCENT),
+        RasterInput(id="organic_matter", about="Topsoil organic matter, converted to organic "
+                    "carbon by / 1.724 (give this or organic_carbon)", required=False, **_PERCENT),
+        ParamInput(id="max_slope_length", about="Cap on the upslope length entering a cell, m: "
+                   "beyond it overland flow is taken to be channelled (illustrative default; "
+                   "InVEST SDR documents 122-333 m from the literature for its L cap)",
+                   units="m", ge=1, default=333.0),
+        ParamInput(id="steep_slope_threshold", about="Slope angle from which S follows Liu et "
+                   "al. (1994), 21.91 sin θ - 0.96, instead of McCool et al. (1987); 10° as in "
+                   "Chinese RUSLE studies (illustrative); 90 disables", units="degree", ge=0,
+                   le=90, default=10.0),
+        ParamInput(id="erodibility_correction", about="'none': K by EPIC (Williams 1995); "
+                   "'zhang_2008': K = -0.01383 + 0.51575 K_EPIC for Chinese soils (Zhang et al. "
+                   "2008)", units=None, dtype="str", choices=("none", "zhang_2008"),
+                   default="none"),
+        VectorInput(id="zones", about="Polygons to total soil loss and conservation in",
+                    geometry="polygon", required=False),
+        ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
+                   units=None, dtype="str", required=False),
+    ),
+    outputs=(
+        RasterOutput(id="rainfall_erosivity", about="RUSLE R from monthly precipitation",
+                     units="MJ*mm/(ha*h*yr)", long_name="rainfall erosivity R"),
+        RasterOutput(id="soil_erodibility", about="RUSLE K from texture and organic carbon",
+                     units="t*ha*h/(ha*MJ*mm)", long_name="soil erodibility K"),
+        RasterOutput(id="ls_factor", about="RUSLE slope length and steepness factor LS",
+                     units="", long_name="slope length and steepness factor LS"),
+        RasterOutput(id="soil_loss_potential", about="Soil loss without cover or practice, "
+                     "R K LS", units="t/(ha*yr)", long_name="potential soil loss"),
+        RasterOutput(id="soil_loss_actual", about="Soil loss with cover and practice, R K LS C P",
+                     units="t/(ha*yr)", long_name="actual soil loss"),
+        RasterOutput(id="soil_conservation", about="Potential minus actual soil loss",
+                     units="t/(ha*yr)", long_name="soil conservation"),
+        TableOutput(id="soil_conservation_totals", about="Soil loss and conservation per zone",
+                    columns=(
+            Column(id="zone", about="zone name or number (\"all\" without zones)", units=None,
+                   dtype="str"),
+            Column(id="area_ha", about="area of the cells with a result", units="ha"),
+            Column(id="soil_loss_potential_t", about="potential soil loss", units="t/yr"),
+            Column(id="soil_loss_actual_t", about="actual soil loss", units="t/yr"),
+            Column(id="soil_conservation_t", about="soil conservation", units="t/yr"),
+            Column(id="soil_loss_potential_mt", about="potential soil loss", units="Mt/yr"),
+            Column(id="soil_loss_actual_mt", about="actual soil loss", units="Mt/yr"),
+            Column(id="soil_conservation_mt", about="soil conservation", units="Mt/yr"),
+            Column(id="soil_conservation_mean", about="area-weighted mean soil conservation",
+                   units="t/(ha*yr)"),
+            Column(id="cells", about="cells whose centre is in the zone", units=None, dtype="int"),
+            Column(id="valid_cells", about="cells with a result", units=None, dtype="int"),
+        )),
+    ),
+)
+
+
+def _metre_cells(grid: GridSpec) -> tuple[float, float]:
+    if grid.crs.is_geographic:
+        raise InputError("the DEM is in a geographic CRS; LS needs a projected grid with cells "
+                         "in metres (warp the inputs, e.g. to China Albers)", source="input 'dem'")
+    unit = grid.crs.axis_info[0].unit_conversion_factor if grid.crs.axis_info else 1.0
+    dx, dy = grid.resolution
+    return dx * unit, dy * unit
+
+
+def _like(template: xr.DataArray, values: np.ndarray, units: str) -> xr.DataArray:
+    """``values`` as a raster with the coordinates (and chunks, if dask) of ``template``."""
+    out = template.copy(data=values)
+    out.attrs = {"units": units}
+    if isinstance(template.data, da.Array):
+        out = out.chunk(dict(template.chunksizes))
+    return out
+
+
+def _organic_carbon(inputs: Mapping[str, Any]) -> xr.DataArray:
+    given = [name for name in ("organic_carbon", "organic_matter") if name in inputs]
+    if len(given) != 1:
+        raise InputError("give exactly one of 'organic_carbon' and 'organic_matter' (both in %)"
+                         + (f"; got {given}" if given else "; got neither"),
+                         source="soil_conservation inputs")
+    if given[0] == "organic_carbon":
+        return inputs["organic_carbon"]
+    return xr.apply_ufunc(kernels.organic_carbon_from_matter, inputs["organic_matter"],
+                          dask="parallelized", output_dtypes=[np.float64])
+
+
+def _erodibility_block(sand: np.ndarray, silt: np.ndarray, clay: np.ndarray, carbon: np.ndarray,
+                       correction: str, row0: int, col0: int) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        excess = (sand + silt + clay) > 100.0 + TEXTURE_SUM_TOLERANCE
+    if excess.any():
+        row, col = np.argwhere(excess)[0]
+        total = sand[row, col] + silt[row, col] + clay[row, col]
+        raise InputError(
+            f"sand + silt + clay = {total:g} % (sand {sand[row, col]:g}, silt {silt[row, col]:g}, "
+            f"clay {clay[row, col]:g}); expected at most 100 % (+{TEXTURE_SUM_TOLERANCE:g} for "
+            "rounding)", source="inputs 'sand', 'silt', 'clay'",
+            where=f"cell (row {row0 + row}, col {col0 + col})")
+    return kernels.soil_erodibility(sand, silt, clay, carbon, correction)
+
+
+def _erodibility(sand: xr.DataArray, silt: xr.DataArray, clay: xr.DataArray,
+                 carbon: xr.DataArray, correction: str) -> xr.DataArray:
+    """K, checking texture sums chunk by chunk (the error names the cell)."""
+    arrays = [a.data for a in (sand, silt, clay, carbon)]
+    if not any(isinstance(a, da.Array) for a in arrays):
+        s_, si_, c_, oc_ = (np.asarray(a, dtype=np.float64) for a in arrays)
+        return sand.copy(data=_erodibility_block(s_, si_, c_, oc_, correction, 0, 0))
+    chunks = next(a.chunks for a in arrays if isinstance(a, da.Array))
+    arrays = [a.rechunk(chunks) if isinstance(a, da.Array) else da.from_array(a, chunks=chunks)
+              for a in arrays]
+
+    def _block(sand_: np.ndarray, silt_: np.ndarray, clay_: np.ndarray, carbon_: np.ndarray,
+               block_info: dict[Any, Any] | None = None) -> np.ndarray:
+        assert block_info is not None
+        (row0, _), (col0, _) = block_info[0]["array-location"]
+        return _erodibility_block(sand_.astype(np.float64), silt_.astype(np.float64),
+                                  clay_.astype(np.float64), carbon_.astype(np.float64),
+                                  correction, row0, col0)
+
+    data = da.map_blocks(_block, *arrays, dtype=np.float64)
+    return sand.copy(data=data)
+
+
+def _cover_factor(inputs: Mapping[str, Any], table: pd.DataFrame, codes: pd.Series) -> xr.DataArray:
+    land_use = inputs["land_use"]
+    c_table = reclassify(land_use, dict(zip(codes, table["c_factor"], strict=True)))
+    from_cover = (table["c_from_cover"].astype(bool) if "c_from_cover" in table.columns
+                  else pd.Series(False, index=table.index))
+    if "vegetation_cover" not in inputs:
+        return c_table
+    if not from_cover.any():
+        raise InputError("vegetation_cover is given but no class has c_from_cover = 1; add a "
+                         "c_from_cover column (1 for the classes whose C comes from vegetation "
+                         "cover)", source="table 'cover_management_table'")
+    use_cover = reclassify(land_use, dict(zip(codes, from_cover.astype(float), strict=True)))
+    c_cover = xr.apply_ufunc(kernels.cover_factor_from_vegetation, inputs["vegetation_cover"],
+                             dask="parallelized", output_dtypes=[np.float64])
+    return xr.where(use_cover == 1, c_cover, c_table)
+
+
+def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """R, K and LS rasters, potential/actual loss and conservation, and the zone table.
+
+    The DEM is read into memory for LS; everything else stays lazy.
+    """
+    table: pd.DataFrame = inputs["cover_management_table"]
+    codes = table["lucode"].astype(int)
+    land_use = inputs["land_use"]
+    grid = grid_of_array(land_use)
+    dx, dy = _metre_cells(grid)
+
+    precipitation = inputs["precipitation"]
+    if isinstance(precipitation.data, da.Array):
+        precipitation = precipitation.chunk({"band": -1})
+    erosivity = xr.apply_ufunc(kernels.rainfall_erosivity, precipitation,
+                               input_core_dims=[["band"]], kwargs={"axis": -1},
+                               dask="parallelized", output_dtypes=[np.float64])
+
+    erodibility = _erodibility(inputs["sand"], inputs["silt"], inputs["clay"],
+                               _organic_carbon(inputs), str(inputs.get("erodibility_correction",
+                                                                        "none")))
+
+    dem = inputs["dem"]
+    ls_values = kernels.ls_factor(
+        np.asarray(dem.values, dtype=np.float64), dx, dy,
+        max_slope_length=float(inputs.get("max_slope_length", 333.0)),
+        steep_threshold_degrees=float(inputs.get("steep_slope_threshold", 10.0)))
+    ls = _like(dem, ls_values, "")
+
+    cover = _cover_factor(inputs, table, codes)
+    practice = reclassify(land_use, dict(zip(codes, table["p_factor"], strict=True)))
+    potential = erosivity * erodibility * ls
+    actual = potential * cover * practice
+    # potential where the actual loss is defined, so the three maps share one mask
+    potential = potential.where(actual.notnull())
+    conservation = potential - actual
+
+    area_ha = cell_area(grid, land_use) / M2_PER_HA
+    sums = {"area_ha": xr.where(conservation.notnull(), 1.0, np.nan) * area_ha,
+            "soil_loss_potential_t": potential * area_ha,
+            "soil_loss_actual_t": actual * area_ha,
+            "soil_conservation_t": conservation * area_ha}
+    totals = zonal_table(sums, inputs.get("zones"), grid, zone_field=inputs.get("zone_field"))
+    return {
+        "rainfall_erosivity": erosivity,
+        "soil_erodibility": erodibility,
+        "ls_factor": ls,
+        "soil_loss_potential": potential,
+        "soil_loss_actual": actual,
+        "soil_conservation": conservation,
+        "soil_conservation_totals": totals.then(_totals),
+    }
+
+
+def _totals(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({"zone": frame["zone"].astype(str), "area_ha": frame["area_ha"]})
+    has = frame["valid_cells"] > 0
+    for name in ("soil_loss_potential", "soil_loss_actual", "soil_conservation"):
+        out[f"{name}_t"] = frame[f"{name}_t"].where(has)
+    for name in ("soil_loss_potential", "soil_loss_actual", "soil_conservation"):
+        out[f"{name}_mt"] = out[f"{name}_t"] / T_PER_MT
+    out["soil_conservation_mean"] = out["soil_conservation_t"] / out["area_ha"].where(has)
+    out["cells"] = frame["cells"].astype(np.int64)
+    out["valid_cells"] = frame["valid_cells"].astype(np.int64)
+    return out
+
+
+def example() -> dict[str, Any]:
+    """4 × 5 cells of 100 m on China Albers: a hillside falling 12 m per cell to the east over
+    cropland (1), grassland (2) and built-up land (3), one land-use nodata cell; illustrative
+    C and P (not from a source)."""
+    from affine import Affine
+
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(100.0, 0, 0, 0, -100.0, 5_000_000.0), (4, 5))
+    codes = np.array([[2, 2, 1, 1, 1], [2, 2, 1, 1, 3], [2, 2, 2, 1, 3], [2, 2, 2, 255, 3]])
+    dem = np.tile(1500.0 - 12.0 * np.arange(5), (4, 1)) - 3.0 * np.arange(4)[:, None]
+    months = np.array([5, 6, 12, 25, 35, 40, 45, 38, 25, 15, 8, 6], dtype=float)
+    monthly = months[:, None, None] * np.linspace(0.8, 1.2, 20).reshape(4, 5)[None]
+    table = pd.DataFrame({"lucode": [1, 2, 3], "c_factor": [0.3, 0.1, 0.0],
+                          "p_factor": [0.5, 1.0, 1.0], "c_from_cover": [0, 1, 0]})
+
+    def raster(values: np.ndarray, name: str, units: str | None) -> xr.DataArray:
+        return from_array(values, grid, name=name, units=units)
+
+    return {
+        "land_use": from_array(codes, grid, name="land_use", units=None, nodata=255),
+        "precipitation": raster(monthly, "precipitation", "mm/month"),
+        "dem": raster(dem, "dem", "m"),
+        "cover_management_table": table,
+        "vegetation_cover": raster(np.full((4, 5), 0.4), "vegetation_cover", ""),
+        "sand": raster(np.full((4, 5), 35.0), "sand", "percent"),
+        "silt": raster(np.full((4, 5), 45.0), "silt", "percent"),
+        "clay": raster(np.full((4, 5), 20.0), "clay", "percent"),
+        "organic_matter": raster(np.full((4, 5), 2.0), "organic_matter", "percent"),
+    }
+
+
+MODEL = Model(spec=SPEC, run=run, example=example)
