@@ -1,0 +1,242 @@
+r"""Ecological protection red line kernels (pure functions on numpy arrays).
+
+The steps follow the Technical Guideline for Delimiting Ecological Protection Red Lines
+(《生态保护红线划定指南》, Ministry of Environmental Protection and National Development and
+Reform Commission, 环办生态〔2017〕48号, May 2017): grading of each ecosystem service by the
+cumulative contribution of its sorted cell values (the guideline's importance assessment,
+"评估分级"), merging services by their highest class, adding the extremely sensitive land
+(生态环境敏感性评估), then cleaning the candidate area so it forms coherent patches (the
+guideline's boundary step, "确定红线边界": merge fragments, remove isolated small patches).
+
+Class codes (uint8 on output): importance 1 = generally important (一般重要), 2 = important
+(重要), 3 = extremely important (极重要); red line 1 = inside, 0 = outside.
+
+Connectivity: red-line patches are 4-connected (cells sharing an edge), the same rule
+``rasterio.features.shapes`` uses to polygonise them, so one patch is one polygon; the
+background (holes) is then 8-connected, the complementary rule that makes "enclosed" well
+defined on a square grid (Rosenfeld 1970, *Connectivity in digital pictures*, J. ACM 17(1)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+GENERALLY_IMPORTANT = 1
+IMPORTANT = 2
+EXTREMELY_IMPORTANT = 3
+
+#: Cumulative shares (%) of the total service that bound the top two classes: the guideline
+#: takes the cell values at which the cumulative service reaches 50 % and 80 % of the total as
+#: the class breaks (《生态保护红线划定指南》2017, importance assessment, "评估分级").
+EXTREMELY_IMPORTANT_PERCENT = 50.0
+IMPORTANT_PERCENT = 80.0
+
+_EDGE = ndimage.generate_binary_structure(2, 1)  # 4-connectivity
+_CORNER = ndimage.generate_binary_structure(2, 2)  # 8-connectivity
+
+
+def cumulative_thresholds(values: np.ndarray, weights: np.ndarray | float,
+                          percents: tuple[float, ...]) -> np.ndarray:
+    r"""Cell values at which the cumulative service, summed from the highest value down,
+    first reaches each percentage of the total.
+
+    Parameters
+    ----------
+    values : ndarray
+        Service per unit area in any units (mm/yr, t/ha/yr, dimensionless habitat quality...);
+        NaN = nodata. Must be ≥ 0.
+    weights : ndarray or float
+        Cell areas (m², broadcastable to ``values``): the service of a cell is value × area, so
+        that grids whose cells differ in area (geographic grids) are graded by amounts. On an
+        equal-area grid the weights cancel and this is the guideline's sum of cell values.
+    percents : tuple of float
+        Cumulative shares in percent (0–100).
+
+    Returns
+    -------
+    ndarray
+        One threshold per percentage, in the units of ``values``; ``inf`` where the share is
+        0 % or the total service is 0 (no cell reaches the class).
+
+    Notes
+    -----
+    Sort the valid cells by value, descending: :math:`v_1 \ge v_2 \ge \dots \ge v_n`, with
+    amounts :math:`a_i = v_i w_i` and cumulative shares
+    :math:`S_k = 100 \sum_{i \le k} a_i / \sum_i a_i`. The threshold for share :math:`p` is
+    :math:`v_k` for the first :math:`k` with :math:`S_k \ge p` (《生态保护红线划定指南》2017:
+    "the raster values at which the accumulated service reaches 50 % and 80 % of the total are
+    the break points"). The cell at which the share is crossed belongs to the higher class, so
+    the top class holds at least :math:`p` % of the service; cells tied with the threshold
+    value all join the higher class.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    amounts_all = values * np.broadcast_to(np.asarray(weights, dtype=np.float64), values.shape)
+    valid = np.isfinite(values) & np.isfinite(amounts_all)
+    ordered = values[valid]
+    order = np.argsort(-ordered, kind="stable")
+    ordered = ordered[order]
+    cumulative = np.cumsum(amounts_all[valid][order])
+    total = cumulative[-1] if cumulative.size else 0.0
+    out = np.full(len(percents), np.inf)
+    if total <= 0:
+        return out
+    for index, percent in enumerate(percents):
+        if percent <= 0:
+            continue
+        # a relative tolerance keeps a share reached exactly from being missed by round-off
+        target = percent / 100.0 * total * (1 - 1e-12)
+        k = min(int(np.searchsorted(cumulative, target, side="left")), cumulative.size - 1)
+        out[index] = ordered[k]
+    return out
+
+
+def grade_by_thresholds(values: np.ndarray, extremely: float, important: float) -> np.ndarray:
+    """Importance class of each cell from the two value thresholds.
+
+    Parameters
+    ----------
+    values : ndarray
+        Service per unit area; NaN = nodata.
+    extremely, important : float
+        Value thresholds (service units) from :func:`cumulative_thresholds`, ``extremely`` ≥
+        ``important``.
+
+    Returns
+    -------
+    ndarray of float
+        3 where value ≥ ``extremely``, 2 where ``important`` ≤ value < ``extremely``, 1
+        elsewhere, NaN where nodata (class codes, dimensionless).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    out = np.where(values >= extremely, EXTREMELY_IMPORTANT,
+                   np.where(values >= important, IMPORTANT, GENERALLY_IMPORTANT)).astype(np.float64)
+    out[~np.isfinite(values)] = np.nan
+    return out
+
+
+def merge_importance(classes: list[np.ndarray]) -> np.ndarray:
+    """Merged importance: the highest class of any service in each cell (NaN only where every
+    service is nodata), as the guideline overlays the single-service results."""
+    stacked = np.stack([np.asarray(c, dtype=np.float64) for c in classes])
+    with np.errstate(invalid="ignore"):
+        merged = np.fmax.reduce(stacked, axis=0)
+    return merged
+
+
+def majority_filter(mask: np.ndarray, valid: np.ndarray, window: int) -> np.ndarray:
+    r"""Smooth a red-line mask with a square majority filter.
+
+    Parameters
+    ----------
+    mask : ndarray of bool
+        Red line (True = inside).
+    valid : ndarray of bool
+        Cells with data; nodata cells neither vote nor change.
+    window : int
+        Odd window side in cells (1 = no smoothing).
+
+    Returns
+    -------
+    ndarray of bool
+
+    Notes
+    -----
+    With :math:`n_1` red-line cells among the :math:`n` valid cells of the window centred on a
+    cell (the cell included), the cell becomes red line when :math:`2 n_1 > n`, outside when
+    :math:`2 n_1 < n`, and keeps its state on a tie — the rule of a majority (mode) filter such
+    as ArcGIS *Majority Filter* with a "majority" replacement threshold. It removes single-cell
+    spurs and notches and closes one-cell gaps along patch edges.
+    """
+    mask = np.asarray(mask, dtype=bool) & valid
+    if window <= 1:
+        return mask
+    kernel = np.ones((window, window), dtype=np.int32)
+    ones = ndimage.correlate(mask.astype(np.int32), kernel, mode="constant", cval=0)
+    count = ndimage.correlate(valid.astype(np.int32), kernel, mode="constant", cval=0)
+    smoothed = np.where(2 * ones > count, True, np.where(2 * ones < count, False, mask))
+    return smoothed & valid
+
+
+def fill_holes(mask: np.ndarray, valid: np.ndarray, cell_area_m2: np.ndarray | float,
+               max_hole_area_m2: float) -> np.ndarray:
+    """Fill holes in red-line patches that are smaller than an area.
+
+    Parameters
+    ----------
+    mask : ndarray of bool
+        Red line.
+    valid : ndarray of bool
+        Cells with data.
+    cell_area_m2 : ndarray
+        True area of each cell, m² (broadcastable to ``mask``).
+    max_hole_area_m2 : float
+        Holes with an area below this (m²) are filled.
+
+    Returns
+    -------
+    ndarray of bool
+
+    Notes
+    -----
+    A hole is an 8-connected group of valid cells outside the red line that touches neither the
+    edge of the grid nor a nodata cell (what lies beyond is unknown, so it is not taken as
+    enclosed).
+    """
+    mask = np.asarray(mask, dtype=bool) & valid
+    background = valid & ~mask
+    labels, count = ndimage.label(background, structure=_CORNER)
+    if count == 0 or max_hole_area_m2 <= 0:
+        return mask
+    open_to_outside = np.zeros(count + 1, dtype=bool)
+    for edge in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
+        open_to_outside[edge] = True
+    near_nodata = ndimage.binary_dilation(~valid, structure=_CORNER)
+    open_to_outside[labels[near_nodata]] = True
+    area = np.broadcast_to(cell_area_m2, mask.shape)
+    hole_area = np.bincount(labels.ravel(), weights=area.ravel(), minlength=count + 1)
+    fill = ~open_to_outside & (hole_area < max_hole_area_m2)
+    fill[0] = False
+    return mask | fill[labels]
+
+
+def label_patches(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """4-connected patches of a mask, numbered 1..n (0 = outside)."""
+    labels, count = ndimage.label(np.asarray(mask, dtype=bool), structure=_EDGE)
+    return labels.astype(np.int32), int(count)
+
+
+def patch_areas_m2(labels: np.ndarray, count: int, cell_area_m2: np.ndarray | float) -> np.ndarray:
+    """True area (m²) of patches 0..count (index 0 = outside) from cell areas (m²)."""
+    area = np.broadcast_to(cell_area_m2, labels.shape)
+    return np.bincount(labels.ravel(), weights=area.ravel(), minlength=count + 1)
+
+
+def remove_small_patches(mask: np.ndarray, cell_area_m2: np.ndarray | float,
+                         min_area_m2: float) -> np.ndarray:
+    """Drop 4-connected red-line patches whose true area (m², from ``cell_area_m2``) is below
+    ``min_area_m2``."""
+    labels, count = label_patches(mask)
+    if count == 0:
+        return np.asarray(mask, dtype=bool)
+    keep = patch_areas_m2(labels, count, cell_area_m2) >= min_area_m2
+    keep[0] = False
+    return keep[labels]
+
+
+def conflict_classes(redline: np.ndarray, land_use: np.ndarray, cropland_codes: list[int],
+                     built_up_codes: list[int]) -> np.ndarray:
+    """Red line overlapping cropland (1) or built-up land (2), 0 elsewhere (class codes).
+
+    NaN where the red line is nodata, or inside the red line where the land use is nodata
+    (whether that cell conflicts is unknown); outside the red line there is no conflict
+    whatever the land use.
+    """
+    redline = np.asarray(redline, dtype=np.float64)
+    land_use = np.asarray(land_use, dtype=np.float64)
+    inside = redline == 1
+    out = np.zeros(redline.shape)
+    out[inside & np.isin(land_use, cropland_codes)] = 1.0
+    out[inside & np.isin(land_use, built_up_codes)] = 2.0
+    out[np.isnan(redline) | (inside & np.isnan(land_use))] = np.nan
+    return out
