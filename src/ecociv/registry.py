@@ -15,6 +15,8 @@ BUILTIN_MODELS: dict[str, str] = {
     "et0": "ecociv.models.et0.model:MODEL",
     "water_yield": "ecociv.models.water_yield.model:MODEL",
     "carbon": "ecociv.models.carbon.model:MODEL",
+    "soil_conservation": "ecociv.models.soil_conservation.model:MODEL",
+    "water_conservation": "ecociv.models.water_conservation.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"
