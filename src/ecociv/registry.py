@@ -17,6 +17,8 @@ BUILTIN_MODELS: dict[str, str] = {
     "carbon": "ecociv.models.carbon.model:MODEL",
     "soil_conservation": "ecociv.models.soil_conservation.model:MODEL",
     "water_conservation": "ecociv.models.water_conservation.model:MODEL",
+    "ecological_redline": "ecociv.models.ecological_redline.model:MODEL",
+    "double_evaluation": "ecociv.models.double_evaluation.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"

@@ -12,6 +12,11 @@ from ecociv.errors import InputError
 ureg: pint.UnitRegistry = pint.UnitRegistry()
 ureg.define("fraction = [] = frac")
 ureg.define("yuan = [currency]")
+# Chinese statistical units: 亿 (10⁸, e.g. 10⁸ m³ of water, 10⁸ yuan), 万 (10⁴, e.g. 10⁴ persons)
+# and the mu (亩, 1/15 ha; pint would otherwise read "mu" as a milli atomic mass unit)
+ureg.define("hundred_million = 1e8")
+ureg.define("ten_thousand = 1e4")
+ureg.define("chinese_mu = 10000 / 15 * m**2")
 Q_ = ureg.Quantity
 
 DIMENSIONLESS = ""

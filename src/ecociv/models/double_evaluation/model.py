@@ -53,19 +53,7 @@ from ecociv.spec import (
     TableOutput,
     VectorInput,
 )
-from ecociv.units import Q_, ureg
-
-
-def _define_units() -> None:
-    """Units of Chinese statistics that ecociv's registry lacks (idempotent)."""
-    for name, definition in (("hundred_million", "hundred_million = 1e8"),
-                             ("ten_thousand", "ten_thousand = 1e4"),
-                             ("chinese_mu", "chinese_mu = 10000 / 15 * meter ** 2")):
-        if name not in ureg:
-            ureg.define(definition)
-
-
-_define_units()
+from ecociv.units import Q_
 
 YI_M3_YR = "hundred_million * m**3/yr"  # 亿立方米/年
 WAN_MU = "ten_thousand * chinese_mu"  # 万亩
