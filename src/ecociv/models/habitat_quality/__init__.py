@@ -1,0 +1,1 @@
+"""``habitat_quality`` — habitat degradation and quality (InVEST Habitat Quality semantics)."""
