@@ -1,0 +1,241 @@
+r"""The ecological security pattern on numpy arrays: sources → cost distance → least-cost
+corridors → circuit-theory current density → pinch points.
+
+The pieces live in :mod:`.kernels_surface` (sources, resistance), :mod:`.kernels_paths`
+(minimum cumulative resistance, corridors) and :mod:`.kernels_circuit` (circuit theory); this
+module chains them. Nothing here is chunk-local: the whole grid is held in memory. The peak
+is the cost graph (12 bytes per directed step, about 0.1 kB per cell) beside a dozen
+full-grid arrays: a whole run on 2000 × 2000 cells peaks at 1.06 GB RSS (about 0.27 kB per
+cell; ``benchmarks/bench_security_pattern.py``).
+
+Circuit modes
+-------------
+``corridors`` (default)
+    Linkage Mapper's Pinchpoint Mapper (McRae 2012): for each corridor, a circuit of the cells
+    of its band (cells within ``corridor_width`` cost distance of the least-cost path), 1 A from
+    one source to the other (each source a shorted focal region); the current maps of all
+    corridors are summed. Memory and time grow with the corridor bands, not the grid.
+``pairwise``
+    Circuitscape's pairwise mode (McRae et al. 2008) on the whole grid: 1 A between every pair
+    of sources in the same connected component, the node currents summed over pairs; one sparse
+    LU factorisation per component (:func:`.kernels_circuit.pairwise_cumulative`). Every source
+    is shorted in every pair's circuit, as Circuitscape does when the source polygons are given
+    both as focal regions and as its short-circuit regions (``polygon_file``); without the
+    latter Circuitscape shorts only the pair's two regions, which needs one factorisation per
+    pair. The LU fill grows faster than the grid: meant for grids up to about 10⁶ cells (35 s
+    and 2.3 GB at 1000 × 1000 cells with 30 sources on this machine).
+
+References
+----------
+McRae, B. H. (2012). Pinchpoint Mapper Connectivity Analysis Software. The Nature Conservancy,
+Seattle WA.
+McRae, B. H., Dickson, B. G., Keitt, T. H., Shah, V. B. (2008). Ecology 89(10), 2712-2724.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from ecociv.models.ecological_security_pattern.kernels_circuit import (
+    grid_edges,
+    nested_dissection,
+    pair_current,
+    pairwise_cumulative,
+)
+from ecociv.models.ecological_security_pattern.kernels_paths import (
+    Link,
+    corridor_band,
+    cost_distance,
+    cost_graph,
+    least_cost_links,
+    zone_links,
+)
+
+CIRCUIT_MODES = ("corridors", "pairwise")
+PATH_MODES = ("least_cost", "within_zones")
+
+
+@dataclass(frozen=True)
+class SecurityPattern:
+    """Everything the model writes.
+
+    ``cost_distance``: resistance × m to the nearest source (NaN where unreachable);
+    ``allocation``: nearest source id (0 = none); ``links``: least-cost corridors;
+    ``effective_resistance``: Ω per link (NaN where not solved); ``current``: cumulative node
+    current, A (NaN on impassable cells); ``corridor``: cells of the corridor bands;
+    ``pinch``: pinch-point cells; ``pinch_threshold``: current at the percentile, A.
+    """
+
+    cost_distance: np.ndarray
+    allocation: np.ndarray
+    links: list[Link]
+    effective_resistance: np.ndarray
+    current: np.ndarray
+    corridor: np.ndarray
+    pinch: np.ndarray
+    pinch_threshold: float
+
+
+def corridor_currents(resistance: np.ndarray, sources: np.ndarray, links: list[Link],
+                      bands: list[np.ndarray], scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """Summed current of one circuit per corridor band (Pinchpoint Mapper's adjacent-pair mode).
+
+    In each circuit the band cells of the corridor's two sources are shorted into one node each
+    (1 A in at the first, out at the second); cells of any other source in the band are ordinary
+    cells, as Circuitscape treats focal regions outside the pair.
+
+    Returns the current (rows, cols), A, and the effective resistance of each corridor, Ω.
+    """
+    rows, cols = resistance.shape
+    current = np.zeros(rows * cols)
+    reff = np.full(len(links), np.nan)
+    for k, (link, band) in enumerate(zip(links, bands, strict=True)):
+        band_rows, band_cols = np.divmod(band, cols)
+        r0, r1 = band_rows.min(), band_rows.max() + 1
+        c0, c1 = band_cols.min(), band_cols.max() + 1
+        window = resistance[r0:r1, c0:c1]
+        labels = sources[r0:r1, c0:c1]
+        node = np.full(window.shape, -1, dtype=np.int64)
+        local = (band_rows - r0, band_cols - c0)
+        in_a = labels[local] == link.source_a
+        in_b = labels[local] == link.source_b
+        other = ~(in_a | in_b)
+        numbers = np.where(in_a, 0, np.where(in_b, 1, 0))
+        numbers[other] = 2 + np.arange(int(other.sum()))
+        node[local] = numbers
+        n = 2 + int(other.sum())
+        u, v, g = grid_edges(window, node, scheme)
+        node_rows = np.concatenate([[np.nan, np.nan], band_rows[other]])
+        node_cols = np.concatenate([[np.nan, np.nan], band_cols[other]])
+        result = pair_current(n, u, v, g, source=0, ground=1, order=nested_dissection(node_rows, node_cols))
+        current[band] += result.current[numbers]
+        reff[k] = result.resistance
+    return current.reshape(rows, cols), reff
+
+
+def pairwise_currents(resistance: np.ndarray, sources: np.ndarray, links: list[Link],
+                      scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """Circuitscape pairwise cumulative current on the whole grid, A, and the effective
+    resistance between the two sources of each link, Ω."""
+    rows, cols = resistance.shape
+    n_sources = int(sources.max())
+    passable = np.isfinite(resistance)
+    node = np.full((rows, cols), -1, dtype=np.int64)
+    plain = passable & (sources == 0)
+    node[sources > 0] = sources[sources > 0] - 1
+    node[plain] = n_sources + np.arange(int(plain.sum()))
+    n = n_sources + int(plain.sum())
+    plain_rows, plain_cols = np.nonzero(plain)
+    node_rows = np.concatenate([np.full(n_sources, np.nan), plain_rows])
+    node_cols = np.concatenate([np.full(n_sources, np.nan), plain_cols])
+    u, v, g = grid_edges(resistance, node, scheme)
+    adjacency = sp.coo_matrix((np.ones(u.size), (u, v)), shape=(n, n))
+    _, component = connected_components(adjacency, directed=False)
+    node_current = np.zeros(n)
+    reff_of: dict[tuple[int, int], float] = {}
+    for comp in np.unique(component[:n_sources]):
+        focal = np.flatnonzero(component[:n_sources] == comp)
+        if focal.size < 2:
+            continue
+        members = np.flatnonzero(component == comp)
+        position = np.full(n, -1)
+        position[members] = np.arange(members.size)
+        inside = component[u] == comp
+        order = nested_dissection(node_rows[members], node_cols[members])
+        cur, matrix = pairwise_cumulative(members.size, position[u[inside]], position[v[inside]], g[inside],
+                                          position[focal], order=order)
+        node_current[members] = cur
+        for i, a in enumerate(focal):
+            for j, b in enumerate(focal):
+                reff_of[(int(a) + 1, int(b) + 1)] = float(matrix[i, j])
+    current = np.zeros((rows, cols))
+    current[node >= 0] = node_current[node[node >= 0]]
+    reff = np.array([reff_of.get((link.source_a, link.source_b), np.nan) for link in links])
+    return current, reff
+
+
+def pinch_points(current: np.ndarray, candidates: np.ndarray, percentile: float) -> tuple[np.ndarray, float]:
+    """Cells of ``candidates`` whose current is at or above the ``percentile`` of the current over
+    ``candidates`` (and > 0). Returns the mask and the threshold, A (NaN without candidates).
+
+    Currents equal to the threshold up to rounding (relative 1e-9) count as reaching it, so cells
+    with the same current are classed alike."""
+    values = current[candidates & np.isfinite(current)]
+    if values.size == 0:
+        return np.zeros(current.shape, dtype=bool), float("nan")
+    threshold = float(np.percentile(values, percentile))
+    reached = current >= threshold * (1.0 - 1e-9)
+    return candidates & reached & (current > 0), threshold
+
+
+def security_pattern(resistance: np.ndarray, sources: np.ndarray, dx: float, dy: float, *,
+                     corridor_width: float, max_corridor_cost: float | None = None,
+                     pinch_percentile: float = 90.0, circuit_mode: str = "corridors",
+                     scheme: str = "average_conductance", paths: str = "least_cost") -> SecurityPattern:
+    r"""Cost distance, corridors, current density and pinch points of a resistance grid.
+
+    Parameters
+    ----------
+    resistance : ndarray (rows, cols)
+        Resistance, dimensionless (> 0; NaN = impassable).
+    sources : ndarray of int (rows, cols)
+        Source ids 1..n on passable cells, 0 elsewhere.
+    dx, dy : float
+        Cell width and height, m.
+    corridor_width : float
+        Half-width of corridor bands as cost distance from the least-cost path, resistance × m.
+    max_corridor_cost : float, optional
+        Corridors costing more are dropped, resistance × m.
+    pinch_percentile : float
+        Percentile (0-100) of the current over corridor-band cells (outside sources) at and above
+        which a cell is a pinch point.
+    circuit_mode : {"corridors", "pairwise"}
+        See the module docstring.
+    scheme : {"average_conductance", "average_resistance"}
+        Circuitscape's cell-to-cell conductance averaging.
+    paths : {"least_cost", "within_zones"}
+        ``least_cost``: each corridor is the least-cost path between its two sources over the
+        whole grid (Linkage Mapper; corridors crossing a third source are dropped), one bounded
+        Dijkstra run per source; ``within_zones``: the least-cost path inside the two sources'
+        cost-allocation zones, from the single multi-source run (faster).
+
+    Returns
+    -------
+    SecurityPattern
+
+    Notes
+    -----
+    Minimum cumulative resistance (Knaapen et al. 1992; Yu 1999) by Dijkstra on the 8-neighbour
+    graph (:mod:`.kernels_paths`), corridors between sources whose allocation zones touch
+    (McRae & Kavanagh 2011), circuit theory (McRae et al. 2008; :mod:`.kernels_circuit`).
+    """
+    if circuit_mode not in CIRCUIT_MODES:
+        raise ValueError(f"unknown circuit mode {circuit_mode!r}; expected one of {CIRCUIT_MODES}")
+    if paths not in PATH_MODES:
+        raise ValueError(f"unknown path mode {paths!r}; expected one of {PATH_MODES}")
+    graph = cost_graph(resistance, dx, dy)
+    result = cost_distance(graph, sources)
+    links = zone_links(resistance, result, dx, dy)
+    if paths == "least_cost":
+        links = least_cost_links(graph, sources, links, dx, dy)
+    if max_corridor_cost is not None:
+        links = [link for link in links if link.cost <= max_corridor_cost]
+    bands = [corridor_band(graph, link.cells, corridor_width) for link in links]
+    del graph
+    in_band = np.zeros(resistance.size, dtype=bool)
+    for band in bands:
+        in_band[band] = True
+    corridor = in_band.reshape(resistance.shape)
+    if circuit_mode == "corridors":
+        current, reff = corridor_currents(resistance, sources, links, bands, scheme)
+    else:
+        current, reff = pairwise_currents(resistance, sources, links, scheme)
+    passable = np.isfinite(resistance)
+    current = np.where(passable, current, np.nan)
+    pinch, threshold = pinch_points(current, corridor & (sources == 0), pinch_percentile)
+    distance = np.where(np.isfinite(result.distance), result.distance, np.nan)
+    return SecurityPattern(distance, result.allocation, links, reff, current, corridor, pinch, threshold)
