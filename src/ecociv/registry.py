@@ -19,6 +19,7 @@ BUILTIN_MODELS: dict[str, str] = {
     "water_conservation": "ecociv.models.water_conservation.model:MODEL",
     "ecological_redline": "ecociv.models.ecological_redline.model:MODEL",
     "double_evaluation": "ecociv.models.double_evaluation.model:MODEL",
+    "ecological_security_pattern": "ecociv.models.ecological_security_pattern.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"
