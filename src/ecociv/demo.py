@@ -7,6 +7,7 @@ import shutil
 import time
 from importlib.resources import as_file, files
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -23,11 +24,58 @@ def belt_scenario() -> Path:
         return Path(path)
 
 
+#: the demo's tables: (title, [(summary column, header, format)])
+TABLES: tuple[tuple[str, list[tuple[str, str, str]]], ...] = (
+    ("Belt baseline per prefecture: water, carbon, people (exact area-weighted zonal statistics)", [
+        ("area_km2", "area (km²)", "{:,.0f}"),
+        ("precipitation_mm", "precipitation (mm)", "{:.0f}"),
+        ("precipitation_1e8m3", "precipitation (10⁸ m³)", "{:.1f}"),
+        ("et0_mm", "ET0 (mm)", "{:.0f}"),
+        ("water_yield_1e8m3", "water yield (10⁸ m³)", "{:.1f}"),
+        ("carbon_mt", "carbon (Mt C)", "{:.1f}"),
+        ("population", "population (10⁴)", "pop"),
+    ]),
+    ("Belt baseline per prefecture: ecosystem services, red line, corridors", [
+        ("water_conservation_1e8m3", "water conservation (10⁸ m³)", "{:.1f}"),
+        ("soil_conservation_mt", "soil conservation (Mt/yr)", "{:.1f}"),
+        ("sand_fixation_mt", "sand fixation (Mt/yr)", "{:.1f}"),
+        ("habitat_quality_mean", "habitat quality (mean)", "{:.2f}"),
+        ("redline_km2", "red line (km²)", "{:,.0f}"),
+        ("redline_percent", "red line (% of unit)", "{:.1f}"),
+        ("corridor_length_km", "corridors (km)", "{:,.0f}"),
+    ]),
+)
+
+
+def _cell(row: pd.Series, column: str, fmt: str) -> str:
+    value = row[column]
+    if fmt == "pop":
+        if pd.isna(value):
+            return "n/a"
+        return f"{value / 1e4:.1f}" + ("*" if row["population_units_missing"] else "")
+    return "n/a" if pd.isna(value) else fmt.format(value)
+
+
+def _prefecture_table(title: str, data: pd.DataFrame, columns: list[tuple[str, str, str]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("prefecture", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for _, header, _ in columns:
+        table.add_column(header, justify="right")
+    for _, row in data.iterrows():
+        total = row["prefecture_adcode"] == "total"
+        table.add_row(str(row["prefecture_en"]), str(row["prefecture_zh"]),
+                      *[_cell(row, column, fmt) for column, _, fmt in columns],
+                      style="bold" if total else None, end_section=total)
+    return table
+
+
 def run_belt_demo(store_root: Path) -> Path:
     """Run the Belt baseline, write per-unit and per-prefecture summaries into the run folder and
     print the prefecture table with Belt totals; return the run folder."""
     from rich.console import Console
-    from rich.table import Table
 
     from ecociv.cli.run_cmd import execute_scenario
     from ecociv.region.dataset import load_dataset
@@ -41,25 +89,15 @@ def run_belt_demo(store_root: Path) -> Path:
     dataset = load_dataset()
     paths = write_summaries(result.folder, dataset)
     table_data = pd.read_csv(paths["prefectures"], dtype={"prefecture_adcode": str})
-    table = Table(title="Belt baseline per prefecture (exact area-weighted zonal statistics)")
-    for header in ("prefecture", "", "area (km²)", "precipitation (mm)", "precipitation (10⁸ m³)",
-                   "ET0 (mm)", "water yield (10⁸ m³)", "carbon (Mt C)", "population (10⁴)"):
-        table.add_column(header, no_wrap=header in ("prefecture", ""),
-                         justify="left" if header in ("prefecture", "") else "right")
-    for _, row in table_data.iterrows():
-        population = (f"{row['population'] / 1e4:.1f}" + ("*" if row["population_units_missing"] else "")
-                      if pd.notna(row["population"]) else "n/a")
-        total = row["prefecture_adcode"] == "total"
-        style = "bold" if total else None
-        table.add_row(str(row["prefecture_en"]), str(row["prefecture_zh"]), f"{row['area_km2']:,.0f}",
-                      f"{row['precipitation_mm']:.0f}", f"{row['precipitation_1e8m3']:.1f}",
-                      f"{row['et0_mm']:.0f}", f"{row['water_yield_1e8m3']:.1f}",
-                      f"{row['carbon_mt']:.1f}", population, style=style, end_section=total)
-    console.print(table)
+    for title, columns in TABLES:
+        present = [(column, header, fmt) for column, header, fmt in columns if column in table_data.columns]
+        if not present:
+            continue
+        console.print(_prefecture_table(title, table_data, present))
     console.print("Data: ERA5 2000–2025 normals (precipitation), Hargreaves ET0 derived from ERA5 "
                   "temperature (status 'derived'), MODIS MCD12C1 2019 land cover, 2020 census; "
-                  "soil and carbon-pool tables are illustrative defaults (see `ecociv data info`). "
-                  "* a unit without census data.")
+                  "soil, wind, vegetation-cover, habitat, resistance and carbon-pool tables are "
+                  "illustrative defaults (see `ecociv data info`). * a unit without census data.")
     console.print(f"per-unit and per-prefecture tables: {paths['units'].parent}")
     console.print(f"run {result.run_id} written to {result.folder} in "
                   f"{time.perf_counter() - started:.1f} s")
