@@ -257,3 +257,29 @@ def test_example_runs_through_the_runner(tmp_path: Any) -> None:
     assert set(manifest["outputs"]) == {o.id for o in SPEC.outputs}
     with rasterio.open(tmp_path / "out" / "sand_fixation_monthly.tif") as src:
         assert src.count == 12
+
+
+def test_through_multiband_files(tmp_path: Any, make_raster: Any) -> None:
+    import rasterio
+
+    values = _inputs()
+    sources: dict[str, Any] = {}
+    for name in ("wind_speed", "temperature", "precipitation", "et0"):
+        data = np.asarray(values[name].values, dtype="float32")
+        path = tmp_path / f"{name}.tif"
+        profile = {"driver": "GTiff", "width": 2, "height": 1, "count": 12, "dtype": "float32",
+                   "crs": CHINA_ALBERS, "transform": GRID.transform, "nodata": -9999.0}
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(data)
+        sources[name] = path
+    for name in ("elevation", "sand", "silt", "clay", "organic_matter", "caco3", "vegetation_cover"):
+        sources[name] = make_raster(np.asarray(values[name].values, dtype="float32"), name,
+                                    res=1000.0)
+    params = {"wind_height": 2.0, "weibull_shape": 1.0, "rain_day_fraction": 0.25}
+    execute.run_model(MODEL, sources, params, tmp_path / "out")
+    expected = run(_inputs())
+    with rasterio.open(tmp_path / "out" / "sand_fixation.tif") as src:
+        np.testing.assert_allclose(src.read(1), expected["sand_fixation"].values, rtol=1e-5)
+    with rasterio.open(tmp_path / "out" / "soil_loss_actual_monthly.tif") as src:
+        assert src.count == 12
+        np.testing.assert_allclose(src.read(), expected["soil_loss_actual_monthly"].values, rtol=1e-5)

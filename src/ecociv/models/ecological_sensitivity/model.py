@@ -1,0 +1,463 @@
+"""``ecological_sensitivity`` — soil-erosion, land-desertification and soil-salinization
+sensitivity as in the national red-line guideline (生态保护红线划定指南, 2017).
+
+Each factor is graded by thresholds into scores 1 / 3 / 5, each index is the geometric mean of
+its four scores, graded into classes 1 = 一般敏感 (generally sensitive), 2 = 敏感 (sensitive),
+3 = 极敏感 (extremely sensitive); ``sensitivity_class`` is the highest of the three. Every limit
+is a parameter (comma-separated, ascending), so the five-class scheme (scores 1/3/5/7/9, index
+limits 2,4,6,8) of the 2002/2003 生态功能区划暂行规程 or local limits can be used unchanged.
+
+Sourcing of the defaults — read this before relying on them:
+
+* The guideline's appendix text could not be opened while this was written. The 3-class limits
+  are as recalled from it and were cross-checked only for consistency: merging the five classes
+  of the 暂行规程 (不敏感+轻度 → 一般敏感, 中度+高度 → 敏感, 极敏感) reproduces them, using the
+  5-class tables reproduced by 胡云锋等 (2018, 2000—2015年中国荒漠化土地识别和监测, ChinaXiv
+  201811.00060, table 1: dryness 1.0/1.5/4.0/16.0, windy days 5/10/20/30, cover 80/60/40/20 %)
+  and 韩鹏冉等 (2018, 克拉玛依市中部城区外围生态敏感性评价, 干旱区研究, table 1: groundwater
+  mineralization 1/5/10/25 g/L, depth 1/2/3/(4–)5 m). The 3-class salinization limits
+  (3/15, 5/25 g/L, 1/5 m) also match a public 2019 implementation. The windy-day limits 10/30 are
+  that merge, **not confirmed** in the guideline; table numbers of the guideline are not cited
+  for the same reason.
+* The guideline grades soil texture by Chinese texture names; the default table matches USDA
+  classes to them (``TEXTURE_SCORES``, column ``basis``) and is illustrative where it says so.
+* Windy days, groundwater mineralization and groundwater depth have illustrative scalar
+  defaults for regions without those maps.
+* Without a 干燥度 raster, the dryness index and the salinization ratio are taken as annual
+  ET0 / precipitation; the guideline's 干燥度 (Selyaninov-type) and pan evaporation / rain run
+  higher than ET0 / P in arid regions, so these grades are conservative (lower).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from itertools import pairwise
+from typing import Any
+
+import dask
+import dask.array as da
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ecociv.errors import InputError
+from ecociv.grid.io import from_array, grid_of_array
+from ecociv.grid.ops import cell_area, zonal_table
+from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+from ecociv.models.ecological_sensitivity import kernels
+from ecociv.spec import (
+    Column,
+    Model,
+    ModelSpec,
+    ParamInput,
+    RasterInput,
+    RasterOutput,
+    TableInput,
+    TableOutput,
+    VectorInput,
+)
+
+#: km² per m²
+KM2_PER_M2 = 1e-6
+
+INDICES = ("erosion", "desertification", "salinization")
+
+#: Default scores (3-class scheme) of the USDA texture classes for each index. The guideline's
+#: texture groups: erosion 1 = 石砾、沙、粗砂土、细砂土、粘土, 3 = 面砂土、壤土、砂壤土、粉粘土、
+#: 壤粘土, 5 = 砂粉土、粉土; desertification 1 = 基岩、粘质, 3 = 砾质、壤质, 5 = 沙质;
+#: salinization 1 = 砂土、粘土, 3 = 粘壤土、壤土, 5 = 砂壤土. ``basis`` says which rows are a
+#: direct name match and which are our assignment (illustrative).
+TEXTURE_SCORES = pd.DataFrame.from_records([
+    (1, "sand", 1, 5, 1, "match: 沙/粗砂土; 沙质; 砂土"),
+    (2, "loamy sand", 1, 5, 1, "match: 细砂土; 沙质; 砂土 (紧砂土)"),
+    (3, "sandy loam", 3, 3, 5, "match: 砂壤土; 壤质; 砂壤土"),
+    (4, "loam", 3, 3, 3, "match: 壤土; 壤质; 壤土"),
+    (5, "silt loam", 5, 3, 5, "erosion 砂粉土 match; desertification 壤质; salinization assigned "
+     "(silty soils: highest capillary rise)"),
+    (6, "silt", 5, 3, 5, "erosion 粉土 match; desertification 壤质; salinization assigned"),
+    (7, "sandy clay loam", 3, 3, 3, "erosion 壤粘土 assigned; 壤质; 粘壤土"),
+    (8, "clay loam", 3, 3, 3, "match: 壤粘土; 壤质 (重壤土); 粘壤土"),
+    (9, "silty clay loam", 3, 3, 3, "erosion 粉粘土 assigned; 壤质; 粘壤土"),
+    (10, "sandy clay", 1, 1, 1, "match: 粘土; 粘质; 粘土"),
+    (11, "silty clay", 3, 1, 1, "match: 粉粘土; 粘质; 粘土"),
+    (12, "clay", 1, 1, 1, "match: 粘土; 粘质; 粘土"),
+    (13, "gravel", 1, 3, 1, "erosion 石砾, desertification 砾质 match; salinization assigned"),
+    (14, "bedrock", 1, 1, 1, "desertification 基岩 match; erosion and salinization assigned "
+     "(no soil)"),
+], columns=["code", "texture", "erosion", "desertification", "salinization", "basis"])
+
+CLASS_NAMES = {
+    3: ("一般敏感 generally sensitive", "敏感 sensitive", "极敏感 extremely sensitive"),
+    5: ("不敏感 not sensitive", "轻度敏感 slightly sensitive", "中度敏感 moderately sensitive",
+        "高度敏感 highly sensitive", "极敏感 extremely sensitive"),
+}
+
+#: Factor limits: (parameter id, default, about, increasing).
+LIMITS = {
+    "erosivity": ("erosivity_limits", "100,600", "rainfall erosivity R, MJ·mm/(ha·h·yr)", True),
+    "relief": ("relief_limits", "50,300", "terrain relief, m", True),
+    "cover": ("cover_limits", "0.2,0.6", "vegetation cover, fraction (sensitivity falls with "
+              "cover)", False),
+    "dryness": ("dryness_limits", "1.5,16", "dryness index", True),
+    "windy_days": ("windy_days_limits", "10,30", "days with wind ≥ 6 m/s in winter-spring "
+                   "(10/30: the 5-class limits 5/10/20/30 merged, not confirmed in the 2017 "
+                   "guideline)", True),
+    "evaporation_ratio": ("evaporation_ratio_limits", "3,15", "evaporation / precipitation", True),
+    "mineralization": ("mineralization_limits", "5,25", "groundwater mineralization, g/L", True),
+    "groundwater_depth": ("groundwater_depth_limits", "1,5", "groundwater depth, m (sensitivity "
+                          "falls with depth)", False),
+}
+
+_LIMIT_PARAMS = tuple(
+    ParamInput(id=pid, about=f"Limits of the {about} classes, ascending, comma-separated "
+               f"(2017 guideline default {default})", units=None, dtype="str", default=default)
+    for pid, default, about, _ in LIMITS.values()
+)
+
+SPEC = ModelSpec(
+    id="ecological_sensitivity",
+    title="Ecological sensitivity (soil erosion, desertification, salinization)",
+    title_zh="生态环境敏感性",
+    version="1.0.0",
+    citation=(
+        "Ministry of Environmental Protection, National Development and Reform Commission "
+        "(2017). 生态保护红线划定指南 (Guideline for delimiting ecological protection red lines), "
+        "环办生态〔2017〕48号, appendix: ecological-environment sensitivity assessment. State "
+        "Environmental Protection Administration (2002). 生态功能区划暂行规程. Soil Survey "
+        "Division Staff (1993). Soil Survey Manual, USDA Handbook 18 (texture triangle)."
+    ),
+    about=(
+        "Soil (water) erosion SS = (R·K·LS·C)^(1/4), land desertification D = (I·W·K·C)^(1/4) "
+        "and soil salinization S = (I·M·D·K)^(1/4) sensitivity indices from factors graded "
+        "1/3/5, their classes (一般敏感/敏感/极敏感) and the highest of the three, with class "
+        "areas per zone. Limits are parameters; several defaults are illustrative (see each)."
+    ),
+    inputs=(
+        RasterInput(id="rainfall_erosivity", about="Rainfall erosivity R (e.g. the "
+                    "soil_conservation model's)", units="MJ*mm/(ha*h*yr)", ge=0, le=100000),
+        RasterInput(id="vegetation_cover", about="Fractional vegetation cover (growing season), "
+                    "factor C of erosion and, without 'vegetation_cover_winter_spring', of "
+                    "desertification", units="", ge=0, le=1),
+        RasterInput(id="vegetation_cover_winter_spring", about="Fractional vegetation cover in "
+                    "winter and spring (the guideline's 植被覆盖(冬春) of desertification)",
+                    units="", ge=0, le=1, required=False),
+        RasterInput(id="terrain_relief", about="Terrain relief (地形起伏度): highest minus lowest "
+                    "elevation in a neighbourhood (absent: from 'elevation')", units="m", ge=0,
+                    le=9000, required=False),
+        RasterInput(id="elevation", about="Elevation, for the terrain relief when no "
+                    "'terrain_relief' is given", units="m", ge=-500, le=9000, required=False),
+        ParamInput(id="relief_window", about="Side of the square neighbourhood for relief from "
+                   "'elevation', cells (odd). Illustrative default 3", units=None, dtype="int",
+                   ge=3, le=101, default=3),
+        RasterInput(id="soil_texture", about="Soil texture class codes: 1 sand, 2 loamy sand, "
+                    "3 sandy loam, 4 loam, 5 silt loam, 6 silt, 7 sandy clay loam, 8 clay loam, "
+                    "9 silty clay loam, 10 sandy clay, 11 silty clay, 12 clay (USDA), 13 gravel, "
+                    "14 bedrock (absent: from sand/silt/clay)", units=None, kind="categorical",
+                    required=False),
+        RasterInput(id="sand", about="Sand content, for the USDA texture class when no "
+                    "'soil_texture' is given", units="percent", ge=0, le=100, required=False),
+        RasterInput(id="silt", about="Silt content (see 'sand')", units="percent", ge=0, le=100,
+                    required=False),
+        RasterInput(id="clay", about="Clay content (see 'sand')", units="percent", ge=0, le=100,
+                    required=False),
+        TableInput(id="texture_scores", about="Scores of each texture code for the three indices "
+                   "(absent: the built-in table, partly illustrative)", index="code",
+                   required=False, columns=(
+            Column(id="code", about="texture class code", units=None, dtype="int"),
+            Column(id="erosion", about="erodibility score of soil erosion sensitivity", units=""),
+            Column(id="desertification", about="texture score of desertification sensitivity",
+                   units=""),
+            Column(id="salinization", about="texture score of salinization sensitivity",
+                   units=""),
+        )),
+        RasterInput(id="dryness_index", about="Dryness index (干燥度) I of desertification "
+                    "(absent: annual et0 / precipitation)", units="", ge=0, le=1000,
+                    required=False),
+        RasterInput(id="evaporation_ratio", about="Evaporation / precipitation of salinization "
+                    "(absent: annual et0 / precipitation)", units="", ge=0, le=1000,
+                    required=False),
+        RasterInput(id="precipitation", about="Annual precipitation (for the ratios above)",
+                    units="mm/yr", ge=0, le=20000, required=False),
+        RasterInput(id="et0", about="Annual reference evapotranspiration (for the ratios above)",
+                    units="mm/yr", ge=0, le=5000, required=False),
+        RasterInput(id="windy_days", about="Days with wind ≥ 6 m/s in winter and spring "
+                    "(December-May)", units="d", ge=0, le=182, required=False),
+        ParamInput(id="windy_days_default", about="Windy days where no 'windy_days' raster is "
+                   "given. Illustrative default 20 d", units="d", ge=0, le=182, default=20.0),
+        RasterInput(id="groundwater_mineralization", about="Mineralization (total dissolved "
+                    "solids) of shallow groundwater", units="g/L", ge=0, le=500, required=False),
+        ParamInput(id="groundwater_mineralization_default", about="Mineralization where no raster "
+                   "is given. Illustrative default 1 g/L (fresh)", units="g/L", ge=0, le=500,
+                   default=1.0),
+        RasterInput(id="groundwater_depth", about="Depth to the shallow groundwater table",
+                    units="m", ge=0, le=1000, required=False),
+        ParamInput(id="groundwater_depth_default", about="Groundwater depth where no raster is "
+                   "given. Illustrative default 10 m", units="m", ge=0, le=1000, default=10.0),
+        *_LIMIT_PARAMS,
+        ParamInput(id="index_class_limits", about="Limits of the index classes, ascending, "
+                   "comma-separated; n - 1 limits give classes 1..n and factor scores 1, 3, ..., "
+                   "2n - 1 (2017 guideline default 2,4: 1.0-2.0, 2.1-4.0, >4.0)", units=None,
+                   dtype="str", default="2,4"),
+        VectorInput(id="zones", about="Polygons to report class areas in", geometry="polygon",
+                    required=False),
+        ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
+                   units=None, dtype="str", required=False),
+    ),
+    outputs=(
+        RasterOutput(id="erosion_sensitivity", about="Soil erosion sensitivity index "
+                     "(R·K·LS·C)^(1/4)", units="", long_name="soil erosion sensitivity index"),
+        RasterOutput(id="desertification_sensitivity", about="Land desertification sensitivity "
+                     "index (I·W·K·C)^(1/4)", units="", long_name="desertification sensitivity index"),
+        RasterOutput(id="salinization_sensitivity", about="Soil salinization sensitivity index "
+                     "(I·M·D·K)^(1/4)", units="", long_name="salinization sensitivity index"),
+        RasterOutput(id="erosion_sensitivity_class", about="Soil erosion sensitivity class (1 = "
+                     "一般敏感 ... 3 = 极敏感 with the default limits)", units=None, dtype="uint8",
+                     long_name="soil erosion sensitivity class"),
+        RasterOutput(id="desertification_sensitivity_class", about="Desertification sensitivity "
+                     "class", units=None, dtype="uint8",
+                     long_name="desertification sensitivity class"),
+        RasterOutput(id="salinization_sensitivity_class", about="Salinization sensitivity class",
+                     units=None, dtype="uint8", long_name="salinization sensitivity class"),
+        RasterOutput(id="sensitivity_class", about="Highest of the three classes (cells with "
+                     "some indices missing take the highest of the others)", units=None,
+                     dtype="uint8", long_name="ecological sensitivity class (highest)"),
+        TableOutput(id="sensitivity_area", about="Area of each class of each index per zone",
+                    columns=(
+            Column(id="zone", about="zone name or number (\"all\" without zones)", units=None,
+                   dtype="str"),
+            Column(id="index", about="erosion, desertification, salinization or overall",
+                   units=None, dtype="str"),
+            Column(id="class", about="sensitivity class", units=None, dtype="int"),
+            Column(id="class_name", about="name of the class", units=None, dtype="str"),
+            Column(id="area_km2", about="area of the class (true cell areas)", units="km**2"),
+            Column(id="share_pct", about="share of the zone's classified area", units="percent"),
+        )),
+    ),
+)
+
+
+def _limits(inputs: Mapping[str, Any], pid: str, default: str, count: int | None) -> tuple[float, ...]:
+    text = str(inputs.get(pid, default))
+    source = f"parameter '{pid}'"
+    try:
+        values = tuple(float(part) for part in text.replace(";", ",").split(",") if part.strip())
+    except ValueError as err:
+        raise InputError(f"{text!r} is not a comma-separated list of numbers", source=source) from err
+    if not values or any(not np.isfinite(v) for v in values):
+        raise InputError(f"{text!r}: expected finite numbers, e.g. {default!r}", source=source)
+    if any(b <= a for a, b in pairwise(values)):
+        raise InputError(f"{text!r}: limits must be strictly ascending", source=source)
+    if count is not None and len(values) != count:
+        raise InputError(f"{text!r} has {len(values)} limit(s); the index classes "
+                         f"('index_class_limits') need {count} per factor", source=source)
+    return values
+
+
+def _texture_table(inputs: Mapping[str, Any], classes: int) -> pd.DataFrame:
+    table = inputs.get("texture_scores")
+    frame = TEXTURE_SCORES if table is None else table
+    allowed = {2.0 * k + 1 for k in range(classes)}
+    for index in INDICES:
+        bad = frame.loc[~frame[index].astype(float).isin(allowed)]
+        if len(bad):
+            row = bad.index[0]
+            raise InputError(
+                f"score {bad[index].iloc[0]!r} of code {int(bad['code'].iloc[0])} is not one of "
+                f"{sorted(int(a) for a in allowed)} (scores 1, 3, ..., 2n - 1 for n classes)",
+                source="table 'texture_scores'" if table is not None else "built-in texture scores",
+                where=f"row {row}, column '{index}'")
+    return frame
+
+
+def _first_cell(mask: np.ndarray) -> str:
+    row, col = (int(i) for i in np.argwhere(mask)[0][-2:])
+    return f"cell (row {row}, col {col})"
+
+
+def _texture_codes(inputs: Mapping[str, Any], table: pd.DataFrame) -> xr.DataArray:
+    if "soil_texture" in inputs:
+        codes = inputs["soil_texture"]
+        known = np.asarray(table["code"], dtype=np.float64)
+        unknown = codes.notnull() & ~codes.isin(known)
+        (flag,) = dask.compute(unknown.any())
+        if bool(flag):
+            mask = np.asarray(unknown.values)
+            value = float(np.asarray(codes.values)[tuple(np.argwhere(mask)[0])])
+            raise InputError(f"texture code {value:g} is not in the texture scores (codes "
+                             f"{[int(c) for c in known]})", source="input 'soil_texture'",
+                             where=_first_cell(mask))
+        return codes
+    missing = [name for name in ("sand", "silt", "clay") if name not in inputs]
+    if missing:
+        raise InputError(f"soil texture needs 'soil_texture' or all of 'sand', 'silt', 'clay' "
+                         f"(missing {missing})")
+    total = inputs["sand"] + inputs["silt"] + inputs["clay"]
+    over = total > 101.0
+    (flag,) = dask.compute(over.any())
+    if bool(flag):
+        mask = np.asarray(over.values)
+        value = float(np.asarray(total.values)[tuple(np.argwhere(mask)[0])])
+        raise InputError(f"sand + silt + clay = {value:g} % exceeds 100 %",
+                         source="inputs sand, silt, clay", where=_first_cell(mask))
+    return xr.apply_ufunc(kernels.usda_texture_class, inputs["sand"], inputs["silt"],
+                          inputs["clay"], dask="parallelized", output_dtypes=[np.float64])
+
+
+def _relief(inputs: Mapping[str, Any]) -> xr.DataArray:
+    if "terrain_relief" in inputs:
+        return inputs["terrain_relief"]
+    if "elevation" not in inputs:
+        raise InputError("soil erosion sensitivity needs 'terrain_relief' or 'elevation'")
+    window = int(inputs.get("relief_window", 3))
+    if window % 2 == 0:
+        raise InputError(f"{window} is even; the neighbourhood needs an odd side (3, 5, ...)",
+                         source="parameter 'relief_window'")
+    elevation: xr.DataArray = inputs["elevation"]
+    data = elevation.data
+    if isinstance(data, da.Array):
+        out = da.map_overlap(kernels.relief, data, depth=window // 2, boundary="none",
+                             window=window, dtype=np.float64)
+    else:
+        out = kernels.relief(data, window)
+    return elevation.copy(data=out)
+
+
+def _ratio(inputs: Mapping[str, Any], name: str) -> xr.DataArray:
+    if name in inputs:
+        return inputs[name]
+    if "precipitation" not in inputs or "et0" not in inputs:
+        raise InputError(f"'{name}' is needed, or annual 'precipitation' and 'et0' to take it as "
+                         f"et0 / precipitation")
+    return xr.apply_ufunc(_safe_ratio, inputs["et0"], inputs["precipitation"],
+                          dask="parallelized", output_dtypes=[np.float64])
+
+
+def _safe_ratio(et0: np.ndarray, precipitation: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.asarray(et0, dtype=np.float64) / precipitation
+    return np.where((precipitation == 0) & (et0 == 0), 0.0, ratio)
+
+
+def _grade(values: Any, limits: tuple[float, ...], increasing: bool) -> Any:
+    if not isinstance(values, xr.DataArray):
+        return float(kernels.grade(float(values), limits, increasing=increasing))
+    return xr.apply_ufunc(kernels.grade, values, kwargs={"thresholds": limits,
+                                                         "increasing": increasing},
+                          dask="parallelized", output_dtypes=[np.float64])
+
+
+def _factor(inputs: Mapping[str, Any], name: str) -> Any:
+    return inputs[name] if name in inputs else float(inputs.get(f"{name}_default",
+                                                                 _param_default(f"{name}_default")))
+
+
+def _param_default(pid: str) -> Any:
+    item = SPEC.input(pid)
+    assert isinstance(item, ParamInput)
+    return item.default
+
+
+def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Sensitivity indices, classes and class areas per zone (lazy, except input checks)."""
+    index_limits = _limits(inputs, "index_class_limits", "2,4", None)
+    classes = len(index_limits) + 1
+    limits = {key: (_limits(inputs, pid, default, classes - 1), increasing)
+              for key, (pid, default, _, increasing) in LIMITS.items()}
+    table = _texture_table(inputs, classes)
+    codes = _texture_codes(inputs, table)
+    texture = {index: xr.apply_ufunc(kernels.lookup, codes, kwargs={"table": dict(zip(
+        table["code"].astype(int), table[index].astype(float), strict=True))},
+        dask="parallelized", output_dtypes=[np.float64]) for index in INDICES}
+    cover = inputs["vegetation_cover"]
+    winter_cover = inputs.get("vegetation_cover_winter_spring", cover)
+    scores = {
+        "erosivity": _grade(inputs["rainfall_erosivity"], *limits["erosivity"]),
+        "relief": _grade(_relief(inputs), *limits["relief"]),
+        "cover": _grade(cover, *limits["cover"]),
+        "winter_cover": _grade(winter_cover, *limits["cover"]),
+        "dryness": _grade(_ratio(inputs, "dryness_index"), *limits["dryness"]),
+        "windy_days": _grade(_factor(inputs, "windy_days"), *limits["windy_days"]),
+        "evaporation_ratio": _grade(_ratio(inputs, "evaporation_ratio"),
+                                    *limits["evaporation_ratio"]),
+        "mineralization": _grade(_factor(inputs, "groundwater_mineralization"),
+                                 *limits["mineralization"]),
+        "groundwater_depth": _grade(_factor(inputs, "groundwater_depth"),
+                                    *limits["groundwater_depth"]),
+    }
+    index = {
+        "erosion": _gmean(scores["erosivity"], texture["erosion"], scores["relief"],
+                          scores["cover"]),
+        "desertification": _gmean(scores["dryness"], scores["windy_days"],
+                                  texture["desertification"], scores["winter_cover"]),
+        "salinization": _gmean(scores["evaporation_ratio"], scores["mineralization"],
+                               scores["groundwater_depth"], texture["salinization"]),
+    }
+    outputs: dict[str, Any] = {}
+    class_maps: dict[str, xr.DataArray] = {}
+    for name, value in index.items():
+        outputs[f"{name}_sensitivity"] = value.rename(f"{name}_sensitivity")
+        class_maps[name] = xr.apply_ufunc(kernels.classify_index, value,
+                                          kwargs={"thresholds": index_limits},
+                                          dask="parallelized", output_dtypes=[np.float64])
+        outputs[f"{name}_sensitivity_class"] = class_maps[name].rename(f"{name}_sensitivity_class")
+    class_maps["overall"] = xr.apply_ufunc(kernels.highest_class, *class_maps.values(),
+                                           dask="parallelized", output_dtypes=[np.float64])
+    outputs["sensitivity_class"] = class_maps["overall"].rename("sensitivity_class")
+    reference = inputs["vegetation_cover"]
+    grid = grid_of_array(reference)
+    area_km2 = cell_area(grid, reference) * KM2_PER_M2
+    sums = {f"{name}|{k}": xr.where(value == k, 1.0, 0.0) * area_km2
+            for name, value in class_maps.items() for k in range(1, classes + 1)}
+    totals = zonal_table(sums, inputs.get("zones"), grid, zone_field=inputs.get("zone_field"))
+    outputs["sensitivity_area"] = totals.then(lambda frame: _long_table(frame, classes))
+    return outputs
+
+
+def _gmean(*scores: Any) -> xr.DataArray:
+    return xr.apply_ufunc(kernels.geometric_mean, *scores, dask="parallelized",
+                          output_dtypes=[np.float64])
+
+
+def _long_table(frame: pd.DataFrame, classes: int) -> pd.DataFrame:
+    names = CLASS_NAMES.get(classes, tuple(f"class {k}" for k in range(1, classes + 1)))
+    records = []
+    for _, row in frame.iterrows():
+        for name in (*INDICES, "overall"):
+            areas = [float(row[f"{name}|{k}"]) for k in range(1, classes + 1)]
+            total = sum(areas)
+            for k, area in enumerate(areas, start=1):
+                records.append({"zone": str(row["zone"]), "index": name, "class": k,
+                                "class_name": names[k - 1], "area_km2": area,
+                                "share_pct": 100.0 * area / total if total > 0 else np.nan})
+    return pd.DataFrame.from_records(records, columns=["zone", "index", "class", "class_name",
+                                                       "area_km2", "share_pct"])
+
+
+def example() -> dict[str, Any]:
+    """3×3 cells of 1 km on China Albers: mountains (north row), oasis (middle), desert (south)."""
+    from affine import Affine
+
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(1000.0, 0, 0, 0, -1000.0, 5_000_000.0), (3, 3))
+
+    def raster(values: Any, name: str, units: str = "") -> Any:
+        return from_array(np.asarray(values, dtype=np.float64), grid, name=name, units=units)
+
+    return {
+        "rainfall_erosivity": raster([[700, 450, 300], [150, 120, 90], [40, 30, 20]],
+                                     "rainfall_erosivity", "MJ*mm/(ha*h*yr)"),
+        "vegetation_cover": raster([[0.7, 0.5, 0.4], [0.6, 0.3, 0.25], [0.05, 0.1, np.nan]],
+                                   "vegetation_cover"),
+        "elevation": raster([[3200, 2600, 1900], [700, 650, 600], [450, 420, 400]], "elevation", "m"),
+        "soil_texture": raster([[13, 4, 5], [5, 3, 8], [1, 2, 1]], "soil_texture"),
+        "precipitation": raster([[500, 400, 300], [200, 180, 160], [120, 100, 90]],
+                                "precipitation", "mm/yr"),
+        "et0": raster([[600, 700, 800], [1000, 1050, 1100], [1200, 1250, 1300]], "et0", "mm/yr"),
+        "windy_days": raster([[10, 12, 15], [20, 25, 30], [35, 40, 45]], "windy_days", "d"),
+        "groundwater_depth": raster([[50, 40, 30], [3, 1.5, 0.8], [8, 6, 4]], "groundwater_depth",
+                                    "m"),
+        "groundwater_mineralization": raster([[0.5, 0.5, 0.8], [2, 6, 30], [3, 4, 5]],
+                                             "groundwater_mineralization", "g/L"),
+    }
+
+
+MODEL = Model(spec=SPEC, run=run, example=example)
