@@ -141,16 +141,14 @@ def nearest_threat_distance(threat: ArrayLike, cell_size: tuple[float, float]) -
         return np.full(present.shape, np.inf)
     nearest = np.asarray(ndimage.distance_transform_edt(
         ~present, sampling=cell_size, return_distances=False, return_indices=True))
-    rows = np.arange(present.shape[0], dtype=nearest.dtype)[:, None]
-    cols = np.arange(present.shape[1], dtype=nearest.dtype)[None, :]
-    dy = (nearest[0] - rows).astype(np.float64)
-    dy *= cell_size[0]
-    dy *= dy
-    dx = (nearest[1] - cols).astype(np.float64)
-    dx *= cell_size[1]
-    dx *= dx
-    dy += dx
-    return np.sqrt(dy, out=dy)
+    nearest[0] -= np.arange(present.shape[0], dtype=nearest.dtype)[:, None]  # rows away
+    nearest[1] -= np.arange(present.shape[1], dtype=nearest.dtype)[None, :]  # columns away
+    distance = np.multiply(nearest[0], cell_size[0], dtype=np.float64)
+    np.square(distance, out=distance)
+    across = np.multiply(nearest[1], cell_size[1], dtype=np.float64)
+    np.square(across, out=across)
+    distance += across
+    return np.sqrt(distance, out=distance)
 
 
 def nearest_threat_impact(threat: ArrayLike, max_distance: float, cell_size: tuple[float, float],
@@ -338,16 +336,21 @@ def degradation_and_quality(land_use: ArrayLike, impacts: Sequence[ArrayLike], *
         not in ``codes`` are NaN in the first R + 2 layers.
     """
     index = class_index(land_use, codes)
-    known = index > 0
-    lookup = np.maximum(index - 1, 0)
-    sens = _f64(sensitivity)
-    out = np.empty((len(impacts) + 3, *index.shape))
-    total = np.zeros(index.shape)
+    n = len(impacts)
+    # lookup tables with a leading NaN for "no class", so nodata needs no separate mask;
+    # weights folded into the sensitivities: coefficient[r, j] = (w_r / Σw) S_jr
+    coefficient = np.full((n, _f64(codes).size + 1), np.nan)
+    coefficient[:, 1:] = _f64(sensitivity) * _f64(weights)[:, None]
+    suitability = np.concatenate([[np.nan], _f64(habitat)])
+    out = np.empty((n + 3, *index.shape))
+    total = out[n]
+    total[...] = 0.0
     for r, impact in enumerate(impacts):
-        out[r] = threat_degradation(impact, float(_f64(weights)[r]), sens[r][lookup], access)
-        total += out[r]
-    out[len(impacts)] = total
-    out[len(impacts) + 1] = habitat_quality(_f64(habitat)[lookup], total, half_saturation, z)
-    out[: len(impacts) + 2, ~known] = np.nan
-    out[len(impacts) + 2] = index
+        layer = out[r]
+        np.multiply(_f64(impact), coefficient[r][index], out=layer)  # threat_degradation
+        if not (np.isscalar(access) and access == 1.0):
+            layer *= _f64(access)
+        total += layer
+    out[n + 1] = habitat_quality(suitability[index], total, half_saturation, z)
+    out[n + 2] = index
     return out

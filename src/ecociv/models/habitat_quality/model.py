@@ -77,7 +77,7 @@ import xarray as xr
 
 from ecociv.errors import InputError
 from ecociv.grid.io import from_array, grid_of_array
-from ecociv.grid.ops import LazyTable, cell_area, rasterize_zones, zonal_sums
+from ecociv.grid.ops import LazyTable, rasterize_zones
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
 from ecociv.models.habitat_quality import kernels
 from ecociv.spec import (
@@ -505,14 +505,13 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         return xr.DataArray(stack[index], dims=("y", "x"), coords=coords)
 
     names, zone_raster = _zone_raster(inputs, grid, codes.chunks)
-    n_classes = len(table)
-    key = zone_raster * (n_classes + 1) + stack[n + 2].astype(np.int32)
-    area = cell_area(grid, land_use)
-    area_data = area.values[:, None] if area.ndim == 1 else area.data
-    quality = stack[n + 1]
-    values = [da.where(da.isnan(quality), np.nan, area_data), quality * area_data,
-              stack[n] * area_data, *(stack[r] * area_data for r in range(n))]
-    sums = zonal_sums(values, key, (len(names) + 1) * (n_classes + 1) - 1)
+    shape = (len(names) + 1, len(table) + 1)  # zones (0 = outside), classes (0 = none)
+    rows = n + 4
+    parts = da.map_blocks(partial(_block_sums, grid, shape), zone_raster,
+                          *(stack[i] for i in range(n + 3)), new_axis=[2, 3],
+                          chunks=(1, 1, rows, shape[0] * shape[1]), dtype=np.float64,
+                          meta=np.array((), dtype=np.float64))
+    sums = parts.sum(axis=(0, 1))
     summaries = Summaries(names=names, threats=threats, table=table)
     return {
         "degradation": layer(n),
@@ -521,6 +520,25 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "threat_summary": LazyTable((sums,), summaries.by_threat),
         "class_summary": LazyTable((sums,), summaries.classes),
     }
+
+
+def _block_sums(grid: GridSpec, shape: tuple[int, int], zones: np.ndarray, *layers: np.ndarray,
+                block_info: dict[Any, Any] | None = None) -> np.ndarray:
+    """Per-(zone, class) sums of one block (see :class:`Summaries`). ``layers`` are those of
+    :func:`kernels.degradation_and_quality`: NaN only where the class is 0, whose buckets the
+    summaries ignore, so no mask is needed."""
+    assert block_info is not None
+    (row0, row1), (col0, col1) = block_info[0]["array-location"]
+    area = np.broadcast_to(grid.cell_area_m2(row0, row1, col0, col1), zones.shape).ravel()
+    n = len(layers) - 3
+    key = (zones.astype(np.intp) * shape[1] + layers[n + 2].astype(np.intp)).ravel()
+    length = shape[0] * shape[1]
+    out = np.empty((n + 4, length))
+    out[0] = np.bincount(key, minlength=length)
+    out[1] = np.bincount(key, weights=area, minlength=length)
+    for row, layer in enumerate((layers[n + 1], layers[n], *layers[:n]), start=2):
+        out[row] = np.bincount(key, weights=layer.ravel() * area, minlength=length)
+    return out[None, None]
 
 
 def _fused_block(n_threats: int, has_access: bool, lookup: dict[str, Any], codes: np.ndarray,
@@ -537,54 +555,55 @@ def _ratio(numerator: Any, denominator: Any) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Summaries:
-    """Tables from per-(zone, class) sums: rows valid area, quality × area, degradation × area,
-    degradation by each threat × area, all cells, valid cells; columns zone-major
-    ``zone * (classes + 1) + class``, zone 0 = outside every zone, class 0 = no class."""
+    """Tables from per-(zone, class) sums. Rows: cells, area (m²), quality × area, degradation
+    × area, then degradation by each threat × area; columns zone-major ``zone * (classes + 1) +
+    class``, zone 0 = outside every zone, class 0 = nodata or no class (its sums are not used
+    but for the cell count)."""
 
     names: list[str]
     threats: list[Threat]
     table: pd.DataFrame
 
-    def _grid(self, sums: np.ndarray) -> np.ndarray:
+    def _cube(self, sums: np.ndarray) -> np.ndarray:
         return sums.reshape(sums.shape[0], len(self.names) + 1, len(self.table) + 1)
 
     def zones(self, sums: np.ndarray) -> pd.DataFrame:
-        cube = self._grid(sums)[:, 1:, :]  # zones 1..n
-        habitat = np.concatenate([[False], self.table["habitat"].to_numpy() > 0])
-        area, quality, degradation = cube[0].sum(1), cube[1].sum(1), cube[2].sum(1)
-        habitat_area = cube[0][:, habitat].sum(1)
+        cube = self._cube(sums)[:, 1:, :]  # zones 1..n
+        valid = cube[:, :, 1:]
+        habitat = self.table["habitat"].to_numpy() > 0
+        area, habitat_area = valid[1].sum(1), valid[1][:, habitat].sum(1)
         return pd.DataFrame({
             "zone": self.names,
             "area_ha": area / M2_PER_HA,
             "habitat_area_ha": habitat_area / M2_PER_HA,
-            "quality_mean": _ratio(quality, area),
-            "quality_mean_habitat": _ratio(cube[1][:, habitat].sum(1), habitat_area),
-            "degradation_mean": _ratio(degradation, area),
-            "degradation_mean_habitat": _ratio(cube[2][:, habitat].sum(1), habitat_area),
-            "cells": cube[-2].sum(1).astype(np.int64),
-            "valid_cells": cube[-1].sum(1).astype(np.int64),
+            "quality_mean": _ratio(valid[2].sum(1), area),
+            "quality_mean_habitat": _ratio(valid[2][:, habitat].sum(1), habitat_area),
+            "degradation_mean": _ratio(valid[3].sum(1), area),
+            "degradation_mean_habitat": _ratio(valid[3][:, habitat].sum(1), habitat_area),
+            "cells": cube[0].sum(1).astype(np.int64),
+            "valid_cells": valid[0].sum(1).astype(np.int64),
         })
 
     def by_threat(self, sums: np.ndarray) -> pd.DataFrame:
-        cube = self._grid(sums)[:, 1:, :].sum(2)  # per zone
+        per_zone = self._cube(sums)[:, 1:, 1:].sum(2)
         return pd.concat([pd.DataFrame({
             "zone": self.names,
             "threat": item.name,
             "weight_normalized": item.weight,
-            "degradation_mean": _ratio(cube[3 + r], cube[0]),
-            "degradation_share": _ratio(cube[3 + r], cube[2]),
+            "degradation_mean": _ratio(per_zone[4 + r], per_zone[1]),
+            "degradation_share": _ratio(per_zone[4 + r], per_zone[3]),
         }) for r, item in enumerate(self.threats)], ignore_index=True)
 
     def classes(self, sums: np.ndarray) -> pd.DataFrame:
-        cube = self._grid(sums)[:, :, 1:].sum(1)  # per class, over the whole grid
+        per_class = self._cube(sums)[:, :, 1:].sum(1)  # over the whole grid
         frame = pd.DataFrame({"lucode": self.table["lucode"].astype(np.int64).to_numpy()})
         if "name" in self.table.columns:
             frame["name"] = self.table["name"].astype(str).to_numpy()
         frame["habitat"] = self.table["habitat"].to_numpy()
-        frame["area_ha"] = cube[0] / M2_PER_HA
-        frame["cells"] = cube[-2].astype(np.int64)
-        frame["quality_mean"] = _ratio(cube[1], cube[0])
-        frame["degradation_mean"] = _ratio(cube[2], cube[0])
+        frame["area_ha"] = per_class[1] / M2_PER_HA
+        frame["cells"] = per_class[0].astype(np.int64)
+        frame["quality_mean"] = _ratio(per_class[2], per_class[1])
+        frame["degradation_mean"] = _ratio(per_class[3], per_class[1])
         return frame
 
 
