@@ -13,9 +13,9 @@ appendix on ecological-environment sensitivity (生态环境敏感性评估):
   precipitation, groundwater mineralization, groundwater depth, soil texture,
 
 each factor graded 1 / 3 / 5 (一般敏感 / 敏感 / 极敏感) and the index graded into the same three
-classes (1.0–2.0, 2.1–4.0, > 4.0). Schemes with more classes (the five classes 1/3/5/7/9 of the
-2002/2003 生态功能区划暂行规程 and of the 2015 technical guideline) are the same kernels with
-more thresholds.
+classes (1.0–2.0, 2.1–4.0, > 4.0) — limits as recalled, see the model notes on their sourcing.
+Schemes with more classes (e.g. the five classes 1/3/5/7/9 of the 生态功能区划暂行规程) are the
+same kernels with more limits.
 """
 
 from __future__ import annotations

@@ -9,16 +9,22 @@ limits 2,4,6,8) of the 2002/2003 生态功能区划暂行规程 or local limits 
 
 Sourcing of the defaults — read this before relying on them:
 
-* The guideline's appendix text could not be opened while this was written. The 3-class limits
-  are as recalled from it and were cross-checked only for consistency: merging the five classes
-  of the 暂行规程 (不敏感+轻度 → 一般敏感, 中度+高度 → 敏感, 极敏感) reproduces them, using the
-  5-class tables reproduced by 胡云锋等 (2018, 2000—2015年中国荒漠化土地识别和监测, ChinaXiv
-  201811.00060, table 1: dryness 1.0/1.5/4.0/16.0, windy days 5/10/20/30, cover 80/60/40/20 %)
-  and 韩鹏冉等 (2018, 克拉玛依市中部城区外围生态敏感性评价, 干旱区研究, table 1: groundwater
-  mineralization 1/5/10/25 g/L, depth 1/2/3/(4–)5 m). The 3-class salinization limits
-  (3/15, 5/25 g/L, 1/5 m) also match a public 2019 implementation. The windy-day limits 10/30 are
-  that merge, **not confirmed** in the guideline; table numbers of the guideline are not cited
-  for the same reason.
+* The guideline's appendix text could not be opened while this was written, so its table
+  numbers are not cited and every default limit is a parameter. What each default rests on:
+
+  - erosion (R 100/600 MJ·mm/(ha·h·yr), relief 50/300 m, cover 0.2/0.6, texture groups):
+    recalled from the guideline; **not cross-checked** in any source read here;
+  - desertification dryness 1.5/16, cover 0.2/0.6 and texture groups (基岩、粘质 | 砾质、壤质 |
+    沙质): recalled, and equal to merging the five classes (不敏感+轻度, 中度+高度, 极敏感) of the
+    生态功能区划暂行规程 table reproduced by 胡云锋等 (2018, 2000—2015年中国荒漠化土地识别和监测,
+    ChinaXiv:201811.00060, table 1: dryness 1.0/1.5/4.0/16.0, ≥ 6 m/s windy days 5/10/20/30,
+    cover 80/60/40/20 %). Windy days 10/30 is that merge only — **not confirmed** in the
+    guideline;
+  - salinization evaporation/precipitation 3/15, mineralization 5/25 g/L, depth 1/5 m and
+    texture groups (砂土、粘土 | 粘壤土、壤土 | 砂壤土): as in a public 2019 implementation of the
+    3-class grading (an ArcPy script, "盐渍化", 赵晓旭 2019); mineralization 5/25 is also the
+    merge of the 5-class 1/5/10/25 g/L used by 韩鹏冉等 (2018, 克拉玛依市中部城区外围生态敏感性
+    评价, ChinaXiv:201809.00030, table 1).
 * The guideline grades soil texture by Chinese texture names; the default table matches USDA
   classes to them (``TEXTURE_SCORES``, column ``basis``) and is illustrative where it says so.
 * Windy days, groundwater mineralization and groundwater depth have illustrative scalar
@@ -62,11 +68,13 @@ KM2_PER_M2 = 1e-6
 
 INDICES = ("erosion", "desertification", "salinization")
 
-#: Default scores (3-class scheme) of the USDA texture classes for each index. The guideline's
-#: texture groups: erosion 1 = 石砾、沙、粗砂土、细砂土、粘土, 3 = 面砂土、壤土、砂壤土、粉粘土、
-#: 壤粘土, 5 = 砂粉土、粉土; desertification 1 = 基岩、粘质, 3 = 砾质、壤质, 5 = 沙质;
-#: salinization 1 = 砂土、粘土, 3 = 粘壤土、壤土, 5 = 砂壤土. ``basis`` says which rows are a
-#: direct name match and which are our assignment (illustrative).
+#: Default scores (3-class scheme) of the USDA texture classes for each index. Texture groups
+#: (erosion and desertification as recalled from the guideline, salinization as in the 2019
+#: ArcPy implementation, see the module notes): erosion 1 = 石砾、沙、粗砂土、细砂土、粘土,
+#: 3 = 面砂土、壤土、砂壤土、粉粘土、壤粘土, 5 = 砂粉土、粉土; desertification 1 = 基岩、粘质,
+#: 3 = 砾质、壤质, 5 = 沙质; salinization 1 = 砂土、粘土, 3 = 粘壤土、壤土, 5 = 砂壤土. ``basis``
+#: says which rows are a direct name match and which are our assignment (illustrative); the
+#: matching of Chinese texture names to USDA classes is ours throughout.
 TEXTURE_SCORES = pd.DataFrame.from_records([
     (1, "sand", 1, 5, 1, "match: 沙/粗砂土; 沙质; 砂土"),
     (2, "loamy sand", 1, 5, 1, "match: 细砂土; 沙质; 砂土 (紧砂土)"),
@@ -110,7 +118,8 @@ LIMITS = {
 
 _LIMIT_PARAMS = tuple(
     ParamInput(id=pid, about=f"Limits of the {about} classes, ascending, comma-separated "
-               f"(2017 guideline default {default})", units=None, dtype="str", default=default)
+               f"(default {default}; how each default was sourced: see the model notes)",
+               units=None, dtype="str", default=default)
     for pid, default, about, _ in LIMITS.values()
 )
 

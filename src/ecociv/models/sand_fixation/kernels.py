@@ -26,24 +26,35 @@ The model equations (symbols of the bulletin)::
 
 Constants checked, and errors found in public codes
 ---------------------------------------------------
-The constants below are those of the bulletin and of Fryrear et al. (2000) as reproduced in the
-Chinese RWEQ literature (e.g. 巩国丽等 2014, 地理科学进展 33(6):825–834; 刘菁华等 2018,
-生态学报 38(5):1650–1660; 王佳庭等 2021 on SCF and COG). The bulletin itself could not be
-opened here; each constant was cross-checked as stated on its definition (physical
-consistency where possible: the air-density polynomial reproduces the standard atmosphere, K'
-of a smooth surface is 1). Errors seen in public code and papers:
+The bulletin itself could not be opened while this was written. What each constant was
+checked against:
 
-* critical field length with **105.71** instead of 150.71 (a published NatCap/Mongolia wind
-  erosion script, ``wind_erosion.py``);
-* vegetation factor with **0.00483** or **0.0483** instead of 0.0438 per % cover (same script;
-  several Chinese papers write 0.0483);
-* clay and organic matter in **g/kg** instead of % in SCF and EF (e.g. 王佳庭等 2021, 干旱区研究):
-  SCF = 1/(1 + 0.0066·Cl² + 0.021·OM²) with Cl = 150 g/kg gives 0.0067 instead of 0.40;
-* the wind factor summed over *all* winds (``U(U-5)^2`` without the U > 5 m/s condition, which
-  counts calm periods as erosive) or taken from the monthly mean speed alone (zero for every
-  month with a mean below 5 m/s);
-* soil wetness with ``(ETp - R·Rd)/ETp`` (rain × number of rain days) instead of
-  ``(ETp - (R + I)·Rd/Nd)/ETp``.
+* Q_max = 109.8 X, s = 150.71 X^−0.3711 and the point loss 2z/s² Q_max e^−(z/s)²: as printed in
+  彭建等 (2017, 生态学报 37(11):3849–3861, RWEQ section; ChinaXiv:201706.00467) and 刘菁华等
+  (2018, 生态学报 38(5):1650–1660, eqs. 2–4; ChinaXiv:201803.01078), both citing Fryrear et al.;
+* SCF (0.0066, 0.021) and COG = exp(−0.0438 SC): as printed in 王佳庭等 (2021, 乌兰布和沙漠典型植物群落土壤
+  风蚀可蚀性研究, ChinaXiv:202102.00048, eqs. 2–3);
+* EF (29.09, 0.31, 0.17, 0.33, −2.59, −0.95) and K' (1.86, 2.41, 0.934, 0.127): identical in
+  the public NatCap/Stanford script ``charlottegiseleweil/winderosion`` (``wind_erosion.py``,
+  2020) and in our reading of the bulletin; not seen in a printed source here;
+* ρ polynomial (348.0, 1.013, 0.1183, 0.0048): from our reading of the bulletin, and checked
+  physically (surface pressure of the ICAO standard atmosphere within 1 % to 3 km; 348.0 ≈
+  10⁵/R_dry), see :data:`AIR_DENSITY_COEFFICIENTS`;
+* g = 9.81 m/s², U_t = 5 m/s at 2 m, SD with 25.4 mm, SW = (ETp − (R + I) Rd/Nd)/ETp and the
+  canopy ratio (5.614, 0.7366): from our reading of the bulletin only (not cross-checked).
+
+Errors seen in public code and papers:
+
+* critical field length with **105.71** instead of 150.71 (``wind_erosion.py`` above);
+* vegetation factor with **0.00483** instead of 0.0438 per % cover (same script): bare and
+  fully covered soil then differ by 38 % instead of a factor 80;
+* clay and organic matter in **g/kg** instead of % in SCF (王佳庭等 2021 define Cl and OM in
+  g·kg⁻¹): SCF of a soil with 15 % clay is 0.0067 instead of 0.40;
+* the wind factor computed from the monthly mean speed as U(U − 5)² (same script), which is
+  positive for means below 5 m/s (calm months count as erosive) and ignores the gusts above
+  the threshold in months with a low mean;
+* soil wetness with ``(ETp − R·Rd)/ETp`` (rain × number of rain days, same script) instead of
+  ``(ETp − (R + I)·Rd/Nd)/ETp``.
 """
 
 from __future__ import annotations
@@ -472,7 +483,7 @@ def soil_loss(product: ArrayLike, distance_m: float, form: str = "point") -> Flo
         Downwind distance z from the non-erodible upwind edge, m.
     form : {"point", "field_mean"}
         ``point``: the loss at distance z, :math:`SL = (2z/s^2)\,Q_{max}\,e^{-(z/s)^2}` (the
-        form used in Chinese sand-fixation service assessments with z = 50 m);
+        form of Chinese sand-fixation service assessments);
         ``field_mean``: the mean loss over a field of length z, :math:`Q(z)/z =
         Q_{max}[1 - e^{-(z/s)^2}]/z`, which, unlike the point form, never decreases as X grows.
 

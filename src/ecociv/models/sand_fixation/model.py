@@ -4,8 +4,8 @@ Equation (RWEQ; Fryrear et al. 1998, 2000).
 For every month the weather factor (wind, air density, soil wetness, snow cover), the soil
 erodible fraction and crust factors, the roughness factor and the vegetation factor give the
 soil loss with the actual vegetation and with bare soil (COG = 1, "potential"); the service is
-potential minus actual loss, as in Chinese sand-fixation assessments (e.g. the national
-red-line guideline's windbreak-and-sand-fixation service; 巩国丽等 2014; 江凌等 2016).
+potential minus actual loss, as in Chinese sand-fixation service assessments (e.g. 彭建等
+2017, 生态学报 37(11); 刘菁华等 2018, 生态学报 38(5)).
 
 Choices made here, all documented in the spec and the kernels:
 
@@ -136,9 +136,11 @@ SPEC = ModelSpec(
                    "'rain_days' raster is given. Illustrative default 1: all precipitation "
                    "counts fully (the strongest wetting)", units="", ge=0, le=1, default=1.0),
         ParamInput(id="downwind_distance", about="Downwind distance z from the non-erodible "
-                   "edge at which soil loss is taken (50 m in Chinese RWEQ sand-fixation "
-                   "assessments, e.g. 刘菁华等 2018 生态学报 38(5); 巩国丽等 2014)", units="m",
-                   ge=1, le=10000, default=50.0),
+                   "edge at which soil loss is taken. Default 50 m: the value of the Chinese "
+                   "(Inner Mongolia) RWEQ workflow as implemented in the public NatCap script "
+                   "charlottegiseleweil/winderosion; Chinese papers call z the distance of "
+                   "maximum erosion (刘菁华等 2018) but the 50 m could not be confirmed in a "
+                   "printed source here", units="m", ge=1, le=10000, default=50.0),
         ParamInput(id="soil_loss_form", about="'point': loss at z, 2z/s² Qmax exp(-(z/s)²) "
                    "(Chinese assessments); 'field_mean': mean loss over a field of length z, "
                    "Qmax (1 - exp(-(z/s)²))/z", units=None, dtype="str",
