@@ -20,6 +20,8 @@ BUILTIN_MODELS: dict[str, str] = {
     "ecological_redline": "ecociv.models.ecological_redline.model:MODEL",
     "double_evaluation": "ecociv.models.double_evaluation.model:MODEL",
     "ecological_security_pattern": "ecociv.models.ecological_security_pattern.model:MODEL",
+    "sand_fixation": "ecociv.models.sand_fixation.model:MODEL",
+    "ecological_sensitivity": "ecociv.models.ecological_sensitivity.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"

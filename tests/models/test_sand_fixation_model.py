@@ -51,6 +51,8 @@ def _inputs(**overrides: Any) -> dict[str, Any]:
         "caco3": _raster(5.0, "caco3", "percent"),
         "vegetation_cover": from_array(np.array([[0.3, 0.0]]), GRID, name="vegetation_cover"),
         "wind_height": 2.0, "weibull_shape": 1.0, "rain_day_fraction": 0.25,
+        # the hand calculations below follow the point form at z (the default is field_mean)
+        "soil_loss_form": "point",
     }
     values.update(overrides)
     return values
@@ -87,6 +89,20 @@ def test_hand_chained_january() -> None:
     assert table.loc[0, "sand_fixation_mt"] == pytest.approx((bare_kg - covered_kg) * 1e-3)
     assert table.loc[0, "area_km2"] == pytest.approx(2.0)
     assert table.loc[0, "soil_loss_potential_t"] == pytest.approx(2 * bare_kg * 1000)
+
+
+def test_default_loss_form_keeps_actual_below_potential() -> None:
+    # the stormy month of test_saturated_months_and_floored_service, with the model's default
+    from ecociv.models.sand_fixation.model import SPEC
+
+    assert SPEC.input("soil_loss_form").default == "field_mean"  # type: ignore[union-attr]
+    wind = np.zeros(12)
+    wind[0] = 8.0
+    inputs = _inputs(wind_speed=_raster(wind, "wind_speed", "m/s"),
+                     vegetation_cover=from_array(np.array([[0.02, 0.0]]), GRID, name="vegetation_cover"))
+    del inputs["soil_loss_form"]
+    out = run(inputs)
+    assert out["soil_loss_actual"].values[0, 0] < out["soil_loss_potential"].values[0, 0]
 
 
 def test_wind_height_conversion_and_monthly_cover() -> None:
@@ -275,7 +291,7 @@ def test_through_multiband_files(tmp_path: Any, make_raster: Any) -> None:
     for name in ("elevation", "sand", "silt", "clay", "organic_matter", "caco3", "vegetation_cover"):
         sources[name] = make_raster(np.asarray(values[name].values, dtype="float32"), name,
                                     res=1000.0)
-    params = {"wind_height": 2.0, "weibull_shape": 1.0, "rain_day_fraction": 0.25}
+    params = {"wind_height": 2.0, "weibull_shape": 1.0, "rain_day_fraction": 0.25, "soil_loss_form": "point"}
     execute.run_model(MODEL, sources, params, tmp_path / "out")
     expected = run(_inputs())
     with rasterio.open(tmp_path / "out" / "sand_fixation.tif") as src:

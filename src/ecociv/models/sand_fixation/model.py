@@ -17,13 +17,15 @@ Choices made here, all documented in the spec and the kernels:
   irrigation and the fraction of days with rain or irrigation (``rain_days`` or
   ``rain_day_fraction``).
 * **Snow cover** SD = 1 − (days with snow deeper than 25.4 mm)/(days in the month).
-* **Point form and saturation.** The default loss at z = 50 m downwind, SL = 2z/s² Q_max
-  e^−(z/s)², is the form of Chinese assessments. It stops growing with the erosive product X
+* **Loss form.** The default, ``soil_loss_form = field_mean``, is the mean loss over a field of
+  length z, Q(z)/z, which grows with the erosive product X everywhere, so actual loss never
+  exceeds potential loss and more vegetation never raises it (properties ecociv guarantees).
+  The point form at z = 50 m downwind, SL = 2z/s² Q_max e^−(z/s)², is the form of Chinese
+  assessments (``soil_loss_form = point``); it stops growing with the erosive product X
   once z/s > 1.532 (transport saturated within z); where the bare-soil case is past that point
   the loss with vegetation can exceed the bare-soil loss. Monthly sand fixation is then
   max(potential − actual, 0) and the months where this can happen are counted in
-  ``saturated_months``. ``soil_loss_form = field_mean`` (mean loss over a field of length z,
-  Q(z)/z) is monotone in X everywhere.
+  ``saturated_months``.
 * **Units.** Kernels work in kg/m² per month; outputs are t/km² (× 1000) per month and per year
   (sum of the 12 months of a 365-day year).
 """
@@ -144,7 +146,7 @@ SPEC = ModelSpec(
         ParamInput(id="soil_loss_form", about="'point': loss at z, 2z/s² Qmax exp(-(z/s)²) "
                    "(Chinese assessments); 'field_mean': mean loss over a field of length z, "
                    "Qmax (1 - exp(-(z/s)²))/z", units=None, dtype="str",
-                   choices=("point", "field_mean"), default="point"),
+                   choices=("point", "field_mean"), default="field_mean"),
         ParamInput(id="vegetation_factor_form", about="'flat_cover': COG = exp(-0.0438 SC), SC "
                    "in % (Chinese assessments); 'canopy': exp(-5.614 cc^0.7366) (the bulletin's "
                    "crop canopy)", units=None, dtype="str", choices=("flat_cover", "canopy"),
@@ -267,7 +269,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
             "shape": float(inputs.get("weibull_shape", 2.0)),
             "threshold": float(inputs.get("threshold_wind_speed", kernels.THRESHOLD_WIND_2M)),
             "distance_m": float(inputs.get("downwind_distance", 50.0)),
-            "loss_form": str(inputs.get("soil_loss_form", "point")),
+            "loss_form": str(inputs.get("soil_loss_form", "field_mean")),
             "cover_form": str(inputs.get("vegetation_factor_form", "flat_cover")),
         },
         dask="parallelized", output_core_dims=[[], [], []],
