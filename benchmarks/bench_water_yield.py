@@ -132,6 +132,9 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
                    "max": round(max(walls), 3)},
         "peak_rss_gb": {"median": round(statistics.median(rss), 3), "min": round(min(rss), 3),
                         "max": round(max(rss), 3)},
+        # CPU seconds (user + sys) of the process: less sensitive than wall time to other
+        # load on a shared machine
+        "cpu_s": {"median": round(statistics.median(r["user_s"] + r["sys_s"] for r in runs), 2)},
     }
 
 
@@ -499,9 +502,10 @@ def bench_size(n: int, args: argparse.Namespace, repeats: int, with_invest: bool
 
 
 def print_table(results: dict[str, Any]) -> str:
-    lines = ["| N | tool | runs | wall median (s) | wall min–max (s) | peak RSS median (GB) | "
-             "peak RSS max (GB) | InVEST/ecociv wall | InVEST/ecociv RSS | output check |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| N | tool | runs | wall median (s) | wall min–max (s) | CPU median (s) | "
+             "peak RSS median (GB) | peak RSS max (GB) | InVEST/ecociv wall | InVEST/ecociv RSS "
+             "| output check |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(results["sizes"], key=int):
         entry = results["sizes"][key]
         ratio = entry.get("ratio_invest_over_ecociv", {})
@@ -513,6 +517,7 @@ def print_table(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {int(key):,} | {'ecociv' if tool == 'ecociv' else 'InVEST 3.20.2'} | {s['n_runs']} | "
                 f"{s['wall_s']['median']:.2f} | {s['wall_s']['min']:.2f}–{s['wall_s']['max']:.2f} | "
+                f"{s.get('cpu_s', {}).get('median', float('nan')):.2f} | "
                 f"{s['peak_rss_gb']['median']:.3f} | {s['peak_rss_gb']['max']:.3f} | "
                 f"{ratio.get('wall', '') if tool == 'invest' else ''} | "
                 f"{ratio.get('peak_rss', '') if tool == 'invest' else ''} | {check} |")
