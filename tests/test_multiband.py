@@ -16,7 +16,7 @@ from ecociv.errors import InputError, OutputError
 from ecociv.execute import run_in_memory, run_model
 from ecociv.grid.io import from_array
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
-from ecociv.spec import Model, ModelSpec, RasterInput, RasterOutput
+from ecociv.spec import Column, Model, ModelSpec, RasterInput, RasterOutput, TableInput
 
 SPEC = ModelSpec(
     id="monthly_double", title="Double monthly values", version="1", citation="test", about="x 2; annual sum",
@@ -82,3 +82,46 @@ def test_in_memory_three_d_arrays_and_output_shape_check(tmp_path: Path) -> None
                    example=lambda: {})
     with pytest.raises(OutputError, match=r"expected \('band', 'y', 'x'\)"):
         run_in_memory(broken, {"monthly": monthly}, tmp_path / "out2")
+
+
+PER_ROW = ModelSpec(
+    id="per_threat", title="One band per table row", version="1", citation="test", about="bands from a table",
+    inputs=(
+        TableInput(id="threat_table", about="threats", index="threat",
+                   columns=(Column(id="threat", about="name", dtype="str"),
+                            Column(id="weight", about="weight", units="", ge=0, le=1))),
+        RasterInput(id="threats", about="one band per threat", units="", ge=0, le=1,
+                    bands_from="threat_table.threat"),
+    ),
+    outputs=(RasterOutput(id="weighted", about="threat x weight", units="", long_name="weighted threat",
+                          bands_from="threat_table.threat"),),
+)
+
+
+def _per_row_run(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    weights = inputs["threat_table"]["weight"].to_numpy()
+    return {"weighted": inputs["threats"] * weights[:, None, None]}
+
+
+PER_ROW_MODEL = Model(spec=PER_ROW, run=_per_row_run, example=lambda: {})
+
+
+def test_band_count_follows_a_table(tmp_path: Path) -> None:
+    stack = _write(tmp_path / "threats.tif", np.stack([np.ones((2, 3)), np.zeros((2, 3)), np.full((2, 3), 0.5)]))
+    table = tmp_path / "threats.csv"
+    table.write_text("threat,weight\ncrops,0.5\nroads,1\nurban,0.2\n")
+    run_model(PER_ROW_MODEL, {"threats": stack, "threat_table": table}, {}, tmp_path / "out")
+    with rasterio.open(tmp_path / "out" / "weighted.tif") as src:
+        assert src.count == 3
+        assert src.descriptions == ("weighted threat: crops", "weighted threat: roads", "weighted threat: urban")
+        np.testing.assert_allclose(src.read()[:, 0, 0], [0.5, 0.0, 0.1], rtol=1e-6)
+    table.write_text("threat,weight\ncrops,0.5\nroads,1\n")
+    with pytest.raises(InputError, match=r"expected 2 bands .* found 3"):
+        run_model(PER_ROW_MODEL, {"threats": stack, "threat_table": table}, {}, tmp_path / "out2")
+
+
+def test_bands_and_bands_from_are_exclusive() -> None:
+    with pytest.raises(ValueError, match="bands or bands_from"):
+        ModelSpec(id="bad", title="t", version="1", citation="c", about="a",
+                  inputs=(TableInput(id="t", about="t", columns=(Column(id="c", about="c", dtype="str"),)),),
+                  outputs=(RasterOutput(id="x", about="x", units="", long_name="x", bands=2, bands_from="t.c"),))

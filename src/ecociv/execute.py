@@ -171,7 +171,9 @@ def load_inputs(
             source=grid_source)
     values: dict[str, Any] = {}
     files: dict[str, str] = {}
-    for item in spec.inputs:
+    # parameters and tables first: a raster may take its band count from a table (bands_from)
+    order: dict[str, int] = {"param": 0, "table": 1, "raster": 2, "vector": 3}
+    for item in sorted(spec.inputs, key=lambda i: order[i.type]):
         if isinstance(item, ParamInput):
             if item.id in params:
                 values[item.id] = parse_param(item, params[item.id])
@@ -187,7 +189,9 @@ def load_inputs(
             values[item.id] = open_raster(
                 path, grid, name=item.id, align=align,
                 resampling=(resampling or {}).get(item.id, item.resampling_method),
-                units=item.units, notes=notes, nodata=(nodata or {}).get(item.id), bands=item.bands,
+                units=item.units, notes=notes, nodata=(nodata or {}).get(item.id),
+                bands=(item.bands if item.bands_from is None
+                       else len(band_names(item.bands_from, values, item.id))),
                 categorical=item.kind == "categorical",
             )
         elif isinstance(item, TableInput):
@@ -197,6 +201,17 @@ def load_inputs(
                 raise InputError(f"vector input '{item.id}' needs a grid (give a raster input or --grid)")
             values[item.id] = read_vector(path, item, grid, notes)
     return LoadedInputs(values=values, grid=grid, files=files, notes=notes)
+
+
+def band_names(reference: str, values: Mapping[str, Any], owner: str) -> list[str]:
+    """Names of the bands of a raster whose bands follow the rows of a table (``bands_from``)."""
+    table_id, _, column = reference.partition(".")
+    if table_id not in values:
+        raise InputError(f"'{owner}' has one band per row of table '{table_id}'; give that table")
+    names = [str(v) for v in values[table_id][column]]
+    if not names:
+        raise InputError(f"table '{table_id}' has no rows, so '{owner}' would have no band")
+    return names
 
 
 def _raster_checks(model: Model, values: Mapping[str, Any]) -> list[tuple[RasterInput, str, Any]]:
@@ -271,7 +286,8 @@ def _report_checks(checks: list[tuple[RasterInput, str, Any]], results: list[Any
             )
 
 
-def _check_outputs(model: Model, produced: Mapping[str, Any], grid: GridSpec | None) -> None:
+def _check_outputs(model: Model, produced: Mapping[str, Any], grid: GridSpec | None,
+                   values: Mapping[str, Any]) -> None:
     spec = model.spec
     declared = {o.id: o for o in spec.outputs}
     undeclared = [k for k in produced if k not in declared]
@@ -287,8 +303,11 @@ def _check_outputs(model: Model, produced: Mapping[str, Any], grid: GridSpec | N
             if not isinstance(value, xr.DataArray) or grid is None:
                 raise OutputError(f"model '{spec.id}' output '{output.id}' is not a raster on the run "
                                   f"grid (got {type(value).__name__})")
-            dims: tuple[str, ...] = ("y", "x") if output.bands is None else ("band", "y", "x")
-            shape = grid.shape if output.bands is None else (output.bands, *grid.shape)
+            bands = output.bands
+            if output.bands_from is not None:
+                bands = len(band_names(output.bands_from, values, output.id))
+            dims: tuple[str, ...] = ("y", "x") if bands is None else ("band", "y", "x")
+            shape = grid.shape if bands is None else (bands, *grid.shape)
             if value.dims != dims or value.shape != shape:
                 raise OutputError(
                     f"model '{spec.id}' output '{output.id}' has dims {value.dims} and shape "
@@ -328,7 +347,7 @@ def run_loaded(
             _reading_errors(loaded.files):
         t0 = time.perf_counter()
         produced = dict(model.run(loaded.values))
-        _check_outputs(model, produced, loaded.grid)
+        _check_outputs(model, produced, loaded.grid, loaded.values)
         checks = _raster_checks(model, loaded.values)
         rasters: list[tuple[xr.DataArray, Path, RasterMeta]] = []
         lazy_tables: list[tuple[str, Any]] = []
@@ -337,8 +356,11 @@ def run_loaded(
                 continue
             value = produced[output.id]
             if isinstance(output, RasterOutput):
+                names = (tuple(band_names(output.bands_from, loaded.values, output.id))
+                         if output.bands_from else None)
                 meta = RasterMeta(units=output.units, long_name=output.long_name, model_id=spec.id,
-                                  output_id=output.id, dtype=output.dtype, bands=output.bands)
+                                  output_id=output.id, dtype=output.dtype,
+                                  bands=len(names) if names else output.bands, band_names=names)
                 rasters.append((value, tmp / f"{output.id}.tif", meta))
             else:
                 lazy_tables.append((output.id, value))

@@ -22,6 +22,7 @@ BUILTIN_MODELS: dict[str, str] = {
     "ecological_security_pattern": "ecociv.models.ecological_security_pattern.model:MODEL",
     "sand_fixation": "ecociv.models.sand_fixation.model:MODEL",
     "ecological_sensitivity": "ecociv.models.ecological_sensitivity.model:MODEL",
+    "habitat_quality": "ecociv.models.habitat_quality.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"

@@ -78,6 +78,8 @@ class RasterInput(_Item):
     codes_in: str | None = None
     bands: int | None = Field(None, ge=2, description="number of bands (e.g. 12 = one per month, "
                               "January first); None = a single-band raster")
+    bands_from: str | None = Field(None, description="'table_id.column': one band per row of that "
+                                   "table input, in row order (e.g. one band per threat)")
 
     _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
 
@@ -131,6 +133,8 @@ class RasterOutput(_Item):
     optional: bool = False
     bands: int | None = Field(None, ge=2, description="number of bands (e.g. 12 = one per month); "
                               "None = a single-band raster")
+    bands_from: str | None = Field(None, description="'table_id.column' of an input table: one "
+                                   "band per row, in row order, named by that column")
 
     _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
 
@@ -184,11 +188,19 @@ class ModelSpec(_Frozen):
                     raise ValueError(f"duplicate {group} id {item.id!r} in model {self.id!r}")
                 seen.add(item.id)
         table_ids = {i.id: i for i in self.inputs if isinstance(i, TableInput)}
-        for item in self.inputs:
+
+        def _check_column(owner: str, field: str, reference: str) -> None:
+            table, _, column = reference.partition(".")
+            if table not in table_ids or column not in {c.id for c in table_ids[table].columns}:
+                raise ValueError(f"{owner}.{field} names unknown table column {reference!r}")
+
+        for item in (*self.inputs, *self.outputs):
             if isinstance(item, RasterInput) and item.codes_in:
-                table, _, column = item.codes_in.partition(".")
-                if table not in table_ids or column not in {c.id for c in table_ids[table].columns}:
-                    raise ValueError(f"{item.id}.codes_in names unknown column {item.codes_in!r}")
+                _check_column(item.id, "codes_in", item.codes_in)
+            if isinstance(item, (RasterInput, RasterOutput)) and item.bands_from:
+                if item.bands is not None:
+                    raise ValueError(f"{item.id}: give bands or bands_from, not both")
+                _check_column(item.id, "bands_from", item.bands_from)
         return self
 
     def input(self, input_id: str) -> InputSpec:

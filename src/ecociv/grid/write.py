@@ -38,6 +38,8 @@ class RasterMeta:
     categorical: bool = False
     #: number of bands (e.g. 12 months); None = one band
     bands: int | None = None
+    #: a name per band (e.g. the threats of a threat table), written as band descriptions
+    band_names: tuple[str, ...] | None = None
 
 
 class _WindowTarget:
@@ -121,7 +123,10 @@ def _create_tiled(path: Path, grid: GridSpec, meta: RasterMeta, nodata: float) -
     with rasterio.open(path, "w", **profile) as dst:
         dst.update_tags(**tags)
         for index in range(1, (meta.bands or 1) + 1):
-            label = meta.long_name if meta.bands is None else f"{meta.long_name}, band {index}"
+            if meta.band_names:
+                label = f"{meta.long_name}: {meta.band_names[index - 1]}"
+            else:
+                label = meta.long_name if meta.bands is None else f"{meta.long_name}, band {index}"
             dst.update_tags(index, long_name=label, **({"units": units} if units else {}))
             dst.set_band_description(index, label)
             if units:
