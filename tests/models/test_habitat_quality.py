@@ -169,12 +169,13 @@ def test_two_threats_weights_sensitivity_access_and_summaries(tmp_path: Path) ->
     roads[0, 0], urban[2, 3] = 1.0, 1.0
     codes = np.array([[3, 1, 1, 2], [1, 1, 2, 2], [1, 2, 2, 3]], dtype=float)
     codes[1, 0] = np.nan  # nodata
-    # headers and names are case-insensitive as in InVEST (but the key column: the framework
-    # checks codes against "lucode" of in-memory tables; files are lower-cased when read)
+    # headers and names are case-insensitive as in InVEST (but the key columns: the framework
+    # checks codes against "lucode" and names bands from "threat" of in-memory tables; files
+    # are lower-cased when read)
     sensitivity = pd.DataFrame({"lucode": [1, 2, 3], "NAME": ["forest", "grass", "town"],
                                 "HABITAT": [1.0, 0.5, 0.0], "ROADS": [0.8, 0.4, 0.0],
                                 "URBAN": [1.0, 0.6, 0.0]})
-    threat_table = pd.DataFrame({"THREAT": ["Roads", "URBAN"], "MAX_DIST": [200.0, 300.0],
+    threat_table = pd.DataFrame({"threat": ["Roads", "URBAN"], "MAX_DIST": [200.0, 300.0],
                                  "WEIGHT": [1.0, 0.5], "DECAY": ["Linear", "exponential"]})
     # access polygons: the left half (cols 0-1) is protected, β = 0.5; the rest 1
     access = gpd.GeoDataFrame({"access": [0.5]}, geometry=[box(0, ORIGIN_Y - 300, 200, ORIGIN_Y)],
@@ -198,6 +199,16 @@ def test_two_threats_weights_sensitivity_access_and_summaries(tmp_path: Path) ->
     # Q = 1 - 0.143278^2.5 / (0.143278^2.5 + 0.1767767) = 1 - 0.007770 / 0.184547 = 0.957895
     assert d[0, 1] == pytest.approx(0.143278, abs=1e-6)
     assert q[0, 1] == pytest.approx(0.957895, abs=1e-6)
+    # the two parts are the bands of degradation_by_threat, named as in the table
+    import rasterio
+
+    with rasterio.open(out / "degradation_by_threat.tif") as src:
+        assert src.descriptions == ("habitat degradation by threat: Roads",
+                                    "habitat degradation by threat: URBAN")
+        by_threat = src.read(masked=True).astype(np.float64).filled(np.nan)
+    assert by_threat[0, 0, 1] == pytest.approx(0.133333, abs=1e-6)
+    assert by_threat[1, 0, 1] == pytest.approx(0.009944, abs=1e-6)
+    np.testing.assert_allclose(by_threat.sum(axis=0), d, atol=1e-6)
     # cell (2, 2), grass, β = 1: roads d = √(200² + 200²) > 200 -> 0; urban d = 100 ->
     # exp(-0.996667) = 0.369108; D = 0.369108 × 1/3 × 0.6 = 0.073822
     # Q = 0.5 × (1 - 0.073822^2.5 / (0.073822^2.5 + 0.1767767)) = 0.5 × 0.991694 = 0.495847
@@ -242,6 +253,20 @@ def test_access_raster_nodata_means_open(tmp_path: Path) -> None:
     # (3, 4): i = 2/3 × β 0.25 = 1/6; (4, 3): i = 2/3, β = 1 (nodata)
     assert d[3, 4] == pytest.approx(1 / 6, abs=1e-6)
     assert d[4, 3] == pytest.approx(2 / 3, abs=1e-6)
+
+
+def test_in_memory_band_count_and_key_column(tmp_path: Path) -> None:
+    from ecociv.errors import InputError
+
+    inputs = MODEL.example()  # threats 'crops' and 'roads', a 2-band raster
+    inputs["threats"] = inputs["threats"].isel(band=[0])
+    with pytest.raises(InputError, match=r"no raster band for threat 'roads' \(threat table "
+                       r"line 3\).*has 1 band"):
+        run(tmp_path, inputs)
+    inputs = MODEL.example()
+    inputs["threat_table"] = inputs["threat_table"].rename(columns={"threat": "THREAT"})
+    with pytest.raises(InputError, match=r"threat_table.*no column 'threat'.*lower case"):
+        run(tmp_path, inputs)
 
 
 def test_no_threat_anywhere_gives_quality_equal_to_habitat(tmp_path: Path) -> None:

@@ -9,21 +9,25 @@ and one 0–1 column per threat, named as in ``threat``. Names and decay values 
 case-insensitively, headers too, as InVEST does.
 
 Threat rasters. A model never opens files, and a spec's inputs are fixed, so the threat rasters
-come as **one multi-band raster** ``threats``: band *i* is the threat of row *i* of the threat
-table. An InVEST user stacks the ``cur_path`` rasters without copying them, e.g.
-``gdalbuildvrt -separate threats.vrt crops.tif roads.tif urban.tif`` in table order. A table with
-more or fewer threats than the raster has bands is an error naming the threat without a band.
-(Alternatives rejected: fixed inputs ``threat_1`` … ``threat_8`` cap the number of threats and
-hide the names; a path column would make the model read files.) Reading a raster with a
-data-dependent number of bands needs the framework's multi-band support to allow it; until
-then a file-based run reads band 1 only, which suits a one-threat table, and a longer table is
-reported as an error, never silently half-used. In memory, ``threats`` may be
-``("band", "y", "x")``.
+come as **one multi-band raster** ``threats`` whose bands follow the rows of the threat table
+(``bands_from="threat_table.threat"``): band *i* is the threat of row *i*. An InVEST user stacks
+the ``cur_path`` rasters without copying them, e.g. ``gdalbuildvrt -separate threats.vrt
+crops.tif roads.tif urban.tif`` in table order. The framework reads the threat table first and
+refuses a file whose band count differs from the table's number of rows ("expected 3 bands ...,
+found 2", naming the file); in memory, ``threats`` is ``("band", "y", "x")`` with one band per row
+(a ``("y", "x")`` raster is taken for a one-threat table), checked by the model with an error
+naming the first threat without a band. (Alternatives rejected: fixed inputs ``threat_1`` …
+``threat_8`` cap the number of threats and hide the names; a path column would make the model
+read files.) Bands are matched to threats by position only: a file's band descriptions are not
+compared with the threat names.
 
-Per-threat degradation. InVEST writes ``degradation_[THREAT]_c.tif``; here the per-threat
-results are the table ``threat_summary`` (mean degradation of each threat and its share of the
-total, per zone). A raster output ``degradation_by_threat`` with one band per threat needs the
-same data-dependent band count as the input, so it waits for the framework.
+Per-threat degradation. InVEST (>= 3.15) writes one raster per threat,
+``intermediate/degradation_[THREAT]_c.tif`` (``_calculate_individual_degradation``); here they are
+the bands of one output, ``degradation_by_threat`` (a multi-band COG, band *i* = row *i* of the
+threat table, each band described as "habitat degradation by threat: <threat>"). Its bands sum to
+``degradation`` (eq. hq.3). The table ``threat_summary`` gives each threat's mean degradation and
+share of the total per zone. In memory the threat table's key column must be spelled ``threat``
+(lower case), since the band names are read from it; files are lower-cased when read.
 
 Threat reach. ``threat_aggregation = "nearest"`` (default) is InVEST's code since 3.13: the
 impact of a threat on a cell decays with the distance to the *nearest* threat cell (any cell
@@ -128,7 +132,7 @@ SPEC = ModelSpec(
         RasterInput(id="threats", about="Threat rasters, one band per row of the threat table "
                     "in the same order (e.g. `gdalbuildvrt -separate` of InVEST's cur_path "
                     "rasters); values 0-1, 0 or nodata = no threat", units="", ge=0, le=1,
-                    resampling="nearest"),
+                    resampling="nearest", bands_from="threat_table.threat"),
         TableInput(id="threat_table", about="Threats and their reach (InVEST threats table)",
                    index="threat", columns=(
                        Column(id="threat", about="threat name; one column of that name in the "
@@ -175,6 +179,11 @@ SPEC = ModelSpec(
                      long_name="habitat degradation"),
         RasterOutput(id="quality", about="Habitat quality Q, 0-1 (InVEST quality_c)", units="",
                      long_name="habitat quality"),
+        RasterOutput(id="degradation_by_threat", about="Degradation by each threat D_r = i_r "
+                     "(w_r / sum w) S_jr beta, one band per row of the threat table, named by the "
+                     "threat (InVEST >= 3.15 intermediate/degradation_[THREAT]_c.tif); the bands "
+                     "sum to degradation", units="", long_name="habitat degradation by threat",
+                     bands_from="threat_table.threat"),
         TableOutput(id="zone_summary", about="Habitat area and area-weighted mean quality and "
                     "degradation per zone", columns=(
                         Column(id="zone", about="zone name or number (\"all\" without zones)",
@@ -340,17 +349,16 @@ def cell_size_m(grid: GridSpec) -> tuple[float, float]:
 
 
 def threat_bands(threats: xr.DataArray, parsed: list[Threat]) -> list[xr.DataArray]:
-    """One (y, x) raster per threat, in table order."""
+    """One (y, x) raster per threat, in table order. A file's band count is checked when it is
+    read (``bands_from``); this checks an in-memory raster the same way."""
     bands = ([threats] if threats.ndim == 2
              else [threats.isel(band=i, drop=True) for i in range(threats.sizes["band"])])
     if len(bands) < len(parsed):
         first = parsed[len(bands)]
-        note = (" (from a file, only band 1 is read until the framework reads a data-dependent "
-                "number of bands)" if threats.ndim == 2 else "")
         raise InputError(
             f"no raster band for threat {first.name!r} (threat table line {first.line}): the table "
             f"lists {len(parsed)} threats {[t.name for t in parsed]} but input 'threats' has "
-            f"{len(bands)} band(s){note}; give one band per threat, in table order",
+            f"{len(bands)} band(s); give one band per threat, in table order",
             source="input 'threats'")
     if len(bands) > len(parsed):
         raise InputError(f"input 'threats' has {len(bands)} bands but the threat table lists "
@@ -465,7 +473,8 @@ def _zone_raster(inputs: Mapping[str, Any], grid: GridSpec,
 
 
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Degradation and quality rasters and the zone, threat and class tables (all lazy)."""
+    """Degradation (total and by threat) and quality rasters and the zone, threat and class
+    tables (all lazy)."""
     k = float(inputs["half_saturation_constant"])
     if not k > 0:
         raise InputError(f"{k:g} is not allowed; k must be > 0 (as in InVEST)",
@@ -477,6 +486,11 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     land_use = inputs["land_use"]
     grid = grid_of_array(land_use)
     cell = cell_size_m(grid)
+    if "threat" not in inputs["threat_table"].columns:
+        raise InputError(
+            f"no column 'threat'; columns found: {list(inputs['threat_table'].columns)} (in "
+            "memory the key column must be spelled 'threat', lower case: the bands of 'threats' "
+            "and 'degradation_by_threat' are named from it)", source="table 'threat_table'")
     threats = parse_threats(inputs["threat_table"], cell)
     table = parse_sensitivity(inputs["sensitivity_table"], threats).sort_values("lucode")
     bands = threat_bands(inputs["threats"], threats)
@@ -504,6 +518,10 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     def layer(index: int) -> xr.DataArray:
         return xr.DataArray(stack[index], dims=("y", "x"), coords=coords)
 
+    by_threat = xr.DataArray(stack[:n], dims=("band", "y", "x"), coords={
+        "band": np.arange(1, n + 1),
+        "threat": ("band", [str(v) for v in inputs["threat_table"]["threat"]]), **coords})
+
     names, zone_raster = _zone_raster(inputs, grid, codes.chunks)
     shape = (len(names) + 1, len(table) + 1)  # zones (0 = outside), classes (0 = none)
     rows = n + 4
@@ -516,6 +534,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "degradation": layer(n),
         "quality": layer(n + 1),
+        "degradation_by_threat": by_threat,
         "zone_summary": LazyTable((sums,), summaries.zones),
         "threat_summary": LazyTable((sums,), summaries.by_threat),
         "class_summary": LazyTable((sums,), summaries.classes),
