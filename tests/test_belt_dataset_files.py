@@ -183,7 +183,8 @@ SERVICE_LAYERS = {
     "cover_management_table": "illustrative", "wind_speed_monthly": "illustrative",
     "wind_speed_by_month": "illustrative", "windy_days_winter_spring": "illustrative",
     "snow_cover_days_monthly": "illustrative", "habitat_threats": "illustrative",
-    "habitat_sensitivity": "illustrative", "threat_cropland": "derived", "threat_built_up": "derived",
+    "habitat_sensitivity": "illustrative", "habitat_threats_stack": "derived",
+    "threat_cropland": "derived", "threat_built_up": "derived",
     "resistance_table": "illustrative", "runoff_coefficients": "illustrative",
     "regional_constants": "illustrative", "dryness_index": "derived", "air_pressure": "derived",
     "accumulated_temperature_0c": "derived",
@@ -204,7 +205,7 @@ def test_service_class_tables_cover_land_use_codes() -> None:
     for name in ("soil_texture_by_class.csv", "cover_management_table.csv", "resistance_table.csv",
                  "runoff_coefficients.csv"):
         assert codes <= set(pd.read_csv(BELT / name)["lucode"]), name
-    assert codes <= set(pd.read_csv(BELT / "habitat_sensitivity.csv")["lulc"])
+    assert codes <= set(pd.read_csv(BELT / "habitat_sensitivity.csv")["lucode"])
     texture = pd.read_csv(BELT / "soil_texture_by_class.csv")
     assert (texture[["sand_pct", "silt_pct", "clay_pct"]].sum(axis=1) == 100).all()
     assert (texture["status"] == "illustrative").all()
@@ -215,18 +216,49 @@ def test_service_class_tables_cover_land_use_codes() -> None:
     assert pd.read_csv(BELT / "runoff_coefficients.csv")["runoff_coefficient"].between(0, 1).all()
 
 
-def test_habitat_tables_follow_the_invest_format() -> None:
+def test_habitat_tables_follow_the_invest_format(manifest: dict) -> None:
+    """InVEST >= 3.15: max_dist in metres (at least one cell), sensitivity key column lucode and one
+    column per threat."""
     threats = pd.read_csv(BELT / "habitat_threats.csv")
     assert list(threats.columns) == ["threat", "max_dist", "weight", "decay", "cur_path"]
     assert set(threats["decay"]) <= {"linear", "exponential"}
-    assert threats["weight"].between(0, 1).all() and (threats["max_dist"] >= 1.0).all()
+    assert threats["weight"].between(0, 1).all()
+    assert (threats["max_dist"] >= manifest["grid"]["cell_size_m"]).all()
     sensitivity = pd.read_csv(BELT / "habitat_sensitivity.csv")
-    assert list(sensitivity.columns) == ["lulc", "name", "habitat", *threats["threat"]]
-    assert sensitivity.drop(columns=["lulc", "name"]).stack().between(0, 1).all()
-    for path in threats["cur_path"]:
+    assert list(sensitivity.columns) == ["lucode", "name", "habitat", *threats["threat"]]
+    assert sensitivity["lucode"].is_unique
+    assert sensitivity.drop(columns=["lucode", "name"]).stack().between(0, 1).all()
+    by_id = {layer["id"]: layer for layer in manifest["layers"]}
+    assert by_id["habitat_sensitivity"]["key"] == "lucode"
+    sources = pd.read_csv(BELT / "sources.csv", dtype=str, keep_default_na=False)
+    units = sources[sources["file"] == "habitat_threats.csv"].set_index("item")["units"]
+    assert units["max_dist"] == "m"
+
+
+def test_threat_stack_has_one_band_per_threat_row(manifest: dict) -> None:
+    threats = pd.read_csv(BELT / "habitat_threats.csv")
+    names = list(threats["threat"])
+    layer = {layer["id"]: layer for layer in manifest["layers"]}["habitat_threats_stack"]
+    assert layer["path"] == "habitat_threats_stack.tif" and layer["status"] == "derived"
+    assert layer["bands"] == len(names) and layer["band_names"] == names
+    with rasterio.open(BELT / "land_use.tif") as src:
+        land_use_nodata = src.read(1) == src.nodata
+    with rasterio.open(BELT / layer["path"]) as src:
+        assert src.count == len(threats)
+        assert list(src.descriptions) == names
+        assert src.dtypes == ("uint8",) * src.count and src.nodata == 255
+        stack = src.read()
+    for band in stack:
+        assert ((band == 255) == land_use_nodata).all()
+        assert set(np.unique(band[band != 255]).tolist()) <= {0, 1}
+    # cur_path: one single-band raster per threat for InVEST, reading the stack's band unchanged
+    for index, path in enumerate(threats["cur_path"]):
         with rasterio.open(BELT / path) as src:
-            values = src.read(1)
-            assert set(np.unique(values[values != src.nodata]).tolist()) <= {0, 1}, path
+            assert src.count == 1 and src.nodata == 255
+            assert (src.height, src.width) == stack.shape[1:]
+            assert tuple(src.transform)[:6] == tuple(manifest["grid"]["transform"])
+            assert CRS.from_user_input(src.crs.to_wkt()).equals(CRS.from_user_input(CHINA_ALBERS))
+            assert (src.read(1) == stack[index]).all(), path
 
 
 def test_snow_days_and_climate_indices_are_in_range() -> None:

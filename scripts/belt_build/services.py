@@ -10,8 +10,11 @@ sources.csv; nothing here is presented as a measured or published figure unless 
 
 from __future__ import annotations
 
+from xml.sax.saxutils import escape, quoteattr
+
 import numpy as np
 import pandas as pd
+import rasterio
 from pyproj import CRS, Transformer
 
 from . import classes
@@ -39,8 +42,9 @@ CAI_2000 = ("Cai C., Ding S., Shi Z., Huang L., Zhang G. (2000), Study of applyi
             "Journal of Soil and Water Conservation (水土保持学报) 14(2):19-24; formula as reproduced "
             "in the secondary literature (the original paper was not consulted)")
 INVEST_HQ = ("Natural Capital Project, InVEST User's Guide, Habitat Quality; table formats as in "
-             "natcap.invest habitat_quality (threats table: threat, max_dist [km], weight, decay, "
-             "cur_path; sensitivity table: lulc, name, habitat, one column per threat)")
+             "natcap.invest habitat_quality 3.15 and later (threats table: threat, max_dist [m], "
+             "weight, decay, cur_path; sensitivity table: lucode, name, habitat, one column per "
+             "threat)")
 REDLINE_GUIDE = ("Ministry of Environmental Protection, National Development and Reform Commission "
                  "(2017), Guideline for delineating ecological protection red lines "
                  "(生态保护红线划定指南), May 2017")
@@ -91,11 +95,14 @@ VEGETATION_COVER = {
 #: lucodes without an erodible soil surface: C = 0 by convention (not from the cover formula)
 NO_SOIL = {4: "water", 5: "built-up (sealed)", 7: "snow/ice"}
 
-#: Threats: name -> (lucode, max_dist km, weight, decay)
+#: Threats, in the order of the rows of habitat_threats.csv and of the bands of
+#: habitat_threats_stack.tif: name -> (lucode, max_dist m (InVEST >= 3.15), weight, decay)
 THREATS = {
-    "cropland": (1, 4.0, 0.7, "linear"),
-    "built_up": (5, 8.0, 1.0, "exponential"),
+    "cropland": (1, 4000, 0.7, "linear"),
+    "built_up": (5, 8000, 1.0, "exponential"),
 }
+#: The threat rasters as one multi-band file (input ``threats`` of the habitat_quality model).
+THREAT_STACK = "habitat_threats_stack.tif"
 _HQ_NOTE = ("illustrative: values of the kind used in InVEST Habitat Quality applications; no "
             "verified published table for the Belt; set them with species experts")
 #: lucode -> (habitat suitability, sensitivity to cropland, sensitivity to built_up)
@@ -342,50 +349,124 @@ def _cover(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:
 def _habitat(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:
     threats = pd.DataFrame([
         {"threat": name, "max_dist": dist, "weight": weight, "decay": decay,
-         "cur_path": f"threat_{name}.tif"} for name, (_code, dist, weight, decay) in THREATS.items()])
-    texts = {"threat": ("metadata", "", "threat name; each has a column in habitat_sensitivity.csv"),
-             "max_dist": ("illustrative", "km", f"distance at which the threat's effect reaches 0; "
+         "cur_path": f"threat_{name}.vrt"} for name, (_code, dist, weight, decay) in THREATS.items()])
+    texts = {"threat": ("metadata", "", "threat name; each has a column in habitat_sensitivity.csv "
+                        "and, in row order, a band of habitat_threats_stack.tif"),
+             "max_dist": ("illustrative", "m", f"distance at which the threat's effect reaches 0, in "
+                          f"metres as InVEST reads it since 3.15 (3.14 and earlier read km); "
                           f"{_HQ_NOTE}"),
              "weight": ("illustrative", "1", f"relative impact of the threat 0-1; {_HQ_NOTE}"),
              "decay": ("illustrative", "", f"linear or exponential decay with distance; {_HQ_NOTE}"),
-             "cur_path": ("metadata", "", "threat raster of the current scenario, relative to this "
-                          "table (InVEST convention)")}
+             "cur_path": ("metadata", "", "for InVEST: the threat raster of the current scenario, "
+                          "relative to this table; a GDAL VRT that reads the threat's band of "
+                          "habitat_threats_stack.tif (ecociv's habitat_quality reads the stack as "
+                          "input 'threats' and ignores this column)")}
     _table(reg, threats, "habitat_threats.csv", texts, source="this build (values in "
            "scripts/belt_build/services.py)", citation=INVEST_HQ,
-           note="InVEST Habitat Quality threats table format; unused land (desert) is not a threat "
-                "here: in the Belt it is the natural matrix, not a human pressure")
+           note="InVEST Habitat Quality threats table format (3.15 and later: max_dist in m); "
+                "unused land (desert) is not a threat here: in the Belt it is the natural matrix, "
+                "not a human pressure")
     reg.layer(Layer(id="habitat_threats", path="habitat_threats.csv", kind="table", units="",
                     status="illustrative", long_name="habitat threats (InVEST Habitat Quality "
-                    "threats table)", extra={"key": "threat", "format": "InVEST Habitat Quality"}))
+                    "threats table)", extra={"key": "threat", "format": "InVEST Habitat Quality "
+                                             "(3.15 and later: max_dist in m)",
+                                             "max_dist_units": "m"}))
     sensitivity = pd.DataFrame([
-        {"lulc": code, "name": classes.LAND_USE[code][0], "habitat": v[0],
+        {"lucode": code, "name": classes.LAND_USE[code][0], "habitat": v[0],
          **{name: v[1 + i] for i, name in enumerate(THREATS)}} for code, v in HABITAT.items()])
-    texts = {"lulc": ("metadata", "", "land-use code (land_use.tif); InVEST column name"),
+    texts = {"lucode": ("metadata", "", "land-use code (land_use.tif); InVEST column name since 3.15"),
              "name": ("metadata", "", "class name"),
              "habitat": ("illustrative", "1", f"habitat suitability 0-1; {_HQ_NOTE}")}
     texts.update({name: ("illustrative", "1", f"sensitivity of the class to threat '{name}' 0-1; "
                          f"{_HQ_NOTE}") for name in THREATS})
     _table(reg, sensitivity, "habitat_sensitivity.csv", texts, source="this build (values in "
            "scripts/belt_build/services.py)", citation=INVEST_HQ,
-           note="InVEST Habitat Quality sensitivity table format (key column 'lulc')")
+           note="InVEST Habitat Quality sensitivity table format (key column 'lucode', as InVEST "
+                "names it since 3.15)")
     reg.layer(Layer(id="habitat_sensitivity", path="habitat_sensitivity.csv", kind="table", units="1",
                     status="illustrative", long_name="habitat suitability and sensitivity to each "
                     "threat (InVEST Habitat Quality sensitivity table)",
-                    extra={"key": "lulc", "format": "InVEST Habitat Quality"}))
-    for name, (code, *_rest) in THREATS.items():
+                    extra={"key": "lucode", "format": "InVEST Habitat Quality (3.15 and later)"}))
+    _threat_stack(reg, grid, land_use)
+
+
+def _threat_stack(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:
+    """One band per threat (rows of habitat_threats.csv, in order), plus one single-band VRT per
+    threat that InVEST's ``cur_path`` can name without a copy of the data."""
+    names = list(THREATS)
+    rules = {name: f"1 where land_use = {code} ({classes.LAND_USE[code][0]}), else 0; 255 where "
+             "land_use is nodata" for name, (code, *_rest) in THREATS.items()}
+    bands = []
+    for code, *_rest in THREATS.values():
         data = np.where(land_use == code, 1, 0).astype(np.uint8)
         data[land_use == U8_NODATA] = U8_NODATA
-        layer = Layer(id=f"threat_{name}", path=f"threat_{name}.tif", kind="raster", units="1",
-                      status="derived", long_name=f"threat source: {classes.LAND_USE[code][0]} "
-                      "(1 = present, 0 = absent)", resampling="nearest (rule on land_use)",
-                      extra={"rule": f"1 where land_use = {code}, else 0",
-                             "table": "habitat_threats.csv"})
-        write_raster(reg.out / layer.path, grid, [data], dtype="uint8", nodata=U8_NODATA,
-                     tags=_tags(layer, "land_use.tif", rule=f"1 where land_use = {code}"))
-        _add(reg, layer, source=f"land_use.tif ({MCD12C1.label})", file_in_source="land_use.tif",
-             license=MCD12C1.license, citation=f"{classes.IGBP}; {INVEST_HQ}",
-             processing=f"threat intensity for InVEST-style habitat quality: 1 where land_use = "
-                        f"{code} ({classes.LAND_USE[code][0]}), 0 elsewhere (uint8, nodata 255)")
+        bands.append(data)
+    layer = Layer(id="habitat_threats_stack", path=THREAT_STACK, kind="raster", units="1",
+                  status="derived", long_name="habitat threat sources, one band per row of "
+                  "habitat_threats.csv (1 = present, 0 = absent)",
+                  resampling="nearest (rule on land_use)",
+                  description="input 'threats' of the habitat_quality model; band descriptions are "
+                              "the threat names",
+                  extra={"bands": len(names), "band_meaning": "band i = threat of row i of "
+                         "habitat_threats.csv (band description = threat name)",
+                         "band_names": names, "stored_dtype": "uint8", "nodata": U8_NODATA,
+                         "rules": rules, "table": "habitat_threats.csv"})
+    write_raster(reg.out / layer.path, grid, bands, dtype="uint8", nodata=U8_NODATA,
+                 tags=_tags(layer, "land_use.tif", threat_table="habitat_threats.csv"),
+                 band_tags=[{"threat": name, "threat_table_row": str(i), "units": "1",
+                             "rule": rules[name]} for i, name in enumerate(names, start=1)],
+                 band_names=names)
+    reg.layer(layer)
+    for i, name in enumerate(names, start=1):
+        reg.item(file=layer.path, item=name, status=layer.status, units=layer.units,
+                 source=f"land_use.tif ({MCD12C1.label})", file_in_source="land_use.tif",
+                 license=MCD12C1.license, citation=f"{classes.IGBP}; {INVEST_HQ}",
+                 processing=f"band {i}: threat '{name}' (row {i} of habitat_threats.csv), "
+                            f"presence for InVEST-style habitat quality: {rules[name]} (uint8)",
+                 resampling=layer.resampling)
+    with rasterio.open(reg.out / layer.path) as src:
+        crs_wkt, transform = src.crs.to_wkt(), src.transform
+    for i, (name, (code, *_rest)) in enumerate(THREATS.items(), start=1):
+        vrt = Layer(id=f"threat_{name}", path=f"threat_{name}.vrt", kind="raster", units="1",
+                    status="derived", long_name=f"threat source: {classes.LAND_USE[code][0]} "
+                    f"(1 = present, 0 = absent); band {i} of {THREAT_STACK}",
+                    resampling="none (a view of the stack)",
+                    description=f"GDAL VRT with no data of its own: band {i} of {THREAT_STACK}, "
+                                "for the cur_path column of habitat_threats.csv (InVEST reads "
+                                "one single-band raster per threat)",
+                    extra={"vrt_of": THREAT_STACK, "band": i, "table": "habitat_threats.csv"})
+        (reg.out / vrt.path).write_text(
+            _band_vrt(grid, crs_wkt, transform, THREAT_STACK, i, name,
+                      _tags(vrt, THREAT_STACK, rule=rules[name])), encoding="utf-8")
+        reg.layer(vrt)
+        reg.item(file=vrt.path, item="band 1", status=vrt.status, units=vrt.units,
+                 source=THREAT_STACK, file_in_source=f"{THREAT_STACK} band {i}", license=THIS,
+                 citation=INVEST_HQ, processing=f"GDAL VRT reading band {i} ('{name}') of "
+                 f"{THREAT_STACK} unchanged (path relative to the VRT), for InVEST's cur_path",
+                 resampling=vrt.resampling)
+
+
+def _band_vrt(grid: Grid, crs_wkt: str, transform, source: str, band: int, name: str,
+              tags: dict[str, str]) -> str:
+    """A single-band GDAL VRT (XML) that reads ``band`` of ``source`` (uint8, nodata 255)."""
+    metadata = "".join(f'\n    <MDI key={quoteattr(key)}>{escape(value)}</MDI>'
+                       for key, value in sorted(tags.items()))
+    geo = ", ".join(repr(float(v)) for v in transform.to_gdal())
+    return (f'<VRTDataset rasterXSize="{grid.cols}" rasterYSize="{grid.rows}">\n'
+            f'  <SRS dataAxisToSRSAxisMapping="1,2">{escape(crs_wkt)}</SRS>\n'
+            f"  <GeoTransform>{geo}</GeoTransform>\n"
+            f"  <Metadata>{metadata}\n  </Metadata>\n"
+            f'  <VRTRasterBand dataType="Byte" band="1">\n'
+            f"    <Description>{escape(name)}</Description>\n"
+            f"    <NoDataValue>{U8_NODATA}</NoDataValue>\n"
+            f"    <SimpleSource>\n"
+            f'      <SourceFilename relativeToVRT="1">{escape(source)}</SourceFilename>\n'
+            f"      <SourceBand>{band}</SourceBand>\n"
+            f'      <SrcRect xOff="0" yOff="0" xSize="{grid.cols}" ySize="{grid.rows}" />\n'
+            f'      <DstRect xOff="0" yOff="0" xSize="{grid.cols}" ySize="{grid.rows}" />\n'
+            f"    </SimpleSource>\n"
+            f"  </VRTRasterBand>\n"
+            f"</VRTDataset>\n")
 
 
 def _resistance_runoff(reg: Registry) -> None:
