@@ -50,6 +50,8 @@ def model_reference(spec: ModelSpec) -> str:
         need = "yes" if item.required else "no"
         if isinstance(item, RasterInput):
             bands = f", {item.bands} bands" if item.bands else ""
+            if item.bands_from:
+                bands = f", one band per row of `{item.bands_from}`"
             kind = f"raster ({item.kind}{bands}, resampled by {item.resampling_method})"
             lines.append(f"| `{item.id}` | {kind} | {_units(item.units)} | {_range(item.ge, item.le)} "
                          f"| {need} | {item.about}"
@@ -73,6 +75,8 @@ def model_reference(spec: ModelSpec) -> str:
         optional = " (optional)" if output.optional else ""
         if isinstance(output, RasterOutput):
             bands = f", {output.bands} bands" if output.bands else ""
+            if output.bands_from:
+                bands = f", one band per row of `{output.bands_from}`"
             lines.append(f"| `{output.id}` | `{output.id}.tif` (COG, {output.dtype}{bands}) | "
                          f"{_units(output.units)} | {output.about}{optional} |")
         elif isinstance(output, TableOutput):

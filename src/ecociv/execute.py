@@ -192,6 +192,8 @@ def load_inputs(
                 units=item.units, notes=notes, nodata=(nodata or {}).get(item.id),
                 bands=(item.bands if item.bands_from is None
                        else len(band_names(item.bands_from, values, item.id))),
+                band_meaning=(f"row of table '{item.bands_from.partition('.')[0]}'" if item.bands_from
+                              else "month, January first" if item.bands == 12 else None),
                 categorical=item.kind == "categorical",
             )
         elif isinstance(item, TableInput):

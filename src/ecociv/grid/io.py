@@ -181,6 +181,7 @@ def open_raster(
     nodata: float | None = None,
     categorical: bool = False,
     bands: int | None = None,
+    band_meaning: str | None = None,
 ) -> xr.DataArray:
     """Open band 1 (or all ``bands``) of a raster as a lazy float DataArray on ``grid`` with NaN
     where nodata.
@@ -210,6 +211,8 @@ def open_raster(
     bands : int, optional
         The file must have exactly this many bands (e.g. 12 months); the result then has dims
         ``("band", "y", "x")`` with band coordinates 1..bands.
+    band_meaning : str, optional
+        What a band is, for the message when the band count is wrong ("month, January first").
 
     Returns
     -------
@@ -235,7 +238,8 @@ def open_raster(
         file_dtype = np.dtype(src.dtypes[0])
         scale, offset = float(src.scales[0]), float(src.offsets[0])
         if bands is not None and src.count != bands:
-            raise InputError(f"expected {bands} bands (e.g. one per month, January first), found "
+            meaning = f" (one per {band_meaning})" if band_meaning else ""
+            raise InputError(f"expected {bands} bands{meaning}, found "
                              f"{src.count}", source=label)
         if bands is not None and (len(set(src.scales)) > 1 or len(set(src.offsets)) > 1):
             raise InputError("bands have different scale/offset factors; expected one for all",
