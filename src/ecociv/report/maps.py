@@ -41,43 +41,9 @@ def _true_north_angle(crs: Any, x: float, y: float) -> float:
     return math.degrees(math.atan2(-(x2 - x), y2 - y))
 
 
-def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | None,
-               categorical: bool = False, band: int = 1) -> Path:
-    """Write a PNG map of one band of a GeoTIFF with legend, units, scale bar and north arrow."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with rasterio.open(raster) as src:
-        factor = max(1, math.ceil(max(src.width, src.height) / MAX_PIXELS))
-        shape = (max(1, src.height // factor), max(1, src.width // factor))
-        resampling = rasterio.enums.Resampling.nearest if categorical else rasterio.enums.Resampling.average
-        data = src.read(band, out_shape=shape, masked=True, resampling=resampling)
-        left, bottom, right, top = src.bounds
-        crs = src.crs
-    values = np.ma.masked_invalid(data.astype(np.float64))
-    figure, axes = plt.subplots(figsize=(10, min(12.0, 8.5 * shape[0] / shape[1] + 1.0)), dpi=110)
-    extent = (left, right, bottom, top)
-    if categorical:
-        codes = np.unique(values.compressed()).astype(int) if values.count() else np.array([], dtype=int)
-        cmap = plt.get_cmap("tab20", max(len(codes), 1))
-        index = np.ma.masked_array(np.searchsorted(codes, values.filled(codes[0] if len(codes) else 0)),
-                                   mask=values.mask)
-        image = axes.imshow(index, extent=extent, cmap=cmap, vmin=-0.5, vmax=max(len(codes), 1) - 0.5,
-                            interpolation="nearest")
-        bar = figure.colorbar(image, ax=axes, shrink=0.7, ticks=range(len(codes)))
-        bar.ax.set_yticklabels([str(c) for c in codes])
-        bar.set_label("class code")
-    else:
-        low, high = (np.percentile(values.compressed(), [2, 98]) if values.count() else (0.0, 1.0))
-        image = axes.imshow(values, extent=extent, cmap="viridis", vmin=low, vmax=high if high > low else low + 1,
-                            interpolation="nearest")
-        bar = figure.colorbar(image, ax=axes, shrink=0.7, extend="both")
-        bar.set_label(units or "dimensionless")
-    axes.set_title(title)
-    axes.set_xlabel("x (m)")
-    axes.set_ylabel("y (m)")
+def _decorate(axes: Any, bounds: tuple[float, float, float, float], crs: Any) -> None:
+    """Scale bar (lower left) and true-north arrow (upper right) on one map panel."""
+    left, bottom, right, top = bounds
     span = right - left
     length = _nice_length(span)
     x0, y0 = left + 0.05 * span, bottom + 0.06 * (top - bottom)
@@ -92,7 +58,71 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
                                                           "color": "black"})
     axes.text(base_x - 1.35 * size * math.sin(angle), base_y + 1.35 * size * math.cos(angle), "N",
               transform=axes.transAxes, ha="center", va="center", fontsize=12, fontweight="bold")
-    figure.tight_layout()
+
+
+def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | None,
+               categorical: bool = False, band_labels: list[str] | None = None) -> Path:
+    """Write a PNG map of a GeoTIFF with legend, units, scale bar and north arrow; a multi-band
+    raster becomes small multiples (one panel per band, ``band_labels`` as panel titles) sharing
+    one colour scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with rasterio.open(raster) as src:
+        factor = max(1, math.ceil(max(src.width, src.height) / MAX_PIXELS))
+        if src.count > 1:
+            factor = max(factor, math.ceil(max(src.width, src.height) / 400))
+        shape = (src.count, max(1, src.height // factor), max(1, src.width // factor))
+        resampling = rasterio.enums.Resampling.nearest if categorical else rasterio.enums.Resampling.average
+        data = src.read(out_shape=shape, masked=True, resampling=resampling)
+        bounds = (src.bounds.left, src.bounds.bottom, src.bounds.right, src.bounds.top)
+        crs = src.crs
+        descriptions = [d or f"band {i + 1}" for i, d in enumerate(src.descriptions)]
+    values = np.ma.masked_invalid(data.astype(np.float64))
+    bands = values.shape[0]
+    columns = 1 if bands == 1 else min(4, bands)
+    rows = -(-bands // columns)
+    width = 10 if bands == 1 else 14
+    height = min(12.0, width / columns * rows * shape[1] / shape[2] + 1.0)
+    figure, grid = plt.subplots(rows, columns, figsize=(width, height), dpi=110, squeeze=False)
+    extent = (bounds[0], bounds[2], bounds[1], bounds[3])
+    if categorical:
+        codes = np.unique(values.compressed()).astype(int) if values.count() else np.array([0])
+        cmap = plt.get_cmap("tab20", max(len(codes), 1))
+        limits = {"vmin": -0.5, "vmax": max(len(codes), 1) - 0.5}
+        shown = np.ma.masked_array(np.searchsorted(codes, values.filled(codes[0])), mask=values.mask)
+    else:
+        low, high = (np.percentile(values.compressed(), [2, 98]) if values.count() else (0.0, 1.0))
+        cmap = plt.get_cmap("viridis")
+        limits = {"vmin": low, "vmax": high if high > low else low + 1}
+        shown = values
+    labels = band_labels or descriptions
+    image = None
+    for index, axes in enumerate(grid.ravel()):
+        if index >= bands:
+            axes.set_visible(False)
+            continue
+        image = axes.imshow(shown[index], extent=extent, cmap=cmap, interpolation="nearest", **limits)
+        if bands > 1:
+            axes.set_title(labels[index], fontsize=9)
+            axes.set_xticks([])
+            axes.set_yticks([])
+        else:
+            axes.set_xlabel("x (m)")
+            axes.set_ylabel("y (m)")
+        if index == 0:
+            _decorate(axes, bounds, crs)
+    assert image is not None
+    bar = figure.colorbar(image, ax=grid.ravel().tolist(), shrink=0.7, extend="neither" if categorical else "both")
+    if categorical:
+        bar.set_ticks(range(len(codes)))
+        bar.ax.set_yticklabels([str(c) for c in codes])
+        bar.set_label("class code")
+    else:
+        bar.set_label(units or "dimensionless")
+    figure.suptitle(title)
     png = Path(png)
     figure.savefig(png)
     plt.close(figure)
@@ -100,8 +130,8 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
 
 
 def write_step_maps(step_folder: str | Path, manifest: Mapping[str, Any]) -> list[Path]:
-    """A PNG beside every raster output of a model run (``<output>.png``; multi-band rasters get
-    one map per band, ``<output>_b<k>.png``). Returns the written paths."""
+    """A PNG beside every raster output of a model run (``<output>.png``; a multi-band raster is
+    drawn as small multiples, one panel per band). Returns the written paths."""
     from ecociv.registry import get_model
 
     folder = Path(step_folder)
@@ -111,14 +141,12 @@ def write_step_maps(step_folder: str | Path, manifest: Mapping[str, Any]) -> lis
         if meta.get("type") != "raster":
             continue
         output = spec.output(output_id)
-        categorical = output.units is None  # type: ignore[union-attr]
-        bands = getattr(output, "bands", None) or 1
-        for band in range(1, bands + 1):
-            suffix = "" if bands == 1 else f"_b{band:02d}"
-            title = f"{spec.title}: {getattr(output, 'long_name', output_id)}" + (
-                f", band {band}" if bands > 1 else "")
-            written.append(render_map(folder / meta["path"], folder / f"{output_id}{suffix}.png",
-                                      title=title, units=meta.get("units"), categorical=categorical,
-                                      band=band))
+        months = ["January", "February", "March", "April", "May", "June", "July", "August",
+                  "September", "October", "November", "December"]
+        labels = months if getattr(output, "bands", None) == 12 else None
+        written.append(render_map(folder / meta["path"], folder / f"{output_id}.png",
+                                  title=f"{spec.title}: {getattr(output, 'long_name', output_id)}",
+                                  units=meta.get("units"), categorical=output.units is None,  # type: ignore[union-attr]
+                                  band_labels=labels))
     (folder / "maps.json").write_text(json.dumps([p.name for p in written], indent=2))
     return written
