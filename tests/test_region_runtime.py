@@ -168,6 +168,14 @@ def test_belt_summary_per_prefecture_adds_up(belt_run: Path) -> None:
     assert total["precipitation_1e8m3"] == pytest.approx(total["precipitation_mm"] * total["area_km2"] * 1e-5,
                                                          rel=0.01)
     assert (units["water_yield_mm"] <= units["precipitation_mm"] + 1e-6).all()
+    # issue 4: every service of the baseline is summarised, non-negative, and adds up
+    for column in ("water_conservation_1e8m3", "soil_conservation_mt", "sand_fixation_mt", "redline_km2",
+                   "corridor_length_km"):
+        assert (units[column] >= 0).all(), column
+        assert body[column].sum() == pytest.approx(total[column], rel=1e-9, abs=1e-9), column
+    assert 0 <= total["habitat_quality_mean"] <= 1
+    assert 0 < total["redline_percent"] <= 100
+    assert (units["redline_km2"] <= units["area_km2"] + 1e-6).all()
     basins = basin_summary(units).set_index("basin")
     assert basins.loc["total", "water_yield_1e8m3"] == pytest.approx(total["water_yield_1e8m3"], rel=1e-9)
     assert basins.drop(index="total")["units"].sum() == len(units)
@@ -201,8 +209,17 @@ def test_data_info_and_export(capsys, monkeypatch, tmp_path: Path) -> None:
 def test_belt_demo_prints_the_prefecture_table(capsys, monkeypatch, tmp_path: Path) -> None:
     code, out, err = ecociv(capsys, monkeypatch, "demo", "--out", str(tmp_path / "demo"))
     assert code == 0, err
-    for name in ("Urumqi", "乌鲁木齐市", "Turpan", "Belt total", "water yield"):
+    for name in ("Urumqi", "乌鲁木齐市", "Turpan", "Belt total", "water yield", "sand", "red line", "corridors"):
         assert name in out
     run = next((tmp_path / "demo" / "runs").iterdir())
+    steps = json.loads((run / "manifest.json").read_text())["steps"]
+    assert {s["model"] for s in steps} >= {"water_yield", "carbon", "water_conservation", "soil_conservation",
+                                           "sand_fixation", "habitat_quality", "ecological_sensitivity",
+                                           "ecological_redline", "ecological_security_pattern",
+                                           "double_evaluation"}
+    for step in steps:  # a map per raster output
+        maps = json.loads((run / step["name"] / "maps.json").read_text())
+        rasters = [k for k, v in step["outputs"].items() if v.endswith(".tif")]
+        assert sorted(Path(m).stem for m in maps) == sorted(rasters), step["name"]
     prefectures = pd.read_csv(run / "summary" / "prefectures.csv", dtype={"prefecture_adcode": str})
     assert "total" in set(prefectures["prefecture_adcode"])
