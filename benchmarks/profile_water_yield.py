@@ -14,6 +14,9 @@ tiled          ``run_loaded`` with the COG copy skipped (chunks written into til
                hashing in the background as usual)
 full-nohash    ``run_loaded`` with hashing skipped
 full           ``run_loaded`` as the CLI runs it
+full-lean      an experiment, not ecociv's code: ``full`` with three leaner forms of the same
+               steps patched in (lookup-table reclassify, Fu evaluated on vegetated cells only,
+               zonal bincounts without boolean indexing), see :func:`_patch_lean`
 =============  ===============================================================================
 
 Usage::
@@ -40,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-STAGES = ("imports", "hash", "load", "read", "compute", "tiled", "full-nohash", "full")
+STAGES = ("imports", "hash", "load", "read", "compute", "tiled", "full-nohash", "full", "full-lean")
 
 
 class _Null:
@@ -48,6 +51,72 @@ class _Null:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         pass
+
+
+def _patch_lean() -> None:
+    """What-if: replace three steps of water_yield by leaner forms that give the same numbers
+    (to rounding), to measure what they would save. Nothing here is used by ecociv."""
+    import dask.array as da
+    import numpy as np
+    import xarray as xr
+
+    from ecociv.grid import ops
+    from ecociv.models.water_yield import kernels, model
+
+    def reclassify(codes: Any, mapping: Any) -> Any:
+        keys = np.array(sorted(int(k) for k in mapping))
+        lut = np.full(int(keys.max()) + 2, np.nan)
+        lut[keys] = [mapping[int(k)] for k in keys]
+        missing = lut.size - 1
+
+        def _block(block: np.ndarray) -> np.ndarray:
+            bad = np.isnan(block) | (block < 0) | (block > missing - 1)
+            return lut[np.where(bad, missing, block).astype(np.intp)]
+
+        return xr.apply_ufunc(_block, codes, dask="parallelized", output_dtypes=[np.float64])
+
+    def aet_fraction(precip: Any, et0: Any, kc: Any, veg: Any, root: Any, depth: Any, pawc: Any,
+                     z: float) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pet = kc * et0
+            out = np.minimum(precip, pet) / precip
+            v = veg == 1
+            p = precip[v]
+            phi = pet[v] / p
+            omega = np.minimum(z * np.minimum(root[v], depth[v]) * pawc[v] / p + 1.25, 5.0)
+            out[v] = np.minimum(phi, 1.0 + phi - (1.0 + phi**omega) ** (1.0 / omega))
+        invalid = (precip == 0) | np.isnan(precip) | np.isnan(pet) | np.isnan(veg)
+        invalid |= np.isnan(depth) | np.isnan(pawc)
+        out[invalid] = np.nan
+        return out
+
+    def zonal_sums(values: Any, zones: Any, n_zones: int) -> Any:
+        arrays = [v.data if isinstance(v, xr.DataArray) else v for v in values]
+        arrays = [a if isinstance(a, da.Array) else da.from_array(np.asarray(a), chunks=zones.chunks)
+                  for a in arrays]
+        arrays = [a.rechunk(zones.chunks) for a in arrays]
+        length = n_zones + 1
+
+        def _partial(zone_block: np.ndarray, *blocks: np.ndarray) -> np.ndarray:
+            flat = zone_block.ravel()
+            valid = np.ones(flat.shape, dtype=bool)
+            rows = []
+            for block in blocks:
+                b = block.ravel()
+                own = ~np.isnan(b)
+                valid &= own
+                rows.append(np.bincount(flat, weights=np.where(own, b, 0.0), minlength=length))
+            rows.append(np.bincount(flat, minlength=length).astype(np.float64))
+            rows.append(np.bincount(flat, weights=valid, minlength=length))
+            return np.stack(rows)[None, None]
+
+        parts = da.map_blocks(_partial, zones, *arrays, new_axis=[2, 3],
+                              chunks=(1, 1, len(arrays) + 2, length), dtype=np.float64)
+        return parts.sum(axis=(0, 1))
+
+    model.reclassify = reclassify  # type: ignore[assignment]
+    kernels.aet_fraction = aet_fraction  # type: ignore[assignment]
+    ops.zonal_sums = zonal_sums  # type: ignore[assignment]
 
 
 def child(stage: str, folder: Path, out: Path, chunk_cells: int | None,
@@ -70,6 +139,8 @@ def child(stage: str, folder: Path, out: Path, chunk_cells: int | None,
         GridSpec.default_chunks = lambda self, target_cells=0: (  # type: ignore[method-assign]
             min(chunk_shape[0], self.rows), min(chunk_shape[1], self.cols))
     model = get_model("water_yield")
+    if stage == "full-lean":
+        _patch_lean()
     timings = {"imports": time.perf_counter() - started}
     files = {k: str(folder / v) for k, v in gen.FILES.items()}
     if stage == "imports":
@@ -141,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int, nargs="?", default=4000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--stages", nargs="*", default=list(STAGES), choices=STAGES)
+    parser.add_argument("--stages", nargs="*", default=list(STAGES[:-1]), choices=STAGES)
     parser.add_argument("--chunk-cells", type=int, default=None)
     parser.add_argument("--chunks", type=int, nargs=2, default=None, metavar=("ROWS", "COLS"),
                         help="force this chunk shape instead")
