@@ -81,15 +81,17 @@ def zonal_sums(values: Sequence[xr.DataArray | da.Array], zones: da.Array, n_zon
     length = n_zones + 1
 
     def _partial(zone_block: np.ndarray, *blocks: np.ndarray) -> np.ndarray:
+        # NaN cells weigh 0 rather than being indexed out: no copies of the chunk per raster
         flat_zones = zone_block.ravel()
         valid = np.ones(flat_zones.shape, dtype=bool)
         rows = []
         for block in blocks:
-            own = ~np.isnan(block.ravel())
+            values = block.ravel()
+            own = ~np.isnan(values)
             valid &= own
-            rows.append(np.bincount(flat_zones[own], weights=block.ravel()[own], minlength=length))
+            rows.append(np.bincount(flat_zones, weights=np.where(own, values, 0.0), minlength=length))
         rows.append(np.bincount(flat_zones, minlength=length).astype(np.float64))
-        rows.append(np.bincount(flat_zones[valid], minlength=length).astype(np.float64))
+        rows.append(np.bincount(flat_zones, weights=valid, minlength=length))
         return np.stack(rows)[None, None]
 
     parts = da.map_blocks(_partial, zones, *arrays, new_axis=[2, 3],
