@@ -556,3 +556,279 @@ def monthly_soil_loss(
     potential, actual, saturated = np.broadcast_arrays(potential, actual, saturated)
     saturated = np.where(np.isnan(potential) | np.isnan(actual), np.nan, saturated)
     return np.array(potential), np.array(actual), saturated
+
+
+# --------------------------------------------------------------------------------------------
+# the fused monthly-to-annual kernel
+
+#: Cells per slab of :func:`soil_loss_by_month`: the kernel runs slab by slab so that its
+#: dozen temporaries (8 bytes a cell each) stay in the CPU caches instead of streaming whole
+#: chunks through memory once per operation.
+SLAB_CELLS = 1 << 16
+
+_TINY = float(np.finfo(np.float64).tiny)
+
+
+@lru_cache(maxsize=16)
+def _lookup_steps(shape: float, threshold: float) -> tuple[FloatArray, FloatArray]:
+    """The lookup table of :func:`wind_excess_lookup` and its differences
+    ``values[i + 1] - values[i]`` (the same subtraction the interpolation does)."""
+    _, values = _lookup_table(shape, threshold)
+    steps = values[1:] - values[:-1]
+    steps.setflags(write=False)
+    return values, steps
+
+
+def _wind_excess_into(out: FloatArray, mean: FloatArray, shape: float, threshold: float) -> None:
+    """:func:`wind_excess_lookup` of ``mean`` (float64) written into ``out``, with the same
+    floating-point operations (bit-identical) and fewer passes."""
+    values, steps = _lookup_steps(float(shape), float(threshold))
+    position = np.divide(mean, LOOKUP_STEP)
+    np.nan_to_num(position, copy=False, nan=0.0)
+    np.clip(position, 0.0, values.size - 1.0, out=position)
+    index = position.astype(np.intp)
+    np.minimum(index, values.size - 2, out=index)
+    np.subtract(position, index, out=position)  # the fraction of the step
+    np.multiply(position, steps.take(index), out=position)
+    np.add(values.take(index), position, out=out)
+    with np.errstate(invalid="ignore"):
+        beyond = mean > LOOKUP_MAX
+    if beyond.any():
+        out[beyond] = wind_excess_weibull(mean[beyond], shape, threshold)
+    np.copyto(out, np.nan, where=np.isnan(mean))
+
+
+def _loss_into(out: FloatArray, x: FloatArray, scratch: FloatArray, distance_m: float,
+               form: str) -> None:
+    """:func:`soil_loss` of ``x`` written into ``out`` (same operations in the same order);
+    ``scratch`` is overwritten."""
+    z = float(distance_m)
+    # X floored at the smallest normal float instead of 0: np.power takes a slow path on
+    # zeros (5.9 instead of 1.4 ns a value here; X = 0 wherever SW = 0 or there is no wind).
+    # Where X < tiny the loss, 109.8 X times at most ~1e-229, underflows to the same 0 either
+    # way (tested).
+    inverse_s2 = np.maximum(x, _TINY, out=scratch)
+    np.power(inverse_s2, -2.0 * CRITICAL_LENGTH_EXPONENT, out=inverse_s2)
+    inverse_s2 /= CRITICAL_LENGTH_COEFFICIENT**2
+    if form == "field_mean":
+        # q_max · −expm1(−z² / s²) / z
+        np.multiply(inverse_s2, -z * z, out=inverse_s2)
+        np.expm1(inverse_s2, out=inverse_s2)
+        np.negative(inverse_s2, out=inverse_s2)
+        np.multiply(x, MAX_TRANSPORT_COEFFICIENT, out=out)
+        out *= inverse_s2
+        out /= z
+    elif form == "point":
+        # (2z / s²) · q_max · exp(−z² / s²)
+        np.multiply(inverse_s2, 2.0 * z, out=out)
+        out *= np.multiply(x, MAX_TRANSPORT_COEFFICIENT)
+        np.multiply(inverse_s2, -z * z, out=inverse_s2)
+        np.exp(inverse_s2, out=inverse_s2)
+        out *= inverse_s2
+    else:
+        raise ValueError(f"unknown soil loss form {form!r}; expected 'point' or 'field_mean'")
+
+
+def soil_loss_by_month(
+    wind_speed: ArrayLike,
+    temperature_c: ArrayLike,
+    elevation_m: ArrayLike,
+    precipitation_mm: ArrayLike,
+    et0_mm: ArrayLike,
+    irrigation_mm: ArrayLike,
+    wet_day_fraction: ArrayLike,
+    snow_cover_days: ArrayLike,
+    soil_factor: ArrayLike,
+    roughness: ArrayLike,
+    cover_fraction: ArrayLike,
+    *,
+    days: ArrayLike = DAYS_IN_MONTH,
+    wind_to_2m: float = 1.0,
+    shape: float,
+    threshold: float,
+    distance_m: float,
+    loss_form: str,
+    cover_form: str,
+    scale: float = 1.0,
+    monthly: bool = True,
+) -> dict[str, FloatArray]:
+    r"""Potential and actual soil loss and sand fixation of every month and of the year, in one
+    pass: :func:`monthly_soil_loss` fused with the annual sums.
+
+    Parameters
+    ----------
+    wind_speed : array_like or sequence of array_like
+        Mean wind speed of each month, m/s, at the height that ``wind_to_2m`` converts from:
+        an array with a leading month axis, or one array per month (as with every monthly
+        argument; the months are then never stacked into one array).
+    temperature_c, precipitation_mm, et0_mm : array_like or sequence of array_like
+        Monthly air temperature (°C), precipitation and reference ET (mm per month).
+    elevation_m : array_like
+        Elevation, m (not monthly).
+    irrigation_mm, wet_day_fraction, snow_cover_days, cover_fraction : array_like or sequence
+        Monthly when given per month or with one more dimension than the grid (month axis
+        first), else the same for every month: irrigation (mm per month), Rd/Nd, days with
+        snow cover (d), fractional vegetation cover.
+    soil_factor, roughness : array_like
+        EF × SCF and K' (not monthly).
+    days : array_like
+        Days of each month, 1-D (12 values, January first, by default).
+    wind_to_2m : float
+        Factor from the measured wind speed to the wind at 2 m (the product is taken in the
+        wind's own precision, as ``wind * factor`` on the raster would be).
+    shape, threshold, distance_m, loss_form, cover_form
+        As in :func:`monthly_soil_loss`.
+    scale : float
+        Unit factor applied to every loss (e.g. 1000: kg/m² to t/km²).
+    monthly : bool
+        Also return the monthly values (else only the annual sums are kept in memory).
+
+    Returns
+    -------
+    dict of ndarray
+        ``potential``, ``actual``, ``fixation``: sums over the months of the potential loss,
+        actual loss and max(potential − actual, 0), kg/m² per year times ``scale`` (t/km²
+        with 1000), NaN where any month is NaN;
+        ``saturated``: months with the point-form saturation flag (NaN where a month's loss is
+        NaN; always 0 for ``field_mean``); with ``monthly``, ``potential_monthly``,
+        ``actual_monthly``, ``fixation_monthly`` with a leading month axis.
+
+    Notes
+    -----
+    The same equations, in the same floating-point operations and order, as
+    :func:`monthly_soil_loss` followed by scaling, ``max(potential − actual, 0)`` and a NumPy
+    sum over the month axis (bit for bit, tests/models/test_sand_fixation_fast.py); the months
+    are added in calendar order. It runs slab by slab (:data:`SLAB_CELLS`) and
+    computes what does not change between months (air density polynomial, vegetation factor)
+    once per slab; the wind term comes from the lookup table (:func:`wind_excess_lookup`).
+    """
+    if loss_form not in ("point", "field_mean"):
+        raise ValueError(f"unknown soil loss form {loss_form!r}; expected 'point' or 'field_mean'")
+    day_counts = np.asarray(days, dtype=np.float64).ravel()
+    months = day_counts.size
+    if isinstance(wind_speed, list | tuple):
+        grid_ndim = max((np.ndim(v) for v in wind_speed), default=0)
+    else:
+        grid_ndim = np.ndim(wind_speed) - 1
+        if grid_ndim < 0:
+            raise ValueError("wind_speed needs a leading month axis (or one array per month)")
+    monthly_args: dict[str, list[np.ndarray]] = {}
+    static_args: dict[str, np.ndarray] = {}
+    given = {"wind": wind_speed, "temperature": temperature_c,
+             "precipitation": precipitation_mm, "et0": et0_mm, "irrigation": irrigation_mm,
+             "wet": wet_day_fraction, "snow": snow_cover_days, "cover": cover_fraction,
+             "elevation": elevation_m, "soil": soil_factor, "roughness": roughness}
+    always_monthly = ("wind", "temperature", "precipitation", "et0")
+    never_monthly = ("elevation", "soil", "roughness")
+    for name, value in given.items():
+        if isinstance(value, list | tuple):
+            per_month = [np.asarray(v) for v in value]
+        elif name in never_monthly or (name not in always_monthly
+                                       and np.ndim(value) != grid_ndim + 1):
+            static_args[name] = np.asarray(value)
+            continue
+        else:
+            per_month = list(np.asarray(value))
+        if len(per_month) == 1:
+            per_month = per_month * months
+        if len(per_month) != months:
+            raise ValueError(f"{name} has {len(per_month)} months; expected {months}")
+        monthly_args[name] = per_month
+    grid = np.broadcast_shapes(*(v.shape for values in monthly_args.values() for v in values),
+                               *(a.shape for a in static_args.values()))
+    full = {name: [np.broadcast_to(v, grid) for v in values]
+            for name, values in monthly_args.items()}
+    fixed = {name: np.broadcast_to(a, grid) for name, a in static_args.items()}
+    # scalars that change nothing are skipped (adding 0 or multiplying by 1 is exact)
+    no_irrigation = "irrigation" in static_args and not np.any(static_args["irrigation"])
+    all_wet = ("wet" in static_args and static_args["wet"].size == 1
+               and static_args["wet"].item() == 1.0)
+    no_snow = "snow" in static_args and not np.any(static_args["snow"])
+    smooth = static_args["roughness"].size == 1 and static_args["roughness"].item() == 1.0
+
+    names = ("potential", "actual", "fixation", "saturated")
+    annual = {name: np.zeros(grid) for name in names}
+    per_month_out = ({name: np.empty((months, *grid)) for name in names[:3]} if monthly else {})
+    rows = grid[0] if grid else 1
+    row_cells = int(np.prod(grid[1:])) if len(grid) > 1 else 1
+    step = max(1, SLAB_CELLS // max(1, row_cells))
+    a, b, c, d = AIR_DENSITY_COEFFICIENTS
+    z = float(distance_m)
+    f64 = np.float64
+    for row0 in range(0, rows, step):
+        slab = (slice(row0, min(rows, row0 + step)),) if grid else ()
+        piece = {name: np.asarray(value[slab], dtype=f64) for name, value in fixed.items()}
+        cells = annual["potential"][slab].shape
+        # what does not change between months
+        elevation_km = piece["elevation"] / 1000.0
+        density_top = a * (b - c * elevation_km + d * elevation_km**2)
+        static_cog = (vegetation_factor(piece["cover"], cover_form) if "cover" in piece
+                      else None)
+        wf, rho, sw, et, water, x, x_cover, loss, loss_cover, scratch = (
+            np.empty(cells) for _ in range(10))
+        for month in range(months):
+            here = {name: values[month][slab] for name, values in full.items()}
+            # wind factor Wf = N_d E[U (U - Ut)^2; U > Ut], from the wind at 2 m (the product
+            # taken in the wind raster's own precision, as on the raster)
+            np.copyto(scratch, here["wind"] * wind_to_2m)
+            _wind_excess_into(wf, scratch, shape, threshold)
+            np.multiply(day_counts[month], wf, out=wf)
+            # air density; the inputs are cast to float64 before any arithmetic
+            np.add(here["temperature"], 273.15, out=rho, dtype=f64)
+            np.divide(density_top, rho, out=rho)
+            # soil wetness (ET0 - (R + I) Rd/Nd)/ET0
+            np.copyto(et, here["et0"])
+            np.copyto(water, here["precipitation"])
+            if not no_irrigation:
+                water += here["irrigation"] if "irrigation" in here else piece["irrigation"]
+            if not all_wet:
+                water *= here["wet"] if "wet" in here else piece["wet"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                np.subtract(et, water, out=sw)
+                np.divide(sw, et, out=sw)
+                np.copyto(sw, 0.0, where=~(et > 0))
+                np.copyto(sw, 1.0, where=water <= 0)
+            np.clip(sw, 0.0, 1.0, out=sw)
+            np.copyto(sw, np.nan, where=np.isnan(et))
+            np.copyto(sw, np.nan, where=np.isnan(water))
+            # WF = Wf rho / g SW SD, then X = WF EF SCF K'
+            np.multiply(wf, rho, out=x)
+            x /= GRAVITY
+            x *= sw
+            if not no_snow:
+                snow = here["snow"] if "snow" in here else piece["snow"]
+                np.divide(snow, day_counts[month], out=scratch, dtype=f64)
+                np.subtract(1.0, scratch, out=scratch)
+                np.clip(scratch, 0.0, 1.0, out=scratch)
+                x *= scratch
+            x *= piece["soil"]
+            if not smooth:
+                x *= piece["roughness"]
+            cog = (vegetation_factor(here["cover"], cover_form) if static_cog is None
+                   else static_cog)
+            np.multiply(x, cog, out=x_cover)
+            _loss_into(loss, x, scratch, z, loss_form)
+            _loss_into(loss_cover, x_cover, scratch, z, loss_form)
+            if loss_form == "point":
+                flag = point_form_saturated(x, z).astype(f64)
+                np.copyto(flag, np.nan, where=np.isnan(loss) | np.isnan(loss_cover))
+                annual["saturated"][slab] += flag
+            loss *= scale
+            loss_cover *= scale
+            annual["potential"][slab] += loss
+            annual["actual"][slab] += loss_cover
+            np.subtract(loss, loss_cover, out=scratch)
+            np.maximum(scratch, 0.0, out=scratch)
+            annual["fixation"][slab] += scratch
+            if monthly:
+                per_month_out["potential"][month][slab] = loss
+                per_month_out["actual"][month][slab] = loss_cover
+                per_month_out["fixation"][month][slab] = scratch
+    if loss_form != "point":
+        # 0 months, NaN where a month's loss is NaN (as the sum of the monthly flags would be)
+        np.copyto(annual["saturated"], np.nan,
+                  where=np.isnan(annual["potential"]) | np.isnan(annual["actual"]))
+    result = dict(annual)
+    for name, value in per_month_out.items():
+        result[f"{name}_monthly"] = value
+    return result

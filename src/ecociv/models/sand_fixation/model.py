@@ -151,6 +151,11 @@ SPEC = ModelSpec(
                    "in % (Chinese assessments); 'canopy': exp(-5.614 cc^0.7366) (the bulletin's "
                    "crop canopy)", units=None, dtype="str", choices=("flat_cover", "canopy"),
                    default="flat_cover"),
+        ParamInput(id="monthly_outputs", about="Write the three 12-band monthly rasters "
+                   "(potential and actual loss, sand fixation by month) besides the annual "
+                   "ones; false computes the same annual results without them (36 fewer bands "
+                   "to write: at 4000 x 4000 cells most of the run time)", units=None,
+                   dtype="bool", default=True),
         VectorInput(id="zones", about="Polygons to total sand fixation in (e.g. prefectures)",
                     geometry="polygon", required=False),
         ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
@@ -165,12 +170,14 @@ SPEC = ModelSpec(
                      "max(potential - actual, 0)", units="t/km**2/yr",
                      long_name="sand fixation (RWEQ potential - actual)"),
         RasterOutput(id="soil_loss_potential_monthly", about="Monthly wind erosion with bare soil",
-                     units="t/km**2/month", long_name="potential wind erosion by month", bands=12),
+                     units="t/km**2/month", long_name="potential wind erosion by month", bands=12,
+                     optional=True),
         RasterOutput(id="soil_loss_actual_monthly", about="Monthly wind erosion with vegetation",
-                     units="t/km**2/month", long_name="actual wind erosion by month", bands=12),
+                     units="t/km**2/month", long_name="actual wind erosion by month", bands=12,
+                     optional=True),
         RasterOutput(id="sand_fixation_monthly", about="Monthly sand fixation, max(potential - "
                      "actual, 0)", units="t/km**2/month", long_name="sand fixation by month",
-                     bands=12),
+                     bands=12, optional=True),
         RasterOutput(id="saturated_months", about="Months in which the bare-soil point-form loss "
                      "is past its maximum (z/s > 1.532), where vegetation can raise the loss at "
                      "z and the service is floored at 0 (always 0 for field_mean)", units=None,
@@ -243,15 +250,23 @@ def _cover(inputs: Mapping[str, Any]) -> xr.DataArray:
                      "months) or 'vegetation_cover_monthly' (12 bands)")
 
 
+_ANNUAL = ("soil_loss_potential", "soil_loss_actual", "sand_fixation", "saturated_months")
+_MONTHLY_OUT = ("soil_loss_potential_monthly", "soil_loss_actual_monthly", "sand_fixation_monthly")
+
+
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Monthly and annual potential/actual wind erosion, sand fixation and per-zone totals
-    (lazy, except for the input checks that the spec cannot express)."""
+    (lazy, except for the input checks that the spec cannot express).
+
+    One fused kernel (:func:`kernels.soil_loss_by_month`) per chunk goes through the twelve
+    months and returns the annual sums, and the monthly values when ``monthly_outputs``. Each
+    month of a monthly input is handed over as its own array (its own chunk as read), so the
+    months are never copied into one block."""
     cover = _cover(inputs)
     _check_inputs(inputs)
     days = _months()
-    wind = inputs["wind_speed"]
     height = float(inputs.get("wind_height", 10.0))
-    wind_2m = wind * float(wind_speed_at_2m(1.0, height))
+    with_monthly = bool(inputs.get("monthly_outputs", True))
     soil = xr.apply_ufunc(
         lambda sand, silt, clay, om, caco3: kernels.erodible_fraction(sand, silt, clay, om, caco3)
         * kernels.crust_factor(clay, om),
@@ -260,34 +275,55 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     roughness = inputs.get("roughness", float(inputs.get("roughness_factor", 1.0)))
     wet_fraction = (inputs["rain_days"] / days if "rain_days" in inputs
                     else float(inputs.get("rain_day_fraction", 1.0)))
-    potential, actual, saturated = xr.apply_ufunc(
-        kernels.monthly_soil_loss,
-        wind_2m, inputs["temperature"], inputs["elevation"], inputs["precipitation"],
-        inputs["et0"], inputs.get("irrigation", 0.0), wet_fraction,
-        inputs.get("snow_cover_days", 0.0), days, soil, roughness, cover,
-        kwargs={
-            "shape": float(inputs.get("weibull_shape", 2.0)),
-            "threshold": float(inputs.get("threshold_wind_speed", kernels.THRESHOLD_WIND_2M)),
-            "distance_m": float(inputs.get("downwind_distance", 50.0)),
-            "loss_form": str(inputs.get("soil_loss_form", "field_mean")),
-            "cover_form": str(inputs.get("vegetation_factor_form", "flat_cover")),
-        },
-        dask="parallelized", output_core_dims=[[], [], []],
-        output_dtypes=[np.float64, np.float64, np.float64],
-    )
-    scale = kernels.T_PER_KM2_PER_KG_PER_M2
-    monthly = {
-        "soil_loss_potential_monthly": (potential * scale).transpose("band", "y", "x"),
-        "soil_loss_actual_monthly": (actual * scale).transpose("band", "y", "x"),
+    arguments = [inputs["wind_speed"], inputs["temperature"], inputs["elevation"],
+                 inputs["precipitation"], inputs["et0"], inputs.get("irrigation", 0.0),
+                 wet_fraction, inputs.get("snow_cover_days", 0.0), soil, roughness, cover]
+    # how many arrays each argument is passed as: 12 (one per month) or 1
+    counts = [days.size if isinstance(a, xr.DataArray) and "band" in a.dims else 1
+              for a in arguments]
+    flat: list[Any] = []
+    for value, count in zip(arguments, counts, strict=True):
+        flat.extend([value.isel(band=i, drop=True) for i in range(count)] if count > 1
+                    else [value])
+    options: dict[str, Any] = {
+        "days": kernels.DAYS_IN_MONTH,
+        # the 2 m conversion is applied in the kernel, in the wind raster's precision
+        "wind_to_2m": float(wind_speed_at_2m(1.0, height)),
+        "shape": float(inputs.get("weibull_shape", 2.0)),
+        "threshold": float(inputs.get("threshold_wind_speed", kernels.THRESHOLD_WIND_2M)),
+        "distance_m": float(inputs.get("downwind_distance", 50.0)),
+        "loss_form": str(inputs.get("soil_loss_form", "field_mean")),
+        "cover_form": str(inputs.get("vegetation_factor_form", "flat_cover")),
+        "scale": kernels.T_PER_KM2_PER_KG_PER_M2,
+        "monthly": with_monthly,
     }
-    fixation = (monthly["soil_loss_potential_monthly"] - monthly["soil_loss_actual_monthly"]).clip(min=0)
-    monthly["sand_fixation_monthly"] = fixation
-    annual = {name.removesuffix("_monthly"): value.sum("band", skipna=False)
-              for name, value in monthly.items()}
-    outputs: dict[str, Any] = {**monthly, **annual}
-    outputs["saturated_months"] = saturated.sum("band", skipna=False).transpose("y", "x")
-    for name, value in outputs.items():
+    names = _ANNUAL + (_MONTHLY_OUT if with_monthly else ())
+    keys = ("potential", "actual", "fixation", "saturated", "potential_monthly",
+            "actual_monthly", "fixation_monthly")[:len(names)]
+
+    def block(*values: np.ndarray) -> tuple[np.ndarray, ...]:
+        grouped: list[Any] = []
+        start = 0
+        for count in counts:
+            grouped.append(list(values[start:start + count]) if count > 1 else values[start])
+            start += count
+        result = kernels.soil_loss_by_month(*grouped, **options)
+        # monthly results: apply_ufunc wants the core dimension (band) last
+        return tuple(np.moveaxis(result[key], 0, -1) if key.endswith("_monthly") else result[key]
+                     for key in keys)
+
+    results = xr.apply_ufunc(
+        block, *flat,
+        output_core_dims=[[] if name in _ANNUAL else ["band"] for name in names],
+        dask="parallelized", output_dtypes=[np.float64] * len(names),
+        dask_gufunc_kwargs={"output_sizes": {"band": days.size}} if with_monthly else None,
+    )
+    outputs: dict[str, Any] = {}
+    for name, value in zip(names, results, strict=True):
+        if name in _MONTHLY_OUT:
+            value = value.assign_coords(band=days["band"]).transpose("band", "y", "x")
         outputs[name] = value.rename(name)
+    annual = {name: outputs[name] for name in _ANNUAL[:3]}
     grid = grid_of_array(inputs["elevation"])
     area_km2 = cell_area(grid, inputs["elevation"]) * KM2_PER_M2
     sums = {

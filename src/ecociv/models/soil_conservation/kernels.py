@@ -7,8 +7,9 @@ Units (SI, Foster et al. 1981): R in MJ mm ha⁻¹ h⁻¹ yr⁻¹, K in t ha h h
 and P dimensionless, so A is in t ha⁻¹ yr⁻¹. NaN marks nodata and propagates.
 
 The LS step routes flow over the whole DEM (it is not local to a chunk): :func:`ls_factor`
-works on one in-memory array and holds about a dozen grid-sized temporaries (float64 and int64,
-8 bytes a cell: ~100 MB for the 732 × 1294 Belt grid, ~1.5 GB for 4000 × 4000).
+works on one in-memory array, in place on a few reused buffers: besides the DEM it holds about
+six grid-sized float64 arrays at its peak (~0.7 GB for 4000 × 4000 cells; 2.1 s on one core of
+the benchmark machine, benchmarks/bench_services.py).
 
 References
 ----------
@@ -42,6 +43,8 @@ References
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -108,14 +111,25 @@ def rainfall_erosivity(monthly_precipitation: ArrayLike, axis: int = 0) -> Float
     :math:`17.02 \times 1.735 \times 10^{-0.8188} \sum P_i^3 / P^{1.5}`, which is defined for
     dry months (:math:`P_i = 0` contributes 0) and needs no logarithm of zero.
     """
-    monthly = np.moveaxis(_f64(monthly_precipitation), axis, 0)
-    monthly = np.where(monthly < 0, np.nan, monthly)
-    annual = monthly.sum(axis=0)
-    cubes = (monthly**3).sum(axis=0)
+    monthly = np.moveaxis(np.asarray(monthly_precipitation), axis, 0)
+    # month by month (a month's worth of temporaries, not twelve), sums in month order
+    annual = np.zeros(monthly.shape[1:])
+    cubes = np.zeros(monthly.shape[1:])
+    month = np.empty(monthly.shape[1:])
+    for values in monthly:
+        month[...] = values
+        with np.errstate(invalid="ignore"):
+            np.copyto(month, np.nan, where=month < 0)
+        annual += month
+        np.power(month, 3, out=month)
+        cubes += month
     coefficient = R_US_TO_SI * FOURNIER_COEFFICIENT * 10.0**FOURNIER_OFFSET
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = coefficient * cubes / annual**FOURNIER_EXPONENT
-    return np.where(annual == 0, 0.0, r)
+        np.power(annual, FOURNIER_EXPONENT, out=month)
+        r = np.multiply(coefficient, cubes, out=cubes)
+        r /= month
+    np.copyto(r, 0.0, where=annual == 0)
+    return r
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,12 +229,6 @@ def soil_erodibility(sand: ArrayLike, silt: ArrayLike, clay: ArrayLike, organic_
 # LS: slope length and steepness from a DEM
 # --------------------------------------------------------------------------------------------
 
-def _shifted(padded: FloatArray, drow: int, dcol: int) -> FloatArray:
-    """The neighbour at (drow, dcol) of every cell of the unpadded grid (padded by 1)."""
-    rows, cols = padded.shape[0] - 2, padded.shape[1] - 2
-    return padded[1 + drow: 1 + drow + rows, 1 + dcol: 1 + dcol + cols]
-
-
 def _difference(before: FloatArray, centre: FloatArray, after: FloatArray,
                 spacing: float) -> FloatArray:
     """Central difference (after - before) / 2h, else one-sided with the centre, else NaN."""
@@ -228,6 +236,60 @@ def _difference(before: FloatArray, centre: FloatArray, after: FloatArray,
     forward = (after - centre) / spacing
     backward = (centre - before) / spacing
     return np.where(~np.isnan(central), central, np.where(~np.isnan(forward), forward, backward))
+
+
+def _weighted_mean(parts: list[FloatArray], like: FloatArray) -> FloatArray:
+    """1-2-1 weighted mean of the parts that are not NaN; 0 where none is, NaN where ``like``
+    is NaN (the general case of :func:`horn_gradient`)."""
+    total = np.zeros(like.shape)
+    weight = np.zeros(like.shape)
+    for part, w in zip(parts, (1.0, 2.0, 1.0), strict=True):
+        usable = ~np.isnan(part)
+        total += np.where(usable, w * part, 0.0)
+        weight += np.where(usable, w, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(weight > 0, total / weight, 0.0)
+    return np.where(np.isnan(like), np.nan, mean)
+
+
+def _horn_general(at: Callable[[int, int], FloatArray], z: FloatArray, dx: float,
+                  dy: float) -> tuple[FloatArray, FloatArray]:
+    """Both gradient components with every fallback, from ``at(drow, dcol)`` = the neighbours
+    at that offset of the cells in ``z``."""
+    with np.errstate(invalid="ignore"):
+        dzdx = _weighted_mean([_difference(at(r, -1), at(r, 0), at(r, 1), dx)
+                               for r in (-1, 0, 1)], z)
+        # north is up: the row above (drow = -1) is the "after" side of dz/dy
+        dzdy = _weighted_mean([_difference(at(1, c), at(0, c), at(-1, c), dy)
+                               for c in (-1, 0, 1)], z)
+    return dzdx, dzdy
+
+
+def _horn_complete(z: FloatArray, spacing: float, axis: int, out: FloatArray,
+                   scratch: FloatArray) -> None:
+    """The gradient along ``axis`` (1: x, east positive; 0: y, north positive) of the interior
+    cells ``z[1:-1, 1:-1]`` into ``out`` (that shape), NaN where the 3 × 3 window is not
+    complete: (c₁ + 2 c₂ + c₃)/4 of the three central differences, the operations of the
+    general case in the same order (bit-identical results). ``scratch`` (same shape) is
+    overwritten."""
+    rows, cols = z.shape
+
+    def at(drow: int, dcol: int) -> FloatArray:
+        return z[1 + drow: rows - 1 + drow, 1 + dcol: cols - 1 + dcol]
+
+    for offset, weight in zip((-1, 0, 1), (1.0, 2.0, 1.0), strict=True):
+        if axis == 1:
+            before, after = at(offset, -1), at(offset, 1)
+        else:  # the row above is the "after" side
+            before, after = at(1, offset), at(-1, offset)
+        central = out if offset == -1 else scratch
+        np.subtract(after, before, out=central)
+        central /= 2.0 * spacing
+        if weight != 1.0:
+            central *= weight
+        if offset != -1:
+            out += central
+    out /= 4.0
 
 
 def horn_gradient(dem: ArrayLike, dx: float, dy: float) -> tuple[FloatArray, FloatArray]:
@@ -256,28 +318,45 @@ def horn_gradient(dem: ArrayLike, dx: float, dy: float) -> tuple[FloatArray, Flo
     weighted mean is taken over the rows that have one; a cell with no usable row gets 0.
     Every difference is exact on a plane, so a tilted plane has its true slope up to the edges
     and around holes, and no cell with data gets a NaN gradient.
+
+    The complete windows (nearly every cell) are done in one pass per component; only the
+    cells at the edge or next to nodata go through the general rule, gathered.
     """
     z = _f64(dem)
-    padded = np.pad(z, 1, constant_values=np.nan)
+    rows, cols = z.shape
+    dzdx = np.full(z.shape, np.nan)
+    dzdy = np.full(z.shape, np.nan)
+    if rows > 2 and cols > 2:
+        inner = (slice(1, rows - 1), slice(1, cols - 1))
+        with np.errstate(invalid="ignore"):
+            scratch = np.empty((rows - 2, cols - 2))
+            _horn_complete(z, dx, 1, dzdx[inner], scratch)
+            _horn_complete(z, dy, 0, dzdy[inner], scratch)
+            del scratch
+    # the centre is not part of the central differences: nodata cells get NaN explicitly
+    nodata = np.isnan(z)
+    np.copyto(dzdx, np.nan, where=nodata)
+    np.copyto(dzdy, np.nan, where=nodata)
+    # a component is NaN iff one of its central differences is (or the cell is on the edge):
+    # only there (and where the DEM has data) does the general rule differ
+    incomplete = np.isnan(dzdx)
+    incomplete |= np.isnan(dzdy)
+    incomplete &= ~nodata
+    del nodata
+    where_rows, where_cols = np.nonzero(incomplete)
+    del incomplete
+    if where_rows.size:
 
-    def at(drow: int, dcol: int) -> FloatArray:
-        return _shifted(padded, drow, dcol)
+        def at(drow: int, dcol: int) -> FloatArray:
+            r, c = where_rows + drow, where_cols + dcol
+            inside = (r >= 0) & (r < rows) & (c >= 0) & (c < cols)
+            values = np.full(r.shape, np.nan)
+            values[inside] = z[r[inside], c[inside]]
+            return values
 
-    def weighted(parts: list[FloatArray]) -> FloatArray:
-        total = np.zeros(z.shape)
-        weight = np.zeros(z.shape)
-        for part, w in zip(parts, (1.0, 2.0, 1.0), strict=True):
-            usable = ~np.isnan(part)
-            total += np.where(usable, w * part, 0.0)
-            weight += np.where(usable, w, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(weight > 0, total / weight, 0.0)
-        return np.where(np.isnan(z), np.nan, mean)
-
-    with np.errstate(invalid="ignore"):
-        dzdx = weighted([_difference(at(r, -1), at(r, 0), at(r, 1), dx) for r in (-1, 0, 1)])
-        # north is up: the row above (drow = -1) is the "after" side of dz/dy
-        dzdy = weighted([_difference(at(1, c), at(0, c), at(-1, c), dy) for c in (-1, 0, 1)])
+        edge_x, edge_y = _horn_general(at, z[where_rows, where_cols], dx, dy)
+        dzdx[where_rows, where_cols] = edge_x
+        dzdy[where_rows, where_cols] = edge_y
     return dzdx, dzdy
 
 
@@ -331,17 +410,29 @@ def d8_receivers(dem: ArrayLike, dx: float, dy: float) -> IntArray:
     """
     z = _f64(dem)
     rows, cols = z.shape
-    padded = np.pad(z, 1, constant_values=np.nan)
     best = np.zeros(z.shape)
-    receiver = np.full(z.shape, -1, dtype=np.int64)
-    index = np.arange(rows * cols, dtype=np.int64).reshape(rows, cols)
-    for drow, dcol in D8_OFFSETS:
+    direction = np.full(z.shape, -1, dtype=np.int8)  # index into D8_OFFSETS, -1 = none
+    drop = np.empty(z.shape)
+    better = np.empty(z.shape, dtype=bool)
+    for code, (drow, dcol) in enumerate(D8_OFFSETS):
         distance = float(np.hypot(drow * dy, dcol * dx))
+        # the cells that have this neighbour inside the grid (outside it there is no receiver,
+        # as a NaN neighbour would give)
+        here = (slice(max(0, -drow), rows - max(0, drow)), slice(max(0, -dcol), cols - max(0, dcol)))
+        there = (slice(max(0, drow), rows + min(0, drow)), slice(max(0, dcol), cols + min(0, dcol)))
+        d, b, w = drop[here], best[here], better[here]
         with np.errstate(invalid="ignore"):
-            drop = (z - _shifted(padded, drow, dcol)) / distance
-        better = drop > best  # False where either cell is NaN
-        best = np.where(better, drop, best)
-        receiver = np.where(better, index + drow * cols + dcol, receiver)
+            np.subtract(z[here], z[there], out=d)
+            d /= distance
+            np.greater(d, b, out=w)  # False where either cell is NaN
+        np.copyto(b, d, where=w)
+        np.copyto(direction[here], code, where=w)
+    del best, drop, better
+    step = np.array([drow * cols + dcol for drow, dcol in D8_OFFSETS] + [0], dtype=np.int64)
+    receiver = step[direction]  # direction -1 takes the appended 0 ...
+    receiver += (np.arange(rows, dtype=np.int64) * cols)[:, None]  # + own flat index
+    receiver += np.arange(cols, dtype=np.int64)[None, :]
+    np.copyto(receiver, -1, where=direction < 0)  # ... and is then marked "no receiver"
     return receiver
 
 
@@ -370,19 +461,29 @@ def flow_accumulation(receivers: ArrayLike, weights: ArrayLike) -> FloatArray:
     """
     shape = np.shape(weights)
     target = np.asarray(receivers, dtype=np.int64).ravel()
-    total = np.nan_to_num(_f64(weights).ravel().copy(), nan=0.0)
-    has = target >= 0
-    pending = np.bincount(target[has], minlength=target.size)
+    total = np.nan_to_num(_f64(weights).ravel(), nan=0.0)  # a copy (copy=True)
+    # donors not yet done, per cell; 32-bit where the grid allows (half the memory)
+    index_type = np.int32 if target.size < np.iinfo(np.int32).max else np.int64
+    pending = np.bincount(target[target >= 0], minlength=target.size).astype(index_type)
+    # slot[c] = position of c in the list being deduplicated (any one of its duplicates)
+    slot = np.empty(target.size, dtype=index_type)
+    one = index_type(1)
     wave = np.flatnonzero(pending == 0)
     while wave.size:
-        wave = wave[target[wave] >= 0]
+        destination = target[wave]
+        keep = destination >= 0
+        if not keep.all():
+            wave, destination = wave[keep], destination[keep]
         if not wave.size:
             break
-        destination = target[wave]
         np.add.at(total, destination, total[wave])
-        np.subtract.at(pending, destination, 1)
-        reached = np.unique(destination)
-        wave = reached[pending[reached] == 0]
+        np.subtract.at(pending, destination, one)  # typed: an int 1 takes a slow path
+        ready = destination[pending[destination] == 0]
+        # a receiver with several donors in this wave is listed once per donor: keep one, in
+        # O(wave) (np.unique sorts, and was most of the run time on large grids)
+        position = np.arange(ready.size, dtype=index_type)
+        slot[ready] = position
+        wave = ready[slot[ready] == position]
     return total.reshape(shape)
 
 
@@ -493,18 +594,81 @@ def ls_factor(dem: ArrayLike, dx: float, dy: float, *, max_slope_length: float =
     :math:`dx\,dy`, without depression filling; L by Desmet & Govers (1996) with m of McCool
     et al. (1989); S by McCool et al. (1987) and Liu et al. (1994). LS is floored at 0 (S of
     Liu et al. is negative below 2.5°, which the 10° threshold avoids).
+
+    The factor functions above are evaluated here in place, on a handful of reused grid-sized
+    buffers (each fresh grid-sized array costs page faults, and peak memory), with the same
+    operations in the same order: the result is bit-identical to composing them
+    (tests/models/test_soil_conservation_fast.py). Flow is accumulated first, while few grids
+    are alive; the peak is about six float64 grids besides the DEM (~0.8 GB at 4000 × 4000).
     """
     z = _f64(dem)
+    nodata = np.isnan(z)
+    # upslope area first (while few grids are alive): D8 accumulation of the cell areas minus
+    # the cell's own
+    area = np.where(nodata, 0.0, dx * dy)
+    upslope = flow_accumulation(d8_receivers(z, dx, dy), area)
+    upslope -= area
+    del area
     dzdx, dzdy = horn_gradient(z, dx, dy)
-    theta = slope_angle(dzdx, dzdy)
-    area = np.where(np.isnan(z), 0.0, dx * dy)
-    accumulated = flow_accumulation(d8_receivers(z, dx, dy), area)
-    upslope = accumulated - area
-    length = slope_length_factor(upslope, float(np.sqrt(dx * dy)), contour_factor(dzdx, dzdy),
-                                 slope_length_exponent(theta), max_slope_length)
-    steep = slope_steepness_factor(theta, np.radians(steep_threshold_degrees))
-    ls = np.maximum(length * steep, 0.0)
-    return np.where(np.isnan(z), np.nan, ls)
+    # contour factor (|gx| + |gy|)/|g| (1 where flat) and slope angle arctan |g|
+    norm = np.hypot(dzdx, dzdy)
+    contour = np.abs(dzdx, out=dzdx)
+    contour += np.abs(dzdy, out=dzdy)
+    del dzdx
+    with np.errstate(divide="ignore", invalid="ignore"):
+        contour /= norm
+    np.copyto(contour, 1.0, where=norm == 0)  # NaN stays where the norm is NaN
+    theta = np.arctan(norm, out=norm)
+    del norm
+    sin = np.sin(theta, out=dzdy)
+    del dzdy
+    # S (McCool et al. 1987; Liu et al. 1994)
+    steep = np.multiply(sin, 16.8)
+    steep -= 0.50
+    scratch = np.tan(theta)
+    flags = scratch < MCCOOL_SLOPE_BREAK
+    np.multiply(sin, 10.8, out=scratch)
+    scratch += 0.03
+    np.copyto(steep, scratch, where=flags)
+    np.greater_equal(theta, np.radians(steep_threshold_degrees), out=flags)
+    del theta
+    np.multiply(sin, 21.91, out=scratch)
+    scratch -= 0.96
+    np.copyto(steep, scratch, where=flags)
+    del flags
+    # slope-length exponent m = β/(1 + β), β = (sin θ/0.0896)/(3 sin^0.8 θ + 0.56), in place
+    # of sin θ
+    np.power(sin, 0.8, out=scratch)
+    scratch *= 3.0
+    scratch += 0.56
+    beta = np.divide(sin, 0.0896, out=sin)
+    beta /= scratch
+    np.add(beta, 1.0, out=scratch)
+    m = np.divide(beta, scratch, out=beta)
+    del sin, beta
+    # L (Desmet & Govers 1996) in Foster & Wischmeier's segment form
+    cell_size = float(np.sqrt(dx * dy))
+    np.multiply(contour, cell_size, out=scratch)
+    upslope /= scratch
+    np.minimum(upslope, max_slope_length, out=upslope)
+    outlet = np.divide(cell_size, contour, out=contour)
+    del contour
+    outlet += upslope
+    exponent = np.add(m, 1.0, out=scratch)
+    unit_plot = np.power(UNIT_PLOT_LENGTH, m, out=m)
+    del m
+    length = np.power(outlet, exponent)
+    outlet -= upslope
+    np.power(upslope, exponent, out=upslope)
+    length -= upslope
+    del upslope, exponent, scratch
+    outlet *= unit_plot
+    length /= outlet
+    del outlet, unit_plot
+    length *= steep
+    np.maximum(length, 0.0, out=length)
+    np.copyto(length, np.nan, where=nodata)
+    return length
 
 
 # --------------------------------------------------------------------------------------------

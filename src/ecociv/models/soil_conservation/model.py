@@ -4,9 +4,10 @@ R from monthly precipitation, K from texture and organic carbon (EPIC), LS from 
 Desmet & Govers), C from a per-class table or from vegetation cover (Cai et al. 2000), P from
 the table; the formulas and their sources are in ``kernels.py``.
 
-LS is computed on the whole DEM at once (flow routing is not local to a chunk): the DEM is read
-into memory and about a dozen float64/int64 grid-sized arrays are made (~100 MB for the 732 ×
-1294 Belt grid, ~1.5 GB for 4000 × 4000). Every other step is chunk by chunk.
+LS is computed on the whole DEM at once (flow routing is not local to a chunk), before the
+chunked pass: the DEM is read into memory and LS holds about six more float64 grids at its peak
+(~0.85 GB with the DEM for 4000 × 4000 cells; measured in benchmarks/bench_services.py, which
+also gives its share of the run). Every other step is chunk by chunk.
 """
 
 from __future__ import annotations

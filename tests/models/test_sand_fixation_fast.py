@@ -1,0 +1,156 @@
+"""The fused RWEQ kernel of ``sand_fixation`` (``kernels.soil_loss_by_month``, slab by slab,
+monthly to annual in one pass; benchmarks/bench_services.py, issue 4) against the path it
+replaced: ``kernels.monthly_soil_loss`` on the whole month stack, then the model's scaling to
+t/km², max(potential − actual, 0) and the sum over months.
+
+Stated tolerance: bit-identical (``assert_array_equal``), for both loss forms, static and
+monthly optional inputs, float32 and float64 rasters, months given as one array or one array
+per month, and slabs smaller than the grid.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ecociv.models.sand_fixation import kernels
+from ecociv.models.sand_fixation.model import run
+
+WIND_TO_2M = 0.747951  # 10 m to 2 m, FAO-56 eq. 47
+SCALE = kernels.T_PER_KM2_PER_KG_PER_M2
+OPTIONS: dict[str, Any] = {"shape": 2.0, "threshold": 5.0, "distance_m": 50.0, "cover_form": "flat_cover"}
+
+
+def _case(seed: int, shape: tuple[int, ...], *, monthly_optional: bool, dtype: type,
+          scalars: bool) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    months = (12, *shape)
+
+    def field(low: float, high: float, size: tuple[int, ...]) -> np.ndarray:
+        return rng.uniform(low, high, size).astype(dtype)
+
+    wind = field(0.0, 14.0, months)
+    wind[rng.random(months) < 0.05] = 0.0  # calm months: X = 0
+    wind[3, ...] = np.where(rng.random(shape) < 0.02, 70.0, wind[3])  # above the lookup table
+    precipitation: np.ndarray = rng.gamma(0.7, 20.0, months).astype(dtype)
+    precipitation[rng.random(months) < 0.2] = 0.0
+    et0 = field(0.0, 200.0, months)
+    et0[rng.random(months) < 0.1] = 0.0
+    values: dict[str, Any] = {
+        "wind_speed": wind,
+        "temperature_c": field(-25.0, 30.0, months),
+        "elevation_m": field(-100.0, 4500.0, shape),
+        "precipitation_mm": precipitation,
+        "et0_mm": et0,
+        "irrigation_mm": 0.0 if scalars else field(0.0, 60.0, months if monthly_optional else shape),
+        "wet_day_fraction": 1.0 if scalars else rng.uniform(0, 1, months if monthly_optional
+                                                            else shape),
+        "snow_cover_days": 0.0 if scalars else field(0.0, 31.0, months if monthly_optional
+                                                     else shape),
+        "soil_factor": rng.uniform(0.0, 0.6, shape),
+        "roughness": 1.0 if scalars else rng.uniform(0.2, 1.0, shape),
+        "cover_fraction": field(0.0, 1.0, months if monthly_optional else shape),
+    }
+    # nodata in a monthly input, a static input and the cover
+    for name, index in (("wind_speed", 1), ("soil_factor", 2), ("cover_fraction", 3),
+                        ("et0_mm", 4)):
+        values[name].flat[index % values[name].size] = np.nan
+    return values
+
+
+def _reference(values: dict[str, Any], loss_form: str) -> dict[str, np.ndarray]:
+    """The replaced path: monthly_soil_loss on month-first arrays, then the model's steps."""
+    months_first = dict(values)
+    months_first["wind_speed_2m"] = months_first.pop("wind_speed") * WIND_TO_2M
+    days = kernels.DAYS_IN_MONTH.reshape((12,) + (1,) * (np.ndim(values["wind_speed"]) - 1))
+    potential, actual, saturated = kernels.monthly_soil_loss(
+        months_first["wind_speed_2m"], values["temperature_c"], values["elevation_m"],
+        values["precipitation_mm"], values["et0_mm"], values["irrigation_mm"],
+        values["wet_day_fraction"], values["snow_cover_days"], days, values["soil_factor"],
+        values["roughness"], values["cover_fraction"], loss_form=loss_form, **OPTIONS)
+    potential, actual = potential * SCALE, actual * SCALE
+    fixation = np.clip(potential - actual, 0.0, None)
+    return {"potential": potential.sum(axis=0), "actual": actual.sum(axis=0),
+            "fixation": fixation.sum(axis=0), "saturated": saturated.sum(axis=0),
+            "potential_monthly": potential, "actual_monthly": actual,
+            "fixation_monthly": fixation}
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), rows=st.integers(1, 9), cols=st.integers(1, 9),
+       loss_form=st.sampled_from(["field_mean", "point"]), monthly_optional=st.booleans(),
+       dtype=st.sampled_from([np.float32, np.float64]), scalars=st.booleans(),
+       per_month_lists=st.booleans(), slab=st.sampled_from([1, 5, 1 << 16]))
+def test_fused_kernel_is_bit_identical_to_the_monthly_path(
+        seed: int, rows: int, cols: int, loss_form: str, monthly_optional: bool, dtype: type,
+        scalars: bool, per_month_lists: bool, slab: int) -> None:
+    values = _case(seed, (rows, cols), monthly_optional=monthly_optional, dtype=dtype,
+                   scalars=scalars)
+    expected = _reference(values, loss_form)
+    given_values = dict(values)
+    if per_month_lists:  # the model hands each month over as its own chunk
+        for name, value in values.items():
+            if np.ndim(value) == 3:
+                given_values[name] = list(value)
+    previous = kernels.SLAB_CELLS
+    kernels.SLAB_CELLS = slab
+    try:
+        result = kernels.soil_loss_by_month(*given_values.values(), wind_to_2m=WIND_TO_2M,
+                                            loss_form=loss_form, scale=SCALE, **OPTIONS)
+    finally:
+        kernels.SLAB_CELLS = previous
+    assert set(result) == set(expected)
+    for name, value in expected.items():
+        np.testing.assert_array_equal(result[name], value, err_msg=name)
+
+
+def test_annual_only_and_one_dimensional_grids() -> None:
+    values = _case(3, (40,), monthly_optional=True, dtype=np.float32, scalars=False)
+    full = kernels.soil_loss_by_month(*values.values(), wind_to_2m=WIND_TO_2M,
+                                      loss_form="field_mean", scale=SCALE, **OPTIONS)
+    annual = kernels.soil_loss_by_month(*values.values(), wind_to_2m=WIND_TO_2M,
+                                        loss_form="field_mean", scale=SCALE, monthly=False,
+                                        **OPTIONS)
+    assert set(annual) == {"potential", "actual", "fixation", "saturated"}
+    for name, value in annual.items():
+        np.testing.assert_array_equal(value, full[name])
+    expected = _reference(values, "field_mean")
+    np.testing.assert_array_equal(annual["fixation"], expected["fixation"])
+
+
+def test_wind_lookup_in_place_equals_the_lookup() -> None:
+    means = np.concatenate([np.random.default_rng(1).uniform(0, 65, 5000),
+                            [0.0, 5.0, 59.9995, 60.0, 61.0, np.nan, np.inf]])
+    out = np.empty_like(means)
+    with np.errstate(invalid="ignore", over="ignore"):
+        kernels._wind_excess_into(out, means, 2.0, 5.0)
+        expected = kernels.wind_excess_lookup(means, 2.0, 5.0)
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_loss_with_tiny_floor_equals_soil_loss() -> None:
+    # X = 0 and subnormal X: the floor at the smallest normal float changes nothing
+    x = np.array([0.0, 5e-324, 1e-310, np.finfo(float).tiny, 1e-12, 0.3, 7.0, 250.0, np.nan])
+    out, scratch = np.empty_like(x), np.empty_like(x)
+    for form in ("field_mean", "point"):
+        kernels._loss_into(out, x, scratch, 50.0, form)
+        np.testing.assert_array_equal(out, kernels.soil_loss(x, 50.0, form))
+    with pytest.raises(ValueError, match="unknown soil loss form"):
+        kernels._loss_into(out, x, scratch, 50.0, "mean")
+
+
+def test_model_without_monthly_outputs_gives_the_same_annual_rasters() -> None:
+    from ecociv.models.sand_fixation.model import example
+
+    inputs = example()
+    full = run(inputs)
+    annual = run({**inputs, "monthly_outputs": False})
+    assert not any(name.endswith("_monthly") for name in annual)
+    for name in ("soil_loss_potential", "soil_loss_actual", "sand_fixation", "saturated_months"):
+        np.testing.assert_array_equal(annual[name].values, full[name].values)
+    assert full["sand_fixation_monthly"].dims == ("band", "y", "x")
+    assert full["sand_fixation_monthly"]["band"].values.tolist() == list(range(1, 13))
