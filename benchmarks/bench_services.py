@@ -21,9 +21,13 @@ The script
    ``.venv/bin/ecociv model run MODEL ...`` once to warm up (page cache, .pyc), then
    ``--repeats`` (≥ 3) times, each a fresh process with a fresh output folder,
    timed from spawn to exit, with the peak RSS from ``os.wait4`` (``ru_maxrss``) and the
-   psutil-sampled process-tree RSS (``bench_water_yield.measure``), the user/system CPU
-   seconds, the in-process ``timings_s.compute_and_write`` of the run's ``manifest.json``, and
-   the 1/5/15-minute load averages read just before each run starts (the machine is shared);
+   psutil-sampled process-tree RSS (``bench_water_yield.measure``; Linux starts a child's
+   ``ru_maxrss`` at its parent's peak, so this script does every heavy step (input generation,
+   reading outputs) in subprocesses and stays far smaller than the runs; a run whose
+   ``ru_maxrss`` does not exceed this process's peak is flagged and its sampled peak used),
+   the user/system CPU seconds, the in-process ``timings_s.compute_and_write`` of the run's
+   ``manifest.json``, and the 1/5/15-minute load averages read just before each run starts
+   (the machine is shared);
 3. summarises each output raster of the last run (valid cells, float64 sum, min, max) and, with
    ``--compare-to FOLDER`` (a folder with one run folder per configuration, e.g. kept by
    ``--keep-outputs``), the nodata mismatches and the largest absolute and relative difference
@@ -33,6 +37,9 @@ The script
    _cli_without_input_hashing ...``), to show that framework cost; those rows are diagnostics;
    with ``soil_conservation``, LS alone (``kernels.ls_factor`` on the DEM in a fresh process,
    which needs the whole DEM in memory) is timed too, for its share of CPU and peak memory;
+   ``--src TREE`` runs the CLI with the ``ecociv`` package of another source tree (a folder
+   holding ``ecociv/``), e.g. the same checkout with the model files of before a change, so
+   "before" and "after" differ only in those files;
 4. prints a table and writes ``benchmarks/results/services.json`` (``--label`` names the entry,
    e.g. ``before``/``after``; entries with other labels are kept).
 
@@ -40,7 +47,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_services.py [--size 4000] [--repeats 3]
         [--configs sand_fixation_annual sand_fixation soil_conservation] [--label after]
-        [--keep-outputs DIR] [--compare-to DIR]
+        [--keep-outputs DIR] [--compare-to DIR] [--diagnose-hashing] [--src TREE]
 """
 
 from __future__ import annotations
@@ -288,7 +295,7 @@ def make_inputs(n: int, seed: int = SEED, compress: str | None = None, force: bo
 # runs
 
 
-def model_cmd(config: str, folder: Path, out: Path) -> list[str]:
+def model_cmd(config: str, folder: Path, out: Path, src: Path | None = None) -> list[str]:
     hashing = not config.endswith(NO_HASH)
     model, params = CONFIGS[config.removesuffix(NO_HASH)]
     f = {k: folder / v for k, v in FILES.items()}
@@ -305,8 +312,12 @@ def model_cmd(config: str, folder: Path, out: Path) -> list[str]:
                  "clay": "clay", "organic_matter": "organic_matter"}
     else:
         raise ValueError(model)
-    cmd = ([str(ECOCIV)] if hashing else
-           [str(PYTHON), str(Path(__file__).resolve()), "_cli_without_input_hashing"])
+    if src is not None:  # the CLI of another source tree (e.g. the code before a change)
+        cmd = [str(PYTHON), str(Path(__file__).resolve()), "_cli_from_source", str(src)]
+    elif hashing:
+        cmd = [str(ECOCIV)]
+    else:
+        cmd = [str(PYTHON), str(Path(__file__).resolve()), "_cli_without_input_hashing"]
     cmd += ["model", "run", model]
     for input_id, key in names.items():
         cmd += ["--input", f"{input_id}={f[key]}"]
@@ -315,11 +326,27 @@ def model_cmd(config: str, folder: Path, out: Path) -> list[str]:
     return [*cmd, "--out", str(out)]
 
 
-def run_once(config: str, folder: Path, out: Path, log: Path) -> dict[str, Any]:
+def _own_peak_rss() -> int:
+    """Peak RSS of this process, bytes (``ru_maxrss``)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def run_once(config: str, folder: Path, out: Path, log: Path, src: Path | None = None,
+             ) -> dict[str, Any]:
     if out.exists():
         shutil.rmtree(out)
     load = [round(x, 2) for x in os.getloadavg()]
-    result = measure(model_cmd(config, folder, out), log=log)
+    # Linux starts a child's ru_maxrss at its parent's peak (kept across fork and exec): the
+    # wait4 figure only means something while this process stays far smaller than the runs,
+    # which is why every heavy step of this script runs in a subprocess
+    parent = _own_peak_rss()
+    result = measure(model_cmd(config, folder, out, src), log=log)
+    result["benchmark_process_peak_rss_bytes"] = parent
+    if result["ru_maxrss_bytes"] <= parent:
+        result["ru_maxrss_inherited"] = True
+        result["peak_rss_bytes"] = result["tree_sampled_peak_bytes"]
     result["loadavg_at_start"] = load
     manifest = json.loads((out / "manifest.json").read_text())
     result["in_process_s"] = manifest.get("timings_s", {})
@@ -389,14 +416,14 @@ def bench_config(config: str, folder: Path, args: argparse.Namespace) -> dict[st
     entry: dict[str, Any] = {"model": model, "params": params,
                              "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                              "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-                             "command": " ".join(model_cmd(config, folder, out))}
+                             "command": " ".join(model_cmd(config, folder, out, args.src))}
     print(f"\n== {config} (N = {args.size}, load {entry['loadavg_at_start']})", flush=True)
     if args.warmup:
-        r = run_once(config, folder, out, logs / f"services_{config}_warmup.log")
+        r = run_once(config, folder, out, logs / f"services_{config}_warmup.log", args.src)
         print(f"  warm-up: {r['wall_s']:.2f} s", flush=True)
     runs = []
     for i in range(args.repeats):
-        r = run_once(config, folder, out, logs / f"services_{config}_{i}.log")
+        r = run_once(config, folder, out, logs / f"services_{config}_{i}.log", args.src)
         runs.append(r)
         print(f"  run {i + 1}: {r['wall_s']:.2f} s wall, {r['peak_rss_bytes'] / GB:.3f} GB, "
               f"compute_and_write {r['in_process_s'].get('compute_and_write')} s, "
@@ -409,13 +436,13 @@ def bench_config(config: str, folder: Path, args: argparse.Namespace) -> dict[st
     entry["runs"] = runs
     entry["target"] = {"wall_s": TARGET_WALL_S,
                        "met": entry["wall_s"]["median"] <= TARGET_WALL_S}
-    entry["outputs"] = output_stats(out)
+    reference = None
     if args.compare_to:
         reference = args.compare_to / config.removesuffix(NO_HASH)
         if not reference.exists():  # e.g. the annual run against a full run's folder
             reference = args.compare_to / model
         entry["compared_to"] = str(reference)
-        entry["differences"] = compare_outputs(out, reference)
+    entry.update(_in_subprocess("_analyse", str(out), *([str(reference)] if reference else [])))
     if args.keep_outputs:
         keep = args.keep_outputs / config
         if keep.exists():
@@ -465,19 +492,72 @@ def cli_without_input_hashing(args: list[str]) -> int:
     return 0
 
 
-def ls_factor_alone(dem_path: str) -> int:
-    """Worker: read the DEM and compute RUSLE LS as ``soil_conservation`` does, printing JSON
-    with the seconds and the peak RSS before and after (this process only)."""
+def _in_subprocess(*worker: str) -> Any:
+    """JSON printed (last line) by ``python bench_services.py WORKER ARGS`` (heavy reading is
+    kept out of this process, see run_once)."""
+    done = subprocess.run([str(PYTHON), str(Path(__file__).resolve()), *worker],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{worker[0]} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def analyse(out: str, reference: str | None = None) -> int:
+    """Worker: statistics of a run's rasters (and differences to a reference run), as JSON."""
+    result: dict[str, Any] = {"outputs": output_stats(Path(out))}
+    if reference:
+        result["differences"] = compare_outputs(Path(out), Path(reference))
+    print(json.dumps(result, default=float))
+    return 0
+
+
+def _use_source(src: str) -> None:
+    """Import ``ecociv`` from the source tree ``src`` from now on (this script imported it from
+    the checkout already)."""
+    sys.path.insert(0, str(Path(src).resolve()))
+    for name in [m for m in sys.modules if m == "ecociv" or m.startswith("ecociv.")]:
+        del sys.modules[name]
+    import ecociv
+
+    assert Path(ecociv.__file__ or "").resolve().is_relative_to(Path(src).resolve())
+
+
+def cli_from_source(src: str, args: list[str]) -> int:
+    """``ecociv ARGS`` with the ``ecociv`` package imported from the source tree ``src``."""
+    _use_source(src)
+    from ecociv.cli.main import main as cli_main
+
+    sys.argv = ["ecociv", *args]
+    cli_main()
+    return 0
+
+
+def _high_water_mark() -> int:
+    """Peak RSS of this process image since its exec, bytes (VmHWM: unlike ru_maxrss it does
+    not start from the parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def ls_factor_alone(dem_path: str, src: str | None = None) -> int:
+    """Worker: read the DEM and compute RUSLE LS as ``soil_conservation`` does (with the
+    package of the source tree ``src`` if given), printing JSON with the seconds and the peak
+    RSS before and after (this process only)."""
     import resource
 
     import rasterio
 
+    if src:
+        _use_source(src)
     from ecociv.models.soil_conservation import kernels
 
-    with rasterio.open(dem_path) as src:
-        dem = src.read(1, masked=True).astype(np.float64).filled(np.nan)
-        dx, dy = src.res
+    with rasterio.open(dem_path) as dataset:
+        dem = dataset.read(1, masked=True).astype(np.float64).filled(np.nan)
+        dx, dy = dataset.res
     before = resource.getrusage(resource.RUSAGE_SELF)
+    with_dem = _high_water_mark()
     started = time.perf_counter()
     kernels.ls_factor(dem, dx, dy, max_slope_length=333.0, steep_threshold_degrees=10.0)
     wall = time.perf_counter() - started
@@ -485,21 +565,20 @@ def ls_factor_alone(dem_path: str) -> int:
     print(json.dumps({"wall_s": round(wall, 3),
                       "cpu_s": round(after.ru_utime + after.ru_stime
                                      - before.ru_utime - before.ru_stime, 3),
-                      "peak_rss_with_dem_gb": round(before.ru_maxrss * 1024 / GB, 3),
-                      "peak_rss_gb": round(after.ru_maxrss * 1024 / GB, 3)}))
+                      "peak_rss_with_dem_gb": round(with_dem / GB, 3),
+                      "peak_rss_gb": round(_high_water_mark() / GB, 3)}))
     return 0
 
 
-def ls_share(folder: Path, repeats: int) -> dict[str, Any]:
+def ls_share(folder: Path, repeats: int, src: Path | None) -> dict[str, Any]:
     """LS alone (fresh process each time) on the benchmark DEM, to set against the whole
     soil_conservation run."""
     runs = []
     for _ in range(repeats):
         load = [round(x, 2) for x in os.getloadavg()]
-        out = subprocess.run([str(PYTHON), str(Path(__file__).resolve()), "_ls_factor_alone",
-                              str(folder / FILES["dem"])], capture_output=True, text=True,
-                             check=True)
-        runs.append({**json.loads(out.stdout.strip().splitlines()[-1]), "loadavg_at_start": load})
+        result = _in_subprocess("_ls_factor_alone", str(folder / FILES["dem"]),
+                                *([str(src)] if src is not None else []))
+        runs.append({**result, "loadavg_at_start": load})
     keys = ("wall_s", "cpu_s", "peak_rss_with_dem_gb", "peak_rss_gb")
     return {"what": "kernels.ls_factor alone on the DEM (float64 in memory), fresh process",
             "median": {k: float(np.median([r[k] for r in runs])) for k in keys}, "runs": runs}
@@ -510,7 +589,15 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "_cli_without_input_hashing":
         return cli_without_input_hashing(argv[1:])
     if argv and argv[0] == "_ls_factor_alone":
-        return ls_factor_alone(argv[1])
+        return ls_factor_alone(*argv[1:3])
+    if argv and argv[0] == "_analyse":
+        return analyse(*argv[1:3])
+    if argv and argv[0] == "_cli_from_source":
+        return cli_from_source(argv[1], argv[2:])
+    if argv and argv[0] == "_make_inputs":
+        make_inputs(int(argv[1]), int(argv[2]), None if argv[3] == "none" else argv[3])
+        print(json.dumps({"folder": str(folder_for(int(argv[1]), int(argv[2])))}))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=4000, help="N (N×N cells)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per model (≥ 3)")
@@ -527,13 +614,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--diagnose-hashing", action="store_true",
                         help="also time each configuration with the input-file hashing of the "
                         "run manifest switched off (a diagnostic of that framework cost)")
+    parser.add_argument("--src", type=Path, default=None,
+                        help="run the CLI with the ecociv package of this source tree (a "
+                        "folder holding ecociv/), e.g. the code before a change")
     parser.add_argument("--no-warmup", dest="warmup", action="store_false")
     parser.add_argument("--inputs-only", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.repeats < 3 and not args.inputs_only:
         parser.error("--repeats must be at least 3 (medians of several runs)")
-    folder = make_inputs(args.size, args.seed, args.compress)
+    # generated in a subprocess so that this process stays small (see run_once)
+    folder = Path(_in_subprocess("_make_inputs", str(args.size), str(args.seed),
+                                 args.compress or "none")["folder"])
     meta = json.loads((folder / "metadata.json").read_text())
     print(f"inputs: {folder} ({sum(meta['bytes'].values()) / GB:.2f} GB)", flush=True)
     if args.inputs_only:
@@ -564,7 +656,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.diagnose_hashing:
             entry["configs"][config + NO_HASH] = bench_config(config + NO_HASH, folder, args)
     if "soil_conservation" in args.configs:
-        entry["ls_factor_alone"] = ls_share(folder, args.repeats)
+        entry["ls_factor_alone"] = ls_share(folder, args.repeats, args.src)
         whole = entry["configs"]["soil_conservation"]
         alone = entry["ls_factor_alone"]["median"]
         entry["ls_factor_alone"]["share_of_soil_conservation"] = {
@@ -574,6 +666,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{alone['peak_rss_gb']:.3f} GB ({alone['peak_rss_with_dem_gb']:.3f} GB with just the "
               f"DEM read)", flush=True)
     entry["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    entry["benchmark_process_peak_rss_gb"] = round(_own_peak_rss() / GB, 3)
+    if args.src is not None:
+        entry["source_tree"] = str(args.src)
     results["entries"][args.label] = entry
     results["table_markdown"] = table(results)
     print("\n" + results["table_markdown"])

@@ -120,6 +120,15 @@ def test_annual_only_and_one_dimensional_grids() -> None:
         np.testing.assert_array_equal(value, full[name])
     expected = _reference(values, "field_mean")
     np.testing.assert_array_equal(annual["fixation"], expected["fixation"])
+    # monthly values kept as float32: the float64 values rounded once, annual sums unchanged
+    single = kernels.soil_loss_by_month(*values.values(), wind_to_2m=WIND_TO_2M,
+                                        loss_form="field_mean", scale=SCALE,
+                                        monthly_dtype=np.float32, **OPTIONS)
+    for name in ("potential", "actual", "fixation"):
+        assert single[f"{name}_monthly"].dtype == np.float32
+        np.testing.assert_array_equal(single[f"{name}_monthly"],
+                                      expected[f"{name}_monthly"].astype(np.float32))
+        np.testing.assert_array_equal(single[name], expected[name])
 
 
 def test_wind_lookup_in_place_equals_the_lookup() -> None:

@@ -62,7 +62,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 from scipy import special
 
 FloatArray = NDArray[np.float64]
@@ -651,6 +651,7 @@ def soil_loss_by_month(
     cover_form: str,
     scale: float = 1.0,
     monthly: bool = True,
+    monthly_dtype: DTypeLike = np.float64,
 ) -> dict[str, FloatArray]:
     r"""Potential and actual soil loss and sand fixation of every month and of the year, in one
     pass: :func:`monthly_soil_loss` fused with the annual sums.
@@ -682,6 +683,10 @@ def soil_loss_by_month(
         Unit factor applied to every loss (e.g. 1000: kg/m² to t/km²).
     monthly : bool
         Also return the monthly values (else only the annual sums are kept in memory).
+    monthly_dtype : dtype
+        Type of the monthly values returned (e.g. float32 when they are only written to a
+        float32 raster: half the memory, and the same rounding the writer would apply). The
+        annual sums are always taken over the float64 monthly values.
 
     Returns
     -------
@@ -748,7 +753,8 @@ def soil_loss_by_month(
 
     names = ("potential", "actual", "fixation", "saturated")
     annual = {name: np.zeros(grid) for name in names}
-    per_month_out = ({name: np.empty((months, *grid)) for name in names[:3]} if monthly else {})
+    per_month_out = ({name: np.empty((months, *grid), dtype=monthly_dtype) for name in names[:3]}
+                     if monthly else {})
     rows = grid[0] if grid else 1
     row_cells = int(np.prod(grid[1:])) if len(grid) > 1 else 1
     step = max(1, SLAB_CELLS // max(1, row_cells))

@@ -296,6 +296,8 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "cover_form": str(inputs.get("vegetation_factor_form", "flat_cover")),
         "scale": kernels.T_PER_KM2_PER_KG_PER_M2,
         "monthly": with_monthly,
+        # the monthly rasters are written as float32: keep them so (half the memory in flight)
+        "monthly_dtype": np.float32,
     }
     names = _ANNUAL + (_MONTHLY_OUT if with_monthly else ())
     keys = ("potential", "actual", "fixation", "saturated", "potential_monthly",
@@ -315,7 +317,8 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     results = xr.apply_ufunc(
         block, *flat,
         output_core_dims=[[] if name in _ANNUAL else ["band"] for name in names],
-        dask="parallelized", output_dtypes=[np.float64] * len(names),
+        dask="parallelized",
+        output_dtypes=[np.float64 if name in _ANNUAL else np.float32 for name in names],
         dask_gufunc_kwargs={"output_sizes": {"band": days.size}} if with_monthly else None,
     )
     outputs: dict[str, Any] = {}
