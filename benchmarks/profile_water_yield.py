@@ -14,9 +14,10 @@ tiled          ``run_loaded`` with the COG copy skipped (chunks written into til
                hashing in the background as usual)
 full-nohash    ``run_loaded`` with hashing skipped
 full           ``run_loaded`` as the CLI runs it
-full-lean      an experiment, not ecociv's code: ``full`` with three leaner forms of the same
-               steps patched in (lookup-table reclassify, Fu evaluated on vegetated cells only,
-               zonal bincounts without boolean indexing), see :func:`_patch_lean`
+full-lean      an experiment, not ecociv's code: ``full`` with two leaner forms of the same
+               steps patched in (lookup-table reclassify, Fu evaluated on vegetated cells only),
+               see :func:`_patch_lean` (the third, zonal bincounts without boolean indexing, is
+               now ecociv's ``grid.ops.zonal_sums``)
 =============  ===============================================================================
 
 Usage::
@@ -54,13 +55,11 @@ class _Null:
 
 
 def _patch_lean() -> None:
-    """What-if: replace three steps of water_yield by leaner forms that give the same numbers
+    """What-if: replace two steps of water_yield by leaner forms that give the same numbers
     (to rounding), to measure what they would save. Nothing here is used by ecociv."""
-    import dask.array as da
     import numpy as np
     import xarray as xr
 
-    from ecociv.grid import ops
     from ecociv.models.water_yield import kernels, model
 
     def reclassify(codes: Any, mapping: Any) -> Any:
@@ -90,33 +89,8 @@ def _patch_lean() -> None:
         out[invalid] = np.nan
         return out
 
-    def zonal_sums(values: Any, zones: Any, n_zones: int) -> Any:
-        arrays = [v.data if isinstance(v, xr.DataArray) else v for v in values]
-        arrays = [a if isinstance(a, da.Array) else da.from_array(np.asarray(a), chunks=zones.chunks)
-                  for a in arrays]
-        arrays = [a.rechunk(zones.chunks) for a in arrays]
-        length = n_zones + 1
-
-        def _partial(zone_block: np.ndarray, *blocks: np.ndarray) -> np.ndarray:
-            flat = zone_block.ravel()
-            valid = np.ones(flat.shape, dtype=bool)
-            rows = []
-            for block in blocks:
-                b = block.ravel()
-                own = ~np.isnan(b)
-                valid &= own
-                rows.append(np.bincount(flat, weights=np.where(own, b, 0.0), minlength=length))
-            rows.append(np.bincount(flat, minlength=length).astype(np.float64))
-            rows.append(np.bincount(flat, weights=valid, minlength=length))
-            return np.stack(rows)[None, None]
-
-        parts = da.map_blocks(_partial, zones, *arrays, new_axis=[2, 3],
-                              chunks=(1, 1, len(arrays) + 2, length), dtype=np.float64)
-        return parts.sum(axis=(0, 1))
-
     model.reclassify = reclassify  # type: ignore[assignment]
     kernels.aet_fraction = aet_fraction  # type: ignore[assignment]
-    ops.zonal_sums = zonal_sums  # type: ignore[assignment]
 
 
 def child(stage: str, folder: Path, out: Path, chunk_cells: int | None,
