@@ -293,10 +293,10 @@ def effective_precipitation(p_mm: ArrayLike, method: PeffMethod = "usda_scs", fr
     - ``"usda_scs"``, USDA Soil Conservation Service method as programmed in CROPWAT:
       :math:`P_{eff} = P (125 - 0.2 P) / 125` for P <= 250 mm, :math:`125 + 0.1 P` above
       (continuous at 250 mm, where both give 150 mm);
-    - ``"fao_dependable"``, FAO/AGLW dependable-rain formula (rain at about 80 % probability):
+    - ``"fao_dependable"``, FAO/AGLW dependable-rain formula:
       :math:`P_{eff} = \max(0.6 P - 10, 0)` for P <= 70 mm, :math:`0.8 P - 24` above
-      (continuous at 70 mm, 32 mm); it ignores months under 16.7 mm, most months in the Belt's
-      oases;
+      (continuous at 70 mm, 32 mm); months under 16.7 mm count for nothing, which matters in
+      arid oases;
     - ``"fixed_fraction"``: :math:`P_{eff} = f P`.
 
     The constants were checked against two independent public implementations: the CRAN package
