@@ -275,3 +275,22 @@ def test_crop_table_missing_column(tmp_path: Path) -> None:
     path.write_text("crop,kc_ini\ncotton,0.35\n", encoding="utf-8")
     with pytest.raises(InputError, match="missing column"):
         demand.load_crop_table(path)
+
+
+def test_monthly_kc_conserves_the_seasonal_sum_for_every_packaged_crop() -> None:
+    # Σ_m Kc_m × days_m equals the sum of the daily curve (FAO-56 eq. 66) for any planting date
+    table = demand.load_crop_table()
+    for crop, row in table.iterrows():
+        daily = demand.daily_kc(row.kc_ini, row.kc_mid, row.kc_end, row.l_ini, row.l_dev, row.l_mid, row.l_late)
+        monthly = demand.crop_monthly_kc(table, str(crop))
+        assert float(monthly @ demand.DAYS_IN_MONTH) == pytest.approx(float(daily.sum()), rel=1e-12), crop
+
+
+def test_net_irrigation_requirements_repeat_over_years() -> None:
+    one = demand.net_irrigation_requirements(["cotton", "winter_wheat"], ET0, P, "fao_dependable")
+    two = demand.net_irrigation_requirements(["cotton", "winter_wheat"], np.tile(ET0, 2), np.tile(P, 2),
+                                             "fao_dependable")
+    for crop in one:
+        np.testing.assert_allclose(two[crop], np.tile(one[crop], 2))
+    with pytest.raises(InputError, match="et0"):
+        demand.net_irrigation_requirements(["cotton"], ET0[:10], P[:10])
