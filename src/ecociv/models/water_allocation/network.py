@@ -1,0 +1,518 @@
+"""The water network: read from YAML (docs/water_network.md), checked, resolved to m³ per step.
+
+Reading does all unit conversion; the solver sees plain arrays of m³ per monthly step.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from ecociv.errors import InputError
+from ecociv.models.water_allocation import timeseries as ts
+
+NODE_TYPES = ("inflow", "junction", "reservoir", "aquifer", "demand", "lake", "sink")
+LINK_KINDS = ("river", "supply", "return", "transfer", "recharge", "outflow")
+SECTORS = ("domestic", "ecology", "livestock", "industry", "agriculture")
+#: default priority by sector: living first, then ecology, then production (seed study, strategy 2)
+DEFAULT_PRIORITY = {"domestic": 1, "ecology": 2, "livestock": 3, "industry": 3, "agriculture": 4}
+LAKE_PRIORITY = 2
+REQUIREMENT_PRIORITY = 2
+RESERVOIR_FILL_PRIORITY = 99
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass
+class Node:
+    """A node; ``inflow`` is the local inflow in m³ per step (zeros when none)."""
+
+    id: str
+    type: str
+    name: str
+    basin: str
+    unit: str
+    inflow: np.ndarray
+    raw: dict[str, Any]
+
+
+@dataclass
+class Reservoir:
+    id: str
+    capacity: float
+    initial: float
+    dead_storage: float
+    evaporation_mm: np.ndarray  # (12,)
+    area: Any  # float m² or a StorageCurve
+    fill_priority: int
+
+
+@dataclass
+class Aquifer:
+    id: str
+    initial: float
+    capacity: float | None
+    recharge: np.ndarray
+    sustainable_yield: float | None  # m³/yr
+    pumping_limit: float | None  # m³/yr
+
+
+@dataclass
+class DemandSite:
+    id: str
+    sector: str
+    priority: int
+    demand: np.ndarray
+    return_fraction: float
+    crops_ha: dict[str, float] = field(default_factory=dict)
+    climate: str | None = None
+    efficiency: float | None = None
+
+
+@dataclass
+class Lake:
+    id: str
+    curve: Any  # StorageCurve
+    initial_volume: float
+    evaporation_mm: np.ndarray
+    precipitation_mm: np.ndarray
+    target_area: float | None  # m²
+    minimum_inflow: np.ndarray | None
+    priority: int
+
+
+@dataclass
+class Link:
+    id: str
+    source: str
+    target: str
+    kind: str
+    capacity: np.ndarray | None  # m³ per step; None = unlimited
+    loss: float
+    loss_to: str | None
+    preference: int
+    share: float | None
+    enabled: bool
+
+
+@dataclass
+class Requirement:
+    id: str
+    link: str
+    flow: np.ndarray
+    priority: int
+
+
+@dataclass
+class Cap:
+    """A total water-use cap on a group of demand sites, spread over the months of each year in
+    proportion to the group's demand (m³ per step)."""
+
+    id: str
+    sites: list[str]
+    annual: float
+    limit: np.ndarray
+
+
+@dataclass
+class Network:
+    """A resolved network: every quantity in m³ (storage) or m³ per step (flows)."""
+
+    name: str
+    source: str
+    calendar: ts.Calendar
+    nodes: dict[str, Node]
+    links: list[Link]
+    reservoirs: dict[str, Reservoir]
+    aquifers: dict[str, Aquifer]
+    demands: dict[str, DemandSite]
+    lakes: dict[str, Lake]
+    requirements: list[Requirement]
+    climate: dict[str, dict[str, np.ndarray]]
+    caps: list[Cap] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def link(self, link_id: str) -> Link:
+        for item in self.links:
+            if item.id == link_id:
+                return item
+        raise KeyError(link_id)
+
+    def links_into(self, node_id: str) -> list[Link]:
+        return [lk for lk in self.links if lk.target == node_id]
+
+    def links_out_of(self, node_id: str) -> list[Link]:
+        return [lk for lk in self.links if lk.source == node_id]
+
+
+def _nearest(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _twelve(value: Any, *, source: str, where: str, default: float | None = None) -> np.ndarray:
+    if value is None:
+        if default is None:
+            raise InputError("is required: 12 monthly values, January first", source=source, where=where)
+        return np.full(12, default)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return np.full(12, float(value))
+    array = np.asarray(value, dtype=float) if isinstance(value, list) else np.array([])
+    if array.shape != (12,) or not np.all(np.isfinite(array)) or np.any(array < 0):
+        raise InputError(f"expected 12 non-negative numbers (mm per month, January first), got {value!r}",
+                         source=source, where=where)
+    return array
+
+
+def _fraction(value: Any, *, source: str, where: str, low_open: bool = False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"expected a fraction in 0..1, got {value!r}", source=source, where=where) from None
+    if not (0 < number <= 1 if low_open else 0 <= number <= 1):
+        raise InputError(f"expected a fraction in {'(0, 1]' if low_open else '[0, 1]'}, got {number}",
+                         source=source, where=where)
+    return number
+
+
+def _priority(value: Any, *, source: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value \
+            or not 1 <= int(value) <= 99:
+        raise InputError(f"priority must be a whole number from 1 (first) to 99, got {value!r}",
+                         source=source, where=where)
+    return int(value)
+
+
+def load_network(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
+                 months: int | None = None, start: str | None = None) -> Network:
+    """Read a network YAML (or a folder with ``network.yaml``) into a resolved :class:`Network`.
+
+    Parameters
+    ----------
+    path : path
+        The YAML file or its folder.
+    overrides : mapping, optional
+        Levers applied on top of the file (see :mod:`ecociv.models.water_allocation.levers`).
+    months, start : optional
+        Override the run length and first month.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "network.yaml"
+    source = str(path)
+    if not path.exists():
+        raise InputError("network file does not exist", source=source)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise InputError(f"not valid YAML: {err}", source=source) from err
+    if not isinstance(doc, dict):
+        raise InputError("a network file is a YAML mapping with 'nodes' and 'links'", source=source)
+    if overrides:
+        from ecociv.models.water_allocation.levers import apply_levers
+
+        doc = apply_levers(doc, overrides, source=source)
+    return build_network(doc, base=path.parent, source=source, months=months, start=start)
+
+
+def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: int | None = None,
+                  start: str | None = None) -> Network:
+    """Resolve a parsed network document (see :func:`load_network`)."""
+    allowed = {"name", "description", "start", "months", "defaults", "series", "climate", "nodes", "links",
+               "requirements", "caps", "crops", "source", "status", "notes"}
+    for key in doc:
+        if key not in allowed:
+            raise InputError(f"unknown key '{key}'{_nearest(str(key), sorted(allowed))}", source=source)
+    defaults = doc.get("defaults") or {}
+    volume_units = defaults.get("volume_units")
+    flow_units = defaults.get("flow_units")
+    for units in (volume_units, flow_units):
+        if units is not None:
+            try:
+                ts.unit_scale(units) if units == volume_units else ts.Q_(1.0, units)
+            except Exception as err:
+                raise InputError(f"unknown units {units!r}: {err}", source=source, where="defaults") from err
+    series_entries = doc.get("series") or []
+    start_text = start or doc.get("start")
+    if start_text is None:
+        raise InputError("needs 'start' (first month, YYYY-MM)", source=source)
+    n_months = months or doc.get("months")
+    if n_months is None:
+        n_months = _shortest_series(series_entries, base, str(start_text), source=source)
+    if not isinstance(n_months, int) or n_months < 1:
+        raise InputError(f"months must be a positive whole number, got {n_months!r}", source=source)
+    cal = ts.Calendar.parse(str(start_text), n_months, source=source)
+    series = ts.read_series(series_entries, base, cal, source=source)
+
+    def flow(spec: Any, where: str) -> np.ndarray:
+        return ts.flow_series(spec, cal, series, flow_units, source=source, where=where)
+
+    def volume(value: Any, where: str) -> float:
+        return ts.volume_m3(value, volume_units, source=source, where=where)
+
+    climate = _read_climate(doc.get("climate") or {}, base, source)
+    raw_nodes = doc.get("nodes")
+    if not isinstance(raw_nodes, list) or not raw_nodes:
+        raise InputError("'nodes' must be a non-empty list", source=source)
+    nodes: dict[str, Node] = {}
+    reservoirs: dict[str, Reservoir] = {}
+    aquifers: dict[str, Aquifer] = {}
+    demands: dict[str, DemandSite] = {}
+    lakes: dict[str, Lake] = {}
+    for index, raw in enumerate(raw_nodes):
+        if not isinstance(raw, Mapping) or "id" not in raw or "type" not in raw:
+            raise InputError("each node needs 'id' and 'type'", source=source, where=f"nodes[{index}]")
+        node_id = str(raw["id"])
+        where = f"node '{node_id}'"
+        if not _ID.match(node_id):
+            raise InputError("node ids are letters, digits and _ and start with a letter", source=source, where=where)
+        if node_id in nodes:
+            raise InputError("duplicate node id", source=source, where=where)
+        node_type = str(raw["type"])
+        if node_type not in NODE_TYPES:
+            raise InputError(f"unknown node type '{node_type}'{_nearest(node_type, list(NODE_TYPES))}; "
+                             f"types: {', '.join(NODE_TYPES)}", source=source, where=where)
+        local = flow(raw["inflow"], f"{where}.inflow") if raw.get("inflow") is not None \
+            else np.zeros(cal.months)
+        if node_type == "inflow" and raw.get("inflow") is None:
+            raise InputError("an inflow node needs 'inflow'", source=source, where=where)
+        if node_type in ("demand", "lake", "sink", "aquifer") and raw.get("inflow") is not None:
+            raise InputError(f"a {node_type} node takes no local 'inflow' (use a junction or, for an aquifer, "
+                             "'recharge')", source=source, where=where)
+        nodes[node_id] = Node(node_id, node_type, str(raw.get("name", node_id)), str(raw.get("basin", "")),
+                              str(raw.get("unit", "")), local, dict(raw))
+        if node_type == "reservoir":
+            reservoirs[node_id] = _reservoir(raw, where, volume, base, source)
+        elif node_type == "aquifer":
+            aquifers[node_id] = _aquifer(raw, where, volume, flow, flow_units, source)
+        elif node_type == "demand":
+            demands[node_id] = _demand(raw, where, flow, cal, climate, doc, base, source)
+        elif node_type == "lake":
+            lakes[node_id] = _lake(raw, where, volume, flow, base, source)
+    links = [_link(raw, index, nodes, flow, source) for index, raw in enumerate(doc.get("links") or [])]
+    seen: set[str] = set()
+    for item in links:
+        if item.id in seen:
+            raise InputError("duplicate link id", source=source, where=f"link '{item.id}'")
+        seen.add(item.id)
+    requirements = []
+    for index, raw in enumerate(doc.get("requirements") or []):
+        where = f"requirements[{index}]"
+        if not isinstance(raw, Mapping) or not {"id", "link", "flow"} <= set(raw):
+            raise InputError("a requirement needs 'id', 'link' and 'flow'", source=source, where=where)
+        if raw["link"] not in seen:
+            raise InputError(f"names link '{raw['link']}', which does not exist{_nearest(str(raw['link']), sorted(seen))}",
+                             source=source, where=f"requirement '{raw['id']}'")
+        requirements.append(Requirement(str(raw["id"]), str(raw["link"]), flow(raw["flow"], f"requirement '{raw['id']}'"),
+                                        _priority(raw.get("priority", REQUIREMENT_PRIORITY), source=source,
+                                                  where=f"requirement '{raw['id']}'.priority")))
+    caps = [_cap(raw, index, nodes, demands, cal, flow_units, source) for index, raw in enumerate(doc.get("caps") or [])]
+    network = Network(str(doc.get("name", path_name(source))), source, cal, nodes, links, reservoirs, aquifers,
+                      demands, lakes, requirements, climate, caps)
+    from ecociv.models.water_allocation.checks import check_network
+
+    check_network(network)
+    return network
+
+
+def path_name(source: str) -> str:
+    return Path(source).parent.name or Path(source).stem
+
+
+def _shortest_series(entries: list[Any], base: Path, start: str, *, source: str) -> int:
+    if not entries:
+        raise InputError("needs 'months' (run length) when no series files are given", source=source)
+    import pandas as pd
+
+    lengths = []
+    for entry in entries:
+        frame = pd.read_csv(base / str(entry["file"]), dtype={"month": str})
+        months = [str(m)[:7] for m in frame["month"]]
+        if start not in months:
+            raise InputError(f"series file starts at {months[0] if months else '?'}, not at start {start}",
+                             source=str(base / str(entry["file"])))
+        lengths.append(len(months) - months.index(start))
+    return min(lengths)
+
+
+def _read_climate(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, dict[str, np.ndarray]]:
+    climate: dict[str, dict[str, np.ndarray]] = {}
+    if "file" in raw:
+        import pandas as pd
+
+        path = base / str(raw["file"])
+        frame = pd.read_csv(path)
+        need = {"climate", "month", "et0_mm", "precipitation_mm"}
+        if not need <= set(frame.columns):
+            raise InputError(f"climate file needs columns {sorted(need)}", source=str(path))
+        for name, group in frame.groupby("climate", sort=False):
+            group = group.sort_values("month")
+            if list(group["month"]) != list(range(1, 13)):
+                raise InputError(f"climate '{name}' needs months 1..12 once each", source=str(path))
+            climate[str(name)] = {
+                "et0": _twelve(list(group["et0_mm"]), source=str(path), where=f"climate '{name}' et0_mm"),
+                "precipitation": _twelve(list(group["precipitation_mm"]), source=str(path),
+                                         where=f"climate '{name}' precipitation_mm")}
+    for name, value in raw.items():
+        if name == "file":
+            continue
+        if not isinstance(value, Mapping):
+            raise InputError("a climate entry has 'et0' and 'precipitation' (12 mm values each)",
+                             source=source, where=f"climate '{name}'")
+        climate[str(name)] = {key: _twelve(value.get(key), source=source, where=f"climate '{name}'.{key}")
+                              for key in ("et0", "precipitation")}
+    return climate
+
+
+def _area_or_curve(raw: Mapping[str, Any], where: str, base: Path, source: str) -> Any:
+    from ecociv.models.water_allocation.lake import StorageCurve
+
+    if raw.get("curve") is not None:
+        return StorageCurve.read(base / str(raw["curve"]))
+    if raw.get("area") is not None:
+        return ts.area_m2(raw["area"], source=source, where=f"{where}.area")
+    return 0.0
+
+
+def _reservoir(raw: Mapping[str, Any], where: str, volume: Any, base: Path, source: str) -> Reservoir:
+    if raw.get("capacity") is None:
+        raise InputError("a reservoir needs 'capacity'", source=source, where=where)
+    capacity = volume(raw["capacity"], f"{where}.capacity")
+    initial = volume(raw.get("initial", 0), f"{where}.initial") if raw.get("initial") is not None else 0.0
+    dead = volume(raw["dead_storage"], f"{where}.dead_storage") if raw.get("dead_storage") is not None else 0.0
+    if not 0 <= dead <= capacity:
+        raise InputError(f"dead_storage {dead:.4g} m³ must lie in 0..capacity ({capacity:.4g} m³)", source=source,
+                         where=where)
+    if not 0 <= initial <= capacity:
+        raise InputError(f"initial storage {initial:.4g} m³ must lie in 0..capacity ({capacity:.4g} m³)",
+                         source=source, where=where)
+    evaporation = _twelve(raw.get("evaporation_mm"), source=source, where=f"{where}.evaporation_mm", default=0.0)
+    area = _area_or_curve(raw, where, base, source)
+    fill = _priority(raw.get("fill_priority", RESERVOIR_FILL_PRIORITY), source=source, where=f"{where}.fill_priority")
+    return Reservoir(str(raw["id"]), capacity, initial, dead, evaporation, area, fill)
+
+
+def _aquifer(raw: Mapping[str, Any], where: str, volume: Any, flow: Any, flow_units: str | None,
+             source: str) -> Aquifer:
+    initial = volume(raw["initial"], f"{where}.initial") if raw.get("initial") is not None else None
+    if initial is None:
+        raise InputError("an aquifer needs 'initial' storage (the volume that can be pumped)", source=source,
+                         where=where)
+    capacity = volume(raw["capacity"], f"{where}.capacity") if raw.get("capacity") is not None else None
+    recharge = flow(raw.get("recharge", 0.0) if raw.get("recharge") is not None else "0 m**3/s", f"{where}.recharge")
+
+    def annual(key: str) -> float | None:
+        if raw.get(key) is None:
+            return None
+        return ts.annual_m3(raw[key], flow_units, source=source, where=f"{where}.{key}")
+
+    return Aquifer(str(raw["id"]), initial, capacity, recharge, annual("sustainable_yield"), annual("pumping_limit"))
+
+
+def _demand(raw: Mapping[str, Any], where: str, flow: Any, cal: ts.Calendar, climate: Mapping[str, Any],
+            doc: Mapping[str, Any], base: Path, source: str) -> DemandSite:
+    sector = str(raw.get("sector", ""))
+    if sector not in SECTORS:
+        raise InputError(f"sector must be one of {', '.join(SECTORS)}, got '{sector}'{_nearest(sector, list(SECTORS))}",
+                         source=source, where=where)
+    priority = _priority(raw.get("priority", DEFAULT_PRIORITY[sector]), source=source, where=f"{where}.priority")
+    from ecociv.models.water_allocation.demand_sites import site_demand
+
+    demand, crops, climate_name, efficiency = site_demand(raw, where, flow, cal, climate, doc, base, source)
+    return_fraction = _fraction(raw.get("return_fraction", 0.0), source=source, where=f"{where}.return_fraction")
+    return DemandSite(str(raw["id"]), sector, priority, demand, return_fraction, crops, climate_name, efficiency)
+
+
+def _lake(raw: Mapping[str, Any], where: str, volume: Any, flow: Any, base: Path, source: str) -> Lake:
+    from ecociv.models.water_allocation.lake import StorageCurve
+
+    if raw.get("curve") is None:
+        raise InputError("a lake needs 'curve' (CSV with level, area, volume)", source=source, where=where)
+    curve = StorageCurve.read(base / str(raw["curve"]))
+    if raw.get("initial_volume") is not None:
+        initial = volume(raw["initial_volume"], f"{where}.initial_volume")
+    elif raw.get("initial_level") is not None:
+        level = ts.length_m(raw["initial_level"], source=source, where=f"{where}.initial_level")
+        initial = float(curve.volume_of_level(level))
+    elif raw.get("initial_area") is not None:
+        initial = float(curve.volume_of_area(ts.area_m2(raw["initial_area"], source=source,
+                                                        where=f"{where}.initial_area")))
+    else:
+        raise InputError("a lake needs initial_volume, initial_level or initial_area", source=source, where=where)
+    target = ts.area_m2(raw["target_area"], source=source, where=f"{where}.target_area") \
+        if raw.get("target_area") is not None else None
+    minimum = flow(raw["minimum_inflow"], f"{where}.minimum_inflow") if raw.get("minimum_inflow") is not None else None
+    return Lake(str(raw["id"]), curve, initial,
+                _twelve(raw.get("evaporation_mm"), source=source, where=f"{where}.evaporation_mm"),
+                _twelve(raw.get("precipitation_mm"), source=source, where=f"{where}.precipitation_mm", default=0.0),
+                target, minimum, _priority(raw.get("priority", LAKE_PRIORITY), source=source, where=f"{where}.priority"))
+
+
+def _link(raw: Any, index: int, nodes: Mapping[str, Node], flow: Any, source: str) -> Link:
+    if not isinstance(raw, Mapping) or not {"id", "from", "to"} <= set(raw):
+        raise InputError("each link needs 'id', 'from' and 'to'", source=source, where=f"links[{index}]")
+    link_id = str(raw["id"])
+    where = f"link '{link_id}'"
+    for end in ("from", "to"):
+        if str(raw[end]) not in nodes:
+            raise InputError(f"'{end}: {raw[end]}' names a node that does not exist"
+                             f"{_nearest(str(raw[end]), list(nodes))}", source=source, where=where)
+    kind = str(raw.get("kind", "river"))
+    if kind not in LINK_KINDS:
+        raise InputError(f"unknown link kind '{kind}'{_nearest(kind, list(LINK_KINDS))}", source=source, where=where)
+    capacity = flow(raw["capacity"], f"{where}.capacity") if raw.get("capacity") is not None else None
+    loss = _fraction(raw.get("loss", 0.0), source=source, where=f"{where}.loss")
+    if loss >= 1:
+        raise InputError("loss must be below 1 (a link that loses everything delivers nothing)", source=source,
+                         where=where)
+    loss_to = str(raw["loss_to"]) if raw.get("loss_to") is not None else None
+    if loss_to is not None and (loss_to not in nodes or nodes[loss_to].type != "aquifer"):
+        raise InputError(f"loss_to '{loss_to}' must name an aquifer node", source=source, where=where)
+    preference = raw.get("preference", 1)
+    if isinstance(preference, bool) or not isinstance(preference, int) or preference < 1:
+        raise InputError(f"preference must be a whole number ≥ 1, got {preference!r}", source=source, where=where)
+    share = raw.get("share")
+    share_value = _fraction(share, source=source, where=f"{where}.share") if share is not None else None
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise InputError(f"enabled must be true or false, got {enabled!r}", source=source, where=where)
+    return Link(link_id, str(raw["from"]), str(raw["to"]), kind, capacity, loss, loss_to, preference, share_value,
+                enabled)
+
+
+def _cap(raw: Any, index: int, nodes: Mapping[str, Node], demands: Mapping[str, DemandSite], cal: ts.Calendar,
+         flow_units: str | None, source: str) -> Cap:
+    where = f"caps[{index}]"
+    if not isinstance(raw, Mapping) or "cap" not in raw or not ("group" in raw or "sites" in raw):
+        raise InputError("a cap needs 'cap' (annual volume) and 'group' (basin or unit) or 'sites'", source=source,
+                         where=where)
+    if "sites" in raw:
+        sites = [str(s) for s in raw["sites"]]
+        unknown = [s for s in sites if s not in demands]
+        if unknown:
+            raise InputError(f"names demand site(s) {unknown} that do not exist", source=source, where=where)
+    else:
+        group = str(raw["group"])
+        sites = [d for d in demands if group in (nodes[d].basin, nodes[d].unit)]
+        if not sites:
+            groups = sorted({nodes[d].basin for d in demands} | {nodes[d].unit for d in demands} - {""})
+            raise InputError(f"no demand site has basin or unit '{group}'{_nearest(group, groups)}", source=source,
+                             where=where)
+    annual = ts.annual_m3(raw["cap"], flow_units, source=source, where=f"{where}.cap")
+    if annual < 0:
+        raise InputError("a cap must not be negative", source=source, where=where)
+    demand = np.sum([demands[s].demand for s in sites], axis=0)
+    limit = np.zeros(cal.months)
+    years = cal.years
+    for year in np.unique(years):
+        mask = years == year
+        total = float(demand[mask].sum())
+        share = demand[mask] / total if total > 0 else np.full(int(mask.sum()), 1.0 / mask.sum())
+        limit[mask] = annual * float(mask.sum()) / 12.0 * share
+    return Cap(str(raw.get("id", f"cap_{index}")), sites, annual, limit)

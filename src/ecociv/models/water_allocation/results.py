@@ -1,0 +1,209 @@
+"""Result tables of an allocation run: flows, deliveries, storages, lakes, groundwater, mass balance and
+per-basin summaries (m³ in the monthly tables, 10⁸ m³/yr in the summaries)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ecociv.models.water_allocation.network import Network
+from ecociv.models.water_allocation.solver import Result
+
+M3_PER_1E8M3 = 1e8
+M2_PER_KM2 = 1e6
+
+
+def _incidence(net: Network, result: Result) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
+                                                       dict[str, np.ndarray]]:
+    """Per node: water arriving by links, water leaving by links, seepage gained (m³ per step)."""
+    steps = len(result.labels)
+    arriving = {n: np.zeros(steps) for n in net.nodes}
+    leaving = {n: np.zeros(steps) for n in net.nodes}
+    seepage = {n: np.zeros(steps) for n in net.nodes}
+    for i, link in enumerate(net.links):
+        arriving[link.target] += result.arrival[i]
+        leaving[link.source] += result.flow[i]
+        if link.loss_to:
+            seepage[link.loss_to] += result.flow[i] - result.arrival[i]
+    return arriving, leaving, seepage
+
+
+def delivered(net: Network, result: Result) -> dict[str, np.ndarray]:
+    """Water delivered to each demand site in each step (m³): what its supply links bring."""
+    arriving, _, _ = _incidence(net, result)
+    return {site: arriving[site] for site in net.demands}
+
+
+def mass_balance(net: Network, result: Result) -> pd.DataFrame:
+    """Residual of every node's water balance in every step (m³), and relative to the node's throughput."""
+    arriving, leaving, seepage = _incidence(net, result)
+    rows = []
+    res_index = {r: i for i, r in enumerate(result.reservoir_ids)}
+    aq_index = {a: i for i, a in enumerate(result.aquifer_ids)}
+    for node in net.nodes.values():
+        gains = node.inflow + arriving[node.id] + seepage[node.id]
+        losses = leaving[node.id].copy()
+        change = np.zeros(len(result.labels))
+        if node.type == "reservoir":
+            i = res_index[node.id]
+            storage = result.reservoir_storage[i]
+            change = np.diff(np.concatenate([[net.reservoirs[node.id].initial], storage]))
+            losses = losses + result.reservoir_evaporation[i]
+        elif node.type == "aquifer":
+            i = aq_index[node.id]
+            gains = gains + net.aquifers[node.id].recharge
+            storage = result.aquifer_storage[i]
+            change = np.diff(np.concatenate([[net.aquifers[node.id].initial], storage]))
+            losses = losses + result.aquifer_rejected[i]
+        elif node.type == "demand":
+            # what arrives = what is returned + what is consumed, (1 − return fraction) × delivered
+            site = result.site_delivered[result.site_ids.index(node.id)]
+            losses = losses + (1.0 - net.demands[node.id].return_fraction) * site
+        elif node.type == "lake":
+            lake = result.lake[node.id]
+            gains = gains + lake["precipitation"]
+            losses = losses + lake["evaporation"]
+            change = np.diff(np.concatenate([[net.lakes[node.id].initial_volume], lake["volume"]]))
+        elif node.type == "sink":
+            losses = losses + arriving[node.id]
+        residual = gains - losses - change
+        scale = np.maximum(np.maximum(gains, losses), 1.0)
+        for t, label in enumerate(result.labels):
+            rows.append((label, node.id, node.type, gains[t], losses[t], change[t], residual[t],
+                         residual[t] / scale[t]))
+    return pd.DataFrame(rows, columns=["month", "node", "type", "in_m3", "out_m3", "storage_change_m3",
+                                       "residual_m3", "relative_residual"])
+
+
+def return_check(net: Network, result: Result) -> float:
+    """Largest |returns − return_fraction × delivered| over sites and steps, relative to delivered."""
+    arriving, leaving, _ = _incidence(net, result)
+    worst = 0.0
+    for site in net.demands.values():
+        expected = site.return_fraction * arriving[site.id]
+        gap = np.abs(leaving[site.id] - expected) / np.maximum(arriving[site.id], 1.0)
+        worst = max(worst, float(gap.max(initial=0.0)))
+    return worst
+
+
+def deliveries_table(net: Network, result: Result) -> pd.DataFrame:
+    given = delivered(net, result)
+    frames = []
+    for site in net.demands.values():
+        node = net.nodes[site.id]
+        supplied = given[site.id]
+        frames.append(pd.DataFrame({
+            "month": result.labels, "site": site.id, "sector": site.sector, "priority": site.priority,
+            "basin": node.basin, "unit": node.unit, "demand_m3": site.demand, "delivered_m3": supplied,
+            "shortage_m3": np.maximum(site.demand - supplied, 0.0),
+            "coverage": np.where(site.demand > 0, supplied / np.where(site.demand > 0, site.demand, 1.0), 1.0)}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def flows_table(net: Network, result: Result) -> pd.DataFrame:
+    frames = []
+    for i, link in enumerate(net.links):
+        frames.append(pd.DataFrame({
+            "month": result.labels, "link": link.id, "from": link.source, "to": link.target, "kind": link.kind,
+            "flow_m3": result.flow[i], "arrival_m3": result.arrival[i],
+            "loss_m3": result.flow[i] - result.arrival[i]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def storage_table(net: Network, result: Result) -> pd.DataFrame:
+    frames = []
+    for i, res in enumerate(result.reservoir_ids):
+        frames.append(pd.DataFrame({"month": result.labels, "node": res, "type": "reservoir",
+                                    "storage_m3": result.reservoir_storage[i],
+                                    "evaporation_m3": result.reservoir_evaporation[i]}))
+    for i, aq in enumerate(result.aquifer_ids):
+        frames.append(pd.DataFrame({"month": result.labels, "node": aq, "type": "aquifer",
+                                    "storage_m3": result.aquifer_storage[i], "evaporation_m3": 0.0}))
+    columns = ["month", "node", "type", "storage_m3", "evaporation_m3"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def lakes_table(net: Network, result: Result) -> pd.DataFrame:
+    frames = []
+    for lake_id, values in result.lake.items():
+        lake = net.lakes[lake_id]
+        below = values["area"] < lake.target_area if lake.target_area is not None else np.zeros_like(values["area"],
+                                                                                                       dtype=bool)
+        frames.append(pd.DataFrame({
+            "month": result.labels, "lake": lake_id, "inflow_m3": values["inflow"],
+            "precipitation_m3": values["precipitation"], "evaporation_m3": values["evaporation"],
+            "volume_m3": values["volume"], "area_km2": values["area"] / M2_PER_KM2, "level_m": values["level"],
+            "target_area_km2": (lake.target_area or np.nan) / M2_PER_KM2, "below_target": below}))
+    columns = ["month", "lake", "inflow_m3", "precipitation_m3", "evaporation_m3", "volume_m3", "area_km2",
+               "level_m", "target_area_km2", "below_target"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def groundwater_table(net: Network, result: Result) -> pd.DataFrame:
+    years = net.calendar.years
+    rows = []
+    for i, aq_id in enumerate(result.aquifer_ids):
+        aquifer = net.aquifers[aq_id]
+        node = net.nodes[aq_id]
+        for year in np.unique(years):
+            mask = years == year
+            months = int(mask.sum())
+            pumping = float(result.aquifer_pumping[i, mask].sum())
+            recharge = float(result.aquifer_recharge[i, mask].sum())
+            limit = aquifer.sustainable_yield * months / 12 if aquifer.sustainable_yield is not None else np.nan
+            overdraft = max(0.0, pumping - limit) if aquifer.sustainable_yield is not None else np.nan
+            rows.append((int(year), months, aq_id, node.basin, node.unit, recharge, pumping, limit, overdraft,
+                         float(result.aquifer_storage[i, mask][-1])))
+    return pd.DataFrame(rows, columns=["year", "months", "aquifer", "basin", "unit", "recharge_m3", "pumping_m3",
+                                       "sustainable_yield_m3", "overdraft_m3", "storage_end_m3"])
+
+
+def requirements_table(net: Network, result: Result) -> pd.DataFrame:
+    frames = []
+    index = {lk.id: i for i, lk in enumerate(net.links)}
+    for req in net.requirements:
+        flow = result.flow[index[req.link]]
+        frames.append(pd.DataFrame({"month": result.labels, "requirement": req.id, "link": req.link,
+                                    "priority": req.priority, "required_m3": req.flow, "flow_m3": flow,
+                                    "met": flow >= req.flow * (1 - 1e-6)}))
+    columns = ["month", "requirement", "link", "priority", "required_m3", "flow_m3", "met"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def basin_summary(net: Network, result: Result) -> pd.DataFrame:
+    """Per basin and sector, mean annual demand, supply and shortage; groundwater overdraft, ecological
+    water delivered and terminal-lake inflow per basin (10⁸ m³/yr)."""
+    n_years = len(result.labels) / 12.0
+    per_year = 1.0 / (n_years * M3_PER_1E8M3)
+    deliveries = deliveries_table(net, result)
+    groundwater = groundwater_table(net, result)
+    lakes = lakes_table(net, result)
+    requirements = requirements_table(net, result)
+    basins = sorted({node.basin for node in net.nodes.values()})
+    rows = []
+    for basin in basins:
+        part = deliveries[deliveries["basin"] == basin] if len(deliveries) else deliveries
+        sectors = sorted(set(part["sector"])) if len(part) else []
+        ecological = 0.0
+        if len(part):
+            ecological += float(part.loc[part["sector"] == "ecology", "delivered_m3"].sum())
+        lake_ids = [k for k in net.lakes if net.nodes[k].basin == basin]
+        lake_inflow = float(lakes.loc[lakes["lake"].isin(lake_ids), "inflow_m3"].sum()) if len(lakes) else 0.0
+        req_ids = [r.id for r in net.requirements if net.nodes[net.link(r.link).source].basin == basin]
+        if len(requirements):
+            met = requirements[requirements["requirement"].isin(req_ids)]
+            ecological += float(np.minimum(met["flow_m3"], met["required_m3"]).sum())
+        overdraft = float(groundwater.loc[groundwater["basin"] == basin, "overdraft_m3"].fillna(0).sum()) \
+            if len(groundwater) else 0.0
+        for sector in [*sectors, "all"]:
+            rows_of = part if sector == "all" else part[part["sector"] == sector]
+            demand = float(rows_of["demand_m3"].sum()) if len(rows_of) else 0.0
+            supply = float(rows_of["delivered_m3"].sum()) if len(rows_of) else 0.0
+            rows.append((basin or "(none)", sector, demand * per_year, supply * per_year,
+                         max(demand - supply, 0.0) * per_year, supply / demand if demand > 0 else np.nan,
+                         overdraft * per_year if sector == "all" else np.nan,
+                         ecological * per_year if sector == "all" else np.nan,
+                         lake_inflow * per_year if sector == "all" else np.nan))
+    return pd.DataFrame(rows, columns=["basin", "sector", "demand_1e8m3_per_yr", "supply_1e8m3_per_yr",
+                                       "shortage_1e8m3_per_yr", "coverage", "groundwater_overdraft_1e8m3_per_yr",
+                                       "ecological_water_1e8m3_per_yr", "terminal_lake_inflow_1e8m3_per_yr"])

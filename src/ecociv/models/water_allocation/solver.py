@@ -1,0 +1,464 @@
+"""Monthly priority allocation: one HiGHS linear program per step, solved priority level by level.
+
+For each level (priority 1 first) the largest common coverage fraction τ of the level's targets is
+found (max τ s.t. delivered_j ≥ τ·target_j); if τ < 1 a second program gives the level's targets
+any further water the network can deliver with every target at ≥ τ. The level's deliveries are
+then fixed as lower bounds, so a later (lower-priority) level can re-route water but never take
+it from a higher one. A final program keeps all deliveries and uses supply links in order of
+preference, pumps groundwater and runs transfers only where needed. This is the rule of WEAP's
+allocation (Yates et al. 2005, *Water International* 30(4): 487–500: priorities 1–99, equal
+coverage within a priority, supply preferences), with storage carried between months.
+
+Volumes are scaled inside the programs (a power of ten so that the largest monthly volume is about
+10³ units, keeping HiGHS's 1e-7 tolerances far below any reported volume); results are in m³.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import highspy
+import numpy as np
+
+from ecociv.errors import InputError
+from ecociv.models.water_allocation.checks import return_shares
+from ecociv.models.water_allocation.network import Network
+
+INF = highspy.kHighsInf
+FIX_TOLERANCE = 1e-9  # coverage fractions fixed at (value − this) for later levels
+LINK_COST = 1e-3  # per LP unit on every link: no water is moved without a reason
+PREFERENCE_COST = 1.0  # per LP unit and preference rank on supply links (final program)
+PUMPING_COST = 0.5  # per LP unit pumped (final program): groundwater only where surface water lacks
+TRANSFER_COST = 2.0  # per LP unit transferred between basins (final program)
+KEEP_REWARD = 100.0  # per LP unit delivered (final program), above any routing cost
+
+
+@dataclass
+class Target:
+    """Something served by priority: a site's demand, a minimum flow, a lake's minimum inflow, a fill."""
+
+    id: str
+    kind: str  # demand | requirement | lake | fill
+    ref: str
+    priority: int
+    amount: np.ndarray  # m³ per step
+    row: int = -1
+    col: int = -1
+    level_row: int = -1
+
+
+@dataclass
+class Result:
+    """Allocation over every step; volumes in m³ (per step for flows, end of step for storages)."""
+
+    labels: list[str]
+    link_ids: list[str]
+    flow: np.ndarray  # (links, steps) water entering each link
+    arrival: np.ndarray  # (links, steps) water leaving each link (after loss)
+    targets: list[Target]
+    served: np.ndarray  # (targets, steps)
+    reservoir_ids: list[str]
+    reservoir_storage: np.ndarray
+    reservoir_evaporation: np.ndarray
+    aquifer_ids: list[str]
+    aquifer_storage: np.ndarray
+    aquifer_recharge: np.ndarray  # natural + links in + seepage
+    aquifer_pumping: np.ndarray
+    aquifer_rejected: np.ndarray  # recharge the full aquifer could not take
+    lake_ids: list[str]
+    lake: dict[str, dict[str, np.ndarray]]
+    site_ids: list[str] = field(default_factory=list)
+    site_delivered: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (sites, steps)
+    solves: int = 0
+    residuals: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def new_highs() -> highspy.Highs:
+    """A silent HiGHS instance (the library prints a banner on C stdout when the first one is made)."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no file descriptor 1 (embedded interpreters)
+        saved = -1
+    if saved >= 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    try:
+        highs = highspy.Highs()
+    finally:
+        if saved >= 0:
+            os.dup2(saved, 1)
+            os.close(saved)
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+def volume_scale(net: Network) -> float:
+    """m³ per LP unit: a power of ten near the network's largest monthly volume / 10³."""
+    largest = [1.0]
+    largest += [float(node.inflow.max()) for node in net.nodes.values()]
+    largest += [float(site.demand.max()) for site in net.demands.values()]
+    largest += [res.capacity for res in net.reservoirs.values()]
+    largest += [float(aq.recharge.max()) for aq in net.aquifers.values()]
+    return float(10.0 ** max(0, round(np.log10(max(largest))) - 3))
+
+
+class _Program:
+    """The LP of one network; only bounds, costs and target coefficients change between steps."""
+
+    def __init__(self, net: Network):
+        self.net = net
+        self.scale = volume_scale(net)
+        self.h = new_highs()
+        self.links = net.links
+        self.link_index = {lk.id: i for i, lk in enumerate(self.links)}
+        n_links = len(self.links)
+        self.res_ids = list(net.reservoirs)
+        self.aq_ids = list(net.aquifers)
+        self.site_ids = list(net.demands)
+        col = n_links
+        self.res_col = {r: col + i for i, r in enumerate(self.res_ids)}
+        col += len(self.res_ids)
+        self.aq_col = {a: col + i for i, a in enumerate(self.aq_ids)}
+        col += len(self.aq_ids)
+        self.aq_spill_col = {a: col + i for i, a in enumerate(self.aq_ids)}
+        col += len(self.aq_ids)
+        self.site_col = {d: col + i for i, d in enumerate(self.site_ids)}
+        col += len(self.site_ids)
+        self.targets = self._targets()
+        for target in self.targets:
+            target.col = col
+            col += 1
+        self.tau = col
+        col += 1
+        self.balance_nodes = [n.id for n in net.nodes.values()
+                              if n.type in ("inflow", "junction", "reservoir", "aquifer", "demand")]
+        self.slack_pos = {node: col + 2 * i for i, node in enumerate(self.balance_nodes)}
+        self.slack_neg = {node: col + 2 * i + 1 for i, node in enumerate(self.balance_nodes)}
+        col += 2 * len(self.balance_nodes)
+        self.n_cols = col
+        self.h.addVars(col, np.zeros(col), np.full(col, INF))
+        self.rows: list[str] = []
+        self._build_rows()
+        self.base_cost = np.zeros(col)
+        for i, link in enumerate(self.links):
+            cost = LINK_COST
+            if link.kind == "supply":
+                cost += PREFERENCE_COST * link.preference
+            if link.kind == "transfer":
+                cost += TRANSFER_COST
+            if self.net.nodes[link.source].type == "aquifer":
+                cost += PUMPING_COST
+            self.base_cost[i] = cost
+        for a in self.aq_ids:
+            self.base_cost[self.aq_spill_col[a]] = 10.0
+        self.solves = 0
+
+    def _targets(self) -> list[Target]:
+        net = self.net
+        targets = [Target(f"demand:{d.id}", "demand", d.id, d.priority, d.demand) for d in net.demands.values()]
+        targets += [Target(f"requirement:{r.id}", "requirement", r.id, r.priority, r.flow) for r in net.requirements]
+        targets += [Target(f"lake:{lake.id}", "lake", lake.id, lake.priority, lake.minimum_inflow)
+                    for lake in net.lakes.values() if lake.minimum_inflow is not None]
+        targets += [Target(f"fill:{r.id}", "fill", r.id, r.fill_priority,
+                           np.full(net.calendar.months, r.capacity)) for r in net.reservoirs.values()]
+        return targets
+
+    def _add_row(self, name: str, lower: float, upper: float, cols: list[int], vals: list[float]) -> int:
+        merged: dict[int, float] = {}
+        for c, v in zip(cols, vals, strict=True):
+            merged[c] = merged.get(c, 0.0) + v
+        self.h.addRow(lower, upper, len(merged), np.array(list(merged), dtype=np.int32),
+                      np.array(list(merged.values()), dtype=float))
+        self.rows.append(name)
+        return len(self.rows) - 1
+
+    def _build_rows(self) -> None:
+        net = self.net
+        self.balance_row: dict[str, int] = {}
+        for node_id in self.balance_nodes:
+            node = net.nodes[node_id]
+            cols: list[int] = []
+            vals: list[float] = []
+            for i, link in enumerate(self.links):
+                if link.target == node_id:
+                    cols.append(i)
+                    vals.append(1.0 - link.loss)
+                if link.source == node_id and node.type != "demand":  # a site's returns have their own rows
+                    cols.append(i)
+                    vals.append(-1.0)
+                if node.type == "aquifer" and link.loss_to == node_id:
+                    cols.append(i)
+                    vals.append(link.loss)
+            if node.type == "reservoir":
+                cols.append(self.res_col[node_id])
+                vals.append(-1.0)
+            elif node.type == "aquifer":
+                cols += [self.aq_col[node_id], self.aq_spill_col[node_id]]
+                vals += [-1.0, -1.0]
+            elif node.type == "demand":
+                cols.append(self.site_col[node_id])
+                vals.append(-1.0)
+            cols += [self.slack_pos[node_id], self.slack_neg[node_id]]
+            vals += [1.0, -1.0]
+            self.balance_row[node_id] = self._add_row(f"balance of {node.type} '{node_id}'", 0.0, 0.0, cols, vals)
+        for site in net.demands.values():
+            for link_id, share in return_shares(net, site.id).items():
+                self._add_row(f"return flow of '{site.id}' on link '{link_id}'", 0.0, 0.0,
+                              [self.link_index[link_id], self.site_col[site.id]],
+                              [1.0, -share * site.return_fraction])
+        self.pump_row: dict[str, int] = {}
+        for a, aquifer in net.aquifers.items():
+            if aquifer.pumping_limit is not None:
+                outs = [i for i, lk in enumerate(self.links) if lk.source == a]
+                if outs:
+                    self.pump_row[a] = self._add_row(f"pumping limit of aquifer '{a}'", -INF, INF, outs,
+                                                     [1.0] * len(outs))
+        self.cap_rows = [self._add_row(f"water-use cap '{cap.id}'", -INF, INF,
+                                       [self.site_col[site] for site in cap.sites], [1.0] * len(cap.sites))
+                         for cap in net.caps]
+        for target in self.targets:
+            if target.kind == "demand":
+                cols, vals, upper = [self.site_col[target.ref], target.col], [1.0, -1.0], 0.0
+            elif target.kind == "requirement":
+                link_id = next(r.link for r in net.requirements if r.id == target.ref)
+                cols, vals, upper = [self.link_index[link_id], target.col], [1.0, -1.0], INF
+            elif target.kind == "lake":
+                ins = [(i, 1.0 - lk.loss) for i, lk in enumerate(self.links) if lk.target == target.ref]
+                cols = [i for i, _ in ins] + [target.col]
+                vals = [v for _, v in ins] + [-1.0]
+                upper = INF
+            else:
+                cols, vals, upper = [self.res_col[target.ref], target.col], [1.0, -1.0], INF
+            target.row = self._add_row(f"{target.kind} target '{target.ref}'", 0.0, upper, cols, vals)
+            target.level_row = self._add_row(f"level of '{target.id}'", -INF, INF, [target.col, self.tau],
+                                             [1.0, -1.0])
+
+    # -- per step -------------------------------------------------------------------------------
+
+    def run(self) -> str:
+        self.h.run()
+        self.solves += 1
+        return str(self.h.getModelStatus()).rsplit(".", 1)[-1]
+
+    def values(self) -> np.ndarray:
+        return np.asarray(self.h.getSolution().col_value)
+
+    def set_costs(self, cost: np.ndarray) -> None:
+        self.h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), cost)
+
+    def set_col_bounds(self, cols: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
+        cols = np.asarray(cols, dtype=np.int32)
+        if cols.size:
+            self.h.changeColsBounds(cols.size, cols, np.broadcast_to(np.asarray(lower, dtype=float), cols.shape).copy(),
+                                    np.broadcast_to(np.asarray(upper, dtype=float), cols.shape).copy())
+
+    def set_row_bounds(self, rows: list[int], lower: Any, upper: Any) -> None:
+        idx = np.asarray(rows, dtype=np.int32)
+        if idx.size:
+            self.h.changeRowsBounds(idx.size, idx, np.broadcast_to(np.asarray(lower, dtype=float), idx.shape).copy(),
+                                    np.broadcast_to(np.asarray(upper, dtype=float), idx.shape).copy())
+
+
+def _area(area: Any, volume: float) -> float:
+    if isinstance(area, (int, float)):
+        return float(area)
+    return float(area.area_of_volume(volume))
+
+
+def allocate(net: Network) -> Result:
+    """Allocate water over every step of ``net``; raises :class:`InputError` naming the node and month
+    when a step has no feasible allocation."""
+    prog = _Program(net)
+    cal = net.calendar
+    steps = cal.months
+    labels = cal.labels
+    month = cal.month_of_year - 1
+    years = cal.years
+    links = net.links
+    n_links = len(links)
+    flow = np.zeros((n_links, steps))
+    served = np.zeros((len(prog.targets), steps))
+    site_delivered = np.zeros((len(prog.site_ids), steps))
+    res_store = np.zeros((len(prog.res_ids), steps))
+    res_evap = np.zeros_like(res_store)
+    aq_store = np.zeros((len(prog.aq_ids), steps))
+    aq_pump = np.zeros_like(aq_store)
+    aq_recharge = np.zeros_like(aq_store)
+    aq_rejected = np.zeros_like(aq_store)
+    lake_state = {k: lake.initial_volume for k, lake in net.lakes.items()}
+    lake_out: dict[str, dict[str, np.ndarray]] = {
+        k: {name: np.zeros(steps) for name in ("inflow", "precipitation", "evaporation", "volume", "area", "level")}
+        for k in net.lakes}
+    storage = {r: net.reservoirs[r].initial for r in prog.res_ids}
+    aq_storage = {a: net.aquifers[a].initial for a in prog.aq_ids}
+    pumped_this_year = dict.fromkeys(prog.aq_ids, 0.0)
+    enabled = np.array([lk.enabled for lk in links])
+    target_cols = np.array([t.col for t in prog.targets], dtype=np.int32)
+    level_rows = [t.level_row for t in prog.targets]
+    priorities = np.array([t.priority for t in prog.targets])
+    slack_cols = np.array(list(prog.slack_pos.values()) + list(prog.slack_neg.values()), dtype=np.int32)
+    zero_cost = np.zeros(prog.n_cols)
+    tau_cost = zero_cost.copy()
+    tau_cost[prog.tau] = -1.0
+    inflow_nodes = {nid: node.inflow for nid, node in net.nodes.items()}
+
+    for t in range(steps):
+        if t > 0 and years[t] != years[t - 1]:
+            pumped_this_year = dict.fromkeys(prog.aq_ids, 0.0)
+        # links: capacities this month
+        upper = np.array([INF if lk.capacity is None else lk.capacity[t] / prog.scale for lk in links])
+        upper[~enabled] = 0.0
+        prog.set_col_bounds(np.arange(n_links), 0.0, upper)
+        # node balances
+        rhs: dict[str, float] = {}
+        for node_id in prog.balance_nodes:
+            rhs[node_id] = -inflow_nodes[node_id][t]
+        evaporation = {}
+        for r in prog.res_ids:
+            res = net.reservoirs[r]
+            evap = min(res.evaporation_mm[month[t]] / 1000.0 * _area(res.area, storage[r]), storage[r])
+            evaporation[r] = evap
+            rhs[r] -= storage[r] - evap
+            lower = min(res.dead_storage, storage[r] - evap)
+            prog.set_col_bounds([prog.res_col[r]], lower / prog.scale, res.capacity / prog.scale)
+        for a in prog.aq_ids:
+            aquifer = net.aquifers[a]
+            rhs[a] -= aq_storage[a] + aquifer.recharge[t]
+            cap = INF if aquifer.capacity is None else max(aquifer.capacity, aq_storage[a]) / prog.scale
+            prog.set_col_bounds([prog.aq_col[a]], 0.0, cap)
+            if a in prog.pump_row:
+                remaining = max(0.0, (aquifer.pumping_limit or 0.0) - pumped_this_year[a])
+                prog.set_row_bounds([prog.pump_row[a]], -INF, remaining / prog.scale)
+        for row, cap in zip(prog.cap_rows, net.caps, strict=True):
+            prog.set_row_bounds([row], -INF, cap.limit[t] / prog.scale)
+        rows = [prog.balance_row[n] for n in prog.balance_nodes]
+        values = np.array([rhs[n] for n in prog.balance_nodes]) / prog.scale
+        prog.set_row_bounds(rows, values, values)
+        # targets
+        amounts = np.array([target.amount[t] for target in prog.targets])
+        active = amounts > 0
+        for target, amount in zip(prog.targets, amounts, strict=True):
+            prog.h.changeCoeff(target.row, target.col, -amount / prog.scale)
+        prog.set_col_bounds(target_cols, np.where(active, 0.0, 1.0), 1.0)
+        for site, col in prog.site_col.items():
+            prog.set_col_bounds([col], 0.0, net.demands[site].demand[t] / prog.scale)
+        prog.set_row_bounds(level_rows, -INF, INF)
+        prog.set_col_bounds(slack_cols, 0.0, 0.0)
+        # level by level
+        for level in np.unique(priorities[active]):
+            members = np.flatnonzero(active & (priorities == level))
+            prog.set_row_bounds([level_rows[i] for i in members], 0.0, INF)
+            prog.set_col_bounds([prog.tau], 0.0, 1.0)
+            prog.set_costs(tau_cost)
+            status = prog.run()
+            if status != "kOptimal":
+                raise _diagnose(prog, labels[t], status)
+            tau = float(prog.values()[prog.tau])
+            if tau < 1.0 - FIX_TOLERANCE and members.size > 1:
+                prog.set_col_bounds([prog.tau], tau, tau)
+                cost = zero_cost.copy()
+                cost[target_cols[members]] = -amounts[members] / amounts[members].max()
+                prog.set_costs(cost)
+                if prog.run() != "kOptimal":
+                    raise _diagnose(prog, labels[t], "second pass")
+            fractions = prog.values()[target_cols[members]]
+            prog.set_col_bounds(target_cols[members], np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0), 1.0)
+            prog.set_row_bounds([level_rows[i] for i in members], -INF, INF)
+        prog.set_col_bounds([prog.tau], 0.0, 1.0)
+        final_cost = prog.base_cost.copy()
+        final_cost[target_cols] = -KEEP_REWARD * amounts / prog.scale  # keep every delivery at its fixed level
+        prog.set_costs(final_cost)
+        status = prog.run()
+        if status != "kOptimal":
+            raise _diagnose(prog, labels[t], status)
+        x = prog.values() * prog.scale
+        flow[:, t] = np.maximum(x[:n_links], 0.0)
+        served[:, t] = np.clip(x[target_cols], 0.0, 1.0) * amounts
+        for i, site in enumerate(prog.site_ids):
+            site_delivered[i, t] = x[prog.site_col[site]]
+        for i, r in enumerate(prog.res_ids):
+            storage[r] = x[prog.res_col[r]]
+            res_store[i, t] = storage[r]
+            res_evap[i, t] = evaporation[r]
+        for i, a in enumerate(prog.aq_ids):
+            pumping = sum(flow[j, t] for j, lk in enumerate(links) if lk.source == a)
+            gains = net.aquifers[a].recharge[t] + sum(
+                flow[j, t] * ((1 - lk.loss) * (lk.target == a) + lk.loss * (lk.loss_to == a))
+                for j, lk in enumerate(links))
+            aq_storage[a] = x[prog.aq_col[a]]
+            aq_store[i, t] = aq_storage[a]
+            aq_pump[i, t] = pumping
+            aq_recharge[i, t] = gains
+            aq_rejected[i, t] = x[prog.aq_spill_col[a]]
+            pumped_this_year[a] += pumping
+        for k, lake in net.lakes.items():
+            from ecociv.models.water_allocation.lake import lake_step
+
+            inflow = float(sum(flow[j, t] * (1 - lk.loss) for j, lk in enumerate(links) if lk.target == k))
+            step = lake_step(lake_state[k], inflow, float(lake.precipitation_mm[month[t]]),
+                             float(lake.evaporation_mm[month[t]]), lake.curve)
+            lake_state[k] = float(step.volume_end)
+            out = lake_out[k]
+            out["inflow"][t] = inflow
+            out["precipitation"][t] = step.precipitation_m3
+            out["evaporation"][t] = step.evaporation_m3
+            out["volume"][t] = step.volume_end
+            out["area"][t] = step.area_end
+            out["level"][t] = step.level_end
+    arrival = flow * (1.0 - np.array([lk.loss for lk in links]))[:, None]
+    return Result(labels, [lk.id for lk in links], flow, arrival, prog.targets, served, prog.res_ids, res_store,
+                  res_evap, prog.aq_ids, aq_store, aq_recharge, aq_pump, aq_rejected, list(net.lakes), lake_out,
+                  prog.site_ids, site_delivered, prog.solves)
+
+
+def _diagnose(prog: _Program, month: str, status: str) -> InputError:
+    """Find which balances cannot close: relax every node balance with penalised slack and report it."""
+    h = prog.h
+    cost = np.zeros(prog.n_cols)
+    slack = list(prog.slack_pos.values()) + list(prog.slack_neg.values())
+    depth = _depths(prog.net)
+    for node_id in prog.balance_nodes:  # blame the node furthest downstream where water gets stuck
+        cost[[prog.slack_pos[node_id], prog.slack_neg[node_id]]] = 1.0 / (1.0 + depth[node_id])
+    prog.set_col_bounds(slack, 0.0, INF)
+    target_cols = [t.col for t in prog.targets]
+    prog.set_col_bounds(target_cols, 0.0, 1.0)
+    prog.set_row_bounds([t.level_row for t in prog.targets], -INF, INF)
+    prog.set_costs(cost)
+    h.run()
+    problems = []
+    if str(h.getModelStatus()).endswith("kOptimal"):
+        x = prog.values()
+        for node_id in prog.balance_nodes:
+            excess = x[prog.slack_neg[node_id]] * prog.scale
+            deficit = x[prog.slack_pos[node_id]] * prog.scale
+            node = prog.net.nodes[node_id]
+            if excess > 1e-3:
+                problems.append(f"{node.type} '{node_id}' has {excess:.6g} m³ that cannot leave it (its outflow "
+                                "links are full, disabled or missing, or storage is at capacity)")
+            if deficit > 1e-3:
+                problems.append(f"{node.type} '{node_id}' must pass on {deficit:.6g} m³ more than reaches it "
+                                "(a return flow or storage bound forces more water out than comes in)")
+    if not problems:
+        problems.append(f"the solver reported {status} and no single node balance explains it")
+    return InputError(f"no feasible allocation in {month}: " + "; ".join(problems), source=prog.net.source,
+                      where=f"step {month}")
+
+
+def _depths(net: Network) -> dict[str, int]:
+    """Longest number of links from any headwater to each node (loops cut at the first revisit)."""
+    depth = dict.fromkeys(net.nodes, 0)
+    for _ in range(len(net.nodes)):
+        changed = False
+        for link in net.links:
+            if depth[link.target] < depth[link.source] + 1 <= len(net.nodes):
+                depth[link.target] = depth[link.source] + 1
+                changed = True
+        if not changed:
+            break
+    return depth

@@ -1,0 +1,253 @@
+"""Monthly steps and the conversion of volumes and flows to m³ per step, once, at the boundary.
+
+A flow given per second, day or year becomes ``rate × length of the calendar month`` (pint's year
+is 365.25 d); a flow given per month is the volume of that calendar month, whatever its length.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pint
+
+from ecociv.errors import InputError
+from ecociv.units import Q_, ureg
+
+SECONDS_PER_DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """``months`` consecutive calendar months from ``start_year``-``start_month``."""
+
+    start_year: int
+    start_month: int
+    months: int
+
+    @classmethod
+    def parse(cls, text: str, months: int, *, source: str) -> Calendar:
+        try:
+            year, month = (int(part) for part in str(text).split("-")[:2])
+            if not 1 <= month <= 12:
+                raise ValueError
+        except ValueError:
+            raise InputError(f"start {text!r} is not a month written YYYY-MM", source=source, where="start") from None
+        return cls(year, month, months)
+
+    @property
+    def years(self) -> np.ndarray:
+        """Calendar year of each step."""
+        index = self.start_month - 1 + np.arange(self.months)
+        return self.start_year + index // 12
+
+    @property
+    def month_of_year(self) -> np.ndarray:
+        """Calendar month (1..12) of each step."""
+        return (self.start_month - 1 + np.arange(self.months)) % 12 + 1
+
+    @property
+    def days(self) -> np.ndarray:
+        """Days in each step's calendar month."""
+        return np.array([calendar.monthrange(int(y), int(m))[1]
+                         for y, m in zip(self.years, self.month_of_year, strict=True)], dtype=float)
+
+    @property
+    def labels(self) -> list[str]:
+        """``YYYY-MM`` of each step."""
+        return [f"{y}-{m:02d}" for y, m in zip(self.years, self.month_of_year, strict=True)]
+
+
+def _quantity(value: Any, default_units: str | None, *, source: str, where: str) -> pint.Quantity:
+    if isinstance(value, bool) or value is None:
+        raise InputError(f"expected a quantity, got {value!r}", source=source, where=where)
+    if isinstance(value, (int, float)):
+        if default_units is None:
+            raise InputError(f"the number {value} has no units: write it with units (e.g. '{value} m**3/s') "
+                             "or set defaults.volume_units / defaults.flow_units", source=source, where=where)
+        return Q_(float(value), default_units)
+    try:
+        quantity = Q_(str(value).strip())
+    except Exception as err:  # pint raises several unrelated types for garbage
+        raise InputError(f"{value!r} is not a number with units", source=source, where=where) from err
+    if isinstance(quantity.magnitude, (int, float)) and quantity.dimensionless and default_units is not None:
+        return Q_(float(quantity.magnitude), default_units)
+    return quantity
+
+
+def volume_m3(value: Any, default_units: str | None, *, source: str, where: str) -> float:
+    """A storage or capacity volume in m³."""
+    quantity = _quantity(value, default_units, source=source, where=where)
+    try:
+        return float(quantity.to("m**3").magnitude)
+    except pint.errors.DimensionalityError:
+        raise InputError(f"{value!r} is not a volume (expected e.g. '8.8e8 m**3' or "
+                         "'1.2 hundred_million m**3')", source=source, where=where) from None
+
+
+def _per_month(quantity: pint.Quantity) -> bool:
+    return "month" in str(quantity.units)
+
+
+def rate_to_step(quantity: pint.Quantity, days: np.ndarray, *, source: str, where: str) -> np.ndarray:
+    """Convert a flow to m³ in each step (``days`` = length of each step's month)."""
+    try:
+        if _per_month(quantity):
+            per_month = float(quantity.to("m**3/month").magnitude)
+            return np.full(days.shape, per_month)
+        per_second = float(quantity.to("m**3/s").magnitude)
+    except pint.errors.DimensionalityError:
+        raise InputError(f"'{quantity}' is not a flow (expected volume per time, e.g. '3 m**3/s' or "
+                         "'1.2 hundred_million m**3/yr')", source=source, where=where) from None
+    return per_second * days * SECONDS_PER_DAY
+
+
+def annual_m3(value: Any, default_units: str | None, *, source: str, where: str) -> float:
+    """A flow expressed as m³ per (365.25-day) year, e.g. a sustainable yield or a pumping limit."""
+    quantity = _quantity(value, default_units, source=source, where=where)
+    try:
+        if _per_month(quantity):
+            return float(quantity.to("m**3/month").magnitude) * 12.0
+        return float(quantity.to("m**3/year").magnitude)
+    except pint.errors.DimensionalityError:
+        raise InputError(f"{value!r} is not a flow (volume per time)", source=source, where=where) from None
+
+
+@dataclass
+class SeriesTable:
+    """Named monthly series, already in m³ per step of the run's calendar."""
+
+    values: dict[str, np.ndarray]
+    files: dict[str, str]
+
+
+def read_series(entries: Sequence[Mapping[str, Any]], base: Path, cal: Calendar, *, source: str) -> SeriesTable:
+    """Read the ``series`` files of a network: a ``month`` column (YYYY-MM) and one column per series.
+
+    Every series must cover every step of the run; negative or missing values are errors naming the
+    file, series and month.
+    """
+    values: dict[str, np.ndarray] = {}
+    files: dict[str, str] = {}
+    labels = cal.labels
+    days = cal.days
+    for index, entry in enumerate(entries):
+        where = f"series[{index}]"
+        if not isinstance(entry, Mapping) or "file" not in entry or "units" not in entry:
+            raise InputError("each series entry needs 'file' and 'units'", source=source, where=where)
+        path = base / str(entry["file"])
+        if not path.exists():
+            raise InputError(f"series file {path} does not exist", source=source, where=where)
+        try:
+            frame = pd.read_csv(path, dtype={"month": str})
+        except Exception as err:
+            raise InputError(f"cannot read CSV: {err}", source=str(path)) from err
+        if "month" not in frame.columns:
+            raise InputError("needs a 'month' column (YYYY-MM)", source=str(path))
+        months = [str(m).strip()[:7] for m in frame["month"]]
+        line_of = {m: i + 2 for i, m in enumerate(months)}
+        missing = [m for m in labels if m not in line_of]
+        unit = Q_(1.0, str(entry["units"]))
+        step = rate_to_step(unit, days, source=str(path), where="units")
+        for column in frame.columns:
+            if column == "month":
+                continue
+            if column in values:
+                raise InputError(f"series '{column}' is defined twice ({files[column]} and {path})", source=str(path))
+            if missing:
+                raise InputError(
+                    f"series '{column}' has {len(frame)} months but the run needs {cal.months} "
+                    f"({labels[0]}..{labels[-1]}); first missing month {missing[0]}", source=str(path))
+            raw = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+            rows = np.array([line_of[m] - 2 for m in labels])
+            picked = raw[rows]
+            bad = np.flatnonzero(~np.isfinite(picked) | (picked < 0))
+            if bad.size:
+                first = int(bad[0])
+                raise InputError(
+                    f"series '{column}' month {labels[first]}: value {frame[column].iloc[rows[first]]} "
+                    "is not a non-negative number", source=str(path), where=f"line {rows[first] + 2}")
+            values[str(column)] = picked * step
+            files[str(column)] = str(path)
+    return SeriesTable(values, files)
+
+
+def flow_series(spec: Any, cal: Calendar, series: SeriesTable, default_units: str | None, *,
+                source: str, where: str) -> np.ndarray:
+    """Resolve a flow specification (docs/water_network.md) to m³ per step.
+
+    Accepted forms: a quantity or number (constant rate); ``{series: NAME, scale: s}``;
+    ``{annual: Q, monthly_shares: [12]}``; ``{monthly: [12 rates]}``.
+    """
+    days = cal.days
+    if isinstance(spec, Mapping):
+        keys = set(spec)
+        if "series" in spec:
+            name = str(spec["series"])
+            if name not in series.values:
+                import difflib
+
+                close = difflib.get_close_matches(name, list(series.values), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise InputError(f"no series named '{name}'{hint}", source=source, where=where)
+            scale = float(spec.get("scale", 1.0))
+            if scale < 0:
+                raise InputError(f"scale {scale} must not be negative", source=source, where=where)
+            return series.values[name] * scale
+        if "annual" in spec:
+            annual = annual_m3(spec["annual"], default_units, source=source, where=f"{where}.annual")
+            shares = np.asarray(spec.get("monthly_shares", [1 / 12] * 12), dtype=float)
+            if shares.shape != (12,) or np.any(shares < 0) or abs(shares.sum() - 1) > 1e-6:
+                raise InputError(f"monthly_shares must be 12 non-negative fractions summing to 1 (sum "
+                                 f"{shares.sum():.6g})", source=source, where=f"{where}.monthly_shares")
+            return annual * shares[cal.month_of_year - 1]
+        if "monthly" in spec:
+            monthly = spec["monthly"]
+            if not isinstance(monthly, Sequence) or isinstance(monthly, str) or len(monthly) != 12:
+                raise InputError("monthly must list 12 rates, January first", source=source, where=f"{where}.monthly")
+            out = np.empty(cal.months)
+            for month in range(12):
+                quantity = _quantity(monthly[month], default_units, source=source, where=f"{where}.monthly[{month}]")
+                mask = cal.month_of_year == month + 1
+                out[mask] = rate_to_step(quantity, days[mask], source=source, where=f"{where}.monthly[{month}]")
+            return _non_negative(out, cal, source=source, where=where)
+        raise InputError(f"a flow needs one of 'series', 'annual' or 'monthly' (got keys {sorted(keys)})",
+                         source=source, where=where)
+    quantity = _quantity(spec, default_units, source=source, where=where)
+    return _non_negative(rate_to_step(quantity, days, source=source, where=where), cal, source=source, where=where)
+
+
+def _non_negative(values: np.ndarray, cal: Calendar, *, source: str, where: str) -> np.ndarray:
+    bad = np.flatnonzero(values < 0)
+    if bad.size:
+        raise InputError(f"negative flow in {cal.labels[int(bad[0])]}", source=source, where=where)
+    return values
+
+
+def unit_scale(units: str) -> float:
+    """m³ per one ``units`` (e.g. 1e8 for ``hundred_million m**3``)."""
+    return float(ureg.Quantity(1.0, units).to("m**3").magnitude)
+
+
+def _converted(value: Any, target: str, what: str, *, source: str, where: str) -> float:
+    quantity = _quantity(value, None, source=source, where=where)
+    try:
+        return float(quantity.to(target).magnitude)
+    except pint.errors.DimensionalityError:
+        raise InputError(f"{value!r} is not {what} (expected units convertible to {target})", source=source,
+                         where=where) from None
+
+
+def area_m2(value: Any, *, source: str, where: str) -> float:
+    """An area (e.g. ``"25 km**2"``, ``"3000 ha"``) in m²."""
+    return _converted(value, "m**2", "an area", source=source, where=where)
+
+
+def length_m(value: Any, *, source: str, where: str) -> float:
+    """A length or level (e.g. ``"194.5 m"``) in m."""
+    return _converted(value, "m", "a length", source=source, where=where)

@@ -1,0 +1,337 @@
+"""Closed-form networks for the monthly priority allocation (expected flows worked out by hand).
+
+Each network is small enough that the allocation rule (WEAP's: priorities 1–99, equal coverage within
+a priority, supply preferences; Yates et al. 2005) fixes every flow; the comments give the arithmetic.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ecociv.errors import InputError
+from ecociv.models.water_allocation.network import build_network
+from ecociv.models.water_allocation.results import (
+    basin_summary,
+    delivered,
+    groundwater_table,
+    mass_balance,
+    return_check,
+)
+from ecociv.models.water_allocation.solver import allocate
+
+BASE: dict[str, Any] = {"start": "2001-01", "months": 1,
+                        "defaults": {"volume_units": "m**3", "flow_units": "m**3/month"}}
+
+
+def net_of(nodes: list[dict[str, Any]], links: list[dict[str, Any]], **extra: Any) -> Any:
+    doc = copy.deepcopy(BASE)
+    doc.update(nodes=nodes, links=links, **extra)
+    return build_network(doc, base=Path("."), source="test.yaml")
+
+
+def run(nodes: list[dict[str, Any]], links: list[dict[str, Any]], **extra: Any) -> tuple[Any, Any]:
+    net = net_of(nodes, links, **extra)
+    result = allocate(net)
+    residual = mass_balance(net, result)
+    assert np.abs(residual["relative_residual"]).max() < 1e-6
+    assert return_check(net, result) < 1e-6
+    return net, result
+
+
+def given(net: Any, result: Any) -> dict[str, float]:
+    return {k: float(v[0]) for k, v in delivered(net, result).items()}
+
+
+def one_source(users: list[dict[str, Any]], inflow: float = 100.0) -> tuple[Any, Any]:
+    nodes = [{"id": "river", "type": "inflow", "inflow": inflow}, {"id": "out", "type": "sink"}, *users]
+    links = [{"id": "r_out", "from": "river", "to": "out"}]
+    links += [{"id": f"s_{u['id']}", "from": "river", "to": u["id"], "kind": "supply"} for u in users]
+    return run(nodes, links)
+
+
+def test_scarcity_served_by_priority() -> None:
+    # 100 m³ for a priority-1 town (60) and a priority-2 farm (80): town 60, farm the remaining 40
+    net, result = one_source([
+        {"id": "town", "type": "demand", "sector": "domestic", "priority": 1, "demand": 60},
+        {"id": "farm", "type": "demand", "sector": "agriculture", "priority": 2, "demand": 80}])
+    got = given(net, result)
+    assert got["town"] == pytest.approx(60, rel=1e-6)
+    assert got["farm"] == pytest.approx(40, rel=1e-6)
+
+
+def test_equal_coverage_within_a_priority() -> None:
+    # 100 m³ for two priority-4 farms wanting 80 and 120: common coverage 100/200 = 0.5 -> 40 and 60
+    net, result = one_source([
+        {"id": "a", "type": "demand", "sector": "agriculture", "demand": 80},
+        {"id": "b", "type": "demand", "sector": "agriculture", "demand": 120}])
+    got = given(net, result)
+    assert got["a"] == pytest.approx(40, rel=1e-6)
+    assert got["b"] == pytest.approx(60, rel=1e-6)
+
+
+def test_equal_coverage_then_the_rest_to_who_can_take_it() -> None:
+    # farm a can only receive 10 (its canal), so the common coverage is 10/50 = 0.2; farm b then gets
+    # all the water a cannot take: 100 − 10 = 90 (> 0.2 × 100): after max-min, max total delivery
+    nodes = [{"id": "river", "type": "inflow", "inflow": 100}, {"id": "out", "type": "sink"},
+             {"id": "a", "type": "demand", "sector": "agriculture", "demand": 50},
+             {"id": "b", "type": "demand", "sector": "agriculture", "demand": 100}]
+    links = [{"id": "r", "from": "river", "to": "out"},
+             {"id": "sa", "from": "river", "to": "a", "kind": "supply", "capacity": 10},
+             {"id": "sb", "from": "river", "to": "b", "kind": "supply"}]
+    net, result = run(nodes, links)
+    got = given(net, result)
+    assert got["a"] == pytest.approx(10, rel=1e-6)
+    assert got["b"] == pytest.approx(90, rel=1e-6)
+
+
+def test_transfer_capacity_binds_and_loses_water() -> None:
+    # basin B has 10 m³ for a demand of 50; a transfer from A carries at most 25 m³ and loses 20 %:
+    # B receives 10 + 25 × 0.8 = 30
+    nodes = [{"id": "a_river", "type": "inflow", "inflow": 100, "basin": "A"},
+             {"id": "b_river", "type": "junction", "inflow": 10, "basin": "B"},
+             {"id": "a_out", "type": "sink"}, {"id": "b_out", "type": "sink"},
+             {"id": "city", "type": "demand", "sector": "industry", "demand": 50, "basin": "B"}]
+    links = [{"id": "a_down", "from": "a_river", "to": "a_out"},
+             {"id": "transfer", "from": "a_river", "to": "b_river", "kind": "transfer", "capacity": 25, "loss": 0.2},
+             {"id": "b_down", "from": "b_river", "to": "b_out"},
+             {"id": "supply", "from": "b_river", "to": "city", "kind": "supply"}]
+    net, result = run(nodes, links)
+    assert given(net, result)["city"] == pytest.approx(30, rel=1e-6)
+    assert result.flow[net.links.index(net.link("transfer")), 0] == pytest.approx(25, rel=1e-6)
+    # switched off: only the basin's own 10
+    links[1]["enabled"] = False
+    net, result = run(nodes, links)
+    assert given(net, result)["city"] == pytest.approx(10, rel=1e-6)
+
+
+def test_transfer_used_only_when_needed() -> None:
+    # B's own 60 m³ covers its 50: the transfer (dearer than local water) stays at 0
+    nodes = [{"id": "a_river", "type": "inflow", "inflow": 100}, {"id": "b_river", "type": "junction", "inflow": 60},
+             {"id": "a_out", "type": "sink"}, {"id": "b_out", "type": "sink"},
+             {"id": "city", "type": "demand", "sector": "industry", "demand": 50}]
+    links = [{"id": "a_down", "from": "a_river", "to": "a_out"},
+             {"id": "transfer", "from": "a_river", "to": "b_river", "kind": "transfer", "capacity": 25},
+             {"id": "b_down", "from": "b_river", "to": "b_out"},
+             {"id": "supply", "from": "b_river", "to": "city", "kind": "supply"}]
+    net, result = run(nodes, links)
+    assert result.flow[1, 0] == pytest.approx(0, abs=1e-6)
+    assert given(net, result)["city"] == pytest.approx(50, rel=1e-6)
+
+
+def test_reservoir_carries_water_over() -> None:
+    # Jan: 100 in, no demand; the reservoir (capacity 80) fills to 80 and 20 spill downstream.
+    # Feb: no inflow, demand 50 -> 50 released, 30 left.  Mar: demand 50 -> the last 30.
+    nodes = [{"id": "river", "type": "inflow", "inflow": {"series": "q"}},
+             {"id": "dam", "type": "reservoir", "capacity": 80, "initial": 0},
+             {"id": "out", "type": "sink"},
+             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": {"series": "d"}}]
+    links = [{"id": "r1", "from": "river", "to": "dam"}, {"id": "spill", "from": "dam", "to": "out"},
+             {"id": "s", "from": "dam", "to": "farm", "kind": "supply"}]
+    folder = Path(__file__).parent / "_wa_tmp"
+    folder.mkdir(exist_ok=True)
+    (folder / "series.csv").write_text("month,q,d\n2001-01,100,0\n2001-02,0,50\n2001-03,0,50\n")
+    doc = copy.deepcopy(BASE)
+    doc.update(months=3, nodes=nodes, links=links, series=[{"file": "series.csv", "units": "m**3/month"}])
+    try:
+        net = build_network(doc, base=folder, source="test.yaml")
+    finally:
+        (folder / "series.csv").unlink()
+        folder.rmdir()
+    result = allocate(net)
+    assert np.allclose(result.reservoir_storage[0], [80, 30, 0], atol=1e-5)
+    assert np.allclose(delivered(net, result)["farm"], [0, 50, 30], atol=1e-5)
+    assert result.flow[1, 0] == pytest.approx(20, abs=1e-5)
+    assert np.abs(mass_balance(net, result)["relative_residual"]).max() < 1e-6
+
+
+def test_return_flow_reused_downstream() -> None:
+    # upstream town takes 60 of 100 and returns half (30) below its intake; the downstream farm
+    # (demand 90) finds 40 + 30 = 70
+    nodes = [{"id": "up", "type": "inflow", "inflow": 100}, {"id": "down", "type": "junction"},
+             {"id": "out", "type": "sink"},
+             {"id": "town", "type": "demand", "sector": "domestic", "demand": 60, "return_fraction": 0.5},
+             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 90}]
+    links = [{"id": "reach", "from": "up", "to": "down"}, {"id": "end", "from": "down", "to": "out"},
+             {"id": "s_town", "from": "up", "to": "town", "kind": "supply"},
+             {"id": "back", "from": "town", "to": "down", "kind": "return"},
+             {"id": "s_farm", "from": "down", "to": "farm", "kind": "supply"}]
+    net, result = run(nodes, links)
+    got = given(net, result)
+    assert got["town"] == pytest.approx(60, rel=1e-6)
+    assert got["farm"] == pytest.approx(70, rel=1e-6)
+
+
+def test_supply_preference_and_groundwater_only_when_needed() -> None:
+    # surface water (preference 1) covers 70 of the 100 wanted; the well (preference 2) the other 30
+    nodes = [{"id": "river", "type": "inflow", "inflow": 70}, {"id": "out", "type": "sink"},
+             {"id": "gw", "type": "aquifer", "initial": 1000},
+             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 100}]
+    links = [{"id": "r", "from": "river", "to": "out"},
+             {"id": "surface", "from": "river", "to": "farm", "kind": "supply", "preference": 1},
+             {"id": "well", "from": "gw", "to": "farm", "kind": "supply", "preference": 2}]
+    net, result = run(nodes, links)
+    assert result.flow[1, 0] == pytest.approx(70, rel=1e-6)
+    assert result.flow[2, 0] == pytest.approx(30, rel=1e-6)
+    assert result.aquifer_storage[0, 0] == pytest.approx(970, rel=1e-6)
+
+
+def test_annual_pumping_limit_and_overdraft() -> None:
+    # 20 m³/month from the aquifer only, limit 120 m³/yr: Jan–Jun served, Jul–Dec nothing.
+    # sustainable yield 60 m³/yr -> overdraft 120 − 60 = 60
+    nodes = [{"id": "gw", "type": "aquifer", "initial": 10000, "pumping_limit": "120 m**3/yr",
+              "sustainable_yield": "60 m**3/yr", "basin": "B"},
+             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 20, "basin": "B"}]
+    links = [{"id": "well", "from": "gw", "to": "farm", "kind": "supply"}]
+    net = net_of(nodes, links, months=12)
+    result = allocate(net)
+    got = delivered(net, result)["farm"]
+    assert np.allclose(got, [20] * 6 + [0] * 6, atol=1e-6)
+    table = groundwater_table(net, result)
+    assert table["overdraft_m3"].iloc[0] == pytest.approx(60, rel=1e-6)
+    summary = basin_summary(net, result)
+    row = summary[(summary["basin"] == "B") & (summary["sector"] == "all")].iloc[0]
+    assert row["groundwater_overdraft_1e8m3_per_yr"] == pytest.approx(60 / 1e8, rel=1e-6)
+
+
+def test_water_use_cap_limits_the_group() -> None:
+    # two farms of basin M want 60 each from 200 m³; a cap of 12 × 90 m³/yr spread by demand gives 90
+    # this month, shared equally (priority 4): 45 each
+    nodes = [{"id": "river", "type": "inflow", "inflow": 200}, {"id": "out", "type": "sink"},
+             {"id": "a", "type": "demand", "sector": "agriculture", "demand": 60, "basin": "M"},
+             {"id": "b", "type": "demand", "sector": "agriculture", "demand": 60, "basin": "M"}]
+    links = [{"id": "r", "from": "river", "to": "out"}, {"id": "sa", "from": "river", "to": "a", "kind": "supply"},
+             {"id": "sb", "from": "river", "to": "b", "kind": "supply"}]
+    net, result = run(nodes, links, caps=[{"id": "m", "group": "M", "cap": "1080 m**3/yr"}])
+    got = given(net, result)
+    # one month of a 1080 m³/yr cap: 1080 × 1/12 = 90
+    assert got["a"] + got["b"] == pytest.approx(90, rel=1e-6)
+    assert got["a"] == pytest.approx(45, rel=1e-6)
+
+
+def test_minimum_flow_requirement_outranks_agriculture() -> None:
+    # an ecological flow of 30 m³ (priority 2) on the reach below the intake comes before the farm
+    # (priority 4): of 100 m³ the farm gets 70
+    nodes = [{"id": "river", "type": "inflow", "inflow": 100}, {"id": "out", "type": "sink"},
+             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 100}]
+    links = [{"id": "reach", "from": "river", "to": "out"},
+             {"id": "s", "from": "river", "to": "farm", "kind": "supply"}]
+    net, result = run(nodes, links, requirements=[{"id": "eco", "link": "reach", "flow": 30}])
+    assert given(net, result)["farm"] == pytest.approx(70, rel=1e-6)
+
+
+def test_lower_priority_never_takes_from_higher() -> None:
+    # adding a big priority-5 user leaves priorities 1–4 exactly as they were (random demands, seeded)
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        demands = rng.uniform(10, 80, 3)
+        users = [{"id": f"u{i}", "type": "demand", "sector": "industry", "priority": i + 1, "demand": float(d)}
+                 for i, d in enumerate(demands)]
+        net, result = one_source(users, inflow=float(rng.uniform(50, 150)))
+        before = given(net, result)
+        net2, result2 = one_source([*users, {"id": "big", "type": "demand", "sector": "agriculture",
+                                             "priority": 5, "demand": 500.0}])
+        after = given(net2, result2)
+        net3, result3 = one_source(users, inflow=float(sum(demands)) * 0 + 100.0)
+        for key in before:
+            assert after[key] == pytest.approx(given(net3, result3)[key], rel=1e-7, abs=1e-6)
+
+
+def test_seepage_recharges_the_aquifer_and_balances_close() -> None:
+    # a canal loses 30 % of 100 m³ to the aquifer: the farm gets 70, the aquifer gains 30
+    nodes = [{"id": "river", "type": "inflow", "inflow": 100}, {"id": "gw", "type": "aquifer", "initial": 0},
+             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 200}]
+    links = [{"id": "canal", "from": "river", "to": "farm", "kind": "supply", "loss": 0.3, "loss_to": "gw"}]
+    net, result = run(nodes, links)
+    assert given(net, result)["farm"] == pytest.approx(70, rel=1e-6)
+    assert result.aquifer_storage[0, 0] == pytest.approx(30, rel=1e-6)
+
+
+# -- bad input -------------------------------------------------------------------------------------
+
+def test_link_to_missing_node_is_named() -> None:
+    with pytest.raises(InputError, match=r"link 'sb'.*'to: farmm'.*did you mean 'farm'"):
+        net_of([{"id": "river", "type": "inflow", "inflow": 1}, {"id": "farm", "type": "demand",
+                "sector": "agriculture", "demand": 1}, {"id": "out", "type": "sink"}],
+               [{"id": "r", "from": "river", "to": "out"}, {"id": "sb", "from": "river", "to": "farmm", "kind": "supply"}])
+
+
+def test_priority_outside_1_99_is_named() -> None:
+    with pytest.raises(InputError, match=r"node 'farm'.priority.*1 \(first\) to 99"):
+        one_source([{"id": "farm", "type": "demand", "sector": "agriculture", "priority": 100, "demand": 1}])
+    with pytest.raises(InputError, match=r"node 'farm'.priority"):
+        one_source([{"id": "farm", "type": "demand", "sector": "agriculture", "priority": 0, "demand": 1}])
+
+
+def test_demand_without_a_path_is_named() -> None:
+    with pytest.raises(InputError, match=r"node 'lonely'.*no path from any source"):
+        net_of([{"id": "river", "type": "inflow", "inflow": 1}, {"id": "out", "type": "sink"},
+                {"id": "j", "type": "junction"},
+                {"id": "lonely", "type": "demand", "sector": "industry", "demand": 5}],
+               [{"id": "r", "from": "river", "to": "out"}, {"id": "s", "from": "j", "to": "lonely", "kind": "supply"}])
+
+
+def test_lossless_transfer_cycle_is_named() -> None:
+    with pytest.raises(InputError, match=r"t1, t2 form a loop.*a -> b -> a"):
+        net_of([{"id": "src", "type": "inflow", "inflow": 1}, {"id": "a", "type": "junction"},
+                {"id": "b", "type": "junction"}, {"id": "out", "type": "sink"}],
+               [{"id": "in", "from": "src", "to": "a"}, {"id": "t1", "from": "a", "to": "b", "kind": "transfer"},
+                {"id": "t2", "from": "b", "to": "a", "kind": "transfer"}, {"id": "o", "from": "b", "to": "out"}])
+    # with a loss on one leg the loop is allowed
+    net_of([{"id": "src", "type": "inflow", "inflow": 1}, {"id": "a", "type": "junction"},
+            {"id": "b", "type": "junction"}, {"id": "out", "type": "sink"}],
+           [{"id": "in", "from": "src", "to": "a"}, {"id": "t1", "from": "a", "to": "b", "kind": "transfer"},
+            {"id": "t2", "from": "b", "to": "a", "kind": "transfer", "loss": 0.1}, {"id": "o", "from": "b", "to": "out"}])
+
+
+def test_negative_and_short_series_are_named(tmp_path: Path) -> None:
+    nodes = [{"id": "river", "type": "inflow", "inflow": {"series": "q"}}, {"id": "out", "type": "sink"}]
+    links = [{"id": "r", "from": "river", "to": "out"}]
+    doc = copy.deepcopy(BASE)
+    doc.update(months=3, nodes=nodes, links=links, series=[{"file": "q.csv", "units": "m**3/s"}])
+    (tmp_path / "q.csv").write_text("month,q\n2001-01,1\n2001-02,-2\n2001-03,1\n")
+    with pytest.raises(InputError, match=r"q.csv: line 3: series 'q' month 2001-02: value -2"):
+        build_network(doc, base=tmp_path, source="n.yaml")
+    (tmp_path / "q.csv").write_text("month,q\n2001-01,1\n2001-02,2\n")
+    with pytest.raises(InputError, match=r"series 'q' has 2 months but the run needs 3.*first missing month 2001-03"):
+        build_network(doc, base=tmp_path, source="n.yaml")
+
+
+def test_negative_inflow_constant_is_named() -> None:
+    with pytest.raises(InputError, match=r"node 'river'.inflow.*negative"):
+        net_of([{"id": "river", "type": "inflow", "inflow": -5}, {"id": "out", "type": "sink"}],
+               [{"id": "r", "from": "river", "to": "out"}])
+
+
+def test_units_are_converted_once() -> None:
+    # 1 m³/s for January (31 d) = 2 678 400 m³; 1.2e8 m³/yr for January = 1.2e8 × 31 / 365.25
+    net = net_of([{"id": "a", "type": "inflow", "inflow": "1 m**3/s"},
+                  {"id": "b", "type": "inflow", "inflow": "1.2 hundred_million m**3/yr"},
+                  {"id": "c", "type": "inflow", "inflow": "5 ten_thousand m**3/month"},
+                  {"id": "out", "type": "sink"}],
+                 [{"id": f"{k}o", "from": k, "to": "out"} for k in "abc"])
+    assert net.nodes["a"].inflow[0] == pytest.approx(2_678_400)
+    assert net.nodes["b"].inflow[0] == pytest.approx(1.2e8 * 31 / 365.25)
+    assert net.nodes["c"].inflow[0] == pytest.approx(5e4)
+
+
+def test_infeasible_step_names_node_and_month() -> None:
+    # 100 m³ arrive at a junction whose only way out carries 40: the diagnosis names it
+    nodes = [{"id": "river", "type": "inflow", "inflow": 100}, {"id": "gorge", "type": "junction"},
+             {"id": "out", "type": "sink"}]
+    links = [{"id": "r", "from": "river", "to": "gorge"}, {"id": "g", "from": "gorge", "to": "out", "capacity": 40}]
+    with pytest.raises(InputError, match=r"step 2001-01.*junction 'gorge' has 60 m³ that cannot leave"):
+        allocate(net_of(nodes, links))
+
+
+def test_wrong_units_and_keys_are_named() -> None:
+    with pytest.raises(InputError, match=r"node 'dam'.capacity.*not a volume"):
+        net_of([{"id": "dam", "type": "reservoir", "capacity": "5 m**3/s"}], [])
+    with pytest.raises(InputError, match=r"unknown key 'nodez'"):
+        build_network({**BASE, "nodez": []}, base=Path("."), source="x.yaml")
+    with pytest.raises(InputError, match=r"unknown node type 'reservior'.*did you mean 'reservoir'"):
+        net_of([{"id": "dam", "type": "reservior"}], [])
