@@ -380,6 +380,12 @@ def lake_step(volume_m3: float, inflow_m3: float, precipitation_mm: float, evapo
     rounding whatever the curve. With an area that grows with volume the scheme damps rather than
     overshoots (the mean area of a shrinking lake is smaller than its start area).
 
+    Near empty, the curve's first segment runs from (0 m³, 0 m²) to the first row, so area is
+    proportional to volume there and, without inflow, the last of the water decays geometrically
+    (by :math:`(1 - e s/2)/(1 + e s/2)` per step, s = area/volume of the first row, e = net
+    evaporation in m) unless :math:`e s/2 \ge 1`, when it dries within the step. Report a lake as
+    dry below a small area rather than testing ``volume == 0``.
+
     Mason I.M., Guzkowska M.A.J., Rapley C.G., Street-Perrott F.A. (1994), The response of lake
     levels and areas to climatic change, Climatic Change 27:161–197.
     """
