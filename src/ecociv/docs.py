@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ecociv.spec import (
     Column,
+    FileInput,
     ModelSpec,
     ParamInput,
     RasterInput,
@@ -62,6 +63,9 @@ def model_reference(spec: ModelSpec) -> str:
             tables.append((item.id, item.columns))
         elif isinstance(item, VectorInput):
             lines.append(f"| `{item.id}` | {item.geometry} vector | — | | {need} | {item.about} |")
+        elif isinstance(item, FileInput):
+            folder = f" or folder with `{item.folder_file}`" if item.folder_file else ""
+            lines.append(f"| `{item.id}` | {'/'.join(item.formats)} file{folder} | — | | {need} | {item.about} |")
         elif isinstance(item, ParamInput):
             extra = f" One of {', '.join(item.choices)}." if item.choices else ""
             default = f" Default {item.default}." if item.default is not None else ""

@@ -35,6 +35,7 @@ from ecociv.io.params import parse_param
 from ecociv.io.tables import read_table
 from ecociv.io.vectors import read_vector
 from ecociv.spec import (
+    FileInput,
     Model,
     ParamInput,
     RasterInput,
@@ -172,7 +173,7 @@ def load_inputs(
     values: dict[str, Any] = {}
     files: dict[str, str] = {}
     # parameters and tables first: a raster may take its band count from a table (bands_from)
-    order: dict[str, int] = {"param": 0, "table": 1, "raster": 2, "vector": 3}
+    order: dict[str, int] = {"param": 0, "table": 1, "file": 1, "raster": 2, "vector": 3}
     for item in sorted(spec.inputs, key=lambda i: order[i.type]):
         if isinstance(item, ParamInput):
             if item.id in params:
@@ -198,11 +199,26 @@ def load_inputs(
             )
         elif isinstance(item, TableInput):
             values[item.id] = read_table(path, item)
+        elif isinstance(item, FileInput):
+            values[item.id] = _file_input(item, path)
         elif isinstance(item, VectorInput):
             if grid is None:
                 raise InputError(f"vector input '{item.id}' needs a grid (give a raster input or --grid)")
             values[item.id] = read_vector(path, item, grid, notes)
     return LoadedInputs(values=values, grid=grid, files=files, notes=notes)
+
+
+def _file_input(item: FileInput, path: Path) -> Path:
+    """The file a FileInput names (a folder's ``folder_file`` when a folder is given)."""
+    if path.is_dir() and item.folder_file:
+        path = path / item.folder_file
+    if not path.exists():
+        raise InputError(f"input '{item.id}': file does not exist", source=str(path))
+    if path.suffix.lstrip(".").lower() not in item.formats:
+        raise InputError(f"input '{item.id}': expected a {'/'.join(item.formats)} file"
+                         + (f" or a folder with {item.folder_file}" if item.folder_file else ""),
+                         source=str(path))
+    return path
 
 
 def band_names(reference: str, values: Mapping[str, Any], owner: str) -> list[str]:

@@ -23,6 +23,7 @@ BUILTIN_MODELS: dict[str, str] = {
     "sand_fixation": "ecociv.models.sand_fixation.model:MODEL",
     "ecological_sensitivity": "ecociv.models.ecological_sensitivity.model:MODEL",
     "habitat_quality": "ecociv.models.habitat_quality.model:MODEL",
+    "water_allocation": "ecociv.models.water_allocation.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"

@@ -108,15 +108,33 @@ class VectorInput(_Item):
     required: bool = True
 
 
+class FileInput(_Item):
+    """A structured file the model reads itself (e.g. a network YAML with the CSV files it names).
+
+    ``folder_file``: the name of the file to use when a folder is given (the run cache then hashes
+    the whole folder, so files the YAML names are part of the cache key).
+    """
+
+    type: Literal["file"] = "file"
+    formats: tuple[str, ...] = Field(description="accepted file extensions, e.g. ('yaml', 'yml')")
+    folder_file: str | None = None
+    required: bool = True
+
+
 class ParamInput(_Item):
-    """A scalar parameter with units and an allowed range."""
+    """A parameter with units and an allowed range (``dtype="mapping"``: a YAML/JSON mapping).
+
+    ``lever_group``: for a mapping parameter, the key of the scenario's ``levers`` section whose
+    value is given to this parameter (e.g. ``water`` -> ``levers.water``).
+    """
 
     type: Literal["param"] = "param"
     units: str | None = ""
-    dtype: Literal["float", "int", "bool", "str"] = "float"
+    dtype: Literal["float", "int", "bool", "str", "mapping"] = "float"
+    lever_group: str | None = None
     ge: float | None = None
     le: float | None = None
-    default: float | int | bool | str | None = None
+    default: float | int | bool | str | dict[str, Any] | None = None
     choices: tuple[str, ...] | None = None
     required: bool = True
 
@@ -156,7 +174,7 @@ class VectorOutput(_Item):
     optional: bool = False
 
 
-InputSpec = RasterInput | TableInput | VectorInput | ParamInput
+InputSpec = RasterInput | TableInput | VectorInput | FileInput | ParamInput
 OutputSpec = RasterOutput | TableOutput | VectorOutput
 
 

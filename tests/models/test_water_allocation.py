@@ -174,7 +174,7 @@ def test_supply_preference_and_groundwater_only_when_needed() -> None:
     links = [{"id": "r", "from": "river", "to": "out"},
              {"id": "surface", "from": "river", "to": "farm", "kind": "supply", "preference": 1},
              {"id": "well", "from": "gw", "to": "farm", "kind": "supply", "preference": 2}]
-    net, result = run(nodes, links)
+    _, result = run(nodes, links)
     assert result.flow[1, 0] == pytest.approx(70, rel=1e-6)
     assert result.flow[2, 0] == pytest.approx(30, rel=1e-6)
     assert result.aquifer_storage[0, 0] == pytest.approx(970, rel=1e-6)
@@ -257,7 +257,8 @@ def test_link_to_missing_node_is_named() -> None:
     with pytest.raises(InputError, match=r"link 'sb'.*'to: farmm'.*did you mean 'farm'"):
         net_of([{"id": "river", "type": "inflow", "inflow": 1}, {"id": "farm", "type": "demand",
                 "sector": "agriculture", "demand": 1}, {"id": "out", "type": "sink"}],
-               [{"id": "r", "from": "river", "to": "out"}, {"id": "sb", "from": "river", "to": "farmm", "kind": "supply"}])
+               [{"id": "r", "from": "river", "to": "out"},
+                {"id": "sb", "from": "river", "to": "farmm", "kind": "supply"}])
 
 
 def test_priority_outside_1_99_is_named() -> None:
@@ -272,7 +273,8 @@ def test_demand_without_a_path_is_named() -> None:
         net_of([{"id": "river", "type": "inflow", "inflow": 1}, {"id": "out", "type": "sink"},
                 {"id": "j", "type": "junction"},
                 {"id": "lonely", "type": "demand", "sector": "industry", "demand": 5}],
-               [{"id": "r", "from": "river", "to": "out"}, {"id": "s", "from": "j", "to": "lonely", "kind": "supply"}])
+               [{"id": "r", "from": "river", "to": "out"},
+                {"id": "s", "from": "j", "to": "lonely", "kind": "supply"}])
 
 
 def test_lossless_transfer_cycle_is_named() -> None:
@@ -285,7 +287,8 @@ def test_lossless_transfer_cycle_is_named() -> None:
     net_of([{"id": "src", "type": "inflow", "inflow": 1}, {"id": "a", "type": "junction"},
             {"id": "b", "type": "junction"}, {"id": "out", "type": "sink"}],
            [{"id": "in", "from": "src", "to": "a"}, {"id": "t1", "from": "a", "to": "b", "kind": "transfer"},
-            {"id": "t2", "from": "b", "to": "a", "kind": "transfer", "loss": 0.1}, {"id": "o", "from": "b", "to": "out"}])
+            {"id": "t2", "from": "b", "to": "a", "kind": "transfer", "loss": 0.1},
+            {"id": "o", "from": "b", "to": "out"}])
 
 
 def test_negative_and_short_series_are_named(tmp_path: Path) -> None:

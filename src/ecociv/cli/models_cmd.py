@@ -53,7 +53,7 @@ def _units(value: str | None) -> str:
 def describe_text(model_id: str) -> str:
     """A plain-text description of a model's spec (also used in CLI help)."""
     from ecociv.registry import get_model
-    from ecociv.spec import ParamInput, RasterInput, TableInput, VectorInput
+    from ecociv.spec import FileInput, ParamInput, RasterInput, TableInput, VectorInput
 
     spec = get_model(model_id).spec
     lines = [f"{spec.id} — {spec.title}" + (f" ({spec.title_zh})" if spec.title_zh else ""),
@@ -74,6 +74,9 @@ def describe_text(model_id: str) -> str:
                              f"{'' if column.required else ', optional'} — {column.about}")
         elif isinstance(item, VectorInput):
             lines.append(f"  --input {item.id}=PATH   {item.geometry} vector, {need}: {item.about}")
+        elif isinstance(item, FileInput):
+            folder = f" or a folder with {item.folder_file}" if item.folder_file else ""
+            lines.append(f"  --input {item.id}=PATH   {'/'.join(item.formats)} file{folder}, {need}: {item.about}")
         elif isinstance(item, ParamInput):
             default = f", default {item.default}" if item.default is not None else ""
             choices = f", one of {list(item.choices)}" if item.choices else ""

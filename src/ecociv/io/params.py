@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from ecociv.errors import InputError
 from ecociv.spec import ParamInput
 from ecociv.units import to_magnitude
 
 
-def parse_param(spec: ParamInput, value: object) -> float | int | bool | str:
+def parse_param(spec: ParamInput, value: object) -> Any:
     """Convert ``value`` (number, string, or string with a unit) to the spec's type and units."""
     label = f"parameter '{spec.id}'"
+    if spec.dtype == "mapping":
+        return _mapping(value, label)
     if spec.dtype == "str":
         text = str(value)
         if spec.choices and text not in spec.choices:
@@ -41,3 +46,24 @@ def parse_param(spec: ParamInput, value: object) -> float | int | bool | str:
             raise InputError(f"expected an integer, got {value!r}", source=label)
         return int(number)
     return float(number)
+
+
+def _mapping(value: object, label: str) -> dict[str, Any]:
+    """A mapping given as a dict, as YAML/JSON text, or as the path of a YAML file."""
+    import yaml
+
+    if isinstance(value, Mapping):
+        return dict(value)
+    text = str(value)
+    path = Path(text)
+    if text.endswith((".yaml", ".yml", ".json")) and path.exists():
+        text = path.read_text(encoding="utf-8")
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise InputError(f"expected a mapping (YAML or JSON), got {value!r}: {err}", source=label) from err
+    if parsed is None:
+        return {}
+    if not isinstance(parsed, dict):
+        raise InputError(f"expected a mapping such as {{key: value}}, got {value!r}", source=label)
+    return parsed

@@ -113,6 +113,9 @@ def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
                 step.files[input_id] = _resolve_path(value, base_dir)
         params = {k: v for k, v in scenario.parameters.items()
                   if k in known and isinstance(known[k], ParamInput)}
+        for item in spec.inputs:  # levers of the strategy group this model reads (e.g. levers.water)
+            if isinstance(item, ParamInput) and item.lever_group and item.lever_group in scenario.levers:
+                params[item.id] = scenario.levers[item.lever_group]
         for param_id, value in config.params.items():
             if param_id not in known or not isinstance(known[param_id], ParamInput):
                 raise ScenarioError(f"models[{name}].params: model '{spec.id}' has no parameter "

@@ -127,7 +127,7 @@ def _check_lossless_cycles(network: Network) -> None:
             path.append((node, link_id))
             if colour.get(nxt) == 1:
                 names = [n for n, _ in path]
-                cycle = names[names.index(nxt):] + [nxt]
+                cycle = [*names[names.index(nxt):], nxt]
                 links = [lk for _, lk in path][names.index(nxt):]
                 return [" -> ".join(cycle), ", ".join(links)]
             if colour.get(nxt) is None:

@@ -30,7 +30,7 @@ def crop_table(doc: Mapping[str, Any], base: Path) -> pd.DataFrame:
     return _crop_table(str(base / str(doc["crops"])) if doc.get("crops") else None)
 
 
-def monthly_nir_mm(table: pd.DataFrame, crop: str, climate: Mapping[str, np.ndarray], *, method: str,
+def monthly_nir_mm(table: pd.DataFrame, crop: str, climate: Mapping[str, np.ndarray], *, method: Any,
                    source: str, where: str) -> np.ndarray:
     """Net irrigation requirement of ``crop`` in each calendar month, mm (12 values)."""
     if crop not in table.index:
@@ -99,7 +99,8 @@ def site_demand(raw: Mapping[str, Any], where: str, flow: Any, cal: ts.Calendar,
     if key == "domestic_use":
         people = _quantity_in(spec.get("population"), "dimensionless", source=source,
                               where=f"{where}.domestic_use.population")
-        per_capita = _quantity_in(spec.get("per_capita"), "L/d", source=source, where=f"{where}.domestic_use.per_capita")
+        per_capita = _quantity_in(spec.get("per_capita"), "L/d", source=source,
+                                  where=f"{where}.domestic_use.per_capita")
         if people < 0 or per_capita < 0:
             raise InputError("population and per_capita must not be negative", source=source,
                              where=f"{where}.domestic_use")

@@ -97,7 +97,7 @@ def apply_levers(doc: Mapping[str, Any], levers: Mapping[str, Any], *, source: s
             for site, crops in _mapping(value, lever).items():
                 irrigation_of(site, lever)["crops"] = dict(_mapping(crops, f"{lever}.{site}"))
         elif lever == "irrigation_efficiency":
-            targets = value if isinstance(value, Mapping) else {
+            targets: Mapping[str, Any] = value if isinstance(value, Mapping) else {
                 k: value for k, n in nodes.items() if isinstance(n.get("irrigation"), dict)}
             for site, efficiency in targets.items():
                 irrigation_of(site, lever)["efficiency"] = efficiency
@@ -128,14 +128,14 @@ def apply_levers(doc: Mapping[str, Any], levers: Mapping[str, Any], *, source: s
                 else:
                     node_of(key, lever, ("demand",))["priority"] = priority
         elif lever == "inflow_scale":
-            factors = value if isinstance(value, Mapping) else {
+            factors: Mapping[str, Any] = value if isinstance(value, Mapping) else {
                 k: value for k, n in nodes.items() if n.get("inflow") is not None}
             for node_id, factor in factors.items():
-                node = nodes.get(node_id)
-                if node is None or node.get("inflow") is None:
+                scaled = nodes.get(node_id)
+                if scaled is None or scaled.get("inflow") is None:
                     raise InputError(f"no node with an inflow named '{node_id}'", source="levers",
                                      where=f"{lever}.{node_id}")
-                node["inflow"] = _scaled(node["inflow"], float(factor), f"{lever}.{node_id}")
+                scaled["inflow"] = _scaled(scaled["inflow"], float(factor), f"{lever}.{node_id}")
     return out
 
 

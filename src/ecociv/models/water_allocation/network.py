@@ -307,12 +307,15 @@ def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: in
         if not isinstance(raw, Mapping) or not {"id", "link", "flow"} <= set(raw):
             raise InputError("a requirement needs 'id', 'link' and 'flow'", source=source, where=where)
         if raw["link"] not in seen:
-            raise InputError(f"names link '{raw['link']}', which does not exist{_nearest(str(raw['link']), sorted(seen))}",
-                             source=source, where=f"requirement '{raw['id']}'")
-        requirements.append(Requirement(str(raw["id"]), str(raw["link"]), flow(raw["flow"], f"requirement '{raw['id']}'"),
+            hint = _nearest(str(raw["link"]), sorted(seen))
+            raise InputError(f"names link '{raw['link']}', which does not exist{hint}", source=source,
+                             where=f"requirement '{raw['id']}'")
+        at = f"requirement '{raw['id']}'"
+        requirements.append(Requirement(str(raw["id"]), str(raw["link"]), flow(raw["flow"], at),
                                         _priority(raw.get("priority", REQUIREMENT_PRIORITY), source=source,
-                                                  where=f"requirement '{raw['id']}'.priority")))
-    caps = [_cap(raw, index, nodes, demands, cal, flow_units, source) for index, raw in enumerate(doc.get("caps") or [])]
+                                                  where=f"{at}.priority")))
+    caps = [_cap(raw, index, nodes, demands, cal, flow_units, source)
+            for index, raw in enumerate(doc.get("caps") or [])]
     network = Network(str(doc.get("name", path_name(source))), source, cal, nodes, links, reservoirs, aquifers,
                       demands, lakes, requirements, climate, caps)
     from ecociv.models.water_allocation.checks import check_network
@@ -451,7 +454,8 @@ def _lake(raw: Mapping[str, Any], where: str, volume: Any, flow: Any, base: Path
     return Lake(str(raw["id"]), curve, initial,
                 _twelve(raw.get("evaporation_mm"), source=source, where=f"{where}.evaporation_mm"),
                 _twelve(raw.get("precipitation_mm"), source=source, where=f"{where}.precipitation_mm", default=0.0),
-                target, minimum, _priority(raw.get("priority", LAKE_PRIORITY), source=source, where=f"{where}.priority"))
+                target, minimum,
+                _priority(raw.get("priority", LAKE_PRIORITY), source=source, where=f"{where}.priority"))
 
 
 def _link(raw: Any, index: int, nodes: Mapping[str, Node], flow: Any, source: str) -> Link:

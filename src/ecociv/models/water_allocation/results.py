@@ -62,7 +62,7 @@ def mass_balance(net: Network, result: Result) -> pd.DataFrame:
         elif node.type == "lake":
             lake = result.lake[node.id]
             gains = gains + lake["precipitation"]
-            losses = losses + lake["evaporation"]
+            losses = losses + lake["evaporation"] + lake["spill"]
             change = np.diff(np.concatenate([[net.lakes[node.id].initial_volume], lake["volume"]]))
         elif node.type == "sink":
             losses = losses + arriving[node.id]
@@ -132,9 +132,10 @@ def lakes_table(net: Network, result: Result) -> pd.DataFrame:
         frames.append(pd.DataFrame({
             "month": result.labels, "lake": lake_id, "inflow_m3": values["inflow"],
             "precipitation_m3": values["precipitation"], "evaporation_m3": values["evaporation"],
+            "spill_m3": values["spill"],
             "volume_m3": values["volume"], "area_km2": values["area"] / M2_PER_KM2, "level_m": values["level"],
             "target_area_km2": (lake.target_area or np.nan) / M2_PER_KM2, "below_target": below}))
-    columns = ["month", "lake", "inflow_m3", "precipitation_m3", "evaporation_m3", "volume_m3", "area_km2",
+    columns = ["month", "lake", "inflow_m3", "precipitation_m3", "evaporation_m3", "spill_m3", "volume_m3", "area_km2",
                "level_m", "target_area_km2", "below_target"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 

@@ -261,7 +261,7 @@ class _Program:
     def set_row_bounds(self, rows: list[int], lower: Any, upper: Any) -> None:
         idx = np.asarray(rows, dtype=np.int32)
         if idx.size:
-            self.h.changeRowsBounds(idx.size, idx, np.broadcast_to(np.asarray(lower, dtype=float), idx.shape).copy(),
+            self.h.changeRowsBounds(idx.size, idx, np.broadcast_to(np.asarray(lower, dtype=float), idx.shape).copy(),  # type: ignore[attr-defined]
                                     np.broadcast_to(np.asarray(upper, dtype=float), idx.shape).copy())
 
 
@@ -293,7 +293,8 @@ def allocate(net: Network) -> Result:
     aq_rejected = np.zeros_like(aq_store)
     lake_state = {k: lake.initial_volume for k, lake in net.lakes.items()}
     lake_out: dict[str, dict[str, np.ndarray]] = {
-        k: {name: np.zeros(steps) for name in ("inflow", "precipitation", "evaporation", "volume", "area", "level")}
+        k: {name: np.zeros(steps) for name in ("inflow", "precipitation", "evaporation", "spill", "volume", "area",
+                                            "level")}
         for k in net.lakes}
     storage = {r: net.reservoirs[r].initial for r in prog.res_ids}
     aq_storage = {a: net.aquifers[a].initial for a in prog.aq_ids}
@@ -335,8 +336,8 @@ def allocate(net: Network) -> Result:
             if a in prog.pump_row:
                 remaining = max(0.0, (aquifer.pumping_limit or 0.0) - pumped_this_year[a])
                 prog.set_row_bounds([prog.pump_row[a]], -INF, remaining / prog.scale)
-        for row, cap in zip(prog.cap_rows, net.caps, strict=True):
-            prog.set_row_bounds([row], -INF, cap.limit[t] / prog.scale)
+        for row, water_cap in zip(prog.cap_rows, net.caps, strict=True):
+            prog.set_row_bounds([row], -INF, water_cap.limit[t] / prog.scale)
         rows = [prog.balance_row[n] for n in prog.balance_nodes]
         values = np.array([rhs[n] for n in prog.balance_nodes]) / prog.scale
         prog.set_row_bounds(rows, values, values)
@@ -403,14 +404,15 @@ def allocate(net: Network) -> Result:
             inflow = float(sum(flow[j, t] * (1 - lk.loss) for j, lk in enumerate(links) if lk.target == k))
             step = lake_step(lake_state[k], inflow, float(lake.precipitation_mm[month[t]]),
                              float(lake.evaporation_mm[month[t]]), lake.curve)
-            lake_state[k] = float(step.volume_end)
+            lake_state[k] = float(step.volume_end_m3)
             out = lake_out[k]
             out["inflow"][t] = inflow
             out["precipitation"][t] = step.precipitation_m3
             out["evaporation"][t] = step.evaporation_m3
-            out["volume"][t] = step.volume_end
-            out["area"][t] = step.area_end
-            out["level"][t] = step.level_end
+            out["spill"][t] = step.spill_m3
+            out["volume"][t] = step.volume_end_m3
+            out["area"][t] = step.area_end_m2
+            out["level"][t] = step.level_end_m
     arrival = flow * (1.0 - np.array([lk.loss for lk in links]))[:, None]
     return Result(labels, [lk.id for lk in links], flow, arrival, prog.targets, served, prog.res_ids, res_store,
                   res_evap, prog.aq_ids, aq_store, aq_recharge, aq_pump, aq_rejected, list(net.lakes), lake_out,

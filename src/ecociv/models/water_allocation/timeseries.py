@@ -72,7 +72,7 @@ def _quantity(value: Any, default_units: str | None, *, source: str, where: str)
                              "or set defaults.volume_units / defaults.flow_units", source=source, where=where)
         return Q_(float(value), default_units)
     try:
-        quantity = Q_(str(value).strip())
+        quantity: pint.Quantity = Q_(str(value).strip())
     except Exception as err:  # pint raises several unrelated types for garbage
         raise InputError(f"{value!r} is not a number with units", source=source, where=where) from err
     if isinstance(quantity.magnitude, (int, float)) and quantity.dimensionless and default_units is not None:
