@@ -273,7 +273,12 @@ def _area(area: Any, volume: float) -> float:
 
 def allocate(net: Network) -> Result:
     """Allocate water over every step of ``net``; raises :class:`InputError` naming the node and month
-    when a step has no feasible allocation."""
+    when a step has no feasible allocation.
+
+    Each month first tries the common case in one program: every target except reservoir filling
+    fully served, filling and routing optimised together. Only when that is infeasible (a shortage
+    somewhere) or two reservoirs of one fill priority compete are the levels solved one by one.
+    """
     prog = _Program(net)
     cal = net.calendar
     steps = cal.months
@@ -282,6 +287,7 @@ def allocate(net: Network) -> Result:
     years = cal.years
     links = net.links
     n_links = len(links)
+    scale = prog.scale
     flow = np.zeros((n_links, steps))
     served = np.zeros((len(prog.targets), steps))
     site_delivered = np.zeros((len(prog.site_ids), steps))
@@ -296,70 +302,69 @@ def allocate(net: Network) -> Result:
         k: {name: np.zeros(steps) for name in ("inflow", "precipitation", "evaporation", "spill", "volume", "area",
                                             "level")}
         for k in net.lakes}
-    storage = {r: net.reservoirs[r].initial for r in prog.res_ids}
-    aq_storage = {a: net.aquifers[a].initial for a in prog.aq_ids}
-    pumped_this_year = dict.fromkeys(prog.aq_ids, 0.0)
-    enabled = np.array([lk.enabled for lk in links])
+    storage = np.array([net.reservoirs[r].initial for r in prog.res_ids], dtype=float)
+    aq_storage = np.array([net.aquifers[a].initial for a in prog.aq_ids], dtype=float)
+    pumped_this_year = np.zeros(len(prog.aq_ids))
+
+    # static index arrays
     target_cols = np.array([t.col for t in prog.targets], dtype=np.int32)
-    level_rows = [t.level_row for t in prog.targets]
+    level_rows = np.array([t.level_row for t in prog.targets], dtype=np.int32)
     priorities = np.array([t.priority for t in prog.targets])
-    slack_cols = np.array(list(prog.slack_pos.values()) + list(prog.slack_neg.values()), dtype=np.int32)
+    is_fill = np.array([t.kind == "fill" for t in prog.targets], dtype=bool)
+    amounts_all = np.array([t.amount for t in prog.targets]).reshape(len(prog.targets), steps)
+    link_cap = np.array([np.full(steps, INF) if lk.capacity is None else lk.capacity / scale for lk in links])
+    link_cap = link_cap.reshape(n_links, steps)
+    link_cap[~np.array([lk.enabled for lk in links], dtype=bool)] = 0.0
+    loss = np.array([lk.loss for lk in links])
+    res_cols = np.array([prog.res_col[r] for r in prog.res_ids], dtype=np.int32)
+    aq_cols = np.array([prog.aq_col[a] for a in prog.aq_ids], dtype=np.int32)
+    aq_spill_cols = np.array([prog.aq_spill_col[a] for a in prog.aq_ids], dtype=np.int32)
+    site_cols = np.array([prog.site_col[d] for d in prog.site_ids], dtype=np.int32)
+    site_demand = np.array([net.demands[d].demand for d in prog.site_ids]).reshape(len(prog.site_ids), steps)
+    node_index = {n: i for i, n in enumerate(prog.balance_nodes)}
+    balance_rows = np.array([prog.balance_row[n] for n in prog.balance_nodes], dtype=np.int32)
+    local_inflow = np.array([net.nodes[n].inflow for n in prog.balance_nodes]).reshape(len(balance_rows), steps)
+    res_rows = np.array([node_index[r] for r in prog.res_ids], dtype=int)
+    aq_rows = np.array([node_index[a] for a in prog.aq_ids], dtype=int)
+    recharge = np.array([net.aquifers[a].recharge for a in prog.aq_ids]).reshape(len(prog.aq_ids), steps)
+    res_capacity = np.array([net.reservoirs[r].capacity for r in prog.res_ids])
+    res_dead = np.array([net.reservoirs[r].dead_storage for r in prog.res_ids])
+    aq_capacity = np.array([np.inf if net.aquifers[a].capacity is None else net.aquifers[a].capacity
+                            for a in prog.aq_ids])
+    pump_limit = np.array([net.aquifers[a].pumping_limit if net.aquifers[a].pumping_limit is not None else np.inf
+                           for a in prog.aq_ids])
+    pump_rows = np.array([prog.pump_row.get(a, -1) for a in prog.aq_ids], dtype=np.int32)
+    has_pump_row = pump_rows >= 0
+    pumping_matrix = np.array([[1.0 if lk.source == a else 0.0 for lk in links] for a in prog.aq_ids])
+    gain_matrix = np.array([[(1 - lk.loss) * (lk.target == a) + lk.loss * (lk.loss_to == a) for lk in links]
+                            for a in prog.aq_ids])
+    lake_matrix = np.array([[(1 - lk.loss) * (lk.target == k) for lk in links] for k in net.lakes])
+    cap_rows = np.array(prog.cap_rows, dtype=np.int32)
+    cap_limits = np.array([c.limit for c in net.caps]).reshape(len(net.caps), steps)
     zero_cost = np.zeros(prog.n_cols)
     tau_cost = zero_cost.copy()
     tau_cost[prog.tau] = -1.0
-    inflow_nodes = {nid: node.inflow for nid, node in net.nodes.items()}
+    fill_levels = {int(p): np.flatnonzero(is_fill & (priorities == p)) for p in np.unique(priorities[is_fill])}
+    # columns whose bounds are set every step: links, storages, targets, sites, tau, slack
+    slack_cols = np.array(list(prog.slack_pos.values()) + list(prog.slack_neg.values()), dtype=np.int32)
+    step_cols = np.concatenate([np.arange(n_links, dtype=np.int32), res_cols, aq_cols, target_cols, site_cols,
+                                np.array([prog.tau], dtype=np.int32), slack_cols])
+    evap_rate = np.array([net.reservoirs[r].evaporation_mm for r in prog.res_ids]).reshape(len(prog.res_ids), 12)
 
-    for t in range(steps):
-        if t > 0 and years[t] != years[t - 1]:
-            pumped_this_year = dict.fromkeys(prog.aq_ids, 0.0)
-        # links: capacities this month
-        upper = np.array([INF if lk.capacity is None else lk.capacity[t] / prog.scale for lk in links])
-        upper[~enabled] = 0.0
-        prog.set_col_bounds(np.arange(n_links), 0.0, upper)
-        # node balances
-        rhs: dict[str, float] = {}
-        for node_id in prog.balance_nodes:
-            rhs[node_id] = -inflow_nodes[node_id][t]
-        evaporation = {}
-        for r in prog.res_ids:
-            res = net.reservoirs[r]
-            evap = min(res.evaporation_mm[month[t]] / 1000.0 * _area(res.area, storage[r]), storage[r])
-            evaporation[r] = evap
-            rhs[r] -= storage[r] - evap
-            lower = min(res.dead_storage, storage[r] - evap)
-            prog.set_col_bounds([prog.res_col[r]], lower / prog.scale, res.capacity / prog.scale)
-        for a in prog.aq_ids:
-            aquifer = net.aquifers[a]
-            rhs[a] -= aq_storage[a] + aquifer.recharge[t]
-            cap = INF if aquifer.capacity is None else max(aquifer.capacity, aq_storage[a]) / prog.scale
-            prog.set_col_bounds([prog.aq_col[a]], 0.0, cap)
-            if a in prog.pump_row:
-                remaining = max(0.0, (aquifer.pumping_limit or 0.0) - pumped_this_year[a])
-                prog.set_row_bounds([prog.pump_row[a]], -INF, remaining / prog.scale)
-        for row, water_cap in zip(prog.cap_rows, net.caps, strict=True):
-            prog.set_row_bounds([row], -INF, water_cap.limit[t] / prog.scale)
-        rows = [prog.balance_row[n] for n in prog.balance_nodes]
-        values = np.array([rhs[n] for n in prog.balance_nodes]) / prog.scale
-        prog.set_row_bounds(rows, values, values)
-        # targets
-        amounts = np.array([target.amount[t] for target in prog.targets])
-        active = amounts > 0
-        for target, amount in zip(prog.targets, amounts, strict=True):
-            prog.h.changeCoeff(target.row, target.col, -amount / prog.scale)
-        prog.set_col_bounds(target_cols, np.where(active, 0.0, 1.0), 1.0)
-        for site, col in prog.site_col.items():
-            prog.set_col_bounds([col], 0.0, net.demands[site].demand[t] / prog.scale)
-        prog.set_row_bounds(level_rows, -INF, INF)
-        prog.set_col_bounds(slack_cols, 0.0, 0.0)
-        # level by level
-        for level in np.unique(priorities[active]):
+    def set_targets_lower(members: np.ndarray, lower: Any) -> None:
+        prog.set_col_bounds(target_cols[members], lower, 1.0)
+
+    def solve_levels(levels: list[int], active: np.ndarray, amounts: np.ndarray, when: str) -> None:
+        for level in levels:
             members = np.flatnonzero(active & (priorities == level))
-            prog.set_row_bounds([level_rows[i] for i in members], 0.0, INF)
+            if members.size == 0:
+                continue
+            prog.set_row_bounds(level_rows[members], 0.0, INF)
             prog.set_col_bounds([prog.tau], 0.0, 1.0)
             prog.set_costs(tau_cost)
             status = prog.run()
             if status != "kOptimal":
-                raise _diagnose(prog, labels[t], status)
+                raise _diagnose(prog, when, status)
             tau = float(prog.values()[prog.tau])
             if tau < 1.0 - FIX_TOLERANCE and members.size > 1:
                 prog.set_col_bounds([prog.tau], tau, tau)
@@ -367,53 +372,99 @@ def allocate(net: Network) -> Result:
                 cost[target_cols[members]] = -amounts[members] / amounts[members].max()
                 prog.set_costs(cost)
                 if prog.run() != "kOptimal":
-                    raise _diagnose(prog, labels[t], "second pass")
+                    raise _diagnose(prog, when, "second pass")
             fractions = prog.values()[target_cols[members]]
-            prog.set_col_bounds(target_cols[members], np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0), 1.0)
-            prog.set_row_bounds([level_rows[i] for i in members], -INF, INF)
+            set_targets_lower(members, np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0))
+            prog.set_row_bounds(level_rows[members], -INF, INF)
         prog.set_col_bounds([prog.tau], 0.0, 1.0)
+
+    for t in range(steps):
+        if t > 0 and years[t] != years[t - 1]:
+            pumped_this_year[:] = 0.0
+        # storages, evaporation and right-hand sides
+        rhs = -local_inflow[:, t].copy()
+        evaporation = np.zeros(len(prog.res_ids))
+        res_lower = np.zeros(len(prog.res_ids))
+        for i, r in enumerate(prog.res_ids):
+            area = _area(net.reservoirs[r].area, storage[i])
+            evaporation[i] = min(evap_rate[i, month[t]] / 1000.0 * area, storage[i])
+            res_lower[i] = min(res_dead[i], storage[i] - evaporation[i])
+        if res_rows.size:
+            rhs[res_rows] -= storage - evaporation
+        if aq_rows.size:
+            rhs[aq_rows] -= aq_storage + recharge[:, t]
+        prog.set_row_bounds(balance_rows, rhs / scale, rhs / scale)
+        if has_pump_row.any():
+            remaining = np.maximum(0.0, pump_limit - pumped_this_year)[has_pump_row]
+            prog.set_row_bounds(pump_rows[has_pump_row], -INF, remaining / scale)
+        if cap_rows.size:
+            prog.set_row_bounds(cap_rows, -INF, cap_limits[:, t] / scale)
+        prog.set_row_bounds(level_rows, -INF, INF)
+        amounts = amounts_all[:, t]
+        active = amounts > 0
+        for target, amount in zip(prog.targets, amounts, strict=True):
+            prog.h.changeCoeff(target.row, target.col, -amount / scale)
+        # all column bounds of the step in one call; the quick path: every non-fill target served
+        quick_lower = np.where(active & ~is_fill, 1.0, np.where(active, 0.0, 1.0))
+        lower = np.concatenate([np.zeros(n_links), res_lower / scale, np.zeros(aq_cols.size), quick_lower,
+                                np.zeros(site_cols.size), [0.0], np.zeros(slack_cols.size)])
+        upper = np.concatenate([link_cap[:, t], res_capacity / scale,
+                                np.maximum(aq_capacity, aq_storage) / scale, np.ones(target_cols.size),
+                                site_demand[:, t] / scale, [1.0], np.zeros(slack_cols.size)])
+        prog.set_col_bounds(step_cols, lower, upper)
         final_cost = prog.base_cost.copy()
-        final_cost[target_cols] = -KEEP_REWARD * amounts / prog.scale  # keep every delivery at its fixed level
+        final_cost[target_cols] = -KEEP_REWARD * amounts / scale  # keep every delivery at its fixed level
         prog.set_costs(final_cost)
         status = prog.run()
-        if status != "kOptimal":
-            raise _diagnose(prog, labels[t], status)
-        x = prog.values() * prog.scale
+        quick = status == "kOptimal"
+        contested: list[int] = []
+        if quick:
+            z = prog.values()[target_cols]
+            contested = [p for p, members in fill_levels.items()
+                         if np.count_nonzero(active[members]) > 1 and np.any(z[members] < 1.0 - FIX_TOLERANCE)]
+            if contested:
+                set_targets_lower(np.flatnonzero(is_fill & active), 0.0)
+                solve_levels(contested, active, amounts, labels[t])
+        else:
+            set_targets_lower(np.flatnonzero(active), 0.0)
+            solve_levels([int(p) for p in np.unique(priorities[active])], active, amounts, labels[t])
+        if not quick or contested:
+            prog.set_costs(final_cost)
+            status = prog.run()
+            if status != "kOptimal":
+                raise _diagnose(prog, labels[t], status)
+        x = prog.values() * scale
         flow[:, t] = np.maximum(x[:n_links], 0.0)
-        served[:, t] = np.clip(x[target_cols], 0.0, 1.0) * amounts
-        for i, site in enumerate(prog.site_ids):
-            site_delivered[i, t] = x[prog.site_col[site]]
-        for i, r in enumerate(prog.res_ids):
-            storage[r] = x[prog.res_col[r]]
-            res_store[i, t] = storage[r]
-            res_evap[i, t] = evaporation[r]
-        for i, a in enumerate(prog.aq_ids):
-            pumping = sum(flow[j, t] for j, lk in enumerate(links) if lk.source == a)
-            gains = net.aquifers[a].recharge[t] + sum(
-                flow[j, t] * ((1 - lk.loss) * (lk.target == a) + lk.loss * (lk.loss_to == a))
-                for j, lk in enumerate(links))
-            aq_storage[a] = x[prog.aq_col[a]]
-            aq_store[i, t] = aq_storage[a]
-            aq_pump[i, t] = pumping
-            aq_recharge[i, t] = gains
-            aq_rejected[i, t] = x[prog.aq_spill_col[a]]
-            pumped_this_year[a] += pumping
-        for k, lake in net.lakes.items():
+        served[:, t] = np.clip(x[target_cols] / scale, 0.0, 1.0) * amounts
+        site_delivered[:, t] = x[site_cols]
+        storage = x[res_cols] if res_cols.size else storage
+        res_store[:, t] = storage
+        res_evap[:, t] = evaporation
+        if aq_cols.size:
+            pumping = pumping_matrix @ flow[:, t]
+            aq_storage = x[aq_cols]
+            aq_store[:, t] = aq_storage
+            aq_pump[:, t] = pumping
+            aq_recharge[:, t] = recharge[:, t] + gain_matrix @ flow[:, t]
+            aq_rejected[:, t] = x[aq_spill_cols]
+            pumped_this_year += pumping
+        if net.lakes:
             from ecociv.models.water_allocation.lake import lake_step
 
-            inflow = float(sum(flow[j, t] * (1 - lk.loss) for j, lk in enumerate(links) if lk.target == k))
-            step = lake_step(lake_state[k], inflow, float(lake.precipitation_mm[month[t]]),
-                             float(lake.evaporation_mm[month[t]]), lake.curve)
-            lake_state[k] = float(step.volume_end_m3)
-            out = lake_out[k]
-            out["inflow"][t] = inflow
-            out["precipitation"][t] = step.precipitation_m3
-            out["evaporation"][t] = step.evaporation_m3
-            out["spill"][t] = step.spill_m3
-            out["volume"][t] = step.volume_end_m3
-            out["area"][t] = step.area_end_m2
-            out["level"][t] = step.level_end_m
-    arrival = flow * (1.0 - np.array([lk.loss for lk in links]))[:, None]
+            inflows = lake_matrix @ flow[:, t]
+            for i, (k, lake) in enumerate(net.lakes.items()):
+                step = lake_step(lake_state[k], float(inflows[i]), float(lake.precipitation_mm[month[t]]),
+                                 float(lake.evaporation_mm[month[t]]), lake.curve)
+                lake_state[k] = float(step.volume_end_m3)
+                out = lake_out[k]
+                out["inflow"][t] = inflows[i]
+                out["precipitation"][t] = step.precipitation_m3
+                out["evaporation"][t] = step.evaporation_m3
+                out["spill"][t] = step.spill_m3
+                out["volume"][t] = step.volume_end_m3
+                out["area"][t] = step.area_end_m2
+                out["level"][t] = step.level_end_m
+    arrival = flow * (1.0 - loss)[:, None]
     return Result(labels, [lk.id for lk in links], flow, arrival, prog.targets, served, prog.res_ids, res_store,
                   res_evap, prog.aq_ids, aq_store, aq_recharge, aq_pump, aq_rejected, list(net.lakes), lake_out,
                   prog.site_ids, site_delivered, prog.solves)
