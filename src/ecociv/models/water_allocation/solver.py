@@ -258,7 +258,7 @@ class _Program:
             self.h.changeColsBounds(cols.size, cols, np.broadcast_to(np.asarray(lower, dtype=float), cols.shape).copy(),
                                     np.broadcast_to(np.asarray(upper, dtype=float), cols.shape).copy())
 
-    def set_row_bounds(self, rows: list[int], lower: Any, upper: Any) -> None:
+    def set_row_bounds(self, rows: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
         idx = np.asarray(rows, dtype=np.int32)
         if idx.size:
             self.h.changeRowsBounds(idx.size, idx, np.broadcast_to(np.asarray(lower, dtype=float), idx.shape).copy(),  # type: ignore[attr-defined]

@@ -1,0 +1,148 @@
+"""The ``water_allocation`` model end to end: example network, levers, scenario and CLI wiring."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecociv.errors import InputError
+from ecociv.models.water_allocation import demand
+from ecociv.models.water_allocation.model import MODEL
+from tests.cli_helper import run_ecociv
+
+EXAMPLE = MODEL.example()["network"]
+OASIS_ET0 = np.array([10, 20, 60, 110, 160, 190, 200, 170, 110, 55, 20, 10], dtype=float)
+OASIS_P = np.array([8, 8, 12, 18, 22, 20, 18, 14, 10, 10, 10, 8], dtype=float)
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    return MODEL.run({"network": EXAMPLE})
+
+
+def test_example_closes_every_balance(baseline: dict[str, pd.DataFrame]) -> None:
+    assert baseline["mass_balance"]["relative_residual"].abs().max() < 1e-6
+    assert len(baseline["lakes"]) == 24
+    # domestic (priority 1) is never short while agriculture is: the priority order holds
+    deliveries = baseline["deliveries"]
+    assert deliveries.loc[deliveries["sector"] == "domestic", "shortage_m3"].max() < 1e-3
+    assert deliveries.loc[deliveries["sector"] == "agriculture", "shortage_m3"].sum() > 0
+
+
+def test_cropland_reduction_saves_area_times_net_requirement(tmp_path: Path) -> None:
+    # removing A ha of cotton at 'farms' lowers its gross demand by A × NIR_cotton / efficiency, i.e. saves
+    # exactly A × NIR at the field (issue 5); NIR from FAO-56 Kc × ET0 − Peff computed here independently
+    area = 2500.0
+    out = MODEL.run({"network": EXAMPLE,
+                                "levers": {"cropland_reduction": {"farms": {"cotton": f"{area} ha"}}}})
+    effects = out["lever_effects"].set_index("site")
+    table = demand.load_crop_table()
+    kc = demand.crop_monthly_kc(table, "cotton")
+    nir_mm = demand.net_irrigation_requirement_mm(kc, OASIS_ET0, OASIS_P, method="usda_scs")
+    net_saving = area * float(np.sum(nir_mm)) * 10.0  # mm × ha × 10 = m³
+    change = effects.loc["farms", "change_m3_per_yr"]
+    assert -change * 0.6 == pytest.approx(net_saving, rel=1e-9)
+    assert effects.loc["town", "change_m3_per_yr"] == 0
+
+
+def test_transfer_switched_off_by_lever(tmp_path: Path, baseline: dict[str, pd.DataFrame]) -> None:
+    flows = baseline["flows"]
+    assert flows.loc[flows["link"] == "transfer_south", "flow_m3"].sum() > 0
+    out = MODEL.run({"network": EXAMPLE, "levers": {"transfers": {"transfer_south": {"enabled": False}}}})
+    flows = out["flows"]
+    assert flows.loc[flows["link"] == "transfer_south", "flow_m3"].abs().max() == 0
+    south = out["deliveries"][out["deliveries"]["site"] == "south_farms"]
+    before = baseline["deliveries"][baseline["deliveries"]["site"] == "south_farms"]
+    assert south["delivered_m3"].sum() < before["delivered_m3"].sum()
+
+
+def test_higher_efficiency_lowers_agricultural_demand(tmp_path: Path, baseline: dict[str, pd.DataFrame]) -> None:
+    out = MODEL.run({"network": EXAMPLE, "levers": {"irrigation_efficiency": 0.75}})
+    effects = out["lever_effects"].set_index("site")
+    # gross demand ∝ 1/efficiency: farms 0.6 -> 0.75 gives × 0.8; south_farms 0.55 -> 0.75 gives × 0.55/0.75
+    assert effects.loc["farms", "demand_with_levers_m3_per_yr"] == pytest.approx(
+        effects.loc["farms", "demand_without_levers_m3_per_yr"] * 0.6 / 0.75, rel=1e-12)
+    assert effects.loc["south_farms", "demand_with_levers_m3_per_yr"] == pytest.approx(
+        effects.loc["south_farms", "demand_without_levers_m3_per_yr"] * 0.55 / 0.75, rel=1e-12)
+
+
+def test_lake_minimum_and_pumping_limit_levers(tmp_path: Path, baseline: dict[str, pd.DataFrame]) -> None:
+    out = MODEL.run({"network": EXAMPLE, "levers": {
+        "groundwater_pumping_limit": {"north_aquifer": "1000 ten_thousand m**3/yr"},
+        "lake_minimum_inflow": {"lake": "20000 ten_thousand m**3/yr"}}})
+    pumped = out["groundwater"]["pumping_m3"]
+    assert pumped.max() <= 1e7 * (1 + 1e-9)
+    assert out["lakes"]["inflow_m3"].sum() > baseline["lakes"]["inflow_m3"].sum()
+
+
+def test_bad_levers_are_named(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"unknown lever 'cropland_reductoin'.*did you mean 'cropland_reduction'"):
+        MODEL.run({"network": EXAMPLE, "levers": {"cropland_reductoin": {}}})
+    with pytest.raises(InputError, match=r"cropland_reduction.farms.cotton.*must lie in 0..12000 ha"):
+        MODEL.run({"network": EXAMPLE, "levers": {"cropland_reduction": {"farms": {"cotton": "2e4 ha"}}}})
+    with pytest.raises(InputError, match=r"site 'farms' grows no 'rice'"):
+        MODEL.run({"network": EXAMPLE, "levers": {"cropland_reduction": {"farms": {"rice": 1}}}})
+    with pytest.raises(InputError, match=r"no link 'transfer_nort'.*did you mean"):
+        MODEL.run({"network": EXAMPLE, "levers": {"transfers": {"transfer_nort": False}}})
+
+
+def test_virtual_water_trade_from_export_share(tmp_path: Path, baseline: dict[str, pd.DataFrame]) -> None:
+    trade = pd.DataFrame({"crop": ["cotton"], "export_share": [0.9]}).set_index("crop", drop=False)
+    out = MODEL.run({"network": EXAMPLE, "crop_trade": trade})
+    crops = baseline["virtual_water"]
+    cotton = crops[crops["crop"] == "cotton"]
+    # 0.9 × production × (crop water use / production) = 0.9 × cotton crop water use
+    expected = 0.9 * cotton["crop_water_use_m3"].sum()
+    result = out["virtual_water_trade"]
+    total = result.loc[result["crop"] == "total", "net_export_m3"].iloc[0] if "crop" in result.columns \
+        else result.loc["total", "net_export_m3"]
+    assert total == pytest.approx(expected, rel=1e-9)
+
+
+def test_cli_model_run_with_levers_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = run_ecociv(capsys, monkeypatch, "model", "run", "water_allocation",
+                                "--input", f"network={EXAMPLE.parent}",
+                                "--param", "levers={transfers: {transfer_south: false}}",
+                                "--param", "months=12", "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    flows = pd.read_csv(tmp_path / "run" / "flows.csv")
+    assert flows["month"].nunique() == 12
+    assert flows.loc[flows["link"] == "transfer_south", "flow_m3"].max() == 0
+
+
+def test_cli_missing_network_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run_ecociv(capsys, monkeypatch, "model", "run", "water_allocation",
+                              "--input", f"network={tmp_path / 'nope.yaml'}", "--out", str(tmp_path / "run"))
+    assert code == 2
+    assert "nope.yaml" in err and "does not exist" in err
+    (tmp_path / "net.txt").write_text("x")
+    code, _, err = run_ecociv(capsys, monkeypatch, "model", "run", "water_allocation",
+                              "--input", f"network={tmp_path / 'net.txt'}", "--out", str(tmp_path / "run"))
+    assert code == 2 and "expected a yaml/yml file" in err
+
+
+def test_scenario_levers_reach_the_model(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = tmp_path / "water.yaml"
+    scenario.write_text(textwrap.dedent(f"""
+        name: water_levers
+        models:
+          - id: water_allocation
+            inputs: {{network: {EXAMPLE}}}
+            params: {{months: 12}}
+        levers:
+          water:
+            transfers: {{transfer_south: false}}
+    """))
+    code, _, err = run_ecociv(capsys, monkeypatch, "run", str(scenario), "--out", str(tmp_path / "store"),
+                              "--no-maps")
+    assert code == 0, err
+    flows = next((tmp_path / "store" / "runs").glob("*/water_allocation/flows.csv"))
+    table = pd.read_csv(flows)
+    assert table.loc[table["link"] == "transfer_south", "flow_m3"].max() == 0
