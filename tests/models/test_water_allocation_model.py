@@ -105,7 +105,7 @@ def test_virtual_water_trade_from_export_share(tmp_path: Path, baseline: dict[st
 
 def test_cli_model_run_with_levers_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, err = run_ecociv(capsys, monkeypatch, "model", "run", "water_allocation",
+    code, _, err = run_ecociv(capsys, monkeypatch, "model", "run", "water_allocation",
                                 "--input", f"network={EXAMPLE.parent}",
                                 "--param", "levers={transfers: {transfer_south: false}}",
                                 "--param", "months=12", "--out", str(tmp_path / "run"))
