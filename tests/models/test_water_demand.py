@@ -214,8 +214,8 @@ def test_water_saving_is_mean_annual_over_years() -> None:
 
 def test_packaged_crop_table_loads_and_gives_seasonal_curves() -> None:
     table = demand.load_crop_table()
-    for crop in ("cotton", "spring_wheat", "winter_wheat", "maize", "alfalfa", "processing_tomato", "grape",
-                 "sugar_beet", "melon", "vegetables", "apple"):
+    for crop in ("cotton", "spring_wheat", "winter_wheat", "maize", "alfalfa", "tomato", "grape",
+                 "sugar_beet", "melon", "vegetables", "orchard"):
         assert crop in table.index
         kc = demand.crop_monthly_kc(table, crop)
         assert kc.shape == (12,) and kc.max() <= table.loc[crop, "kc_mid"] + 1e-12 and kc.max() > 0
