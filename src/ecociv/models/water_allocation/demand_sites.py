@@ -47,10 +47,19 @@ def monthly_nir_mm(table: pd.DataFrame, crop: str, climate: Mapping[str, np.ndar
 
 
 def _quantity_in(value: Any, units: str, *, source: str, where: str) -> float:
+    """``value`` in ``units``. "12 m**3/ten_thousand yuan" (pint reads it as (m³/10⁴)·yuan) is taken as
+    the intended 12 m³/(10⁴ yuan) when only that reading has the right dimension."""
     try:
         quantity = Q_(str(value)) if not isinstance(value, (int, float)) else Q_(float(value), units)
         return float(quantity.to(units).magnitude)
     except Exception as err:
+        text = str(value)
+        if "/" in text and "(" not in text:
+            head, _, tail = text.partition("/")
+            try:
+                return float(Q_(f"{head}/({tail})").to(units).magnitude)
+            except Exception:
+                pass
         raise InputError(f"{value!r} cannot be read as {units}: {err}", source=source, where=where) from None
 
 
