@@ -72,6 +72,32 @@ def _prefecture_table(title: str, data: pd.DataFrame, columns: list[tuple[str, s
     return table
 
 
+WATER_SECTORS = ("domestic", "ecology", "industry", "agriculture")
+
+
+def water_table(summary: pd.DataFrame) -> Any:
+    """Per basin: demand, supply, shortage by sector, overdraft, ecological water, lake inflow (10⁸ m³/yr)."""
+    from rich.table import Table
+
+    table = Table(title="Belt water allocation per basin, mean of 30 years (10⁸ m³/yr; network figures "
+                        "partly illustrative, see src/ecociv/data/water/belt_network/sources.csv)")
+    for header in ("basin", "demand", "supply", *(f"shortage {s}" for s in WATER_SECTORS),
+                   "groundwater overdraft", "ecological water", "terminal-lake inflow"):
+        table.add_column(header, justify="left" if header == "basin" else "right")
+    for basin, rows in summary.groupby("basin", sort=True):
+        by_sector = rows.set_index("sector")
+        total = by_sector.loc["all"]
+        if total["demand_1e8m3_per_yr"] == 0 and total["terminal_lake_inflow_1e8m3_per_yr"] == 0:
+            continue
+        shortages = [f"{by_sector.loc[s, 'shortage_1e8m3_per_yr']:.2f}" if s in by_sector.index else "–"
+                     for s in WATER_SECTORS]
+        table.add_row(str(basin), f"{total['demand_1e8m3_per_yr']:.2f}", f"{total['supply_1e8m3_per_yr']:.2f}",
+                      *shortages, f"{total['groundwater_overdraft_1e8m3_per_yr']:.2f}",
+                      f"{total['ecological_water_1e8m3_per_yr']:.2f}",
+                      f"{total['terminal_lake_inflow_1e8m3_per_yr']:.2f}")
+    return table
+
+
 def run_belt_demo(store_root: Path) -> Path:
     """Run the Belt baseline, write per-unit and per-prefecture summaries into the run folder and
     print the prefecture table with Belt totals; return the run folder."""
@@ -94,6 +120,11 @@ def run_belt_demo(store_root: Path) -> Path:
         if not present:
             continue
         console.print(_prefecture_table(title, table_data, present))
+    steps = {step["name"]: step for step in result.manifest["steps"]}
+    if "water_allocation" in steps:
+        water = result.folder / "water_allocation"
+        console.print(water_table(pd.read_csv(water / "basin_summary.csv")))
+        console.print(f"water network diagram: {water / 'network_diagram.png'}")
     console.print("Data: ERA5 2000–2025 normals (precipitation), Hargreaves ET0 derived from ERA5 "
                   "temperature (status 'derived'), MODIS MCD12C1 2019 land cover, 2020 census; "
                   "soil, wind, vegetation-cover, habitat, resistance and carbon-pool tables are "
