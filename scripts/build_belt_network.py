@@ -1,0 +1,141 @@
+"""Derive the climate normals of the default Belt water network from the Belt dataset (issue 5).
+
+Writes ``src/ecociv/data/water/belt_network/climate.csv`` (columns ``climate, month, et0_mm,
+precipitation_mm``: the format of docs/water_network.md) and prints the 12-value open-water
+evaporation lists used by the lakes and reservoirs of ``network.yaml`` so they can be checked
+against the YAML (tests/models/test_belt_network_data.py does that check).
+
+Method
+------
+* Irrigation climates (``*_oasis``): zonal mean of the monthly layers ``et0_monthly.tif`` (Hargreaves
+  ET0, mm/month) and ``precipitation_monthly.tif`` (ERA5 normal 2000-2025, mm/month) over the cells of
+  the oasis class (``oasis_desert.tif`` = 1: cropland and built-up) inside the counties of each group
+  (``units.gpkg`` layer ``counties``); a group without oasis cells would fall back to all its cells.
+* Lake climates (``*_lake``): the same means over the cells of the lake polygon in ``lakes.gpkg``
+  (GSHHS outline, 1990s shoreline).
+* Open-water evaporation of lakes and reservoirs: ``E = Kc · ET0`` with ``Kc = 1.05`` (FAO-56, Allen et
+  al. 1998, Table 12, open water < 2 m deep), rounded to whole mm.
+
+Deterministic; re-run after the dataset changes:
+
+    .venv/bin/python scripts/build_belt_network.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+from rasterio import features
+
+ROOT = Path(__file__).resolve().parents[1]
+BELT = ROOT / "src" / "ecociv" / "data" / "belt"
+OUT = ROOT / "src" / "ecociv" / "data" / "water" / "belt_network"
+
+#: climate name -> adcodes of the counties whose oasis cells are averaged (units.csv)
+OASIS_GROUPS: dict[str, tuple[int, ...]] = {
+    "ebinur_oasis": (652701, 652702, 652722, 652723, 659007),
+    "kuitun_oasis": (650202, 654003, 654202, 659010),
+    "manas_oasis": (652324, 654203, 659001),
+    "urumqi_changji_oasis": (650102, 650103, 650104, 650105, 650106, 650109, 650121, 652301, 652302,
+                             652323, 659004),
+    "karamay_oasis": (650203, 650204, 650205),
+    "turpan_oasis": (650402, 650421, 650422),
+    "hami_oasis": (650502, 659011),
+}
+#: climate name -> Chinese name (column name_zh) of the lake polygon in lakes.gpkg
+LAKES: dict[str, str] = {"ebinur_lake": "艾比湖", "manas_lake": "玛纳斯湖"}
+#: FAO-56 Table 12: Kc of open water < 2 m deep
+KC_OPEN_WATER = 1.05
+#: reservoir id -> climate whose ET0 gives its evaporation
+RESERVOIR_CLIMATE: dict[str, str] = {
+    "kenswat_reservoir": "manas_oasis",
+    "jiahezi_reservoir": "manas_oasis",
+    "daquangou_reservoir": "manas_oasis",
+    "moguhu_reservoir": "manas_oasis",
+    "wulapo_reservoir": "urumqi_changji_oasis",
+    "reservoir_500": "urumqi_changji_oasis",
+}
+
+
+def _read_monthly(name: str) -> tuple[np.ndarray, rasterio.Affine, tuple[int, int]]:
+    """Read a 12-band monthly layer as float64 mm/month with NaN for nodata."""
+    with rasterio.open(BELT / f"{name}.tif") as src:
+        raw = src.read()
+        scale = np.asarray(src.scales, dtype=np.float64)[:, None, None]
+        offset = np.asarray(src.offsets, dtype=np.float64)[:, None, None]
+        values = np.where(raw == src.nodata, np.nan, raw * scale + offset)
+        return values, src.transform, (src.height, src.width)
+
+
+def _zone_means(mask: np.ndarray, et0: np.ndarray, precipitation: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Monthly means of ET0 and precipitation over the cells of ``mask`` valid in both layers."""
+    valid = mask & np.all(np.isfinite(et0), axis=0) & np.all(np.isfinite(precipitation), axis=0)
+    n_cells = int(valid.sum())
+    if n_cells == 0:
+        raise ValueError("zone has no valid cells")
+    return et0[:, valid].mean(axis=1), precipitation[:, valid].mean(axis=1), n_cells
+
+
+def derive_climate() -> tuple[pd.DataFrame, dict[str, int]]:
+    """Monthly ET0 and precipitation normals (mm/month) per climate name, and cell counts."""
+    et0, transform, shape = _read_monthly("et0_monthly")
+    precipitation, _, _ = _read_monthly("precipitation_monthly")
+    with rasterio.open(BELT / "oasis_desert.tif") as src:
+        oasis = src.read(1) == 1
+    counties = gpd.read_file(BELT / "units.gpkg", layer="counties")
+    zones = features.rasterize(
+        ((geom, int(code)) for geom, code in zip(counties.geometry, counties["adcode"], strict=True)),
+        out_shape=shape, transform=transform, fill=0, dtype="int32")
+    lakes = gpd.read_file(BELT / "lakes.gpkg", layer="lakes")
+
+    rows: list[dict[str, object]] = []
+    cells: dict[str, int] = {}
+
+    def add(name: str, mask: np.ndarray) -> None:
+        et0_mean, p_mean, n = _zone_means(mask, et0, precipitation)
+        cells[name] = n
+        for month in range(12):
+            rows.append({"climate": name, "month": month + 1, "et0_mm": round(float(et0_mean[month]), 1),
+                         "precipitation_mm": round(float(p_mean[month]), 1)})
+
+    for name, codes in OASIS_GROUPS.items():
+        in_group = np.isin(zones, codes)
+        add(name, in_group & oasis if np.any(in_group & oasis) else in_group)
+    for name, name_zh in LAKES.items():
+        polygon = lakes.loc[lakes["name_zh"] == name_zh, "geometry"]
+        if polygon.empty:
+            raise ValueError(f"lakes.gpkg has no lake named {name_zh!r}")
+        mask = features.rasterize(((geom, 1) for geom in polygon), out_shape=shape, transform=transform,
+                                  fill=0, dtype="uint8").astype(bool)
+        add(name, mask)
+    return pd.DataFrame(rows), cells
+
+
+def open_water_evaporation(climate: pd.DataFrame, name: str) -> list[int]:
+    """Open-water evaporation (mm/month, Jan..Dec) = 1.05 × ET0 of climate ``name``, whole mm."""
+    et0 = climate.loc[climate["climate"] == name].sort_values("month")["et0_mm"].to_numpy()
+    return [round(float(KC_OPEN_WATER * value)) for value in et0]
+
+
+def main() -> None:
+    """Write climate.csv and print the evaporation lists for network.yaml."""
+    climate, cells = derive_climate()
+    OUT.mkdir(parents=True, exist_ok=True)
+    climate.to_csv(OUT / "climate.csv", index=False)
+    for name, n in cells.items():
+        sub = climate[climate["climate"] == name]
+        print(f"{name}: {n} cells; ET0 {sub['et0_mm'].sum():.0f} mm/yr, P {sub['precipitation_mm'].sum():.0f} mm/yr")
+    for lake in LAKES:
+        precipitation = climate.loc[climate["climate"] == lake].sort_values("month")["precipitation_mm"]
+        print(f"{lake}: evaporation_mm: {open_water_evaporation(climate, lake)}")
+        print(f"{lake}: precipitation_mm: {[round(float(v)) for v in precipitation]}")
+    for reservoir, name in RESERVOIR_CLIMATE.items():
+        print(f"{reservoir}: evaporation_mm: {open_water_evaporation(climate, name)}")
+
+
+if __name__ == "__main__":
+    main()

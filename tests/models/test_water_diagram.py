@@ -1,0 +1,100 @@
+"""Network diagram (ecociv.models.water_allocation.diagram)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import pytest
+import yaml
+
+from ecociv.errors import InputError
+from ecociv.models.water_allocation.diagram import draw_network, layered_positions, parse_structure
+
+BELT = Path(__file__).resolve().parents[2] / "src" / "ecociv" / "data" / "water" / "belt_network"
+
+
+def _small() -> dict[str, Any]:
+    """river -> junction -> two demand sites, a return and a disabled transfer; no x/y."""
+    return {
+        "name": "small",
+        "nodes": [
+            {"id": "river", "type": "inflow", "inflow": 1.0},
+            {"id": "other_basin", "type": "inflow", "inflow": 1.0},
+            {"id": "split", "type": "junction"},
+            {"id": "town", "type": "demand", "sector": "domestic", "name": "Town & port <A>"},
+            {"id": "farm", "type": "demand", "sector": "agriculture"},
+            {"id": "end", "type": "sink"},
+        ],
+        "links": [
+            {"id": "reach", "from": "river", "to": "split", "kind": "river"},
+            {"id": "to_town", "from": "split", "to": "town", "kind": "supply"},
+            {"id": "to_farm", "from": "split", "to": "farm", "kind": "supply"},
+            {"id": "town_back", "from": "town", "to": "split", "kind": "return"},
+            {"id": "out", "from": "split", "to": "end", "kind": "outflow"},
+            {"id": "pipe", "from": "other_basin", "to": "split", "kind": "transfer", "enabled": False},
+        ],
+    }
+
+
+def test_belt_network_png_and_svg(tmp_path: Path) -> None:
+    png = draw_network(BELT / "network.yaml", tmp_path / "belt.png")
+    svg = draw_network(BELT, tmp_path / "belt.svg", title="Belt")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 10_000
+    text = svg.read_text(encoding="utf-8")
+    network = yaml.safe_load((BELT / "network.yaml").read_text(encoding="utf-8"))
+    missing = [node["id"] for node in network["nodes"] if escape(node.get("name") or node["id"]) not in text]
+    assert missing == []
+    assert "disabled link" in text  # the Kashi transfer is off by default
+
+
+def test_layered_layout_follows_flow_order() -> None:
+    # layers: river, other_basin -> 0; split -> 1 (the return town -> split is ignored); town, farm, end -> 2
+    nodes, links = parse_structure(_small())
+    positions = layered_positions(nodes, links)
+    assert {node: x for node, (x, _) in positions.items()} == {
+        "river": 0.0, "other_basin": 0.0, "split": 1.0, "town": 2.0, "farm": 2.0, "end": 2.0}
+    # three nodes in layer 2 are centred on y = 0 in file order: 1, 0, -1
+    assert [positions[node][1] for node in ("town", "farm", "end")] == [1.0, 0.0, -1.0]
+
+
+def test_cycle_is_placed_after_the_deepest_layer() -> None:
+    network = _small()
+    network["links"].append({"id": "loop", "from": "farm", "to": "river", "kind": "river"})
+    nodes, links = parse_structure(network)
+    positions = layered_positions(nodes, links)
+    # river now has an inflow from the cycle river -> split -> farm -> river, so the cycle is unplaced
+    # and goes one layer after the deepest placed node (other_basin at 0): layer 1
+    assert positions["river"][0] == positions["split"][0] == positions["farm"][0] == 1.0
+
+
+def test_flows_are_written_on_links_and_labels_escaped(tmp_path: Path) -> None:
+    out = draw_network(_small(), tmp_path / "small.svg", flows={"to_town": 1.25, "reach": 3.0},
+                       flow_units="10^8 m3/yr")
+    text = out.read_text(encoding="utf-8")
+    assert "1.25" in text and ">3<" in text.replace(" ", "")
+    assert escape("Town & port <A>") in text
+    assert "mean flow, 10^8 m3/yr" in text
+
+
+def test_link_to_missing_node_is_named(tmp_path: Path) -> None:
+    network = _small()
+    network["links"][1]["to"] = "village"
+    with pytest.raises(InputError, match=r"link 'to_town'.*'to'.*'village'"):
+        draw_network(network, tmp_path / "x.png")
+
+
+def test_unknown_flow_link_and_bad_suffix_are_named(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="canal_9"):
+        draw_network(_small(), tmp_path / "x.png", flows={"canal_9": 1.0})
+    with pytest.raises(InputError, match=r"\.pdf"):
+        draw_network(_small(), tmp_path / "x.pdf")
+
+
+def test_duplicate_node_id_is_named(tmp_path: Path) -> None:
+    network = _small()
+    network["nodes"].append({"id": "farm", "type": "demand"})
+    with pytest.raises(InputError, match="'farm' is used twice"):
+        draw_network(network, tmp_path / "x.png")
