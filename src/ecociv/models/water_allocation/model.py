@@ -136,7 +136,7 @@ SPEC = ModelSpec(
                                      ("in_m3", "m**3", "water in"), ("out_m3", "m**3", "water out"),
                                      ("storage_change_m3", "m**3", "storage change"),
                                      ("residual_m3", "m**3", "in − out − storage change"),
-                                     ("relative_residual", "", "residual / max(in, out, 1 m³)"))),
+                                     ("relative_residual", "", "residual / max(in, out, end storage, 1 m³)"))),
         TableOutput(id="basin_summary", about="Per basin and sector, mean annual demand, supply and shortage; "
                     "per basin groundwater overdraft, ecological water delivered and terminal-lake inflow",
                     columns=_columns(("basin", None, "basin"), ("sector", None, "sector or 'all'"),

@@ -35,7 +35,8 @@ def delivered(net: Network, result: Result) -> dict[str, np.ndarray]:
 
 
 def mass_balance(net: Network, result: Result) -> pd.DataFrame:
-    """Residual of every node's water balance in every step (m³), and relative to the node's throughput."""
+    """Residual of every node's water balance in every step (m³), and relative to the largest of the node's
+    water in, water out and end storage (at least 1 m³)."""
     arriving, leaving, seepage = _incidence(net, result)
     rows = []
     res_index = {r: i for i, r in enumerate(result.reservoir_ids)}
@@ -44,16 +45,17 @@ def mass_balance(net: Network, result: Result) -> pd.DataFrame:
         gains = node.inflow + arriving[node.id] + seepage[node.id]
         losses = leaving[node.id].copy()
         change = np.zeros(len(result.labels))
+        storage_end = np.zeros(len(result.labels))
         if node.type == "reservoir":
             i = res_index[node.id]
-            storage = result.reservoir_storage[i]
-            change = np.diff(np.concatenate([[net.reservoirs[node.id].initial], storage]))
+            storage_end = result.reservoir_storage[i]
+            change = np.diff(np.concatenate([[net.reservoirs[node.id].initial], storage_end]))
             losses = losses + result.reservoir_evaporation[i]
         elif node.type == "aquifer":
             i = aq_index[node.id]
             gains = gains + net.aquifers[node.id].recharge
-            storage = result.aquifer_storage[i]
-            change = np.diff(np.concatenate([[net.aquifers[node.id].initial], storage]))
+            storage_end = result.aquifer_storage[i]
+            change = np.diff(np.concatenate([[net.aquifers[node.id].initial], storage_end]))
             losses = losses + result.aquifer_rejected[i]
         elif node.type == "demand":
             # what arrives = what is returned + what is consumed, (1 − return fraction) × delivered
@@ -63,11 +65,12 @@ def mass_balance(net: Network, result: Result) -> pd.DataFrame:
             lake = result.lake[node.id]
             gains = gains + lake["precipitation"]
             losses = losses + lake["evaporation"] + lake["spill"]
-            change = np.diff(np.concatenate([[net.lakes[node.id].initial_volume], lake["volume"]]))
+            storage_end = lake["volume"]
+            change = np.diff(np.concatenate([[net.lakes[node.id].initial_volume], storage_end]))
         elif node.type == "sink":
             losses = losses + arriving[node.id]
         residual = gains - losses - change
-        scale = np.maximum(np.maximum(gains, losses), 1.0)
+        scale = np.maximum.reduce([gains, losses, np.abs(storage_end), np.full(len(change), 1.0)])
         for t, label in enumerate(result.labels):
             rows.append((label, node.id, node.type, gains[t], losses[t], change[t], residual[t],
                          residual[t] / scale[t]))

@@ -95,6 +95,9 @@ def new_highs() -> highspy.Highs:
             os.dup2(saved, 1)
             os.close(saved)
     highs.setOptionValue("output_flag", False)
+    # volumes are scaled to ~10³ units: 1e-9 keeps solver slack below 10⁻⁶ of the largest monthly volume
+    highs.setOptionValue("primal_feasibility_tolerance", 1e-9)
+    highs.setOptionValue("dual_feasibility_tolerance", 1e-9)
     return highs
 
 
