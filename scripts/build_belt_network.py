@@ -2,8 +2,9 @@
 
 Writes ``src/ecociv/data/water/belt_network/climate.csv`` (columns ``climate, month, et0_mm,
 precipitation_mm``: the format of docs/water_network.md) and prints the 12-value open-water
-evaporation lists used by the lakes and reservoirs of ``network.yaml`` so they can be checked
-against the YAML (tests/models/test_belt_network_data.py does that check).
+evaporation lists of the reservoirs of ``network.yaml`` (tests/models/test_belt_network_data.py checks
+the YAML against climate.csv). The terminal lakes take their evaporation and precipitation from
+``src/ecociv/data/water/lake_climate.csv`` (lake module), not from here.
 
 Method
 ------
@@ -11,10 +12,8 @@ Method
   ET0, mm/month) and ``precipitation_monthly.tif`` (ERA5 normal 2000-2025, mm/month) over the cells of
   the oasis class (``oasis_desert.tif`` = 1: cropland and built-up) inside the counties of each group
   (``units.gpkg`` layer ``counties``); a group without oasis cells would fall back to all its cells.
-* Lake climates (``*_lake``): the same means over the cells of the lake polygon in ``lakes.gpkg``
-  (GSHHS outline, 1990s shoreline).
-* Open-water evaporation of lakes and reservoirs: ``E = Kc · ET0`` with ``Kc = 1.05`` (FAO-56, Allen et
-  al. 1998, Table 12, open water < 2 m deep), rounded to whole mm.
+* Open-water evaporation of reservoirs: ``E = Kc · ET0`` of the basin oasis climate with ``Kc = 1.05``
+  (FAO-56, Allen et al. 1998, Table 12, open water < 2 m deep), rounded to whole mm.
 
 Deterministic; re-run after the dataset changes:
 
@@ -46,8 +45,6 @@ OASIS_GROUPS: dict[str, tuple[int, ...]] = {
     "turpan_oasis": (650402, 650421, 650422),
     "hami_oasis": (650502, 659011),
 }
-#: climate name -> Chinese name (column name_zh) of the lake polygon in lakes.gpkg
-LAKES: dict[str, str] = {"ebinur_lake": "艾比湖", "manas_lake": "玛纳斯湖"}
 #: FAO-56 Table 12: Kc of open water < 2 m deep
 KC_OPEN_WATER = 1.05
 #: reservoir id -> climate whose ET0 gives its evaporation
@@ -90,7 +87,6 @@ def derive_climate() -> tuple[pd.DataFrame, dict[str, int]]:
     zones = features.rasterize(
         ((geom, int(code)) for geom, code in zip(counties.geometry, counties["adcode"], strict=True)),
         out_shape=shape, transform=transform, fill=0, dtype="int32")
-    lakes = gpd.read_file(BELT / "lakes.gpkg", layer="lakes")
 
     rows: list[dict[str, object]] = []
     cells: dict[str, int] = {}
@@ -105,13 +101,6 @@ def derive_climate() -> tuple[pd.DataFrame, dict[str, int]]:
     for name, codes in OASIS_GROUPS.items():
         in_group = np.isin(zones, codes)
         add(name, in_group & oasis if np.any(in_group & oasis) else in_group)
-    for name, name_zh in LAKES.items():
-        polygon = lakes.loc[lakes["name_zh"] == name_zh, "geometry"]
-        if polygon.empty:
-            raise ValueError(f"lakes.gpkg has no lake named {name_zh!r}")
-        mask = features.rasterize(((geom, 1) for geom in polygon), out_shape=shape, transform=transform,
-                                  fill=0, dtype="uint8").astype(bool)
-        add(name, mask)
     return pd.DataFrame(rows), cells
 
 
@@ -122,17 +111,13 @@ def open_water_evaporation(climate: pd.DataFrame, name: str) -> list[int]:
 
 
 def main() -> None:
-    """Write climate.csv and print the evaporation lists for network.yaml."""
+    """Write climate.csv and print the reservoir evaporation lists for network.yaml."""
     climate, cells = derive_climate()
     OUT.mkdir(parents=True, exist_ok=True)
     climate.to_csv(OUT / "climate.csv", index=False)
     for name, n in cells.items():
         sub = climate[climate["climate"] == name]
         print(f"{name}: {n} cells; ET0 {sub['et0_mm'].sum():.0f} mm/yr, P {sub['precipitation_mm'].sum():.0f} mm/yr")
-    for lake in LAKES:
-        precipitation = climate.loc[climate["climate"] == lake].sort_values("month")["precipitation_mm"]
-        print(f"{lake}: evaporation_mm: {open_water_evaporation(climate, lake)}")
-        print(f"{lake}: precipitation_mm: {[round(float(v)) for v in precipitation]}")
     for reservoir, name in RESERVOIR_CLIMATE.items():
         print(f"{reservoir}: evaporation_mm: {open_water_evaporation(climate, name)}")
 
