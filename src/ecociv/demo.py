@@ -124,6 +124,13 @@ def run_belt_demo(store_root: Path) -> Path:
     if "water_allocation" in steps:
         water = result.folder / "water_allocation"
         console.print(water_table(pd.read_csv(water / "basin_summary.csv")))
+        trade = water / "virtual_water_trade.csv"
+        if trade.exists():
+            total = pd.read_csv(trade).set_index("crop").loc["total"]
+            console.print(f"net virtual-water export of the Belt's crop trade: "
+                          f"{total['net_export_hundred_million_m3']:.2f} × 10⁸ m³/yr (crop water use from FAO-56 "
+                          "ETc; export shares are illustrative placeholders, "
+                          "src/ecociv/data/water/belt_crop_trade_illustrative.csv)")
         console.print(f"water network diagram: {water / 'network_diagram.png'}")
     console.print("Data: ERA5 2000–2025 normals (precipitation), Hargreaves ET0 derived from ERA5 "
                   "temperature (status 'derived'), MODIS MCD12C1 2019 land cover, 2020 census; "

@@ -98,8 +98,7 @@ def test_virtual_water_trade_from_export_share(tmp_path: Path, baseline: dict[st
     # 0.9 × production × (crop water use / production) = 0.9 × cotton crop water use
     expected = 0.9 * cotton["crop_water_use_m3"].sum()
     result = out["virtual_water_trade"]
-    total = result.loc[result["crop"] == "total", "net_export_m3"].iloc[0] if "crop" in result.columns \
-        else result.loc["total", "net_export_m3"]
+    total = result.loc[result["crop"] == "total", "net_export_m3"].iloc[0]
     assert total == pytest.approx(expected, rel=1e-9)
 
 

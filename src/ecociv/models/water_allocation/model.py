@@ -170,8 +170,14 @@ SPEC = ModelSpec(
                                      ("crop_water_use_m3", "m**3/yr", "10 × ETc × area"))),
         TableOutput(id="virtual_water_trade", about="Net virtual-water export per crop and in total "
                     "(given crop_trade)", optional=True,
-                    columns=_columns(("crop", None, "crop or 'total'"),
-                                     ("net_export_m3", "m**3/yr", "virtual water exported − imported"))),
+                    columns=_columns(("crop", None, "crop or 'total'"), ("export_t", "t/yr", "tonnes leaving"),
+                                     ("import_t", "t/yr", "tonnes entering"),
+                                     ("vwc_m3_per_t", "m**3/t", "production-weighted virtual-water content"),
+                                     ("export_m3", "m**3/yr", "virtual water leaving"),
+                                     ("import_m3", "m**3/yr", "virtual water entering"),
+                                     ("net_export_m3", "m**3/yr", "virtual water exported − imported"),
+                                     ("net_export_hundred_million_m3", "hundred_million m**3/yr",
+                                      "net export in 10⁸ m³/yr"))),
     ),
 )
 
@@ -273,8 +279,7 @@ def trade_table(crops: pd.DataFrame, trade: pd.DataFrame) -> pd.DataFrame:
         imported = getattr(row, "import_t", np.nan)
         rows.append({"crop": crop, "export_t": float(export),
                      "import_t": float(imported) if imported is not None and np.isfinite(imported) else 0.0})
-    result = net_virtual_water_export(pd.DataFrame(rows), vwc)
-    return result
+    return net_virtual_water_export(pd.DataFrame(rows), vwc).reset_index()
 
 
 def example() -> dict[str, Any]:
