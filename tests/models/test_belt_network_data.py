@@ -233,3 +233,20 @@ def test_transfers_and_terminal_lakes(network: dict[str, Any]) -> None:
     assert lakes["manas_lake"]["curve"] == "../manas_lake_curve.csv"
     # each terminal lake has no outgoing link
     assert not [link for link in network["links"] if link["from"] in lakes]
+
+
+def test_engine_reads_and_runs_the_belt_network() -> None:
+    # integration check with the allocation engine: one year from the file's start month; with every
+    # priority-1 (domestic) site connected to an aquifer and every reservoir able to spill, domestic
+    # demand is fully served, and the disabled Kashi transfer carries nothing
+    from ecociv.models.water_allocation import results
+    from ecociv.models.water_allocation.network import load_network
+    from ecociv.models.water_allocation.solver import allocate
+
+    net = load_network(FOLDER, months=12)
+    result = allocate(net)
+    deliveries = results.deliveries_table(net, result)
+    domestic = deliveries[deliveries["sector"] == "domestic"]
+    assert len(domestic) == 12 * 8
+    assert domestic["coverage"].min() == pytest.approx(1.0, abs=1e-6)
+    assert float(abs(result.flow[result.link_ids.index("kashi_to_ebinur")]).sum()) == 0.0
