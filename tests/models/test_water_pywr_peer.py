@@ -241,3 +241,18 @@ def test_loss_lets_a_lower_priority_win_in_pywr_only() -> None:
     pywr_given = dict(zip(theirs.site_ids, theirs.delivered[:, 0], strict=True))
     assert pywr_given["farm"] == pytest.approx(80, rel=RTOL)
     assert pywr_given["town"] == pytest.approx(0.95 * 20, rel=RTOL)
+
+
+def test_return_to_the_node_the_site_draws_from() -> None:
+    # the town draws from junction j and returns half of its 60 m³ to j, where the farm (90) also
+    # draws: 100 − 60 + 30 = 70 for the farm. Pywr allocates over simple routes, so the translation
+    # sends the return to a copy of j without the link back to the town (pywr_peer._return_loops)
+    nodes = [{"id": "river", "type": "inflow", "inflow": 100}, {"id": "j", "type": "junction"},
+             {"id": "out", "type": "sink"},
+             {"id": "town", "type": "demand", "sector": "domestic", "demand": 60, "return_fraction": 0.5},
+             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 90}]
+    links = [{"id": "reach", "from": "river", "to": "j"}, {"id": "end", "from": "j", "to": "out"},
+             {"id": "s_town", "from": "j", "to": "town", "kind": "supply"},
+             {"id": "back", "from": "town", "to": "j", "kind": "return"},
+             {"id": "s_farm", "from": "j", "to": "farm", "kind": "supply"}]
+    same_flows(*both(net_of(nodes, links)))

@@ -27,7 +27,10 @@ Translation (our element → Pywr nodes)
 - demand site of priority p: a ``Link`` intake with max_flow = demand and cost −(100 − p) (Pywr's
   convention: benefit as negative cost), feeding an ``Output`` for the consumed part; with return
   flows, an ``AggregatedNode`` with factors (1 − r, r·share₁, r·share₂, …) over the consumed output
-  and the return links makes each return exactly its share of the delivery.
+  and the return links makes each return exactly its share of the delivery. Pywr allocates over
+  simple routes (no node twice, storages end and start routes), so a return to a node the site
+  draws from (without a storage in between) would have nowhere to go: it enters a copy of that
+  node whose outflows leave out the links leading back to the site (:func:`_return_loops`).
 - reservoir: ``Storage`` (max_volume = capacity, min_volume = dead storage, initial volume),
   cost −(100 − fill_priority) (= −1 for the default 99: keep water unless a demand wants it);
   evaporation an ``Output`` whose fixed flow is computed from the storage at the start of the month
@@ -53,6 +56,9 @@ Differences by design
   (the engine never cuts a higher priority). With adjacent priorities one unit of benefit apart, a
   loss above about 1/(100 − p) on a path is enough. Networks without losses or competing return
   flows give the same deliveries.
+- Simple routes: in Pywr water cannot pass a node twice in a month, so a site cannot take up its
+  own return flow again (the engine lets it, when its node is short of water), and a loop of
+  transfers without a storage carries nothing around.
 - Lakes: only the inflow is compared; evaporation from the lake surface is not in the Pywr model.
 - Dead storage: the engine lets a reservoir that starts below its dead storage stay there; Pywr's
   ``min_volume`` would make that month infeasible, so min_volume is the smaller of the two.
@@ -254,7 +260,19 @@ def to_pywr(net: Network, *, solver: str = "glpk") -> PywrModel:
                   max_flow=rate(node.inflow)).connect(entry[node.id])
 
     # -- links --------------------------------------------------------------------------------
+    hubs: dict[tuple[str, str], tuple[Any, set[str]]] = {}  # (site, node) → (hub for its returns, links left out)
+
+    def returns_hub(link: Any) -> Any:
+        """The node a return that would come back to its own site enters instead of ``link.target``."""
+        key = (link.source, link.target)
+        if key not in hubs:
+            hub = Link(model, f"node:{link.target}:returns_of:{link.source}")
+            hubs[key] = (hub, loops[link.source][link.id])
+        return hubs[key][0]
+
     requirement_of = {req.link: req for req in net.requirements}
+    heads: dict[str, list[Any]] = {}  # link id → the Pywr nodes water enters it by
+    loops = _return_loops(net)
     for link in net.links:
         if not link.enabled and link.kind != "return":
             continue
@@ -278,11 +296,13 @@ def to_pywr(net: Network, *, solver: str = "glpk") -> PywrModel:
             first = Link(model, f"{name}:requirement", max_flow=rate(limit), cost=-(PRIORITY_BASE - req.priority))
             rest = Link(model, f"{name}:above_requirement",
                         **({} if capacity is None else {"max_flow": rate(np.maximum(capacity - limit, 0.0))}))
+            heads[link.id] = [first, rest]
             for part in (first, rest):
-                upstream.connect(part)
                 part.connect(gross)
         else:
-            upstream.connect(gross)
+            heads[link.id] = [gross]
+        for head in heads[link.id]:
+            upstream.connect(head)
         if link.loss > 0:
             arrive = Link(model, f"{name}:net")
             lost = Link(model, f"{name}:lost")
@@ -290,11 +310,16 @@ def to_pywr(net: Network, *, solver: str = "glpk") -> PywrModel:
             gross.connect(lost)
             lost.connect(entry[link.loss_to] if link.loss_to else Output(model, f"{name}:loss"))
             AggregatedNode(model, f"{name}:loss_ratio", [arrive, lost]).factors = [1.0 - link.loss, link.loss]
-            arrive.connect(entry[link.target])
+            arrive.connect(returns_hub(link) if link.id in loops.get(link.source, {}) else entry[link.target])
             peer.link_net[link.id] = arrive
         else:
-            gross.connect(entry[link.target])
+            gross.connect(returns_hub(link) if link.id in loops.get(link.source, {}) else entry[link.target])
             peer.link_net[link.id] = gross
+    for hub_of, (hub, excluded) in hubs.items():
+        for out in net.links_out_of(hub_of[1]):
+            if out.id in heads and out.id not in excluded:
+                for head in heads[out.id]:
+                    hub.connect(head)
 
     # -- return flows, caps, pumping limits ---------------------------------------------------
     for site in net.demands.values():
@@ -340,6 +365,43 @@ def to_pywr(net: Network, *, solver: str = "glpk") -> PywrModel:
         for i, node in enumerate(outputs):
             peer.recorders[f"lake:{lake_id}:{i}"] = NumpyArrayNodeRecorder(model, node)
     return peer
+
+
+def _return_loops(net: Network) -> dict[str, dict[str, set[str]]]:
+    """Return links that bring a site's water back to a node it is supplied from without a storage
+    in between: {site: {return link: links out of the return's node that lead back to the site}}.
+
+    Pywr allocates over simple routes (no node twice), so such a return could never go on; the
+    translation sends it to a copy of the node whose outflows leave out the links in the set.
+    """
+    out: dict[str, list[Any]] = {}
+    for link in net.links:
+        if link.enabled or link.kind == "return":
+            out.setdefault(link.source, []).append(link)
+    storages = set(net.reservoirs) | set(net.aquifers)
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, stack = {start}, [start]
+        while stack:
+            node = stack.pop()
+            if node == goal:
+                return True
+            if node in storages and node != start:
+                continue
+            for link in out.get(node, []):
+                if link.target not in seen:
+                    seen.add(link.target)
+                    stack.append(link.target)
+        return False
+
+    loops: dict[str, dict[str, set[str]]] = {}
+    for link in net.links:
+        if link.kind != "return" or link.target in storages or not reaches(link.target, link.source):
+            continue
+        back = {lk.id for lk in out.get(link.target, []) if lk.target == link.source or
+                (lk.target not in storages and reaches(lk.target, link.source))}
+        loops.setdefault(link.source, {})[link.id] = back
+    return loops
 
 
 def _close_open_ends(model: Any) -> None:
