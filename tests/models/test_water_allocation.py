@@ -394,3 +394,10 @@ def test_mass_balance_closes_on_random_networks() -> None:
         result = allocate(net)
         assert np.abs(mass_balance(net, result)["relative_residual"]).max() < 1e-6
         assert return_check(net, result) < 1e-6
+
+
+def test_reservoir_without_spill_is_named() -> None:
+    # returns into a full reservoir with no way out would silently cut the delivery behind them
+    with pytest.raises(InputError, match=r"node 'dam' \(reservoir\).*no enabled link leaves it.*must spill"):
+        net_of([{"id": "river", "type": "inflow", "inflow": 10}, {"id": "dam", "type": "reservoir", "capacity": 5}],
+               [{"id": "r", "from": "river", "to": "dam"}])

@@ -77,12 +77,14 @@ def _check_outlets(network: Network) -> None:
     out = _enabled_out(network)
     receives = {lk.target for lk in network.links if lk.enabled}
     for node in network.nodes.values():
-        if node.type not in ("inflow", "junction"):
+        if node.type not in ("inflow", "junction", "reservoir"):
             continue
         has_water = bool(np.any(node.inflow > 0)) or node.id in receives
         if has_water and not out.get(node.id):
+            spill = " (a full reservoir must spill: without a way out, deliveries whose return flows end here " \
+                "would be cut)" if node.type == "reservoir" else ""
             raise InputError("water reaches this node but no enabled link leaves it; add a river link to a "
-                             "downstream node, a lake or a sink", source=network.source,
+                             f"downstream node, a lake or a sink{spill}", source=network.source,
                              where=f"node '{node.id}' ({node.type})")
 
 
