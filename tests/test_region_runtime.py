@@ -209,17 +209,20 @@ def test_data_info_and_export(capsys, monkeypatch, tmp_path: Path) -> None:
 def test_belt_demo_prints_the_prefecture_table(capsys, monkeypatch, tmp_path: Path) -> None:
     code, out, err = ecociv(capsys, monkeypatch, "demo", "--out", str(tmp_path / "demo"))
     assert code == 0, err
-    for name in ("Urumqi", "乌鲁木齐市", "Turpan", "Belt total", "water yield", "sand", "red line", "corridors"):
+    for name in ("Urumqi", "乌鲁木齐市", "Turpan", "Belt total", "water yield", "sand", "red line", "corridors",
+                 "water allocation per basin", "Manas River", "Ebinur Lake", "net virtual-water export"):
         assert name in out
     run = next((tmp_path / "demo" / "runs").iterdir())
     steps = json.loads((run / "manifest.json").read_text())["steps"]
     assert {s["model"] for s in steps} >= {"water_yield", "carbon", "water_conservation", "soil_conservation",
                                            "sand_fixation", "habitat_quality", "ecological_sensitivity",
                                            "ecological_redline", "ecological_security_pattern",
-                                           "double_evaluation"}
-    for step in steps:  # a map per raster output
+                                           "double_evaluation", "water_allocation"}
+    for step in steps:  # a map per raster output, the network diagram of the water allocation
         maps = json.loads((run / step["name"] / "maps.json").read_text())
         rasters = [k for k, v in step["outputs"].items() if v.endswith(".tif")]
+        if step["model"] == "water_allocation":
+            rasters += ["network_diagram", "network_diagram"]
         assert sorted(Path(m).stem for m in maps) == sorted(rasters), step["name"]
     prefectures = pd.read_csv(run / "summary" / "prefectures.csv", dtype={"prefecture_adcode": str})
     assert "total" in set(prefectures["prefecture_adcode"])
