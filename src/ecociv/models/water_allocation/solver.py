@@ -98,6 +98,10 @@ def new_highs() -> highspy.Highs:
     # volumes are scaled to ~10³ units: 1e-9 keeps solver slack below 10⁻⁶ of the largest monthly volume
     highs.setOptionValue("primal_feasibility_tolerance", 1e-9)
     highs.setOptionValue("dual_feasibility_tolerance", 1e-9)
+    # small programs re-solved from the previous basis: presolve costs more than it saves, and the
+    # primal simplex suits the objective changes between levels (Belt network, 360 months: 0.86 -> 0.58 s)
+    highs.setOptionValue("presolve", "off")
+    highs.setOptionValue("simplex_strategy", 4)
     return highs
 
 
@@ -141,9 +145,8 @@ class _Program:
         col += 1
         self.balance_nodes = [n.id for n in net.nodes.values()
                               if n.type in ("inflow", "junction", "reservoir", "aquifer", "demand")]
-        self.slack_pos = {node: col + 2 * i for i, node in enumerate(self.balance_nodes)}
-        self.slack_neg = {node: col + 2 * i + 1 for i, node in enumerate(self.balance_nodes)}
-        col += 2 * len(self.balance_nodes)
+        self.slack_pos: dict[str, int] = {}  # added only to diagnose an infeasible month (add_slack)
+        self.slack_neg: dict[str, int] = {}
         self.n_cols = col
         self.h.addVars(col, np.zeros(col), np.full(col, INF))
         self.rows: list[str] = []
@@ -207,8 +210,6 @@ class _Program:
             elif node.type == "demand":
                 cols.append(self.site_col[node_id])
                 vals.append(-1.0)
-            cols += [self.slack_pos[node_id], self.slack_neg[node_id]]
-            vals += [1.0, -1.0]
             self.balance_row[node_id] = self._add_row(f"balance of {node.type} '{node_id}'", 0.0, 0.0, cols, vals)
         for site in net.demands.values():
             for link_id, share in return_shares(net, site.id).items():
@@ -241,6 +242,16 @@ class _Program:
             target.row = self._add_row(f"{target.kind} target '{target.ref}'", 0.0, upper, cols, vals)
             target.level_row = self._add_row(f"level of '{target.id}'", -INF, INF, [target.col, self.tau],
                                              [1.0, -1.0])
+
+    def add_slack(self) -> None:
+        """Give every node balance a pair of free slack columns (for :func:`_diagnose`)."""
+        for node_id in self.balance_nodes:
+            row = self.balance_row[node_id]
+            for sign, store in ((1.0, self.slack_pos), (-1.0, self.slack_neg)):
+                self.h.addVar(0.0, INF)
+                store[node_id] = self.n_cols
+                self.h.changeCoeff(row, self.n_cols, sign)
+                self.n_cols += 1
 
     # -- per step -------------------------------------------------------------------------------
 
@@ -280,7 +291,8 @@ def allocate(net: Network) -> Result:
 
     Each month first tries the common case in one program: every target except reservoir filling
     fully served, filling and routing optimised together. Only when that is infeasible (a shortage
-    somewhere) or two reservoirs of one fill priority compete are the levels solved one by one.
+    somewhere) are the levels solved one by one. Reservoir filling below every other priority (the
+    default 99) keeps the most water stored; equal coverage applies to the targets of one level.
     """
     prog = _Program(net)
     cal = net.calendar
@@ -347,11 +359,9 @@ def allocate(net: Network) -> Result:
     zero_cost = np.zeros(prog.n_cols)
     tau_cost = zero_cost.copy()
     tau_cost[prog.tau] = -1.0
-    fill_levels = {int(p): np.flatnonzero(is_fill & (priorities == p)) for p in np.unique(priorities[is_fill])}
-    # columns whose bounds are set every step: links, storages, targets, sites, tau, slack
-    slack_cols = np.array(list(prog.slack_pos.values()) + list(prog.slack_neg.values()), dtype=np.int32)
+    # columns whose bounds are set every step: links, storages, targets, sites, tau
     step_cols = np.concatenate([np.arange(n_links, dtype=np.int32), res_cols, aq_cols, target_cols, site_cols,
-                                np.array([prog.tau], dtype=np.int32), slack_cols])
+                                np.array([prog.tau], dtype=np.int32)])
     evap_rate = np.array([net.reservoirs[r].evaporation_mm for r in prog.res_ids]).reshape(len(prog.res_ids), 12)
 
     def set_targets_lower(members: np.ndarray, lower: Any) -> None:
@@ -410,28 +420,26 @@ def allocate(net: Network) -> Result:
         # all column bounds of the step in one call; the quick path: every non-fill target served
         quick_lower = np.where(active & ~is_fill, 1.0, np.where(active, 0.0, 1.0))
         lower = np.concatenate([np.zeros(n_links), res_lower / scale, np.zeros(aq_cols.size), quick_lower,
-                                np.zeros(site_cols.size), [0.0], np.zeros(slack_cols.size)])
+                                np.zeros(site_cols.size), [0.0]])
         upper = np.concatenate([link_cap[:, t], res_capacity / scale,
                                 np.maximum(aq_capacity, aq_storage) / scale, np.ones(target_cols.size),
-                                site_demand[:, t] / scale, [1.0], np.zeros(slack_cols.size)])
+                                site_demand[:, t] / scale, [1.0]])
         prog.set_col_bounds(step_cols, lower, upper)
         final_cost = prog.base_cost.copy()
         final_cost[target_cols] = -KEEP_REWARD * amounts / scale  # keep every delivery at its fixed level
         prog.set_costs(final_cost)
-        status = prog.run()
-        quick = status == "kOptimal"
-        contested: list[int] = []
-        if quick:
-            z = prog.values()[target_cols]
-            contested = [p for p, members in fill_levels.items()
-                         if np.count_nonzero(active[members]) > 1 and np.any(z[members] < 1.0 - FIX_TOLERANCE)]
-            if contested:
-                set_targets_lower(np.flatnonzero(is_fill & active), 0.0)
-                solve_levels(contested, active, amounts, labels[t])
-        else:
+        # reservoir filling below every other target (the usual priority 99) is left to the final
+        # program, which keeps as much water stored as it can; other levels are served in order
+        demand_levels = priorities[active & ~is_fill]
+        lowest_demand = int(demand_levels.max()) if demand_levels.size else 0
+        fills = np.unique(priorities[active & is_fill & (priorities > lowest_demand)])
+        last_fill = int(fills[-1]) if fills.size else None
+        levels = [int(p) for p in np.unique(priorities[active]) if p != last_fill]
+        quick = bool(np.all(priorities[active & is_fill] > lowest_demand)) and fills.size <= 1
+        status = prog.run() if quick else "skipped"
+        if status != "kOptimal":
             set_targets_lower(np.flatnonzero(active), 0.0)
-            solve_levels([int(p) for p in np.unique(priorities[active])], active, amounts, labels[t])
-        if not quick or contested:
+            solve_levels(levels, active, amounts, labels[t])
             prog.set_costs(final_cost)
             status = prog.run()
             if status != "kOptimal":
@@ -476,6 +484,7 @@ def allocate(net: Network) -> Result:
 def _diagnose(prog: _Program, month: str, status: str) -> InputError:
     """Find which balances cannot close: relax every node balance with penalised slack and report it."""
     h = prog.h
+    prog.add_slack()
     cost = np.zeros(prog.n_cols)
     slack = list(prog.slack_pos.values()) + list(prog.slack_neg.values())
     depth = _depths(prog.net)
