@@ -1,0 +1,384 @@
+"""Benchmark of the monthly water allocation (issue 5, "Performance"), with Pywr as the peer.
+
+(a) One network for 30 years monthly (360 steps): the Belt network
+    (src/ecociv/data/water/belt_network) or, when it cannot be loaded or with ``--synthetic``,
+    the synthetic ≈50-node network of ``make_water_network.py`` (labelled "synthetic").
+    - ours: ``allocate(net)`` in-process after one warm-up, median of ``--repeats`` (5);
+    - Pywr 1.31 (GLPK) on the translation of ``ecociv.models.water_allocation.pywr_peer``, same
+      process, after one warm-up run (imports, route search cache): translation, Pywr setup
+      (route search, LP build) and run timed separately, median of ``--repeats``;
+    - the ratio ours / Pywr; and how far the two allocations agree (total delivered per
+      priority, sites that differ) — by design they differ where equal coverage within a
+      priority, losses against priorities, or a site's re-use of its own return flow matter;
+    - one whole-process ``ecociv model run water_allocation`` (spawn to exit; all output tables).
+(b) An ensemble of inflow scenarios: member m multiplies every local inflow series by a
+    lognormal factor per node and year (σ = ``--sigma``, mean 1; ``rng =
+    np.random.default_rng([seed, m])``), editing the resolved Network's arrays; members run in
+    ``concurrent.futures.ProcessPoolExecutor(--workers)`` (each worker loads the network once).
+    When the full ensemble would take more than ``--budget`` seconds (estimated from (a)), only
+    ``--pilot`` members run and the total is extrapolated linearly (labelled in the JSON).
+    Target: 1,000 members ≤ 60 s on 2 cores.
+(c) cProfile of one 360-step ``allocate``: time in HiGHS's solves, in HiGHS model edits and
+    solution read-out, and in Python, with the top functions.
+
+The machine (nproc, load average before and after) is recorded with the results in
+benchmarks/results/water_allocation.json.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_water_allocation.py [--synthetic] [--repeats 5]
+        [--members 1000] [--workers 2] [--budget 300] [--pilot 100] [--sigma 0.25] [--seed 2026]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import cProfile
+import json
+import os
+import platform
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import make_water_network as gen  # noqa: E402
+
+BELT = ROOT / "src" / "ecociv" / "data" / "water" / "belt_network"
+WORK = HERE / "_work"
+RESULTS = HERE / "results" / "water_allocation.json"
+ECOCIV = ROOT / ".venv" / "bin" / "ecociv"
+TARGETS = {"single_run_s": 2.0, "ensemble_1000_s": 60.0}
+
+
+def machine() -> dict[str, Any]:
+    return {"nproc": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)), "platform": platform.platform(),
+            "python": platform.python_version(), "load_average": list(os.getloadavg())}
+
+
+def versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {}
+    for name in ("highspy", "pywr", "numpy", "pandas"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def engine_state() -> dict[str, Any]:
+    """Commit of the tree and whether the engine's files have uncommitted edits (it changes often)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "solver_last_commit": git("log", "-1", "--format=%h %s", "--",
+                                      "src/ecociv/models/water_allocation/solver.py"),
+            "uncommitted_engine_files": git("status", "--short", "src/ecociv/models/water_allocation").splitlines()}
+
+
+def pick_network(synthetic: bool) -> tuple[Path, str, str]:
+    """(path, label, why)."""
+    from ecociv.errors import InputError
+    from ecociv.models.water_allocation.network import load_network
+
+    if not synthetic:
+        try:
+            load_network(BELT)
+            return BELT / "network.yaml", "belt", "src/ecociv/data/water/belt_network"
+        except (InputError, OSError) as err:
+            why = f"Belt network did not load ({err}); synthetic network used"
+    else:
+        why = "--synthetic"
+    path = gen.make_network(WORK / "water_network_synthetic")
+    return path, "synthetic", why
+
+
+def time_ours(path: Path, repeats: int) -> tuple[dict[str, Any], Any, Any]:
+    from ecociv.models.water_allocation.network import load_network
+    from ecociv.models.water_allocation.solver import allocate
+
+    started = time.perf_counter()
+    net = load_network(path)
+    load_s = time.perf_counter() - started
+    result = allocate(net)  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = allocate(net)
+        times.append(time.perf_counter() - started)
+    return ({"load_network_s": load_s, "allocate_s": times, "allocate_median_s": statistics.median(times),
+             "solves": int(result.solves), "steps": net.calendar.months, "nodes": len(net.nodes),
+             "links": len(net.links), "node_types": _count(n.type for n in net.nodes.values())}, net, result)
+
+
+def _count(items: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return out
+
+
+def time_pywr(net: Any, repeats: int) -> tuple[dict[str, Any], Any]:
+    from ecociv.models.water_allocation.pywr_peer import allocate_pywr
+
+    started = time.perf_counter()
+    peer = allocate_pywr(net)  # warm-up: imports pywr (timed as the first call)
+    first = time.perf_counter() - started
+    rows = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        peer = allocate_pywr(net)
+        total = time.perf_counter() - started
+        rows.append({**peer.timings, "total_s": total})
+    from pywr._core import BaseInput, BaseLink, BaseOutput
+
+    from ecociv.models.water_allocation.pywr_peer import to_pywr
+
+    model = to_pywr(net).model
+    routes = len(model.find_all_routes(BaseInput, BaseOutput, valid=(BaseLink, BaseInput, BaseOutput)))
+    return ({"first_call_with_import_s": first, "runs": rows,
+             "total_median_s": statistics.median(r["total_s"] for r in rows),
+             "setup_plus_run_median_s": statistics.median(r["setup_s"] + r["run_s"] for r in rows),
+             "run_median_s": statistics.median(r["run_s"] for r in rows),
+             "build_median_s": statistics.median(r["build_s"] for r in rows),
+             "routes": routes, "pywr_nodes": len(model.graph.nodes)}, peer)
+
+
+def agreement(net: Any, ours: Any, theirs: Any) -> dict[str, Any]:
+    from ecociv.models.water_allocation.results import delivered
+
+    given = delivered(net, ours)
+    years = net.calendar.months / 12
+    by_priority: dict[int, dict[str, float]] = {}
+    differ = []
+    for i, site_id in enumerate(theirs.site_ids):
+        site = net.demands[site_id]
+        a, b = float(given[site_id].sum()), float(theirs.delivered[i].sum())
+        row = by_priority.setdefault(site.priority, {"demand": 0.0, "ours": 0.0, "pywr": 0.0})
+        row["demand"] += float(site.demand.sum())
+        row["ours"] += a
+        row["pywr"] += b
+        gap = float(np.abs(given[site_id] - theirs.delivered[i]).max())
+        if gap > 1e-6 * max(float(site.demand.max()), 1.0):
+            differ.append({"site": site_id, "priority": site.priority, "return_fraction": site.return_fraction,
+                           "ours_1e8m3_per_yr": a / years / 1e8, "pywr_1e8m3_per_yr": b / years / 1e8,
+                           "demand_1e8m3_per_yr": float(site.demand.sum()) / years / 1e8})
+    return {"delivered_by_priority_1e8m3_per_yr": {str(p): {k: v / years / 1e8 for k, v in row.items()}
+                                                   for p, row in sorted(by_priority.items())},
+            "sites": len(theirs.site_ids), "sites_equal_to_1e-6": len(theirs.site_ids) - len(differ),
+            "sites_that_differ": differ,
+            "reservoir_storage_max_abs_diff_m3": float(np.abs(theirs.reservoir_storage - ours.reservoir_storage).max(
+                initial=0.0))}
+
+
+def whole_process(path: Path, label: str) -> dict[str, Any]:
+    out = WORK / f"water_allocation_run_{label}"
+    if out.exists():
+        shutil.rmtree(out)
+    started = time.perf_counter()
+    done = subprocess.run([str(ECOCIV), "model", "run", "water_allocation", "-i", f"network={path}", "-o", str(out)],
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    code = ("import sys; from ecociv.models.water_allocation.network import load_network; "
+            "from ecociv.models.water_allocation.pywr_peer import allocate_pywr; "
+            "allocate_pywr(load_network(sys.argv[1]))")
+    started = time.perf_counter()
+    peer = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    peer_wall = time.perf_counter() - started
+    return {"ecociv_model_run_s": wall, "returncode": done.returncode, "stderr_tail": done.stderr[-500:],
+            "pywr_process_s": peer_wall, "pywr_returncode": peer.returncode,
+            "note": "ecociv: CLI start-up, load, allocate, every output table (flows, mass balance, lakes, ...), "
+                    "CSV writing and manifest; Pywr: python start-up, load_network, import pywr, translate, run "
+                    "(no tables written)"}
+
+
+# -- ensemble ------------------------------------------------------------------------------------
+
+_NET: Any = None
+_BASE: dict[str, np.ndarray] = {}
+
+
+def _init_worker(path: str) -> None:
+    global _NET, _BASE
+    from ecociv.models.water_allocation.network import load_network
+
+    _NET = load_network(path)
+    _BASE = {nid: node.inflow.copy() for nid, node in _NET.nodes.items() if np.any(node.inflow > 0)}
+
+
+def perturbed_inflows(base: dict[str, np.ndarray], years: np.ndarray, member: int, *, seed: int,
+                      sigma: float) -> dict[str, np.ndarray]:
+    """Member ``member``'s inflows: each series × a lognormal factor per year (mean 1)."""
+    rng = np.random.default_rng([seed, member])
+    index = np.searchsorted(np.unique(years), years)
+    factors = rng.lognormal(-sigma**2 / 2, sigma, size=(len(base), int(index.max()) + 1))
+    return {nid: series * factors[k, index] for k, (nid, series) in enumerate(base.items())}
+
+
+def run_member(args: tuple[int, int, float]) -> dict[str, Any]:
+    from ecociv.errors import InputError
+    from ecociv.models.water_allocation.solver import allocate
+
+    member, seed, sigma = args
+    started = time.perf_counter()
+    cpu = time.process_time()
+    for nid, series in perturbed_inflows(_BASE, _NET.calendar.years, member, seed=seed, sigma=sigma).items():
+        _NET.nodes[nid].inflow = series
+    try:
+        result = allocate(_NET)
+    except InputError as err:
+        return {"member": member, "ok": False, "error": str(err)[:300], "seconds": time.perf_counter() - started,
+                "cpu_s": time.process_time() - cpu}
+    supplied = float(result.site_delivered.sum())
+    inflow = float(sum(_NET.nodes[n].inflow.sum() for n in _BASE))
+    return {"member": member, "ok": True, "seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
+            "delivered_m3": supplied, "inflow_m3": inflow}
+
+
+def ensemble(path: Path, members: int, workers: int, seed: int, sigma: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    with cf.ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(str(path),)) as pool:
+        ready = time.perf_counter()
+        rows = list(pool.map(run_member, [(m, seed, sigma) for m in range(members)], chunksize=4))
+    finished = time.perf_counter()
+    ok = [r for r in rows if r["ok"]]
+    return {"members": members, "workers": workers, "sigma": sigma, "seed": seed,
+            "wall_s": finished - started, "pool_start_s": ready - started,
+            "per_member_wall_s": (finished - started) / members,
+            "per_member_wall_in_worker_s_median": statistics.median(r["seconds"] for r in rows),
+            "per_member_cpu_s_median": statistics.median(r["cpu_s"] for r in rows),
+            "note": "per_member_wall_in_worker above per_member_cpu means the workers waited for a core (the "
+                    "machine is shared: see load_average)",
+            "failed": [r for r in rows if not r["ok"]][:5], "failures": members - len(ok),
+            "delivered_1e8m3_quantiles": [float(q) / 1e8 for q in np.quantile([r["delivered_m3"] for r in ok],
+                                                                              [0.05, 0.5, 0.95])] if ok else []}
+
+
+def profile(net: Any) -> dict[str, Any]:
+    from ecociv.models.water_allocation.solver import allocate
+
+    allocate(net)
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    allocate(net)
+    profiler.disable()
+    wall = time.perf_counter() - started
+    stats = pstats.Stats(profiler)
+    total = 0.0
+    groups = {"highs_solve": 0.0, "highs_edit_and_readout": 0.0, "python": 0.0}
+    calls = {"highs_solve": 0}
+    top = []
+    for (file, line, name), (_cc, ncalls, tottime, cumtime, _callers) in stats.stats.items():
+        total += tottime
+        if "highspy" in name or "highspy" in file:
+            key = "highs_solve" if name.endswith("run}") or "._core.run" in name else "highs_edit_and_readout"
+        else:
+            key = "python"
+        groups[key] += tottime
+        if key == "highs_solve":
+            calls["highs_solve"] += ncalls
+        top.append((tottime, f"{Path(file).name}:{line}({name})", ncalls, cumtime))
+    top.sort(reverse=True)
+    return {"wall_s_under_profiler": wall, "profiled_s": total,
+            "seconds": groups, "share": {k: v / total for k, v in groups.items()},
+            "highs_solves": calls["highs_solve"], "steps": net.calendar.months,
+            "solves_per_step": calls["highs_solve"] / net.calendar.months,
+            "ms_per_solve": 1000 * groups["highs_solve"] / max(calls["highs_solve"], 1),
+            "top_tottime": [{"function": f, "tottime_s": t, "calls": n, "cumtime_s": c} for t, f, n, c in top[:15]]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthetic", action="store_true", help="use the synthetic network even if the Belt loads")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--budget", type=float, default=300.0, help="seconds the ensemble may take")
+    parser.add_argument("--pilot", type=int, default=100, help="members run when the full ensemble is over budget")
+    parser.add_argument("--sigma", type=float, default=0.25, help="σ of ln(annual inflow factor), illustrative")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--skip-ensemble", action="store_true", help="keep the ensemble of the last results file")
+    args = parser.parse_args()
+
+    report: dict[str, Any] = {"run_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                              "machine_before": machine(), "versions": versions(), "engine": engine_state(),
+                              "targets": TARGETS}
+    path, label, why = pick_network(args.synthetic)
+    report["network"] = {"path": str(path.relative_to(ROOT)), "label": label, "why": why}
+    print(f"network: {label} ({why})", flush=True)
+
+    ours, net, result = time_ours(path, args.repeats)
+    report["ours"] = ours
+    print(f"ours: allocate median {ours['allocate_median_s']:.3f} s over {ours['steps']} steps "
+          f"({ours['nodes']} nodes, {ours['links']} links, {ours['solves']} LP solves)", flush=True)
+    pywr, peer = time_pywr(net, args.repeats)
+    report["pywr"] = pywr
+    report["ratio_ours_over_pywr"] = {
+        "vs_translate_setup_run": ours["allocate_median_s"] / pywr["total_median_s"],
+        "vs_setup_run": ours["allocate_median_s"] / pywr["setup_plus_run_median_s"],
+        "vs_run_only": ours["allocate_median_s"] / pywr["run_median_s"]}
+    print(f"pywr: translate+setup+run median {pywr['total_median_s']:.3f} s (setup+run "
+          f"{pywr['setup_plus_run_median_s']:.3f}, run {pywr['run_median_s']:.3f}); ratio ours/pywr "
+          f"{report['ratio_ours_over_pywr']['vs_translate_setup_run']:.2f}", flush=True)
+    report["agreement"] = agreement(net, result, peer)
+    print(f"agreement: {report['agreement']['sites_equal_to_1e-6']} of {report['agreement']['sites']} sites equal",
+          flush=True)
+    report["whole_process"] = whole_process(path, label)
+    whole = report["whole_process"]
+    print(f"whole process: ecociv model run {whole['ecociv_model_run_s']:.2f} s (rc {whole['returncode']}), "
+          f"pywr process {whole['pywr_process_s']:.2f} s", flush=True)
+    report["target_single_run_met"] = ours["allocate_median_s"] <= TARGETS["single_run_s"]
+
+    if args.skip_ensemble and RESULTS.exists():  # keep the last ensemble, with its own date and engine
+        previous = json.loads(RESULTS.read_text(encoding="utf-8"))
+        if "ensemble" in previous:
+            report["ensemble"] = {**previous["ensemble"], "kept_from_run_at": previous.get("run_at"),
+                                  "kept_engine": previous.get("engine")}
+    if not args.skip_ensemble:
+        estimate = ours["allocate_median_s"] * args.members / args.workers
+        members = args.members if estimate <= args.budget else min(args.pilot, args.members)
+        run = ensemble(path, members, args.workers, args.seed, args.sigma)
+        run["load_average_after"] = list(os.getloadavg())
+        run["estimate_before_s"] = estimate
+        run["extrapolated"] = members < args.members
+        run["full_members"] = args.members
+        run["full_wall_s"] = run["pool_start_s"] + (run["wall_s"] - run["pool_start_s"]) * args.members / members
+        run["full_wall_label"] = (f"extrapolated linearly from {members} members" if run["extrapolated"]
+                                  else "measured")
+        run["target_met"] = run["full_wall_s"] <= TARGETS["ensemble_1000_s"]
+        run["full_wall_if_cores_free_s"] = args.members * run["per_member_cpu_s_median"] / args.workers
+        report["ensemble"] = run
+        print(f"ensemble: {members} members in {run['wall_s']:.1f} s on {args.workers} workers; "
+              f"{args.members} members: {run['full_wall_s']:.1f} s ({run['full_wall_label']}); "
+              f"target ≤ 60 s {'met' if run['target_met'] else 'NOT met'}; CPU per member "
+              f"{run['per_member_cpu_s_median']:.2f} s -> {run['full_wall_if_cores_free_s']:.0f} s with 2 free cores",
+              flush=True)
+    report["profile"] = profile(net)
+    share = report["profile"]["share"]
+    print(f"profile: HiGHS solve {share['highs_solve']:.0%}, HiGHS edits/read-out "
+          f"{share['highs_edit_and_readout']:.0%}, Python {share['python']:.0%}; "
+          f"{report['profile']['solves_per_step']:.1f} solves/step, "
+          f"{report['profile']['ms_per_solve']:.2f} ms/solve", flush=True)
+    report["machine_after"] = machine()
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2, default=float) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
