@@ -26,6 +26,7 @@ below sea level in the Turpan depression).
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import as_file, files
@@ -244,7 +245,11 @@ class StorageCurve:
         return volume[()]
 
 
-def _check_non_negative(values: npt.ArrayLike, name: str) -> FloatArray:
+def _check_non_negative(values: npt.ArrayLike, name: str) -> Any:
+    if isinstance(values, float):  # the monthly balance calls this once per lake and month
+        if not (math.isfinite(values) and values >= 0):
+            raise ValueError(f"{name} must be finite and >= 0, got {values}")
+        return values
     array = np.asarray(values, dtype=float)
     if np.any(~np.isfinite(array)) or np.any(array < 0):
         bad = array[~(np.isfinite(array) & (array >= 0))].reshape(-1)[0]
@@ -252,8 +257,12 @@ def _check_non_negative(values: npt.ArrayLike, name: str) -> FloatArray:
     return array
 
 
-def _along(x: FloatArray, xp: FloatArray, fp: FloatArray) -> Any:
+def _along(x: Any, xp: FloatArray, fp: FloatArray) -> Any:
     """Piecewise-linear fp(x) on increasing ``xp``, extrapolated linearly beyond the last point."""
+    if isinstance(x, float):
+        if x > xp[-1]:
+            return float(fp[-1] + (x - xp[-1]) * (fp[-1] - fp[-2]) / (xp[-1] - xp[-2]))
+        return float(np.interp(x, xp, fp))
     result = np.interp(x, xp, fp)
     slope = (fp[-1] - fp[-2]) / (xp[-1] - xp[-2])
     result = np.where(x > xp[-1], fp[-1] + (x - xp[-1]) * slope, result)
