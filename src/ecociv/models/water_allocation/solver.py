@@ -291,7 +291,9 @@ def allocate(net: Network) -> Result:
 
     Each month first tries the common case in one program: every target except reservoir filling
     fully served, filling and routing optimised together. Only when that is infeasible (a shortage
-    somewhere) are the levels solved one by one. Reservoir filling below every other priority (the
+    somewhere) are the levels solved one by one; after a month with a shortage the next month starts
+    with one program testing that the levels above last month's short level can be served in full
+    (results are identical, fewer programs). Reservoir filling below every other priority (the
     default 99) keeps the most water stored; equal coverage applies to the targets of one level.
     """
     prog = _Program(net)
@@ -367,7 +369,9 @@ def allocate(net: Network) -> Result:
     def set_targets_lower(members: np.ndarray, lower: Any) -> None:
         prog.set_col_bounds(target_cols[members], lower, 1.0)
 
-    def solve_levels(levels: list[int], active: np.ndarray, amounts: np.ndarray, when: str) -> None:
+    def solve_levels(levels: list[int], active: np.ndarray, amounts: np.ndarray, when: str) -> int | None:
+        """Serve ``levels`` in order; returns the first level that could not be served in full."""
+        short = None
         for level in levels:
             members = np.flatnonzero(active & (priorities == level))
             if members.size == 0:
@@ -379,6 +383,8 @@ def allocate(net: Network) -> Result:
             if status != "kOptimal":
                 raise _diagnose(prog, when, status)
             tau = float(prog.values()[prog.tau])
+            if tau < 1.0 - FIX_TOLERANCE and short is None:
+                short = level
             if tau < 1.0 - FIX_TOLERANCE and members.size > 1:
                 prog.set_col_bounds([prog.tau], tau, tau)
                 cost = zero_cost.copy()
@@ -390,7 +396,9 @@ def allocate(net: Network) -> Result:
             set_targets_lower(members, np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0))
             prog.set_row_bounds(level_rows[members], -INF, INF)
         prog.set_col_bounds([prog.tau], 0.0, 1.0)
+        return short
 
+    short_level: int | None = None  # first level short in the previous month
     for t in range(steps):
         if t > 0 and years[t] != years[t - 1]:
             pumped_this_year[:] = 0.0
@@ -436,14 +444,28 @@ def allocate(net: Network) -> Result:
         last_fill = int(fills[-1]) if fills.size else None
         levels = [int(p) for p in np.unique(priorities[active]) if p != last_fill]
         quick = bool(np.all(priorities[active & is_fill] > lowest_demand)) and fills.size <= 1
-        status = prog.run() if quick else "skipped"
+        # after a month with a shortage, expect one again: skip the one-program attempt and test
+        # first whether every level above last month's short level can be served in full
+        status = prog.run() if quick and short_level is None else "skipped"
         if status != "kOptimal":
-            set_targets_lower(np.flatnonzero(active), 0.0)
-            solve_levels(levels, active, amounts, labels[t])
+            todo = levels
+            if short_level is not None and short_level in levels and short_level != levels[0]:
+                above = active & (priorities < short_level)
+                set_targets_lower(np.flatnonzero(active), np.where(above, 1.0, 0.0)[active])
+                prog.set_costs(zero_cost)
+                if prog.run() == "kOptimal":
+                    todo = [p for p in levels if p >= short_level]
+                else:
+                    set_targets_lower(np.flatnonzero(active), 0.0)
+            else:
+                set_targets_lower(np.flatnonzero(active), 0.0)
+            short_level = solve_levels(todo, active, amounts, labels[t])
             prog.set_costs(final_cost)
             status = prog.run()
             if status != "kOptimal":
                 raise _diagnose(prog, labels[t], status)
+        else:
+            short_level = None
         x = prog.values() * scale
         flow[:, t] = np.maximum(x[:n_links], 0.0)
         served[:, t] = np.clip(x[target_cols] / scale, 0.0, 1.0) * amounts
