@@ -145,3 +145,65 @@ def test_scenario_levers_reach_the_model(tmp_path: Path, capsys: pytest.CaptureF
     flows = next((tmp_path / "store" / "runs").glob("*/water_allocation/flows.csv"))
     table = pd.read_csv(flows)
     assert table.loc[table["link"] == "transfer_south", "flow_m3"].max() == 0
+
+
+def test_inflow_from_the_water_yield_model(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # a headwater fed by half the water yield of synthetic watershed 1 (the example's water_yield step):
+    # its inflow over a year must equal 0.5 × that zone's wyield_vol
+    example = Path(MODEL.example()["network"]).parent.parent
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "network.yaml").write_text(textwrap.dedent("""
+        start: 2001-01
+        months: 12
+        nodes:
+          - {id: head, type: inflow, inflow: {water_yield: ["1"], fraction: 0.5}}
+          - {id: out, type: sink}
+        links:
+          - {id: down, from: head, to: out}
+    """))
+    scenario = tmp_path / "chain.yaml"
+    scenario.write_text(textwrap.dedent(f"""
+        name: chain
+        grid: {{reference: {example / 'precipitation_synthetic.tif'}}}
+        models:
+          - id: water_yield
+            inputs:
+              precipitation: {example / 'precipitation_synthetic.tif'}
+              et0: {example / 'et0_synthetic.tif'}
+              root_restricting_depth: {example / 'root_restricting_depth_synthetic.tif'}
+              plant_available_water: {example / 'plant_available_water_synthetic.tif'}
+              land_use: {example / 'land_use_synthetic.tif'}
+              biophysical_table: {example / 'biophysical_illustrative.csv'}
+              watersheds: {example / 'watersheds_synthetic.gpkg'}
+            params: {{seasonality_z: 5}}
+          - id: water_allocation
+            inputs:
+              network: {tmp_path / 'net'}
+              water_yield_zones: "@water_yield.watershed_results"
+    """))
+    code, _, err = run_ecociv(capsys, monkeypatch, "run", str(scenario), "--out", str(tmp_path / "store"),
+                              "--no-maps")
+    assert code == 0, err
+    run = next((tmp_path / "store" / "runs").iterdir())
+    zones = pd.read_csv(run / "water_yield" / "watershed_results.csv", dtype={"ws_id": str}).set_index("ws_id")
+    flows = pd.read_csv(run / "water_allocation" / "flows.csv")
+    # monthly shares (default 1/12 each) spread exactly the annual volume over the year
+    assert flows["flow_m3"].sum() == pytest.approx(0.5 * zones.loc["1", "wyield_vol"], rel=1e-9)
+
+
+def test_water_yield_inflow_without_the_table_is_named(tmp_path: Path) -> None:
+    (tmp_path / "network.yaml").write_text(textwrap.dedent("""
+        start: 2001-01
+        months: 12
+        nodes:
+          - {id: head, type: inflow, inflow: {water_yield: ["1"]}}
+          - {id: out, type: sink}
+        links:
+          - {id: down, from: head, to: out}
+    """))
+    with pytest.raises(InputError, match=r"node 'head'.inflow.*no water_yield_zones table"):
+        MODEL.run({"network": tmp_path / "network.yaml"})
+    zones = pd.DataFrame({"ws_id": ["2"], "wyield_vol": [1e6]})
+    with pytest.raises(InputError, match=r"zone\(s\) \['1'\] are not in the water_yield_zones table"):
+        MODEL.run({"network": tmp_path / "network.yaml", "water_yield_zones": zones})

@@ -74,6 +74,13 @@ SPEC = ModelSpec(
                    dtype="str", required=False),
         ParamInput(id="months", about="Number of monthly steps instead of the network's", units="",
                    dtype="int", ge=1, le=12000, required=False),
+        TableInput(id="water_yield_zones", about="Annual water-yield volume per zone, e.g. the water_yield "
+                   "model's `@water_yield.watershed_results`, for inflows written `{water_yield: [zone ids], "
+                   "fraction: f, monthly_shares: [...]}`", index="ws_id", required=False, columns=(
+                       Column(id="ws_id", about="zone id", units=None, dtype="str"),
+                       Column(id="wyield_vol", about="annual water-yield volume of the zone", units="m**3/yr",
+                              ge=0),
+                   )),
         TableInput(id="crop_trade", about="Crops leaving and entering the region, for the net "
                    "virtual-water export (tonnes per year, or a share of the network's production)",
                    index="crop", required=False, columns=(
@@ -188,7 +195,13 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     levers = inputs.get("levers") or {}
     start = inputs.get("start")
     months = inputs.get("months")
-    net = load_network(path, overrides=levers, start=start, months=months)
+    zones = inputs.get("water_yield_zones")
+    zone_volumes = None
+    if zones is not None:
+        frame = zones.reset_index() if "ws_id" not in zones.columns else zones
+        zone_volumes = {str(k): float(v) for k, v in zip(frame["ws_id"], frame["wyield_vol"], strict=True)
+                        if np.isfinite(v)}
+    net = load_network(path, overrides=levers, start=start, months=months, zone_volumes=zone_volumes)
     result = allocate(net)
     balance = tables.mass_balance(net, result)
     worst = balance.loc[balance["relative_residual"].abs().idxmax()] if len(balance) else None
@@ -204,7 +217,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "requirements": tables.requirements_table(net, result),
         "mass_balance": balance,
         "basin_summary": tables.basin_summary(net, result),
-        "lever_effects": lever_effects(path, net, levers, start, months),
+        "lever_effects": lever_effects(path, net, levers, start, months, zone_volumes),
     }
     crops = crop_water_table(net, path)
     out["virtual_water"] = crops
@@ -214,10 +227,11 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def lever_effects(path: Path, net: Network, levers: Mapping[str, Any], start: Any, months: Any) -> pd.DataFrame:
+def lever_effects(path: Path, net: Network, levers: Mapping[str, Any], start: Any, months: Any,
+                  zone_volumes: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Mean annual demand per site without and with the levers."""
     years = net.calendar.months / 12.0
-    plain = load_network(path, start=start, months=months) if levers else net
+    plain = load_network(path, start=start, months=months, zone_volumes=zone_volumes) if levers else net
     rows = []
     for site_id, site in net.demands.items():
         before = float(plain.demands[site_id].demand.sum()) / years if site_id in plain.demands else np.nan

@@ -190,7 +190,8 @@ def _priority(value: Any, *, source: str, where: str) -> int:
 
 
 def load_network(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
-                 months: int | None = None, start: str | None = None) -> Network:
+                 months: int | None = None, start: str | None = None,
+                 zone_volumes: Mapping[str, float] | None = None) -> Network:
     """Read a network YAML (or a folder with ``network.yaml``) into a resolved :class:`Network`.
 
     Parameters
@@ -201,6 +202,8 @@ def load_network(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         Levers applied on top of the file (see :mod:`ecociv.models.water_allocation.levers`).
     months, start : optional
         Override the run length and first month.
+    zone_volumes : mapping, optional
+        Annual water-yield volume (m³/yr) per zone id, for inflows written ``{water_yield: ...}``.
     """
     path = Path(path)
     if path.is_dir():
@@ -218,11 +221,12 @@ def load_network(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         from ecociv.models.water_allocation.levers import apply_levers
 
         doc = apply_levers(doc, overrides, source=source)
-    return build_network(doc, base=path.parent, source=source, months=months, start=start)
+    return build_network(doc, base=path.parent, source=source, months=months, start=start,
+                         zone_volumes=zone_volumes)
 
 
 def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: int | None = None,
-                  start: str | None = None) -> Network:
+                  start: str | None = None, zone_volumes: Mapping[str, float] | None = None) -> Network:
     """Resolve a parsed network document (see :func:`load_network`)."""
     allowed = {"name", "description", "start", "months", "defaults", "series", "climate", "nodes", "links",
                "requirements", "caps", "crops", "source", "status", "notes"}
@@ -249,6 +253,7 @@ def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: in
         raise InputError(f"months must be a positive whole number, got {n_months!r}", source=source)
     cal = ts.Calendar.parse(str(start_text), n_months, source=source)
     series = ts.read_series(series_entries, base, cal, source=source)
+    series.zone_volumes = dict(zone_volumes) if zone_volumes is not None else None
 
     def flow(spec: Any, where: str) -> np.ndarray:
         return ts.flow_series(spec, cal, series, flow_units, source=source, where=where)

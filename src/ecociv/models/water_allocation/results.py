@@ -100,7 +100,9 @@ def deliveries_table(net: Network, result: Result) -> pd.DataFrame:
             "basin": node.basin, "unit": node.unit, "demand_m3": site.demand, "delivered_m3": supplied,
             "shortage_m3": np.maximum(site.demand - supplied, 0.0),
             "coverage": np.where(site.demand > 0, supplied / np.where(site.demand > 0, site.demand, 1.0), 1.0)}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    columns = ["month", "site", "sector", "priority", "basin", "unit", "demand_m3", "delivered_m3", "shortage_m3",
+               "coverage"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def flows_table(net: Network, result: Result) -> pd.DataFrame:

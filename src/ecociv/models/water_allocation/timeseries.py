@@ -124,6 +124,8 @@ class SeriesTable:
 
     values: dict[str, np.ndarray]
     files: dict[str, str]
+    #: annual water-yield volume per zone (m³/yr), e.g. the water_yield model's watershed_results
+    zone_volumes: dict[str, float] | None = None
 
 
 def read_series(entries: Sequence[Mapping[str, Any]], base: Path, cal: Calendar, *, source: str) -> SeriesTable:
@@ -182,11 +184,14 @@ def flow_series(spec: Any, cal: Calendar, series: SeriesTable, default_units: st
     """Resolve a flow specification (docs/water_network.md) to m³ per step.
 
     Accepted forms: a quantity or number (constant rate); ``{series: NAME, scale: s}``;
-    ``{annual: Q, monthly_shares: [12]}``; ``{monthly: [12 rates]}``.
+    ``{annual: Q, monthly_shares: [12]}``; ``{monthly: [12 rates]}``; ``{water_yield: [zone ids],
+    fraction: f, monthly_shares: [12]}`` (f × the zones' annual water-yield volume).
     """
     days = cal.days
     if isinstance(spec, Mapping):
         keys = set(spec)
+        if "water_yield" in spec:
+            return _from_water_yield(spec, cal, series, source=source, where=where)
         if "series" in spec:
             name = str(spec["series"])
             if name not in series.values:
@@ -251,3 +256,28 @@ def area_m2(value: Any, *, source: str, where: str) -> float:
 def length_m(value: Any, *, source: str, where: str) -> float:
     """A length or level (e.g. ``"194.5 m"``) in m."""
     return _converted(value, "m", "a length", source=source, where=where)
+
+
+def _from_water_yield(spec: Mapping[str, Any], cal: Calendar, series: SeriesTable, *, source: str,
+                      where: str) -> np.ndarray:
+    """``fraction`` × the summed annual water-yield volume of the named zones, spread by ``monthly_shares``."""
+    if series.zone_volumes is None:
+        raise InputError("takes its inflow from water-yield zones, but no water_yield_zones table was given "
+                         "(e.g. the water_yield model's watershed_results: `water_yield_zones: "
+                         "\"@water_yield.watershed_results\"`)", source=source, where=where)
+    zones = spec["water_yield"]
+    zones = [zones] if isinstance(zones, (str, int)) else list(zones)
+    missing = [str(z) for z in zones if str(z) not in series.zone_volumes]
+    if missing:
+        raise InputError(f"water-yield zone(s) {missing} are not in the water_yield_zones table (zones: "
+                         f"{sorted(series.zone_volumes)[:10]}{'...' if len(series.zone_volumes) > 10 else ''})",
+                         source=source, where=where)
+    fraction = float(spec.get("fraction", 1.0))
+    if not 0 <= fraction <= 1:
+        raise InputError(f"fraction must lie in 0..1, got {fraction}", source=source, where=f"{where}.fraction")
+    annual = fraction * sum(series.zone_volumes[str(z)] for z in zones)
+    shares = np.asarray(spec.get("monthly_shares", [1 / 12] * 12), dtype=float)
+    if shares.shape != (12,) or np.any(shares < 0) or abs(shares.sum() - 1) > 1e-6:
+        raise InputError(f"monthly_shares must be 12 non-negative fractions summing to 1 (sum {shares.sum():.6g})",
+                         source=source, where=f"{where}.monthly_shares")
+    return annual * shares[cal.month_of_year - 1]
