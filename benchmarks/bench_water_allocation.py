@@ -33,7 +33,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import cProfile
 import json
 import os
@@ -208,64 +207,20 @@ def whole_process(path: Path, label: str) -> dict[str, Any]:
 
 # -- ensemble ------------------------------------------------------------------------------------
 
-_NET: Any = None
-_BASE: dict[str, np.ndarray] = {}
-
-
-def _init_worker(path: str) -> None:
-    global _NET, _BASE
-    from ecociv.models.water_allocation.network import load_network
-
-    _NET = load_network(path)
-    _BASE = {nid: node.inflow.copy() for nid, node in _NET.nodes.items() if np.any(node.inflow > 0)}
-
-
-def perturbed_inflows(base: dict[str, np.ndarray], years: np.ndarray, member: int, *, seed: int,
-                      sigma: float) -> dict[str, np.ndarray]:
-    """Member ``member``'s inflows: each series × a lognormal factor per year (mean 1)."""
-    rng = np.random.default_rng([seed, member])
-    index = np.searchsorted(np.unique(years), years)
-    factors = rng.lognormal(-sigma**2 / 2, sigma, size=(len(base), int(index.max()) + 1))
-    return {nid: series * factors[k, index] for k, (nid, series) in enumerate(base.items())}
-
-
-def run_member(args: tuple[int, int, float]) -> dict[str, Any]:
-    from ecociv.errors import InputError
-    from ecociv.models.water_allocation.solver import allocate
-
-    member, seed, sigma = args
-    started = time.perf_counter()
-    cpu = time.process_time()
-    for nid, series in perturbed_inflows(_BASE, _NET.calendar.years, member, seed=seed, sigma=sigma).items():
-        _NET.nodes[nid].inflow = series
-    try:
-        result = allocate(_NET)
-    except InputError as err:
-        return {"member": member, "ok": False, "error": str(err)[:300], "seconds": time.perf_counter() - started,
-                "cpu_s": time.process_time() - cpu}
-    supplied = float(result.site_delivered.sum())
-    inflow = float(sum(_NET.nodes[n].inflow.sum() for n in _BASE))
-    return {"member": member, "ok": True, "seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
-            "delivered_m3": supplied, "inflow_m3": inflow}
-
-
 def ensemble(path: Path, members: int, workers: int, seed: int, sigma: float) -> dict[str, Any]:
-    started = time.perf_counter()
-    with cf.ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(str(path),)) as pool:
-        ready = time.perf_counter()
-        rows = list(pool.map(run_member, [(m, seed, sigma) for m in range(members)], chunksize=4))
-    finished = time.perf_counter()
-    ok = [r for r in rows if r["ok"]]
+    """The package's ensemble runner (ecociv.models.water_allocation.ensemble), allocation only."""
+    from ecociv.models.water_allocation.ensemble import run_ensemble
+
+    run = run_ensemble(path, members, sigma=sigma, seed=seed, workers=workers, summarize=False)
+    delivered = run["delivered_m3"][np.isfinite(run["delivered_m3"])]
     return {"members": members, "workers": workers, "sigma": sigma, "seed": seed,
-            "wall_s": finished - started, "pool_start_s": ready - started,
-            "per_member_wall_s": (finished - started) / members,
-            "per_member_wall_in_worker_s_median": statistics.median(r["seconds"] for r in rows),
-            "per_member_cpu_s_median": statistics.median(r["cpu_s"] for r in rows),
-            "note": "per_member_wall_in_worker above per_member_cpu means the workers waited for a core (the "
-                    "machine is shared: see load_average)",
-            "failed": [r for r in rows if not r["ok"]][:5], "failures": members - len(ok),
-            "delivered_1e8m3_quantiles": [float(q) / 1e8 for q in np.quantile([r["delivered_m3"] for r in ok],
-                                                                              [0.05, 0.5, 0.95])] if ok else []}
+            "wall_s": run["wall_s"], "per_member_wall_s": run["wall_s"] / members,
+            "per_member_cpu_s_median": run["cpu_s_per_member"],
+            "note": "wall_s includes starting the worker processes and loading the network in each; "
+                    "per-member CPU is the allocation of one member (inflows perturbed, 360 months)",
+            "failed": [list(f) for f in run["failures"][:5]], "failures": len(run["failures"]),
+            "delivered_1e8m3_quantiles": [float(q) / 1e8 for q in np.quantile(delivered, [0.05, 0.5, 0.95])]
+            if delivered.size else []}
 
 
 def profile(net: Any) -> dict[str, Any]:
@@ -357,7 +312,7 @@ def main() -> None:
         run["estimate_before_s"] = estimate
         run["extrapolated"] = members < args.members
         run["full_members"] = args.members
-        run["full_wall_s"] = run["pool_start_s"] + (run["wall_s"] - run["pool_start_s"]) * args.members / members
+        run["full_wall_s"] = run["wall_s"] * args.members / members
         run["full_wall_label"] = (f"extrapolated linearly from {members} members" if run["extrapolated"]
                                   else "measured")
         run["target_met"] = run["full_wall_s"] <= TARGETS["ensemble_1000_s"]

@@ -1,0 +1,42 @@
+"""Inflow ensembles of the water allocation (ecociv.models.water_allocation.ensemble)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecociv.errors import InputError
+from ecociv.models.water_allocation.ensemble import perturbed_inflows, run_ensemble, shortage_probability
+from ecociv.models.water_allocation.model import MODEL
+
+EXAMPLE = MODEL.example()["network"]
+
+
+def test_factors_have_mean_one_and_are_per_member_reproducible() -> None:
+    # lognormal(−σ²/2, σ) has mean exp(−σ²/2 + σ²/2) = 1; one factor per node and calendar year
+    years = np.repeat(np.arange(2001, 2001 + 2000), 12)
+    base = {"a": np.ones(years.size), "b": np.full(years.size, 2.0)}
+    first = perturbed_inflows(base, years, 7, seed=3, sigma=0.3)
+    again = perturbed_inflows(base, years, 7, seed=3, sigma=0.3)
+    assert np.array_equal(first["a"], again["a"])
+    assert first["a"].mean() == pytest.approx(1.0, abs=0.03)
+    assert np.all(first["a"][:12] == first["a"][0])  # constant within a year
+    assert not np.array_equal(first["a"], perturbed_inflows(base, years, 8, seed=3, sigma=0.3)["a"])
+    assert np.array_equal(perturbed_inflows(base, years, 1, seed=3, sigma=0.0)["b"], base["b"])
+    with pytest.raises(InputError, match="sigma"):
+        perturbed_inflows(base, years, 1, seed=3, sigma=-1)
+
+
+def test_processes_give_the_same_members_as_one_process() -> None:
+    one = run_ensemble(EXAMPLE, 4, sigma=0.3, seed=5, workers=1)
+    two = run_ensemble(EXAMPLE, 4, sigma=0.3, seed=5, workers=2)
+    assert np.allclose(one["delivered_m3"], two["delivered_m3"], rtol=1e-9)
+    members = one["members"]
+    assert sorted(members["member"].unique()) == [0, 1, 2, 3]
+    # a zero-spread ensemble reproduces the plain run
+    flat = run_ensemble(EXAMPLE, 1, sigma=0.0, workers=1)
+    plain = MODEL.run({"network": EXAMPLE})["deliveries"]["delivered_m3"].sum()
+    assert flat["delivered_m3"][0] == pytest.approx(plain, rel=1e-9)
+    probability = shortage_probability(members, "agriculture")
+    assert set(probability.index) <= {"north", "south"}
+    assert ((probability >= 0) & (probability <= 1)).all()
