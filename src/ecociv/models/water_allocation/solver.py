@@ -269,14 +269,20 @@ class _Program:
     def set_col_bounds(self, cols: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
         cols = np.asarray(cols, dtype=np.int32)
         if cols.size:
-            self.h.changeColsBounds(cols.size, cols, np.broadcast_to(np.asarray(lower, dtype=float), cols.shape).copy(),
-                                    np.broadcast_to(np.asarray(upper, dtype=float), cols.shape).copy())
+            self.h.changeColsBounds(cols.size, cols, _filled(lower, cols.size), _filled(upper, cols.size))
 
     def set_row_bounds(self, rows: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
         idx = np.asarray(rows, dtype=np.int32)
         if idx.size:
-            self.h.changeRowsBounds(idx.size, idx, np.broadcast_to(np.asarray(lower, dtype=float), idx.shape).copy(),  # type: ignore[attr-defined]
-                                    np.broadcast_to(np.asarray(upper, dtype=float), idx.shape).copy())
+            self.h.changeRowsBounds(idx.size, idx, _filled(lower, idx.size),  # type: ignore[attr-defined]
+                                    _filled(upper, idx.size))
+
+
+def _filled(value: Any, size: int) -> np.ndarray:
+    """``value`` as a float array of ``size`` (a scalar repeated)."""
+    if isinstance(value, (int, float)):
+        return np.full(size, float(value))
+    return np.ascontiguousarray(value, dtype=float)
 
 
 def _area(area: Any, volume: float) -> float:
