@@ -298,6 +298,12 @@ def main() -> None:
     print(f"whole process: ecociv model run {whole['ecociv_model_run_s']:.2f} s (rc {whole['returncode']}), "
           f"pywr process {whole['pywr_process_s']:.2f} s", flush=True)
     report["target_single_run_met"] = ours["allocate_median_s"] <= TARGETS["single_run_s"]
+    # free Pywr's GLPK objects here, in the main thread: collected later in the process pool's manager
+    # thread, GLPK (thread-local environment) aborts with "glp_free: memory allocation error"
+    del peer
+    import gc
+
+    gc.collect()
 
     if args.skip_ensemble and RESULTS.exists():  # keep the last ensemble, with its own date and engine
         previous = json.loads(RESULTS.read_text(encoding="utf-8"))
