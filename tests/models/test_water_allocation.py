@@ -23,6 +23,7 @@ from ecociv.models.water_allocation.results import (
     return_check,
 )
 from ecociv.models.water_allocation.solver import allocate
+from tests.models import water_networks as networks
 
 BASE: dict[str, Any] = {"start": "2001-01", "months": 1,
                         "defaults": {"volume_units": "m**3", "flow_units": "m**3/month"}}
@@ -48,10 +49,7 @@ def given(net: Any, result: Any) -> dict[str, float]:
 
 
 def one_source(users: list[dict[str, Any]], inflow: float = 100.0) -> tuple[Any, Any]:
-    nodes = [{"id": "river", "type": "inflow", "inflow": inflow}, {"id": "out", "type": "sink"}, *users]
-    links = [{"id": "r_out", "from": "river", "to": "out"}]
-    links += [{"id": f"s_{u['id']}", "from": "river", "to": u["id"], "kind": "supply"} for u in users]
-    return run(nodes, links)
+    return run(*networks.one_source(users, inflow))
 
 
 def test_scarcity_served_by_priority() -> None:
@@ -92,14 +90,7 @@ def test_equal_coverage_then_the_rest_to_who_can_take_it() -> None:
 def test_transfer_capacity_binds_and_loses_water() -> None:
     # basin B has 10 m³ for a demand of 50; a transfer from A carries at most 25 m³ and loses 20 %:
     # B receives 10 + 25 × 0.8 = 30
-    nodes = [{"id": "a_river", "type": "inflow", "inflow": 100, "basin": "A"},
-             {"id": "b_river", "type": "junction", "inflow": 10, "basin": "B"},
-             {"id": "a_out", "type": "sink"}, {"id": "b_out", "type": "sink"},
-             {"id": "city", "type": "demand", "sector": "industry", "demand": 50, "basin": "B"}]
-    links = [{"id": "a_down", "from": "a_river", "to": "a_out"},
-             {"id": "transfer", "from": "a_river", "to": "b_river", "kind": "transfer", "capacity": 25, "loss": 0.2},
-             {"id": "b_down", "from": "b_river", "to": "b_out"},
-             {"id": "supply", "from": "b_river", "to": "city", "kind": "supply"}]
+    nodes, links = networks.transfer()
     net, result = run(nodes, links)
     assert given(net, result)["city"] == pytest.approx(30, rel=1e-6)
     assert result.flow[net.links.index(net.link("transfer")), 0] == pytest.approx(25, rel=1e-6)
@@ -111,14 +102,7 @@ def test_transfer_capacity_binds_and_loses_water() -> None:
 
 def test_transfer_used_only_when_needed() -> None:
     # B's own 60 m³ covers its 50: the transfer (dearer than local water) stays at 0
-    nodes = [{"id": "a_river", "type": "inflow", "inflow": 100}, {"id": "b_river", "type": "junction", "inflow": 60},
-             {"id": "a_out", "type": "sink"}, {"id": "b_out", "type": "sink"},
-             {"id": "city", "type": "demand", "sector": "industry", "demand": 50}]
-    links = [{"id": "a_down", "from": "a_river", "to": "a_out"},
-             {"id": "transfer", "from": "a_river", "to": "b_river", "kind": "transfer", "capacity": 25},
-             {"id": "b_down", "from": "b_river", "to": "b_out"},
-             {"id": "supply", "from": "b_river", "to": "city", "kind": "supply"}]
-    net, result = run(nodes, links)
+    net, result = run(*networks.transfer(own_inflow=60, loss=0.0))
     assert result.flow[1, 0] == pytest.approx(0, abs=1e-6)
     assert given(net, result)["city"] == pytest.approx(50, rel=1e-6)
 
@@ -152,15 +136,7 @@ def test_reservoir_carries_water_over() -> None:
 def test_return_flow_reused_downstream() -> None:
     # upstream town takes 60 of 100 and returns half (30) below its intake; the downstream farm
     # (demand 90) finds 40 + 30 = 70
-    nodes = [{"id": "up", "type": "inflow", "inflow": 100}, {"id": "down", "type": "junction"},
-             {"id": "out", "type": "sink"},
-             {"id": "town", "type": "demand", "sector": "domestic", "demand": 60, "return_fraction": 0.5},
-             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 90}]
-    links = [{"id": "reach", "from": "up", "to": "down"}, {"id": "end", "from": "down", "to": "out"},
-             {"id": "s_town", "from": "up", "to": "town", "kind": "supply"},
-             {"id": "back", "from": "town", "to": "down", "kind": "return"},
-             {"id": "s_farm", "from": "down", "to": "farm", "kind": "supply"}]
-    net, result = run(nodes, links)
+    net, result = run(*networks.return_downstream())
     got = given(net, result)
     assert got["town"] == pytest.approx(60, rel=1e-6)
     assert got["farm"] == pytest.approx(70, rel=1e-6)
@@ -168,13 +144,7 @@ def test_return_flow_reused_downstream() -> None:
 
 def test_supply_preference_and_groundwater_only_when_needed() -> None:
     # surface water (preference 1) covers 70 of the 100 wanted; the well (preference 2) the other 30
-    nodes = [{"id": "river", "type": "inflow", "inflow": 70}, {"id": "out", "type": "sink"},
-             {"id": "gw", "type": "aquifer", "initial": 1000},
-             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 100}]
-    links = [{"id": "r", "from": "river", "to": "out"},
-             {"id": "surface", "from": "river", "to": "farm", "kind": "supply", "preference": 1},
-             {"id": "well", "from": "gw", "to": "farm", "kind": "supply", "preference": 2}]
-    _, result = run(nodes, links)
+    _, result = run(*networks.groundwater_second_source())
     assert result.flow[1, 0] == pytest.approx(70, rel=1e-6)
     assert result.flow[2, 0] == pytest.approx(30, rel=1e-6)
     assert result.aquifer_storage[0, 0] == pytest.approx(970, rel=1e-6)
@@ -183,11 +153,7 @@ def test_supply_preference_and_groundwater_only_when_needed() -> None:
 def test_annual_pumping_limit_and_overdraft() -> None:
     # 20 m³/month from the aquifer only, limit 120 m³/yr: Jan–Jun served, Jul–Dec nothing.
     # sustainable yield 60 m³/yr -> overdraft 120 − 60 = 60
-    nodes = [{"id": "gw", "type": "aquifer", "initial": 10000, "pumping_limit": "120 m**3/yr",
-              "sustainable_yield": "60 m**3/yr", "basin": "B"},
-             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 20, "basin": "B"}]
-    links = [{"id": "well", "from": "gw", "to": "farm", "kind": "supply"}]
-    net = net_of(nodes, links, months=12)
+    net = net_of(*networks.pumping_limit(), months=12)
     result = allocate(net)
     got = delivered(net, result)["farm"]
     assert np.allclose(got, [20] * 6 + [0] * 6, atol=1e-6)
@@ -216,11 +182,7 @@ def test_water_use_cap_limits_the_group() -> None:
 def test_minimum_flow_requirement_outranks_agriculture() -> None:
     # an ecological flow of 30 m³ (priority 2) on the reach below the intake comes before the farm
     # (priority 4): of 100 m³ the farm gets 70
-    nodes = [{"id": "river", "type": "inflow", "inflow": 100}, {"id": "out", "type": "sink"},
-             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 100}]
-    links = [{"id": "reach", "from": "river", "to": "out"},
-             {"id": "s", "from": "river", "to": "farm", "kind": "supply"}]
-    net, result = run(nodes, links, requirements=[{"id": "eco", "link": "reach", "flow": 30}])
+    net, result = run(*networks.minimum_flow(), requirements=[{"id": "eco", "link": "reach", "flow": 30}])
     assert given(net, result)["farm"] == pytest.approx(70, rel=1e-6)
 
 
@@ -243,10 +205,7 @@ def test_lower_priority_never_takes_from_higher() -> None:
 
 def test_seepage_recharges_the_aquifer_and_balances_close() -> None:
     # a canal loses 30 % of 100 m³ to the aquifer: the farm gets 70, the aquifer gains 30
-    nodes = [{"id": "river", "type": "inflow", "inflow": 100}, {"id": "gw", "type": "aquifer", "initial": 0},
-             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 200}]
-    links = [{"id": "canal", "from": "river", "to": "farm", "kind": "supply", "loss": 0.3, "loss_to": "gw"}]
-    net, result = run(nodes, links)
+    net, result = run(*networks.seepage())
     assert given(net, result)["farm"] == pytest.approx(70, rel=1e-6)
     assert result.aquifer_storage[0, 0] == pytest.approx(30, rel=1e-6)
 

@@ -25,6 +25,7 @@ from ecociv.models.water_allocation.network import Network, build_network
 from ecociv.models.water_allocation.pywr_peer import PeerResult, allocate_pywr
 from ecociv.models.water_allocation.results import delivered
 from ecociv.models.water_allocation.solver import Result, allocate
+from tests.models import water_networks as networks
 
 BASE: dict[str, Any] = {"start": "2001-01", "months": 1,
                         "defaults": {"volume_units": "m**3", "flow_units": "m**3/month"}}
@@ -63,10 +64,7 @@ def same_flows(ours: Result, theirs: PeerResult) -> None:
 
 
 def one_source(users: list[dict[str, Any]], inflow: float = 100.0) -> Network:
-    nodes = [{"id": "river", "type": "inflow", "inflow": inflow}, {"id": "out", "type": "sink"}, *users]
-    links = [{"id": "r_out", "from": "river", "to": "out"}]
-    links += [{"id": f"s_{u['id']}", "from": "river", "to": u["id"], "kind": "supply"} for u in users]
-    return net_of(nodes, links)
+    return net_of(*networks.one_source(users, inflow))
 
 
 def test_one_source_two_users_by_priority() -> None:
@@ -95,14 +93,7 @@ def test_equal_sharing_differs_only_in_the_split() -> None:
 
 def test_transfer_capacity_binding_with_loss_and_switched_off() -> None:
     # test_transfer_capacity_binds_and_loses_water: 25 m³ transfer losing 20 % into a basin with 10 m³
-    nodes = [{"id": "a_river", "type": "inflow", "inflow": 100, "basin": "A"},
-             {"id": "b_river", "type": "junction", "inflow": 10, "basin": "B"},
-             {"id": "a_out", "type": "sink"}, {"id": "b_out", "type": "sink"},
-             {"id": "city", "type": "demand", "sector": "industry", "demand": 50, "basin": "B"}]
-    links = [{"id": "a_down", "from": "a_river", "to": "a_out"},
-             {"id": "transfer", "from": "a_river", "to": "b_river", "kind": "transfer", "capacity": 25, "loss": 0.2},
-             {"id": "b_down", "from": "b_river", "to": "b_out"},
-             {"id": "supply", "from": "b_river", "to": "city", "kind": "supply"}]
+    nodes, links = networks.transfer()
     same_flows(*both(net_of(nodes, links)))
     links[1]["enabled"] = False
     same_flows(*both(net_of(nodes, links)))
@@ -110,14 +101,7 @@ def test_transfer_capacity_binding_with_loss_and_switched_off() -> None:
 
 def test_transfer_used_only_when_needed() -> None:
     # test_transfer_used_only_when_needed: the transfer's cost keeps it at 0 in both tools
-    nodes = [{"id": "a_river", "type": "inflow", "inflow": 100}, {"id": "b_river", "type": "junction", "inflow": 60},
-             {"id": "a_out", "type": "sink"}, {"id": "b_out", "type": "sink"},
-             {"id": "city", "type": "demand", "sector": "industry", "demand": 50}]
-    links = [{"id": "a_down", "from": "a_river", "to": "a_out"},
-             {"id": "transfer", "from": "a_river", "to": "b_river", "kind": "transfer", "capacity": 25},
-             {"id": "b_down", "from": "b_river", "to": "b_out"},
-             {"id": "supply", "from": "b_river", "to": "city", "kind": "supply"}]
-    same_flows(*both(net_of(nodes, links)))
+    same_flows(*both(net_of(*networks.transfer(own_inflow=60, loss=0.0))))
 
 
 def test_reservoir_carry_over_three_months() -> None:
@@ -153,54 +137,30 @@ def test_reservoir_evaporation_from_a_constant_area() -> None:
 
 def test_return_flow_reused_downstream() -> None:
     # test_return_flow_reused_downstream: the town returns half its 60 m³ above the farm's intake
-    nodes = [{"id": "up", "type": "inflow", "inflow": 100}, {"id": "down", "type": "junction"},
-             {"id": "out", "type": "sink"},
-             {"id": "town", "type": "demand", "sector": "domestic", "demand": 60, "return_fraction": 0.5},
-             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 90}]
-    links = [{"id": "reach", "from": "up", "to": "down"}, {"id": "end", "from": "down", "to": "out"},
-             {"id": "s_town", "from": "up", "to": "town", "kind": "supply"},
-             {"id": "back", "from": "town", "to": "down", "kind": "return"},
-             {"id": "s_farm", "from": "down", "to": "farm", "kind": "supply"}]
-    same_flows(*both(net_of(nodes, links)))
+    same_flows(*both(net_of(*networks.return_downstream())))
 
 
 def test_groundwater_second_source_by_preference() -> None:
     # test_supply_preference_and_groundwater_only_when_needed: river first (preference 1), the well
     # for the rest; the aquifer's end storage is compared
-    nodes = [{"id": "river", "type": "inflow", "inflow": 70}, {"id": "out", "type": "sink"},
-             {"id": "gw", "type": "aquifer", "initial": 1000},
-             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 100}]
-    links = [{"id": "r", "from": "river", "to": "out"},
-             {"id": "surface", "from": "river", "to": "farm", "kind": "supply", "preference": 1},
-             {"id": "well", "from": "gw", "to": "farm", "kind": "supply", "preference": 2}]
-    same_flows(*both(net_of(nodes, links)))
+    same_flows(*both(net_of(*networks.groundwater_second_source())))
 
 
 def test_annual_pumping_limit() -> None:
     # test_annual_pumping_limit_and_overdraft: the limit (an AnnualVirtualStorage in Pywr) runs out
     # in June; 14 months so that the reset on 1 January is compared too
-    nodes = [{"id": "gw", "type": "aquifer", "initial": 10000, "pumping_limit": "120 m**3/yr"},
-             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 20}]
-    links = [{"id": "well", "from": "gw", "to": "farm", "kind": "supply"}]
-    ours, theirs = both(net_of(nodes, links, months=14))
+    ours, theirs = both(net_of(*networks.pumping_limit(), months=14))
     same_flows(ours, theirs)
 
 
 def test_minimum_flow_requirement() -> None:
     # test_minimum_flow_requirement_outranks_agriculture: 30 m³ must stay in the reach (priority 2)
-    nodes = [{"id": "river", "type": "inflow", "inflow": 100}, {"id": "out", "type": "sink"},
-             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 100}]
-    links = [{"id": "reach", "from": "river", "to": "out"},
-             {"id": "s", "from": "river", "to": "farm", "kind": "supply"}]
-    same_flows(*both(net_of(nodes, links, requirements=[{"id": "eco", "link": "reach", "flow": 30}])))
+    same_flows(*both(net_of(*networks.minimum_flow(), requirements=[{"id": "eco", "link": "reach", "flow": 30}])))
 
 
 def test_seepage_recharges_the_aquifer() -> None:
     # test_seepage_recharges_the_aquifer_and_balances_close: 30 % of the canal's water reaches the aquifer
-    nodes = [{"id": "river", "type": "inflow", "inflow": 100}, {"id": "gw", "type": "aquifer", "initial": 0},
-             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 200}]
-    links = [{"id": "canal", "from": "river", "to": "farm", "kind": "supply", "loss": 0.3, "loss_to": "gw"}]
-    same_flows(*both(net_of(nodes, links)))
+    same_flows(*both(net_of(*networks.seepage())))
 
 
 def test_lake_minimum_inflow_outranks_agriculture() -> None:
@@ -247,12 +207,5 @@ def test_return_to_the_node_the_site_draws_from() -> None:
     # the town draws from junction j and returns half of its 60 m³ to j, where the farm (90) also
     # draws: 100 − 60 + 30 = 70 for the farm. Pywr allocates over simple routes, so the translation
     # sends the return to a copy of j without the link back to the town (pywr_peer._return_loops)
-    nodes = [{"id": "river", "type": "inflow", "inflow": 100}, {"id": "j", "type": "junction"},
-             {"id": "out", "type": "sink"},
-             {"id": "town", "type": "demand", "sector": "domestic", "demand": 60, "return_fraction": 0.5},
-             {"id": "farm", "type": "demand", "sector": "agriculture", "demand": 90}]
-    links = [{"id": "reach", "from": "river", "to": "j"}, {"id": "end", "from": "j", "to": "out"},
-             {"id": "s_town", "from": "j", "to": "town", "kind": "supply"},
-             {"id": "back", "from": "town", "to": "j", "kind": "return"},
-             {"id": "s_farm", "from": "j", "to": "farm", "kind": "supply"}]
-    same_flows(*both(net_of(nodes, links)))
+    # (here junction "down" plays j and headwater "up" the river)
+    same_flows(*both(net_of(*networks.return_downstream(town_draws_from="down"))))
