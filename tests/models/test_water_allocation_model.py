@@ -207,3 +207,27 @@ def test_water_yield_inflow_without_the_table_is_named(tmp_path: Path) -> None:
     zones = pd.DataFrame({"ws_id": ["2"], "wyield_vol": [1e6]})
     with pytest.raises(InputError, match=r"zone\(s\) \['1'\] are not in the water_yield_zones table"):
         MODEL.run({"network": tmp_path / "network.yaml", "water_yield_zones": zones})
+
+
+def test_strategy2_scenario_moves_the_levers_it_names(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # the shipped strategy-2 scenario against the plain Belt network: pumping capped at the sustainable
+    # yield leaves no overdraft in the capped aquifers, cotton cut by the lever lowers the Manas sites'
+    # demand, and the Kashi transfer plus the lake minimum raise Ebinur's inflow
+    from ecociv.demo import belt_scenario
+
+    scenario = belt_scenario().parent / "belt_strategy2_water.yaml"
+    code, _, err = run_ecociv(capsys, monkeypatch, "run", str(scenario), "--out", str(tmp_path / "s"), "--no-maps")
+    assert code == 0, err
+    folder = next((tmp_path / "s" / "runs").iterdir()) / "water_allocation"
+    groundwater = pd.read_csv(folder / "groundwater.csv")
+    capped = groundwater[groundwater["aquifer"].isin(["manas_aquifer", "urumqi_changji_aquifer"])]
+    assert (capped["pumping_m3"] <= 5.0e8 * (1 + 1e-9)).all()
+    assert capped["overdraft_m3"].max() <= 1e-3
+    effects = pd.read_csv(folder / "lever_effects.csv").set_index("site")
+    assert (effects.loc[["div8_irrigation", "shawan_irrigation", "manas_county_irrigation"],
+                        "change_m3_per_yr"] < 0).all()
+    lakes = pd.read_csv(folder / "lakes.csv")
+    ebinur = lakes[lakes["lake"] == "ebinur_lake"]
+    baseline = MODEL.run({"network": scenario.parent.parent / "water" / "belt_network"})["lakes"]
+    assert ebinur["inflow_m3"].sum() > baseline.loc[baseline["lake"] == "ebinur_lake", "inflow_m3"].sum()
