@@ -360,3 +360,20 @@ def test_reservoir_without_spill_is_named() -> None:
     with pytest.raises(InputError, match=r"node 'dam' \(reservoir\).*no enabled link leaves it.*must spill"):
         net_of([{"id": "river", "type": "inflow", "inflow": 10}, {"id": "dam", "type": "reservoir", "capacity": 5}],
                [{"id": "r", "from": "river", "to": "dam"}])
+
+
+def test_overdraft_shared_by_unit_pumping() -> None:
+    # two towns of different units pump 30 and 10 m³/month from one aquifer (sustainable yield 240 m³/yr):
+    # 480 m³ pumped, overdraft 240, shared 3:1 -> 180 and 60
+    from ecociv.models.water_allocation.results import groundwater_units_table
+
+    nodes = [{"id": "gw", "type": "aquifer", "initial": 1e6, "sustainable_yield": "240 m**3/yr"},
+             {"id": "a", "type": "demand", "sector": "domestic", "demand": 30, "unit": "650102"},
+             {"id": "b", "type": "demand", "sector": "domestic", "demand": 10, "unit": "650103"}]
+    links = [{"id": "wa", "from": "gw", "to": "a", "kind": "supply"}, {"id": "wb", "from": "gw", "to": "b",
+                                                                       "kind": "supply"}]
+    net = net_of(nodes, links, months=12)
+    table = groundwater_units_table(net, allocate(net)).set_index("unit")
+    assert table.loc["650102", "pumping_m3"] == pytest.approx(360)
+    assert table.loc["650102", "overdraft_m3"] == pytest.approx(180)
+    assert table.loc["650103", "overdraft_m3"] == pytest.approx(60)

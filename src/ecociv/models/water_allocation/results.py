@@ -164,6 +164,30 @@ def groundwater_table(net: Network, result: Result) -> pd.DataFrame:
                                        "sustainable_yield_m3", "overdraft_m3", "storage_end_m3"])
 
 
+def groundwater_units_table(net: Network, result: Result) -> pd.DataFrame:
+    """Pumping per administrative unit (the unit of the demand site a well supplies), aquifer and year,
+    with the aquifer's overdraft shared in proportion to each unit's pumping."""
+    aquifers = groundwater_table(net, result).set_index(["aquifer", "year"])
+    years = net.calendar.years
+    rows = []
+    for i, link in enumerate(net.links):
+        if link.source not in net.aquifers or net.nodes[link.target].type != "demand":
+            continue
+        site = net.nodes[link.target]
+        for year in np.unique(years):
+            pumped = float(result.flow[i, years == year].sum())
+            rows.append((int(year), site.unit or site.id, link.source, pumped))
+    frame = pd.DataFrame(rows, columns=["year", "unit", "aquifer", "pumping_m3"])
+    if frame.empty:
+        return frame.assign(overdraft_m3=pd.Series(dtype=float))
+    frame = frame.groupby(["year", "unit", "aquifer"], as_index=False)["pumping_m3"].sum()
+    total = frame.groupby(["aquifer", "year"])["pumping_m3"].transform("sum")
+    overdraft = [aquifers.loc[(a, y), "overdraft_m3"] for a, y in zip(frame["aquifer"], frame["year"], strict=True)]
+    share = np.where(total > 0, frame["pumping_m3"] / total.where(total > 0, 1.0), 0.0)
+    frame["overdraft_m3"] = np.asarray(overdraft, dtype=float) * share
+    return frame
+
+
 def requirements_table(net: Network, result: Result) -> pd.DataFrame:
     frames = []
     index = {lk.id: i for i, lk in enumerate(net.links)}
