@@ -30,6 +30,17 @@ from tests.models import water_networks as networks
 BASE: dict[str, Any] = {"start": "2001-01", "months": 1,
                         "defaults": {"volume_units": "m**3", "flow_units": "m**3/month"}}
 RTOL = 1e-6
+
+
+@pytest.fixture(autouse=True)
+def _free_pywr_in_this_thread() -> Any:
+    """Collect Pywr's objects after each test, in the main thread: collected later in a dask worker
+    thread of another test, GLPK (thread-local environment) aborts the test session."""
+    import gc
+
+    yield
+    gc.collect()
+
 ATOL = 1e-6  # m³, for volumes of 10–100 m³
 
 

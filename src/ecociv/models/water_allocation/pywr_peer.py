@@ -491,4 +491,16 @@ def allocate_pywr(net: Network, *, solver: str = "glpk") -> PeerResult:
     built = time.perf_counter()
     result = run_pywr(peer)
     result.timings["build_s"] = built - started
+    release(peer)
     return result
+
+
+def release(peer: PywrModel) -> None:
+    """Free a Pywr model now, in this thread. Pywr's objects hold reference cycles, so they are freed
+    by the garbage collector at an arbitrary later moment, possibly in another thread (a dask or
+    process-pool worker), where GLPK, whose environment is thread-local, aborts the whole process
+    ("glp_free: memory allocation error")."""
+    import gc
+
+    peer.__dict__.clear()
+    gc.collect()
