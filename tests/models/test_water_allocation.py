@@ -377,3 +377,18 @@ def test_overdraft_shared_by_unit_pumping() -> None:
     assert table.loc["650102", "pumping_m3"] == pytest.approx(360)
     assert table.loc["650102", "overdraft_m3"] == pytest.approx(180)
     assert table.loc["650103", "overdraft_m3"] == pytest.approx(60)
+
+
+def test_ecological_water_counts_lake_minimum_met(tmp_path: Path) -> None:
+    # a lake wanting 40 m³ a month (priority 2) gets the whole 100 m³ river: its inflow is 100 and the
+    # ecological water 40 per month, i.e. 12 × 40 m³/yr in the basin summary
+    (tmp_path / "curve.csv").write_text("level,area,volume\nm,km**2,m**3\n0,0,0\n1,1,1e6\n")
+    doc = copy.deepcopy(BASE)
+    doc.update(months=12, nodes=[{"id": "river", "type": "inflow", "inflow": 100, "basin": "L"},
+                                 {"id": "lake", "type": "lake", "curve": "curve.csv", "initial_volume": 0,
+                                  "evaporation_mm": 0, "minimum_inflow": 40, "basin": "L"}],
+               links=[{"id": "in", "from": "river", "to": "lake"}])
+    net = build_network(doc, base=tmp_path, source="n.yaml")
+    row = basin_summary(net, allocate(net)).set_index(["basin", "sector"]).loc[("L", "all")]
+    assert row["ecological_water_1e8m3_per_yr"] == pytest.approx(12 * 40 / 1e8)
+    assert row["terminal_lake_inflow_1e8m3_per_yr"] == pytest.approx(12 * 100 / 1e8)

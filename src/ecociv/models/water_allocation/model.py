@@ -159,7 +159,8 @@ SPEC = ModelSpec(
                                      ("groundwater_overdraft_1e8m3_per_yr", "hundred_million m**3/yr",
                                       "overdraft (row 'all')"),
                                      ("ecological_water_1e8m3_per_yr", "hundred_million m**3/yr",
-                                      "ecology-sector deliveries + minimum flows met (row 'all')"),
+                                      "ecology-sector deliveries + minimum flows met + lake inflow up to "
+                                      "each lake's minimum (row 'all')"),
                                      ("terminal_lake_inflow_1e8m3_per_yr", "hundred_million m**3/yr",
                                       "inflow to the basin's terminal lakes (row 'all')"))),
         TableOutput(id="lever_effects", about="Annual demand of every site without and with the levers "

@@ -202,7 +202,8 @@ def requirements_table(net: Network, result: Result) -> pd.DataFrame:
 
 def basin_summary(net: Network, result: Result) -> pd.DataFrame:
     """Per basin and sector, mean annual demand, supply and shortage; groundwater overdraft, ecological
-    water delivered and terminal-lake inflow per basin (10⁸ m³/yr)."""
+    water delivered (ecology-sector deliveries + minimum flows met + terminal-lake inflow up to each
+    lake's minimum) and terminal-lake inflow per basin (10⁸ m³/yr)."""
     n_years = len(result.labels) / 12.0
     per_year = 1.0 / (n_years * M3_PER_1E8M3)
     deliveries = deliveries_table(net, result)
@@ -219,6 +220,10 @@ def basin_summary(net: Network, result: Result) -> pd.DataFrame:
             ecological += float(part.loc[part["sector"] == "ecology", "delivered_m3"].sum())
         lake_ids = [k for k in net.lakes if net.nodes[k].basin == basin]
         lake_inflow = float(lakes.loc[lakes["lake"].isin(lake_ids), "inflow_m3"].sum()) if len(lakes) else 0.0
+        for lake_id in lake_ids:  # the part of each lake's inflow that meets its ecological minimum
+            minimum = net.lakes[lake_id].minimum_inflow
+            if minimum is not None:
+                ecological += float(np.minimum(result.lake[lake_id]["inflow"], minimum).sum())
         req_ids = [r.id for r in net.requirements if net.nodes[net.link(r.link).source].basin == basin]
         if len(requirements):
             met = requirements[requirements["requirement"].isin(req_ids)]
