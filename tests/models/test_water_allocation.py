@@ -392,3 +392,24 @@ def test_ecological_water_counts_lake_minimum_met(tmp_path: Path) -> None:
     row = basin_summary(net, allocate(net)).set_index(["basin", "sector"]).loc[("L", "all")]
     assert row["ecological_water_1e8m3_per_yr"] == pytest.approx(12 * 40 / 1e8)
     assert row["terminal_lake_inflow_1e8m3_per_yr"] == pytest.approx(12 * 100 / 1e8)
+
+
+def test_shortcuts_give_the_reference_allocation() -> None:
+    # the one-program months and the "last month's short level first" guess must not change the
+    # allocation: compare with every level solved every month, on the example network with dry and
+    # wet years (tie-breaking costs make the optimum unique)
+    from ecociv.models.water_allocation.ensemble import perturbed_inflows
+    from ecociv.models.water_allocation.model import MODEL
+    from ecociv.models.water_allocation.network import load_network
+
+    net = load_network(MODEL.example()["network"])
+    base = {n: node.inflow.copy() for n, node in net.nodes.items() if np.any(node.inflow > 0)}
+    for member in range(4):
+        for node, series in perturbed_inflows(base, net.calendar.years, member, seed=9, sigma=0.5).items():
+            net.nodes[node].inflow = series
+        fast, reference = allocate(net), allocate(net, shortcuts=False)
+        assert fast.solves < reference.solves
+        got, expected = delivered(net, fast), delivered(net, reference)
+        for site in got:
+            np.testing.assert_allclose(got[site], expected[site], rtol=1e-7, atol=1e-3 * max(expected[site].max(), 1))
+        np.testing.assert_allclose(fast.reservoir_storage, reference.reservoir_storage, rtol=1e-7, atol=1.0)

@@ -32,6 +32,8 @@ PREFERENCE_COST = 1.0  # per LP unit and preference rank on supply links (final 
 PUMPING_COST = 0.5  # per LP unit pumped (final program): groundwater only where surface water lacks
 TRANSFER_COST = 2.0  # per LP unit transferred between basins (final program)
 KEEP_REWARD = 100.0  # per LP unit delivered (final program), above any routing cost
+TIE_BREAK = 1e-5  # relative perturbation of target rewards that makes optimal allocations unique
+LINK_TIE = 1e-4  # per LP unit, spread over the links in file order (well above HiGHS's 1e-9 tolerance)
 
 
 @dataclass
@@ -160,7 +162,9 @@ class _Program:
                 cost += TRANSFER_COST
             if self.net.nodes[link.source].type == "aquifer":
                 cost += PUMPING_COST
-            self.base_cost[i] = cost
+            # tie-break: among equally preferred routes the one listed first in the file carries the
+            # water, so the allocation does not depend on the simplex path (reproducible results)
+            self.base_cost[i] = cost + LINK_TIE * (i + 1) / len(self.links)
         for a in self.aq_ids:
             self.base_cost[self.aq_spill_col[a]] = 10.0
         self.solves = 0
@@ -291,7 +295,7 @@ def _area(area: Any, volume: float) -> float:
     return float(area.area_of_volume(volume))
 
 
-def allocate(net: Network) -> Result:
+def allocate(net: Network, *, shortcuts: bool = True) -> Result:
     """Allocate water over every step of ``net``; raises :class:`InputError` naming the node and month
     when a step has no feasible allocation.
 
@@ -301,6 +305,9 @@ def allocate(net: Network) -> Result:
     with one program testing that the levels above last month's short level can be served in full
     (results are identical, fewer programs). Reservoir filling below every other priority (the
     default 99) keeps the most water stored; equal coverage applies to the targets of one level.
+    ``shortcuts=False`` solves every level of every month: the reference the shortcuts are tested
+    against (ties between equally good allocations are broken by fixed small costs, in file order and
+    upstream reservoirs first, so both give the same allocation).
     """
     prog = _Program(net)
     cal = net.calendar
@@ -365,6 +372,12 @@ def allocate(net: Network) -> Result:
     cap_rows = np.array(prog.cap_rows, dtype=np.int32)
     cap_limits = np.array([c.limit for c in net.caps]).reshape(len(net.caps), steps)
     zero_cost = np.zeros(prog.n_cols)
+    # tie-break weights of the targets: earlier targets (file order) and upstream reservoirs first
+    depth = _depths(net)
+    keys = [(depth[t.ref] if t.kind == "fill" else 0, i) for i, t in enumerate(prog.targets)]
+    rank = np.empty(len(keys))
+    rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+    tie = 1.0 + TIE_BREAK * (1.0 - rank / (len(keys) + 1.0))
     tau_cost = zero_cost.copy()
     tau_cost[prog.tau] = -1.0
     # columns whose bounds are set every step: links, storages, targets, sites, tau
@@ -375,26 +388,32 @@ def allocate(net: Network) -> Result:
     def set_targets_lower(members: np.ndarray, lower: Any) -> None:
         prog.set_col_bounds(target_cols[members], lower, 1.0)
 
-    def solve_levels(levels: list[int], active: np.ndarray, amounts: np.ndarray, when: str) -> int | None:
-        """Serve ``levels`` in order; returns the first level that could not be served in full."""
+    def solve_levels(levels: list[int], active: np.ndarray, amounts: np.ndarray, when: str,
+                     first_tau: float | None = None) -> int | None:
+        """Serve ``levels`` in order; returns the first level that could not be served in full.
+        ``first_tau``: the first level's coverage, already maximised by the caller's program (its
+        level rows active)."""
         short = None
-        for level in levels:
+        for index, level in enumerate(levels):
             members = np.flatnonzero(active & (priorities == level))
             if members.size == 0:
                 continue
-            prog.set_row_bounds(level_rows[members], 0.0, INF)
-            prog.set_col_bounds([prog.tau], 0.0, 1.0)
-            prog.set_costs(tau_cost)
-            status = prog.run()
-            if status != "kOptimal":
-                raise _diagnose(prog, when, status)
-            tau = float(prog.values()[prog.tau])
+            if index == 0 and first_tau is not None:
+                tau = first_tau
+            else:
+                prog.set_row_bounds(level_rows[members], 0.0, INF)
+                prog.set_col_bounds([prog.tau], 0.0, 1.0)
+                prog.set_costs(tau_cost)
+                status = prog.run()
+                if status != "kOptimal":
+                    raise _diagnose(prog, when, status)
+                tau = float(prog.values()[prog.tau])
             if tau < 1.0 - FIX_TOLERANCE and short is None:
                 short = level
             if tau < 1.0 - FIX_TOLERANCE and members.size > 1:
                 prog.set_col_bounds([prog.tau], tau, tau)
                 cost = zero_cost.copy()
-                cost[target_cols[members]] = -amounts[members] / amounts[members].max()
+                cost[target_cols[members]] = -amounts[members] / amounts[members].max() * tie[members]
                 prog.set_costs(cost)
                 if prog.run() != "kOptimal":
                     raise _diagnose(prog, when, "second pass")
@@ -440,7 +459,8 @@ def allocate(net: Network) -> Result:
                                 site_demand[:, t] / scale, [1.0]])
         prog.set_col_bounds(step_cols, lower, upper)
         final_cost = prog.base_cost.copy()
-        final_cost[target_cols] = -KEEP_REWARD * amounts / scale  # keep every delivery at its fixed level
+        # keep every delivery at its fixed level; reservoirs upstream fill first among equals
+        final_cost[target_cols] = -KEEP_REWARD * amounts / scale * tie
         prog.set_costs(final_cost)
         # reservoir filling below every other target (the usual priority 99) is left to the final
         # program, which keeps as much water stored as it can; other levels are served in order
@@ -450,22 +470,31 @@ def allocate(net: Network) -> Result:
         last_fill = int(fills[-1]) if fills.size else None
         levels = [int(p) for p in np.unique(priorities[active]) if p != last_fill]
         quick = bool(np.all(priorities[active & is_fill] > lowest_demand)) and fills.size <= 1
-        # after a month with a shortage, expect one again: skip the one-program attempt and test
-        # first whether every level above last month's short level can be served in full
+        # after a month with a shortage, expect one again: skip the one-program attempt and maximise
+        # last month's short level with every level above it served in full (if that is feasible it
+        # is exactly that level's step of the level-by-level rule)
+        if not shortcuts:
+            quick, short_level = False, None
         status = prog.run() if quick and short_level is None else "skipped"
         if status != "kOptimal":
             todo = levels
+            first_tau = None
             if short_level is not None and short_level in levels and short_level != levels[0]:
                 above = active & (priorities < short_level)
                 set_targets_lower(np.flatnonzero(active), np.where(above, 1.0, 0.0)[active])
-                prog.set_costs(zero_cost)
+                guess = np.flatnonzero(active & (priorities == short_level))
+                prog.set_row_bounds(level_rows[guess], 0.0, INF)
+                prog.set_col_bounds([prog.tau], 0.0, 1.0)
+                prog.set_costs(tau_cost)
                 if prog.run() == "kOptimal":
                     todo = [p for p in levels if p >= short_level]
+                    first_tau = float(prog.values()[prog.tau])
                 else:
+                    prog.set_row_bounds(level_rows[guess], -INF, INF)
                     set_targets_lower(np.flatnonzero(active), 0.0)
             else:
                 set_targets_lower(np.flatnonzero(active), 0.0)
-            short_level = solve_levels(todo, active, amounts, labels[t])
+            short_level = solve_levels(todo, active, amounts, labels[t], first_tau)
             prog.set_costs(final_cost)
             status = prog.run()
             if status != "kOptimal":
