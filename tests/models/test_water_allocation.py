@@ -413,3 +413,12 @@ def test_shortcuts_give_the_reference_allocation() -> None:
         for site in got:
             np.testing.assert_allclose(got[site], expected[site], rtol=1e-7, atol=1e-3 * max(expected[site].max(), 1))
         np.testing.assert_allclose(fast.reservoir_storage, reference.reservoir_storage, rtol=1e-7, atol=1.0)
+
+
+def test_monthly_pumping_limit_spreads_the_allowance() -> None:
+    # the same 120 m³/yr as a monthly limit (10 m³ every month): 10 of the 20 wanted, all year round,
+    # instead of 20 until June and nothing after
+    nodes, links = networks.pumping_limit()
+    nodes[0]["pumping_limit"] = {"annual": "120 m**3/yr", "monthly_shares": [1 / 12] * 12}
+    net = net_of(nodes, links, months=12)
+    assert np.allclose(delivered(net, allocate(net))["farm"], 10, atol=1e-6)

@@ -8,7 +8,9 @@ network the planner started from, so every run is the file plus a visible list o
 ``crop_mix``              {site: {crop: area}}, replaces the site's crop areas
 ``irrigation_efficiency`` a fraction for every irrigation site, or {site: fraction}
 ``transfers``             {link: {enabled: bool, capacity: flow}} (e.g. Irtysh→Urumqi on/off, volume)
-``groundwater_pumping_limit`` {aquifer: annual flow}
+``groundwater_pumping_limit`` {aquifer: annual flow, or a flow specification per month (e.g.
+                          ``{annual: ..., monthly_shares: [...]}``) so the year's allowance cannot be
+                          spent before winter}
 ``lake_minimum_inflow``   {lake: flow spec} ecological minimum for a terminal lake
 ``priorities``            {sector or site id: priority 1–99}
 ``inflow_scale``          a factor for every inflow, or {node: factor} (dry/wet years, climate change)

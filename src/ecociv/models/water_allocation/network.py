@@ -61,6 +61,7 @@ class Aquifer:
     recharge: np.ndarray
     sustainable_yield: float | None  # m³/yr
     pumping_limit: float | None  # m³/yr
+    monthly_pumping_limit: np.ndarray | None = None  # m³ per step, when the limit is given per month
 
 
 @dataclass
@@ -420,6 +421,10 @@ def _aquifer(raw: Mapping[str, Any], where: str, volume: Any, flow: Any, flow_un
             return None
         return ts.annual_m3(raw[key], flow_units, source=source, where=f"{where}.{key}")
 
+    limit = raw.get("pumping_limit")
+    if isinstance(limit, Mapping):  # a limit per month (a flow specification), e.g. {monthly: [...]}
+        monthly = flow(limit, f"{where}.pumping_limit")
+        return Aquifer(str(raw["id"]), initial, capacity, recharge, annual("sustainable_yield"), None, monthly)
     return Aquifer(str(raw["id"]), initial, capacity, recharge, annual("sustainable_yield"), annual("pumping_limit"))
 
 

@@ -342,13 +342,16 @@ def to_pywr(net: Network, *, solver: str = "glpk") -> PywrModel:
         if len(members) > 1:
             AggregatedNode(model, f"node:{site.id}:returns", members).factors = factors
     for cap in net.caps:
-        AggregatedNode(model, f"cap:{cap.id}", [peer.site[s] for s in cap.sites], max_flow=rate(cap.limit))
+        AggregatedNode(model, f"cap:{cap.id}", [peer.site[s] for s in cap.sites]).max_flow = rate(cap.limit)
     for aq_id, aq in net.aquifers.items():
         pumps = [peer.link_entry[lk.id] for lk in net.links_out_of(aq_id) if lk.id in peer.link_entry]
         if aq.pumping_limit is not None and pumps:
             volume = aq.pumping_limit / scale
             AnnualVirtualStorage(model, f"node:{aq_id}:pumping_limit", nodes=pumps, max_volume=volume,
                                  initial_volume=volume, reset_day=1, reset_month=1)
+        if aq.monthly_pumping_limit is not None and pumps:
+            AggregatedNode(model, f"node:{aq_id}:monthly_pumping_limit", pumps).max_flow = \
+                rate(aq.monthly_pumping_limit)
 
     _close_open_ends(model)
 

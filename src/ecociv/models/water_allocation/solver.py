@@ -222,7 +222,7 @@ class _Program:
                               [1.0, -share * site.return_fraction])
         self.pump_row: dict[str, int] = {}
         for a, aquifer in net.aquifers.items():
-            if aquifer.pumping_limit is not None:
+            if aquifer.pumping_limit is not None or aquifer.monthly_pumping_limit is not None:
                 outs = [i for i, lk in enumerate(self.links) if lk.source == a]
                 if outs:
                     self.pump_row[a] = self._add_row(f"pumping limit of aquifer '{a}'", -INF, INF, outs,
@@ -364,6 +364,8 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
     pump_limit = np.array([net.aquifers[a].pumping_limit if net.aquifers[a].pumping_limit is not None else np.inf
                            for a in prog.aq_ids])
     pump_rows = np.array([prog.pump_row.get(a, -1) for a in prog.aq_ids], dtype=np.int32)
+    pump_monthly = np.array([net.aquifers[a].monthly_pumping_limit if net.aquifers[a].monthly_pumping_limit is not None
+                             else np.full(steps, np.inf) for a in prog.aq_ids]).reshape(len(prog.aq_ids), steps)
     has_pump_row = pump_rows >= 0
     pumping_matrix = np.array([[1.0 if lk.source == a else 0.0 for lk in links] for a in prog.aq_ids])
     gain_matrix = np.array([[(1 - lk.loss) * (lk.target == a) + lk.loss * (lk.loss_to == a) for lk in links]
@@ -441,7 +443,7 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
             rhs[aq_rows] -= aq_storage + recharge[:, t]
         prog.set_row_bounds(balance_rows, rhs / scale, rhs / scale)
         if has_pump_row.any():
-            remaining = np.maximum(0.0, pump_limit - pumped_this_year)[has_pump_row]
+            remaining = np.minimum(np.maximum(0.0, pump_limit - pumped_this_year), pump_monthly[:, t])[has_pump_row]
             prog.set_row_bounds(pump_rows[has_pump_row], -INF, remaining / scale)
         if cap_rows.size:
             prog.set_row_bounds(cap_rows, -INF, cap_limits[:, t] / scale)
