@@ -422,3 +422,14 @@ def test_monthly_pumping_limit_spreads_the_allowance() -> None:
     nodes[0]["pumping_limit"] = {"annual": "120 m**3/yr", "monthly_shares": [1 / 12] * 12}
     net = net_of(nodes, links, months=12)
     assert np.allclose(delivered(net, allocate(net))["farm"], 10, atol=1e-6)
+
+
+def test_misspelt_keys_are_named() -> None:
+    river = {"id": "river", "type": "inflow", "inflow": 10}
+    with pytest.raises(InputError, match=r"node 'dam'.*unknown key 'capcity'.*did you mean 'capacity'"):
+        net_of([river, {"id": "dam", "type": "reservoir", "capcity": 5, "capacity": 5}], [])
+    with pytest.raises(InputError, match=r"link 'r'.*unknown key 'los'.*did you mean 'loss'"):
+        net_of([river, {"id": "out", "type": "sink"}], [{"id": "r", "from": "river", "to": "out", "los": 0.1}])
+    with pytest.raises(InputError, match=r"node 'farm'.irrigation.*unknown key 'efficency'"):
+        net_of([river, {"id": "farm", "type": "demand", "sector": "agriculture",
+                        "irrigation": {"crops": {"cotton": "1 ha"}, "climate": "x", "efficency": 0.5}}], [])

@@ -27,6 +27,29 @@ LAKE_PRIORITY = 2
 REQUIREMENT_PRIORITY = 2
 RESERVOIR_FILL_PRIORITY = 99
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: keys any node, link or requirement may carry for people (not read by the model)
+_INFO = {"name", "basin", "unit", "x", "y", "source", "status", "note", "notes", "description"}
+NODE_KEYS = {
+    "inflow": {"inflow"},
+    "junction": {"inflow"},
+    "reservoir": {"capacity", "initial", "dead_storage", "evaporation_mm", "area", "curve", "fill_priority", "inflow"},
+    "aquifer": {"initial", "capacity", "recharge", "sustainable_yield", "pumping_limit"},
+    "demand": {"sector", "priority", "demand", "irrigation", "domestic_use", "industry_use", "return_fraction"},
+    "lake": {"curve", "initial_volume", "initial_level", "initial_area", "evaporation_mm", "precipitation_mm",
+             "target_area", "minimum_inflow", "priority"},
+    "sink": set(),
+}
+LINK_KEYS = {"id", "from", "to", "kind", "capacity", "loss", "loss_to", "preference", "share", "enabled"}
+SUB_KEYS = {"irrigation": {"crops", "climate", "efficiency", "effective_rain"},
+            "domestic_use": {"population", "per_capita"}, "industry_use": {"value_added", "intensity"}}
+
+
+def _check_keys(raw: Mapping[str, Any], allowed: set[str], *, source: str, where: str) -> None:
+    """A misspelt key would otherwise be ignored silently (e.g. 'capcity': the reservoir unlimited)."""
+    for key in raw:
+        if key not in allowed:
+            raise InputError(f"unknown key '{key}'{_nearest(str(key), sorted(allowed))}; keys here: "
+                             f"{', '.join(sorted(allowed - _INFO))}", source=source, where=where)
 
 
 @dataclass
@@ -291,6 +314,10 @@ def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: in
         if node_type in ("demand", "lake", "sink", "aquifer") and raw.get("inflow") is not None:
             raise InputError(f"a {node_type} node takes no local 'inflow' (use a junction or, for an aquifer, "
                              "'recharge')", source=source, where=where)
+        _check_keys(raw, {"id", "type"} | _INFO | NODE_KEYS[node_type], source=source, where=where)
+        for sub_key, sub_allowed in SUB_KEYS.items():
+            if node_type == "demand" and isinstance(raw.get(sub_key), Mapping):
+                _check_keys(raw[sub_key], sub_allowed, source=source, where=f"{where}.{sub_key}")
         nodes[node_id] = Node(node_id, node_type, str(raw.get("name", node_id)), str(raw.get("basin", "")),
                               str(raw.get("unit", "")), local, dict(raw))
         if node_type == "reservoir":
@@ -312,6 +339,7 @@ def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: in
         where = f"requirements[{index}]"
         if not isinstance(raw, Mapping) or not {"id", "link", "flow"} <= set(raw):
             raise InputError("a requirement needs 'id', 'link' and 'flow'", source=source, where=where)
+        _check_keys(raw, {"id", "link", "flow", "priority"} | _INFO, source=source, where=where)
         if raw["link"] not in seen:
             hint = _nearest(str(raw["link"]), sorted(seen))
             raise InputError(f"names link '{raw['link']}', which does not exist{hint}", source=source,
@@ -473,6 +501,7 @@ def _link(raw: Any, index: int, nodes: Mapping[str, Node], flow: Any, source: st
         raise InputError("each link needs 'id', 'from' and 'to'", source=source, where=f"links[{index}]")
     link_id = str(raw["id"])
     where = f"link '{link_id}'"
+    _check_keys(raw, LINK_KEYS | _INFO, source=source, where=where)
     for end in ("from", "to"):
         if str(raw[end]) not in nodes:
             raise InputError(f"'{end}: {raw[end]}' names a node that does not exist"
