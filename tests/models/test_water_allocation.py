@@ -433,3 +433,22 @@ def test_misspelt_keys_are_named() -> None:
     with pytest.raises(InputError, match=r"node 'farm'.irrigation.*unknown key 'efficency'"):
         net_of([river, {"id": "farm", "type": "demand", "sector": "agriculture",
                         "irrigation": {"crops": {"cotton": "1 ha"}, "climate": "x", "efficency": 0.5}}], [])
+
+
+def test_domestic_and_industry_demand_on_the_calendar() -> None:
+    # 100 000 people × 150 L/d: February 2004 (leap) 100 000 × 0.15 m³ × 29 d = 435 000 m³;
+    # 1e9 yuan/yr × 12 m³ per 10⁴ yuan = 1.2e6 m³ in each calendar year, by days (Feb 2004: × 29/366)
+    doc = copy.deepcopy(BASE)
+    doc.update(start="2003-11", months=16, nodes=[
+        {"id": "river", "type": "inflow", "inflow": "1 m**3/s"}, {"id": "out", "type": "sink"},
+        {"id": "town", "type": "demand", "sector": "domestic",
+         "domestic_use": {"population": "10 ten_thousand", "per_capita": "150 L/d"}},
+        {"id": "plant", "type": "demand", "sector": "industry",
+         "industry_use": {"value_added": "10 hundred_million yuan/yr", "intensity": "12 m**3/(ten_thousand yuan)"}}],
+        links=[{"id": "r", "from": "river", "to": "out"}, {"id": "a", "from": "river", "to": "town", "kind": "supply"},
+               {"id": "b", "from": "river", "to": "plant", "kind": "supply"}])
+    net = build_network(doc, base=Path("."), source="n.yaml")
+    february = net.calendar.labels.index("2004-02")
+    assert net.demands["town"].demand[february] == pytest.approx(435_000)
+    assert net.demands["plant"].demand[february] == pytest.approx(1.2e6 * 29 / 366)
+    assert net.demands["plant"].demand[2:14].sum() == pytest.approx(1.2e6)  # 2004-01 .. 2004-12

@@ -113,11 +113,25 @@ def site_demand(raw: Mapping[str, Any], where: str, flow: Any, cal: ts.Calendar,
         if people < 0 or per_capita < 0:
             raise InputError("population and per_capita must not be negative", source=source,
                              where=f"{where}.domestic_use")
-        return people * per_capita / 1000.0 * cal.days, {}, None, None
+        from ecociv.models.water_allocation import demand as kernels
+
+        return _on_calendar(kernels.domestic_demand_m3(people, per_capita, _years(cal)), cal), {}, None, None
     value_added = _quantity_in(spec.get("value_added"), "yuan/yr", source=source,
                                where=f"{where}.industry_use.value_added")
     intensity = _quantity_in(spec.get("intensity"), "m**3/yuan", source=source,
                              where=f"{where}.industry_use.intensity")
     if value_added < 0 or intensity < 0:
         raise InputError("value_added and intensity must not be negative", source=source, where=f"{where}.industry_use")
-    return value_added * intensity * cal.days / 365.25, {}, None, None
+    from ecociv.models.water_allocation import demand as kernels
+
+    return _on_calendar(kernels.industry_demand_m3(value_added, intensity, _years(cal)), cal), {}, None, None
+
+
+def _years(cal: ts.Calendar) -> list[int]:
+    return [int(y) for y in np.unique(cal.years)]
+
+
+def _on_calendar(monthly: np.ndarray, cal: ts.Calendar) -> np.ndarray:
+    """Values for January of the first year onwards (12 per calendar year) picked for the run's months."""
+    first = int(cal.years[0])
+    return np.asarray(monthly, dtype=float)[(cal.years - first) * 12 + cal.month_of_year - 1]
