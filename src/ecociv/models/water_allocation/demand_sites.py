@@ -26,8 +26,13 @@ def _crop_table(path: str | None) -> pd.DataFrame:
 
 
 def crop_table(doc: Mapping[str, Any], base: Path) -> pd.DataFrame:
-    """The crop table of a network: its ``crops`` file, or the packaged one."""
-    return _crop_table(str(base / str(doc["crops"])) if doc.get("crops") else None)
+    """The crop table of a network document: its ``crops`` file, or the packaged one."""
+    return crop_table_of(str(base / str(doc["crops"])) if doc.get("crops") else None)
+
+
+def crop_table_of(path: str | None) -> pd.DataFrame:
+    """The crop table in ``path`` (None: the packaged one), read once per process."""
+    return _crop_table(path)
 
 
 def monthly_nir_mm(table: pd.DataFrame, crop: str, climate: Mapping[str, np.ndarray], *, method: Any,

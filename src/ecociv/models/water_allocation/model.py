@@ -226,7 +226,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "basin_summary": tables.basin_summary(net, result),
         "lever_effects": lever_effects(path, net, levers, start, months, zone_volumes),
     }
-    crops = crop_water_table(net, path)
+    crops = crop_water_table(net)
     out["virtual_water"] = crops
     trade = inputs.get("crop_trade")
     if trade is not None:
@@ -248,16 +248,12 @@ def lever_effects(path: Path, net: Network, levers: Mapping[str, Any], start: An
                                        "demand_with_levers_m3_per_yr", "change_m3_per_yr"])
 
 
-def crop_water_table(net: Network, path: Path) -> pd.DataFrame:
+def crop_water_table(net: Network) -> pd.DataFrame:
     """Virtual-water content and crop water use per irrigation site and crop."""
-    import yaml
-
-    from ecociv.models.water_allocation.demand_sites import crop_table
+    from ecociv.models.water_allocation.demand_sites import crop_table_of
     from ecociv.models.water_allocation.virtual_water import crop_virtual_water_table
 
-    doc_path = path / "network.yaml" if path.is_dir() else path
-    doc = yaml.safe_load(doc_path.read_text(encoding="utf-8"))
-    table = crop_table(doc, doc_path.parent)
+    table = crop_table_of(net.crop_table_file)
     frames = []
     for site in net.demands.values():
         if not site.crops_ha or site.climate is None:

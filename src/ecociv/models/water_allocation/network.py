@@ -161,6 +161,7 @@ class Network:
     climate: dict[str, dict[str, np.ndarray]]
     caps: list[Cap] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    crop_table_file: str | None = None  # the network's own crop table (None: the packaged one)
 
     def link(self, link_id: str) -> Link:
         for item in self.links:
@@ -351,7 +352,8 @@ def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: in
     caps = [_cap(raw, index, nodes, demands, cal, flow_units, source)
             for index, raw in enumerate(doc.get("caps") or [])]
     network = Network(str(doc.get("name", path_name(source))), source, cal, nodes, links, reservoirs, aquifers,
-                      demands, lakes, requirements, climate, caps)
+                      demands, lakes, requirements, climate, caps,
+                      crop_table_file=str(base / str(doc["crops"])) if doc.get("crops") else None)
     from ecociv.models.water_allocation.checks import check_network
 
     check_network(network)
