@@ -223,9 +223,9 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "groundwater_units": tables.groundwater_units_table(net, result),
         "requirements": tables.requirements_table(net, result),
         "mass_balance": balance,
-        "basin_summary": tables.basin_summary(net, result),
         "lever_effects": lever_effects(path, net, levers, start, months, zone_volumes),
     }
+    out["basin_summary"] = tables.basin_summary(net, result, out)
     crops = crop_water_table(net)
     out["virtual_water"] = crops
     trade = inputs.get("crop_trade")

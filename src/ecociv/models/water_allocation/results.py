@@ -200,16 +200,17 @@ def requirements_table(net: Network, result: Result) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def basin_summary(net: Network, result: Result) -> pd.DataFrame:
+def basin_summary(net: Network, result: Result, tables: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Per basin and sector, mean annual demand, supply and shortage; groundwater overdraft, ecological
     water delivered (ecology-sector deliveries + minimum flows met + terminal-lake inflow up to each
     lake's minimum) and terminal-lake inflow per basin (10⁸ m³/yr)."""
     n_years = len(result.labels) / 12.0
     per_year = 1.0 / (n_years * M3_PER_1E8M3)
-    deliveries = deliveries_table(net, result)
-    groundwater = groundwater_table(net, result)
-    lakes = lakes_table(net, result)
-    requirements = requirements_table(net, result)
+    tables = tables or {}  # deliveries, groundwater, lakes, requirements when already made
+    deliveries = tables["deliveries"] if "deliveries" in tables else deliveries_table(net, result)
+    groundwater = tables["groundwater"] if "groundwater" in tables else groundwater_table(net, result)
+    lakes = tables["lakes"] if "lakes" in tables else lakes_table(net, result)
+    requirements = tables["requirements"] if "requirements" in tables else requirements_table(net, result)
     basins = sorted({node.basin for node in net.nodes.values()})
     rows = []
     for basin in basins:
