@@ -303,8 +303,9 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
     fully served, filling and routing optimised together. Only when that is infeasible (a shortage
     somewhere) are the levels solved one by one; after a month with a shortage the next month starts
     with one program that serves the levels above last month's short level in full and maximises
-    that level's coverage (when feasible, exactly that level's step; fewer programs). Reservoir filling below every other priority (the
-    default 99) keeps the most water stored; equal coverage applies to the targets of one level.
+    that level's coverage (when feasible, exactly that level's step; fewer programs). Reservoir
+    filling below every other priority (the default 99) keeps the most water stored; equal coverage
+    applies to the targets of one level.
     ``shortcuts=False`` solves every level of every month: the reference the shortcuts are tested
     against (ties between equally good allocations are broken by fixed small costs, in file order and
     upstream reservoirs first, so both give the same allocation).
