@@ -392,10 +392,14 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
         prog.set_col_bounds(target_cols[members], lower, 1.0)
 
     def solve_levels(levels: list[int], active: np.ndarray, amounts: np.ndarray, when: str,
-                     first_tau: float | None = None) -> int | None:
-        """Serve ``levels`` in order; returns the first level that could not be served in full.
+                     first_tau: float | None = None, final_cost: np.ndarray | None = None) -> tuple[int | None, bool]:
+        """Serve ``levels`` in order; returns the first level that could not be served in full and
+        whether the final program has been solved already.
+
         ``first_tau``: the first level's coverage, already maximised by the caller's program (its
-        level rows active)."""
+        level rows active). ``final_cost``: once a level has been short, try the final program with
+        every later level served in full; when that is feasible it is the month's answer (each later
+        level's step would have given coverage 1)."""
         short = None
         for index, level in enumerate(levels):
             members = np.flatnonzero(active & (priorities == level))
@@ -423,10 +427,20 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
             fractions = prog.values()[target_cols[members]]
             set_targets_lower(members, np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0))
             prog.set_row_bounds(level_rows[members], -INF, INF)
+            rest = levels[index + 1:]
+            if short is not None and rest and final_cost is not None:
+                later = np.flatnonzero(active & np.isin(priorities, rest))
+                set_targets_lower(later, 1.0)
+                prog.set_col_bounds([prog.tau], 0.0, 1.0)
+                prog.set_costs(final_cost)
+                if prog.run() == "kOptimal":
+                    return short, True
+                set_targets_lower(later, 0.0)
         prog.set_col_bounds([prog.tau], 0.0, 1.0)
-        return short
+        return short, False
 
     short_level: int | None = None  # first level short in the previous month
+    last_short: int | None = None  # first level short in the last month that had a shortage
     for t in range(steps):
         if t > 0 and years[t] != years[t - 1]:
             pumped_this_year[:] = 0.0
@@ -482,26 +496,30 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
         if status != "kOptimal":
             todo = levels
             first_tau = None
-            if short_level is not None and short_level in levels and short_level != levels[0]:
-                above = active & (priorities < short_level)
+            expect = short_level if short_level is not None else last_short
+            if shortcuts and expect is not None and expect in levels and expect != levels[0]:
+                above = active & (priorities < expect)
                 set_targets_lower(np.flatnonzero(active), np.where(above, 1.0, 0.0)[active])
-                guess = np.flatnonzero(active & (priorities == short_level))
+                guess = np.flatnonzero(active & (priorities == expect))
                 prog.set_row_bounds(level_rows[guess], 0.0, INF)
                 prog.set_col_bounds([prog.tau], 0.0, 1.0)
                 prog.set_costs(tau_cost)
                 if prog.run() == "kOptimal":
-                    todo = [p for p in levels if p >= short_level]
+                    todo = [p for p in levels if p >= expect]
                     first_tau = float(prog.values()[prog.tau])
                 else:
                     prog.set_row_bounds(level_rows[guess], -INF, INF)
                     set_targets_lower(np.flatnonzero(active), 0.0)
             else:
                 set_targets_lower(np.flatnonzero(active), 0.0)
-            short_level = solve_levels(todo, active, amounts, labels[t], first_tau)
-            prog.set_costs(final_cost)
-            status = prog.run()
-            if status != "kOptimal":
-                raise _diagnose(prog, labels[t], status)
+            short_level, solved = solve_levels(todo, active, amounts, labels[t], first_tau,
+                                               final_cost if shortcuts else None)
+            last_short = short_level if short_level is not None else last_short
+            if not solved:
+                prog.set_costs(final_cost)
+                status = prog.run()
+                if status != "kOptimal":
+                    raise _diagnose(prog, labels[t], status)
         else:
             short_level = None
         x = prog.values() * scale
