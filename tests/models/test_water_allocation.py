@@ -452,3 +452,12 @@ def test_domestic_and_industry_demand_on_the_calendar() -> None:
     assert net.demands["town"].demand[february] == pytest.approx(435_000)
     assert net.demands["plant"].demand[february] == pytest.approx(1.2e6 * 29 / 366)
     assert net.demands["plant"].demand[2:14].sum() == pytest.approx(1.2e6)  # 2004-01 .. 2004-12
+
+
+def test_default_units_must_be_a_volume_and_a_flow() -> None:
+    with pytest.raises(InputError, match=r"defaults.flow_units.*not a flow"):
+        build_network({**BASE, "defaults": {"volume_units": "m**3", "flow_units": "m**3"}, "nodes": [], "links": []},
+                      base=Path("."), source="n.yaml")
+    with pytest.raises(InputError, match=r"defaults.volume_units.*not a volume"):
+        build_network({**BASE, "defaults": {"volume_units": "m**3/s"}, "nodes": [], "links": []},
+                      base=Path("."), source="n.yaml")

@@ -62,7 +62,6 @@ class Node:
     basin: str
     unit: str
     inflow: np.ndarray
-    raw: dict[str, Any]
 
 
 @dataclass
@@ -160,7 +159,6 @@ class Network:
     requirements: list[Requirement]
     climate: dict[str, dict[str, np.ndarray]]
     caps: list[Cap] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     crop_table_file: str | None = None  # the network's own crop table (None: the packaged one)
 
     def link(self, link_id: str) -> Link:
@@ -261,12 +259,10 @@ def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: in
     defaults = doc.get("defaults") or {}
     volume_units = defaults.get("volume_units")
     flow_units = defaults.get("flow_units")
-    for units in (volume_units, flow_units):
-        if units is not None:
-            try:
-                ts.unit_scale(units) if units == volume_units else ts.Q_(1.0, units)
-            except Exception as err:
-                raise InputError(f"unknown units {units!r}: {err}", source=source, where="defaults") from err
+    if volume_units is not None:  # a volume and a flow unit, or an error naming the key
+        ts.volume_m3(1.0, volume_units, source=source, where="defaults.volume_units")
+    if flow_units is not None:
+        ts.annual_m3(1.0, flow_units, source=source, where="defaults.flow_units")
     series_entries = doc.get("series") or []
     start_text = start or doc.get("start")
     if start_text is None:
@@ -320,7 +316,7 @@ def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: in
             if node_type == "demand" and isinstance(raw.get(sub_key), Mapping):
                 _check_keys(raw[sub_key], sub_allowed, source=source, where=f"{where}.{sub_key}")
         nodes[node_id] = Node(node_id, node_type, str(raw.get("name", node_id)), str(raw.get("basin", "")),
-                              str(raw.get("unit", "")), local, dict(raw))
+                              str(raw.get("unit", "")), local)
         if node_type == "reservoir":
             reservoirs[node_id] = _reservoir(raw, where, volume, base, source)
         elif node_type == "aquifer":

@@ -59,7 +59,6 @@ class Result:
     flow: np.ndarray  # (links, steps) water entering each link
     arrival: np.ndarray  # (links, steps) water leaving each link (after loss)
     targets: list[Target]
-    served: np.ndarray  # (targets, steps)
     reservoir_ids: list[str]
     reservoir_storage: np.ndarray
     reservoir_evaporation: np.ndarray
@@ -320,7 +319,6 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
     n_links = len(links)
     scale = prog.scale
     flow = np.zeros((n_links, steps))
-    served = np.zeros((len(prog.targets), steps))
     site_delivered = np.zeros((len(prog.site_ids), steps))
     res_store = np.zeros((len(prog.res_ids), steps))
     res_evap = np.zeros_like(res_store)
@@ -524,7 +522,6 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
             short_level = None
         x = prog.values() * scale
         flow[:, t] = np.maximum(x[:n_links], 0.0)
-        served[:, t] = np.clip(x[target_cols] / scale, 0.0, 1.0) * amounts
         site_delivered[:, t] = x[site_cols]
         storage = x[res_cols] if res_cols.size else storage
         res_store[:, t] = storage
@@ -554,7 +551,7 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
                 out["area"][t] = step.area_end_m2
                 out["level"][t] = step.level_end_m
     arrival = flow * (1.0 - loss)[:, None]
-    return Result(labels, [lk.id for lk in links], flow, arrival, prog.targets, served, prog.res_ids, res_store,
+    return Result(labels, [lk.id for lk in links], flow, arrival, prog.targets, prog.res_ids, res_store,
                   res_evap, prog.aq_ids, aq_store, aq_recharge, aq_pump, aq_rejected, list(net.lakes), lake_out,
                   prog.site_ids, site_delivered, prog.solves)
 

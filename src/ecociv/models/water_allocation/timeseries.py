@@ -17,7 +17,7 @@ import pandas as pd
 import pint
 
 from ecociv.errors import InputError
-from ecociv.units import Q_, ureg
+from ecociv.units import Q_
 
 SECONDS_PER_DAY = 86400.0
 
@@ -232,11 +232,6 @@ def _non_negative(values: np.ndarray, cal: Calendar, *, source: str, where: str)
     if bad.size:
         raise InputError(f"negative flow in {cal.labels[int(bad[0])]}", source=source, where=where)
     return values
-
-
-def unit_scale(units: str) -> float:
-    """m³ per one ``units`` (e.g. 1e8 for ``hundred_million m**3``)."""
-    return float(ureg.Quantity(1.0, units).to("m**3").magnitude)
 
 
 def _converted(value: Any, target: str, what: str, *, source: str, where: str) -> float:
