@@ -40,3 +40,40 @@ def test_a_map_per_raster_output(tmp_path: Path) -> None:
     for path in written:
         assert path.stat().st_size > 10_000 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((out / "maps.json").read_text()) == [p.name for p in written]
+
+
+def test_scale_bar_on_geographic_grid_is_measured_on_the_ellipsoid() -> None:
+    # A raster 10° wide centred at 45°N (EPSG:4326): the bar is drawn in degrees but labelled in
+    # ground distance. Reference: pyproj.Geod (WGS84) distance between the bar's ends along 45°N;
+    # the map spans about 789 km there, so a round bar of about a fifth is 100 km.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from pyproj import CRS, Geod
+
+    from ecociv.report.maps import _decorate
+
+    bounds = (80.0, 40.0, 90.0, 50.0)
+    figure, axes = plt.subplots()
+    try:
+        _decorate(axes, bounds, CRS.from_epsg(4326))
+        xs = axes.lines[0].get_xdata()
+        label = axes.texts[0].get_text()
+    finally:
+        plt.close(figure)
+    geod = Geod(ellps="WGS84")
+    span_km = geod.inv(80.0, 45.0, 90.0, 45.0)[2] / 1000
+    bar_km = geod.inv(float(xs[0]), 45.0, float(xs[1]), 45.0)[2] / 1000
+    assert 700 < span_km < 800
+    assert label.endswith(" km")
+    assert float(label.removesuffix(" km")) == pytest.approx(bar_km, rel=1e-3)
+    assert span_km / 10 <= bar_km <= span_km / 2
+    assert label == "100 km"
+
+
+def test_scale_bar_on_projected_grid_counts_metres() -> None:
+    from ecociv.report.maps import _scale_bar
+
+    length, label = _scale_bar((0.0, 0.0, 30_000.0, 10_000.0), CHINA_ALBERS)
+    assert (length, label) == (5_000.0, "5 km")

@@ -41,15 +41,52 @@ def _true_north_angle(crs: Any, x: float, y: float) -> float:
     return math.degrees(math.atan2(-(x2 - x), y2 - y))
 
 
+def _metres_per_map_unit(bounds: tuple[float, float, float, float], crs: Any) -> float:
+    """Ground length (m) of one horizontal map unit at the map's centre.
+
+    A projected CRS counts in its linear unit (metres for the CRSs ecociv writes; feet are
+    converted). On a geographic CRS one unit is a degree of longitude, whose length is that of
+    the parallel through the centre latitude on the CRS's ellipsoid (``pyproj.Geod``); it is
+    measured over 0.01° so that the geodesic and the parallel agree to well under 0.1 %.
+    """
+    from pyproj import CRS
+
+    if crs is None:
+        return 1.0
+    source = CRS.from_user_input(crs)
+    if not source.is_geographic:
+        axis = source.axis_info[0] if source.axis_info else None
+        return float(axis.unit_conversion_factor) if axis and axis.unit_conversion_factor else 1.0
+    left, bottom, right, top = bounds
+    centre_lon, centre_lat = (left + right) / 2, (bottom + top) / 2
+    geod = source.get_geod()
+    if geod is None:
+        from pyproj import Geod
+
+        geod = Geod(ellps="WGS84")
+    step = 0.01
+    _, _, distance = geod.inv(centre_lon - step / 2, centre_lat, centre_lon + step / 2, centre_lat)
+    return float(distance) / step
+
+
+def _scale_bar(bounds: tuple[float, float, float, float], crs: Any) -> tuple[float, str]:
+    """Length of the scale bar in map units and its label (m or km), about a fifth of the map
+    width measured on the ground at the map's centre."""
+    left, _, right, _ = bounds
+    per_unit = _metres_per_map_unit(bounds, crs)
+    metres = _nice_length((right - left) * per_unit)
+    label = f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+    return metres / per_unit, label
+
+
 def _decorate(axes: Any, bounds: tuple[float, float, float, float], crs: Any) -> None:
     """Scale bar (lower left) and true-north arrow (upper right) on one map panel."""
     left, bottom, right, top = bounds
     span = right - left
-    length = _nice_length(span)
+    length, label = _scale_bar(bounds, crs)
     x0, y0 = left + 0.05 * span, bottom + 0.06 * (top - bottom)
     axes.plot([x0, x0 + length], [y0, y0], color="black", linewidth=4, solid_capstyle="butt")
-    axes.text(x0 + length / 2, y0 + 0.02 * (top - bottom),
-              f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m", ha="center", va="bottom")
+    axes.text(x0 + length / 2, y0 + 0.02 * (top - bottom), label, ha="center", va="bottom")
     angle = math.radians(_true_north_angle(crs, (left + right) / 2, (bottom + top) / 2))
     base_x, base_y, size = 0.93, 0.80, 0.09
     tip = (base_x - size * math.sin(angle), base_y + size * math.cos(angle))
@@ -110,8 +147,9 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
             axes.set_xticks([])
             axes.set_yticks([])
         else:
-            axes.set_xlabel("x (m)")
-            axes.set_ylabel("y (m)")
+            geographic = crs is not None and crs.is_geographic
+            axes.set_xlabel("longitude (°)" if geographic else "x (m)")
+            axes.set_ylabel("latitude (°)" if geographic else "y (m)")
         if index == 0:
             _decorate(axes, bounds, crs)
     assert image is not None
