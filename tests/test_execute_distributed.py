@@ -34,16 +34,16 @@ def test_local_cluster_run_equals_threaded_run(make_raster: RasterMaker,
     original = GridSpec.default_chunks
     monkeypatch.setattr(GridSpec, "default_chunks", lambda self, target_cells=0: original(self, 300))
     run_model(CARBON, sources, None, tmp_path / "threads")
-    import ecociv.execute
+    import ecociv.execute.run
 
     locks: list[bool] = []
-    write = ecociv.execute.write_rasters
+    write = ecociv.execute.run.write_rasters
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         locks.append(kwargs["distributed_lock"])
         return write(*args, **kwargs)
 
-    monkeypatch.setattr(ecociv.execute, "write_rasters", spy)
+    monkeypatch.setattr(ecociv.execute.run, "write_rasters", spy)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         address = cluster.scheduler_address

@@ -1,4 +1,4 @@
-"""The generic run path (execute.py) end to end on files with the carbon model: COG and CSV
+"""The generic run path (ecociv.execute) end to end on files with the carbon model: COG and CSV
 outputs, nodata propagation, alignment logged in the manifest, atomic output folders, and
 chunked (larger-than-memory) runs giving the in-memory result."""
 

@@ -1,0 +1,92 @@
+"""The manifest of a run: model, inputs with their hashes, parameters, grid, outputs, notes,
+timings and the versions of the packages that computed it."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Mapping
+from concurrent.futures import Future
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecociv import __version__
+from ecociv.execute.load import LoadedInputs
+from ecociv.spec import Model, ParamInput
+
+_VERSIONED = ("numpy", "xarray", "dask", "rasterio", "pandas", "pyproj", "pint", "geopandas")
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    return str(value)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in _VERSIONED:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def build_manifest(
+    model: Model,
+    loaded: LoadedInputs,
+    *,
+    digests: Mapping[str, Future[str]],
+    outputs: Mapping[str, Any],
+    started: float,
+    compute_seconds: float,
+    scheduler_address: str | None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The manifest of one run.
+
+    Parameters
+    ----------
+    model
+        The model that ran.
+    loaded
+        Its inputs (file paths, parameter values, grid, reading notes).
+    digests
+        BLAKE2b digests of the input files, by input id, being computed in the background.
+    outputs
+        What was written, by output id (type, file name, units, ...).
+    started
+        Wall-clock start of the run, seconds since the epoch.
+    compute_seconds
+        Time spent computing and writing, s.
+    scheduler_address
+        The dask scheduler used (None: local threads).
+    extra
+        Entries added at the top level (the scenario runner's step, cache key, ...).
+    """
+    spec = model.spec
+    return {
+        "model": {"id": spec.id, "version": spec.version, "title": spec.title,
+                  "citation": spec.citation},
+        "ecociv_version": __version__,
+        "inputs": {name: {"path": str(Path(path).resolve()), "blake2b": digests[name].result()}
+                   for name, path in loaded.files.items()},
+        "params": {k: v for k, v in loaded.values.items()
+                   if isinstance(spec.input(k), ParamInput)},
+        "grid": loaded.grid.describe() if loaded.grid is not None else None,
+        "outputs": dict(outputs),
+        "notes": loaded.notes.messages,
+        "timings_s": {"compute_and_write": round(compute_seconds, 3),
+                      "total": round(time.time() - started, 3)},
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "scheduler": scheduler_address or "threads",
+        "platform": {"python": platform.python_version(), "machine": platform.machine(),
+                     "cpus": os.cpu_count()},
+        "packages": package_versions(),
+        **(extra or {}),
+    }

@@ -1,0 +1,126 @@
+"""Running one model: load, run, check and write its outputs with a manifest."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from ecociv.errors import OutputError
+from ecociv.execute.checks import check_outputs, raster_checks, reading_errors, report_checks
+from ecociv.execute.load import LoadedInputs, band_names, load_inputs
+from ecociv.execute.manifest import build_manifest, json_default
+from ecociv.execute.scheduling import scheduler
+from ecociv.execute.write import write_other
+from ecociv.grid.io import grid_of_array
+from ecociv.grid.ops import LazyTable
+from ecociv.grid.spec import GridSpec
+from ecociv.grid.write import RasterMeta, compute_in_order, write_rasters
+from ecociv.io.atomic import atomic_folder
+from ecociv.io.hashing import digest_later
+from ecociv.spec import Model, ParamInput, RasterInput, RasterOutput
+
+
+def run_loaded(
+    model: Model,
+    loaded: LoadedInputs,
+    out_dir: str | Path,
+    *,
+    scheduler_address: str | None = None,
+    extra_manifest: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run ``model`` on loaded inputs and write its outputs to ``out_dir`` atomically.
+
+    Returns the manifest (also written as ``out_dir/manifest.json``).
+    """
+    started = time.time()
+    digests = {name: digest_later(path) for name, path in loaded.files.items()}
+    spec = model.spec
+    out_dir = Path(out_dir)
+    with atomic_folder(out_dir) as tmp, scheduler(scheduler_address) as distributed, \
+            reading_errors(loaded.files):
+        t0 = time.perf_counter()
+        produced = dict(model.run(loaded.values))
+        check_outputs(model, produced, loaded.grid, loaded.values)
+        checks = raster_checks(model, loaded.values)
+        rasters: list[tuple[xr.DataArray, Path, RasterMeta]] = []
+        lazy_tables: list[tuple[str, Any]] = []
+        for output in spec.outputs:
+            if output.id not in produced:
+                continue
+            value = produced[output.id]
+            if isinstance(output, RasterOutput):
+                names = (tuple(band_names(output.bands_from, loaded.values, output.id))
+                         if output.bands_from else None)
+                meta = RasterMeta(units=output.units, long_name=output.long_name, model_id=spec.id,
+                                  output_id=output.id, dtype=output.dtype,
+                                  bands=len(names) if names else output.bands, band_names=names)
+                rasters.append((value, tmp / f"{output.id}.tif", meta))
+            else:
+                lazy_tables.append((output.id, value))
+        pending: list[Any] = [c[2] for c in checks]
+        slots: list[slice] = []
+        for _, value in lazy_tables:
+            parts = list(value.arrays) if isinstance(value, LazyTable) else [value]
+            slots.append(slice(len(pending), len(pending) + len(parts)))
+            pending.extend(parts)
+        if loaded.grid is not None and rasters:
+            computed = write_rasters(rasters, loaded.grid, extra=pending, distributed_lock=distributed)
+        else:
+            computed = list(compute_in_order(*pending))
+        report_checks(checks, computed[: len(checks)], loaded.values, loaded.files)
+        tables = [value.build(*computed[slot]) if isinstance(value, LazyTable) else computed[slot][0]
+                  for (_, value), slot in zip(lazy_tables, slots, strict=True)]
+        outputs_meta: dict[str, Any] = {}
+        for _, path, meta in rasters:
+            outputs_meta[meta.output_id] = {"type": "raster", "path": path.name, "units": meta.units}
+        for (output_id, _), value in zip(lazy_tables, tables, strict=True):
+            output = spec.output(output_id)
+            outputs_meta[output_id] = write_other(output, value, tmp)
+        compute_seconds = time.perf_counter() - t0
+        manifest = build_manifest(model, loaded, digests=digests, outputs=outputs_meta,
+                                  started=started, compute_seconds=compute_seconds,
+                                  scheduler_address=scheduler_address, extra=extra_manifest)
+        for output in spec.outputs:
+            if not output.optional and output.id not in outputs_meta:
+                raise OutputError(f"model '{spec.id}' did not write declared output '{output.id}'")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=json_default))
+    return manifest
+
+
+def run_model(
+    model: Model,
+    sources: Mapping[str, str | Path],
+    params: Mapping[str, object] | None,
+    out_dir: str | Path,
+    *,
+    grid: GridSpec | str | Path | None = None,
+    align: bool = False,
+    scheduler_address: str | None = None,
+    nodata: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Load inputs from files, run ``model`` and write its outputs: the whole generic path.
+
+    ``nodata`` maps raster input ids to a nodata value that overrides the file's (for files that
+    use a convention such as 0 or -9999 without declaring it).
+    """
+    loaded = load_inputs(model, sources, params, grid=grid, align=align, nodata=nodata)
+    return run_loaded(model, loaded, out_dir, scheduler_address=scheduler_address)
+
+
+def run_in_memory(model: Model, values: Mapping[str, Any], out_dir: str | Path) -> dict[str, Any]:
+    """Run ``model`` on in-memory inputs (its ``example()`` or arrays built in Python)."""
+    grid = None
+    for item in model.spec.inputs:
+        if isinstance(item, RasterInput) and item.id in values:
+            grid = grid_of_array(values[item.id])
+            break
+    values = dict(values)
+    for item in model.spec.inputs:
+        if isinstance(item, ParamInput) and item.id not in values and item.default is not None:
+            values[item.id] = item.default
+    return run_loaded(model, LoadedInputs(values=values, grid=grid), out_dir)
