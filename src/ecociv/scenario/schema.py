@@ -8,15 +8,20 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ecociv.errors import ScenarioError
+from ecociv.errors import InputError, ScenarioError
+from ecociv.io.yaml_files import load_yaml
 
 #: An input value of the form ``@step.output`` takes the output of an earlier step.
 STEP_REFERENCE = re.compile(r"^@(?P<step>[a-z][a-z0-9_]*)\.(?P<output>[a-z][a-z0-9_]*)$")
 DATASET_REFERENCE = re.compile(r"^dataset:(?P<layer>[A-Za-z0-9_]+)$")
 STEP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: A scenario name is part of run folder names: letters of any script, digits, ``_ - .`` and
+#: inner spaces; no path separators or characters Windows refuses in file names.
+SCENARIO_NAME = re.compile(r"^\w(?:[\w .-]{0,98}[\w-])?$")
+SCENARIO_NAME_RULE = ("1 to 100 characters: letters, digits, '_', '-', '.' and spaces, starting "
+                      "with a letter or digit and not ending with '.' or a space")
 
 
 class _Strict(BaseModel):
@@ -66,7 +71,7 @@ class StepConfig(_Strict):
 class Scenario(_Strict):
     """A scenario file (see docs/scenarios.md)."""
 
-    name: str = Field(description="scenario name")
+    name: str = Field(description=f"scenario name, used in run folder names: {SCENARIO_NAME_RULE}")
     description: str = ""
     region: str = Field("example", description="region the scenario is about")
     dataset: str | None = Field(None, description="dataset the scenario's `dataset:` inputs come "
@@ -80,6 +85,14 @@ class Scenario(_Strict):
     levers: dict[str, Any] = Field(default_factory=dict, description="strategy levers")
     parameters: dict[str, Any] = Field(
         default_factory=dict, description="parameters given to every step whose model has them")
+
+    @field_validator("name")
+    @classmethod
+    def _folder_safe(cls, value: str) -> str:
+        if not SCENARIO_NAME.match(value):
+            raise ValueError(f"scenario name {value!r} names the run folders, so it may hold only "
+                             f"{SCENARIO_NAME_RULE}")
+        return value
 
 
 def _allowed_keys(model: type[BaseModel]) -> list[str]:
@@ -115,7 +128,8 @@ def _format_errors(err: ValidationError, source: str) -> str:
         elif item["type"] == "missing":
             lines.append(f"missing key '{where}'")
         else:
-            lines.append(f"'{where}': {item['msg']} (got {item.get('input')!r})")
+            message = str(item["msg"]).removeprefix("Value error, ")
+            lines.append(f"'{where}': {message} (got {item.get('input')!r})")
     return f"{source}: invalid scenario:\n  - " + "\n  - ".join(lines)
 
 
@@ -136,15 +150,12 @@ def parse_scenario(data: Any, *, source: str = "scenario") -> Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario YAML file."""
+    """Read and validate a scenario YAML file (UTF-8 text; a key given twice is an error)."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file does not exist")
-    text = path.read_text(encoding="utf-8")
-    if not text.strip():
-        raise ScenarioError(f"{path}: scenario file is empty")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise ScenarioError(f"{path}: not valid YAML: {err}") from err
+        data = load_yaml(path, what="scenario file")
+    except InputError as err:
+        raise ScenarioError(str(err)) from err
+    if data is None:
+        raise ScenarioError(f"{path}: scenario file is empty")
     return parse_scenario(data, source=str(path))

@@ -1,0 +1,90 @@
+"""Hand-written YAML files: encoding, duplicate keys and syntax errors name the file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ecociv.errors import InputError
+from ecociv.io.yaml_files import load_yaml, parse_yaml
+
+
+def test_reads_utf8_with_and_without_bom(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("name: 基线\nyears: [2020, 2035]\n", encoding="utf-8")
+    bom = tmp_path / "bom.yaml"
+    bom.write_text("name: 基线\n", encoding="utf-8-sig")  # as Windows Notepad saves it
+    assert load_yaml(plain) == {"name": "基线", "years": [2020, 2035]}
+    assert load_yaml(bom) == {"name": "基线"}
+
+
+def test_gbk_file_names_file_offset_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.yaml"
+    # "基" in GBK is b"\xbb\xf9"; it starts at byte 15 + 8 = 23, on line 2
+    path.write_bytes("name: baseline\nregion: 基线\n".encode("gbk"))
+    with pytest.raises(InputError) as err:
+        load_yaml(path, what="scenario file")
+    message = str(err.value)
+    assert str(path) in message
+    assert "scenario file is not UTF-8 text" in message
+    assert "byte offset 23 (line 2)" in message
+    assert "0xbb" in message
+
+
+def test_binary_and_utf16_files_are_refused(tmp_path: Path) -> None:
+    binary = tmp_path / "raster.yaml"
+    binary.write_bytes(b"II*\x00\x08\x00\x00\x00")  # a TIFF header
+    with pytest.raises(InputError, match=r"raster.yaml: YAML file is not a text file \(a NUL byte "
+                       r"at byte offset 3, line 1\); it must be UTF-8 text"):
+        load_yaml(binary)
+    utf16 = tmp_path / "utf16.yaml"
+    utf16.write_text("name: x\n", encoding="utf-16")
+    with pytest.raises(InputError, match="UTF-16 text; it must be UTF-8"):
+        load_yaml(utf16)
+
+
+def test_duplicate_key_names_key_and_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: a\nmodels:\n  - id: x\n    params:\n      z: 1\n      z: 2\n")
+    with pytest.raises(InputError) as err:
+        load_yaml(path)
+    assert str(path) in str(err.value)
+    assert "duplicate key 'z': given on line 5 and again on line 6" in str(err.value)
+
+
+def test_duplicate_top_level_key(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="duplicate key 'levers': given on line 1 and again on line 3"):
+        parse_yaml("levers: {}\nname: a\nlevers: {water: {}}\n", source="s.yaml")
+
+
+def test_merge_keys_may_be_overridden() -> None:
+    text = "base: &b {a: 1, b: 2}\nderived:\n  <<: *b\n  b: 3\n"
+    assert parse_yaml(text, source="x")["derived"] == {"a": 1, "b": 3}
+
+
+def test_same_key_in_different_mappings_is_fine() -> None:
+    assert parse_yaml("a: {x: 1}\nb: {x: 2}\n", source="x") == {"a": {"x": 1}, "b": {"x": 2}}
+
+
+def test_syntax_error_names_file_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\nmodels: [\n  - a: b\n")
+    with pytest.raises(InputError) as err:
+        load_yaml(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: line 3, column 3: not valid YAML")
+    assert "unicode string" not in message
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="network file does not exist"):
+        load_yaml(tmp_path / "nope.yaml", what="network file")
+    with pytest.raises(InputError, match="this is a folder"):
+        load_yaml(tmp_path)
+
+
+def test_empty_file_is_none(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("  \n# only a comment\n")
+    assert load_yaml(path) is None
