@@ -4,7 +4,7 @@
     (src/ecociv/data/water/belt_network) or, when it cannot be loaded or with ``--synthetic``,
     the synthetic ≈50-node network of ``make_water_network.py`` (labelled "synthetic").
     - ours: ``allocate(net)`` in-process after one warm-up, median of ``--repeats`` (5);
-    - Pywr 1.31 (GLPK) on the translation of ``ecociv.models.water_allocation.pywr_peer``, same
+    - Pywr 1.31 (GLPK) on the translation of ``tests.models.pywr_peer``, same
       process, after one warm-up run (imports, route search cache): translation, Pywr setup
       (route search, LP build) and run timed separately, median of ``--repeats``;
     - the ratio ours / Pywr; and how far the two allocations agree (total delivered per
@@ -51,6 +51,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(ROOT))  # the Pywr translation lives in tests/models/pywr_peer.py
 
 import make_water_network as gen  # noqa: E402
 
@@ -132,7 +133,7 @@ def _count(items: Any) -> dict[str, int]:
 
 
 def time_pywr(net: Any, repeats: int) -> tuple[dict[str, Any], Any]:
-    from ecociv.models.water_allocation.pywr_peer import allocate_pywr
+    from tests.models.pywr_peer import allocate_pywr
 
     started = time.perf_counter()
     peer = allocate_pywr(net)  # warm-up: imports pywr (timed as the first call)
@@ -144,8 +145,7 @@ def time_pywr(net: Any, repeats: int) -> tuple[dict[str, Any], Any]:
         total = time.perf_counter() - started
         rows.append({**peer.timings, "total_s": total})
     from pywr._core import BaseInput, BaseLink, BaseOutput
-
-    from ecociv.models.water_allocation.pywr_peer import to_pywr
+    from tests.models.pywr_peer import to_pywr
 
     model = to_pywr(net).model
     routes = len(model.find_all_routes(BaseInput, BaseOutput, valid=(BaseLink, BaseInput, BaseOutput)))
@@ -193,10 +193,10 @@ def whole_process(path: Path, label: str) -> dict[str, Any]:
                           capture_output=True, text=True)
     wall = time.perf_counter() - started
     code = ("import sys; from ecociv.models.water_allocation.network import load_network; "
-            "from ecociv.models.water_allocation.pywr_peer import allocate_pywr; "
+            "from tests.models.pywr_peer import allocate_pywr; "
             "allocate_pywr(load_network(sys.argv[1]))")
     started = time.perf_counter()
-    peer = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    peer = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT)
     peer_wall = time.perf_counter() - started
     return {"ecociv_model_run_s": wall, "returncode": done.returncode, "stderr_tail": done.stderr[-500:],
             "pywr_process_s": peer_wall, "pywr_returncode": peer.returncode,

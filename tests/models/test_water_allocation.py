@@ -268,6 +268,20 @@ def test_negative_inflow_constant_is_named() -> None:
                [{"id": "r", "from": "river", "to": "out"}])
 
 
+def test_negative_annual_inflow_and_storage_are_named_when_loading() -> None:
+    # a negative annual inflow used to pass loading and fail later as an infeasible LP
+    with pytest.raises(InputError, match=r"node 'river'.inflow.annual: -30000 is negative.*flow must be ≥ 0"):
+        net_of([{"id": "river", "type": "inflow", "inflow": {"annual": -30000, "monthly_shares": [1 / 12] * 12}},
+                {"id": "out", "type": "sink"}], [{"id": "r", "from": "river", "to": "out"}],
+               defaults={"flow_units": "m**3/yr"})
+    with pytest.raises(InputError, match=r"node 'wells'.initial: '-5 m\*\*3' is negative.*volume must be ≥ 0"):
+        net_of([{"id": "wells", "type": "aquifer", "initial": "-5 m**3"}, {"id": "out", "type": "sink"}],
+               [{"id": "w", "from": "wells", "to": "out"}])
+    with pytest.raises(InputError, match=r"node 'wells'.sustainable_yield: .* is negative"):
+        net_of([{"id": "wells", "type": "aquifer", "initial": "5 m**3", "sustainable_yield": "-1 m**3/yr"},
+                {"id": "out", "type": "sink"}], [{"id": "w", "from": "wells", "to": "out"}])
+
+
 def test_units_are_converted_once() -> None:
     # 1 m³/s for January (31 d) = 2 678 400 m³; 1.2e8 m³/yr for January = 1.2e8 × 31 / 365.25
     net = net_of([{"id": "a", "type": "inflow", "inflow": "1 m**3/s"},

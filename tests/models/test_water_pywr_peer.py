@@ -1,7 +1,7 @@
 """Peer test: the closed-form networks of test_water_allocation.py run in Pywr give the same flows.
 
 Each network is written once in our format, resolved by ``build_network``, allocated by our engine
-(``allocate``) and by Pywr 1.31 on the translation of :mod:`ecociv.models.water_allocation.pywr_peer`
+(``allocate``) and by Pywr 1.31 on the translation of :mod:`tests.models.pywr_peer`
 (Tomlinson J.E., Arnott J.H., Harou J.J. 2020, "A water resource simulator in Python",
 Environmental Modelling & Software 126: 104635). Deliveries per site, storages per step and flows
 per link are compared to 1e-6 relative. The expected values themselves are worked out in
@@ -22,10 +22,10 @@ import pytest
 pytest.importorskip("pywr")
 
 from ecociv.models.water_allocation.network import Network, build_network
-from ecociv.models.water_allocation.pywr_peer import PeerResult, allocate_pywr
 from ecociv.models.water_allocation.results import delivered
 from ecociv.models.water_allocation.solver import Result, allocate
 from tests.models import water_networks as networks
+from tests.models.pywr_peer import PeerResult, allocate_pywr
 
 BASE: dict[str, Any] = {"start": "2001-01", "months": 1,
                         "defaults": {"volume_units": "m**3", "flow_units": "m**3/month"}}

@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 
 from ecociv.errors import InputError
-from ecociv.models.water_allocation.network import Network
+from ecociv.models.water_allocation.elements import Network
 
 
 def return_shares(network: Network, site_id: str) -> dict[str, float]:

@@ -475,7 +475,8 @@ def industry_demand_m3(value_added_yuan_per_yr: float, intensity_m3_per_yuan: fl
 # --- cropland reduction (压地减水) -------------------------------------------------------------
 
 
-def reduce_cropland(areas_ha: Mapping[str, float], reduction_ha: Mapping[str, float], site: str) -> dict[str, float]:
+def reduce_cropland(areas_ha: Mapping[str, float], reduction_ha: Mapping[str, float], site: str, *,
+                    source: str | None = None, where: str | None = None) -> dict[str, float]:
     """Crop areas of a demand site after taking cropland out of irrigation.
 
     Parameters
@@ -483,32 +484,41 @@ def reduce_cropland(areas_ha: Mapping[str, float], reduction_ha: Mapping[str, fl
     areas_ha : mapping of str to float
         Irrigated area of each crop at the site (ha, >= 0).
     reduction_ha : mapping of str to float
-        Area taken out per crop (ha, >= 0, at most the crop's area).
+        Area taken out per crop (ha, >= 0, at most the crop's area; a reduction above the area by
+        less than one part in 10¹² is taken as the whole area).
     site : str
         Demand-site id, for error messages.
+    source, where : str, optional
+        Where the reduction was given (e.g. ``"levers"``, ``"cropland_reduction.farms"``), for
+        error messages; by default the site and crop are named.
 
     Returns
     -------
     dict of str to float
         New areas (ha); crops not reduced keep their area.
     """
+    import difflib
+
+    def place(crop: str) -> dict[str, str]:
+        return {"source": source or f"site {site!r}", "where": f"{where}.{crop}" if where else f"crop {crop!r}"}
+
     new = {}
     for crop, area in areas_ha.items():
         if not float(area) >= 0.0:
-            raise InputError(f"area must be >= 0 ha, got {area!r}", source=f"site {site!r}", where=f"crop {crop!r}")
+            raise InputError(f"the site's area must be >= 0 ha, got {area!r}", **place(crop))
         new[crop] = float(area)
     for crop, cut in reduction_ha.items():
         if crop not in new:
-            raise InputError(f"cropland reduction names crop {crop!r}, which the site does not grow "
-                             f"(crops: {', '.join(sorted(new)) or 'none'})", source=f"site {site!r}",
-                             where=f"crop {crop!r}")
+            close = difflib.get_close_matches(str(crop), list(new), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise InputError(f"site '{site}' grows no '{crop}'{hint}; crops: {', '.join(sorted(new)) or 'none'}",
+                             **place(crop))
         if not float(cut) >= 0.0:
-            raise InputError(f"cropland reduction must be >= 0 ha, got {cut!r}", source=f"site {site!r}",
-                             where=f"crop {crop!r}")
-        if float(cut) > new[crop]:
-            raise InputError(f"cropland reduction of {float(cut):g} ha exceeds the crop's area of {new[crop]:g} ha",
-                             source=f"site {site!r}", where=f"crop {crop!r}")
-        new[crop] -= float(cut)
+            raise InputError(f"cropland reduction must be >= 0 ha, got {cut!r}", **place(crop))
+        if float(cut) > new[crop] * (1 + 1e-12):
+            raise InputError(f"cropland reduction of {float(cut):g} ha exceeds the site's {crop} area: it must lie "
+                             f"in 0..{new[crop]:g} ha", **place(crop))
+        new[crop] = max(new[crop] - float(cut), 0.0)
     return new
 
 

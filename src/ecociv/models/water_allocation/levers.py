@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ecociv.errors import InputError
+from ecociv.models.water_allocation.demand import reduce_cropland
 
 LEVERS = ("water_use_cap", "cropland_reduction", "crop_mix", "irrigation_efficiency", "transfers",
           "groundwater_pumping_limit", "lake_minimum_inflow", "priorities", "inflow_scale")
@@ -82,19 +83,13 @@ def apply_levers(doc: Mapping[str, Any], levers: Mapping[str, Any], *, source: s
                 caps.append({"id": f"cap_{group}", "group": str(group), "cap": cap})
         elif lever == "cropland_reduction":
             for site, crops in _mapping(value, lever).items():
-                irrigation = irrigation_of(site, lever)
-                areas = irrigation.setdefault("crops", {})
-                for crop, area in _mapping(crops, f"{lever}.{site}").items():
-                    where = f"{lever}.{site}.{crop}"
-                    if crop not in areas:
-                        raise InputError(f"site '{site}' grows no '{crop}'{_hint(str(crop), list(areas))}",
-                                         source="levers", where=where)
-                    cut = _area_ha(area, where)
-                    have = _area_ha(areas[crop], f"{site}.irrigation.crops.{crop}")
-                    if cut < 0 or cut > have * (1 + 1e-12):
-                        raise InputError(f"reduction {cut:g} ha must lie in 0..{have:g} ha (the site's {crop} area)",
-                                         source="levers", where=where)
-                    areas[crop] = f"{max(have - cut, 0.0)!r} ha"
+                areas = irrigation_of(site, lever).setdefault("crops", {})
+                cuts = {str(crop): _area_ha(area, f"{lever}.{site}.{crop}")
+                        for crop, area in _mapping(crops, f"{lever}.{site}").items()}
+                have = {str(crop): _area_ha(area, f"{site}.irrigation.crops.{crop}") for crop, area in areas.items()}
+                left = reduce_cropland(have, cuts, str(site), source="levers", where=f"{lever}.{site}")
+                for crop in cuts:
+                    areas[crop] = f"{left[crop]!r} ha"
         elif lever == "crop_mix":
             for site, crops in _mapping(value, lever).items():
                 irrigation_of(site, lever)["crops"] = dict(_mapping(crops, f"{lever}.{site}"))

@@ -24,7 +24,7 @@ from ecociv.models.water_allocation.solver import allocate
 from ecociv.spec import Column, FileInput, Model, ModelSpec, ParamInput, TableInput, TableOutput
 
 M3_PER_1E8M3 = 1e8
-MASS_BALANCE_TOLERANCE = 1e-6  # relative, per node and step (issue 5)
+MASS_BALANCE_TOLERANCE = 1e-6  # relative, per node and step
 
 
 def _columns(*items: tuple[str, str | None, str] | tuple[str, str | None, str, str]) -> tuple[Column, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ecociv.models.water_allocation.network import Network
+from ecociv.models.water_allocation.elements import Network
 from ecociv.models.water_allocation.solver import Result
 
 M3_PER_1E8M3 = 1e8

@@ -23,7 +23,7 @@ import numpy as np
 
 from ecociv.errors import InputError
 from ecociv.models.water_allocation.checks import return_shares
-from ecociv.models.water_allocation.network import Network
+from ecociv.models.water_allocation.elements import Network
 
 INF = highspy.kHighsInf
 FIX_TOLERANCE = 1e-9  # coverage fractions fixed at (value − this) for later levels

@@ -84,10 +84,18 @@ def volume_m3(value: Any, default_units: str | None, *, source: str, where: str)
     """A storage or capacity volume in m³."""
     quantity = _quantity(value, default_units, source=source, where=where)
     try:
-        return float(quantity.to("m**3").magnitude)
+        m3 = float(quantity.to("m**3").magnitude)
     except pint.errors.DimensionalityError:
         raise InputError(f"{value!r} is not a volume (expected e.g. '8.8e8 m**3' or "
                          "'1.2 hundred_million m**3')", source=source, where=where) from None
+    return _not_negative(m3, value, "volume", source=source, where=where)
+
+
+def _not_negative(number: float, value: Any, what: str, *, source: str, where: str) -> float:
+    if not number >= 0:
+        raise InputError(f"{value!r} is negative (or not a number): a {what} must be ≥ 0", source=source,
+                         where=where)
+    return number
 
 
 def _per_month(quantity: pint.Quantity) -> bool:
@@ -112,10 +120,12 @@ def annual_m3(value: Any, default_units: str | None, *, source: str, where: str)
     quantity = _quantity(value, default_units, source=source, where=where)
     try:
         if _per_month(quantity):
-            return float(quantity.to("m**3/month").magnitude) * 12.0
-        return float(quantity.to("m**3/year").magnitude)
+            m3 = float(quantity.to("m**3/month").magnitude) * 12.0
+        else:
+            m3 = float(quantity.to("m**3/year").magnitude)
     except pint.errors.DimensionalityError:
         raise InputError(f"{value!r} is not a flow (volume per time)", source=source, where=where) from None
+    return _not_negative(m3, value, "flow", source=source, where=where)
 
 
 @dataclass
@@ -191,7 +201,8 @@ def flow_series(spec: Any, cal: Calendar, series: SeriesTable, default_units: st
     if isinstance(spec, Mapping):
         keys = set(spec)
         if "water_yield" in spec:
-            return _from_water_yield(spec, cal, series, source=source, where=where)
+            return _non_negative(_from_water_yield(spec, cal, series, source=source, where=where), cal,
+                                 source=source, where=where)
         if "series" in spec:
             name = str(spec["series"])
             if name not in series.values:
@@ -210,7 +221,7 @@ def flow_series(spec: Any, cal: Calendar, series: SeriesTable, default_units: st
             if shares.shape != (12,) or np.any(shares < 0) or abs(shares.sum() - 1) > 1e-6:
                 raise InputError(f"monthly_shares must be 12 non-negative fractions summing to 1 (sum "
                                  f"{shares.sum():.6g})", source=source, where=f"{where}.monthly_shares")
-            return annual * shares[cal.month_of_year - 1]
+            return _non_negative(annual * shares[cal.month_of_year - 1], cal, source=source, where=where)
         if "monthly" in spec:
             monthly = spec["monthly"]
             if not isinstance(monthly, Sequence) or isinstance(monthly, str) or len(monthly) != 12:
@@ -228,9 +239,10 @@ def flow_series(spec: Any, cal: Calendar, series: SeriesTable, default_units: st
 
 
 def _non_negative(values: np.ndarray, cal: Calendar, *, source: str, where: str) -> np.ndarray:
-    bad = np.flatnonzero(values < 0)
+    bad = np.flatnonzero(~(values >= 0))
     if bad.size:
-        raise InputError(f"negative flow in {cal.labels[int(bad[0])]}", source=source, where=where)
+        raise InputError(f"negative flow ({values[int(bad[0])]:.6g} m³) in {cal.labels[int(bad[0])]}: a flow "
+                         "must be ≥ 0", source=source, where=where)
     return values
 
 
