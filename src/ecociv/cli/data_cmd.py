@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from ecociv.cli.options import OUT_FOLDER_HELP
+
 data_app = typer.Typer(help="The region dataset (default: the embedded Belt dataset, 天山北坡经济带).",
                        no_args_is_help=True)
 
@@ -52,7 +54,7 @@ def info(
                   "(every raster as a Cloud-Optimized GeoTIFF) or gpkg (every vector layer and "
                   "table in one GeoPackage).")
 def export(
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder (replaced atomically)."),
+    out: Path = typer.Option(..., "--out", "-o", help=OUT_FOLDER_HELP),
     export_format: str = typer.Option("gpkg", "--format", help="gpkg or tif."),
     dataset: Path | None = DATASET_OPTION,
 ) -> None:

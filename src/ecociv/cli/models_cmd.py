@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from ecociv.cli.options import OUT_FOLDER_HELP
 from ecociv.errors import InputError
 
 model_app = typer.Typer(help="Describe or run one model (单个模型).", no_args_is_help=True)
@@ -134,7 +135,7 @@ def run(
                                      help="An input file, repeatable."),
     params: list[str] = typer.Option([], "--param", "-p", metavar="NAME=VALUE",
                                      help="A parameter (a number, or a number with a unit), repeatable."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder (replaced atomically)."),
+    out: Path = typer.Option(..., "--out", "-o", help=OUT_FOLDER_HELP),
     grid: Path | None = typer.Option(None, "--grid", help="Raster whose grid the run uses "
                                      "(default: the first raster input)."),
     align: bool = typer.Option(False, "--align", help="Resample inputs on other grids (nearest for "

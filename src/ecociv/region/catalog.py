@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import rasterio
+import rasterio.shutil
 
 from ecociv.io.atomic import atomic_folder
 from ecociv.region.dataset import Dataset, Layer

@@ -1,0 +1,77 @@
+"""The ``--out`` rule of ``ecociv model run`` and ``ecociv data export``: ecociv never deletes a
+file it did not write (io/atomic.py)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ecociv.demo import example_scenario
+from ecociv.io.atomic import MARKER
+from tests.cli_helper import run_ecociv as ecociv
+
+EXAMPLE = example_scenario().parent
+
+
+def _inputs(folder: Path) -> list[str]:
+    folder.mkdir(exist_ok=True)
+    for name in ("land_use_synthetic.tif", "carbon_pools_illustrative.csv"):
+        shutil.copy(EXAMPLE / name, folder / name)
+    return ["--input", f"land_use={folder / 'land_use_synthetic.tif'}",
+            "--input", f"carbon_pools={folder / 'carbon_pools_illustrative.csv'}"]
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_model_run_into_its_input_folder_is_refused(capsys, monkeypatch, tmp_path) -> None:
+    inputs = tmp_path / "inputs"
+    args = _inputs(inputs)
+    before = _contents(inputs)
+    code, _, err = ecociv(capsys, monkeypatch, "model", "run", "carbon", *args, "--out", str(inputs))
+    assert code == 2
+    assert "already holds files ecociv did not write" in err and "new or empty folder" in err
+    assert len(err.strip().splitlines()) == 1
+    assert _contents(inputs) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs"]
+
+
+def test_model_run_into_a_foreign_folder_is_refused(capsys, monkeypatch, tmp_path) -> None:
+    args = _inputs(tmp_path / "inputs")
+    out = tmp_path / "work"
+    out.mkdir()
+    (out / "report.docx").write_bytes(b"three weeks of work")
+    code, _, err = ecociv(capsys, monkeypatch, "model", "run", "carbon", *args, "--out", str(out))
+    assert code == 2 and "report.docx" in err
+    assert _contents(out) == {"report.docx": b"three weeks of work"}
+
+
+def test_model_run_replaces_its_earlier_output(capsys, monkeypatch, tmp_path) -> None:
+    args = _inputs(tmp_path / "inputs")
+    out = tmp_path / "carbon"
+    code, _, err = ecociv(capsys, monkeypatch, "model", "run", "carbon", *args, "--out", str(out))
+    assert code == 0, err
+    (out / "my_notes.txt").write_text("keep me")
+    first = (out / "manifest.json").read_text()
+    code, _, err = ecociv(capsys, monkeypatch, "model", "run", "carbon", *args, "--out", str(out))
+    assert code == 0, err
+    assert (out / "manifest.json").read_text() != first  # a new run (new timings)
+    assert (out / "my_notes.txt").read_text() == "keep me"
+    assert {"carbon_density.tif", "carbon_totals.csv", "manifest.json", MARKER} <= {
+        p.name for p in out.iterdir()}
+
+
+def test_data_export_rule(capsys, monkeypatch, tmp_path) -> None:
+    out = tmp_path / "export"
+    code, _, err = ecociv(capsys, monkeypatch, "data", "export", "--format", "gpkg", "--out", str(out))
+    assert code == 0, err
+    assert (out / MARKER).is_file()
+    code, _, err = ecociv(capsys, monkeypatch, "data", "export", "--format", "gpkg", "--out", str(out))
+    assert code == 0, err  # an earlier export is replaced
+    foreign = tmp_path / "gis"
+    foreign.mkdir()
+    (foreign / "project.qgz").write_bytes(b"qgis")
+    code, _, err = ecociv(capsys, monkeypatch, "data", "export", "--format", "gpkg", "--out", str(foreign))
+    assert code == 2 and "project.qgz" in err
+    assert _contents(foreign) == {"project.qgz": b"qgis"}
