@@ -21,7 +21,7 @@ from ecociv.grid.ops import LazyTable
 from ecociv.grid.spec import GridSpec
 from ecociv.grid.write import RasterMeta, compute_in_order, write_rasters
 from ecociv.io.atomic import atomic_folder
-from ecociv.io.hashing import digest_later
+from ecociv.io.hashing import digest_later, record_output_digests
 from ecociv.spec import Model, ParamInput, RasterInput, RasterOutput
 
 
@@ -81,6 +81,7 @@ def run_loaded(
         for (output_id, _), value in zip(lazy_tables, tables, strict=True):
             output = spec.output(output_id)
             outputs_meta[output_id] = write_other(output, value, tmp)
+        record_output_digests(tmp, outputs_meta)
         compute_seconds = time.perf_counter() - t0
         manifest = build_manifest(model, loaded, digests=digests, outputs=outputs_meta,
                                   started=started, compute_seconds=compute_seconds,

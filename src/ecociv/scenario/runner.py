@@ -21,7 +21,8 @@ from ecociv.errors import InputError, ScenarioError
 from ecociv.execute import load_inputs, run_loaded
 from ecociv.grid.io import grid_of
 from ecociv.grid.spec import GridSpec
-from ecociv.io.hashing import file_digest
+from ecociv.io.clone import clone_folder
+from ecociv.io.hashing import code_digest, digest_problems, file_digest
 from ecociv.io.vectors import split_layer
 from ecociv.region.dataset import DEFAULT_DATASET, Dataset, load_dataset
 from ecociv.registry import get_model
@@ -259,10 +260,15 @@ def _resampled(grid: GridSpec, scenario: Scenario) -> GridSpec:
 
 def _cache_key(step: PlannedStep, keys: Mapping[str, str], grid: GridSpec | None,
                align: bool) -> str:
+    """Digest of everything a step's results depend on: the ecociv version and the source code
+    of the model's package (a model's ``spec.version`` is not bumped for every kernel change),
+    its input files, upstream keys, parameters and grid."""
     digest = hashlib.blake2b(digest_size=16)
     payload = {
         "model": step.model.spec.id,
         "version": step.model.spec.version,
+        "ecociv": __version__,
+        "code": code_digest(step.model.run),
         "files": {k: file_digest(v) for k, v in sorted(step.files.items())},
         "upstream": {k: [keys[s], o] for k, (s, o) in sorted(step.upstream.items())},
         "params": {k: str(v) for k, v in sorted(step.params.items())},
@@ -275,14 +281,26 @@ def _cache_key(step: PlannedStep, keys: Mapping[str, str], grid: GridSpec | None
     return digest.hexdigest()
 
 
-def _copy_cached(source: Path, target: Path) -> None:
-    target.mkdir()
-    for item in source.iterdir():
-        if item.is_file():
-            try:
-                os.link(item, target / item.name)
-            except OSError:
-                shutil.copy2(item, target / item.name)
+def _copy_cached(candidates: list[Path], target: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """Copy the first earlier step folder whose outputs still match the digests recorded when
+    they were written into ``target``; returns its manifest (None when no candidate is sound)
+    and a note for each candidate passed over."""
+    notes = []
+    for source in candidates:
+        try:
+            manifest = json.loads((source / "manifest.json").read_text())
+            clone_folder(source, target)
+        except (OSError, ValueError) as err:
+            shutil.rmtree(target, ignore_errors=True)
+            notes.append(f"cached result {source} not reused: {err}")
+            continue
+        problems = digest_problems(target, manifest.get("outputs", {}))
+        if not problems:
+            return manifest, notes
+        shutil.rmtree(target)  # the copy made just above, inside the unfinished run folder
+        problems = [p.replace(str(target), str(source)) for p in problems]
+        notes.append(f"cached result not reused, recomputed: {'; '.join(problems)}")
+    return None, notes
 
 
 def run_scenario(
@@ -323,12 +341,11 @@ def run_scenario(
             t0 = time.perf_counter()
             key = _cache_key(step, keys, grid, align)
             keys[step.name] = key
-            cached_folder = store.cached_step(key) if use_cache else None
             step_folder = folder / step.name
-            if cached_folder is not None:
-                notify(step.name, "cached")
-                _copy_cached(cached_folder, step_folder)
-                manifest = json.loads((step_folder / "manifest.json").read_text())
+            cached, cache_notes = _copy_cached(store.cached_steps(key) if use_cache else [],
+                                               step_folder)
+            if cached is not None:
+                manifest = cached
             else:
                 notify(step.name, "running")
                 sources: dict[str, str | Path] = dict(step.files)
@@ -343,21 +360,24 @@ def run_scenario(
                                      resampling=step.resampling)
                 for input_id, replacement in step.replaced.items():
                     loaded.notes.add(f"input '{input_id}': dataset layer replaced by {replacement}")
+                for note in cache_notes:
+                    loaded.notes.add(note)
                 manifest = run_loaded(step.model, loaded, step_folder,
                                       scheduler_address=address,
                                       extra_manifest={"step": step.name, "cache_key": key})
-            if on_step is not None and cached_folder is None:
+            if on_step is not None and cached is None:
                 on_step(step_folder, manifest)
             for output_id, meta in manifest["outputs"].items():
                 outputs[f"@{step.name}.{output_id}"] = step_folder / meta["path"]
             records.append({"name": step.name, "model": step.model.spec.id,
                             "version": step.model.spec.version, "cache_key": key,
-                            "cached": cached_folder is not None,
+                            "cached": cached is not None,
                             "seconds": round(time.perf_counter() - t0, 3),
                             "outputs": {k: f"{step.name}/{v['path']}"
                                         for k, v in manifest["outputs"].items()},
-                            "notes": manifest.get("notes", [])})
-            notify(step.name, "cached" if cached_folder is not None else "done")
+                            "notes": [*manifest.get("notes", []),
+                                      *(cache_notes if cached is not None else [])]})
+            notify(step.name, "cached" if cached is not None else "done")
         finished = time.time()
         run_manifest = {
             "run_id": run_id,

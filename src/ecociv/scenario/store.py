@@ -20,6 +20,7 @@ from typing import Any
 
 from ecociv.errors import OutputError
 from ecociv.io.atomic import ensure_writable_parent
+from ecociv.io.hashing import digest_problems
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -144,22 +145,29 @@ class ResultsStore:
                               "FROM runs ORDER BY started DESC, run_id DESC").fetchall()
         return [RunRow(*row) for row in rows]
 
-    def cached_step(self, cache_key: str) -> Path | None:
-        """Folder of an earlier step with the same cache key whose outputs are all present."""
+    def cached_steps(self, cache_key: str) -> list[Path]:
+        """Folders of completed earlier steps with this cache key, newest first (their outputs
+        are not checked here: see :meth:`cached_step`)."""
         if not self.catalog_path.exists():
-            return None
+            return []
         with self._db() as db:
             rows = db.execute(
                 "SELECT runs.path, steps.step FROM steps JOIN runs USING (run_id) "
                 "WHERE steps.cache_key = ? AND runs.status = 'completed' ORDER BY runs.started DESC",
                 (cache_key,),
             ).fetchall()
-        for run_path, step in rows:
-            folder = Path(run_path) / step
-            manifest = folder / "manifest.json"
-            if not manifest.is_file():
+        folders = [Path(run_path) / step for run_path, step in rows]
+        return [folder for folder in folders if (folder / "manifest.json").is_file()]
+
+    def cached_step(self, cache_key: str) -> Path | None:
+        """Folder of an earlier step with the same cache key whose output files all match the
+        BLAKE2b digests recorded in its manifest when they were written."""
+        for folder in self.cached_steps(cache_key):
+            try:
+                outputs: dict[str, Any] = json.loads((folder / "manifest.json").read_text()).get(
+                    "outputs", {})
+            except (OSError, ValueError):
                 continue
-            outputs: dict[str, Any] = json.loads(manifest.read_text()).get("outputs", {})
-            if all((folder / meta["path"]).is_file() for meta in outputs.values()):
+            if not digest_problems(folder, outputs):
                 return folder
         return None
