@@ -3,6 +3,8 @@ checked, messages name the parameter and what was expected."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ecociv.errors import InputError
@@ -84,3 +86,53 @@ def test_bool_and_choice_parameters() -> None:
     assert parse_param(METHOD, "hs") == "hs"
     with pytest.raises(InputError, match=r"parameter 'method': 'pm' is not one of \['fao56', 'hs'\]"):
         parse_param(METHOD, "pm")
+
+
+# A parameter given as "5 6" or as a YAML list [5, 6] ran with Z = 30: pint reads "5 6" as 5 × 6
+# (and "5,6" as 56). Several values where one is expected are errors that name the parameter.
+@pytest.mark.parametrize("value", ["5 6", "5, 6", "5,6", "5;6", "[5, 6]", "5 6 mm", "5 -6"])
+def test_several_numbers_in_a_string_are_refused(value: str) -> None:
+    with pytest.raises(InputError, match=r"^parameter 'z': expected one number in dimensionless, got "
+                       r"several: .* \(give one value; the decimal separator is '\.'\)$"):
+        parse_param(Z, value)
+
+
+@pytest.mark.parametrize("value", [[5, 6], (5, 6), [5], {"z": 5}, {5, 6}])
+def test_a_list_or_mapping_for_a_scalar_parameter_is_refused(value: object) -> None:
+    with pytest.raises(InputError, match=r"^parameter 'z': expected one float value, got"):
+        parse_param(Z, value)
+    with pytest.raises(InputError, match=r"^parameter 'method': expected one str value"):
+        parse_param(METHOD, value)
+
+
+def test_an_array_for_a_scalar_parameter_is_refused() -> None:
+    import numpy as np
+
+    with pytest.raises(InputError, match="several values"):
+        parse_param(Z, np.array([5.0, 6.0]))
+    assert parse_param(Z, np.float64(5.0)) == 5.0  # a numpy scalar is one value
+
+
+POSITIVE = ParamInput(id="seasonality_z", about="Z", units="", gt=0)
+FRACTION = ParamInput(id="share", about="share", units="", ge=0, lt=1)
+
+
+@pytest.mark.parametrize(("spec", "value", "message"), [
+    (POSITIVE, 0, "0 (from 0) is not allowed; it must be greater than 0"),
+    (POSITIVE, "-1", "-1 (from '-1') is not allowed; it must be greater than 0"),
+    (FRACTION, 1, "1 (from 1) is not allowed; it must be less than 1"),
+])
+def test_exclusive_bounds(spec: ParamInput, value: object, message: str) -> None:
+    with pytest.raises(InputError, match=f"^parameter '{spec.id}': {re.escape(message)}"):
+        parse_param(spec, value)
+
+
+def test_exclusive_bounds_let_values_inside_through() -> None:
+    assert parse_param(POSITIVE, "1e-9") == pytest.approx(1e-9)
+    assert parse_param(FRACTION, 0) == 0.0 and parse_param(FRACTION, "0.999") == pytest.approx(0.999)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1e3 mm", 1.0), (".5 m", 0.5), ("  2 m ", 2.0),
+                                                 ("2.5e-1 m", 0.25)])
+def test_one_number_with_a_unit_still_works(value: str, expected: float) -> None:
+    assert parse_param(DEPTH, value) == pytest.approx(expected)

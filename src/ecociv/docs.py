@@ -22,12 +22,14 @@ def _units(units: str | None) -> str:
     return f"`{units}`" if units else "dimensionless"
 
 
-def _range(ge: float | None, le: float | None) -> str:
-    if ge is None and le is None:
+def _range(ge: float | None, le: float | None, gt: float | None = None,
+           lt: float | None = None) -> str:
+    """Interval notation: ``[0, 1]`` inclusive, ``(0, ∞]`` exclusive bounds (an open end is ∞)."""
+    if ge is None and le is None and gt is None and lt is None:
         return ""
-    low = f"{ge:g}" if ge is not None else "−∞"
-    high = f"{le:g}" if le is not None else "∞"
-    return f"[{low}, {high}]"
+    low = f"[{ge:g}" if ge is not None else f"({gt:g}" if gt is not None else "[−∞"
+    high = f"{le:g}]" if le is not None else f"{lt:g})" if lt is not None else "∞]"
+    return f"{low}, {high}"
 
 
 def _columns(columns: tuple[Column, ...]) -> list[str]:
@@ -70,7 +72,8 @@ def model_reference(spec: ModelSpec) -> str:
             extra = f" One of {', '.join(item.choices)}." if item.choices else ""
             default = f" Default {item.default}." if item.default is not None else ""
             lines.append(f"| `{item.id}` | parameter ({item.dtype}) | {_units(item.units)} | "
-                         f"{_range(item.ge, item.le)} | {need} | {item.about}.{extra}{default} |")
+                         f"{_range(item.ge, item.le, item.gt, item.lt)} | {need} | {item.about}.{extra}"
+                         f"{default} |")
     for table_id, columns in tables:
         lines += ["", f"### Table `{table_id}`", *_columns(columns)]
     lines += ["", "## Outputs", "", "| id | file | units | description |", "|---|---|---|---|"]

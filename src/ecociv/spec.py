@@ -124,6 +124,9 @@ class FileInput(_Item):
 class ParamInput(_Item):
     """A parameter with units and an allowed range (``dtype="mapping"``: a YAML/JSON mapping).
 
+    ``ge``/``le`` are inclusive bounds (value ≥ ge, value ≤ le), ``gt``/``lt`` exclusive ones
+    (value > gt, value < lt), all in ``units``.
+
     ``lever_group``: for a mapping parameter, the key of the scenario's ``levers`` section whose
     value is given to this parameter (e.g. ``water`` -> ``levers.water``).
     """
@@ -134,6 +137,8 @@ class ParamInput(_Item):
     lever_group: str | None = None
     ge: float | None = None
     le: float | None = None
+    gt: float | None = Field(None, description="exclusive lower bound (value must be > gt)")
+    lt: float | None = Field(None, description="exclusive upper bound (value must be < lt)")
     default: float | int | bool | str | dict[str, Any] | None = None
     choices: tuple[str, ...] | None = None
     required: bool = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +19,11 @@ ureg.define("hundred_million = 1e8")
 ureg.define("ten_thousand = 1e4")
 ureg.define("chinese_mu = 10000 / 15 * m**2")
 Q_ = ureg.Quantity
+
+#: one number, then an optional unit expression (pint alone reads "5 6" as 5 × 6 and "5,6" as 56)
+_ONE_NUMBER = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)", re.DOTALL)
+#: two numbers separated by spaces, a comma or a semicolon: a list where one value is expected
+_SEVERAL = re.compile(r"\d\s*[\s,;]\s*[-+]?\.?\d")
 
 DIMENSIONLESS = ""
 
@@ -65,13 +71,18 @@ def to_magnitude(value: str | float | int, units: str, *, name: str) -> float:
         return float(text)
     except ValueError:
         pass
+    match = _ONE_NUMBER.match(text)
     try:
-        quantity: Any = Q_(text)
+        if match is None:
+            raise ValueError("not a number")
+        quantity: Any = Q_(float(match.group(1)), ureg.parse_units(match.group(2)))
     except Exception as err:  # pint raises several unrelated types for garbage
-        raise InputError(
-            f"expected a number in {units or 'dimensionless'} (optionally with a unit), got {text!r}",
-            source=name,
-        ) from err
+        expected = units or "dimensionless"
+        if _SEVERAL.search(text) is not None or text.startswith(("[", "(")):
+            raise InputError(f"expected one number in {expected}, got several: {text!r} (give one "
+                             "value; the decimal separator is '.')", source=name) from err
+        raise InputError(f"expected a number in {expected} (optionally with a unit), got {text!r}",
+                         source=name) from err
     try:
         return float(quantity.to(parse_unit(units)).magnitude)
     except pint.errors.DimensionalityError as err:

@@ -208,8 +208,8 @@ def test_bad_biophysical_table(sources: dict[str, Any], write_csv: Callable[[str
     assert "bad_table.csv" in str(err.value)
 
 
-@pytest.mark.parametrize(("z", "expected"), [(-1, "below the allowed minimum 0"),
-                                             (0, "must be > 0"), ("five", "expected a number")])
+@pytest.mark.parametrize(("z", "expected"), [(-1, "must be greater than 0"),
+                                             (0, "must be greater than 0"), ("five", "expected a number")])
 def test_seasonality_z_out_of_range(sources: dict[str, Any], tmp_path: Path, z: object,
                                     expected: str) -> None:
     with pytest.raises(InputError, match=expected) as err:

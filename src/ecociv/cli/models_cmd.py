@@ -81,8 +81,10 @@ def describe_text(model_id: str) -> str:
         elif isinstance(item, ParamInput):
             default = f", default {item.default}" if item.default is not None else ""
             choices = f", one of {list(item.choices)}" if item.choices else ""
+            need = "optional" if item.default is not None else need  # the default is used
             lines.append(f"  --param {item.id}=VALUE  {item.dtype}, {_units(item.units)}"
-                         f"{_bounds(item.ge, item.le)}{choices}{default}, {need}: {item.about}")
+                         f"{_bounds(item.ge, item.le, item.gt, item.lt)}{choices}{default}, {need}: "
+                         f"{item.about}")
     lines.append("")
     lines.append("Outputs:")
     for output in spec.outputs:
@@ -94,12 +96,15 @@ def describe_text(model_id: str) -> str:
     return "\n".join(lines)
 
 
-def _bounds(ge: float | None, le: float | None) -> str:
-    if ge is None and le is None:
-        return ""
+def _bounds(ge: float | None, le: float | None, gt: float | None = None,
+            lt: float | None = None) -> str:
+    low = f"≥ {ge:g}" if ge is not None else f"> {gt:g}" if gt is not None else None
+    high = f"≤ {le:g}" if le is not None else f"< {lt:g}" if lt is not None else None
     if ge is not None and le is not None:
         return f", {ge:g}–{le:g}"
-    return f", ≥ {ge:g}" if ge is not None else f", ≤ {le:g}"
+    if low and high:
+        return f", {low} and {high}"
+    return f", {low or high}" if low or high else ""
 
 
 @model_app.command("describe", help="Print a model's spec (inputs, units, ranges, outputs).")

@@ -17,6 +17,7 @@ def parse_param(spec: ParamInput, value: object) -> Any:
     label = f"parameter '{spec.id}'"
     if spec.dtype == "mapping":
         return _mapping(value, label)
+    _one_value(value, spec, label)
     if spec.dtype == "str":
         text = str(value)
         if spec.choices and text not in spec.choices:
@@ -41,11 +42,25 @@ def parse_param(spec: ParamInput, value: object) -> Any:
     if spec.le is not None and number > spec.le:
         raise InputError(f"{number:g}{units} (from {value!r}) is above the allowed maximum "
                          f"{spec.le:g}{units}", source=label)
+    if spec.gt is not None and not number > spec.gt:
+        raise InputError(f"{number:g}{units} (from {value!r}) is not allowed; it must be greater than "
+                         f"{spec.gt:g}{units}", source=label)
+    if spec.lt is not None and not number < spec.lt:
+        raise InputError(f"{number:g}{units} (from {value!r}) is not allowed; it must be less than "
+                         f"{spec.lt:g}{units}", source=label)
     if spec.dtype == "int":
         if number != int(number):
             raise InputError(f"expected an integer, got {value!r}", source=label)
         return int(number)
     return float(number)
+
+
+def _one_value(value: object, spec: ParamInput, label: str) -> None:
+    """Refuse a list, tuple, set, mapping or array where the spec wants a single value."""
+    shape = getattr(value, "shape", None)
+    if isinstance(value, (Mapping, list, tuple, set, frozenset)) or (shape is not None and shape != ()):
+        kind = "a mapping" if isinstance(value, Mapping) else "several values"
+        raise InputError(f"expected one {spec.dtype} value, got {kind}: {value!r}", source=label)
 
 
 def _mapping(value: object, label: str) -> dict[str, Any]:

@@ -94,7 +94,7 @@ SPEC = ModelSpec(
             ),
         ),
         ParamInput(id="seasonality_z", about="Seasonality factor Z (InVEST's Z parameter, "
-                   "must be > 0; typically 1-30)", units="", ge=0),
+                   "must be > 0; typically 1-30)", units="", gt=0),
         VectorInput(id="watersheds", about="Watershed polygons to summarise over",
                     geometry="polygon", required=False,
                     fields=(Column(id="ws_id", about="watershed identifier", units=None,
