@@ -4,18 +4,21 @@ model id in their tags; NaN written as nodata; chunked writes; overviews on larg
 from __future__ import annotations
 
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import dask
 import dask.array as da
 import numpy as np
 import pytest
 import rasterio
+import rasterio.shutil
 import xarray as xr
 from affine import Affine
 
+from ecociv.errors import InputError
 from ecociv.grid.io import from_array
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
-from ecociv.grid.write import NODATA, RasterMeta, compute_in_order, write_rasters
+from ecociv.grid.write import NODATA, RasterMeta, compression, compute_in_order, write_rasters
 
 META = RasterMeta(units="t/ha", long_name="carbon density", model_id="carbon", output_id="density")
 
@@ -129,3 +132,94 @@ def test_integer_output_out_of_its_type_range_is_an_error(tmp_path: Path) -> Non
         write_rasters([(from_array(np.array([[1.0, 300.0]]), grid, name="c"), tmp_path / "classes.tif",
                         meta)], grid)
     assert list(tmp_path.iterdir()) == []  # no intermediate file left behind
+
+
+CLASSES = ((1, "generally important 一般重要", "#ffffb2"), (2, "important 重要", "#fd8d3c"),
+           (3, "extremely important 极重要", "#bd0026"))
+CLASS_META = RasterMeta(units=None, long_name="importance", model_id="ecological_redline",
+                        output_id="importance_class", dtype="uint8", categorical=True,
+                        categories=CLASSES)
+
+
+def _as_vrt(path: Path, tmp_path: Path) -> ET.Element:
+    """What GDAL reads from a raster and its .aux.xml, serialised by its VRT driver (rasterio has
+    no API for category names and attribute tables)."""
+    vrt = tmp_path / f"{path.stem}.vrt"
+    rasterio.shutil.copy(str(path), str(vrt), driver="VRT")
+    return ET.fromstring(vrt.read_text(encoding="utf-8"))
+
+
+def test_categorical_raster_has_colour_table_names_and_attribute_table(tmp_path: Path) -> None:
+    grid = albers((2, 3))
+    values = np.array([[1, 2, 3], [3, 2, np.nan]])
+    path = tmp_path / "importance_class.tif"
+    write_rasters([(from_array(values, grid, name="c"), path, CLASS_META)], grid)
+    with rasterio.open(path) as src:
+        colours = src.colormap(1)
+        assert src.colorinterp[0] == rasterio.enums.ColorInterp.palette
+    assert colours[1] == (0xff, 0xff, 0xb2, 255) and colours[3] == (0xbd, 0x00, 0x26, 255)
+    band = _as_vrt(path, tmp_path).find("VRTRasterBand")
+    assert band is not None
+    names = [c.text or "" for c in band.iterfind("CategoryNames/Category")]
+    assert names == ["", "generally important 一般重要", "important 重要", "extremely important 极重要"]
+    table = band.find("GDALRasterAttributeTable")
+    assert table is not None
+    assert [f.findtext("Name") for f in table.iterfind("FieldDefn")] == [
+        "Value", "Name", "Red", "Green", "Blue", "Alpha"]
+    rows = [[f.text for f in row.iterfind("F")] for row in table.iterfind("Row")]
+    assert rows[2] == ["3", "extremely important 极重要", "189", "0", "38", "255"]
+
+
+def test_continuous_raster_has_no_colour_table_or_sidecar(tmp_path: Path) -> None:
+    grid = albers((2, 2))
+    path = tmp_path / "density.tif"
+    write_rasters([(from_array(np.ones((2, 2)), grid, name="d"), path, META)], grid)
+    with rasterio.open(path) as src, pytest.raises(ValueError):
+        src.colormap(1)
+    assert not path.with_name("density.tif.aux.xml").exists()
+
+
+def test_categorical_overviews_take_the_most_frequent_class(tmp_path: Path) -> None:
+    # In every 2×2 block three cells are class 1 and the upper-left one is class 3. The first
+    # overview must hold class 1 everywhere: GDAL's NEAREST keeps the upper-left cell (3), AVERAGE
+    # invents class 2 (mean 1.5).
+    shape = (16, 2560)  # wider than 2048 cells: overviews are built
+    values = np.ones(shape)
+    values[0::2, 0::2] = 3
+    grid = albers(shape)
+    path = tmp_path / "c.tif"
+    write_rasters([(from_array(values, grid, name="c"), path, CLASS_META)], grid)
+    with rasterio.open(path, overview_level=0) as src:
+        assert src.shape == (8, 1280)
+        assert np.unique(src.read(1)).tolist() == [1]
+    continuous = tmp_path / "d.tif"
+    write_rasters([(from_array(values, grid, name="d"), continuous, META)], grid)
+    with rasterio.open(continuous, overview_level=0) as src:
+        assert np.unique(src.read(1)).tolist() == [1.5]  # continuous (float32): averaged
+
+
+@pytest.mark.parametrize(("option", "env", "expected"), [
+    (None, None, "ZSTD"), ("deflate", None, "DEFLATE"), (None, "deflate", "DEFLATE"),
+    ("zstd", "deflate", "ZSTD")])
+def test_compression_option_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             option: str | None, env: str | None,
+                                             expected: str) -> None:
+    if env is None:
+        monkeypatch.delenv("ECOCIV_COMPRESS", raising=False)
+    else:
+        monkeypatch.setenv("ECOCIV_COMPRESS", env)
+    grid = albers((3, 4))
+    path = tmp_path / "x.tif"
+    write_rasters([(from_array(np.arange(12.0).reshape(3, 4), grid, name="x"), path, META)], grid,
+                  compress=option)
+    with rasterio.open(path) as src:
+        assert src.tags(ns="IMAGE_STRUCTURE")["COMPRESSION"] == expected
+        np.testing.assert_array_equal(src.read(1), np.arange(12.0).reshape(3, 4))
+
+
+def test_unknown_compression_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECOCIV_COMPRESS", "lzw")
+    with pytest.raises(InputError, match=r"ECOCIV_COMPRESS.*'lzw'.*zstd, deflate"):
+        compression()
+    with pytest.raises(InputError, match="'jpeg'"):
+        compression("jpeg")

@@ -146,13 +146,39 @@ class ParamInput(_Item):
     _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
 
 
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class Category(_Frozen):
+    """A class of a categorical raster output: its code, a name and a colour (``#rrggbb``)."""
+
+    code: int
+    name: str
+    colour: str
+
+    @field_validator("colour")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not _COLOUR.match(value):
+            raise ValueError(f"colour {value!r} must be '#rrggbb'")
+        return value.lower()
+
+
 class RasterOutput(_Item):
-    """A raster output, written as a Cloud-Optimized GeoTIFF ``<id>.tif``."""
+    """A raster output, written as a Cloud-Optimized GeoTIFF ``<id>.tif``.
+
+    ``kind="categorical"`` (class codes, no units): overviews by MODE; ``categories`` (code, name,
+    colour) are written as the GeoTIFF's colour table and as category names and a raster
+    attribute table in ``<id>.tif.aux.xml``, which QGIS, ArcGIS and GDAL read. They may be given
+    as ``(code, name, colour)`` tuples.
+    """
 
     type: Literal["raster"] = "raster"
     units: str | None
     long_name: str
     dtype: Literal["float32", "float64", "int16", "int32", "uint8"] = "float32"
+    kind: Literal["continuous", "categorical"] = "continuous"
+    categories: tuple[Category, ...] = ()
     optional: bool = False
     bands: int | None = Field(None, ge=2, description="number of bands (e.g. 12 = one per month); "
                               "None = a single-band raster")
@@ -160,6 +186,34 @@ class RasterOutput(_Item):
                                    "band per row, in row order, named by that column")
 
     _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _category_tuples(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return tuple(Category(code=c[0], name=c[1], colour=c[2]) if isinstance(c, (list, tuple))
+                         else c for c in value)
+        return value
+
+    @model_validator(mode="after")
+    def _categorical(self) -> RasterOutput:
+        if self.kind == "categorical":
+            if self.dtype not in ("uint8", "int16", "int32"):
+                raise ValueError(f"categorical output '{self.id}' needs an integer dtype")
+            if self.units is not None:
+                raise ValueError(f"categorical output '{self.id}' holds codes: units must be None")
+        elif self.categories:
+            raise ValueError(f"output '{self.id}' has categories but kind is not 'categorical'")
+        codes = [c.code for c in self.categories]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"output '{self.id}': category codes must be unique, got {codes}")
+        if codes:
+            import numpy as np
+
+            info = np.iinfo(self.dtype)
+            if min(codes) < info.min or max(codes) > info.max:
+                raise ValueError(f"output '{self.id}': category codes {codes} do not fit {self.dtype}")
+        return self
 
 
 class TableOutput(_Item):

@@ -1,5 +1,7 @@
 """Writing rasters: chunks are streamed into a tiled GeoTIFF, then copied to a Cloud-Optimized
-GeoTIFF with ``units``, ``long_name``, nodata and the model id in its tags."""
+GeoTIFF with ``units``, ``long_name``, nodata and the model id in its tags. Class rasters get
+MODE overviews, a colour table and, beside them in ``<name>.tif.aux.xml``, category names and a
+raster attribute table."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import rasterio.shutil
 import xarray as xr
 from rasterio.windows import Window
 
-from ecociv.errors import OutputError
+from ecociv.errors import InputError, OutputError
 from ecociv.grid.spec import GridSpec
 
 TILE = 256
@@ -40,6 +42,8 @@ class RasterMeta:
     bands: int | None = None
     #: a name per band (e.g. the threats of a threat table), written as band descriptions
     band_names: tuple[str, ...] | None = None
+    #: classes of a categorical raster as (code, name, colour '#rrggbb')
+    categories: tuple[tuple[int, str, str], ...] = ()
 
 
 class _WindowTarget:
@@ -131,6 +135,8 @@ def _create_tiled(path: Path, grid: GridSpec, meta: RasterMeta, nodata: float) -
             dst.set_band_description(index, label)
             if units:
                 dst.set_band_unit(index, units)
+            if meta.categories and meta.dtype == "uint8":  # TIFF holds colour tables of bytes
+                dst.write_colormap(index, {code: _rgba(colour) for code, _, colour in meta.categories})
 
 
 #: Upper bound (MiB) of GDAL's block cache while a run computes and writes. GDAL's default, 5 %
@@ -157,21 +163,87 @@ def _bounded_block_cache() -> Any:
     return rasterio.Env(GDAL_CACHEMAX=WRITE_CACHE_MB * 2**20)  # rasterio passes an int as bytes
 
 
-def _to_cog(tmp: Path, path: Path, meta: RasterMeta) -> None:
+#: compressions offered for the written COGs: ZSTD (smaller and faster; GDAL >= 2.3, QGIS >= 3.4)
+#: or DEFLATE, which every GeoTIFF reader opens
+COMPRESSIONS = ("zstd", "deflate")
+#: environment variable choosing the compression when no ``compress`` argument is given
+COMPRESS_ENV = "ECOCIV_COMPRESS"
+
+
+def compression(compress: str | None = None) -> str:
+    """The compression to write: ``compress``, else ``$ECOCIV_COMPRESS``, else ``"zstd"``.
+
+    Raises
+    ------
+    InputError
+        If the value is not one of :data:`COMPRESSIONS`.
+    """
+    source = "compress option"
+    if compress is None:
+        compress = os.environ.get(COMPRESS_ENV) or "zstd"
+        source = f"environment variable {COMPRESS_ENV}" if os.environ.get(COMPRESS_ENV) else source
+    value = compress.strip().lower()
+    if value not in COMPRESSIONS:
+        raise InputError(f"unknown raster compression {compress!r}; expected one of "
+                         f"{', '.join(COMPRESSIONS)}", source=source)
+    return value
+
+
+def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str) -> None:
     with rasterio.open(tmp) as src:
         big = max(src.shape) > 2048
     options = {
         "driver": "COG",
-        "COMPRESS": "ZSTD",
-        "LEVEL": "1",
+        "COMPRESS": compress.upper(),
         "PREDICTOR": "YES",
         "NUM_THREADS": "ALL_CPUS",
         "BLOCKSIZE": "512",
         "BIGTIFF": "IF_SAFER",
         "OVERVIEWS": "AUTO" if big else "NONE",
-        "OVERVIEW_RESAMPLING": "NEAREST" if meta.categorical else "AVERAGE",
+        # the most frequent class of each block: NEAREST keeps one arbitrary cell of it and
+        # AVERAGE invents codes between classes
+        "OVERVIEW_RESAMPLING": "MODE" if meta.categorical else "AVERAGE",
     }
+    if compress == "zstd":
+        options["LEVEL"] = "1"
     rasterio.shutil.copy(str(tmp), str(path), **options)
+    if meta.categories:
+        path.with_name(path.name + ".aux.xml").write_text(_pam_categories(meta), encoding="utf-8")
+
+
+def _rgba(colour: str) -> tuple[int, int, int, int]:
+    return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16), 255)
+
+
+def _pam_categories(meta: RasterMeta) -> str:
+    """GDAL PAM XML (``.aux.xml``) with the category names and a thematic raster attribute table
+    (Value, Name, Red, Green, Blue, Alpha) of every band."""
+    from xml.etree import ElementTree as ET
+
+    root = ET.Element("PAMDataset")
+    by_code = {code: name for code, name, _ in meta.categories}
+    for index in range(1, (meta.bands or 1) + 1):
+        band = ET.SubElement(root, "PAMRasterBand", band=str(index))
+        if min(by_code) >= 0 and max(by_code) < 256:
+            # GDAL category names are a list indexed by code from 0
+            names = ET.SubElement(band, "CategoryNames")
+            for code in range(max(by_code) + 1):
+                ET.SubElement(names, "Category").text = by_code.get(code, "")
+        table = ET.SubElement(band, "GDALRasterAttributeTable", tableType="thematic")
+        # GDAL field types (0 integer, 2 string) and usages (5 MinMax, 2 Name, 6-9 RGBA)
+        fields = [("Value", 0, 5), ("Name", 2, 2), ("Red", 0, 6), ("Green", 0, 7), ("Blue", 0, 8),
+                  ("Alpha", 0, 9)]
+        for position, (name, kind, usage) in enumerate(fields):
+            definition = ET.SubElement(table, "FieldDefn", index=str(position))
+            ET.SubElement(definition, "Name").text = name
+            ET.SubElement(definition, "Type").text = str(kind)
+            ET.SubElement(definition, "Usage").text = str(usage)
+        for row, (code, name, colour) in enumerate(sorted(meta.categories)):
+            element = ET.SubElement(table, "Row", index=str(row))
+            for value in (code, name, *_rgba(colour)):
+                ET.SubElement(element, "F").text = str(value)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode") + "\n"
 
 
 def _as_array(value: Any) -> Any:
@@ -195,6 +267,7 @@ def write_rasters(
     *,
     extra: Sequence[Any] = (),
     distributed_lock: bool = False,
+    compress: str | None = None,
 ) -> list[Any]:
     """Compute and write several rasters (and other lazy results) in one pass.
 
@@ -209,12 +282,15 @@ def write_rasters(
         intermediate results are computed once.
     distributed_lock : bool
         Use a cluster-wide lock (when a ``dask.distributed`` client is active).
+    compress : {"zstd", "deflate"}, optional
+        Compression of the COGs; default ``$ECOCIV_COMPRESS`` or ZSTD (see :func:`compression`).
 
     Returns
     -------
     list
         The computed values of ``extra``.
     """
+    codec = compression(compress)
     targets: list[_WindowTarget] = []
     sources: list[da.Array] = []
     tmps: list[Path] = []
@@ -252,7 +328,7 @@ def write_rasters(
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(max_workers=max(1, min(len(items), os.cpu_count() or 1))) as pool:
-                list(pool.map(lambda job: _to_cog(job[1], job[0][1], job[0][2]),
+                list(pool.map(lambda job: _to_cog(job[1], job[0][1], job[0][2], codec),
                               zip(items, tmps, strict=True)))
         finally:
             for target in targets:
