@@ -62,6 +62,17 @@ def test_sources_table_missing_an_entry_is_named(tmp_path: Path) -> None:
         load_dataset(copy)
 
 
+def test_sources_table_saved_by_excel_with_a_byte_order_mark(tmp_path: Path) -> None:
+    # "CSV UTF-8" from Excel starts with a byte-order mark, which Python's csv module keeps in
+    # the first column name ("\ufefffile") unless the file is read as utf-8-sig
+    copy = tmp_path / "belt"
+    shutil.copytree(BELT, copy)
+    sources = copy / "sources.csv"
+    sources.write_bytes(b"\xef\xbb\xbf" + sources.read_bytes())
+    dataset = load_dataset(copy)
+    assert "file" in dataset.sources()[0]
+
+
 def test_units_table_with_an_unknown_adcode(tmp_path: Path) -> None:
     dataset = load_dataset()
     table = pd.read_csv(dataset.layer("units_table").path, dtype=str)
@@ -183,6 +194,24 @@ def test_belt_summary_per_prefecture_adds_up(belt_run: Path) -> None:
     census = read_census(dataset.layer("census_2020").path).set_index("adcode")
     expected = census.loc[census.index.intersection(units["adcode"]), "population_total"].sum()
     assert total["population"] == pytest.approx(expected)
+
+
+def test_summaries_as_csv_with_a_byte_order_mark_and_a_workbook(belt_run: Path) -> None:
+    from openpyxl import load_workbook
+
+    from ecociv.region.summary import write_summaries
+
+    paths = write_summaries(belt_run, load_dataset())
+    for name in ("units", "prefectures", "basins"):
+        assert paths[name].read_bytes().startswith(b"\xef\xbb\xbf"), name
+    prefectures = pd.read_csv(paths["prefectures"], dtype={"prefecture_adcode": str})
+    book = load_workbook(paths["workbook"], read_only=True)
+    assert book.sheetnames == ["units", "prefectures", "basins", "columns"]
+    rows = list(book["prefectures"].iter_rows(values_only=True))
+    assert list(rows[0]) == list(prefectures.columns)
+    assert [row[list(prefectures.columns).index("prefecture_zh")] for row in rows[1:]] == \
+        prefectures["prefecture_zh"].tolist()
+    assert "乌鲁木齐市" in prefectures["prefecture_zh"].tolist()
 
 
 def test_data_info_and_export(capsys, monkeypatch, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import typer
 
 from ecociv.errors import InputError, OutputError
+from ecociv.io.table_files import CSV_ENCODING
 
 
 def et0(
@@ -69,7 +70,7 @@ def _write_csv_atomically(table: pd.DataFrame, out: Path) -> None:
         raise OutputError(f"{out} is a folder; give a file name such as {out / 'et0.csv'}")
     tmp = folder / f".{out.name}.{uuid.uuid4().hex[:8]}.partial"
     try:
-        with open(tmp, "x", encoding="utf-8", newline="") as stream:  # mode follows the umask
+        with open(tmp, "x", encoding=CSV_ENCODING, newline="") as stream:  # mode follows the umask
             table.to_csv(stream, index=False)
         os.replace(tmp, out)
     except BaseException as err:

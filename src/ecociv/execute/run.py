@@ -58,7 +58,9 @@ def run_loaded(
                          if output.bands_from else None)
                 meta = RasterMeta(units=output.units, long_name=output.long_name, model_id=spec.id,
                                   output_id=output.id, dtype=output.dtype,
-                                  bands=len(names) if names else output.bands, band_names=names)
+                                  bands=len(names) if names else output.bands, band_names=names,
+                                  categorical=output.kind == "categorical",
+                                  categories=tuple((c.code, c.name, c.colour) for c in output.categories))
                 rasters.append((value, tmp / f"{output.id}.tif", meta))
             else:
                 lazy_tables.append((output.id, value))

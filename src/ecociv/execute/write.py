@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from ecociv.errors import OutputError
+from ecociv.io.table_files import write_table
 from ecociv.spec import TableOutput, VectorOutput
 
 PARQUET_ROWS = 100_000
@@ -20,7 +21,7 @@ def write_other(output: Any, value: Any, folder: Path) -> dict[str, Any]:
         missing = [c.id for c in output.columns if c.required and c.id not in value.columns]
         if missing:
             raise OutputError(f"table output '{output.id}' lacks declared column(s) {missing}")
-        value.to_csv(folder / f"{output.id}.csv", index=False)
+        write_table(value, folder / f"{output.id}.csv")
         meta = {"type": "table", "path": f"{output.id}.csv", "rows": len(value),
                 "units": {c.id: c.units for c in output.columns}}
         if len(value) > PARQUET_ROWS:

@@ -11,6 +11,7 @@ import rasterio
 import rasterio.shutil
 
 from ecociv.io.atomic import atomic_folder
+from ecociv.io.table_files import copy_csv
 from ecociv.region.dataset import Dataset, Layer
 
 
@@ -86,7 +87,7 @@ def export_dataset(dataset: Dataset, out: str | Path, export_format: str) -> lis
 
                     pyogrio.write_dataframe(table, target, layer=layer.id, driver="GPKG")
             written.append(target)
-        shutil.copy2(dataset.root / "sources.csv", tmp / "sources.csv")
+        copy_csv(dataset.root / "sources.csv", tmp / "sources.csv")
         shutil.copy2(dataset.root / "dataset.yaml", tmp / "dataset.yaml")
         written += [tmp / "sources.csv", tmp / "dataset.yaml"]
     return [out / p.name for p in written]

@@ -83,7 +83,7 @@ class Dataset:
 
     def sources(self) -> list[dict[str, str]]:
         """Rows of ``sources.csv``."""
-        with open(self.root / "sources.csv", encoding="utf-8", newline="") as handle:
+        with open(self.root / "sources.csv", encoding="utf-8-sig", newline="") as handle:
             return list(csv.DictReader(handle))
 
     def check_sources(self) -> None:

@@ -21,6 +21,7 @@ import pandas as pd
 from ecociv.errors import InputError
 from ecociv.grid.io import ReadNotes, open_raster
 from ecociv.grid.zonal import zonal_statistics
+from ecociv.io.table_files import write_table, write_workbook
 from ecociv.region.dataset import Dataset
 from ecociv.region.units import read_census, read_units_table
 from ecociv.units import parse_unit
@@ -189,7 +190,9 @@ def basin_summary(units: pd.DataFrame) -> pd.DataFrame:
 
 def write_summaries(run_folder: str | Path, dataset: Dataset, **options: Any) -> Mapping[str, Path]:
     """Write ``summary/units.csv``, ``prefectures.csv``, ``basins.csv`` and ``columns.json`` (what
-    each column holds, with units) into the run folder."""
+    each column holds, with units) into the run folder, and the same tables as the sheets of
+    ``summary/summary.xlsx`` (with a ``columns`` sheet); the CSVs carry a byte-order mark so that
+    Excel shows their Chinese names."""
     folder = Path(run_folder) / "summary"
     folder.mkdir(exist_ok=True)
     units = unit_summary(run_folder, dataset, **options)
@@ -197,10 +200,13 @@ def write_summaries(run_folder: str | Path, dataset: Dataset, **options: Any) ->
         units["redline_percent"] = 100.0 * units["redline_km2"] / units["area_km2"]
     paths = {"units": folder / "units.csv", "prefectures": folder / "prefectures.csv",
              "basins": folder / "basins.csv"}
-    units[[c for c in units.columns if not c.startswith("_")]].to_csv(paths["units"], index=False)
-    prefecture_summary(units).to_csv(paths["prefectures"], index=False)
-    basin_summary(units).to_csv(paths["basins"], index=False)
+    tables = {"units": units[[c for c in units.columns if not c.startswith("_")]],
+              "prefectures": prefecture_summary(units), "basins": basin_summary(units)}
+    for name, table in tables.items():
+        write_table(table, paths[name])
     described = {m.column: m.description for m in MEASURES if m.column in units.columns}
     described.update({k: v for k, v in OTHER_COLUMNS.items() if k in units.columns})
     (folder / "columns.json").write_text(json.dumps(described, indent=2, ensure_ascii=False))
+    columns = pd.DataFrame({"column": list(described), "description": list(described.values())})
+    paths["workbook"] = write_workbook({**tables, "columns": columns}, folder / "summary.xlsx")
     return paths
