@@ -44,3 +44,10 @@ class ModelNotFoundError(EcocivError):
 
 class OutputError(EcocivError):
     """An output location cannot be written, or a model did not produce a declared output."""
+
+
+class InputWarning(UserWarning):
+    """An input is usable but probably not what the user meant (e.g. zones that miss the grid).
+
+    The CLI prints these as ``warning: ...``; runs also list them in the manifest's notes.
+    """

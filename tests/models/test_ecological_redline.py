@@ -328,5 +328,5 @@ def test_negative_service_names_the_cell() -> None:
 
 
 def test_unknown_zone_field_is_named() -> None:
-    with pytest.raises(InputError, match=r"parameter 'zone_field': no field 'county'"):
+    with pytest.raises(InputError, match=r"no field 'county' \(parameter 'zone_field'\)"):
         run(_inputs(zone_field="county"))

@@ -18,6 +18,7 @@ from ecociv.models.et0.stations import STATIONS_TABLE, compute_et0_table
 
 HEADER = "station,latitude_deg,elevation_m,day_of_year,tmax_c,tmin_c"
 GOOD = "a,44.0,800,196,30.0,15.0"
+GOOD_B = "b,44.0,800,196,30.0,15.0"  # another station, the same day
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def test_relative_humidity_minimum_above_maximum(error_of: Callable[..., InputEr
 
 
 def test_half_given_humidity_pair(error_of: Callable[..., InputError]) -> None:
-    error = error_of([HEADER + ",rh_max_pct,rh_min_pct", GOOD + ",80,40", GOOD + ",80,"])
+    error = error_of([HEADER + ",rh_max_pct,rh_min_pct", GOOD + ",80,40", GOOD_B + ",80,"])
     assert_names(error, 3, "rh_min_pct")
     assert "leave both blank" in str(error)
 
@@ -130,7 +131,7 @@ def test_wind_without_height_column(error_of: Callable[..., InputError]) -> None
 
 
 def test_wind_without_height_value(error_of: Callable[..., InputError]) -> None:
-    error = error_of([HEADER + ",wind_speed_m_s,wind_height_m", GOOD + ",2.5,10", GOOD + ",2.5,"])
+    error = error_of([HEADER + ",wind_speed_m_s,wind_height_m", GOOD + ",2.5,10", GOOD_B + ",2.5,"])
     assert_names(error, 3, "wind_height_m")
 
 
@@ -182,7 +183,7 @@ def test_unknown_time_step() -> None:
 def test_blank_optional_cells_fall_back_to_hargreaves_samani() -> None:
     # not an error: a row without wind (or humidity, or radiation) uses Hargreaves–Samani
     frame = pd.DataFrame({
-        "latitude_deg": [44.0, 44.0], "elevation_m": [800.0, 800.0], "day_of_year": [196, 196],
+        "latitude_deg": [44.0, 44.0], "elevation_m": [800.0, 800.0], "day_of_year": [196, 197],
         "tmax_c": [30.0, 30.0], "tmin_c": [15.0, 15.0], "rh_mean_pct": [40.0, 40.0],
         "wind_speed_m_s": [2.0, np.nan], "wind_height_m": [2.0, np.nan],
         "sunshine_hours": [11.0, 11.0],
@@ -200,3 +201,27 @@ def test_line_numbers_given_with_the_frame() -> None:
     frame.attrs["lines"] = [4, 12]
     with pytest.raises(InputError, match=r"line 12, column 'tmin_c'"):
         compute_et0_table(frame, "daily", "in memory")
+
+
+def test_month_given_twice_for_a_station(error_of: Callable[..., InputError]) -> None:
+    # the month-3 rows of station a would each be computed and both summed into any total
+    header = "station,latitude_deg,elevation_m,month,tmax_c,tmin_c"
+    error = error_of([header, "a,44.0,800,3,4.0,-7.5", "b,45.0,500,3,4.0,-7.5",
+                      "a,44.0,800,4,12.0,0.0", "a,44.0,800,3,4.5,-7.0"], time_step="monthly")
+    assert_names(error, 2, "month")
+    assert "month 3 appears twice for the same station (station a) on lines [2, 5]" in str(error)
+
+
+def test_day_given_twice_without_a_station_column(error_of: Callable[..., InputError]) -> None:
+    # without a station column, a station is its latitude and elevation
+    header = "latitude_deg,elevation_m,day_of_year,tmax_c,tmin_c"
+    error = error_of([header, "44.0,800,10,1.0,-5.0", "44.0,800,10,1.0,-5.0"])
+    assert_names(error, 2, "day_of_year")
+    assert "day of the year 10 appears twice" in str(error) and "'year' column" in str(error)
+
+
+def test_same_day_of_other_years_or_stations_is_fine() -> None:
+    frame = pd.DataFrame({"station": ["a", "a", "b"], "year": [2019, 2020, 2020],
+                          "latitude_deg": 44.0, "elevation_m": 800.0, "day_of_year": 10,
+                          "tmax_c": 1.0, "tmin_c": -5.0})
+    assert len(compute_et0_table(frame, "daily", "in memory")) == 3

@@ -101,7 +101,7 @@ def test_temperature_only_grid_uses_hargreaves_on_a_geographic_grid() -> None:
     frame = pd.DataFrame({"latitude_deg": np.repeat([44.75, 44.25, 43.75], 3)[:8],
                           "elevation_m": 0.0, "day_of_year": 100,
                           "tmax_c": TMAX.ravel()[:8], "tmin_c": TMIN.ravel()[:8]})
-    table = compute_et0_table(frame, "daily", "cells")
+    table = compute_et0_table(frame, "daily", "cells", one_row_per_date=False)  # cells, not stations
     assert set(table["method"]) == {"hargreaves_samani"}
     np.testing.assert_allclose(outputs["et0"].values.ravel()[:8], table["et0_mm_day"], rtol=1e-12)
 

@@ -13,6 +13,7 @@ import xarray as xr
 
 from ecociv.errors import InputError, OutputError
 from ecociv.execute.load import band_names
+from ecociv.grid.codes import codes_error, unknown_codes
 from ecociv.grid.spec import GridSpec
 from ecociv.spec import Model, RasterInput, RasterOutput
 
@@ -28,30 +29,12 @@ def raster_checks(model: Model, values: Mapping[str, Any]) -> list[tuple[RasterI
             checks.append((item, "min", da.nanmin(data) if isinstance(data, da.Array) else np.nanmin(data)))
         if item.le is not None:
             checks.append((item, "max", da.nanmax(data) if isinstance(data, da.Array) else np.nanmax(data)))
-        if item.codes_in:
-            table_id, _, column = item.codes_in.partition(".")
-            if table_id in values:
-                codes = np.asarray(values[table_id][column], dtype=np.float64)
-                unknown = _unknown_codes(data, codes)
-                checks.append((item, "codes", unknown))
+        if item.kind == "categorical" and data.ndim == 2:
+            table_id, _, column = (item.codes_in or "").partition(".")
+            codes = (np.asarray(values[table_id][column], dtype=np.float64)
+                     if item.codes_in and table_id in values else None)
+            checks.append((item, "codes", unknown_codes(data, codes)))
     return checks
-
-
-def _unknown_codes(data: Any, codes: np.ndarray) -> Any:
-    """Codes present in ``data`` but not in ``codes`` (at most 16 per chunk), as a lazy array
-    padded with NaN."""
-    width = 16
-
-    def _block(block: np.ndarray) -> np.ndarray:
-        values = np.unique(block[~np.isnan(block)])
-        unknown = values[~np.isin(values, codes)][:width]
-        out = np.full((1, 1, width), np.nan)
-        out[0, 0, : unknown.size] = unknown
-        return out
-
-    if isinstance(data, da.Array):
-        return da.map_blocks(_block, data, new_axis=2, chunks=(1, 1, width), dtype=np.float64)
-    return _block(np.asarray(data, dtype=np.float64))
 
 
 def _first_cell(data: xr.DataArray, mask_fn: Any) -> str:
@@ -76,17 +59,9 @@ def report_checks(checks: list[tuple[RasterInput, str, Any]], results: list[Any]
             where = _first_cell(data, lambda a, le=item.le: a > le)
             raise InputError(f"value {float(result):g}{units} above the allowed maximum {item.le:g}{units}",
                              source=source, where=where)
-        if kind == "codes":
-            result = np.unique(result[~np.isnan(result)])
-        if kind == "codes" and len(result):
-            bad = result[0]
-            where = _first_cell(data, lambda a, b=bad: a == b)
-            table = item.codes_in or ""
-            raise InputError(
-                f"code(s) {[int(c) for c in result[:10]]} not found in {table} "
-                f"(the table must list every code of the raster)",
-                source=source, where=where,
-            )
+        error = codes_error(result, data, item.codes_in, source) if kind == "codes" else None
+        if error is not None:
+            raise error
 
 
 def check_outputs(model: Model, produced: Mapping[str, Any], grid: GridSpec | None,

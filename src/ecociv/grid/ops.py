@@ -14,6 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from ecociv.grid.spec import GridSpec
+from ecociv.spec_blocks import zone_names
 
 
 def reclassify(codes: xr.DataArray, mapping: Mapping[int, float]) -> xr.DataArray:
@@ -160,12 +161,13 @@ def zonal_table(
     zones : GeoDataFrame or None
         Polygons in the grid's CRS; None sums the whole grid as one zone named ``"all"``.
     zone_field : str, optional
-        Attribute identifying each polygon; default: its 1-based position.
+        Attribute identifying each polygon (matched as
+        :func:`~ecociv.spec_blocks.find_field` does); default: its 1-based position.
 
     Returns
     -------
     LazyTable
-        A DataFrame with ``zone``, ``cells`` (cells whose centre is in the polygon),
+        A DataFrame with ``zone`` (text), ``cells`` (cells whose centre is in the polygon),
         ``valid_cells`` (cells where every raster has data) and one column per raster (the sum
         over that raster's own valid cells).
     """
@@ -177,7 +179,7 @@ def zonal_table(
         names: list[Any] = ["all"]
     else:
         zone_raster = rasterize_zones(list(zones.geometry), grid, (int(chunks[0]), int(chunks[1])))
-        names = list(zones[zone_field]) if zone_field else list(range(1, len(zones) + 1))
+        names = zone_names(zones, zone_field)
     sums = zonal_sums(list(rasters.values()), zone_raster, len(names))
     columns = list(rasters)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ecociv.errors import InputError
+from ecociv.errors import InputError, InputWarning
 from ecociv.grid.io import ReadNotes
 from ecociv.grid.spec import GridSpec
 from ecociv.spec import VectorInput
@@ -18,6 +18,10 @@ _GEOMETRY_TYPES = {
 
 
 LAYER_SEPARATOR = "|layername="
+
+#: What a vector input accepts, for messages.
+VECTOR_FORMATS = "GeoPackage .gpkg, Shapefile .shp or GeoJSON .geojson"
+_TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xls", ".xlsx", ".ods"}
 
 
 def split_layer(path: str | Path) -> tuple[Path, str | None]:
@@ -40,6 +44,9 @@ def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: Read
         raise InputError("file does not exist", source=label)
     if path.is_file() and path.stat().st_size == 0:
         raise InputError("file is empty", source=label)
+    if path.suffix.lower() in _TABLE_SUFFIXES:
+        raise InputError(f"is a table, not a vector file; expected a {spec.geometry} vector file "
+                         f"({VECTOR_FORMATS})", source=label)
     if layer is not None:
         import pyogrio
 
@@ -50,8 +57,14 @@ def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: Read
         frame = gpd.read_file(path, engine="pyogrio", layer=layer)
     except Exception as err:  # pyogrio raises DataSourceError and others
         raise InputError(f"not a readable vector file: {err}", source=label) from err
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(f"layer has no geometries; expected a {spec.geometry} vector file "
+                         f"({VECTOR_FORMATS})", source=label)
     if len(frame) == 0:
         raise InputError("layer has no features", source=label)
+    if frame.geometry.isna().all():
+        raise InputError(f"layer has no geometries; expected a {spec.geometry} vector file "
+                         f"({VECTOR_FORMATS})", source=label)
     if frame.crs is None:
         raise InputError("layer has no coordinate reference system", source=label)
     types = set(frame.geometry.geom_type.dropna().unique())
@@ -72,4 +85,28 @@ def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: Read
 
         notes.add(f"vector '{spec.id}': {int(invalid.sum())} invalid geometries repaired (make_valid)")
         frame.loc[invalid, frame.geometry.name] = frame.geometry[invalid].apply(make_valid)
+    warn_if_off_grid(frame, grid, label, notes)
+    frame.attrs["source"] = label
     return frame
+
+
+def warn_if_off_grid(frame: Any, grid: GridSpec, label: str, notes: ReadNotes | None = None) -> bool:
+    """Warn (:class:`~ecociv.errors.InputWarning`, also noted for the manifest) when no feature
+    of ``frame`` (in the grid's CRS) overlaps the run grid: every per-zone result would be empty.
+
+    Returns whether some feature overlaps.
+    """
+    from shapely.geometry import box
+
+    if frame.geometry.intersects(box(*grid.bounds)).any():
+        return True
+    message = (f"{label}: no feature overlaps the run grid (layer bounds "
+               f"{tuple(round(float(b), 3) for b in frame.total_bounds)}, grid bounds "
+               f"{tuple(round(float(b), 3) for b in grid.bounds)} in {grid.crs_label()}); "
+               "results per zone will be empty (no cells, NaN)")
+    if notes is not None:
+        notes.add(message)
+    import warnings
+
+    warnings.warn(message, InputWarning, stacklevel=3)
+    return False

@@ -109,6 +109,11 @@ def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
                     raise ScenarioError(
                         f"models[{name}].inputs.{input_id}: step '{source}' ({source_model.spec.id}) "
                         f"has no output '{output}' (outputs: {[o.id for o in source_model.spec.outputs]})")
+                kind, expected = source_model.spec.output(output).type, known[input_id].type
+                if kind != expected:
+                    raise ScenarioError(
+                        f"models[{name}].inputs.{input_id}: '@{source}.{output}' is a {kind} output "
+                        f"of step '{source}'; input '{input_id}' of model '{spec.id}' expects a {expected}")
                 step.upstream[input_id] = (source, output)
             else:
                 step.files[input_id] = _resolve_path(value, base_dir)

@@ -53,6 +53,7 @@ from ecociv.spec import (
     TableOutput,
     VectorInput,
 )
+from ecociv.spec_blocks import zone_names
 from ecociv.units import Q_
 
 YI_M3_YR = "hundred_million * m**3/yr"  # 亿立方米/年
@@ -395,12 +396,11 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
                                                       name=f"{prefix}_suitability", units=None)
 
     zones = inputs.get("zones")
-    field = _field(zones, inputs.get("zone_field"))
     if zones is None:
         geometries, names_ = [box(*grid.bounds)], ["all"]
     else:
         geometries = list(zones.geometry)
-        names_ = [str(v) for v in (zones[field] if field else range(1, len(zones) + 1))]
+        names_ = zone_names(zones, inputs.get("zone_field"))
     layers = {f"{function}_{code}": np.where(np.isnan(c), np.nan, c == code)
               for function, c in classes.items() for code in kernels.CLASS_NAMES}
     if "water_yield" in arrays:
@@ -411,19 +411,6 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     if carrying is not None:
         outputs["carrying_scale"] = carrying
     return outputs
-
-
-def _field(zones: Any, requested: str | None) -> str | None:
-    if zones is None or not requested:
-        return None
-    field = str(requested).strip()
-    if field not in zones.columns and field.lower() in zones.columns:
-        field = field.lower()
-    if field not in zones.columns:
-        fields = [c for c in zones.columns if c != zones.geometry.name]
-        raise InputError(f"no field {requested!r} in the zones; fields: {fields}",
-                         source="parameter 'zone_field'")
-    return field
 
 
 def _class_table(stats: pd.DataFrame, classes: Mapping[str, np.ndarray]) -> pd.DataFrame:

@@ -48,6 +48,7 @@ from ecociv.spec import (
     VectorInput,
     VectorOutput,
 )
+from ecociv.spec_blocks import zone_names
 
 M2_PER_KM2 = 1e6
 
@@ -232,18 +233,6 @@ def _check_params(inputs: Mapping[str, Any]) -> tuple[float, float]:
     return extremely, important
 
 
-def _field(frame: Any, requested: str | None, param: str) -> str | None:
-    if not requested:
-        return None
-    field = str(requested).strip()
-    if field not in frame.columns and field.lower() in frame.columns:
-        field = field.lower()
-    if field not in frame.columns:
-        fields = [c for c in frame.columns if c != frame.geometry.name]
-        raise InputError(f"no field {requested!r}; fields: {fields}", source=f"parameter '{param}'")
-    return field
-
-
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Importance, red line, polygons and per-zone tables (computed in memory)."""
     services = [sid for sid in SERVICES if sid in inputs]
@@ -357,9 +346,8 @@ def _zone_table(layers: Mapping[str, np.ndarray], zones: Any, grid: GridSpec,
     if zones is None:
         geometries, names = [box(*grid.bounds)], ["all"]
     else:
-        field = _field(zones, requested_field, param)
         geometries = list(zones.geometry)
-        names = [str(v) for v in (zones[field] if field else range(1, len(zones) + 1))]
+        names = zone_names(zones, requested_field, param=param)
     stats = zonal_statistics(dict(layers), geometries, grid, names=names)
     table = pd.DataFrame({"zone": stats["zone"].astype(str), "area_km2": stats["area_m2"] / M2_PER_KM2})
     table["redline_km2"] = stats["redline_sum_area"] / M2_PER_KM2

@@ -13,6 +13,7 @@ from ecociv.errors import InputError
 from ecociv.grid.spec import GridSpec
 from ecociv.models.ecological_security_pattern.kernels_paths import Link
 from ecociv.models.ecological_security_pattern.kernels_surface import M2_PER_KM2
+from ecociv.spec_blocks import zone_names
 
 _LABEL = "vector 'sources'"
 
@@ -103,15 +104,7 @@ def corridor_lines(links: Sequence[Link], effective_resistance: np.ndarray, grid
 def corridor_length_by_zone(lines: Any, zones: Any, zone_field: str | None) -> pd.DataFrame:
     """Length of the corridor lines inside each zone polygon, km (planar lengths in the grid
     CRS)."""
-    if zone_field:
-        field = zone_field.strip().lower()
-        if field not in zones.columns:
-            fields = [c for c in zones.columns if c != zones.geometry.name]
-            raise InputError(f"no field {zone_field!r} in the zones; fields: {fields}",
-                             source="parameter 'zone_field'")
-        names = [str(v) for v in zones[field]]
-    else:
-        names = [str(i) for i in range(1, len(zones) + 1)]
+    names = zone_names(zones, zone_field)
     lengths = [float(sum(line.intersection(zone).length for line in lines.geometry)) / 1000.0
                if zone is not None else 0.0 for zone in zones.geometry]
     return pd.DataFrame({"zone": names, "corridor_length_km": lengths})

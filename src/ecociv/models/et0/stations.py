@@ -139,7 +139,8 @@ def _line_numbers(frame: pd.DataFrame, lines: Sequence[int] | np.ndarray | None)
 
 
 def compute_et0_table(frame: pd.DataFrame, time_step: str, source_label: str, *,
-                      lines: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
+                      lines: Sequence[int] | np.ndarray | None = None,
+                      one_row_per_date: bool = True) -> pd.DataFrame:
     """FAO-56 ET0 for each row of a station table, with every intermediate term.
 
     Parameters
@@ -155,6 +156,10 @@ def compute_et0_table(frame: pd.DataFrame, time_step: str, source_label: str, *,
         Line of each row in the CSV file, for messages (default: ``frame.attrs["lines"]`` if
         set, else row position + 2, the header being line 1). Needed when blank lines were
         dropped on reading.
+    one_row_per_date : bool
+        Refuse a station (told apart by a ``station``/``station_id``/``name``/``id`` column,
+        else by latitude and elevation; and by ``year``/``date`` when given) with the same month
+        or day twice. Off only for rows that are not station records (e.g. grid cells).
 
     Returns
     -------
@@ -169,10 +174,10 @@ def compute_et0_table(frame: pd.DataFrame, time_step: str, source_label: str, *,
     Raises
     ------
     InputError
-        With the file, CSV line and column, for missing columns or values, values out of
-        range, units written in cells, T_min > T_max, RH_min > RH_max, half-given humidity
-        pairs, wind without its height, sunshine longer than the day, or solar radiation above
-        the extraterrestrial radiation.
+        With the file, CSV line and column, for missing columns or values, a month or day
+        given twice for a station, values out of range, units written in cells, T_min > T_max,
+        RH_min > RH_max, half-given humidity pairs, wind without its height, sunshine longer
+        than the day, or solar radiation above the extraterrestrial radiation.
     """
     if time_step not in TIME_STEPS:
         raise InputError(f"time step {time_step!r} is not one of {list(TIME_STEPS)}",
@@ -187,6 +192,8 @@ def compute_et0_table(frame: pd.DataFrame, time_step: str, source_label: str, *,
     date_column = "month" if monthly else "day_of_year"
     date = _float(table, date_column)
     _no_blanks(date, date_column, source)
+    if one_row_per_date:
+        _no_repeated_dates(table, date, date_column, source)
     tmax = _float(table, "tmax_c")
     tmin = _float(table, "tmin_c")
     latitude = _float(table, "latitude_deg")
@@ -256,6 +263,34 @@ def _no_blanks(values: np.ndarray, column: str, source: _Source) -> None:
         spec = next(c for c in STATIONS_TABLE.columns if c.id == column)
         raise source.error(f"missing value; expected an integer from {spec.ge:g} to {spec.le:g}",
                            bad, column)
+
+
+#: Columns that tell stations apart, when present (else a station is its latitude and elevation).
+STATION_COLUMNS = ("station", "station_id", "station_name", "name", "id")
+#: Columns that tell records of different years apart.
+PERIOD_COLUMNS = ("year", "date")
+
+
+def _no_repeated_dates(table: pd.DataFrame, date: np.ndarray, column: str,
+                       source: _Source) -> None:
+    """One row per station (and year, with a ``year`` column) and date: a month or day given
+    twice would be averaged into nothing and silently double in any total."""
+    keys = [c for c in STATION_COLUMNS if c in table.columns] or ["latitude_deg", "elevation_m"]
+    periods = [c for c in PERIOD_COLUMNS if c in table.columns]
+    keys += periods
+    frame = table[keys].astype(str).assign(_date=date)
+    repeated = frame.duplicated(keep=False).to_numpy()
+    first = _first(repeated)
+    if first is None:
+        return
+    same = np.flatnonzero((frame == frame.iloc[first]).all(axis=1).to_numpy())
+    station = ", ".join(f"{k} {table[k].iloc[first]}" for k in keys)
+    word = "month" if column == "month" else "day of the year"
+    raise source.error(
+        f"{word} {int(date[first])} appears twice for the same station ({station}) on lines "
+        f"{[int(source.lines[p]) for p in same]}; each station needs one row per {word}"
+        + ("" if periods else " (records of several years need a 'year' column)"),
+        first, column)
 
 
 def _pair(table: pd.DataFrame, first: str, second: str,

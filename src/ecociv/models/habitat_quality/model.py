@@ -95,6 +95,7 @@ from ecociv.spec import (
     TableOutput,
     VectorInput,
 )
+from ecociv.spec_blocks import zone_names
 
 M2_PER_HA = 1e4
 #: Cells per block of a threat's reach computation, at most (the overlap widens blocks).
@@ -458,16 +459,7 @@ def _zone_raster(inputs: Mapping[str, Any], grid: GridSpec,
     zones = inputs.get("zones")
     if zones is None:
         return ["all"], da.ones(grid.shape, chunks=chunks, dtype=np.int32)
-    field = inputs.get("zone_field")
-    if field:
-        field = str(field).strip().lower()
-        if field not in zones.columns:
-            fields = [c for c in zones.columns if c != zones.geometry.name]
-            raise InputError(f"no field {inputs['zone_field']!r} in the zones; fields: {fields}",
-                             source="parameter 'zone_field'")
-        names = [str(v) for v in zones[field]]
-    else:
-        names = [str(i) for i in range(1, len(zones) + 1)]
+    names = zone_names(zones, inputs.get("zone_field"))
     raster = rasterize_zones(list(zones.geometry), grid, (chunks[0][0], chunks[1][0]))
     return names, raster.rechunk(chunks)
 

@@ -42,6 +42,7 @@ from ecociv.spec import (
     TableOutput,
     VectorInput,
 )
+from ecociv.spec_blocks import find_field
 
 #: metres per millimetre
 M_PER_MM = 1e-3
@@ -133,12 +134,7 @@ def _zone_field(zones: Any, requested: str | None) -> str | None:
     if zones is None:
         return None
     if requested:
-        field = requested.strip().lower()
-        if field not in zones.columns:
-            fields = [c for c in zones.columns if c != zones.geometry.name]
-            raise InputError(f"no field {requested!r} in the watersheds; fields: {fields}",
-                             source="parameter 'watershed_id_field'")
-        return field
+        return find_field(zones, requested, param="watershed_id_field")
     return "ws_id" if "ws_id" in zones.columns else None
 
 
