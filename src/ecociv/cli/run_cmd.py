@@ -83,7 +83,10 @@ def runs(
 
     from ecociv.scenario.store import ResultsStore
 
-    rows = ResultsStore(_store_root(store)).list_runs()
+    results = ResultsStore(_store_root(store))
+    rows = results.list_runs()
+    for line in results.unfinished_report():
+        typer.echo(line, err=True)
     if not rows:
         typer.echo(f"no runs in {_store_root(store)}")
         return

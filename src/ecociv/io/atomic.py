@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ecociv.errors import OutputError
+from ecociv.io import partial
 
 #: name of the file that marks a folder as written by ecociv (and lists the files it wrote)
 MARKER = ".ecociv-output.json"
@@ -174,12 +175,15 @@ def atomic_folder(path: Path) -> Iterator[Path]:
     target = path.resolve()
     token = uuid.uuid4().hex[:8]
     tmp = target.parent / f".{target.name}.partial-{token}"
+    partial.remove_stale(target.parent, f".{target.name}.partial-")  # left by killed runs
     try:
         tmp.mkdir()
     except OSError as err:
         raise OutputError(f"output folder {path} is not writable: {err.strerror or err}") from err
     try:
+        partial.mark(tmp)
         yield tmp
+        partial.unmark(tmp)
         _write_marker(tmp)
         keep = foreign_entries(target)  # again: the folder may have changed during the run
         blocked = [name for name in keep if (tmp / name.rstrip("/")).exists()
