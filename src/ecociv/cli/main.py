@@ -3,8 +3,10 @@ of the library. Errors caused by input are printed as one clear message (exit co
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
+from typing import NoReturn
 
 import typer
 
@@ -48,13 +50,36 @@ app.command("demo", help="Run the Belt baseline (天山北坡经济带) on the e
             "dataset and print results per prefecture.")(run_cmd.demo)
 
 
-def main() -> None:
-    """Entry point of the ``ecociv`` script."""
+def _usage_error(err: Exception) -> NoReturn:
+    """Print a command-line usage error as one line (plus a help hint) and exit 2."""
+    message = err.format_message() if hasattr(err, "format_message") else str(err)
+    print(f"error: {message}", file=sys.stderr)
+    ctx = getattr(err, "ctx", None)
+    if ctx is not None:
+        print(f"Try '{ctx.command_path} --help' for help.", file=sys.stderr)
+    sys.exit(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``ecociv`` script.
+
+    Exit codes: 0 done, 1 aborted, 2 bad input or a usage error (one line on stderr, no
+    traceback), 130 interrupted (Ctrl-C; unfinished output folders are removed).
+    """
+    from typer.exceptions import TyperException
+
     from ecociv.errors import EcocivError
 
     warnings.filterwarnings("default", category=UserWarning, module="ecociv")
+    command = typer.main.get_command(app)
+    args = sys.argv[1:] if argv is None else argv
     try:
-        app(standalone_mode=False)
+        # not app(): typer turns Ctrl-C into a silent exit 0 when it does not own the process exit
+        with command.make_context("ecociv", list(args)) as ctx:
+            command.invoke(ctx)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
     except EcocivError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
@@ -63,13 +88,14 @@ def main() -> None:
     except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(1)
-    except Exception as err:  # click's usage errors
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise
+    except BrokenPipeError:  # e.g. `ecociv models | head`: quiet, as the shell's own tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except TyperException as err:  # usage errors: unknown option or command, missing argument
+        if type(err).__name__ == "NoArgsIsHelpError":  # a bare group prints its help
+            print(err.format_message(), file=sys.stderr)
+            sys.exit(2)
+        _usage_error(err)
 
 
 if __name__ == "__main__":
