@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
 import pytest
+import rasterio
 from pydantic import ValidationError
 
 from ecociv.spec import Category, RasterOutput
@@ -31,3 +35,20 @@ def test_categories_given_as_tuples() -> None:
 def test_bad_categories_are_rejected(fields: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         _output(**fields)
+
+
+def test_declared_categories_reach_the_written_raster(tmp_path: Path) -> None:
+    # the red-line model's importance classes: colour table in the COG, names in .tif.aux.xml
+    from ecociv.execute import run_in_memory
+    from ecociv.models.ecological_redline.model import IMPORTANCE_CLASSES
+    from ecociv.models.ecological_redline.model import MODEL as REDLINE
+
+    out = tmp_path / "redline"
+    run_in_memory(REDLINE, REDLINE.example(), out)
+    with rasterio.open(out / "importance_class.tif") as src:
+        colours = src.colormap(1)
+    for code, _, colour in IMPORTANCE_CLASSES:
+        assert colours[code][:3] == tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    pam = ET.parse(out / "importance_class.tif.aux.xml").getroot()
+    names = [c.text or "" for c in pam.iterfind("PAMRasterBand/CategoryNames/Category")]
+    assert names == ["", *(name for _, name, _ in IMPORTANCE_CLASSES)]

@@ -64,6 +64,15 @@ M2_PER_KM2 = 1e6
 #: Monthly temperature: 12 bands once the framework reads multi-band rasters.
 _MONTHLY: dict[str, Any] = {"bands": 12} if "bands" in RasterInput.model_fields else {}
 
+#: suitability classes (colours from grey through red to green) and the five condition levels
+SUITABILITY_CLASSES = ((0, "ecological protection, not evaluated 生态保护极重要区", "#bdbdbd"),
+                       (1, "unsuitable 不适宜", "#d7191c"),
+                       (2, "generally suitable 一般适宜", "#fdae61"),
+                       (3, "suitable 适宜", "#a6d96a"),
+                       (4, "most suitable 最适宜", "#1a9641"))
+CONDITION_LEVELS = ((1, "level 1 (worst) 低", "#d7191c"), (2, "level 2 较低", "#fdae61"),
+                    (3, "level 3 中等", "#ffffbf"), (4, "level 4 较高", "#a6d96a"),
+                    (5, "level 5 (best) 高", "#1a9641"))
 _DRAFT = "2019 draft guideline via the CUG spj toolset; not checked against the 2020 text"
 
 
@@ -213,15 +222,18 @@ SPEC = ModelSpec(
         RasterOutput(id="agricultural_suitability", about="Agricultural production suitability: "
                      "4 most suitable, 3 suitable, 2 generally suitable, 1 unsuitable, 0 "
                      "ecological protection (not evaluated)", units=None,
-                     long_name="agricultural suitability (0-4)", dtype="uint8"),
+                     long_name="agricultural suitability (0-4)", dtype="uint8",
+                     kind="categorical", categories=SUITABILITY_CLASSES),
         RasterOutput(id="urban_suitability", about="Urban construction suitability (codes as "
                      "agricultural_suitability)", units=None, long_name="urban suitability (0-4)",
-                     dtype="uint8"),
+                     dtype="uint8", kind="categorical", categories=SUITABILITY_CLASSES),
         RasterOutput(id="agricultural_level", about="Agricultural production condition level "
                      "(5 best .. 1 worst) before the class mapping", units=None,
-                     long_name="agricultural condition level (1-5)", dtype="uint8"),
+                     long_name="agricultural condition level (1-5)", dtype="uint8",
+                     kind="categorical", categories=CONDITION_LEVELS),
         RasterOutput(id="urban_level", about="Urban construction condition level (5 best .. 1 "
-                     "worst)", units=None, long_name="urban condition level (1-5)", dtype="uint8"),
+                     "worst)", units=None, long_name="urban condition level (1-5)", dtype="uint8",
+                     kind="categorical", categories=CONDITION_LEVELS),
         TableOutput(id="suitability_by_zone", about="Area of each suitability class per unit "
                     "(exact cell fractions; zone 'all' without zones)", columns=(
                         Column(id="zone", about="unit", units=None, dtype="str"),

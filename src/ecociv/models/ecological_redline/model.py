@@ -64,6 +64,10 @@ SERVICES: dict[str, tuple[str, str]] = {
 _GUIDELINE = ("《生态保护红线划定指南》(MEP & NDRC 2017), importance assessment, grading "
               "(评估分级)")
 
+#: importance classes of the guideline (一般重要 / 重要 / 极重要), coloured light to dark
+IMPORTANCE_CLASSES = ((1, "generally important 一般重要", "#ffffb2"),
+                      (2, "important 重要", "#fd8d3c"),
+                      (3, "extremely important 极重要", "#bd0026"))
 _ZONE_COLUMNS = (
     Column(id="zone", about="unit name or number", units=None, dtype="str"),
     Column(id="area_km2", about="area of the unit on the grid", units="km**2"),
@@ -143,21 +147,30 @@ SPEC = ModelSpec(
     outputs=(
         RasterOutput(id="importance_class", about="Merged ecological function importance: 1 "
                      "generally important, 2 important, 3 extremely important", units=None,
-                     long_name="ecological function importance (1-3)", dtype="uint8"),
+                     long_name="ecological function importance (1-3)", dtype="uint8",
+                     kind="categorical", categories=IMPORTANCE_CLASSES),
         *(RasterOutput(id=f"importance_{sid}", about=f"Importance class of {sid} alone (1-3)",
                        units=None, long_name=f"{sid} importance (1-3)", dtype="uint8",
-                       optional=True)
+                       optional=True, kind="categorical", categories=IMPORTANCE_CLASSES)
           for sid in SERVICES),
         RasterOutput(id="redline_candidate", about="Extremely important or extremely sensitive "
                      "land before clean-up (1 = candidate)", units=None,
-                     long_name="red-line candidate (0/1)", dtype="uint8"),
+                     long_name="red-line candidate (0/1)", dtype="uint8", kind="categorical",
+                     categories=((0, "not a candidate 非候选区", "#f0f0f0"),
+                                 (1, "red-line candidate 红线候选区", "#fb6a4a"))),
         RasterOutput(id="redline", about="Ecological protection red line after smoothing, hole "
                      "filling and minimum patch area (1 = inside)", units=None,
-                     long_name="ecological protection red line (0/1)", dtype="uint8"),
+                     long_name="ecological protection red line (0/1)", dtype="uint8",
+                     kind="categorical", categories=((0, "outside the red line 红线外", "#f0f0f0"),
+                                                     (1, "ecological protection red line 生态保护红线",
+                                                      "#cb181d"))),
         RasterOutput(id="conflict", about="Red line on cropland (1) or built-up land (2), 0 "
                      "elsewhere (with land_use)", units=None,
                      long_name="red-line conflicts (1 cropland, 2 built-up)", dtype="uint8",
-                     optional=True),
+                     optional=True, kind="categorical",
+                     categories=((0, "no conflict 无冲突", "#f0f0f0"),
+                                 (1, "red line on cropland 红线内耕地", "#fec44f"),
+                                 (2, "red line on built-up land 红线内建设用地", "#b30000"))),
         VectorOutput(id="redline_polygons", about="One polygon per red-line patch",
                      geometry="polygon", fields=(
                          Column(id="id", about="patch number", units=None, dtype="int"),

@@ -166,12 +166,15 @@ SPEC = ModelSpec(
         RasterOutput(id="cost_distance", about="Minimum cumulative resistance to the nearest source "
                      "(resistance × m)", units="m", long_name="cost distance to the nearest source"),
         RasterOutput(id="cost_allocation", about="Id of the nearest source by cost", units=None,
-                     long_name="nearest source (cost allocation)", dtype="int32"),
+                     long_name="nearest source (cost allocation)", dtype="int32",
+                     kind="categorical"),
         RasterOutput(id="current_density", about="Cumulative current through each cell with 1 A "
                      "between sources (Circuitscape node current)", units="A",
                      long_name="current density"),
         RasterOutput(id="pinch_points", about="1 = pinch point (corridor cell at or above the current "
-                     "percentile), 0 = not", units=None, long_name="pinch points", dtype="uint8"),
+                     "percentile), 0 = not", units=None, long_name="pinch points", dtype="uint8",
+                     kind="categorical", categories=((0, "not a pinch point", "#f0f0f0"),
+                                                     (1, "pinch point 夹点", "#e31a1c"))),
         VectorOutput(id="sources", about="Ecological sources (the cells used)", geometry="polygon",
                      fields=(Column(id="source_id", about="source id", units=None, dtype="int"),
                              Column(id="area_km2", about="true area", units="km**2"),

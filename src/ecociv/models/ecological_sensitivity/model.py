@@ -221,15 +221,17 @@ SPEC = ModelSpec(
                      "(I·M·D·K)^(1/4)", units="", long_name="salinization sensitivity index"),
         RasterOutput(id="erosion_sensitivity_class", about="Soil erosion sensitivity class (1 = "
                      "一般敏感 ... 3 = 极敏感 with the default limits)", units=None, dtype="uint8",
-                     long_name="soil erosion sensitivity class"),
+                     long_name="soil erosion sensitivity class", kind="categorical"),
         RasterOutput(id="desertification_sensitivity_class", about="Desertification sensitivity "
                      "class", units=None, dtype="uint8",
-                     long_name="desertification sensitivity class"),
+                     long_name="desertification sensitivity class", kind="categorical"),
         RasterOutput(id="salinization_sensitivity_class", about="Salinization sensitivity class",
-                     units=None, dtype="uint8", long_name="salinization sensitivity class"),
+                     units=None, dtype="uint8", long_name="salinization sensitivity class",
+                     kind="categorical"),
         RasterOutput(id="sensitivity_class", about="Highest of the three classes (cells with "
                      "some indices missing take the highest of the others)", units=None,
-                     dtype="uint8", long_name="ecological sensitivity class (highest)"),
+                     dtype="uint8", long_name="ecological sensitivity class (highest)",
+                     kind="categorical"),
         TableOutput(id="sensitivity_area", about="Area of each class of each index per zone",
                     columns=(
             Column(id="zone", about="zone name or number (\"all\" without zones)", units=None,

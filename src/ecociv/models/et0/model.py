@@ -88,7 +88,9 @@ SPEC = ModelSpec(
         RasterOutput(id="et0_method", about="Method used per cell: 1 = Penman–Monteith, "
                      "2 = Hargreaves–Samani", units=None, dtype="uint8",
                      long_name="ET0 method (1 Penman-Monteith, 2 Hargreaves-Samani)",
-                     optional=True),
+                     optional=True, kind="categorical",
+                     categories=((1, "Penman-Monteith (FAO-56)", "#1f78b4"),
+                                 (2, "Hargreaves-Samani (FAO-56 eq. 52)", "#ff7f00"))),
         TableOutput(id="et0_table", about="Station table with ET0, the method and every FAO-56 "
                     "intermediate term", optional=True, columns=_TABLE_COLUMNS),
     ),
