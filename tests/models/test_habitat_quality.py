@@ -307,7 +307,6 @@ def test_constants_are_invests() -> None:
     assert MODEL.spec.input("half_saturation_constant").default == 0.05  # type: ignore[union-attr]
     # k is where quality is halved: D = k -> Q = H / 2
     assert kernels.habitat_quality(1.0, 0.05, 0.05) == pytest.approx(0.5)
-    np.testing.assert_allclose(kernels.normalized_weights([1.0, 0.5, 0.5]), [0.5, 0.25, 0.25])
 
 
 # -- kernels against brute force ---------------------------------------------------------------

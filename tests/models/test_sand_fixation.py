@@ -85,13 +85,12 @@ def test_snow_cover_factor_by_hand() -> None:
                                [21 / 31, 1.0, 0.0])
 
 
-def test_wind_factor_exponential_closed_form() -> None:
+def test_wind_excess_exponential_closed_form() -> None:
     # k = 1 (exponential winds, scale c = mean): E[U(U-5)^2; U > 5] = e^(-5/c) (2 x 5 c^2 + 6 c^3)
-    # mean 5 m/s: e^-1 (250 + 750) = 1000/e = 367.879 (m/s)^3; 30 days: 11036.38
+    # mean 5 m/s: e^-1 (250 + 750) = 1000/e = 367.879 (m/s)^3
     # mean 2 m/s: e^-2.5 (40 + 48) = 88 e^-2.5 = 7.223476
     np.testing.assert_allclose(kernels.wind_excess_weibull([5.0, 2.0], 1.0),
                                [1000 / math.e, 88 * math.exp(-2.5)], rtol=1e-10)
-    assert float(kernels.wind_factor(5.0, 30, 1.0)) == pytest.approx(30_000 / math.e, rel=1e-10)
 
 
 @pytest.mark.parametrize("mean", [1.0, 3.0, 4.0, 6.0, 9.0])

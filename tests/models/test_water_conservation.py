@@ -116,9 +116,9 @@ def test_zones_area_weighted_mean(tmp_path: Path) -> None:
 def test_invest_corrected_by_hand(tmp_path: Path) -> None:
     # Y 300 mm; V 498 -> 249/498 = 0.5; TI 1.5 -> 0.9 x 1.5 / 3 = 0.45; Ksat 150 cm/d -> 0.5
     # WR = 300 x 0.5 x 0.45 x 0.5 = 33.75 mm
-    assert kernels.corrected_water_yield(300.0, 498.0, 1.5, 150.0) == pytest.approx(33.75)
+    assert 300.0 * kernels.yield_correction(498.0, 1.5, 150.0) == pytest.approx(33.75)
     # caps: V 100 -> 1; TI 10 -> 1; Ksat 600 -> 1: WR = Y; TI < 0 -> factor 0
-    assert kernels.corrected_water_yield(300.0, 100.0, 10.0, 600.0) == pytest.approx(300.0)
+    assert 300.0 * kernels.yield_correction(100.0, 10.0, 600.0) == pytest.approx(300.0)
     assert kernels.yield_correction(100.0, -0.4, 600.0) == 0.0
     water_yield = np.array([[300.0, 300.0, 100.0], [200.0, 50.0, 10.0]])
     inputs = _inputs(method="invest_corrected", precipitation=None, aet=None,
@@ -161,7 +161,7 @@ def test_topographic_index_from_a_dem(tmp_path: Path) -> None:
 def test_water_conservation_is_never_negative(p: float, alpha: float, aet: float, y: float,
                                               v: float, ti: float, ksat: float) -> None:
     assert kernels.clip_negative(kernels.water_balance(p, alpha, aet)) >= 0
-    assert 0 <= kernels.corrected_water_yield(y, v, ti, ksat) <= y
+    assert 0 <= y * kernels.yield_correction(v, ti, ksat) <= y
 
 
 # --- bad inputs --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pandas as pd
 from ecociv.grid.io import from_array, grid_of_array
 from ecociv.grid.ops import cell_area, reclassify, zonal_table
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
-from ecociv.models.carbon.kernels import POOLS, stock_tonnes
+from ecociv.models.carbon.kernels import POOLS, stock_tonnes, total_density
 from ecociv.spec import (
     Column,
     Model,
@@ -81,7 +81,8 @@ SPEC = ModelSpec(
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Carbon density rasters and the per-zone stock table (lazy)."""
     table: pd.DataFrame = inputs["carbon_pools"]
-    density_by_code = dict(zip(table["lucode"].astype(int), table[list(POOLS)].sum(axis=1), strict=True))
+    density = total_density({pool: table[pool].to_numpy(dtype=np.float64) for pool in POOLS})
+    density_by_code = dict(zip(table["lucode"].astype(int), density, strict=True))
     baseline = inputs["land_use"]
     grid = grid_of_array(baseline)
     outputs: dict[str, Any] = {"carbon_density": reclassify(baseline, density_by_code)}

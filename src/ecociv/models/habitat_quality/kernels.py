@@ -87,21 +87,6 @@ def distance_decay(distance: ArrayLike, max_distance: float, decay: str) -> Floa
     return np.where(d > max_distance, 0.0, impact)
 
 
-def normalized_weights(weights: ArrayLike) -> FloatArray:
-    r"""Threat weights divided by their sum (dimensionless).
-
-    Notes
-    -----
-    :math:`w_r / \sum_r w_r` (Sharp et al. 2020, eq. hq.3; InVEST ``weight_avg = row['weight']
-    / weight_sum``).
-    """
-    w = _f64(weights)
-    total = w.sum()
-    if not total > 0:
-        raise ValueError("threat weights sum to 0; at least one weight must be > 0")
-    return w / total
-
-
 def threat_present(threat: ArrayLike) -> NDArray[np.bool_]:
     """Cells holding the threat: value neither 0 nor nodata (NaN), as pygeoprocessing's
     ``distance_transform_edt`` masks its input (``~isclose(value, nodata) & (value != 0)``).
@@ -234,30 +219,6 @@ def summed_threat_impact(threat: ArrayLike, max_distance: float, cell_size: tupl
     return np.asarray(out, dtype=np.float64)
 
 
-def threat_degradation(impact: ArrayLike, weight: float, sensitivity: ArrayLike,
-                       access: ArrayLike | float = 1.0) -> FloatArray:
-    r"""Degradation of each cell by one threat (dimensionless).
-
-    Parameters
-    ----------
-    impact : array_like
-        Decayed threat :math:`i_r` (:func:`nearest_threat_impact` or :func:`summed_threat_impact`).
-    weight : float
-        Normalised weight :math:`w_r / \sum w` (:func:`normalized_weights`).
-    sensitivity : array_like
-        Sensitivity :math:`S_{jr}` (0–1) of each cell's land-use class to the threat.
-    access : array_like or float
-        Accessibility :math:`\beta_x` (0–1; 1 = unprotected).
-
-    Returns
-    -------
-    ndarray
-        :math:`D_{xr} = i_r\, (w_r/\sum w)\, S_{jr}\, \beta_x` (InVEST
-        ``_calculate_individual_degradation``: ``filtered_threat * sens * weight_avg * access``).
-    """
-    return _f64(impact) * weight * _f64(sensitivity) * _f64(access)
-
-
 def habitat_quality(habitat: ArrayLike, degradation: ArrayLike, half_saturation: float,
                     z: float = SCALING_PARAMETER) -> FloatArray:
     r"""Habitat quality from habitat suitability and total degradation (dimensionless, 0–1).
@@ -318,7 +279,8 @@ def degradation_and_quality(land_use: ArrayLike, impacts: Sequence[ArrayLike], *
     sensitivity : array_like (R, C)
         Sensitivity :math:`S_{jr}` of each code to each threat (0–1).
     weights : array_like (R,)
-        Normalised threat weights (:func:`normalized_weights`).
+        Normalised threat weights :math:`w_r / \sum_r w_r` (Sharp et al. 2020, eq. hq.3; InVEST
+        ``weight_avg = row['weight'] / weight_sum``).
     half_saturation : float
         :math:`k` (> 0).
     access : array_like or float
@@ -329,7 +291,9 @@ def degradation_and_quality(land_use: ArrayLike, impacts: Sequence[ArrayLike], *
     Returns
     -------
     ndarray (R + 3, rows, cols)
-        Layers ``0..R-1``: degradation by each threat (:func:`threat_degradation`); ``R``: total
+        Layers ``0..R-1``: degradation by each threat, :math:`D_{xr} = i_r\,(w_r/\sum w)\,S_{jr}\,
+        \beta_x` (InVEST ``_calculate_individual_degradation``: ``filtered_threat * sens *
+        weight_avg * access``); ``R``: total
         degradation :math:`D_{xj} = \sum_r D_{xr}` (Sharp et al. 2020, eq. hq.3; InVEST
         ``_calculate_total_degradation``); ``R + 1``: quality (:func:`habitat_quality`);
         ``R + 2``: class index (:func:`class_index`, as float). Cells whose code is nodata or
@@ -347,7 +311,7 @@ def degradation_and_quality(land_use: ArrayLike, impacts: Sequence[ArrayLike], *
     total[...] = 0.0
     for r, impact in enumerate(impacts):
         layer = out[r]
-        np.multiply(_f64(impact), coefficient[r][index], out=layer)  # threat_degradation
+        np.multiply(_f64(impact), coefficient[r][index], out=layer)  # D_xr
         if not (np.isscalar(access) and access == 1.0):
             layer *= _f64(access)
         total += layer

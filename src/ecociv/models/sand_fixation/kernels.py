@@ -234,34 +234,6 @@ def wind_excess_lookup(mean_wind_2m: ArrayLike, shape: float,
     return np.where(np.isnan(mean), np.nan, out)
 
 
-def wind_factor(mean_wind_2m: ArrayLike, days: ArrayLike, shape: ArrayLike,
-                threshold: ArrayLike = THRESHOLD_WIND_2M) -> FloatArray:
-    r"""Wind factor Wf of a period from its mean wind speed.
-
-    Parameters
-    ----------
-    mean_wind_2m : array_like
-        Mean wind speed at 2 m, m/s.
-    days : array_like
-        Days in the period, N_d (a count).
-    shape : array_like
-        Weibull shape k of the wind observations.
-    threshold : array_like
-        Threshold wind speed at 2 m, m/s.
-
-    Returns
-    -------
-    ndarray
-        Wf, (m/s)³ (N_d enters as a count, as in the bulletin).
-
-    Notes
-    -----
-    :math:`W_f = \sum_{i=1}^{N} U_{2,i}(U_{2,i} - U_t)^2\,N_d/N = N_d\,E[U(U-U_t)^2; U>U_t]`
-    (Fryrear et al. 1998), the expectation from :func:`wind_excess_weibull`.
-    """
-    return _f(days) * wind_excess_weibull(mean_wind_2m, shape, threshold)
-
-
 def soil_wetness_factor(et0_mm: ArrayLike, precipitation_mm: ArrayLike, irrigation_mm: ArrayLike,
                         wet_day_fraction: ArrayLike) -> FloatArray:
     r"""Soil wetness factor SW (0–1).
@@ -328,7 +300,9 @@ def weather_factor(wind_factor_value: ArrayLike, density: ArrayLike, wetness: Ar
     Parameters
     ----------
     wind_factor_value : array_like
-        Wf, (m/s)³.
+        Wf, (m/s)³: :math:`W_f = \sum_{i=1}^{N} U_{2,i}(U_{2,i} - U_t)^2\,N_d/N =
+        N_d\,E[U(U-U_t)^2; U>U_t]` (Fryrear et al. 1998), the days :math:`N_d` of the period times
+        :func:`wind_excess_weibull` or :func:`wind_excess_lookup`.
     density : array_like
         Air density, kg/m³.
     wetness : array_like
@@ -498,7 +472,7 @@ def soil_loss(product: ArrayLike, distance_m: float, form: str = "point") -> Flo
     dQ/dx at x = z. Evaluated through :math:`1/s^2 = X^{0.7422}/150.71^2`, which is 0 at X = 0.
     """
     x = _f(product)
-    q_max = MAX_TRANSPORT_COEFFICIENT * x
+    q_max = max_transport(x)
     inverse_s2 = np.maximum(x, 0.0) ** (-2.0 * CRITICAL_LENGTH_EXPONENT) / CRITICAL_LENGTH_COEFFICIENT**2
     z = float(distance_m)
     if form == "point":

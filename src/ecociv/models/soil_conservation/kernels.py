@@ -45,12 +45,14 @@ References
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+ArrayT = TypeVar("ArrayT")
 
 #: R in hundreds of ft·tonf·in/(ac·h·yr) times this = MJ·mm/(ha·h·yr) (Foster et al. 1981).
 R_US_TO_SI = 17.02
@@ -703,8 +705,8 @@ def cover_factor_from_vegetation(vegetation_cover: ArrayLike) -> FloatArray:
     return np.where(np.isnan(percent), np.nan, c)
 
 
-def soil_loss(erosivity: ArrayLike, erodibility: ArrayLike, ls: ArrayLike,
-              cover: ArrayLike = 1.0, practice: ArrayLike = 1.0) -> FloatArray:
+def soil_loss(erosivity: ArrayT, erodibility: Any, ls: Any, cover: Any = 1.0,
+              practice: Any = 1.0) -> ArrayT:
     r"""Mean annual soil loss by RUSLE, t ha⁻¹ yr⁻¹.
 
     Parameters
@@ -720,12 +722,13 @@ def soil_loss(erosivity: ArrayLike, erodibility: ArrayLike, ls: ArrayLike,
 
     Notes
     -----
-    :math:`A = R\,K\,LS\,C\,P` (Renard et al. 1997, eq. 1-1).
+    :math:`A = R\,K\,LS\,C\,P` (Renard et al. 1997, eq. 1-1), multiplied in this order. Works on
+    numpy arrays and scalars and on (dask-backed) xarray objects alike.
     """
-    return _f64(erosivity) * _f64(erodibility) * _f64(ls) * _f64(cover) * _f64(practice)
+    return erosivity * erodibility * ls * cover * practice
 
 
-def soil_conservation(potential: ArrayLike, actual: ArrayLike) -> FloatArray:
+def soil_conservation(potential: ArrayT, actual: Any) -> ArrayT:
     r"""Soil conservation service, t ha⁻¹ yr⁻¹: :math:`A_p - A`.
 
     Notes
@@ -734,6 +737,6 @@ def soil_conservation(potential: ArrayLike, actual: ArrayLike) -> FloatArray:
     :math:`A = A_p\,C\,P` the actual loss, so the service is :math:`R\,K\,LS\,(1 - C P)`, the
     form of the national ecological red-line guideline (生态保护红线划定指南, Ministry of
     Environmental Protection and NDRC 2017: :math:`A_c = A_p - A_r = R K LS (1 - C)`, i.e. with
-    P = 1).
+    P = 1). Works on numpy arrays and scalars and on (dask-backed) xarray objects alike.
     """
-    return _f64(potential) - _f64(actual)
+    return potential - actual

@@ -264,11 +264,11 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
     cover = _cover_factor(inputs, table, codes)
     practice = reclassify(land_use, dict(zip(codes, table["p_factor"], strict=True)))
-    potential = erosivity * erodibility * ls
-    actual = potential * cover * practice
+    potential = kernels.soil_loss(erosivity, erodibility, ls)
+    actual = kernels.soil_loss(erosivity, erodibility, ls, cover, practice)
     # potential where the actual loss is defined, so the three maps share one mask
     potential = potential.where(actual.notnull())
-    conservation = potential - actual
+    conservation = kernels.soil_conservation(potential, actual)
 
     area_ha = cell_area(grid, land_use) / M2_PER_HA
     sums = {"area_ha": xr.where(conservation.notnull(), 1.0, np.nan) * area_ha,

@@ -139,22 +139,6 @@ def yield_correction(velocity: ArrayLike, topographic: ArrayLike, saturated_cond
     return velocity_factor * terrain_factor * soil_factor
 
 
-def corrected_water_yield(water_yield: ArrayLike, velocity: ArrayLike, topographic: ArrayLike,
-                          saturated_conductivity: ArrayLike, *,
-                          velocity_reference: float = VELOCITY_REFERENCE,
-                          ksat_reference: float = KSAT_REFERENCE) -> FloatArray:
-    r"""Water conservation as corrected InVEST water yield, mm/yr.
-
-    Notes
-    -----
-    :math:`WR = \min(1, 249/V)\,\min(1, 0.9\,TI/3)\,\min(1, K_{sat}/300)\,Y`
-    (:func:`yield_correction` times the annual water yield Y, mm/yr).
-    """
-    return _f64(water_yield) * yield_correction(
-        velocity, topographic, saturated_conductivity, velocity_reference=velocity_reference,
-        ksat_reference=ksat_reference)
-
-
 def clip_negative(depth: ArrayLike) -> FloatArray:
     r"""Water conservation depth floored at 0, mm/yr (NaN kept).
 

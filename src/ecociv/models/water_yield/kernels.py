@@ -1,7 +1,8 @@
 r"""Annual water yield kernels (pure functions on arrays): the Budyko curve in Fu's form with
 Zhang's parameter, as InVEST's Annual Water Yield model evaluates it.
 
-Every function takes NumPy arrays (or scalars) and returns float64 arrays; NaN marks nodata and
+Every function takes NumPy arrays (or scalars) and returns float64 arrays (``actual_et`` and
+``water_yield`` also take xarray objects and return the same type); NaN marks nodata and
 propagates. The semantics follow ``fractp_op`` and ``wyield_op`` in
 ``src/natcap/invest/annual_water_yield/annual_water_yield.py`` (natcap/invest):
 
@@ -15,10 +16,13 @@ propagates. The semantics follow ``fractp_op`` and ``wyield_op`` in
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
+ArrayT = TypeVar("ArrayT")
 
 #: ω of a soil with no plant-available water (Donohue et al. 2012; InVEST ``fractp_op``).
 OMEGA_MIN = 1.25
@@ -205,56 +209,6 @@ def non_vegetated_aet_fraction(precipitation: ArrayLike, pet: ArrayLike) -> Floa
         return np.where(precip < pet_, precip, pet_) / precip
 
 
-def vegetated_aet(precipitation: ArrayLike, pet: ArrayLike, awc: ArrayLike, z: float) -> FloatArray:
-    r"""Actual evapotranspiration of vegetated classes, mm/yr.
-
-    Parameters
-    ----------
-    precipitation : array_like
-        Annual precipitation, mm/yr (> 0).
-    pet : array_like
-        Potential evapotranspiration, mm/yr.
-    awc : array_like
-        Plant-available water content, mm.
-    z : float
-        Seasonality factor Z, dimensionless.
-
-    Returns
-    -------
-    ndarray
-        AET, mm/yr.
-
-    Notes
-    -----
-    :math:`AET = P \times AET/P` with AET/P from :func:`vegetated_aet_fraction`
-    (Zhang et al. 2004; Sharp et al. 2020).
-    """
-    return vegetated_aet_fraction(precipitation, pet, awc, z) * _f64(precipitation)
-
-
-def non_vegetated_aet(precipitation: ArrayLike, pet: ArrayLike) -> FloatArray:
-    r"""Actual evapotranspiration of non-vegetated classes, mm/yr.
-
-    Parameters
-    ----------
-    precipitation : array_like
-        Annual precipitation, mm/yr (> 0).
-    pet : array_like
-        Potential evapotranspiration, mm/yr.
-
-    Returns
-    -------
-    ndarray
-        AET, mm/yr.
-
-    Notes
-    -----
-    :math:`AET = \min(K_c ET_0, P)` (Sharp et al. 2020), computed as InVEST does via
-    :math:`P \times AET/P`.
-    """
-    return non_vegetated_aet_fraction(precipitation, pet) * _f64(precipitation)
-
-
 def aet_fraction(
     precipitation: ArrayLike,
     et0: ArrayLike,
@@ -314,7 +268,7 @@ def aet_fraction(
     return np.where(invalid, np.nan, fraction)
 
 
-def actual_et(fraction: ArrayLike, precipitation: ArrayLike) -> FloatArray:
+def actual_et(fraction: ArrayT, precipitation: Any) -> ArrayT:
     r"""Actual evapotranspiration from AET/P, mm/yr.
 
     Parameters
@@ -331,12 +285,13 @@ def actual_et(fraction: ArrayLike, precipitation: ArrayLike) -> FloatArray:
 
     Notes
     -----
-    :math:`AET = (AET/P) \times P` (InVEST ``calculate_aet`` task: ``fractp * precip``).
+    :math:`AET = (AET/P) \times P` (InVEST ``calculate_aet`` task: ``fractp * precip``). Works on
+    numpy arrays and on (dask-backed) xarray objects alike.
     """
-    return _f64(fraction) * _f64(precipitation)
+    return fraction * precipitation
 
 
-def water_yield(fraction: ArrayLike, precipitation: ArrayLike) -> FloatArray:
+def water_yield(fraction: Any, precipitation: Any) -> Any:
     r"""Annual water yield from AET/P, mm/yr.
 
     Parameters
@@ -354,6 +309,6 @@ def water_yield(fraction: ArrayLike, precipitation: ArrayLike) -> FloatArray:
     Notes
     -----
     :math:`Y = (1 - AET/P) \times P` (Sharp et al. 2020; InVEST ``wyield_op``:
-    ``(1 - fractp) * precip``).
+    ``(1 - fractp) * precip``). Works on numpy arrays and on (dask-backed) xarray objects alike.
     """
-    return (1.0 - _f64(fraction)) * _f64(precipitation)
+    return (1.0 - fraction) * precipitation

@@ -158,8 +158,8 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         inputs["root_restricting_depth"], inputs["plant_available_water"],
         kwargs={"z": z}, dask="parallelized", output_dtypes=[np.float64],
     )
-    aet = fraction * precipitation
-    wyield = (1.0 - fraction) * precipitation
+    aet = kernels.actual_et(fraction, precipitation)
+    wyield = kernels.water_yield(fraction, precipitation)
     pet = kc * et0
     area = cell_area(grid, land_use)
 
