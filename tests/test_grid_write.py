@@ -223,3 +223,36 @@ def test_unknown_compression_is_an_input_error(monkeypatch: pytest.MonkeyPatch) 
         compression()
     with pytest.raises(InputError, match="'jpeg'"):
         compression("jpeg")
+
+
+def test_model_run_compress_option(capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from importlib.resources import files
+
+    from tests.cli_helper import run_ecociv
+
+    monkeypatch.delenv("ECOCIV_COMPRESS", raising=False)
+    example = Path(str(files("ecociv") / "data" / "example"))
+    args = ["model", "run", "carbon", "--input", f"land_use={example / 'land_use_synthetic.tif'}",
+            "--input", f"carbon_pools={example / 'carbon_pools_illustrative.csv'}"]
+    code, _, err = run_ecociv(capsys, monkeypatch, *args, "--out", str(tmp_path / "d"),
+                              "--compress", "deflate")
+    assert code == 0, err
+    with rasterio.open(tmp_path / "d" / "carbon_density.tif") as src:
+        assert src.tags(ns="IMAGE_STRUCTURE")["COMPRESSION"] == "DEFLATE"
+    code, _, err = run_ecociv(capsys, monkeypatch, *args, "--out", str(tmp_path / "x"),
+                              "--compress", "lzw")
+    assert code == 2 and "unknown raster compression 'lzw'" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_raster_compression_block_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecociv.grid.write import raster_compression
+
+    monkeypatch.delenv("ECOCIV_COMPRESS", raising=False)
+    with raster_compression("DEFLATE"):
+        assert compression() == "deflate"
+        with raster_compression(None):
+            assert compression() == "deflate"
+        assert compression("zstd") == "zstd"
+    assert compression() == "zstd"

@@ -147,13 +147,19 @@ def run(
                                "categories, bilinear for continuous values; logged in the manifest)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="dask.distributed scheduler "
                                          "address (tcp://host:port); default: local threads."),
+    compress: str | None = typer.Option(None, "--compress", metavar="zstd|deflate",
+                                        help="Raster compression: zstd (smaller; GDAL >= 2.3) or "
+                                        "deflate (any GeoTIFF reader). Default: $ECOCIV_COMPRESS, "
+                                        "else zstd."),
 ) -> None:
     from ecociv.execute import run_model
+    from ecociv.grid.write import raster_compression
     from ecociv.registry import get_model
 
     model = get_model(model_id)
-    manifest = run_model(model, _pairs(inputs, "--input"), _pairs(params, "--param"), out,
-                         grid=grid, align=align, scheduler_address=scheduler)
+    with raster_compression(compress):
+        manifest = run_model(model, _pairs(inputs, "--input"), _pairs(params, "--param"), out,
+                             grid=grid, align=align, scheduler_address=scheduler)
     for note in manifest["notes"]:
         typer.secho(f"note: {note}", fg="yellow", err=True)
     seconds = manifest["timings_s"]["total"]

@@ -5,9 +5,11 @@ raster attribute table."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -170,8 +172,12 @@ COMPRESSIONS = ("zstd", "deflate")
 COMPRESS_ENV = "ECOCIV_COMPRESS"
 
 
+_CHOSEN: contextvars.ContextVar[str | None] = contextvars.ContextVar("ecociv_compress", default=None)
+
+
 def compression(compress: str | None = None) -> str:
-    """The compression to write: ``compress``, else ``$ECOCIV_COMPRESS``, else ``"zstd"``.
+    """The compression to write: ``compress``, else the one chosen by :func:`raster_compression`,
+    else ``$ECOCIV_COMPRESS``, else ``"zstd"``.
 
     Raises
     ------
@@ -180,6 +186,8 @@ def compression(compress: str | None = None) -> str:
     """
     source = "compress option"
     if compress is None:
+        compress = _CHOSEN.get()
+    if compress is None:
         compress = os.environ.get(COMPRESS_ENV) or "zstd"
         source = f"environment variable {COMPRESS_ENV}" if os.environ.get(COMPRESS_ENV) else source
     value = compress.strip().lower()
@@ -187,6 +195,22 @@ def compression(compress: str | None = None) -> str:
         raise InputError(f"unknown raster compression {compress!r}; expected one of "
                          f"{', '.join(COMPRESSIONS)}", source=source)
     return value
+
+
+@contextlib.contextmanager
+def raster_compression(compress: str | None) -> Iterator[None]:
+    """Write the rasters of the runs inside the block with ``compress`` (``None``: unchanged).
+
+    Raises
+    ------
+    InputError
+        If ``compress`` is not one of :data:`COMPRESSIONS` (on entering the block).
+    """
+    token = _CHOSEN.set(compression(compress) if compress is not None else _CHOSEN.get())
+    try:
+        yield
+    finally:
+        _CHOSEN.reset(token)
 
 
 def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str) -> None:
