@@ -260,13 +260,17 @@ def test_in_memory_band_count_and_key_column(tmp_path: Path) -> None:
 
     inputs = MODEL.example()  # threats 'crops' and 'roads', a 2-band raster
     inputs["threats"] = inputs["threats"].isel(band=[0])
-    with pytest.raises(InputError, match=r"no raster band for threat 'roads' \(threat table "
-                       r"line 3\).*has 1 band"):
+    with pytest.raises(InputError, match=r"input 'threats' \(in memory\): expected 2 bands "
+                       r"\(one per row of table 'threat_table'\), found 1"):
         run(tmp_path, inputs)
+    # column names are matched case-insensitively in memory as in files
     inputs = MODEL.example()
     inputs["threat_table"] = inputs["threat_table"].rename(columns={"threat": "THREAT"})
-    with pytest.raises(InputError, match=r"threat_table.*no column 'threat'.*lower case"):
-        run(tmp_path, inputs)
+    run(tmp_path / "upper", inputs)
+    inputs["threat_table"] = inputs["threat_table"].drop(columns="THREAT")
+    with pytest.raises(InputError, match=r"table 'threat_table' \(in memory\): missing required "
+                       r"column\(s\) \['threat'\]"):
+        run(tmp_path / "missing", inputs)
 
 
 def test_no_threat_anywhere_gives_quality_equal_to_habitat(tmp_path: Path) -> None:

@@ -198,7 +198,8 @@ def test_missing_code_and_negative_precipitation_are_named(tmp_path: Path) -> No
 
 
 def test_unknown_method(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="unknown method 'budyko'"):
+    with pytest.raises(InputError, match=r"parameter 'method': 'budyko' is not one of "
+                       r"\['water_balance', 'invest_corrected'\]"):
         run_in_memory(MODEL, _inputs(method="budyko"), tmp_path / "out")
 
 

@@ -17,10 +17,14 @@ from ecociv.grid.codes import codes_error, unknown_codes
 from ecociv.grid.spec import GridSpec
 from ecociv.spec import Model, RasterInput, RasterOutput
 
+#: One check of a raster input: its spec, the kind ("min", "max" or "codes") and the value to
+#: compute (a number, or a dask array computed with the outputs).
+Check = tuple[RasterInput, str, Any]
 
-def raster_checks(model: Model, values: Mapping[str, Any]) -> list[tuple[RasterInput, str, Any]]:
+
+def raster_checks(model: Model, values: Mapping[str, Any]) -> list[Check]:
     """Lazy checks of raster input ranges and codes, computed in the same pass as the outputs."""
-    checks: list[tuple[RasterInput, str, Any]] = []
+    checks: list[Check] = []
     for item in model.spec.inputs:
         if not isinstance(item, RasterInput) or item.id not in values:
             continue
@@ -45,7 +49,7 @@ def _first_cell(data: xr.DataArray, mask_fn: Any) -> str:
     return f"cell (row {position[0]}, col {position[1]})"
 
 
-def report_checks(checks: list[tuple[RasterInput, str, Any]], results: list[Any],
+def report_checks(checks: list[Check], results: list[Any],
                    values: Mapping[str, Any], files: Mapping[str, str]) -> None:
     for (item, kind, _), result in zip(checks, results, strict=True):
         data = values[item.id]

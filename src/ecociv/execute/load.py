@@ -7,7 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ecociv.errors import InputError
+from ecociv.execute.memory import (
+    IN_MEMORY,
+    memory_grid,
+    raster_in_memory,
+    table_in_memory,
+    vector_in_memory,
+)
 from ecociv.grid.io import ReadNotes, grid_of, open_raster
 from ecociv.grid.spec import GridSpec
 from ecociv.io.params import parse_param
@@ -32,9 +41,17 @@ def _required_missing(model: Model, given: Mapping[str, Any]) -> list[str]:
             if i.required and i.id not in given and not (isinstance(i, ParamInput) and i.default is not None)]
 
 
+Source = str | Path | Any
+
+
+def is_path(value: object) -> bool:
+    """True for a file path (str or Path); other values are in-memory data."""
+    return isinstance(value, (str, Path))
+
+
 def load_inputs(
     model: Model,
-    sources: Mapping[str, str | Path],
+    sources: Mapping[str, Source],
     params: Mapping[str, object] | None = None,
     *,
     grid: GridSpec | str | Path | None = None,
@@ -42,12 +59,27 @@ def load_inputs(
     nodata: Mapping[str, float] | None = None,
     resampling: Mapping[str, str] | None = None,
 ) -> LoadedInputs:
-    """Open every input named in ``sources`` (files) and ``params`` (values) for ``model``.
+    """Check every input named in ``sources`` and ``params`` against ``model``'s spec.
 
-    The run's grid is ``grid`` (a GridSpec or a raster file whose grid is used), else the grid of
-    the first raster input. Rasters not on it are rejected, or aligned when ``align`` is on, by
-    the method in ``resampling`` for that input (default: the spec's, nearest for categories).
-    ``nodata`` gives nodata values for files that do not declare theirs.
+    This is the one validation path of every run (CLI, scenario runner, Python API).
+
+    Parameters
+    ----------
+    model : Model
+        The model to run.
+    sources : mapping
+        Input id to a file path (str or Path), or to in-memory data checked by the same rules:
+        an ``xarray.DataArray`` with CRS and transform (rasters), a ``pandas.DataFrame``
+        (tables), a ``geopandas.GeoDataFrame`` (vectors).
+    params : mapping, optional
+        Parameter id to a value: a number in the spec's units, a string with a unit
+        (``"300 mm"``), a pint quantity, or the text of a choice, flag or mapping.
+    grid : GridSpec or path, optional
+        The run's grid (a raster file's grid when a path); default: the grid of the first raster
+        input. Rasters not on it are rejected, or aligned when ``align`` is on, by the method in
+        ``resampling`` for that input (default: the spec's, nearest for categories).
+    nodata : mapping, optional
+        Nodata values for raster files that do not declare theirs.
     """
     params = dict(params or {})
     spec = model.spec
@@ -71,22 +103,7 @@ def load_inputs(
                          f"see `ecociv model describe {spec.id}`")
 
     notes = ReadNotes()
-    grid_source = "grid"
-    if isinstance(grid, (str, Path)):
-        grid_source = f"grid ({grid})"
-        grid = grid_of(grid, name="grid")
-    if grid is None:
-        for item in spec.inputs:
-            if isinstance(item, RasterInput) and item.id in sources:
-                grid = grid_of(sources[item.id], name=item.id)
-                grid_source = f"input '{item.id}' ({sources[item.id]})"
-                notes.add(f"run grid taken from {grid_source}")
-                break
-    if grid is not None and grid.is_rotated:
-        raise InputError(
-            "the run grid is rotated or sheared (its transform has non-zero rotation terms); "
-            "warp the raster to a north-up grid first (e.g. `gdalwarp`) or give a north-up --grid",
-            source=grid_source)
+    grid = _run_grid(model, sources, grid, notes)
     values: dict[str, Any] = {}
     files: dict[str, str] = {}
     # parameters and tables first: a raster may take its band count from a table (bands_from)
@@ -94,35 +111,81 @@ def load_inputs(
     for item in sorted(spec.inputs, key=lambda i: order[i.type]):
         if isinstance(item, ParamInput):
             if item.id in params:
-                values[item.id] = parse_param(item, params[item.id])
+                values[item.id] = parse_param(item, _param_value(params[item.id]))
             elif item.default is not None:
                 values[item.id] = item.default
             continue
         if item.id not in sources:
             continue
-        path = Path(sources[item.id])
-        files[item.id] = str(path)
+        source = sources[item.id]
+        if is_path(source):
+            files[item.id] = str(source)
         if isinstance(item, RasterInput):
             assert grid is not None
+            bands = (item.bands if item.bands_from is None
+                     else len(band_names(item.bands_from, values, item.id)))
+            method = (resampling or {}).get(item.id, item.resampling_method)
+            meaning = (f"row of table '{item.bands_from.partition('.')[0]}'" if item.bands_from
+                       else "month, January first" if item.bands == 12 else None)
+            if not is_path(source):
+                values[item.id] = raster_in_memory(item, source, grid, bands=bands, align=align,
+                                                   resampling=method, notes=notes,
+                                                   band_meaning=meaning)
+                continue
             values[item.id] = open_raster(
-                path, grid, name=item.id, align=align,
-                resampling=(resampling or {}).get(item.id, item.resampling_method),
-                units=item.units, notes=notes, nodata=(nodata or {}).get(item.id),
-                bands=(item.bands if item.bands_from is None
-                       else len(band_names(item.bands_from, values, item.id))),
-                band_meaning=(f"row of table '{item.bands_from.partition('.')[0]}'" if item.bands_from
-                              else "month, January first" if item.bands == 12 else None),
-                categorical=item.kind == "categorical",
+                Path(source), grid, name=item.id, align=align, resampling=method,
+                units=item.units, notes=notes, nodata=(nodata or {}).get(item.id), bands=bands,
+                band_meaning=meaning, categorical=item.kind == "categorical",
             )
         elif isinstance(item, TableInput):
-            values[item.id] = read_table(path, item)
+            values[item.id] = (read_table(Path(source), item) if is_path(source)
+                               else table_in_memory(item, source))
         elif isinstance(item, FileInput):
-            values[item.id] = _file_input(item, path)
+            if not is_path(source):
+                raise InputError(f"input '{item.id}' is a file the model reads; give its path, "
+                                 f"not a {type(source).__name__}")
+            values[item.id] = _file_input(item, Path(source))
         elif isinstance(item, VectorInput):
             if grid is None:
                 raise InputError(f"vector input '{item.id}' needs a grid (give a raster input or --grid)")
-            values[item.id] = read_vector(path, item, grid, notes)
+            values[item.id] = (read_vector(Path(source), item, grid, notes) if is_path(source)
+                               else vector_in_memory(item, source, grid, notes))
     return LoadedInputs(values=values, grid=grid, files=files, notes=notes)
+
+
+def _run_grid(model: Model, sources: Mapping[str, Source], grid: GridSpec | str | Path | None,
+              notes: ReadNotes) -> GridSpec | None:
+    """The run's grid: ``grid``, else the grid of the first raster input."""
+    grid_source = "grid"
+    if isinstance(grid, (str, Path)):
+        grid_source = f"grid ({grid})"
+        grid = grid_of(grid, name="grid")
+    if grid is None:
+        for item in model.spec.inputs:
+            if isinstance(item, RasterInput) and item.id in sources:
+                source = sources[item.id]
+                if is_path(source):
+                    grid = grid_of(source, name=item.id)
+                    grid_source = f"input '{item.id}' ({source})"
+                else:
+                    grid = memory_grid(source, item.id)
+                    grid_source = f"input '{item.id}' ({IN_MEMORY})"
+                notes.add(f"run grid taken from {grid_source}")
+                break
+    if grid is not None and grid.is_rotated:
+        raise InputError(
+            "the run grid is rotated or sheared (its transform has non-zero rotation terms); "
+            "warp the raster to a north-up grid first (e.g. `gdalwarp`) or give a north-up --grid",
+            source=grid_source)
+    return grid
+
+
+def _param_value(value: object) -> object:
+    """A pint quantity as the text ``"<magnitude> <unit>"`` that parameters accept."""
+    magnitude, units = getattr(value, "magnitude", None), getattr(value, "units", None)
+    if magnitude is not None and units is not None and np.ndim(magnitude) == 0:
+        return f"{float(magnitude)!r} {units}"
+    return value
 
 
 def _file_input(item: FileInput, path: Path) -> Path:

@@ -8,21 +8,27 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import dask.array as da
 import xarray as xr
 
 from ecociv.errors import OutputError
-from ecociv.execute.checks import check_outputs, raster_checks, reading_errors, report_checks
+from ecociv.execute.checks import (
+    Check,
+    check_outputs,
+    raster_checks,
+    reading_errors,
+    report_checks,
+)
 from ecociv.execute.load import LoadedInputs, band_names, load_inputs
 from ecociv.execute.manifest import build_manifest, json_default
 from ecociv.execute.scheduling import scheduler
 from ecociv.execute.write import write_other
-from ecociv.grid.io import grid_of_array
 from ecociv.grid.ops import LazyTable
 from ecociv.grid.spec import GridSpec
 from ecociv.grid.write import RasterMeta, compute_in_order, write_rasters
 from ecociv.io.atomic import atomic_folder
 from ecociv.io.hashing import digest_later, record_output_digests
-from ecociv.spec import Model, ParamInput, RasterInput, RasterOutput
+from ecociv.spec import Model, ParamInput, RasterOutput
 
 
 def run_loaded(
@@ -32,8 +38,12 @@ def run_loaded(
     *,
     scheduler_address: str | None = None,
     extra_manifest: Mapping[str, Any] | None = None,
+    produced: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run ``model`` on loaded inputs and write its outputs to ``out_dir`` atomically.
+
+    ``produced``: outputs already computed (and checked) by :func:`compute_in_memory`, written
+    without running the model again.
 
     Returns the manifest (also written as ``out_dir/manifest.json``).
     """
@@ -44,9 +54,10 @@ def run_loaded(
     with atomic_folder(out_dir) as tmp, scheduler(scheduler_address) as distributed, \
             reading_errors(loaded.files):
         t0 = time.perf_counter()
-        produced = dict(model.run(loaded.values))
-        check_outputs(model, produced, loaded.grid, loaded.values)
-        checks = raster_checks(model, loaded.values)
+        if produced is None:
+            produced, checks = run_checked(model, loaded)
+        else:
+            produced, checks = dict(produced), []
         rasters: list[tuple[xr.DataArray, Path, RasterMeta]] = []
         lazy_tables: list[tuple[str, Any]] = []
         for output in spec.outputs:
@@ -95,6 +106,60 @@ def run_loaded(
     return manifest
 
 
+def run_checked(model: Model, loaded: LoadedInputs) -> tuple[dict[str, Any], list[Check]]:
+    """Run ``model`` after the input checks that cost nothing now (in-memory rasters).
+
+    Returns the outputs (checked against the spec) and the checks of dask-backed inputs, to be
+    computed in the same pass as the outputs. When the model fails, those checks are computed
+    first, so that an input out of its declared range is reported instead of the failure it
+    caused.
+    """
+    checks = raster_checks(model, loaded.values)
+    ready = [c for c in checks if not isinstance(c[2], da.Array)]
+    pending = [c for c in checks if isinstance(c[2], da.Array)]
+    report_checks(ready, [c[2] for c in ready], loaded.values, loaded.files)
+    try:
+        produced = dict(model.run(loaded.values))
+    except Exception:
+        report_checks(pending, list(compute_in_order(*[c[2] for c in pending])), loaded.values,
+                      loaded.files)
+        raise
+    check_outputs(model, produced, loaded.grid, loaded.values)
+    return produced, pending
+
+
+def compute_in_memory(model: Model, loaded: LoadedInputs, *,
+                      scheduler_address: str | None = None) -> dict[str, Any]:
+    """Run ``model`` and compute its outputs into memory (nothing is written).
+
+    Returns output id to an ``xarray.DataArray`` (numpy-backed), ``pandas.DataFrame`` or
+    ``geopandas.GeoDataFrame``; the inputs are checked exactly as for a run that writes files.
+    """
+    with scheduler(scheduler_address), reading_errors(loaded.files):
+        produced, checks = run_checked(model, loaded)
+        ids = list(produced)
+        pending: list[Any] = [c[2] for c in checks]
+        slots: list[slice] = []
+        for output_id in ids:
+            value = produced[output_id]
+            parts = (list(value.arrays) if isinstance(value, LazyTable)
+                     else [value.data] if isinstance(value, xr.DataArray) else [value])
+            slots.append(slice(len(pending), len(pending) + len(parts)))
+            pending.extend(parts)
+        computed = list(compute_in_order(*pending))
+        report_checks(checks, computed[: len(checks)], loaded.values, loaded.files)
+    results: dict[str, Any] = {}
+    for output_id, slot in zip(ids, slots, strict=True):
+        value = produced[output_id]
+        if isinstance(value, LazyTable):
+            results[output_id] = value.build(*computed[slot])
+        elif isinstance(value, xr.DataArray):
+            results[output_id] = value.copy(data=computed[slot][0])
+        else:
+            results[output_id] = computed[slot][0]
+    return results
+
+
 def run_model(
     model: Model,
     sources: Mapping[str, str | Path],
@@ -116,14 +181,16 @@ def run_model(
 
 
 def run_in_memory(model: Model, values: Mapping[str, Any], out_dir: str | Path) -> dict[str, Any]:
-    """Run ``model`` on in-memory inputs (its ``example()`` or arrays built in Python)."""
-    grid = None
-    for item in model.spec.inputs:
-        if isinstance(item, RasterInput) and item.id in values:
-            grid = grid_of_array(values[item.id])
-            break
-    values = dict(values)
-    for item in model.spec.inputs:
-        if isinstance(item, ParamInput) and item.id not in values and item.default is not None:
-            values[item.id] = item.default
-    return run_loaded(model, LoadedInputs(values=values, grid=grid), out_dir)
+    """Run ``model`` on in-memory inputs (its ``example()`` or data built in Python) and write
+    its outputs: the inputs go through the same checks as files (:func:`load_inputs`)."""
+    sources, params = split_values(model, values)
+    return run_loaded(model, load_inputs(model, sources, params), out_dir)
+
+
+def split_values(model: Model, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split one mapping of inputs into data sources and parameter values (names the spec does
+    not know go with the sources, where :func:`load_inputs` reports them)."""
+    kinds = {item.id: item for item in model.spec.inputs}
+    params = {k: v for k, v in values.items() if isinstance(kinds.get(k), ParamInput)}
+    sources = {k: v for k, v in values.items() if k not in params}
+    return sources, params

@@ -58,15 +58,19 @@ def read_table(path: str | Path, spec: TableInput) -> pd.DataFrame:
 
 
 def check_table(frame: pd.DataFrame, spec: TableInput, *, label: str,
-                lines: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
+                lines: Sequence[int] | np.ndarray | None = None,
+                row_names: Sequence[str] | None = None) -> pd.DataFrame:
     """Check and type an in-memory table (all cells as strings or already typed).
 
     ``lines`` gives the file line of each row for messages (default: row position + 2, the
     header being line 1); the returned frame keeps them in ``frame.attrs["lines"]``.
+    ``row_names`` names the rows in messages instead (e.g. ``"row 0"`` for a DataFrame).
     """
     frame = frame.copy().reset_index(drop=True)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     line_numbers = np.asarray(lines if lines is not None else np.arange(len(frame)) + 2)
+    places = np.asarray(row_names if row_names is not None
+                        else [f"line {int(line)}" for line in line_numbers], dtype=object)
     if len(frame) == 0:
         raise InputError("table has a header but no rows", source=label)
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
@@ -83,9 +87,9 @@ def check_table(frame: pd.DataFrame, spec: TableInput, *, label: str,
             f"missing key column '{spec.index}'; columns found: {list(frame.columns)}", source=label)
     for column in spec.columns:
         if column.id in frame.columns:
-            frame[column.id] = _typed_column(frame[column.id], column, label, line_numbers)
+            frame[column.id] = _typed_column(frame[column.id], column, label, places)
     if spec.index is not None:
-        _check_unique(frame, spec.index, label, line_numbers)
+        _check_unique(frame, spec.index, label, places)
     frame.attrs["lines"] = [int(line) for line in line_numbers]
     return frame
 
@@ -93,8 +97,8 @@ def check_table(frame: pd.DataFrame, spec: TableInput, *, label: str,
 _MISSING = ("", "nan", "na", "n/a", "null", "none")
 
 
-def _where(lines: np.ndarray, position: int, column: Column) -> str:
-    return f"line {int(lines[position])}, column '{column.id}'"
+def _where(places: np.ndarray, position: int, column: Column) -> str:
+    return f"{places[position]}, column '{column.id}'"
 
 
 def _typed_column(values: pd.Series, column: Column, label: str, lines: np.ndarray) -> pd.Series:
@@ -163,10 +167,11 @@ def _check_unique(frame: pd.DataFrame, key: str, label: str, lines: np.ndarray) 
         positions = list(np.flatnonzero(duplicated.to_numpy()))
         code = frame[key].iloc[positions[0]]
         code = code.item() if isinstance(code, np.generic) else code
-        where = [int(lines[p]) for p in positions if frame[key].iloc[p] == code]
+        word, _, _ = str(lines[positions[0]]).partition(" ")
+        where = [str(lines[p]).partition(" ")[2] for p in positions if frame[key].iloc[p] == code]
         raise InputError(
-            f"duplicate code {code!r} in key column '{key}' (lines {where}); each code must "
-            "appear once",
+            f"duplicate code {code!r} in key column '{key}' ({word}s [{', '.join(where)}]); each "
+            "code must appear once",
             source=label,
         )
 

@@ -60,6 +60,13 @@ def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: Read
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"layer has no geometries; expected a {spec.geometry} vector file "
                          f"({VECTOR_FORMATS})", source=label)
+    return check_vector(frame, spec, grid, notes, label=label)
+
+
+def check_vector(frame: Any, spec: VectorInput, grid: GridSpec, notes: ReadNotes, *,
+                 label: str) -> Any:
+    """Check a GeoDataFrame's features, CRS, geometry type and fields against ``spec``;
+    reproject it to the grid's CRS and repair invalid geometries (noted)."""
     if len(frame) == 0:
         raise InputError("layer has no features", source=label)
     if frame.geometry.isna().all():
@@ -77,7 +84,7 @@ def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: Read
         raise InputError(f"missing field(s) {missing}; fields found: {list(frame.columns)}",
                          source=label)
     if not frame.crs.equals(grid.crs):
-        notes.add(f"vector '{spec.id}' ({path}) reprojected from {frame.crs.to_string()} to the grid CRS")
+        notes.add(f"{label} reprojected from {frame.crs.to_string()} to the grid CRS")
         frame = frame.to_crs(grid.crs)
     invalid = ~frame.geometry.is_valid
     if invalid.any():

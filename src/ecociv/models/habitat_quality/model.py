@@ -26,8 +26,7 @@ Per-threat degradation. InVEST (>= 3.15) writes one raster per threat,
 the bands of one output, ``degradation_by_threat`` (a multi-band COG, band *i* = row *i* of the
 threat table, each band described as "habitat degradation by threat: <threat>"). Its bands sum to
 ``degradation`` (eq. hq.3). The table ``threat_summary`` gives each threat's mean degradation and
-share of the total per zone. In memory the threat table's key column must be spelled ``threat``
-(lower case), since the band names are read from it; files are lower-cased when read.
+share of the total per zone.
 
 Threat reach. ``threat_aggregation = "nearest"`` (default) is InVEST's code since 3.13: the
 impact of a threat on a cell decays with the distance to the *nearest* threat cell (any cell
@@ -349,23 +348,10 @@ def cell_size_m(grid: GridSpec) -> tuple[float, float]:
     return height * unit, width * unit
 
 
-def threat_bands(threats: xr.DataArray, parsed: list[Threat]) -> list[xr.DataArray]:
-    """One (y, x) raster per threat, in table order. A file's band count is checked when it is
-    read (``bands_from``); this checks an in-memory raster the same way."""
-    bands = ([threats] if threats.ndim == 2
-             else [threats.isel(band=i, drop=True) for i in range(threats.sizes["band"])])
-    if len(bands) < len(parsed):
-        first = parsed[len(bands)]
-        raise InputError(
-            f"no raster band for threat {first.name!r} (threat table line {first.line}): the table "
-            f"lists {len(parsed)} threats {[t.name for t in parsed]} but input 'threats' has "
-            f"{len(bands)} band(s); give one band per threat, in table order",
-            source="input 'threats'")
-    if len(bands) > len(parsed):
-        raise InputError(f"input 'threats' has {len(bands)} bands but the threat table lists "
-                         f"{len(parsed)} threats {[t.name for t in parsed]}; give one band per "
-                         "threat, in table order", source="input 'threats'")
-    return bands
+def threat_bands(threats: xr.DataArray) -> list[xr.DataArray]:
+    """One (y, x) raster per threat, in table order (the band count was checked against the
+    table when the input was loaded: ``bands_from``)."""
+    return [threats.isel(band=i, drop=True) for i in range(threats.sizes["band"])]
 
 
 def _as_dask(data: Any, chunks: tuple[int, int]) -> da.Array:
@@ -472,20 +458,12 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         raise InputError(f"{k:g} is not allowed; k must be > 0 (as in InVEST)",
                          source="parameter 'half_saturation_constant'")
     aggregation = str(inputs.get("threat_aggregation", "nearest"))
-    if aggregation not in AGGREGATIONS:
-        raise InputError(f"{aggregation!r} is not one of {list(AGGREGATIONS)}",
-                         source="parameter 'threat_aggregation'")
     land_use = inputs["land_use"]
     grid = grid_of_array(land_use)
     cell = cell_size_m(grid)
-    if "threat" not in inputs["threat_table"].columns:
-        raise InputError(
-            f"no column 'threat'; columns found: {list(inputs['threat_table'].columns)} (in "
-            "memory the key column must be spelled 'threat', lower case: the bands of 'threats' "
-            "and 'degradation_by_threat' are named from it)", source="table 'threat_table'")
     threats = parse_threats(inputs["threat_table"], cell)
     table = parse_sensitivity(inputs["sensitivity_table"], threats).sort_values("lucode")
-    bands = threat_bands(inputs["threats"], threats)
+    bands = threat_bands(inputs["threats"])
     chunks = (tuple(c[0] for c in land_use.data.chunks) if isinstance(land_use.data, da.Array)
               else grid.default_chunks())
     codes = _as_dask(land_use.data, chunks)

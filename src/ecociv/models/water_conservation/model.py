@@ -203,7 +203,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
             output_dtypes=[np.float64])
         balance = xr.apply_ufunc(kernels.water_balance, precipitation, alpha, inputs["aet"],
                                  dask="parallelized", output_dtypes=[np.float64])
-    elif method == "invest_corrected":
+    else:  # "invest_corrected" (the spec's choices)
         _need(inputs, method, ("water_yield", "soil_saturated_conductivity"))
         velocity = _class_values(inputs, "velocity", method)
         correction = xr.apply_ufunc(
@@ -216,9 +216,6 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
                                                        kernels.KSAT_REFERENCE))})
         outputs["yield_correction"] = correction
         balance = inputs["water_yield"] * correction
-    else:
-        raise InputError(f"unknown method {method!r}; expected one of {list(METHODS)}",
-                         source="parameter 'method'")
     balance = balance.where(land_use.notnull())
     conservation = xr.apply_ufunc(kernels.clip_negative, balance, dask="parallelized",
                                   output_dtypes=[np.float64])
