@@ -1,0 +1,80 @@
+"""A size check before a run: a raster header can declare a grid far larger than its file
+(a sparse, compressed GeoTIFF of 200 000 × 200 000 cells takes a few hundred kB), and the run
+would then compute for hours and fill the disk. The outputs' uncompressed size is compared with
+the free space of the output folder before anything is computed."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ecociv.errors import InputError
+from ecociv.grid.spec import GridSpec
+from ecociv.io.partial import describe_size
+
+
+def output_bytes(grid: GridSpec, layers: Iterable[tuple[str, int]]) -> int:
+    """Uncompressed size of raster outputs on ``grid``.
+
+    Parameters
+    ----------
+    grid : GridSpec
+        The run grid (rows × cols cells).
+    layers : iterable of (dtype, bands)
+        One entry per raster output: its data type (``"float32"``...) and number of bands.
+
+    Returns
+    -------
+    int
+        Bytes: cells × bytes per cell × bands, summed over the outputs.
+    """
+    cells = grid.rows * grid.cols
+    return sum(cells * np.dtype(dtype).itemsize * max(bands, 1) for dtype, bands in layers)
+
+
+def _free_bytes(folder: Path) -> int:
+    """Free bytes on the filesystem of ``folder`` (its nearest existing parent)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return shutil.disk_usage(candidate).free
+    return shutil.disk_usage(Path.cwd()).free
+
+
+def check_disk_room(grid: GridSpec | None, out_dir: str | Path,
+                    layers: Iterable[tuple[str, int]], files: Mapping[str, str] | None = None) -> None:
+    """Refuse a run whose raster outputs could not fit in the free space of ``out_dir``.
+
+    Parameters
+    ----------
+    grid : GridSpec or None
+        The run grid (None: no raster outputs, nothing to check).
+    out_dir : path
+        Folder the outputs are written to.
+    layers : iterable of (dtype, bands)
+        The raster outputs, as for :func:`output_bytes`.
+    files : mapping, optional
+        Input id -> file of the run, named in the error.
+
+    Raises
+    ------
+    InputError
+        The outputs' uncompressed size exceeds the free space, with both numbers and the grid.
+    """
+    layers = list(layers)
+    if grid is None or not layers:
+        return
+    needed = output_bytes(grid, layers)
+    out_dir = Path(out_dir).absolute()
+    free = _free_bytes(out_dir)
+    if needed <= free:
+        return
+    raise InputError(
+        f"the run grid has {grid.rows} × {grid.cols} = {grid.rows * grid.cols:.3g} cells; its "
+        f"{len(layers)} raster output(s) need up to {describe_size(needed)} uncompressed, but "
+        f"{out_dir.parent} has {describe_size(free)} free. Is a raster's declared size right? "
+        "Run on a coarser grid (a scenario's grid.resolution, or --grid with a coarser raster) "
+        "or a smaller extent, or free disk space",
+        source=", ".join(f"input '{k}' ({v})" for k, v in (files or {}).items()) or "run grid")

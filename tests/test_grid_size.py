@@ -1,0 +1,84 @@
+"""The size check before a run: a small file whose header declares a huge grid is refused at
+once, naming the grid, the space its outputs need and the free space."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from ecociv.errors import InputError
+from ecociv.execute import run_model
+from ecociv.grid import size
+from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+from ecociv.scenario.runner import run_scenario
+from ecociv.scenario.schema import load_scenario
+from ecociv.scenario.store import ResultsStore
+from tests.test_scenario_runner import SCALE
+from tests.test_scenario_runner import with_scale as with_scale  # fixture
+
+SIDE = 200_000
+
+
+@pytest.fixture
+def huge_raster(tmp_path: Path) -> Path:
+    """A 200 000 × 200 000 float32 GeoTIFF of a few hundred kB: tiled, DEFLATE, no tile written."""
+    path = tmp_path / "huge.tif"
+    profile = {"driver": "GTiff", "width": SIDE, "height": SIDE, "count": 1, "dtype": "float32",
+               "crs": CHINA_ALBERS, "transform": Affine(30, 0, 0, 0, -30, 6_000_000),
+               "tiled": True, "blockxsize": 1024, "blockysize": 1024, "compress": "deflate",
+               "sparse_ok": True, "nodata": -9999}
+    with rasterio.open(path, "w", **profile):
+        pass
+    assert path.stat().st_size < 1_000_000
+    return path
+
+
+@pytest.fixture
+def free_100_gb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The free space of the test machine varies: pretend 100 GB are free."""
+    monkeypatch.setattr(size, "_free_bytes", lambda _folder: 100 * 10**9)
+
+
+def test_output_bytes_counts_cells_bytes_and_bands() -> None:
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(30, 0, 0, 0, -30, 0), (10, 20))
+    # 200 cells × 4 bytes × 1 band + 200 cells × 1 byte × 12 bands = 800 + 2400
+    assert size.output_bytes(grid, [("float32", 1), ("uint8", 12)]) == 3200
+
+
+def test_a_huge_declared_grid_is_refused_before_running(huge_raster: Path, tmp_path: Path,
+                                                        free_100_gb: None) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as err:
+        run_model(SCALE, {"values": huge_raster}, {}, out)
+    message = str(err.value)
+    # 200 000² cells × 4 bytes (float32) = 1.6e11 bytes
+    assert "200000 × 200000 = 4e+10 cells" in message
+    assert "160.0 GB uncompressed" in message and "100.0 GB free" in message
+    assert "huge.tif" in message
+    assert not out.exists() and not list(tmp_path.glob(".out.partial-*"))
+
+
+def test_a_grid_that_fits_runs(tmp_path: Path, make_raster: object, free_100_gb: None) -> None:
+    path = make_raster(np.ones((3, 4), dtype="float32"))  # type: ignore[operator]
+    manifest = run_model(SCALE, {"values": path}, {"factor": 2.0}, tmp_path / "out")
+    assert "scaled" in manifest["outputs"]
+
+
+def test_a_scenario_on_a_huge_grid_leaves_no_unfinished_run(huge_raster: Path, tmp_path: Path,
+                                                           with_scale: None,
+                                                           free_100_gb: None) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(textwrap.dedent("""
+        name: huge
+        models:
+          - {id: scale, name: a, inputs: {values: huge.tif}}
+    """))
+    store = ResultsStore(tmp_path / "store")
+    with pytest.raises(InputError, match=r"160.0 GB uncompressed"):
+        run_scenario(load_scenario(path), base_dir=tmp_path, store=store)
+    assert list(store.runs_dir.iterdir()) == []
