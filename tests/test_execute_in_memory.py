@@ -98,11 +98,14 @@ def test_in_memory_table_is_checked_like_a_csv(tmp_path: Path) -> None:
     run_in_memory(WATER_YIELD, values, tmp_path / "d")
 
 
-def test_in_memory_parameters_are_parsed_like_the_command_line(tmp_path: Path) -> None:
+def test_in_memory_parameters_are_parsed_like_the_command_line(
+        tmp_path: Path, make_raster: RasterMaker) -> None:
     values = example()
-    values["seasonality_z"] = -1.0
-    assert message_of(lambda: run_in_memory(WATER_YIELD, values, tmp_path / "a")).startswith(
-        "parameter 'seasonality_z': -1 (from -1.0) is below the allowed minimum 0")
+    values["seasonality_z"] = "-1"
+    in_memory = message_of(lambda: run_in_memory(WATER_YIELD, values, tmp_path / "a"))
+    assert in_memory.startswith("parameter 'seasonality_z': -1 (from '-1')")
+    sources, params = as_files(values, make_raster, tmp_path)
+    assert message_of(lambda: run_model(WATER_YIELD, sources, params, tmp_path / "f")) == in_memory
     values["seasonality_z"] = "five"
     assert "parameter 'seasonality_z'" in message_of(
         lambda: run_in_memory(WATER_YIELD, values, tmp_path / "b"))
