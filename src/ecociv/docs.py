@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ecociv.spec import (
     Column,
     FileInput,
@@ -78,12 +80,17 @@ def model_reference(spec: ModelSpec) -> str:
         lines += ["", f"### Table `{table_id}`", *_columns(columns)]
     lines += ["", "## Outputs", "", "| id | file | units | description |", "|---|---|---|---|"]
     out_tables = []
+    classes = []
     for output in spec.outputs:
         optional = " (optional)" if output.optional else ""
         if isinstance(output, RasterOutput):
             bands = f", {output.bands} bands" if output.bands else ""
             if output.bands_from:
                 bands = f", one band per row of `{output.bands_from}`"
+            if output.kind == "categorical":
+                bands += ", classes" + (" (see below)" if output.categories else "")
+                if output.categories:
+                    classes.append(output)
             lines.append(f"| `{output.id}` | `{output.id}.tif` (COG, {output.dtype}{bands}) | "
                          f"{_units(output.units)} | {output.about}{optional} |")
         elif isinstance(output, TableOutput):
@@ -94,6 +101,12 @@ def model_reference(spec: ModelSpec) -> str:
             out_tables.append((output.id, output.fields))
     for table_id, columns in out_tables:
         lines += ["", f"### Output table `{table_id}`", *_columns(columns)]
+    shared: dict[tuple[Any, ...], list[str]] = {}
+    for output in classes:  # outputs with the same classes share one table
+        shared.setdefault(output.categories, []).append(f"`{output.id}`")
+    for categories, ids in shared.items():
+        lines += ["", f"### Classes of {', '.join(ids)}", "", "| code | name | colour |",
+                  "|---|---|---|", *(f"| {c.code} | {c.name} | `{c.colour}` |" for c in categories)]
     lines += ["", "## Run it", "", "```", f"ecociv model describe {spec.id}",
               f"ecociv model run {spec.id} "
               + " ".join(f"--input {i.id}=PATH" for i in spec.inputs
