@@ -26,6 +26,7 @@ from ecociv.io.hashing import code_digest, digest_problems, file_digest
 from ecociv.io.vectors import split_layer
 from ecociv.region.dataset import DEFAULT_DATASET, Dataset, load_dataset
 from ecociv.registry import get_model
+from ecociv.scenario.progress import task_progress
 from ecociv.scenario.schema import DATASET_REFERENCE, STEP_REFERENCE, Scenario, StepConfig
 from ecociv.scenario.store import ResultsStore
 from ecociv.spec import Model, ParamInput
@@ -308,6 +309,11 @@ def _copy_cached(candidates: list[Path], target: Path) -> tuple[dict[str, Any] |
     return None, notes
 
 
+def _percent(notify: ProgressCallback, step: str) -> Callable[[float], None]:
+    """``notify(step, "running 40 %")`` for a fraction of tasks done."""
+    return lambda done: notify(step, f"running {round(100 * done)} %")
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -323,6 +329,9 @@ def run_scenario(
     A failed step removes the whole unfinished run folder; earlier runs and the catalog are left
     as they were. ``on_step(step_folder, step_manifest)`` is called after each step, inside the
     unfinished run folder (e.g. to draw maps), so what it writes lands atomically with the run.
+    ``progress(step, status)`` receives ``"running"``, then ``"running 40 %"`` (the share of the
+    dask tasks of the step's current computation done; at most about once a second, local
+    schedulers only), then ``"done"``; or only ``"cached"`` for a step reused from the cache.
     """
     base_dir = Path(base_dir)
     steps = plan(scenario, base_dir)
@@ -367,9 +376,10 @@ def run_scenario(
                     loaded.notes.add(f"input '{input_id}': dataset layer replaced by {replacement}")
                 for note in cache_notes:
                     loaded.notes.add(note)
-                manifest = run_loaded(step.model, loaded, step_folder,
-                                      scheduler_address=address,
-                                      extra_manifest={"step": step.name, "cache_key": key})
+                with task_progress(_percent(notify, step.name)):
+                    manifest = run_loaded(step.model, loaded, step_folder,
+                                          scheduler_address=address,
+                                          extra_manifest={"step": step.name, "cache_key": key})
             if on_step is not None and cached is None:
                 on_step(step_folder, manifest)
             for output_id, meta in manifest["outputs"].items():
