@@ -174,9 +174,3 @@ def _check_unique(frame: pd.DataFrame, key: str, label: str, lines: np.ndarray) 
             "code must appear once",
             source=label,
         )
-
-
-def lookup_columns(frame: pd.DataFrame, key: str, columns: Sequence[str]) -> dict[str, pd.Series]:
-    """Columns of a keyed table as Series indexed by the key."""
-    indexed = frame.set_index(key)
-    return {name: indexed[name] for name in columns}
