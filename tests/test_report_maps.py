@@ -77,3 +77,28 @@ def test_scale_bar_on_projected_grid_counts_metres() -> None:
 
     length, label = _scale_bar((0.0, 0.0, 30_000.0, 10_000.0), CHINA_ALBERS)
     assert (length, label) == (5_000.0, "5 km")
+
+
+def test_class_map_uses_the_raster_colour_table_and_names(tmp_path: Path) -> None:
+    # the PNG shows the colours QGIS shows (the COG's colour table) and the class names of the
+    # .aux.xml attribute table (their CJK words dropped: matplotlib's default font has no CJK)
+    from affine import Affine
+    from PIL import Image
+
+    from ecociv.grid.io import from_array
+    from ecociv.grid.spec import GridSpec
+    from ecociv.grid.write import RasterMeta, write_rasters
+    from ecociv.report.maps import _class_names, render_map
+
+    classes = ((1, "generally important 一般重要", "#ffffb2"), (3, "extremely important 极重要", "#bd0026"))
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(1000, 0, 0, 0, -1000, 5_000_000), (20, 20))
+    values = np.ones((20, 20))
+    values[:, 10:] = 3
+    path = tmp_path / "c.tif"
+    meta = RasterMeta(units=None, long_name="c", model_id="m", output_id="c", dtype="uint8",
+                      categorical=True, categories=classes)
+    write_rasters([(from_array(values, grid, name="c"), path, meta)], grid)
+    assert _class_names(path) == {1: "generally important", 3: "extremely important"}
+    png = render_map(path, tmp_path / "c.png", title="classes", units=None, categorical=True)
+    pixels = {tuple(p[:3]) for p in np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3)}
+    assert (0xff, 0xff, 0xb2) in pixels and (0xbd, 0x00, 0x26) in pixels

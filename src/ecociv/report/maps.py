@@ -97,6 +97,35 @@ def _decorate(axes: Any, bounds: tuple[float, float, float, float], crs: Any) ->
               transform=axes.transAxes, ha="center", va="center", fontsize=12, fontweight="bold")
 
 
+def _class_names(raster: Path) -> dict[int, str]:
+    """Class names from the raster attribute table of ``<raster>.aux.xml`` (as written by
+    ``ecociv.grid.write``), without the CJK words that matplotlib's default font cannot draw."""
+    from xml.etree import ElementTree as ET
+
+    sidecar = raster.with_name(raster.name + ".aux.xml")
+    if not sidecar.is_file():
+        return {}
+    try:
+        table = ET.parse(sidecar).getroot().find("PAMRasterBand/GDALRasterAttributeTable")
+    except ET.ParseError:
+        return {}
+    if table is None:
+        return {}
+    fields = [f.findtext("Name") for f in table.iterfind("FieldDefn")]
+    if "Value" not in fields or "Name" not in fields:
+        return {}
+    names = {}
+    for row in table.iterfind("Row"):
+        cells = [f.text or "" for f in row.iterfind("F")]
+        try:
+            code = int(cells[fields.index("Value")])
+        except (ValueError, IndexError):
+            continue
+        latin = "".join(ch for ch in cells[fields.index("Name")] if ord(ch) < 0x2E80)
+        names[code] = " ".join(latin.split())
+    return names
+
+
 def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | None,
                categorical: bool = False, band_labels: list[str] | None = None) -> Path:
     """Write a PNG map of a GeoTIFF with legend, units, scale bar and north arrow; a multi-band
@@ -117,6 +146,11 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
         bounds = (src.bounds.left, src.bounds.bottom, src.bounds.right, src.bounds.top)
         crs = src.crs
         descriptions = [d or f"band {i + 1}" for i, d in enumerate(src.descriptions)]
+        try:
+            colour_table = src.colormap(1) if categorical else {}
+        except ValueError:  # no colour table
+            colour_table = {}
+    class_names = _class_names(Path(raster)) if categorical else {}
     values = np.ma.masked_invalid(data.astype(np.float64))
     bands = values.shape[0]
     columns = 1 if bands == 1 else min(4, bands)
@@ -128,6 +162,10 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
     if categorical:
         codes = np.unique(values.compressed()).astype(int) if values.count() else np.array([0])
         cmap = plt.get_cmap("tab20", max(len(codes), 1))
+        if colour_table and all(int(code) in colour_table for code in codes):
+            from matplotlib.colors import ListedColormap
+
+            cmap = ListedColormap([tuple(v / 255 for v in colour_table[int(code)]) for code in codes])
         limits = {"vmin": -0.5, "vmax": max(len(codes), 1) - 0.5}
         shown = np.ma.masked_array(np.searchsorted(codes, values.filled(codes[0])), mask=values.mask)
     else:
@@ -156,7 +194,8 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
     bar = figure.colorbar(image, ax=grid.ravel().tolist(), shrink=0.7, extend="neither" if categorical else "both")
     if categorical:
         bar.set_ticks(range(len(codes)))
-        bar.ax.set_yticklabels([str(c) for c in codes])
+        bar.ax.set_yticklabels([f"{c} {class_names[int(c)]}" if int(c) in class_names else str(c)
+                                for c in codes])
         bar.set_label("class code")
     else:
         bar.set_label(units or "dimensionless")
