@@ -7,9 +7,12 @@ import shutil
 import time
 from importlib.resources import as_file, files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ecociv.scenario.runner import ProgressCallback
 
 
 def example_scenario() -> Path:
@@ -98,20 +101,23 @@ def water_table(summary: pd.DataFrame) -> Any:
     return table
 
 
-def run_belt_demo(store_root: Path) -> Path:
+def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None) -> Path:
     """Run the Belt baseline, write per-unit and per-prefecture summaries into the run folder and
-    print the prefecture table with Belt totals; return the run folder."""
+    print the prefecture table with Belt totals; return the run folder.
+
+    ``progress(step, status)`` is told when each step runs and finishes.
+    """
     from rich.console import Console
 
-    from ecociv.cli.run_cmd import execute_scenario
     from ecociv.region.dataset import load_dataset
     from ecociv.region.summary import write_summaries
+    from ecociv.scenario.run_file import run_scenario_file
 
     console = Console(width=max(160, shutil.get_terminal_size((160, 40)).columns))
     started = time.perf_counter()
     scenario = belt_scenario()
     console.print(f"ecociv demo: Belt baseline (天山北坡经济带), scenario {scenario}")
-    result = execute_scenario(scenario, store_root, None, use_cache=False)
+    result = run_scenario_file(scenario, store_root, use_cache=False, progress=progress)
     dataset = load_dataset()
     paths = write_summaries(result.folder, dataset)
     table_data = pd.read_csv(paths["prefectures"], dtype={"prefecture_adcode": str})
@@ -142,21 +148,21 @@ def run_belt_demo(store_root: Path) -> Path:
     return result.folder
 
 
-def run_demo(store_root: Path) -> Path:
+def run_demo(store_root: Path, progress: ProgressCallback | None = None) -> Path:
     """Run the synthetic example scenario into ``store_root`` and print a summary; return the run
-    folder."""
+    folder. ``progress(step, status)`` is told when each step runs and finishes."""
     from rich.console import Console
     from rich.table import Table
 
-    from ecociv.cli.run_cmd import execute_scenario
+    from ecociv.scenario.run_file import run_scenario_file
 
     # wide enough that names and numbers are never cut, also when output goes to a file
     console = Console(width=max(140, shutil.get_terminal_size((140, 40)).columns))
     started = time.perf_counter()
     scenario = example_scenario()
-    console.print(f"ecociv demo: running {scenario} (SYNTHETIC example data; the Belt dataset "
-                  "comes with issue 3)")
-    result = execute_scenario(scenario, store_root, None, use_cache=False)
+    console.print(f"ecociv demo: running {scenario} (SYNTHETIC example data; `ecociv demo` without "
+                  "--example runs the Belt baseline on real data)")
+    result = run_scenario_file(scenario, store_root, use_cache=False, progress=progress)
     folder = result.folder
     steps = {s["name"]: s for s in result.manifest["steps"]}
     water = pd.read_csv(folder / steps["water_yield"]["outputs"]["watershed_results"])

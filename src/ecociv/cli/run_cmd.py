@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import typer
+
+#: ``progress(step, status)``, as ecociv.scenario.runner.ProgressCallback (not imported here: the
+#: runner pulls in dask and rasterio, which `ecociv --version` does not need)
+ProgressCallback = Callable[[str, str], None]
 
 DEFAULT_STORE = "ecociv-runs"
 
@@ -16,39 +21,30 @@ def _store_root(value: Path | None) -> Path:
     return value if value is not None else Path(os.environ.get("ECOCIV_STORE", DEFAULT_STORE))
 
 
-def execute_scenario(path: Path, store_root: Path, scheduler: str | None, use_cache: bool,
-                     maps: bool = True) -> Any:
+@contextmanager
+def step_progress(label: str, total: int | None) -> Iterator[ProgressCallback]:
+    """A ``progress(step, status)`` callback that shows a scenario's steps on stderr: a spinner
+    with the running step and one line per finished step in a terminal, one line per status
+    change otherwise (logs, pipes)."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from ecociv.scenario.runner import plan, run_scenario
-    from ecociv.scenario.schema import load_scenario
-    from ecociv.scenario.store import ResultsStore
-
-    scenario = load_scenario(path)
-    steps = plan(scenario, path.parent)
     console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda step, status: typer.echo(f"  {step}: {status}", err=True)
+        return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=False, disable=not console.is_terminal) as progress:
-        task = progress.add_task(f"scenario '{scenario.name}'", total=len(steps))
+                  console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
 
         def notify(step: str, status: str) -> None:
-            if not console.is_terminal:
-                typer.echo(f"  {step}: {status}", err=True)
-            progress.update(task, description=f"scenario '{scenario.name}': {step} {status}")
-            if status in ("done", "cached"):
-                progress.advance(task)
+            if status == "running":
+                bar.update(task, description=f"{label}: {step} running")
+            else:  # done or cached: a line that stays, once per step
+                bar.console.print(f"  {step}: {status}")
+                bar.advance(task)
 
-        on_step = None
-        if maps:
-            from ecociv.report.maps import write_step_maps
-
-            def on_step(folder: Path, manifest: dict[str, Any]) -> None:
-                write_step_maps(folder, manifest)
-
-        return run_scenario(scenario, base_dir=path.parent, store=ResultsStore(store_root),
-                            scheduler_address=scheduler, use_cache=use_cache, progress=notify,
-                            on_step=on_step)
+        yield notify
 
 
 def run(
@@ -60,18 +56,22 @@ def run(
     no_cache: bool = typer.Option(False, "--no-cache", help="Recompute every step."),
     no_maps: bool = typer.Option(False, "--no-maps", help="Do not draw a PNG map of each raster output."),
 ) -> None:
-    result = execute_scenario(scenario, _store_root(out), scheduler, not no_cache, maps=not no_maps)
+    from ecociv.scenario.run_file import load_scenario_file, run_scenario_file
+
+    loaded = load_scenario_file(scenario)
+    with step_progress(f"scenario '{loaded.scenario.name}'", len(loaded.steps)) as progress:
+        result = run_scenario_file(loaded, _store_root(out), scheduler=scheduler,
+                                   use_cache=not no_cache, maps=not no_maps, progress=progress)
     typer.echo(f"run {result.run_id} completed in {result.manifest['seconds']:.1f} s: {result.folder}")
 
 
 def validate(scenario: Path = typer.Argument(..., help="Scenario YAML file.")) -> None:
-    from ecociv.scenario.runner import plan
-    from ecociv.scenario.schema import load_scenario
+    from ecociv.scenario.run_file import load_scenario_file
 
-    loaded = load_scenario(scenario)
-    steps = plan(loaded, scenario.parent)
-    order = " -> ".join(step.name for step in steps)
-    typer.echo(f"{scenario}: valid scenario '{loaded.name}' with {len(steps)} model(s): {order}")
+    loaded = load_scenario_file(scenario)
+    order = " -> ".join(step.name for step in loaded.steps)
+    typer.echo(f"{scenario}: valid scenario '{loaded.scenario.name}' with {len(loaded.steps)} "
+               f"model(s): {order}")
 
 
 def runs(
@@ -105,7 +105,8 @@ def demo(
 ) -> None:
     from ecociv.demo import run_belt_demo, run_demo
 
-    if example:
-        run_demo(_store_root(out))
-    else:
-        run_belt_demo(_store_root(out))
+    with step_progress("demo", None) as progress:
+        if example:
+            run_demo(_store_root(out), progress=progress)
+        else:
+            run_belt_demo(_store_root(out), progress=progress)

@@ -1,0 +1,90 @@
+"""Running a scenario file: load and check it, plan its steps, run them into a results store
+and draw a map beside every raster output. Used by ``ecociv run``, ``ecociv demo`` and the
+Python API; progress is reported through callbacks, so any front end can show it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecociv.scenario.runner import PlannedStep, ProgressCallback, RunResult, plan, run_scenario
+from ecociv.scenario.schema import Scenario, load_scenario
+from ecociv.scenario.store import ResultsStore
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """A scenario file, read and checked, with its steps in run order."""
+
+    path: Path
+    scenario: Scenario
+    steps: list[PlannedStep]
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in the file are resolved against."""
+        return self.path.parent
+
+
+def load_scenario_file(path: str | Path) -> ScenarioFile:
+    """Read, validate and plan the scenario file ``path``.
+
+    Raises
+    ------
+    ScenarioError, InputError
+        The file is not a valid scenario (the message names the key or step at fault).
+    """
+    path = Path(path)
+    scenario = load_scenario(path)
+    return ScenarioFile(path=path, scenario=scenario, steps=plan(scenario, path.parent))
+
+
+def run_scenario_file(
+    source: str | Path | ScenarioFile,
+    store_root: str | Path,
+    *,
+    scheduler: str | None = None,
+    use_cache: bool = True,
+    maps: bool = True,
+    progress: ProgressCallback | None = None,
+    on_step: Callable[[Path, dict[str, Any]], None] | None = None,
+) -> RunResult:
+    """Run a scenario file into the results store at ``store_root``.
+
+    Parameters
+    ----------
+    source : path or ScenarioFile
+        The scenario YAML file (or one already loaded with :func:`load_scenario_file`).
+    store_root : path
+        Results store folder; the run is written to a new folder under ``store_root/runs``.
+    scheduler : str, optional
+        dask.distributed scheduler address; overrides the scenario's.
+    use_cache : bool
+        Reuse the outputs of identical earlier steps of the store.
+    maps : bool
+        Draw a PNG map beside every raster output of every computed step.
+    progress : callable, optional
+        ``progress(step_name, status)`` with status ``running``, ``done`` or ``cached``.
+    on_step : callable, optional
+        ``on_step(step_folder, step_manifest)`` after each computed step (after the maps).
+
+    Returns
+    -------
+    RunResult
+        Run id, run folder and run manifest.
+    """
+    loaded = source if isinstance(source, ScenarioFile) else load_scenario_file(source)
+    if maps:
+        from ecociv.report.maps import write_step_maps
+
+    def after_step(folder: Path, manifest: dict[str, Any]) -> None:
+        if maps:
+            write_step_maps(folder, manifest)
+        if on_step is not None:
+            on_step(folder, manifest)
+
+    return run_scenario(loaded.scenario, base_dir=loaded.base_dir, store=ResultsStore(store_root),
+                        scheduler_address=scheduler, use_cache=use_cache, progress=progress,
+                        on_step=after_step if maps or on_step is not None else None)

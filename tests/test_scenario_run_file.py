@@ -1,0 +1,60 @@
+"""Running a scenario file from the library (scenario/run_file.py), and the layering rule that
+the library never imports the command line."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import ecociv
+from ecociv.demo import example_scenario
+from ecociv.scenario.run_file import load_scenario_file, run_scenario_file
+from tests.cli_helper import run_ecociv as ecociv_cli
+
+SRC = Path(ecociv.__file__).parent
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_the_library_never_imports_the_cli() -> None:
+    offenders = [str(path.relative_to(SRC)) for path in SRC.rglob("*.py")
+                 if "cli" not in path.relative_to(SRC).parts[:1]
+                 and any(name == "ecociv.cli" or name.startswith("ecociv.cli.") for name in _imports(path))]
+    assert offenders == []
+
+
+def test_run_scenario_file_reports_each_step(tmp_path: Path) -> None:
+    loaded = load_scenario_file(example_scenario())
+    assert [step.name for step in loaded.steps] == ["water_yield", "carbon", "et0_station"]
+    seen: list[tuple[str, str]] = []
+    result = run_scenario_file(loaded, tmp_path / "store", maps=False,
+                               progress=lambda step, status: seen.append((step, status)))
+    assert seen == [(name, status) for name in ("water_yield", "carbon", "et0_station")
+                    for status in ("running", "done")]
+    assert (result.folder / "water_yield" / "water_yield.tif").is_file()
+    assert not (result.folder / "water_yield" / "water_yield.png").exists()  # maps=False
+    seen.clear()
+    drawn: list[str] = []
+    again = run_scenario_file(example_scenario(), tmp_path / "store", maps=True,
+                              progress=lambda step, status: seen.append((step, status)),
+                              on_step=lambda folder, _manifest: drawn.append(folder.name))
+    assert seen == [(name, "cached") for name in ("water_yield", "carbon", "et0_station")]
+    assert drawn == [] and again.folder != result.folder  # cached steps are not redrawn
+
+
+def test_cached_steps_are_reported_once(capsys, monkeypatch, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    for _ in range(2):
+        code, _, err = ecociv_cli(capsys, monkeypatch, "run", str(example_scenario()), "--out", str(store),
+                                  "--no-maps")
+        assert code == 0, err
+    assert err.count("cached") == 3
+    assert err.count("water_yield: cached") == 1
