@@ -44,7 +44,11 @@ def test_declared_categories_reach_the_written_raster(tmp_path: Path) -> None:
     from ecociv.models.ecological_redline.model import MODEL as REDLINE
 
     out = tmp_path / "redline"
-    run_in_memory(REDLINE, REDLINE.example(), out)
+    manifest = run_in_memory(REDLINE, REDLINE.example(), out)
+    # the sidecar is listed with the raster, so the run cache checks its digest too
+    entry = manifest["outputs"]["importance_class"]
+    assert entry["categories"] == "importance_class.tif.aux.xml"
+    assert set(entry["blake2b"]) == {"importance_class.tif", "importance_class.tif.aux.xml"}
     with rasterio.open(out / "importance_class.tif") as src:
         colours = src.colormap(1)
     for code, _, colour in IMPORTANCE_CLASSES:

@@ -95,6 +95,8 @@ def run_loaded(
         outputs_meta: dict[str, Any] = {}
         for _, path, meta in rasters:
             outputs_meta[meta.output_id] = {"type": "raster", "path": path.name, "units": meta.units}
+            if meta.categories:  # class names and attribute table, beside the raster
+                outputs_meta[meta.output_id]["categories"] = f"{path.name}.aux.xml"
         for (output_id, _), value in zip(lazy_tables, tables, strict=True):
             output = spec.output(output_id)
             outputs_meta[output_id] = write_other(output, value, tmp)
