@@ -181,3 +181,18 @@ def test_a_finished_run_folder_carries_no_partial_marker(scenario: Path,
     result = run_scenario(load_scenario(scenario), base_dir=tmp_path,
                           store=ResultsStore(tmp_path / "store"))
     assert not list(result.folder.rglob(partial.MARKER))
+
+
+def test_the_cache_works_from_another_folder_and_after_moving_the_store(
+        scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests import test_scenario_cache
+
+    monkeypatch.chdir(tmp_path)
+    run_scenario(load_scenario(scenario), base_dir=tmp_path, store=ResultsStore("store"))
+    (tmp_path / "store").rename(tmp_path / "moved")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    again = run_scenario(load_scenario(scenario), base_dir=tmp_path,
+                         store=ResultsStore(tmp_path / "moved"))
+    assert again.manifest["steps"][0]["cached"] and test_scenario_cache.CALLS == ["total"]

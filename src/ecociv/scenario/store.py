@@ -138,7 +138,7 @@ class ResultsStore:
                 side.rename(aside.with_name(aside.name + suffix))
         warnings.warn(f"results catalog {self.catalog_path} is damaged ({problem}); moved it to "
                       f"{aside} and rebuilt the catalog from the run folders' manifests",
-                      stacklevel=3)
+                      stacklevel=2)
         self.reconcile()
 
     @staticmethod
@@ -251,11 +251,12 @@ class ResultsStore:
             self.reconcile()  # rebuilt from the run folders' manifests
         with self._db() as db:
             rows = db.execute(
-                "SELECT runs.path, steps.step FROM steps JOIN runs USING (run_id) "
+                "SELECT run_id, steps.step FROM steps JOIN runs USING (run_id) "
                 "WHERE steps.cache_key = ? AND runs.status = 'completed' ORDER BY runs.started DESC",
                 (cache_key,),
             ).fetchall()
-        folders = [Path(run_path) / step for run_path, step in rows]
+        # by run id, not the recorded path: a store may have been moved or given relative
+        folders = [self.runs_dir / run_id / step for run_id, step in rows]
         return [folder for folder in folders if (folder / "manifest.json").is_file()]
 
     def cached_step(self, cache_key: str) -> Path | None:
