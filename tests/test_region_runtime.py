@@ -214,6 +214,24 @@ def test_summaries_as_csv_with_a_byte_order_mark_and_a_workbook(belt_run: Path) 
     assert "乌鲁木齐市" in prefectures["prefecture_zh"].tolist()
 
 
+def test_summary_finds_steps_by_model_not_by_name(belt_run: Path, tmp_path: Path) -> None:
+    # the same carbon step under another name gives the same column; a step of a model that declares
+    # no summary measures adds none
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copytree(belt_run / "carbon", run / "carbon_2019")
+    manifest = json.loads((belt_run / "manifest.json").read_text())
+    steps = [{**step, "name": "carbon_2019"} for step in manifest["steps"] if step["model"] == "carbon"]
+    (run / "manifest.json").write_text(json.dumps({**manifest, "steps": steps}))
+    dataset = load_dataset()
+    renamed = unit_summary(run, dataset)
+    original = unit_summary(belt_run, dataset)
+    measured = [c for c in renamed.columns if c not in ("area_km2", "population") and not c.startswith("_")
+                and c not in original.columns[:7]]
+    assert measured == ["carbon_mt"]
+    np.testing.assert_array_equal(renamed["carbon_mt"].to_numpy(), original["carbon_mt"].to_numpy())
+
+
 def test_data_info_and_export(capsys, monkeypatch, tmp_path: Path) -> None:
     code, out, err = ecociv(capsys, monkeypatch, "data", "info", "--json")
     assert code == 0, err

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -298,6 +299,44 @@ class ModelSpec(_Frozen):
 
 
 @dataclass(frozen=True)
+class SummaryMeasure:
+    """One column of the per-unit summaries of a run on a region dataset (:mod:`ecociv.region.summary`),
+    declared by the model whose step provides it.
+
+    Parameters
+    ----------
+    column : str
+        Column name in the summary tables, e.g. ``"water_yield_1e8m3"``.
+    source : str
+        ``"output:<id>"`` or ``"input:<id>"`` of the model (a raster; an input is summarised as the step
+        used it), or, for ``kind="zone_total"``, ``"output:<id>"`` of a table with a ``zone`` column and a
+        column named ``column``.
+    units : str
+        Units the raster must have (checked); for a zone table, the units of its column.
+    kind : {"mean", "total", "zone_total"}
+        ``mean``: area-weighted mean; ``total``: Σ value × covered area (m²) × ``factor``; ``zone_total``:
+        the table's value for the unit (0 when the table has no row for it), summed over units.
+    factor : float
+        Conversion of a total to the column's units (e.g. mm × m² to 10⁸ m³ is 10⁻³ / 10⁸).
+    description : str
+        What the column holds, with its units (written to ``columns.json``).
+    share_column : str, optional
+        For a total in km²: also give ``100 × total / unit area`` (%) in this column.
+    share_description : str, optional
+        What ``share_column`` holds.
+    """
+
+    column: str
+    source: str
+    units: str
+    kind: Literal["mean", "total", "zone_total"]
+    factor: float
+    description: str
+    share_column: str | None = None
+    share_description: str = ""
+
+
+@dataclass(frozen=True)
 class Model:
     """A registered model: its spec, its run function and a minimal example.
 
@@ -308,8 +347,15 @@ class Model:
 
     ``example()`` returns a small in-memory input mapping on which every non-optional output is
     produced; the contract test runs it for every registered model.
+
+    Optional hooks, so generic layers never name a model: ``report(step_folder, manifest)`` draws
+    what the model needs beyond the maps of its raster outputs (e.g. a network diagram) into the
+    step folder of a finished run and returns the files written; ``summary`` lists the columns the
+    model's step adds to the per-unit summaries of a region run.
     """
 
     spec: ModelSpec
     run: Callable[[Mapping[str, Any]], Mapping[str, Any]]
     example: Callable[[], Mapping[str, Any]]
+    report: Callable[[Path, Mapping[str, Any]], list[Path]] | None = None
+    summary: tuple[SummaryMeasure, ...] = ()

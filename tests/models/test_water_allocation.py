@@ -474,3 +474,16 @@ def test_default_units_must_be_a_volume_and_a_flow() -> None:
     with pytest.raises(InputError, match=r"defaults.volume_units.*not a volume"):
         build_network({**BASE, "defaults": {"volume_units": "m**3/s"}, "nodes": [], "links": []},
                       base=Path("."), source="n.yaml")
+
+
+def test_network_file_with_a_key_twice_or_not_utf8_is_named(tmp_path: Path) -> None:
+    from ecociv.models.water_allocation.network import load_network
+
+    path = tmp_path / "network.yaml"
+    path.write_text("start: 2001-01\nmonths: 1\nnodes:\n  - {id: river, type: inflow, inflow: '1 m**3/s'}\n"
+                    "  - {id: out, type: sink}\nlinks:\n  - {id: r, from: river, to: out}\nmonths: 2\n")
+    with pytest.raises(InputError, match=r"network.yaml.*duplicate key 'months'.*line 2.*line 8"):
+        load_network(tmp_path)
+    path.write_bytes("name: 玛纳斯河\nstart: 2001-01\n".encode("gbk"))
+    with pytest.raises(InputError, match=r"network.yaml: network file is not UTF-8 text"):
+        load_network(path)

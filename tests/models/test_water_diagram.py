@@ -98,3 +98,23 @@ def test_duplicate_node_id_is_named(tmp_path: Path) -> None:
     network["nodes"].append({"id": "farm", "type": "demand"})
     with pytest.raises(InputError, match="'farm' is used twice"):
         draw_network(network, tmp_path / "x.png")
+
+
+def test_report_hook_draws_the_network_as_run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    # the generic map writer calls the model's report hook; report/ itself names no model
+    import json
+
+    from ecociv.models.water_allocation.model import MODEL
+    from ecociv.report.maps import write_step_maps
+    from tests.cli_helper import run_ecociv
+
+    out = tmp_path / "water"
+    code, _, err = run_ecociv(capsys, monkeypatch, "model", "run", "water_allocation", "-i",
+                              f"network={MODEL.example()['network']}", "-o", str(out))
+    assert code == 0, err
+    manifest = json.loads((out / "manifest.json").read_text())
+    written = write_step_maps(out, manifest)
+    assert [p.name for p in written] == ["network_diagram.png", "network_diagram.svg"]
+    assert (out / "network_diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((out / "maps.json").read_text()) == ["network_diagram.png", "network_diagram.svg"]

@@ -1,10 +1,11 @@
 """Per-unit, per-prefecture and per-basin summaries of a run on a region dataset, by exact
 (area-weighted) zonal statistics over the member units' polygons.
 
-Each summary column is a :class:`Measure`: a raster of a step (one of its outputs, or an input it
-actually used, so a replaced dataset layer is summarised as it was run), its expected units, and
-whether the column is an area-weighted mean or a total (Σ value × covered area × factor). Steps a
-run does not have are left out.
+The columns come from the models: each registered model lists the :class:`~ecociv.spec.SummaryMeasure`
+its step provides (a raster of the step — one of its outputs, or an input it actually used, so a
+replaced dataset layer is summarised as it was run — or a table of values per zone). A run's steps
+are found by the model they ran (the run manifest's ``steps``), whatever their names; when several
+steps run the same model, the first is summarised. Models the run does not have add no columns.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,83 +25,75 @@ from ecociv.grid.zonal import zonal_statistics
 from ecociv.io.table_files import write_table, write_workbook
 from ecociv.region.dataset import Dataset
 from ecociv.region.units import read_census, read_units_table
+from ecociv.spec import SummaryMeasure
 from ecociv.units import parse_unit
 
-# unit conversions of the totals: Σ value × area (m²) × factor
-MM_M2_TO_1E8_M3 = 1e-3 / 1e8  # mm × m² = 10⁻³ m³; 10⁸ m³ (亿立方米) is the unit of water statistics
-T_PER_HA_M2_TO_MT = 1e-4 / 1e6  # t/ha × m² = 10⁻⁴ t; 1 Mt = 10⁶ t
-T_PER_KM2_M2_TO_MT = 1e-6 / 1e6  # t/km² × m² = 10⁻⁶ t
 M2_TO_KM2 = 1e-6
 
-
-@dataclass(frozen=True)
-class Measure:
-    """One summary column computed from a raster of a run step."""
-
-    column: str
-    step: str
-    raster: str  # "output:<id>" or "input:<id>"
-    units: str  # units the raster must have
-    kind: Literal["mean", "total"]
-    factor: float
-    description: str
-
-
-MEASURES: tuple[Measure, ...] = (
-    Measure("precipitation_mm", "water_yield", "input:precipitation", "mm/yr", "mean", 1.0,
-            "mean annual precipitation (mm/yr), area-weighted"),
-    Measure("precipitation_1e8m3", "water_yield", "input:precipitation", "mm/yr", "total", MM_M2_TO_1E8_M3,
-            "precipitation volume (10⁸ m³/yr)"),
-    Measure("et0_mm", "water_yield", "input:et0", "mm/yr", "mean", 1.0,
-            "mean annual reference evapotranspiration (mm/yr), area-weighted"),
-    Measure("water_yield_mm", "water_yield", "output:water_yield", "mm/yr", "mean", 1.0,
-            "mean annual water yield (mm/yr), area-weighted"),
-    Measure("water_yield_1e8m3", "water_yield", "output:water_yield", "mm/yr", "total", MM_M2_TO_1E8_M3,
-            "water yield volume (10⁸ m³/yr)"),
-    Measure("carbon_mt", "carbon", "output:carbon_density", "t/ha", "total", T_PER_HA_M2_TO_MT,
-            "carbon stock, four pools (Mt C)"),
-    Measure("water_conservation_1e8m3", "water_conservation", "output:water_conservation", "mm/yr", "total",
-            MM_M2_TO_1E8_M3, "water conservation (10⁸ m³/yr)"),
-    Measure("soil_conservation_mt", "soil_conservation", "output:soil_conservation", "t/ha/yr", "total",
-            T_PER_HA_M2_TO_MT, "soil conservation (Mt/yr)"),
-    Measure("sand_fixation_mt", "sand_fixation", "output:sand_fixation", "t/km**2/yr", "total",
-            T_PER_KM2_M2_TO_MT, "sand fixation (Mt/yr)"),
-    Measure("habitat_quality_mean", "habitat_quality", "output:quality", "", "mean", 1.0,
-            "mean habitat quality (0-1), area-weighted"),
-    Measure("redline_km2", "ecological_redline", "output:redline", "", "total", M2_TO_KM2,
-            "area inside the ecological protection red line (km²)"),
-)
-
-#: columns that do not come from a raster measure
+#: columns that do not come from a model's measures
 OTHER_COLUMNS = {
     "area_km2": "area of the unit on the grid (km²)",
-    "redline_percent": "share of the unit inside the red line (%)",
-    "corridor_length_km": "length of ecological corridors (km)",
     "population": "resident population, 2020 census (persons)",
     "population_units_missing": "member units without census data",
 }
 
 
-def _step_manifest(run_folder: Path, step: str) -> dict[str, Any] | None:
-    path = run_folder / step / "manifest.json"
+@dataclass(frozen=True)
+class StepMeasure:
+    """A model's summary measure bound to the step of a run that provides it."""
+
+    measure: SummaryMeasure
+    step: str
+    manifest: Mapping[str, Any]
+
+    @property
+    def key(self) -> str:
+        return f"{self.step}/{self.measure.source}"
+
+
+def run_measures(run_folder: str | Path) -> list[StepMeasure]:
+    """The summary measures of the models a run ran, in the order of its steps (the first step of
+    each model), each with that step's manifest; steps whose folder or manifest is missing are left
+    out."""
+    from ecociv.registry import all_models
+
+    run_folder = Path(run_folder)
+    run_manifest = _read_manifest(run_folder / "manifest.json")
+    models = all_models()
+    found: list[StepMeasure] = []
+    seen: set[str] = set()
+    for step in (run_manifest or {}).get("steps", []):
+        model_id = str(step.get("model"))
+        model = models.get(model_id)
+        if model is None or model_id in seen:
+            continue
+        manifest = _read_manifest(run_folder / str(step["name"]) / "manifest.json")
+        if manifest is None:
+            continue
+        seen.add(model_id)
+        found += [StepMeasure(measure, str(step["name"]), manifest) for measure in model.summary]
+    return found
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
     return dict(json.loads(path.read_text())) if path.is_file() else None
 
 
-def _raster_path(run_folder: Path, measure: Measure, manifest: Mapping[str, Any]) -> tuple[str, str | None] | None:
-    where, _, name = measure.raster.partition(":")
+def _source_path(run_folder: Path, item: StepMeasure) -> tuple[str, str | None] | None:
+    where, _, name = item.measure.source.partition(":")
     if where == "input":
-        entry = manifest.get("inputs", {}).get(name)
+        entry = item.manifest.get("inputs", {}).get(name)
         return (entry["path"], None) if entry else None
-    entry = manifest.get("outputs", {}).get(name)
+    entry = item.manifest.get("outputs", {}).get(name)
     if entry is None:
         return None
-    return str(run_folder / measure.step / entry["path"]), entry.get("units")
+    return str(run_folder / item.step / entry["path"]), entry.get("units")
 
 
 def unit_summary(run_folder: str | Path, dataset: Dataset, *, units_table: str | Path | None = None,
                  boundaries: str | Path | None = None) -> pd.DataFrame:
-    """One row per member unit with every :data:`MEASURES` column the run has, the corridor length
-    (from the security-pattern step's table) and the 2020 census population.
+    """One row per member unit with the summary columns of every model the run ran
+    (:func:`run_measures`) and the 2020 census population.
 
     ``units_table`` and ``boundaries`` replace the dataset's member units (see
     :func:`ecociv.region.units.read_units_table`).
@@ -108,20 +101,22 @@ def unit_summary(run_folder: str | Path, dataset: Dataset, *, units_table: str |
     run_folder = Path(run_folder)
     grid = dataset.grid
     rasters: dict[str, Any] = {}
-    measures = []
-    for measure in MEASURES:
-        manifest = _step_manifest(run_folder, measure.step)
-        found = _raster_path(run_folder, measure, manifest) if manifest else None
+    measures: list[tuple[StepMeasure, str]] = []
+    for item in run_measures(run_folder):
+        measure = item.measure
+        found = _source_path(run_folder, item)
         if found is None:
             continue
         path, units = found
+        if measure.kind == "zone_total":
+            measures.append((item, path))
+            continue
         if units is not None and parse_unit(units) != parse_unit(measure.units):
-            raise InputError(f"'{measure.step}' output is in {units!r}; the summary expects "
+            raise InputError(f"'{item.step}' output is in {units!r}; the summary expects "
                              f"{measure.units!r}", source=path)
-        key = f"{measure.step}/{measure.raster}"
-        if key not in rasters:
-            rasters[key] = open_raster(path, grid, name=key, units=measure.units, notes=ReadNotes())
-        measures.append((measure, key))
+        if item.key not in rasters:
+            rasters[item.key] = open_raster(path, grid, name=item.key, units=measure.units, notes=ReadNotes())
+        measures.append((item, item.key))
     units = read_units_table(units_table or dataset.layer("units_table").path,
                              boundaries or dataset.layer("units").source).to_crs(grid.crs)
     stats = zonal_statistics(rasters, list(units.geometry), grid, names=list(units["adcode"]))
@@ -129,38 +124,44 @@ def unit_summary(run_folder: str | Path, dataset: Dataset, *, units_table: str |
                                 "prefecture_en"]])
     frame["basin"] = units["basin"] if "basin" in units.columns else ""
     frame["area_km2"] = stats["area_m2"].to_numpy() * M2_TO_KM2
-    for measure, key in measures:
-        if measure.kind == "mean":
+    for item, key in measures:
+        measure = item.measure
+        if measure.kind == "zone_total":
+            table = pd.read_csv(key, dtype={"zone": str}).set_index("zone")[measure.column]
+            frame[measure.column] = frame["adcode"].map(table).fillna(0.0).to_numpy() * measure.factor
+        elif measure.kind == "mean":
             frame[measure.column] = stats[f"{key}_mean"].to_numpy() * measure.factor
             frame[f"_{measure.column}_valid_km2"] = stats[f"{key}_valid_area_m2"].to_numpy() * M2_TO_KM2
         else:
             frame[measure.column] = stats[f"{key}_sum_area"].to_numpy() * measure.factor
-    corridors = run_folder / "ecological_security_pattern" / "corridor_length_by_zone.csv"
-    if corridors.is_file():
-        lengths = pd.read_csv(corridors, dtype={"zone": str}).set_index("zone")["corridor_length_km"]
-        frame["corridor_length_km"] = frame["adcode"].map(lengths).fillna(0.0).to_numpy()
     census = read_census(dataset.layer("census_2020").path)
     return frame.merge(census[["adcode", "population_total"]].rename(
         columns={"population_total": "population"}), on="adcode", how="left")
 
 
-def _aggregate(group: pd.DataFrame) -> dict[str, Any]:
+def declared_measures() -> dict[str, SummaryMeasure]:
+    """Every summary measure the registered models declare, by column."""
+    from ecociv.registry import all_models
+
+    return {measure.column: measure for model in all_models().values() for measure in model.summary}
+
+
+def _aggregate(group: pd.DataFrame, declared: Mapping[str, SummaryMeasure]) -> dict[str, Any]:
     """Sums of areas, totals and people; means weighted by each unit's valid area."""
     row: dict[str, Any] = {"units": len(group), "area_km2": group["area_km2"].sum()}
-    for measure in MEASURES:
-        if measure.column not in group.columns:
+    for column in group.columns:
+        measure = declared.get(str(column))
+        if measure is None:
             continue
-        if measure.kind == "total":
-            row[measure.column] = group[measure.column].sum()
+        if measure.kind != "mean":
+            row[column] = group[column].sum()
+            if measure.share_column:
+                row[measure.share_column] = 100.0 * row[column] / row["area_km2"] if row["area_km2"] else np.nan
             continue
-        weights = group[f"_{measure.column}_valid_km2"]
-        values = group[measure.column]
+        weights = group[f"_{column}_valid_km2"]
+        values = group[column]
         valid = (weights > 0) & values.notna()
-        row[measure.column] = float(np.average(values[valid], weights=weights[valid])) if valid.any() else np.nan
-    if "redline_km2" in row:
-        row["redline_percent"] = 100.0 * row["redline_km2"] / row["area_km2"] if row["area_km2"] else np.nan
-    if "corridor_length_km" in group.columns:
-        row["corridor_length_km"] = group["corridor_length_km"].sum()
+        row[column] = float(np.average(values[valid], weights=weights[valid])) if valid.any() else np.nan
     row["population"] = group["population"].sum(min_count=1)
     row["population_units_missing"] = int(group["population"].isna().sum())
     return row
@@ -169,9 +170,10 @@ def _aggregate(group: pd.DataFrame) -> dict[str, Any]:
 def aggregate_units(units: pd.DataFrame, keys: list[str], total: dict[str, str]) -> pd.DataFrame:
     """Units grouped by ``keys`` (sums of totals and people; area-weighted means), with a final
     row for the whole region whose key columns are given by ``total``."""
-    rows = [{**dict(zip(keys, values, strict=True)), **_aggregate(group)}
+    declared = declared_measures()
+    rows = [{**dict(zip(keys, values, strict=True)), **_aggregate(group, declared)}
             for values, group in units.groupby(keys, sort=True, dropna=False)]
-    rows.append({**total, **_aggregate(units)})
+    rows.append({**total, **_aggregate(units, declared)})
     return pd.DataFrame(rows)
 
 
@@ -196,16 +198,22 @@ def write_summaries(run_folder: str | Path, dataset: Dataset, **options: Any) ->
     folder = Path(run_folder) / "summary"
     folder.mkdir(exist_ok=True)
     units = unit_summary(run_folder, dataset, **options)
-    if "redline_km2" in units.columns:
-        units["redline_percent"] = 100.0 * units["redline_km2"] / units["area_km2"]
+    present = [m for m in declared_measures().values() if m.column in units.columns]
+    shares = [m for m in present if m.share_column]
+    for measure in shares:
+        units[measure.share_column] = 100.0 * units[measure.column] / units["area_km2"]
     paths = {"units": folder / "units.csv", "prefectures": folder / "prefectures.csv",
              "basins": folder / "basins.csv"}
     tables = {"units": units[[c for c in units.columns if not c.startswith("_")]],
               "prefectures": prefecture_summary(units), "basins": basin_summary(units)}
     for name, table in tables.items():
         write_table(table, paths[name])
-    described = {m.column: m.description for m in MEASURES if m.column in units.columns}
-    described.update({k: v for k, v in OTHER_COLUMNS.items() if k in units.columns})
+    present.sort(key=lambda m: list(units.columns).index(m.column))
+    described = {m.column: m.description for m in present if m.kind != "zone_total"}
+    described["area_km2"] = OTHER_COLUMNS["area_km2"]
+    described.update({str(m.share_column): m.share_description for m in shares})
+    described.update({m.column: m.description for m in present if m.kind == "zone_total"})
+    described.update({k: v for k, v in OTHER_COLUMNS.items() if k in units.columns and k != "area_km2"})
     (folder / "columns.json").write_text(json.dumps(described, indent=2, ensure_ascii=False))
     columns = pd.DataFrame({"column": list(described), "description": list(described.values())})
     paths["workbook"] = write_workbook({**tables, "columns": columns}, folder / "summary.xlsx")

@@ -208,11 +208,13 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
 
 def write_step_maps(step_folder: str | Path, manifest: Mapping[str, Any]) -> list[Path]:
     """A PNG beside every raster output of a model run (``<output>.png``; a multi-band raster is
-    drawn as small multiples, one panel per band). Returns the written paths."""
+    drawn as small multiples, one panel per band), and what the model's ``report`` hook draws (e.g.
+    a network diagram). Returns the written paths."""
     from ecociv.registry import get_model
 
     folder = Path(step_folder)
-    spec = get_model(manifest["model"]["id"]).spec
+    model = get_model(manifest["model"]["id"])
+    spec = model.spec
     written = []
     for output_id, meta in manifest.get("outputs", {}).items():
         if meta.get("type") != "raster":
@@ -225,35 +227,7 @@ def write_step_maps(step_folder: str | Path, manifest: Mapping[str, Any]) -> lis
                                   title=f"{spec.title}: {getattr(output, 'long_name', output_id)}",
                                   units=meta.get("units"), categorical=output.units is None,  # type: ignore[union-attr]
                                   band_labels=labels))
-    if manifest["model"]["id"] == "water_allocation":
-        written += write_network_diagram(folder, manifest)
+    if model.report is not None:  # what the model draws beyond its raster maps (e.g. a network diagram)
+        written += model.report(folder, manifest)
     (folder / "maps.json").write_text(json.dumps([p.name for p in written], indent=2))
-    return written
-
-
-def write_network_diagram(step_folder: Path, manifest: Mapping[str, Any]) -> list[Path]:
-    """``network_diagram.png`` and ``.svg`` of a water_allocation run: the network as run (levers
-    applied) with each link's mean annual flow in 10⁸ m³/yr."""
-    import pandas as pd
-    import yaml
-
-    from ecociv.models.water_allocation.diagram import draw_network
-    from ecociv.models.water_allocation.levers import apply_levers
-
-    path = Path(manifest["inputs"]["network"]["path"])
-    if path.is_dir():
-        path = path / "network.yaml"
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    levers = manifest.get("params", {}).get("levers") or {}
-    if levers:
-        doc = apply_levers(doc, levers, source=str(path))
-    flows = pd.read_csv(step_folder / "flows.csv")
-    years = flows["month"].nunique() / 12.0
-    mean = (flows.groupby("link")["flow_m3"].sum() / years / 1e8).to_dict()
-    doc.setdefault("name", path.parent.name)
-    written = []
-    for suffix in ("png", "svg"):
-        written.append(draw_network(doc, step_folder / f"network_diagram.{suffix}",
-                                    title=f"{doc['name']}: mean annual flow", flows=mean,
-                                    flow_units="10^8 m3/yr"))
     return written

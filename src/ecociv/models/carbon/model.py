@@ -19,6 +19,7 @@ from ecociv.spec import (
     ParamInput,
     RasterInput,
     RasterOutput,
+    SummaryMeasure,
     TableInput,
     TableOutput,
     VectorInput,
@@ -123,4 +124,8 @@ def example() -> dict[str, Any]:
     }
 
 
-MODEL = Model(spec=SPEC, run=run, example=example)
+#: column of the per-unit summaries of a region run; t/ha × m² = 10⁻⁴ t, 1 Mt = 10⁶ t
+SUMMARY = (SummaryMeasure("carbon_mt", "output:carbon_density", "t/ha", "total", 1e-4 / 1e6,
+                          "carbon stock, four pools (Mt C)"),)
+
+MODEL = Model(spec=SPEC, run=run, example=example, summary=SUMMARY)

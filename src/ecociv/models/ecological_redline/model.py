@@ -44,6 +44,7 @@ from ecociv.spec import (
     ParamInput,
     RasterInput,
     RasterOutput,
+    SummaryMeasure,
     TableOutput,
     VectorInput,
     VectorOutput,
@@ -399,4 +400,9 @@ def example() -> dict[str, Any]:
     }
 
 
-MODEL = Model(spec=SPEC, run=run, example=example)
+#: column of the per-unit summaries of a region run (a 0/1 raster: Σ value × m² × 10⁻⁶ = km²)
+SUMMARY = (SummaryMeasure("redline_km2", "output:redline", "", "total", 1e-6,
+                          "area inside the ecological protection red line (km²)", share_column="redline_percent",
+                          share_description="share of the unit inside the red line (%)"),)
+
+MODEL = Model(spec=SPEC, run=run, example=example, summary=SUMMARY)

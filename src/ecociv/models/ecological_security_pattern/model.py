@@ -34,6 +34,7 @@ from ecociv.spec import (
     ParamInput,
     RasterInput,
     RasterOutput,
+    SummaryMeasure,
     TableInput,
     TableOutput,
     VectorInput,
@@ -427,4 +428,8 @@ def example() -> dict[str, Any]:
     }
 
 
-MODEL = Model(spec=SPEC, run=run, example=example)
+#: column of the per-unit summaries of a region run (zones = the region's units)
+SUMMARY = (SummaryMeasure("corridor_length_km", "output:corridor_length_by_zone", "km", "zone_total", 1.0,
+                          "length of ecological corridors (km)"),)
+
+MODEL = Model(spec=SPEC, run=run, example=example, summary=SUMMARY)

@@ -90,6 +90,7 @@ from ecociv.spec import (
     ParamInput,
     RasterInput,
     RasterOutput,
+    SummaryMeasure,
     TableInput,
     TableOutput,
     VectorInput,
@@ -633,4 +634,8 @@ def example() -> dict[str, Any]:
     }
 
 
-MODEL = Model(spec=SPEC, run=run, example=example)
+#: column of the per-unit summaries of a region run
+SUMMARY = (SummaryMeasure("habitat_quality_mean", "output:quality", "", "mean", 1.0,
+                          "mean habitat quality (0-1), area-weighted"),)
+
+MODEL = Model(spec=SPEC, run=run, example=example, summary=SUMMARY)

@@ -53,6 +53,7 @@ from ecociv.spec import (
     ParamInput,
     RasterInput,
     RasterOutput,
+    SummaryMeasure,
     TableOutput,
     VectorInput,
 )
@@ -402,4 +403,8 @@ def example() -> dict[str, Any]:
     }
 
 
-MODEL = Model(spec=SPEC, run=run, example=example)
+#: column of the per-unit summaries of a region run; t/km² × m² = 10⁻⁶ t, 1 Mt = 10⁶ t
+SUMMARY = (SummaryMeasure("sand_fixation_mt", "output:sand_fixation", "t/km**2/yr", "total", 1e-6 / 1e6,
+                          "sand fixation (Mt/yr)"),)
+
+MODEL = Model(spec=SPEC, run=run, example=example, summary=SUMMARY)

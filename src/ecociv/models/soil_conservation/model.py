@@ -32,6 +32,7 @@ from ecociv.spec import (
     ParamInput,
     RasterInput,
     RasterOutput,
+    SummaryMeasure,
     TableInput,
     TableOutput,
     VectorInput,
@@ -330,4 +331,8 @@ def example() -> dict[str, Any]:
     }
 
 
-MODEL = Model(spec=SPEC, run=run, example=example)
+#: column of the per-unit summaries of a region run; t/ha × m² = 10⁻⁴ t, 1 Mt = 10⁶ t
+SUMMARY = (SummaryMeasure("soil_conservation_mt", "output:soil_conservation", "t/ha/yr", "total", 1e-4 / 1e6,
+                          "soil conservation (Mt/yr)"),)
+
+MODEL = Model(spec=SPEC, run=run, example=example, summary=SUMMARY)

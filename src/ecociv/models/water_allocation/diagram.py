@@ -1,6 +1,6 @@
 """Diagram of a water allocation network (PNG or SVG) drawn with matplotlib only.
 
-The network file is read with ``yaml.safe_load`` and only its structural keys are used (nodes: ``id``,
+The network file is read as YAML (:func:`.network.read_document`) and only its structural keys are used (nodes: ``id``,
 ``type``, ``sector``, ``name``, ``x``, ``y``; links: ``id``, ``from``, ``to``, ``kind``, ``enabled``), so
 the diagram does not depend on the allocation engine and can be drawn for a network the engine would
 still reject for its figures. Format: docs/water_network.md.
@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-import yaml
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
@@ -77,19 +76,9 @@ def _read(network: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Mapping[
     """The parsed network and a name for messages."""
     if isinstance(network, Mapping):
         return network, "network"
-    path = Path(network)
-    if path.is_dir():
-        path = path / "network.yaml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(f"cannot read the network file: {err}", source=str(path)) from err
-    try:
-        parsed = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML: {err}", source=str(path)) from err
-    if not isinstance(parsed, Mapping):
-        raise InputError("expected a mapping with 'nodes' and 'links'", source=str(path))
+    from ecociv.models.water_allocation.network import read_document
+
+    parsed, path = read_document(Path(network))
     return parsed, str(path)
 
 

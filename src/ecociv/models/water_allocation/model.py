@@ -20,6 +20,7 @@ import pandas as pd
 from ecociv.errors import InputError
 from ecociv.models.water_allocation import results as tables
 from ecociv.models.water_allocation.network import Network, load_network
+from ecociv.models.water_allocation.report import network_diagram
 from ecociv.models.water_allocation.solver import allocate
 from ecociv.spec import Column, FileInput, Model, ModelSpec, ParamInput, TableInput, TableOutput
 
@@ -306,4 +307,4 @@ def example() -> dict[str, Any]:
     return {"network": Path(str(files("ecociv") / "data" / "example" / "water_network_synthetic" / "network.yaml"))}
 
 
-MODEL = Model(spec=SPEC, run=run, example=example)
+MODEL = Model(spec=SPEC, run=run, example=example, report=network_diagram)

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from ecociv.errors import InputError
+from ecociv.io.yaml_files import load_yaml
 from ecociv.models.water_allocation import timeseries as ts
 from ecociv.models.water_allocation.checks import check_network
 from ecociv.models.water_allocation.elements import (
@@ -117,24 +117,29 @@ def load_network(path: str | Path, *, overrides: Mapping[str, Any] | None = None
     zone_volumes : mapping, optional
         Annual water-yield volume (m³/yr) per zone id, for inflows written ``{water_yield: ...}``.
     """
-    path = Path(path)
-    if path.is_dir():
-        path = path / "network.yaml"
+    doc, path = read_document(path)
     source = str(path)
-    if not path.exists():
-        raise InputError("network file does not exist", source=source)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML: {err}", source=source) from err
-    if not isinstance(doc, dict):
-        raise InputError("a network file is a YAML mapping with 'nodes' and 'links'", source=source)
     if overrides:
         from ecociv.models.water_allocation.levers import apply_levers
 
         doc = apply_levers(doc, overrides, source=source)
     return build_network(doc, base=path.parent, source=source, months=months, start=start,
                          zone_volumes=zone_volumes)
+
+
+def read_document(path: str | Path) -> tuple[dict[str, Any], Path]:
+    """The parsed network file (``path`` or ``path/network.yaml``) and its path.
+
+    The one place network files are read: UTF-8 text, no key given twice, syntax errors naming the
+    file and line (:func:`ecociv.io.yaml_files.load_yaml`).
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "network.yaml"
+    doc = load_yaml(path, what="network file")
+    if not isinstance(doc, dict):
+        raise InputError("a network file is a YAML mapping with 'nodes' and 'links'", source=str(path))
+    return doc, path
 
 
 def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: int | None = None,

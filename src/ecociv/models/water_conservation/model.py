@@ -31,6 +31,7 @@ from ecociv.spec import (
     ParamInput,
     RasterInput,
     RasterOutput,
+    SummaryMeasure,
     TableInput,
     TableOutput,
     VectorInput,
@@ -268,4 +269,8 @@ def example() -> dict[str, Any]:
     }
 
 
-MODEL = Model(spec=SPEC, run=run, example=example)
+#: column of the per-unit summaries of a region run; mm × m² = 10⁻³ m³, in 10⁸ m³
+SUMMARY = (SummaryMeasure("water_conservation_1e8m3", "output:water_conservation", "mm/yr", "total", 1e-3 / 1e8,
+                          "water conservation (10⁸ m³/yr)"),)
+
+MODEL = Model(spec=SPEC, run=run, example=example, summary=SUMMARY)

@@ -38,6 +38,7 @@ from ecociv.spec import (
     ParamInput,
     RasterInput,
     RasterOutput,
+    SummaryMeasure,
     TableInput,
     TableOutput,
     VectorInput,
@@ -222,4 +223,19 @@ def example() -> dict[str, Any]:
     }
 
 
-MODEL = Model(spec=SPEC, run=run, example=example)
+#: columns of the per-unit summaries of a region run; mm × m² = 10⁻³ m³, 10⁸ m³ (亿立方米) the unit of
+#: water statistics
+SUMMARY = (
+    SummaryMeasure("precipitation_mm", "input:precipitation", "mm/yr", "mean", 1.0,
+                   "mean annual precipitation (mm/yr), area-weighted"),
+    SummaryMeasure("precipitation_1e8m3", "input:precipitation", "mm/yr", "total", 1e-3 / 1e8,
+                   "precipitation volume (10⁸ m³/yr)"),
+    SummaryMeasure("et0_mm", "input:et0", "mm/yr", "mean", 1.0,
+                   "mean annual reference evapotranspiration (mm/yr), area-weighted"),
+    SummaryMeasure("water_yield_mm", "output:water_yield", "mm/yr", "mean", 1.0,
+                   "mean annual water yield (mm/yr), area-weighted"),
+    SummaryMeasure("water_yield_1e8m3", "output:water_yield", "mm/yr", "total", 1e-3 / 1e8,
+                   "water yield volume (10⁸ m³/yr)"),
+)
+
+MODEL = Model(spec=SPEC, run=run, example=example, summary=SUMMARY)
