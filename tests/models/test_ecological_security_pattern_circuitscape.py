@@ -21,11 +21,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from ecociv.models.ecological_security_pattern.kernels import corridor_currents, pairwise_currents
+from ecociv.models.ecological_security_pattern.kernels_circuit import pair_current, pairwise_cumulative
 from ecociv.models.ecological_security_pattern.kernels_paths import Link
 
 CASE = Path(__file__).parents[1] / "data" / "circuitscape" / "sgVerify10"
+NETWORK = Path(__file__).parents[1] / "data" / "circuitscape" / "sgNetworkVerify1"
 
 #: Circuitscape.jl's own tolerance for its verification outputs (test/runtests.jl)
 TOLERANCE = 1e-6
@@ -96,3 +100,84 @@ def test_cumulative_current_matches_circuitscape_in_both_modes(case: dict) -> No
     # the other connection scheme gives a different map: the comparison can fail
     other, _ = pairwise_currents(case["resistance"], case["sources"], _links(pairs), "average_conductance")
     assert np.abs(other[ok] - expected[ok]).max() > 100 * TOLERANCE
+
+
+# --- the graph case -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def network() -> dict:
+    edges = np.loadtxt(NETWORK / "sgNetworkVerify1_graph_conductances.txt")
+    ids = np.unique(edges[:, :2]).astype(np.int64)
+    position = {int(k): i for i, k in enumerate(ids)}
+    u = np.array([position[int(a)] for a in edges[:, 0]])
+    v = np.array([position[int(b)] for b in edges[:, 1]])
+    focal = [int(k) for k in np.loadtxt(NETWORK / "sgNetworkVerify1_focal_nodes.txt")]
+    n = ids.size
+    _, component = connected_components(sp.coo_matrix((np.ones(u.size), (u, v)), shape=(n, n)), directed=False)
+    return {"n": n, "u": u, "v": v, "g": edges[:, 2], "position": position, "focal": focal,
+            "component": component}
+
+
+def _by_component(net: dict) -> tuple[np.ndarray, dict[tuple[int, int], float]]:
+    """Cumulative node currents and effective resistances, one solve per connected component
+    holding two or more focal nodes (pairs in different components have no resistance)."""
+    n, u, v, g, component = net["n"], net["u"], net["v"], net["g"], net["component"]
+    current = np.zeros(n)
+    resistance: dict[tuple[int, int], float] = {}
+    for comp in np.unique(component):
+        focal = [k for k in net["focal"] if component[net["position"][k]] == comp]
+        if len(focal) < 2:
+            continue
+        members = np.flatnonzero(component == comp)
+        local = np.full(n, -1)
+        local[members] = np.arange(members.size)
+        inside = component[u] == comp
+        cumulative, matrix = pairwise_cumulative(members.size, local[u[inside]], local[v[inside]], g[inside],
+                                                 local[[net["position"][k] for k in focal]])
+        current[members] += cumulative
+        for (i, a), (j, b) in itertools.product(enumerate(focal), repeat=2):
+            resistance[(a, b)] = float(matrix[i, j])
+    return current, resistance
+
+
+def test_network_resistances_match_circuitscape(network: dict) -> None:
+    _, resistance = _by_component(network)
+    table = np.loadtxt(NETWORK / "sgNetworkVerify1_resistances.out")
+    header = [int(k) for k in table[0, 1:]]
+    assert sorted(header) == sorted(network["focal"])
+    checked = 0
+    for i, a in enumerate(header):
+        for j, b in enumerate(header):
+            expected = table[1 + i, 1 + j]
+            if expected == -1:  # different components
+                assert (a, b) not in resistance
+            elif a != b:
+                assert resistance[(a, b)] == pytest.approx(expected, rel=1e-9)
+                checked += 1
+    assert checked >= 20
+
+
+def test_network_cumulative_node_currents_match_circuitscape(network: dict) -> None:
+    current, _ = _by_component(network)
+    expected = np.loadtxt(NETWORK / "sgNetworkVerify1_node_currents_cum.txt")
+    got = np.array([current[network["position"][int(k)]] for k in expected[:, 0]])
+    np.testing.assert_allclose(got, expected[:, 1], rtol=0, atol=TOLERANCE)
+
+
+def test_network_pair_voltages_and_currents_match_circuitscape(network: dict) -> None:
+    # Circuitscape grounds node 6 and injects 1 A at node 7; its files list the pair's component
+    position, component = network["position"], network["component"]
+    members = np.flatnonzero(component == component[position[6]])
+    local = np.full(network["n"], -1)
+    local[members] = np.arange(members.size)
+    inside = component[network["u"]] == component[position[6]]
+    result = pair_current(members.size, local[network["u"][inside]], local[network["v"][inside]],
+                          network["g"][inside], source=local[position[7]], ground=local[position[6]])
+    volts = np.loadtxt(NETWORK / "sgNetworkVerify1_voltages_6_7.txt")
+    currents = np.loadtxt(NETWORK / "sgNetworkVerify1_node_currents_6_7.txt")
+    assert volts.shape[0] == members.size
+    np.testing.assert_allclose([result.volts[local[position[int(k)]]] for k in volts[:, 0]], volts[:, 1],
+                               rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose([result.current[local[position[int(k)]]] for k in currents[:, 0]],
+                               currents[:, 1], rtol=0, atol=TOLERANCE)
