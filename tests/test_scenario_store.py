@@ -196,3 +196,13 @@ def test_the_cache_works_from_another_folder_and_after_moving_the_store(
     again = run_scenario(load_scenario(scenario), base_dir=tmp_path,
                          store=ResultsStore(tmp_path / "moved"))
     assert again.manifest["steps"][0]["cached"] and test_scenario_cache.CALLS == ["total"]
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '{"run_id": 3, "scenario": "x"}', "\udcff", ""])
+def test_a_folder_with_a_foreign_manifest_is_not_listed(tmp_path: Path, text: str) -> None:
+    store = ResultsStore(tmp_path / "store")
+    folder = store.runs_dir / "not-a-run"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(text, errors="surrogateescape")
+    assert store.list_runs() == []
+    assert (folder / "manifest.json").is_file()

@@ -227,7 +227,7 @@ class ResultsStore:
         for run_id in set(folders) - known:
             try:
                 self._catalogue(folders[run_id])
-            except (KeyError, ValueError):
+            except (KeyError, ValueError, TypeError, OSError):
                 continue  # not an ecociv run folder
 
     def list_runs(self) -> list[RunRow]:
