@@ -201,7 +201,7 @@ def test_missing_input_file_is_named_before_anything_runs(tmp_path, with_scale) 
         models:
           - {id: scale, name: a, inputs: {values: nothere.tif}}
     """)
-    with pytest.raises(InputError, match=r"models\[a\].inputs.values .*nothere.tif.*does not exist"):
+    with pytest.raises(InputError, match=r"models\[a\].inputs.values: .*nothere.tif.*does not exist"):
         run_scenario(load_scenario(path), base_dir=tmp_path, store=ResultsStore(tmp_path / "s"))
     assert CALLS == []
 

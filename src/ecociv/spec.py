@@ -129,13 +129,15 @@ class ParamInput(_Item):
     (value > gt, value < lt), all in ``units``.
 
     ``lever_group``: for a mapping parameter, the key of the scenario's ``levers`` section whose
-    value is given to this parameter (e.g. ``water`` -> ``levers.water``).
+    value is given to this parameter (e.g. ``water`` -> ``levers.water``). ``keys``: for a
+    mapping parameter, the keys it accepts (a scenario giving another key is invalid).
     """
 
     type: Literal["param"] = "param"
     units: str | None = ""
     dtype: Literal["float", "int", "bool", "str", "mapping"] = "float"
     lever_group: str | None = None
+    keys: tuple[str, ...] | None = None
     ge: float | None = None
     le: float | None = None
     gt: float | None = Field(None, description="exclusive lower bound (value must be > gt)")

@@ -17,7 +17,7 @@ from typing import Any
 from affine import Affine
 
 from ecociv import __version__
-from ecociv.errors import InputError, ScenarioError
+from ecociv.errors import EcocivError, InputError, ScenarioError
 from ecociv.execute import load_inputs, run_loaded
 from ecociv.grid.io import grid_of
 from ecociv.grid.spec import GridSpec
@@ -66,33 +66,71 @@ def _resolve_path(value: str, base_dir: Path) -> Path:
 
 
 def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
-    """Check every step against its model's spec and order steps so each runs after the steps
-    whose outputs it uses. Raises :class:`ScenarioError` naming the step and key at fault."""
+    """Check a scenario without computing and order its steps so each runs after the steps whose
+    outputs it uses.
+
+    The checks are those of ``ecociv validate`` (:mod:`ecociv.scenario.validate`): the steps
+    against their models' specs, then the files, parameters, levers, wiring and grid.
+
+    Raises
+    ------
+    InvalidScenarioError
+        Listing every problem found, each naming the key at fault (e.g.
+        ``models[wy].inputs.precipitation``).
+    """
+    from ecociv.scenario.validate import InvalidScenarioError, check_steps
+
     base_dir = Path(base_dir)
+    problems: list[str] = []
+    planned = _plan_steps(scenario, base_dir, problems)
+    problems += _layer_override_problems(scenario, base_dir)
+    order: list[PlannedStep] = []
+    try:
+        order = _topological(planned)
+    except ScenarioError as err:
+        problems.append(str(err))
+    problems += check_steps(scenario, base_dir, planned)
+    unique = list(dict.fromkeys(problems))
+    if unique:
+        raise InvalidScenarioError(unique)
+    return order
+
+
+def _plan_steps(scenario: Scenario, base_dir: Path, problems: list[str]) -> dict[str, PlannedStep]:
+    """Resolve each step's model, inputs and parameters; what cannot be resolved is appended to
+    ``problems`` and left out of the step."""
     configs: dict[str, StepConfig] = {c.step_name: c for c in scenario.models}
     planned: dict[str, PlannedStep] = {}
     for name, config in configs.items():
         try:
             model = get_model(config.id)
-        except Exception as err:
-            raise ScenarioError(f"models[{name}]: {err}") from err
+        except EcocivError as err:
+            problems.append(f"models[{name}]: {err}")
+            continue
         spec = model.spec
         known = {i.id: i for i in spec.inputs}
         step = PlannedStep(name=name, model=model)
         for input_id, value in config.inputs.items():
+            key = f"models[{name}].inputs.{input_id}"
             if input_id not in known or isinstance(known[input_id], ParamInput):
-                import difflib
-
                 candidates = [i for i, s in known.items() if not isinstance(s, ParamInput)]
                 close = difflib.get_close_matches(input_id, candidates, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
-                raise ScenarioError(f"models[{name}].inputs: model '{spec.id}' has no input "
-                                    f"'{input_id}'{hint} (inputs: {candidates})")
+                extra = ("; it is a parameter: give it under params"
+                         if isinstance(known.get(input_id), ParamInput) else "")
+                problems.append(f"models[{name}].inputs: model '{spec.id}' has no input "
+                                f"'{input_id}'{hint} (inputs: {candidates}){extra}")
+                continue
             match = STEP_REFERENCE.match(value.strip())
             from_dataset = DATASET_REFERENCE.match(value.strip())
             if from_dataset:
-                resolved = _dataset_input(scenario, base_dir, name, input_id, from_dataset["layer"],
-                                          known[input_id])
+                try:
+                    resolved = _dataset_input(scenario, base_dir, name, input_id,
+                                              from_dataset["layer"], known[input_id])
+                except EcocivError as err:
+                    text = str(err)
+                    problems.append(text if text.startswith(key) else f"{key}: {text}")
+                    continue
                 step.files[input_id] = resolved.path
                 if resolved.replaced:
                     step.replaced[input_id] = str(resolved.path)
@@ -103,18 +141,19 @@ def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
             elif match:
                 source, output = match["step"], match["output"]
                 if source not in configs:
-                    raise ScenarioError(f"models[{name}].inputs.{input_id}: no step named "
-                                        f"'{source}' (steps: {list(configs)})")
-                source_model = get_model(configs[source].id)
-                if output not in {o.id for o in source_model.spec.outputs}:
-                    raise ScenarioError(
-                        f"models[{name}].inputs.{input_id}: step '{source}' ({source_model.spec.id}) "
-                        f"has no output '{output}' (outputs: {[o.id for o in source_model.spec.outputs]})")
-                kind, expected = source_model.spec.output(output).type, known[input_id].type
-                if kind != expected:
-                    raise ScenarioError(
-                        f"models[{name}].inputs.{input_id}: '@{source}.{output}' is a {kind} output "
-                        f"of step '{source}'; input '{input_id}' of model '{spec.id}' expects a {expected}")
+                    problems.append(f"{key}: no step named '{source}' (steps: {list(configs)})")
+                    continue
+                try:
+                    source_model = get_model(configs[source].id)
+                except EcocivError:
+                    continue  # reported for that step
+                outputs = [o.id for o in source_model.spec.outputs]
+                if output not in outputs:
+                    close = difflib.get_close_matches(output, outputs, n=1)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    problems.append(f"{key}: step '{source}' ({source_model.spec.id}) has no "
+                                    f"output '{output}'{hint} (outputs: {outputs})")
+                    continue
                 step.upstream[input_id] = (source, output)
             else:
                 step.files[input_id] = _resolve_path(value, base_dir)
@@ -123,16 +162,18 @@ def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
         for item in spec.inputs:  # levers of the strategy group this model reads (e.g. levers.water)
             if isinstance(item, ParamInput) and item.lever_group and item.lever_group in scenario.levers:
                 params[item.id] = scenario.levers[item.lever_group]
+        parameter_ids = [i for i, s in known.items() if isinstance(s, ParamInput)]
         for param_id, value in config.params.items():
             if param_id not in known or not isinstance(known[param_id], ParamInput):
-                raise ScenarioError(f"models[{name}].params: model '{spec.id}' has no parameter "
-                                    f"'{param_id}' (parameters: "
-                                    f"{[i for i, s in known.items() if isinstance(s, ParamInput)]})")
+                close = difflib.get_close_matches(param_id, parameter_ids, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                problems.append(f"models[{name}].params: model '{spec.id}' has no parameter "
+                                f"'{param_id}'{hint} (parameters: {parameter_ids})")
+                continue
             params[param_id] = value
         step.params = params
         planned[name] = step
-    _check_layer_overrides(scenario, base_dir)
-    return _topological(planned)
+    return planned
 
 
 @dataclass
@@ -198,16 +239,22 @@ def _dataset_input(scenario: Scenario, base_dir: Path, step: str, input_id: str,
                           nodata=override.nodata, resampling=method)
 
 
-def _check_layer_overrides(scenario: Scenario, base_dir: Path) -> None:
+def _layer_override_problems(scenario: Scenario, base_dir: Path) -> list[str]:
     if not scenario.layers:
-        return
-    dataset = scenario_dataset(scenario, base_dir)
+        return []
+    try:
+        dataset = scenario_dataset(scenario, base_dir)
+    except ScenarioError as err:
+        return [f"layers: {err}"]
+    except EcocivError as err:
+        return [f"dataset: {err}"]
+    problems = []
     for layer_id in scenario.layers:
         if layer_id not in dataset.layers:
             close = difflib.get_close_matches(layer_id, list(dataset.layers), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ScenarioError(f"layers.{layer_id}: dataset '{dataset.name}' has no such layer"
-                                f"{hint}")
+            problems.append(f"layers.{layer_id}: dataset '{dataset.name}' has no such layer{hint}")
+    return problems
 
 
 def _topological(steps: dict[str, PlannedStep]) -> list[PlannedStep]:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ecociv.errors import InputError
 from ecociv.models.water_allocation import results as tables
+from ecociv.models.water_allocation.levers import LEVERS
 from ecociv.models.water_allocation.network import Network, load_network
 from ecociv.models.water_allocation.report import network_diagram
 from ecociv.models.water_allocation.solver import allocate
@@ -70,6 +71,7 @@ SPEC = ModelSpec(
                    "crop_mix, irrigation_efficiency, transfers, groundwater_pumping_limit, "
                    "lake_minimum_inflow, priorities, inflow_scale; a scenario's `levers.water` "
                    "section is given here", units=None, dtype="mapping", lever_group="water",
+                   keys=LEVERS,
                    required=False),
         ParamInput(id="start", about="First month (YYYY-MM) instead of the network's", units=None,
                    dtype="str", required=False),
