@@ -67,8 +67,14 @@ def run(
 
 def validate(scenario: Path = typer.Argument(..., help="Scenario YAML file.")) -> None:
     from ecociv.scenario.run_file import load_scenario_file
+    from ecociv.scenario.validate import InvalidScenarioError
 
-    loaded = load_scenario_file(scenario)
+    try:
+        loaded = load_scenario_file(scenario)  # the checks `ecociv run` makes before running
+    except InvalidScenarioError as err:  # every problem, one line each
+        for problem in err.problems:
+            typer.echo(f"error: {scenario}: {problem}", err=True)
+        raise typer.Exit(2) from err
     order = " -> ".join(step.name for step in loaded.steps)
     typer.echo(f"{scenario}: valid scenario '{loaded.scenario.name}' with {len(loaded.steps)} "
                f"model(s): {order}")

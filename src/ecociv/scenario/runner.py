@@ -104,7 +104,7 @@ def _plan_steps(scenario: Scenario, base_dir: Path, problems: list[str]) -> dict
     for name, config in configs.items():
         try:
             model = get_model(config.id)
-        except EcocivError as err:
+        except Exception as err:  # an unknown id, or a plugin that fails to load
             problems.append(f"models[{name}]: {err}")
             continue
         spec = model.spec
