@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ecociv.errors import InputError
-from ecociv.spec import Column, ParamInput, RasterInput, VectorInput
+from ecociv.spec import Column, ParamInput, RasterInput, TableInput, VectorInput
 
 #: Key column of land-use tables (InVEST's name).
 LUCODE = "lucode"
@@ -41,6 +41,12 @@ def lucode_column(about: str = "land-use code") -> Column:
     return Column(id=LUCODE, about=about, units=None, dtype="int")
 
 
+def lucode_table(id: str, about: str, *columns: Column, required: bool = True) -> TableInput:
+    """A table keyed by land-use code: the ``lucode`` column, then ``columns``."""
+    return TableInput(id=id, about=about, index=LUCODE, columns=(lucode_column(), *columns),
+                      required=required)
+
+
 def zone_inputs(about: str = "Polygons to report per zone (e.g. counties)", *,
                 id: str = "zones",
                 field_id: str = "zone_field",
@@ -61,9 +67,14 @@ def cells_column(about: str = "cells whose centre is in the zone") -> Column:
     return Column(id="cells", about=about, units=None, dtype="int")
 
 
-def valid_cells_column(about: str = "cells where every input has data") -> Column:
+def valid_cells_column(about: str = "cells with a result") -> Column:
     """The ``valid_cells`` column of a per-zone table output."""
     return Column(id="valid_cells", about=about, units=None, dtype="int")
+
+
+def count_columns() -> tuple[Column, Column]:
+    """The ``cells`` and ``valid_cells`` columns of a per-zone table output."""
+    return (cells_column(), valid_cells_column())
 
 
 def zone_columns(*columns: Column, about: str | None = None, counts: bool = False
@@ -71,7 +82,7 @@ def zone_columns(*columns: Column, about: str | None = None, counts: bool = Fals
     """Columns of a per-zone table: ``zone``, the given ``columns``, then (``counts``)
     ``cells`` and ``valid_cells``."""
     first = zone_column() if about is None else zone_column(about)
-    tail = (cells_column(), valid_cells_column()) if counts else ()
+    tail = count_columns() if counts else ()
     return (first, *columns, *tail)
 
 

@@ -16,14 +16,11 @@ from ecociv.spec import (
     Column,
     Model,
     ModelSpec,
-    ParamInput,
-    RasterInput,
     RasterOutput,
     SummaryMeasure,
-    TableInput,
     TableOutput,
-    VectorInput,
 )
+from ecociv.spec_blocks import land_use_input, lucode_table, zone_columns, zone_inputs
 
 _POOL_COLUMNS = tuple(
     Column(id=name, about=f"{label} carbon density", units="t/ha", ge=0)
@@ -47,18 +44,12 @@ SPEC = ModelSpec(
         "change between baseline and scenario."
     ),
     inputs=(
-        RasterInput(id="land_use", about="Baseline land-use/land-cover codes", units=None,
-                    kind="categorical", codes_in="carbon_pools.lucode"),
-        RasterInput(id="land_use_scenario", about="Scenario land-use/land-cover codes", units=None,
-                    kind="categorical", codes_in="carbon_pools.lucode", required=False),
-        TableInput(id="carbon_pools", about="Carbon density of each pool per land-use code (InVEST columns)",
-                   index="lucode",
-                   columns=(Column(id="lucode", about="land-use code", units=None, dtype="int"),
-                            *_POOL_COLUMNS)),
-        VectorInput(id="zones", about="Polygons to total carbon in (e.g. counties)",
-                    geometry="polygon", required=False),
-        ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
-                   units=None, dtype="str", required=False),
+        land_use_input(codes_in="carbon_pools.lucode", about="Baseline land-use/land-cover codes"),
+        land_use_input(codes_in="carbon_pools.lucode", id="land_use_scenario",
+                       about="Scenario land-use/land-cover codes", required=False),
+        lucode_table("carbon_pools", "Carbon density of each pool per land-use code (InVEST columns)",
+                     *_POOL_COLUMNS),
+        *zone_inputs("Polygons to total carbon in (e.g. counties)"),
     ),
     outputs=(
         RasterOutput(id="carbon_density", about="Total carbon density, baseline", units="t/ha",
@@ -68,12 +59,12 @@ SPEC = ModelSpec(
         RasterOutput(id="carbon_change", about="Scenario minus baseline carbon density",
                      units="t/ha", long_name="change in carbon density (scenario - baseline)",
                      optional=True),
-        TableOutput(id="carbon_totals", about="Carbon stock per zone", columns=(
-            Column(id="zone", about="zone name or number", units=None, dtype="str"),
+        TableOutput(id="carbon_totals", about="Carbon stock per zone", columns=zone_columns(
             Column(id="area_ha", about="area of valid cells", units="ha"),
             Column(id="carbon_baseline_t", about="baseline stock", units="t"),
             Column(id="carbon_scenario_t", about="scenario stock", units="t", required=False),
             Column(id="carbon_change_t", about="scenario minus baseline", units="t", required=False),
+            counts=True,
         )),
     ),
 )

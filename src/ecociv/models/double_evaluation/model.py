@@ -51,9 +51,8 @@ from ecociv.spec import (
     RasterOutput,
     TableInput,
     TableOutput,
-    VectorInput,
 )
-from ecociv.spec_blocks import zone_names
+from ecociv.spec_blocks import zone_column, zone_columns, zone_inputs, zone_names
 from ecociv.units import Q_
 
 YI_M3_YR = "hundred_million * m**3/yr"  # 亿立方米/年
@@ -142,17 +141,13 @@ SPEC = ModelSpec(
         TableInput(id="water_availability", about="Water available per unit (e.g. the unit's "
                    "total-water-use control quota split by sector)", index="zone",
                    required=False, columns=(
-                       Column(id="zone", about="unit name, as in the zones' zone_field",
-                              units=None, dtype="str"),
+                       zone_column("unit name, as in the zones' zone_field"),
                        Column(id="agricultural_water", about="water available to agriculture",
                               units=YI_M3_YR, ge=0),
                        Column(id="domestic_water", about="water available for domestic use",
                               units=YI_M3_YR, ge=0),
                    )),
-        VectorInput(id="zones", about="Units to report over (prefectures, counties)",
-                    geometry="polygon", required=False),
-        ParamInput(id="zone_field", about="Attribute naming each unit (default: feature "
-                   "number)", units=None, dtype="str", required=False),
+        *zone_inputs("Units to report over (prefectures, counties)"),
         ParamInput(id="extremely_important_class", about="importance_class at or above this is "
                    "the ecological protection extremely important area (3 = 极重要)", units=None,
                    dtype="int", ge=1, le=255, default=3),
@@ -235,8 +230,7 @@ SPEC = ModelSpec(
                      "worst)", units=None, long_name="urban condition level (1-5)", dtype="uint8",
                      kind="categorical", categories=CONDITION_LEVELS),
         TableOutput(id="suitability_by_zone", about="Area of each suitability class per unit "
-                    "(exact cell fractions; zone 'all' without zones)", columns=(
-                        Column(id="zone", about="unit", units=None, dtype="str"),
+                    "(exact cell fractions; zone 'all' without zones)", columns=zone_columns(
                         Column(id="function", about="agriculture or urban", units=None,
                                dtype="str"),
                         Column(id="class_code", about="0-4", units=None, dtype="int"),
@@ -246,8 +240,7 @@ SPEC = ModelSpec(
                         Column(id="percent", about="area over the unit's area", units="percent"),
                     )),
         TableOutput(id="carrying_scale", about="Water-limited carrying scale per unit (with "
-                    "water_availability or water_yield)", optional=True, columns=(
-                        Column(id="zone", about="unit", units=None, dtype="str"),
+                    "water_availability or water_yield)", optional=True, columns=zone_columns(
                         Column(id="agricultural_water", about="water available to agriculture",
                                units=YI_M3_YR),
                         Column(id="domestic_water", about="water available for domestic use",

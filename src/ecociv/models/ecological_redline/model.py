@@ -46,10 +46,9 @@ from ecociv.spec import (
     RasterOutput,
     SummaryMeasure,
     TableOutput,
-    VectorInput,
     VectorOutput,
 )
-from ecociv.spec_blocks import zone_names
+from ecociv.spec_blocks import land_use_input, zone_columns, zone_inputs, zone_names
 
 M2_PER_KM2 = 1e6
 
@@ -69,8 +68,7 @@ _GUIDELINE = ("《生态保护红线划定指南》(MEP & NDRC 2017), importance
 IMPORTANCE_CLASSES = ((1, "generally important 一般重要", "#ffffb2"),
                       (2, "important 重要", "#fd8d3c"),
                       (3, "extremely important 极重要", "#bd0026"))
-_ZONE_COLUMNS = (
-    Column(id="zone", about="unit name or number", units=None, dtype="str"),
+_ZONE_COLUMNS = zone_columns(
     Column(id="area_km2", about="area of the unit on the grid", units="km**2"),
     Column(id="redline_km2", about="red-line area", units="km**2"),
     Column(id="redline_percent", about="red-line area over the unit's area", units="percent"),
@@ -107,16 +105,12 @@ SPEC = ModelSpec(
         RasterInput(id="sensitivity_class", about="Ecological sensitivity classes (from "
                     "ecological_sensitivity; higher = more sensitive)", units=None,
                     kind="categorical", required=False),
-        RasterInput(id="land_use", about="Land-use codes, for conflicts with cropland and "
-                    "built-up land", units=None, kind="categorical", required=False),
-        VectorInput(id="zones", about="Administrative units to report the red line over",
-                    geometry="polygon", required=False),
-        ParamInput(id="zone_field", about="Attribute naming each unit (default: feature "
-                   "number)", units=None, dtype="str", required=False),
-        VectorInput(id="basins", about="River basins to report the red line over",
-                    geometry="polygon", required=False),
-        ParamInput(id="basin_field", about="Attribute naming each basin (default: feature "
-                   "number)", units=None, dtype="str", required=False),
+        land_use_input(codes_in=None, required=False, about="Land-use codes, for conflicts "
+                       "with cropland and built-up land"),
+        *zone_inputs("Administrative units to report the red line over"),
+        *zone_inputs("River basins to report the red line over", id="basins",
+                     field_id="basin_field",
+                     field_about="Attribute naming each basin (default: feature number)"),
         ParamInput(id="extremely_important_percent", about="Cumulative share of the total "
                    f"service held by the extremely important cells ({_GUIDELINE}: 50 %)",
                    units="percent", ge=0, le=100, default=kernels.EXTREMELY_IMPORTANT_PERCENT),

@@ -40,6 +40,7 @@ from ecociv.spec import (
     VectorInput,
     VectorOutput,
 )
+from ecociv.spec_blocks import land_use_input, lucode_table, zone_columns, zone_inputs
 
 FACTORS = ("land_use", "slope", "disturbance", "distance_to_built_up")
 GRADED = ("slope", "disturbance", "distance_to_built_up")
@@ -88,8 +89,8 @@ SPEC = ModelSpec(
         "Computed in memory on the full grid (about 0.27 kB per cell). Grids must be projected."
     ),
     inputs=(
-        RasterInput(id="land_use", about="Land-use/land-cover codes (resistance by resistance_table)",
-                    units=None, kind="categorical", codes_in="resistance_table.lucode", required=False),
+        land_use_input(codes_in="resistance_table.lucode", required=False,
+                       about="Land-use/land-cover codes (resistance by resistance_table)"),
         RasterInput(id="resistance_surface", about="A ready resistance surface (dimensionless, > 0; "
                     "nodata = impassable) used instead of land use, slope and disturbance",
                     units="", required=False),
@@ -100,14 +101,12 @@ SPEC = ModelSpec(
         RasterInput(id="slope", about="Terrain slope", units="degree", ge=0, le=90, required=False),
         RasterInput(id="disturbance", about="Human disturbance index, 0 (none) to 1 (highest), e.g. a "
                     "rescaled human footprint", units="", ge=0, le=1, required=False),
-        TableInput(id="resistance_table", about="Resistance per land-use code", index="lucode",
-                   required=False, columns=(
-                       Column(id="lucode", about="land-use code", units=None, dtype="int"),
-                       Column(id="resistance", about="resistance of the class (> 0; commonly 1-1000)",
-                              units=""),
-                       Column(id="built_up", about="1 for built-up land (for the distance-to-built-up "
-                              "factor), else 0", units=None, dtype="bool", required=False),
-                   )),
+        lucode_table("resistance_table", "Resistance per land-use code",
+                     Column(id="resistance", about="resistance of the class (> 0; commonly 1-1000)",
+                            units=""),
+                     Column(id="built_up", about="1 for built-up land (for the distance-to-built-up "
+                            "factor), else 0", units=None, dtype="bool", required=False),
+                     required=False),
         TableInput(id="factor_weights", about="Weight of each resistance factor (land_use, slope, "
                    "disturbance, distance_to_built_up); exactly the listed factors are combined, "
                    "weights normalised to sum 1. Default: equal weights over the factors available "
@@ -127,8 +126,7 @@ SPEC = ModelSpec(
                    )),
         VectorInput(id="sources", about="Ecological source polygons (used instead of importance); "
                     "source ids follow feature order", geometry="polygon", required=False),
-        VectorInput(id="zones", about="Polygons to total corridor length in (e.g. prefectures)",
-                    geometry="polygon", required=False),
+        zone_inputs("Polygons to total corridor length in (e.g. prefectures)")[0],
         ParamInput(id="importance_threshold", about="Importance at and above which a cell can be a "
                    "source (needed with importance)", units="", required=False),
         ParamInput(id="min_source_area", about="Minimum area of a source patch (true cell areas); "
@@ -158,8 +156,7 @@ SPEC = ModelSpec(
         ParamInput(id="grading", about="classes: step function of the class breaks; linear: "
                    "piecewise-linear through (upper, resistance)", units=None, dtype="str",
                    choices=("classes", "linear"), default="classes"),
-        ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
-                   units=None, dtype="str", required=False),
+        zone_inputs()[1],
     ),
     outputs=(
         RasterOutput(id="resistance", about="Combined resistance surface (nodata = impassable)",
@@ -195,9 +192,10 @@ SPEC = ModelSpec(
             Column(id="effective_resistance", about="effective resistance", units="ohm"),
         )),
         TableOutput(id="corridor_length_by_zone", about="Corridor length per zone", optional=True,
-                    columns=(Column(id="zone", about="zone name or number", units=None, dtype="str"),
+                    columns=zone_columns(
                              Column(id="corridor_length_km", about="length of corridor lines in "
-                                    "the zone", units="km"))),
+                                    "the zone", units="km"),
+                             about="zone name or number")),
     ),
 )
 

@@ -60,8 +60,8 @@ from ecociv.spec import (
     RasterOutput,
     TableInput,
     TableOutput,
-    VectorInput,
 )
+from ecociv.spec_blocks import zone_columns, zone_inputs
 
 #: km² per m²
 KM2_PER_M2 = 1e-6
@@ -207,10 +207,7 @@ SPEC = ModelSpec(
                    "comma-separated; n - 1 limits give classes 1..n and factor scores 1, 3, ..., "
                    "2n - 1 (2017 guideline default 2,4: 1.0-2.0, 2.1-4.0, >4.0)", units=None,
                    dtype="str", default="2,4"),
-        VectorInput(id="zones", about="Polygons to report class areas in", geometry="polygon",
-                    required=False),
-        ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
-                   units=None, dtype="str", required=False),
+        *zone_inputs("Polygons to report class areas in"),
     ),
     outputs=(
         RasterOutput(id="erosion_sensitivity", about="Soil erosion sensitivity index "
@@ -233,9 +230,7 @@ SPEC = ModelSpec(
                      dtype="uint8", long_name="ecological sensitivity class (highest)",
                      kind="categorical"),
         TableOutput(id="sensitivity_area", about="Area of each class of each index per zone",
-                    columns=(
-            Column(id="zone", about="zone name or number (\"all\" without zones)", units=None,
-                   dtype="str"),
+                    columns=zone_columns(
             Column(id="index", about="erosion, desertification, salinization or overall",
                    units=None, dtype="str"),
             Column(id="class", about="sensitivity class", units=None, dtype="int"),

@@ -95,7 +95,7 @@ from ecociv.spec import (
     TableOutput,
     VectorInput,
 )
-from ecociv.spec_blocks import zone_names
+from ecociv.spec_blocks import land_use_input, lucode_column, lucode_table, zone_columns, zone_inputs, zone_names
 
 M2_PER_HA = 1e4
 #: Cells per block of a threat's reach computation, at most (the overlap widens blocks).
@@ -127,9 +127,8 @@ SPEC = ModelSpec(
         "threat and per land-use class."
     ),
     inputs=(
-        RasterInput(id="land_use", about="Land-use/land-cover codes (the run's grid; InVEST's "
-                    "lulc_cur_path)", units=None, kind="categorical",
-                    codes_in="sensitivity_table.lucode"),
+        land_use_input(codes_in="sensitivity_table.lucode", about="Land-use/land-cover codes "
+                       "(the run's grid; InVEST's lulc_cur_path)"),
         RasterInput(id="threats", about="Threat rasters, one band per row of the threat table "
                     "in the same order (e.g. `gdalbuildvrt -separate` of InVEST's cur_path "
                     "rasters); values 0-1, 0 or nodata = no threat", units="", ge=0, le=1,
@@ -147,15 +146,12 @@ SPEC = ModelSpec(
                               units=None, dtype="str"),
                        *_PATH_COLUMNS,
                    )),
-        TableInput(id="sensitivity_table", about="Habitat suitability and sensitivity to each "
-                   "threat per land-use code (InVEST sensitivity table; plus one 0-1 column per "
-                   "threat)", index="lucode", columns=(
-                       Column(id="lucode", about="land-use code", units=None, dtype="int"),
-                       Column(id="name", about="land-use class name", units=None, dtype="str",
-                              required=False),
-                       Column(id="habitat", about="habitat suitability H (0 = not habitat)",
-                              units="", ge=0, le=1),
-                   )),
+        lucode_table("sensitivity_table", "Habitat suitability and sensitivity to each threat "
+                     "per land-use code (InVEST sensitivity table; plus one 0-1 column per threat)",
+                     Column(id="name", about="land-use class name", units=None, dtype="str",
+                            required=False),
+                     Column(id="habitat", about="habitat suitability H (0 = not habitat)",
+                            units="", ge=0, le=1)),
         RasterInput(id="access", about="Accessibility to threats (0 = fully protected, 1 = "
                     "open; nodata = 1)", units="", ge=0, le=1, resampling="nearest",
                     required=False),
@@ -170,10 +166,7 @@ SPEC = ModelSpec(
                    "(InVEST >= 3.13); 'sum': intensity-weighted sum over all threat cells in "
                    "reach (user's guide eq. hq.3)", units=None, dtype="str",
                    choices=AGGREGATIONS, default="nearest"),
-        VectorInput(id="zones", about="Polygons to summarise over (e.g. counties)",
-                    geometry="polygon", required=False),
-        ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
-                   units=None, dtype="str", required=False),
+        *zone_inputs("Polygons to summarise over (e.g. counties)"),
     ),
     outputs=(
         RasterOutput(id="degradation", about="Total threat level D (InVEST deg_sum_c)", units="",
@@ -186,9 +179,7 @@ SPEC = ModelSpec(
                      "sum to degradation", units="", long_name="habitat degradation by threat",
                      bands_from="threat_table.threat"),
         TableOutput(id="zone_summary", about="Habitat area and area-weighted mean quality and "
-                    "degradation per zone", columns=(
-                        Column(id="zone", about="zone name or number (\"all\" without zones)",
-                               units=None, dtype="str"),
+                    "degradation per zone", columns=zone_columns(
                         Column(id="area_ha", about="area of cells with a result", units="ha"),
                         Column(id="habitat_area_ha", about="area of cells with H > 0", units="ha"),
                         Column(id="quality_mean", about="mean quality over all cells with a result",
@@ -199,14 +190,10 @@ SPEC = ModelSpec(
                                units=""),
                         Column(id="degradation_mean_habitat", about="mean degradation over habitat "
                                "cells", units=""),
-                        Column(id="cells", about="cells whose centre is in the zone", units=None,
-                               dtype="int"),
-                        Column(id="valid_cells", about="of those, cells with a result", units=None,
-                               dtype="int"),
+                        counts=True,
                     )),
         TableOutput(id="threat_summary", about="Degradation by each threat per zone (InVEST's "
-                    "degradation_[THREAT] rasters, summarised)", columns=(
-                        Column(id="zone", about="zone name or number", units=None, dtype="str"),
+                    "degradation_[THREAT] rasters, summarised)", columns=zone_columns(
                         Column(id="threat", about="threat name (lower case)", units=None,
                                dtype="str"),
                         Column(id="weight_normalized", about="w_r / sum of weights", units=""),
@@ -217,7 +204,7 @@ SPEC = ModelSpec(
                     )),
         TableOutput(id="class_summary", about="Area and mean quality and degradation per "
                     "land-use class", columns=(
-                        Column(id="lucode", about="land-use code", units=None, dtype="int"),
+                        lucode_column(),
                         Column(id="name", about="class name (when the table has one)", units=None,
                                dtype="str", required=False),
                         Column(id="habitat", about="habitat suitability H", units=""),

@@ -55,8 +55,8 @@ from ecociv.spec import (
     RasterOutput,
     SummaryMeasure,
     TableOutput,
-    VectorInput,
 )
+from ecociv.spec_blocks import zone_columns, zone_inputs
 
 #: km² per m²
 KM2_PER_M2 = 1e-6
@@ -157,10 +157,7 @@ SPEC = ModelSpec(
                    "ones; false computes the same annual results without them (36 fewer bands "
                    "to write: at 4000 x 4000 cells most of the run time)", units=None,
                    dtype="bool", default=True),
-        VectorInput(id="zones", about="Polygons to total sand fixation in (e.g. prefectures)",
-                    geometry="polygon", required=False),
-        ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
-                   units=None, dtype="str", required=False),
+        *zone_inputs("Polygons to total sand fixation in (e.g. prefectures)"),
     ),
     outputs=(
         RasterOutput(id="soil_loss_potential", about="Annual wind erosion with bare soil (COG = 1)",
@@ -184,9 +181,7 @@ SPEC = ModelSpec(
                      "z and the service is floored at 0 (always 0 for field_mean)", units=None,
                      dtype="uint8", long_name="months with saturated transport at z"),
         TableOutput(id="sand_fixation_totals", about="Sand fixation and wind erosion per zone "
-                    "(true cell areas)", columns=(
-            Column(id="zone", about="zone name or number (\"all\" without zones)", units=None,
-                   dtype="str"),
+                    "(true cell areas)", columns=zone_columns(
             Column(id="area_km2", about="area of cells with a result", units="km**2"),
             Column(id="sand_fixation_t", about="sand fixation", units="t/yr"),
             Column(id="sand_fixation_mt", about="sand fixation", units="Mt/yr"),
@@ -194,8 +189,7 @@ SPEC = ModelSpec(
             Column(id="soil_loss_actual_t", about="wind erosion with vegetation", units="t/yr"),
             Column(id="sand_fixation_mean", about="mean sand fixation per area",
                    units="t/km**2/yr"),
-            Column(id="cells", about="cells whose centre is in the zone", units=None, dtype="int"),
-            Column(id="valid_cells", about="cells with a result", units=None, dtype="int"),
+            counts=True,
         )),
     ),
 )

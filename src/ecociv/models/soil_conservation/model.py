@@ -33,10 +33,9 @@ from ecociv.spec import (
     RasterInput,
     RasterOutput,
     SummaryMeasure,
-    TableInput,
     TableOutput,
-    VectorInput,
 )
+from ecociv.spec_blocks import land_use_input, lucode_table, zone_columns, zone_inputs
 
 #: Sand + silt + clay may exceed 100 % by this much (rounding of published fractions), %.
 TEXTURE_SUM_TOLERANCE = 1.0
@@ -68,27 +67,22 @@ SPEC = ModelSpec(
         "the whole DEM in memory (a dozen grid-sized float64 arrays)."
     ),
     inputs=(
-        RasterInput(id="land_use", about="Land-use/land-cover codes", units=None,
-                    kind="categorical", codes_in="cover_management_table.lucode"),
+        land_use_input(codes_in="cover_management_table.lucode"),
         RasterInput(id="precipitation", about="Mean monthly precipitation, 12 bands (January "
                     "first)", units="mm/month", ge=0, le=5000, bands=12),
         RasterInput(id="dem", about="Elevation, in a projected CRS with cells in metres (LS "
                     "routes flow over the whole grid; not depression-filled)", units="m",
                     ge=-500, le=9000),
-        TableInput(
-            id="cover_management_table",
-            about="RUSLE cover-management (C) and support-practice (P) factors per land-use code",
-            index="lucode",
-            columns=(
-                Column(id="lucode", about="land-use code", units=None, dtype="int"),
-                Column(id="c_factor", about="cover-management factor C (used unless c_from_cover "
-                       "is 1 and vegetation_cover is given)", units="", ge=0, le=1),
-                Column(id="p_factor", about="support-practice factor P (1 = no practice)",
-                       units="", ge=0, le=1),
-                Column(id="c_from_cover", about="1: C from vegetation_cover by Cai et al. (2000) "
-                       "for this class; 0: c_factor (default 0)", units=None, dtype="bool",
-                       required=False),
-            ),
+        lucode_table(
+            "cover_management_table",
+            "RUSLE cover-management (C) and support-practice (P) factors per land-use code",
+            Column(id="c_factor", about="cover-management factor C (used unless c_from_cover "
+                   "is 1 and vegetation_cover is given)", units="", ge=0, le=1),
+            Column(id="p_factor", about="support-practice factor P (1 = no practice)",
+                   units="", ge=0, le=1),
+            Column(id="c_from_cover", about="1: C from vegetation_cover by Cai et al. (2000) "
+                   "for this class; 0: c_factor (default 0)", units=None, dtype="bool",
+                   required=False),
         ),
         RasterInput(id="vegetation_cover", about="Fractional vegetation cover 0-1 (C of the "
                     "classes with c_from_cover = 1)", units="", ge=0, le=1, required=False),
@@ -111,10 +105,7 @@ SPEC = ModelSpec(
                    "'zhang_2008': K = -0.01383 + 0.51575 K_EPIC for Chinese soils (Zhang et al. "
                    "2008)", units=None, dtype="str", choices=("none", "zhang_2008"),
                    default="none"),
-        VectorInput(id="zones", about="Polygons to total soil loss and conservation in",
-                    geometry="polygon", required=False),
-        ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
-                   units=None, dtype="str", required=False),
+        *zone_inputs("Polygons to total soil loss and conservation in"),
     ),
     outputs=(
         RasterOutput(id="rainfall_erosivity", about="RUSLE R from monthly precipitation",
@@ -130,9 +121,7 @@ SPEC = ModelSpec(
         RasterOutput(id="soil_conservation", about="Potential minus actual soil loss",
                      units="t/(ha*yr)", long_name="soil conservation"),
         TableOutput(id="soil_conservation_totals", about="Soil loss and conservation per zone",
-                    columns=(
-            Column(id="zone", about="zone name or number (\"all\" without zones)", units=None,
-                   dtype="str"),
+                    columns=zone_columns(
             Column(id="area_ha", about="area of the cells with a result", units="ha"),
             Column(id="soil_loss_potential_t", about="potential soil loss", units="t/yr"),
             Column(id="soil_loss_actual_t", about="actual soil loss", units="t/yr"),
@@ -142,8 +131,7 @@ SPEC = ModelSpec(
             Column(id="soil_conservation_mt", about="soil conservation", units="Mt/yr"),
             Column(id="soil_conservation_mean", about="area-weighted mean soil conservation",
                    units="t/(ha*yr)"),
-            Column(id="cells", about="cells whose centre is in the zone", units=None, dtype="int"),
-            Column(id="valid_cells", about="cells with a result", units=None, dtype="int"),
+            counts=True,
         )),
     ),
 )

@@ -32,10 +32,9 @@ from ecociv.spec import (
     RasterInput,
     RasterOutput,
     SummaryMeasure,
-    TableInput,
     TableOutput,
-    VectorInput,
 )
+from ecociv.spec_blocks import count_columns, land_use_input, lucode_table, zone_columns, zone_inputs
 
 M2_PER_KM2 = 1e6
 #: m³ in the 10⁸ m³ (亿立方米) of Chinese water statistics
@@ -66,22 +65,17 @@ SPEC = ModelSpec(
         "mean (mm/yr) and the volume (m³/yr and 10⁸ m³/yr, true cell areas)."
     ),
     inputs=(
-        RasterInput(id="land_use", about="Land-use/land-cover codes", units=None,
-                    kind="categorical", codes_in="water_conservation_table.lucode"),
-        TableInput(
-            id="water_conservation_table",
-            about="Per land-use code: surface runoff coefficient (water_balance) and/or flow "
-                  "velocity coefficient (invest_corrected); an empty cell = class not assessed "
-                  "(nodata)",
-            index="lucode",
-            columns=(
-                Column(id="lucode", about="land-use code", units=None, dtype="int"),
-                Column(id="runoff_coefficient", about="mean surface runoff coefficient α as a "
-                       "fraction (the guideline's table gives %, e.g. 3.02 % -> 0.0302)",
-                       units="", ge=0, le=1, required=False),
-                Column(id="velocity", about="flow velocity coefficient V of the class "
-                       "(corrected-yield method)", units="", ge=0, required=False),
-            ),
+        land_use_input(codes_in="water_conservation_table.lucode"),
+        lucode_table(
+            "water_conservation_table",
+            "Per land-use code: surface runoff coefficient (water_balance) and/or flow "
+            "velocity coefficient (invest_corrected); an empty cell = class not assessed "
+            "(nodata)",
+            Column(id="runoff_coefficient", about="mean surface runoff coefficient α as a "
+                   "fraction (the guideline's table gives %, e.g. 3.02 % -> 0.0302)",
+                   units="", ge=0, le=1, required=False),
+            Column(id="velocity", about="flow velocity coefficient V of the class "
+                   "(corrected-yield method)", units="", ge=0, required=False),
         ),
         ParamInput(id="method", about="'water_balance' (guideline, default) or "
                    "'invest_corrected' (corrected InVEST water yield)", units=None, dtype="str",
@@ -110,10 +104,7 @@ SPEC = ModelSpec(
         ParamInput(id="ksat_reference", about="The 300 of min(1, Ksat/300) (invest_corrected; "
                    "constant of the literature method, not verified here)", units="cm/d", ge=0,
                    default=kernels.KSAT_REFERENCE),
-        VectorInput(id="zones", about="Polygons to total water conservation in (e.g. counties)",
-                    geometry="polygon", required=False),
-        ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
-                   units=None, dtype="str", required=False),
+        *zone_inputs("Polygons to total water conservation in (e.g. counties)"),
     ),
     outputs=(
         RasterOutput(id="water_conservation", about="Water conservation depth (negative "
@@ -124,17 +115,14 @@ SPEC = ModelSpec(
                      "min(1, 249/V) min(1, 0.9 TI/3) min(1, Ksat/300) (invest_corrected)",
                      units="", long_name="water-yield correction factor", optional=True),
         TableOutput(id="water_conservation_totals", about="Water conservation per zone",
-                    columns=(
-            Column(id="zone", about="zone name or number (\"all\" without zones)", units=None,
-                   dtype="str"),
+                    columns=zone_columns(
             Column(id="area_km2", about="area of the cells with a result", units="km**2"),
             Column(id="water_conservation_mm", about="area-weighted mean depth",
                    units="mm/yr"),
             Column(id="water_conservation_m3", about="volume", units="m**3/yr"),
             Column(id="water_conservation_1e8m3", about="volume in 10⁸ m³ (亿立方米) per year",
                    units=UNIT_1E8M3_PER_YR),
-            Column(id="cells", about="cells whose centre is in the zone", units=None, dtype="int"),
-            Column(id="valid_cells", about="cells with a result", units=None, dtype="int"),
+            *count_columns(),
             Column(id="clipped_cells", about="cells whose negative balance was set to 0",
                    units=None, dtype="int"),
         )),

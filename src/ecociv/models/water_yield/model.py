@@ -39,11 +39,10 @@ from ecociv.spec import (
     RasterInput,
     RasterOutput,
     SummaryMeasure,
-    TableInput,
     TableOutput,
     VectorInput,
 )
-from ecociv.spec_blocks import find_field
+from ecociv.spec_blocks import find_field, land_use_input, lucode_table
 
 #: metres per millimetre
 M_PER_MM = 1e-3
@@ -69,8 +68,8 @@ SPEC = ModelSpec(
         "model; means and volumes (true cell areas) per watershed."
     ),
     inputs=(
-        RasterInput(id="land_use", about="Land-use/land-cover codes (the run's grid)", units=None,
-                    kind="categorical", codes_in="biophysical_table.lucode"),
+        land_use_input(codes_in="biophysical_table.lucode",
+                       about="Land-use/land-cover codes (the run's grid)"),
         RasterInput(id="precipitation", about="Mean annual precipitation", units="mm/yr",
                     ge=0, le=20000, resampling="nearest"),
         RasterInput(id="et0", about="Mean annual reference evapotranspiration", units="mm/yr",
@@ -81,19 +80,15 @@ SPEC = ModelSpec(
         RasterInput(id="plant_available_water",
                     about="Plant-available water content (InVEST's PAWC), fraction 0-1",
                     units="", ge=0, le=1, resampling="nearest"),
-        TableInput(
-            id="biophysical_table",
-            about="Biophysical parameters per land-use code (InVEST biophysical table)",
-            index="lucode",
-            columns=(
-                Column(id="lucode", about="land-use code", units=None, dtype="int"),
-                Column(id="lulc_veg", about="1 for vegetated classes (Budyko curve), 0 for "
-                       "others (wetlands, urban, water...: AET = min(Kc×ET0, P))",
-                       units=None, dtype="bool"),
-                Column(id="root_depth", about="maximum root depth (used for vegetated classes)",
-                       units="mm", ge=0),
-                Column(id="kc", about="crop coefficient (PET = Kc × ET0)", units="", ge=0),
-            ),
+        lucode_table(
+            "biophysical_table",
+            "Biophysical parameters per land-use code (InVEST biophysical table)",
+            Column(id="lulc_veg", about="1 for vegetated classes (Budyko curve), 0 for "
+                   "others (wetlands, urban, water...: AET = min(Kc×ET0, P))",
+                   units=None, dtype="bool"),
+            Column(id="root_depth", about="maximum root depth (used for vegetated classes)",
+                   units="mm", ge=0),
+            Column(id="kc", about="crop coefficient (PET = Kc × ET0)", units="", ge=0),
         ),
         ParamInput(id="seasonality_z", about="Seasonality factor Z (InVEST's Z parameter, "
                    "must be > 0; typically 1-30)", units="", gt=0),
