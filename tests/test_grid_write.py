@@ -256,3 +256,25 @@ def test_raster_compression_block_is_restored(monkeypatch: pytest.MonkeyPatch) -
             assert compression() == "deflate"
         assert compression("zstd") == "zstd"
     assert compression() == "zstd"
+
+
+def test_class_sidecar_with_colour_table_for_a_copied_raster(tmp_path: Path) -> None:
+    # a COG copy has no colour table of its own: the .aux.xml gives it one, which GDAL reads
+    from ecociv.grid.write import palette_classes, write_class_sidecar
+
+    grid = albers((2, 2))
+    path = tmp_path / "lu.tif"
+    meta = RasterMeta(units=None, long_name="land use", model_id="m", output_id="lu", dtype="uint8")
+    write_rasters([(from_array(np.array([[1.0, 2.0], [3.0, 1.0]]), grid, name="lu"), path, meta)],
+                  grid)
+    classes = palette_classes({3: "grassland", 1: "cropland", 2: "forest"})
+    assert [c[:2] for c in classes] == [(1, "cropland"), (2, "forest"), (3, "grassland")]
+    write_class_sidecar(path, classes, colour_table=True)
+    with rasterio.open(path) as src:
+        colours = src.colormap(1)
+    for code, _, colour in classes:
+        assert colours[code] == (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16), 255)
+    band = _as_vrt(path, tmp_path).find("VRTRasterBand")
+    assert band is not None
+    assert [c.text or "" for c in band.iterfind("CategoryNames/Category")] == [
+        "", "cropland", "forest", "grassland"]

@@ -249,6 +249,13 @@ def test_data_info_and_export(capsys, monkeypatch, tmp_path: Path) -> None:
     assert code == 0, err
     with rasterio.open(tmp_path / "t" / "dem.tif") as src:
         assert src.tags()["status"] == "real" and src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+    # class layers: MODE overviews, names and colours in .aux.xml (read back through GDAL)
+    with rasterio.open(tmp_path / "t" / "land_use.tif") as src:
+        assert src.colormap(1)[1][3] == 255
+    assert "cropland" in (tmp_path / "t" / "land_use.tif.aux.xml").read_text(encoding="utf-8")
+    # the sources table is for people: UTF-8 with a byte-order mark, as Excel needs for Chinese
+    exported = (tmp_path / "t" / "sources.csv").read_bytes()
+    assert exported == b"\xef\xbb\xbf" + (BELT / "sources.csv").read_bytes().removeprefix(b"\xef\xbb\xbf")
     code, _, err = ecociv(capsys, monkeypatch, "data", "export", "--format", "shp", "--out", str(tmp_path / "x"))
     assert code == 2 and "expected 'gpkg' or 'tif'" in err
 

@@ -9,7 +9,7 @@ import contextlib
 import contextvars
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -232,42 +232,85 @@ def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str) -> None:
         options["LEVEL"] = "1"
     rasterio.shutil.copy(str(tmp), str(path), **options)
     if meta.categories:
-        path.with_name(path.name + ".aux.xml").write_text(_pam_categories(meta), encoding="utf-8")
+        write_class_sidecar(path, meta.categories, bands=meta.bands or 1)
 
 
 def _rgba(colour: str) -> tuple[int, int, int, int]:
     return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16), 255)
 
 
-def _pam_categories(meta: RasterMeta) -> str:
-    """GDAL PAM XML (``.aux.xml``) with the category names and a thematic raster attribute table
-    (Value, Name, Red, Green, Blue, Alpha) of every band."""
+def write_class_sidecar(path: Path, categories: Sequence[tuple[int, str, str]], *, bands: int = 1,
+                        colour_table: bool = False) -> Path:
+    """Write ``<path>.aux.xml`` (GDAL PAM) with the class names and a thematic raster attribute
+    table (Value, Name, Red, Green, Blue, Alpha) of every band, read by QGIS, ArcGIS and GDAL.
+
+    Parameters
+    ----------
+    path : Path
+        The GeoTIFF the classes belong to.
+    categories : sequence of (code, name, colour '#rrggbb')
+        The classes.
+    bands : int
+        Number of bands of the raster.
+    colour_table : bool
+        Also write the colours as the bands' colour table (for a raster whose file has none,
+        such as a copy made by the COG driver).
+
+    Returns
+    -------
+    Path
+        The written ``.aux.xml``.
+    """
     from xml.etree import ElementTree as ET
 
     root = ET.Element("PAMDataset")
-    by_code = {code: name for code, name, _ in meta.categories}
-    for index in range(1, (meta.bands or 1) + 1):
+    by_code = {code: (name, colour) for code, name, colour in categories}
+    for index in range(1, bands + 1):
         band = ET.SubElement(root, "PAMRasterBand", band=str(index))
         if min(by_code) >= 0 and max(by_code) < 256:
+            if colour_table:
+                ET.SubElement(band, "ColorInterp").text = "Palette"
+                table = ET.SubElement(band, "ColorTable")
+                for code in range(max(by_code) + 1):
+                    red, green, blue, alpha = (_rgba(by_code[code][1]) if code in by_code
+                                               else (0, 0, 0, 0))
+                    ET.SubElement(table, "Entry", c1=str(red), c2=str(green), c3=str(blue),
+                                  c4=str(alpha))
             # GDAL category names are a list indexed by code from 0
             names = ET.SubElement(band, "CategoryNames")
             for code in range(max(by_code) + 1):
-                ET.SubElement(names, "Category").text = by_code.get(code, "")
-        table = ET.SubElement(band, "GDALRasterAttributeTable", tableType="thematic")
+                ET.SubElement(names, "Category").text = by_code[code][0] if code in by_code else ""
+        rat = ET.SubElement(band, "GDALRasterAttributeTable", tableType="thematic")
         # GDAL field types (0 integer, 2 string) and usages (5 MinMax, 2 Name, 6-9 RGBA)
         fields = [("Value", 0, 5), ("Name", 2, 2), ("Red", 0, 6), ("Green", 0, 7), ("Blue", 0, 8),
                   ("Alpha", 0, 9)]
         for position, (name, kind, usage) in enumerate(fields):
-            definition = ET.SubElement(table, "FieldDefn", index=str(position))
+            definition = ET.SubElement(rat, "FieldDefn", index=str(position))
             ET.SubElement(definition, "Name").text = name
             ET.SubElement(definition, "Type").text = str(kind)
             ET.SubElement(definition, "Usage").text = str(usage)
-        for row, (code, name, colour) in enumerate(sorted(meta.categories)):
-            element = ET.SubElement(table, "Row", index=str(row))
+        for row, (code, name, colour) in enumerate(sorted(categories)):
+            element = ET.SubElement(rat, "Row", index=str(row))
             for value in (code, name, *_rgba(colour)):
                 ET.SubElement(element, "F").text = str(value)
     ET.indent(root)
-    return ET.tostring(root, encoding="unicode") + "\n"
+    sidecar = path.with_name(path.name + ".aux.xml")
+    sidecar.write_text(ET.tostring(root, encoding="unicode") + "\n", encoding="utf-8")
+    return sidecar
+
+
+#: colours of classes that declare none (ColorBrewer Set3, then Paired)
+CLASS_PALETTE = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
+                 "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#1f78b4",
+                 "#b2df8a", "#33a02c", "#fb9a99", "#e31a1c", "#fdbf6f", "#ff7f00")
+
+
+def palette_classes(names: Mapping[int, str]) -> tuple[tuple[int, str, str], ...]:
+    """Classes (code, name, colour) from names alone, coloured from :data:`CLASS_PALETTE` in code
+    order."""
+    return tuple((int(code), str(name), CLASS_PALETTE[position % len(CLASS_PALETTE)])
+                 for position, (code, name) in enumerate(sorted(names.items(),
+                                                                key=lambda item: int(item[0]))))
 
 
 def _as_array(value: Any) -> Any:

@@ -10,6 +10,7 @@ import pandas as pd
 import rasterio
 import rasterio.shutil
 
+from ecociv.grid.write import palette_classes, write_class_sidecar
 from ecociv.io.atomic import atomic_folder
 from ecociv.io.table_files import copy_csv
 from ecociv.region.dataset import Dataset, Layer
@@ -72,8 +73,15 @@ def export_dataset(dataset: Dataset, out: str | Path, export_format: str) -> lis
                 target = tmp / f"{layer.id}.tif"
                 # the dataset's rasters carry units, long_name, status and source tags, which
                 # the COG copy keeps
+                classes = layer.resampling in ("nearest", "mode")  # class codes
                 rasterio.shutil.copy(str(layer.path), str(target), driver="COG", COMPRESS="DEFLATE",
-                                     PREDICTOR="YES", OVERVIEWS="AUTO")
+                                     PREDICTOR="YES", OVERVIEWS="AUTO",
+                                     OVERVIEW_RESAMPLING="MODE" if classes else "AVERAGE")
+                names = layer.extra.get("classes")
+                if classes and isinstance(names, dict) and all(
+                        isinstance(code, int) for code in names):  # names and colours for QGIS
+                    written.append(write_class_sidecar(target, palette_classes(names),
+                                                       colour_table=True))
                 written.append(target)
         else:
             target = tmp / f"{dataset.name}.gpkg"
