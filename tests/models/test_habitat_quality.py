@@ -30,7 +30,9 @@ from ecociv.execute import run_in_memory
 from ecociv.grid.io import from_array
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
 from ecociv.models.habitat_quality import kernels
-from ecociv.models.habitat_quality.model import MODEL, Threat, threat_impact
+from ecociv.models.habitat_quality.model import MODEL
+from ecociv.models.habitat_quality.tables import Threat
+from ecociv.models.habitat_quality.threats import threat_impact
 
 ORIGIN_Y = 5_000_000.0
 

@@ -67,9 +67,7 @@ whole grid.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -80,9 +78,13 @@ import xarray as xr
 
 from ecociv.errors import InputError
 from ecociv.grid.io import from_array, grid_of_array
-from ecociv.grid.ops import LazyTable, rasterize_zones
+from ecociv.grid.ops import LazyTable
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
 from ecociv.models.habitat_quality import kernels
+from ecociv.models.habitat_quality.layers import access_layer, zone_raster
+from ecociv.models.habitat_quality.summaries import Summaries, block_sums
+from ecociv.models.habitat_quality.tables import parse_sensitivity, parse_threats
+from ecociv.models.habitat_quality.threats import as_dask, cell_size_m, threat_bands, threat_impact
 from ecociv.spec import (
     Column,
     Model,
@@ -95,11 +97,8 @@ from ecociv.spec import (
     TableOutput,
     VectorInput,
 )
-from ecociv.spec_blocks import land_use_input, lucode_column, lucode_table, zone_columns, zone_inputs, zone_names
+from ecociv.spec_blocks import land_use_input, lucode_column, lucode_table, zone_columns, zone_inputs
 
-M2_PER_HA = 1e4
-#: Cells per block of a threat's reach computation, at most (the overlap widens blocks).
-MAX_BLOCK_CELLS = 1 << 25
 AGGREGATIONS = ("nearest", "sum")
 
 _PATH_COLUMNS = tuple(
@@ -218,226 +217,6 @@ SPEC = ModelSpec(
 )
 
 
-@dataclass(frozen=True)
-class Threat:
-    """One row of the threat table, checked."""
-
-    name: str
-    max_distance: float  # m
-    weight: float  # normalised
-    decay: str
-    line: int
-
-
-def _lines(table: pd.DataFrame) -> list[int]:
-    return list(table.attrs.get("lines") or range(2, len(table) + 2))
-
-
-def _lower_columns(table: pd.DataFrame) -> pd.DataFrame:
-    frame = table.copy()
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    frame.attrs = dict(table.attrs)
-    return frame
-
-
-def _number(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def parse_threats(table: pd.DataFrame, cell_size: tuple[float, float]) -> list[Threat]:
-    """Checked threats in table order, with weights normalised (InVEST semantics)."""
-    label = "table 'threat_table'"
-    frame = _lower_columns(table)
-    lines = _lines(frame)
-    rows: list[tuple[str, float, float, str, int]] = []
-    seen: dict[str, int] = {}
-    for position, line in enumerate(lines):
-        row = frame.iloc[position]
-        where = f"line {line}"
-        name = str(row["threat"]).strip().lower()
-        if not name or name == "nan":
-            raise InputError("missing threat name", source=label, where=f"{where}, column 'threat'")
-        if name in seen:
-            raise InputError(f"threat {name!r} is listed twice (lines {seen[name]} and {line}; names "
-                             "are compared case-insensitively)", source=label)
-        seen[name] = line
-        decay = str(row["decay"]).strip().lower()
-        if decay not in kernels.DECAY_TYPES:
-            close = difflib.get_close_matches(decay, kernels.DECAY_TYPES, n=1, cutoff=0.5)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise InputError(f"unknown decay {row['decay']!r}{hint}; expected one of "
-                             f"{list(kernels.DECAY_TYPES)}", source=label,
-                             where=f"{where}, column 'decay'")
-        max_dist = _number(row["max_dist"])
-        if not max_dist > 0:
-            raise InputError(f"max_dist {row['max_dist']!r} must be > 0 m", source=label,
-                             where=f"{where}, column 'max_dist'")
-        cell = min(cell_size)
-        if max_dist < cell:
-            raise InputError(
-                f"max_dist {max_dist:g} m is smaller than the cell size {cell:g} m, so threat "
-                f"{name!r} would reach only its own cells; it must be at least the cell size "
-                "(InVEST >= 3.15 reads max_dist in metres; tables for earlier versions are in km: "
-                "multiply by 1000)", source=label, where=f"{where}, column 'max_dist'")
-        weight = _number(row["weight"])
-        if not 0 <= weight <= 1:
-            raise InputError(f"weight {row['weight']!r} out of range; expected 0-1", source=label,
-                             where=f"{where}, column 'weight'")
-        rows.append((name, max_dist, weight, decay, line))
-    if not rows:
-        raise InputError("table has no threats", source=label)
-    total = sum(r[2] for r in rows)
-    if not total > 0:
-        raise InputError("every threat weight is 0; at least one must be > 0 (weights are divided "
-                         "by their sum)", source=label, where="column 'weight'")
-    return [Threat(name, dist, weight / total, decay, line) for name, dist, weight, decay, line in rows]
-
-
-def parse_sensitivity(table: pd.DataFrame, threats: list[Threat]) -> pd.DataFrame:
-    """The sensitivity table with lower-case headers, one checked 0–1 column per threat."""
-    label = "table 'sensitivity_table'"
-    frame = _lower_columns(table)
-    if "habitat" not in frame.columns:
-        raise InputError(f"missing required column 'habitat'; columns found: {list(frame.columns)}",
-                         source=label)
-    missing = [t.name for t in threats if t.name not in frame.columns]
-    if missing:
-        lines = [t.line for t in threats if t.name in missing]
-        raise InputError(
-            f"no column for threat(s) {missing} (threat table line(s) {lines}); the sensitivity "
-            f"table needs one 0-1 column per threat, named as the threat; columns found: "
-            f"{list(frame.columns)}", source=label)
-    lines = _lines(frame)
-    for column in ("habitat", *(t.name for t in threats)):
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = np.flatnonzero(~((values >= 0) & (values <= 1)).to_numpy())
-        if len(bad):
-            cell = frame[column].iloc[int(bad[0])]
-            raise InputError(f"{cell!r} is not a number from 0 to 1 (leave no cell blank: enter 0 "
-                             "for classes a threat does not affect)", source=label,
-                             where=f"line {lines[int(bad[0])]}, column '{column}'")
-        frame[column] = values.astype(np.float64)
-    return frame
-
-
-def cell_size_m(grid: GridSpec) -> tuple[float, float]:
-    """Cell (height, width) in metres; a geographic grid is refused, as InVEST refuses it."""
-    if grid.crs.is_geographic:
-        raise InputError(
-            f"the run grid is in geographic coordinates ({grid.crs_label()}); habitat quality "
-            "measures threat distances in metres and needs a projected grid (InVEST: 'all "
-            "spatial inputs must have ... a projected coordinate system'); warp the rasters, e.g. "
-            "to China Albers", source="input 'land_use'")
-    unit = grid.crs.axis_info[0].unit_conversion_factor if grid.crs.axis_info else 1.0
-    width, height = grid.resolution
-    return height * unit, width * unit
-
-
-def threat_bands(threats: xr.DataArray) -> list[xr.DataArray]:
-    """One (y, x) raster per threat, in table order (the band count was checked against the
-    table when the input was loaded: ``bands_from``)."""
-    return [threats.isel(band=i, drop=True) for i in range(threats.sizes["band"])]
-
-
-def _as_dask(data: Any, chunks: tuple[int, int]) -> da.Array:
-    return data if isinstance(data, da.Array) else da.from_array(np.asarray(data), chunks=chunks)
-
-
-def _block_chunks(chunks: tuple[tuple[int, ...], ...], shape: tuple[int, ...],
-                  depth: tuple[int, int]) -> tuple[int, int]:
-    """Blocks at least four times the overlap on each side (at most ``MAX_BLOCK_CELLS``)."""
-    rows, cols = max(chunks[0]), max(chunks[1])
-    rows = min(shape[0], max(rows, 4 * depth[0]))
-    cols = min(shape[1], max(cols, 4 * depth[1]))
-    if rows * cols > MAX_BLOCK_CELLS:
-        rows = min(shape[0], max(max(chunks[0]), depth[0], MAX_BLOCK_CELLS // cols))
-    return rows, cols
-
-
-def threat_impact(threat: da.Array, item: Threat, cell_size: tuple[float, float],
-                  aggregation: str) -> da.Array:
-    """Decayed impact of one threat on every cell (lazy), chunked like ``threat``.
-
-    The overlap between blocks is the threat's reach in cells, so each block sees every threat
-    cell that can affect it: the result equals the whole-grid computation.
-    """
-    func: Callable[..., np.ndarray] = (kernels.nearest_threat_impact if aggregation == "nearest"
-                                       else kernels.summed_threat_impact)
-    block_func = partial(func, max_distance=item.max_distance, cell_size=cell_size, decay=item.decay)
-    reach = (int(item.max_distance // cell_size[0]), int(item.max_distance // cell_size[1]))
-    if aggregation == "nearest":  # only presence matters: move 1 byte per cell, not 4 or 8
-        threat = da.map_blocks(kernels.threat_present, threat, dtype=np.bool_,
-                               meta=np.array((), dtype=np.bool_))
-    data = threat.rechunk(_block_chunks(threat.chunks, threat.shape, reach))
-    depth = tuple(0 if len(axis) == 1 else min(d, min(axis))
-                  for d, axis in zip(reach, data.chunks, strict=True))
-    if depth != reach and any(len(axis) > 1 for axis in data.chunks):
-        # a block thinner than the reach (the last one): make blocks thick enough
-        data = data.rechunk(tuple(max(r, max(axis)) for r, axis in zip(reach, data.chunks,
-                                                                          strict=True)))
-        depth = tuple(0 if len(axis) == 1 else d for d, axis in zip(reach, data.chunks, strict=True))
-    out = data.map_overlap(block_func, depth=depth, boundary="none", dtype=np.float64,
-                           meta=np.array((), dtype=np.float64))
-    return out.rechunk(threat.chunks)
-
-
-def access_layer(inputs: Mapping[str, Any], grid: GridSpec,
-                 chunks: tuple[tuple[int, ...], ...]) -> da.Array | float:
-    """Accessibility β (0–1): the raster (nodata = 1), the rasterized polygons, or 1."""
-    if "access" in inputs and "access_polygons" in inputs:
-        raise InputError("give either 'access' (a raster) or 'access_polygons' (InVEST's access "
-                         "vector), not both")
-    if "access" in inputs:
-        data = _as_dask(inputs["access"].data, (chunks[0][0], chunks[1][0])).rechunk(chunks)
-        return da.where(da.isnan(data), 1.0, data)
-    if "access_polygons" not in inputs:
-        return 1.0
-    polygons = inputs["access_polygons"]
-    values = pd.to_numeric(polygons["access"], errors="coerce")
-    bad = np.flatnonzero(~((values >= 0) & (values <= 1)).to_numpy())
-    if len(bad):
-        raise InputError(f"access {polygons['access'].iloc[int(bad[0])]!r} is not a number from 0 "
-                         "to 1", source="input 'access_polygons'",
-                         where=f"feature {int(bad[0]) + 1}, field 'access'")
-    shapes = [(geom, float(value)) for geom, value in zip(polygons.geometry, values, strict=True)
-              if geom is not None and not geom.is_empty]
-    return da.map_blocks(partial(_burn_access, shapes, grid), chunks=chunks, dtype=np.float64,
-                         meta=np.array((), dtype=np.float64))
-
-
-def _burn_access(shapes: list[tuple[Any, float]], grid: GridSpec,
-                 block_info: dict[Any, Any] | None = None) -> np.ndarray:
-    """Access values of the polygons burnt on one block (cell centres; later polygons win;
-    1 outside), as InVEST's ``pygeoprocessing.rasterize(..., ATTRIBUTE=ACCESS)`` on a raster
-    filled with 1."""
-    from rasterio.features import rasterize
-    from rasterio.windows import Window
-    from rasterio.windows import transform as window_transform
-
-    assert block_info is not None
-    (row0, row1), (col0, col1) = block_info[None]["array-location"]
-    shape = (row1 - row0, col1 - col0)
-    if not shapes:
-        return np.ones(shape)
-    window = Window(col0, row0, col1 - col0, row1 - row0)
-    return rasterize(shapes, out_shape=shape, transform=window_transform(window, grid.transform),
-                     fill=1.0, dtype="float64")
-
-
-def _zone_raster(inputs: Mapping[str, Any], grid: GridSpec,
-                 chunks: tuple[tuple[int, ...], ...]) -> tuple[list[str], da.Array]:
-    """Zone names and a raster of zone numbers 1..n (0 = outside every zone)."""
-    zones = inputs.get("zones")
-    if zones is None:
-        return ["all"], da.ones(grid.shape, chunks=chunks, dtype=np.int32)
-    names = zone_names(zones, inputs.get("zone_field"))
-    raster = rasterize_zones(list(zones.geometry), grid, (chunks[0][0], chunks[1][0]))
-    return names, raster.rechunk(chunks)
-
-
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Degradation (total and by threat) and quality rasters and the zone, threat and class
     tables (all lazy)."""
@@ -454,8 +233,8 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     bands = threat_bands(inputs["threats"])
     chunks = (tuple(c[0] for c in land_use.data.chunks) if isinstance(land_use.data, da.Array)
               else grid.default_chunks())
-    codes = _as_dask(land_use.data, chunks)
-    impacts = [threat_impact(_as_dask(band.data, chunks).rechunk(codes.chunks), item, cell,
+    codes = as_dask(land_use.data, chunks)
+    impacts = [threat_impact(as_dask(band.data, chunks).rechunk(codes.chunks), item, cell,
                              aggregation) for item, band in zip(threats, bands, strict=True)]
     access = access_layer(inputs, grid, codes.chunks)
     lookup = {
@@ -480,10 +259,10 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "band": np.arange(1, n + 1),
         "threat": ("band", [str(v) for v in inputs["threat_table"]["threat"]]), **coords})
 
-    names, zone_raster = _zone_raster(inputs, grid, codes.chunks)
+    names, zones = zone_raster(inputs, grid, codes.chunks)
     shape = (len(names) + 1, len(table) + 1)  # zones (0 = outside), classes (0 = none)
     rows = n + 4
-    parts = da.map_blocks(partial(_block_sums, grid, shape), zone_raster,
+    parts = da.map_blocks(partial(block_sums, grid, shape), zones,
                           *(stack[i] for i in range(n + 3)), new_axis=[2, 3],
                           chunks=(1, 1, rows, shape[0] * shape[1]), dtype=np.float64,
                           meta=np.array((), dtype=np.float64))
@@ -499,89 +278,10 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _block_sums(grid: GridSpec, shape: tuple[int, int], zones: np.ndarray, *layers: np.ndarray,
-                block_info: dict[Any, Any] | None = None) -> np.ndarray:
-    """Per-(zone, class) sums of one block (see :class:`Summaries`). ``layers`` are those of
-    :func:`kernels.degradation_and_quality`: NaN only where the class is 0, whose buckets the
-    summaries ignore, so no mask is needed."""
-    assert block_info is not None
-    (row0, row1), (col0, col1) = block_info[0]["array-location"]
-    area = np.broadcast_to(grid.cell_area_m2(row0, row1, col0, col1), zones.shape).ravel()
-    n = len(layers) - 3
-    key = (zones.astype(np.intp) * shape[1] + layers[n + 2].astype(np.intp)).ravel()
-    length = shape[0] * shape[1]
-    out = np.empty((n + 4, length))
-    out[0] = np.bincount(key, minlength=length)
-    out[1] = np.bincount(key, weights=area, minlength=length)
-    for row, layer in enumerate((layers[n + 1], layers[n], *layers[:n]), start=2):
-        out[row] = np.bincount(key, weights=layer.ravel() * area, minlength=length)
-    return out[None, None]
-
-
 def _fused_block(n_threats: int, has_access: bool, lookup: dict[str, Any], codes: np.ndarray,
                  *blocks: np.ndarray) -> np.ndarray:
     access = blocks[n_threats] if has_access else 1.0
     return kernels.degradation_and_quality(codes, blocks[:n_threats], access=access, **lookup)
-
-
-def _ratio(numerator: Any, denominator: Any) -> np.ndarray:
-    numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(denominator > 0, numerator / denominator, np.nan)
-
-
-@dataclass(frozen=True)
-class Summaries:
-    """Tables from per-(zone, class) sums. Rows: cells, area (m²), quality × area, degradation
-    × area, then degradation by each threat × area; columns zone-major ``zone * (classes + 1) +
-    class``, zone 0 = outside every zone, class 0 = nodata or no class (its sums are not used
-    but for the cell count)."""
-
-    names: list[str]
-    threats: list[Threat]
-    table: pd.DataFrame
-
-    def _cube(self, sums: np.ndarray) -> np.ndarray:
-        return sums.reshape(sums.shape[0], len(self.names) + 1, len(self.table) + 1)
-
-    def zones(self, sums: np.ndarray) -> pd.DataFrame:
-        cube = self._cube(sums)[:, 1:, :]  # zones 1..n
-        valid = cube[:, :, 1:]
-        habitat = self.table["habitat"].to_numpy() > 0
-        area, habitat_area = valid[1].sum(1), valid[1][:, habitat].sum(1)
-        return pd.DataFrame({
-            "zone": self.names,
-            "area_ha": area / M2_PER_HA,
-            "habitat_area_ha": habitat_area / M2_PER_HA,
-            "quality_mean": _ratio(valid[2].sum(1), area),
-            "quality_mean_habitat": _ratio(valid[2][:, habitat].sum(1), habitat_area),
-            "degradation_mean": _ratio(valid[3].sum(1), area),
-            "degradation_mean_habitat": _ratio(valid[3][:, habitat].sum(1), habitat_area),
-            "cells": cube[0].sum(1).astype(np.int64),
-            "valid_cells": valid[0].sum(1).astype(np.int64),
-        })
-
-    def by_threat(self, sums: np.ndarray) -> pd.DataFrame:
-        per_zone = self._cube(sums)[:, 1:, 1:].sum(2)
-        return pd.concat([pd.DataFrame({
-            "zone": self.names,
-            "threat": item.name,
-            "weight_normalized": item.weight,
-            "degradation_mean": _ratio(per_zone[4 + r], per_zone[1]),
-            "degradation_share": _ratio(per_zone[4 + r], per_zone[3]),
-        }) for r, item in enumerate(self.threats)], ignore_index=True)
-
-    def classes(self, sums: np.ndarray) -> pd.DataFrame:
-        per_class = self._cube(sums)[:, :, 1:].sum(1)  # over the whole grid
-        frame = pd.DataFrame({"lucode": self.table["lucode"].astype(np.int64).to_numpy()})
-        if "name" in self.table.columns:
-            frame["name"] = self.table["name"].astype(str).to_numpy()
-        frame["habitat"] = self.table["habitat"].to_numpy()
-        frame["area_ha"] = per_class[1] / M2_PER_HA
-        frame["cells"] = per_class[0].astype(np.int64)
-        frame["quality_mean"] = _ratio(per_class[2], per_class[1])
-        frame["degradation_mean"] = _ratio(per_class[3], per_class[1])
-        return frame
 
 
 def _raster(values: np.ndarray, grid: GridSpec, name: str) -> xr.DataArray:
