@@ -150,25 +150,64 @@ def test_cache_key_changes_with_the_ecociv_version(scenario: Path, tmp_path: Pat
     assert first.manifest["steps"][0]["cache_key"] != second.manifest["steps"][0]["cache_key"]
 
 
-def test_code_digest_covers_every_module_of_the_package(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    package = tmp_path / "plugin_pkg_for_digest"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "model.py").write_text("from .kernels import k\n\ndef run(inputs):\n    return k()\n")
-    (package / "kernels.py").write_text("def k():\n    return 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(hashing, "_code_memo", {})
-    from plugin_pkg_for_digest import model  # type: ignore[import-not-found]
+def _write_plugin(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text))
 
+
+PLUGIN = {
+    "plugin_pkg_for_digest/__init__.py": "",
+    "plugin_pkg_for_digest/shared.py": "def scale():\n    return 2\n",
+    "plugin_pkg_for_digest/helpers.py": "def offset():\n    return 1\n",
+    "plugin_pkg_for_digest/unrelated.py": "X = 1\n",
+    "plugin_pkg_for_digest/model_a/__init__.py": "",
+    "plugin_pkg_for_digest/model_a/kernels.py": "def k():\n    return 1\n",
+    "plugin_pkg_for_digest/model_a/model.py": """
+        from plugin_pkg_for_digest.shared import scale
+        from .kernels import k
+
+
+        def run(inputs):
+            from ..helpers import offset  # a lazy, relative import
+
+            return k() * scale() + offset()
+    """,
+}
+
+
+@pytest.mark.parametrize(("changed", "counts"), [
+    ("plugin_pkg_for_digest/model_a/kernels.py", True),  # the model's own package
+    ("plugin_pkg_for_digest/shared.py", True),  # imported by absolute name
+    ("plugin_pkg_for_digest/helpers.py", True),  # imported lazily and relatively
+    ("plugin_pkg_for_digest/unrelated.py", False),  # not imported by the model
+])
+def test_code_digest_covers_the_code_the_model_imports(tmp_path: Path, changed: str, counts: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    _write_plugin(tmp_path, PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m.startswith("plugin_pkg_for_digest")]:
+        sys.modules.pop(name)
+    monkeypatch.setattr(hashing, "_code_memo", {})
+    from plugin_pkg_for_digest.model_a import model  # type: ignore[import-not-found]
+
+    assert model.run({}) == 3
     before = hashing.code_digest(model.run)
     assert hashing.code_digest(model.run) == before
-    (package / "kernels.py").write_text("def k():\n    return 2\n")  # a kernel changed
+    (tmp_path / changed).write_text((tmp_path / changed).read_text() + "\n# changed\n")
     monkeypatch.setattr(hashing, "_code_memo", {})
-    assert hashing.code_digest(model.run) != before
-    sys.modules.pop("plugin_pkg_for_digest.model", None)
-    sys.modules.pop("plugin_pkg_for_digest.kernels", None)
-    sys.modules.pop("plugin_pkg_for_digest", None)
+    monkeypatch.setattr(hashing, "_imports_memo", {})
+    assert (hashing.code_digest(model.run) != before) is counts
+    for name in [m for m in sys.modules if m.startswith("plugin_pkg_for_digest")]:
+        sys.modules.pop(name)
+
+
+def test_a_function_without_source_never_shares_a_digest_across_processes() -> None:
+    namespace: dict[str, Any] = {"__name__": "typed_in_a_console"}
+    exec("def run(inputs):\n    return {}\n", namespace)  # no file behind it
+    digest = hashing.code_digest(namespace["run"])
+    assert digest == hashing.code_digest(namespace["run"])  # stable within the process
+    assert len(digest) == 32
 
 
 def test_model_packages_have_distinct_code_digests() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import re
 import sys
 import uuid
 from collections.abc import Callable, Mapping
@@ -103,33 +104,108 @@ _code_memo: dict[str, str] = {}
 
 
 def code_digest(function: Callable[..., Any]) -> str:
-    """BLAKE2b-128 digest of the source code of the package that defines ``function``.
+    """BLAKE2b-128 digest of the source code behind ``function``: every module of the package
+    that defines it, and every module of that package's distribution or of ecociv that those
+    modules import (followed recursively, lazy imports included).
 
-    Every ``.py`` file under the package's folder counts (its relative path and its bytes), so
-    a change to any module of a model's package changes the digest, as taskgraph hashes the
-    source of a task's function. Computed once per package and process. A function whose source
-    cannot be found (defined interactively) gets a digest unique to this process, so results
-    computed by it are never taken for results of other code.
+    A change to a model's kernels, to a helper module it imports or to ecociv's grid code it
+    calls changes the digest, as taskgraph hashes the source of a task's function. Modules are
+    named by their dotted names, so the digest does not depend on where the code is installed.
+    Computed once per package and process. A function whose source cannot be found (defined
+    interactively) gets a digest unique to this process, so results computed by it are never
+    taken for results of other code.
     """
     module = inspect.getmodule(function)
+    file = getattr(module, "__file__", None)
     package = (module.__package__ or module.__name__) if module is not None else ""
     if package in _code_memo:
         return _code_memo[package]
-    folders = [Path(p) for p in getattr(sys.modules.get(package), "__path__", [])]
-    file = getattr(module, "__file__", None)
-    if folders:
-        files = sorted((p.relative_to(folder).as_posix(), p) for folder in folders
-                       for p in folder.rglob("*.py"))
-    elif file:
-        files = [(Path(file).name, Path(file))]
-    else:
-        files = []
     digest = hashlib.blake2b(digest_size=16)
-    if not files:
+    if module is None or not file:
         digest.update(f"{package}:{uuid.uuid4().hex}".encode())
-    for name, path in files:
+        _code_memo[package] = digest.hexdigest()
+        return _code_memo[package]
+    roots = {top: [Path(p) for p in getattr(sys.modules.get(top), "__path__", [])]
+             for top in {package.partition(".")[0], "ecociv"}}
+    folders = [Path(p) for p in getattr(sys.modules.get(package), "__path__", [])]
+    modules = {_dotted(package, p.relative_to(folder)): p
+               for folder in folders for p in folder.rglob("*.py")}
+    modules = _import_closure(modules or {module.__name__: Path(file)}, roots)
+    for name in sorted(modules):
         digest.update(name.encode() + b"\0")
-        digest.update(path.read_bytes())
+        digest.update(modules[name].read_bytes())
         digest.update(b"\0")
     _code_memo[package] = digest.hexdigest()
     return _code_memo[package]
+
+
+def _dotted(package: str, relative: Path) -> str:
+    parts = relative.with_suffix("").parts
+    parts = parts[:-1] if parts[-1] == "__init__" else parts
+    return ".".join((package, *parts))
+
+
+def _import_closure(modules: dict[str, Path], roots: Mapping[str, list[Path]]) -> dict[str, Path]:
+    """``modules`` and the modules under ``roots`` (top-level package -> folders) they import,
+    recursively, found in the folders without importing anything."""
+    found = dict(modules)
+    queue = list(found.items())
+    while queue:
+        name, path = queue.pop()
+        for target in _imported_names(name, path):
+            if target in found or target.partition(".")[0] not in roots:
+                continue
+            source = _module_file(target, roots)
+            if source is not None:
+                found[target] = source
+                queue.append((target, source))
+    return found
+
+
+_imports_memo: dict[tuple[str, Path], frozenset[str]] = {}
+
+
+def _imported_names(name: str, path: Path) -> frozenset[str]:
+    """Dotted names a module imports (``from a import b`` gives ``a`` and ``a.b``)."""
+    if (name, path) not in _imports_memo:
+        _imports_memo[name, path] = frozenset(_parse_imports(name, path))
+    return _imports_memo[name, path]
+
+
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)",
+                          re.MULTILINE)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w., \t]+)", re.MULTILINE)
+
+
+def _parse_imports(name: str, path: Path) -> set[str]:
+    # a scan of the text, not ast.walk (ten times slower): an import quoted in a docstring only
+    # adds a module to the digest
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    names: set[str] = set()
+    for match in _IMPORT.finditer(text):
+        names.update(part.split()[0] for part in match[1].split(",") if part.strip())
+    for dots, module, imported in _FROM_IMPORT.findall(text):
+        base = module
+        if dots:
+            parent = package.rsplit(".", len(dots) - 1)[0] if len(dots) > 1 else package
+            base = f"{parent}.{module}" if module else parent
+        names.add(base)
+        for part in imported.strip("()").split(","):
+            if part.split():
+                names.add(f"{base}.{part.split()[0]}")
+    return names
+
+
+def _module_file(name: str, roots: Mapping[str, list[Path]]) -> Path | None:
+    top, _, rest = name.partition(".")
+    for folder in roots.get(top, []):
+        base = folder.joinpath(*rest.split(".")) if rest else folder
+        for candidate in (base.with_name(base.name + ".py") if rest else None,
+                          base / "__init__.py"):
+            if candidate is not None and candidate.is_file():
+                return candidate
+    return None
