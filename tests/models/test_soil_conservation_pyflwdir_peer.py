@@ -10,7 +10,8 @@ comparisons are therefore:
   unchanged), and on them every interior cell of ours has a lower receiver;
 * accumulation: ``flow_accumulation`` against pyflwdir's ``upstream_area`` and ``accuflux`` on the
   same network, once on our network and once on pyflwdir's;
-* directions: where the two networks differ, our receiver is at least as steep as pyflwdir's.
+* directions: where the two networks differ, our receiver is at least as steep as pyflwdir's
+  (a steepest-descent peer gives the same directions: test_soil_conservation_pysheds_peer.py).
 """
 
 from __future__ import annotations
