@@ -56,3 +56,31 @@ def test_declared_categories_reach_the_written_raster(tmp_path: Path) -> None:
     pam = ET.parse(out / "importance_class.tif.aux.xml").getroot()
     names = [c.text or "" for c in pam.iterfind("PAMRasterBand/CategoryNames/Category")]
     assert names == ["", *(name for _, name, _ in IMPORTANCE_CLASSES)]
+
+
+@pytest.mark.parametrize(("limits", "names"), [
+    ("2,4", ["一般敏感 generally sensitive", "敏感 sensitive", "极敏感 extremely sensitive"]),
+    ("2,4,6,8", ["不敏感 not sensitive", "轻度敏感 slightly sensitive",
+                 "中度敏感 moderately sensitive", "高度敏感 highly sensitive",
+                 "极敏感 extremely sensitive"]),
+])
+def test_classes_that_depend_on_a_parameter(tmp_path: Path, limits: str, names: list[str]) -> None:
+    # ecological_sensitivity grades into 3 or 5 classes by its index_class_limits: the written
+    # class raster names the classes of the scheme used
+    from ecociv.execute import run_in_memory
+    from ecociv.models.ecological_sensitivity.model import LIMITS
+    from ecociv.models.ecological_sensitivity.model import MODEL as SENSITIVITY
+
+    values = dict(SENSITIVITY.example())
+    values["index_class_limits"] = limits
+    if len(names) == 5:  # every factor graded into five classes too (any ascending limits)
+        for parameter, default, *_ in LIMITS.values():
+            low, high = (float(v) for v in default.split(","))
+            values[parameter] = f"{low / 2:g},{low:g},{high:g},{high * 2:g}"
+    manifest = run_in_memory(SENSITIVITY, values, tmp_path / "s")
+    assert manifest["outputs"]["sensitivity_class"]["categories"] == "sensitivity_class.tif.aux.xml"
+    pam = ET.parse(tmp_path / "s" / "sensitivity_class.tif.aux.xml").getroot()
+    written = [c.text or "" for c in pam.iterfind("PAMRasterBand/CategoryNames/Category")]
+    assert written == ["", *names]
+    with rasterio.open(tmp_path / "s" / "erosion_sensitivity_class.tif") as src:
+        assert len({src.colormap(1)[code] for code in range(1, len(names) + 1)}) == len(names)

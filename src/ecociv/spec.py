@@ -173,7 +173,8 @@ class RasterOutput(_Item):
     ``kind="categorical"`` (class codes, no units): overviews by MODE; ``categories`` (code, name,
     colour) are written as the GeoTIFF's colour table and as category names and a raster
     attribute table in ``<id>.tif.aux.xml``, which QGIS, ArcGIS and GDAL read. They may be given
-    as ``(code, name, colour)`` tuples.
+    as ``(code, name, colour)`` tuples. Classes that depend on parameters are given per run as the
+    ``categories`` attribute of the returned array (see :meth:`run_categories`).
     """
 
     type: Literal["raster"] = "raster"
@@ -189,6 +190,15 @@ class RasterOutput(_Item):
                                    "band per row, in row order, named by that column")
 
     _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
+
+    def run_categories(self, value: Any) -> tuple[Category, ...]:
+        """The classes of one run: those the model attached to the array it returned (attribute
+        ``categories``, for classes that depend on parameters), else the declared ones."""
+        given = getattr(value, "attrs", {}).get("categories")
+        if self.kind != "categorical" or not given:
+            return self.categories
+        # validated as declared ones are (codes unique and within the dtype, colours '#rrggbb')
+        return type(self).model_validate({**self.model_dump(), "categories": given}).categories
 
     @field_validator("categories", mode="before")
     @classmethod

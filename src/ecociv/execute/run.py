@@ -75,7 +75,8 @@ def run_loaded(
                                   output_id=output.id, dtype=output.dtype,
                                   bands=len(names) if names else output.bands, band_names=names,
                                   categorical=output.kind == "categorical",
-                                  categories=tuple((c.code, c.name, c.colour) for c in output.categories))
+                                  categories=tuple((c.code, c.name, c.colour)
+                                                   for c in output.run_categories(value)))
                 rasters.append((value, tmp / f"{output.id}.tif", meta))
             else:
                 lazy_tables.append((output.id, value))

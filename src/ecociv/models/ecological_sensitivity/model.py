@@ -99,6 +99,9 @@ CLASS_NAMES = {
     5: ("不敏感 not sensitive", "轻度敏感 slightly sensitive", "中度敏感 moderately sensitive",
         "高度敏感 highly sensitive", "极敏感 extremely sensitive"),
 }
+#: class colours of the class rasters (ColorBrewer YlOrRd), by number of classes
+CLASS_COLOURS = {3: ("#ffffb2", "#fd8d3c", "#bd0026"),
+                 5: ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")}
 
 #: Factor limits: (parameter id, default, about, increasing).
 LIMITS = {
@@ -409,6 +412,12 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     class_maps["overall"] = xr.apply_ufunc(kernels.highest_class, *class_maps.values(),
                                            dask="parallelized", output_dtypes=[np.float64])
     outputs["sensitivity_class"] = class_maps["overall"].rename("sensitivity_class")
+    if classes in CLASS_NAMES and classes in CLASS_COLOURS:  # names and colours of the files
+        categories = tuple(zip(range(1, classes + 1), CLASS_NAMES[classes], CLASS_COLOURS[classes],
+                               strict=True))
+        for key in ("erosion_sensitivity_class", "desertification_sensitivity_class",
+                    "salinization_sensitivity_class", "sensitivity_class"):
+            outputs[key] = outputs[key].assign_attrs(categories=categories)
     reference = inputs["vegetation_cover"]
     grid = grid_of_array(reference)
     area_km2 = cell_area(grid, reference) * KM2_PER_M2
