@@ -168,7 +168,9 @@ def test_model_output_partials_of_killed_runs_are_removed_on_the_next_write(tmp_
     _partial_of(_dead_pid(), stale)
     unmarked = tmp_path / ".out.partial-12345678"
     unmarked.mkdir()
-    with atomic_folder(tmp_path / "out") as tmp:
+    (unmarked / "x.tif").write_bytes(b"\0" * 2000)
+    with pytest.warns(UserWarning, match=r"1 unfinished folder\(s\) .*\.out\.partial-\* \(2.0 kB\) "
+                      r"carry no record .*`rm -r "), atomic_folder(tmp_path / "out") as tmp:
         assert (tmp / partial.MARKER).is_file()
         (tmp / "result.csv").write_text("a\n1\n")
     assert not stale.exists() and unmarked.is_dir()
@@ -206,3 +208,11 @@ def test_a_folder_with_a_foreign_manifest_is_not_listed(tmp_path: Path, text: st
     (folder / "manifest.json").write_text(text, errors="surrogateescape")
     assert store.list_runs() == []
     assert (folder / "manifest.json").is_file()
+
+
+def test_writing_the_same_output_from_two_processes_is_reported(tmp_path: Path) -> None:
+    _partial_of(os.getpid(), tmp_path / ".out.partial-0fe0fe0f")  # as if another run were going
+    with pytest.warns(UserWarning, match="being written by another ecociv process"), \
+            atomic_folder(tmp_path / "out") as tmp:
+        (tmp / "a.csv").write_text("a\n")
+    assert (tmp_path / ".out.partial-0fe0fe0f").is_dir()

@@ -175,7 +175,7 @@ def atomic_folder(path: Path) -> Iterator[Path]:
     target = path.resolve()
     token = uuid.uuid4().hex[:8]
     tmp = target.parent / f".{target.name}.partial-{token}"
-    partial.remove_stale(target.parent, f".{target.name}.partial-")  # left by killed runs
+    partial.tidy(target.parent, f".{target.name}.partial-")  # left by killed runs
     try:
         tmp.mkdir()
     except OSError as err:

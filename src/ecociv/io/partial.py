@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,3 +131,25 @@ def describe_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1000
     raise AssertionError("unreachable")
+
+
+def tidy(parent: Path, prefix: str) -> None:
+    """Remove stale unfinished folders in ``parent`` named ``prefix*`` and warn about the others
+    (written by another running process, or not marked by ecociv) with their size and how to
+    remove them."""
+    remove_stale(parent, prefix)
+    left = find(parent, prefix)
+    if not left:
+        return
+    running = [f for f in left if f.running]
+    foreign = [f for f in left if not f.ours]
+    if running:
+        warnings.warn(f"{len(running)} unfinished folder(s) {parent / prefix}* are being written by "
+                      "another ecociv process at the same time; the output written last wins",
+                      UserWarning, stacklevel=3)
+    if foreign:
+        warnings.warn(
+            f"{len(foreign)} unfinished folder(s) {parent / prefix}* "
+            f"({describe_size(sum(f.size for f in foreign))}) carry no record of the process that "
+            f"wrote them, so ecociv leaves them; when no ecociv run is writing there, remove them "
+            f"with `rm -r {parent / prefix}*`", UserWarning, stacklevel=3)
