@@ -61,7 +61,7 @@ def test_example_produces_every_declared_output(model_id: str, tmp_path: Path) -
 # same kind of raster (class codes or a continuous quantity), the same geometry, and a quantity of
 # the same physical dimension (or no quantity) in every spec. The exact unit may differ (et0 in
 # mm/day from `et0`, in mm/yr for `water_yield`): wiring one into the other is refused by the
-# scenario planner unless the units are equal. Table columns (`lucode`, `zone`, ...) must agree
+# check (scenario/validate.py) unless the units are equal. Table columns (`lucode`, `zone`, ...) must agree
 # on units the same way.
 
 
