@@ -29,6 +29,7 @@ test: lint
 
 docs: $(VENV)/.installed
 	$(BIN)/python scripts/generate_model_docs.py
+	$(BIN)/python scripts/generate_schemas.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_water_yield.py

@@ -71,7 +71,7 @@ class StepConfig(_Strict):
 class Scenario(_Strict):
     """A scenario file (see docs/scenarios.md)."""
 
-    name: str = Field(description=f"scenario name, used in run folder names: {SCENARIO_NAME_RULE}")
+    name: str = Field(description=f"scenario name (it names the run folders): {SCENARIO_NAME_RULE}")
     description: str = ""
     region: str = Field("example", description="region the scenario is about")
     dataset: str | None = Field(None, description="dataset the scenario's `dataset:` inputs come "
