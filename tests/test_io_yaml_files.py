@@ -88,3 +88,14 @@ def test_empty_file_is_none(tmp_path: Path) -> None:
     path = tmp_path / "empty.yaml"
     path.write_text("  \n# only a comment\n")
     assert load_yaml(path) is None
+
+
+def test_dataset_manifest_read_as_hand_written_yaml(tmp_path: Path) -> None:
+    from ecociv.region.dataset import load_dataset
+
+    (tmp_path / "dataset.yaml").write_text("name: mine\nname: again\nlayers: []\n")
+    with pytest.raises(InputError, match=r"dataset.yaml: line 2, column 1: .*duplicate key 'name'"):
+        load_dataset(tmp_path)
+    (tmp_path / "dataset.yaml").write_bytes("name: 天山\n".encode("gbk"))
+    with pytest.raises(InputError, match="dataset manifest is not UTF-8 text"):
+        load_dataset(tmp_path)

@@ -14,11 +14,11 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
-import yaml
 from affine import Affine
 
 from ecociv.errors import InputError
 from ecociv.grid.spec import GridSpec
+from ecociv.io.yaml_files import load_yaml
 
 DEFAULT_DATASET = "belt"
 STATUSES = ("real", "derived", "literature_default", "illustrative", "reported", "synthetic",
@@ -113,10 +113,10 @@ def load_dataset(path: str | Path | None = None, *, check: bool = True) -> Datas
     manifest = root / "dataset.yaml"
     if not manifest.is_file():
         raise InputError("not a dataset folder: dataset.yaml is missing", source=str(root))
-    try:
-        meta = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML: {err}", source=str(manifest)) from err
+    meta = load_yaml(manifest, what="dataset manifest") or {}
+    if not isinstance(meta, dict):
+        raise InputError(f"expected a mapping with 'layers' and 'grid', got {type(meta).__name__}",
+                         source=str(manifest))
     layers: dict[str, Layer] = {}
     for index, entry in enumerate(meta.get("layers") or []):
         try:
