@@ -82,3 +82,26 @@ def test_a_scenario_on_a_huge_grid_leaves_no_unfinished_run(huge_raster: Path, t
     with pytest.raises(InputError, match=r"160.0 GB uncompressed"):
         run_scenario(load_scenario(path), base_dir=tmp_path, store=store)
     assert list(store.runs_dir.iterdir()) == []
+
+
+def test_a_scenario_whose_outputs_together_do_not_fit_is_refused_before_its_first_step(
+        tmp_path: Path, make_raster: object, with_scale: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_scenario_runner import CALLS
+
+    make_raster(np.ones((100, 100), dtype="float32")).rename(tmp_path / "base.tif")  # type: ignore[operator]
+    # each step writes 100 × 100 float32 = 40 kB; both steps 80 kB, more than the 60 kB free
+    monkeypatch.setattr(size, "_free_bytes", lambda _folder: 60_000)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(textwrap.dedent("""
+        name: two
+        grid: {reference: base.tif}
+        models:
+          - {id: scale, name: a, inputs: {values: base.tif}}
+          - {id: scale, name: b, inputs: {values: "@a.scaled"}}
+    """))
+    store = ResultsStore(tmp_path / "store")
+    with pytest.raises(InputError, match=r"grid \(base.tif\): .* 100 × 100 .* 2 raster output\(s\) "
+                                         r"need up to 80.0 kB .* 60.0 kB free"):
+        run_scenario(load_scenario(path), base_dir=tmp_path, store=store)
+    assert CALLS == [] and list(store.runs_dir.iterdir()) == []

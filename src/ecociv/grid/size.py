@@ -44,7 +44,8 @@ def _free_bytes(folder: Path) -> int:
 
 
 def check_disk_room(grid: GridSpec | None, out_dir: str | Path,
-                    layers: Iterable[tuple[str, int]], files: Mapping[str, str] | None = None) -> None:
+                    layers: Iterable[tuple[str, int]], files: Mapping[str, str] | None = None,
+                    *, source: str | None = None) -> None:
     """Refuse a run whose raster outputs could not fit in the free space of ``out_dir``.
 
     Parameters
@@ -57,6 +58,8 @@ def check_disk_room(grid: GridSpec | None, out_dir: str | Path,
         The raster outputs, as for :func:`output_bytes`.
     files : mapping, optional
         Input id -> file of the run, named in the error.
+    source : str, optional
+        Where the grid comes from, named in the error instead of ``files``.
 
     Raises
     ------
@@ -77,4 +80,5 @@ def check_disk_room(grid: GridSpec | None, out_dir: str | Path,
         f"{out_dir.parent} has {describe_size(free)} free. Is a raster's declared size right? "
         "Run on a coarser grid (a scenario's grid.resolution, or --grid with a coarser raster) "
         "or a smaller extent, or free disk space",
-        source=", ".join(f"input '{k}' ({v})" for k, v in (files or {}).items()) or "run grid")
+        source=source or ", ".join(f"input '{k}' ({v})" for k, v in (files or {}).items())
+        or "run grid")

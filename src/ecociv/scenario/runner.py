@@ -20,6 +20,7 @@ from ecociv import __version__
 from ecociv.errors import EcocivError, InputError, ScenarioError
 from ecociv.execute import load_inputs, run_loaded
 from ecociv.grid.io import grid_of
+from ecociv.grid.size import check_disk_room
 from ecociv.grid.spec import GridSpec
 from ecociv.io.clone import clone_folder
 from ecociv.io.hashing import code_digest, digest_problems, file_digest
@@ -29,7 +30,7 @@ from ecociv.registry import get_model
 from ecociv.scenario.progress import task_progress
 from ecociv.scenario.schema import DATASET_REFERENCE, STEP_REFERENCE, Scenario, StepConfig
 from ecociv.scenario.store import ResultsStore
-from ecociv.spec import Model, ParamInput
+from ecociv.spec import Model, ParamInput, RasterOutput
 from ecociv.units import parse_unit, to_magnitude
 
 ProgressCallback = Callable[[str, str], None]
@@ -356,6 +357,12 @@ def _copy_cached(candidates: list[Path], target: Path) -> tuple[dict[str, Any] |
     return None, notes
 
 
+def _raster_layers(steps: list[PlannedStep]) -> list[tuple[str, int]]:
+    """(dtype, bands) of every raster output of the run (one band where bands follow a table)."""
+    return [(o.dtype, o.bands or 1) for step in steps for o in step.model.spec.outputs
+            if isinstance(o, RasterOutput)]
+
+
 def _percent(notify: ProgressCallback, step: str) -> Callable[[float], None]:
     """``notify(step, "running 40 %")`` for a fraction of tasks done."""
     return lambda done: notify(step, f"running {round(100 * done)} %")
@@ -399,6 +406,8 @@ def run_scenario(
         for step in steps:
             if grid is None:
                 grid = _grid(scenario, base_dir, outputs)
+                check_disk_room(grid, folder, _raster_layers(steps), source=(
+                    f"grid ({scenario.grid.reference or f'dataset {scenario.dataset}'})"))
             t0 = time.perf_counter()
             key = _cache_key(step, keys, grid, align)
             keys[step.name] = key
