@@ -60,6 +60,20 @@ def _usage_error(err: Exception) -> NoReturn:
     sys.exit(2)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *args: object,
+                  **kwargs: object) -> None:
+    """Input warnings as one line (they name the file), others as Python shows them."""
+    from ecociv.errors import InputWarning
+
+    if issubclass(category, InputWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        _python_show_warning(message, category, *args, **kwargs)  # type: ignore[arg-type]
+
+
+_python_show_warning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``ecociv`` script.
 
@@ -71,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     from ecociv.errors import EcocivError
 
     warnings.filterwarnings("default", category=UserWarning, module="ecociv")
+    warnings.showwarning = _show_warning
     command = typer.main.get_command(app)
     args = sys.argv[1:] if argv is None else argv
     try:
