@@ -315,8 +315,8 @@ def _resampled(grid: GridSpec, scenario: Scenario) -> GridSpec:
 def _cache_key(step: PlannedStep, keys: Mapping[str, str], grid: GridSpec | None,
                align: bool) -> str:
     """Digest of everything a step's results depend on: the ecociv version and the source code
-    of the model's package (a model's ``spec.version`` is not bumped for every kernel change),
-    its input files, upstream keys, parameters and grid."""
+    of the model's package and of the modules it imports (a model's ``spec.version`` is not
+    bumped for every kernel change), its input files, upstream keys, parameters and grid."""
     digest = hashlib.blake2b(digest_size=16)
     payload = {
         "model": step.model.spec.id,
