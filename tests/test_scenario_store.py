@@ -216,3 +216,15 @@ def test_writing_the_same_output_from_two_processes_is_reported(tmp_path: Path) 
             atomic_folder(tmp_path / "out") as tmp:
         (tmp / "a.csv").write_text("a\n")
     assert (tmp_path / ".out.partial-0fe0fe0f").is_dir()
+
+
+def test_the_cli_says_in_one_line_that_a_damaged_catalog_was_rebuilt(
+        scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ResultsStore(tmp_path / "store")
+    run_scenario(load_scenario(scenario), base_dir=tmp_path, store=store)
+    store.catalog_path.write_bytes(b"garbage")
+    code, out, err = run_ecociv(capsys, monkeypatch, "runs", "--store", str(store.root))
+    assert code == 0 and "totals" in out
+    assert err.startswith("warning: results catalog ") and "is damaged" in err
+    assert "UserWarning" not in err and "Traceback" not in err

@@ -51,3 +51,9 @@ class InputWarning(UserWarning):
 
     The CLI prints these as ``warning: ...``; runs also list them in the manifest's notes.
     """
+
+
+class OutputWarning(UserWarning):
+    """Stored results need attention but the command can go on (a damaged run catalog moved aside
+    and rebuilt, unfinished folders ecociv may not remove). The CLI prints these as
+    ``warning: ...``."""

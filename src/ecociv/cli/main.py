@@ -63,9 +63,9 @@ def _usage_error(err: Exception) -> NoReturn:
 def _show_warning(message: Warning | str, category: type[Warning], *args: object,
                   **kwargs: object) -> None:
     """Input warnings as one line (they name the file), others as Python shows them."""
-    from ecociv.errors import InputWarning
+    from ecociv.errors import InputWarning, OutputWarning
 
-    if issubclass(category, InputWarning):
+    if issubclass(category, (InputWarning, OutputWarning)):
         print(f"warning: {message}", file=sys.stderr)
     else:
         _python_show_warning(message, category, *args, **kwargs)  # type: ignore[arg-type]

@@ -13,6 +13,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecociv.errors import OutputWarning
+
 #: name of the marker file inside a folder ecociv is writing
 MARKER = ".ecociv-partial.json"
 
@@ -146,10 +148,10 @@ def tidy(parent: Path, prefix: str) -> None:
     if running:
         warnings.warn(f"{len(running)} unfinished folder(s) {parent / prefix}* are being written by "
                       "another ecociv process at the same time; the output written last wins",
-                      UserWarning, stacklevel=3)
+                      OutputWarning, stacklevel=2)
     if foreign:
         warnings.warn(
             f"{len(foreign)} unfinished folder(s) {parent / prefix}* "
             f"({describe_size(sum(f.size for f in foreign))}) carry no record of the process that "
             f"wrote them, so ecociv leaves them; when no ecociv run is writing there, remove them "
-            f"with `rm -r {parent / prefix}*`", UserWarning, stacklevel=3)
+            f"with `rm -r {parent / prefix}*`", OutputWarning, stacklevel=2)

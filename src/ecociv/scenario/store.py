@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecociv.errors import OutputError
+from ecociv.errors import OutputError, OutputWarning
 from ecociv.io import partial
 from ecociv.io.atomic import ensure_writable_parent
 from ecociv.io.hashing import digest_problems
@@ -138,7 +138,7 @@ class ResultsStore:
                 side.rename(aside.with_name(aside.name + suffix))
         warnings.warn(f"results catalog {self.catalog_path} is damaged ({problem}); moved it to "
                       f"{aside} and rebuilt the catalog from the run folders' manifests",
-                      stacklevel=2)
+                      OutputWarning, stacklevel=2)
         self.reconcile()
 
     @staticmethod
