@@ -104,7 +104,7 @@ def test_validate_run_and_runs(capsys, monkeypatch, tmp_path) -> None:
     assert (run_folder / "water_yield" / "water_yield.tif").is_file()
     assert (run_folder / "carbon" / "carbon_change.tif").is_file()
     assert (run_folder / "et0_station" / "et0_table.csv").is_file()
-    code, out, _ = ecociv(capsys, monkeypatch, "runs", "--store", str(store))
+    code, out, _ = ecociv(capsys, monkeypatch, "runs", "--out", str(store))
     assert code == 0 and run_folder.name[:15] in out
 
 
@@ -119,5 +119,6 @@ def test_validate_reports_typo(capsys, monkeypatch, tmp_path) -> None:
 def test_demo_runs_and_prints_a_table(capsys, monkeypatch, tmp_path) -> None:
     code, out, err = ecociv(capsys, monkeypatch, "demo", "--example", "--out", str(tmp_path / "demo"))
     assert code == 0, err
+    assert "Warning" not in err and "issue" not in out  # no library warnings, no developer notes
     assert "west_synthetic" in out and "ET0 at the synthetic station" in out
     assert not np.isnan(float(out.split("synthetic station")[1].split(":")[1].split("mm")[0]))

@@ -263,6 +263,7 @@ def test_data_info_and_export(capsys, monkeypatch, tmp_path: Path) -> None:
 def test_belt_demo_prints_the_prefecture_table(capsys, monkeypatch, tmp_path: Path) -> None:
     code, out, err = ecociv(capsys, monkeypatch, "demo", "--out", str(tmp_path / "demo"))
     assert code == 0, err
+    assert "Warning" not in err  # e.g. a rasterio NotGeoreferencedWarning leaking into the demo
     for name in ("Urumqi", "乌鲁木齐市", "Turpan", "Belt total", "water yield", "sand", "red line", "corridors",
                  "water allocation per basin", "Manas River", "Ebinur Lake", "net virtual-water export"):
         assert name in out

@@ -39,7 +39,7 @@ def info(
     console = Console(width=None if sys.stdout.isatty() else 240)
     console.print(f"[bold]{loaded.title or loaded.name}[/] ({loaded.root})")
     grid = loaded.grid
-    console.print(f"grid: {grid.rows} × {grid.cols} cells of {grid.resolution[0]:g} m, "
+    console.print(f"grid: {grid.rows} rows × {grid.cols} columns of {grid.resolution[0]:g} m cells, "
                   f"{'equal-area' if grid.is_equal_area else 'not equal-area'} CRS "
                   f"({grid.crs_label() if hasattr(grid, 'crs_label') else grid.crs.name})")
     table = Table("layer", "kind", "status", "units", "extent / size", "resolution", "source",

@@ -11,6 +11,7 @@ import typer
 
 from ecociv.errors import InputError, OutputError
 from ecociv.io.table_files import CSV_ENCODING
+from ecociv.models.et0.stations import TIME_STEPS
 
 
 def et0(
@@ -26,10 +27,11 @@ def et0(
         help="Output CSV: the input columns, et0_mm_day, method and every FAO-56 intermediate "
              "term (written atomically: a failed run leaves no partial file).",
     ),
-    time_step: str = typer.Option(
-        "daily", "--time-step", "-t", metavar="daily|monthly",
+    time_step: str | None = typer.Option(
+        None, "--time-step", "-t", metavar="daily|monthly",
         help="daily: one row per day (column day_of_year); monthly: monthly means of daily "
-             "values (column month), adds et0_mm_month.",
+             "values (column month), adds et0_mm_month. Default: monthly for a table with a "
+             "month column and no day_of_year column, else daily.",
     ),
 ) -> None:
     """FAO-56 reference evapotranspiration for each row of a weather-station table.
@@ -38,16 +40,35 @@ def et0(
     eq. 52) where it has only temperature. The 'method' column says which was used.
     """
     from ecociv.io.tables import read_table
-    from ecociv.models.et0.stations import STATIONS_TABLE, TIME_STEPS, compute_et0_table
+    from ecociv.models.et0.stations import STATIONS_TABLE, compute_et0_table
 
-    step = time_step.strip().lower()
+    frame = read_table(stations, STATIONS_TABLE)
+    step = _time_step(time_step, set(frame.columns), stations)
     if step not in TIME_STEPS:
         raise InputError(f"{time_step!r} is not one of {list(TIME_STEPS)}", source="--time-step")
-    frame = read_table(stations, STATIONS_TABLE)
     table = compute_et0_table(frame, step, source_label=f"table 'stations' ({stations})",
                               lines=_data_lines(stations, len(frame)))
     _write_csv_atomically(table, out)
     _summary(table, out, step)
+
+
+def _time_step(given: str | None, columns: set[str], path: Path) -> str:
+    """The time step asked for, or the one the table's date column implies; a table whose date
+    column does not match the asked time step is an error that names the right option."""
+    has_day, has_month = "day_of_year" in columns, "month" in columns
+    if given is None:
+        if has_month and not has_day:
+            typer.secho(f"note: {path} has a 'month' column and no 'day_of_year' column: monthly "
+                        "time step (--time-step monthly)", fg="yellow", err=True)
+            return "monthly"
+        return "daily"
+    step = given.strip().lower()
+    wanted, other = ("day_of_year", "month") if step == "daily" else ("month", "day_of_year")
+    if step in TIME_STEPS and wanted not in columns and other in columns:
+        hint = "monthly" if step == "daily" else "daily"
+        raise InputError(f"a {step} time step needs a '{wanted}' column; this table has '{other}': "
+                         f"give --time-step {hint}", source=f"table 'stations' ({path})")
+    return step
 
 
 def _data_lines(path: Path, rows: int) -> list[int] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,17 @@ def list_models(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "title", "中文", "version", "outputs")
+    # ids (of models and outputs) are what one copies: never cut them; titles wrap instead
+    table = Table(show_lines=True)
+    table.add_column("id", no_wrap=True, min_width=max(len(model_id) for model_id in models))
+    table.add_column("version", no_wrap=True)
+    table.add_column("title (中文) and outputs", overflow="fold")
     for model_id, model in sorted(models.items()):
         spec = model.spec
-        table.add_row(model_id, spec.title, spec.title_zh, spec.version,
-                      ", ".join(o.id for o in spec.outputs))
-    Console().print(table)
+        title = f"{spec.title} ({spec.title_zh})" if spec.title_zh else spec.title
+        table.add_row(model_id, spec.version,
+                      f"{title}\noutputs: {', '.join(o.id for o in spec.outputs)}")
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
 def _units(value: str | None) -> str:
@@ -132,6 +138,30 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     return pairs
 
 
+def _nodata(model: Any, given: dict[str, str], sources: dict[str, str]) -> dict[str, float]:
+    """``--nodata NAME=VALUE`` pairs as numbers, each naming a raster input given with --input."""
+    import math
+
+    from ecociv.spec import RasterInput
+
+    rasters = [item.id for item in model.spec.inputs if isinstance(item, RasterInput)]
+    values: dict[str, float] = {}
+    for name, text in given.items():
+        if name not in rasters:
+            raise InputError(f"--nodata {name}={text}: model '{model.spec.id}' has no raster input "
+                             f"{name!r}; its raster inputs are {rasters}")
+        if name not in sources:
+            raise InputError(f"--nodata {name}={text}: input {name!r} is not given with --input")
+        try:
+            value = float(text)
+        except ValueError:
+            raise InputError(f"--nodata {name}={text}: expected a number such as 0 or -9999") from None
+        if math.isinf(value):
+            raise InputError(f"--nodata {name}={text}: expected a finite number or nan")
+        values[name] = value
+    return values
+
+
 @model_app.command("run", help="Run one model on files: writes OUT/<output>.tif|.csv and "
                    "OUT/manifest.json. See `ecociv model describe ID` for its inputs.")
 def run(
@@ -151,15 +181,20 @@ def run(
                                         help="Raster compression: zstd (smaller; GDAL >= 2.3) or "
                                         "deflate (any GeoTIFF reader). Default: $ECOCIV_COMPRESS, "
                                         "else zstd."),
+    nodata: list[str] = typer.Option([], "--nodata", metavar="NAME=VALUE",
+                                     help="Nodata value of a raster input whose file does not declare "
+                                     "one (or declares a wrong one), e.g. land_use=0; repeatable."),
 ) -> None:
     from ecociv.execute import run_model
     from ecociv.grid.write import raster_compression
     from ecociv.registry import get_model
 
     model = get_model(model_id)
+    sources = _pairs(inputs, "--input")
+    missing_values = _nodata(model, _pairs(nodata, "--nodata"), sources)
     with raster_compression(compress):
-        manifest = run_model(model, _pairs(inputs, "--input"), _pairs(params, "--param"), out,
-                             grid=grid, align=align, scheduler_address=scheduler)
+        manifest = run_model(model, sources, _pairs(params, "--param"), out, grid=grid, align=align,
+                             scheduler_address=scheduler, nodata=missing_values)
     for note in manifest["notes"]:
         typer.secho(f"note: {note}", fg="yellow", err=True)
     seconds = manifest["timings_s"]["total"]

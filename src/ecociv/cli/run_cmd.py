@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+from ecociv.errors import InputError
+
 #: ``progress(step, status)``, as ecociv.scenario.runner.ProgressCallback (not imported here: the
 #: runner pulls in dask and rasterio, which `ecociv --version` does not need)
 ProgressCallback = Callable[[str, str], None]
@@ -81,20 +83,28 @@ def validate(scenario: Path = typer.Argument(..., help="Scenario YAML file.")) -
 
 
 def runs(
-    store: Path | None = typer.Option(None, "--store", help="Results store folder (default: "
-                                      f"$ECOCIV_STORE or ./{DEFAULT_STORE})."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Results store folder, as given to "
+                                    f"`ecociv run --out` (default: $ECOCIV_STORE or ./{DEFAULT_STORE})."),
+    store: Path | None = typer.Option(None, "--store", hidden=True,
+                                      help="Former name of --out (still accepted)."),
 ) -> None:
+    if store is not None:
+        if out is not None:
+            raise InputError("give the results store once, with --out (--store is its former name)")
+        typer.secho("note: --store is now called --out (as in `ecociv run --out`); --store still "
+                    "works", fg="yellow", err=True)
+        out = store
     from rich.console import Console
     from rich.table import Table
 
     from ecociv.scenario.store import ResultsStore
 
-    results = ResultsStore(_store_root(store))
+    results = ResultsStore(_store_root(out))
     rows = results.list_runs()
     for line in results.unfinished_report():
         typer.echo(line, err=True)
     if not rows:
-        typer.echo(f"no runs in {_store_root(store)}")
+        typer.echo(f"no runs in {_store_root(out)}")
         return
     table = Table("run id", "scenario", "started", "seconds", "status", "folder")
     for row in rows:

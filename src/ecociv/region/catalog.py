@@ -32,8 +32,9 @@ def _extent(layer: Layer) -> tuple[str, str]:
         with rasterio.open(layer.path) as src:
             left, bottom, right, top = src.bounds
             bands = f", {src.count} bands" if src.count > 1 else ""
-            return (f"{(right - left) / 1000:.0f} × {(top - bottom) / 1000:.0f} km, "
-                    f"{src.height} × {src.width} cells{bands}",
+            # one convention everywhere: rows × columns, labelled (as `data info`'s grid line)
+            return (f"{src.height} rows × {src.width} columns{bands}, "
+                    f"{(top - bottom) / 1000:.0f} km N–S × {(right - left) / 1000:.0f} km E–W",
                     f"{abs(src.transform.a):g} m")
     if layer.kind == "vector":
         import pyogrio
