@@ -72,6 +72,18 @@ def test_an_edited_output_is_not_overwritten(tmp_path: Path) -> None:
     assert (out / "result.csv").read_text() == "edited in Excel, longer"
 
 
+def test_statistics_added_by_qgis_to_an_aux_xml_are_not_an_edit(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with atomic_folder(out) as tmp:
+        (tmp / "redline.tif").write_bytes(b"tif")
+        (tmp / "redline.tif.aux.xml").write_text("<PAMDataset/>")
+    (out / "redline.tif.aux.xml").write_text("<PAMDataset><Metadata>STATISTICS_MEAN</Metadata></PAMDataset>")
+    with atomic_folder(out) as tmp:
+        (tmp / "redline.tif").write_bytes(b"tif2")
+        (tmp / "redline.tif.aux.xml").write_text("<PAMDataset/>")
+    assert (out / "redline.tif.aux.xml").read_text() == "<PAMDataset/>"
+
+
 def test_a_user_file_in_the_way_of_a_new_output_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with atomic_folder(out) as tmp:

@@ -6,8 +6,9 @@ The ``--out`` rule: ecociv never deletes or overwrites a file it did not write. 
 may be new, empty, or an earlier ecociv output, recognised by the marker file
 :data:`MARKER` that lists every file ecociv wrote there (with size and modification time). When
 an earlier output is replaced, only the files the marker lists are replaced; any other file in it
-(notes, a QGIS project, ``.aux.xml`` side files) is moved into the new folder unchanged. A
-non-empty folder without a marker, a listed file changed since ecociv wrote it, or another file
+(notes, a QGIS project) is moved into the new folder unchanged. A
+non-empty folder without a marker, a listed file changed since ecociv wrote it (other than
+``.aux.xml`` side files, which GIS software rewrites when reading), or another file
 in the way of a new output is refused with an :class:`~ecociv.errors.OutputError` before anything
 is touched.
 """
@@ -27,6 +28,10 @@ from ecociv.io import partial
 
 #: name of the file that marks a folder as written by ecociv (and lists the files it wrote)
 MARKER = ".ecociv-output.json"
+
+#: side files GIS software rewrites when it only reads the data (QGIS and GDAL add statistics to
+#: ``.aux.xml``): not counted as edits
+_REWRITTEN_BY_READERS = (".aux.xml",)
 
 #: how many names an error message lists before "…"
 _SHOWN = 5
@@ -124,7 +129,8 @@ def foreign_entries(path: Path) -> list[str]:
             "ecociv never deletes them: give a new or empty folder, or move or remove these files "
             "yourself")
     changed = [name for name, stamp in owned.items()
-               if stamp is not None and (path / name).exists() and _stamp(path / name) != stamp]
+               if stamp is not None and not name.endswith(_REWRITTEN_BY_READERS)
+               and (path / name).exists() and _stamp(path / name) != stamp]
     if changed:
         raise OutputError(
             f"output folder {path}: {_listing(changed)} changed after ecociv wrote it; ecociv does "
