@@ -134,6 +134,12 @@ CORPUS: list[tuple[str, Callable[[Doc], Doc], tuple[str, ...]]] = [
     ("grid_resolution_negative", _top("grid", {"reference": "precipitation_synthetic.tif",
                                                "resolution": "-5 m"}),
      ("grid.resolution must be positive",)),
+    ("dataset_not_named", lambda d: _top("grid", {"reference": "dataset:land_use"})(
+        _set("water_yield.inputs.precipitation", "dataset:precipitation_annual")(d)),
+     ("dataset:", "add `dataset: belt`", "used by dataset:land_use, dataset:precipitation_annual")),
+    ("dataset_folder_missing", lambda d: _top("dataset", "no_dataset_here")(
+        _set("water_yield.inputs.precipitation", "dataset:precipitation_annual")(d)),
+     ("dataset:", "no_dataset_here", "dataset.yaml is missing")),
     ("unknown_model", lambda d: {**d, "models": [*d["models"], {"id": "water_yeild", "name": "wy2"}]},
      ("models[wy2]:", "did you mean 'water_yield'")),
 ]
@@ -158,6 +164,11 @@ def test_bad_scenario_named_by_validate_and_refused_by_run(
     line = matching[0]
     assert all(text in line for text in expected), line
     assert all("\n" not in p for p in problems)
+    assert len(set(problems)) == len(problems)
+    for step in doc["models"]:  # an input given but not usable is not also reported as missing
+        for input_id in step.get("inputs", {}):
+            assert not any(f"needs input '{input_id}'" in p for p in problems), problems
+    assert len([p for p in problems if p.startswith("dataset:")]) <= 1, problems
     assert ".partial" not in line and "Traceback" not in line
     # the run refuses the same problems, before it makes a run folder
     store = ResultsStore(tmp_path / "store")

@@ -83,7 +83,14 @@ def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
 
     base_dir = Path(base_dir)
     problems: list[str] = []
-    planned = _plan_steps(scenario, base_dir, problems)
+    dataset_problem = _dataset_problem(scenario, base_dir)
+    if dataset_problem:  # reported once, not for every input, layer and grid that uses it
+        problems.append(dataset_problem)
+        reference = scenario.grid.reference
+        grid = (scenario.grid.model_copy(update={"reference": None})
+                if reference and DATASET_REFERENCE.match(reference.strip()) else scenario.grid)
+        scenario = scenario.model_copy(update={"dataset": None, "layers": {}, "grid": grid})
+    planned = _plan_steps(scenario, base_dir, problems, skip_dataset=bool(dataset_problem))
     problems += _layer_override_problems(scenario, base_dir)
     order: list[PlannedStep] = []
     try:
@@ -97,9 +104,27 @@ def plan(scenario: Scenario, base_dir: str | Path) -> list[PlannedStep]:
     return order
 
 
-def _plan_steps(scenario: Scenario, base_dir: Path, problems: list[str]) -> dict[str, PlannedStep]:
+def _dataset_problem(scenario: Scenario, base_dir: Path) -> str | None:
+    """Why the dataset the scenario uses cannot be loaded (None when it can, or none is used)."""
+    references = [value for step in scenario.models for value in step.inputs.values()
+                  if DATASET_REFERENCE.match(value.strip())]
+    if scenario.grid.reference and DATASET_REFERENCE.match(scenario.grid.reference.strip()):
+        references.append(scenario.grid.reference)
+    if scenario.dataset is None and not references and not scenario.layers:
+        return None
+    try:
+        scenario_dataset(scenario, base_dir)
+    except EcocivError as err:
+        used = f" (used by {', '.join(sorted(set(references)))})" if references else ""
+        return f"dataset: {err}{used}"
+    return None
+
+
+def _plan_steps(scenario: Scenario, base_dir: Path, problems: list[str], *,
+                skip_dataset: bool = False) -> dict[str, PlannedStep]:
     """Resolve each step's model, inputs and parameters; what cannot be resolved is appended to
-    ``problems`` and left out of the step."""
+    ``problems`` and left out of the step (``skip_dataset``: leave out `dataset:` inputs, the
+    dataset being reported already)."""
     configs: dict[str, StepConfig] = {c.step_name: c for c in scenario.models}
     planned: dict[str, PlannedStep] = {}
     for name, config in configs.items():
@@ -124,6 +149,8 @@ def _plan_steps(scenario: Scenario, base_dir: Path, problems: list[str]) -> dict
                 continue
             match = STEP_REFERENCE.match(value.strip())
             from_dataset = DATASET_REFERENCE.match(value.strip())
+            if from_dataset and skip_dataset:
+                continue
             if from_dataset:
                 try:
                     resolved = _dataset_input(scenario, base_dir, name, input_id,

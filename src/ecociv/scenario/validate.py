@@ -102,7 +102,7 @@ def check_steps(scenario: Scenario, base_dir: Path,
     grid, grid_known = _run_grid(scenario, base_dir, steps, problems)
     problems += _lever_problems(scenario, steps)
     for name, step in steps.items():
-        problems += _required_problems(step)
+        problems += _required_problems(step, configs[name].inputs)
         problems += _param_problems(scenario, step, configs[name].params)
         problems += _wiring_problems(step, steps)
         problems += _file_problems(scenario, step, grid, grid_known)
@@ -116,8 +116,10 @@ def _describe(item: InputSpec) -> str:
     return f"{item.type}{f' in {units}' if units else ''}"
 
 
-def _required_problems(step: PlannedStep) -> list[str]:
-    given = {*step.files, *step.upstream, *step.params}
+def _required_problems(step: PlannedStep, written: Mapping[str, str]) -> list[str]:
+    """Required inputs the scenario does not give (those given but not resolved are reported
+    where they are written)."""
+    given = {*written, *step.params}
     problems = []
     for item in step.model.spec.inputs:
         if not item.required or item.id in given:
