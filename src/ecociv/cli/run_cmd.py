@@ -40,7 +40,7 @@ def step_progress(label: str, total: int | None) -> Iterator[ProgressCallback]:
         task = bar.add_task(label, total=total)
 
         def notify(step: str, status: str) -> None:
-            if status == "running":
+            if status.startswith("running"):  # also "running 40 %" inside long steps
                 bar.update(task, description=f"{label}: {step} running")
             else:  # done or cached: a line that stays, once per step
                 bar.console.print(f"  {step}: {status}")

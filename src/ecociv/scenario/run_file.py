@@ -66,7 +66,8 @@ def run_scenario_file(
     maps : bool
         Draw a PNG map beside every raster output of every computed step.
     progress : callable, optional
-        ``progress(step_name, status)`` with status ``running``, ``done`` or ``cached``.
+        ``progress(step_name, status)`` with status ``running`` (``running 40 %`` inside long
+        steps), ``done`` or ``cached``.
     on_step : callable, optional
         ``on_step(step_folder, step_manifest)`` after each computed step (after the maps).
 
