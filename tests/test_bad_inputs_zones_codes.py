@@ -19,8 +19,9 @@ from ecociv.errors import InputError, InputWarning, ScenarioError
 from ecociv.execute import run_model
 from ecociv.grid.spec import CHINA_ALBERS
 from ecociv.registry import get_model
-from ecociv.scenario.runner import plan
+from ecociv.scenario.runner import plan, run_scenario
 from ecociv.scenario.schema import load_scenario
+from ecociv.scenario.store import ResultsStore
 from tests.cli_helper import run_ecociv
 
 POOLS = "lucode,c_above,c_below,c_soil,c_dead\n1,5,1,60,0.5\n2,2,3,40,0\n"
@@ -134,3 +135,42 @@ def test_table_output_wired_to_a_raster_input(tmp_path: Path) -> None:
     assert "models[carbon].inputs.land_use" in message
     assert "'@water_yield.watershed_results' is a table output" in message
     assert "expects a raster" in message and ".partial" not in message
+
+
+def test_error_in_an_upstream_output_names_the_step_not_the_unfinished_folder(
+        tmp_path: Path) -> None:
+    # water_conservation reads water_yield's aet; the aet file is damaged after the step wrote it
+    folder = tmp_path / "example"
+    shutil.copytree(EXAMPLE, folder)
+    (folder / "water_conservation.csv").write_text(
+        "lucode,runoff_coefficient\n" + "".join(f"{code},0.05\n" for code in range(1, 8)))
+    config = yaml.safe_load((EXAMPLE / "scenario.yaml").read_text())
+    config["models"] = [config["models"][0], {"id": "water_conservation", "inputs": {
+        "land_use": "land_use_synthetic.tif", "precipitation": "precipitation_synthetic.tif",
+        "aet": "@water_yield.aet", "water_conservation_table": "water_conservation.csv"}}]
+    (folder / "chain.yaml").write_text(yaml.safe_dump(config))
+
+    def damage(step_folder: Path, manifest: dict) -> None:
+        if (step_folder / "aet.tif").exists():
+            (step_folder / "aet.tif").write_bytes(b"not a raster")
+
+    with pytest.raises(InputError) as caught:
+        run_scenario(load_scenario(folder / "chain.yaml"), base_dir=folder,
+                     store=ResultsStore(tmp_path / "store"), on_step=damage)
+    message = str(caught.value)
+    assert message.startswith("input 'aet' (@water_yield.aet (output of step 'water_yield')): ")
+    assert ".partial" not in message
+
+
+def test_continuous_output_wired_to_a_categorical_input(tmp_path: Path) -> None:
+    # aet (mm/yr) as land-use codes ran, then failed on "non-integer codes" in the step folder
+    folder = tmp_path / "example"
+    shutil.copytree(EXAMPLE, folder)
+    config = yaml.safe_load((EXAMPLE / "scenario.yaml").read_text())
+    carbon = next(step for step in config["models"] if step["id"] == "carbon")
+    carbon["inputs"]["land_use"] = "@water_yield.aet"
+    (folder / "wired.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(ScenarioError, match=r"models\[carbon\].inputs.land_use: '@water_yield.aet' "
+                                            r"is a raster of continuous values but input 'land_use' "
+                                            r"takes class codes"):
+        plan(load_scenario(folder / "wired.yaml"), folder)

@@ -3,6 +3,8 @@ expected, so the message alone is enough to fix the input."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class EcocivError(Exception):
     """Base class of errors caused by user input or configuration (shown without traceback)."""
@@ -32,6 +34,20 @@ class InputError(EcocivError):
             parts.append(where)
         prefix = ": ".join(parts)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+def relabelled(err: InputError, labels: Mapping[str, str]) -> InputError:
+    """``err`` with each path in ``labels`` replaced by its label in the source, place and message
+    (e.g. an upstream step's output in an unfinished run folder, named ``@step.output``)."""
+
+    def _text(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for path, label in labels.items():
+            text = text.replace(path, label)
+        return text
+
+    return InputError(_text(err.detail) or "", source=_text(err.source), where=_text(err.where))
 
 
 class ScenarioError(EcocivError):

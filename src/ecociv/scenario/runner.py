@@ -17,7 +17,7 @@ from typing import Any
 from affine import Affine
 
 from ecociv import __version__
-from ecociv.errors import EcocivError, InputError, ScenarioError
+from ecociv.errors import EcocivError, InputError, ScenarioError, relabelled
 from ecociv.execute import load_inputs, run_loaded
 from ecociv.grid.io import grid_of
 from ecociv.grid.size import check_disk_room
@@ -452,17 +452,23 @@ def run_scenario(
                         raise ScenarioError(f"models[{step.name}].inputs.{input_id}: step "
                                             f"'{source}' did not produce output '{output}'")
                     sources[input_id] = produced
-                loaded = load_inputs(step.model, sources, step.params, grid=grid,
-                                     align=align or bool(step.replaced), nodata=step.nodata,
-                                     resampling=step.resampling)
-                for input_id, replacement in step.replaced.items():
-                    loaded.notes.add(f"input '{input_id}': dataset layer replaced by {replacement}")
-                for note in cache_notes:
-                    loaded.notes.add(note)
-                with task_progress(_percent(notify, step.name)):
-                    manifest = run_loaded(step.model, loaded, step_folder,
-                                          scheduler_address=address,
-                                          extra_manifest={"step": step.name, "cache_key": key})
+                # the unfinished run folder is removed on error: name upstream outputs by step
+                labels = {str(sources[i]): f"@{s}.{o} (output of step '{s}')"
+                          for i, (s, o) in step.upstream.items()}
+                try:
+                    loaded = load_inputs(step.model, sources, step.params, grid=grid,
+                                         align=align or bool(step.replaced), nodata=step.nodata,
+                                         resampling=step.resampling)
+                    for input_id, replacement in step.replaced.items():
+                        loaded.notes.add(f"input '{input_id}': dataset layer replaced by {replacement}")
+                    for note in cache_notes:
+                        loaded.notes.add(note)
+                    with task_progress(_percent(notify, step.name)):
+                        manifest = run_loaded(step.model, loaded, step_folder,
+                                              scheduler_address=address,
+                                              extra_manifest={"step": step.name, "cache_key": key})
+                except InputError as err:
+                    raise relabelled(err, labels) from err
             if on_step is not None and cached is None:
                 on_step(step_folder, manifest)
             for output_id, meta in manifest["outputs"].items():

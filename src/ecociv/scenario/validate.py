@@ -230,6 +230,9 @@ def _wiring_problem(item: InputSpec, output: OutputSpec) -> str | None:
     if kind != item.type:
         return f"a {kind} output; input '{item.id}' expects a {item.type}"
     if isinstance(item, RasterInput):
+        if item.kind == "categorical" and getattr(output, "kind", "continuous") != "categorical":
+            return (f"a raster of continuous values but input '{item.id}' takes class codes "
+                    "(a categorical raster)")
         out_units = getattr(output, "units", None)
         if item.units is not None and out_units is not None and not _same_units(item.units, out_units):
             return (f"in {out_units or 'dimensionless units'} but input '{item.id}' expects "
