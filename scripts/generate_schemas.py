@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ecociv.models.water_allocation.network_file import json_schema as network_json_schema
 from ecociv.scenario.json_schema import render, scenario_json_schema
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "docs" / "schemas"
@@ -14,6 +15,7 @@ SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "docs" / "schemas"
 #: file name in docs/schemas -> function returning the schema
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "scenario.schema.json": scenario_json_schema,
+    "network.schema.json": network_json_schema,
 }
 
 

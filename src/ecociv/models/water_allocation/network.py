@@ -5,8 +5,6 @@ Reading does all unit conversion; the solver sees plain arrays of m³ per monthl
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,47 +26,16 @@ from ecociv.models.water_allocation.elements import (
     Requirement,
     Reservoir,
 )
+from ecociv.models.water_allocation.network_file import nearest, validate_document
 
-NODE_TYPES = ("inflow", "junction", "reservoir", "aquifer", "demand", "lake", "sink")
-LINK_KINDS = ("river", "supply", "return", "transfer", "recharge", "outflow")
-SECTORS = ("domestic", "ecology", "livestock", "industry", "agriculture")
 #: default priority by sector: living first, then ecology, then production (seed study, strategy 2)
 DEFAULT_PRIORITY = {"domestic": 1, "ecology": 2, "livestock": 3, "industry": 3, "agriculture": 4}
 LAKE_PRIORITY = 2
 REQUIREMENT_PRIORITY = 2
 RESERVOIR_FILL_PRIORITY = 99
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-#: keys any node, link or requirement may carry for people (not read by the model)
-_INFO = {"name", "basin", "unit", "x", "y", "source", "status", "note", "notes", "description"}
-NODE_KEYS = {
-    "inflow": {"inflow"},
-    "junction": {"inflow"},
-    "reservoir": {"capacity", "initial", "dead_storage", "evaporation_mm", "area", "curve", "fill_priority", "inflow"},
-    "aquifer": {"initial", "capacity", "recharge", "sustainable_yield", "pumping_limit"},
-    "demand": {"sector", "priority", "demand", "irrigation", "domestic_use", "industry_use", "return_fraction"},
-    "lake": {"curve", "initial_volume", "initial_level", "initial_area", "evaporation_mm", "precipitation_mm",
-             "target_area", "minimum_inflow", "priority"},
-    "sink": set(),
-}
-LINK_KEYS = {"id", "from", "to", "kind", "capacity", "loss", "loss_to", "preference", "share", "enabled"}
-SUB_KEYS = {"irrigation": {"crops", "climate", "efficiency", "effective_rain"},
-            "domestic_use": {"population", "per_capita"}, "industry_use": {"value_added", "intensity"}}
 
 
-def _check_keys(raw: Mapping[str, Any], allowed: set[str], *, source: str, where: str) -> None:
-    """A misspelt key would otherwise be ignored silently (e.g. 'capcity': the reservoir unlimited)."""
-    for key in raw:
-        if key not in allowed:
-            raise InputError(f"unknown key '{key}'{_nearest(str(key), sorted(allowed))}; keys here: "
-                             f"{', '.join(sorted(allowed - _INFO))}", source=source, where=where)
-
-
-def _nearest(name: str, names: list[str]) -> str:
-    close = difflib.get_close_matches(name, names, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _twelve(value: Any, *, source: str, where: str, default: float | None = None) -> np.ndarray:
+def _twelve(value: Any, *, source: str = "", where: str = "", default: float | None = None) -> np.ndarray:
     if value is None:
         if default is None:
             raise InputError("is required: 12 monthly values, January first", source=source, where=where)
@@ -80,25 +47,6 @@ def _twelve(value: Any, *, source: str, where: str, default: float | None = None
         raise InputError(f"expected 12 non-negative numbers (mm per month, January first), got {value!r}",
                          source=source, where=where)
     return array
-
-
-def _fraction(value: Any, *, source: str, where: str, low_open: bool = False) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"expected a fraction in 0..1, got {value!r}", source=source, where=where) from None
-    if not (0 < number <= 1 if low_open else 0 <= number <= 1):
-        raise InputError(f"expected a fraction in {'(0, 1]' if low_open else '[0, 1]'}, got {number}",
-                         source=source, where=where)
-    return number
-
-
-def _priority(value: Any, *, source: str, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value \
-            or not 1 <= int(value) <= 99:
-        raise InputError(f"priority must be a whole number from 1 (first) to 99, got {value!r}",
-                         source=source, where=where)
-    return int(value)
 
 
 def load_network(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
@@ -145,11 +93,7 @@ def read_document(path: str | Path) -> tuple[dict[str, Any], Path]:
 def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: int | None = None,
                   start: str | None = None, zone_volumes: Mapping[str, float] | None = None) -> Network:
     """Resolve a parsed network document (see :func:`load_network`)."""
-    allowed = {"name", "description", "start", "months", "defaults", "series", "climate", "nodes", "links",
-               "requirements", "caps", "crops", "source", "status", "notes"}
-    for key in doc:
-        if key not in allowed:
-            raise InputError(f"unknown key '{key}'{_nearest(str(key), sorted(allowed))}", source=source)
+    validate_document(doc, source=source)  # keys, types and ranges; then units, files and references
     defaults = doc.get("defaults") or {}
     volume_units = defaults.get("volume_units")
     flow_units = defaults.get("flow_units")
@@ -164,8 +108,6 @@ def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: in
     n_months = months or doc.get("months")
     if n_months is None:
         n_months = _shortest_series(series_entries, base, str(start_text), source=source)
-    if not isinstance(n_months, int) or n_months < 1:
-        raise InputError(f"months must be a positive whole number, got {n_months!r}", source=source)
     cal = ts.Calendar.parse(str(start_text), n_months, source=source)
     series = ts.read_series(series_entries, base, cal, source=source)
     series.zone_volumes = dict(zone_volumes) if zone_volumes is not None else None
@@ -177,38 +119,19 @@ def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: in
         return ts.volume_m3(value, volume_units, source=source, where=where)
 
     climate = _read_climate(doc.get("climate") or {}, base, source)
-    raw_nodes = doc.get("nodes")
-    if not isinstance(raw_nodes, list) or not raw_nodes:
-        raise InputError("'nodes' must be a non-empty list", source=source)
     nodes: dict[str, Node] = {}
     reservoirs: dict[str, Reservoir] = {}
     aquifers: dict[str, Aquifer] = {}
     demands: dict[str, DemandSite] = {}
     lakes: dict[str, Lake] = {}
-    for index, raw in enumerate(raw_nodes):
-        if not isinstance(raw, Mapping) or "id" not in raw or "type" not in raw:
-            raise InputError("each node needs 'id' and 'type'", source=source, where=f"nodes[{index}]")
+    for raw in doc["nodes"]:
         node_id = str(raw["id"])
         where = f"node '{node_id}'"
-        if not _ID.match(node_id):
-            raise InputError("node ids are letters, digits and _ and start with a letter", source=source, where=where)
         if node_id in nodes:
             raise InputError("duplicate node id", source=source, where=where)
         node_type = str(raw["type"])
-        if node_type not in NODE_TYPES:
-            raise InputError(f"unknown node type '{node_type}'{_nearest(node_type, list(NODE_TYPES))}; "
-                             f"types: {', '.join(NODE_TYPES)}", source=source, where=where)
         local = flow(raw["inflow"], f"{where}.inflow") if raw.get("inflow") is not None \
             else np.zeros(cal.months)
-        if node_type == "inflow" and raw.get("inflow") is None:
-            raise InputError("an inflow node needs 'inflow'", source=source, where=where)
-        if node_type in ("demand", "lake", "sink", "aquifer") and raw.get("inflow") is not None:
-            raise InputError(f"a {node_type} node takes no local 'inflow' (use a junction or, for an aquifer, "
-                             "'recharge')", source=source, where=where)
-        _check_keys(raw, {"id", "type"} | _INFO | NODE_KEYS[node_type], source=source, where=where)
-        for sub_key, sub_allowed in SUB_KEYS.items():
-            if node_type == "demand" and isinstance(raw.get(sub_key), Mapping):
-                _check_keys(raw[sub_key], sub_allowed, source=source, where=f"{where}.{sub_key}")
         nodes[node_id] = Node(node_id, node_type, str(raw.get("name", node_id)), str(raw.get("basin", "")),
                               str(raw.get("unit", "")), local)
         if node_type == "reservoir":
@@ -219,26 +142,20 @@ def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: in
             demands[node_id] = _demand(raw, where, flow, cal, climate, doc, base, source)
         elif node_type == "lake":
             lakes[node_id] = _lake(raw, where, volume, flow, base, source)
-    links = [_link(raw, index, nodes, flow, source) for index, raw in enumerate(doc.get("links") or [])]
+    links = [_link(raw, nodes, flow, source) for raw in doc.get("links") or []]
     seen: set[str] = set()
     for item in links:
         if item.id in seen:
             raise InputError("duplicate link id", source=source, where=f"link '{item.id}'")
         seen.add(item.id)
     requirements = []
-    for index, raw in enumerate(doc.get("requirements") or []):
-        where = f"requirements[{index}]"
-        if not isinstance(raw, Mapping) or not {"id", "link", "flow"} <= set(raw):
-            raise InputError("a requirement needs 'id', 'link' and 'flow'", source=source, where=where)
-        _check_keys(raw, {"id", "link", "flow", "priority"} | _INFO, source=source, where=where)
-        if raw["link"] not in seen:
-            hint = _nearest(str(raw["link"]), sorted(seen))
-            raise InputError(f"names link '{raw['link']}', which does not exist{hint}", source=source,
-                             where=f"requirement '{raw['id']}'")
+    for raw in doc.get("requirements") or []:
         at = f"requirement '{raw['id']}'"
+        if raw["link"] not in seen:
+            hint = nearest(str(raw["link"]), sorted(seen))
+            raise InputError(f"names link '{raw['link']}', which does not exist{hint}", source=source, where=at)
         requirements.append(Requirement(str(raw["id"]), str(raw["link"]), flow(raw["flow"], at),
-                                        _priority(raw.get("priority", REQUIREMENT_PRIORITY), source=source,
-                                                  where=f"{at}.priority")))
+                                        int(raw.get("priority", REQUIREMENT_PRIORITY))))
     caps = [_cap(raw, index, nodes, demands, cal, flow_units, source)
             for index, raw in enumerate(doc.get("caps") or [])]
     network = Network(str(doc.get("name", path_name(source))), source, cal, nodes, links, reservoirs, aquifers,
@@ -308,8 +225,6 @@ def _area_or_curve(raw: Mapping[str, Any], where: str, base: Path, source: str) 
 
 
 def _reservoir(raw: Mapping[str, Any], where: str, volume: Any, base: Path, source: str) -> Reservoir:
-    if raw.get("capacity") is None:
-        raise InputError("a reservoir needs 'capacity'", source=source, where=where)
     capacity = volume(raw["capacity"], f"{where}.capacity")
     initial = volume(raw.get("initial", 0), f"{where}.initial") if raw.get("initial") is not None else 0.0
     dead = volume(raw["dead_storage"], f"{where}.dead_storage") if raw.get("dead_storage") is not None else 0.0
@@ -319,18 +234,15 @@ def _reservoir(raw: Mapping[str, Any], where: str, volume: Any, base: Path, sour
     if not 0 <= initial <= capacity:
         raise InputError(f"initial storage {initial:.4g} m³ must lie in 0..capacity ({capacity:.4g} m³)",
                          source=source, where=where)
-    evaporation = _twelve(raw.get("evaporation_mm"), source=source, where=f"{where}.evaporation_mm", default=0.0)
+    evaporation = _twelve(raw.get("evaporation_mm"), default=0.0)
     area = _area_or_curve(raw, where, base, source)
-    fill = _priority(raw.get("fill_priority", RESERVOIR_FILL_PRIORITY), source=source, where=f"{where}.fill_priority")
+    fill = int(raw.get("fill_priority", RESERVOIR_FILL_PRIORITY))
     return Reservoir(str(raw["id"]), capacity, initial, dead, evaporation, area, fill)
 
 
 def _aquifer(raw: Mapping[str, Any], where: str, volume: Any, flow: Any, flow_units: str | None,
              source: str) -> Aquifer:
-    initial = volume(raw["initial"], f"{where}.initial") if raw.get("initial") is not None else None
-    if initial is None:
-        raise InputError("an aquifer needs 'initial' storage (the volume that can be pumped)", source=source,
-                         where=where)
+    initial = volume(raw["initial"], f"{where}.initial")
     capacity = volume(raw["capacity"], f"{where}.capacity") if raw.get("capacity") is not None else None
     recharge = flow(raw.get("recharge", 0.0) if raw.get("recharge") is not None else "0 m**3/s", f"{where}.recharge")
 
@@ -348,23 +260,18 @@ def _aquifer(raw: Mapping[str, Any], where: str, volume: Any, flow: Any, flow_un
 
 def _demand(raw: Mapping[str, Any], where: str, flow: Any, cal: ts.Calendar, climate: Mapping[str, Any],
             doc: Mapping[str, Any], base: Path, source: str) -> DemandSite:
-    sector = str(raw.get("sector", ""))
-    if sector not in SECTORS:
-        raise InputError(f"sector must be one of {', '.join(SECTORS)}, got '{sector}'{_nearest(sector, list(SECTORS))}",
-                         source=source, where=where)
-    priority = _priority(raw.get("priority", DEFAULT_PRIORITY[sector]), source=source, where=f"{where}.priority")
+    sector = str(raw["sector"])
+    priority = int(raw.get("priority", DEFAULT_PRIORITY[sector]))
     from ecociv.models.water_allocation.demand_sites import site_demand
 
     demand, crops, climate_name, efficiency = site_demand(raw, where, flow, cal, climate, doc, base, source)
-    return_fraction = _fraction(raw.get("return_fraction", 0.0), source=source, where=f"{where}.return_fraction")
+    return_fraction = float(raw.get("return_fraction", 0.0))
     return DemandSite(str(raw["id"]), sector, priority, demand, return_fraction, crops, climate_name, efficiency)
 
 
 def _lake(raw: Mapping[str, Any], where: str, volume: Any, flow: Any, base: Path, source: str) -> Lake:
     from ecociv.models.water_allocation.lake import StorageCurve
 
-    if raw.get("curve") is None:
-        raise InputError("a lake needs 'curve' (CSV with level, area, volume)", source=source, where=where)
     curve = StorageCurve.read(base / str(raw["curve"]))
     if raw.get("initial_volume") is not None:
         initial = volume(raw["initial_volume"], f"{where}.initial_volume")
@@ -380,51 +287,31 @@ def _lake(raw: Mapping[str, Any], where: str, volume: Any, flow: Any, base: Path
         if raw.get("target_area") is not None else None
     minimum = flow(raw["minimum_inflow"], f"{where}.minimum_inflow") if raw.get("minimum_inflow") is not None else None
     return Lake(str(raw["id"]), curve, initial,
-                _twelve(raw.get("evaporation_mm"), source=source, where=f"{where}.evaporation_mm"),
-                _twelve(raw.get("precipitation_mm"), source=source, where=f"{where}.precipitation_mm", default=0.0),
+                _twelve(raw["evaporation_mm"]), _twelve(raw.get("precipitation_mm"), default=0.0),
                 target, minimum,
-                _priority(raw.get("priority", LAKE_PRIORITY), source=source, where=f"{where}.priority"))
+                int(raw.get("priority", LAKE_PRIORITY)))
 
 
-def _link(raw: Any, index: int, nodes: Mapping[str, Node], flow: Any, source: str) -> Link:
-    if not isinstance(raw, Mapping) or not {"id", "from", "to"} <= set(raw):
-        raise InputError("each link needs 'id', 'from' and 'to'", source=source, where=f"links[{index}]")
+def _link(raw: Mapping[str, Any], nodes: Mapping[str, Node], flow: Any, source: str) -> Link:
     link_id = str(raw["id"])
     where = f"link '{link_id}'"
-    _check_keys(raw, LINK_KEYS | _INFO, source=source, where=where)
     for end in ("from", "to"):
         if str(raw[end]) not in nodes:
             raise InputError(f"'{end}: {raw[end]}' names a node that does not exist"
-                             f"{_nearest(str(raw[end]), list(nodes))}", source=source, where=where)
-    kind = str(raw.get("kind", "river"))
-    if kind not in LINK_KINDS:
-        raise InputError(f"unknown link kind '{kind}'{_nearest(kind, list(LINK_KINDS))}", source=source, where=where)
+                             f"{nearest(str(raw[end]), list(nodes))}", source=source, where=where)
     capacity = flow(raw["capacity"], f"{where}.capacity") if raw.get("capacity") is not None else None
-    loss = _fraction(raw.get("loss", 0.0), source=source, where=f"{where}.loss")
-    if loss >= 1:
-        raise InputError("loss must be below 1 (a link that loses everything delivers nothing)", source=source,
-                         where=where)
     loss_to = str(raw["loss_to"]) if raw.get("loss_to") is not None else None
     if loss_to is not None and (loss_to not in nodes or nodes[loss_to].type != "aquifer"):
         raise InputError(f"loss_to '{loss_to}' must name an aquifer node", source=source, where=where)
-    preference = raw.get("preference", 1)
-    if isinstance(preference, bool) or not isinstance(preference, int) or preference < 1:
-        raise InputError(f"preference must be a whole number ≥ 1, got {preference!r}", source=source, where=where)
-    share = raw.get("share")
-    share_value = _fraction(share, source=source, where=f"{where}.share") if share is not None else None
-    enabled = raw.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise InputError(f"enabled must be true or false, got {enabled!r}", source=source, where=where)
-    return Link(link_id, str(raw["from"]), str(raw["to"]), kind, capacity, loss, loss_to, preference, share_value,
-                enabled)
+    share = float(raw["share"]) if raw.get("share") is not None else None
+    return Link(link_id, str(raw["from"]), str(raw["to"]), str(raw.get("kind", "river")), capacity,
+                float(raw.get("loss", 0.0)), loss_to, int(raw.get("preference", 1)), share,
+                bool(raw.get("enabled", True)))
 
 
 def _cap(raw: Any, index: int, nodes: Mapping[str, Node], demands: Mapping[str, DemandSite], cal: ts.Calendar,
          flow_units: str | None, source: str) -> Cap:
     where = f"caps[{index}]"
-    if not isinstance(raw, Mapping) or "cap" not in raw or not ("group" in raw or "sites" in raw):
-        raise InputError("a cap needs 'cap' (annual volume) and 'group' (basin or unit) or 'sites'", source=source,
-                         where=where)
     if "sites" in raw:
         sites = [str(s) for s in raw["sites"]]
         unknown = [s for s in sites if s not in demands]
@@ -435,7 +322,7 @@ def _cap(raw: Any, index: int, nodes: Mapping[str, Node], demands: Mapping[str, 
         sites = [d for d in demands if group in (nodes[d].basin, nodes[d].unit)]
         if not sites:
             groups = sorted({nodes[d].basin for d in demands} | {nodes[d].unit for d in demands} - {""})
-            raise InputError(f"no demand site has basin or unit '{group}'{_nearest(group, groups)}", source=source,
+            raise InputError(f"no demand site has basin or unit '{group}'{nearest(group, groups)}", source=source,
                              where=where)
     annual = ts.annual_m3(raw["cap"], flow_units, source=source, where=f"{where}.cap")
     demand = np.sum([demands[s].demand for s in sites], axis=0)
