@@ -58,7 +58,8 @@ def model_reference(spec: ModelSpec) -> str:
             if item.bands_from:
                 bands = f", one band per row of `{item.bands_from}`"
             kind = f"raster ({item.kind}{bands}, resampled by {item.resampling_method})"
-            lines.append(f"| `{item.id}` | {kind} | {_units(item.units)} | {_range(item.ge, item.le)} "
+            bounds = _range(item.ge, item.le, item.gt, item.lt)
+            lines.append(f"| `{item.id}` | {kind} | {_units(item.units)} | {bounds} "
                          f"| {need} | {item.about}"
                          + (f"; every code must be in `{item.codes_in}`" if item.codes_in else "")
                          + " |")

@@ -74,6 +74,8 @@ class RasterInput(_Item):
     kind: Literal["continuous", "categorical"] = "continuous"
     ge: float | None = None
     le: float | None = None
+    gt: float | None = Field(None, description="exclusive lower bound (values must be > gt)")
+    lt: float | None = Field(None, description="exclusive upper bound (values must be < lt)")
     required: bool = True
     resampling: Literal["nearest", "bilinear", "average", "mode", "cubic"] | None = None
     codes_in: str | None = None

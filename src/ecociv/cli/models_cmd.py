@@ -69,7 +69,7 @@ def describe_text(model_id: str) -> str:
     for item in spec.inputs:
         need = "required" if item.required else "optional"
         if isinstance(item, RasterInput):
-            bounds = _bounds(item.ge, item.le)
+            bounds = _bounds(item.ge, item.le, item.gt, item.lt)
             bands = f", {item.bands} bands" if item.bands else ""
             lines.append(f"  --input {item.id}=PATH   raster{bands}, {_units(item.units)}, {item.kind}"
                          f"{bounds}, {need}: {item.about}")

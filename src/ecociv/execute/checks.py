@@ -29,9 +29,9 @@ def raster_checks(model: Model, values: Mapping[str, Any]) -> list[Check]:
         if not isinstance(item, RasterInput) or item.id not in values:
             continue
         data = values[item.id].data
-        if item.ge is not None:
+        if item.ge is not None or item.gt is not None:
             checks.append((item, "min", da.nanmin(data) if isinstance(data, da.Array) else np.nanmin(data)))
-        if item.le is not None:
+        if item.le is not None or item.lt is not None:
             checks.append((item, "max", da.nanmax(data) if isinstance(data, da.Array) else np.nanmax(data)))
         if item.kind == "categorical" and data.ndim == 2:
             table_id, _, column = (item.codes_in or "").partition(".")
@@ -63,6 +63,14 @@ def report_checks(checks: list[Check], results: list[Any],
             where = _first_cell(data, lambda a, le=item.le: a > le)
             raise InputError(f"value {float(result):g}{units} above the allowed maximum {item.le:g}{units}",
                              source=source, where=where)
+        if kind == "min" and item.gt is not None and np.isfinite(result) and not result > item.gt:
+            where = _first_cell(data, lambda a, gt=item.gt: a <= gt)
+            raise InputError(f"value {float(result):g}{units} not allowed; values must be greater than "
+                             f"{item.gt:g}{units}", source=source, where=where)
+        if kind == "max" and item.lt is not None and np.isfinite(result) and not result < item.lt:
+            where = _first_cell(data, lambda a, lt=item.lt: a >= lt)
+            raise InputError(f"value {float(result):g}{units} not allowed; values must be less than "
+                             f"{item.lt:g}{units}", source=source, where=where)
         error = codes_error(result, data, item.codes_in, source) if kind == "codes" else None
         if error is not None:
             raise error
