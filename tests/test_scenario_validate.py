@@ -114,6 +114,9 @@ CORPUS: list[tuple[str, Callable[[Doc], Doc], tuple[str, ...]]] = [
       "'water' read by water_allocation")),
     ("lever_typo", _levers({"water": {"irigation_efficiency": 0.7}}, water=True),
      ("levers.water.irigation_efficiency:", "did you mean 'irrigation_efficiency'")),
+    ("lever_names_no_site", _levers({"water": {"irrigation_efficiency": {"farmz": 0.7}}}, water=True),
+     ("models[water_allocation]:", "irrigation_efficiency.farmz", "no demand node 'farmz'",
+      "did you mean 'farms'")),
     ("lever_not_a_mapping", _levers({"water": "efficient"}, water=True),
      ("levers.water:", "expected a mapping")),
     ("table_wired_to_raster", _set("carbon.inputs.land_use", "@water_yield.watershed_results"),
@@ -246,3 +249,20 @@ def test_cli_validate_unsafe_name(capsys, monkeypatch, tmp_path) -> None:
     code, _, err = run_ecociv(capsys, monkeypatch, "validate", str(path))
     assert code == 2
     assert "'name'" in err and "letters, digits" in err and "Traceback" not in err
+
+
+def test_network_file_checked_before_running(tmp_path: Path) -> None:
+    """The water model's check hook resolves the network file when validating (it is what the run
+    would refuse after the steps before it)."""
+    network = tmp_path / "network.yaml"
+    text = NETWORK.read_text(encoding="utf-8").replace("../../water/ebinur_curve.csv",
+                                                       str(EXAMPLE.parent / "water" / "ebinur_curve.csv"))
+    network.write_text(text.replace("sustainable_yield: 3500", "sustainable_yield: -3500"),
+                       encoding="utf-8")
+    doc = _example()
+    doc["models"].append({"id": "water_allocation", "inputs": {"network": str(network)}})
+    problems = _problems_of(doc)
+    assert len(problems) == 1 and problems[0].startswith("models[water_allocation]: "), problems
+    assert "north_aquifer" in problems[0] and "-3500" in problems[0], problems
+    network.write_text(text, encoding="utf-8")
+    assert _problems_of(doc) == []

@@ -365,7 +365,10 @@ class Model:
     Optional hooks, so generic layers never name a model: ``report(step_folder, manifest)`` draws
     what the model needs beyond the maps of its raster outputs (e.g. a network diagram) into the
     step folder of a finished run and returns the files written; ``summary`` lists the columns the
-    model's step adds to the per-unit summaries of a region run.
+    model's step adds to the per-unit summaries of a region run; ``check(given)`` looks at what a
+    scenario gives the model before anything runs, without computing (e.g. a network file with
+    the levers applied to it): file inputs as paths, parameters parsed, inputs that come from other
+    steps as None; it raises :class:`~ecociv.errors.InputError` naming what is wrong.
     """
 
     spec: ModelSpec
@@ -373,3 +376,4 @@ class Model:
     example: Callable[[], Mapping[str, Any]]
     report: Callable[[Path, Mapping[str, Any]], list[Path]] | None = None
     summary: tuple[SummaryMeasure, ...] = ()
+    check: Callable[[Mapping[str, Any]], None] | None = None

@@ -102,11 +102,27 @@ def check_steps(scenario: Scenario, base_dir: Path,
     grid, grid_known = _run_grid(scenario, base_dir, steps, problems)
     problems += _lever_problems(scenario, steps)
     for name, step in steps.items():
-        problems += _required_problems(step, configs[name].inputs)
-        problems += _param_problems(scenario, step, configs[name].params)
-        problems += _wiring_problems(step, steps)
-        problems += _file_problems(scenario, step, grid, grid_known)
+        found = _required_problems(step, configs[name].inputs)
+        parsed: dict[str, Any] = {}
+        found += _param_problems(scenario, step, configs[name].params, parsed)
+        found += _wiring_problems(step, steps)
+        found += _file_problems(scenario, step, grid, grid_known)
+        if not found and step.model.check is not None:
+            found += _model_check_problems(step, parsed)
+        problems += found
     return problems
+
+
+def _model_check_problems(step: PlannedStep, parsed: Mapping[str, Any]) -> list[str]:
+    """What the model's own ``check`` hook finds in what the step gives it."""
+    assert step.model.check is not None
+    given: dict[str, Any] = {**{k: Path(v) for k, v in step.files.items()},
+                             **dict.fromkeys(step.upstream), **parsed}
+    try:
+        step.model.check(given)
+    except EcocivError as err:
+        return [f"models[{step.name}]: {err}"]
+    return []
 
 
 # --- inputs and parameters ----------------------------------------------------------------------
@@ -144,7 +160,9 @@ def _param_key(scenario: Scenario, step: PlannedStep, own: Mapping[str, Any], it
     return f"parameters.{item.id}"
 
 
-def _param_problems(scenario: Scenario, step: PlannedStep, own: Mapping[str, Any]) -> list[str]:
+def _param_problems(scenario: Scenario, step: PlannedStep, own: Mapping[str, Any],
+                    parsed_values: dict[str, Any]) -> list[str]:
+    """Problems of the step's parameters; the parsed values are put in ``parsed_values``."""
     problems = []
     for param_id, value in step.params.items():
         item = step.model.spec.input(param_id)
@@ -155,6 +173,7 @@ def _param_problems(scenario: Scenario, step: PlannedStep, own: Mapping[str, Any
         except EcocivError as err:
             problems.append(f"{key}: {err}")
             continue
+        parsed_values[param_id] = parsed
         if item.keys is not None and isinstance(parsed, Mapping):
             for name in parsed:
                 if str(name) not in item.keys:
