@@ -104,3 +104,20 @@ def test_model_run_nodata(capsys, monkeypatch, tmp_path: Path) -> None:
                          ("land_use=inf", "expected a finite number or nan")]:
         code, _, err = ecociv(capsys, monkeypatch, *args, "--nodata", bad, "--out", str(tmp_path / "c"))
         assert code == 2 and message in err, err
+
+
+def test_a_raster_without_georeferencing_is_one_line(capsys, monkeypatch, tmp_path: Path) -> None:
+    import warnings
+
+    plain = tmp_path / "scan.tif"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(plain, "w", driver="GTiff", width=4, height=3, count=1, dtype="uint8") as dst:
+            dst.write(np.ones((1, 3, 4), dtype="uint8"))
+    code, _, err = ecociv(capsys, monkeypatch, "model", "run", "carbon", "--input", f"land_use={plain}",
+                          "--input", f"carbon_pools={EXAMPLE / 'carbon_pools_illustrative.csv'}",
+                          "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert err.strip() == (f"error: input 'land_use' ({plain}): raster is not georeferenced (no "
+                           "geotransform: cell size and position unknown); georeference it (e.g. QGIS "
+                           "Georeferencer, or `gdal_translate -a_ullr ... -a_srs EPSG:xxxx`) before using it")

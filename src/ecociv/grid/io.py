@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import rasterio
 import rioxarray
 import xarray as xr
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioError
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
@@ -92,12 +93,23 @@ def _open(path: str | Path, name: str | None) -> rasterio.DatasetReader:
     if path.is_file() and path.stat().st_size == 0:
         raise InputError("file is empty", source=_label(path, name))
     try:
-        return rasterio.open(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", NotGeoreferencedWarning)
+            src = rasterio.open(path)
     except RasterioError as err:
         raise InputError(
             f"not a readable raster (is it truncated or not a GeoTIFF?): {err}",
             source=_label(path, name),
         ) from err
+    if any(issubclass(w.category, NotGeoreferencedWarning) for w in caught):
+        src.close()  # rasterio would place it at the identity transform: cells of 1 unit at (0, 0)
+        raise InputError(
+            "raster is not georeferenced (no geotransform: cell size and position unknown); "
+            "georeference it (e.g. QGIS Georeferencer, or `gdal_translate -a_ullr ... -a_srs "
+            "EPSG:xxxx`) before using it", source=_label(path, name))
+    for warning in caught:  # anything else rasterio said, as it would have
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return src
 
 
 def _check_readable(src: rasterio.DatasetReader, path: str | Path, name: str | None) -> None:
