@@ -174,3 +174,26 @@ def test_continuous_output_wired_to_a_categorical_input(tmp_path: Path) -> None:
                                             r"is a raster of continuous values but input 'land_use' "
                                             r"takes class codes"):
         plan(load_scenario(folder / "wired.yaml"), folder)
+
+
+def test_validate_finds_an_unknown_zone_field(tmp_path: Path, capsys, monkeypatch) -> None:
+    # found by `ecociv validate` from the layer's field names, before anything runs
+    folder = tmp_path / "example"
+    shutil.copytree(EXAMPLE, folder)
+    config = yaml.safe_load((EXAMPLE / "scenario.yaml").read_text())
+    carbon = next(step for step in config["models"] if step["id"] == "carbon")
+    carbon["params"]["zone_field"] = "nmae"
+    (folder / "typo.yaml").write_text(yaml.safe_dump(config))
+    code, _, err = run_ecociv(capsys, monkeypatch, "validate", str(folder / "typo.yaml"))
+    assert code == 2
+    assert "models[carbon].inputs.zones" in err and "watersheds_synthetic.gpkg" in err
+    assert "no field 'nmae' (parameter 'zone_field') (did you mean 'name'?)" in err
+
+
+def test_zone_field_checked_when_loading(tmp_path, carbon_files) -> None:
+    # the framework checks it before the model runs, also for in-memory layers
+    from ecociv.execute import load_inputs
+
+    zones = gpd.read_file(_zones(tmp_path, ON_GRID))
+    with pytest.raises(InputError, match=r"vector 'zones' \(in memory\): no field 'county'"):
+        load_inputs(get_model("carbon"), {**carbon_files, "zones": zones}, {"zone_field": "county"})

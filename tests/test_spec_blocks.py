@@ -52,3 +52,15 @@ def test_did_you_mean() -> None:
     assert did_you_mean("Lucod", ["lucode", "kc"]) == " (did you mean 'lucode'?)"
     assert did_you_mean("zzz", ["lucode", "kc"]) == ""
     assert find_field(pd.DataFrame({"KC": [1]}), "kc") == "KC"  # plain tables too
+
+
+def test_zone_inputs_link_the_field_parameter_to_its_layer() -> None:
+    from ecociv.spec import ModelSpec, ParamInput, RasterOutput
+    from ecociv.spec_blocks import zone_inputs
+
+    zones, field = zone_inputs("Polygons", id="basins", field_id="basin_field")
+    assert (zones.id, field.id, field.field_of) == ("basins", "basin_field", "basins")
+    with pytest.raises(ValueError, match=r"p.field_of names unknown vector input 'zones'"):
+        ModelSpec(id="m", title="m", version="1", citation="c", about="a",
+                  inputs=(ParamInput(id="p", about="p", units=None, dtype="str", field_of="zones"),),
+                  outputs=(RasterOutput(id="o", about="o", units="", long_name="o"),))

@@ -53,7 +53,7 @@ def _written_out() -> ModelSpec:
             VectorInput(id="zones", about="Polygons to total natural land in", geometry="polygon",
                         required=False),
             ParamInput(id="zone_field", about="Attribute naming each zone (default: feature number)",
-                       units=None, dtype="str", required=False),
+                       units=None, dtype="str", required=False, field_of="zones"),
         ),
         outputs=(
             RasterOutput(id="natural", about="1 where natural", units="", long_name="natural land"),

@@ -133,6 +133,8 @@ class ParamInput(_Item):
     ``lever_group``: for a mapping parameter, the key of the scenario's ``levers`` section whose
     value is given to this parameter (e.g. ``water`` -> ``levers.water``). ``keys``: for a
     mapping parameter, the keys it accepts (a scenario giving another key is invalid).
+    ``field_of``: the id of a vector input whose field this parameter names (e.g. ``zone_field``
+    of ``zones``); the field is looked up when the inputs are loaded or validated.
     """
 
     type: Literal["param"] = "param"
@@ -146,6 +148,7 @@ class ParamInput(_Item):
     lt: float | None = Field(None, description="exclusive upper bound (value must be < lt)")
     default: float | int | bool | str | dict[str, Any] | None = None
     choices: tuple[str, ...] | None = None
+    field_of: str | None = None
     required: bool = True
 
     _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
@@ -289,6 +292,11 @@ class ModelSpec(_Frozen):
         for item in (*self.inputs, *self.outputs):
             if isinstance(item, RasterInput) and item.codes_in:
                 _check_column(item.id, "codes_in", item.codes_in)
+            if isinstance(item, ParamInput) and item.field_of is not None:
+                vectors = [i.id for i in self.inputs if isinstance(i, VectorInput)]
+                if item.field_of not in vectors:
+                    raise ValueError(f"{item.id}.field_of names unknown vector input "
+                                     f"{item.field_of!r} (vector inputs: {vectors})")
             if isinstance(item, (RasterInput, RasterOutput)) and item.bands_from:
                 if item.bands is not None:
                     raise ValueError(f"{item.id}: give bands or bands_from, not both")

@@ -9,11 +9,11 @@ same ``zone`` column with these functions, so the ids, kinds and units agree acr
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ecociv.errors import InputError
-from ecociv.spec import Column, ParamInput, RasterInput, TableInput, VectorInput
+from ecociv.spec import Column, ModelSpec, ParamInput, RasterInput, TableInput, VectorInput
 
 #: Key column of land-use tables (InVEST's name).
 LUCODE = "lucode"
@@ -54,7 +54,8 @@ def zone_inputs(about: str = "Polygons to report per zone (e.g. counties)", *,
                 ) -> tuple[VectorInput, ParamInput]:
     """The optional polygon layer to report over and the parameter naming its name field."""
     return (VectorInput(id=id, about=about, geometry="polygon", required=False),
-            ParamInput(id=field_id, about=field_about, units=None, dtype="str", required=False))
+            ParamInput(id=field_id, about=field_about, units=None, dtype="str", required=False,
+                       field_of=id))
 
 
 def zone_column(about: str = "zone name or number (\"all\" without zones)") -> Column:
@@ -132,3 +133,18 @@ def zone_names(zones: Any, field: str | None, source: str | None = None, *,
     column = find_field(zones, field, source, param=param)
     return [str(v) for v in zones[column]]
 
+
+
+def check_field_params(spec: ModelSpec, values: Mapping[str, Any]) -> None:
+    """Check that each parameter naming a field of a vector input (``ParamInput.field_of``, e.g.
+    ``zone_field``) names one of its fields, when both are given (:func:`find_field`).
+
+    ``values`` maps input ids to loaded values (the vector layers as frames; for a check without
+    reading the features, a frame with the layer's columns and ``attrs["source"]``).
+    """
+    for item in spec.inputs:
+        if not isinstance(item, ParamInput) or item.field_of is None:
+            continue
+        name, layer = values.get(item.id), values.get(item.field_of)
+        if layer is not None and name is not None and str(name).strip():
+            find_field(layer, str(name), param=item.id)

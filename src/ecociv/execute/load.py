@@ -23,6 +23,7 @@ from ecociv.io.params import parse_param
 from ecociv.io.tables import read_table
 from ecociv.io.vectors import read_vector
 from ecociv.spec import FileInput, Model, ParamInput, RasterInput, TableInput, VectorInput
+from ecociv.spec_blocks import check_field_params
 
 
 @dataclass
@@ -150,6 +151,7 @@ def load_inputs(
                 raise InputError(f"vector input '{item.id}' needs a grid (give a raster input or --grid)")
             values[item.id] = (read_vector(Path(source), item, grid, notes) if is_path(source)
                                else vector_in_memory(item, source, grid, notes))
+    check_field_params(spec, values)
     return LoadedInputs(values=values, grid=grid, files=files, notes=notes)
 
 

@@ -63,6 +63,19 @@ def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: Read
     return check_vector(frame, spec, grid, notes, label=label)
 
 
+def vector_columns(path: str | Path, spec: VectorInput) -> Any:
+    """An empty frame with the fields of a vector layer (lower-cased, as :func:`read_vector`
+    gives them) and ``attrs["source"]``: for checks of field names without reading features."""
+    import pandas as pd
+    import pyogrio
+
+    file, layer = split_layer(path)
+    fields = pyogrio.read_info(file, layer=layer)["fields"]
+    frame = pd.DataFrame(columns=[str(f).lower() for f in fields])
+    frame.attrs["source"] = f"vector '{spec.id}' ({file}{LAYER_SEPARATOR + layer if layer else ''})"
+    return frame
+
+
 def check_vector(frame: Any, spec: VectorInput, grid: GridSpec, notes: ReadNotes, *,
                  label: str) -> Any:
     """Check a GeoDataFrame's features, CRS, geometry type and fields against ``spec``;

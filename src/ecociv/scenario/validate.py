@@ -29,7 +29,7 @@ from ecociv.grid.io import ReadNotes, grid_of, open_raster
 from ecociv.grid.spec import GridSpec
 from ecociv.io.params import parse_param
 from ecociv.io.tables import read_table
-from ecociv.io.vectors import read_vector, split_layer
+from ecociv.io.vectors import read_vector, split_layer, vector_columns
 from ecociv.scenario.schema import STEP_REFERENCE, Scenario
 from ecociv.spec import (
     FileInput,
@@ -41,6 +41,7 @@ from ecociv.spec import (
     TableInput,
     VectorInput,
 )
+from ecociv.spec_blocks import check_field_params
 from ecociv.units import parse_unit
 
 if TYPE_CHECKING:
@@ -333,6 +334,7 @@ def _file_problems(scenario: Scenario, step: PlannedStep, grid: GridSpec | None,
                 _check_raster(step, item, path, grid if grid_known else None, align, tables)
             elif isinstance(item, VectorInput):
                 _check_vector(item, path, grid if grid_known else None)
+                check_field_params(spec, {**step.params, item.id: vector_columns(path, item)})
         except EcocivError as err:
             problems.append(f"models[{step.name}].inputs.{item.id}: {err}")
     return problems

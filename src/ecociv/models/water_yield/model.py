@@ -98,7 +98,7 @@ SPEC = ModelSpec(
                                    dtype="int", required=False),)),
         ParamInput(id="watershed_id_field", about="Attribute naming each watershed (default: "
                    "ws_id if present, else the feature number)", units=None, dtype="str",
-                   required=False),
+                   required=False, field_of="watersheds"),
     ),
     outputs=(
         RasterOutput(id="water_yield", about="Mean annual water yield (P - AET)", units="mm/yr",
