@@ -107,6 +107,9 @@ CORPUS: list[tuple[str, Callable[[Doc], Doc], tuple[str, ...]]] = [
     ("global_param_out_of_range", lambda d: _drop("water_yield.params.seasonality_z")(
         _top("parameters", {"seasonality_z": -1})(d)),
      ("parameters.seasonality_z:", "must be greater than 0")),
+    ("global_param_typo", _top("parameters", {"seasonality": 5}),
+     ("parameters.seasonality:", "no model of the scenario has a parameter 'seasonality'",
+      "did you mean 'seasonality_z'")),
     ("lever_for_model_not_run", _levers({"water": {"irrigation_efficiency": 0.7}}),
      ("levers.water:", "no step of this scenario reads these levers", "water_allocation")),
     ("unknown_lever_group", _levers({"watr": {"irrigation_efficiency": 0.7}}),
@@ -150,6 +153,16 @@ CORPUS: list[tuple[str, Callable[[Doc], Doc], tuple[str, ...]]] = [
 
 def _problems_of(doc: Doc) -> list[str]:
     return validate_scenario(parse_scenario(doc, source="bad.yaml"), EXAMPLE)
+
+
+SHIPPED = [*sorted((EXAMPLE.parent / "scenarios").glob("*.yaml")), EXAMPLE / "scenario.yaml"]
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_shipped_scenarios_are_valid(path: Path) -> None:
+    from ecociv.scenario.schema import load_scenario
+
+    assert validate_scenario(load_scenario(path), path.parent) == []
 
 
 def test_the_example_is_valid() -> None:

@@ -102,6 +102,7 @@ def check_steps(scenario: Scenario, base_dir: Path,
     configs = {c.step_name: c for c in scenario.models}
     grid, grid_known = _run_grid(scenario, base_dir, steps, problems)
     problems += _lever_problems(scenario, steps)
+    problems += _shared_parameter_problems(scenario, steps)
     for name, step in steps.items():
         found = _required_problems(step, configs[name].inputs)
         parsed: dict[str, Any] = {}
@@ -183,6 +184,22 @@ def _param_problems(scenario: Scenario, step: PlannedStep, own: Mapping[str, Any
                     problems.append(f"{key}.{name}: unknown key of parameter '{item.id}' of "
                                     f"model '{step.model.spec.id}'{hint} (keys: "
                                     f"{', '.join(item.keys)})")
+    return problems
+
+
+def _shared_parameter_problems(scenario: Scenario, steps: Mapping[str, PlannedStep]) -> list[str]:
+    """``parameters`` entries that no step's model has (they would be ignored)."""
+    if not scenario.parameters or len(steps) < len(scenario.models):
+        return []  # a step whose model is unknown may have had it
+    known = sorted({item.id for step in steps.values() for item in step.model.spec.inputs
+                    if isinstance(item, ParamInput)})
+    problems = []
+    for param_id in scenario.parameters:
+        if param_id not in known:
+            close = difflib.get_close_matches(str(param_id), known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(f"parameters.{param_id}: no model of the scenario has a parameter "
+                            f"'{param_id}'{hint} (parameters: {', '.join(known)})")
     return problems
 
 
