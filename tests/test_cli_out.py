@@ -75,3 +75,22 @@ def test_data_export_rule(capsys, monkeypatch, tmp_path) -> None:
     code, _, err = ecociv(capsys, monkeypatch, "data", "export", "--format", "gpkg", "--out", str(foreign))
     assert code == 2 and "project.qgz" in err
     assert _contents(foreign) == {"project.qgz": b"qgis"}
+
+
+def test_et0_never_overwrites_a_file_it_did_not_write(capsys, monkeypatch, tmp_path) -> None:
+    stations = tmp_path / "stations.csv"
+    shutil.copy(EXAMPLE / "stations_synthetic.csv", stations)
+    original = stations.read_bytes()
+    code, _, err = ecociv(capsys, monkeypatch, "et0", "--stations", str(stations), "--out", str(stations))
+    assert code == 2 and "is the station table itself" in err
+    assert stations.read_bytes() == original
+    other = tmp_path / "budget.csv"
+    other.write_text("year,amount\n2020,5\n")
+    code, _, err = ecociv(capsys, monkeypatch, "et0", "--stations", str(stations), "--out", str(other))
+    assert code == 2 and "exists and is not an ET0 table ecociv wrote" in err
+    assert other.read_text() == "year,amount\n2020,5\n"
+    out = tmp_path / "et0.csv"
+    for _ in range(2):  # an earlier ET0 table is replaced
+        code, _, err = ecociv(capsys, monkeypatch, "et0", "--stations", str(stations), "--out", str(out))
+        assert code == 0, err
+    assert "et0_mm_day" in out.read_text(encoding="utf-8-sig").splitlines()[0]

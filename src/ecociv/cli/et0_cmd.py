@@ -42,6 +42,7 @@ def et0(
     from ecociv.io.tables import read_table
     from ecociv.models.et0.stations import STATIONS_TABLE, compute_et0_table
 
+    _check_out_file(out, stations)
     frame = read_table(stations, STATIONS_TABLE)
     step = _time_step(time_step, set(frame.columns), stations)
     if step not in TIME_STEPS:
@@ -78,6 +79,23 @@ def _data_lines(path: Path, rows: int) -> list[int] | None:
     blank = raw.apply(lambda column: column.fillna("").str.strip() == "").all(axis=1)
     lines = [position + 2 for position, empty in enumerate(blank) if not empty]
     return lines if len(lines) == rows else None
+
+
+def _check_out_file(out: Path, stations: Path) -> None:
+    """Refuse to overwrite a file ecociv did not write: the station table itself, or an existing
+    file that is not an earlier ET0 table (one with the columns et0_mm_day and method)."""
+    if not out.exists() or out.is_dir():
+        return
+    if stations.exists() and out.resolve() == stations.resolve():
+        raise OutputError(f"--out {out} is the station table itself; give another file name such as "
+                          f"{out.with_name(out.stem + '_et0.csv')}")
+    try:
+        header = pd.read_csv(out, nrows=0, encoding="utf-8-sig").columns
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError):
+        header = pd.Index([])
+    if not {"et0_mm_day", "method"} <= set(header):
+        raise OutputError(f"--out {out} exists and is not an ET0 table ecociv wrote; ecociv does not "
+                          "overwrite it: give a new file name, or move the file away yourself")
 
 
 def _write_csv_atomically(table: pd.DataFrame, out: Path) -> None:
