@@ -99,3 +99,21 @@ def test_dataset_manifest_read_as_hand_written_yaml(tmp_path: Path) -> None:
     (tmp_path / "dataset.yaml").write_bytes("name: 天山\n".encode("gbk"))
     with pytest.raises(InputError, match="dataset manifest is not UTF-8 text"):
         load_dataset(tmp_path)
+
+
+def test_mapping_parameter_file_read_as_hand_written_yaml(tmp_path: Path) -> None:
+    from ecociv.io.params import parse_param
+    from ecociv.spec import ParamInput
+
+    spec = ParamInput(id="levers", about="levers", units=None, dtype="mapping")
+    path = tmp_path / "levers.yaml"
+    path.write_bytes("irrigation_efficiency: 0.7  # 灌溉\n".encode("gbk"))
+    with pytest.raises(InputError, match=r"levers.yaml: file of parameter 'levers' is not UTF-8"):
+        parse_param(spec, str(path))
+    path.write_text("transfers: {}\ntransfers: {a: true}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="duplicate key 'transfers': given on line 1 and again on line 2"):
+        parse_param(spec, str(path))
+    with pytest.raises(InputError, match="duplicate key 'a'"):
+        parse_param(spec, "{a: 1, a: 2}")
+    path.write_text("irrigation_efficiency: 0.7\n", encoding="utf-8")
+    assert parse_param(spec, str(path)) == {"irrigation_efficiency": 0.7}

@@ -65,18 +65,20 @@ def _one_value(value: object, spec: ParamInput, label: str) -> None:
 
 def _mapping(value: object, label: str) -> dict[str, Any]:
     """A mapping given as a dict, as YAML/JSON text, or as the path of a YAML file."""
-    import yaml
+    from ecociv.io.yaml_files import load_yaml, parse_yaml
 
     if isinstance(value, Mapping):
         return dict(value)
     text = str(value)
     path = Path(text)
     if text.endswith((".yaml", ".yml", ".json")) and path.exists():
-        text = path.read_text(encoding="utf-8")
-    try:
-        parsed = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise InputError(f"expected a mapping (YAML or JSON), got {value!r}: {err}", source=label) from err
+        parsed = load_yaml(path, what=f"file of {label}")  # UTF-8, no key twice, line numbers
+    else:
+        try:
+            parsed = parse_yaml(text, source=label)
+        except InputError as err:
+            raise InputError(f"expected a mapping (YAML or JSON), got {value!r}: {err.detail}",
+                             source=label) from err
     if parsed is None:
         return {}
     if not isinstance(parsed, dict):
