@@ -77,7 +77,7 @@ import numpy as np
 
 from ecociv.models.water_allocation.checks import return_shares
 from ecociv.models.water_allocation.elements import Network
-from ecociv.models.water_allocation.solver import volume_scale
+from ecociv.models.water_allocation.program import volume_scale
 
 #: benefit of one unit delivered to priority p is (100 − p): Pywr's cost is its negative
 PRIORITY_BASE = 100.0
