@@ -29,6 +29,10 @@ def read_table(path: str | Path, spec: TableInput) -> pd.DataFrame:
         raise InputError("is a folder; expected a CSV file", source=label)
     if path.stat().st_size == 0:
         raise InputError("file is empty", source=label)
+    kind = not_a_csv(path)
+    if kind:
+        raise InputError(f"is {kind}, not a CSV table; expected a CSV file (in Excel: Save As "
+                         "'CSV UTF-8 (Comma delimited)')", source=label)
     try:
         with warnings.catch_warnings():
             # index_col=False: a row with more cells than the header is an error (pandas would
@@ -54,7 +58,40 @@ def read_table(path: str | Path, spec: TableInput) -> pd.DataFrame:
     if len(frame):
         blank = frame.apply(lambda column: column.fillna("").astype(str).str.strip() == "").all(axis=1)
         frame, lines = frame[~blank.to_numpy()], lines[~blank.to_numpy()]
+    _check_delimiter(frame, label)
     return check_table(frame, spec, label=label, lines=lines)
+
+
+#: Leading bytes of files that are often given where a CSV table is expected.
+_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook or another zip file"),
+    (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook"),
+    (b"SQLite format 3\x00", "a GeoPackage or SQLite database"),
+    (b"II*\x00", "a TIFF raster"),
+    (b"MM\x00*", "a TIFF raster"),
+    (b"%PDF", "a PDF document"),
+)
+
+
+def not_a_csv(path: Path) -> str | None:
+    """What a file is when its first bytes show it is not text (an Excel workbook, a GeoPackage,
+    a GeoTIFF...), else None."""
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    return next((kind for signature, kind in _SIGNATURES if head.startswith(signature)), None)
+
+
+def _check_delimiter(frame: pd.DataFrame, label: str) -> None:
+    """A header read as one column that holds ';' or tabs: the file uses another delimiter
+    (European Excel saves CSV with ';')."""
+    if len(frame.columns) != 1:
+        return
+    header = str(frame.columns[0])
+    for delimiter, name in ((";", "semicolons"), ("\t", "tabs")):
+        if delimiter in header:
+            raise InputError(f"the header {header!r} is separated by {name}; expected commas "
+                             "(save as 'CSV UTF-8 (Comma delimited)', or replace the "
+                             f"{name} by commas)", source=label, where="line 1")
 
 
 def check_table(frame: pd.DataFrame, spec: TableInput, *, label: str,

@@ -22,6 +22,7 @@ LAYER_SEPARATOR = "|layername="
 #: What a vector input accepts, for messages.
 VECTOR_FORMATS = "GeoPackage .gpkg, Shapefile .shp or GeoJSON .geojson"
 _TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xls", ".xlsx", ".ods"}
+_RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img", ".asc", ".nc", ".hdf", ".jp2"}
 
 
 def split_layer(path: str | Path) -> tuple[Path, str | None]:
@@ -44,9 +45,16 @@ def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: Read
         raise InputError("file does not exist", source=label)
     if path.is_file() and path.stat().st_size == 0:
         raise InputError("file is empty", source=label)
+    if path.is_dir() and not any(path.glob("*.shp")):
+        raise InputError(f"is a folder; expected a {spec.geometry} vector file ({VECTOR_FORMATS})",
+                         source=label)
     if path.suffix.lower() in _TABLE_SUFFIXES:
         raise InputError(f"is a table, not a vector file; expected a {spec.geometry} vector file "
                          f"({VECTOR_FORMATS})", source=label)
+    if path.suffix.lower() in _RASTER_SUFFIXES:
+        raise InputError(f"is a raster, not a vector file; expected a {spec.geometry} vector file "
+                         f"({VECTOR_FORMATS}); polygonize it first (e.g. gdal_polygonize)",
+                         source=label)
     if layer is not None:
         import pyogrio
 
@@ -56,7 +64,9 @@ def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: Read
     try:
         frame = gpd.read_file(path, engine="pyogrio", layer=layer)
     except Exception as err:  # pyogrio raises DataSourceError and others
-        raise InputError(f"not a readable vector file: {err}", source=label) from err
+        reason = str(err).split("; It might help")[0]  # GDAL's hint about driver prefixes
+        raise InputError(f"not a readable vector file ({reason}); expected a {spec.geometry} "
+                         f"vector file ({VECTOR_FORMATS})", source=label) from err
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"layer has no geometries; expected a {spec.geometry} vector file "
                          f"({VECTOR_FORMATS})", source=label)
