@@ -38,7 +38,7 @@ def _columns(columns: tuple[Column, ...]) -> list[str]:
     lines = ["", "| column | type | units | range | required | description |",
              "|---|---|---|---|---|---|"]
     for c in columns:
-        lines.append(f"| `{c.id}` | {c.dtype} | {_units(c.units)} | {_range(c.ge, c.le)} | "
+        lines.append(f"| `{c.id}` | {c.dtype} | {_units(c.units)} | {_range(c.ge, c.le, c.gt, c.lt)} | "
                      f"{'yes' if c.required else 'no'} | {c.about} |")
     return lines
 

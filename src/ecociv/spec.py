@@ -35,7 +35,7 @@ class Column(_Frozen):
     """A column of a table input or output.
 
     ``units`` is a pint unit string (``""`` = dimensionless, ``None`` = not a quantity, e.g. codes
-    or names).
+    or names). ``ge``/``le`` are inclusive bounds, ``gt``/``lt`` exclusive ones, in ``units``.
     """
 
     id: str
@@ -44,6 +44,8 @@ class Column(_Frozen):
     dtype: Literal["float", "int", "bool", "str"] = "float"
     ge: float | None = None
     le: float | None = None
+    gt: float | None = Field(None, description="exclusive lower bound (value must be > gt)")
+    lt: float | None = Field(None, description="exclusive upper bound (value must be < lt)")
     required: bool = True
 
     _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))

@@ -370,7 +370,7 @@ def test_bad_lists_are_named(param: str, value: str, message: str) -> None:
     assert f"parameter '{param}'" in str(err.value)
 
 
-def test_other_bad_inputs() -> None:
+def test_other_bad_inputs(tmp_path) -> None:
     with pytest.raises(InputError, match=r"suitable_min_level \(5\) <= most_suitable_min_level "
                                          r"\(4\)"):
         run(_inputs(most_suitable_min_level=4, suitable_min_level=5))
@@ -384,11 +384,14 @@ def test_other_bad_inputs() -> None:
     flat = _raster(np.ones((2, 3)), "monthly_temperature", "degC")
     inputs = _inputs(monthly_temperature=flat)
     del inputs["accumulated_temperature"]
-    with pytest.raises(InputError, match=r"input 'monthly_temperature': expected 12 bands"):
-        run(inputs)
-    with pytest.raises(InputError, match=r"parameter 'irrigation_quota'.*must be > 0"):
-        run(_inputs(water_availability=table.assign(zone=["west"]).pipe(
-            lambda t: pd.concat([t, t.assign(zone=["east"])])), irrigation_quota=0.0))
+    # declared by the spec (12 bands, quota > 0): checked on the way in, as for files
+    with pytest.raises(InputError, match=r"input 'monthly_temperature' \(in memory\): expected 12 "
+                       r"bands \(one per month, January first\), found 1"):
+        run_in_memory(MODEL, inputs, tmp_path / "bands")
+    with pytest.raises(InputError, match=r"parameter 'irrigation_quota'.*greater than 0"):
+        run_in_memory(MODEL, _inputs(water_availability=table.assign(zone=["west"]).pipe(
+            lambda t: pd.concat([t, t.assign(zone=["east"])])), irrigation_quota=0.0),
+            tmp_path / "quota")
 
 
 def test_water_table_and_zones_from_files(tmp_path, make_raster, write_csv) -> None:

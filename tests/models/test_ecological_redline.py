@@ -286,14 +286,16 @@ def test_no_service_layer_is_an_error() -> None:
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
-    ("extremely_important_percent", 0.0, r"0 % is outside \(0, 100\]"),
-    ("important_percent", 120.0, r"120 % is outside \(0, 100\]"),
+    ("extremely_important_percent", 0.0, r"0 percent \(from 0.0\) is not allowed; it must be "
+                                         r"greater than 0 percent"),
+    ("important_percent", 120.0, r"120 percent \(from 120.0\) is above the allowed maximum 100"),
     ("extremely_important_percent", 85.0, r"must be below important_percent \(80 %\)"),
     ("smoothing_window", 4, "not an odd number"),
 ])
-def test_bad_grading_parameters_are_named(name: str, value: object, message: str) -> None:
+def test_bad_grading_parameters_are_named(name: str, value: object, message: str,
+                                          tmp_path) -> None:
     with pytest.raises(InputError, match=message) as err:
-        run(_inputs(**{name: value}))
+        run_in_memory(MODEL, _inputs(**{name: value}), tmp_path / "out")
     assert f"parameter '{name}'" in str(err.value)
 
 
@@ -317,14 +319,15 @@ def test_land_use_without_codes_is_an_error() -> None:
         run(_inputs(built_up_codes="11,51"))
 
 
-def test_negative_service_names_the_cell() -> None:
+def test_negative_service_names_the_cell(tmp_path) -> None:
     water = WATER.copy()
     water[3, 2] = -1.0
     inputs = _inputs(water_conservation=from_array(water, GRID, name="water_conservation",
                                                    units="mm/yr"))
-    with pytest.raises(InputError, match=r"input 'water_conservation': cell \(row 3, col 2\): "
-                                         r"value -1 is negative"):
-        run(inputs)
+    with pytest.raises(InputError, match=r"input 'water_conservation' \(in memory\): cell "
+                                         r"\(row 3, col 2\): value -1 mm/yr below the allowed "
+                                         r"minimum 0"):
+        run_in_memory(MODEL, inputs, tmp_path / "out")
 
 
 def test_unknown_zone_field_is_named() -> None:

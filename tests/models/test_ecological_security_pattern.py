@@ -202,7 +202,8 @@ def test_resistance_zero_or_negative_names_the_cell(tmp_path: Path) -> None:
     grid = _grid((3, 4), 100.0)
     values = np.ones((3, 4))
     values[1, 2] = 0.0
-    with pytest.raises(InputError, match=r"resistance_surface.*cell \(row 1, col 2\).*not > 0"):
+    with pytest.raises(InputError, match=r"resistance_surface.*cell \(row 1, col 2\): value 0 not "
+                       r"allowed; values must be greater than 0"):
         run_in_memory(MODEL, _uniform_inputs(grid, values), tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
@@ -211,7 +212,8 @@ def test_negative_table_resistance_names_the_line(tmp_path: Path, make_raster, w
     land_use = make_raster(np.array([[1, 2], [1, 1]], dtype="uint8"), "lu", res=100.0)
     table = write_csv("r.csv", "lucode,resistance\n1,10\n2,-5\n")
     importance = make_raster(np.array([[1.0, 0.0], [0.0, 1.0]], dtype="float32"), "imp", res=100.0)
-    with pytest.raises(InputError, match=r"resistance_table.*line 3, column 'resistance'.*not > 0"):
+    with pytest.raises(InputError, match=r"resistance_table.*line 3, column 'resistance': value -5 "
+                       r"out of range; expected > 0"):
         run_model(MODEL, {"land_use": land_use, "resistance_table": table, "importance": importance},
                   {"importance_threshold": 0.5}, tmp_path / "out")
 

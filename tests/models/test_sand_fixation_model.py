@@ -231,10 +231,12 @@ def test_bad_texture_sum_names_the_cell() -> None:
     assert "cell (row 0, col 1)" in message and "110" in message and "sand" in message
 
 
-def test_zero_clay_is_rejected() -> None:
+def test_zero_clay_is_rejected(tmp_path) -> None:
+    # EF uses sand/clay: the spec declares clay > 0, checked on the way in
     clay = from_array(np.array([[0.0, 10.0]]), GRID, name="clay")
-    with pytest.raises(InputError, match=r"clay.*cell \(row 0, col 0\).*must be > 0"):
-        run(_inputs(clay=clay))
+    with pytest.raises(InputError, match=r"input 'clay' \(in memory\): cell \(row 0, col 0\): "
+                       r"value 0 percent not allowed; values must be greater than 0 percent"):
+        execute.run_in_memory(MODEL, _inputs(clay=clay), tmp_path / "out")
 
 
 def test_more_snow_days_than_days_in_the_month() -> None:

@@ -250,9 +250,12 @@ def test_run_is_lazy_on_dask_chunks() -> None:
     assert table.iloc[0]["valid_pixels"] == 6
 
 
-def test_seasonality_z_must_be_positive() -> None:
-    with pytest.raises(InputError, match=r"seasonality_z.*> 0"):
-        run(_inputs(HAND_LAND_USE, HAND_PRECIP, HAND_ET0, HAND_DEPTH, HAND_PAWC, HAND_TABLE, 0.0))
+def test_seasonality_z_must_be_positive(tmp_path) -> None:
+    from ecociv.execute import run_in_memory
+
+    with pytest.raises(InputError, match=r"parameter 'seasonality_z'.*must be greater than 0"):
+        run_in_memory(MODEL, _inputs(HAND_LAND_USE, HAND_PRECIP, HAND_ET0, HAND_DEPTH, HAND_PAWC,
+                                     HAND_TABLE, 0.0), tmp_path / "out")
 
 
 def test_example_runs() -> None:

@@ -77,7 +77,7 @@ def describe_text(model_id: str) -> str:
             lines.append(f"  --input {item.id}=PATH   CSV table, {need}: {item.about}")
             for column in item.columns:
                 lines.append(f"      {column.id}: {column.dtype}, {_units(column.units)}"
-                             f"{_bounds(column.ge, column.le)}"
+                             f"{_bounds(column.ge, column.le, column.gt, column.lt)}"
                              f"{'' if column.required else ', optional'} — {column.about}")
         elif isinstance(item, VectorInput):
             lines.append(f"  --input {item.id}=PATH   {item.geometry} vector, {need}: {item.about}")

@@ -187,6 +187,10 @@ def _check_range(numbers: pd.Series, column: Column, label: str, lines: np.ndarr
         checks.append((numbers < column.ge, f">= {column.ge:g}{units}"))
     if column.le is not None:
         checks.append((numbers > column.le, f"<= {column.le:g}{units}"))
+    if column.gt is not None:
+        checks.append((numbers <= column.gt, f"> {column.gt:g}{units}"))
+    if column.lt is not None:
+        checks.append((numbers >= column.lt, f"< {column.lt:g}{units}"))
     for failing, expected in checks:
         positions = np.flatnonzero(failing.fillna(False).to_numpy(dtype=bool))
         if len(positions):

@@ -207,11 +207,11 @@ SPEC = ModelSpec(
         ParamInput(id="irrigation_quota", about="Comprehensive irrigation quota per hectare "
                    "(illustrative default 6000 m³/ha = 400 m³/mu, of the order of drip-irrigated "
                    "cropland in northern Xinjiang; give e.g. '450 m**3/chinese_mu/yr')",
-                   units="m**3/ha/yr", ge=0, default=6000.0),
+                   units="m**3/ha/yr", gt=0, default=6000.0),
         ParamInput(id="domestic_water_per_capita", about="Domestic water use per person "
                    "(default 125 L/person/day: upper value for zone VI — Xinjiang, Tibet, "
                    "Qinghai — of GB/T 50331-2002, cited from memory, to be checked)", units="L/d",
-                   ge=0, default=125.0),
+                   gt=0, default=125.0),
     ),
     outputs=(
         RasterOutput(id="agricultural_suitability", about="Agricultural production suitability: "
@@ -298,18 +298,12 @@ def _require_one(inputs: Mapping[str, Any], ids: tuple[str, ...], what: str) -> 
 def _climate(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> np.ndarray:
     if "accumulated_temperature" in arrays:
         return arrays["accumulated_temperature"]
-    monthly = arrays["monthly_temperature"]
-    if monthly.ndim != 3 or monthly.shape[0] != 12:
-        raise InputError(f"expected 12 bands (January..December), got shape {monthly.shape}",
-                         source="input 'monthly_temperature'")
-    method = str(inputs["accumulated_temperature_method"])
+    monthly = arrays["monthly_temperature"]  # 12 bands (spec), checked when loaded
+    method = str(inputs["accumulated_temperature_method"])  # one of the spec's choices
     base = float(inputs["accumulated_temperature_base"])
     if method == "monthly":
         return kernels.accumulated_temperature_monthly(monthly, base)
-    if method == "interpolated":
-        return kernels.accumulated_temperature_interpolated(monthly, base)
-    raise InputError(f"{method!r} is not one of ['interpolated', 'monthly']",
-                     source="parameter 'accumulated_temperature_method'")
+    return kernels.accumulated_temperature_interpolated(monthly, base)
 
 
 def _water_level(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -457,9 +451,6 @@ def _carrying(inputs: Mapping[str, Any], stats: pd.DataFrame, has_zones: bool) -
         return None
     quota = float(inputs["irrigation_quota"])
     per_capita = float(inputs["domestic_water_per_capita"])
-    for name, value in (("irrigation_quota", quota), ("domestic_water_per_capita", per_capita)):
-        if not value > 0:
-            raise InputError(f"{value:g} must be > 0", source=f"parameter '{name}'")
     cropland = Q_(kernels.irrigable_cropland_ha(agricultural.to("m**3/yr").magnitude, quota), "ha")
     people = kernels.supportable_population(domestic.to("m**3/yr").magnitude, per_capita)
     out["agricultural_water"] = agricultural.to(YI_M3_YR).magnitude

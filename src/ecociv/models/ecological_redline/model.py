@@ -113,10 +113,10 @@ SPEC = ModelSpec(
                      field_about="Attribute naming each basin (default: feature number)"),
         ParamInput(id="extremely_important_percent", about="Cumulative share of the total "
                    f"service held by the extremely important cells ({_GUIDELINE}: 50 %)",
-                   units="percent", ge=0, le=100, default=kernels.EXTREMELY_IMPORTANT_PERCENT),
+                   units="percent", gt=0, le=100, default=kernels.EXTREMELY_IMPORTANT_PERCENT),
         ParamInput(id="important_percent", about="Cumulative share of the total service held "
                    f"by the extremely important and important cells together ({_GUIDELINE}: "
-                   "80 %)", units="percent", ge=0, le=100, default=kernels.IMPORTANT_PERCENT),
+                   "80 %)", units="percent", gt=0, le=100, default=kernels.IMPORTANT_PERCENT),
         ParamInput(id="extremely_sensitive_class", about="Sensitivity classes at or above this "
                    "count as extremely sensitive (default 3 = 极敏感 on the guideline's scale "
                    "1 一般敏感, 2 敏感, 3 极敏感; use 5 on a five-class scale)", units=None,
@@ -221,23 +221,14 @@ def _codes(inputs: Mapping[str, Any], param: str) -> list[int]:
 def _check_params(inputs: Mapping[str, Any]) -> tuple[float, float]:
     extremely = float(inputs["extremely_important_percent"])
     important = float(inputs["important_percent"])
-    for name, value in (("extremely_important_percent", extremely),
-                        ("important_percent", important)):
-        if not 0 < value <= 100:
-            raise InputError(f"{value:g} % is outside (0, 100]; expected a cumulative share of "
-                             "the total service in percent", source=f"parameter '{name}'")
     if extremely >= important:
         raise InputError(f"extremely_important_percent ({extremely:g} %) must be below "
                          f"important_percent ({important:g} %)",
                          source="parameter 'extremely_important_percent'")
     window = int(inputs["smoothing_window"])
-    if window < 1 or window % 2 == 0:
-        raise InputError(f"{window} is not an odd number of cells >= 1",
+    if window % 2 == 0:
+        raise InputError(f"{window} is not an odd number of cells",
                          source="parameter 'smoothing_window'")
-    for name in ("max_hole_area", "min_patch_area"):
-        if float(inputs[name]) < 0:
-            raise InputError(f"{float(inputs[name]):g} km² is negative",
-                             source=f"parameter '{name}'")
     return extremely, important
 
 
@@ -258,11 +249,6 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     classes, rows = [], []
     for sid in services:
         values = arrays[sid]
-        negative = np.argwhere(values < 0)
-        if negative.size:
-            row, col = negative[0]
-            raise InputError(f"value {values[row, col]:g} is negative; a service must be >= 0",
-                             source=f"input '{sid}'", where=f"cell (row {row}, col {col})")
         t_extreme, t_important = kernels.cumulative_thresholds(values, area,
                                                                (extremely_pct, important_pct))
         graded = kernels.grade_by_thresholds(values, t_extreme, t_important)

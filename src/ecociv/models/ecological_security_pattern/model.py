@@ -93,7 +93,7 @@ SPEC = ModelSpec(
                        about="Land-use/land-cover codes (resistance by resistance_table)"),
         RasterInput(id="resistance_surface", about="A ready resistance surface (dimensionless, > 0; "
                     "nodata = impassable) used instead of land use, slope and disturbance",
-                    units="", required=False),
+                    units="", gt=0, required=False),
         RasterInput(id="importance", about="Ecological importance (dimensionless score or class, "
                     "higher = more important, e.g. the red-line importance); cells >= "
                     "importance_threshold form source patches", units="", required=False,
@@ -103,7 +103,7 @@ SPEC = ModelSpec(
                     "rescaled human footprint", units="", ge=0, le=1, required=False),
         lucode_table("resistance_table", "Resistance per land-use code",
                      Column(id="resistance", about="resistance of the class (> 0; commonly 1-1000)",
-                            units=""),
+                            units="", gt=0),
                      Column(id="built_up", about="1 for built-up land (for the distance-to-built-up "
                             "factor), else 0", units=None, dtype="bool", required=False),
                      required=False),
@@ -122,7 +122,8 @@ SPEC = ModelSpec(
                               units=None, dtype="str"),
                        Column(id="upper", about="upper bound of the class in the factor's units "
                               "(degree, 1, m)", units=None),
-                       Column(id="resistance", about="resistance of the class (> 0)", units=""),
+                       Column(id="resistance", about="resistance of the class (> 0)", units="",
+                              gt=0),
                    )),
         VectorInput(id="sources", about="Ecological source polygons (used instead of importance); "
                     "source ids follow feature order", geometry="polygon", required=False),
@@ -215,14 +216,6 @@ def _line(table: pd.DataFrame, position: int) -> int:
     return int(lines[position]) if lines else position + 2
 
 
-def _positive_column(table: pd.DataFrame, column: str, label: str) -> None:
-    bad = np.flatnonzero(~(table[column].to_numpy(dtype=np.float64) > 0))
-    if bad.size:
-        raise InputError(f"resistance {table[column].iloc[bad[0]]:g} is not > 0 (0 or negative "
-                         "resistance would make paths free)", source=label,
-                         where=f"line {_line(table, int(bad[0]))}, column '{column}'")
-
-
 def _reclassify(codes: np.ndarray, table: pd.DataFrame, column: str) -> np.ndarray:
     keys = table["lucode"].to_numpy(dtype=np.float64)
     values = table[column].to_numpy(dtype=np.float64)
@@ -242,7 +235,6 @@ def _grades(inputs: Mapping[str, Any], factor: str) -> tuple[np.ndarray, np.ndar
         if unknown:
             raise InputError(f"unknown factor(s) {unknown}; graded factors are {list(GRADED)}",
                              source="table 'factor_grades'")
-        _positive_column(table, "resistance", "table 'factor_grades'")
         if (names == factor).any():
             rows = table[names == factor]
     if rows is None:
@@ -258,22 +250,12 @@ def resistance_surface(inputs: Mapping[str, Any], dx: float, dy: float) -> np.nd
         if factors_given:
             raise InputError(f"give either resistance_surface or the factors {factors_given}, not both",
                              source="input 'resistance_surface'")
-        values = np.asarray(inputs["resistance_surface"].values, dtype=np.float64)
-        _check_positive(values, "input 'resistance_surface'")
-        return values
+        return np.asarray(inputs["resistance_surface"].values, dtype=np.float64)
     if "land_use" not in inputs or "resistance_table" not in inputs:
         raise InputError("the resistance surface needs land_use and resistance_table (or give "
                          "resistance_surface)", source="inputs")
     table: pd.DataFrame = inputs["resistance_table"]
-    _positive_column(table, "resistance", "table 'resistance_table'")
     codes = np.asarray(inputs["land_use"].values, dtype=np.float64)
-    present = np.unique(codes[np.isfinite(codes)])
-    unknown = present[~np.isin(present, table["lucode"].to_numpy(dtype=np.float64))]
-    if unknown.size:
-        cell = surface.first_cell(codes == unknown[0])
-        raise InputError(f"code(s) {[int(c) for c in unknown[:10]]} not found in resistance_table.lucode "
-                         "(the table must list every code of the raster)", source="input 'land_use'",
-                         where=f"cell (row {cell[0]}, col {cell[1]})" if cell else None)
     mode = str(inputs.get("grading", "classes"))
     factors: dict[str, np.ndarray] = {"land_use": _reclassify(codes, table, "resistance")}
     for name in ("slope", "disturbance"):
@@ -356,10 +338,6 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         raise InputError("give land_use (with resistance_table) or resistance_surface", source="inputs")
     grid = grid_of_array(template)
     dx, dy = _cell_size(grid)
-    for name, allowed in (("circuit_mode", CIRCUIT_MODES), ("connection_scheme", SCHEMES),
-                          ("grading", ("classes", "linear")), ("corridor_paths", PATH_MODES)):
-        if name in inputs and inputs[name] not in allowed:
-            raise InputError(f"{inputs[name]!r} is not one of {list(allowed)}", source=f"parameter '{name}'")
     resistance = resistance_surface(inputs, dx, dy)
     passable = np.isfinite(resistance)
     if "sources" in inputs:

@@ -143,9 +143,7 @@ def _grid_et0(inputs: Mapping[str, Any], time_step: str) -> tuple[xr.DataArray, 
 
 
 def _grid_date(inputs: Mapping[str, Any], time_step: str) -> tuple[float, float]:
-    if time_step not in TIME_STEPS:
-        raise InputError(f"{time_step!r} is not one of {list(TIME_STEPS)}", source="parameter 'time_step'")
-    if time_step == "daily":
+    if time_step == "daily":  # else "monthly" (the spec's choices)
         wrong = [p for p in ("month", "tmean_prev_month") if p in inputs]
         if wrong:
             raise InputError(f"parameter(s) {wrong} apply to time_step=monthly, not daily")

@@ -76,7 +76,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ecociv.errors import InputError
 from ecociv.grid.io import from_array, grid_of_array
 from ecociv.grid.ops import LazyTable
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
@@ -138,7 +137,7 @@ SPEC = ModelSpec(
                               "sensitivity table (case-insensitive)", units=None, dtype="str"),
                        Column(id="max_dist", about="maximum distance of the threat's impact "
                               "(> 0, at least the cell size; InVEST >= 3.15 units)", units="m",
-                              ge=0),
+                              gt=0),
                        Column(id="weight", about="relative impact of the threat (normalised by "
                               "the sum of weights)", units="", ge=0, le=1),
                        Column(id="decay", about="decay over distance: linear or exponential",
@@ -160,7 +159,7 @@ SPEC = ModelSpec(
                                                    units="", ge=0, le=1),)),
         ParamInput(id="half_saturation_constant", about="Half-saturation constant k (> 0); the "
                    "user's guide suggests 0.05 and recalibrating to about half the largest "
-                   "degradation", units="", ge=0, default=kernels.DEFAULT_HALF_SATURATION),
+                   "degradation", units="", gt=0, default=kernels.DEFAULT_HALF_SATURATION),
         ParamInput(id="threat_aggregation", about="'nearest': impact of the nearest threat cell "
                    "(InVEST >= 3.13); 'sum': intensity-weighted sum over all threat cells in "
                    "reach (user's guide eq. hq.3)", units=None, dtype="str",
@@ -221,9 +220,6 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Degradation (total and by threat) and quality rasters and the zone, threat and class
     tables (all lazy)."""
     k = float(inputs["half_saturation_constant"])
-    if not k > 0:
-        raise InputError(f"{k:g} is not allowed; k must be > 0 (as in InVEST)",
-                         source="parameter 'half_saturation_constant'")
     aggregation = str(inputs.get("threat_aggregation", "nearest"))
     land_use = inputs["land_use"]
     grid = grid_of_array(land_use)

@@ -108,8 +108,8 @@ SPEC = ModelSpec(
                     ge=-500, le=9000),
         RasterInput(id="sand", about="Sand content of the topsoil", units="percent", ge=0, le=100),
         RasterInput(id="silt", about="Silt content of the topsoil", units="percent", ge=0, le=100),
-        RasterInput(id="clay", about="Clay content of the topsoil (must be > 0: EF uses sand/clay)",
-                    units="percent", ge=0, le=100),
+        RasterInput(id="clay", about="Clay content of the topsoil (must be > 0: EF uses sand/clay; "
+                    "use a small value such as 0.5 % for pure sand)", units="percent", gt=0, le=100),
         RasterInput(id="organic_matter", about="Organic matter of the topsoil (not organic "
                     "carbon: OM ≈ 1.724 × OC)", units="percent", ge=0, le=100),
         RasterInput(id="caco3", about="Calcium carbonate of the topsoil (absent: 0 %, which "
@@ -208,22 +208,19 @@ def _first_cell(mask: np.ndarray) -> str:
 
 
 def _check_inputs(inputs: Mapping[str, Any]) -> None:
-    """Checks the spec's ranges cannot express: texture sums, clay > 0, day counts per month."""
+    """Checks the spec's ranges cannot express: texture sums, day counts per month."""
     days = _months()
     texture = inputs["sand"] + inputs["silt"] + inputs["clay"]
     checks: dict[str, tuple[xr.DataArray, str, str]] = {
         "texture": (texture > 100.0 + TEXTURE_SUM_TOLERANCE_PCT, "sand, silt, clay",
                     "sand + silt + clay = {value:g} % exceeds 100 %; expected fractions of the "
                     "fine earth in % that sum to at most 100"),
-        "clay": (inputs["clay"] <= 0, "clay",
-                 "clay content {value:g} %; EF uses sand/clay, so clay must be > 0 (use a small "
-                 "value such as 0.5 % for pure sand)"),
     }
     for name in ("snow_cover_days", "rain_days"):
         if name in inputs:
             checks[name] = (inputs[name] > days, name,
                             "{value:g} days is more than the days in that month")
-    values = {"texture": texture, "clay": inputs["clay"],
+    values = {"texture": texture,
               **{n: inputs[n] for n in ("snow_cover_days", "rain_days") if n in inputs}}
     flags = dask.compute(*[mask.any() for mask, _, _ in checks.values()])
     for (key, (mask, source, message)), flagged in zip(checks.items(), flags, strict=True):

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ecociv.errors import InputError
 from ecociv.grid.io import from_array, grid_of_array
 from ecociv.grid.ops import cell_area, reclassify, zonal_table
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
@@ -137,9 +136,6 @@ def _zone_field(zones: Any, requested: str | None) -> str | None:
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Water yield, AET and AET/P rasters and the per-watershed table (all lazy)."""
     z = float(inputs["seasonality_z"])
-    if not z > 0:
-        raise InputError(f"{z:g} is not allowed; Z must be > 0 (as in InVEST)",
-                         source="parameter 'seasonality_z'")
     table: pd.DataFrame = inputs["biophysical_table"]
     codes = table["lucode"].astype(int)
     land_use = inputs["land_use"]
