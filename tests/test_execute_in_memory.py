@@ -162,3 +162,52 @@ def test_declared_nodata_of_an_in_memory_raster_is_missing() -> None:
     loaded = load_inputs(WATER_YIELD, sources, {"seasonality_z": 5})
     assert np.isnan(loaded.values["et0"].values[0, 0])
     assert np.count_nonzero(np.isnan(loaded.values["et0"].values)) == 1
+
+
+def _bounded_model() -> Any:
+    """A model whose spec declares exclusive bounds (0 < value < 10) on a raster and a table
+    column, and whose run() fails outright on a value <= 0 (as a kernel taking a logarithm
+    might)."""
+    from ecociv.spec import Column, Model, ModelSpec, RasterInput, RasterOutput, TableInput
+
+    spec = ModelSpec(
+        id="bounded", title="bounded", version="1", citation="none", about="test model",
+        inputs=(RasterInput(id="depth", about="depth", units="m", gt=0, lt=10),
+                TableInput(id="factors", about="factors", columns=(
+                    Column(id="factor", about="a factor", units="", gt=0, lt=10),),
+                    required=False)),
+        outputs=(RasterOutput(id="log_depth", about="log", units="", long_name="log depth"),))
+
+    def run(inputs: Any) -> dict[str, Any]:
+        depth = inputs["depth"]
+        if float(depth.min()) <= 0:
+            raise ValueError("math domain error")
+        return {"log_depth": np.log(depth)}
+
+    return Model(spec=spec, run=run, example=lambda: {})
+
+
+def test_exclusive_bounds_of_rasters_and_columns(tmp_path: Path) -> None:
+    model = _bounded_model()
+    values = example()
+    depth = (values["et0"] / 100.0).assign_attrs(units="m")  # 10 m everywhere: not < 10
+    assert message_of(lambda: run_in_memory(model, {"depth": depth}, tmp_path / "a")) == (
+        "input 'depth' (in memory): cell (row 0, col 0): value 10 m not allowed; values must be "
+        "less than 10 m")
+    run_in_memory(model, {"depth": depth - 5.0}, tmp_path / "b")
+    factors = pd.DataFrame({"factor": [1.0, 0.0]})
+    assert message_of(lambda: run_in_memory(model, {"depth": depth - 5.0, "factors": factors},
+                                            tmp_path / "c")) == (
+        "table 'factors' (in memory): row 1, column 'factor': value 0 out of range; expected > 0")
+
+
+def test_a_model_failing_on_a_bad_file_reports_the_input(tmp_path: Path,
+                                                         make_raster: RasterMaker) -> None:
+    # read lazily from a file, the range check would be computed with the outputs; the model
+    # fails first, so the check is computed then and names the input instead of the failure
+    depth = np.full((3, 3), 2.0)
+    depth[2, 1] = -1.0
+    path = make_raster(depth, "depth", res=100)
+    message = message_of(lambda: run_model(_bounded_model(), {"depth": path}, None, tmp_path / "o"))
+    assert message == (f"input 'depth' ({path}): cell (row 2, col 1): value -1 m not allowed; "
+                       "values must be greater than 0 m")

@@ -368,6 +368,11 @@ class Model:
     rasters, ``pandas.DataFrame`` for tables, ``geopandas.GeoDataFrame`` for vectors, ``float`` /
     ``int`` / ``str`` for params; optional inputs that were not given are absent) and returns a
     mapping of output id to result. Rasters may be dask-backed and are computed when written.
+    The inputs it receives have been checked against the spec (ranges, codes, columns, units,
+    bands, choices) by :func:`ecociv.execute.load_inputs`, the one validation path of the CLI,
+    the scenario runner and the Python API (``ecociv.run_model``); ``run`` itself checks only
+    what a spec cannot express (e.g. consistency between inputs), so call it directly only on
+    checked inputs.
 
     ``example()`` returns a small in-memory input mapping on which every non-optional output is
     produced; the contract test runs it for every registered model.
