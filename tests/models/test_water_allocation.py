@@ -255,11 +255,33 @@ def test_negative_and_short_series_are_named(tmp_path: Path) -> None:
     doc = copy.deepcopy(BASE)
     doc.update(months=3, nodes=nodes, links=links, series=[{"file": "q.csv", "units": "m**3/s"}])
     (tmp_path / "q.csv").write_text("month,q\n2001-01,1\n2001-02,-2\n2001-03,1\n")
-    with pytest.raises(InputError, match=r"q.csv: line 3: series 'q' month 2001-02: value -2"):
+    with pytest.raises(InputError, match=r"q.csv: line 3, column 'q': series 'q' month 2001-02: value -2"):
         build_network(doc, base=tmp_path, source="n.yaml")
     (tmp_path / "q.csv").write_text("month,q\n2001-01,1\n2001-02,2\n")
     with pytest.raises(InputError, match=r"series 'q' has 2 months but the run needs 3.*first missing month 2001-03"):
         build_network(doc, base=tmp_path, source="n.yaml")
+
+
+def test_side_files_of_a_network_are_named_not_tracebacks(tmp_path: Path) -> None:
+    # a missing climate or series file, or a series without 'month' when the run length comes from
+    # the series, raised FileNotFoundError / KeyError; a negative climate value named no line
+    nodes = [{"id": "river", "type": "inflow", "inflow": {"series": "q"}}, {"id": "out", "type": "sink"}]
+    doc = {"start": "2001-01", "nodes": nodes, "links": [{"id": "r", "from": "river", "to": "out"}],
+           "series": [{"file": "q.csv", "units": "m**3/s"}]}
+    with pytest.raises(InputError, match=r"n.yaml: series\[0\]: series file .*q.csv does not exist"):
+        build_network(doc, base=tmp_path, source="n.yaml")
+    (tmp_path / "q.csv").write_text("mon,q\n2001-01,1\n")
+    with pytest.raises(InputError, match=r"q.csv: needs a 'month' column"):
+        build_network(doc, base=tmp_path, source="n.yaml")
+    (tmp_path / "q.csv").write_text("month,q\n2001-01,1\n")
+    with_climate = {**doc, "climate": {"file": "climate.csv"}}
+    with pytest.raises(InputError, match=r"n.yaml: climate.file: climate file .*climate.csv does not exist"):
+        build_network(with_climate, base=tmp_path, source="n.yaml")
+    rows = [f"oasis,{m},{10 * m},{-4 if m == 3 else 1}" for m in range(1, 13)]
+    (tmp_path / "climate.csv").write_text("climate,month,et0_mm,precipitation_mm\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match=r"climate.csv: line 4, column 'precipitation_mm': value -4 is not a "
+                                         r"non-negative number"):
+        build_network(with_climate, base=tmp_path, source="n.yaml")
 
 
 def test_negative_inflow_constant_is_named() -> None:

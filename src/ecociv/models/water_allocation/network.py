@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ecociv.errors import InputError
 from ecociv.io.yaml_files import load_yaml
@@ -172,12 +173,14 @@ def path_name(source: str) -> str:
 def _shortest_series(entries: list[Any], base: Path, start: str, *, source: str) -> int:
     if not entries:
         raise InputError("needs 'months' (run length) when no series files are given", source=source)
-    import pandas as pd
-
     lengths = []
-    for entry in entries:
-        frame = pd.read_csv(base / str(entry["file"]), dtype={"month": str})
-        months = [str(m)[:7] for m in frame["month"]]
+    for index, entry in enumerate(entries):
+        path = base / str(entry["file"])
+        frame = ts.read_csv_file(path, what="series file", source=source, where=f"series[{index}]",
+                                 dtype={"month": str})
+        if "month" not in frame.columns:
+            raise InputError("needs a 'month' column (YYYY-MM)", source=str(path))
+        months = [str(m).strip()[:7] for m in frame["month"]]
         if start not in months:
             raise InputError(f"series file starts at {months[0] if months else '?'}, not at start {start}",
                              source=str(base / str(entry["file"])))
@@ -188,13 +191,17 @@ def _shortest_series(entries: list[Any], base: Path, start: str, *, source: str)
 def _read_climate(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, dict[str, np.ndarray]]:
     climate: dict[str, dict[str, np.ndarray]] = {}
     if "file" in raw:
-        import pandas as pd
-
         path = base / str(raw["file"])
-        frame = pd.read_csv(path)
+        frame = ts.read_csv_file(path, what="climate file", source=source, where="climate.file")
         need = {"climate", "month", "et0_mm", "precipitation_mm"}
         if not need <= set(frame.columns):
             raise InputError(f"climate file needs columns {sorted(need)}", source=str(path))
+        for column in ("et0_mm", "precipitation_mm"):
+            values = pd.to_numeric(frame[column], errors="coerce")
+            bad = np.flatnonzero(~(values >= 0))
+            if bad.size:
+                raise InputError(f"value {frame[column].iloc[bad[0]]} is not a non-negative number (mm per month)",
+                                 source=str(path), where=f"line {int(bad[0]) + 2}, column '{column}'")
         for name, group in frame.groupby("climate", sort=False):
             group = group.sort_values("month")
             if list(group["month"]) != list(range(1, 13)):

@@ -138,6 +138,18 @@ class SeriesTable:
     zone_volumes: dict[str, float] | None = None
 
 
+def read_csv_file(path: Path, *, what: str, source: str, where: str | None = None,
+                  dtype: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """A CSV file a network names (series, climate); a missing or unreadable file is an
+    :class:`InputError` naming the network entry (``source``, ``where``) or the file."""
+    if not path.is_file():
+        raise InputError(f"{what} {path} does not exist", source=source, where=where)
+    try:
+        return pd.read_csv(path, dtype=dict(dtype) if dtype else None)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as err:
+        raise InputError(f"cannot read {what} as CSV (UTF-8, comma-separated): {err}", source=str(path)) from None
+
+
 def read_series(entries: Sequence[Mapping[str, Any]], base: Path, cal: Calendar, *, source: str) -> SeriesTable:
     """Read the ``series`` files of a network: a ``month`` column (YYYY-MM) and one column per series.
 
@@ -153,12 +165,7 @@ def read_series(entries: Sequence[Mapping[str, Any]], base: Path, cal: Calendar,
         if not isinstance(entry, Mapping) or "file" not in entry or "units" not in entry:
             raise InputError("each series entry needs 'file' and 'units'", source=source, where=where)
         path = base / str(entry["file"])
-        if not path.exists():
-            raise InputError(f"series file {path} does not exist", source=source, where=where)
-        try:
-            frame = pd.read_csv(path, dtype={"month": str})
-        except Exception as err:
-            raise InputError(f"cannot read CSV: {err}", source=str(path)) from err
+        frame = read_csv_file(path, what="series file", source=source, where=where, dtype={"month": str})
         if "month" not in frame.columns:
             raise InputError("needs a 'month' column (YYYY-MM)", source=str(path))
         months = [str(m).strip()[:7] for m in frame["month"]]
@@ -183,7 +190,8 @@ def read_series(entries: Sequence[Mapping[str, Any]], base: Path, cal: Calendar,
                 first = int(bad[0])
                 raise InputError(
                     f"series '{column}' month {labels[first]}: value {frame[column].iloc[rows[first]]} "
-                    "is not a non-negative number", source=str(path), where=f"line {rows[first] + 2}")
+                    "is not a non-negative number (flows, inflows included, must be ≥ 0)", source=str(path),
+                    where=f"line {rows[first] + 2}, column '{column}'")
             values[str(column)] = picked * step
             files[str(column)] = str(path)
     return SeriesTable(values, files)
