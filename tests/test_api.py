@@ -135,3 +135,33 @@ def test_parameters_with_units(tmp_path: Path) -> None:
     values["seasonality_z"] = 5 * ureg.mm
     with pytest.raises(InputError, match="parameter 'seasonality_z'"):
         ecociv.run_model("water_yield", **values)
+
+
+@pytest.mark.parametrize("model_id", sorted(__import__("ecociv.registry").registry.all_models()))
+def test_every_model_runs_from_python_on_its_example(model_id: str) -> None:
+    from ecociv.registry import get_model
+
+    model = get_model(model_id)
+    result = ecociv.run_model(model_id, **model.example())
+    required = {o.id for o in model.spec.outputs if not o.optional}
+    assert required <= set(result)
+    for output in model.spec.outputs:
+        if output.id in result and output.type == "raster":
+            assert result[output.id].rio.crs is not None
+
+
+def test_multiband_outputs_are_named_and_saved(tmp_path: Path) -> None:
+    from ecociv.registry import get_model
+
+    model = get_model("habitat_quality")
+    result = ecociv.run_model("habitat_quality", **model.example())
+    by_threat = result["degradation_by_threat"]
+    threats = [str(t).lower() for t in model.example()["threat_table"]["threat"]]
+    assert list(by_threat["band_name"].values) == threats
+    assert by_threat.attrs["units"] == model.spec.output("degradation_by_threat").units
+    result.save(tmp_path / "out")
+    import rasterio
+
+    with rasterio.open(tmp_path / "out" / "degradation_by_threat.tif") as src:
+        np.testing.assert_allclose(src.read(masked=True).filled(np.nan), by_threat.values,
+                                   rtol=1e-6)

@@ -158,13 +158,29 @@ def compute_in_memory(model: Model, loaded: LoadedInputs, *,
     results: dict[str, Any] = {}
     for output_id, slot in zip(ids, slots, strict=True):
         value = produced[output_id]
+        output = model.spec.output(output_id)
         if isinstance(value, LazyTable):
             results[output_id] = value.build(*computed[slot])
-        elif isinstance(value, xr.DataArray):
-            results[output_id] = value.copy(data=computed[slot][0])
+        elif isinstance(value, xr.DataArray) and isinstance(output, RasterOutput):
+            results[output_id] = _raster_result(value.copy(data=computed[slot][0]), output,
+                                                loaded)
         else:
             results[output_id] = computed[slot][0]
     return results
+
+
+def _raster_result(value: xr.DataArray, output: RasterOutput, loaded: LoadedInputs) -> xr.DataArray:
+    """A computed raster output as a user gets it: named, with the spec's units and long name,
+    the run grid's CRS and transform, and band names for one-band-per-table-row outputs."""
+    value = value.rename(output.id).assign_attrs(units=output.units or "",
+                                                 long_name=output.long_name)
+    if output.bands_from and "band" in value.dims:
+        names = band_names(output.bands_from, loaded.values, output.id)
+        value = value.assign_coords(band_name=("band", names))
+    if loaded.grid is not None:
+        value = value.rio.write_crs(loaded.grid.crs.to_wkt()).rio.write_transform(
+            loaded.grid.transform)
+    return value
 
 
 def run_model(
