@@ -55,11 +55,12 @@ def test_bad_input_leaves_no_file_and_keeps_an_older_one(
     stations = tmp_path / "stations.csv"
     stations.write_text(BRUSSELS.replace("21.5,12.3,84", "21.5,22.3,84"))
     out = tmp_path / "et0.csv"
-    out.write_text("older result\n")
+    older = "day_of_year,et0_mm_day,method\n187,3.9,penman_monteith\n"  # an earlier ET0 table
+    out.write_text(older)
     code, _, err = ecociv(capsys, monkeypatch, "et0", "-s", str(stations), "-o", str(out))
     assert code == 2
     assert "stations.csv" in err and "line 2, column 'tmin_c'" in err
-    assert out.read_text() == "older result\n"
+    assert out.read_text() == older
     assert sorted(p.name for p in tmp_path.iterdir()) == ["et0.csv", "stations.csv"]
 
 
