@@ -88,6 +88,13 @@ def test_bad_levers_are_named(tmp_path: Path) -> None:
         MODEL.run({"network": EXAMPLE, "levers": {"cropland_reduction": {"farms": {"rice": 1}}}})
     with pytest.raises(InputError, match=r"no link 'transfer_nort'.*did you mean"):
         MODEL.run({"network": EXAMPLE, "levers": {"transfers": {"transfer_nort": False}}})
+    # these raised ValueError / AttributeError tracebacks
+    with pytest.raises(InputError, match=r"levers: inflow_scale: a scale factor is a number .* got 'dry'"):
+        MODEL.run({"network": EXAMPLE, "levers": {"inflow_scale": "dry"}})
+    with pytest.raises(InputError, match=r"inflow_scale.north_river: a scale factor is a number"):
+        MODEL.run({"network": EXAMPLE, "levers": {"inflow_scale": {"north_river": "x"}}})
+    with pytest.raises(InputError, match=r"levers are a mapping of lever name to value, got \['inflow_scale'\]"):
+        MODEL.run({"network": EXAMPLE, "levers": ["inflow_scale"]})
 
 
 def test_virtual_water_trade_from_export_share(tmp_path: Path, baseline: dict[str, pd.DataFrame]) -> None:

@@ -54,6 +54,8 @@ def _area_ha(value: Any, where: str) -> float:
 
 def apply_levers(doc: Mapping[str, Any], levers: Mapping[str, Any], *, source: str) -> dict[str, Any]:
     """A copy of the network document ``doc`` with ``levers`` applied (see the module docstring)."""
+    if not isinstance(levers, Mapping):
+        raise InputError(f"levers are a mapping of lever name to value, got {levers!r}", source="levers")
     out: dict[str, Any] = copy.deepcopy(dict(doc))
     nodes = {str(n.get("id")): n for n in out.get("nodes") or [] if isinstance(n, dict)}
     links = {str(lk.get("id")): lk for lk in out.get("links") or [] if isinstance(lk, dict)}
@@ -126,14 +128,22 @@ def apply_levers(doc: Mapping[str, Any], levers: Mapping[str, Any], *, source: s
                     node_of(key, lever, ("demand",))["priority"] = priority
         elif lever == "inflow_scale":
             factors: Mapping[str, Any] = value if isinstance(value, Mapping) else {
-                k: value for k, n in nodes.items() if n.get("inflow") is not None}
+                k: _factor(value, lever) for k, n in nodes.items() if n.get("inflow") is not None}
             for node_id, factor in factors.items():
                 scaled = nodes.get(node_id)
                 if scaled is None or scaled.get("inflow") is None:
                     raise InputError(f"no node with an inflow named '{node_id}'", source="levers",
                                      where=f"{lever}.{node_id}")
-                scaled["inflow"] = _scaled(scaled["inflow"], float(factor), f"{lever}.{node_id}")
+                scaled["inflow"] = _scaled(scaled["inflow"], _factor(factor, f"{lever}.{node_id}"),
+                                           f"{lever}.{node_id}")
     return out
+
+
+def _factor(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"a scale factor is a number (e.g. 0.8 for 80 %), got {value!r}", source="levers",
+                         where=where)
+    return float(value)
 
 
 def _scaled(spec: Any, factor: float, where: str) -> Any:
