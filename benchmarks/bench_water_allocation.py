@@ -86,7 +86,8 @@ def engine_state() -> dict[str, Any]:
 
     return {"commit": git("rev-parse", "--short", "HEAD"),
             "solver_last_commit": git("log", "-1", "--format=%h %s", "--",
-                                      "src/ecociv/models/water_allocation/solver.py"),
+                                      "src/ecociv/models/water_allocation/solver.py",
+                                      "src/ecociv/models/water_allocation/program.py"),
             "uncommitted_engine_files": git("status", "--short", "src/ecociv/models/water_allocation").splitlines()}
 
 
