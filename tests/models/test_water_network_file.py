@@ -95,3 +95,15 @@ def test_structural_problems_name_the_place(edit: Any, message: str) -> None:
     edit(doc)
     with pytest.raises(InputError, match=message):
         _build(doc)
+
+
+def test_check_hook_validates_the_file_when_zone_volumes_come_later(tmp_path: Path) -> None:
+    # with water_yield_zones wired from an upstream step the network cannot be resolved before the
+    # run, but its keys can be checked (the misspelt key passed validation before)
+    from ecociv.models.water_allocation.model import MODEL
+
+    text = SHIPPED[1].read_text(encoding="utf-8").replace("capacity: 6000", "capcity: 6000")
+    (tmp_path / "network.yaml").write_text(text.replace("../../water/", str(DATA / "water") + "/"))
+    assert MODEL.check is not None
+    with pytest.raises(InputError, match=r"node 'dam': unknown key 'capcity' \(did you mean 'capacity'\?\)"):
+        MODEL.check({"network": tmp_path / "network.yaml", "water_yield_zones": "@water_yield.watershed_results"})

@@ -311,17 +311,19 @@ def example() -> dict[str, Any]:
 
 def check(given: Mapping[str, Any]) -> None:
     """The network file with the levers applied, before anything runs: the whole network is
-    resolved unless its water-yield zones come from a table (then only the levers are applied to
-    the network document, as the zone volumes are not known yet)."""
+    resolved unless its water-yield zones come from a table (then the levers are applied to the
+    network document and its keys, types and ranges checked, as the zone volumes are not known
+    yet)."""
     levers = given.get("levers") or {}
     if given.get("network") is None:
         return
     if "water_yield_zones" in given:
         from ecociv.models.water_allocation.levers import apply_levers
         from ecociv.models.water_allocation.network import read_document
+        from ecociv.models.water_allocation.network_file import validate_document
 
         doc, path = read_document(given["network"])
-        apply_levers(doc, levers, source=str(path))
+        validate_document(apply_levers(doc, levers, source=str(path)), source=str(path))
         return
     load_network(given["network"], overrides=levers, start=given.get("start"),
                  months=given.get("months"))
