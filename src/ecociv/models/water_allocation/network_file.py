@@ -481,10 +481,44 @@ class NetworkFile(_Strict):
     crops: Text | None = None
 
 
+_NODE_REFS = {f"#/$defs/{cls}": kind for kind, cls in (
+    ("inflow", "InflowNode"), ("junction", "JunctionNode"), ("reservoir", "ReservoirNode"),
+    ("aquifer", "AquiferNode"), ("demand", "DemandNode"), ("lake", "LakeNode"), ("sink", "SinkNode"))}
+_FLOW_REFS = {"#/$defs/WaterYieldFlow": "water_yield", "#/$defs/SeriesFlow": "series",
+              "#/$defs/AnnualFlow": "annual", "#/$defs/MonthlyFlow": "monthly"}
+
+
+def _by_key(node: Any) -> Any:
+    """pydantic writes the node and flow unions as ``oneOf``, so an editor reports a misspelt key once
+    per alternative; choose the alternative by the ``type`` of a node (a flow's form by its key)
+    with ``if``/``then``, as validation does."""
+    if isinstance(node, list):
+        return [_by_key(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _by_key(value) for key, value in node.items()}
+    refs = [item.get("$ref") for item in node.get("oneOf", []) if isinstance(item, dict)]
+    if refs and all(ref in _NODE_REFS for ref in refs):
+        del node["oneOf"]
+        node.update(type="object", required=["id", "type"],
+                    properties={"type": {"enum": list(NODE_TYPES)}},
+                    allOf=[{"if": {"properties": {"type": {"const": _NODE_REFS[ref]}}}, "then": {"$ref": ref}}
+                           for ref in refs])
+    elif any(ref in _FLOW_REFS for ref in refs):
+        rate = [item for item in node["oneOf"] if "$ref" not in item]
+        keys = [_FLOW_REFS[ref] for ref in refs if ref in _FLOW_REFS]
+        mapping = {"type": "object", "anyOf": [{"required": [key]} for key in keys],
+                   "allOf": [{"if": {"required": [key]}, "then": {"$ref": ref}}
+                             for ref, key in _FLOW_REFS.items() if ref in refs]}
+        del node["oneOf"]
+        node["anyOf"] = [*rate, mapping]
+    return node
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a network file, written to ``docs/schemas/network.schema.json``
     by ``scripts/generate_schemas.py``, for editors that check YAML as it is typed."""
-    schema = NetworkFile.model_json_schema(by_alias=True)
+    schema = _by_key(NetworkFile.model_json_schema(by_alias=True))
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "network.schema.json",
             "title": "ecociv water network file", **{k: v for k, v in schema.items() if k != "title"}}
 
