@@ -497,7 +497,7 @@ def _by_key(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     node = {key: _by_key(value) for key, value in node.items()}
-    refs = [item.get("$ref") for item in node.get("oneOf", []) if isinstance(item, dict)]
+    refs = [str(item.get("$ref")) for item in node.get("oneOf", []) if isinstance(item, dict)]
     if refs and all(ref in _NODE_REFS for ref in refs):
         del node["oneOf"]
         node.update(type="object", required=["id", "type"],
