@@ -9,7 +9,7 @@ import pytest
 from affine import Affine
 from shapely.geometry import Point, Polygon, box
 
-from ecociv.errors import InputError
+from ecociv.errors import InputError, InputWarning
 from ecociv.grid.io import ReadNotes
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
 from ecociv.io.vectors import read_vector
@@ -29,14 +29,15 @@ def write(tmp_path: Path, frame: gpd.GeoDataFrame, name: str = "zones.gpkg") -> 
 def test_reprojected_to_the_grid_and_noted(tmp_path: Path) -> None:
     frame = gpd.GeoDataFrame({"NAME": ["Manas"]}, geometry=[box(86, 44, 87, 45)], crs="EPSG:4326")
     notes = ReadNotes()
-    read = read_vector(write(tmp_path, frame), SPEC, GRID, notes)
+    with pytest.warns(InputWarning, match="no feature overlaps the run grid"):  # far from GRID
+        read = read_vector(write(tmp_path, frame), SPEC, GRID, notes)
     assert list(read.columns) == ["name", "geometry"]  # field names matched case-insensitively
     assert read.crs.equals(GRID.crs)
     assert notes.messages and "reprojected from EPSG:4326 to the grid CRS" in notes.messages[0]
 
 
 def test_invalid_polygon_is_repaired_and_noted(tmp_path: Path) -> None:
-    bowtie = Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
+    bowtie = Polygon([(0, 4_999_900), (10, 4_999_910), (10, 4_999_900), (0, 4_999_910)])
     frame = gpd.GeoDataFrame({"name": ["x"]}, geometry=[bowtie], crs=CHINA_ALBERS)
     notes = ReadNotes()
     read = read_vector(write(tmp_path, frame), SPEC, GRID, notes)
