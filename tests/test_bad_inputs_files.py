@@ -97,3 +97,20 @@ def test_good_files_still_read(tmp_path: Path) -> None:
     with pytest.warns(InputWarning):  # the example's watersheds lie far from this 3×3 grid
         frame = read_vector(EXAMPLE / "watersheds_synthetic.gpkg", ZONES, _grid(), ReadNotes())
     assert len(frame) > 0 and np.isfinite(frame.total_bounds).all()
+
+
+@pytest.mark.parametrize(("cell", "units", "hint"), [
+    ("5%", "", "this column is a fraction: write 0.05, not 5%"),
+    ("5 %", "percent", "write the number without the % sign"),
+    ("５", "t/ha", "full-width characters"),
+    ("0．5", "", "full-width characters"),
+    ("5 t/ha", "t/ha", "units are not written in cells: this column is in t/ha"),
+])
+def test_why_a_cell_is_not_a_number(tmp_path: Path, cell: str, units: str, hint: str) -> None:
+    spec = TableInput(id="t", about="t", columns=(Column(id="value", about="v", units=units),))
+    path = tmp_path / "t.csv"
+    path.write_text(f"value\n{cell}\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_table(path, spec)
+    assert f"line 2, column 'value': {cell!r} is not a number" in str(caught.value)
+    assert hint in str(caught.value)

@@ -153,9 +153,7 @@ def _typed_column(values: pd.Series, column: Column, label: str, lines: np.ndarr
         if absent:
             continue
         if pd.isna(number):
-            hint = ""
-            if column.units and any(ch.isalpha() for ch in cell):
-                hint = f" (units are not written in cells: this column is in {column.units})"
+            hint = _not_a_number_hint(cell, column)
             raise InputError(f"{cell!r} is not a number{hint}; expected {expected}",
                              source=label, where=_where(lines, position, column))
         if not np.isfinite(number):
@@ -178,6 +176,23 @@ def _typed_column(values: pd.Series, column: Column, label: str, lines: np.ndarr
                              where=_where(lines, position, column))
         return numbers.astype("Int64") if numbers.isna().any() else numbers.astype(np.int64)
     return numbers.astype(np.float64)
+
+
+def _not_a_number_hint(cell: str, column: Column) -> str:
+    """Why a cell that is not a number may have been written so, for the message."""
+    import unicodedata
+
+    if unicodedata.normalize("NFKC", cell) != cell:
+        return (" (it holds full-width characters, e.g. from a Chinese input method: type the "
+                "number with half-width digits, point and minus sign)")
+    if cell.endswith("%"):
+        number = pd.to_numeric(cell[:-1].strip(), errors="coerce")
+        if column.units == "" and not pd.isna(number):
+            return f" (this column is a fraction: write {number / 100:g}, not {cell})"
+        return " (write the number without the % sign)"
+    if column.units and any(ch.isalpha() for ch in cell):
+        return f" (units are not written in cells: this column is in {column.units})"
+    return ""
 
 
 def _check_range(numbers: pd.Series, column: Column, label: str, lines: np.ndarray) -> None:
