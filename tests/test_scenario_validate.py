@@ -279,3 +279,16 @@ def test_network_file_checked_before_running(tmp_path: Path) -> None:
     assert "north_aquifer" in problems[0] and "-3500" in problems[0], problems
     network.write_text(text, encoding="utf-8")
     assert _problems_of(doc) == []
+
+
+def test_layer_override_no_input_reads(tmp_path: Path) -> None:
+    from ecociv.region.dataset import load_dataset
+
+    layers = load_dataset().layers
+    assert "precipitation_annual" in layers and "slope" in layers
+    doc = {"name": "x", "dataset": "belt", "layers": {"slope": "slope_10m.tif"},
+           "models": [{"id": "carbon", "inputs": {"land_use": "dataset:land_use",
+                                                   "carbon_pools": "dataset:carbon_pools"}}]}
+    problems = validate_scenario(parse_scenario(doc), tmp_path)
+    assert any(p.startswith("layers.slope: no input of the scenario reads dataset layer 'slope'")
+               for p in problems), problems

@@ -276,12 +276,19 @@ def _layer_override_problems(scenario: Scenario, base_dir: Path) -> list[str]:
         return [f"layers: {err}"]
     except EcocivError as err:
         return [f"dataset: {err}"]
+    read = {match["layer"] for step in scenario.models for value in step.inputs.values()
+            if (match := DATASET_REFERENCE.match(value.strip()))}
     problems = []
     for layer_id in scenario.layers:
         if layer_id not in dataset.layers:
             close = difflib.get_close_matches(layer_id, list(dataset.layers), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             problems.append(f"layers.{layer_id}: dataset '{dataset.name}' has no such layer{hint}")
+            continue
+        if layer_id not in read:
+            problems.append(f"layers.{layer_id}: no input of the scenario reads dataset layer "
+                            f"'{layer_id}', so this file would not be used (an input reads it when "
+                            f"written `dataset:{layer_id}`)")
     return problems
 
 
