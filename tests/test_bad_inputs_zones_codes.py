@@ -197,3 +197,16 @@ def test_zone_field_checked_when_loading(tmp_path, carbon_files) -> None:
     zones = gpd.read_file(_zones(tmp_path, ON_GRID))
     with pytest.raises(InputError, match=r"vector 'zones' \(in memory\): no field 'county'"):
         load_inputs(get_model("carbon"), {**carbon_files, "zones": zones}, {"zone_field": "county"})
+
+
+def test_zone_names_given_to_several_features_warn(tmp_path, carbon_files) -> None:
+    zones = gpd.GeoDataFrame({"name": ["a", "b", "a"]}, geometry=[
+        box(0, 4_999_700, 100, 5_000_000), box(100, 4_999_700, 200, 5_000_000),
+        box(200, 4_999_700, 300, 5_000_000)], crs=CHINA_ALBERS)
+    zones.to_file(tmp_path / "zones.gpkg")
+    carbon_files["zones"] = tmp_path / "zones.gpkg"
+    with pytest.warns(InputWarning, match=r"zones.gpkg\): field 'name' \(parameter 'zone_field'\) "
+                                          r"gives the same name to several features \('a': "
+                                          r"features \[1, 3\]"):
+        run_model(get_model("carbon"), carbon_files, {"zone_field": "name"}, tmp_path / "out")
+    assert pd.read_csv(tmp_path / "out" / "carbon_totals.csv")["zone"].tolist() == ["a", "b", "a"]

@@ -147,4 +147,25 @@ def check_field_params(spec: ModelSpec, values: Mapping[str, Any]) -> None:
             continue
         name, layer = values.get(item.id), values.get(item.field_of)
         if layer is not None and name is not None and str(name).strip():
-            find_field(layer, str(name), param=item.id)
+            column = find_field(layer, str(name), param=item.id)
+            _warn_repeated(layer, column, item.id)
+
+
+def _warn_repeated(layer: Any, column: str, param: str) -> None:
+    """Warn when features share a name: the per-zone tables give each its own row."""
+    names = layer[column].astype(str)
+    repeated = names[names.duplicated(keep=False)]
+    if repeated.empty:
+        return
+    import warnings
+
+    from ecociv.errors import InputWarning
+
+    first = repeated.iloc[0]
+    features = [int(i) + 1 for i in range(len(names)) if names.iloc[i] == first]
+    label = layer.attrs.get("source", "the zones")
+    warnings.warn(
+        f"{label}: field '{column}' (parameter '{param}') gives the same name to several "
+        f"features ({first!r}: features {features}; {repeated.nunique()} name(s) repeated); "
+        "tables per zone have one row per feature, so these rows share a name (dissolve the "
+        "features by name first to total them together)", InputWarning, stacklevel=3)
