@@ -92,6 +92,9 @@ def test_in_memory_table_is_checked_like_a_csv(tmp_path: Path) -> None:
     values["biophysical_table"] = duplicated
     assert "duplicate code 1 in key column 'lucode' (rows [0, 2])" in message_of(
         lambda: run_in_memory(WATER_YIELD, values, tmp_path / "c"))
+    # a table indexed by its key column is read as the CSV would be
+    values["biophysical_table"] = example()["biophysical_table"].set_index("lucode")
+    run_in_memory(WATER_YIELD, values, tmp_path / "indexed")
     # InVEST-style headers: case and spaces do not matter, in memory as in files
     upper = example()["biophysical_table"].rename(columns={"kc": " KC "})
     values["biophysical_table"] = upper

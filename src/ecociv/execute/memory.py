@@ -105,11 +105,15 @@ def raster_in_memory(item: RasterInput, value: Any, grid: GridSpec, *, bands: in
 
 def table_in_memory(item: TableInput, frame: Any) -> pd.DataFrame:
     """An in-memory table checked and typed like a CSV file (rows are named by position,
-    0-based, or by CSV line when the frame came from a file)."""
+    0-based, or by CSV line when the frame came from a file); named index levels (e.g. the key
+    column after ``set_index("lucode")``) are taken as columns."""
     label = f"table '{item.id}' ({IN_MEMORY})"
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"expected a pandas DataFrame or a CSV path, got {type(frame).__name__}",
                          source=label)
+    named = [n for n in frame.index.names if n is not None and n not in frame.columns]
+    if named:  # e.g. a table indexed by its key column: the key is a column, as in a CSV
+        frame = frame.reset_index(level=named)
     lines = frame.attrs.get("lines")
     if lines is not None and len(lines) == len(frame):
         return check_table(frame, item, label=label, lines=lines)
