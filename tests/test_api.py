@@ -165,3 +165,13 @@ def test_multiband_outputs_are_named_and_saved(tmp_path: Path) -> None:
     with rasterio.open(tmp_path / "out" / "degradation_by_threat.tif") as src:
         np.testing.assert_allclose(src.read(masked=True).filled(np.nan), by_threat.values,
                                    rtol=1e-6)
+
+
+def test_a_data_array_without_coordinates_is_placed_by_crs_and_transform() -> None:
+    import xarray as xr
+
+    land_use = xr.DataArray(CODES, dims=("y", "x"))
+    result = ecociv.run_model("carbon", crs=CHINA_ALBERS, transform=TRANSFORM,
+                              nodata={"land_use": 255}, land_use=land_use, carbon_pools=POOLS)
+    assert result.grid is not None and result.grid.transform == TRANSFORM
+    assert float(result["carbon_totals"]["carbon_baseline_t"].sum()) == pytest.approx(TOTAL_T)

@@ -219,11 +219,15 @@ def _raster(name: str, value: Any, crs: Any, transform: Any, nodata: float | Non
     magnitude = getattr(value, "magnitude", None)
     if magnitude is not None and getattr(value, "units", None) is not None:
         units, value = str(value.units), magnitude
-    if isinstance(value, xr.DataArray):
+    has_coords = isinstance(value, xr.DataArray) and ("x" in value.coords or "y" in value.coords)
+    if isinstance(value, xr.DataArray) and (has_coords or transform is None):
         array = value  # its coordinates give its transform
         if array.rio.crs is None and crs is not None:
             array = array.rio.write_crs(_crs_wkt(crs, name))
-    elif isinstance(value, np.ndarray) or np.ndim(value) >= 2:
+    elif isinstance(value, (np.ndarray, xr.DataArray)) or np.ndim(value) >= 2:
+        if isinstance(value, xr.DataArray):  # no coordinates: placed by crs= and transform=
+            units = units or str(value.attrs.get("units") or "")
+            value = value.values
         data = np.asarray(value)
         if crs is None or transform is None:
             raise InputError("a numpy array needs crs= and transform= (or give an xarray "
