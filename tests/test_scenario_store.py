@@ -224,7 +224,7 @@ def test_the_cli_says_in_one_line_that_a_damaged_catalog_was_rebuilt(
     store = ResultsStore(tmp_path / "store")
     run_scenario(load_scenario(scenario), base_dir=tmp_path, store=store)
     store.catalog_path.write_bytes(b"garbage")
-    code, out, err = run_ecociv(capsys, monkeypatch, "runs", "--store", str(store.root))
+    code, out, err = run_ecociv(capsys, monkeypatch, "runs", "--out", str(store.root))
     assert code == 0 and "totals" in out
     assert err.startswith("warning: results catalog ") and "is damaged" in err
     assert "UserWarning" not in err and "Traceback" not in err
