@@ -25,7 +25,9 @@ def grid(crs: str, res: float, origin: tuple[float, float], shape: tuple[int, in
         ("EPSG:3035", True),  # ETRS89 LAEA Europe
         ("EPSG:6933", True),  # WGS 84 / NSIDC EASE-Grid 2.0 Global (cylindrical equal-area)
         ("EPSG:8857", True),  # WGS 84 / Equal Earth Greenwich
-        ("+proj=moll +lon_0=0 +datum=WGS84", True),
+        ("+proj=moll +lon_0=0 +R=6371007", True),
+        # PROJ's Mollweide is spherical: on the WGS 84 ellipsoid it does not preserve area
+        ("+proj=moll +lon_0=0 +datum=WGS84", False),
         ("EPSG:32645", False),  # UTM 45N
         ("EPSG:3857", False),
         ("EPSG:4326", False),
