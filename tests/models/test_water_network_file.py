@@ -80,7 +80,11 @@ def test_misspelt_keys_that_were_ignored_are_named(tmp_path: Path) -> None:
     (lambda d: d["nodes"][0].update(inflow={"anual": 5}),
      r"node 'river'.inflow: a flow is .*; got keys \['anual'\] \(did you mean 'annual'\?\)"),
     (lambda d: d["nodes"][0].update(inflow={"annual": 5, "monthly_shares": [1, 0]}),
-     r"node 'river'.inflow.monthly_shares: needs at least 12 values, got 2"),
+     r"node 'river'.inflow.monthly_shares: monthly_shares must be 12 non-negative fractions, January first"),
+    (lambda d: d["nodes"][0].update(inflow={"annual": 5, "monthly_shares": [0.1] * 12}),
+     r"node 'river'.inflow.monthly_shares: monthly_shares must sum to 1 \(sum 1.2\)"),
+    (lambda d: d["nodes"].append({"id": "t", "type": "demand", "sector": "domestic"}),
+     r"node 't': a demand site needs exactly one of demand, irrigation, domestic_use, industry_use \(got none\)"),
     (lambda d: d["links"][0].update(kind="rivr"), r"link 'r'.kind: expected one of river, .*got 'rivr' "
                                                   r"\(did you mean 'river'\?\)"),
     (lambda d: d["links"][0].update(enabled="yes"), r"link 'r'.enabled: expected true or false, got 'yes'"),

@@ -13,9 +13,8 @@ import pandas as pd
 
 from ecociv.errors import InputError
 from ecociv.models.water_allocation import timeseries as ts
+from ecociv.models.water_allocation.network_file import DEMAND_KEYS
 from ecociv.units import Q_
-
-DEMAND_KEYS = ("demand", "irrigation", "domestic_use", "industry_use")
 
 
 @lru_cache(maxsize=8)
@@ -72,29 +71,19 @@ def site_demand(raw: Mapping[str, Any], where: str, flow: Any, cal: ts.Calendar,
                 climate: Mapping[str, Mapping[str, np.ndarray]], doc: Mapping[str, Any], base: Path,
                 source: str) -> tuple[np.ndarray, dict[str, float], str | None, float | None]:
     """Resolve a demand site's demand; returns (m³ per step, crop areas ha, climate name, efficiency)."""
-    given = [key for key in DEMAND_KEYS if raw.get(key) is not None]
-    if len(given) != 1:
-        raise InputError(f"a demand site needs exactly one of {', '.join(DEMAND_KEYS)} (got {given or 'none'})",
-                         source=source, where=where)
+    given = [key for key in DEMAND_KEYS if raw.get(key) is not None]  # exactly one (network_file)
     key = given[0]
     spec = raw[key]
     month = cal.month_of_year - 1
     if key == "demand":
         return flow(spec, f"{where}.demand"), {}, None, None
-    if not isinstance(spec, Mapping):
-        raise InputError(f"'{key}' is a mapping (see docs/water_network.md)", source=source, where=f"{where}.{key}")
     if key == "irrigation":
-        crops_raw = spec.get("crops")
-        if not isinstance(crops_raw, Mapping) or not crops_raw:
-            raise InputError("irrigation needs 'crops': {crop: area}", source=source, where=f"{where}.irrigation")
+        crops_raw = spec["crops"]
         name = str(spec.get("climate", ""))
         if name not in climate:
             raise InputError(f"names climate '{name}', which is not in the network's climate section "
                              f"({', '.join(climate) or 'none'})", source=source, where=f"{where}.irrigation.climate")
-        efficiency = float(spec.get("efficiency", 0))
-        if not 0 < efficiency <= 1:
-            raise InputError(f"efficiency must be a fraction in (0, 1], got {spec.get('efficiency')!r}",
-                             source=source, where=f"{where}.irrigation.efficiency")
+        efficiency = float(spec["efficiency"])
         table = crop_table(doc, base)
         areas: dict[str, float] = {}
         nir: dict[str, np.ndarray] = {}

@@ -213,9 +213,6 @@ def _read_climate(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, 
     for name, value in raw.items():
         if name == "file":
             continue
-        if not isinstance(value, Mapping):
-            raise InputError("a climate entry has 'et0' and 'precipitation' (12 mm values each)",
-                             source=source, where=f"climate '{name}'")
         climate[str(name)] = {key: _twelve(value.get(key), source=source, where=f"climate '{name}'.{key}")
                               for key in ("et0", "precipitation")}
     return climate

@@ -35,6 +35,8 @@ NODE_TYPES = ("inflow", "junction", "reservoir", "aquifer", "demand", "lake", "s
 LINK_KINDS = ("river", "supply", "return", "transfer", "recharge", "outflow")
 SECTORS = ("domestic", "ecology", "livestock", "industry", "agriculture")
 EFFECTIVE_RAIN = ("usda_scs", "fao_dependable", "fixed_fraction")
+#: the ways a demand site's demand is given (exactly one)
+DEMAND_KEYS = ("demand", "irrigation", "domestic_use", "industry_use")
 #: keys any node, link or requirement may carry for people (not read by the model)
 INFO_KEYS = frozenset({"name", "basin", "unit", "x", "y", "source", "status", "note", "notes", "description"})
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -151,7 +153,18 @@ OpenFraction = Annotated[float, BeforeValidator(_open_fraction), WithJsonSchema(
 Loss = Annotated[float, BeforeValidator(_loss), WithJsonSchema({"type": "number", "minimum": 0,
                                                                 "exclusiveMaximum": 1})]
 Scale = Annotated[float, BeforeValidator(_scale), WithJsonSchema({"type": "number", "minimum": 0})]
-Twelve_Shares = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=12, max_length=12)]
+def _shares(value: Any) -> list[float]:
+    if not isinstance(value, list) or len(value) != 12 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value):
+        raise ValueError(f"monthly_shares must be 12 non-negative fractions, January first, got {value!r}")
+    if abs(sum(value) - 1) > 1e-6:
+        raise ValueError(f"monthly_shares must sum to 1 (sum {sum(value):.6g})")
+    return [float(v) for v in value]
+
+
+MonthlyShares = Annotated[list[float], BeforeValidator(_shares), WithJsonSchema({
+    "type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 12, "maxItems": 12,
+    "description": "share of the year's volume in each month, January first; sum 1"})]
 
 
 class _Strict(BaseModel):
@@ -203,7 +216,7 @@ class AnnualFlow(_Strict):
     """An annual volume spread over the months by ``monthly_shares`` (default: equal)."""
 
     annual: Quantity
-    monthly_shares: Twelve_Shares | None = None
+    monthly_shares: MonthlyShares | None = None
 
 
 class MonthlyFlow(_Strict):
@@ -217,7 +230,7 @@ class WaterYieldFlow(_Strict):
 
     water_yield: Text | list[Text]
     fraction: Fraction = 1.0
-    monthly_shares: Twelve_Shares | None = None
+    monthly_shares: MonthlyShares | None = None
 
 
 def _flow_kind(value: Any) -> str | None:
@@ -314,6 +327,14 @@ class DemandNode(_Node):
     domestic_use: DomesticUse | None = None
     industry_use: IndustryUse | None = None
     return_fraction: Fraction | None = None
+
+    @model_validator(mode="after")
+    def _one_demand(self) -> DemandNode:
+        given = [key for key in DEMAND_KEYS if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a demand site needs exactly one of {', '.join(DEMAND_KEYS)} "
+                             f"(got {', '.join(given) or 'none'})")
+        return self
 
 
 class LakeNode(_Node):

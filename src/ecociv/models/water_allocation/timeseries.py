@@ -162,8 +162,6 @@ def read_series(entries: Sequence[Mapping[str, Any]], base: Path, cal: Calendar,
     days = cal.days
     for index, entry in enumerate(entries):
         where = f"series[{index}]"
-        if not isinstance(entry, Mapping) or "file" not in entry or "units" not in entry:
-            raise InputError("each series entry needs 'file' and 'units'", source=source, where=where)
         path = base / str(entry["file"])
         frame = read_csv_file(path, what="series file", source=source, where=where, dtype={"month": str})
         if "month" not in frame.columns:
@@ -203,7 +201,9 @@ def flow_series(spec: Any, cal: Calendar, series: SeriesTable, default_units: st
 
     Accepted forms: a quantity or number (constant rate); ``{series: NAME, scale: s}``;
     ``{annual: Q, monthly_shares: [12]}``; ``{monthly: [12 rates]}``; ``{water_yield: [zone ids],
-    fraction: f, monthly_shares: [12]}`` (f × the zones' annual water-yield volume).
+    fraction: f, monthly_shares: [12]}`` (f × the zones' annual water-yield volume). The form, its keys,
+    ``scale``, ``fraction`` and ``monthly_shares`` are checked with the network file
+    (:mod:`.network_file`); here units are converted and series and zones looked up.
     """
     days = cal.days
     if isinstance(spec, Mapping):
@@ -219,21 +219,13 @@ def flow_series(spec: Any, cal: Calendar, series: SeriesTable, default_units: st
                 close = difflib.get_close_matches(name, list(series.values), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise InputError(f"no series named '{name}'{hint}", source=source, where=where)
-            scale = float(spec.get("scale", 1.0))
-            if scale < 0:
-                raise InputError(f"scale {scale} must not be negative", source=source, where=where)
-            return series.values[name] * scale
+            return series.values[name] * float(spec.get("scale", 1.0))
         if "annual" in spec:
             annual = annual_m3(spec["annual"], default_units, source=source, where=f"{where}.annual")
             shares = np.asarray(spec.get("monthly_shares", [1 / 12] * 12), dtype=float)
-            if shares.shape != (12,) or np.any(shares < 0) or abs(shares.sum() - 1) > 1e-6:
-                raise InputError(f"monthly_shares must be 12 non-negative fractions summing to 1 (sum "
-                                 f"{shares.sum():.6g})", source=source, where=f"{where}.monthly_shares")
             return _non_negative(annual * shares[cal.month_of_year - 1], cal, source=source, where=where)
         if "monthly" in spec:
             monthly = spec["monthly"]
-            if not isinstance(monthly, Sequence) or isinstance(monthly, str) or len(monthly) != 12:
-                raise InputError("monthly must list 12 rates, January first", source=source, where=f"{where}.monthly")
             out = np.empty(cal.months)
             for month in range(12):
                 quantity = _quantity(monthly[month], default_units, source=source, where=f"{where}.monthly[{month}]")
@@ -287,12 +279,6 @@ def _from_water_yield(spec: Mapping[str, Any], cal: Calendar, series: SeriesTabl
         raise InputError(f"water-yield zone(s) {missing} are not in the water_yield_zones table (zones: "
                          f"{sorted(series.zone_volumes)[:10]}{'...' if len(series.zone_volumes) > 10 else ''})",
                          source=source, where=where)
-    fraction = float(spec.get("fraction", 1.0))
-    if not 0 <= fraction <= 1:
-        raise InputError(f"fraction must lie in 0..1, got {fraction}", source=source, where=f"{where}.fraction")
-    annual = fraction * sum(series.zone_volumes[str(z)] for z in zones)
+    annual = float(spec.get("fraction", 1.0)) * sum(series.zone_volumes[str(z)] for z in zones)
     shares = np.asarray(spec.get("monthly_shares", [1 / 12] * 12), dtype=float)
-    if shares.shape != (12,) or np.any(shares < 0) or abs(shares.sum() - 1) > 1e-6:
-        raise InputError(f"monthly_shares must be 12 non-negative fractions summing to 1 (sum {shares.sum():.6g})",
-                         source=source, where=f"{where}.monthly_shares")
     return annual * shares[cal.month_of_year - 1]
