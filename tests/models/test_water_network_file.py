@@ -101,13 +101,21 @@ def test_structural_problems_name_the_place(edit: Any, message: str) -> None:
         _build(doc)
 
 
-def test_check_hook_validates_the_file_when_zone_volumes_come_later(tmp_path: Path) -> None:
-    # with water_yield_zones wired from an upstream step the network cannot be resolved before the
-    # run, but its keys can be checked (the misspelt key passed validation before)
+def test_check_hook_resolves_the_network_when_zone_volumes_come_later(tmp_path: Path) -> None:
+    # with water_yield_zones wired from an upstream step the zone volumes are known only in the run;
+    # the network is still resolved and checked before it (a misspelt key and a link to a node that
+    # does not exist passed validation before)
     from ecociv.models.water_allocation.model import MODEL
 
-    text = SHIPPED[1].read_text(encoding="utf-8").replace("capacity: 6000", "capcity: 6000")
-    (tmp_path / "network.yaml").write_text(text.replace("../../water/", str(DATA / "water") + "/"))
+    text = SHIPPED[1].read_text(encoding="utf-8").replace("../../water/", str(DATA / "water") + "/")
+    text = text.replace("inflow: {annual: 30000,", "inflow: {water_yield: [z1, z2], fraction: 0.5,")
+    (tmp_path / "network.yaml").write_text(text)
+    given = {"network": tmp_path / "network.yaml", "water_yield_zones": None}
     assert MODEL.check is not None
+    MODEL.check(given)
+    (tmp_path / "network.yaml").write_text(text.replace("capacity: 6000", "capcity: 6000"))
     with pytest.raises(InputError, match=r"node 'dam': unknown key 'capcity' \(did you mean 'capacity'\?\)"):
-        MODEL.check({"network": tmp_path / "network.yaml", "water_yield_zones": "@water_yield.watershed_results"})
+        MODEL.check(given)
+    (tmp_path / "network.yaml").write_text(text.replace("to: south_out", "to: south_outt"))
+    with pytest.raises(InputError, match=r"link 'south_down': 'to: south_outt' names a node that does not exist"):
+        MODEL.check(given)

@@ -111,7 +111,7 @@ def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: in
         n_months = _shortest_series(series_entries, base, str(start_text), source=source)
     cal = ts.Calendar.parse(str(start_text), n_months, source=source)
     series = ts.read_series(series_entries, base, cal, source=source)
-    series.zone_volumes = dict(zone_volumes) if zone_volumes is not None else None
+    series.zone_volumes = zone_volumes
 
     def flow(spec: Any, where: str) -> np.ndarray:
         return ts.flow_series(spec, cal, series, flow_units, source=source, where=where)

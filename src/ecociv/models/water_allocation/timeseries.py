@@ -135,7 +135,7 @@ class SeriesTable:
     values: dict[str, np.ndarray]
     files: dict[str, str]
     #: annual water-yield volume per zone (m³/yr), e.g. the water_yield model's watershed_results
-    zone_volumes: dict[str, float] | None = None
+    zone_volumes: Mapping[str, float] | None = None
 
 
 def read_csv_file(path: Path, *, what: str, source: str, where: str | None = None,
