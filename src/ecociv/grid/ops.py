@@ -44,9 +44,10 @@ def rasterize_zones(geometries: Sequence[Any], grid: GridSpec, chunks: tuple[int
     A cell belongs to the polygon containing its centre; with overlapping polygons the last one
     wins.
     """
-    from rasterio.features import rasterize
     from rasterio.windows import Window
     from rasterio.windows import transform as window_transform
+
+    from ecociv.grid.burn import rasterize  # thread-safe: runs in dask blocks
 
     shapes = [(geom, index + 1) for index, geom in enumerate(geometries)
               if geom is not None and not geom.is_empty]

@@ -17,10 +17,10 @@ import pandas as pd
 import shapely
 import xarray as xr
 from affine import Affine
-from rasterio.features import rasterize
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
+from ecociv.grid.burn import rasterize
 from ecociv.grid.spec import GridSpec
 
 

@@ -47,9 +47,10 @@ def _burn_access(shapes: list[tuple[Any, float]], grid: GridSpec,
     """Access values of the polygons burnt on one block (cell centres; later polygons win;
     1 outside), as InVEST's ``pygeoprocessing.rasterize(..., ATTRIBUTE=ACCESS)`` on a raster
     filled with 1."""
-    from rasterio.features import rasterize
     from rasterio.windows import Window
     from rasterio.windows import transform as window_transform
+
+    from ecociv.grid.burn import rasterize  # thread-safe: runs in dask blocks
 
     assert block_info is not None
     (row0, row1), (col0, col1) = block_info[None]["array-location"]
