@@ -484,7 +484,6 @@ def _list_of(item: Any) -> Any:
 class NetworkFile(_Strict):
     """A water network file (docs/water_network.md)."""
 
-
     name: Text | None = None
     description: Any = None
     source: Any = None
