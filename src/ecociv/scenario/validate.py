@@ -2,17 +2,20 @@
 ``ecociv run`` checks before its first step.
 
 :func:`ecociv.scenario.runner.plan` resolves each step against its model's spec (models, input
-and parameter names, step references, dataset layers) and then calls :func:`check_steps` for:
+and parameter names, step references, the dataset and its replaced layers) and then calls
+:func:`check_steps` for:
 
 - required inputs present (as files, dataset layers or outputs of other steps);
 - parameters parsed against their specs (type, units, range, choices; keys of a mapping
-  parameter such as the water levers);
+  parameter such as the water levers); every entry of ``parameters`` is had by some step;
 - levers: every group is read by a model of a step of the scenario;
 - wiring: an output used as an input is of the input's kind (raster, table, vector, file), in its
   units, with its columns;
 - files: each opens as its kind the way the run opens it (raster headers and first and last
   blocks, whole tables, vector layers), on the run grid where that grid is known before running;
-- the grid reference and resolution.
+- the grid reference and resolution;
+- the model's own ``check`` hook (:class:`ecociv.spec.Model`), once the step passes the above
+  (e.g. the water network resolved with the levers applied).
 
 Every problem is collected (not just the first) as one line naming the key at fault.
 """
