@@ -75,8 +75,11 @@ from ecociv.grid.spec import CHINA_ALBERS  # noqa: E402
 
 WORK = HERE / "_work"
 RESULTS = HERE / "results" / "services.json"
-ECOCIV = ROOT / ".venv" / "bin" / "ecociv"
-PYTHON = ROOT / ".venv" / "bin" / "python"
+#: the checkout's virtual environment, else the interpreter running this script (e.g. from a
+#: git worktree without its own environment, with PYTHONPATH pointing at its src)
+_BIN = ROOT / ".venv" / "bin" if (ROOT / ".venv" / "bin" / "python").exists() else Path(sys.executable).parent
+ECOCIV = _BIN / "ecociv"
+PYTHON = _BIN / "python"
 #: suffix of a configuration run with the input hashing switched off (diagnostic)
 NO_HASH = "__no_input_hash"
 SEED = 20240611

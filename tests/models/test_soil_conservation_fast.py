@@ -204,3 +204,59 @@ def test_erosivity_month_by_month(dtype: type) -> None:
     assert np.isnan(kernels.rainfall_erosivity(monthly)[1, 1])
     last = np.ascontiguousarray(np.moveaxis(monthly, 0, -1))
     np.testing.assert_allclose(kernels.rainfall_erosivity(last, axis=-1), expected, rtol=1e-12)
+
+
+def test_erosivity_of_separate_months_equals_the_stacked_array() -> None:
+    """The model hands the months over as separate arrays (never stacked): same bits."""
+    monthly = np.random.default_rng(9).gamma(0.6, 30.0, (12, 5, 6)).astype(np.float32)
+    np.testing.assert_array_equal(kernels.rainfall_erosivity(list(monthly)),
+                                  kernels.rainfall_erosivity(monthly))
+
+
+# --- chunked LS and accumulation checks -------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 64])
+def test_model_ls_chunk_by_chunk_is_bit_identical_to_ls_factor(chunk_rows: int) -> None:
+    """soil_conservation computes upslope area and gradient on the whole DEM and LS chunk by
+    chunk (in slabs of rows): every chunking gives ls_factor's values bit for bit."""
+    import dask.array as da
+    from affine import Affine
+
+    from ecociv.grid.io import from_array
+    from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+    from ecociv.models.soil_conservation import model
+
+    z = _dem(11, 150, 40, 0.1, True)
+    rows, cols = np.ogrid[:150, :40]
+    z[(rows - 70) ** 2 + (cols - 20) ** 2 < 9**2] = np.nan
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(25.5, 0, 0, 0, -31.0, 5_000_000.0), z.shape)
+    dem = from_array(z, grid, name="dem", units="m")
+    dem = dem.copy(data=da.from_array(z, chunks=(chunk_rows, cols.size)))
+    original = model.SLAB_CELLS
+    model.SLAB_CELLS = 3 * cols.size  # slabs of 3 rows inside each chunk
+    try:
+        lazy = model._slope_length_steepness(dem, 25.5, 31.0, max_slope_length=333.0,
+                                             steep_threshold_degrees=10.0)
+        got = lazy.data.compute(scheduler="threads")
+    finally:
+        model.SLAB_CELLS = original
+    np.testing.assert_array_equal(got, kernels.ls_factor(z, 25.5, 31.0, max_slope_length=333.0))
+
+
+def test_accumulation_rejects_receivers_outside_the_grid() -> None:
+    with pytest.raises(ValueError, match="flat index"):
+        kernels.flow_accumulation(np.array([1, 5]), np.ones(2))
+    with pytest.raises(ValueError, match="flat index"):
+        kernels.flow_accumulation(np.array([-2, -1]), np.ones(2))
+    with pytest.raises(ValueError, match="cells"):
+        kernels.flow_accumulation(np.array([-1, 0, 1]), np.ones(2))
+
+
+def test_accumulation_with_several_donors_per_receiver() -> None:
+    """A hand-made tree: 0 → 2, 1 → 2, 2 → 4, 3 → 4, 4 → none, 5 → 3 (weights 1, 2, ..., 32):
+    cell 4 gathers everything."""
+    receivers = np.array([2, 2, 4, 4, -1, 3])
+    weights = 2.0 ** np.arange(6)
+    np.testing.assert_array_equal(kernels.flow_accumulation(receivers, weights),
+                                  [1.0, 2.0, 7.0, 40.0, 63.0, 32.0])

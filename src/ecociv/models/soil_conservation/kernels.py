@@ -6,10 +6,10 @@ and soil loss :math:`A = R \, K \, LS \, C \, P` (Renard et al. 1997, USDA Agric
 Units (SI, Foster et al. 1981): R in MJ mm ha⁻¹ h⁻¹ yr⁻¹, K in t ha h ha⁻¹ MJ⁻¹ mm⁻¹, LS, C
 and P dimensionless, so A is in t ha⁻¹ yr⁻¹. NaN marks nodata and propagates.
 
-The LS step routes flow over the whole DEM (it is not local to a chunk): :func:`ls_factor`
-works on one in-memory array, in place on a few reused buffers: besides the DEM it holds about
-six grid-sized float64 arrays at its peak (~0.7 GB for 4000 × 4000 cells; 2.1 s on one core of
-the benchmark machine, benchmarks/bench_services.py).
+The LS step routes flow over the whole DEM (it is not local to a chunk): :func:`terrain` works
+on one in-memory array with compiled loops (``terrain_loops.py``, numba) and holds about five
+grid-sized float64 arrays at its peak (~0.6 GB for 4000 × 4000 cells); the rest of LS is cell by
+cell (:func:`ls_from_terrain`).
 
 References
 ----------
@@ -90,11 +90,11 @@ def rainfall_erosivity(monthly_precipitation: ArrayLike, axis: int = 0) -> Float
 
     Parameters
     ----------
-    monthly_precipitation : array_like
+    monthly_precipitation : array_like or sequence of array_like
         Mean precipitation of each month, mm/month, 12 values along ``axis`` (January first;
-        the order does not matter to the formula).
+        the order does not matter to the formula), or one array per month (never stacked).
     axis : int
-        The month axis.
+        The month axis (of an array).
 
     Returns
     -------
@@ -113,11 +113,16 @@ def rainfall_erosivity(monthly_precipitation: ArrayLike, axis: int = 0) -> Float
     :math:`17.02 \times 1.735 \times 10^{-0.8188} \sum P_i^3 / P^{1.5}`, which is defined for
     dry months (:math:`P_i = 0` contributes 0) and needs no logarithm of zero.
     """
-    monthly = np.moveaxis(np.asarray(monthly_precipitation), axis, 0)
+    if isinstance(monthly_precipitation, list | tuple):
+        monthly: Any = [np.asarray(values) for values in monthly_precipitation]
+        shape = np.broadcast_shapes(*(values.shape for values in monthly))
+    else:
+        monthly = np.moveaxis(np.asarray(monthly_precipitation), axis, 0)
+        shape = monthly.shape[1:]
     # month by month (a month's worth of temporaries, not twelve), sums in month order
-    annual = np.zeros(monthly.shape[1:])
-    cubes = np.zeros(monthly.shape[1:])
-    month = np.empty(monthly.shape[1:])
+    annual = np.zeros(shape)
+    cubes = np.zeros(shape)
+    month = np.empty(shape)
     for values in monthly:
         month[...] = values
         with np.errstate(invalid="ignore"):
@@ -267,33 +272,6 @@ def _horn_general(at: Callable[[int, int], FloatArray], z: FloatArray, dx: float
     return dzdx, dzdy
 
 
-def _horn_complete(z: FloatArray, spacing: float, axis: int, out: FloatArray,
-                   scratch: FloatArray) -> None:
-    """The gradient along ``axis`` (1: x, east positive; 0: y, north positive) of the interior
-    cells ``z[1:-1, 1:-1]`` into ``out`` (that shape), NaN where the 3 × 3 window is not
-    complete: (c₁ + 2 c₂ + c₃)/4 of the three central differences, the operations of the
-    general case in the same order (bit-identical results). ``scratch`` (same shape) is
-    overwritten."""
-    rows, cols = z.shape
-
-    def at(drow: int, dcol: int) -> FloatArray:
-        return z[1 + drow: rows - 1 + drow, 1 + dcol: cols - 1 + dcol]
-
-    for offset, weight in zip((-1, 0, 1), (1.0, 2.0, 1.0), strict=True):
-        if axis == 1:
-            before, after = at(offset, -1), at(offset, 1)
-        else:  # the row above is the "after" side
-            before, after = at(1, offset), at(-1, offset)
-        central = out if offset == -1 else scratch
-        np.subtract(after, before, out=central)
-        central /= 2.0 * spacing
-        if weight != 1.0:
-            central *= weight
-        if offset != -1:
-            out += central
-    out /= 4.0
-
-
 def horn_gradient(dem: ArrayLike, dx: float, dy: float) -> tuple[FloatArray, FloatArray]:
     r"""Elevation gradient by Horn's 3 × 3 finite differences.
 
@@ -321,30 +299,22 @@ def horn_gradient(dem: ArrayLike, dx: float, dy: float) -> tuple[FloatArray, Flo
     Every difference is exact on a plane, so a tilted plane has its true slope up to the edges
     and around holes, and no cell with data gets a NaN gradient.
 
-    The complete windows (nearly every cell) are done in one pass per component; only the
-    cells at the edge or next to nodata go through the general rule, gathered.
+    The complete windows (nearly every cell) are done in one compiled pass
+    (:func:`terrain_loops.horn_complete`); only the cells at the edge or next to nodata go
+    through the general rule, gathered.
     """
-    z = _f64(dem)
+    from ecociv.models.soil_conservation import terrain_loops
+
+    z = np.ascontiguousarray(_f64(dem))
     rows, cols = z.shape
-    dzdx = np.full(z.shape, np.nan)
-    dzdy = np.full(z.shape, np.nan)
-    if rows > 2 and cols > 2:
-        inner = (slice(1, rows - 1), slice(1, cols - 1))
-        with np.errstate(invalid="ignore"):
-            scratch = np.empty((rows - 2, cols - 2))
-            _horn_complete(z, dx, 1, dzdx[inner], scratch)
-            _horn_complete(z, dy, 0, dzdy[inner], scratch)
-            del scratch
-    # the centre is not part of the central differences: nodata cells get NaN explicitly
-    nodata = np.isnan(z)
-    np.copyto(dzdx, np.nan, where=nodata)
-    np.copyto(dzdy, np.nan, where=nodata)
-    # a component is NaN iff one of its central differences is (or the cell is on the edge):
-    # only there (and where the DEM has data) does the general rule differ
-    incomplete = np.isnan(dzdx)
-    incomplete |= np.isnan(dzdy)
-    incomplete &= ~nodata
-    del nodata
+    dzdx = np.empty(z.shape)
+    dzdy = np.empty(z.shape)
+    # the complete windows in one compiled pass ((c₁ + 2 c₂ + c₃)/4 of the three central
+    # differences, the operations of the general rule in the same order); NaN at the
+    # edge, next to nodata and at nodata cells. A component is NaN iff one of its central
+    # differences is: only there (and where the DEM has data) does the general rule differ
+    incomplete = np.empty(z.shape, dtype=bool)
+    terrain_loops.horn_complete(z, float(dx), float(dy), dzdx, dzdy, incomplete)
     where_rows, where_cols = np.nonzero(incomplete)
     del incomplete
     if where_rows.size:
@@ -410,31 +380,15 @@ def d8_receivers(dem: ArrayLike, dx: float, dy: float) -> IntArray:
     slope length ends there, as RUSLE ends it where deposition begins (Renard et al. 1997,
     ch. 4). Nodata cells and the grid edge are never receivers.
     """
-    z = _f64(dem)
-    rows, cols = z.shape
-    best = np.zeros(z.shape)
-    direction = np.full(z.shape, -1, dtype=np.int8)  # index into D8_OFFSETS, -1 = none
-    drop = np.empty(z.shape)
-    better = np.empty(z.shape, dtype=bool)
-    for code, (drow, dcol) in enumerate(D8_OFFSETS):
-        distance = float(np.hypot(drow * dy, dcol * dx))
-        # the cells that have this neighbour inside the grid (outside it there is no receiver,
-        # as a NaN neighbour would give)
-        here = (slice(max(0, -drow), rows - max(0, drow)), slice(max(0, -dcol), cols - max(0, dcol)))
-        there = (slice(max(0, drow), rows + min(0, drow)), slice(max(0, dcol), cols + min(0, dcol)))
-        d, b, w = drop[here], best[here], better[here]
-        with np.errstate(invalid="ignore"):
-            np.subtract(z[here], z[there], out=d)
-            d /= distance
-            np.greater(d, b, out=w)  # False where either cell is NaN
-        np.copyto(b, d, where=w)
-        np.copyto(direction[here], code, where=w)
-    del best, drop, better
-    step = np.array([drow * cols + dcol for drow, dcol in D8_OFFSETS] + [0], dtype=np.int64)
-    receiver = step[direction]  # direction -1 takes the appended 0 ...
-    receiver += (np.arange(rows, dtype=np.int64) * cols)[:, None]  # + own flat index
-    receiver += np.arange(cols, dtype=np.int64)[None, :]
-    np.copyto(receiver, -1, where=direction < 0)  # ... and is then marked "no receiver"
+    from ecociv.models.soil_conservation import terrain_loops
+
+    z = np.ascontiguousarray(_f64(dem))
+    cols = z.shape[1]
+    offsets = np.array(D8_OFFSETS, dtype=np.int64)
+    distances = np.array([float(np.hypot(drow * dy, dcol * dx)) for drow, dcol in D8_OFFSETS])
+    steps = offsets[:, 0] * cols + offsets[:, 1]
+    receiver: IntArray = terrain_loops.d8_directions(z, offsets[:, 0].copy(), offsets[:, 1].copy(),
+                                                     distances, steps)
     return receiver
 
 
@@ -455,37 +409,27 @@ def flow_accumulation(receivers: ArrayLike, weights: ArrayLike) -> FloatArray:
 
     Notes
     -----
-    Kahn's topological order, one vectorised step per "wave": cells whose donors are all done
-    pass their total to their receivers. The number of steps is the longest flow path in cells;
-    each step costs time proportional to the cells in the wave, so the whole is O(cells).
-    D8 receivers on a DEM always form a forest (flow goes strictly downhill), so every cell is
-    reached.
+    Each cell is passed on to its receiver once all its donors are (a topological order,
+    O(cells), in one compiled loop: :func:`terrain_loops.accumulate`); a receiver adds its
+    donors in the order they are finished, so with unequal weights the last bit can depend on
+    that order. D8 receivers on a DEM always form a forest (flow goes strictly downhill), so
+    every cell is reached.
+
+    Raises
+    ------
+    ValueError
+        If ``receivers`` and ``weights`` differ in size or a receiver is not -1 or a cell.
     """
+    from ecociv.models.soil_conservation import terrain_loops
+
     shape = np.shape(weights)
-    target = np.asarray(receivers, dtype=np.int64).ravel()
+    target = np.ascontiguousarray(receivers, dtype=np.int64).ravel()
     total = np.nan_to_num(_f64(weights).ravel(), nan=0.0)  # a copy (copy=True)
-    # donors not yet done, per cell; 32-bit where the grid allows (half the memory)
-    index_type = np.int32 if target.size < np.iinfo(np.int32).max else np.int64
-    pending = np.bincount(target[target >= 0], minlength=target.size).astype(index_type)
-    # slot[c] = position of c in the list being deduplicated (any one of its duplicates)
-    slot = np.empty(target.size, dtype=index_type)
-    one = index_type(1)
-    wave = np.flatnonzero(pending == 0)
-    while wave.size:
-        destination = target[wave]
-        keep = destination >= 0
-        if not keep.all():
-            wave, destination = wave[keep], destination[keep]
-        if not wave.size:
-            break
-        np.add.at(total, destination, total[wave])
-        np.subtract.at(pending, destination, one)  # typed: an int 1 takes a slow path
-        ready = destination[pending[destination] == 0]
-        # a receiver with several donors in this wave is listed once per donor: keep one, in
-        # O(wave) (np.unique sorts, and was most of the run time on large grids)
-        position = np.arange(ready.size, dtype=index_type)
-        slot[ready] = position
-        wave = ready[slot[ready] == position]
+    if target.size != total.size:
+        raise ValueError(f"receivers have {target.size} cells, weights {total.size}")
+    if target.size and (target.min() < -1 or target.max() >= target.size):
+        raise ValueError("receivers must be -1 or a flat index into the grid")
+    terrain_loops.accumulate(target, total)
     return total.reshape(shape)
 
 
@@ -600,18 +544,76 @@ def ls_factor(dem: ArrayLike, dx: float, dy: float, *, max_slope_length: float =
     The factor functions above are evaluated here in place, on a handful of reused grid-sized
     buffers (each fresh grid-sized array costs page faults, and peak memory), with the same
     operations in the same order: the result is bit-identical to composing them
-    (tests/models/test_soil_conservation_fast.py). Flow is accumulated first, while few grids
-    are alive; the peak is about six float64 grids besides the DEM (~0.8 GB at 4000 × 4000).
+    (tests/models/test_soil_conservation_fast.py). It is :func:`terrain` (the whole grid)
+    followed by :func:`ls_from_terrain` (cell by cell).
+    """
+    upslope, dzdx, dzdy = terrain(dem, dx, dy)
+    return ls_from_terrain(upslope, dzdx, dzdy, float(np.sqrt(dx * dy)),
+                           max_slope_length=max_slope_length,
+                           steep_threshold_degrees=steep_threshold_degrees, overwrite=True)
+
+
+def terrain(dem: ArrayLike, dx: float, dy: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    r"""What LS needs of the whole DEM: upslope area and gradient of every cell.
+
+    Parameters
+    ----------
+    dem : array_like
+        Elevation, m, 2-D (row 0 = north), metre cells; NaN = nodata.
+    dx, dy : float
+        Cell width and height, m.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray)
+        Area draining into the cell's inlet, m² (D8 accumulation of the cell areas
+        :math:`dx\,dy` minus the cell's own; 0 at nodata cells), and
+        :func:`horn_gradient`'s :math:`\partial z/\partial x`, :math:`\partial z/\partial y`
+        (NaN exactly at nodata cells). Three float64 grids; everything else of LS is cell by
+        cell (:func:`ls_from_terrain`), e.g. chunk by chunk.
     """
     z = _f64(dem)
     nodata = np.isnan(z)
     # upslope area first (while few grids are alive): D8 accumulation of the cell areas minus
     # the cell's own
     area = np.where(nodata, 0.0, dx * dy)
+    del nodata
     upslope = flow_accumulation(d8_receivers(z, dx, dy), area)
     upslope -= area
     del area
     dzdx, dzdy = horn_gradient(z, dx, dy)
+    return upslope, dzdx, dzdy
+
+
+def ls_from_terrain(upslope: ArrayLike, dzdx: ArrayLike, dzdy: ArrayLike, cell_size: float, *,
+                    max_slope_length: float = np.inf, steep_threshold_degrees: float = 10.0,
+                    overwrite: bool = False) -> FloatArray:
+    r"""RUSLE LS of cells from their upslope area and gradient (:func:`terrain`).
+
+    Parameters
+    ----------
+    upslope : array_like
+        Area draining into each cell's inlet, m².
+    dzdx, dzdy : array_like
+        Gradient components, m/m; NaN = nodata.
+    cell_size : float
+        :math:`\sqrt{dx\,dy}`, m.
+    max_slope_length, steep_threshold_degrees : float
+        As in :func:`ls_factor`.
+    overwrite : bool
+        Use the three (float64) arrays as scratch space instead of copying them.
+
+    Returns
+    -------
+    ndarray
+        LS, dimensionless, ≥ 0; NaN exactly where ``dzdx`` is NaN. Cell by cell: any block of
+        the grid gives the block of :func:`ls_factor`, bit for bit.
+    """
+    copy = not overwrite
+    upslope = np.array(upslope, dtype=np.float64, copy=copy)
+    dzdx = np.array(dzdx, dtype=np.float64, copy=copy)
+    dzdy = np.array(dzdy, dtype=np.float64, copy=copy)
+    nodata = np.isnan(dzdx)  # the gradient is NaN exactly where the DEM is
     # contour factor (|gx| + |gy|)/|g| (1 where flat) and slope angle arctan |g|
     norm = np.hypot(dzdx, dzdy)
     contour = np.abs(dzdx, out=dzdx)
@@ -649,7 +651,6 @@ def ls_factor(dem: ArrayLike, dx: float, dy: float, *, max_slope_length: float =
     m = np.divide(beta, scratch, out=beta)
     del sin, beta
     # L (Desmet & Govers 1996) in Foster & Wischmeier's segment form
-    cell_size = float(np.sqrt(dx * dy))
     np.multiply(contour, cell_size, out=scratch)
     upslope /= scratch
     np.minimum(upslope, max_slope_length, out=upslope)

@@ -4,17 +4,19 @@ R from monthly precipitation, K from texture and organic carbon (EPIC), LS from 
 Desmet & Govers), C from a per-class table or from vegetation cover (Cai et al. 2000), P from
 the table; the formulas and their sources are in ``kernels.py``.
 
-LS is computed on the whole DEM at once (flow routing is not local to a chunk), before the
-chunked pass: the DEM is read into memory and LS holds about six more float64 grids at its peak
-(~0.85 GB with the DEM for 4000 × 4000 cells; measured in benchmarks/bench_services.py, which
-also gives its share of the run). Every other step is chunk by chunk.
+Flow routing for LS is not local to a chunk: one task of the chunked pass takes the whole DEM
+and computes upslope areas and gradients (``kernels.terrain``: compiled loops, about five
+float64 grids at its peak, ~0.6 GB for 4000 × 4000 cells), while the other threads compute R and
+K; LS itself and every other step are chunk by chunk (benchmarks/bench_services.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
+import dask
 import dask.array as da
 import numpy as np
 import pandas as pd
@@ -64,7 +66,7 @@ SPEC = ModelSpec(
         "Mean annual soil loss by water erosion, A = R K LS C P, without (potential, C = P = 1) "
         "and with cover and practice (actual), and their difference, the soil conservation "
         "service, in t/ha/yr; totals per zone in t/yr and Mt/yr over true cell areas. LS needs "
-        "the whole DEM in memory (a dozen grid-sized float64 arrays)."
+        "the whole DEM in memory (about five grid-sized float64 arrays)."
     ),
     inputs=(
         land_use_input(codes_in="cover_management_table.lucode"),
@@ -137,6 +139,31 @@ SPEC = ModelSpec(
 )
 
 
+#: Cells per slab in which the cell-by-cell kernels go through a chunk (:func:`_in_slabs`).
+SLAB_CELLS = 1 << 16
+
+
+def _in_slabs(func: Callable[..., np.ndarray], *arrays: Any, **kwargs: Any) -> np.ndarray:
+    """``func(*arrays, **kwargs)`` of a cell-by-cell kernel, evaluated slab by slab of rows of
+    about :data:`SLAB_CELLS` cells: the same values, but the kernel's temporaries stay in the CPU
+    caches instead of streaming whole chunks through memory once per operation. Arguments that
+    are not 2-D arrays of the first one's shape are passed whole."""
+    shape = np.shape(arrays[0])
+    if len(shape) != 2 or shape[0] * shape[1] <= SLAB_CELLS:
+        return func(*arrays, **kwargs)
+    step = max(1, SLAB_CELLS // shape[1])
+    out: np.ndarray | None = None
+    for row0 in range(0, shape[0], step):
+        rows = slice(row0, row0 + step)
+        part = np.asarray(func(*(a[rows] if isinstance(a, np.ndarray) and a.shape == shape else a
+                                 for a in arrays), **kwargs))
+        if out is None:
+            out = np.empty(shape, dtype=part.dtype)
+        out[rows] = part
+    assert out is not None
+    return out
+
+
 def _metre_cells(grid: GridSpec) -> tuple[float, float]:
     if grid.crs.is_geographic:
         raise InputError("the DEM is in a geographic CRS; LS needs a projected grid with cells "
@@ -152,6 +179,31 @@ def _like(template: xr.DataArray, values: np.ndarray, units: str) -> xr.DataArra
     out.attrs = {"units": units}
     if isinstance(template.data, da.Array):
         out = out.chunk(dict(template.chunksizes))
+    return out
+
+
+def _erosivity_of_months(*months: np.ndarray) -> np.ndarray:
+    return kernels.rainfall_erosivity(list(months))
+
+
+def _slope_length_steepness(dem: xr.DataArray, dx: float, dy: float, *, max_slope_length: float,
+                            steep_threshold_degrees: float) -> xr.DataArray:
+    """LS of the DEM. On a dask-backed DEM, lazily: one task routes flow over the whole DEM
+    (:func:`kernels.terrain`, which needs it in memory), and LS follows chunk by chunk, so the
+    chunks of R and K (and their outputs) are computed on the other threads meanwhile."""
+    options = {"max_slope_length": max_slope_length,
+               "steep_threshold_degrees": steep_threshold_degrees}
+    if not isinstance(dem.data, da.Array):
+        return _like(dem, kernels.ls_factor(np.asarray(dem.values, dtype=np.float64), dx, dy,
+                                            **options), "")
+    chunks = dem.data.chunks
+    parts = dask.delayed(kernels.terrain, nout=3, pure=True)(dem.data, dx, dy)
+    upslope, dzdx, dzdy = (da.from_delayed(part, shape=dem.shape, dtype=np.float64).rechunk(chunks)
+                           for part in parts)
+    values = da.map_blocks(_in_slabs, kernels.ls_from_terrain, upslope, dzdx, dzdy,
+                           float(np.sqrt(dx * dy)), dtype=np.float64, **options)
+    out = dem.copy(data=values)
+    out.attrs = {"units": ""}
     return out
 
 
@@ -179,7 +231,7 @@ def _erodibility_block(sand: np.ndarray, silt: np.ndarray, clay: np.ndarray, car
             f"clay {clay[row, col]:g}); expected at most 100 % (+{TEXTURE_SUM_TOLERANCE:g} for "
             "rounding)", source="inputs 'sand', 'silt', 'clay'",
             where=f"cell (row {row0 + row}, col {col0 + col})")
-    return kernels.soil_erodibility(sand, silt, clay, carbon, correction)
+    return _in_slabs(kernels.soil_erodibility, sand, silt, clay, carbon, correction)
 
 
 def _erodibility(sand: xr.DataArray, silt: xr.DataArray, clay: xr.DataArray,
@@ -217,15 +269,16 @@ def _cover_factor(inputs: Mapping[str, Any], table: pd.DataFrame, codes: pd.Seri
                          "c_from_cover column (1 for the classes whose C comes from vegetation "
                          "cover)", source="table 'cover_management_table'")
     use_cover = reclassify(land_use, dict(zip(codes, from_cover.astype(float), strict=True)))
-    c_cover = xr.apply_ufunc(kernels.cover_factor_from_vegetation, inputs["vegetation_cover"],
-                             dask="parallelized", output_dtypes=[np.float64])
+    c_cover = xr.apply_ufunc(partial(_in_slabs, kernels.cover_factor_from_vegetation),
+                             inputs["vegetation_cover"], dask="parallelized",
+                             output_dtypes=[np.float64])
     return xr.where(use_cover == 1, c_cover, c_table)
 
 
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """R, K and LS rasters, potential/actual loss and conservation, and the zone table.
 
-    The DEM is read into memory for LS; everything else stays lazy.
+    Everything stays lazy (flow routing is one task that reads the whole DEM).
     """
     table: pd.DataFrame = inputs["cover_management_table"]
     codes = table["lucode"].astype(int)
@@ -233,23 +286,20 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     grid = grid_of_array(land_use)
     dx, dy = _metre_cells(grid)
 
+    # R from the months as read (each month its own array: no 12-band block is assembled)
     precipitation = inputs["precipitation"]
-    if isinstance(precipitation.data, da.Array):
-        precipitation = precipitation.chunk({"band": -1})
-    erosivity = xr.apply_ufunc(kernels.rainfall_erosivity, precipitation,
-                               input_core_dims=[["band"]], kwargs={"axis": -1},
+    months = [precipitation.isel(band=i, drop=True) for i in range(precipitation.sizes["band"])]
+    erosivity = xr.apply_ufunc(partial(_in_slabs, _erosivity_of_months), *months,
                                dask="parallelized", output_dtypes=[np.float64])
 
     erodibility = _erodibility(inputs["sand"], inputs["silt"], inputs["clay"],
                                _organic_carbon(inputs), str(inputs.get("erodibility_correction",
                                                                         "none")))
 
-    dem = inputs["dem"]
-    ls_values = kernels.ls_factor(
-        np.asarray(dem.values, dtype=np.float64), dx, dy,
-        max_slope_length=float(inputs.get("max_slope_length", 333.0)),
-        steep_threshold_degrees=float(inputs.get("steep_slope_threshold", 10.0)))
-    ls = _like(dem, ls_values, "")
+    ls = _slope_length_steepness(inputs["dem"], dx, dy,
+                                 max_slope_length=float(inputs.get("max_slope_length", 333.0)),
+                                 steep_threshold_degrees=float(inputs.get("steep_slope_threshold",
+                                                                          10.0)))
 
     cover = _cover_factor(inputs, table, codes)
     practice = reclassify(land_use, dict(zip(codes, table["p_factor"], strict=True)))
