@@ -23,10 +23,20 @@ path: it runs ``--big-repeats`` times (default 1) and checks peak RSS ≤ 4 GB.
 Targets (2 cores): N = 4000 in ≤ 2 s wall and ≤ 0.9 GB peak RSS; N = 16000 with peak RSS
 ≤ 4 GB. GB here is 10⁹ bytes (stricter than GiB).
 
+The inputs are Albers, uncompressed, tiled, 6 watersheds unless ``--crs`` (utm45n, wgs84),
+``--compress`` (lzw, deflate, zstd), ``--striped`` or ``--watersheds`` say otherwise (the
+options of ``make_awy_inputs.py``); results are stored per size and input kind.
+
+``--ecociv-src LABEL=DIR`` (repeatable) times ecociv from other source trees too, e.g. the code
+before a change (``git worktree add /tmp/old COMMIT``), interleaved run by run with the first
+one (``python -m ecociv.cli.main`` with ``PYTHONPATH=DIR``).
+
 Usage::
 
     .venv/bin/python benchmarks/bench_water_yield.py [--sizes 1000 4000] [--repeats 5]
         [--invest benchmarks/_work/invest-venv/bin/python] [--big]
+        [--crs utm45n] [--compress lzw] [--striped] [--watersheds 16]
+        [--ecociv-src before=/tmp/old/src]
 """
 
 from __future__ import annotations
@@ -142,10 +152,24 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 # commands
 
 
-def ecociv_cmd(folder: Path, out: Path) -> list[str]:
+def ecociv_prefix(src: Path | None) -> list[str]:
+    """The command that starts ecociv: the venv's entry point, or the venv's Python running
+    the CLI module (with ``PYTHONPATH`` set by :func:`ecociv_env`) for another source tree."""
+    if src is None and ECOCIV.exists():
+        return [str(ECOCIV)]
+    return [sys.executable, "-m", "ecociv.cli.main"]
+
+
+def ecociv_env(src: Path | None) -> dict[str, str] | None:
+    if src is None and ECOCIV.exists():
+        return None
+    return {**os.environ, "PYTHONPATH": str(src if src is not None else ROOT / "src")}
+
+
+def ecociv_cmd(folder: Path, out: Path, src: Path | None = None) -> list[str]:
     f = {k: folder / v for k, v in gen.FILES.items()}
     return [
-        str(ECOCIV), "model", "run", "water_yield",
+        *ecociv_prefix(src), "model", "run", "water_yield",
         "--input", f"precipitation={f['precipitation']}",
         "--input", f"et0={f['et0']}",
         "--input", f"root_restricting_depth={f['root_restricting_depth']}",
@@ -169,9 +193,9 @@ def _fresh(path: Path) -> Path:
     return path
 
 
-def run_ecociv(folder: Path, out: Path, log: Path) -> dict[str, Any]:
+def run_ecociv(folder: Path, out: Path, log: Path, src: Path | None = None) -> dict[str, Any]:
     _fresh(out)
-    result = measure(ecociv_cmd(folder, out), log=log)
+    result = measure(ecociv_cmd(folder, out, src), log=log, env=ecociv_env(src))
     manifest = json.loads((out / "manifest.json").read_text())
     result["in_process_s"] = manifest.get("timings_s", {})
     return result
@@ -311,7 +335,7 @@ def check_watersheds(folder: Path, out: Path, n: int, z: float = 5.0,
         counts += np.bincount(zones[ok], minlength=k)
     ref = {int(ws): sums[i + 1] / counts[i + 1] for i, ws in enumerate(sheds["ws_id"])}
     ours = {}
-    with open(out / "watershed_results.csv", newline="") as handle:
+    with open(out / "watershed_results.csv", newline="", encoding="utf-8-sig") as handle:
         for row in csv.DictReader(handle):
             ours[int(float(row["ws_id"]))] = float(row["wyield_mn"])
     rel = max(abs(ours[ws] - ref[ws]) / abs(ref[ws]) for ws in ref)
@@ -352,9 +376,9 @@ def compare_with_invest(out: Path, workspace: Path, n: int, band_rows: int = 102
     table: dict[str, Any] = {}
     theirs_csv = workspace / "output" / "watershed_results_wyield.csv"
     if theirs_csv.exists():
-        with open(theirs_csv, newline="") as handle:
+        with open(theirs_csv, newline="", encoding="utf-8-sig") as handle:
             inv = {int(float(r["ws_id"])): r for r in csv.DictReader(handle)}
-        with open(out / "watershed_results.csv", newline="") as handle:
+        with open(out / "watershed_results.csv", newline="", encoding="utf-8-sig") as handle:
             ours = {int(float(r["ws_id"])): r for r in csv.DictReader(handle)}
         for column in ("precip_mn", "PET_mn", "AET_mn", "wyield_mn"):
             diffs = [abs(float(ours[k][column]) - float(inv[k][column])) / max(1e-12, abs(float(inv[k][column])))
@@ -403,9 +427,8 @@ def machine_info(invest_python: str | None) -> dict[str, Any]:
         versions["gdal (rasterio)"] = rasterio.__gdal_version__
     except ImportError:
         pass
-    out = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c",
-                          "import ecociv; print(ecociv.__version__)"],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run([sys.executable, "-c", "import ecociv; print(ecociv.__version__)"],
+                         capture_output=True, text=True, check=False, env=ecociv_env(None))
     versions["ecociv"] = out.stdout.strip()
     git = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                          capture_output=True, text=True, check=False)
@@ -429,7 +452,8 @@ def machine_info(invest_python: str | None) -> dict[str, Any]:
 
 def cli_startup(repeats: int = 3) -> dict[str, Any]:
     """Wall time of ``ecociv --version`` (interpreter start + CLI imports, no model)."""
-    runs = [measure([str(ECOCIV), "--version"], log=WORK / "logs" / "startup.log")
+    runs = [measure([*ecociv_prefix(None), "--version"], log=WORK / "logs" / "startup.log",
+                    env=ecociv_env(None))
             for _ in range(repeats + 1)][1:]
     return summary(runs)
 
@@ -437,16 +461,24 @@ def cli_startup(repeats: int = 3) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+def variant_of(args: argparse.Namespace) -> gen.Variant:
+    return gen.Variant(args.crs, args.compress, args.striped, args.watersheds)
+
+
 def bench_size(n: int, args: argparse.Namespace, repeats: int, with_invest: bool) -> dict[str, Any]:
-    folder = gen.ensure_inputs(n, args.seed)
+    variant = variant_of(args)
+    folder = gen.ensure_inputs(n, args.seed, variant=variant)
     meta = json.loads((folder / "metadata.json").read_text())
     runs_dir = WORK / "runs"
     logs = WORK / "logs"
-    out = runs_dir / f"ecociv_N{n}"
-    workspace = runs_dir / f"invest_N{n}"
+    tag = f"N{n}{variant.suffix}"
+    out = runs_dir / f"ecociv_{tag}"
+    workspace = runs_dir / f"invest_{tag}"
+    others: dict[str, Path] = dict(args.ecociv_src)
     entry: dict[str, Any] = {
         "inputs": {"folder": str(folder.relative_to(ROOT)), "cells": n * n, "seed": meta["seed"],
                    "bytes": sum(meta["bytes"].values()), "compress": meta["compress"],
+                   "crs": meta["crs"], "striped": meta["striped"], "watersheds": meta["watersheds"],
                    "class_shares": meta["class_shares"]},
     }
     print(f"\n== N = {n} ({n * n:,} cells, inputs {sum(meta['bytes'].values()) / GB:.2f} GB)",
@@ -455,28 +487,47 @@ def bench_size(n: int, args: argparse.Namespace, repeats: int, with_invest: bool
     entry["loadavg_at_start"] = [round(x, 2) for x in os.getloadavg()]
     if args.warmup and not (n >= 16000 and not args.big_warmup):
         print("  warm-up ecociv ...", flush=True)
-        run_ecociv(folder, out, logs / f"ecociv_N{n}_warmup.log")
+        run_ecociv(folder, out, logs / f"ecociv_{tag}_warmup.log")
+        for label, src in others.items():
+            run_ecociv(folder, runs_dir / f"ecociv_{label}_{tag}", logs / f"ecociv_{label}_{tag}_warmup.log", src)
         if with_invest:
             print("  warm-up InVEST ...", flush=True)
             run_invest(args.invest, folder, workspace, args.invest_workers,
-                       logs / f"invest_N{n}_warmup.log")
+                       logs / f"invest_{tag}_warmup.log")
     ours, theirs = [], []
+    other_runs: dict[str, list[dict[str, Any]]] = {label: [] for label in others}
+    loads = []
     for i in range(repeats):
-        r = run_ecociv(folder, out, logs / f"ecociv_N{n}_{i}.log")
+        loads.append([round(x, 2) for x in os.getloadavg()])
+        r = run_ecociv(folder, out, logs / f"ecociv_{tag}_{i}.log")
         ours.append(r)
         print(f"  ecociv run {i + 1}: {r['wall_s']:.2f} s, {r['peak_rss_bytes'] / GB:.3f} GB "
-              f"(in-process {r['in_process_s'].get('total')} s)", flush=True)
+              f"(in-process {r['in_process_s'].get('total')} s), load {loads[-1]}", flush=True)
+        for label, src in others.items():
+            o = run_ecociv(folder, runs_dir / f"ecociv_{label}_{tag}", logs / f"ecociv_{label}_{tag}_{i}.log", src)
+            other_runs[label].append(o)
+            print(f"  ecociv [{label}] run {i + 1}: {o['wall_s']:.2f} s, {o['peak_rss_bytes'] / GB:.3f} GB "
+                  f"(in-process {o['in_process_s'].get('total')} s)", flush=True)
         if with_invest:
             t = run_invest(args.invest, folder, workspace, args.invest_workers,
-                           logs / f"invest_N{n}_{i}.log")
+                           logs / f"invest_{tag}_{i}.log")
             theirs.append(t)
             print(f"  InVEST run {i + 1}: {t['wall_s']:.2f} s, {t['peak_rss_bytes'] / GB:.3f} GB",
                   flush=True)
+    entry["loadavg_per_round"] = loads
     entry["ecociv"] = {**summary(ours), "runs": ours}
+    for label, runs in other_runs.items():
+        entry[f"ecociv [{label}]"] = {**summary(runs), "runs": runs, "src": str(others[label])}
+        ratios = [o["wall_s"] / r["wall_s"] for o, r in zip(runs, ours, strict=True)]
+        entry[f"ratio_{label}_over_ecociv"] = {
+            "wall_median_ratio": round(statistics.median(ratios), 2),
+            "wall_ratio_per_round": [round(x, 2) for x in ratios]}
     if with_invest:
         entry["invest"] = {**summary(theirs), "runs": theirs, "n_workers": args.invest_workers}
         entry["ratio_invest_over_ecociv"] = {
             "wall": round(entry["invest"]["wall_s"]["median"] / entry["ecociv"]["wall_s"]["median"], 2),
+            "wall_ratio_per_round": [round(t["wall_s"] / r["wall_s"], 2)
+                                     for t, r in zip(theirs, ours, strict=True)],
             "peak_rss": round(entry["invest"]["peak_rss_gb"]["median"]
                               / entry["ecociv"]["peak_rss_gb"]["median"], 2),
         }
@@ -502,20 +553,22 @@ def bench_size(n: int, args: argparse.Namespace, repeats: int, with_invest: bool
 
 
 def print_table(results: dict[str, Any]) -> str:
-    lines = ["| N | tool | runs | wall median (s) | wall min–max (s) | CPU median (s) | "
+    lines = ["| N / inputs | tool | runs | wall median (s) | wall min–max (s) | CPU median (s) | "
              "peak RSS median (GB) | peak RSS max (GB) | InVEST/ecociv wall | InVEST/ecociv RSS "
              "| output check |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for key in sorted(results["sizes"], key=int):
+    for key in sorted(results["sizes"], key=lambda k: (int(k.split("_")[0]), k)):
         entry = results["sizes"][key]
         ratio = entry.get("ratio_invest_over_ecociv", {})
-        for tool in ("ecociv", "invest"):
+        tools = ["ecociv", *(k for k in entry if k.startswith("ecociv [")), "invest"]
+        for tool in tools:
             if tool not in entry:
                 continue
             s = entry[tool]
             check = ("ok" if entry["check"]["ok"] else "FAILED") if tool == "ecociv" else ""
+            n_label = f"{int(key.split('_')[0]):,}" + (f" {key.split('_', 1)[1]}" if "_" in key else "")
             lines.append(
-                f"| {int(key):,} | {'ecociv' if tool == 'ecociv' else 'InVEST 3.20.2'} | {s['n_runs']} | "
+                f"| {n_label} | {'InVEST 3.20.2' if tool == 'invest' else tool} | {s['n_runs']} | "
                 f"{s['wall_s']['median']:.2f} | {s['wall_s']['min']:.2f}–{s['wall_s']['max']:.2f} | "
                 f"{s.get('cpu_s', {}).get('median', float('nan')):.2f} | "
                 f"{s['peak_rss_gb']['median']:.3f} | {s['peak_rss_gb']['max']:.3f} | "
@@ -551,6 +604,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-table-check", action="store_true")
     parser.add_argument("--no-warmup", dest="warmup", action="store_false")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--crs", choices=sorted(gen.GRIDS), default="albers")
+    parser.add_argument("--compress", choices=["deflate", "lzw", "zstd"], default=None)
+    parser.add_argument("--striped", action="store_true", help="untiled inputs (strips of one row)")
+    parser.add_argument("--watersheds", type=int, default=gen.DEFAULT_WATERSHEDS)
+    parser.add_argument("--ecociv-src", action="append", default=[], metavar="LABEL=DIR",
+                        type=lambda text: (text.split("=", 1)[0], Path(text.split("=", 1)[1]).resolve()),
+                        help="also time ecociv from this source tree, interleaved")
+    parser.add_argument("--skip-startup", action="store_true", help="do not time ecociv --version")
     args = parser.parse_args(argv)
     if args.repeats < 3:
         parser.error("--repeats must be at least 3 (medians of several runs)")
@@ -565,16 +626,19 @@ def main(argv: list[str] | None = None) -> int:
     results["method"] = (
         "wall = spawn to exit of the CLI process; peak RSS = max(os.wait4 ru_maxrss, "
         "psutil-sampled sum over the process tree); warm page cache (one untimed warm-up run); "
-        "ecociv and InVEST runs interleaved; median of the timed runs")
+        "ecociv (and other ecociv source trees) and InVEST runs interleaved; median of the timed "
+        "runs; load averages before each round")
     print(f"machine: {results['machine']['nproc']} cores, {results['machine']['cpu_model']}, "
           f"{results['machine']['ram_gb']} GB RAM", flush=True)
-    results["cli_startup"] = cli_startup()
-    print(f"ecociv --version: {results['cli_startup']['wall_s']['median']:.2f} s", flush=True)
+    if not args.skip_startup:
+        results["cli_startup"] = cli_startup()
+        print(f"ecociv --version: {results['cli_startup']['wall_s']['median']:.2f} s", flush=True)
+    suffix = variant_of(args).suffix
     for n in args.sizes:
-        results["sizes"][str(n)] = bench_size(n, args, args.repeats, bool(args.invest))
+        results["sizes"][f"{n}{suffix}"] = bench_size(n, args, args.repeats, bool(args.invest))
     if args.big:
         big = bench_size(16000, args, args.big_repeats, bool(args.invest) and args.invest_big)
-        results["sizes"]["16000"] = big
+        results["sizes"][f"16000{suffix}"] = big
     results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["table_markdown"] = print_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)

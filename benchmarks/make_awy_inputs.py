@@ -10,11 +10,14 @@ matches):
 * ``pawc_synthetic.tif``           float32, fraction 0-1, nodata -9999
 * ``biophysical_table_synthetic.csv``  InVEST columns ``lucode, LULC_desc, lulc_veg,
   root_depth, kc``
-* ``watersheds_synthetic.gpkg``    6 polygons with an integer ``ws_id`` (layer ``watersheds``)
+* ``watersheds_synthetic.gpkg``    6 polygons (``--watersheds``) with an integer ``ws_id``
+  (layer ``watersheds``)
 * ``metadata.json``                seed, generator version, grid, class shares, files
 
 The grid is N×N cells of 30 m in an Albers equal-area projection for China (a PROJ string:
-InVEST only needs a projected CRS in metres, not an EPSG code). The landscape is a north-south
+InVEST only needs a projected CRS in metres, not an EPSG code); ``--crs utm45n`` puts the same
+landscape on 30 m cells of UTM zone 45N (EPSG:32645, conformal: cell areas vary along rows) and
+``--crs wgs84`` on 1 arc-second cells of EPSG:4326 (geographic; InVEST refuses it). The landscape is a north-south
 transect of the northern slope of the Tianshan: glaciers and spruce forest on the mountains in
 the south (the last rows of a north-up raster), grassland on the foothills, an oasis belt of
 cropland, built-up land and reservoirs, and desert to the north (the first rows). Patches are
@@ -26,13 +29,18 @@ holds a whole array in memory (peak ≈ 1.5 GB). The noise lattices are drawn on
 ``numpy.random.Generator`` (PCG64, ``--seed``), so the output does not depend on the band size.
 
 Storage: tiled GeoTIFF, 256×256 blocks, **uncompressed** by default (``--compress`` chooses
-DEFLATE, LZW or ZSTD). Uncompressed inputs keep the benchmark about the models rather than a
+DEFLATE, LZW or ZSTD; ``--striped`` writes strips of one row, GDAL's default layout, instead of
+tiles). Uncompressed inputs keep the benchmark about the models rather than a
 codec, and both InVEST and ecociv read them through GDAL the same way; the choice is recorded in
 ``metadata.json``.
 
 Usage::
 
     .venv/bin/python benchmarks/make_awy_inputs.py 4000 [--seed 20240601] [--out DIR]
+        [--crs albers|utm45n|wgs84] [--compress lzw|deflate|zstd] [--striped] [--watersheds 16]
+
+Variants other than the default are written to folders named after them, e.g.
+``awy_synthetic_N4000_utm45n_lzw_ws16``.
 """
 
 from __future__ import annotations
@@ -50,7 +58,7 @@ import rasterio
 from affine import Affine
 from rasterio.windows import Window
 
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
 DEFAULT_SEED = 20240601
@@ -61,6 +69,26 @@ LULC_NODATA = 255
 CRS = "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
 #: upper-left corner: near Shihezi / Manas on the northern slope of the Tianshan (≈ 44.3°N, 86°E)
 ORIGIN = (-1_400_010.0, 5_100_000.0)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Where the N×N cells lie: CRS, upper-left corner and cell size (in CRS units)."""
+
+    crs: str
+    origin: tuple[float, float]
+    cell: float
+
+
+#: the same place (upper-left corner ≈ 44.3-44.5°N, 86°E) on three kinds of CRS
+GRIDS = {
+    "albers": Grid(CRS, ORIGIN, CELL),
+    # UTM zone 45N (central meridian 87°E), 30 m cells
+    "utm45n": Grid("EPSG:32645", (420_000.0, 4_925_000.0), CELL),
+    # geographic WGS 84, 1 arc-second cells (≈ 22 m east-west × 31 m north-south at 44°N)
+    "wgs84": Grid("EPSG:4326", (86.0, 44.5), 1.0 / 3600.0),
+}
+DEFAULT_WATERSHEDS = 6
 
 
 @dataclass(frozen=True)
@@ -99,9 +127,27 @@ FILES = {
 OCTAVES = ((512, 0.50), (128, 0.30), (32, 0.15), (8, 0.05))
 
 
-def folder_for(n: int, seed: int = DEFAULT_SEED, root: Path = WORK) -> Path:
+@dataclass(frozen=True)
+class Variant:
+    """How the inputs are stored: CRS, compression, tiles or strips, number of watersheds."""
+
+    crs: str = "albers"
+    compress: str | None = None
+    striped: bool = False
+    watersheds: int = DEFAULT_WATERSHEDS
+
+    @property
+    def suffix(self) -> str:
+        parts = [] if self.crs == "albers" else [self.crs]
+        parts += [self.compress] if self.compress else []
+        parts += ["striped"] if self.striped else []
+        parts += [] if self.watersheds == DEFAULT_WATERSHEDS else [f"ws{self.watersheds}"]
+        return "".join(f"_{p}" for p in parts)
+
+
+def folder_for(n: int, seed: int = DEFAULT_SEED, root: Path = WORK, variant: Variant = Variant()) -> Path:
     suffix = "" if seed == DEFAULT_SEED else f"_seed{seed}"
-    return root / f"awy_synthetic_N{n}{suffix}"
+    return root / f"awy_synthetic_N{n}{suffix}{variant.suffix}"
 
 
 class ValueNoise:
@@ -141,13 +187,18 @@ class ValueNoise:
         return out
 
 
-def _profile(n: int, dtype: str, nodata: float, compress: str | None) -> dict:
+def _profile(n: int, dtype: str, nodata: float, variant: Variant) -> dict:
+    grid = GRIDS[variant.crs]
     profile = {
         "driver": "GTiff", "width": n, "height": n, "count": 1, "dtype": dtype,
-        "crs": CRS, "transform": Affine(CELL, 0, ORIGIN[0], 0, -CELL, ORIGIN[1]),
-        "nodata": nodata, "tiled": True, "blockxsize": 256, "blockysize": 256,
-        "BIGTIFF": "IF_SAFER",
+        "crs": grid.crs, "transform": Affine(grid.cell, 0, grid.origin[0], 0, -grid.cell, grid.origin[1]),
+        "nodata": nodata, "BIGTIFF": "IF_SAFER",
     }
+    if variant.striped:
+        profile.update({"tiled": False, "blockysize": 1})
+    else:
+        profile.update({"tiled": True, "blockxsize": 256, "blockysize": 256})
+    compress = variant.compress
     if compress:
         profile["compress"] = compress
         profile["predictor"] = 2
@@ -174,7 +225,7 @@ def _disc(rows: np.ndarray, cols: np.ndarray, centre: tuple[float, float], radiu
     return (rows[:, None] - centre[0]) ** 2 + (cols[None, :] - centre[1]) ** 2 < radius**2
 
 
-def make_rasters(folder: Path, n: int, seed: int, compress: str | None) -> dict:
+def make_rasters(folder: Path, n: int, seed: int, variant: Variant) -> dict:
     rng = np.random.default_rng(seed)
     relief = ValueNoise(rng, n)
     moisture = ValueNoise(rng, n)
@@ -190,7 +241,7 @@ def make_rasters(folder: Path, n: int, seed: int, compress: str | None) -> dict:
         "plant_available_water": ("float32", FLOAT_NODATA),
     }
     tmp_paths = {k: folder / f".{FILES[k]}.part" for k in specs}
-    datasets = {k: rasterio.open(tmp_paths[k], "w", **_profile(n, dt, nd, compress))
+    datasets = {k: rasterio.open(tmp_paths[k], "w", **_profile(n, dt, nd, variant))
                 for k, (dt, nd) in specs.items()}
     try:
         for row0 in range(0, n, BAND_ROWS):
@@ -243,16 +294,19 @@ def make_table(folder: Path) -> None:
     (folder / FILES["biophysical_table"]).write_text("\n".join(lines) + "\n")
 
 
-def make_watersheds(folder: Path, n: int, seed: int) -> int:
-    """Six basins: three north-flowing river basins split into an upper (mountain) and a lower
-    (oasis and desert) part, with wavy borders, together covering the grid exactly (InVEST clips
-    its work to the watersheds' bounding box, so a margin would give it fewer cells to do)."""
+def make_watersheds(folder: Path, n: int, seed: int, variant: Variant = Variant()) -> int:
+    """``variant.watersheds`` basins (even, default 6): half as many north-flowing river basins,
+    each split into an upper (mountain) and a lower (oasis and desert) part, with wavy borders,
+    together covering the grid exactly (InVEST clips its work to the watersheds' bounding box,
+    so a margin would give it fewer cells to do)."""
     import geopandas as gpd
     from shapely.geometry import Polygon
 
     rng = np.random.default_rng([seed, 7])
-    left, top = ORIGIN
-    size = n * CELL
+    grid = GRIDS[variant.crs]
+    basins = variant.watersheds // 2
+    left, top = grid.origin
+    size = n * grid.cell
     margin = 0.0
     x0, x1 = left + margin, left + size - margin
     y_top, y_bottom = top - margin, top - size + margin
@@ -264,25 +318,26 @@ def make_watersheds(folder: Path, n: int, seed: int) -> int:
         phase, amp = rng.uniform(0, 2 * np.pi), rng.uniform(0.02, 0.05) * size
         return base + amp * np.sin(np.linspace(0, 3 * np.pi, steps) + phase)
 
-    cuts = [np.full(steps, x0), wavy_x(x0 + (x1 - x0) / 3), wavy_x(x0 + 2 * (x1 - x0) / 3),
+    cuts = [np.full(steps, x0), *(wavy_x(x0 + k * (x1 - x0) / basins) for k in range(1, basins)),
             np.full(steps, x1)]
     mid_phase = rng.uniform(0, 2 * np.pi)
     split_y = top - 0.6 * size + 0.04 * size * np.sin(np.linspace(0, 4 * np.pi, steps) + mid_phase)
     polygons, ids = [], []
     ws_id = 1
-    for k in range(3):
+    for k in range(basins):
         left_x, right_x = cuts[k], cuts[k + 1]
         west = [(float(left_x[i]), float(ys[i])) for i in range(steps)]
         east = [(float(right_x[i]), float(ys[i])) for i in range(steps)]
         line = [(float(x), float(y)) for x, y in zip(xs, split_y, strict=True)]
         basin = Polygon(west + east[::-1])
-        lower = Polygon([(x0 - 1, y_top), (x1 + 1, y_top), *line[::-1]]).buffer(0)
-        upper = Polygon([*line, (x1 + 1, y_bottom), (x0 - 1, y_bottom)]).buffer(0)
+        pad = size / n  # one cell beyond the grid
+        lower = Polygon([(x0 - pad, y_top), (x1 + pad, y_top), *line[::-1]]).buffer(0)
+        upper = Polygon([*line, (x1 + pad, y_bottom), (x0 - pad, y_bottom)]).buffer(0)
         for part in (basin.intersection(lower), basin.intersection(upper)):
             polygons.append(part.buffer(0))
             ids.append(ws_id)
             ws_id += 1
-    frame = gpd.GeoDataFrame({"ws_id": np.array(ids, dtype=np.int32)}, geometry=polygons, crs=CRS)
+    frame = gpd.GeoDataFrame({"ws_id": np.array(ids, dtype=np.int32)}, geometry=polygons, crs=grid.crs)
     path = folder / FILES["watersheds"]
     if path.exists():
         path.unlink()
@@ -293,23 +348,31 @@ def make_watersheds(folder: Path, n: int, seed: int) -> int:
 
 
 def ensure_inputs(n: int, seed: int = DEFAULT_SEED, *, root: Path = WORK,
-                  compress: str | None = None, force: bool = False) -> Path:
-    """Generate (or reuse) the inputs for N and return their folder."""
-    folder = folder_for(n, seed, root)
+                  compress: str | None = None, force: bool = False,
+                  variant: Variant | None = None) -> Path:
+    """Generate (or reuse) the inputs for N and return their folder (``compress`` is kept for
+    callers that predate ``variant``)."""
+    if variant is None:
+        variant = Variant(compress=compress)
+    folder = folder_for(n, seed, root, variant)
     meta_path = folder / "metadata.json"
     if meta_path.exists() and not force:
         meta = json.loads(meta_path.read_text())
         if (meta.get("generator_version") == GENERATOR_VERSION and meta.get("n") == n
-                and meta.get("seed") == seed and meta.get("compress") == compress
+                and meta.get("seed") == seed and meta.get("compress") == variant.compress
+                and meta.get("crs_variant", "albers") == variant.crs
+                and meta.get("striped", False) == variant.striped
+                and meta.get("watersheds") == variant.watersheds
                 and all((folder / f).exists() for f in FILES.values())):
             return folder
     folder.mkdir(parents=True, exist_ok=True)
     if meta_path.exists():
         meta_path.unlink()
     started = time.perf_counter()
-    shares = make_rasters(folder, n, seed, compress)
+    shares = make_rasters(folder, n, seed, variant)
     make_table(folder)
-    n_ws = make_watersheds(folder, n, seed)
+    n_ws = make_watersheds(folder, n, seed, variant)
+    grid = GRIDS[variant.crs]
     meta = {
         "synthetic": True,
         "purpose": "benchmark inputs in InVEST Annual Water Yield format; not real data",
@@ -319,11 +382,14 @@ def ensure_inputs(n: int, seed: int = DEFAULT_SEED, *, root: Path = WORK,
         "rng": "numpy.random.default_rng (PCG64)",
         "n": n,
         "cells": n * n,
-        "cell_size_m": CELL,
-        "crs": CRS,
-        "origin_upper_left": list(ORIGIN),
-        "block": [256, 256],
-        "compress": compress,
+        "cell_size_m": CELL if variant.crs != "wgs84" else None,
+        "cell_size_crs_units": grid.cell,
+        "crs_variant": variant.crs,
+        "crs": grid.crs,
+        "origin_upper_left": list(grid.origin),
+        "block": [n, 1] if variant.striped else [256, 256],
+        "striped": variant.striped,
+        "compress": variant.compress,
         "nodata": {"float32": FLOAT_NODATA, "land_use": LULC_NODATA},
         "classes": [c.__dict__ for c in CLASSES],
         "class_shares": shares,
@@ -343,10 +409,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out", type=Path, default=WORK, help="parent folder (default _work/)")
     parser.add_argument("--compress", choices=["deflate", "lzw", "zstd"], default=None)
+    parser.add_argument("--crs", choices=sorted(GRIDS), default="albers",
+                        help="albers (EPSG-less China Albers, default), utm45n (EPSG:32645), wgs84 (EPSG:4326)")
+    parser.add_argument("--striped", action="store_true", help="strips of one row instead of 256×256 tiles")
+    parser.add_argument("--watersheds", type=int, default=DEFAULT_WATERSHEDS,
+                        help="number of watershed polygons (even; default 6)")
     parser.add_argument("--force", action="store_true", help="regenerate even when cached")
     args = parser.parse_args(argv)
     for n in args.n:
-        folder = ensure_inputs(n, args.seed, root=args.out, compress=args.compress, force=args.force)
+        if args.watersheds < 2 or args.watersheds % 2:
+            parser.error("--watersheds must be an even number >= 2")
+        variant = Variant(args.crs, args.compress, args.striped, args.watersheds)
+        folder = ensure_inputs(n, args.seed, root=args.out, force=args.force, variant=variant)
         meta = json.loads((folder / "metadata.json").read_text())
         print(f"{folder}: {meta['cells']:,} cells, generated in {meta['seconds_to_generate']} s")
         for desc, share in meta["class_shares"].items():
