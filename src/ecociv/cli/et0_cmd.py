@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
 from ecociv.errors import InputError, OutputError
-from ecociv.io.table_files import CSV_ENCODING
-from ecociv.models.et0.stations import TIME_STEPS
+
+if TYPE_CHECKING:  # pandas and the ET0 package load when the command runs, not for `ecociv --help`
+    import pandas as pd
 
 
 def et0(
@@ -40,7 +41,7 @@ def et0(
     eq. 52) where it has only temperature. The 'method' column says which was used.
     """
     from ecociv.io.tables import read_table
-    from ecociv.models.et0.stations import STATIONS_TABLE, compute_et0_table
+    from ecociv.models.et0.stations import STATIONS_TABLE, TIME_STEPS, compute_et0_table
 
     _check_out_file(out, stations)
     frame = read_table(stations, STATIONS_TABLE)
@@ -56,6 +57,8 @@ def et0(
 def _time_step(given: str | None, columns: set[str], path: Path) -> str:
     """The time step asked for, or the one the table's date column implies; a table whose date
     column does not match the asked time step is an error that names the right option."""
+    from ecociv.models.et0.stations import TIME_STEPS
+
     has_day, has_month = "day_of_year" in columns, "month" in columns
     if given is None:
         if has_month and not has_day:
@@ -74,6 +77,8 @@ def _time_step(given: str | None, columns: set[str], path: Path) -> str:
 
 def _data_lines(path: Path, rows: int) -> list[int] | None:
     """File line of each row ``read_table`` kept (it skips rows whose cells are all blank)."""
+    import pandas as pd
+
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
                       skip_blank_lines=False)
     blank = raw.apply(lambda column: column.fillna("").str.strip() == "").all(axis=1)
@@ -84,6 +89,8 @@ def _data_lines(path: Path, rows: int) -> list[int] | None:
 def _check_out_file(out: Path, stations: Path) -> None:
     """Refuse to overwrite a file ecociv did not write: the station table itself, or an existing
     file that is not an earlier ET0 table (one with the columns et0_mm_day and method)."""
+    import pandas as pd
+
     if not out.exists() or out.is_dir():
         return
     if stations.exists() and out.resolve() == stations.resolve():
@@ -100,6 +107,8 @@ def _check_out_file(out: Path, stations: Path) -> None:
 
 def _write_csv_atomically(table: pd.DataFrame, out: Path) -> None:
     """Write ``out`` through a temporary file in the same folder and ``os.replace``."""
+    from ecociv.io.table_files import CSV_ENCODING
+
     folder = out.resolve().parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
