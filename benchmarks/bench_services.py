@@ -134,16 +134,37 @@ COVER_MANAGEMENT = {  # lucode: (c_factor, p_factor, c_from_cover)
 # inputs
 
 
-def folder_for(n: int, seed: int = SEED) -> Path:
-    return WORK / (f"services_synthetic_N{n}" + ("" if seed == SEED else f"_seed{seed}"))
+#: grids the inputs can be on: China Albers (equal-area: the benchmarks of before) or UTM zone
+#: 45N (conformal, what most users' data are in), over the same place
+CRS_KINDS = {"albers": CHINA_ALBERS, "utm": "EPSG:32645"}
 
 
-def _profile(n: int, dtype: str, nodata: float, count: int, compress: str | None) -> dict[str, Any]:
+def origin_for(crs_kind: str) -> tuple[float, float]:
+    """Upper-left corner of the grid: ``ORIGIN`` (China Albers), or the same point in UTM 45N
+    rounded to the 30 m cells."""
+    if crs_kind == "albers":
+        return ORIGIN
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs(CHINA_ALBERS, CRS_KINDS[crs_kind], always_xy=True).transform(*ORIGIN)
+    return round(x / CELL) * CELL, round(y / CELL) * CELL
+
+
+def folder_for(n: int, seed: int = SEED, compress: str | None = None,
+               crs_kind: str = "albers") -> Path:
+    return WORK / (f"services_synthetic_N{n}" + ("" if seed == SEED else f"_seed{seed}")
+                   + ("" if crs_kind == "albers" else f"_{crs_kind}")
+                   + (f"_{compress}" if compress else ""))
+
+
+def _profile(n: int, dtype: str, nodata: float, count: int, compress: str | None,
+             crs_kind: str = "albers") -> dict[str, Any]:
     from affine import Affine
 
+    left, top = origin_for(crs_kind)
     profile: dict[str, Any] = {
         "driver": "GTiff", "width": n, "height": n, "count": count, "dtype": dtype,
-        "crs": CHINA_ALBERS, "transform": Affine(CELL, 0, ORIGIN[0], 0, -CELL, ORIGIN[1]),
+        "crs": CRS_KINDS[crs_kind], "transform": Affine(CELL, 0, left, 0, -CELL, top),
         "nodata": nodata, "tiled": True, "blockxsize": 256, "blockysize": 256,
         "interleave": "band", "BIGTIFF": "IF_SAFER",
     }
@@ -214,17 +235,20 @@ def _fields(rows: np.ndarray, n: int, noise: dict[str, Any]) -> dict[str, np.nda
     return out
 
 
-def make_inputs(n: int, seed: int = SEED, compress: str | None = None, force: bool = False) -> Path:
-    """Write the inputs for N (reused when ``metadata.json`` matches)."""
+def make_inputs(n: int, seed: int = SEED, compress: str | None = None, force: bool = False,
+                crs_kind: str = "albers") -> Path:
+    """Write the inputs for N on the grid ``crs_kind`` with ``compress`` (reused when
+    ``metadata.json`` matches); the values do not depend on the grid or the compression."""
     import rasterio
     from rasterio.windows import Window
 
-    folder = folder_for(n, seed)
+    folder = folder_for(n, seed, compress, crs_kind)
     meta_path = folder / "metadata.json"
     if meta_path.exists() and not force:
         meta = json.loads(meta_path.read_text())
         if (meta.get("generator_version") == GENERATOR_VERSION and meta.get("n") == n
                 and meta.get("seed") == seed and meta.get("compress") == compress
+                and meta.get("crs_kind", "albers") == crs_kind
                 and all((folder / f).exists() for f in FILES.values())):
             return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -249,7 +273,7 @@ def make_inputs(n: int, seed: int = SEED, compress: str | None = None, force: bo
             dtype, nodata = ("uint8", LULC_NODATA) if key == "land_use" else ("float32", FLOAT_NODATA)
             datasets[key] = rasterio.open(path, "w", **_profile(n, dtype, nodata,
                                                                  12 if key in MONTHLY else 1,
-                                                                 compress))
+                                                                 compress, crs_kind))
         for row0 in range(0, n, BAND_ROWS):
             rows = np.arange(row0, min(n, row0 + BAND_ROWS))
             window = Window(0, row0, n, rows.size)
@@ -278,8 +302,9 @@ def make_inputs(n: int, seed: int = SEED, compress: str | None = None, force: bo
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "rng": "numpy.random.default_rng([seed, n]) (PCG64)",
-        "n": n, "cells": n * n, "cell_size_m": CELL, "crs": CHINA_ALBERS,
-        "origin_upper_left": list(ORIGIN), "block": [256, 256], "compress": compress,
+        "n": n, "cells": n * n, "cell_size_m": CELL, "crs_kind": crs_kind,
+        "crs": CRS_KINDS[crs_kind], "origin_upper_left": list(origin_for(crs_kind)),
+        "block": [256, 256], "compress": compress,
         "nodata": {"float32": FLOAT_NODATA, "land_use": LULC_NODATA},
         "monthly_12_bands": list(MONTHLY),
         "land_use_classes": [c.__dict__ for c in awy.CLASSES], "class_shares": shares,
@@ -412,26 +437,7 @@ def compare_outputs(out: Path, reference: Path) -> dict[str, Any]:
     return found
 
 
-def bench_config(config: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
-    model, params = CONFIGS[config.removesuffix(NO_HASH)]
-    out = WORK / "runs" / f"services_{config}_N{args.size}"
-    logs = WORK / "logs"
-    entry: dict[str, Any] = {"model": model, "params": params,
-                             "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                             "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-                             "command": " ".join(model_cmd(config, folder, out, args.src))}
-    print(f"\n== {config} (N = {args.size}, load {entry['loadavg_at_start']})", flush=True)
-    if args.warmup:
-        r = run_once(config, folder, out, logs / f"services_{config}_warmup.log", args.src)
-        print(f"  warm-up: {r['wall_s']:.2f} s", flush=True)
-    runs = []
-    for i in range(args.repeats):
-        r = run_once(config, folder, out, logs / f"services_{config}_{i}.log", args.src)
-        runs.append(r)
-        print(f"  run {i + 1}: {r['wall_s']:.2f} s wall, {r['peak_rss_bytes'] / GB:.3f} GB, "
-              f"compute_and_write {r['in_process_s'].get('compute_and_write')} s, "
-              f"CPU {r['user_s'] + r['sys_s']:.1f} s, load at start {r['loadavg_at_start']}",
-              flush=True)
+def _summarise(config: str, runs: list[dict[str, Any]], entry: dict[str, Any]) -> None:
     compute = [r["in_process_s"].get("compute_and_write") for r in runs]
     entry.update(summary(runs))
     entry["compute_and_write_s"] = {"median": float(np.median(compute)), "min": min(compute),
@@ -439,11 +445,69 @@ def bench_config(config: str, folder: Path, args: argparse.Namespace) -> dict[st
     entry["runs"] = runs
     entry["target"] = {"wall_s": TARGET_WALL_S,
                        "met": entry["wall_s"]["median"] <= TARGET_WALL_S}
+
+
+def bench_config(config: str, folder: Path, args: argparse.Namespace,
+                 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Time ``config``; with ``args.baseline_src``, the baseline tree too, run by run in turn
+    (baseline, then this tree), so both see the same load. Returns the entry of this tree and
+    that of the baseline (or None)."""
+    model, params = CONFIGS[config.removesuffix(NO_HASH)]
+    out = WORK / "runs" / f"services_{config}_N{args.size}"
+    base_out = WORK / "runs" / f"services_{config}_N{args.size}_baseline"
+    logs = WORK / "logs"
+    base = args.baseline_src
+
+    def new_entry(src: Path | None, where: Path) -> dict[str, Any]:
+        return {"model": model, "params": params, "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+                "command": " ".join(model_cmd(config, folder, where, src))}
+
+    entry = new_entry(args.src, out)
+    base_entry = new_entry(base, base_out) if base is not None else None
+    print(f"\n== {config} (N = {args.size}, load {entry['loadavg_at_start']})", flush=True)
+    if args.warmup:
+        if base is not None:
+            r = run_once(config, folder, base_out, logs / f"services_{config}_warmup_base.log", base)
+            print(f"  warm-up (baseline): {r['wall_s']:.2f} s", flush=True)
+        r = run_once(config, folder, out, logs / f"services_{config}_warmup.log", args.src)
+        print(f"  warm-up: {r['wall_s']:.2f} s", flush=True)
+    runs: list[dict[str, Any]] = []
+    base_runs: list[dict[str, Any]] = []
+
+    def show(tag: str, i: int, r: dict[str, Any]) -> None:
+        print(f"  run {i + 1}{tag}: {r['wall_s']:.2f} s wall, {r['peak_rss_bytes'] / GB:.3f} GB, "
+              f"compute_and_write {r['in_process_s'].get('compute_and_write')} s, "
+              f"CPU {r['user_s'] + r['sys_s']:.1f} s, load at start {r['loadavg_at_start']}",
+              flush=True)
+
+    for i in range(args.repeats):
+        if base is not None:
+            base_runs.append(run_once(config, folder, base_out,
+                                      logs / f"services_{config}_{i}_base.log", base))
+            show(" (baseline)", i, base_runs[-1])
+        runs.append(run_once(config, folder, out, logs / f"services_{config}_{i}.log", args.src))
+        show("", i, runs[-1])
+    _summarise(config, runs, entry)
     reference = None
-    if args.compare_to:
+    if base_entry is not None:
+        _summarise(config, base_runs, base_entry)
+        base_entry.update(_in_subprocess("_analyse", str(base_out)))
+        pairs = [r["wall_s"] / b["wall_s"] for r, b in zip(runs, base_runs, strict=True)]
+        cpu = [(r["user_s"] + r["sys_s"]) / (b["user_s"] + b["sys_s"])
+               for r, b in zip(runs, base_runs, strict=True)]
+        entry["to_baseline"] = {
+            "what": "this run / the baseline run just before it, run by run",
+            "baseline_src": str(base), "wall_ratio_median": round(float(np.median(pairs)), 3),
+            "wall_ratios": [round(x, 3) for x in pairs],
+            "cpu_ratio_median": round(float(np.median(cpu)), 3),
+            "cpu_ratios": [round(x, 3) for x in cpu]}
+        reference = base_out
+    elif args.compare_to:
         reference = args.compare_to / config.removesuffix(NO_HASH)
         if not reference.exists():  # e.g. the annual run against a full run's folder
             reference = args.compare_to / model
+    if reference is not None:
         entry["compared_to"] = str(reference)
     entry.update(_in_subprocess("_analyse", str(out), *([str(reference)] if reference else [])))
     if args.keep_outputs:
@@ -452,22 +516,27 @@ def bench_config(config: str, folder: Path, args: argparse.Namespace) -> dict[st
             shutil.rmtree(keep)
         shutil.copytree(out, keep)
         entry["kept_outputs"] = str(keep)
-    return entry
+    return entry, base_entry
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = ["| label | model | runs | wall median (s) | wall min–max (s) | CPU median (s) | "
+    lines = ["| label | inputs | model | runs | wall median (s) | wall min–max (s) | CPU median (s) | "
              "compute_and_write median (s) | peak RSS median (GB) | peak RSS max (GB) | "
-             "load avg at start of runs (1 min) | ≤ 5 s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "load avg at start of runs (1 min) | wall / CPU ratio to baseline (median) | ≤ 5 s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for label, entry in results["entries"].items():
+        given = entry.get("inputs", {})
+        kind = f"{given.get('crs_kind', 'albers')}, {given.get('compress') or 'uncompressed'}"
         for model, s in entry.get("configs", {}).items():
             loads = ", ".join(f"{r['loadavg_at_start'][0]:.2f}" for r in s["runs"])
+            ratio = s.get("to_baseline")
+            ratios = (f"{ratio['wall_ratio_median']:.2f} / {ratio['cpu_ratio_median']:.2f}"
+                      if ratio else "")
             lines.append(
-                f"| {label} | {model} | {s['n_runs']} | {s['wall_s']['median']:.2f} | "
+                f"| {label} | {kind} | {model} | {s['n_runs']} | {s['wall_s']['median']:.2f} | "
                 f"{s['wall_s']['min']:.2f}–{s['wall_s']['max']:.2f} | {s['cpu_s']['median']:.2f} | "
                 f"{s['compute_and_write_s']['median']:.2f} | {s['peak_rss_gb']['median']:.3f} | "
-                f"{s['peak_rss_gb']['max']:.3f} | {loads} | "
+                f"{s['peak_rss_gb']['max']:.3f} | {loads} | {ratios} | "
                 f"{'yes' if s['target']['met'] else 'no'} |")
     return "\n".join(lines)
 
@@ -478,7 +547,7 @@ def cli_without_input_hashing(args: list[str]) -> int:
     replaced by a constant: a diagnostic of what that hashing costs, never a result."""
     from concurrent.futures import Future
 
-    import ecociv.execute
+    import ecociv.execute.run
     import ecociv.io.hashing
 
     def constant(path: str | Path) -> Future[str]:
@@ -487,7 +556,7 @@ def cli_without_input_hashing(args: list[str]) -> int:
         return done
 
     ecociv.io.hashing.digest_later = constant
-    ecociv.execute.digest_later = constant
+    ecociv.execute.run.digest_later = constant
     from ecociv.cli.main import main as cli_main
 
     sys.argv = ["ecociv", *args]
@@ -598,8 +667,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "_cli_from_source":
         return cli_from_source(argv[1], argv[2:])
     if argv and argv[0] == "_make_inputs":
-        make_inputs(int(argv[1]), int(argv[2]), None if argv[3] == "none" else argv[3])
-        print(json.dumps({"folder": str(folder_for(int(argv[1]), int(argv[2])))}))
+        compress = None if argv[3] == "none" else argv[3]
+        folder = make_inputs(int(argv[1]), int(argv[2]), compress, crs_kind=argv[4])
+        print(json.dumps({"folder": str(folder)}))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=4000, help="N (N×N cells)")
@@ -608,7 +678,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="what to time: sand_fixation_annual (no monthly rasters), "
                         "sand_fixation (all outputs), soil_conservation")
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--compress", choices=["deflate", "lzw", "zstd"], default=None)
+    parser.add_argument("--compress", choices=["deflate", "lzw", "zstd"], default=None,
+                        help="compression of the inputs (default: none)")
+    parser.add_argument("--crs", choices=list(CRS_KINDS), default="albers",
+                        help="grid of the inputs: China Albers (equal-area) or UTM zone 45N")
     parser.add_argument("--label", default="latest", help="name of this entry in the results")
     parser.add_argument("--keep-outputs", type=Path, default=None,
                         help="copy the last run's outputs to DIR/MODEL")
@@ -620,6 +693,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--src", type=Path, default=None,
                         help="run the CLI with the ecociv package of this source tree (a "
                         "folder holding ecociv/), e.g. the code before a change")
+    parser.add_argument("--baseline-src", type=Path, default=None,
+                        help="also time the ecociv package of this source tree (e.g. a git "
+                        "worktree of the commit before a change: TREE/src), run by run in turn "
+                        "with this one, so both see the same load; its entry is labelled "
+                        "--baseline-label, and each configuration gets the run-by-run ratios")
+    parser.add_argument("--baseline-label", default="before")
+    parser.add_argument("--skip-ls-alone", action="store_true",
+                        help="do not time kernels.ls_factor alone")
     parser.add_argument("--no-warmup", dest="warmup", action="store_false")
     parser.add_argument("--inputs-only", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -628,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeats must be at least 3 (medians of several runs)")
     # generated in a subprocess so that this process stays small (see run_once)
     folder = Path(_in_subprocess("_make_inputs", str(args.size), str(args.seed),
-                                 args.compress or "none")["folder"])
+                                 args.compress or "none", args.crs)["folder"])
     meta = json.loads((folder / "metadata.json").read_text())
     print(f"inputs: {folder} ({sum(meta['bytes'].values()) / GB:.2f} GB)", flush=True)
     if args.inputs_only:
@@ -651,14 +732,21 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_info(None),
         "inputs": {"folder": str(folder.relative_to(ROOT)), "n": args.size, "seed": meta["seed"],
                    "cells": meta["cells"], "bytes": sum(meta["bytes"].values()),
-                   "compress": meta["compress"], "class_shares": meta["class_shares"]},
+                   "compress": meta["compress"], "crs_kind": meta.get("crs_kind", "albers"),
+                   "crs": meta["crs"], "class_shares": meta["class_shares"]},
         "configs": {},
     }
+    base_entry: dict[str, Any] | None = None
+    if args.baseline_src is not None:
+        base_entry = {**entry, "configs": {}, "source_tree": str(args.baseline_src),
+                      "machine": entry["machine"]}
     for config in args.configs:
-        entry["configs"][config] = bench_config(config, folder, args)
-        if args.diagnose_hashing:
-            entry["configs"][config + NO_HASH] = bench_config(config + NO_HASH, folder, args)
-    if "soil_conservation" in args.configs:
+        names = [config] + ([config + NO_HASH] if args.diagnose_hashing else [])
+        for name in names:
+            entry["configs"][name], base = bench_config(name, folder, args)
+            if base_entry is not None and base is not None:
+                base_entry["configs"][name] = base
+    if "soil_conservation" in args.configs and not args.skip_ls_alone:
         entry["ls_factor_alone"] = ls_share(folder, args.repeats, args.src)
         whole = entry["configs"]["soil_conservation"]
         alone = entry["ls_factor_alone"]["median"]
@@ -673,6 +761,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.src is not None:
         entry["source_tree"] = str(args.src)
     results["entries"][args.label] = entry
+    if base_entry is not None:
+        results["entries"][args.baseline_label] = base_entry
     results["table_markdown"] = table(results)
     print("\n" + results["table_markdown"])
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -603,6 +603,22 @@ def _loss_into(out: FloatArray, x: FloatArray, scratch: FloatArray, distance_m: 
         raise ValueError(f"unknown soil loss form {form!r}; expected 'point' or 'field_mean'")
 
 
+def _cells(values: ArrayLike, shape: tuple[int, ...], dtype: DTypeLike | None = None) -> np.ndarray:
+    """``values`` broadcast to ``shape``, as a 1-D C-contiguous array (a view where it is one
+    already) of its own float type, else of ``dtype`` (float64 when not floating)."""
+    array = np.asarray(values)
+    if dtype is None and array.dtype not in (np.float32, np.float64):
+        dtype = np.float64
+    return np.ascontiguousarray(np.broadcast_to(array, shape), dtype=dtype).reshape(-1)
+
+
+def _flat(array: FloatArray, slab: tuple[slice, ...]) -> FloatArray:
+    """The cells of ``array[slab]`` as a 1-D view (written through)."""
+    view = (array[slab] if slab else array).reshape(-1)
+    assert np.shares_memory(view, array)
+    return view
+
+
 def soil_loss_by_month(
     wind_speed: ArrayLike,
     temperature_c: ArrayLike,
@@ -680,7 +696,11 @@ def soil_loss_by_month(
     are added in calendar order. It runs slab by slab (:data:`SLAB_CELLS`) and
     computes what does not change between months (air density polynomial, vegetation factor)
     once per slab; the wind term comes from the lookup table (:func:`wind_excess_lookup`).
+    Within a month, the arithmetic between ``np.power`` and ``np.expm1`` runs in compiled
+    loops, one pass each (``month_loops.py``, numba), instead of some fifty NumPy passes.
     """
+    from ecociv.models.sand_fixation import month_loops
+
     if loss_form not in ("point", "field_mean"):
         raise ValueError(f"unknown soil loss form {loss_form!r}; expected 'point' or 'field_mean'")
     day_counts = np.asarray(days, dtype=np.float64).ravel()
@@ -735,6 +755,7 @@ def soil_loss_by_month(
     a, b, c, d = AIR_DENSITY_COEFFICIENTS
     z = float(distance_m)
     f64 = np.float64
+    table, steps = _lookup_steps(float(shape), float(threshold))
     for row0 in range(0, rows, step):
         slab = (slice(row0, min(rows, row0 + step)),) if grid else ()
         piece = {name: np.asarray(value[slab], dtype=f64) for name, value in fixed.items()}
@@ -744,66 +765,66 @@ def soil_loss_by_month(
         density_top = a * (b - c * elevation_km + d * elevation_km**2)
         static_cog = (vegetation_factor(piece["cover"], cover_form) if "cover" in piece
                       else None)
-        wf, rho, sw, et, water, x, x_cover, loss, loss_cover, scratch = (
-            np.empty(cells) for _ in range(10))
+        size = int(np.prod(cells))
+        wf, mean, x, x_cover, loss, loss_cover, scratch, scratch_cover, fixation = (
+            np.empty(size) for _ in range(9))
+        sums = {name: _flat(annual[name], slab) for name in names}
+        density = _cells(density_top, cells)
+        soil = _cells(piece["soil"], cells, np.float64)
+        roughness = soil if smooth else _cells(piece["roughness"], cells, np.float64)
+        none = soil  # placeholder of an argument that is not used
         for month in range(months):
             here = {name: values[month][slab] for name, values in full.items()}
+            either = {**piece, **here}  # the month's value, else the static one
+            wind = _cells(here["wind"], cells)
             # wind factor Wf = N_d E[U (U - Ut)^2; U > Ut], from the wind at 2 m (the product
             # taken in the wind raster's own precision, as on the raster)
-            np.copyto(scratch, here["wind"] * wind_to_2m)
-            _wind_excess_into(wf, scratch, shape, threshold)
-            np.multiply(day_counts[month], wf, out=wf)
-            # air density; the inputs are cast to float64 before any arithmetic
-            np.add(here["temperature"], 273.15, out=rho, dtype=f64)
-            np.divide(density_top, rho, out=rho)
-            # soil wetness (ET0 - (R + I) Rd/Nd)/ET0
-            np.copyto(et, here["et0"])
-            np.copyto(water, here["precipitation"])
-            if not no_irrigation:
-                water += here["irrigation"] if "irrigation" in here else piece["irrigation"]
-            if not all_wet:
-                water *= here["wet"] if "wet" in here else piece["wet"]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                np.subtract(et, water, out=sw)
-                np.divide(sw, et, out=sw)
-                np.copyto(sw, 0.0, where=~(et > 0))
-                np.copyto(sw, 1.0, where=water <= 0)
-            np.clip(sw, 0.0, 1.0, out=sw)
-            np.copyto(sw, np.nan, where=np.isnan(et))
-            np.copyto(sw, np.nan, where=np.isnan(water))
-            # WF = Wf rho / g SW SD, then X = WF EF SCF K'
-            np.multiply(wf, rho, out=x)
-            x /= GRAVITY
-            x *= sw
-            if not no_snow:
-                snow = here["snow"] if "snow" in here else piece["snow"]
-                np.divide(snow, day_counts[month], out=scratch, dtype=f64)
-                np.subtract(1.0, scratch, out=scratch)
-                np.clip(scratch, 0.0, 1.0, out=scratch)
-                x *= scratch
-            x *= piece["soil"]
-            if not smooth:
-                x *= piece["roughness"]
+            if month_loops.wind_lookup(wind, wind.dtype.type(wind_to_2m), LOOKUP_STEP, table,
+                                       steps, LOOKUP_MAX, mean, wf):
+                beyond = mean > LOOKUP_MAX
+                wf[beyond] = wind_excess_weibull(mean[beyond], shape, threshold)
+            # air density, soil wetness (ET0 - (R + I) Rd/Nd)/ET0, snow, then
+            # X = Wf rho / g SW SD EF SCF K' (inputs cast to float64 before any arithmetic)
             cog = (vegetation_factor(here["cover"], cover_form) if static_cog is None
                    else static_cog)
-            np.multiply(x, cog, out=x_cover)
-            _loss_into(loss, x, scratch, z, loss_form)
-            _loss_into(loss_cover, x_cover, scratch, z, loss_form)
-            if loss_form == "point":
+            month_loops.erosive_product(
+                wf, day_counts[month], _cells(here["temperature"], cells), density,
+                _cells(here["et0"], cells), _cells(here["precipitation"], cells),
+                none if no_irrigation else _cells(either["irrigation"], cells, np.float64),
+                not no_irrigation,
+                none if all_wet else _cells(either["wet"], cells, np.float64), not all_wet,
+                none if no_snow else _cells(either["snow"], cells, np.float64), not no_snow,
+                soil, roughness, not smooth, _cells(cog, cells, np.float64), GRAVITY, _TINY,
+                x, x_cover, scratch, scratch_cover)
+            if loss_form == "field_mean":
+                # (X floored at tiny)^b / s0^2 (-z^2), expm1, then the loss and the sums
+                np.power(scratch, -2.0 * CRITICAL_LENGTH_EXPONENT, out=scratch)
+                np.power(scratch_cover, -2.0 * CRITICAL_LENGTH_EXPONENT, out=scratch_cover)
+                month_loops.scale_exponent(scratch, scratch_cover, CRITICAL_LENGTH_COEFFICIENT**2,
+                                           -z * z)
+                np.expm1(scratch, out=scratch)
+                np.expm1(scratch_cover, out=scratch_cover)
+                month_loops.field_mean_loss(x, x_cover, scratch, scratch_cover,
+                                            MAX_TRANSPORT_COEFFICIENT, z, scale, loss, loss_cover,
+                                            fixation, sums["potential"], sums["actual"],
+                                            sums["fixation"])
+            else:
+                _loss_into(loss, x, scratch, z, loss_form)
+                _loss_into(loss_cover, x_cover, scratch, z, loss_form)
                 flag = point_form_saturated(x, z).astype(f64)
                 np.copyto(flag, np.nan, where=np.isnan(loss) | np.isnan(loss_cover))
-                annual["saturated"][slab] += flag
-            loss *= scale
-            loss_cover *= scale
-            annual["potential"][slab] += loss
-            annual["actual"][slab] += loss_cover
-            np.subtract(loss, loss_cover, out=scratch)
-            np.maximum(scratch, 0.0, out=scratch)
-            annual["fixation"][slab] += scratch
+                sums["saturated"] += flag
+                loss *= scale
+                loss_cover *= scale
+                sums["potential"] += loss
+                sums["actual"] += loss_cover
+                np.subtract(loss, loss_cover, out=fixation)
+                np.maximum(fixation, 0.0, out=fixation)
+                sums["fixation"] += fixation
             if monthly:
-                per_month_out["potential"][month][slab] = loss
-                per_month_out["actual"][month][slab] = loss_cover
-                per_month_out["fixation"][month][slab] = scratch
+                per_month_out["potential"][month][slab] = loss.reshape(cells)
+                per_month_out["actual"][month][slab] = loss_cover.reshape(cells)
+                per_month_out["fixation"][month][slab] = fixation.reshape(cells)
     if loss_form != "point":
         # 0 months, NaN where a month's loss is NaN (as the sum of the monthly flags would be)
         np.copyto(annual["saturated"], np.nan,
