@@ -272,7 +272,7 @@ def test_access_raster_and_polygons_together(tmp_path: Path) -> None:
     inputs = dict(MODEL.example())
     grid_crs = inputs["land_use"].rio.crs
     inputs["access"] = inputs["land_use"] * 0 + 1
-    inputs["access_polygons"] = gpd.GeoDataFrame({"access": [0.5]}, geometry=[box(0, 0, 1, 1)],
+    inputs["access_polygons"] = gpd.GeoDataFrame({"access": [0.5]}, geometry=[box(0, 4_999_300, 300, 5_000_000)],
                                                  crs=grid_crs)
     with pytest.raises(InputError, match=r"either 'access'.*or 'access_polygons'"):
         run_in_memory(MODEL, inputs, tmp_path / "out")

@@ -88,4 +88,5 @@ def run_scenario_file(
 
     return run_scenario(loaded.scenario, base_dir=loaded.base_dir, store=ResultsStore(store_root),
                         scheduler_address=scheduler, use_cache=use_cache, progress=progress,
-                        on_step=after_step if maps or on_step is not None else None)
+                        on_step=after_step if maps or on_step is not None else None,
+                        steps=loaded.steps)

@@ -411,6 +411,7 @@ def run_scenario(
     use_cache: bool = True,
     progress: ProgressCallback | None = None,
     on_step: Callable[[Path, dict[str, Any]], None] | None = None,
+    steps: list[PlannedStep] | None = None,
 ) -> RunResult:
     """Run every step of ``scenario`` into a new run folder of ``store``.
 
@@ -420,9 +421,12 @@ def run_scenario(
     ``progress(step, status)`` receives ``"running"``, then ``"running 40 %"`` (the share of the
     dask tasks of the step's current computation done; at most about once a second, local
     schedulers only), then ``"done"``; or only ``"cached"`` for a step reused from the cache.
+    ``steps``: the scenario's steps as :func:`plan` returned them for the same ``base_dir``
+    (a caller that has just validated the scenario passes them, so it is not planned twice).
     """
     base_dir = Path(base_dir)
-    steps = plan(scenario, base_dir)
+    if steps is None:
+        steps = plan(scenario, base_dir)
     for step in steps:
         for input_id, path in step.files.items():
             if not split_layer(path)[0].exists():
