@@ -15,8 +15,8 @@ Bounds found (relative error, largest over the cells checked):
 * other projections (the area density interpolated and integrated over each cell,
   ``ecociv.grid.areas``), 1 km to 100 km cells: UTM ≤ 3.2e-10, Lambert conformal conic (France,
   and New York Long Island in US survey feet) ≤ 3.2e-10, Web Mercator ≤ 1.9e-10, World Mercator
-  ≤ 2e-10, polar stereographic north ≤ 3e-10, World Mollweide and Eckert IV ≤ 5.4e-10, HEALPix
-  ≤ 6e-11. The bounds below are 1e-9 (1e-7 at 30 m, the peer's limit).
+  ≤ 2e-10, polar stereographic north ≤ 3.3e-10, World Mollweide ≤ 5.3e-10, HEALPix ≤ 9e-11.
+  The bounds below are 1e-9 (1e-7 at 30 m, the peer's limit: up to 6e-8 there).
 
 Before, cells were the nominal area ÷ PROJ's areal scale factor at the cell centre: 2.1e-5 off
 for 100 km UTM cells, 5.4e-4 for Web Mercator at any size (PROJ's factors treat it as spherical),

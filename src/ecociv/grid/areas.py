@@ -26,11 +26,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from affine import Affine
-from numpy.polynomial import chebyshev as cheb
-from pyproj import CRS
+
+if TYPE_CHECKING:
+    from affine import Affine
+    from pyproj import CRS
 
 #: largest relative error of the interpolated area density accepted on the check lattice (the
 #: density itself is noisy at about 1e-9 where PROJ inverts a projection by iteration, e.g.
@@ -63,6 +65,8 @@ def _integrals(edges: np.ndarray, low: float, high: float, degree: int) -> np.nd
     :math:`\int T_0 = T_1`, :math:`\int T_1 = T_2 / 4`,
     :math:`\int T_k = T_{k+1} / (2(k+1)) - T_{k-1} / (2(k-1))` for :math:`k \ge 2`.
     """
+    from numpy.polynomial import chebyshev as cheb
+
     t = (2.0 * (edges - low) / (high - low)) - 1.0
     values = cheb.chebvander(t, degree + 1)  # T_0 .. T_{degree+1} at every edge
     anti = np.empty((len(edges), degree + 1))
@@ -115,6 +119,8 @@ class _Tile:
 def _fit(density: Density, rows: tuple[int, int], cols: tuple[int, int],
          tolerance: float) -> _Tile | None:
     """A checked Chebyshev fit of ``density`` over the tile, or None when none is good enough."""
+    from numpy.polynomial import chebyshev as cheb
+
     for degree in DEGREES:
         count = degree + 1
         node_rows, node_cols = _nodes(*rows, count), _nodes(*cols, count)
