@@ -15,9 +15,11 @@ def fake_plugins(monkeypatch: pytest.MonkeyPatch):
     def install(*entries: EntryPoint) -> None:
         monkeypatch.setattr(registry, "entry_points", lambda group: list(entries))
         registry.all_models.cache_clear()
+        registry._plugins.cache_clear()
 
     yield install
     registry.all_models.cache_clear()
+    registry._plugins.cache_clear()
 
 
 def test_plugin_model_is_registered(fake_plugins) -> None:
@@ -52,3 +54,19 @@ def test_plugin_cannot_replace_a_builtin(fake_plugins) -> None:
 def test_unknown_model_suggests_close_ids() -> None:
     with pytest.raises(ModelNotFoundError, match=r"no model with id 'water_yeild'.*'water_yield'"):
         registry.get_model("water_yeild")
+
+
+def test_specs_are_those_of_the_models(fake_plugins) -> None:
+    # `ecociv models` / `model describe` read the specs without loading the models' code: the
+    # same objects, for built-ins and plugins alike
+    fake_plugins(EntryPoint(name="carbon_copy", value="tests.plugin_models:COPY", group="ecociv.models"))
+    specs, models = registry.all_specs(), registry.all_models()
+    assert list(specs) == list(models)
+    for model_id, model in models.items():
+        assert specs[model_id] is model.spec
+        assert registry.get_spec(model_id) is model.spec
+
+
+def test_unknown_spec_suggests_close_ids() -> None:
+    with pytest.raises(ModelNotFoundError, match=r"no model with id 'carbn'.*'carbon'"):
+        registry.get_spec("carbn")

@@ -40,8 +40,8 @@ def test_bad_categories_are_rejected(fields: dict[str, object], message: str) ->
 def test_declared_categories_reach_the_written_raster(tmp_path: Path) -> None:
     # the red-line model's importance classes: colour table in the COG, names in .tif.aux.xml
     from ecociv.execute import run_in_memory
-    from ecociv.models.ecological_redline.model import IMPORTANCE_CLASSES
     from ecociv.models.ecological_redline.model import MODEL as REDLINE
+    from ecociv.models.ecological_redline.spec import IMPORTANCE_CLASSES
 
     out = tmp_path / "redline"
     manifest = run_in_memory(REDLINE, REDLINE.example(), out)

@@ -15,9 +15,24 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ecociv.units import parse_unit
-
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+#: Unit strings the built-in specs declare, known to parse (``tests/test_spec_units.py`` parses each
+#: with pint). Declaring a spec with one of them needs no unit registry, so listing and describing
+#: models starts without importing pint; any other string is parsed by pint.
+KNOWN_UNITS: frozenset[str] = frozenset({
+    "", "A", "L/d", "MJ*mm/(ha*h*yr)", "MJ/m**2/day", "Mt/yr", "cm/d", "d", "degC", "degree",
+    "delta_degC*day", "g/L", "ha", "hour", "hundred_million * m**3/yr", "hundred_million m**3/yr",
+    "kPa", "kPa/delta_degC", "km", "km**2", "km**2*hm/yr", "m", "m**2", "m**3", "m**3/ha/yr",
+    "m**3/km**2/yr", "m**3/t", "m**3/yr", "m/s", "mm", "mm/day", "mm/month", "mm/yr", "ohm",
+    "percent", "t", "t*ha*h/(ha*MJ*mm)", "t/(ha*yr)", "t/ha", "t/ha/yr", "t/km**2/month",
+    "t/km**2/yr", "t/yr", "ten_thousand", "ten_thousand * chinese_mu",
+})
+
+#: Range of each integer dtype of a categorical output (as ``numpy.iinfo``).
+_INT_RANGES: dict[str, tuple[int, int]] = {
+    "uint8": (0, 2**8 - 1), "int16": (-(2**15), 2**15 - 1), "int32": (-(2**31), 2**31 - 1),
+}
 
 
 class _Frozen(BaseModel):
@@ -25,8 +40,10 @@ class _Frozen(BaseModel):
 
 
 def _check_units(value: str | None) -> str | None:
-    if value is None:
-        return None
+    if value is None or value in KNOWN_UNITS:
+        return value
+    from ecociv.units import parse_unit
+
     parse_unit(value)  # raises ValueError with the offending text
     return value
 
@@ -228,10 +245,8 @@ class RasterOutput(_Item):
         if len(set(codes)) != len(codes):
             raise ValueError(f"output '{self.id}': category codes must be unique, got {codes}")
         if codes:
-            import numpy as np
-
-            info = np.iinfo(self.dtype)
-            if min(codes) < info.min or max(codes) > info.max:
+            low, high = _INT_RANGES[self.dtype]
+            if min(codes) < low or max(codes) > high:
                 raise ValueError(f"output '{self.id}': category codes {codes} do not fit {self.dtype}")
         return self
 

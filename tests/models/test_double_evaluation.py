@@ -22,6 +22,7 @@ from ecociv.execute import run_in_memory, run_model
 from ecociv.grid.io import from_array
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
 from ecociv.models.double_evaluation import kernels
+from ecociv.models.double_evaluation import spec as breaks
 from ecociv.models.double_evaluation.model import MODEL, run
 from ecociv.spec import ParamInput
 from ecociv.units import Q_
@@ -34,27 +35,27 @@ NAN = np.nan
 def test_slope_grading_at_the_breaks() -> None:
     # farming: ≤2 -> 5, (2, 6] -> 4, (6, 15] -> 3, (15, 25] -> 2, > 25 -> 1
     slope = np.array([0.0, 2.0, 2.0001, 6.0, 15.0, 25.0, 25.1, NAN])
-    np.testing.assert_array_equal(kernels.grade_lower_better(slope, kernels.AGRICULTURE_SLOPE_DEG),
+    np.testing.assert_array_equal(kernels.grade_lower_better(slope, breaks.AGRICULTURE_SLOPE_DEG),
                                   [5, 5, 4, 4, 3, 2, 1, NAN])
     # building: ≤3 -> 5, (3, 8] -> 4, (8, 15] -> 3, (15, 25] -> 2, > 25 -> 1
     slope = np.array([3.0, 3.5, 8.0, 8.1, 25.0, 26.0])
-    np.testing.assert_array_equal(kernels.grade_lower_better(slope, kernels.URBAN_SLOPE_DEG),
+    np.testing.assert_array_equal(kernels.grade_lower_better(slope, breaks.URBAN_SLOPE_DEG),
                                   [5, 4, 4, 3, 2, 1])
 
 
 def test_water_and_climate_grading_at_the_breaks() -> None:
     # precipitation: <200 -> 1, [200, 400) -> 2, [400, 800) -> 3, [800, 1200) -> 4, ≥1200 -> 5
     rain = np.array([199.9, 200.0, 400.0, 799.0, 1200.0, NAN])
-    np.testing.assert_array_equal(kernels.grade_higher_better(rain, kernels.PRECIPITATION_MM),
+    np.testing.assert_array_equal(kernels.grade_higher_better(rain, breaks.PRECIPITATION_MM),
                                   [1, 2, 3, 3, 5, NAN])
     # water-use modulus, m³/km²/yr: <3, 3-8, 8-13, 13-25, ≥25 × 10⁴
     modulus = np.array([29_999.0, 30_000.0, 129_999.0, 130_000.0, 250_000.0])
     np.testing.assert_array_equal(
-        kernels.grade_higher_better(modulus, kernels.WATER_MODULUS_M3_KM2), [1, 2, 3, 4, 5])
+        kernels.grade_higher_better(modulus, breaks.WATER_MODULUS_M3_KM2), [1, 2, 3, 4, 5])
     # ≥0 °C accumulated temperature, °C·d: <1500, 1500-4000, 4000-5800, 5800-7600, ≥7600
     heat = np.array([1499.0, 1500.0, 4000.0, 5799.0, 7600.0])
     np.testing.assert_array_equal(
-        kernels.grade_higher_better(heat, kernels.ACCUMULATED_TEMPERATURE_DEGC_D), [1, 2, 3, 3, 5])
+        kernels.grade_higher_better(heat, breaks.ACCUMULATED_TEMPERATURE_DEGC_D), [1, 2, 3, 3, 5])
 
 
 def test_downgrades() -> None:

@@ -16,23 +16,24 @@ from ecociv.errors import InputError
 model_app = typer.Typer(help="Describe or run one model (单个模型).", no_args_is_help=True)
 
 
-def _models() -> dict[str, Any]:
-    from ecociv.registry import all_models
+def _specs() -> dict[str, Any]:
+    """The spec of every registered model (built-ins' without their code: starts quickly)."""
+    from ecociv.registry import all_specs
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        models = all_models()
+        specs = all_specs()
     for warning in caught:
         typer.secho(f"warning: {warning.message}", fg="yellow", err=True)
-    return models
+    return specs
 
 
 def list_models(
     as_json: bool = typer.Option(False, "--json", help="Print the full spec of every model as JSON."),
 ) -> None:
-    models = _models()
+    specs = _specs()
     if as_json:
-        typer.echo(json.dumps({k: m.spec.describe() for k, m in sorted(models.items())}, indent=2,
+        typer.echo(json.dumps({k: spec.describe() for k, spec in sorted(specs.items())}, indent=2,
                               ensure_ascii=False))
         return
     from rich.console import Console
@@ -40,11 +41,10 @@ def list_models(
 
     # ids (of models and outputs) are what one copies: never cut them; titles wrap instead
     table = Table(show_lines=True)
-    table.add_column("id", no_wrap=True, min_width=max(len(model_id) for model_id in models))
+    table.add_column("id", no_wrap=True, min_width=max(len(model_id) for model_id in specs))
     table.add_column("version", no_wrap=True)
     table.add_column("title (中文) and outputs", overflow="fold")
-    for model_id, model in sorted(models.items()):
-        spec = model.spec
+    for model_id, spec in sorted(specs.items()):
         title = f"{spec.title} ({spec.title_zh})" if spec.title_zh else spec.title
         table.add_row(model_id, spec.version,
                       f"{title}\noutputs: {', '.join(o.id for o in spec.outputs)}")
@@ -59,10 +59,10 @@ def _units(value: str | None) -> str:
 
 def describe_text(model_id: str) -> str:
     """A plain-text description of a model's spec (also used in CLI help)."""
-    from ecociv.registry import get_model
+    from ecociv.registry import get_spec
     from ecociv.spec import FileInput, ParamInput, RasterInput, TableInput, VectorInput
 
-    spec = get_model(model_id).spec
+    spec = get_spec(model_id)
     lines = [f"{spec.id} — {spec.title}" + (f" ({spec.title_zh})" if spec.title_zh else ""),
              f"version {spec.version}", "", spec.about, "", f"Citation: {spec.citation}", "",
              "Inputs:"]
@@ -119,9 +119,9 @@ def describe(
     as_json: bool = typer.Option(False, "--json", help="Print the spec as JSON."),
 ) -> None:
     if as_json:
-        from ecociv.registry import get_model
+        from ecociv.registry import get_spec
 
-        typer.echo(json.dumps(get_model(model_id).spec.describe(), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(get_spec(model_id).describe(), indent=2, ensure_ascii=False))
         return
     typer.echo(describe_text(model_id))
 

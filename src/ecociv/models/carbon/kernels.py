@@ -6,9 +6,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ecociv.models.carbon.spec import POOLS
+
 ArrayT = TypeVar("ArrayT")
 
-POOLS = ("c_above", "c_below", "c_soil", "c_dead")
 
 #: hectares per square metre
 HA_PER_M2 = 1e-4

@@ -29,32 +29,6 @@ import numpy as np
 #: Days in each month of a non-leap year.
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.float64)
 
-#: Slope breaks of cropland, degrees: ≤2 flat, 2–6, 6–15, 15–25, >25 steep — the national
-#: cropland slope grades (全国土地利用现状调查技术规程 1984; TD/T 1055-2019 第三次全国国土调查
-#: 技术规程), used by the guide for the land resource of farming (spj AgriculturalLandResources).
-AGRICULTURE_SLOPE_DEG = (2.0, 6.0, 15.0, 25.0)
-#: Slope breaks for building land, degrees: ≤3, 3–8, 8–15, 15–25, >25 (2019 draft via spj
-#: ``Urban.py``).
-URBAN_SLOPE_DEG = (3.0, 8.0, 15.0, 25.0)
-#: Annual precipitation breaks, mm/yr: <200 差, 200–400, 400–800, 800–1200, ≥1200 好 (2019
-#: draft via spj ``AgricultureWater.py``).
-PRECIPITATION_MM = (200.0, 400.0, 800.0, 1200.0)
-#: Breaks of the total-water-use control modulus (用水总量控制指标模数), m³/km²/yr, for city
-#: and county level: <3, 3–8, 8–13, 13–25, ≥25 × 10⁴ (2019 draft via spj
-#: ``AgricultureWater.py`` and ``UrbanWaterResources.py``).
-WATER_MODULUS_M3_KM2 = (30_000.0, 80_000.0, 130_000.0, 250_000.0)
-#: Breaks of ≥0 °C accumulated temperature, °C·d: <1500 差, 1500–4000, 4000–5800, 5800–7600,
-#: ≥7600 好 (2019 draft via spj ``AgricultureClimate.py``).
-ACCUMULATED_TEMPERATURE_DEGC_D = (1500.0, 4000.0, 5800.0, 7600.0)
-#: Silt content (%) from which the farming land level drops one level, and from which it is
-#: the lowest (2019 draft via spj ``AgriculturalLandResources.py``: 60–80 % −1, ≥80 % lowest).
-SILT_PERCENT = (60.0, 80.0)
-#: Elevation (m) from which the building land level drops one level, and from which it is the
-#: lowest (2019 draft via spj ``Urban.py``: 3500–5000 m −1, ≥5000 m lowest).
-URBAN_ELEVATION_M = (3500.0, 5000.0)
-#: Relief (地形起伏度, m) from which the building land level drops one and two levels (2019
-#: draft via spj ``Urban.py``: 100–200 m −1, ≥200 m −2).
-URBAN_RELIEF_M = (100.0, 200.0)
 
 # Matrices: row = first factor's level 1..5, column = second factor's level 1..5 (5 = best),
 # value = combined level. Transcribed from spj's integration scripts (2019 draft) into the

@@ -26,11 +26,6 @@ GENERALLY_IMPORTANT = 1
 IMPORTANT = 2
 EXTREMELY_IMPORTANT = 3
 
-#: Cumulative shares (%) of the total service that bound the top two classes: the guideline
-#: takes the cell values at which the cumulative service reaches 50 % and 80 % of the total as
-#: the class breaks (《生态保护红线划定指南》2017, importance assessment, "评估分级").
-EXTREMELY_IMPORTANT_PERCENT = 50.0
-IMPORTANT_PERCENT = 80.0
 
 _EDGE = ndimage.generate_binary_structure(2, 1)  # 4-connectivity
 _CORNER = ndimage.generate_binary_structure(2, 2)  # 8-connectivity

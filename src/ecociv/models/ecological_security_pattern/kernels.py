@@ -54,9 +54,7 @@ from ecociv.models.ecological_security_pattern.kernels_paths import (
     least_cost_links,
     zone_links,
 )
-
-CIRCUIT_MODES = ("corridors", "pairwise")
-PATH_MODES = ("least_cost", "within_zones")
+from ecociv.models.ecological_security_pattern.spec import CIRCUIT_MODES, PATH_MODES
 
 
 @dataclass(frozen=True)

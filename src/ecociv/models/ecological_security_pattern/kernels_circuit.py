@@ -39,8 +39,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ecociv.models.ecological_security_pattern.kernels_paths import FORWARD, pair_windows
-
-SCHEMES = ("average_conductance", "average_resistance")
+from ecociv.models.ecological_security_pattern.spec import SCHEMES
 
 
 def edge_conductance(r_i: np.ndarray, r_j: np.ndarray, diagonal: bool,

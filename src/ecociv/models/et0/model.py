@@ -13,88 +13,15 @@ from pyproj import CRS, Transformer
 
 from ecociv.errors import InputError
 from ecociv.models.et0 import kernels
-from ecociv.models.et0.stations import STATIONS_TABLE, TERM_COLUMNS, TIME_STEPS, compute_et0_table
+from ecociv.models.et0.spec import SPEC
+from ecociv.models.et0.stations import compute_et0_table
 from ecociv.spec import (
-    Column,
     Model,
-    ModelSpec,
-    ParamInput,
     RasterInput,
-    RasterOutput,
-    TableOutput,
 )
 
 #: Raster inputs that Penman–Monteith needs besides temperature and elevation.
 PENMAN_MONTEITH_RASTERS = ("actual_vapour_pressure", "wind_speed_2m", "solar_radiation")
-
-_TEMPERATURE = {"units": "degC", "ge": -90.0, "le": 60.0, "required": False}
-
-_TABLE_COLUMNS = (
-    *(Column(id=name, about=about, units=units, dtype="str" if name == "method" else "float",
-             required=name not in ("et0_mm_month", "day_of_year_used"))
-      for name, about, units in TERM_COLUMNS),
-    Column(id="ea_kpa", about="actual vapour pressure used (eq. 17/19)", units="kPa",
-           required=False),
-    Column(id="ea_kpa_used", about="actual vapour pressure used, when ea_kpa was an input",
-           units="kPa", required=False),
-)
-
-SPEC = ModelSpec(
-    id="et0",
-    title="Reference evapotranspiration (FAO-56 Penman–Monteith)",
-    title_zh="参考作物蒸散量",
-    version="1.0.0",
-    citation=(
-        "Allen, R.G., Pereira, L.S., Raes, D. and Smith, M. (1998). Crop evapotranspiration — "
-        "Guidelines for computing crop water requirements. FAO Irrigation and Drainage Paper 56. "
-        "FAO, Rome. Hargreaves, G.H. and Samani, Z.A. (1985). Reference crop evapotranspiration "
-        "from temperature. Applied Engineering in Agriculture 1(2): 96–99."
-    ),
-    about=(
-        "Daily or monthly reference evapotranspiration ET0 of the FAO-56 grass reference crop, "
-        "for weather-station tables and for grids. The FAO-56 Penman–Monteith equation (eq. 6) "
-        "is used where humidity, wind and radiation are available; Hargreaves–Samani (FAO-56 "
-        "eq. 52) where only maximum and minimum temperature are, and the method used is "
-        "reported per row (column 'method') and per cell (raster 'et0_method'). Grid latitude "
-        "is the cell-centre latitude in the raster's CRS."
-    ),
-    inputs=(
-        STATIONS_TABLE.model_copy(update={"required": False}),
-        RasterInput(id="tmax", about="Maximum air temperature (daily, or monthly mean of daily)",
-                    **_TEMPERATURE),
-        RasterInput(id="tmin", about="Minimum air temperature (daily, or monthly mean of daily)",
-                    **_TEMPERATURE),
-        RasterInput(id="elevation", about="Elevation above sea level (needed by Penman–Monteith)",
-                    units="m", ge=-500.0, le=9000.0, required=False),
-        RasterInput(id="actual_vapour_pressure", about="Actual vapour pressure ea", units="kPa",
-                    ge=0.0, le=10.0, required=False),
-        RasterInput(id="wind_speed_2m", about="Mean wind speed at 2 m above ground",
-                    units="m/s", ge=0.0, le=100.0, required=False),
-        RasterInput(id="solar_radiation", about="Incoming solar (shortwave) radiation Rs",
-                    units="MJ/m**2/day", ge=0.0, le=50.0, required=False),
-        ParamInput(id="time_step", about="daily (rows/param day_of_year) or monthly (month)",
-                   units=None, dtype="str", choices=TIME_STEPS, default="daily"),
-        ParamInput(id="day_of_year", about="Day of the year of the rasters (daily time step)",
-                   units=None, dtype="int", ge=1, le=366, required=False),
-        ParamInput(id="month", about="Month of the rasters (monthly time step; FAO-56 uses day "
-                   "INT(30.4 M - 15))", units=None, dtype="int", ge=1, le=12, required=False),
-        ParamInput(id="tmean_prev_month", about="Mean air temperature of the previous month, for "
-                   "the monthly soil heat flux G = 0.14 (T_i - T_i-1) (FAO-56 eq. 43); G = 0 "
-                   "without it", units="degC", ge=-90.0, le=60.0, required=False),
-    ),
-    outputs=(
-        RasterOutput(id="et0", about="Reference evapotranspiration", units="mm/day",
-                     long_name="reference evapotranspiration ET0 (FAO-56)", optional=True),
-        RasterOutput(id="et0_method", about="Method used per cell: 1 = Penman–Monteith, "
-                     "2 = Hargreaves–Samani", units=None, dtype="uint8",
-                     long_name="ET0 method (1 Penman-Monteith, 2 Hargreaves-Samani)",
-                     optional=True, kind="categorical",
-                     categories=((1, "Penman-Monteith (FAO-56)", "#1f78b4"),
-                                 (2, "Hargreaves-Samani (FAO-56 eq. 52)", "#ff7f00"))),
-        TableOutput(id="et0_table", about="Station table with ET0, the method and every FAO-56 "
-                    "intermediate term", optional=True, columns=_TABLE_COLUMNS),
-    ),
-)
 
 
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -31,78 +31,15 @@ import pandas as pd
 from ecociv.errors import InputError
 from ecociv.io.tables import check_table
 from ecociv.models.et0 import kernels
-from ecociv.spec import Column, TableInput
+from ecociv.models.et0.spec import STATIONS_TABLE, TERM_COLUMNS, TIME_STEPS
 
 TimeStep = Literal["daily", "monthly"]
-TIME_STEPS: tuple[str, ...] = ("daily", "monthly")
 
 METHOD_NAMES = {kernels.PENMAN_MONTEITH: "penman_monteith",
                 kernels.HARGREAVES_SAMANI: "hargreaves_samani"}
 
 #: Tolerance on sunshine hours above the astronomical daylight hours (rounding of records), h.
 SUNSHINE_TOLERANCE_H = 0.05
-
-_TEMPERATURE = {"units": "degC", "ge": -90.0, "le": 60.0}
-
-STATIONS_TABLE = TableInput(
-    id="stations",
-    about=(
-        "Weather-station records, one row per station and day (time_step=daily, column "
-        "day_of_year) or per station and month (time_step=monthly, column month, values are "
-        "monthly means of daily values). Penman–Monteith is used on rows with humidity, wind and "
-        "radiation; Hargreaves–Samani on the others."
-    ),
-    columns=(
-        Column(id="latitude_deg", about="station latitude, decimal degrees (negative south)",
-               units="degree", ge=-90.0, le=90.0),
-        Column(id="elevation_m", about="station elevation above sea level", units="m",
-               ge=-500.0, le=9000.0),
-        Column(id="day_of_year", about="day of the year (daily time step)", units=None,
-               dtype="int", ge=1, le=366, required=False),
-        Column(id="month", about="month number (monthly time step)", units=None, dtype="int",
-               ge=1, le=12, required=False),
-        Column(id="tmax_c", about="maximum air temperature (daily, or monthly mean of daily)",
-               **_TEMPERATURE),
-        Column(id="tmin_c", about="minimum air temperature (daily, or monthly mean of daily)",
-               **_TEMPERATURE),
-        Column(id="ea_kpa", about="actual vapour pressure", units="kPa", ge=0.0, le=10.0,
-               required=False),
-        Column(id="rh_max_pct", about="maximum relative humidity (with rh_min_pct)",
-               units="percent", ge=0.0, le=100.0, required=False),
-        Column(id="rh_min_pct", about="minimum relative humidity (with rh_max_pct)",
-               units="percent", ge=0.0, le=100.0, required=False),
-        Column(id="rh_mean_pct", about="mean relative humidity", units="percent", ge=0.0,
-               le=100.0, required=False),
-        Column(id="wind_speed_m_s", about="mean wind speed at wind_height_m", units="m/s",
-               ge=0.0, le=100.0, required=False),
-        Column(id="wind_height_m", about="height of the wind measurement above ground "
-               "(required with wind_speed_m_s)", units="m", ge=0.5, le=200.0, required=False),
-        Column(id="solar_radiation_mj_m2_day", about="incoming solar radiation",
-               units="MJ/m**2/day", ge=0.0, required=False),
-        Column(id="sunshine_hours", about="actual sunshine duration", units="hour", ge=0.0,
-               le=24.0, required=False),
-        Column(id="tmean_prev_month_c", about="mean air temperature of the previous month "
-               "(monthly soil heat flux, FAO-56 eq. 43)", required=False, **_TEMPERATURE),
-    ),
-)
-
-#: Columns written by :func:`compute_et0_table` (besides ``ea_kpa``/``ea_kpa_used``).
-TERM_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
-    ("et0_mm_day", "reference evapotranspiration", "mm/day"),
-    ("et0_mm_month", "reference evapotranspiration of the month (monthly time step)", "mm/month"),
-    ("method", "penman_monteith or hargreaves_samani", None),
-    ("day_of_year_used", "day of the year used for a month, INT(30.4 M - 15)", None),
-    ("ra_mj_m2_day", "extraterrestrial radiation Ra (eq. 21)", "MJ/m**2/day"),
-    ("daylight_hours", "daylight hours N (eq. 34)", "hour"),
-    ("rs_mj_m2_day", "solar radiation Rs used (measured, or eq. 35)", "MJ/m**2/day"),
-    ("rso_mj_m2_day", "clear-sky radiation Rso (eq. 37)", "MJ/m**2/day"),
-    ("rn_mj_m2_day", "net radiation Rn (eq. 40)", "MJ/m**2/day"),
-    ("es_kpa", "saturation vapour pressure es (eq. 12)", "kPa"),
-    ("delta_kpa_c", "slope of the vapour pressure curve (eq. 13)", "kPa/delta_degC"),
-    ("gamma_kpa_c", "psychrometric constant (eq. 8)", "kPa/delta_degC"),
-    ("u2_m_s", "wind speed at 2 m (eq. 47)", "m/s"),
-    ("g_mj_m2_day", "soil heat flux G (eq. 42/43)", "MJ/m**2/day"),
-)
 
 
 @dataclass(frozen=True)

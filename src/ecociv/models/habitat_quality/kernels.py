@@ -39,10 +39,6 @@ EXPONENTIAL_DECAY_CONSTANT = 2.99
 #: 2020, eq. hq.4; InVEST ``_SCALING_PARAM = 2.5``).
 SCALING_PARAMETER = 2.5
 
-#: Half-saturation constant k suggested by the user's guide ("By default, you can set k =
-#: 0.05", Sharp et al. 2020, Data Needs; InVEST's sample data use 0.05). It should be recalibrated
-#: to about half the largest degradation on the landscape.
-DEFAULT_HALF_SATURATION = 0.05
 
 #: FFT convolution leaves round-off of about 1e-16 of the largest possible sum where the exact
 #: sum is 0; values below this fraction of that bound are set to 0.

@@ -65,11 +65,9 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 from scipy import special
 
-FloatArray = NDArray[np.float64]
+from ecociv.models.sand_fixation.spec import THRESHOLD_WIND_2M
 
-#: Threshold wind speed at 2 m above which the wind factor accumulates, m/s (the bulletin:
-#: ``Wf = Σ U2 (U2 − Ut)² Nd/N`` with Ut = 5 m/s at 2 m).
-THRESHOLD_WIND_2M = 5.0
+FloatArray = NDArray[np.float64]
 
 #: Acceleration of gravity used in WF = Wf ρ/g, m/s² (the bulletin).
 GRAVITY = 9.81

@@ -25,9 +25,7 @@ from typing import Any
 
 from ecociv.errors import InputError
 from ecociv.models.water_allocation.demand import reduce_cropland
-
-LEVERS = ("water_use_cap", "cropland_reduction", "crop_mix", "irrigation_efficiency", "transfers",
-          "groundwater_pumping_limit", "lake_minimum_inflow", "priorities", "inflow_scale")
+from ecociv.models.water_allocation.spec import LEVERS
 
 
 def _hint(name: str, names: list[str]) -> str:

@@ -20,17 +20,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ecociv.models.water_conservation.spec import KSAT_REFERENCE, VELOCITY_REFERENCE
+
 FloatArray = NDArray[np.float64]
 
 #: m³ of water per mm of depth over 1 km² (1 mm × 10⁶ m² = 10³ m³): the guideline's × 10³.
 M3_PER_MM_KM2 = 1e3
-#: Reference velocity coefficient of the corrected-yield method (dimensionless).
-VELOCITY_REFERENCE = 249.0
 #: Topographic-index weight and reference of the corrected-yield method: min(1, 0.9 TI / 3).
 TI_WEIGHT = 0.9
 TI_REFERENCE = 3.0
-#: Reference saturated hydraulic conductivity of the corrected-yield method, cm/d.
-KSAT_REFERENCE = 300.0
 
 
 def _f64(values: ArrayLike) -> FloatArray:

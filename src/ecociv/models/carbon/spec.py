@@ -1,0 +1,58 @@
+"""The spec of ``carbon``: its inputs, parameters and outputs with units and ranges.
+
+Kept apart from the model's code and free of numerical libraries, so that listing and
+describing models (``ecociv models``, ``ecociv model describe``) start quickly."""
+
+from __future__ import annotations
+
+from ecociv.spec import Column, ModelSpec, RasterOutput, TableOutput
+from ecociv.spec_blocks import land_use_input, lucode_table, zone_columns, zone_inputs
+
+POOLS = ("c_above", "c_below", "c_soil", "c_dead")
+
+_POOL_COLUMNS = tuple(
+    Column(id=name, about=f"{label} carbon density", units="t/ha", ge=0)
+    for name, label in zip(POOLS, ("aboveground", "belowground", "soil organic", "dead organic matter"),
+                           strict=True)
+)
+
+SPEC = ModelSpec(
+    id="carbon",
+    title="Carbon storage",
+    title_zh="碳储量",
+    version="1.0.0",
+    citation=(
+        "Sharp, R. et al. (2020). InVEST User's Guide, Carbon Storage and Sequestration. "
+        "The Natural Capital Project."
+    ),
+    about=(
+        "Carbon stored in four pools (aboveground, belowground, soil, dead organic matter) from a "
+        "land-use map and a table of densities per land-use code, as InVEST's carbon model; "
+        "totals per zone use true (equal-area) cell areas; with a scenario land-use map, the "
+        "change between baseline and scenario."
+    ),
+    inputs=(
+        land_use_input(codes_in="carbon_pools.lucode", about="Baseline land-use/land-cover codes"),
+        land_use_input(codes_in="carbon_pools.lucode", id="land_use_scenario",
+                       about="Scenario land-use/land-cover codes", required=False),
+        lucode_table("carbon_pools", "Carbon density of each pool per land-use code (InVEST columns)",
+                     *_POOL_COLUMNS),
+        *zone_inputs("Polygons to total carbon in (e.g. counties)"),
+    ),
+    outputs=(
+        RasterOutput(id="carbon_density", about="Total carbon density, baseline", units="t/ha",
+                     long_name="carbon density (four pools), baseline"),
+        RasterOutput(id="carbon_density_scenario", about="Total carbon density, scenario",
+                     units="t/ha", long_name="carbon density (four pools), scenario", optional=True),
+        RasterOutput(id="carbon_change", about="Scenario minus baseline carbon density",
+                     units="t/ha", long_name="change in carbon density (scenario - baseline)",
+                     optional=True),
+        TableOutput(id="carbon_totals", about="Carbon stock per zone", columns=zone_columns(
+            Column(id="area_ha", about="area of valid cells", units="ha"),
+            Column(id="carbon_baseline_t", about="baseline stock", units="t"),
+            Column(id="carbon_scenario_t", about="scenario stock", units="t", required=False),
+            Column(id="carbon_change_t", about="scenario minus baseline", units="t", required=False),
+            counts=True,
+        )),
+    ),
+)
