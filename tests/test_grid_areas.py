@@ -12,7 +12,7 @@ from pyproj import CRS, Proj
 
 from ecociv.grid import areas
 from ecociv.grid.areas import AreaField
-from ecociv.grid.spec import _EQUAL_AREA_METHODS, CHINA_ALBERS, GridSpec
+from ecociv.grid.spec import _EQUAL_AREA_METHODS, CHINA_ALBERS, GridSpec, ellipsoidal_zone_q
 
 
 def _wavy(col: np.ndarray, row: np.ndarray) -> np.ndarray:
@@ -41,9 +41,9 @@ def test_smooth_density_cells_match_the_closed_form() -> None:
                                rtol=1e-12)
 
 
-def test_undefined_density_gives_nan_cells_and_exact_others() -> None:
+def test_undefined_density_gives_partial_cells_and_exact_others() -> None:
     """Where the density is undefined (outside a projection's domain) tiles are split down to
-    cell-by-cell quadrature: those cells are NaN, all others still exact."""
+    cell-by-cell quadrature: cells wholly outside have no area, all others inside are exact."""
 
     def partly(col: np.ndarray, row: np.ndarray) -> np.ndarray:
         return np.where(col + row < 150.0, np.nan, _wavy(col, row))
@@ -53,10 +53,28 @@ def test_undefined_density_gives_nan_cells_and_exact_others() -> None:
     cols, rows = np.meshgrid(np.arange(400), np.arange(300))
     outside = cols + rows + 2 <= 150  # the whole cell is undefined
     inside = cols + rows >= 150
-    assert np.isnan(got[outside]).all()
+    assert (got[outside] == 0).all()
+    assert not np.isnan(got).any()
     exact = _wavy_cells(300, 400)
     assert float(np.max(np.abs(got[inside] / exact[inside] - 1.0))) < areas.TOLERANCE
+    # cells across the edge get about the area of their part inside (about half here)
+    edge = ~outside & ~inside
+    assert (0 < got[edge]).all() and (got[edge] < exact[edge]).all()
     assert any(tile.means is not None for tile in field.tiles())
+
+
+def test_world_mollweide_cells_add_up_to_the_ellipsoid() -> None:
+    """100 km cells over the whole of World Mollweide (ESRI:54009), whose corners lie outside the
+    map's outline: no NaN, and the cells add up to the area of the WGS 84 ellipsoid,
+    2πa²q(90°) = 510 065 621.7 km², within 1e-4 (cells on the outline are approximate)."""
+    spec = GridSpec.from_crs("ESRI:54009", Affine(100_000.0, 0, -18_050_000.0, 0, -100_000.0, 9_050_000.0),
+                             (181, 361))
+    area = spec.cell_area_m2()
+    assert not np.isnan(area).any()
+    assert area[0, 0] == 0.0  # a corner: off the map
+    e = np.sqrt(0.0066943799901413165)
+    ellipsoid = 2 * np.pi * 6_378_137.0**2 * float(ellipsoidal_zone_q(np.array(np.pi / 2), e))
+    assert float(area.sum()) == pytest.approx(ellipsoid, rel=1e-4)
 
 
 def test_fit_is_checked_not_trusted() -> None:

@@ -18,7 +18,9 @@ twice the degree, which include the tile's edges and corners); the degree double
 largest relative error of the density there is below :data:`TOLERANCE`, and a tile that cannot
 be fitted (too curved, or partly outside the projection's domain) is split in four. Tiles of at
 most :data:`MIN_TILE` cells a side are integrated directly by Gauss–Legendre quadrature of the
-density (4 × 4 points per cell); cells where the projection has no inverse get NaN.
+density (4 × 4 points per cell); points where the projection has no inverse count as 0, so a
+cell wholly outside the projection's domain has no area and one on its edge about the area of
+its part inside.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ GAUSS_POINTS = 4
 #: finite-difference step of :func:`projection_density`, in units of the ellipsoid's semi-major
 #: axis (about 13 km on the Earth: truncation error ~ step⁴ / 30, rounding error ~ 1e-16 / step)
 STEP = 2e-3
+
+#: step reductions tried where the finite-difference stencil leaves the projection's domain
+SHRINK = (8.0, 64.0, 512.0)
 
 Density = Callable[[np.ndarray, np.ndarray], np.ndarray]
 #: the area density to use on a tile ``(row_start, row_stop), (col_start, col_stop)``
@@ -143,14 +148,16 @@ def _fit(density: Density, rows: tuple[int, int], cols: tuple[int, int],
 
 
 def _quadrature(density: Density, rows: tuple[int, int], cols: tuple[int, int]) -> _Tile:
-    """Mean density of every cell by Gauss–Legendre quadrature (NaN where undefined)."""
+    """Mean density of every cell by Gauss–Legendre quadrature. Points where the density is
+    undefined (outside the projection's domain, e.g. beyond the edge of a world map) count as
+    0: a cell partly outside gets about the area of its part inside, one wholly outside 0."""
     points, weights = np.polynomial.legendre.leggauss(GAUSS_POINTS)
     offsets, weights = (points + 1.0) / 2.0, weights / 2.0
     at_rows = (np.arange(*rows)[:, None] + offsets[None, :]).ravel()
     at_cols = (np.arange(*cols)[:, None] + offsets[None, :]).ravel()
     values = density(*np.meshgrid(at_cols, at_rows))
     n_rows, n_cols = rows[1] - rows[0], cols[1] - cols[0]
-    values = values.reshape(n_rows, GAUSS_POINTS, n_cols, GAUSS_POINTS)
+    values = np.nan_to_num(values, nan=0.0).reshape(n_rows, GAUSS_POINTS, n_cols, GAUSS_POINTS)
     means = np.einsum("iajb,a,b->ij", values, weights, weights)
     return _Tile(rows, cols, means=means)
 
@@ -258,29 +265,50 @@ def projection_density(crs: CRS, transform: Affine) -> DensityFor:
     weights = np.array([1.0, -8.0, 8.0, -1.0])[:, None] / (12.0 * step)
 
     def density_for(rows: tuple[int, int], cols: tuple[int, int]) -> Density:
-        x, y = transform * ((cols[0] + cols[1]) / 2, (rows[0] + rows[1]) / 2)
-        lon, lat = to_lonlat.transform(x, y, errcheck=False)
-        if not (np.isfinite(lon) and np.isfinite(lat)):
+        # the tile's centre, or the point of a 9 × 9 lattice over it nearest to the centre
+        # where the projection is defined (a tile across the outline of a world map)
+        at = np.linspace(0.0, 1.0, 9)
+        cc, rr = np.meshgrid(cols[0] + at * (cols[1] - cols[0]), rows[0] + at * (rows[1] - rows[0]))
+        order = np.argsort(np.hypot(at[None, :] - 0.5, at[:, None] - 0.5).ravel(), kind="stable")
+        at_cols, at_rows = cc.ravel()[order], rr.ravel()[order]
+        xs = transform.c + transform.a * at_cols
+        ys = transform.f + transform.e * at_rows
+        lons, lats = to_lonlat.transform(xs, ys, errcheck=False)
+        inside = np.flatnonzero(np.isfinite(lons) & np.isfinite(lats))
+        if inside.size == 0:
             return _nowhere
+        lon, lat = lons[inside[0]], lats[inside[0]]
         to_plane = Transformer.from_pipeline(
             "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
             f"+step +proj=laea +lat_0={float(lat)!r} +lon_0={float(lon)!r} {shape}")
 
-        def density(col: np.ndarray, row: np.ndarray) -> np.ndarray:
-            x = (transform.c + transform.a * np.asarray(col, dtype=np.float64)).ravel()
-            y = (transform.f + transform.e * np.asarray(row, dtype=np.float64)).ravel()
-            xs = np.concatenate([x + offsets, np.broadcast_to(x, (4, x.size))])
-            ys = np.concatenate([np.broadcast_to(y, (4, y.size)), y + offsets])
+        def jacobian(x: np.ndarray, y: np.ndarray, shrink: float) -> np.ndarray:
+            xs = np.concatenate([x + offsets / shrink, np.broadcast_to(x, (4, x.size))])
+            ys = np.concatenate([np.broadcast_to(y, (4, y.size)), y + offsets / shrink])
             lons, lats = to_lonlat.transform(xs, ys, errcheck=False)
             big_x, big_y = to_plane.transform(lons, lats, errcheck=False)
             big_x, big_y = np.asarray(big_x), np.asarray(big_y)
-            dx_dx = (weights * big_x[:4]).sum(axis=0)
-            dy_dx = (weights * big_y[:4]).sum(axis=0)
-            dx_dy = (weights * big_x[4:]).sum(axis=0)
-            dy_dy = (weights * big_y[4:]).sum(axis=0)
-            with np.errstate(invalid="ignore"):
+            w = weights * shrink
+            with np.errstate(invalid="ignore", over="ignore"):  # inf outside the domain
+                dx_dx = (w * big_x[:4]).sum(axis=0)
+                dy_dx = (w * big_y[:4]).sum(axis=0)
+                dx_dy = (w * big_x[4:]).sum(axis=0)
+                dy_dy = (w * big_y[4:]).sum(axis=0)
                 result = np.abs(dx_dx * dy_dy - dx_dy * dy_dx) / unit**2
             result[~np.isfinite(result) | (result <= 0)] = np.nan
+            return result
+
+        def density(col: np.ndarray, row: np.ndarray) -> np.ndarray:
+            x = (transform.c + transform.a * np.asarray(col, dtype=np.float64)).ravel()
+            y = (transform.f + transform.e * np.asarray(row, dtype=np.float64)).ravel()
+            result = jacobian(x, y, 1.0)
+            # near the edge of the projection's domain (a world map's outline) the stencil
+            # reaches outside: shorter steps there (down to ~25 m)
+            for shrink in SHRINK:
+                bad = np.isnan(result)
+                if not bad.any():
+                    break
+                result[bad] = jacobian(x[bad], y[bad], shrink)
             return result.reshape(np.shape(col))
 
         return density
