@@ -16,6 +16,7 @@ from ecociv.models.water_allocation.checks import return_shares
 from ecociv.models.water_allocation.elements import Network
 
 INF = highspy.kHighsInf
+_OPTIMAL = highspy.HighsModelStatus.kOptimal
 LINK_COST = 1e-3  # per LP unit on every link: no water is moved without a reason
 PREFERENCE_COST = 1.0  # per LP unit and preference rank on supply links (final program)
 PUMPING_COST = 0.5  # per LP unit pumped (final program): groundwater only where surface water lacks
@@ -105,6 +106,7 @@ class Program:
             target.col = col
             col += 1
         self.tau = col
+        self.tau_col = np.array([col], dtype=np.int32)
         col += 1
         self.balance_nodes = [n.id for n in net.nodes.values()
                               if n.type in ("inflow", "junction", "reservoir", "aquifer", "demand")]
@@ -129,6 +131,8 @@ class Program:
         for a in self.aq_ids:
             self.base_cost[self.aq_spill_col[a]] = 10.0
         self.solves = 0
+        self.cost = np.zeros(self.n_cols)  # the objective HiGHS has (all zero when built)
+        self.target_coefficients = np.full(len(self.targets), -1.0)  # as the rows were built (amounts: per step)
 
     def _targets(self) -> list[Target]:
         net = self.net
@@ -223,13 +227,28 @@ class Program:
     def run(self) -> str:
         self.h.run()
         self.solves += 1
-        return str(self.h.getModelStatus()).rsplit(".", 1)[-1]
+        status = self.h.getModelStatus()
+        return "kOptimal" if status == _OPTIMAL else str(status).rsplit(".", 1)[-1]
 
     def values(self) -> np.ndarray:
-        return np.asarray(self.h.getSolution().col_value)
+        return np.array(self.h.getSolution().col_value)
 
     def set_costs(self, cost: np.ndarray) -> None:
-        self.h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), cost)
+        """The objective (one cost per column); only the costs that change are passed to HiGHS."""
+        if self.cost.size != self.n_cols:  # columns added (diagnosis): pass them all
+            self.cost = np.full(self.n_cols, np.nan)
+        changed = np.flatnonzero(cost != self.cost).astype(np.int32)
+        if changed.size:
+            self.h.changeColsCost(changed.size, changed, np.ascontiguousarray(cost[changed], dtype=float))
+            self.cost = np.array(cost, dtype=float)
+
+    def set_target_coefficients(self, values: np.ndarray) -> None:
+        """The targets' coefficients in their rows (−amount in LP units); only changed ones are passed."""
+        changed = np.flatnonzero(values != self.target_coefficients)
+        for i in changed:
+            target = self.targets[i]
+            self.h.changeCoeff(target.row, target.col, float(values[i]))
+        self.target_coefficients[changed] = values[changed]
 
     def set_col_bounds(self, cols: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
         cols = np.asarray(cols, dtype=np.int32)

@@ -61,6 +61,30 @@ def _area(area: Any, volume: float) -> float:
 
 
 @dataclass
+class _Levels:
+    """The priority levels of the months whose targets with something to serve are ``active``."""
+
+    active: np.ndarray  # targets with something to serve
+    active_index: np.ndarray
+    levels: list[int]  # priority levels served one by one (the last fill level is left to the final program)
+    quick: bool  # whether one program may serve every non-fill target in full
+    members: dict[int, np.ndarray]  # targets of each level (positions among the targets)
+
+
+def _levels_of(active: np.ndarray, priorities: np.ndarray, is_fill: np.ndarray) -> _Levels:
+    # reservoir filling below every other target (the usual priority 99) is left to the final
+    # program, which keeps as much water stored as it can; other levels are served in order
+    demand_levels = priorities[active & ~is_fill]
+    lowest_demand = int(demand_levels.max()) if demand_levels.size else 0
+    fills = np.unique(priorities[active & is_fill & (priorities > lowest_demand)])
+    last_fill = int(fills[-1]) if fills.size else None
+    levels = [int(p) for p in np.unique(priorities[active]) if p != last_fill]
+    quick = bool(np.all(priorities[active & is_fill] > lowest_demand)) and fills.size <= 1
+    members = {p: np.flatnonzero(active & (priorities == p)) for p in levels}
+    return _Levels(active, np.flatnonzero(active), levels, quick, members)
+
+
+@dataclass
 class _Static:
     """Index arrays and per-step data of a run, fixed before the first month (volumes in m³)."""
 
@@ -69,6 +93,7 @@ class _Static:
     priorities: np.ndarray
     is_fill: np.ndarray
     amounts: np.ndarray  # (targets, steps)
+    coefficients: np.ndarray  # (targets, steps): −amount in LP units, the targets' rows
     link_cap: np.ndarray  # (links, steps), LP units; 0 on disabled links
     loss: np.ndarray
     res_cols: np.ndarray
@@ -84,6 +109,8 @@ class _Static:
     res_capacity: np.ndarray
     res_dead: np.ndarray
     res_area: list[Any]
+    res_curved: np.ndarray  # reservoirs whose area comes from a curve
+    res_flat_area: np.ndarray  # m², the others' constant area (0 for curved ones)
     evap_rate: np.ndarray  # (reservoirs, 12) mm
     aq_capacity: np.ndarray
     pump_limit: np.ndarray  # m³ per year
@@ -98,6 +125,10 @@ class _Static:
     tau_cost: np.ndarray  # objective: maximise the level's coverage
     zero_cost: np.ndarray
     step_cols: np.ndarray  # columns whose bounds are set every step: links, storages, targets, sites, tau
+    step_lower: np.ndarray  # (steps, step columns): their bounds, storages filled in month by month
+    step_upper: np.ndarray
+    final_cost: np.ndarray  # (steps, columns): objective of each month's final program
+    levels: list[_Levels]  # of each step
 
     @property
     def has_pump_row(self) -> np.ndarray:
@@ -108,9 +139,10 @@ def _static(net: Network, prog: Program) -> _Static:
     steps = net.calendar.months
     links = net.links
     n_links = len(links)
+    scale = prog.scale
     reservoirs = [net.reservoirs[r] for r in prog.res_ids]
     aquifers = [net.aquifers[a] for a in prog.aq_ids]
-    link_cap = np.array([np.full(steps, INF) if lk.capacity is None else lk.capacity / prog.scale for lk in links])
+    link_cap = np.array([np.full(steps, INF) if lk.capacity is None else lk.capacity / scale for lk in links])
     link_cap = link_cap.reshape(n_links, steps)
     link_cap[~np.array([lk.enabled for lk in links], dtype=bool)] = 0.0
     node_index = {n: i for i, n in enumerate(prog.balance_nodes)}
@@ -124,21 +156,48 @@ def _static(net: Network, prog: Program) -> _Static:
     keys = [(depth[t.ref] if t.kind == "fill" else 0, i) for i, t in enumerate(prog.targets)]
     rank = np.empty(len(keys))
     rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+    tie = 1.0 + TIE_BREAK * (1.0 - rank / (len(keys) + 1.0))
     tau_cost = zero_cost.copy()
     tau_cost[prog.tau] = -1.0
+    amounts = np.array([t.amount for t in prog.targets]).reshape(len(prog.targets), steps)
+    priorities = np.array([t.priority for t in prog.targets])
+    is_fill = np.array([t.kind == "fill" for t in prog.targets], dtype=bool)
+    site_demand = np.array([net.demands[d].demand for d in prog.site_ids]).reshape(len(prog.site_ids), steps)
+    active = amounts > 0
+    # every month's column bounds at once; the quick path: every non-fill target served. Reservoir
+    # and aquifer storage bounds depend on last month and are filled in month by month
+    quick_lower = np.where(active & ~is_fill[:, None], 1.0, np.where(active, 0.0, 1.0))
+    n_res, n_aq = res_cols.size, aq_cols.size
+    step_lower = np.concatenate([np.zeros((steps, n_links + n_res + n_aq)), quick_lower.T,
+                                 np.zeros((steps, site_cols.size + 1))], axis=1)
+    step_upper = np.concatenate([link_cap.T, np.zeros((steps, n_res + n_aq)), np.ones((steps, target_cols.size)),
+                                 site_demand.T / scale, np.ones((steps, 1))], axis=1)
+    step_upper[:, n_links:n_links + n_res] = np.array([res.capacity for res in reservoirs]) / scale
+    # keep every delivery at its fixed level; reservoirs upstream fill first among equals
+    final_cost = np.repeat(prog.base_cost[None, :], steps, axis=0)
+    final_cost[:, target_cols] = (-KEEP_REWARD * amounts / scale * tie[:, None]).T
+    patterns: dict[bytes, _Levels] = {}
+    levels = []
+    for t in range(steps):
+        key = active[:, t].tobytes()
+        if key not in patterns:
+            patterns[key] = _levels_of(active[:, t].copy(), priorities, is_fill)
+        levels.append(patterns[key])
+    curved = np.array([not isinstance(res.area, (int, float)) for res in reservoirs], dtype=bool)
     return _Static(
         target_cols=target_cols,
         level_rows=np.array([t.level_row for t in prog.targets], dtype=np.int32),
-        priorities=np.array([t.priority for t in prog.targets]),
-        is_fill=np.array([t.kind == "fill" for t in prog.targets], dtype=bool),
-        amounts=np.array([t.amount for t in prog.targets]).reshape(len(prog.targets), steps),
+        priorities=priorities,
+        is_fill=is_fill,
+        amounts=amounts,
+        coefficients=-amounts / scale,
         link_cap=link_cap,
         loss=np.array([lk.loss for lk in links]),
         res_cols=res_cols,
         aq_cols=aq_cols,
         aq_spill_cols=np.array([prog.aq_spill_col[a] for a in prog.aq_ids], dtype=np.int32),
         site_cols=site_cols,
-        site_demand=np.array([net.demands[d].demand for d in prog.site_ids]).reshape(len(prog.site_ids), steps),
+        site_demand=site_demand,
         balance_rows=np.array([prog.balance_row[n] for n in prog.balance_nodes], dtype=np.int32),
         local_inflow=np.array([net.nodes[n].inflow for n in prog.balance_nodes]).reshape(
             len(prog.balance_nodes), steps),
@@ -148,36 +207,63 @@ def _static(net: Network, prog: Program) -> _Static:
         res_capacity=np.array([res.capacity for res in reservoirs]),
         res_dead=np.array([res.dead_storage for res in reservoirs]),
         res_area=[res.area for res in reservoirs],
+        res_curved=curved,
+        res_flat_area=np.array([0.0 if c else float(res.area) for c, res in zip(curved, reservoirs, strict=True)]),
         evap_rate=np.array([res.evaporation_mm for res in reservoirs]).reshape(len(reservoirs), 12),
         aq_capacity=np.array([np.inf if aq.capacity is None else aq.capacity for aq in aquifers]),
         pump_limit=np.array([aq.pumping_limit if aq.pumping_limit is not None else np.inf for aq in aquifers]),
         pump_rows=np.array([prog.pump_row.get(a, -1) for a in prog.aq_ids], dtype=np.int32),
         pump_monthly=np.array([aq.monthly_pumping_limit if aq.monthly_pumping_limit is not None
                                else np.full(steps, np.inf) for aq in aquifers]).reshape(len(aquifers), steps),
-        pumping_matrix=np.array([[1.0 if lk.source == a else 0.0 for lk in links] for a in prog.aq_ids]),
+        pumping_matrix=np.array([[1.0 if lk.source == a else 0.0 for lk in links] for a in prog.aq_ids],
+                                dtype=float).reshape(len(aquifers), n_links),
         gain_matrix=np.array([[(1 - lk.loss) * (lk.target == a) + lk.loss * (lk.loss_to == a) for lk in links]
-                              for a in prog.aq_ids]),
-        lake_matrix=np.array([[(1 - lk.loss) * (lk.target == k) for lk in links] for k in net.lakes]),
+                              for a in prog.aq_ids], dtype=float).reshape(len(aquifers), n_links),
+        lake_matrix=np.array([[(1 - lk.loss) * (lk.target == k) for lk in links] for k in net.lakes],
+                             dtype=float).reshape(len(net.lakes), n_links),
         cap_rows=np.array(prog.cap_rows, dtype=np.int32),
         cap_limits=np.array([c.limit for c in net.caps]).reshape(len(net.caps), steps),
-        tie=1.0 + TIE_BREAK * (1.0 - rank / (len(keys) + 1.0)),
+        tie=tie,
         tau_cost=tau_cost,
         zero_cost=zero_cost,
         step_cols=np.concatenate([np.arange(n_links, dtype=np.int32), res_cols, aq_cols, target_cols, site_cols,
                                   np.array([prog.tau], dtype=np.int32)]),
+        step_lower=step_lower,
+        step_upper=step_upper,
+        final_cost=final_cost,
+        levels=levels,
     )
 
 
 @dataclass
 class _Carry:
-    """What one month hands to the next: storages (m³), this year's pumping, the last short levels."""
+    """What one month hands to the next: storages (m³), this year's pumping, and what the last months
+    say about where this month may be short (which programs to try first)."""
 
     storage: np.ndarray  # reservoirs
     aq_storage: np.ndarray
     pumped_this_year: np.ndarray
-    lake_volume: dict[str, float]
     short_level: int | None = None  # first level short in the previous month
     last_short: int | None = None  # first level short in the last month that had a shortage
+    short_by_month: list[int | None] = field(default_factory=lambda: [None] * 12)  # last year's, per calendar month
+    short_by_levels: dict[tuple[int, ...], int] = field(default_factory=dict)  # last, per set of levels
+
+    def note(self, month: int, levels: list[int], short: int | None) -> None:
+        """Remember month's first short level (``month``: 0..11)."""
+        self.short_level = short
+        self.short_by_month[month] = short
+        if short is not None:
+            self.last_short = short
+            self.short_by_levels[tuple(levels)] = short
+
+    def expected_short(self, month: int, levels: list[int]) -> tuple[bool, int | None]:
+        """Whether the month is likely short (both last month and the same month last year were) and
+        the level most likely short: last month's when this month has it, else the last short
+        level of a month with the same levels, else the last short level."""
+        likely = self.short_level is not None and self.short_by_month[month] is not None
+        if self.short_level is not None and self.short_level in levels:
+            return likely, self.short_level
+        return likely, self.short_by_levels.get(tuple(levels), self.last_short)
 
 
 @dataclass
@@ -185,30 +271,42 @@ class _Month:
     """The programs' inputs for one month."""
 
     t: int
+    month: int  # 0..11
     label: str
     amounts: np.ndarray  # m³ per target
     active: np.ndarray  # targets with something to serve
+    active_index: np.ndarray
     evaporation: np.ndarray  # m³ per reservoir
     final_cost: np.ndarray  # objective of the final program
     levels: list[int]  # priority levels served one by one (the last fill level is left to the final program)
     quick: bool  # whether one program may serve every non-fill target in full
+    members: dict[int, np.ndarray]  # targets of each level
+
+
+def _evaporation(s: _Static, storage: np.ndarray, month: int) -> np.ndarray:
+    """Evaporation of each reservoir over a month (m³): rate × the area at the start storage, at most
+    the storage."""
+    area = s.res_flat_area
+    if s.res_curved.any():
+        area = area.copy()
+        for i in np.flatnonzero(s.res_curved):
+            area[i] = _area(s.res_area[i], storage[i])
+    return np.minimum(s.evap_rate[:, month] / 1000.0 * area, storage)
 
 
 def _set_up_month(prog: Program, s: _Static, carry: _Carry, t: int, month: int, label: str) -> _Month:
     """Balances, limits, target coefficients and column bounds of month ``t`` (``month``: 0..11)."""
     scale = prog.scale
     # storages, evaporation and right-hand sides
-    rhs = -s.local_inflow[:, t].copy()
-    evaporation = np.zeros(len(prog.res_ids))
-    res_lower = np.zeros(len(prog.res_ids))
-    for i, area in enumerate(s.res_area):
-        evaporation[i] = min(s.evap_rate[i, month] / 1000.0 * _area(area, carry.storage[i]), carry.storage[i])
-        res_lower[i] = min(s.res_dead[i], carry.storage[i] - evaporation[i])
+    rhs = -s.local_inflow[:, t]
+    evaporation = _evaporation(s, carry.storage, month)
+    res_lower = np.minimum(s.res_dead, carry.storage - evaporation)
     if s.res_rows.size:
         rhs[s.res_rows] -= carry.storage - evaporation
     if s.aq_rows.size:
         rhs[s.aq_rows] -= carry.aq_storage + s.recharge[:, t]
-    prog.set_row_bounds(s.balance_rows, rhs / scale, rhs / scale)
+    rhs /= scale
+    prog.set_row_bounds(s.balance_rows, rhs, rhs)
     if s.has_pump_row.any():
         remaining = np.minimum(np.maximum(0.0, s.pump_limit - carry.pumped_this_year),
                                s.pump_monthly[:, t])[s.has_pump_row]
@@ -216,31 +314,18 @@ def _set_up_month(prog: Program, s: _Static, carry: _Carry, t: int, month: int, 
     if s.cap_rows.size:
         prog.set_row_bounds(s.cap_rows, -INF, s.cap_limits[:, t] / scale)
     prog.set_row_bounds(s.level_rows, -INF, INF)
-    amounts = s.amounts[:, t]
-    active = amounts > 0
-    for target, amount in zip(prog.targets, amounts, strict=True):
-        prog.h.changeCoeff(target.row, target.col, -amount / scale)
-    # all column bounds of the step in one call; the quick path: every non-fill target served
-    quick_lower = np.where(active & ~s.is_fill, 1.0, np.where(active, 0.0, 1.0))
-    lower = np.concatenate([np.zeros(len(prog.links)), res_lower / scale, np.zeros(s.aq_cols.size), quick_lower,
-                            np.zeros(s.site_cols.size), [0.0]])
-    upper = np.concatenate([s.link_cap[:, t], s.res_capacity / scale,
-                            np.maximum(s.aq_capacity, carry.aq_storage) / scale, np.ones(s.target_cols.size),
-                            s.site_demand[:, t] / scale, [1.0]])
+    prog.set_target_coefficients(s.coefficients[:, t])
+    # all column bounds of the step in one call
+    n_links, n_res, n_aq = len(prog.links), s.res_cols.size, s.aq_cols.size
+    lower, upper = s.step_lower[t].copy(), s.step_upper[t].copy()
+    lower[n_links:n_links + n_res] = res_lower / scale
+    upper[n_links + n_res:n_links + n_res + n_aq] = np.maximum(s.aq_capacity, carry.aq_storage) / scale
     prog.set_col_bounds(s.step_cols, lower, upper)
-    final_cost = prog.base_cost.copy()
-    # keep every delivery at its fixed level; reservoirs upstream fill first among equals
-    final_cost[s.target_cols] = -KEEP_REWARD * amounts / scale * s.tie
+    final_cost = s.final_cost[t]
     prog.set_costs(final_cost)
-    # reservoir filling below every other target (the usual priority 99) is left to the final
-    # program, which keeps as much water stored as it can; other levels are served in order
-    demand_levels = s.priorities[active & ~s.is_fill]
-    lowest_demand = int(demand_levels.max()) if demand_levels.size else 0
-    fills = np.unique(s.priorities[active & s.is_fill & (s.priorities > lowest_demand)])
-    last_fill = int(fills[-1]) if fills.size else None
-    levels = [int(p) for p in np.unique(s.priorities[active]) if p != last_fill]
-    quick = bool(np.all(s.priorities[active & s.is_fill] > lowest_demand)) and fills.size <= 1
-    return _Month(t, label, amounts, active, evaporation, final_cost, levels, quick)
+    pattern = s.levels[t]
+    return _Month(t, month, label, s.amounts[:, t], pattern.active, pattern.active_index, evaporation, final_cost,
+                  pattern.levels, pattern.quick, pattern.members)
 
 
 def _set_targets_lower(prog: Program, s: _Static, members: np.ndarray, lower: Any) -> None:
@@ -250,20 +335,23 @@ def _set_targets_lower(prog: Program, s: _Static, members: np.ndarray, lower: An
 def _solve_month(prog: Program, s: _Static, carry: _Carry, m: _Month, shortcuts: bool) -> None:
     """Solve month ``m`` (the solution stays in ``prog``) and note its short level in ``carry``.
 
-    One program first when every non-fill target may be served in full; otherwise level by level.
-    After a month with a shortage the one-program attempt is skipped and last month's short level
-    is maximised with every level above it served in full (if that is feasible it is exactly that
-    level's step of the level-by-level rule).
+    One program first when every non-fill target may be served in full and the month is not
+    likely short (last month and the same month last year were not both short); otherwise level
+    by level. The level-by-level rule starts with the level most likely short (:meth:`_Carry.
+    expected_short`): one program maximises it with every level above it served in full (if that
+    is feasible it is exactly that level's step of the level-by-level rule).
     """
     if not shortcuts:
-        m.quick, carry.short_level = False, None
-    status = prog.run() if m.quick and carry.short_level is None else "skipped"
+        likely, expect = True, None
+    else:
+        likely, expect = carry.expected_short(m.month, m.levels)
+    status = prog.run() if m.quick and shortcuts and not likely else "skipped"
     if status == "kOptimal":
-        carry.short_level = None
+        carry.note(m.month, m.levels, None)
         return
-    todo, first_tau = _start_levels(prog, s, carry, m, shortcuts)
-    carry.short_level, solved = _solve_levels(prog, s, todo, m, first_tau, m.final_cost if shortcuts else None)
-    carry.last_short = carry.short_level if carry.short_level is not None else carry.last_short
+    todo, first_tau = _start_levels(prog, s, m, expect)
+    short, solved = _solve_levels(prog, s, todo, m, first_tau, m.final_cost if shortcuts else None)
+    carry.note(m.month, m.levels, short)
     if not solved:
         prog.set_costs(m.final_cost)
         status = prog.run()
@@ -271,22 +359,20 @@ def _solve_month(prog: Program, s: _Static, carry: _Carry, m: _Month, shortcuts:
             raise _diagnose(prog, m.label, status)
 
 
-def _start_levels(prog: Program, s: _Static, carry: _Carry, m: _Month,
-                  shortcuts: bool) -> tuple[list[int], float | None]:
+def _start_levels(prog: Program, s: _Static, m: _Month, expect: int | None) -> tuple[list[int], float | None]:
     """The levels still to solve and, when the expected short level was maximised at once, its coverage."""
     active = m.active
-    expect = carry.short_level if carry.short_level is not None else carry.last_short
-    if shortcuts and expect is not None and expect in m.levels and expect != m.levels[0]:
+    if expect is not None and expect in m.levels and expect != m.levels[0]:
         above = active & (s.priorities < expect)
-        _set_targets_lower(prog, s, np.flatnonzero(active), np.where(above, 1.0, 0.0)[active])
-        guess = np.flatnonzero(active & (s.priorities == expect))
+        _set_targets_lower(prog, s, m.active_index, np.where(above, 1.0, 0.0)[active])
+        guess = m.members[expect]
         prog.set_row_bounds(s.level_rows[guess], 0.0, INF)
-        prog.set_col_bounds([prog.tau], 0.0, 1.0)
+        prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
         prog.set_costs(s.tau_cost)
         if prog.run() == "kOptimal":
             return [p for p in m.levels if p >= expect], float(prog.values()[prog.tau])
         prog.set_row_bounds(s.level_rows[guess], -INF, INF)
-    _set_targets_lower(prog, s, np.flatnonzero(active), 0.0)
+    _set_targets_lower(prog, s, m.active_index, 0.0)
     return m.levels, None
 
 
@@ -301,7 +387,7 @@ def _solve_levels(prog: Program, s: _Static, levels: list[int], m: _Month, first
     level's step would have given coverage 1)."""
     short = None
     for index, level in enumerate(levels):
-        members = np.flatnonzero(m.active & (s.priorities == level))
+        members = m.members[level]
         if members.size == 0:
             continue
         tau = first_tau if index == 0 and first_tau is not None else _level_coverage(prog, s, members, m.label)
@@ -314,21 +400,21 @@ def _solve_levels(prog: Program, s: _Static, levels: list[int], m: _Month, first
         prog.set_row_bounds(s.level_rows[members], -INF, INF)
         rest = levels[index + 1:]
         if short is not None and rest and final_cost is not None:
-            later = np.flatnonzero(m.active & np.isin(s.priorities, rest))
+            later = np.concatenate([m.members[p] for p in rest])
             _set_targets_lower(prog, s, later, 1.0)
-            prog.set_col_bounds([prog.tau], 0.0, 1.0)
+            prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
             prog.set_costs(final_cost)
             if prog.run() == "kOptimal":
                 return short, True
             _set_targets_lower(prog, s, later, 0.0)
-    prog.set_col_bounds([prog.tau], 0.0, 1.0)
+    prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
     return short, False
 
 
 def _level_coverage(prog: Program, s: _Static, members: np.ndarray, when: str) -> float:
     """The largest common coverage τ of a level's targets (max τ s.t. delivered ≥ τ·target)."""
     prog.set_row_bounds(s.level_rows[members], 0.0, INF)
-    prog.set_col_bounds([prog.tau], 0.0, 1.0)
+    prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
     prog.set_costs(s.tau_cost)
     status = prog.run()
     if status != "kOptimal":
@@ -338,7 +424,7 @@ def _level_coverage(prog: Program, s: _Static, members: np.ndarray, when: str) -
 
 def _share_the_rest(prog: Program, s: _Static, members: np.ndarray, m: _Month, tau: float) -> None:
     """With every target of a short level at ≥ τ, give them any further water the network can deliver."""
-    prog.set_col_bounds([prog.tau], tau, tau)
+    prog.set_col_bounds(prog.tau_col, tau, tau)
     cost = s.zero_cost.copy()
     amounts = m.amounts[members]
     cost[s.target_cols[members]] = -amounts / amounts.max() * s.tie[members]
@@ -348,65 +434,67 @@ def _share_the_rest(prog: Program, s: _Static, members: np.ndarray, m: _Month, t
 
 
 class _Outputs:
-    """Flows, deliveries and storages of every step, filled month by month (m³)."""
+    """The solution of every step (m³), kept month by month; flows, deliveries and storages are read
+    from it after the last month."""
 
     def __init__(self, net: Network, prog: Program):
         steps = net.calendar.months
-        self.flow = np.zeros((len(net.links), steps))
-        self.site_delivered = np.zeros((len(prog.site_ids), steps))
-        self.res_store = np.zeros((len(prog.res_ids), steps))
-        self.res_evap = np.zeros_like(self.res_store)
-        self.aq_store = np.zeros((len(prog.aq_ids), steps))
-        self.aq_pump = np.zeros_like(self.aq_store)
-        self.aq_recharge = np.zeros_like(self.aq_store)
-        self.aq_rejected = np.zeros_like(self.aq_store)
-        self.lake = {k: {name: np.zeros(steps) for name in ("inflow", "precipitation", "evaporation", "spill",
-                                                             "volume", "area", "level")}
-                     for k in net.lakes}
+        self.x = np.zeros((steps, prog.n_cols))
+        self.res_evap = np.zeros((len(prog.res_ids), steps))
 
-    def record(self, net: Network, s: _Static, carry: _Carry, m: _Month, x: np.ndarray, month: int) -> None:
+    def record(self, s: _Static, carry: _Carry, m: _Month, x: np.ndarray, n_links: int) -> None:
         """Store the month's solution ``x`` (m³) and carry its storages to the next month."""
         t = m.t
-        n_links = len(net.links)
-        self.flow[:, t] = np.maximum(x[:n_links], 0.0)
-        self.site_delivered[:, t] = x[s.site_cols]
-        carry.storage = x[s.res_cols] if s.res_cols.size else carry.storage
-        self.res_store[:, t] = carry.storage
+        self.x[t] = x
+        if s.res_cols.size:
+            carry.storage = x[s.res_cols]
         self.res_evap[:, t] = m.evaporation
         if s.aq_cols.size:
-            pumping = s.pumping_matrix @ self.flow[:, t]
             carry.aq_storage = x[s.aq_cols]
-            self.aq_store[:, t] = carry.aq_storage
-            self.aq_pump[:, t] = pumping
-            self.aq_recharge[:, t] = s.recharge[:, t] + s.gain_matrix @ self.flow[:, t]
-            self.aq_rejected[:, t] = x[s.aq_spill_cols]
-            carry.pumped_this_year += pumping
-        if net.lakes:
-            self._lakes(net, s, carry, t, month)
-
-    def _lakes(self, net: Network, s: _Static, carry: _Carry, t: int, month: int) -> None:
-        from ecociv.models.water_allocation.lake import lake_step
-
-        inflows = s.lake_matrix @ self.flow[:, t]
-        for i, (k, lake) in enumerate(net.lakes.items()):
-            step = lake_step(carry.lake_volume[k], float(inflows[i]), float(lake.precipitation_mm[month]),
-                             float(lake.evaporation_mm[month]), lake.curve)
-            carry.lake_volume[k] = float(step.volume_end_m3)
-            out = self.lake[k]
-            out["inflow"][t] = inflows[i]
-            out["precipitation"][t] = step.precipitation_m3
-            out["evaporation"][t] = step.evaporation_m3
-            out["spill"][t] = step.spill_m3
-            out["volume"][t] = step.volume_end_m3
-            out["area"][t] = step.area_end_m2
-            out["level"][t] = step.level_end_m
+            if s.has_pump_row.any():
+                carry.pumped_this_year += s.pumping_matrix @ np.maximum(x[:n_links], 0.0)
 
     def result(self, net: Network, prog: Program, s: _Static) -> Result:
-        arrival = self.flow * (1.0 - s.loss)[:, None]
-        return Result(net.calendar.labels, [lk.id for lk in net.links], self.flow, arrival, prog.targets,
-                      prog.res_ids, self.res_store, self.res_evap, prog.aq_ids, self.aq_store, self.aq_recharge,
-                      self.aq_pump, self.aq_rejected, list(net.lakes), self.lake, prog.site_ids,
-                      self.site_delivered, prog.solves)
+        n_links = len(net.links)
+        x = self.x.T
+        flow = np.maximum(x[:n_links], 0.0)
+        arrival = flow * (1.0 - s.loss)[:, None]
+        lakes = _lakes(net, s, flow)
+        return Result(net.calendar.labels, [lk.id for lk in net.links], flow, arrival, prog.targets,
+                      prog.res_ids, x[s.res_cols], self.res_evap, prog.aq_ids, x[s.aq_cols],
+                      s.recharge + s.gain_matrix @ flow, s.pumping_matrix @ flow, x[s.aq_spill_cols],
+                      list(net.lakes), lakes, prog.site_ids, x[s.site_cols], prog.solves)
+
+
+def _lakes(net: Network, s: _Static, flow: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """Terminal lakes month by month from the water the links bring them (they do not feed back into
+    the allocation): the balance of :func:`.lake.lake_step`, one step per month."""
+    from ecociv.models.water_allocation.lake import _trapezoid_step
+
+    steps = flow.shape[1]
+    months = net.calendar.month_of_year - 1
+    inflows = s.lake_matrix @ flow
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for i, (k, lake) in enumerate(net.lakes.items()):
+        volume = np.zeros(steps)
+        precipitation = np.zeros(steps)
+        evaporation = np.zeros(steps)
+        current = float(lake.initial_volume)
+        rain = lake.precipitation_mm / 1000.0
+        evap = lake.evaporation_mm / 1000.0
+        inflow = inflows[i]
+        if np.any(~np.isfinite(inflow)) or np.any(inflow < 0):
+            raise ValueError(f"inflow_m3 must be finite and >= 0 (lake '{k}')")
+        for t in range(steps):
+            month = int(months[t])
+            current, precipitation[t], evaporation[t], _ = _trapezoid_step(
+                current, float(inflow[t]), float(rain[month]), float(evap[month]), lake.curve)
+            volume[t] = current
+        out[k] = {"inflow": inflow.copy(), "precipitation": precipitation, "evaporation": evaporation,
+                  "spill": np.zeros(steps), "volume": volume,
+                  "area": np.asarray(lake.curve.area_of_volume(volume), dtype=float).reshape(steps),
+                  "level": np.asarray(lake.curve.level_of_volume(volume), dtype=float).reshape(steps)}
+    return out
 
 
 def allocate(net: Network, *, shortcuts: bool = True) -> Result:
@@ -415,11 +503,11 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
 
     Each month first tries the common case in one program: every target except reservoir filling
     fully served, filling and routing optimised together. Only when that is infeasible (a shortage
-    somewhere) are the levels solved one by one; after a month with a shortage the next month starts
-    with one program that serves the levels above last month's short level in full and maximises
-    that level's coverage (when feasible, exactly that level's step; fewer programs). Reservoir
-    filling below every other priority (the default 99) keeps the most water stored; equal coverage
-    applies to the targets of one level.
+    somewhere), or when the month is likely short (last month and the same month last year were),
+    are the levels solved one by one, starting with one program that serves the levels above the
+    level most likely short in full and maximises that level's coverage (when feasible, exactly
+    that level's step; fewer programs). Reservoir filling below every other priority (the default
+    99) keeps the most water stored; equal coverage applies to the targets of one level.
     ``shortcuts=False`` solves every level of every month: the reference the shortcuts are tested
     against (ties between equally good allocations are broken by fixed small costs, in file order and
     upstream reservoirs first, so both give the same allocation).
@@ -432,15 +520,15 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
     labels = cal.labels
     carry = _Carry(storage=np.array([net.reservoirs[r].initial for r in prog.res_ids], dtype=float),
                    aq_storage=np.array([net.aquifers[a].initial for a in prog.aq_ids], dtype=float),
-                   pumped_this_year=np.zeros(len(prog.aq_ids)),
-                   lake_volume={k: lake.initial_volume for k, lake in net.lakes.items()})
+                   pumped_this_year=np.zeros(len(prog.aq_ids)))
     outputs = _Outputs(net, prog)
+    n_links = len(net.links)
     for t in range(cal.months):
         if t > 0 and years[t] != years[t - 1]:
             carry.pumped_this_year[:] = 0.0
         month = _set_up_month(prog, static, carry, t, int(months[t]), labels[t])
         _solve_month(prog, static, carry, month, shortcuts)
-        outputs.record(net, static, carry, month, prog.values() * prog.scale, int(months[t]))
+        outputs.record(static, carry, month, prog.values() * prog.scale, n_links)
     return outputs.result(net, prog, static)
 
 
