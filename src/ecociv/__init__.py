@@ -5,20 +5,30 @@ The Python API (:mod:`ecociv.api`) is imported on first use, so ``import ecociv`
 ``ecociv.run_model``, ``ecociv.load_scenario``, ``ecociv.run_scenario``.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-try:
-    __version__ = version("ecociv")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
+#: The installed version, looked up on first use (importing :mod:`importlib.metadata` takes
+#: 30-80 ms, which ``ecociv --help`` does not need).
+__version__: str
 
 _API = ("run_model", "load_scenario", "run_scenario", "ModelResult")
 
 __all__ = ["__version__", *_API]
 
 
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ecociv")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()["__version__"] = found = _installed_version()
+        return found
     if name in _API:
         from ecociv import api
 
@@ -27,4 +37,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_API])
+    return sorted({*globals(), "__version__", *_API})

@@ -10,7 +10,6 @@ from typing import NoReturn
 
 import typer
 
-from ecociv import __version__
 from ecociv.cli import data_cmd, et0_cmd, models_cmd, run_cmd
 
 HELP = (
@@ -25,6 +24,8 @@ app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False,
 
 def _version(value: bool) -> None:
     if value:
+        from ecociv import __version__
+
         typer.echo(f"ecociv {__version__}")
         raise typer.Exit()
 
