@@ -11,6 +11,7 @@ river's observed inter-annual variability), not a property of the Belt.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -43,6 +44,10 @@ def _load(path: str, levers: Mapping[str, Any] | None) -> None:
     global _NET, _BASE
     _NET = load_network(path, overrides=levers)
     _BASE = {node_id: node.inflow.copy() for node_id, node in _NET.nodes.items() if np.any(node.inflow > 0)}
+    # the modules and the network live as long as the worker: keep them out of the collector's
+    # passes, which a member's many short-lived objects would otherwise trigger over and over
+    gc.collect()
+    gc.freeze()
 
 
 def run_member(member: int, seed: int, sigma: float, summarize: bool = True) -> dict[str, Any]:
