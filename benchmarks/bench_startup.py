@@ -76,7 +76,7 @@ def _importtime(python: str, args: list[str], env: dict[str, str]) -> dict[str, 
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
-        _, self_us, name = (part.strip() for part in line[len("import time:"):].split("|"))
+        self_us, _cumulative, name = (part.strip() for part in line[len("import time:"):].split("|"))
         if not self_us.isdigit():
             continue  # the header line
         total_us += int(self_us)
