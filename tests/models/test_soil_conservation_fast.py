@@ -260,3 +260,17 @@ def test_accumulation_with_several_donors_per_receiver() -> None:
     weights = 2.0 ** np.arange(6)
     np.testing.assert_array_equal(kernels.flow_accumulation(receivers, weights),
                                   [1.0, 2.0, 7.0, 40.0, 63.0, 32.0])
+
+
+def test_float32_dem_gives_the_ls_of_its_float64_copy() -> None:
+    """The compiled terrain loops read a float32 DEM as it is (no float64 copy) and compute in
+    float64: the same receivers, gradient and LS as the float64 copy, bit for bit."""
+    z = _dem(3, 40, 33, 0.1, True).astype(np.float32)
+    wide = z.astype(np.float64)
+    np.testing.assert_array_equal(kernels.d8_receivers(z, 30.0, 25.0),
+                                  kernels.d8_receivers(wide, 30.0, 25.0))
+    for got, expected in zip(kernels.horn_gradient(z, 30.0, 25.0),
+                             kernels.horn_gradient(wide, 30.0, 25.0), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(kernels.ls_factor(z, 30.0, 25.0, max_slope_length=333.0),
+                                  composed_ls_factor(wide, 30.0, 25.0, max_slope_length=333.0))

@@ -81,6 +81,15 @@ def _f64(values: ArrayLike) -> FloatArray:
     return np.asarray(values, dtype=np.float64)
 
 
+def _float_grid(values: ArrayLike) -> NDArray[np.floating]:
+    """A C-contiguous float32 or float64 array (other types as float64): the compiled terrain
+    loops read either and compute in float64, so a float32 DEM needs no float64 copy."""
+    array = np.asarray(values)
+    if array.dtype not in (np.float32, np.float64):
+        array = array.astype(np.float64)
+    return np.ascontiguousarray(array)
+
+
 # --------------------------------------------------------------------------------------------
 # R: rainfall erosivity
 # --------------------------------------------------------------------------------------------
@@ -305,7 +314,7 @@ def horn_gradient(dem: ArrayLike, dx: float, dy: float) -> tuple[FloatArray, Flo
     """
     from ecociv.models.soil_conservation import terrain_loops
 
-    z = np.ascontiguousarray(_f64(dem))
+    z = _float_grid(dem)
     rows, cols = z.shape
     dzdx = np.empty(z.shape)
     dzdy = np.empty(z.shape)
@@ -326,7 +335,7 @@ def horn_gradient(dem: ArrayLike, dx: float, dy: float) -> tuple[FloatArray, Flo
             values[inside] = z[r[inside], c[inside]]
             return values
 
-        edge_x, edge_y = _horn_general(at, z[where_rows, where_cols], dx, dy)
+        edge_x, edge_y = _horn_general(at, _f64(z[where_rows, where_cols]), dx, dy)
         dzdx[where_rows, where_cols] = edge_x
         dzdy[where_rows, where_cols] = edge_y
     return dzdx, dzdy
@@ -382,7 +391,7 @@ def d8_receivers(dem: ArrayLike, dx: float, dy: float) -> IntArray:
     """
     from ecociv.models.soil_conservation import terrain_loops
 
-    z = np.ascontiguousarray(_f64(dem))
+    z = _float_grid(dem)
     cols = z.shape[1]
     offsets = np.array(D8_OFFSETS, dtype=np.int64)
     distances = np.array([float(np.hypot(drow * dy, dcol * dx)) for drow, dcol in D8_OFFSETS])
@@ -572,15 +581,15 @@ def terrain(dem: ArrayLike, dx: float, dy: float) -> tuple[FloatArray, FloatArra
         (NaN exactly at nodata cells). Three float64 grids; everything else of LS is cell by
         cell (:func:`ls_from_terrain`), e.g. chunk by chunk.
     """
-    z = _f64(dem)
-    nodata = np.isnan(z)
+    from ecociv.models.soil_conservation import terrain_loops
+
+    z = _float_grid(dem)
     # upslope area first (while few grids are alive): D8 accumulation of the cell areas minus
-    # the cell's own
-    area = np.where(nodata, 0.0, dx * dy)
-    del nodata
-    upslope = flow_accumulation(d8_receivers(z, dx, dy), area)
-    upslope -= area
-    del area
+    # the cell's own, in one compiled pass (= flow_accumulation(receivers, area) - area)
+    receivers = d8_receivers(z, dx, dy).reshape(-1)
+    upslope = np.empty(z.shape)
+    terrain_loops.upslope_area(receivers, z.reshape(-1), float(dx * dy), upslope.reshape(-1))
+    del receivers
     dzdx, dzdy = horn_gradient(z, dx, dy)
     return upslope, dzdx, dzdy
 

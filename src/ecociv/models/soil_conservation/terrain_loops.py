@@ -23,18 +23,19 @@ _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
-def d8_directions(z: NDArray[np.float64], row_offsets: NDArray[np.int64],
+def d8_directions(z: NDArray[np.floating], row_offsets: NDArray[np.int64],
                   col_offsets: NDArray[np.int64], distances: NDArray[np.float64],
                   steps: NDArray[np.int64]) -> NDArray[np.int64]:
     """Receiver (flat index) of every cell of ``z``, -1 for none: the first of the neighbours
     (in the order of the offsets) with the largest drop (z₀ − zₙ)/dₙ > 0 inside the grid; NaN
-    never wins a comparison. ``steps`` are the flat offsets of the neighbours."""
+    never wins a comparison. ``steps`` are the flat offsets of the neighbours. Elevations are
+    taken as float64 (a float32 DEM gives the same receivers as its float64 copy)."""
     rows, cols = z.shape
     receiver = np.empty((rows, cols), dtype=np.int64)
     count = row_offsets.size
     for row in range(rows):
         for col in range(cols):
-            centre = z[row, col]
+            centre = float(z[row, col])
             best = 0.0
             chosen = -1
             for code in range(count):
@@ -42,7 +43,7 @@ def d8_directions(z: NDArray[np.float64], row_offsets: NDArray[np.int64],
                 c = col + col_offsets[code]
                 if r < 0 or r >= rows or c < 0 or c >= cols:
                     continue
-                drop = (centre - z[r, c]) / distances[code]
+                drop = (centre - float(z[r, c])) / distances[code]
                 if drop > best:
                     best = drop
                     chosen = code
@@ -81,20 +82,21 @@ def accumulate(target: NDArray[np.int64], total: NDArray[np.float64]) -> None:
 
 
 @_jit
-def horn_complete(z: NDArray[np.float64], dx: float, dy: float, dzdx: NDArray[np.float64],
+def horn_complete(z: NDArray[np.floating], dx: float, dy: float, dzdx: NDArray[np.float64],
                   dzdy: NDArray[np.float64], incomplete: NDArray[np.bool_]) -> None:
     """Horn's gradient where the 3 × 3 window is complete, NaN elsewhere (grid edge, next to
     NaN, and at NaN cells), written into ``dzdx`` and ``dzdy``; ``incomplete`` is set where a
     cell with data has a NaN component (the cells the general rule has to do).
 
     Per component, (c₋₁ + 2 c₀ + c₁)/4 of the central differences c = (after − before)/(2h)
-    of the three rows (x) or columns (y), the operations of ``kernels._horn_complete``."""
+    of the three rows (x) or columns (y), with elevations taken as float64, the operations of
+    the general rule in ``kernels.horn_gradient``."""
     rows, cols = z.shape
     two_dx = 2.0 * dx
     two_dy = 2.0 * dy
     for row in range(rows):
         for col in range(cols):
-            centre = z[row, col]
+            centre = float(z[row, col])
             gx = np.nan
             gy = np.nan
             if 0 < row < rows - 1 and 0 < col < cols - 1 and not np.isnan(centre):
@@ -102,15 +104,36 @@ def horn_complete(z: NDArray[np.float64], dx: float, dy: float, dzdx: NDArray[np
                 south = row + 1
                 west = col - 1
                 east = col + 1
-                gx = (z[north, east] - z[north, west]) / two_dx
-                gx += ((z[row, east] - z[row, west]) / two_dx) * 2.0
-                gx += (z[south, east] - z[south, west]) / two_dx
+                nw = float(z[north, west])
+                nc = float(z[north, col])
+                ne = float(z[north, east])
+                cw = float(z[row, west])
+                ce = float(z[row, east])
+                sw = float(z[south, west])
+                sc = float(z[south, col])
+                se = float(z[south, east])
+                gx = (ne - nw) / two_dx
+                gx += ((ce - cw) / two_dx) * 2.0
+                gx += (se - sw) / two_dx
                 gx /= 4.0
                 # north is up: the row above is the "after" side of dz/dy
-                gy = (z[north, west] - z[south, west]) / two_dy
-                gy += ((z[north, col] - z[south, col]) / two_dy) * 2.0
-                gy += (z[north, east] - z[south, east]) / two_dy
+                gy = (nw - sw) / two_dy
+                gy += ((nc - sc) / two_dy) * 2.0
+                gy += (ne - se) / two_dy
                 gy /= 4.0
             dzdx[row, col] = gx
             dzdy[row, col] = gy
             incomplete[row, col] = (np.isnan(gx) or np.isnan(gy)) and not np.isnan(centre)
+
+
+@_jit
+def upslope_area(target: NDArray[np.int64], z: NDArray[np.floating], cell_area: float,
+                 out: NDArray[np.float64]) -> None:
+    """Into ``out`` (flat): the D8 accumulation of the cell areas (``cell_area`` where ``z``,
+    flat, has data, 0 at NaN) minus the cell's own, i.e. the area draining into each cell's
+    inlet; the operations of ``flow_accumulation(receivers, area) - area``."""
+    for i in range(z.size):
+        out[i] = 0.0 if np.isnan(z[i]) else cell_area
+    accumulate(target, out)
+    for i in range(z.size):
+        out[i] -= 0.0 if np.isnan(z[i]) else cell_area
