@@ -189,9 +189,12 @@ def whole_process(path: Path, label: str) -> dict[str, Any]:
     out = WORK / f"water_allocation_run_{label}"
     if out.exists():
         shutil.rmtree(out)
+    # the checkout's own venv when it has one; else this Python with this tree's src (a git worktree)
+    command = [str(ECOCIV)] if ECOCIV.exists() else [sys.executable, "-m", "ecociv.cli.main"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
     started = time.perf_counter()
-    done = subprocess.run([str(ECOCIV), "model", "run", "water_allocation", "-i", f"network={path}", "-o", str(out)],
-                          capture_output=True, text=True)
+    done = subprocess.run([*command, "model", "run", "water_allocation", "-i", f"network={path}", "-o", str(out)],
+                          capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     code = ("import sys; from ecociv.models.water_allocation.network import load_network; "
             "from tests.models.pywr_peer import allocate_pywr; "
