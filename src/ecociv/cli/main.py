@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> None:
     from ecociv.errors import EcocivError
 
     warnings.filterwarnings("default", category=UserWarning, module="ecociv")
+    from ecociv.grid.burn import ignore_burn_warning
+
+    ignore_burn_warning()
     warnings.showwarning = _show_warning
     command = typer.main.get_command(app)
     args = sys.argv[1:] if argv is None else argv

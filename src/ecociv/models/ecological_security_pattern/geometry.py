@@ -30,8 +30,9 @@ def rasterize_sources(frame: Any, grid: GridSpec, passable: np.ndarray) -> np.nd
     InputError
         A feature outside the grid, or one left with no passable cell.
     """
-    from rasterio.features import rasterize
     from shapely.geometry import box
+
+    from ecociv.grid.burn import rasterize
 
     extent = box(*grid.bounds)
     geometries = list(frame.geometry)
