@@ -26,11 +26,11 @@ def _units(units: str | None) -> str:
 
 def _range(ge: float | None, le: float | None, gt: float | None = None,
            lt: float | None = None) -> str:
-    """Interval notation: ``[0, 1]`` inclusive, ``(0, ∞]`` exclusive bounds (an open end is ∞)."""
+    """Interval notation: ``[0, 1]`` inclusive, ``(0, ∞)`` exclusive bounds and open ends."""
     if ge is None and le is None and gt is None and lt is None:
         return ""
-    low = f"[{ge:g}" if ge is not None else f"({gt:g}" if gt is not None else "[−∞"
-    high = f"{le:g}]" if le is not None else f"{lt:g})" if lt is not None else "∞]"
+    low = f"[{ge:g}" if ge is not None else f"({gt:g}" if gt is not None else "(−∞"
+    high = f"{le:g}]" if le is not None else f"{lt:g})" if lt is not None else "∞)"
     return f"{low}, {high}"
 
 
@@ -74,6 +74,8 @@ def model_reference(spec: ModelSpec) -> str:
         elif isinstance(item, ParamInput):
             extra = f" One of {', '.join(item.choices)}." if item.choices else ""
             default = f" Default {item.default}." if item.default is not None else ""
+            if item.default is not None:
+                need = "no (has a default)"  # the default is used when the value is not given
             lines.append(f"| `{item.id}` | parameter ({item.dtype}) | {_units(item.units)} | "
                          f"{_range(item.ge, item.le, item.gt, item.lt)} | {need} | {item.about}.{extra}"
                          f"{default} |")
