@@ -7,19 +7,29 @@ import hashlib
 import inspect
 import re
 import sys
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from ecociv.io import digest_cache
+
 _CHUNK = 8 * 1024 * 1024
-_memo: dict[tuple[str, int, int], str] = {}
+_memo: dict[tuple[str, digest_cache.Key], str] = {}
+_cache = digest_cache.DigestCache()
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecociv-hash")
 
 
 def file_digest(path: str | Path) -> str:
-    """BLAKE2b-128 hex digest of a file (or of every file under a folder, in sorted order)."""
+    """BLAKE2b-128 hex digest of a file (or of every file under a folder, in sorted order).
+
+    A file is read once per state: its digest is kept for the process and, for files of at
+    least 256 KiB, in a persistent cache keyed by absolute path, size, modification and
+    status-change times, inode and device (:mod:`ecociv.io.digest_cache`), so later runs on
+    unchanged inputs do not read them again.
+    """
     text = str(path)
     if "|layername=" in text:  # one layer of a multi-layer file: the file's digest plus the name
         file, _, layer = text.partition("|layername=")
@@ -31,16 +41,32 @@ def file_digest(path: str | Path) -> str:
             digest.update(str(child.relative_to(path)).encode())
             digest.update(file_digest(child).encode())
         return digest.hexdigest()
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key in _memo:
-        return _memo[key]
+    absolute = str(path.resolve())
+    for _ in range(3):  # a file that changes while it is read is read again
+        stat = path.stat()
+        key = digest_cache.stat_key(stat)
+        if (absolute, key) in _memo:
+            return _memo[absolute, key]
+        cacheable = digest_cache.cacheable(stat, time.time())
+        found = _cache.get(absolute, key) if cacheable else None
+        if found is not None:
+            _memo[absolute, key] = found
+            return found
+        hexdigest = _hash_file(path)
+        if digest_cache.stat_key(path.stat()) == key:
+            _memo[absolute, key] = hexdigest
+            if cacheable:
+                _cache.put(absolute, key, hexdigest)
+            return hexdigest
+    return hexdigest  # still changing: this reading's digest, remembered nowhere
+
+
+def _hash_file(path: Path) -> str:
     digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as handle:
         while block := handle.read(_CHUNK):
             digest.update(block)
-    _memo[key] = digest.hexdigest()
-    return _memo[key]
+    return digest.hexdigest()
 
 
 def digest_later(path: str | Path) -> Future[str]:
