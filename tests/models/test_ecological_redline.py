@@ -200,8 +200,9 @@ def _inputs(**extra: object) -> dict[str, object]:
 
 
 def test_model_by_hand(tmp_path) -> None:
+    # cropland and built-up land kept in the red line (reported as conflicts only)
     out = tmp_path / "out"
-    manifest = run_in_memory(MODEL, _inputs(), out)
+    manifest = run_in_memory(MODEL, _inputs(exclude_cropland_built_up=False), out)
     import rasterio
 
     with rasterio.open(out / "redline.tif") as src:
@@ -249,14 +250,91 @@ def test_model_by_hand(tmp_path) -> None:
     assert "importance_sand_fixation" not in manifest["outputs"]
 
 
+def test_cropland_and_built_up_land_are_excluded_by_default() -> None:
+    # The red line of test_model_by_hand (3x3 block + the pair (4,0)-(4,1)) without cropland
+    # (0,0), (0,1), (4,0) and built-up (2,2): the block keeps 6 cells, 4-connected (6 km² ≥
+    # 1.5 km²); the pair loses (4,0) and (4,1) alone (1 km²) falls below the minimum patch.
+    outputs = run(_inputs())
+    expected = np.array([[0, 0, 1, 0, 0],
+                         [1, 1, 1, 0, 0],
+                         [1, 1, 0, 0, 0],
+                         [0, 0, 0, 0, 0],
+                         [0, 0, 0, 0, 0]], dtype=float)
+    np.testing.assert_array_equal(outputs["redline"].values, expected)
+    # the conflicts are what was removed: cropland (0,0), (0,1), (4,0); built-up (2,2)
+    conflict = outputs["conflict"].values
+    assert {tuple(c) for c in np.argwhere(conflict == 1)} == {(0, 0), (0, 1), (4, 0)}
+    assert [tuple(c) for c in np.argwhere(conflict == 2)] == [(2, 2)]
+    table = outputs["redline_by_zone"].set_index("zone")
+    # west (x 0..1500): (1,0), (2,0) = 2 km² + half of (1,1), (2,1) = 1 km² -> 3 of 7.5 km²
+    assert table.loc["west", "redline_km2"] == pytest.approx(3.0)
+    assert table.loc["west", "redline_percent"] == pytest.approx(40.0)
+    # east: half of (1,1), (2,1) = 1 km² + (0,2), (1,2) = 2 km² -> 3 km²
+    assert table.loc["east", "redline_km2"] == pytest.approx(3.0)
+    assert table.loc["west", "cropland_conflict_km2"] == pytest.approx(2.5)
+    assert table.loc["east", "built_up_conflict_km2"] == pytest.approx(1.0)
+    # without land use nothing is excluded
+    no_land_use = {k: v for k, v in _inputs().items() if k != "land_use"}
+    np.testing.assert_array_equal(run(no_land_use)["redline"].values, EXPECTED_REDLINE)
+
+
+# 1 x 5 cells of 1 km; the region (zones) covers the first four cells, the fifth lies outside.
+ROW_GRID = GridSpec.from_crs(CHINA_ALBERS, Affine(1000.0, 0, 0, 0, -1000.0, 5_000_000.0), (1, 5))
+
+
+def _row_inputs(zone_right: float, **extra: object) -> dict[str, object]:
+    values = np.array([[1.0, 2.0, 3.0, 4.0, 100.0]])
+    zones = gpd.GeoDataFrame({"name": ["belt"]},
+                             geometry=[box(0, 4_999_000, zone_right, 5_000_000)], crs=CHINA_ALBERS)
+    defaults = {i.id: i.default for i in MODEL.spec.inputs
+                if isinstance(i, ParamInput) and i.default is not None}
+    return {**defaults, "water_conservation": from_array(values, ROW_GRID, name="w", units="mm/yr"),
+            "zones": zones, "zone_field": "name", "smoothing_window": 1, "max_hole_area": 0.0,
+            "min_patch_area": 0.0, **extra}
+
+
+def test_grading_inside_the_region_only() -> None:
+    # Inside the region (values 1, 2, 3, 4; total 10) the cumulative shares from the top are
+    # 4 -> 40 %, 3 -> 70 %, 2 -> 90 %: 50 % is reached at 3, 80 % at 2. So 4 and 3 are
+    # extremely important, 2 important, 1 generally important; the fifth cell (100, outside)
+    # takes no part and is nodata.
+    outputs = run(_row_inputs(4000.0))
+    np.testing.assert_array_equal(outputs["importance_class"].values, [[1, 2, 3, 3, NAN]])
+    np.testing.assert_array_equal(outputs["redline"].values, [[0, 0, 1, 1, NAN]])
+    row = outputs["importance_thresholds"].iloc[0]
+    assert (row["threshold_extremely_important"], row["threshold_important"]) == (3.0, 2.0)
+    assert row["area_extremely_important_km2"] == pytest.approx(2.0)
+    assert row["share_extremely_important_percent"] == pytest.approx(70.0)
+    # Over the whole grid (total 110) the outside cell alone holds 90.9 %: both breaks are
+    # 100, and every cell of the region is generally important.
+    outputs = run(_row_inputs(4000.0, grading_extent="grid"))
+    np.testing.assert_array_equal(outputs["importance_class"].values, [[1, 1, 1, 1, 3]])
+    # A cell on the region's edge counts with the fraction inside: with the boundary at
+    # x = 3500 the cell of 4 weighs half (amounts 1, 2, 3, 2; total 8): 4 -> 25 %, 3 -> 62.5 %,
+    # 2 -> 87.5 %; the area of the extremely important class is 0.5 + 1 = 1.5 km².
+    row = run(_row_inputs(3500.0))["importance_thresholds"].iloc[0]
+    assert (row["threshold_extremely_important"], row["threshold_important"]) == (3.0, 2.0)
+    assert row["area_extremely_important_km2"] == pytest.approx(1.5)
+    assert row["share_extremely_important_percent"] == pytest.approx(62.5)
+
+
+def test_zones_off_the_grid_are_an_error() -> None:
+    inputs = _row_inputs(4000.0)
+    inputs["zones"] = gpd.GeoDataFrame({"name": ["far"]}, geometry=[box(9e5, 0, 9.1e5, 1e4)],
+                                       crs=CHINA_ALBERS)
+    with pytest.raises(InputError, match=r"input 'zones'.*do not overlap the grid"):
+        run(inputs)
+
+
 def test_without_clean_up_the_candidate_is_the_red_line(tmp_path) -> None:
-    outputs = run(_inputs(max_hole_area=0.0, min_patch_area=0.0))
+    outputs = run(_inputs(max_hole_area=0.0, min_patch_area=0.0, exclude_cropland_built_up=False))
     candidate = np.where(WATER == 9, 1.0, 0.0)
     candidate[4, 0:2] = 1.0
     np.testing.assert_array_equal(outputs["redline"].values, candidate)
     np.testing.assert_array_equal(outputs["redline_candidate"].values, candidate)
     # no zones: one row for the whole grid (25 km²; 8 + 1 + 2 = 11 km² of red line)
-    outputs = run({k: v for k, v in _inputs(max_hole_area=0.0, min_patch_area=0.0).items()
+    outputs = run({k: v for k, v in _inputs(max_hole_area=0.0, min_patch_area=0.0,
+                                            exclude_cropland_built_up=False).items()
                    if k not in ("zones", "zone_field")})
     row = outputs["redline_by_zone"].iloc[0]
     assert row["zone"] == "all" and row["area_km2"] == pytest.approx(25.0)

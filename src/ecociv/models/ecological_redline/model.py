@@ -35,7 +35,7 @@ from shapely.ops import unary_union
 from ecociv.errors import InputError
 from ecociv.grid.io import from_array, grid_of_array
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
-from ecociv.grid.zonal import zonal_statistics
+from ecociv.grid.zonal import coverage, zonal_statistics
 from ecociv.models.ecological_redline import kernels
 from ecociv.models.ecological_redline.spec import SERVICES, SPEC
 from ecociv.spec import (
@@ -92,16 +92,20 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     arrays = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
     area = np.broadcast_to(grid.cell_area_m2(), grid.shape)
 
+    region = _region_fraction(inputs, grid)
+    weights = area * region
+    outside = region <= 0
+
     outputs: dict[str, Any] = {}
     classes, rows = [], []
     for sid in services:
-        values = arrays[sid]
-        t_extreme, t_important = kernels.cumulative_thresholds(values, area,
+        values = np.where(outside, np.nan, arrays[sid])
+        t_extreme, t_important = kernels.cumulative_thresholds(values, weights,
                                                                (extremely_pct, important_pct))
         graded = kernels.grade_by_thresholds(values, t_extreme, t_important)
         classes.append(graded)
         outputs[f"importance_{sid}"] = from_array(graded, grid, name=f"importance_{sid}", units=None)
-        rows.append(_threshold_row(sid, values, graded, area, t_extreme, t_important))
+        rows.append(_threshold_row(sid, values, graded, weights, t_extreme, t_important))
     merged = kernels.merge_importance(classes)
     outputs["importance_class"] = from_array(merged, grid, name="importance_class", units=None)
     outputs["importance_thresholds"] = pd.DataFrame(rows)
@@ -109,19 +113,14 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     valid = np.isfinite(merged)
     candidate = merged == kernels.EXTREMELY_IMPORTANT
     if "sensitivity_class" in arrays:
-        sensitivity = arrays["sensitivity_class"]
+        sensitivity = np.where(outside, np.nan, arrays["sensitivity_class"])
         valid |= np.isfinite(sensitivity)
         candidate |= sensitivity >= int(inputs["extremely_sensitive_class"])
     outputs["redline_candidate"] = from_array(np.where(valid, candidate, np.nan), grid,
                                               name="redline_candidate", units=None)
     mask = kernels.majority_filter(candidate, valid, int(inputs["smoothing_window"]))
     mask = kernels.fill_holes(mask, valid, area, float(inputs["max_hole_area"]) * M2_PER_KM2)
-    mask = kernels.remove_small_patches(mask, area, float(inputs["min_patch_area"]) * M2_PER_KM2)
-    redline = np.where(valid, mask, np.nan)
-    outputs["redline"] = from_array(redline, grid, name="redline", units=None)
-    outputs["redline_polygons"] = _polygons(mask, area, grid)
-
-    layers = {"redline": redline}
+    layers: dict[str, np.ndarray] = {}
     if "land_use" in arrays:
         cropland = _codes(inputs, "cropland_codes")
         built = _codes(inputs, "built_up_codes")
@@ -129,16 +128,41 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         if both:
             raise InputError(f"code(s) {both} are listed as both cropland and built-up land",
                              source="parameters 'cropland_codes' and 'built_up_codes'")
-        conflict = kernels.conflict_classes(redline, arrays["land_use"], cropland, built)
+        # conflicts: cropland and built-up land inside the delineated area (before exclusion)
+        conflict = kernels.conflict_classes(np.where(valid, mask, np.nan), arrays["land_use"],
+                                            cropland, built)
         outputs["conflict"] = from_array(conflict, grid, name="conflict", units=None)
         layers["cropland_conflict"] = np.where(np.isnan(conflict), np.nan, conflict == 1)
         layers["built_up_conflict"] = np.where(np.isnan(conflict), np.nan, conflict == 2)
+        if bool(inputs.get("exclude_cropland_built_up", True)):
+            mask = mask & ~((conflict == 1) | (conflict == 2))
+    mask = kernels.remove_small_patches(mask, area, float(inputs["min_patch_area"]) * M2_PER_KM2)
+    redline = np.where(valid, mask, np.nan)
+    outputs["redline"] = from_array(redline, grid, name="redline", units=None)
+    outputs["redline_polygons"] = _polygons(mask, area, grid)
+    layers = {"redline": redline, **layers}
     outputs["redline_by_zone"] = _zone_table(layers, inputs.get("zones"), grid,
                                              inputs.get("zone_field"), "zone_field")
     if inputs.get("basins") is not None:
         outputs["redline_by_basin"] = _zone_table(layers, inputs["basins"], grid,
                                                   inputs.get("basin_field"), "basin_field")
     return outputs
+
+
+def _region_fraction(inputs: Mapping[str, Any], grid: GridSpec) -> np.ndarray:
+    """Fraction (0–1) of each cell inside the assessment region: the union of the zones with
+    ``grading_extent`` 'zones' (and zones given), else 1 everywhere (the whole grid)."""
+    zones = inputs.get("zones")
+    if zones is None or str(inputs.get("grading_extent", "zones")) != "zones":
+        return np.ones(grid.shape)
+    fraction = np.zeros(grid.shape)
+    cover = coverage(unary_union(list(zones.geometry)), grid)
+    if cover is None:
+        raise InputError("the zones do not overlap the grid of the service layers, so there is "
+                         "no region to grade importance in (or set grading_extent to 'grid')",
+                         source="input 'zones'")
+    fraction[cover.slices] = cover.fractions
+    return fraction
 
 
 def _threshold_row(sid: str, values: np.ndarray, graded: np.ndarray, area: np.ndarray,

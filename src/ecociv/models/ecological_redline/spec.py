@@ -67,7 +67,9 @@ SPEC = ModelSpec(
         "important or extremely sensitive land, smoothed by a majority filter, small holes "
         "filled and small patches removed (true cell areas); red-line polygons, red-line area "
         "and share per unit and per basin (exact cell fractions), and overlap with cropland and "
-        "built-up land. At least one service layer is needed."
+        "built-up land, which is removed from the red line by default. With zones, the grading "
+        "(and every raster output) covers the union of the zones only. At least one service "
+        "layer is needed."
     ),
     inputs=(
         *(RasterInput(id=sid, about=f"{about}, per unit area (optional; at least one service)",
@@ -103,6 +105,19 @@ SPEC = ModelSpec(
         ParamInput(id="min_patch_area", about="Red-line patches smaller than this are removed "
                    "(0 = none). Illustrative default (the guideline sets no figure)",
                    units="km**2", ge=0, default=1.0),
+        ParamInput(id="grading_extent", about="Where the services are graded: 'zones' = "
+                   "inside the union of the zones only (the assessment region; cells outside "
+                   "it neither count in the totals nor get a class and are nodata in every "
+                   "raster output; cells on its edge count with the fraction inside), 'grid' = "
+                   "every cell of the grid. Without zones the whole grid is graded",
+                   units=None, dtype="str", choices=("zones", "grid"), default="zones"),
+        ParamInput(id="exclude_cropland_built_up", about="With land_use: remove cropland and "
+                   "built-up land from the red line (after hole filling, before the minimum "
+                   "patch area), as the delineations in the territorial plans do (the red line "
+                   "does not include permanent basic farmland or built-up land: 自然资源部等, "
+                   "关于在国土空间规划中统筹划定落实三条控制线的指导意见, 2019). The conflicts "
+                   "are still reported: they are what was removed. 0 = report only",
+                   units=None, dtype="bool", default=True),
         ParamInput(id="cropland_codes", about="Land-use codes of cropland, comma-separated "
                    "(needed with land_use; e.g. 11,12 in the CNLUCC classification)",
                    units=None, dtype="str", required=False),
@@ -130,8 +145,8 @@ SPEC = ModelSpec(
                      kind="categorical", categories=((0, "outside the red line 红线外", "#f0f0f0"),
                                                      (1, "ecological protection red line 生态保护红线",
                                                       "#cb181d"))),
-        RasterOutput(id="conflict", about="Red line on cropland (1) or built-up land (2), 0 "
-                     "elsewhere (with land_use)", units=None,
+        RasterOutput(id="conflict", about="Cropland (1) or built-up land (2) inside the "
+                     "delineated red line before their exclusion, 0 elsewhere (with land_use)", units=None,
                      long_name="red-line conflicts (1 cropland, 2 built-up)", dtype="uint8",
                      optional=True, kind="categorical",
                      categories=((0, "no conflict 无冲突", "#f0f0f0"),
