@@ -53,7 +53,8 @@ def test_total_size_at_most_20_mb() -> None:
 
 
 def test_no_stray_folders() -> None:
-    assert [p.name for p in BELT.iterdir() if p.is_dir()] == []
+    # reference/: the published figures (hand-curated, not built)
+    assert [p.name for p in BELT.iterdir() if p.is_dir()] in ([], ["reference"])
 
 
 def test_sources_table_columns_and_statuses(sources: pd.DataFrame) -> None:

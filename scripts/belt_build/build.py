@@ -30,8 +30,10 @@ def _step(name: str, start: float) -> float:
 def build(out: Path, external: Path, *, repo: Path) -> None:
     start = time.perf_counter()
     if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+        for path in out.iterdir():  # reference/: published figures curated by hand, kept
+            if path.name != "reference":
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
     reg = Registry(out)
     albers = china_albers(repo)
     counties = build_units(reg, albers)
@@ -49,7 +51,7 @@ def build(out: Path, external: Path, *, repo: Path) -> None:
     t = _step("ecosystem-service inputs", t)
     _manifest(reg, grid)
     _step("manifest", t)
-    total = sum(p.stat().st_size for p in out.iterdir())
+    total = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
     print(f"[build] {len(list(out.iterdir()))} files, {total / 1e6:.2f} MB in {out}", flush=True)
 
 
