@@ -40,7 +40,7 @@ class Aquifer:
     initial: float
     capacity: float | None
     recharge: np.ndarray
-    sustainable_yield: float | None  # m³/yr
+    allowable_abstraction: float | None  # m³/yr (可开采量); overdraft = pumping above it
     pumping_limit: float | None  # m³/yr
     monthly_pumping_limit: np.ndarray | None = None  # m³ per step, when the limit is given per month
 

@@ -255,11 +255,16 @@ def _aquifer(raw: Mapping[str, Any], where: str, volume: Any, flow: Any, flow_un
             return None
         return ts.annual_m3(raw[key], flow_units, source=source, where=f"{where}.{key}")
 
+    if raw.get("allowable_abstraction") is not None and raw.get("sustainable_yield") is not None:
+        raise InputError("give either 'allowable_abstraction' or its older name 'sustainable_yield', not both",
+                         source=source, where=where)
+    allowable = annual("allowable_abstraction" if raw.get("allowable_abstraction") is not None
+                       else "sustainable_yield")
     limit = raw.get("pumping_limit")
     if isinstance(limit, Mapping):  # a limit per month (a flow specification), e.g. {monthly: [...]}
         monthly = flow(limit, f"{where}.pumping_limit")
-        return Aquifer(str(raw["id"]), initial, capacity, recharge, annual("sustainable_yield"), None, monthly)
-    return Aquifer(str(raw["id"]), initial, capacity, recharge, annual("sustainable_yield"), annual("pumping_limit"))
+        return Aquifer(str(raw["id"]), initial, capacity, recharge, allowable, None, monthly)
+    return Aquifer(str(raw["id"]), initial, capacity, recharge, allowable, annual("pumping_limit"))
 
 
 def _demand(raw: Mapping[str, Any], where: str, flow: Any, cal: ts.Calendar, climate: Mapping[str, Any],

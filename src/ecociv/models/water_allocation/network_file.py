@@ -294,6 +294,7 @@ class AquiferNode(_Node):
     initial: Quantity
     capacity: Quantity | None = None
     recharge: Flow | None = None
+    allowable_abstraction: Quantity | None = None
     sustainable_yield: Quantity | None = None
     pumping_limit: Flow | None = None
 
