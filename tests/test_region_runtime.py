@@ -281,3 +281,6 @@ def test_belt_demo_prints_the_prefecture_table(capsys, monkeypatch, tmp_path: Pa
         assert sorted(Path(m).stem for m in maps) == sorted(rasters), step["name"]
     prefectures = pd.read_csv(run / "summary" / "prefectures.csv", dtype={"prefecture_adcode": str})
     assert "total" in set(prefectures["prefecture_adcode"])
+    # the check against the shipped reference table: its one-line summary and its table
+    assert "reference figures inside their range" in out and str(run / "check" / "check.csv") in out
+    assert len(pd.read_csv(run / "check" / "check.csv")) >= 10

@@ -143,6 +143,10 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None) ->
                   "soil, wind, vegetation-cover, habitat, resistance and carbon-pool tables are "
                   "illustrative defaults (see `ecociv data info`). * a unit without census data.")
     console.print(f"per-unit and per-prefecture tables: {paths['units'].parent}")
+    from ecociv.check.report import check_run
+
+    check = check_run(result.folder, dataset=dataset)
+    console.print(f"{check.summary()}: {check.csv} (`ecociv check {result.folder}` prints every row)")
     console.print(f"run {result.run_id} written to {result.folder} in "
                   f"{time.perf_counter() - started:.1f} s")
     return result.folder

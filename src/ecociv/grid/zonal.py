@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -58,9 +59,19 @@ def _window(geometry: Any, grid: GridSpec) -> Window | None:
 
 def coverage(geometry: Any, grid: GridSpec) -> Coverage | None:
     """Fraction of each cell's area inside ``geometry`` (in the grid's CRS), over the window of
-    the grid that the geometry's bounds cover; None when it does not touch the grid."""
+    the grid that the geometry's bounds cover; None when it does not touch the grid.
+
+    The last coverages computed are kept (read-only): one process often summarises the same
+    polygons on the same grid several times (a run's summaries, then its check against published
+    figures), and the boundary intersections are the costly part."""
     if geometry is None or geometry.is_empty:
         return None
+    return _coverage(shapely.to_wkb(geometry), grid)
+
+
+@lru_cache(maxsize=128)
+def _coverage(wkb: bytes, grid: GridSpec) -> Coverage | None:
+    geometry = shapely.from_wkb(wkb)
     window = _window(geometry, grid)
     if window is None:
         return None
@@ -81,6 +92,7 @@ def coverage(geometry: Any, grid: GridSpec) -> Coverage | None:
         inside[rows, cols] = np.clip(covered, 0.0, 1.0)
     if not inside.any():
         return None
+    inside.setflags(write=False)
     return Coverage(window=window, fractions=inside)
 
 
