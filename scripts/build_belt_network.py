@@ -14,14 +14,23 @@ Method
   (``units.gpkg`` layer ``counties``); a group without oasis cells would fall back to all its cells.
 * Open-water evaporation of reservoirs: ``E = Kc · ET0`` of the basin oasis climate with ``Kc = 1.05``
   (FAO-56, Allen et al. 1998, Table 12, open water < 2 m deep), rounded to whole mm.
+* Open-water evaporation of the terminal lakes (``--part lakes``): the annual pan normal of the lake
+  area × the pan coefficient of ``src/ecociv/data/water/lake_pan_evaporation.csv`` (E601 / Φ20 cm,
+  sources in ``lakes_sources.csv``), spread over the months in proportion to the lake cell's ET0
+  (column ``et0_mm`` of ``lake_climate.csv``), rounded to 0.1 mm; written to ``lake_climate.csv`` and
+  copied into the lake nodes of ``network.yaml``.
+* Crop table (``--part crops``): Kc, stage lengths, maximum height, root depths and depletion fraction
+  read from the FAO-56 tables shipped in pyfao56 (``belt_water_crops.py``).
 
 Deterministic; re-run after the dataset changes:
 
-    .venv/bin/python scripts/build_belt_network.py
+    .venv/bin/python scripts/build_belt_network.py [--part climate|lakes|crops|all]
 """
 
 from __future__ import annotations
 
+import argparse
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,7 +41,10 @@ from rasterio import features
 
 ROOT = Path(__file__).resolve().parents[1]
 BELT = ROOT / "src" / "ecociv" / "data" / "belt"
-OUT = ROOT / "src" / "ecociv" / "data" / "water" / "belt_network"
+WATER = ROOT / "src" / "ecociv" / "data" / "water"
+OUT = WATER / "belt_network"
+#: lake id in lake_climate.csv -> lake node id in network.yaml
+LAKE_NODES = {"ebinur": "ebinur_lake", "manas": "manas_lake"}
 
 #: climate name -> adcodes of the counties whose oasis cells are averaged (units.csv)
 OASIS_GROUPS: dict[str, tuple[int, ...]] = {
@@ -110,7 +122,63 @@ def open_water_evaporation(climate: pd.DataFrame, name: str) -> list[int]:
     return [round(float(KC_OPEN_WATER * value)) for value in et0]
 
 
-def main() -> None:
+def lake_open_water_evaporation(lake_climate: pd.DataFrame, pans: pd.DataFrame) -> pd.DataFrame:
+    """Monthly open-water evaporation of each lake (mm) from its annual pan normal × pan coefficient.
+
+    ``E_m = P_pan · k · ET0_m / Σ ET0`` with ``ET0_m`` the lake cell's monthly ET0 (its seasonal shape
+    only); rounded to 0.1 mm. Lakes without a pan row keep their values. Returns a copy of
+    ``lake_climate`` with ``evaporation_mm``, ``evaporation_status`` and ``source`` updated.
+    """
+    out = lake_climate.copy()
+    for row in pans.itertuples(index=False):
+        mask = out["lake"] == row.lake
+        if not mask.any():
+            raise ValueError(f"lake_pan_evaporation.csv: lake {row.lake!r} has no rows in lake_climate.csv")
+        et0 = out.loc[mask, "et0_mm"].to_numpy(dtype=float)
+        annual = float(row.pan_evaporation_mm_per_yr) * float(row.pan_coefficient)
+        out.loc[mask, "evaporation_mm"] = np.round(annual * et0 / et0.sum(), 1)
+        out.loc[mask, "evaporation_status"] = "derived"
+        out.loc[mask, "source"] = (f"lakes_sources.csv: {row.lake}_precipitation_era5; {row.pan_source}; "
+                                   f"{row.coefficient_source}")
+    return out
+
+
+def _yaml_list(values: list[float]) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in values) + "]"
+
+
+def copy_lake_lists(text: str, lake_climate: pd.DataFrame) -> str:
+    """``network.yaml`` text with each lake node's ``evaporation_mm``/``precipitation_mm`` lists
+    replaced by the rows of ``lake_climate`` (comments and layout elsewhere kept)."""
+    for lake, node in LAKE_NODES.items():
+        rows = lake_climate[lake_climate["lake"] == lake].sort_values("month")
+        start = text.index(f"- id: {node}\n")
+        end = text.find("\n  - id: ", start + 1)
+        end = len(text) if end < 0 else end
+        block = text[start:end]
+        for key in ("evaporation_mm", "precipitation_mm"):
+            listed = _yaml_list(rows[key].tolist())
+            block, n = re.subn(rf"(\n\s+{key}: )\[[^\]]*\]", lambda m, new=listed: m.group(1) + new, block)
+            if n != 1:
+                raise ValueError(f"network.yaml: node {node} has {n} '{key}' lists")
+        text = text[:start] + block + text[end:]
+    return text
+
+
+def build_lakes() -> None:
+    """Lake evaporation from pan normals (lake_climate.csv) and its copy in network.yaml."""
+    lake_climate = pd.read_csv(WATER / "lake_climate.csv")
+    pans = pd.read_csv(WATER / "lake_pan_evaporation.csv")
+    lake_climate = lake_open_water_evaporation(lake_climate, pans)
+    lake_climate.to_csv(WATER / "lake_climate.csv", index=False)
+    network = OUT / "network.yaml"
+    network.write_text(copy_lake_lists(network.read_text(encoding="utf-8"), lake_climate), encoding="utf-8")
+    for lake, rows in lake_climate.groupby("lake"):
+        print(f"{lake}: open-water evaporation {rows['evaporation_mm'].sum():.1f} mm/yr, "
+              f"precipitation {rows['precipitation_mm'].sum():.1f} mm/yr")
+
+
+def build_climate() -> None:
     """Write climate.csv and print the reservoir evaporation lists for network.yaml."""
     climate, cells = derive_climate()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -120,6 +188,21 @@ def main() -> None:
         print(f"{name}: {n} cells; ET0 {sub['et0_mm'].sum():.0f} mm/yr, P {sub['precipitation_mm'].sum():.0f} mm/yr")
     for reservoir, name in RESERVOIR_CLIMATE.items():
         print(f"{reservoir}: evaporation_mm: {open_water_evaporation(climate, name)}")
+
+
+def main() -> None:
+    """Build the parts named by ``--part`` (default: all)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("climate", "lakes", "crops", "all"), default="all")
+    part = parser.parse_args().part
+    if part in ("climate", "all"):
+        build_climate()
+    if part in ("lakes", "all"):
+        build_lakes()
+    if part in ("crops", "all"):
+        from belt_water_crops import build_crops
+
+        build_crops(WATER)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import ecociv
 from ecociv.errors import InputError
 from ecociv.models.water_allocation.lake import (
     StorageCurve,
@@ -243,9 +244,16 @@ def test_default_climate_has_twelve_months():
         climate = default_lake_climate(lake)
         assert list(climate.index) == list(range(1, 13))
         assert (climate["precipitation_mm"] >= 0).all() and (climate["evaporation_mm"] >= 0).all()
-    # open-water evaporation = 1.05 × ET0 (FAO-56 Table 12, open water < 2 m)
-    ebinur = default_lake_climate("ebinur")
-    np.testing.assert_allclose(ebinur["evaporation_mm"], 1.05 * ebinur["et0_mm"], atol=0.051)
+    # open-water evaporation = annual pan normal × pan coefficient (E601/Φ20 = 0.61, Water 9(12):952, 2017),
+    # spread over the months by the lake cell's ET0 (scripts/build_belt_network.py --part lakes)
+    pans = pd.read_csv(Path(ecociv.__file__).parent / "data" / "water" / "lake_pan_evaporation.csv").set_index("lake")
+    for lake in ("ebinur", "manas"):
+        climate = default_lake_climate(lake)
+        annual = pans.loc[lake, "pan_evaporation_mm_per_yr"] * pans.loc[lake, "pan_coefficient"]
+        expected = annual * climate["et0_mm"] / climate["et0_mm"].sum()
+        np.testing.assert_allclose(climate["evaporation_mm"], expected, atol=0.051)
+    # Ebinur: 1662 mm/yr (pan, China Lakes Museum) × 0.61 = 1013.8 mm/yr
+    assert default_lake_climate("ebinur")["evaporation_mm"].sum() == pytest.approx(1662 * 0.61, abs=0.6)
 
 
 # -- reading curve files and bad input ---------------------------------------------------------
