@@ -59,6 +59,8 @@ def test_a_context_row_needs_no_range(tmp_path: Path, places: Places) -> None:
     (GOOD.replace("prefecture,650000", "basin,Alfa"), "column 'place'", "did you mean 'Alpha'"),
     (GOOD.replace("prefecture,650000", "lake,Ebinur Lake"), "column 'place'", "unknown lake"),
     (GOOD.replace("prefecture,650000", "province,650000"), "column 'place_kind'", "expected one of"),
+    (GOOD.replace("prefecture,650000", "units,650001+650009"), "column 'place'", "unknown: '650009'"),
+    (GOOD.replace("prefecture,650000", "units,650001"), "column 'place'", "two or more adcodes"),
     (GOOD.replace("prefecture,650000,,", "station,Urumqi,,"), "column 'lon'", "needs its coordinates"),
     (GOOD.replace("prefecture,650000,,", "gauge,Kensiwate,85.95,"), "column 'lat'",
      "needs its coordinates"),

@@ -30,6 +30,8 @@ def _rows(tmp_path: Path) -> Path:
         "r-sum,water,belt,belt,,,0.02,,,0.3,1e8 m**3/yr,2000,water_yield.water_yield:sum,A,,verified,",
         # East: 7 valid cells × 0.2 m × 1e6 m² = 1.4e6 m³/yr: outside 1.0-1.2e6
         "r-east,water,unit,650002,,,1.1e6,1.0e6,1.2e6,,m**3/yr,2000,water_yield.water_yield:sum,A,,verified,",
+        # West + East as a set of units: the region's 2.2e6 m³/yr
+        "r-units,water,units,650001+650002,,,2.2e6,,,0.01,m**3/yr,2000,water_yield.water_yield:sum,A,,verified,",
         # basin Alpha = West: 8e5 m³/yr
         "r-alpha,water,basin,Alpha,,,8e5,,,0.01,m**3/yr,2000,water_yield.water_yield:sum,A,,verified,",
         # region mean 2.2e6 / 15e6 m² = 146.67 mm/yr
@@ -65,6 +67,7 @@ def test_model_values_and_verdicts_worked_by_hand(tmp_path: Path, run: Path) -> 
     table = result.table.set_index("id")
     expected = {
         "r-sum": (0.022, "inside"), "r-east": (1.4e6, "outside"), "r-alpha": (8e5, "inside"),
+        "r-units": (2.2e6, "inside"),
         "r-mean": (2.2e6 / 15e6 * 1000, "inside"), "r-share": (50.0, "outside"),
         "r-share-w": (1.0, "inside"), "r-area": (8.0, "inside"), "r-point": (0.2, "inside"),
         "r-point2": (100.0, "outside"), "r-lake": (200.0, "inside"), "r-lake-min": (100.0, "inside"),
@@ -81,7 +84,7 @@ def test_model_values_and_verdicts_worked_by_hand(tmp_path: Path, run: Path) -> 
     for row_id, reason in reasons.items():
         assert table.loc[row_id, "verdict"] == "not comparable"
         assert reason in table.loc[row_id, "reason"], row_id
-    assert result.summary() == "10 of 14 reference figures inside their range (4 outside, 4 not comparable)"
+    assert result.summary() == "11 of 15 reference figures inside their range (4 outside, 4 not comparable)"
 
 
 def test_check_folder_is_written_and_replaced(tmp_path: Path, run: Path) -> None:
@@ -116,7 +119,7 @@ def test_cli_prints_the_table_and_the_summary(tmp_path: Path, run: Path, capsys:
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = run_ecociv(capsys, monkeypatch, "check", str(run), "--reference", str(_rows(tmp_path)))
     assert code == 0, err
-    assert "10 of 14 reference figures inside their range" in out
+    assert "11 of 15 reference figures inside their range" in out
     assert str(run / "check" / "check.csv") in out
     assert "r-point2" in out
 

@@ -4,7 +4,7 @@
 An evaluator is ``evaluate(row, run) -> Answer``: the model's value for the row as a pint quantity,
 or no value and the reason it cannot answer. Built in:
 
-- ``belt``, ``prefecture``, ``unit``, ``basin``: raster statistics over the member units' polygons
+- ``belt``, ``prefecture``, ``unit``, ``units``, ``basin``: raster statistics over the member units' polygons
   by the exact area-weighted zonal statistics of :mod:`ecociv.grid.zonal` (one pass over all units;
   sums add up, means are Σ value × area / Σ valid area, shares Σ nonzero area / Σ area), or table
   aggregates over the rows of the place;
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ecociv.check.outputs import OutputRef, match_column
-from ecociv.check.places import Places, lake_key
+from ecociv.check.places import AREA_KINDS, Places, lake_key
 from ecociv.check.reference import ReferenceRow, output_unit, table_unit
 from ecociv.errors import InputError
 from ecociv.grid.spec import GridSpec
@@ -250,7 +250,7 @@ def _table_rows(row: ReferenceRow, run: RunData, frame: pd.DataFrame) -> pd.Data
     if kind == "belt":
         return frame
     column = next((c for c in ("unit", "zone", "adcode") if c in frame.columns), None)
-    if kind in ("unit", "prefecture", "basin") and column is not None:
+    if kind in ("unit", "units", "prefecture", "basin") and column is not None:
         # by member units: a table's own basin names may differ from the units table's
         codes = set(run.places.members(kind, row.place))
         return frame[frame[column].astype(str).isin(codes)]
@@ -258,7 +258,7 @@ def _table_rows(row: ReferenceRow, run: RunData, frame: pd.DataFrame) -> pd.Data
         if "basin" not in frame.columns:
             return "the table has neither a 'unit' nor a 'basin' column"
         return frame[frame["basin"].astype(str) == row.place]
-    if kind in ("unit", "prefecture"):
+    if kind in ("unit", "units", "prefecture"):
         return "the table has no 'unit' column"
     if kind == "lake":
         if "lake" not in frame.columns:
@@ -366,7 +366,7 @@ def outside_region(row: ReferenceRow, run: RunData) -> Answer:
     return Answer(reason="place outside the model's region (context)")
 
 
-for _kind in ("belt", "prefecture", "unit", "basin"):
+for _kind in AREA_KINDS:
     register(_kind)(evaluate_area)
 register("station")(evaluate_point)
 register("lake")(evaluate_lake)
@@ -411,7 +411,7 @@ def evaluate_rows(rows: list[ReferenceRow], run: RunData) -> list[Verdict]:
     registry = evaluators()
     # ask for every zonal raster first, so that the units' coverages are computed in one pass
     for row in rows:
-        if row.place_kind in ("belt", "prefecture", "unit", "basin") and row.output is not None \
+        if row.place_kind in AREA_KINDS and row.output is not None \
                 and registry.get(row.place_kind) is evaluate_area:
             found = run.output(row.output)
             if isinstance(found, Output) and found.type == "raster" \

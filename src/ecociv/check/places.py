@@ -11,12 +11,19 @@ import pandas as pd
 
 from ecociv.grid.spec import GridSpec
 
-#: place kinds a reference row may use
-PLACE_KINDS = ("belt", "prefecture", "unit", "basin", "gauge", "station", "lake", "region")
+#: place kinds a reference row may use (``units``: several member units, adcodes joined by ``+``)
+PLACE_KINDS = ("belt", "prefecture", "unit", "units", "basin", "gauge", "station", "lake", "region")
+#: place kinds that are unions of member units (answered by zonal statistics or unit tables)
+AREA_KINDS = ("belt", "prefecture", "unit", "units", "basin")
 #: place kinds that need lon/lat
 POINT_KINDS = ("gauge", "station")
 #: the name of the whole region in the ``place`` column
 REGION_PLACE = "belt"
+
+
+def split_units(place: str) -> list[str]:
+    """The adcodes of a ``units`` place: ``"652325+652327+652328"``."""
+    return [code.strip() for code in place.split("+") if code.strip()]
 
 
 def lake_key(name: str) -> str:
@@ -63,7 +70,7 @@ class Places:
 
     def members(self, kind: str, place: str) -> list[str]:
         """Adcodes of the member units that make up an area place (belt, prefecture, unit,
-        basin); empty for other kinds."""
+        units, basin); empty for other kinds."""
         units = self.units
         if kind == "belt":
             return list(units["adcode"])
@@ -71,6 +78,9 @@ class Places:
             return list(units.loc[units["prefecture_adcode"] == place, "adcode"])
         if kind == "unit":
             return [place] if place in set(units["adcode"]) else []
+        if kind == "units":
+            codes = split_units(place)
+            return codes if set(codes) <= set(units["adcode"]) else []
         if kind == "basin" and "basin" in units:
             return list(units.loc[units["basin"] == place, "adcode"])
         return []

@@ -21,7 +21,7 @@ from typing import Any
 import pint
 
 from ecociv.check.outputs import RASTER_STATISTICS, TABLE_AGGREGATES, OutputRef, match_column, parse_output
-from ecociv.check.places import PLACE_KINDS, POINT_KINDS, Places
+from ecociv.check.places import PLACE_KINDS, POINT_KINDS, Places, split_units
 from ecociv.errors import InputError
 from ecociv.units import ureg
 
@@ -210,6 +210,14 @@ def _row(record: dict[str, str], source: str, line: int, places: Places) -> Refe
     if not place:
         raise InputError(f"'place' is empty; a {kind} row names its {kind}", source=source,
                          where=where("place"))
+    if kind == "units":
+        adcodes = places.known("unit")
+        unknown = [code for code in split_units(place) if code not in adcodes]
+        if unknown or len(split_units(place)) < 2:
+            raise InputError(f"a units place is two or more adcodes of the units table joined by '+'"
+                             f"{f'; unknown: {unknown[0]!r}' if unknown else ''}"
+                             f"{_suggest(unknown[0], adcodes) if unknown else ''}",
+                             source=source, where=where("place"))
     lon = _number(text("lon"), name="lon", source=source, line=line)
     lat = _number(text("lat"), name="lat", source=source, line=line)
     if kind in POINT_KINDS:

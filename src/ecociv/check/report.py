@@ -207,8 +207,11 @@ def rich_table(result: CheckResult) -> Any:
     for _, row in result.table.iterrows():
         verdict = str(row["verdict"])
         text = verdict if verdict != NOT_COMPARABLE else f"{verdict}: {row['reason']}"
-        table.add_row(str(row["id"]), f"{row['place_kind']} {row['place']}", str(row["unit"]),
-                      _number(row["value"]), f"{_number(row['low'])}–{_number(row['high'])}",
-                      _number(row["model_value"]), _number(row["ratio"]), text,
-                      style=styles.get(verdict))
+        place = f"{row['place_kind']} {row['place']}"
+        if row["place_kind"] == "units":
+            place = f"{str(row['place']).count('+') + 1} units ({str(row['place']).split('+')[0]}+…)"
+        spread = f"{_number(row['low'])}–{_number(row['high'])}" if row["model_output"] else "–"
+        table.add_row(str(row["id"]), place, str(row["unit"]),
+                      _number(row["value"]), spread, _number(row["model_value"]), _number(row["ratio"]),
+                      text, style=styles.get(verdict))
     return table
