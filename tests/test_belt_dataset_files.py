@@ -18,8 +18,8 @@ from pyproj import CRS
 from ecociv.grid.spec import CHINA_ALBERS
 
 BELT = Path(__file__).resolve().parents[1] / "src" / "ecociv" / "data" / "belt"
-STATUSES = {"real", "derived", "literature_default", "illustrative", "reported", "synthetic", "metadata"}
-RASTER_STATUSES = {"real", "derived", "literature_default", "illustrative", "synthetic"}
+STATUSES = {"real", "derived", "calibrated", "literature_default", "illustrative", "reported", "synthetic", "metadata"}
+RASTER_STATUSES = {"real", "derived", "calibrated", "literature_default", "illustrative", "synthetic"}
 MAX_BYTES = 20 * 1024 * 1024
 
 FILES = sorted(p.name for p in BELT.iterdir() if p.is_file())

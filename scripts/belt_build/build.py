@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from .carbon_soc import build_carbon
 from .common import CELL, MARGIN, Layer, Registry, china_albers, write_csv
 from .rasters import build_rasters
 from .region import build_units, grid_for, offset_checks, units_table
@@ -49,6 +50,8 @@ def build(out: Path, external: Path, *, repo: Path) -> None:
     t = _step("tables", t)
     build_services(reg, grid, rasters)
     t = _step("ecosystem-service inputs", t)
+    build_carbon(reg, grid, rasters)
+    t = _step("soil organic carbon and carbon pools", t)
     _manifest(reg, grid)
     _step("manifest", t)
     total = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
@@ -58,8 +61,8 @@ def build(out: Path, external: Path, *, repo: Path) -> None:
 def _manifest(reg: Registry, grid) -> None:
     for column, what in (("file", "file name in the dataset folder"),
                          ("item", "column, band, 'layer.field' or key described by the row"),
-                         ("status", "real / derived / literature_default / illustrative / reported / "
-                                    "synthetic / metadata"),
+                         ("status", "real / derived / calibrated / literature_default / illustrative / "
+                                    "reported / synthetic / metadata"),
                          ("units", "units of the item"), ("source", "package and version or external file"),
                          ("file_in_source", "file inside the package or source"),
                          ("license", "license of the source"), ("citation", "what to cite"),
@@ -81,6 +84,8 @@ def _manifest(reg: Registry, grid) -> None:
         "statuses": {
             "real": "observation or reanalysis as published, only cut, reprojected or resampled",
             "derived": "computed here from real layers (method in sources.csv)",
+            "calibrated": "fitted to reference observations (objective and before/after in the "
+                          "calibration report)",
             "literature_default": "a value per class taken from cited literature",
             "illustrative": "a placeholder value per class whose source could not be verified",
             "reported": "figures from secondary copies of published statistics, with their source",

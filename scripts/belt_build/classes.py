@@ -102,20 +102,6 @@ BIOPHYSICAL = {
         "kc": (0.5, "illustrative", _ILLUSTRATIVE_KC)},
 }
 
-_CARBON_NOTE = ("illustrative: no per-class carbon densities for the Belt could be verified against "
-                "a published table during the build; values of the project's illustrative example "
-                "table, same order as national compilations; replace with field-based densities")
-#: lucode -> (c_above, c_below, c_soil, c_dead) t C/ha
-CARBON = {
-    1: (3.0, 1.0, 50.0, 0.5),
-    2: (40.0, 10.0, 90.0, 6.0),
-    3: (1.5, 4.0, 60.0, 0.5),
-    4: (0.0, 0.0, 0.0, 0.0),
-    5: (0.0, 0.0, 20.0, 0.0),
-    6: (0.2, 0.1, 8.0, 0.0),
-    7: (0.0, 0.0, 0.0, 0.0),
-}
-
 #: lucode -> (root_restricting_depth mm, plant_available_water fraction, assumed texture, note)
 SOIL = {
     1: (1500, 0.15, "loam", "deep irrigated oasis soils"),

@@ -21,7 +21,7 @@ CELL = 1000.0
 #: Margin added around the Belt units' bounding box before snapping to whole kilometres, m.
 MARGIN = 20_000.0
 
-STATUSES = ("real", "derived", "literature_default", "illustrative", "reported", "synthetic",
+STATUSES = ("real", "derived", "calibrated", "literature_default", "illustrative", "reported", "synthetic",
             "metadata")
 
 

@@ -1,5 +1,5 @@
 """County tables from ../shared/data/external (census 2020, CO2 1997-2017, reported figures)
-and the per-class literature tables (biophysical, carbon pools, soil)."""
+and the per-class literature tables (biophysical, soil; carbon pools in carbon_soc.py)."""
 
 from __future__ import annotations
 
@@ -210,24 +210,7 @@ def _literature(reg: Registry) -> None:
                     status="literature_default", long_name="biophysical table per land-use class "
                     "(InVEST columns)", extra={"key": "lucode", "illustrative_values":
                                                "see columns root_depth_status, kc_status"}))
-    carbon = pd.DataFrame([
-        {"lucode": code, "name": classes.LAND_USE[code][0], "c_above": v[0], "c_below": v[1],
-         "c_soil": v[2], "c_dead": v[3], "status": "illustrative", "note": classes._CARBON_NOTE}
-        for code, v in classes.CARBON.items()])
-    write_csv(carbon, reg.out / "carbon_pools.csv")
-    pools = {"c_above": "aboveground", "c_below": "belowground", "c_soil": "soil organic",
-             "c_dead": "dead organic matter"}
-    for column in carbon.columns:
-        reg.item(file="carbon_pools.csv", item=column,
-                 status="illustrative" if column in pools else "metadata",
-                 units="t/ha" if column in pools else "", source="illustrative defaults",
-                 file_in_source="", license="CC-BY-4.0 (this dataset)",
-                 citation="none verified (see note column)",
-                 processing=(f"{pools[column]} carbon density, t C/ha; " if column in pools else "")
-                 + classes._CARBON_NOTE)
-    reg.layer(Layer(id="carbon_pools", path="carbon_pools.csv", kind="table", units="t/ha",
-                    status="illustrative", long_name="carbon density per land-use class (InVEST "
-                    "columns)", extra={"key": "lucode"}))
+    # carbon_pools.csv: scripts/belt_build/carbon_soc.py
     soil = pd.DataFrame([
         {"lucode": code, "name": classes.LAND_USE[code][0], "root_restricting_depth": v[0],
          "plant_available_water": v[1], "assumed_texture": v[2],

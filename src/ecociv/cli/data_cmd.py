@@ -18,25 +18,36 @@ DATASET_OPTION = typer.Option(None, "--dataset", help="Dataset folder (default: 
 
 
 @data_app.command("info", help="List every layer with extent, resolution, units, source, licence "
-                  "and status (real / derived / literature default / illustrative / reported / synthetic).")
+                  "and status (real / derived / calibrated / literature default / illustrative / "
+                  "reported / synthetic), then how many layers and items (sources.csv rows: "
+                  "columns, bands, fields) carry each status and the illustrative share.")
 def info(
     dataset: Path | None = DATASET_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON."),
+    counts_only: bool = typer.Option(False, "--status-counts", help="Print only the counts by "
+                                     "status (with --json: as a JSON object)."),
 ) -> None:
     import json
 
     from rich.console import Console
     from rich.table import Table
 
-    from ecociv.region.catalog import describe_layers
+    from ecociv.region.catalog import describe_layers, status_counts
     from ecociv.region.dataset import load_dataset
 
     loaded = load_dataset(dataset)
+    counts = status_counts(loaded)
+    if counts_only and as_json:
+        typer.echo(json.dumps(counts, indent=2, ensure_ascii=False))
+        return
+    console = Console(width=None if sys.stdout.isatty() else 240)
+    if counts_only:
+        _print_counts(console, counts)
+        return
     rows = describe_layers(loaded)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    console = Console(width=None if sys.stdout.isatty() else 240)
     console.print(f"[bold]{loaded.title or loaded.name}[/] ({loaded.root})")
     grid = loaded.grid
     console.print(f"grid: {grid.rows} rows × {grid.cols} columns of {grid.resolution[0]:g} m cells, "
@@ -48,6 +59,25 @@ def info(
         table.add_row(row["id"], row["kind"], row["status"], row["units"], row["extent"],
                       row["resolution"], row["source"], row["license"])
     console.print(table)
+    _print_counts(console, counts)
+
+
+def _print_counts(console: object, counts: dict) -> None:
+    """The status table: layers and items per status, and the illustrative shares."""
+    from rich.table import Table
+
+    table = Table("status", "layers", "items (columns, bands, fields)", title="by status")
+    for status, layers in counts["layers"].items():
+        table.add_row(status, str(layers), str(counts["items"][status]))
+    table.add_row("total", str(sum(counts["layers"].values())), str(sum(counts["items"].values())))
+    console.print(table)  # type: ignore[attr-defined]
+
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:g} %"
+
+    console.print(  # type: ignore[attr-defined]
+        f"illustrative share (metadata excluded): {share(counts['layers_illustrative_share_pct'])} "
+        f"of layers, {share(counts['items_illustrative_share_pct'])} of items")
 
 
 @data_app.command("export", help="Write the dataset as files QGIS opens directly: --format tif "

@@ -100,3 +100,36 @@ def export_dataset(dataset: Dataset, out: str | Path, export_format: str) -> lis
         shutil.copy2(dataset.root / "dataset.yaml", tmp / "dataset.yaml")
         written += [tmp / "sources.csv", tmp / "dataset.yaml"]
     return [out / p.name for p in written]
+
+
+def status_counts(dataset: Dataset) -> dict[str, Any]:
+    """How many layers (``dataset.yaml``) and items (``sources.csv`` rows: table columns, raster
+    bands, vector fields) carry each status, and the illustrative share.
+
+    Returns a dict with ``layers`` and ``items`` (status -> count, every status of
+    :data:`~ecociv.region.dataset.STATUSES` present, zeros included) and, for each of the two,
+    ``illustrative_share_pct``: illustrative / all non-metadata entries x 100 (``None`` when
+    there are none). A status outside the known ones in ``sources.csv`` is an error naming its
+    line.
+    """
+    from ecociv.errors import InputError
+    from ecociv.region.dataset import STATUSES
+
+    layers = dict.fromkeys(STATUSES, 0)
+    for layer in dataset.layers.values():
+        layers[layer.status] += 1
+    items = dict.fromkeys(STATUSES, 0)
+    for line, row in enumerate(dataset.sources(), start=2):
+        status = (row.get("status") or "").strip()
+        if status not in items:
+            raise InputError(f"line {line}, column 'status': {status!r} is not a status; expected one "
+                             f"of {', '.join(STATUSES)}", source=str(dataset.root / "sources.csv"))
+        items[status] += 1
+    return {"layers": layers, "items": items,
+            "layers_illustrative_share_pct": _share(layers),
+            "items_illustrative_share_pct": _share(items)}
+
+
+def _share(counts: dict[str, int]) -> float | None:
+    data = sum(n for status, n in counts.items() if status != "metadata")
+    return round(100.0 * counts["illustrative"] / data, 1) if data else None

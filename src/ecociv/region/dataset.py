@@ -21,8 +21,8 @@ from ecociv.grid.spec import GridSpec
 from ecociv.io.yaml_files import load_yaml
 
 DEFAULT_DATASET = "belt"
-STATUSES = ("real", "derived", "literature_default", "illustrative", "reported", "synthetic",
-            "metadata")
+STATUSES = ("real", "derived", "calibrated", "literature_default", "illustrative", "reported",
+            "synthetic", "metadata")
 
 
 def packaged_dataset_path(name: str = DEFAULT_DATASET) -> Path:
