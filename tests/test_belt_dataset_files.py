@@ -165,7 +165,12 @@ def test_class_tables_cover_land_use_codes() -> None:
         assert codes <= set(table["lucode"]), name
     bio = pd.read_csv(BELT / "biophysical_table.csv")
     assert set(bio["root_depth_status"]) | set(bio["kc_status"]) <= {"literature_default", "illustrative"}
-    assert (pd.read_csv(BELT / "carbon_pools.csv")["status"] == "illustrative").all()
+    carbon = pd.read_csv(BELT / "carbon_pools.csv")
+    assert set(carbon["biomass_status"]) <= {"literature_default", "illustrative"}
+    assert carbon["biomass_source"].str.len().gt(20).all() and carbon["soc_factor_source"].notna().all()
+    # the soil pool is the class mean of the IPCC Tier 1 raster times the class factor, so no class
+    # without soil (water, glaciers: factor 0) carries soil carbon
+    assert (carbon.loc[carbon["soc_factor"] == 0, "c_soil"] == 0).all()
 
 
 def test_reported_statistics_are_flagged() -> None:

@@ -36,7 +36,6 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     outputs: dict[str, Any] = {}
     if reference is None:
         outputs["carbon_density"] = reclassify(baseline, density_by_code)
-        outputs["soil_carbon_density"] = reclassify(baseline, _by_code(codes, table["c_soil"]))
     else:
         outputs["carbon_density"], outputs["soil_carbon_density"] = _with_soil_raster(
             baseline, table, reference)

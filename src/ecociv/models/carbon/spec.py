@@ -56,8 +56,9 @@ SPEC = ModelSpec(
         RasterOutput(id="carbon_density", about="Total carbon density, baseline", units="t/ha",
                      long_name="carbon density (four pools), baseline"),
         RasterOutput(id="soil_carbon_density", about="Soil organic carbon density, baseline "
-                     "(c_soil, or soc_reference x soc_factor)", units="t/ha",
-                     long_name="soil organic carbon density, baseline"),
+                     "(soc_reference x soc_factor; c_soil where soc_reference is nodata); written "
+                     "with soc_reference", units="t/ha",
+                     long_name="soil organic carbon density, baseline", optional=True),
         RasterOutput(id="carbon_density_scenario", about="Total carbon density, scenario",
                      units="t/ha", long_name="carbon density (four pools), scenario", optional=True),
         RasterOutput(id="carbon_change", about="Scenario minus baseline carbon density",
