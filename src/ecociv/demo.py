@@ -140,8 +140,9 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None) ->
         console.print(f"water network diagram: {water / 'network_diagram.png'}")
     console.print("Data: ERA5 2000–2025 normals (precipitation), Hargreaves ET0 derived from ERA5 "
                   "temperature (status 'derived'), MODIS MCD12C1 2019 land cover, 2020 census; "
-                  "soil, wind, vegetation-cover, habitat, resistance and carbon-pool tables are "
-                  "illustrative defaults (see `ecociv data info`). * a unit without census data.")
+                  "soil, wind, vegetation-cover, habitat and resistance tables are illustrative "
+                  "defaults; soil carbon is IPCC Tier 1, biomass from published Xinjiang figures "
+                  "(see `ecociv data info`). * a unit without census data.")
     console.print(f"per-unit and per-prefecture tables: {paths['units'].parent}")
     from ecociv.check.report import check_run
 
