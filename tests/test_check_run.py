@@ -3,6 +3,7 @@ model values, verdicts, the written check folder, the evaluator registry and the
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -140,3 +141,22 @@ def test_cli_not_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     code, _, err = run_ecociv(capsys, monkeypatch, "check", str(tmp_path))
     assert code == 2
     assert "not a run folder" in err
+
+
+def test_a_run_without_a_dataset_is_refused(tmp_path: Path, run: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    manifest = run / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["scenario"].pop("dataset")
+    manifest.write_text(json.dumps(data))
+    code, _, err = run_ecociv(capsys, monkeypatch, "check", str(run))
+    assert code == 2
+    assert "the run has no dataset" in err and str(manifest) in err
+
+
+def test_a_broken_run_manifest_names_the_file(tmp_path: Path, run: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    (run / "manifest.json").write_text("{not json")
+    code, _, err = run_ecociv(capsys, monkeypatch, "check", str(run))
+    assert code == 2
+    assert "cannot read the run manifest" in err and "manifest.json" in err
