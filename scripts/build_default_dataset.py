@@ -98,6 +98,9 @@ def main() -> None:
         argv = [str(python), str(Path(__file__).resolve()), "--out", str(args.out),
                 "--external", str(args.external)]
         code = subprocess.run(argv, env=env).returncode
+        if code == 0:  # calibrate with this (the project's) interpreter: belt_build/calibration.py
+            from belt_build.calibration import calibrate_dataset
+            code = calibrate_dataset(args.out.resolve(), REPO)
         print(f"[done] total {time.perf_counter() - start:.0f} s (venv + build)", flush=True)
         sys.exit(code)
     sys.path.insert(0, str(HERE))

@@ -20,6 +20,9 @@ from ecociv.grid.spec import CHINA_ALBERS
 BELT = Path(__file__).resolve().parents[1] / "src" / "ecociv" / "data" / "belt"
 STATUSES = {"real", "derived", "calibrated", "literature_default", "illustrative", "reported", "synthetic", "metadata"}
 RASTER_STATUSES = {"real", "derived", "calibrated", "literature_default", "illustrative", "synthetic"}
+#: sub-folders the dataset may have: the reference table of published figures and the outputs of
+#: `ecociv calibrate` (written after the build by scripts/belt_build/calibration.py)
+FOLDERS = {"reference", "calibration"}
 MAX_BYTES = 20 * 1024 * 1024
 
 FILES = sorted(p.name for p in BELT.iterdir() if p.is_file())
@@ -53,8 +56,15 @@ def test_total_size_at_most_20_mb() -> None:
 
 
 def test_no_stray_folders() -> None:
-    # reference/: the published figures (hand-curated, not built)
-    assert [p.name for p in BELT.iterdir() if p.is_dir()] in ([], ["reference"])
+    assert {p.name for p in BELT.iterdir() if p.is_dir()} <= FOLDERS
+
+
+def test_every_calibration_file_is_in_sources(sources: pd.DataFrame) -> None:
+    files = sorted((BELT / "calibration").iterdir())
+    assert {p.name for p in files} >= {"parameters.csv", "gauges.csv", "report.md"}
+    for path in files:
+        rows = sources[sources["file"] == f"calibration/{path.name}"]
+        assert len(rows) == 1 and rows["status"].iloc[0] == "calibrated", path.name
 
 
 def test_sources_table_columns_and_statuses(sources: pd.DataFrame) -> None:

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 import typer
 
-from ecociv.cli import check_cmd, data_cmd, et0_cmd, models_cmd, run_cmd
+from ecociv.cli import calibrate_cmd, check_cmd, data_cmd, et0_cmd, models_cmd, run_cmd
 
 HELP = (
     "ecociv — decision support for the ecological-civilization strategy of the Tianshan "
@@ -44,6 +44,8 @@ app.add_typer(models_cmd.model_app, name="model")
 app.add_typer(data_cmd.data_app, name="data")
 app.command("et0", help="Reference evapotranspiration (参考作物蒸散量, FAO-56) for a station table.")(
     et0_cmd.et0)
+app.command("calibrate", help="Calibrate water_yield against gauged runoff (率定).")(
+    calibrate_cmd.calibrate)
 app.command("run", help="Run a scenario file (情景) into a results store.")(run_cmd.run)
 app.command("validate", help="Check a scenario file without running it.")(run_cmd.validate)
 app.command("runs", help="List the runs in a results store.")(run_cmd.runs)

@@ -85,7 +85,7 @@ def available_water_content(
     return np.minimum(_f64(root_restricting_depth), _f64(root_depth)) * _f64(plant_available_water)
 
 
-def budyko_omega(awc: ArrayLike, precipitation: ArrayLike, z: float) -> FloatArray:
+def budyko_omega(awc: ArrayLike, precipitation: ArrayLike, z: ArrayLike) -> FloatArray:
     r"""Fu's curve parameter ω from plant-available water, precipitation and Zhang's Z.
 
     Parameters
@@ -94,8 +94,8 @@ def budyko_omega(awc: ArrayLike, precipitation: ArrayLike, z: float) -> FloatArr
         Plant-available water content, mm.
     precipitation : array_like
         Annual precipitation, mm/yr (> 0).
-    z : float
-        Seasonality factor Z, dimensionless (> 0).
+    z : float or array_like
+        Seasonality factor Z, dimensionless (> 0), one value or one per cell.
 
     Returns
     -------
@@ -109,7 +109,7 @@ def budyko_omega(awc: ArrayLike, precipitation: ArrayLike, z: float) -> FloatArr
     both taken as annual depths, so their ratio is dimensionless.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        omega = z * _f64(awc) / _f64(precipitation) + OMEGA_MIN
+        omega = _f64(z) * _f64(awc) / _f64(precipitation) + OMEGA_MIN
     return np.where(omega > OMEGA_MAX, OMEGA_MAX, omega)
 
 
@@ -149,7 +149,7 @@ def fu_aet_ratio(pet_over_p: ArrayLike, omega: ArrayLike) -> FloatArray:
 
 
 def vegetated_aet_fraction(
-    precipitation: ArrayLike, pet: ArrayLike, awc: ArrayLike, z: float
+    precipitation: ArrayLike, pet: ArrayLike, awc: ArrayLike, z: ArrayLike
 ) -> FloatArray:
     r"""AET/P of vegetated land-use classes (``lulc_veg`` = 1).
 
@@ -217,7 +217,7 @@ def aet_fraction(
     root_depth: ArrayLike,
     root_restricting_depth: ArrayLike,
     plant_available_water: ArrayLike,
-    z: float,
+    z: ArrayLike,
 ) -> FloatArray:
     r"""AET/P of every cell (InVEST's ``fractp``), NaN where undefined.
 
@@ -237,8 +237,8 @@ def aet_fraction(
         Depth to the root restricting layer, mm.
     plant_available_water : array_like
         Plant-available water content (PAWC), fraction 0–1.
-    z : float
-        Seasonality factor Z, dimensionless.
+    z : float or array_like
+        Seasonality factor Z, dimensionless (one value or one per cell).
 
     Returns
     -------

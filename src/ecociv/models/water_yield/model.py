@@ -12,6 +12,8 @@ Differences from InVEST, all on purpose:
   ``wyield_mn × area_m2 / 1000``.
 * Watersheds are optional (without them the table has one row, ``ws_id`` = ``"all"``) and a
   cell belongs to the polygon containing its centre.
+* An optional ``seasonality_z_map`` raster gives Z per cell (InVEST takes one Z); where it has
+  no value the scalar ``seasonality_z`` applies.
 * The run's grid is the land-use raster's (InVEST aligns to the land-use pixel size and the
   intersection of the inputs); other rasters, when alignment is allowed, are resampled by
   nearest neighbour as InVEST does.
@@ -61,11 +63,19 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     root_depth = reclassify(land_use, dict(zip(codes, table["root_depth"], strict=True)))
     precipitation = inputs["precipitation"]
     et0 = inputs["et0"]
-    fraction = xr.apply_ufunc(
-        kernels.aet_fraction, precipitation, et0, kc, vegetated, root_depth,
-        inputs["root_restricting_depth"], inputs["plant_available_water"],
-        kwargs={"z": z}, dask="parallelized", output_dtypes=[np.float64],
-    )
+    z_map = inputs.get("seasonality_z_map")
+    if z_map is None:
+        fraction = xr.apply_ufunc(
+            kernels.aet_fraction, precipitation, et0, kc, vegetated, root_depth,
+            inputs["root_restricting_depth"], inputs["plant_available_water"],
+            kwargs={"z": z}, dask="parallelized", output_dtypes=[np.float64],
+        )
+    else:
+        fraction = xr.apply_ufunc(
+            kernels.aet_fraction, precipitation, et0, kc, vegetated, root_depth,
+            inputs["root_restricting_depth"], inputs["plant_available_water"],
+            xr.where(z_map.notnull(), z_map, z), dask="parallelized", output_dtypes=[np.float64],
+        )
     aet = kernels.actual_et(fraction, precipitation)
     wyield = kernels.water_yield(fraction, precipitation)
     pet = kc * et0

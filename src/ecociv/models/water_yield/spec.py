@@ -61,6 +61,10 @@ SPEC = ModelSpec(
         ),
         ParamInput(id="seasonality_z", about="Seasonality factor Z (InVEST's Z parameter, "
                    "must be > 0; typically 1-30)", units="", gt=0),
+        RasterInput(id="seasonality_z_map", about="Seasonality factor Z per cell (e.g. "
+                    "calibrated per basin by `ecociv calibrate`); where it has a value it "
+                    "replaces seasonality_z", units="", gt=0, le=1000, resampling="nearest",
+                    required=False),
         VectorInput(id="watersheds", about="Watershed polygons to summarise over",
                     geometry="polygon", required=False,
                     fields=(Column(id="ws_id", about="watershed identifier", units=None,
