@@ -55,7 +55,7 @@ def _rows(tmp_path: Path) -> Path:
         "water_allocation.groundwater_units:overdraft_annual,A,,verified,",
         "r-gw-basin,overdraft,basin,Beta,,,2,,,0.1,1e8 m**3/yr,2001-2002,"
         "water_allocation.groundwater_units:overdraft_annual,A,,verified,",
-        # not comparable: gauge (no catchment evaluator), region, a model the run lacks, context
+        # not comparable: gauge (no DEM to delineate its catchment), region, a model the run lacks, context
         f"r-gauge,runoff,gauge,G1,{lon},{lat},1,,,0.2,1e8 m**3/yr,2000,water_yield.water_yield:sum,A,,verified,",
         "r-region,water,region,Xinjiang,,,700,,,0.1,1e8 m**3/yr,2014,water_yield.water_yield:sum,A,,verified,",
         "r-carbon,carbon,belt,belt,,,1,,,0.5,t/ha,2019,carbon.carbon_density:mean,A,,verified,",
@@ -79,7 +79,7 @@ def test_model_values_and_verdicts_worked_by_hand(tmp_path: Path, run: Path) -> 
         assert table.loc[row_id, "verdict"] == verdict, row_id
     assert table.loc["r-east", "ratio"] == pytest.approx(1.4e6 / 1.1e6)
     reasons = {
-        "r-gauge": "no catchment evaluator", "r-region": "outside the model's region",
+        "r-gauge": "no catchment", "r-region": "outside the model's region",
         "r-carbon": "the run has no carbon step", "r-context": "outside the model's region",
     }
     for row_id, reason in reasons.items():

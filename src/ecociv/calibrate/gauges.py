@@ -146,7 +146,7 @@ def read_gauges(path: str | Path, basins: set[str] | None = None) -> list[Gauge]
     return gauges
 
 
-def reference_rows(gauges: list[Gauge], model_output: str = "water_yield.water_yield:gauge",
+def reference_rows(gauges: list[Gauge], model_output: str = "water_yield.water_yield:sum",
                    tolerance: float = 0.3) -> pd.DataFrame:
     """The gauges with a published runoff as rows of the reference table (format of
     ``src/ecociv/data/belt/reference/``)."""
