@@ -47,6 +47,7 @@ def ipcc_climate_zone(mean_temp: np.ndarray, warmest_month: np.ndarray, precip: 
     for mask, moist_code, dry_code in ((warm, 1, 2), (cool, 3, 4), (boreal, 5, 6), (polar, 7, 8)):
         zone[mask & moist] = moist_code
         zone[mask & ~moist] = dry_code
-    bad = (mean_temp > 18) | ~(np.isfinite(mean_temp) & np.isfinite(precip) & np.isfinite(pet) & np.isfinite(warmest_month))
+    known = np.isfinite(mean_temp) & np.isfinite(precip) & np.isfinite(pet) & np.isfinite(warmest_month)
+    bad = (mean_temp > 18) | ~known
     zone[bad] = U8_NODATA
     return zone
