@@ -11,6 +11,7 @@ import pytest
 
 from ecociv.check import evaluate
 from ecociv.check.evaluate import Answer
+from ecociv.check.outputs import parse_output
 from ecociv.check.report import check_run
 from ecociv.units import ureg
 from tests.check_fixtures import cell_lonlat, make_dataset, make_run, write_rows
@@ -160,3 +161,22 @@ def test_a_broken_run_manifest_names_the_file(tmp_path: Path, run: Path, capsys:
     code, _, err = run_ecociv(capsys, monkeypatch, "check", str(run))
     assert code == 2
     assert "cannot read the run manifest" in err and "manifest.json" in err
+
+
+def test_polygon_statistics_for_evaluators(run: Path, tmp_path: Path) -> None:
+    import shapely
+
+    from ecociv.check.evaluate import Output, RunData
+    from ecociv.check.places import Places
+    from ecociv.check.report import run_dataset
+    from ecociv.region.units import read_units_table
+
+    dataset = run_dataset(run)
+    units = read_units_table(dataset.layer("units_table").path, dataset.layer("units").source)
+    data = RunData(run, Places.from_dataset(dataset), units)
+    out = data.output(parse_output("water_yield.water_yield:sum"))
+    assert isinstance(out, Output)
+    # the East half without its nodata cell's row: rows 1-3 of columns 2-3 = 6 cells x 1e6 m2 x 200 mm
+    stats = data.polygon_statistics(out, [shapely.box(2000, 4_996_000, 4000, 4_999_000)])
+    assert stats.loc[0, "value_sum_area"] == pytest.approx(6 * 1e6 * 200)
+    assert stats.loc[0, "value_mean"] == pytest.approx(200)

@@ -145,9 +145,14 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None) ->
                   "(see `ecociv data info`). * a unit without census data.")
     console.print(f"per-unit and per-prefecture tables: {paths['units'].parent}")
     from ecociv.check.report import check_run
+    from ecociv.errors import InputError
 
-    check = check_run(result.folder, dataset=dataset)
-    console.print(f"{check.summary()}: {check.csv} (`ecociv check {result.folder}` prints every row)")
+    try:
+        check = check_run(result.folder, dataset=dataset)
+    except InputError as err:  # a bad reference table must not cost the user the run
+        console.print(f"reference check skipped: {err}")
+    else:
+        console.print(f"{check.summary()}: {check.csv} (`ecociv check {result.folder}` prints every row)")
     console.print(f"run {result.run_id} written to {result.folder} in "
                   f"{time.perf_counter() - started:.1f} s")
     return result.folder

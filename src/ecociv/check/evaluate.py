@@ -130,6 +130,15 @@ class RunData:
             self._arrays[key] = _read_band(out.path, self.grid)
         return self._arrays[key]
 
+    def polygon_statistics(self, out: Output, geometries: list[Any], names: list[Any] | None = None) -> pd.DataFrame:
+        """Exact area-weighted statistics of a raster output over polygons in the grid's CRS (e.g.
+        a gauge's catchment): :func:`ecociv.grid.zonal.zonal_statistics` with the raster named
+        ``value`` (columns ``area_m2``, ``value_sum_area`` in raster units × m², ``value_mean``,
+        ``value_valid_area_m2``)."""
+        from ecociv.grid.zonal import zonal_statistics
+
+        return zonal_statistics({"value": self.array(out)}, geometries, self.grid, names=names)
+
     def table(self, out: Output) -> pd.DataFrame:
         """A table output (CSV or Parquet)."""
         key = f"{out.step}/{out.id}"
