@@ -73,3 +73,18 @@ def test_polygon_with_hole() -> None:
     row = zonal_statistics({"v": VALUES}, [ring], GRID).iloc[0]
     assert row["area_m2"] == pytest.approx(1200.0)
     assert row["v_mean"] == pytest.approx((120 - 30) / 12)
+
+
+def test_polygon_over_some_columns_of_a_utm_grid() -> None:
+    # UTM cells have a true area varying by column (cell_area_m2 gives rows x cols there); a
+    # polygon over columns 1..2 of a 4 x 4 grid of 10 km cells 300 km west of the central
+    # meridian must be weighted by the areas of those columns (was: a broadcasting error)
+    grid = GridSpec.from_crs("EPSG:32645", Affine(10_000.0, 0, 200_000.0, 0, -10_000.0, 4_800_000.0),
+                             (4, 4))
+    table = zonal_statistics({"v": VALUES}, [box(210_000, 4_760_000, 230_000, 4_800_000)], grid)
+    areas = grid.cell_area_m2()
+    assert areas.shape == (4, 4) and not np.allclose(areas[:, 1], areas[:, 2])
+    row = table.iloc[0]
+    assert row["area_m2"] == pytest.approx(areas[:, 1:3].sum())
+    expected = (VALUES[:, 1:3] * areas[:, 1:3]).sum() / areas[:, 1:3].sum()
+    assert row["v_mean"] == pytest.approx(expected)

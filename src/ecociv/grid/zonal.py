@@ -138,7 +138,7 @@ def zonal_statistics(
             records.append(record)
             continue
         rows, cols = cover.slices
-        weights = cover.fractions * grid.cell_area_m2(rows.start, rows.stop)
+        weights = cover.fractions * grid.cell_area_m2(rows.start, rows.stop, cols.start, cols.stop)
         record["area_m2"] = float(weights.sum())
         for raster, data in rasters.items():
             array = data.data if isinstance(data, xr.DataArray) else data
