@@ -10,6 +10,7 @@ Rasters of the run:
   West sum = 8 × 1e6 m² × 0.1 m = 8e5 m³/yr; East sum = 7 × 1e6 × 0.2 = 1.4e6 m³/yr;
   region sum = 2.2e6 m³/yr; region mean = 2.2e6 / 15e6 m² = 0.14667 m = 146.67 mm/yr.
 - redline (codes): 1 in West, 0 in East → share of the region 8 / 16 = 50 %; of West 100 %.
+The water_yield step's input precipitation: 300 mm/yr everywhere; its output aet is damaged (2 × 2).
 Tables: lakes (Test Lake area 100, 200, 300 km² in three months → mean 200, min 100, max 300);
 groundwater_units (650002: overdraft 1e8 m³ in 2001 and 3e8 m³ in 2002 → annual 2e8 m³/yr).
 """
@@ -88,7 +89,17 @@ def make_run(store: Path, dataset: Path) -> Path:
                   {"name": "redline_step", "model": "ecological_redline"},
                   {"name": "water_allocation", "model": "water_allocation"}],
     }), encoding="utf-8")
-    _step(run, "water_yield", {"water_yield": {"type": "raster", "path": "water_yield.tif", "units": "mm/yr"}})
+    _step(run, "water_yield", {"water_yield": {"type": "raster", "path": "water_yield.tif", "units": "mm/yr"},
+                               "aet": {"type": "raster", "path": "aet.tif", "units": "mm/yr"}})
+    # an input as the step used it: precipitation 300 mm/yr everywhere (a dataset layer)
+    _raster(run / "precipitation.tif", np.full((4, 4), 300.0), "float32", None)
+    manifest = json.loads((run / "water_yield" / "manifest.json").read_text(encoding="utf-8"))
+    manifest["inputs"] = {"precipitation": {"path": str(run / "precipitation.tif")}}
+    (run / "water_yield" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    # a damaged output: aet on a 2 x 2 grid, not the run's 4 x 4
+    with rasterio.open(run / "water_yield" / "aet.tif", "w", driver="GTiff", width=2, height=2, count=1,
+                       dtype="float32", crs=CHINA_ALBERS, transform=TRANSFORM) as dst:
+        dst.write(np.ones((2, 2), dtype="float32"), 1)
     water = np.full((4, 4), 100.0)
     water[:, 2:] = 200.0
     water[0, 3] = -1.0

@@ -77,6 +77,10 @@ def test_a_context_row_needs_no_range(tmp_path: Path, places: Places) -> None:
      "did you mean 'water_yield'"),
     (GOOD.replace("water_yield.water_yield:sum", "water_yield.wateryield:sum"), "column 'model_output'",
      "has no output"),
+    (GOOD.replace("water_yield.water_yield:sum", "sand_fixation.sand_fixation_monthly:sum").replace(
+        "1e8 m**3/yr", "t/yr"), "column 'model_output'", "one band per month"),
+    (GOOD.replace("water_yield.water_yield:sum", "water_yield.precipitation:sum").replace(
+        "1e8 m**3/yr", "t/yr"), "column 'unit'", "does not convert"),
     (GOOD.replace("water_yield.water_yield:sum", "water_yield.water_yield:median"),
      "column 'model_output'", "expected one of sum, mean, share, point"),
     (GOOD.replace("water_yield.water_yield:sum", "water_yield.water_yield:point"),

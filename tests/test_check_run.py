@@ -56,6 +56,10 @@ def _rows(tmp_path: Path) -> Path:
         "water_allocation.groundwater_units:overdraft_annual,A,,verified,",
         "r-gw-basin,overdraft,basin,Beta,,,2,,,0.1,1e8 m**3/yr,2001-2002,"
         "water_allocation.groundwater_units:overdraft_annual,A,,verified,",
+        # a raster input as the step used it: 300 mm/yr
+        "r-input,precipitation,belt,belt,,,310,,,0.1,mm/yr,2000,water_yield.precipitation:mean,A,,verified,",
+        # not comparable: a damaged output (2 x 2 raster on a 4 x 4 run)
+        "r-damaged,aet,belt,belt,,,300,,,0.1,mm/yr,2000,water_yield.aet:mean,A,,verified,",
         # not comparable: gauge (no DEM to delineate its catchment), region, a model the run lacks, context
         f"r-gauge,runoff,gauge,G1,{lon},{lat},1,,,0.2,1e8 m**3/yr,2000,water_yield.water_yield:sum,A,,verified,",
         "r-region,water,region,Xinjiang,,,700,,,0.1,1e8 m**3/yr,2014,water_yield.water_yield:sum,A,,verified,",
@@ -69,7 +73,7 @@ def test_model_values_and_verdicts_worked_by_hand(tmp_path: Path, run: Path) -> 
     table = result.table.set_index("id")
     expected = {
         "r-sum": (0.022, "inside"), "r-east": (1.4e6, "outside"), "r-alpha": (8e5, "inside"),
-        "r-units": (2.2e6, "inside"),
+        "r-units": (2.2e6, "inside"), "r-input": (300.0, "inside"),
         "r-mean": (2.2e6 / 15e6 * 1000, "inside"), "r-share": (50.0, "outside"),
         "r-share-w": (1.0, "inside"), "r-area": (8.0, "inside"), "r-point": (0.2, "inside"),
         "r-point2": (100.0, "outside"), "r-lake": (200.0, "inside"), "r-lake-min": (100.0, "inside"),
@@ -82,11 +86,12 @@ def test_model_values_and_verdicts_worked_by_hand(tmp_path: Path, run: Path) -> 
     reasons = {
         "r-gauge": "no catchment", "r-region": "outside the model's region",
         "r-carbon": "the run has no carbon step", "r-context": "outside the model's region",
+        "r-damaged": "the run's grid 4×4",
     }
     for row_id, reason in reasons.items():
         assert table.loc[row_id, "verdict"] == "not comparable"
         assert reason in table.loc[row_id, "reason"], row_id
-    assert result.summary() == "11 of 15 reference figures inside their range (4 outside, 4 not comparable)"
+    assert result.summary() == "12 of 16 reference figures inside their range (4 outside, 5 not comparable)"
 
 
 def test_check_folder_is_written_and_replaced(tmp_path: Path, run: Path) -> None:
@@ -121,7 +126,7 @@ def test_cli_prints_the_table_and_the_summary(tmp_path: Path, run: Path, capsys:
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = run_ecociv(capsys, monkeypatch, "check", str(run), "--reference", str(_rows(tmp_path)))
     assert code == 0, err
-    assert "11 of 15 reference figures inside their range" in out
+    assert "12 of 16 reference figures inside their range" in out
     assert str(run / "check" / "check.csv") in out
     assert "r-point2" in out
 

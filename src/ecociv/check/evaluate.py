@@ -119,6 +119,14 @@ class RunData:
         manifest = read_json(self.folder / name / "manifest.json", what="step manifest")
         entry = (manifest.get("outputs") or {}).get(ref.output)
         if entry is None:
+            used = (manifest.get("inputs") or {}).get(ref.output)
+            if used is not None and isinstance(used.get("path"), str):
+                # a raster input as the step used it (e.g. the dataset's ET0 layer)
+                from ecociv.registry import get_spec
+
+                spec = get_spec(str(step.get("model")))
+                units = next((getattr(i, "units", None) for i in spec.inputs if i.id == ref.output), None)
+                return Output(step=name, id=ref.output, type="raster", path=Path(used["path"]), units=units)
             return Answer(reason=f"step {name} did not write {ref.output}")
         return Output(step=name, id=ref.output, type=str(entry.get("type")),
                       path=self.folder / name / str(entry["path"]), units=entry.get("units"))
@@ -234,7 +242,10 @@ def _area_raster(row: ReferenceRow, run: RunData, out: Output, ref: OutputRef) -
         return Answer(reason=f"no member unit of the run's dataset is in {row.place_kind} {row.place}")
     if ref.statistic not in ("sum", "mean", "share"):
         return Answer(reason=f"statistic {ref.statistic} is not an area statistic")
-    run.array(out)
+    try:
+        run.array(out)
+    except InputError as err:
+        return Answer(reason=err.detail)
     run.want(out, ref.statistic)
     stats = run.unit_statistics()
     members = [m for m in members if m in stats.index]
@@ -345,7 +356,10 @@ def evaluate_point(row: ReferenceRow, run: RunData) -> Answer:
     cell = run.places.on_grid(row.lon, row.lat)
     if cell is None:
         return Answer(reason="the point is outside the run's grid")
-    value = float(run.array(out)[cell])
+    try:
+        value = float(run.array(out)[cell])
+    except InputError as err:
+        return Answer(reason=err.detail)
     if math.isnan(value):
         return Answer(reason="nodata at the point")
     return Answer(value * output_unit(_raster_units(out), "point"))
@@ -425,7 +439,10 @@ def evaluate_rows(rows: list[ReferenceRow], run: RunData) -> list[Verdict]:
             found = run.output(row.output)
             if isinstance(found, Output) and found.type == "raster" \
                     and row.output.statistic in ("sum", "mean", "share"):
-                run.array(found)
+                try:
+                    run.array(found)
+                except InputError:
+                    continue  # the row's evaluator says why
                 run.want(found, row.output.statistic)
     verdicts = []
     for row in rows:

@@ -132,10 +132,9 @@ def _suggest(value: str, known: Iterable[str]) -> str:
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
-def _expected_unit(ref: OutputRef, source: str, line: int) -> Any | None:
-    """The unit the model output answers a row in, from the model's spec; raises when the model,
-    output, column or statistic is unknown. None when the step is not a model id (a step name of
-    a user's scenario, checked against the run instead)."""
+def _expected_unit(ref: OutputRef, source: str, line: int) -> Any:
+    """The unit the model output (or single-band raster input, as the step used it) answers a row
+    in, from the model's spec; raises when the model, output, column or statistic is unknown."""
     from ecociv.registry import all_specs
 
     specs = all_specs()
@@ -144,12 +143,17 @@ def _expected_unit(ref: OutputRef, source: str, line: int) -> Any | None:
     if spec is None:
         raise InputError(f"unknown model {ref.step!r} in {str(ref)!r}{_suggest(ref.step, specs)} "
                          f"(models: {', '.join(sorted(specs))})", source=source, where=where)
-    outputs = {o.id: o for o in spec.outputs}
-    out = outputs.get(ref.output)
+    outputs: dict[str, Any] = {o.id: o for o in spec.outputs}
+    rasters_in: dict[str, Any] = {i.id: i for i in spec.inputs if i.type == "raster"}
+    out: Any = outputs.get(ref.output) or rasters_in.get(ref.output)
     if out is None:
-        raise InputError(f"model {ref.step!r} has no output {ref.output!r}"
-                         f"{_suggest(ref.output, outputs)} (outputs: {', '.join(outputs)})",
-                         source=source, where=where)
+        known = [*outputs, *rasters_in]
+        raise InputError(f"model {ref.step!r} has no output or raster input {ref.output!r}"
+                         f"{_suggest(ref.output, known)} (outputs: {', '.join(outputs)}; raster inputs: "
+                         f"{', '.join(rasters_in)})", source=source, where=where)
+    if out.type == "raster" and (out.bands or out.bands_from):
+        raise InputError(f"raster {ref.output!r} of {ref.step!r} has one band per month or item; reference "
+                         "rows compare single-band rasters (use the annual output)", source=source, where=where)
     if out.type == "raster":
         if ref.statistic not in RASTER_STATISTICS:
             raise InputError(f"statistic {ref.statistic!r} of raster output {ref.output!r}: expected "
