@@ -70,6 +70,8 @@ class Outcome:
     holdout_pbias: dict[str, float]
     network_inflow: dict[str, float]
     settings: Settings
+    #: the two folds of the split test: (calibrated on, held out, PBIAS of the held-out gauges)
+    holdout_folds: list[tuple[list[str], list[str], dict[str, float]]] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
 
 
@@ -141,13 +143,21 @@ def calibrate(dataset: str | Path | None, gauge_table: str | Path, settings: Set
     split: tuple[list[str], list[str]] = ([], [])
     scores: dict[str, float] = {}
     holdout_fit = None
+    folds: list[tuple[list[str], list[str], dict[str, float]]] = []
     if settings.holdout and len(problem.observed) >= 2:
         split = split_half(list(problem.observed))
-        holdout_fit, scores = held_out(problem, split[0], split[1], max_nfev=settings.max_nfev)
+        # both ways: calibrate on one half and check the other, then swap, so every gauge is
+        # predicted once by parameters fitted without it
+        for calibration, validation in (split, split[::-1]):
+            fitted, fold_scores = held_out(problem, calibration, validation,
+                                           max_nfev=settings.max_nfev)
+            holdout_fit = holdout_fit or fitted
+            folds.append((list(calibration), list(validation), fold_scores))
+            scores.update(fold_scores)
     outcome = Outcome(gauges=gauges, catchments=catchments, screening=screening, problem=problem,
                       result=result, holdout_fit=holdout_fit, holdout_split=split,
                       holdout_pbias=scores, network_inflow=network_inflows(gauges),
-                      settings=settings)
+                      settings=settings, holdout_folds=folds)
     factor, z = cell_fields(problem.parameters, np.array(list(result.values.values())),
                             problem.band_edges, problem.band_labels, problem.z_default,
                             cells.elevation, cells.basin)
@@ -164,8 +174,9 @@ def gauge_rows(outcome: Outcome) -> list[dict[str, object]]:
         before = res.simulated_before.get(gauge.id, math.nan)
         after = res.simulated_after.get(gauge.id, math.nan)
         role = outcome.screening[gauge.id]
-        if gauge.id in outcome.holdout_split[1]:
-            role = "calibrate (held out in the split test)"
+        for number, (_, validation, _) in enumerate(outcome.holdout_folds, start=1):
+            if gauge.id in validation:
+                role = f"calibrate (held out in split fold {number})"
         rows.append({
             "id": gauge.id, "river": gauge.river, "station": gauge.station, "basin": gauge.basin,
             "use": role, "observed_1e8m3": gauge.runoff,

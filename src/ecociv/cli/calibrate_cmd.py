@@ -73,8 +73,9 @@ def calibrate(
     for gid, verdict in outcome.screening.items():
         if verdict != "calibrate":
             typer.echo(f"  {gid}: {verdict}")
-    for gid, score in outcome.holdout_pbias.items():
-        typer.echo(f"  held out {gid}: PBIAS {score:+.0f} % (calibrated on "
-                   f"{', '.join(outcome.holdout_split[0])})")
+    for calibration, _, scores in outcome.holdout_folds:
+        for gid, score in scores.items():
+            typer.echo(f"  held out {gid}: PBIAS {score:+.0f} % (calibrated on "
+                       f"{', '.join(calibration)})")
     if outcome.written:
         typer.echo(f"wrote {', '.join(str(p) for p in outcome.written)}")
