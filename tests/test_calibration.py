@@ -124,3 +124,20 @@ def test_belt_gauge_table_and_reference_rows():
     assert set(rows["unit"]) == {"1e8 m**3/yr"}
     assert len(rows) == sum(g.has_runoff for g in gauges)
     assert rows["id"].str.startswith("gauge-").all()
+
+
+def test_out_folder_must_be_a_dataset_or_empty(tmp_path):
+    from ecociv.calibrate.write import _prepare_target
+    from ecociv.errors import OutputError
+
+    root = tmp_path / "dataset"
+    root.mkdir()
+    (root / "dataset.yaml").write_text("name: x\n", encoding="utf-8")
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(OutputError, match="neither a dataset folder"):
+        _prepare_target(root, busy)
+    assert (busy / "notes.txt").read_text(encoding="utf-8") == "mine"
+    _prepare_target(root, tmp_path / "new")  # a new folder receives a copy
+    assert (tmp_path / "new" / "dataset.yaml").is_file()

@@ -109,14 +109,15 @@ def test_calibrate_command_writes_and_keeps_parameters_when_not_converged(tmp_pa
     from ecociv.cli.main import main
     from ecociv.region.dataset import load_dataset, packaged_dataset_path
 
-    folder = tmp_path / "belt"
-    shutil.copytree(packaged_dataset_path(), folder)
-    for stale in ("calibration", "reference"):
-        shutil.rmtree(folder / stale, ignore_errors=True)
+    source = tmp_path / "built"  # a freshly built dataset: no calibration yet
+    shutil.copytree(packaged_dataset_path(), source)
+    shutil.rmtree(source / "calibration")
+    folder = tmp_path / "belt"  # --out to a new folder: a calibrated copy of the dataset
     try:
-        main(["calibrate", "--dataset", str(folder)])
+        main(["calibrate", "--dataset", str(source), "--out", str(folder)])
     except SystemExit as done:
         assert done.code in (0, None)
+    assert not (source / "calibration").exists()
     ds = load_dataset(folder)
     assert ds.layer("precipitation_annual_calibrated").status == "calibrated"
     assert ds.layer("seasonality_z").status == "calibrated"
@@ -135,3 +136,29 @@ def test_calibrate_command_writes_and_keeps_parameters_when_not_converged(tmp_pa
     assert (folder / "precipitation_annual_calibrated.tif").read_bytes() == raster
     assert "converged: **no**" in (folder / "calibration" / "last_attempt.md").read_text(
         encoding="utf-8")
+
+
+def test_calibrate_command_names_a_gauge_outside_the_grid(tmp_path, capsys):
+    """Bad input through the command: one line naming the table, the gauge and the problem;
+    nothing is written (the embedded dataset is only read before the error)."""
+    from ecociv.cli.main import main
+
+    table = tmp_path / "gauges.csv"
+    table.write_text("id,lon,lat,basin,runoff,catchment_area_km2,citation,citation_status\n"
+                     "gauge-far,10.0,10.0,Manas River,12.6,,a paper,verified\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as done:
+        main(["calibrate", "--gauges", str(table), "--out", str(tmp_path / "out")])
+    assert done.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert "gauge-far" in err[0] and "outside the grid" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_calibrate_command_rejects_bad_bands(capsys):
+    from ecociv.cli.main import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["calibrate", "--bands", "1500,high"])
+    assert done.value.code == 2
+    assert "--bands" in capsys.readouterr().err

@@ -188,6 +188,22 @@ def _update_manifest(root: Path, files: list[tuple[str, str, str]]) -> None:
     os.replace(tmp_csv, sources_path)
 
 
+def _prepare_target(root: Path, out: Path) -> None:
+    """``out`` must be the dataset itself, another dataset folder, or a new/empty folder (then
+    the dataset is copied there first, so the calibrated dataset is complete)."""
+    import shutil
+
+    from ecociv.errors import OutputError
+
+    if out.resolve() == root.resolve() or (out / "dataset.yaml").is_file():
+        return
+    leftovers = [p.name for p in out.iterdir() if p.name != "calibration"] if out.exists() else []
+    if leftovers:
+        raise OutputError(f"{out} is neither a dataset folder (no dataset.yaml) nor empty; give a "
+                          "dataset folder or a new folder to receive a calibrated copy")
+    shutil.copytree(root, out, dirs_exist_ok=True)
+
+
 def write_outcome(dataset: Dataset, grid: GridInputs, outcome: Outcome,
                   factor: NDArray[np.float64], z: NDArray[np.float64], out: Path) -> None:
     """Write the calibration (or, if it did not converge, only ``last_attempt.md``)."""
@@ -202,6 +218,7 @@ def write_outcome(dataset: Dataset, grid: GridInputs, outcome: Outcome,
         raise CalibrationFailedError(
             f"calibration did not converge ({outcome.result.message}); the previous calibrated "
             f"parameters are kept; see {folder / 'last_attempt.md'}")
+    _prepare_target(dataset.root, out)
     precipitation = grid.arrays["precipitation"] * factor
     _write_raster(out / "precipitation_annual_calibrated.tif", precipitation, grid,
                   layer_id="precipitation_annual_calibrated")

@@ -27,7 +27,8 @@ def calibrate(
              "citation, citation_status, ...; default: the Belt's gauge table)."),
     out: Path | None = typer.Option(
         None, "--out", "-o", metavar="DIR",
-        help="Dataset folder to write the calibrated layers into (default: --dataset)."),
+        help="Dataset folder to write the calibrated layers into (default: --dataset); a new or "
+             "empty folder receives a calibrated copy of the dataset."),
     bands: str = typer.Option(
         "1500,2500,3500", "--bands", metavar="M,M,...",
         help="Elevation band edges (m) of the precipitation correction."),
