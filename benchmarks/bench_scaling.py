@@ -1,0 +1,264 @@
+"""Time and memory of every raster model of the Belt demo per megapixel, on the kinds of input
+users have, and how they grow with the grid from 1000² to 16000² cells.
+
+Inputs: the ``ecociv demo`` scenario (the Belt baseline) is run once with this checkout
+(``WORK/demo``), and each raster model is then run alone, as a whole ``ecociv model run``
+process, with the inputs and parameters its step had in the demo (read from the step's
+``manifest.json``), every raster resampled onto an N × N grid over the Belt's extent:
+
+* ``albers``: the Belt's Albers equal-area CRS, uncompressed, 256 × 256 tiles;
+* ``utm_lzw``: UTM zone 45N (EPSG:32645), LZW, 256 × 256 tiles;
+* ``wgs84_deflate``: geographic EPSG:4326, DEFLATE, 256 × 256 tiles;
+* ``utm_lzw_striped``: UTM zone 45N, LZW, strips of one row (untiled).
+
+The grid is the bounding box of the Belt's 732 × 1294 grid of 1 km cells (in the target CRS)
+split into N × N cells, so cells are not square (about 1294/N × 732/N km on Albers) and finer
+grids only repeat the 1 km data (bilinear for continuous inputs, nearest for categorical
+ones, as ``RasterInput.resampling_method`` says): the runs measure the engine and the models on
+N² cells, not new information. Vector inputs (county polygons) and tables are the demo's. Models
+with distances in metres (habitat_quality's threat decay, the security pattern's corridors, the
+red line's patch areas) see more cells per kilometre on finer grids, so their time per cell
+grows; that is what finer data costs.
+
+Each run: wall time from spawn to exit, CPU (user + sys), peak RSS of the process tree
+(``bench_water_yield.measure``), 1/5/15-minute load averages before the run. One untimed run of
+each model first (page cache, numba's cache, the input digest cache). ``--repeats`` timed runs,
+model after model in turn (so each model's runs are spread over the session's load). Results:
+``benchmarks/results/scaling.json`` (every run, merged with earlier entries by
+(model, kind, N)).
+
+Usage::
+
+    python benchmarks/bench_scaling.py --sizes 2000 --kinds albers utm_lzw wgs84_deflate \
+        utm_lzw_striped --repeats 3
+    python benchmarks/bench_scaling.py --sizes 1000 2000 4000 8000 --kinds albers --repeats 1
+    python benchmarks/bench_scaling.py --sizes 16000 --kinds albers --models water_yield carbon
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from bench_water_yield import machine_info, measure  # noqa: E402
+
+WORK = HERE / "_work" / "scaling"
+RESULTS = HERE / "results" / "scaling.json"
+KINDS: dict[str, dict[str, Any]] = {
+    "albers": {"crs": None, "compress": None, "tiled": True},
+    "utm_lzw": {"crs": "EPSG:32645", "compress": "lzw", "tiled": True},
+    "wgs84_deflate": {"crs": "EPSG:4326", "compress": "deflate", "tiled": True},
+    "utm_lzw_striped": {"crs": "EPSG:32645", "compress": "lzw", "tiled": False},
+}
+#: models of the demo without raster inputs (not part of a per-megapixel table)
+NOT_RASTER = {"water_allocation"}
+
+
+def demo_steps(src: Path) -> dict[str, dict[str, Any]]:
+    """Each raster step of the demo: its inputs (id -> path) and parameters (id -> value)."""
+    store = WORK / "demo"
+    runs = sorted((store / "runs").glob("*/manifest.json")) if store.exists() else []
+    if not runs:
+        env = {**os.environ, "PYTHONPATH": str(src)}
+        subprocess.run([sys.executable, "-m", "ecociv.cli.main", "demo", "--out", str(store)],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        runs = sorted((store / "runs").glob("*/manifest.json"))
+    run = runs[-1].parent
+    steps = {}
+    for manifest in sorted(run.glob("*/manifest.json")):
+        data = json.loads(manifest.read_text())
+        model = data["model"] if isinstance(data["model"], str) else data["model"]["id"]
+        if model in NOT_RASTER:
+            continue
+        inputs = {}
+        for key, value in data["inputs"].items():
+            path = value if isinstance(value, str) else value.get("path")
+            # upstream outputs were recorded in the run's unfinished folder, renamed since
+            path = path.replace(f"/.partial-{run.name}/", f"/{run.name}/")
+            inputs[key] = path
+        steps[model] = {"inputs": inputs, "params": data.get("params") or {}}
+    return steps
+
+
+def target_grid(kind: str, n: int) -> tuple[Any, Any]:
+    """CRS and transform of the N × N grid over the Belt's extent for an input kind."""
+    import rasterio
+    from rasterio.transform import from_bounds
+    from rasterio.warp import transform_bounds
+
+    with rasterio.open(ROOT / "src" / "ecociv" / "data" / "belt" / "land_use.tif") as ref:
+        crs, bounds = ref.crs, ref.bounds
+    target = KINDS[kind]["crs"]
+    if target is not None:
+        bounds = transform_bounds(crs, target, *bounds, densify_pts=51)
+        crs = rasterio.crs.CRS.from_user_input(target)
+    return crs, from_bounds(*bounds, n, n)
+
+
+def resampled(model: str, input_id: str, source: str, kind: str, n: int) -> Path:
+    """``source`` on the N × N grid of ``kind`` (written once, then reused)."""
+    import rasterio
+    from rasterio.enums import Resampling
+    from rasterio.vrt import WarpedVRT
+
+    from ecociv.registry import get_spec
+
+    spec = get_spec(model)
+    item = next(i for i in spec.inputs if i.id == input_id)
+    method = item.resampling_method
+    name = Path(source).name
+    origin = "belt" if "/data/belt/" in source else Path(source).parent.name
+    folder = WORK / "inputs" / f"{kind}_N{n}"
+    out = folder / f"{origin}__{Path(name).stem}__{method}.tif"
+    if out.exists():
+        return out
+    folder.mkdir(parents=True, exist_ok=True)
+    crs, transform = target_grid(kind, n)
+    options = KINDS[kind]
+    profile: dict[str, Any] = {"driver": "GTiff", "width": n, "height": n, "crs": crs,
+                               "transform": transform, "BIGTIFF": "IF_SAFER"}
+    if options["tiled"]:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    else:
+        profile.update(tiled=False, blockysize=1)
+    if options["compress"]:
+        profile["compress"] = options["compress"]
+    partial = out.with_suffix(".partial.tif")
+    with rasterio.open(source) as src:
+        profile.update(count=src.count, dtype=src.dtypes[0], nodata=src.nodata)
+        with WarpedVRT(src, crs=crs, transform=transform, width=n, height=n,
+                       resampling=Resampling[method], src_nodata=src.nodata,
+                       nodata=src.nodata) as vrt, rasterio.open(partial, "w", **profile) as dst:
+            dst.scales, dst.offsets = src.scales, src.offsets  # int16 layers in 0.1 units
+            if src.descriptions and any(src.descriptions):
+                dst.descriptions = src.descriptions
+            tags = src.tags()
+            if tags:
+                dst.update_tags(**tags)
+            for band in range(1, src.count + 1):
+                btags = src.tags(band)
+                if btags:
+                    dst.update_tags(band, **btags)
+                if src.units and src.units[band - 1]:
+                    dst.set_band_unit(band, src.units[band - 1])
+            rows = max(1, 2 ** 22 // n)
+            for top in range(0, n, rows):
+                window = rasterio.windows.Window(0, top, n, min(rows, n - top))
+                dst.write(vrt.read(window=window), window=window)
+    partial.rename(out)
+    return out
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def command(model: str, step: dict[str, Any], kind: str, n: int, out: Path) -> list[str]:
+    from ecociv.registry import get_spec
+    from ecociv.spec import RasterInput
+
+    spec = get_spec(model)
+    rasters = {i.id for i in spec.inputs if isinstance(i, RasterInput)}
+    cmd = [sys.executable, "-m", "ecociv.cli.main", "model", "run", model, "--out", str(out)]
+    for key, path in step["inputs"].items():
+        if key in rasters:
+            path = str(resampled(model, key, path, kind, n))
+        cmd += ["--input", f"{key}={path}"]
+    for key, value in step["params"].items():
+        if isinstance(value, dict | list):
+            continue
+        cmd += ["--param", f"{key}={_param(value)}"]
+    return cmd
+
+
+def run_one(model: str, step: dict[str, Any], kind: str, n: int, src: Path,
+            tag: str) -> dict[str, Any]:
+    out = WORK / "out" / f"{model}_{kind}_N{n}_{tag}"
+    if out.exists():
+        shutil.rmtree(out)
+    cmd = command(model, step, kind, n, out)
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    load = [round(x, 2) for x in os.getloadavg()]
+    result = measure(cmd, log=WORK / "logs" / f"{model}_{kind}_N{n}_{tag}.log", env=env)
+    result["loadavg_at_start"] = load
+    manifest = json.loads((out / "manifest.json").read_text())
+    result["in_process_s"] = manifest.get("timings_s", {})
+    shutil.rmtree(out)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000])
+    parser.add_argument("--kinds", nargs="+", choices=sorted(KINDS), default=["albers"])
+    parser.add_argument("--models", nargs="*", help="default: every raster model of the demo")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--no-warmup", action="store_true")
+    parser.add_argument("--src", type=Path, default=ROOT / "src",
+                        help="the source tree to time (a folder holding ecociv/)")
+    parser.add_argument("--inputs-only", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    src = args.src.resolve()
+    steps = demo_steps(src)
+    models = args.models or sorted(steps)
+    record = json.loads(args.out.read_text()) if args.out.exists() else {"entries": {}}
+    record.setdefault("sessions", []).append({"machine": machine_info(None), "argv": sys.argv[1:],
+                                              "started": time.strftime("%Y-%m-%d %H:%M:%S UTC",
+                                                                       time.gmtime())})
+    for n in args.sizes:
+        for kind in args.kinds:
+            t0 = time.perf_counter()
+            for model in models:
+                command(model, steps[model], kind, n, WORK / "unused")  # writes the inputs
+            print(f"inputs {kind} N={n}: {time.perf_counter() - t0:.0f} s", flush=True)
+            if args.inputs_only:
+                continue
+            if not args.no_warmup:
+                for model in models:
+                    run_one(model, steps[model], kind, n, src, "warmup")
+            runs: dict[str, list[dict[str, Any]]] = {m: [] for m in models}
+            for i in range(args.repeats):
+                for model in models:
+                    result = run_one(model, steps[model], kind, n, src, str(i))
+                    runs[model].append(result)
+                    cpu = result["user_s"] + result["sys_s"]
+                    print(f"{model} {kind} N={n} run {i + 1}: {result['wall_s']:.2f} s wall, "
+                          f"{cpu:.2f} s CPU, {result['peak_rss_bytes'] / 1e9:.3f} GB, "
+                          f"load {result['loadavg_at_start']}", flush=True)
+            for model, model_runs in runs.items():
+                walls = [r["wall_s"] for r in model_runs]
+                cpus = [r["user_s"] + r["sys_s"] for r in model_runs]
+                mpx = n * n / 1e6
+                record["entries"][f"{model}|{kind}|{n}"] = {
+                    "model": model, "kind": kind, "n": n, "megapixels": mpx,
+                    "wall_median_s": round(statistics.median(walls), 3),
+                    "cpu_median_s": round(statistics.median(cpus), 3),
+                    "wall_s_per_mpx": round(statistics.median(walls) / mpx, 4),
+                    "cpu_s_per_mpx": round(statistics.median(cpus) / mpx, 4),
+                    "peak_rss_gb_median": round(statistics.median(
+                        r["peak_rss_bytes"] for r in model_runs) / 1e9, 3),
+                    "loadavg_1min": [r["loadavg_at_start"][0] for r in model_runs],
+                    "runs": model_runs,
+                    "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(record, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
