@@ -139,8 +139,9 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None) ->
                           "src/ecociv/data/water/belt_crop_trade_illustrative.csv)")
         console.print(f"water network diagram: {water / 'network_diagram.png'}")
     console.print("Data: ERA5 2000–2025 normals (precipitation), FAO-56 Penman–Monteith ET0 derived "
-                  "from ERA5, ITU-R P.836, MERRA-2 and station wind (status 'derived'), MODIS MCD12C1 2019 land cover, 2020 census; "
-                  "soil, wind, vegetation-cover, habitat and resistance tables are illustrative "
+                  "from ERA5, ITU-R P.836, MERRA-2 and published station wind (status 'derived'), "
+                  "MODIS MCD12C1 2019 land cover, 2020 census; "
+                  "soil, vegetation-cover, habitat and resistance tables are illustrative "
                   "defaults; soil carbon is IPCC Tier 1, biomass from published Xinjiang figures "
                   "(see `ecociv data info`). * a unit without census data.")
     console.print(f"per-unit and per-prefecture tables: {paths['units'].parent}")
