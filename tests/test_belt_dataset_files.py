@@ -195,7 +195,7 @@ SERVICE_LAYERS = {
     # id: expected status
     "soil_sand": "illustrative", "soil_silt": "illustrative", "soil_clay": "illustrative",
     "soil_organic_matter": "illustrative", "soil_caco3": "illustrative",
-    "soil_texture_by_class": "illustrative", "vegetation_cover": "illustrative",
+    "soil_texture_by_class": "illustrative", "vegetation_cover": "derived",
     "cover_management_table": "illustrative", "wind_speed_monthly": "derived",
     "wind_speed_by_month": "illustrative", "windy_days_winter_spring": "derived",
     "wind_stations": "reported",
@@ -242,9 +242,15 @@ def test_habitat_tables_follow_the_invest_format(manifest: dict) -> None:
     assert threats["weight"].between(0, 1).all()
     assert (threats["max_dist"] >= manifest["grid"]["cell_size_m"]).all()
     sensitivity = pd.read_csv(BELT / "habitat_sensitivity.csv")
-    assert list(sensitivity.columns) == ["lucode", "name", "habitat", *threats["threat"]]
+    # InVEST's columns, then the cover levels (an ecociv addition InVEST ignores) and a status
+    assert list(sensitivity.columns) == ["lucode", "name", "habitat", *threats["threat"],
+                                         "cover_level_of", "cover_min", "value_status"]
     assert sensitivity["lucode"].is_unique
-    assert sensitivity.drop(columns=["lucode", "name"]).stack().between(0, 1).all()
+    assert sensitivity[["habitat", *threats["threat"], "cover_min"]].stack().between(0, 1).all()
+    levels = sensitivity.dropna(subset=["cover_level_of"])
+    ordinary = set(sensitivity.loc[sensitivity["cover_level_of"].isna(), "lucode"])
+    assert set(levels["cover_level_of"].astype(int)) <= ordinary
+    assert levels["cover_min"].notna().all() and len(levels) == 3
     by_id = {layer["id"]: layer for layer in manifest["layers"]}
     assert by_id["habitat_sensitivity"]["key"] == "lucode"
     sources = pd.read_csv(BELT / "sources.csv", dtype=str, keep_default_na=False)

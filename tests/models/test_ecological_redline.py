@@ -68,6 +68,42 @@ def test_grading_edge_cases() -> None:
     assert np.isnan(kernels.grade_by_thresholds(values, 6.0, 4.0)[0])
 
 
+def test_a_block_of_equal_values_goes_to_the_nearer_share() -> None:
+    # two cells of 0.9, four of 0.8, ten of 0.1 (equal cells): total 1.8 + 3.2 + 1.0 = 6.0.
+    # Cumulative shares: after the 0.9s 30 %, after the 0.8 block 83.3 %, then 100 %.
+    # 50 % is crossed inside the 0.8 block: 'higher' puts the whole block in the top class
+    # (83.3 % of the service), 'nearest' leaves it out (30 %: |30 - 50| = 20 < |83.3 - 50|).
+    # 80 % is crossed in the same block, nearer its end (|83.3 - 80| < |30 - 80|): 0.8 for both.
+    values = np.array([0.9] * 2 + [0.8] * 4 + [0.1] * 10)
+    np.testing.assert_allclose(kernels.cumulative_thresholds(values, 1.0, (50.0, 80.0)), [0.8, 0.8])
+    np.testing.assert_allclose(kernels.cumulative_thresholds(values, 1.0, (50.0, 80.0), "nearest"),
+                               [0.9, 0.8])
+    # a block at the top has nothing above it: it stays in the top class
+    assert kernels.cumulative_thresholds(np.array([5.0, 5.0, 1.0]), 1.0, (50.0,), "nearest")[0] == 5
+    # without ties 'nearest' may drop the crossing cell: 1..10, 50 % crossed at 7 (61.8 %;
+    # 49.1 % without it) -> 8
+    assert kernels.cumulative_thresholds(np.arange(1.0, 11.0), 1.0, (50.0,), "nearest")[0] == 8
+    with pytest.raises(ValueError, match="ties must be one of"):
+        kernels.cumulative_thresholds(values, 1.0, (50.0,), "lower")
+
+
+def test_break_ties_parameter_reaches_the_grading() -> None:
+    # the ring of nine 9s of the hand case is one block holding 100 % of the water: it is the
+    # top block, so both rules keep it extremely important
+    for rule in ("higher", "nearest"):
+        row = run(_inputs(break_ties=rule))["importance_thresholds"].iloc[0]
+        assert row["threshold_extremely_important"] == 9.0
+    values = np.array([[0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1,
+                        0.1, 0.1]])
+    g = GridSpec.from_crs(CHINA_ALBERS, Affine(1000.0, 0, 0, 0, -1000.0, 5_000_000.0), (1, 16))
+    inputs = {"habitat_quality": from_array(values, g, name="h", units=""), "smoothing_window": 1,
+              "max_hole_area": 0.0, "min_patch_area": 0.0, "extremely_important_percent": 50.0,
+              "important_percent": 80.0, "extremely_sensitive_class": 3}
+    higher = run({**inputs, "break_ties": "higher"})["importance_class"].values
+    nearest = run({**inputs, "break_ties": "nearest"})["importance_class"].values
+    assert (higher == 3).sum() == 6 and (nearest == 3).sum() == 2
+
+
 def test_services_merge_by_their_highest_class() -> None:
     a = np.array([[1.0, 3.0], [NAN, 2.0]])
     b = np.array([[2.0, 1.0], [NAN, NAN]])

@@ -31,8 +31,12 @@ _EDGE = ndimage.generate_binary_structure(2, 1)  # 4-connectivity
 _CORNER = ndimage.generate_binary_structure(2, 2)  # 8-connectivity
 
 
+#: How a run of equal values straddling a break is classed (see :func:`cumulative_thresholds`).
+TIE_RULES = ("higher", "nearest")
+
+
 def cumulative_thresholds(values: np.ndarray, weights: np.ndarray | float,
-                          percents: tuple[float, ...]) -> np.ndarray:
+                          percents: tuple[float, ...], ties: str = "higher") -> np.ndarray:
     r"""Cell values at which the cumulative service, summed from the highest value down,
     first reaches each percentage of the total.
 
@@ -47,6 +51,11 @@ def cumulative_thresholds(values: np.ndarray, weights: np.ndarray | float,
         equal-area grid the weights cancel and this is the guideline's sum of cell values.
     percents : tuple of float
         Cumulative shares in percent (0–100).
+    ties : {"higher", "nearest"}
+        Where the cells equal to the value at which a share is crossed go: ``"higher"`` — all
+        into the higher class (the class then holds at least the share); ``"nearest"`` — all
+        into the higher class or all into the lower one, whichever leaves the class's
+        cumulative share nearer the target (a tie goes higher).
 
     Returns
     -------
@@ -63,8 +72,15 @@ def cumulative_thresholds(values: np.ndarray, weights: np.ndarray | float,
     "the raster values at which the accumulated service reaches 50 % and 80 % of the total are
     the break points"). The cell at which the share is crossed belongs to the higher class, so
     the top class holds at least :math:`p` % of the service; cells tied with the threshold
-    value all join the higher class.
+    value all join the higher class. When many cells share one value (e.g. habitat quality of
+    undisturbed cells of one class), that block can carry the top class far past :math:`p`;
+    with ``ties="nearest"`` the block :math:`v_b = \dots = v_e` containing :math:`k` joins the
+    lower class (threshold :math:`v_{b-1}`) when :math:`|S_{b-1} - p| < |S_e - p|`. The
+    guideline states the shares, not how equal values are split, so this is a choice;
+    it is monotonic (a higher :math:`p` never gets a higher threshold).
     """
+    if ties not in TIE_RULES:
+        raise ValueError(f"ties must be one of {TIE_RULES}, not {ties!r}")
     values = np.asarray(values, dtype=np.float64)
     amounts_all = values * np.broadcast_to(np.asarray(weights, dtype=np.float64), values.shape)
     valid = np.isfinite(values) & np.isfinite(amounts_all)
@@ -83,6 +99,14 @@ def cumulative_thresholds(values: np.ndarray, weights: np.ndarray | float,
         target = percent / 100.0 * total * (1 - 1e-12)
         k = min(int(np.searchsorted(cumulative, target, side="left")), cumulative.size - 1)
         out[index] = ordered[k]
+        if ties == "nearest":
+            # the block of cells equal to ordered[k] (ordered is descending)
+            first = int(np.searchsorted(-ordered, -ordered[k], side="left"))
+            last = int(np.searchsorted(-ordered, -ordered[k], side="right")) - 1
+            after = 100.0 * cumulative[last] / total
+            before = 100.0 * cumulative[first - 1] / total if first > 0 else 0.0
+            if first > 0 and abs(before - percent) < abs(after - percent):
+                out[index] = ordered[first - 1]
     return out
 
 

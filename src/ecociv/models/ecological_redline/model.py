@@ -100,8 +100,8 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     classes, rows = [], []
     for sid in services:
         values = np.where(outside, np.nan, arrays[sid])
-        t_extreme, t_important = kernels.cumulative_thresholds(values, weights,
-                                                               (extremely_pct, important_pct))
+        t_extreme, t_important = kernels.cumulative_thresholds(
+            values, weights, (extremely_pct, important_pct), str(inputs.get("break_ties", "higher")))
         graded = kernels.grade_by_thresholds(values, t_extreme, t_important)
         classes.append(graded)
         outputs[f"importance_{sid}"] = from_array(graded, grid, name=f"importance_{sid}", units=None)

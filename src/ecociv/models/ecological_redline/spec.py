@@ -111,6 +111,12 @@ SPEC = ModelSpec(
                    "raster output; cells on its edge count with the fraction inside), 'grid' = "
                    "every cell of the grid. Without zones the whole grid is graded",
                    units=None, dtype="str", choices=("zones", "grid"), default="zones"),
+        ParamInput(id="break_ties", about="Cells equal to the value at which a cumulative "
+                   "share is crossed: 'higher' = all join the higher class (it then holds at "
+                   "least the share); 'nearest' = all join the higher or all the lower class, "
+                   "whichever leaves its share nearer the guideline's percentage (matters for "
+                   "services with many equal values, such as habitat quality by class)",
+                   units=None, dtype="str", choices=("higher", "nearest"), default="higher"),
         ParamInput(id="exclude_cropland_built_up", about="With land_use: remove cropland and "
                    "built-up land from the red line (after hole filling, before the minimum "
                    "patch area), as the delineations in the territorial plans do (the red line "

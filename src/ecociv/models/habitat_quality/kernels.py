@@ -314,3 +314,44 @@ def degradation_and_quality(land_use: ArrayLike, impacts: Sequence[ArrayLike], *
     out[n + 1] = habitat_quality(suitability[index], total, half_saturation, z)
     out[n + 2] = index
     return out
+
+
+def cover_level_codes(land_use: ArrayLike, cover: ArrayLike, parents: ArrayLike, cover_min: ArrayLike,
+                      level_codes: ArrayLike) -> FloatArray:
+    """Land-use codes refined by vegetation cover level.
+
+    Parameters
+    ----------
+    land_use : array_like
+        Land-use codes (NaN = nodata).
+    cover : array_like
+        Fractional vegetation cover, 0–1 (NaN = unknown).
+    parents, cover_min, level_codes : array_like (L,)
+        One entry per cover level: the land-use code it refines, the lowest cover of the level
+        (0–1, inclusive) and the code of the level's row in the sensitivity table.
+
+    Returns
+    -------
+    ndarray
+        ``land_use`` where no level applies; else the code of the level with the highest
+        ``cover_min`` not above the cell's cover. Cells of a refined code whose cover is
+        unknown or below every level keep their own code (the class's own row applies).
+
+    Notes
+    -----
+    E.g. the grassland levels of the land-use classification of the Chinese Academy of Sciences
+    (CNLUCC, classes 31–33): high cover > 50 %, medium 20–50 %, low 5–20 %, as rows with
+    ``cover_min`` 0.5, 0.2 and 0 (the lowest level also takes cover below 5 %).
+    """
+    codes = _f64(land_use).copy()
+    values = _f64(cover)
+    parents, mins, levels = _f64(parents), _f64(cover_min), _f64(level_codes)
+    for parent in np.unique(parents):
+        chosen = parents == parent
+        order = np.argsort(mins[chosen], kind="stable")
+        lows, targets = mins[chosen][order], levels[chosen][order]
+        cells = (codes == parent) & np.isfinite(values)
+        position = np.searchsorted(lows, values[cells], side="right") - 1
+        refined = np.where(position >= 0, targets[np.clip(position, 0, None)], parent)
+        codes[cells] = refined
+    return codes

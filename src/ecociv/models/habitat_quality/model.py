@@ -52,6 +52,16 @@ Other differences from InVEST, on purpose:
 * summaries per zone and per land-use class (not in InVEST) use true cell areas;
 * rarity and the future/baseline scenarios are not computed: run the model once per scenario.
 
+Cover levels (an addition to InVEST). The Chinese land-use classification splits grassland by
+vegetation cover (high > 50 %, medium 20–50 %, low 5–20 %), and habitat studies of the region give
+each level its own suitability. Rows of the sensitivity table with ``cover_level_of`` (the class
+they refine) and ``cover_min`` (their lowest cover, 0–1) are such levels; with the optional input
+``vegetation_cover`` each cell of the refined class takes the row of the highest level its cover
+reaches (``kernels.cover_level_codes``), so a simulated land-use map that turns a cell into
+grassland gets the level of the cover there. Without ``vegetation_cover`` (or where the cover is
+nodata or below every level) the class's own row applies: an InVEST table with extra rows still
+runs as in InVEST. ``class_summary`` reports the levels as classes of their own.
+
 Nodata in a threat raster means no threat there, and nothing lies beyond the grid's edge (as in
 InVEST: results within ``max_dist`` of the edge miss threats outside the study area).
 
@@ -76,6 +86,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ecociv.errors import InputError
 from ecociv.grid.io import from_array, grid_of_array
 from ecociv.grid.ops import LazyTable
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
@@ -83,7 +94,7 @@ from ecociv.models.habitat_quality import kernels
 from ecociv.models.habitat_quality.layers import access_layer, zone_raster
 from ecociv.models.habitat_quality.spec import SPEC
 from ecociv.models.habitat_quality.summaries import Summaries, block_sums
-from ecociv.models.habitat_quality.tables import parse_sensitivity, parse_threats
+from ecociv.models.habitat_quality.tables import parse_cover_levels, parse_sensitivity, parse_threats
 from ecociv.models.habitat_quality.threats import as_dask, cell_size_m, threat_bands, threat_impact
 from ecociv.spec import (
     Model,
@@ -104,7 +115,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     bands = threat_bands(inputs["threats"])
     chunks = (tuple(c[0] for c in land_use.data.chunks) if isinstance(land_use.data, da.Array)
               else grid.default_chunks())
-    codes = as_dask(land_use.data, chunks)
+    codes = _cover_levels(inputs, table, as_dask(land_use.data, chunks))
     impacts = [threat_impact(as_dask(band.data, chunks).rechunk(codes.chunks), item, cell,
                              aggregation) for item, band in zip(threats, bands, strict=True)]
     access = access_layer(inputs, grid, codes.chunks)
@@ -147,6 +158,23 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "threat_summary": LazyTable((sums,), summaries.by_threat),
         "class_summary": LazyTable((sums,), summaries.classes),
     }
+
+
+def _cover_levels(inputs: Mapping[str, Any], table: pd.DataFrame, codes: da.Array) -> da.Array:
+    """Land-use codes with the cover-level rows applied (unchanged without vegetation_cover)."""
+    levels = parse_cover_levels(table)
+    if "vegetation_cover" not in inputs:
+        return codes
+    if levels is None:
+        raise InputError("vegetation_cover is given but no row of the sensitivity table is a "
+                         "cover level; add columns cover_level_of and cover_min (e.g. rows for "
+                         "high-, medium- and low-cover grassland), or leave vegetation_cover out",
+                         source="input 'vegetation_cover'")
+    cover = as_dask(inputs["vegetation_cover"].data,
+                    (codes.chunks[0][0], codes.chunks[1][0])).rechunk(codes.chunks)
+    return da.map_blocks(kernels.cover_level_codes, codes, cover, levels.parents,
+                         levels.cover_min, levels.codes, dtype=np.float64,
+                         meta=np.array((), dtype=np.float64))
 
 
 def _fused_block(n_threats: int, has_access: bool, lookup: dict[str, Any], codes: np.ndarray,

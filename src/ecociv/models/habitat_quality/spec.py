@@ -52,7 +52,9 @@ SPEC = ModelSpec(
         "exponential decay), weighted by the sensitivity of each land-use class and reduced by "
         "protection, and habitat quality by the half-saturation function, as InVEST's Habitat "
         "Quality model, with InVEST's threat and sensitivity tables; summaries per zone, per "
-        "threat and per land-use class."
+        "threat and per land-use class. Optionally, classes split into vegetation-cover "
+        "levels (e.g. high/medium/low-cover grassland) with their own suitability and "
+        "sensitivities, chosen per cell from a vegetation-cover raster."
     ),
     inputs=(
         land_use_input(codes_in="sensitivity_table.lucode", about="Land-use/land-cover codes "
@@ -79,7 +81,19 @@ SPEC = ModelSpec(
                      Column(id="name", about="land-use class name", units=None, dtype="str",
                             required=False),
                      Column(id="habitat", about="habitat suitability H (0 = not habitat)",
-                            units="", ge=0, le=1)),
+                            units="", ge=0, le=1),
+                     Column(id="cover_level_of", about="for a row that is a vegetation-cover "
+                            "level of another class: that class's lucode (blank for ordinary "
+                            "rows; used with input vegetation_cover)", units=None, dtype="int",
+                            required=False),
+                     Column(id="cover_min", about="lowest vegetation cover of the level, 0-1 "
+                            "(inclusive; with cover_level_of)", units="", ge=0, le=1,
+                            required=False)),
+        RasterInput(id="vegetation_cover", about="Fractional vegetation cover 0-1: a cell of a "
+                    "class with cover levels in the sensitivity table (rows with "
+                    "cover_level_of) takes the row of the highest level whose cover_min its "
+                    "cover reaches; nodata or below every level = the class's own row",
+                    units="", ge=0, le=1, required=False),
         RasterInput(id="access", about="Accessibility to threats (0 = fully protected, 1 = "
                     "open; nodata = 1)", units="", ge=0, le=1, resampling="nearest",
                     required=False),

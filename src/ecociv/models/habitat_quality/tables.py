@@ -108,3 +108,56 @@ def parse_sensitivity(table: pd.DataFrame, threats: list[Threat]) -> pd.DataFram
                              where=f"line {lines[int(bad[0])]}, column '{column}'")
         frame[column] = values.astype(np.float64)
     return frame
+
+
+@dataclass(frozen=True)
+class CoverLevels:
+    """Rows of the sensitivity table that refine a land-use code by vegetation cover."""
+
+    parents: np.ndarray  # land-use code refined
+    cover_min: np.ndarray  # lowest cover of the level, 0-1
+    codes: np.ndarray  # lucode of the level's row
+
+
+def parse_cover_levels(table: pd.DataFrame) -> CoverLevels | None:
+    """The cover levels of a checked sensitivity table (columns ``cover_level_of`` and
+    ``cover_min``), or None when it has none."""
+    label = "table 'sensitivity_table'"
+    frame = _lower_columns(table)
+    if "cover_level_of" not in frame.columns and "cover_min" not in frame.columns:
+        return None
+    for needed in ("cover_level_of", "cover_min"):
+        if needed not in frame.columns:
+            raise InputError(f"column 'cover_min' and column 'cover_level_of' go together; "
+                             f"'{needed}' is missing", source=label)
+    lines = _lines(frame)
+    parents = pd.to_numeric(frame["cover_level_of"], errors="coerce")
+    mins = pd.to_numeric(frame["cover_min"], errors="coerce")
+    ordinary = set(frame.loc[parents.isna(), "lucode"].astype(np.int64))
+    seen: dict[tuple[int, float], int] = {}
+    for position, line in enumerate(lines):
+        parent, low = parents.iloc[position], mins.iloc[position]
+        if pd.isna(parent) != pd.isna(low):
+            missing = "cover_min" if pd.isna(low) else "cover_level_of"
+            raise InputError("a cover level needs both cover_level_of (the land-use code it "
+                             "refines) and cover_min (its lowest cover, 0-1)", source=label,
+                             where=f"line {line}, column '{missing}'")
+        if pd.isna(parent):
+            continue
+        if int(parent) not in ordinary:
+            raise InputError(f"cover_level_of {int(parent)} is not the lucode of a row without "
+                             "cover_level_of; the refined class needs its own row (used where "
+                             "the cover is unknown or below every level)", source=label,
+                             where=f"line {line}, column 'cover_level_of'")
+        key = (int(parent), float(low))
+        if key in seen:
+            raise InputError(f"two cover levels of lucode {key[0]} start at cover {key[1]:g} "
+                             f"(lines {seen[key]} and {line})", source=label,
+                             where=f"line {line}, column 'cover_min'")
+        seen[key] = line
+    if not seen:
+        return None
+    chosen = parents.notna().to_numpy()
+    return CoverLevels(parents=parents[chosen].to_numpy(np.float64),
+                       cover_min=mins[chosen].to_numpy(np.float64),
+                       codes=frame.loc[chosen, "lucode"].to_numpy(np.float64))
