@@ -21,7 +21,6 @@ from rasterio.features import rasterize
 from rasterio.warp import Resampling
 
 from .common import Grid, Layer, Package, Registry, write_raster
-from .rasters import F32_NODATA, _add, _tags, _warp
 
 BESS = Package("bess-jpl", "BESS_JPL", "Apache-2.0 (package); the NDVI climatology's own source, "
                "years and licence are not stated by the package")
@@ -58,6 +57,8 @@ def dimidiate_cover(ndvi: np.ndarray, ndvi_soil: float, ndvi_veg: float) -> np.n
 
 def read_ndvi_max(grid: Grid) -> np.ndarray:
     """Maximum NDVI on the grid (bilinear from 0.05°; NaN where the source has no data)."""
+    from .rasters import _warp  # h5py/tifffile: only in the build environment
+
     path = BESS.path(NDVI_FILE)
     with rasterio.open(path) as src:
         values = src.read(1).astype(np.float32)
@@ -81,6 +82,8 @@ def belt_cells(reg: Registry, grid: Grid) -> np.ndarray:
 def build_cover(reg: Registry, grid: Grid, land_use: np.ndarray) -> dict[int, float]:
     """Write ``vegetation_cover.tif`` (derived) and return the mean cover of each land-use class
     over the Belt's cells (for the per-class tables)."""
+    from .rasters import F32_NODATA, _add, _tags
+
     ndvi = read_ndvi_max(grid)
     inside = belt_cells(reg, grid) & np.isfinite(ndvi)
     land = inside & (land_use != WATER)
