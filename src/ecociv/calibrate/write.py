@@ -39,6 +39,11 @@ LAYERS = (
 )
 
 
+MATCH_TEXT = {"volume": "the published runoff volume, summed over the delineated catchment",
+              "depth": "the published runoff depth (runoff / published area) over the delineated "
+                       "catchment"}
+
+
 class CalibrationFailedError(RuntimeError):
     """The optimiser did not converge; earlier calibrated files are kept."""
 
@@ -127,6 +132,7 @@ def report_markdown(outcome: Outcome, rows: list[dict[str, Any]]) -> str:
              f"- objective J (weighted log-ratio squares + prior): {res.objective_before:.3f} "
              f"before, {res.objective_after:.3f} after",
              f"- calibrated on: {', '.join(res.calibrated_on)}",
+             f"- fitted to: {MATCH_TEXT[outcome.settings.match]} (--match {outcome.settings.match})",
              f"- elevation bands (m): {', '.join(f'{e:g}' for e in outcome.settings.band_edges)}; "
              f"prior Z {outcome.settings.z_prior:g}; snapping radius {outcome.settings.snap_radius} cells",
              "", "## Parameters", "", "| parameter | prior | value | bounds |", "|---|---|---|---|"]
@@ -245,7 +251,8 @@ def write_outcome(dataset: Dataset, grid: GridInputs, outcome: Outcome,
                "objective_before": res.objective_before, "objective_after": res.objective_after,
                "evaluations": res.evaluations, "calibrated_on": list(res.calibrated_on),
                "band_edges_m": list(outcome.settings.band_edges),
-               "z_prior": outcome.settings.z_prior, "parameters": res.values,
+               "z_prior": outcome.settings.z_prior, "match": outcome.settings.match,
+               "parameters": res.values,
                "holdout": [{"calibration": cal, "validation_pbias": scores}
                            for cal, _, scores in outcome.holdout_folds]}
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",

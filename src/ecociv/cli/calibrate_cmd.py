@@ -36,6 +36,11 @@ def calibrate(
     snap_radius: int = typer.Option(5, "--snap-radius", help="Snapping radius of the gauges, cells."),
     max_evaluations: int = typer.Option(
         200, "--max-evaluations", help="Objective evaluations before giving up (not converged)."),
+    match: str = typer.Option(
+        "volume", "--match", metavar="volume|depth",
+        help="Fit the published runoff volume over the delineated catchment (what `ecociv check` "
+             "and the water network compare) or the published runoff depth (runoff / published "
+             "catchment area; needs catchment_area_km2, else volume)."),
     holdout: bool = typer.Option(True, "--holdout/--no-holdout",
                                  help="Also calibrate on half the gauges and check the other half."),
 ) -> None:
@@ -50,11 +55,15 @@ def calibrate(
     except ValueError:
         raise InputError(f"{bands!r} is not a comma-separated list of elevations (m)",
                          source="--bands") from None
+    from ecociv.calibrate.run import MATCHES
+
+    if match not in MATCHES:
+        raise InputError(f"{match!r} is not one of {', '.join(MATCHES)}", source="--match")
     if snap_radius < 0 or max_evaluations < 1 or z_prior <= 0:
         raise InputError("--snap-radius must be >= 0, --max-evaluations >= 1 and --z-prior > 0",
                          source="calibrate options")
     settings = Settings(band_edges=edges, z_prior=z_prior, snap_radius=snap_radius,
-                        max_nfev=max_evaluations, holdout=holdout)
+                        max_nfev=max_evaluations, holdout=holdout, match=match)
     table = gauges or _default_gauges()
     try:
         outcome = run_calibration(dataset, table, settings, out or dataset)
@@ -66,10 +75,12 @@ def calibrate(
                f"{res.objective_before:.3f} -> {res.objective_after:.3f}")
     for name, value in res.values.items():
         typer.echo(f"  {name} = {value:.3f}")
-    for gid in outcome.problem.observed:
-        obs = outcome.problem.observed[gid]
+    published = {g.id: g.runoff for g in outcome.gauges}
+    for gid, obs in outcome.problem.observed.items():
         before, after = res.simulated_before[gid], res.simulated_after[gid]
-        typer.echo(f"  {gid}: published {obs:g}, before {before:.2f} ({100 * (before - obs) / obs:+.0f} %),"
+        target = f"published {published[gid]:g}" + (
+            f", target {obs:.3g} (depth over the delineated area)" if obs != published[gid] else "")
+        typer.echo(f"  {gid}: {target}, before {before:.2f} ({100 * (before - obs) / obs:+.0f} %),"
                    f" after {after:.2f} ({100 * (after - obs) / obs:+.0f} %) 1e8 m3/yr")
     for gid, verdict in outcome.screening.items():
         if verdict != "calibrate":
