@@ -156,3 +156,11 @@ def test_the_shipped_belt_reference_table_loads() -> None:
     rows = load_reference(dataset.root / "reference", Places.from_dataset(dataset))
     assert len({r.id for r in rows}) == len(rows)
     assert all(r.citation and r.citation_status in ("verified", "uncertain") for r in rows)
+
+
+@pytest.mark.parametrize(("name", "key"), [("Ebinur Lake", "ebinur_lake"), ("Manas Lake (dry bed)", "manas_lake"),
+                                           ("ebinur_lake", "ebinur_lake")])
+def test_lake_names_match_the_water_network(name: str, key: str) -> None:
+    from ecociv.check.places import lake_key
+
+    assert lake_key(name) == key

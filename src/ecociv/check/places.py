@@ -4,6 +4,7 @@ prefectures and units (adcodes of the units table), basins (its ``basin`` column
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +28,9 @@ def split_units(place: str) -> list[str]:
 
 
 def lake_key(name: str) -> str:
-    """A lake name as the water network writes it: ``"Ebinur Lake"`` → ``"ebinur_lake"``."""
-    return "_".join(name.lower().replace("(", " ").replace(")", " ").split())
+    """A lake name as the water network writes it, without remarks in parentheses:
+    ``"Ebinur Lake"`` → ``"ebinur_lake"``, ``"Manas Lake (dry bed)"`` → ``"manas_lake"``."""
+    return "_".join(re.sub(r"\([^)]*\)", " ", name).lower().split())
 
 
 @dataclass(frozen=True)
