@@ -46,6 +46,10 @@ def run_demo(label: str, src: Path, index: int | str) -> dict[str, Any]:
     result = measure([sys.executable, "-m", "ecociv.cli.main", "demo", "--out", str(store)],
                      log=WORK / f"{label}-{index}.log", env=env)
     result["loadavg_at_start"] = load
+    result["steps_s"] = {}  # each step's in-process timings, from its manifest
+    for manifest in sorted(store.glob("runs/*/*/manifest.json")):
+        timings = json.loads(manifest.read_text()).get("timings_s", {})
+        result["steps_s"][manifest.parent.name] = timings
     shutil.rmtree(store)
     return result
 

@@ -201,6 +201,97 @@ def run_one(model: str, step: dict[str, Any], kind: str, n: int, src: Path,
     return result
 
 
+KIND_TITLES = {"albers": "Albers, uncompressed", "utm_lzw": "UTM 45N, LZW",
+               "wgs84_deflate": "EPSG:4326, DEFLATE", "utm_lzw_striped": "UTM 45N, LZW, striped"}
+
+
+def _rss_gb(entry: dict[str, Any]) -> float:
+    """Median peak RSS of the process tree sampled every 0.1 s (``ru_maxrss`` of a child starts
+    at this script's own peak on Linux, which the input resampling can raise)."""
+    return statistics.median(r["tree_sampled_peak_bytes"] for r in entry["runs"]) / 1e9
+
+
+def tables(record: dict[str, Any], kinds_n: int) -> str:
+    """Markdown tables from the results: per input kind at N = ``kinds_n``, and growth with N on
+    Albers uncompressed inputs."""
+    entries = record["entries"]
+    models = sorted({e["model"] for e in entries.values()})
+    lines = [f"Per input kind, N = {kinds_n} ({kinds_n ** 2 / 1e6:g} Mpx): CPU s per Mpx / wall s "
+             "per Mpx / peak RSS GB (whole process, start-up included); last column: CPU on "
+             "each kind ÷ CPU on Albers", "",
+             "| model | " + " | ".join(KIND_TITLES[k] for k in KINDS) + " | CPU ÷ Albers |",
+             "|---|" + "---|" * (len(KINDS) + 1)]
+    for model in models:
+        cells, cpus = [], {}
+        for kind in KINDS:
+            e = entries.get(f"{model}|{kind}|{kinds_n}")
+            if e is None or "refused" in e:
+                cells.append("refused" if e else "—")
+                continue
+            cpus[kind] = e["cpu_median_s"]
+            cells.append(f"{e['cpu_s_per_mpx']:.2f} / {e['wall_s_per_mpx']:.2f} / "
+                         f"{_rss_gb(e):.2f}")
+        ratio = ", ".join(f"{cpus[k] / cpus['albers']:.2f}" for k in KINDS
+                          if k in cpus and k != "albers" and "albers" in cpus)
+        lines.append(f"| {model} | " + " | ".join(cells) + f" | {ratio} |")
+    sizes = sorted({e["n"] for e in entries.values() if e["kind"] == "albers"})
+    lines += ["", "Growth with N, Albers uncompressed: CPU s (wall s), peak RSS GB; last column: "
+              "CPU per added Mpx between the two largest sizes run (start-up excluded)", "",
+              "| model | " + " | ".join(f"{n}² ({n * n / 1e6:g} Mpx)" for n in sizes)
+              + " | marginal CPU s/Mpx |", "|---|" + "---|" * (len(sizes) + 1)]
+    for model in models:
+        cells, done = [], []
+        for n in sizes:
+            e = entries.get(f"{model}|albers|{n}")
+            if e is None or "refused" in e:
+                cells.append("—")
+                continue
+            done.append(e)
+            cells.append(f"{e['cpu_median_s']:.1f} ({e['wall_median_s']:.1f}), {_rss_gb(e):.2f}")
+        marginal = ""
+        if len(done) >= 2:
+            a, b = done[-2], done[-1]
+            marginal = f"{(b['cpu_median_s'] - a['cpu_median_s']) / (b['megapixels'] - a['megapixels']):.2f}"
+        lines.append(f"| {model} | " + " | ".join(cells) + f" | {marginal} |")
+    return "\n".join(lines)
+
+
+def save(record: dict[str, Any], runs: dict[str, list[dict[str, Any]]], refused: dict[str, str],
+         kind: str, n: int, out: Path) -> None:
+    """Write the results so far (after every run: a long session may be stopped)."""
+    for model, message in refused.items():
+        record["entries"][f"{model}|{kind}|{n}"] = {
+            "model": model, "kind": kind, "n": n, "refused": message,
+            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    for model, model_runs in runs.items():
+        if not model_runs:
+            continue
+        walls = [r["wall_s"] for r in model_runs]
+        cpus = [r["user_s"] + r["sys_s"] for r in model_runs]
+        mpx = n * n / 1e6
+        record["entries"][f"{model}|{kind}|{n}"] = {
+            "model": model, "kind": kind, "n": n, "megapixels": mpx,
+            "wall_median_s": round(statistics.median(walls), 3),
+            "cpu_median_s": round(statistics.median(cpus), 3),
+            "wall_s_per_mpx": round(statistics.median(walls) / mpx, 4),
+            "cpu_s_per_mpx": round(statistics.median(cpus) / mpx, 4),
+            "peak_rss_gb_median": round(statistics.median(
+                r["peak_rss_bytes"] for r in model_runs) / 1e9, 3),
+            "loadavg_1min": [r["loadavg_at_start"][0] for r in model_runs],
+            "runs": model_runs,
+            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    # merge with what other sessions wrote meanwhile
+    if out.exists():
+        current = json.loads(out.read_text())
+        current["entries"].update(record["entries"])
+        record["entries"] = current["entries"]
+        for session in current.get("sessions", []):
+            if session not in record["sessions"]:
+                record["sessions"].insert(0, session)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=1))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000])
@@ -212,7 +303,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="the source tree to time (a folder holding ecociv/)")
     parser.add_argument("--inputs-only", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--table", type=int, metavar="N",
+                        help="print the markdown tables of --out (input kinds at N) and stop")
     args = parser.parse_args(argv)
+    if args.table:
+        print(tables(json.loads(args.out.read_text()), args.table))
+        return 0
     src = args.src.resolve()
     steps = demo_steps(src)
     models = args.models or sorted(steps)
@@ -232,31 +328,25 @@ def main(argv: list[str] | None = None) -> int:
                 for model in models:
                     run_one(model, steps[model], kind, n, src, "warmup")
             runs: dict[str, list[dict[str, Any]]] = {m: [] for m in models}
+            refused: dict[str, str] = {}
             for i in range(args.repeats):
                 for model in models:
-                    result = run_one(model, steps[model], kind, n, src, str(i))
+                    if model in refused:
+                        continue
+                    try:
+                        result = run_one(model, steps[model], kind, n, src, str(i))
+                    except RuntimeError as err:  # e.g. a model that needs a projected grid
+                        lines = [x for x in str(err).splitlines() if x.startswith("error:")]
+                        refused[model] = lines[-1] if lines else str(err)[-300:]
+                        print(f"{model} {kind} N={n}: {refused[model]}", flush=True)
+                        continue
                     runs[model].append(result)
+                    save(record, runs, refused, kind, n, args.out)
                     cpu = result["user_s"] + result["sys_s"]
                     print(f"{model} {kind} N={n} run {i + 1}: {result['wall_s']:.2f} s wall, "
                           f"{cpu:.2f} s CPU, {result['peak_rss_bytes'] / 1e9:.3f} GB, "
                           f"load {result['loadavg_at_start']}", flush=True)
-            for model, model_runs in runs.items():
-                walls = [r["wall_s"] for r in model_runs]
-                cpus = [r["user_s"] + r["sys_s"] for r in model_runs]
-                mpx = n * n / 1e6
-                record["entries"][f"{model}|{kind}|{n}"] = {
-                    "model": model, "kind": kind, "n": n, "megapixels": mpx,
-                    "wall_median_s": round(statistics.median(walls), 3),
-                    "cpu_median_s": round(statistics.median(cpus), 3),
-                    "wall_s_per_mpx": round(statistics.median(walls) / mpx, 4),
-                    "cpu_s_per_mpx": round(statistics.median(cpus) / mpx, 4),
-                    "peak_rss_gb_median": round(statistics.median(
-                        r["peak_rss_bytes"] for r in model_runs) / 1e9, 3),
-                    "loadavg_1min": [r["loadavg_at_start"][0] for r in model_runs],
-                    "runs": model_runs,
-                    "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps(record, indent=1))
+            save(record, runs, refused, kind, n, args.out)
     return 0
 
 
