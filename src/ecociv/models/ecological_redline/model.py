@@ -6,14 +6,20 @@ Steps (kernels in ``kernels.py``):
 1. Each service layer given is graded by the cumulative contribution of its sorted cell
    values: the cells holding the top 50 % of the service are extremely important, the next
    30 % important, the rest generally important (percentages are parameters). Contributions
-   are value × true cell area, which is the guideline's plain sum on an equal-area grid.
+   are value × true cell area, which is the guideline's plain sum on an equal-area grid. With
+   zones (``grading_extent`` 'zones', the default), only the union of the zones is graded:
+   cells outside it neither count in the totals nor get a class (edge cells count with the
+   fraction of their area inside). ``break_ties`` decides where a block of equal values that
+   straddles a break goes.
 2. Services are merged by their highest class (``importance_class``).
 3. Red-line candidate = extremely important OR sensitivity class ≥ a parameter.
 4. Clean-up, in this order: majority filter (square window), filling of enclosed holes below
-   an area, removal of patches below an area (true cell areas; patches 4-connected).
+   an area, removal of cropland and built-up land (with ``land_use`` and
+   ``exclude_cropland_built_up``, the default), removal of patches below an area (true cell
+   areas; patches 4-connected).
 5. Red-line polygons (one per patch, ``rasterio.features.shapes``), the red line's area and
-   share per unit and per basin with exact cell fractions (``ecociv.grid.zonal``), and its
-   overlap with cropland and built-up land (conflicts).
+   share per unit and per basin with exact cell fractions (``ecociv.grid.zonal``), and the
+   cropland and built-up land inside the delineated area before their removal (conflicts).
 
 The global steps (sorting all cells, labelling patches) need whole grids, so this model holds
 its rasters in memory: a few float64 arrays of the grid (≈ 8 bytes × cells each).
