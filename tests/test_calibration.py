@@ -141,3 +141,19 @@ def test_out_folder_must_be_a_dataset_or_empty(tmp_path):
     assert (busy / "notes.txt").read_text(encoding="utf-8") == "mine"
     _prepare_target(root, tmp_path / "new")  # a new folder receives a copy
     assert (tmp_path / "new" / "dataset.yaml").is_file()
+
+
+def test_belt_gauges_name_the_network_inflow_of_the_same_river():
+    """The gauge table and the water network describe the same rivers: every gauge's
+    network_node is an inflow node of src/ecociv/data/water/belt_network/network.yaml, and where
+    the two annual figures differ by more than 1 % the gauge's note says so."""
+    from ecociv.calibrate.run import network_inflows
+    from ecociv.region.dataset import packaged_dataset_path
+
+    gauges = read_gauges(packaged_dataset_path().parent / "calibration" / "belt_gauges.csv")
+    inflows = network_inflows(gauges)
+    assert set(inflows) == {g.id for g in gauges if g.network_node}
+    for gauge in gauges:
+        if gauge.has_runoff and gauge.id in inflows and \
+                abs(inflows[gauge.id] / gauge.runoff - 1) > 0.01:
+            assert gauge.network_node in gauge.note, gauge.id
