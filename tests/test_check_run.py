@@ -185,3 +185,17 @@ def test_polygon_statistics_for_evaluators(run: Path, tmp_path: Path) -> None:
     stats = data.polygon_statistics(out, [shapely.box(2000, 4_996_000, 4000, 4_999_000)])
     assert stats.loc[0, "value_sum_area"] == pytest.approx(6 * 1e6 * 200)
     assert stats.loc[0, "value_mean"] == pytest.approx(200)
+
+
+def test_the_run_dataset_is_read_once_per_manifest(run: Path) -> None:
+    from ecociv.check.report import run_dataset
+
+    first = run_dataset(run)
+    assert run_dataset(run) is first  # evaluators ask once per row
+    manifest = run / "manifest.json"
+    manifest.write_text(manifest.read_text())
+    import os
+
+    stat = manifest.stat()
+    os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert run_dataset(run) is not first  # a rewritten manifest is read again

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -20,6 +22,14 @@ AREA_KINDS = ("belt", "prefecture", "unit", "units", "basin")
 POINT_KINDS = ("gauge", "station")
 #: the name of the whole region in the ``place`` column
 REGION_PLACE = "belt"
+
+
+@lru_cache(maxsize=8)
+def _from_lonlat(crs_wkt: str) -> Any:
+    """WGS84 lon/lat → the grid's CRS (a transformer takes 40 ms to build: built once per CRS)."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:4326", crs_wkt, always_xy=True)
 
 
 def split_units(place: str) -> list[str]:
@@ -91,9 +101,7 @@ class Places:
         """Row and column of the grid cell at WGS84 ``lon``/``lat``, None outside the grid."""
         if self.grid is None:
             return None
-        from pyproj import Transformer
-
-        x, y = Transformer.from_crs("EPSG:4326", self.grid.crs, always_xy=True).transform(lon, lat)
+        x, y = _from_lonlat(self.grid.crs_wkt).transform(lon, lat)
         col, row = ~self.grid.transform * (x, y)
         if not (0 <= row < self.grid.rows and 0 <= col < self.grid.cols):
             return None

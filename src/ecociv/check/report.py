@@ -117,9 +117,39 @@ def plot_check(table: pd.DataFrame, png: Path, *, title: str) -> Path:
     return png
 
 
+#: datasets of recent runs, by run folder and manifest time (evaluators ask once per row)
+_RUN_DATASETS: dict[tuple[str, int], Any] = {}
+
+
+def _dataset_key(folder: Path) -> tuple[str, int] | None:
+    try:
+        return str(folder.resolve()), (folder / "manifest.json").stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 def run_dataset(folder: Path) -> Any:
     """The dataset a run was made on (its manifest's ``scenario.dataset``, resolved like the
-    scenario runner does: ``belt`` or a folder relative to the scenario's folder)."""
+    scenario runner does: ``belt`` or a folder relative to the scenario's folder); kept for the
+    next call on the same run."""
+    folder = Path(folder)
+    key = _dataset_key(folder)
+    if key is not None and key in _RUN_DATASETS:
+        return _RUN_DATASETS[key]
+    dataset = _load_run_dataset(folder)
+    _remember(folder, dataset)
+    return dataset
+
+
+def _remember(folder: Path, dataset: Any) -> None:
+    key = _dataset_key(folder)
+    if key is not None:
+        if len(_RUN_DATASETS) >= 8:
+            _RUN_DATASETS.clear()
+        _RUN_DATASETS[key] = dataset
+
+
+def _load_run_dataset(folder: Path) -> Any:
     import json
 
     from ecociv.region.dataset import DEFAULT_DATASET, load_dataset
@@ -176,6 +206,8 @@ def check_run(run_folder: str | Path, reference: str | Path | None = None, *,
     folder = Path(run_folder)
     if not folder.is_dir():
         raise InputError("run folder not found", source=str(folder))
+    if dataset is not None:
+        _remember(folder, dataset)  # evaluators that ask for the run's dataset get this one
     dataset = dataset if dataset is not None else run_dataset(folder)
     places = Places.from_dataset(dataset, grid=run_grid(read_json(folder / "manifest.json",
                                                                     what="run manifest"), folder))
