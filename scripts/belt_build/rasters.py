@@ -30,8 +30,6 @@ ERA5 = ("Hersbach H. et al. (2020), The ERA5 global reanalysis, Q. J. R. Meteoro
         "146:1999-2049; contains modified Copernicus Climate Change Service information 2000-2025")
 ALTITUDE = ("pvlib-python (Anderson K.S. et al. 2023, J. Open Source Softw. 8(92):5994), "
             "pvlib/data/Altitude.h5, built from Mapzen/AWS terrain tiles (ETOPO1, GMTED2010, SRTM)")
-HARGREAVES = ("Hargreaves G.H., Samani Z.A. (1985), Reference crop evapotranspiration from "
-              "temperature, Applied Engineering in Agriculture 1(2):96-99; FAO-56 eq. 52 and 21")
 
 
 def _warp(values: np.ndarray, transform: Affine, grid: Grid, method: Resampling,
