@@ -81,8 +81,8 @@ _python_show_warning = warnings.showwarning
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``ecociv`` script.
 
-    Exit codes: 0 done, 1 aborted, 2 bad input or a usage error (one line on stderr, no
-    traceback), 130 interrupted (Ctrl-C; unfinished output folders are removed).
+    Exit codes: 0 done, 1 aborted or out of memory, 2 bad input or a usage error (one line on
+    stderr, no traceback), 130 interrupted (Ctrl-C; unfinished output folders are removed).
     """
     from typer.exceptions import TyperException
 
@@ -109,6 +109,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(done.exit_code)
     except typer.Abort:
         print("aborted", file=sys.stderr)
+        sys.exit(1)
+    except MemoryError as err:  # no traceback: what ran out, and what to do about it
+        print(f"error: out of memory ({err or 'allocation failed'}); rasters are computed in "
+              "chunks of about 1 Mi cells, several per core: free memory, raise the process's "
+              "memory limit, or run on a dask cluster (--scheduler)", file=sys.stderr)
         sys.exit(1)
     except BrokenPipeError:  # e.g. `ecociv models | head`: quiet, as the shell's own tools
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
