@@ -13,7 +13,7 @@ appendix on ecological-environment sensitivity (生态环境敏感性评估):
   precipitation, groundwater mineralization, groundwater depth, soil texture,
 
 each factor graded 1 / 3 / 5 (一般敏感 / 敏感 / 极敏感) and the index graded into the same three
-classes (1.0–2.0, 2.1–4.0, > 4.0) — limits as recalled, see the model notes on their sourcing.
+classes (1.0–2.0, 2.1–4.0, > 4.0) — see the model notes on how each limit is sourced.
 Schemes with more classes (e.g. the five classes 1/3/5/7/9 of the 生态功能区划暂行规程) are the
 same kernels with more limits.
 """
@@ -88,6 +88,56 @@ def classify_index(index: ArrayLike, thresholds: Sequence[float]) -> FloatArray:
     x = _f(index)
     cls = 1.0 + np.searchsorted(np.asarray(thresholds, dtype=np.float64), x, side="left")
     return np.where(np.isnan(x), np.nan, cls)
+
+
+#: days of each month (February 28.25), for accumulated temperature from monthly means
+MONTH_DAYS = (31.0, 28.25, 31.0, 30.0, 31.0, 30.0, 31.0, 31.0, 30.0, 31.0, 30.0, 31.0)
+
+
+def selyaninov_dryness(temperature: ArrayLike, precipitation: ArrayLike, *, base: float = 10.0,
+                       coefficient: float = 0.16) -> FloatArray:
+    r"""Dryness index (干燥度) of desertification sensitivity by the modified Selyaninov formula
+    :math:`I = 0.16 \sum T_{\ge 10} / \sum P_{T \ge 10}`, from monthly means.
+
+    Parameters
+    ----------
+    temperature : array_like
+        Mean air temperature of each month, °C; the **last** axis holds the 12 months.
+    precipitation : array_like
+        Precipitation of each month, mm; same shape.
+    base : float
+        Temperature of the warm season, °C (10).
+    coefficient : float
+        0.16 (mm per °C·d: 0.16 × accumulated temperature approximates the warm season's
+        potential evaporation).
+
+    Returns
+    -------
+    ndarray
+        I (dimensionless): 0 where no month reaches ``base`` (no warm season), +inf where the
+        warm months have no precipitation, NaN where any month is NaN.
+
+    Notes
+    -----
+    The formula is the one the guideline-based desertification studies state (Wei W., Guo Z.
+    et al. 2021, J. Geogr. Sci., table of sensitivity formulas: "I = 0.16 × annual
+    accumulated temperature ≥ 10 °C / precipitation in the period ≥ 10 °C"; 胡云锋等 2018,
+    ChinaXiv:201811.00060, "修正的谢良尼诺夫公式"). The monthly form is ours: the warm season
+    is the months whose mean temperature is ≥ ``base``, and their accumulated temperature is
+    the monthly mean × the days of the month (:data:`MONTH_DAYS`), not a sum of daily means.
+    """
+    t = _f(temperature)
+    p = _f(precipitation)
+    if t.shape[-1] != len(MONTH_DAYS) or p.shape != t.shape:
+        raise ValueError(f"12 months on the last axis expected, got {t.shape} and {p.shape}")
+    warm = t >= base
+    sum_t = np.sum(np.where(warm, t * np.asarray(MONTH_DAYS), 0.0), axis=-1)
+    sum_p = np.sum(np.where(warm, p, 0.0), axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        index = coefficient * sum_t / sum_p
+    index = np.where(sum_t <= 0, 0.0, np.where(sum_p <= 0, np.inf, index))
+    missing = np.isnan(t).any(axis=-1) | np.isnan(p).any(axis=-1)
+    return np.where(missing, np.nan, index)
 
 
 def highest_class(*classes: ArrayLike) -> FloatArray:

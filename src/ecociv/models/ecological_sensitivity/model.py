@@ -9,29 +9,57 @@ limits 2,4,6,8) of the 2002/2003 生态功能区划暂行规程 or local limits 
 
 Sourcing of the defaults — read this before relying on them:
 
-* The guideline's appendix text could not be opened while this was written, so its table
-  numbers are not cited and every default limit is a parameter. What each default rests on:
+* The guideline's appendix table itself could not be opened while this was written (only a
+  copy of its table of contents), so its table numbers are not cited and every limit is a
+  parameter. What each default rests on:
 
+  - desertification, **form and factors — confirmed**: D = (I·W·K·C)^(1/4), the fourth root of
+    the product of the graded dryness index, winter-spring windy days, soil texture and
+    vegetation cover, stated by Wei W., Guo Z. et al. (2021, Spatiotemporal changes of land
+    desertification sensitivity in northwest China from 2000 to 2017, Journal of Geographical
+    Sciences, table of sensitivity formulas) and 胡云锋等 (2018, 2000—2015年中国荒漠化土地识别
+    和监测, ChinaXiv:201811.00060, eq. 1), and computed so by a public 2019 implementation of
+    the 3-class grading (GitHub CUGGISRS/spj, script/LandDesertification.py);
+  - **dryness index — definition confirmed**: both papers define 干燥度 by the modified
+    Selyaninov formula I = 0.16 × accumulated temperature ≥ 10 °C / precipitation of that
+    period (Wei et al. 2021, same table; 胡云锋等 2018, §1.2 "修正的谢良尼诺夫公式"), as does
+    the 2019 implementation; with 'temperature_monthly' and 'precipitation_monthly' the model
+    computes it (monthly form, see ``kernels.selyaninov_dryness``); annual ET0 / P is only
+    the fallback (on the Belt's grid it puts 36 % of the Belt at ≥ 16 against 27 % for the
+    Selyaninov form, the two agreeing on the grade of 84 % of the cells);
+  - **windy days — definition confirmed**: days with wind > 6 m/s in winter and spring,
+    December and January–May (胡云锋等 2018, §1.2);
+  - desertification limits dryness 1.5/16, windy days 10/30, cover 0.2/0.6 and texture groups
+    (基岩、粘质 1 | 砾质、壤质 3 | 沙质 5): the default limits of the 2019 implementation above,
+    and equal to merging the five classes (不敏感+轻度, 中度+高度, 极敏感) of the
+    生态功能区划暂行规程 table reproduced by 胡云锋等 (2018, table 1: dryness 1.0/1.5/4.0/16.0,
+    ≥ 6 m/s windy days 5/10/20/30, cover 80/60/40/20 %) — two routes that agree, the
+    guideline's own table not seen;
+  - index classes 1.0–2.0 / 2.1–4.0 / > 4.0 (limits 2,4): recalled from the guideline, **not
+    confirmed**; the 2019 implementation grades its index at 2.33/3.66 instead (which would
+    make more cells extremely sensitive, not fewer);
   - erosion (R 100/600 MJ·mm/(ha·h·yr), relief 50/300 m, cover 0.2/0.6, texture groups):
     recalled from the guideline; **not cross-checked** in any source read here;
-  - desertification dryness 1.5/16, cover 0.2/0.6 and texture groups (基岩、粘质 | 砾质、壤质 |
-    沙质): recalled, and equal to merging the five classes (不敏感+轻度, 中度+高度, 极敏感) of the
-    生态功能区划暂行规程 table reproduced by 胡云锋等 (2018, 2000—2015年中国荒漠化土地识别和监测,
-    ChinaXiv:201811.00060, table 1: dryness 1.0/1.5/4.0/16.0, ≥ 6 m/s windy days 5/10/20/30,
-    cover 80/60/40/20 %). Windy days 10/30 is that merge only — **not confirmed** in the
-    guideline;
   - salinization evaporation/precipitation 3/15, mineralization 5/25 g/L, depth 1/5 m and
     texture groups (砂土、粘土 | 粘壤土、壤土 | 砂壤土): as in a public 2019 implementation of the
     3-class grading (an ArcPy script, "盐渍化", 赵晓旭 2019); mineralization 5/25 is also the
     merge of the 5-class 1/5/10/25 g/L used by 韩鹏冉等 (2018, 克拉玛依市中部城区外围生态敏感性
     评价, ChinaXiv:201809.00030, table 1).
+* Bare sand desert and Gobi: no source read here exempts them from the sensitivity assessment
+  or treats them as other protected land instead; the red-line rules read overlay the
+  extremely important and the extremely sensitive/vulnerable areas (a draft of the
+  生态保护红线管理办法, art. 11, as reproduced online — uncertain), so no such rule is
+  implemented. 胡云锋等 (2018, §3.1) stress that sensitive land is a potential, not degraded
+  land: it remains cropland, grassland, sandy land or desert. The guideline grades gravel
+  (砾质, Gobi pavement) 3 and sand (沙质) 5; a texture map from fine-earth fractions alone
+  (sand/silt/clay) cannot tell Gobi gravel from sand, so a Gobi map or coarse-fragment layer
+  given as 'soil_texture' code 13 is what would grade Gobi as the guideline does.
 * The guideline grades soil texture by Chinese texture names; the default table matches USDA
   classes to them (``TEXTURE_SCORES``, column ``basis``) and is illustrative where it says so.
 * Windy days, groundwater mineralization and groundwater depth have illustrative scalar
   defaults for regions without those maps.
-* Without a 干燥度 raster, the dryness index and the salinization ratio are taken as annual
-  ET0 / precipitation; the guideline's 干燥度 (Selyaninov-type) and pan evaporation / rain run
-  higher than ET0 / P in arid regions, so these grades are conservative (lower).
+* The salinization ratio falls back to annual ET0 / precipitation; pan evaporation / rain runs
+  higher than ET0 / P in arid regions, so those grades are conservative (lower).
 """
 
 from __future__ import annotations
@@ -194,6 +222,24 @@ def _ratio(inputs: Mapping[str, Any], name: str) -> xr.DataArray:
                           dask="parallelized", output_dtypes=[np.float64])
 
 
+def _dryness(inputs: Mapping[str, Any]) -> xr.DataArray:
+    """The dryness index: given, or by the modified Selyaninov formula from monthly temperature
+    and precipitation, or (neither) annual et0 / precipitation."""
+    if "dryness_index" in inputs:
+        return inputs["dryness_index"]
+    monthly = [name for name in ("temperature_monthly", "precipitation_monthly") if name in inputs]
+    if len(monthly) == 1:
+        other = ({"temperature_monthly", "precipitation_monthly"} - set(monthly)).pop()
+        raise InputError(f"'{monthly[0]}' was given without '{other}': the dryness index by the "
+                         f"Selyaninov formula needs both (12 bands each)")
+    if not monthly:
+        return _ratio(inputs, "dryness_index")
+    return xr.apply_ufunc(kernels.selyaninov_dryness, inputs["temperature_monthly"],
+                          inputs["precipitation_monthly"], input_core_dims=[["band"], ["band"]],
+                          dask="parallelized", output_dtypes=[np.float64],
+                          dask_gufunc_kwargs={"allow_rechunk": True})
+
+
 def _safe_ratio(et0: np.ndarray, precipitation: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.asarray(et0, dtype=np.float64) / precipitation
@@ -237,7 +283,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "relief": _grade(_relief(inputs), *limits["relief"]),
         "cover": _grade(cover, *limits["cover"]),
         "winter_cover": _grade(winter_cover, *limits["cover"]),
-        "dryness": _grade(_ratio(inputs, "dryness_index"), *limits["dryness"]),
+        "dryness": _grade(_dryness(inputs), *limits["dryness"]),
         "windy_days": _grade(_factor(inputs, "windy_days"), *limits["windy_days"]),
         "evaporation_ratio": _grade(_ratio(inputs, "evaporation_ratio"),
                                     *limits["evaporation_ratio"]),

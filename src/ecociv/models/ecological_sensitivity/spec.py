@@ -23,9 +23,10 @@ LIMITS = {
     "cover": ("cover_limits", "0.2,0.6", "vegetation cover, fraction (sensitivity falls with "
               "cover)", False),
     "dryness": ("dryness_limits", "1.5,16", "dryness index", True),
-    "windy_days": ("windy_days_limits", "10,30", "days with wind ≥ 6 m/s in winter-spring "
-                   "(10/30: the 5-class limits 5/10/20/30 merged, not confirmed in the 2017 "
-                   "guideline)", True),
+    "windy_days": ("windy_days_limits", "10,30", "days with wind ≥ 6 m/s in winter-spring, "
+                   "December-May (10/30: the 5-class limits 5/10/20/30 merged, and the defaults "
+                   "of a public 3-class implementation; the 2017 guideline's table not seen)",
+                   True),
     "evaporation_ratio": ("evaporation_ratio_limits", "3,15", "evaporation / precipitation", True),
     "mineralization": ("mineralization_limits", "5,25", "groundwater mineralization, g/L", True),
     "groundwater_depth": ("groundwater_depth_limits", "1,5", "groundwater depth, m (sensitivity "
@@ -43,7 +44,7 @@ SPEC = ModelSpec(
     id="ecological_sensitivity",
     title="Ecological sensitivity (soil erosion, desertification, salinization)",
     title_zh="生态环境敏感性",
-    version="1.0.0",
+    version="1.1.0",
     citation=(
         "Ministry of Environmental Protection, National Development and Reform Commission "
         "(2017). 生态保护红线划定指南 (Guideline for delimiting ecological protection red lines), "
@@ -96,8 +97,16 @@ SPEC = ModelSpec(
                    units=""),
         )),
         RasterInput(id="dryness_index", about="Dryness index (干燥度) I of desertification "
-                    "(absent: annual et0 / precipitation)", units="", ge=0, le=1000,
-                    required=False),
+                    "(absent: 0.16 × accumulated temperature ≥ 10 °C / precipitation of that "
+                    "period from 'temperature_monthly' and 'precipitation_monthly', or else "
+                    "annual et0 / precipitation)", units="", ge=0, le=1000, required=False),
+        RasterInput(id="temperature_monthly", about="Mean air temperature of each month, 12 "
+                    "bands from January, for the dryness index by the modified Selyaninov "
+                    "formula (with 'precipitation_monthly')", units="degC", ge=-70, le=60,
+                    bands=12, required=False),
+        RasterInput(id="precipitation_monthly", about="Precipitation of each month, 12 bands "
+                    "from January (see 'temperature_monthly')", units="mm/month", ge=0, le=5000,
+                    bands=12, required=False),
         RasterInput(id="evaporation_ratio", about="Evaporation / precipitation of salinization "
                     "(absent: annual et0 / precipitation)", units="", ge=0, le=1000,
                     required=False),
