@@ -90,9 +90,10 @@ def belt_catchments():
 def test_belt_delineated_areas_against_published_areas(belt_catchments):
     """Published areas: Bortala River at Bole 6627 km² and Jing River above the mountain outlet
     1419 km² (zh.wikipedia after Ma Xiufeng et al. 1999), Toutun River above Hadipo 1562 km²
-    (Geng Yulong 2016), Manas River mountain catchment 5156 km² (EGI CAS research page). On the 1 km DEM resampled from 1/12° the two Ebinur rivers come within
-    30 %; the Toutun point (approximate coordinates) lands on a side gully (a known failure,
-    reported by the calibration and screened out of it)."""
+    (Geng Yulong 2016), Manas River mountain catchment 5156 km² (EGI CAS research page). On the
+    1 km DEM resampled from 1/12° the two Ebinur rivers come within 30 %; the Toutun point
+    (approximate coordinates) lands on a side gully (a known failure, reported by the calibration
+    and screened out of it)."""
     ratios = {gid: c.area_km2 / g.catchment_area_km2
               for gid, (g, c) in belt_catchments.items() if math.isfinite(g.catchment_area_km2)}
     assert set(ratios) >= {"gauge-bortala-bole", "gauge-jing-shankou", "gauge-toutun-hadipo"}
