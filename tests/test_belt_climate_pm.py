@@ -143,6 +143,10 @@ _SAND_INPUTS = {"wind_speed": "wind_speed_monthly", "temperature": "temperature_
                 "caco3": "soil_caco3", "vegetation_cover": "vegetation_cover"}
 
 
+#: The Belt baseline scenario, whose sand_fixation parameters (e.g. the loss form) the test uses.
+BASELINE = REPO / "src" / "ecociv" / "data" / "scenarios" / "belt_baseline.yaml"
+
+
 def _window_mean_sand_fixation(west: float, south: float, east: float, north: float) -> float:
     """Mean RWEQ sand fixation (t/km2/yr) of the baseline inputs cut to a lon/lat box."""
     import yaml
@@ -166,8 +170,11 @@ def _window_mean_sand_fixation(west: float, south: float, east: float, north: fl
             values = data.filled(np.nan)
             arrays[input_id] = values if src.count > 1 else values[0]
             crs, transform = src.crs, window_transform(window, src.transform)
+    scenario = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    step = next(m for m in scenario["models"] if m["id"] == "sand_fixation")
+    params = {k: v for k, v in step.get("params", {}).items() if k != "zone_field"}
     result = run_model("sand_fixation", crs=crs.to_wkt(), transform=transform,
-                       monthly_outputs=False, **arrays)
+                       monthly_outputs=False, **params, **arrays)
     return float(np.nanmean(result.outputs["sand_fixation"].values))
 
 
