@@ -138,12 +138,13 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None) ->
                           "ETc; export shares are illustrative placeholders, "
                           "src/ecociv/data/water/belt_crop_trade_illustrative.csv)")
         console.print(f"water network diagram: {water / 'network_diagram.png'}")
-    console.print("Data: ERA5 2000–2025 normals (precipitation), FAO-56 Penman–Monteith ET0 derived "
+    console.print("Data: ERA5 2000–2025 normals (precipitation; calibrated to gauged runoff for "
+                  "water yield and water conservation), FAO-56 Penman–Monteith ET0 derived "
                   "from ERA5, ITU-R P.836, MERRA-2 and published station wind (status 'derived'), "
-                  "MODIS MCD12C1 2019 land cover, 2020 census; "
-                  "soil, vegetation-cover, habitat and resistance tables are illustrative "
-                  "defaults; soil carbon is IPCC Tier 1, biomass from published Xinjiang figures "
-                  "(see `ecociv data info`). * a unit without census data.")
+                  "vegetation cover from an NDVI climatology, MODIS MCD12C1 2019 land cover, "
+                  "2020 census; soil texture, habitat and resistance tables are partly "
+                  "illustrative defaults; soil carbon is IPCC Tier 1, biomass from published "
+                  "Xinjiang figures (see `ecociv data info`). * a unit without census data.")
     console.print(f"per-unit and per-prefecture tables: {paths['units'].parent}")
     from ecociv.check.report import check_run
     from ecociv.errors import InputError
