@@ -6,7 +6,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import ecociv
+import ecociv.report.maps
 from ecociv.demo import example_scenario
 from ecociv.scenario.run_file import load_scenario_file, run_scenario_file
 from tests.cli_helper import run_ecociv as ecociv_cli
@@ -58,3 +61,38 @@ def test_cached_steps_are_reported_once(capsys, monkeypatch, tmp_path: Path) -> 
         assert code == 0, err
     assert err.count("cached") == 3
     assert err.count("water_yield: cached") == 1
+
+
+def _maps_that_fail(folder: Path, manifest: dict) -> list[Path]:
+    """Stands in for ``write_step_maps`` in the map worker process: fails after writing a file."""
+    (folder / "half_drawn.png").write_bytes(b"")
+    raise RuntimeError(f"map of {folder.name} failed")
+
+
+def test_background_maps_are_the_same_files(tmp_path: Path) -> None:
+    """Maps drawn in the worker process while later steps compute are byte-identical to maps
+    drawn in line, and are all in the run folder when the run is committed."""
+    inline = run_scenario_file(example_scenario(), tmp_path / "a", use_cache=False)
+    background = run_scenario_file(example_scenario(), tmp_path / "b", use_cache=False,
+                                   background_maps=True)
+    drawn = sorted(p.relative_to(inline.folder) for p in inline.folder.rglob("*.png"))
+    assert drawn, "the example scenario has raster outputs, so maps"
+    assert sorted(p.relative_to(background.folder) for p in background.folder.rglob("*.png")) == drawn
+    for name in [*drawn, *(p.relative_to(inline.folder) for p in inline.folder.rglob("maps.json"))]:
+        assert (background.folder / name).read_bytes() == (inline.folder / name).read_bytes(), name
+
+
+def test_a_background_map_that_fails_fails_the_run(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ecociv.report.maps, "write_step_maps", _maps_that_fail)
+    store = tmp_path / "store"
+    with pytest.raises(RuntimeError, match="map of water_yield failed"):
+        run_scenario_file(example_scenario(), store, use_cache=False, background_maps=True)
+    assert not any((store / "runs").iterdir())  # no run, not even an unfinished folder
+
+
+def test_on_step_gets_the_maps_also_with_background_maps(tmp_path: Path) -> None:
+    """``on_step`` is promised the step's maps: with it, maps are drawn in line."""
+    seen: list[bool] = []
+    run_scenario_file(example_scenario(), tmp_path / "store", use_cache=False, background_maps=True,
+                      on_step=lambda folder, _m: seen.append((folder / "maps.json").is_file()))
+    assert seen and all(seen)

@@ -101,11 +101,14 @@ def water_table(summary: pd.DataFrame) -> Any:
     return table
 
 
-def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None) -> Path:
+def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
+                  background_maps: bool = False) -> Path:
     """Run the Belt baseline, write per-unit and per-prefecture summaries into the run folder and
     print the prefecture table with Belt totals; return the run folder.
 
-    ``progress(step, status)`` is told when each step runs and finishes.
+    ``progress(step, status)`` is told when each step runs and finishes. ``background_maps``:
+    draw the maps in a worker process while later steps compute (see
+    :func:`ecociv.scenario.run_file.run_scenario_file`).
     """
     from rich.console import Console
 
@@ -117,7 +120,8 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None) ->
     started = time.perf_counter()
     scenario = belt_scenario()
     console.print(f"ecociv demo: Belt baseline (天山北坡经济带), scenario {scenario}")
-    result = run_scenario_file(scenario, store_root, use_cache=False, progress=progress)
+    result = run_scenario_file(scenario, store_root, use_cache=False, progress=progress,
+                               background_maps=background_maps)
     dataset = load_dataset()
     paths = write_summaries(result.folder, dataset)
     table_data = pd.read_csv(paths["prefectures"], dtype={"prefecture_adcode": str})
@@ -161,9 +165,11 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None) ->
     return result.folder
 
 
-def run_demo(store_root: Path, progress: ProgressCallback | None = None) -> Path:
+def run_demo(store_root: Path, progress: ProgressCallback | None = None, *,
+             background_maps: bool = False) -> Path:
     """Run the synthetic example scenario into ``store_root`` and print a summary; return the run
-    folder. ``progress(step, status)`` is told when each step runs and finishes."""
+    folder. ``progress(step, status)`` is told when each step runs and finishes;
+    ``background_maps`` as in :func:`run_belt_demo`."""
     from rich.console import Console
     from rich.table import Table
 
@@ -175,7 +181,8 @@ def run_demo(store_root: Path, progress: ProgressCallback | None = None) -> Path
     scenario = example_scenario()
     console.print(f"ecociv demo: running {scenario} (SYNTHETIC example data; `ecociv demo` without "
                   "--example runs the Belt baseline on real data)")
-    result = run_scenario_file(scenario, store_root, use_cache=False, progress=progress)
+    result = run_scenario_file(scenario, store_root, use_cache=False, progress=progress,
+                               background_maps=background_maps)
     folder = result.folder
     steps = {s["name"]: s for s in result.manifest["steps"]}
     water = pd.read_csv(folder / steps["water_yield"]["outputs"]["watershed_results"])

@@ -63,7 +63,8 @@ def run(
     loaded = load_scenario_file(scenario)
     with step_progress(f"scenario '{loaded.scenario.name}'", len(loaded.steps)) as progress:
         result = run_scenario_file(loaded, _store_root(out), scheduler=scheduler,
-                                   use_cache=not no_cache, maps=not no_maps, progress=progress)
+                                   use_cache=not no_cache, maps=not no_maps, progress=progress,
+                                   background_maps=True)
     typer.echo(f"run {result.run_id} completed in {result.manifest['seconds']:.1f} s: {result.folder}")
 
 
@@ -123,6 +124,6 @@ def demo(
 
     with step_progress("demo", None) as progress:
         if example:
-            run_demo(_store_root(out), progress=progress)
+            run_demo(_store_root(out), progress=progress, background_maps=True)
         else:
-            run_belt_demo(_store_root(out), progress=progress)
+            run_belt_demo(_store_root(out), progress=progress, background_maps=True)

@@ -4,6 +4,7 @@ Python API; progress is reported through callbacks, so any front end can show it
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ def run_scenario_file(
     maps: bool = True,
     progress: ProgressCallback | None = None,
     on_step: Callable[[Path, dict[str, Any]], None] | None = None,
+    background_maps: bool = False,
 ) -> RunResult:
     """Run a scenario file into the results store at ``store_root``.
 
@@ -70,6 +72,12 @@ def run_scenario_file(
         steps), ``done`` or ``cached``.
     on_step : callable, optional
         ``on_step(step_folder, step_manifest)`` after each computed step (after the maps).
+    background_maps : bool
+        Draw the maps in a separate worker process while the next steps compute (the same PNG
+        files; the run waits for them before it is committed). Ignored when ``on_step`` is given
+        (it is promised the maps). The worker is started with ``spawn``, which imports the
+        caller's ``__main__`` module again: only for programs whose main module is guarded by
+        ``if __name__ == "__main__"`` (the ``ecociv`` command is).
 
     Returns
     -------
@@ -77,6 +85,9 @@ def run_scenario_file(
         Run id, run folder and run manifest.
     """
     loaded = source if isinstance(source, ScenarioFile) else load_scenario_file(source)
+    if maps and background_maps and on_step is None:
+        return _run_with_background_maps(loaded, store_root, scheduler=scheduler,
+                                         use_cache=use_cache, progress=progress)
     if maps:
         from ecociv.report.maps import write_step_maps
 
@@ -90,3 +101,41 @@ def run_scenario_file(
                         scheduler_address=scheduler, use_cache=use_cache, progress=progress,
                         on_step=after_step if maps or on_step is not None else None,
                         steps=loaded.steps)
+
+
+def _run_with_background_maps(loaded: ScenarioFile, store_root: str | Path, *,
+                              scheduler: str | None, use_cache: bool,
+                              progress: ProgressCallback | None) -> RunResult:
+    """:func:`run_scenario_file` with each step's maps drawn by one worker process while the
+    following steps compute; the run is committed only after every map is written (a map that
+    fails fails the run, as when drawn in line)."""
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from ecociv.report.maps import write_step_maps
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pending: list[Future[Any]] = []
+    run_folders: set[Path] = set()
+
+    def after_step(folder: Path, manifest: dict[str, Any]) -> None:
+        run_folders.add(folder.parent)
+        pending.append(pool.submit(write_step_maps, folder, manifest))
+
+    def wait_for_maps() -> None:
+        for future in pending:
+            future.result()
+
+    try:
+        return run_scenario(loaded.scenario, base_dir=loaded.base_dir,
+                            store=ResultsStore(store_root), scheduler_address=scheduler,
+                            use_cache=use_cache, progress=progress, on_step=after_step,
+                            on_finish=wait_for_maps, steps=loaded.steps)
+    except BaseException:
+        # the store removed the unfinished run folder; a map being drawn may have written into it
+        pool.shutdown(wait=True, cancel_futures=True)
+        for folder in run_folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -412,6 +412,7 @@ def run_scenario(
     progress: ProgressCallback | None = None,
     on_step: Callable[[Path, dict[str, Any]], None] | None = None,
     steps: list[PlannedStep] | None = None,
+    on_finish: Callable[[], None] | None = None,
 ) -> RunResult:
     """Run every step of ``scenario`` into a new run folder of ``store``.
 
@@ -423,6 +424,8 @@ def run_scenario(
     schedulers only), then ``"done"``; or only ``"cached"`` for a step reused from the cache.
     ``steps``: the scenario's steps as :func:`plan` returned them for the same ``base_dir``
     (a caller that has just validated the scenario passes them, so it is not planned twice).
+    ``on_finish()`` is called after the last step, before the run folder is committed (e.g. to
+    wait for maps drawn in the background); an error it raises fails the run like a step's.
     """
     base_dir = Path(base_dir)
     if steps is None:
@@ -493,6 +496,8 @@ def run_scenario(
                             "notes": [*manifest.get("notes", []),
                                       *(cache_notes if cached is not None else [])]})
             notify(step.name, "cached" if cached is not None else "done")
+        if on_finish is not None:
+            on_finish()
         finished = time.time()
         run_manifest = {
             "run_id": run_id,
