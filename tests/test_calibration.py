@@ -143,6 +143,30 @@ def test_out_folder_must_be_a_dataset_or_empty(tmp_path):
     assert (tmp_path / "new" / "dataset.yaml").is_file()
 
 
+def test_a_file_the_calibration_did_not_write_is_never_overwritten(tmp_path):
+    """A user's own reference/gauges.csv (or calibrated raster) in the target dataset folder is
+    refused before anything is written; the same file recorded in sources.csv as written by
+    `ecociv calibrate` is the calibration's own and may be replaced."""
+    from ecociv.calibrate.write import _refuse_foreign_files
+    from ecociv.errors import OutputError
+
+    out = tmp_path / "dataset"
+    (out / "reference").mkdir(parents=True)
+    (out / "reference" / "gauges.csv").write_text("mine\n", encoding="utf-8")
+    (out / "sources.csv").write_text("file,item,status,source\n"
+                                     "dem.tif,band 1,real,pvlib\n", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"reference/gauges\.csv would be overwritten"):
+        _refuse_foreign_files(out)
+    assert (out / "reference" / "gauges.csv").read_text(encoding="utf-8") == "mine\n"
+    (out / "sources.csv").write_text("file,item,status,source\n"
+                                     "reference/gauges.csv,,calibrated,ecociv calibrate\n",
+                                     encoding="utf-8")
+    _refuse_foreign_files(out)  # written by an earlier calibration: no error
+    (out / "seasonality_z.tif").write_bytes(b"not ours")
+    with pytest.raises(OutputError, match=r"seasonality_z\.tif"):
+        _refuse_foreign_files(out)
+
+
 def test_belt_gauges_name_the_network_inflow_of_the_same_river():
     """The gauge table and the water network describe the same rivers: every gauge's
     network_node is an inflow node of src/ecociv/data/water/belt_network/network.yaml, and where

@@ -44,6 +44,26 @@ MATCH_TEXT = {"volume": "the published runoff volume, summed over the delineated
                        "catchment"}
 
 
+#: (file, units, processing) of every file a calibration writes into the dataset folder; the
+#: sources.csv rows it adds (source 'ecociv calibrate') are how a later run knows them as its own
+WRITTEN: list[tuple[str, str, str]] = [
+        ("precipitation_annual_calibrated.tif", "mm/yr",
+         "precipitation_annual.tif x the calibrated factor of the cell's elevation band "
+         "(calibration/parameters.csv)"),
+        ("seasonality_z.tif", "1", "Z per cell: calibrated value of the cell's basin (gauged "
+         "basins; cells of a gauge's catchment belong to its basin), the prior elsewhere"),
+        ("calibration/parameters.csv", "", "calibrated parameters with priors and bounds"),
+        ("calibration/gauges.csv", "1e8 m**3/yr", "published vs simulated runoff per gauge before/after, PBIAS"),
+        ("calibration/held_out.csv", "percent", "split-half test both ways: PBIAS of the held-out "
+         "gauges of each fold"),
+        ("calibration/catchments.tif", "", "catchment of each gauge (band = gauge id), D8 on the dataset DEM"),
+        ("calibration/summary.json", "", "objective, convergence, settings"),
+        ("reference/gauges.csv", "1e8 m**3/yr", "gauge rows of the reference table (runoff "
+         "figures of the gauge table, with citations)"),
+        ("calibration/report.md", "", "calibration report"), ("calibration/report.png", "", "calibration chart"),
+]
+
+
 class CalibrationFailedError(RuntimeError):
     """The optimiser did not converge; earlier calibrated files are kept."""
 
@@ -194,27 +214,62 @@ def _update_manifest(root: Path, files: list[tuple[str, str, str]]) -> None:
     os.replace(tmp_csv, sources_path)
 
 
+def _is_dataset_target(root: Path, out: Path) -> bool:
+    """True if ``out`` is the dataset itself or another dataset folder; else ``out`` must be
+    new or empty (OutputError), and receives a copy of the dataset."""
+    from ecociv.errors import OutputError
+
+    if out.resolve() == root.resolve() or (out / "dataset.yaml").is_file():
+        return True
+    leftovers = [p.name for p in out.iterdir() if p.name != "calibration"] if out.exists() else []
+    if leftovers:
+        raise OutputError(f"{out} is neither a dataset folder (no dataset.yaml) nor empty; give a "
+                          "dataset folder or a new folder to receive a calibrated copy")
+    return False
+
+
 def _prepare_target(root: Path, out: Path) -> None:
     """``out`` must be the dataset itself, another dataset folder, or a new/empty folder (then
     the dataset is copied there first, so the calibrated dataset is complete)."""
     import shutil
 
+    if not _is_dataset_target(root, out):
+        shutil.copytree(root, out, dirs_exist_ok=True)
+
+
+def _refuse_foreign_files(out: Path) -> None:
+    """Raise OutputError if a file exists where the calibration writes one and no earlier
+    calibration wrote it (no sources.csv row of ``out`` with source 'ecociv calibrate')."""
     from ecociv.errors import OutputError
 
-    if out.resolve() == root.resolve() or (out / "dataset.yaml").is_file():
+    targets = [name for name, _, _ in WRITTEN] + ["calibration/last_attempt.md"]
+    present = [name for name in targets if (out / name).exists()]
+    if not present:
         return
-    leftovers = [p.name for p in out.iterdir() if p.name != "calibration"] if out.exists() else []
-    if leftovers:
-        raise OutputError(f"{out} is neither a dataset folder (no dataset.yaml) nor empty; give a "
-                          "dataset folder or a new folder to receive a calibrated copy")
-    shutil.copytree(root, out, dirs_exist_ok=True)
+    ours: set[str] = set()
+    if (out / "sources.csv").is_file():
+        frame = pd.read_csv(out / "sources.csv", dtype=str, keep_default_na=False)
+        if {"file", "source"} <= set(frame.columns):
+            ours = set(frame.loc[frame["source"] == "ecociv calibrate", "file"])
+    if ours:  # the failure report of an earlier calibration of this folder
+        ours.add("calibration/last_attempt.md")
+    foreign = [name for name in present if name not in ours]
+    if foreign:
+        raise OutputError(f"{out}: {', '.join(foreign)} would be overwritten but were not written "
+                          "by an earlier `ecociv calibrate` (no 'ecociv calibrate' row in "
+                          "sources.csv); move them away or give another --out")
 
 
 def write_outcome(dataset: Dataset, grid: GridInputs, outcome: Outcome,
                   factor: NDArray[np.float64], z: NDArray[np.float64], out: Path) -> None:
-    """Write the calibration (or, if it did not converge, only ``last_attempt.md``)."""
+    """Write the calibration (or, if it did not converge, only ``last_attempt.md``).
+
+    Nothing is written when ``out`` holds a file at one of the calibration's paths that an
+    earlier calibration did not write (``OutputError``)."""
     from ecociv.calibrate.run import gauge_rows
 
+    _is_dataset_target(dataset.root, out)  # refuses a non-empty foreign folder first
+    _refuse_foreign_files(out)
     folder = out / "calibration"
     folder.mkdir(parents=True, exist_ok=True)
     rows = gauge_rows(outcome)
@@ -268,20 +323,5 @@ def write_outcome(dataset: Dataset, grid: GridInputs, outcome: Outcome,
     stale = folder / "last_attempt.md"
     if stale.exists():
         stale.unlink()
-    _update_manifest(out, [
-        ("precipitation_annual_calibrated.tif", "mm/yr",
-         "precipitation_annual.tif x the calibrated factor of the cell's elevation band "
-         "(calibration/parameters.csv)"),
-        ("seasonality_z.tif", "1", "Z per cell: calibrated value of the cell's basin (gauged "
-         "basins; cells of a gauge's catchment belong to its basin), the prior elsewhere"),
-        ("calibration/parameters.csv", "", "calibrated parameters with priors and bounds"),
-        ("calibration/gauges.csv", "1e8 m**3/yr", "published vs simulated runoff per gauge before/after, PBIAS"),
-        ("calibration/held_out.csv", "percent", "split-half test both ways: PBIAS of the held-out "
-         "gauges of each fold"),
-        ("calibration/catchments.tif", "", "catchment of each gauge (band = gauge id), D8 on the dataset DEM"),
-        ("calibration/summary.json", "", "objective, convergence, settings"),
-        ("reference/gauges.csv", "1e8 m**3/yr", "gauge rows of the reference table (runoff "
-         "figures of the gauge table, with citations)"),
-        ("calibration/report.md", "", "calibration report"), ("calibration/report.png", "", "calibration chart"),
-    ])
+    _update_manifest(out, WRITTEN)
     outcome.written = [out / "precipitation_annual_calibrated.tif", out / "seasonality_z.tif", folder]
