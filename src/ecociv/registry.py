@@ -28,6 +28,7 @@ BUILTIN_MODELS: dict[str, str] = {
     "ecological_sensitivity": "ecociv.models.ecological_sensitivity.model:MODEL",
     "habitat_quality": "ecociv.models.habitat_quality.model:MODEL",
     "water_allocation": "ecociv.models.water_allocation.model:MODEL",
+    "emission_inventory": "ecociv.models.emission_inventory.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"

@@ -18,6 +18,8 @@ ureg.define("yuan = [currency]")
 ureg.define("hundred_million = 1e8")
 ureg.define("ten_thousand = 1e4")
 ureg.define("chinese_mu = 10000 / 15 * m**2")
+# tonne of standard coal equivalent (吨标准煤): 1 kgce = 29 307.6 kJ (GB/T 2589-2020)
+ureg.define("tce = 29.3076 * GJ = t_coal_equivalent")
 Q_ = ureg.Quantity
 
 #: one number, then an optional unit expression (pint alone reads "5 6" as 5 × 6 and "5,6" as 56)
