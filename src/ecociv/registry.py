@@ -29,6 +29,7 @@ BUILTIN_MODELS: dict[str, str] = {
     "habitat_quality": "ecociv.models.habitat_quality.model:MODEL",
     "water_allocation": "ecociv.models.water_allocation.model:MODEL",
     "emission_inventory": "ecociv.models.emission_inventory.model:MODEL",
+    "embodied_flows": "ecociv.models.embodied_flows.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"
