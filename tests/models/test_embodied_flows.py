@@ -60,9 +60,9 @@ def _table(z: np.ndarray, local: list[float], exports: list[float], imports: lis
     x = z.sum(axis=1) + np.array(local) + np.array(exports) - np.array(imports)
     sectors = pd.DataFrame({"sector": names, "total_output": x, "local_final_demand": local,
                             "exports": exports, "imports": imports, "water_use": water, "co2": co2})
-    flows = pd.DataFrame([{"from_sector": names[i], "to_sector": names[j], "value": z[i, j]}
+    flows = pd.DataFrame([{"from_sector": names[i], "to_sector": names[j], "flow": z[i, j]}
                           for i in range(len(names)) for j in range(len(names)) if z[i, j] > 0],
-                         columns=["from_sector", "to_sector", "value"])
+                         columns=["from_sector", "to_sector", "flow"])
     return {"io_sectors": sectors, "io_flows": flows}
 
 
@@ -116,7 +116,7 @@ def test_crop_water_check_and_replacement() -> None:
 
 @pytest.mark.parametrize("case, message", [
     ("productive", "column sum of A >= 1"),
-    ("negative", "value"),
+    ("negative", "flow"),
     ("unknown", "unknown sector 'steel_mills'"),
     ("flow_sector", "is not a row of io_sectors"),
     ("balance", "differs from intermediate sales"),
@@ -133,7 +133,7 @@ def test_bad_inputs_give_one_line(case: str, message: str, tmp_path: Path) -> No
                         [1.0, 1.0], [1.0, 1.0], names)
         sectors, flows = inputs["io_sectors"], inputs["io_flows"]
     elif case == "negative":
-        flows.loc[flows.index[0], "value"] = -1.0
+        flows.loc[flows.index[0], "flow"] = -1.0
     elif case == "unknown":
         sectors.loc[1, "sector"] = "steel_mills"
     elif case == "flow_sector":

@@ -66,10 +66,10 @@ def read_table(io_sectors: pd.DataFrame, io_flows: pd.DataFrame, *, tolerance: f
             if name not in index:
                 raise InputError(f"sector '{name}' is not a row of io_sectors {names}",
                                  source="io_flows", where=f"line {line}, column '{column}'")
-        value = float(row.value)
+        value = float(row.flow)
         if not np.isfinite(value) or value < 0:
             raise InputError(f"flow must be a finite number >= 0, got {value}", source="io_flows",
-                             where=f"line {line}, column 'value'")
+                             where=f"line {line}, column 'flow'")
         z[index[str(row.from_sector)], index[str(row.to_sector)]] += value
     x = table["total_output"].to_numpy(dtype=float)
     y = (table["local_final_demand"] + table["exports"] - table["imports"]).to_numpy(dtype=float)

@@ -58,7 +58,7 @@ SPEC = ModelSpec(
                    columns=(
                        _col("from_sector", None, "selling sector (row of Z)", "str"),
                        _col("to_sector", None, "buying sector (column of Z)", "str"),
-                       _col("value", MONEY, "flow", ge=0),
+                       _col("flow", MONEY, "money flow from from_sector to to_sector", ge=0),
                    )),
         TableInput(id="virtual_water", about="Crop water use per crop and site (output virtual_water of "
                    "water_allocation), compared with the agriculture sector's direct water",
