@@ -30,6 +30,7 @@ BUILTIN_MODELS: dict[str, str] = {
     "water_allocation": "ecociv.models.water_allocation.model:MODEL",
     "emission_inventory": "ecociv.models.emission_inventory.model:MODEL",
     "embodied_flows": "ecociv.models.embodied_flows.model:MODEL",
+    "spatial_planning": "ecociv.models.spatial_planning.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"

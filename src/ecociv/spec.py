@@ -27,6 +27,7 @@ KNOWN_UNITS: frozenset[str] = frozenset({
     "m**3/km**2/yr", "m**3/t", "m**3/yr", "m/s", "mm", "mm/day", "mm/month", "mm/yr", "ohm",
     "percent", "t", "t*ha*h/(ha*MJ*mm)", "t/(ha*yr)", "t/ha", "t/ha/yr", "t/km**2/month",
     "t/km**2/yr", "t/yr", "ten_thousand", "ten_thousand * chinese_mu",
+    "1/km**2", "hundred_million * yuan", "ten_thousand * yuan / km**2",
 })
 
 #: Range of each integer dtype of a categorical output (as ``numpy.iinfo``).

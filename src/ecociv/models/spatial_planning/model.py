@@ -1,0 +1,505 @@
+"""``spatial_planning`` — urban development boundary (城镇开发边界), three zones and three lines
+(三区三线) with their conflicts resolved by precedence (多规合一), and construction-land control.
+
+Steps (kernels in ``kernels.py``; method and sources in docs/spatial_planning.md):
+
+1. Urban development boundary: core = built-up land of ``land_use`` outside water (with
+   ``exclude_water``) and ``urban_constraint``; growth = land within ``buffer_distance`` of the
+   core that is suitable (``urban_suitability`` ≥ a class, else ``urban_level`` ≥ a level, else
+   ``urban_probability`` ≥ a threshold; any land without a suitability); closing by a disc of
+   ``closing_distance``; holes below ``max_hole_area`` filled; water and constraints excluded;
+   growth capped per unit at ``expansion_factor`` × built-up area of the base map (nearest
+   growth first); patches below ``min_patch_area`` removed. This is the urban plan's claim.
+2. Permanent basic farmland: the ``basic_farmland`` map, or cropland of agricultural
+   suitability ≥ a class (illustrative: the official map is not public).
+3. Lines: claims coded by bits (1 red line, 2 basic farmland, 4 urban boundary), resolved by
+   ``precedence``; remnants of the urban boundary below ``min_patch_area`` left by the
+   resolution are dropped. Three spaces from the resolved lines and the land use.
+4. Tables per unit with exact cell fractions, and construction land against caps with land-use
+   efficiency from ``unit_statistics``.
+
+Whole grids are held in memory (labelling, distance transforms): a few arrays of the grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dask
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import xarray as xr
+from shapely.geometry import box, shape
+from shapely.ops import unary_union
+
+from ecociv.errors import InputError
+from ecociv.grid.io import from_array, grid_of_array
+from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+from ecociv.grid.zonal import zonal_statistics
+from ecociv.models.spatial_planning import kernels
+from ecociv.models.spatial_planning.spec import PLAN_BITS, PLANS, ROLES, SPEC
+from ecociv.spec import Model, SummaryMeasure
+from ecociv.spec_blocks import did_you_mean, zone_names
+
+M2_PER_KM2 = 1e6
+#: code of each plan in ``control_lines``
+LINE_CODES = {plan: i + 1 for i, plan in enumerate(PLANS)}
+_RASTERS = ("land_use", "initial_land_use", "urban_suitability", "urban_level",
+            "urban_probability", "agricultural_suitability", "redline", "basic_farmland",
+            "urban_constraint")
+
+
+# ----------------------------------------------------------------------------- checks
+
+def parse_precedence(text: str) -> list[str]:
+    """Plan names in order of precedence, highest first (each of :data:`PLANS` once)."""
+    names = [t.strip() for t in str(text).replace(">", ",").replace(";", ",").split(",")
+             if t.strip()]
+    for name in names:
+        if name not in PLANS:
+            raise InputError(f"unknown plan {name!r}{did_you_mean(name, PLANS)}; expected a "
+                             f"comma-separated order of {list(PLANS)}",
+                             source="parameter 'precedence'")
+    if sorted(names) != sorted(PLANS):
+        raise InputError(f"got {names}: name each of {list(PLANS)} exactly once, highest "
+                         "precedence first", source="parameter 'precedence'")
+    return names
+
+
+def _code_list(inputs: Mapping[str, Any], param: str) -> list[int]:
+    text = inputs.get(param)
+    if text is None or not str(text).strip():
+        return []
+    codes = []
+    for token in str(text).replace(";", ",").split(","):
+        try:
+            codes.append(int(token.strip()))
+        except ValueError:
+            raise InputError(f"{token.strip()!r} is not an integer land-use code; expected "
+                             "comma-separated integers such as '11,12'",
+                             source=f"parameter '{param}'") from None
+    return codes
+
+
+def _roles(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> dict[str, list[int]]:
+    """Land-use codes of each role, from ``planning_classes`` or the code parameters."""
+    table = inputs.get("planning_classes")
+    if table is None:
+        roles = {role: _code_list(inputs, f"{role}_codes") for role in ROLES[:3]}
+        if not roles["built_up"]:
+            raise InputError("the land-use codes of built-up land are needed (comma-separated "
+                             "integers, e.g. '5'), or a planning_classes table",
+                             source="parameter 'built_up_codes'")
+        seen: dict[int, str] = {}
+        for role, codes in roles.items():
+            for code in codes:
+                if code in seen:
+                    raise InputError(f"code {code} is listed as both {seen[code]} and {role}",
+                                     source=f"parameters '{seen[code]}_codes' and '{role}_codes'")
+                seen[code] = role
+        return roles
+    label = f"table 'planning_classes' ({table.attrs.get('source', 'in memory')})"
+    lines = table.attrs.get("lines") or list(range(2, len(table) + 2))
+    for position, role in enumerate(table["role"].astype(str)):
+        if role not in ROLES:
+            raise InputError(f"role {role!r}{did_you_mean(role, ROLES)} is not one of "
+                             f"{list(ROLES)}", source=label,
+                             where=f"line {lines[position]}, column 'role'")
+    listed = set(int(c) for c in table["lucode"])
+    for name in ("land_use", "initial_land_use"):
+        if name not in arrays:
+            continue
+        values = arrays[name]
+        present = np.unique(values[np.isfinite(values)]).astype(np.int64)
+        missing = sorted(set(present.tolist()) - listed)
+        if missing:
+            rows, cols = np.nonzero(values == missing[0])
+            raise InputError(f"code(s) {missing} of input '{name}' are not listed in the "
+                             f"planning_classes table (first at row {int(rows[0])}, column "
+                             f"{int(cols[0])}); add a row per code with its role", source=label)
+    return {role: [int(c) for c in table.loc[table["role"] == role, "lucode"]]
+            for role in ROLES[:3]}
+
+
+def _check_grids(inputs: Mapping[str, Any]) -> GridSpec:
+    given = [name for name in _RASTERS if name in inputs]
+    grid = grid_of_array(inputs["land_use"])
+    for name in given[1:]:
+        other = grid_of_array(inputs[name])
+        if other != grid:
+            raise InputError(f"is on another grid than land_use ({other.shape[0]}x"
+                             f"{other.shape[1]} cells, bounds {tuple(round(v, 3) for v in other.bounds)} "
+                             f"vs {grid.shape[0]}x{grid.shape[1]}, bounds "
+                             f"{tuple(round(v, 3) for v in grid.bounds)}); align it first",
+                             source=f"input '{name}'")
+    if grid.crs.is_geographic:
+        raise InputError("distances and areas need a projected grid in metres (e.g. an "
+                         "Albers equal-area CRS); reproject the land-use map",
+                         source="input 'land_use'")
+    return grid
+
+
+# ----------------------------------------------------------------------------- run
+
+def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Urban boundary, lines, spaces, conflicts and construction land (in memory)."""
+    grid = _check_grids(inputs)
+    precedence = parse_precedence(str(inputs.get("precedence", ",".join(PLANS))))
+    names = [n for n in _RASTERS if n in inputs]
+    arrays = {n: np.asarray(v, dtype=np.float64)
+              for n, v in zip(names, dask.compute(*[inputs[n].data for n in names]), strict=True)}
+    roles = _roles(inputs, arrays)
+    zones = inputs.get("zones")
+    unit_names = zone_names(zones, inputs.get("zone_field")) if zones is not None else []
+    caps, stats = _unit_tables(inputs, unit_names)
+
+    area = np.broadcast_to(grid.cell_area_m2(), grid.shape)
+    spacing = (grid.resolution[1], grid.resolution[0])
+    land_use = arrays["land_use"]
+    valid = np.isfinite(land_use)
+    built = valid & np.isin(land_use, roles["built_up"])
+    cropland = valid & np.isin(land_use, roles["cropland"])
+    excluded = ~valid
+    if bool(inputs.get("exclude_water", True)):
+        excluded |= np.isin(land_use, roles["water"])
+    if "urban_constraint" in arrays:
+        excluded |= arrays["urban_constraint"] == 1
+    base = built
+    growth = np.zeros(grid.shape, dtype=bool)
+    if "initial_land_use" in arrays:
+        initial = arrays["initial_land_use"]
+        base = np.isfinite(initial) & np.isin(initial, roles["built_up"])
+        growth = built & ~base
+
+    suitable, score = _suitability(inputs, arrays, valid)
+    group = _unit_index(zones, grid)
+    base_by_group = np.bincount(group.ravel(), weights=(area * base).ravel(),
+                                minlength=len(unit_names) + 1)
+    factor = float(inputs.get("expansion_factor", 0.0))
+    cap = np.where(factor > 0, factor * base_by_group, np.inf)
+    candidate = delineate_boundary(
+        built & ~excluded, suitable & ~excluded & valid, excluded, valid, area, spacing,
+        score=score, group=group, cap_m2=cap,
+        buffer_m=float(inputs.get("buffer_distance", 2000.0)),
+        closing_m=float(inputs.get("closing_distance", 1000.0)),
+        max_hole_m2=float(inputs.get("max_hole_area", 2.0)) * M2_PER_KM2,
+        min_patch_m2=float(inputs.get("min_patch_area", 1.0)) * M2_PER_KM2)
+
+    claims = {"redline": valid & (arrays.get("redline", np.zeros(grid.shape)) == 1),
+              "basic_farmland": valid & _basic_farmland(inputs, arrays, cropland),
+              "urban_boundary": candidate}
+    bits = kernels.claim_bits(claims, PLAN_BITS)
+    lines = kernels.resolve_lines(claims, precedence, LINE_CODES)
+    boundary = kernels.remove_small_patches(lines == LINE_CODES["urban_boundary"], area,
+                                            float(inputs.get("min_patch_area", 1.0)) * M2_PER_KM2)
+    lines[(lines == LINE_CODES["urban_boundary"]) & ~boundary] = 0
+    spaces = kernels.three_zones(lines, cropland | built, LINE_CODES)
+
+    def raster(values: np.ndarray, name: str) -> xr.DataArray:
+        return from_array(np.where(valid, values, np.nan), grid, name=name, units=None)
+
+    outputs: dict[str, Any] = {
+        "urban_boundary": raster(boundary, "urban_boundary"),
+        "urban_boundary_candidate": raster(candidate, "urban_boundary_candidate"),
+        "urban_boundary_polygons": _polygons(boundary, area, grid),
+        "three_zones": raster(spaces, "three_zones"),
+        "control_lines": raster(lines, "control_lines"),
+        "plan_conflict": raster(bits, "plan_conflict"),
+    }
+    geometries, labels = _report_zones(zones, unit_names, grid)
+    layers = {
+        "ecological_space": spaces == 1, "agricultural_space": spaces == 2,
+        "urban_space": spaces == 3, "redline": lines == LINE_CODES["redline"],
+        "basic_farmland": lines == LINE_CODES["basic_farmland"],
+        "urban_boundary": boundary, "urban_boundary_candidate": candidate,
+        "built_up": built, "built_up_base": base, "built_up_growth": growth,
+    }
+    overlaps = _overlap_layers(bits, lines)
+    stats_table = zonal_statistics({k: np.where(valid, v, np.nan) for k, v in
+                                    {**layers, **overlaps}.items()}, geometries, grid,
+                                   names=labels)
+    outputs["planning_by_zone"] = _planning_table(stats_table, layers)
+    outputs["conflict_by_zone"] = _conflict_table(stats_table, overlaps)
+    outputs["construction_land"] = construction_land_table(
+        stats_table["zone"].astype(str).tolist(),
+        (stats_table["built_up_sum_area"] / M2_PER_KM2).to_numpy(), caps, stats,
+        inputs.get("construction_land_cap"))
+    return outputs
+
+
+def delineate_boundary(core: np.ndarray, suitable: np.ndarray, excluded: np.ndarray,
+                       valid: np.ndarray, area: np.ndarray, spacing: tuple[float, float], *,
+                       score: np.ndarray, group: np.ndarray, cap_m2: np.ndarray,
+                       buffer_m: float, closing_m: float, max_hole_m2: float,
+                       min_patch_m2: float) -> np.ndarray:
+    """The urban development boundary as delineated (before other lines are considered).
+
+    Parameters
+    ----------
+    core : ndarray of bool
+        Built-up land that may be inside (water and constraints already removed).
+    suitable : ndarray of bool
+        Land suitable for growth.
+    excluded : ndarray of bool
+        Land never inside (water, constraints, nodata).
+    valid : ndarray of bool
+        Cells with data.
+    area : ndarray
+        True cell area, m².
+    spacing : (float, float)
+        Cell size (row, column), m.
+    score, group, cap_m2
+        Suitability score, unit index per cell and area cap per unit (m²), see
+        :func:`kernels.cap_growth`.
+    buffer_m, closing_m : float
+        Growth distance and closing radius, m.
+    max_hole_m2, min_patch_m2 : float
+        Hole filling and minimum patch areas, m².
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    distance = kernels.distance_to(core, spacing)
+    candidate = core | (suitable & (distance <= buffer_m + 1e-6))
+    candidate = kernels.close(candidate, closing_m, spacing)
+    candidate = kernels.fill_holes(candidate, valid, area, max_hole_m2)
+    candidate &= ~excluded
+    candidate = kernels.cap_growth(core, candidate, distance, score, group, area, cap_m2)
+    return kernels.remove_small_patches(candidate, area, min_patch_m2)
+
+
+def _suitability(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+                 valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Suitable land and a score in [0, 1] (ties of distance go to higher scores)."""
+    if "urban_suitability" in arrays:
+        values = arrays["urban_suitability"]
+        return values >= int(inputs.get("urban_min_class", 3)), np.nan_to_num(values / 4.0)
+    if "urban_level" in arrays:
+        values = arrays["urban_level"]
+        return values >= int(inputs.get("urban_min_level", 4)), np.nan_to_num(values / 5.0)
+    if "urban_probability" in arrays:
+        values = arrays["urban_probability"]
+        return (values >= float(inputs.get("urban_min_probability", 0.5)),
+                np.nan_to_num(values))
+    return valid.copy(), np.zeros(valid.shape)
+
+
+def _basic_farmland(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+                    cropland: np.ndarray) -> np.ndarray:
+    if "basic_farmland" in arrays:
+        return arrays["basic_farmland"] == 1
+    if not bool(inputs.get("derive_basic_farmland", True)):
+        return np.zeros(cropland.shape, dtype=bool)
+    if "agricultural_suitability" in arrays:
+        return cropland & (arrays["agricultural_suitability"]
+                           >= int(inputs.get("basic_farmland_min_class", 3)))
+    return cropland.copy()
+
+
+def _unit_index(zones: Any, grid: GridSpec) -> np.ndarray:
+    """Index of the unit whose polygon holds each cell centre (1..n; 0 = none)."""
+    if zones is None or len(zones) == 0:
+        return np.zeros(grid.shape, dtype=np.int64)
+    from rasterio.features import rasterize
+
+    shapes_ = [(geom, i + 1) for i, geom in enumerate(zones.geometry) if geom is not None]
+    return rasterize(shapes_, out_shape=grid.shape, transform=grid.transform, fill=0,
+                     dtype="int32").astype(np.int64)
+
+
+def _report_zones(zones: Any, unit_names: list[str], grid: GridSpec) -> tuple[list[Any], list[str]]:
+    """Polygons and names of the table rows: each unit, then 'all' (the whole grid)."""
+    everything = box(*grid.bounds)
+    if zones is None:
+        return [everything], ["all"]
+    return [*zones.geometry, everything], [*unit_names, "all"]
+
+
+# ----------------------------------------------------------------------------- tables
+
+def _overlap_layers(bits: np.ndarray, lines: np.ndarray) -> dict[str, np.ndarray]:
+    """One 0/1 layer per (overlap code, resolved line) that occurs."""
+    layers = {}
+    for code in (3, 5, 6, 7):
+        for line in range(len(PLANS) + 1):
+            mask = (bits == code) & (lines == line)
+            if mask.any():
+                layers[f"overlap_{code}_{line}"] = mask
+    return layers
+
+
+def _claims_text(code: int) -> str:
+    return "+".join(plan for plan in PLANS if code & PLAN_BITS[plan])
+
+
+def _planning_table(stats: pd.DataFrame, layers: Mapping[str, Any]) -> pd.DataFrame:
+    table = pd.DataFrame({"zone": stats["zone"].astype(str),
+                          "area_km2": stats["area_m2"] / M2_PER_KM2})
+    for name in layers:
+        table[f"{name}_km2"] = stats[f"{name}_sum_area"] / M2_PER_KM2
+    base = table["built_up_base_km2"]
+    table["boundary_expansion_ratio"] = table["urban_boundary_km2"] / base.where(base > 0)
+    return table
+
+
+def _conflict_table(stats: pd.DataFrame, overlaps: Mapping[str, Any]) -> pd.DataFrame:
+    names = {0: "none", **{code: plan for plan, code in LINE_CODES.items()}}
+    rows = []
+    for key in overlaps:
+        code, line = (int(p) for p in key.split("_")[1:])
+        for zone, value in zip(stats["zone"].astype(str), stats[f"{key}_sum_area"], strict=True):
+            if value > 0:
+                rows.append({"zone": zone, "claims_code": code, "claims": _claims_text(code),
+                             "resolved_to": names[line], "area_km2": value / M2_PER_KM2})
+    columns = ["zone", "claims_code", "claims", "resolved_to", "area_km2"]
+    table = pd.DataFrame(rows, columns=columns)
+    if table.empty:
+        return table.astype({"claims_code": "int64", "area_km2": "float64"})
+    order = {z: i for i, z in enumerate(dict.fromkeys(stats["zone"].astype(str)))}
+    return (table.assign(_o=table["zone"].map(order)).sort_values(["_o", "claims_code", "resolved_to"])
+            .drop(columns="_o").reset_index(drop=True))
+
+
+def _unit_tables(inputs: Mapping[str, Any], unit_names: list[str]
+                 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The cap and statistics tables, with every unit they name checked against the zones."""
+    known = [*unit_names, "all"]
+    out = []
+    for table_id in ("construction_land_caps", "unit_statistics"):
+        table = inputs.get(table_id)
+        if table is not None:
+            label = f"table '{table_id}' ({table.attrs.get('source', 'in memory')})"
+            lines = table.attrs.get("lines") or list(range(2, len(table) + 2))
+            for position, zone in enumerate(table["zone"].astype(str)):
+                if zone not in known:
+                    hint = did_you_mean(zone, known)
+                    given = ("the zones' zone_field" if unit_names else
+                             "no zones were given, so only 'all'")
+                    raise InputError(f"unit {zone!r}{hint} is not a unit of the zones ({given}; "
+                                     f"units: {known[:8]}{' ...' if len(known) > 8 else ''})",
+                                     source=label, where=f"line {lines[position]}, column 'zone'")
+            table = table.set_index(table["zone"].astype(str))
+        out.append(table)
+    return out[0], out[1]
+
+
+def construction_land_table(zones: list[str], construction_km2: np.ndarray,
+                            caps: pd.DataFrame | None, stats: pd.DataFrame | None,
+                            region_cap_km2: float | None) -> pd.DataFrame:
+    """Construction land against caps and land-use efficiency per unit.
+
+    Parameters
+    ----------
+    zones : list of str
+        Row names (units, then 'all').
+    construction_km2 : ndarray
+        Construction (built-up) land of each row, km².
+    caps : DataFrame or None
+        ``cap_km2`` indexed by zone.
+    stats : DataFrame or None
+        ``population`` (persons) and/or ``value_added`` (10⁸ yuan) indexed by zone.
+    region_cap_km2 : float or None
+        Cap of row 'all' when ``caps`` has none.
+
+    Returns
+    -------
+    DataFrame
+        ``over_cap_km2`` = construction − cap (km²); ``population_per_km2`` = population /
+        construction land (persons/km²); ``value_added_per_km2`` = value added × 10⁴ /
+        construction land (10⁴ yuan/km², 万元/km²). Row 'all' takes its statistics from the
+        table's 'all' row, else the sum over units when every unit has a value.
+    """
+    table = pd.DataFrame({"zone": zones, "construction_land_km2": construction_km2})
+    cap = pd.Series(np.nan, index=zones, dtype=np.float64)
+    if caps is not None:
+        cap.update(caps["cap_km2"].astype(np.float64))
+    if region_cap_km2 is not None and "all" in cap.index and np.isnan(cap["all"]):
+        cap["all"] = float(region_cap_km2)
+    table["cap_km2"] = cap.to_numpy()
+    table["over_cap_km2"] = table["construction_land_km2"] - table["cap_km2"]
+    table["over_cap"] = pd.array(np.where(table["cap_km2"].notna(), table["over_cap_km2"] > 0, None),
+                                 dtype="Int64")
+    land = table["construction_land_km2"].where(table["construction_land_km2"] > 0)
+    for column in ("population", "value_added"):
+        values = pd.Series(np.nan, index=zones, dtype=np.float64)
+        if stats is not None and column in stats.columns:
+            values.update(stats[column].astype(np.float64))
+            units = [z for z in zones if z != "all"]
+            if "all" in values.index and np.isnan(values["all"]) and units \
+                    and values[units].notna().all():
+                values["all"] = float(values[units].sum())
+        table[column] = values.to_numpy()
+    table["population_per_km2"] = table["population"] / land
+    table["value_added_per_km2"] = table["value_added"] * 1e4 / land
+    return table
+
+
+def _polygons(mask: np.ndarray, area: np.ndarray, grid: GridSpec) -> gpd.GeoDataFrame:
+    """One polygon per 4-connected patch, with its true area (km²)."""
+    from rasterio.features import shapes
+
+    labels, count = kernels.label_patches(mask)
+    areas = kernels.patch_areas_m2(labels, count, area) / M2_PER_KM2
+    pieces: dict[int, list[Any]] = {}
+    if count:
+        for geometry, value in shapes(labels, mask=labels > 0, connectivity=4,
+                                      transform=grid.transform):
+            pieces.setdefault(int(value), []).append(shape(geometry))
+    ids = sorted(pieces)
+    geometries = [unary_union(pieces[i]) if len(pieces[i]) > 1 else pieces[i][0] for i in ids]
+    return gpd.GeoDataFrame({"id": pd.Series(ids, dtype="int64"),
+                             "area_km2": pd.Series([areas[i] for i in ids], dtype="float64")},
+                            geometry=gpd.GeoSeries(geometries, crs=grid.crs_wkt), crs=grid.crs_wkt)
+
+
+# ----------------------------------------------------------------------------- example
+
+def example() -> dict[str, Any]:
+    """12×12 cells of 1 km on China Albers, two units (west and east halves): a town of built-up
+    land (code 5) in the west with cropland (1) around it, a river (4) in column 8, a red-line
+    strip along the north edge that overlaps cropland and the town's edge, urban suitability
+    high near the town, agricultural suitability high in the south."""
+    from affine import Affine
+
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(1000.0, 0, 0, 0, -1000.0, 5_000_000.0), (12, 12))
+    rows, cols = np.mgrid[0:12, 0:12]
+    land_use = np.full((12, 12), 3)
+    land_use[4:, :8] = 1
+    land_use[2:6, 2:6] = 5
+    land_use[:, 8] = 4
+    initial = land_use.copy()
+    initial[5, 2:6] = 1
+    urban = np.where(np.hypot(rows - 4, cols - 4) <= 4, 4, 1)
+    agricultural = np.where(rows >= 6, 4, 2)
+    redline = (rows <= 2).astype(np.int64)
+    zones = gpd.GeoDataFrame({"name": ["west", "east"]},
+                             geometry=[box(0, 4_988_000, 6_000, 5_000_000),
+                                       box(6_000, 4_988_000, 12_000, 5_000_000)], crs=CHINA_ALBERS)
+    caps = pd.DataFrame({"zone": ["west", "east"], "cap_km2": [20.0, 1.0]})
+    stats = pd.DataFrame({"zone": ["west", "east"], "population": [60_000.0, 1_000.0],
+                          "value_added": [50.0, 0.5]})
+
+    def array(values: np.ndarray, name: str) -> xr.DataArray:
+        return from_array(values, grid, name=name, units=None)
+
+    return {
+        "land_use": array(land_use, "land_use"),
+        "initial_land_use": array(initial, "initial_land_use"),
+        "urban_suitability": array(urban, "urban_suitability"),
+        "agricultural_suitability": array(agricultural, "agricultural_suitability"),
+        "redline": array(redline, "redline"),
+        "construction_land_caps": caps, "unit_statistics": stats,
+        "zones": zones, "zone_field": "name",
+        "built_up_codes": "5", "cropland_codes": "1", "water_codes": "4",
+        "buffer_distance": 1500.0, "closing_distance": 1000.0, "expansion_factor": 2.0,
+    }
+
+
+#: columns of the per-unit summaries of a region run (0/1 rasters: Σ value × m² × 10⁻⁶ = km²)
+SUMMARY = (SummaryMeasure("urban_boundary_km2", "output:urban_boundary", "", "total", 1e-6,
+                          "area inside the urban development boundary (km²)"),)
+
+MODEL = Model(spec=SPEC, run=run, example=example, summary=SUMMARY)
