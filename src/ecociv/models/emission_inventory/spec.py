@@ -67,8 +67,8 @@ SPEC = ModelSpec(
                        _column("value", "", "factor, in `unit`", ge=0),
                        _column("unit", None, "pint unit, mass per activity unit, e.g. 'kg/t', 't/TJ'"),
                        _column("source", None, "document, table, year of the value"),
-                       _column("verified", None, "true where the value was read in the source",
-                               "bool", required=False),
+                       _column("verified", None, "'true' where the value was read in the source document, "
+                               "else 'false'", required=False),
                    )),
         TableInput(id="controls", about="Control measures applied (columns of control_measures.csv "
                    "plus the application rate); empty application takes max_application",
