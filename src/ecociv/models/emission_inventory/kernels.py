@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from ecociv.units import parse_unit, ureg
@@ -49,24 +48,6 @@ def tonnes_per_activity(activity_unit: str, factor_unit: str) -> float:
         raise ValueError(f"activity in {activity_unit!r} times a factor in {factor_unit!r} is "
                          f"{product.dimensionality}, not a mass")
     return float(product.to(TONNE).magnitude)
-
-
-def removal_share(efficiency: np.ndarray, application: np.ndarray) -> float:
-    """Share of the unabated emission removed by measures applied side by side (dimensionless).
-
-    Parameters
-    ----------
-    efficiency : ndarray
-        Removal efficiency of each measure, 0–1.
-    application : ndarray
-        Share of the activity each measure is applied to, 0–1, summing to at most 1.
-
-    Returns
-    -------
-    float
-        :math:`\\sum_m \\eta_m a_m`.
-    """
-    return float(np.sum(np.asarray(efficiency, float) * np.asarray(application, float)))
 
 
 def growth_factor(rate: float, years: int) -> float:

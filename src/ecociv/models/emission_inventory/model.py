@@ -48,23 +48,29 @@ def _unabated(rows: pd.DataFrame) -> pd.Series:
 
 
 def _removal(emissions: pd.DataFrame, controls: pd.DataFrame | None) -> pd.Series:
-    """Removed share per emission row (0 without controls)."""
+    """Removed share per emission row (0 without controls): Σ efficiency × application of the
+    measures of the row's sector and pollutant that apply to its unit (empty unit: every unit)."""
     if controls is None or controls.empty:
         return pd.Series(0.0, index=emissions.index)
-    shares = []
-    for record in emissions[["unit", "sector", "pollutant"]].itertuples(index=False):
-        mask = ((controls["sector"] == record.sector) & (controls["pollutant"] == record.pollutant)
-                & ((controls["unit"] == "") | (controls["unit"] == record.unit)))
-        chosen = controls[mask]
-        if chosen["application"].sum() > 1 + 1e-9:
-            raise InputError(f"measures {sorted(chosen['measure'])} are applied to "
-                             f"{chosen['application'].sum():.3g} of the activity of sector "
-                             f"{record.sector!r}, pollutant {record.pollutant!r} in unit {record.unit!r}; "
-                             "applications of one sector and pollutant add up to at most 1",
-                             source="table 'controls'", where="column 'application'")
-        shares.append(kernels.removal_share(chosen["removal_efficiency"].to_numpy(),
-                                            chosen["application"].to_numpy()))
-    return pd.Series(shares, index=emissions.index)
+    keys = emissions[["unit", "sector", "pollutant"]].drop_duplicates()
+    everywhere = controls[controls["unit"] == ""].drop(columns="unit").merge(
+        keys, on=["sector", "pollutant"], how="inner")
+    local = controls[controls["unit"] != ""]
+    chosen = pd.concat([everywhere, local], ignore_index=True)
+    chosen["removed"] = chosen["removal_efficiency"] * chosen["application"]
+    totals = chosen.groupby(["unit", "sector", "pollutant"], as_index=False).agg(
+        removed=("removed", "sum"), application=("application", "sum"),
+        measures=("measure", lambda m: sorted(set(m))))
+    over = totals[totals["application"] > 1 + 1e-9]
+    if len(over):
+        row = over.iloc[0]
+        raise InputError(f"measures {row['measures']} are applied to {row['application']:.3g} of the activity of "
+                         f"sector {row['sector']!r}, pollutant {row['pollutant']!r} in unit {row['unit']!r}; "
+                         "applications of one sector and pollutant add up to at most 1",
+                         source="table 'controls'", where="column 'application'")
+    shares = emissions[["unit", "sector", "pollutant"]].merge(
+        totals[["unit", "sector", "pollutant", "removed"]], on=["unit", "sector", "pollutant"], how="left")
+    return pd.Series(shares["removed"].fillna(0.0).to_numpy(), index=emissions.index)
 
 
 def inventory(activity: pd.DataFrame, factors: pd.DataFrame, controls: pd.DataFrame | None = None,
