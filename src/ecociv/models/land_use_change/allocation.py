@@ -42,6 +42,8 @@ from ecociv.errors import InputError
 
 #: largest number of classes the restriction bitmask holds (uint32)
 MAX_CLASSES = 31
+#: a restriction bitmask with every bit set: the cell may not change at all
+ALL_BITS = np.uint32(0xFFFFFFFF)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from ecociv.models.land_use_change.allocation import ALL_BITS
+
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 _parallel = numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 
-#: a restriction bitmask with every bit set: the cell may not change at all
-ALL_BITS = np.uint32(0xFFFFFFFF)
 
 
 @numba.njit(inline="always", cache=True)

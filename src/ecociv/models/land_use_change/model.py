@@ -1,0 +1,372 @@
+"""``land_use_change`` — demand (demand.py), suitability (suitability.py) and the cellular
+automaton (allocation.py) chained year by year, with the outputs other models read.
+
+Calibration uses only the maps given: the suitability models are trained on ``land_use`` (and
+``land_use_previous``), the Markov chain on those two maps; a map of a later year, kept for
+validation (``ecociv land-use validate``), is never an input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from numpy.typing import NDArray
+
+from ecociv.errors import InputError
+from ecociv.grid.io import grid_of_array
+from ecociv.grid.spec import GridSpec
+from ecociv.models.land_use_change import allocation as alloc
+from ecociv.models.land_use_change.inputs import (
+    class_settings,
+    conversion_arrays,
+    restriction_mask,
+    zone_raster,
+)
+from ecociv.models.land_use_change.spec import OUTPUT_YEARS, SPEC
+from ecociv.spec import Model
+
+#: Belt codes of cropland and unused land (demand.py's defaults); cropland_area is empty and
+#: cropland_reduction's 'where' unused when a class table has no code 1
+CROPLAND = 1
+
+
+@dataclass
+class _Run:
+    """What the year loop needs and produces."""
+
+    codes: list[int]
+    names: dict[int, str]
+    grid: GridSpec
+    cell_km2: float
+    valid: NDArray[np.bool_]
+    zones: NDArray[np.int16] | None
+    zone_labels: list[str]
+
+
+def cell_area_km2(grid: GridSpec) -> float:
+    """Area of one cell (km²) of a projected grid (cells of equal area in an equal-area CRS)."""
+    if grid.crs.is_geographic:
+        raise InputError("land-use change needs a projected, equal-area grid (cells of one "
+                         f"area), got the geographic CRS {grid.crs.to_string()}", source="land_use")
+    return abs(grid.transform.a * grid.transform.e) / 1e6
+
+
+def _codes_map(values: NDArray[np.floating], valid: NDArray[np.bool_]) -> NDArray[np.int64]:
+    return np.where(valid, values, -1).astype(np.int64)
+
+
+def _demand(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int64],
+            previous: NDArray[np.int64] | None, start: int, end: int
+            ) -> tuple[pd.DataFrame, dict[str, str], list[str], str]:
+    """The Demand (km²) for every year start..end, where cropland reduction takes its cells
+    (per zone), lever notes and the demand's source."""
+    from ecociv.models.land_use_change import demand as dm
+
+    zone_names = {i: name for i, name in enumerate(run.zone_labels)}
+    zones = None if run.zones is None else np.where(run.zones >= 0, run.zones, -1)
+    valid = run.valid if zones is None else run.valid & (zones >= 0)
+    initial_areas = dm.areas_from_map(current, run.codes, run.cell_km2, valid=valid, zones=zones,
+                                      zone_names=zone_names)
+    years = list(range(start, end + 1))
+    targets = inputs.get("demand_targets")
+    matrix = inputs.get("transition_probabilities")
+    if targets is not None:
+        demand = dm.demand_from_targets(targets, initial_areas, years, base_year=start)
+        source = "demand_targets"
+    elif matrix is not None:
+        demand = _demand_from_table(matrix, run, initial_areas,
+                                    float(inputs.get("transition_years") or 1.0), start, end)
+        source = "transition_probabilities"
+    elif previous is not None:
+        demand = dm.demand_from_markov(previous, current, run.codes,
+                                       year_initial=int(inputs["previous_year"]),
+                                       year_final=start, end_year=end,
+                                       cell_area_km2=run.cell_km2, valid=valid, zones=zones,
+                                       zone_names=zone_names)
+        source = "markov"
+    else:
+        demand = pd.concat([initial_areas.assign(year=y) for y in years], ignore_index=True)
+        source = "constant"
+    levers = inputs.get("levers") or {}
+    notes: list[str] = []
+    where: dict[str, str] = {}
+    if levers:
+        demand, notes = dm.apply_levers(demand, levers, initial_areas)
+        where = dict(demand.attrs.get("cropland_reduction_where", {}))
+    return dm.validate_demand(demand), where, notes, source
+
+
+def _demand_from_table(table: pd.DataFrame, run: _Run, initial_areas: pd.DataFrame,
+                       span: float, start: int, end: int) -> pd.DataFrame:
+    """Areas projected by a transition-probability table (rows = from) annualised over
+    ``span`` years, per zone."""
+    from ecociv.models.land_use_change import demand as dm
+
+    index = {code: i for i, code in enumerate(run.codes)}
+    k = len(run.codes)
+    matrix = np.zeros((k, k))
+    for row, (a, b, p) in enumerate(table[["from_lucode", "to_lucode", "probability"]]
+                                    .itertuples(index=False)):
+        for code in (a, b):
+            if int(code) not in index:
+                raise InputError(f"class {int(code)} is not in the class table",
+                                 source="transition_probabilities", where=f"row {row + 1}")
+        matrix[index[int(a)], index[int(b)]] += float(p)
+    listed = {index[int(a)] for a in table["from_lucode"]}
+    for i in set(range(k)) - listed:
+        matrix[i, i] = 1.0   # a class without rows stays as it is
+    annual = dm.annualise(matrix, span)
+    rows = []
+    for zone, frame in initial_areas.groupby("zone", sort=False):
+        areas0 = frame.set_index("lucode").reindex(run.codes)["area_km2"].to_numpy()
+        projected = dm.project_areas(areas0, annual.matrix, end - start)
+        rows += [(start + t, str(zone), code, float(projected[t, i]))
+                 for t in range(end - start + 1) for i, code in enumerate(run.codes)]
+    out = pd.DataFrame(rows, columns=["year", "zone", "lucode", "area_km2"])
+    out.attrs["annualised"] = {"all": annual}
+    return out
+
+
+def _cells(demand: pd.DataFrame, run: _Run, year: int, zone_cells: NDArray[np.int64]
+           ) -> NDArray[np.int64]:
+    """Demand of one year as cells (zones × classes) summing to each zone's cells."""
+    labels = run.zone_labels if run.zones is not None else ["all"]
+    rows = demand[demand["year"] == year]
+    table = rows.pivot(index="zone", columns="lucode", values="area_km2")
+    table = table.reindex(index=labels, columns=run.codes)
+    if table.isna().to_numpy().any():
+        zone, code = next((z, c) for z in labels for c in run.codes if np.isnan(table.at[z, c]))
+        raise InputError(f"no demand for class {code} in zone {zone!r}, year {year}",
+                         source="demand")
+    return alloc.cells_from_km2(table.to_numpy(np.float64), zone_cells, run.cell_km2)
+
+
+def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int64],
+                 previous: NDArray[np.int64] | None, cls: NDArray[np.int8], seed: int
+                 ) -> tuple[NDArray[np.float32], pd.DataFrame]:
+    """Suitability of every class (k, ny, nx) and the driver contributions.
+
+    With an earlier map, trained on the cells that changed (PLUS's LEAS); a class that did not
+    grow between the maps has no such cells and takes the model of the current pattern."""
+    from ecociv.models.land_use_change.drivers import driver_stack
+    from ecociv.models.land_use_change.suitability import fit_suitability
+
+    oasis = [i for i, code in enumerate(run.codes) if code in (1, 5)]
+    drivers, names = driver_stack(inputs, run.grid, cls, oasis)
+    method = str(inputs.get("method") or "logistic")
+    samples = int(inputs.get("n_samples") or 20000)
+    if previous is not None:
+        fit = fit_suitability(drivers, names, previous, run.codes, final=current, method=method,
+                              n_samples=samples, seed=seed, valid=run.valid)
+    else:
+        fit = fit_suitability(drivers, names, current, run.codes, method=method,
+                              n_samples=samples, seed=seed, valid=run.valid)
+    prob = fit.predict(drivers, valid=run.valid)
+    contributions = fit.contributions
+    missing = [i for i, model in enumerate(fit.models) if model is None]
+    if previous is not None and missing:
+        pattern = fit_suitability(drivers, names, current, run.codes, method=method,
+                                  n_samples=samples, seed=seed, valid=run.valid)
+        filled = pattern.predict(drivers, valid=run.valid)
+        prob[missing] = filled[missing]
+        codes = [run.codes[i] for i in missing]
+        extra = pattern.contributions[pattern.contributions["lucode"].isin(codes)]
+        contributions = pd.concat([contributions, extra], ignore_index=True)
+    return prob, contributions
+
+
+def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Simulate land use from start_year to end_year (annual steps); see the module docstring."""
+    land_use: xr.DataArray = inputs["land_use"]
+    grid = grid_of_array(land_use)
+    table: pd.DataFrame = inputs["classes"]
+    codes, names, weights, seed_coefficients = class_settings(
+        table, float(inputs.get("seed_coefficient", 0.5) or 0.5))
+    start, end = int(inputs["start_year"]), int(inputs["end_year"])
+    if end <= start:
+        raise InputError(f"end_year {end} must be after start_year {start}", source="end_year")
+    values = np.asarray(land_use.values, dtype=np.float64)
+    valid = np.isfinite(values)
+    cls = alloc.class_index(values, codes, valid)
+    current = _codes_map(values, valid)
+    previous = None
+    if inputs.get("land_use_previous") is not None:
+        if inputs.get("previous_year") is None:
+            raise InputError("land_use_previous needs previous_year", source="previous_year")
+        if int(inputs["previous_year"]) >= start:
+            raise InputError(f"previous_year {inputs['previous_year']} must be before start_year "
+                             f"{start}", source="previous_year")
+        before = np.asarray(inputs["land_use_previous"].values, dtype=np.float64)
+        both = valid & np.isfinite(before)
+        alloc.class_index(before, codes, both)   # names an unknown code
+        previous = _codes_map(before, both)
+        valid = both
+        cls = alloc.class_index(values, codes, valid)
+        current = _codes_map(values, valid)
+    zones, labels = zone_raster(inputs, grid, valid)
+    run_ = _Run(codes, names, grid, cell_area_km2(grid), valid, zones, labels)
+    demand, where, notes, source = _demand(inputs, run_, current, previous, start, end)
+    seed = int(inputs.get("seed") or 0)
+    prob, contributions = _suitability(inputs, run_, current, previous, cls, seed)
+    conversion, costs = conversion_arrays(inputs.get("conversion"), codes)
+    restricted = restriction_mask(inputs, cls, codes, prob, where, run_)
+    result = _simulate(inputs, run_, cls, prob, demand, conversion, costs, restricted, weights,
+                       seed_coefficients, start, end, seed)
+    outputs = _outputs(run_, cls, prob, demand, contributions, result, start, end)
+    outputs["demand"].attrs["notes"] = [f"demand from {source}", *notes]
+    return outputs
+
+
+@dataclass
+class _Result:
+    maps: dict[int, NDArray[np.int8]]
+    final: NDArray[np.int8]
+    allocated: dict[int, NDArray[np.int64]]
+    iterations: dict[int, int]
+
+
+def _simulate(inputs: Mapping[str, Any], run: _Run, cls: NDArray[np.int8],
+              prob: NDArray[np.float32], demand: pd.DataFrame, conversion: NDArray[np.bool_],
+              costs: NDArray[np.float64], restricted: NDArray[np.uint32] | None,
+              weights: NDArray[np.float64], seed_coefficients: NDArray[np.float64],
+              start: int, end: int, seed: int) -> _Result:
+    from ecociv.models.land_use_change import demand as dm
+
+    k = len(run.codes)
+    n_zones = len(run.zone_labels) if run.zones is not None else 1
+    zone_cells = alloc.zone_areas(cls, run.zones, n_zones, k).sum(axis=1)
+    neighbourhood = alloc.Neighbourhood(int(inputs.get("neighbourhood_size") or 3), weights)
+    patch = alloc.PatchSettings(
+        seed_coefficient=seed_coefficients,
+        threshold_decay=float(inputs.get("threshold_decay") or 0.9),
+        max_iterations=int(inputs.get("max_iterations") or 40),
+        tolerance=float(inputs.get("tolerance") or 0.0))
+    rng = np.random.default_rng(seed)
+    state: alloc.AllocationState | NDArray[np.float64] = np.ones((n_zones, k))
+    labels = run.zone_labels if run.zones is not None else ["all"]
+    current = cls
+    result = _Result({}, cls, {start: alloc.zone_areas(cls, run.zones, n_zones, k)}, {start: 0})
+    for year in range(start + 1, end + 1):
+        target = _cells(demand, run, year, zone_cells)
+        gain, loss = alloc.feasibility(current, prob, target, conversion=conversion,
+                                       restricted=restricted, zones=run.zones)
+        if gain.any():
+            capacity = {(labels[z], run.codes[c]): int(target[z, c] - gain[z, c])
+                        for z, c in zip(*np.nonzero(gain), strict=True)}
+            rows = demand[demand["year"] == year]
+            dm.check_feasible(rows[rows["zone"].isin(labels)], capacity, run.cell_km2)
+        if loss.any():
+            z, c = (int(x) for x in np.argwhere(loss)[0])
+            raise InputError(
+                f"class {run.codes[c]} must lose {loss[z, c] * run.cell_km2:.3f} km2 more than its "
+                "cells may give (conversion matrix, restricted areas, suitability)",
+                source="demand", where=f"class {run.codes[c]}, zone {labels[z]!r}, year {year}")
+        current, state = alloc.allocate_step(
+            current, prob, target, neighbourhood=neighbourhood, inertia=state,
+            conversion=conversion, costs=costs, restricted=restricted, rng=rng, patch=patch,
+            zones=run.zones)
+        result.allocated[year] = alloc.zone_areas(current, run.zones, n_zones, k)
+        result.iterations[year] = state.iterations
+        if year in OUTPUT_YEARS:
+            result.maps[year] = current
+    result.final = current
+    return result
+
+
+def _raster(run: _Run, cls: NDArray[np.int8], name: str) -> xr.DataArray:
+    from ecociv.grid.io import from_array
+    from ecociv.grid.write import palette_classes
+
+    codes = np.asarray(run.codes, np.float64)
+    values = np.where(cls >= 0, codes[np.maximum(cls, 0)], np.nan)
+    out = from_array(values, run.grid, name=name, units=None)
+    return out.assign_attrs(categories=palette_classes(run.names))
+
+
+def _outputs(run: _Run, initial: NDArray[np.int8], prob: NDArray[np.float32],
+             demand: pd.DataFrame, contributions: pd.DataFrame, result: _Result, start: int,
+             end: int) -> dict[str, Any]:
+    from ecociv.grid.io import from_array
+    from ecociv.models.land_use_change import demand as dm
+
+    labels = run.zone_labels if run.zones is not None else ["all"]
+    outputs: dict[str, Any] = {"land_use_final": _raster(run, result.final, "land_use_final")}
+    for year, cls in result.maps.items():
+        outputs[f"land_use_{year}"] = _raster(run, cls, f"land_use_{year}")
+    band = np.where(run.valid, prob, np.float32(np.nan))
+    outputs["suitability"] = from_array(band, run.grid, name="suitability", units="")
+    rows = []
+    for year, cells in result.allocated.items():
+        per_zone = [(label, cells[z]) for z, label in enumerate(labels)]
+        if run.zones is not None:
+            per_zone.append(("all", cells.sum(axis=0)))
+        rows += [(year, label, code, run.names[code], float(n) * run.cell_km2)
+                 for label, counts in per_zone for code, n in zip(run.codes, counts, strict=True)]
+    areas = pd.DataFrame(rows, columns=["year", "zone", "lucode", "name", "area_km2"])
+    outputs["area_by_class"] = areas
+    allocated = areas.drop(columns="name").rename(columns={"area_km2": "allocated_km2"})
+    table = demand.merge(allocated, on=["year", "zone", "lucode"], how="left")
+    table["gap_km2"] = table["area_km2"] - table["allocated_km2"]
+    table["iterations"] = table["year"].map(result.iterations).fillna(0).astype(np.int64)
+    outputs["demand"] = table
+    first = _codes_map_from(run, initial)
+    last = _codes_map_from(run, result.final)
+    counts = dm.transition_counts(first, last, run.codes, run.valid)
+    annual = dm.annualise(dm.transition_matrix(first, last, run.codes, run.valid), end - start)
+    outputs["transitions"] = pd.DataFrame([
+        (a, b, float(counts[i, j]) * run.cell_km2, float(annual.matrix[i, j]))
+        for i, a in enumerate(run.codes) for j, b in enumerate(run.codes)],
+        columns=["from_lucode", "to_lucode", "area_km2", "probability_annual"])
+    outputs["transitions"].attrs["notes"] = [annual.note]
+    outputs["driver_contributions"] = contributions[["lucode", "driver", "contribution",
+                                                     "method"]].reset_index(drop=True)
+    crop = areas[areas["lucode"] == CROPLAND][["year", "zone", "area_km2"]]
+    crop = crop.rename(columns={"area_km2": "cropland_km2"}).reset_index(drop=True)
+    base = crop[crop["year"] == start].set_index("zone")["cropland_km2"]
+    crop["change_ha"] = (crop["cropland_km2"] - crop["zone"].map(base)) * 100.0
+    outputs["cropland_area"] = crop
+    return outputs
+
+
+def _codes_map_from(run: _Run, cls: NDArray[np.int8]) -> NDArray[np.int64]:
+    codes = np.asarray(run.codes, np.int64)
+    return np.where(cls >= 0, codes[np.maximum(cls, 0)], -1)
+
+
+def example() -> dict[str, Any]:
+    """A 30 × 30 map of 1 km cells on China Albers: cropland (1) spreading from an oasis into
+    grassland (3) and desert (6) between 2015 and 2020, simulated to 2025; elevation and the
+    distance to the oasis as drivers."""
+    from affine import Affine
+
+    from ecociv.grid.io import from_array
+    from ecociv.grid.spec import CHINA_ALBERS
+
+    n = 30
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(1000.0, 0, 0, 0, -1000.0, 5_000_000.0), (n, n))
+    rows, cols = np.mgrid[0:n, 0:n]
+    dem = 400.0 + 40.0 * rows + 5.0 * cols                     # m, rising to the south
+    radius = np.hypot(rows - 5, cols - 15)
+    previous = np.where(radius < 6, 1, np.where(rows < 15, 3, 6))
+    current = np.where(radius < 8, 1, np.where(rows < 15, 3, 6))
+    previous[0, 0] = current[0, 0] = 255                         # nodata
+    return {
+        "land_use": from_array(current, grid, name="land_use", units=None, nodata=255),
+        "land_use_previous": from_array(previous, grid, name="land_use_previous", units=None,
+                                        nodata=255),
+        "classes": pd.DataFrame({"lucode": [1, 3, 6],
+                                 "name": ["cropland", "grassland", "unused (desert)"]}),
+        "dem": from_array(dem, grid, name="dem", units="m"),
+        "start_year": 2020,
+        "end_year": 2025,
+        "previous_year": 2015,
+        "n_samples": 400,
+    }
+
+
+MODEL = Model(spec=SPEC, run=run, example=example)
