@@ -76,7 +76,8 @@ def _ratio(numerator: float, denominator: float) -> float:
 # ---------------------------------------------------------------------------------------------
 
 def class_index(values: ArrayLike, codes: Sequence[int], *, nodata: float | None = None,
-                valid: ArrayLike | None = None, label: str = "map") -> NDArray[np.int16]:
+                valid: ArrayLike | None = None, label: str = "map",
+                listed_in: str | None = None) -> NDArray[np.int16]:
     """Index of each cell's code in ``codes`` (0 … k−1), −1 where the cell is not compared.
 
     Parameters
@@ -91,6 +92,8 @@ def class_index(values: ArrayLike, codes: Sequence[int], *, nodata: float | None
         Cells to compare (e.g. inside the region); others get −1.
     label : str
         The map's name (and file) for messages.
+    listed_in : str, optional
+        Where the codes come from, for messages (default: "the class list [...]").
 
     Returns
     -------
@@ -155,8 +158,8 @@ def class_index(values: ArrayLike, codes: Sequence[int], *, nodata: float | None
     if unknown.any():
         bad = np.unique(data[unknown])
         raise InputError(
-            f"code(s) {[int(c) for c in bad[:10]]}{' …' if bad.size > 10 else ''} not in the class "
-            f"list {[int(c) for c in codes_arr]}", source=label,
+            f"code(s) {[int(c) for c in bad[:10]]}{' …' if bad.size > 10 else ''} not in "
+            f"{listed_in or f'the class list {[int(c) for c in codes_arr]}'}", source=label,
             where=f"first at {_cell(np.argwhere(unknown)[0])}")
     return found
 
