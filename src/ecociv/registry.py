@@ -31,6 +31,8 @@ BUILTIN_MODELS: dict[str, str] = {
     "emission_inventory": "ecociv.models.emission_inventory.model:MODEL",
     "embodied_flows": "ecociv.models.embodied_flows.model:MODEL",
     "spatial_planning": "ecociv.models.spatial_planning.model:MODEL",
+    "pollution_control": "ecociv.models.pollution_control.model:MODEL",
+    "industry_structure": "ecociv.models.industry_structure.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"

@@ -1,0 +1,33 @@
+"""PNG chart of ``industry_structure``: the epsilon-constraint Pareto front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+
+def draw_pareto(front: pd.DataFrame, out: Path) -> Path:
+    """The front: pressure at the optimum (x) against the objective (y), one marker per point.
+
+    Parameters
+    ----------
+    front : DataFrame
+        ``pareto_front`` rows (one year and pressure).
+    out : Path
+        The PNG to write.
+    """
+    from matplotlib.figure import Figure
+
+    front = front.sort_values("point")
+    figure = Figure(figsize=(7, 5))
+    axes = figure.add_subplot()
+    axes.plot(front["pressure_value"], front["objective_value"], marker="o", color="C0")
+    pressure, units = front["pressure"].iloc[0], front["pressure_units"].iloc[0]
+    axes.set_xlabel(f"{pressure} ({units})")
+    axes.set_ylabel(f"objective ({front['objective_units'].iloc[0]})")
+    axes.set_title(f"Pareto front, {int(front['year'].iloc[0])}: objective against {pressure}")
+    axes.grid(alpha=0.3)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=150, bbox_inches="tight")
+    return out
