@@ -124,7 +124,33 @@ def factor_rows(bonsai: Path) -> list[dict[str, object]]:
                      "status": "reported",
                      "note": f"Tier 1 default: {table_title(meta, label)} (bonsai-ipcc industry/metal/{path.name}"
                              + (f", {match['activity']}" if match else "") + ")"})
+    rows.extend(ap42_rows())
     return rows
+
+
+def ap42_rows() -> list[dict[str, object]]:
+    """SO2 per tonne of fuel sulfur and NOx per tonne of coal from US EPA AP-42 (5th ed., 1995), as
+    reproduced in a power-plant handbook (Table A27 = AP-42 Table 1.2-1, anthracite; footnote b of
+    AP-42 Table 1.1-3, bituminous coal). lb/ton × 0.5 = kg/t (the tables' own conversion)."""
+    so2_per_s = 64.066 / 32.06  # t SO2 per t S (molar masses)
+    note = ("US boilers without NOx or SO2 control; applicability to Xinjiang coal and boilers not checked. "
+            "Activity of the *_sulfur processes: tonnes of sulfur in the coal burnt (coal t × S wt% / 100)")
+    return [
+        {"sector": "*", "process": "anthracite_sulfur", "pollutant": "SO2", "value": 1.95, "unit": "t/t",
+         "source": "ap42_1995", "verified": "false", "status": "reported",
+         "note": "AP-42 Table 1.2-1: SOx 39S lb/ton of anthracite (stoker and pulverized coal) = 19.5 kg/t per "
+                 "wt% S = 1.95 t SO2 per t of fuel sulfur. " + note},
+        {"sector": "*", "process": "bituminous_sulfur", "pollutant": "SO2", "value": round(0.95 * so2_per_s, 4),
+         "unit": "t/t", "source": "ap42_1995", "verified": "false", "status": "estimated",
+         "note": "AP-42 Table 1.1-3 footnote b: on average 95 % of the fuel sulfur of bituminous coal is emitted "
+                 "as SO2; × 64.066/32.06 t SO2 per t S. " + note},
+        {"sector": "*", "process": "anthracite_pulverized", "pollutant": "NOx", "value": 9.0, "unit": "kg/t",
+         "source": "ap42_1995", "verified": "false", "status": "reported",
+         "note": "AP-42 Table 1.2-1: NOx 18 lb/ton, pulverized coal boilers, as NO2. " + note},
+        {"sector": "*", "process": "anthracite_stoker", "pollutant": "NOx", "value": 4.5, "unit": "kg/t",
+         "source": "ap42_1995", "verified": "false", "status": "reported",
+         "note": "AP-42 Table 1.2-1: NOx 9.0 lb/ton, stoker-fired boilers, as NO2. " + note},
+    ]
 
 
 def account_rows(reported: list[dict[str, str]]) -> list[dict[str, object]]:

@@ -273,3 +273,14 @@ def test_exports_from_a_unit_without_co2_are_refused() -> None:
                             "electricity": [1.0], "emission_factor": [0.8]})
     with pytest.raises(InputError, match=r"table 'electricity_exports': row 0, column 'producer_unit'"):
         consumption(inventory(_activity(), _factors()), exports)
+
+
+def test_sulfur_based_so2_factor_reproduces_ap42_39s_lb_per_ton() -> None:
+    # AP-42 Table 1.2-1 (anthracite): SOx = 39 S lb/ton, S in wt%; 1 short ton of 1 % S coal → 39 lb,
+    # i.e. 19.5 kg per tonne of coal; the library holds it per tonne of fuel sulfur (0.01 t in 1 t).
+    library = pd.read_csv(INDUSTRY / "emission_factors.csv")
+    activity = pd.DataFrame({"unit": ["650100"], "sector": ["power_heat"], "year": [2020],
+                             "process": ["anthracite_sulfur"], "activity": [0.01], "activity_unit": ["t"]})
+    out = inventory(activity, library[["sector", "process", "pollutant", "value", "unit", "source"]])
+    assert out["pollutant"].tolist() == ["SO2"]
+    assert out["emission_t"].iloc[0] * 1000 == pytest.approx(19.5, rel=1e-9)  # kg per t of coal
