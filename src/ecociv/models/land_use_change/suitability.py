@@ -1,0 +1,349 @@
+r"""Suitability of every cell for every land-use class, learned from driver rasters.
+
+One binary model per class (class ``k`` against everything else), as PLUS's Land Expansion
+Analysis Strategy (LEAS; Liang et al. 2021, Comput. Environ. Urban Syst. 85:101569):
+
+* with two maps (``final`` given) the positives of class ``k`` are the cells that **became** ``k``
+  (``initial != k`` and ``final == k``) and the negatives all other valid cells, so the model learns
+  where the class *expands*;
+* with one map the positives are the cells that *are* ``k`` (the current pattern).
+
+Positives and negatives are sampled in equal numbers (balanced, seeded), 70 % of the sample trains
+the model and 30 % is held out to score it (ROC AUC). Drivers are standardised with the mean and
+standard deviation over the valid cells; a missing driver value (NaN) is replaced by the mean (0 after
+standardisation) both in training and in prediction.
+
+Methods: ``"logistic"`` (:class:`sklearn.linear_model.LogisticRegression`) and ``"random_forest"``
+(:class:`sklearn.ensemble.RandomForestClassifier`; PLUS uses a random forest with 20 trees by
+default). Driver contributions: for the logistic model the share of each driver's absolute
+standardised coefficient, :math:`|\beta_j| / \sum_i |\beta_i|`; for the random forest the mean
+decrease in impurity (``feature_importances_``), or with ``importance="permutation"`` the drop of
+held-out AUC when the driver is shuffled (Breiman 2001, Machine Learning 45:5-32), clipped at 0 and
+normalised to sum to 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from ecociv.errors import InputError
+from ecociv.models.land_use_change.demand import _check_codes, _code_index
+
+__all__ = ["METHODS", "SuitabilityFit", "fit_suitability"]
+
+METHODS = ("logistic", "random_forest")
+
+#: Fewest positive cells a class needs to get a model; with fewer its suitability is 0 everywhere.
+MIN_POSITIVES = 10
+
+_TEST_SHARE = 0.3
+
+
+@dataclass
+class SuitabilityFit:
+    """Fitted per-class suitability models.
+
+    Attributes
+    ----------
+    codes : list of int
+        Class codes, in the order of the predicted bands.
+    driver_names : list of str
+    method : str
+        ``"logistic"`` or ``"random_forest"``.
+    mean, scale : numpy.ndarray, shape (d,)
+        Standardisation of each driver (driver units).
+    models : list
+        One fitted scikit-learn classifier per class, or None for a class with fewer than
+        :data:`MIN_POSITIVES` positive cells (suitability 0).
+    contributions : pandas.DataFrame
+        ``lucode, driver, contribution, method``; contributions >= 0 summing to 1 per class with a model.
+    scores : pandas.DataFrame
+        ``lucode, auc, n_train, n_test, n_positive, trained_on`` (held-out ROC AUC; NaN without a model).
+    """
+
+    codes: list[int]
+    driver_names: list[str]
+    method: str
+    mean: NDArray[np.float64]
+    scale: NDArray[np.float64]
+    models: list[Any]
+    contributions: pd.DataFrame
+    scores: pd.DataFrame
+    _coef: NDArray[np.float64] | None = field(default=None, repr=False)
+    _intercept: NDArray[np.float64] | None = field(default=None, repr=False)
+
+    def _design(self, block: NDArray[Any]) -> NDArray[np.float32]:
+        """(d, n) driver values -> (n, d) standardised float32 with NaN -> 0 (the training layout)."""
+        return np.ascontiguousarray(self._standardise(block).T)
+
+    def _standardise(self, block: NDArray[Any]) -> NDArray[np.float32]:
+        """(d, n) driver values -> (d, n) standardised float32 with NaN -> 0."""
+        x = np.asarray(block, dtype=np.float32) - self.mean.astype(np.float32)[:, None]
+        x /= self.scale.astype(np.float32)[:, None]
+        np.nan_to_num(x, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        return x
+
+    def _predict_block(self, block: NDArray[Any]) -> NDArray[np.float32]:
+        """(d, n) driver values -> (k, n) probabilities."""
+        x = self._standardise(block)
+        k = len(self.codes)
+        out = np.zeros((k, x.shape[1]), dtype=np.float32)
+        if self.method == "logistic" and self._coef is not None and self._intercept is not None:
+            z = self._coef.astype(np.float32) @ x
+            z += self._intercept.astype(np.float32)[:, None]
+            special.expit(z, out=out)
+            for i, m in enumerate(self.models):
+                if m is None:
+                    out[i] = 0.0
+            return out
+        # scikit-learn's tree traversal (one tree over all cells at a time, Cython, no GIL); a
+        # compiled per-cell loop over the flattened forests was tried and was not faster
+        rows = np.ascontiguousarray(x.T)
+        for i, m in enumerate(self.models):
+            if m is not None:
+                out[i] = m.predict_proba(rows)[:, 1]
+        return out
+
+    def predict(
+        self, drivers: ArrayLike, valid: ArrayLike | None = None, chunk_rows: int | None = None
+    ) -> NDArray[np.float32]:
+        """Probability of each class in each cell.
+
+        Parameters
+        ----------
+        drivers : array_like, shape (d, ny, nx)
+            Same drivers (same order and units) as in the fit; NaN = missing (mean used).
+        valid : array_like of bool, shape (ny, nx), optional
+            Cells to predict; others get 0.
+        chunk_rows : int, optional
+            Rows of the grid per block (default: about one million cells per block). Memory per
+            block is about ``chunk_rows * nx * (d + k) * 4`` bytes.
+
+        Returns
+        -------
+        numpy.ndarray of float32, shape (k, ny, nx)
+            Probabilities in [0, 1], bands in the order of ``codes``.
+        """
+        arr = np.asarray(drivers)
+        if arr.ndim != 3 or arr.shape[0] != len(self.driver_names):
+            raise InputError(
+                f"drivers must have shape ({len(self.driver_names)}, ny, nx) for {self.driver_names}, got {arr.shape}",
+                source="drivers",
+            )
+        _, ny, nx = arr.shape
+        v = None if valid is None else np.asarray(valid, dtype=bool)
+        if v is not None and v.shape != (ny, nx):
+            raise InputError(f"mask shape {v.shape} differs from the drivers' {(ny, nx)}", source="valid")
+        rows = chunk_rows if chunk_rows is not None else max(1, 1_000_000 // max(nx, 1))
+        if int(rows) < 1:
+            raise InputError(f"chunk_rows must be >= 1, got {chunk_rows!r}", source="chunk_rows")
+        out = np.zeros((len(self.codes), ny, nx), dtype=np.float32)
+        for r0 in range(0, ny, int(rows)):
+            r1 = min(ny, r0 + int(rows))
+            block = arr[:, r0:r1, :].reshape(arr.shape[0], -1)
+            if v is None:
+                out[:, r0:r1, :] = self._predict_block(block).reshape(-1, r1 - r0, nx)
+            else:
+                sel = v[r0:r1].ravel()
+                if not sel.any():
+                    continue
+                probs = self._predict_block(block[:, sel])
+                view = out[:, r0:r1, :].reshape(len(self.codes), -1)
+                view[:, sel] = probs
+                out[:, r0:r1, :] = view.reshape(-1, r1 - r0, nx)
+        return out
+
+
+def _balanced_sample(
+    positive: NDArray[np.bool_], valid_idx: NDArray[np.intp], n_samples: int, rng: np.random.Generator
+) -> tuple[NDArray[np.intp], NDArray[np.int8]]:
+    """Equal numbers of positive and negative cells (flat indices) from the valid cells."""
+    pos = valid_idx[positive[valid_idx]]
+    neg = valid_idx[~positive[valid_idx]]
+    half = n_samples // 2
+    n = min(half, pos.size, neg.size)
+    take_pos = rng.choice(pos, size=n, replace=False) if pos.size > n else pos
+    take_neg = rng.choice(neg, size=n, replace=False) if neg.size > n else neg
+    idx = np.concatenate([take_pos, take_neg])
+    y = np.concatenate([np.ones(take_pos.size, np.int8), np.zeros(take_neg.size, np.int8)])
+    return idx, y
+
+
+def _split(y: NDArray[np.int8], rng: np.random.Generator) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Stratified 70/30 split of sample positions."""
+    train, test = [], []
+    for label in (0, 1):
+        pos = rng.permutation(np.flatnonzero(y == label))
+        n_test = round(_TEST_SHARE * pos.size)
+        test.append(pos[:n_test])
+        train.append(pos[n_test:])
+    return np.concatenate(train), np.concatenate(test)
+
+
+def fit_suitability(
+    drivers: ArrayLike,
+    driver_names: Sequence[str],
+    initial: ArrayLike,
+    codes: Sequence[int],
+    *,
+    final: ArrayLike | None = None,
+    method: str = "logistic",
+    n_samples: int = 20000,
+    seed: int = 0,
+    valid: ArrayLike | None = None,
+    n_estimators: int = 20,
+    max_depth: int | None = 12,
+    importance: str = "impurity",
+    n_jobs: int | None = None,
+) -> SuitabilityFit:
+    """Fit one suitability model per class.
+
+    Parameters
+    ----------
+    drivers : array_like, shape (d, ny, nx)
+        Driver rasters (float; NaN = missing), e.g. elevation (m), slope (degree), distances (m).
+    driver_names : sequence of str
+        One name per driver.
+    initial : array_like of int, shape (ny, nx)
+        Class map at the first date.
+    codes : sequence of int
+        Class codes (bands of the prediction, in this order).
+    final : array_like of int, shape (ny, nx), optional
+        Class map at the second date: train on the cells that changed into each class (LEAS).
+    method : {"logistic", "random_forest"}
+    n_samples : int
+        Sample size per class (half positives, half negatives; fewer if a class has fewer cells).
+    seed : int
+        Seed of the sampling, the split and the random forest.
+    valid : array_like of bool, optional
+        Cells inside the region.
+    n_estimators, max_depth : int
+        Random forest size (trees; depth, None = unlimited).
+    importance : {"impurity", "permutation"}
+        Random-forest contributions: mean decrease in impurity, or permutation of held-out AUC.
+    n_jobs : int, optional
+        Threads of the random forest (fit and predict).
+
+    Returns
+    -------
+    SuitabilityFit
+
+    Raises
+    ------
+    InputError
+        Shapes that do not match, an unknown class code in a map, an unknown method, a driver that
+        is missing (NaN) in every valid cell, too few samples.
+    """
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; expected one of {list(METHODS)}", source="method")
+    if importance not in ("impurity", "permutation"):
+        raise InputError(f"importance must be 'impurity' or 'permutation', got {importance!r}", source="importance")
+    if int(n_samples) < 20:
+        raise InputError(f"n_samples must be >= 20, got {n_samples!r}", source="n_samples")
+    codes_l = _check_codes(codes)
+    x_all = np.asarray(drivers)
+    names = [str(n) for n in driver_names]
+    if x_all.ndim != 3:
+        raise InputError(f"drivers must have shape (d, ny, nx), got {x_all.shape}", source="drivers")
+    if len(names) != x_all.shape[0] or len(set(names)) != len(names):
+        raise InputError(f"need {x_all.shape[0]} distinct driver names, got {names}", source="driver_names")
+    d, ny, nx = x_all.shape
+    lu0 = np.asarray(initial)
+    if lu0.shape != (ny, nx):
+        raise InputError(f"map shape {lu0.shape} differs from the drivers' {(ny, nx)}", source="initial")
+    lu1 = None if final is None else np.asarray(final)
+    if lu1 is not None and lu1.shape != (ny, nx):
+        raise InputError(f"map shape {lu1.shape} differs from the drivers' {(ny, nx)}", source="final")
+    v = np.ones((ny, nx), bool) if valid is None else np.asarray(valid, dtype=bool)
+    if v.shape != (ny, nx):
+        raise InputError(f"mask shape {v.shape} differs from the drivers' {(ny, nx)}", source="valid")
+    valid_idx = np.flatnonzero(v.ravel())
+    if valid_idx.size == 0:
+        raise InputError("no valid cell", source="valid")
+    flat_x = x_all.reshape(d, -1)
+
+    # standardisation over the valid cells
+    mean = np.empty(d)
+    scale = np.empty(d)
+    for j in range(d):
+        vals = np.asarray(flat_x[j, valid_idx], dtype=np.float64)
+        finite = np.isfinite(vals)
+        if not finite.any():
+            raise InputError("driver has no value in any valid cell (all NaN)", source="drivers", where=names[j])
+        mean[j] = vals[finite].mean()
+        sd = vals[finite].std()
+        scale[j] = sd if sd > 0 else 1.0
+
+    idx0 = np.full(ny * nx, -1, dtype=np.intp)
+    idx0[valid_idx] = _code_index(lu0.ravel()[valid_idx], codes_l, "initial")
+    idx1 = None
+    if lu1 is not None:
+        idx1 = np.full(ny * nx, -1, dtype=np.intp)
+        idx1[valid_idx] = _code_index(lu1.ravel()[valid_idx], codes_l, "final")
+
+    rng = np.random.default_rng(seed)
+    fit = SuitabilityFit(codes_l, names, method, mean, scale, [], pd.DataFrame(), pd.DataFrame())
+    contrib_rows: list[tuple[int, str, float, str]] = []
+    score_rows: list[tuple[int, float, int, int, int, str]] = []
+    coefs = np.zeros((len(codes_l), d))
+    intercepts = np.zeros(len(codes_l))
+    trained_on = "growth" if idx1 is not None else "current"
+    for ci, code in enumerate(codes_l):
+        positive = (idx1 == ci) & (idx0 != ci) if idx1 is not None else idx0 == ci
+        idx, y = _balanced_sample(positive, valid_idx, int(n_samples), rng)
+        n_pos = int(y.sum())
+        if n_pos < MIN_POSITIVES or (y == 0).sum() < MIN_POSITIVES:
+            fit.models.append(None)
+            score_rows.append((code, float("nan"), 0, 0, n_pos, trained_on))
+            continue
+        x = fit._design(flat_x[:, idx])
+        train, test = _split(y, rng)
+        model: Any
+        if method == "logistic":
+            model = LogisticRegression(C=1.0, max_iter=1000)
+        else:
+            model = RandomForestClassifier(
+                n_estimators=int(n_estimators),
+                max_depth=max_depth,
+                min_samples_leaf=5,
+                random_state=int(rng.integers(2**31 - 1)),
+                n_jobs=n_jobs,
+            )
+        model.fit(x[train], y[train])
+        auc = float(roc_auc_score(y[test], model.predict_proba(x[test])[:, 1]))
+        fit.models.append(model)
+        score_rows.append((code, auc, int(train.size), int(test.size), n_pos, trained_on))
+        if method == "logistic":
+            coefs[ci] = model.coef_[0]
+            intercepts[ci] = model.intercept_[0]
+            weight = np.abs(model.coef_[0])
+            how = "abs_standardised_coefficient"
+        elif importance == "impurity":
+            weight = np.asarray(model.feature_importances_, dtype=np.float64)
+            how = "mean_decrease_impurity"
+        else:
+            perm = permutation_importance(
+                model, x[test], y[test], scoring="roc_auc", n_repeats=5, random_state=int(rng.integers(2**31 - 1))
+            )
+            weight = np.maximum(np.asarray(perm.importances_mean, dtype=np.float64), 0.0)
+            how = "permutation_auc"
+        total = weight.sum()
+        share = weight / total if total > 0 else np.full(d, 1.0 / d)
+        contrib_rows += [(code, names[j], float(share[j]), how) for j in range(d)]
+    if method == "logistic":
+        fit._coef = coefs
+        fit._intercept = intercepts
+    fit.contributions = pd.DataFrame(contrib_rows, columns=["lucode", "driver", "contribution", "method"])
+    fit.scores = pd.DataFrame(score_rows, columns=["lucode", "auc", "n_train", "n_test", "n_positive", "trained_on"])
+    return fit
