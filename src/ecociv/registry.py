@@ -33,6 +33,7 @@ BUILTIN_MODELS: dict[str, str] = {
     "spatial_planning": "ecociv.models.spatial_planning.model:MODEL",
     "pollution_control": "ecociv.models.pollution_control.model:MODEL",
     "industry_structure": "ecociv.models.industry_structure.model:MODEL",
+    "park_risk": "ecociv.models.park_risk.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"

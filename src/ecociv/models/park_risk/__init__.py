@@ -1,0 +1,1 @@
+"""Environmental risk screening of industrial parks with the structure of HJ 169-2018."""
