@@ -284,3 +284,25 @@ def test_sulfur_based_so2_factor_reproduces_ap42_39s_lb_per_ton() -> None:
     out = inventory(activity, library[["sector", "process", "pollutant", "value", "unit", "source"]])
     assert out["pollutant"].tolist() == ["SO2"]
     assert out["emission_t"].iloc[0] * 1000 == pytest.approx(19.5, rel=1e-9)  # kg per t of coal
+
+
+def test_shipped_control_measure_library_applies_through_the_application_lever(tmp_path: Path) -> None:
+    measures = INDUSTRY / "control_measures.csv"
+    if not measures.is_file():
+        pytest.skip("control_measures.csv not shipped")
+    library = pd.read_csv(measures)
+    row = library[(library["sector"] == "power_heat") & (library["pollutant"] == "SO2")].iloc[0]
+    activity = pd.DataFrame({"unit": ["652300"], "sector": ["power_heat"], "year": [2021],
+                             "process": ["anthracite_sulfur"], "activity": [100.0], "activity_unit": ["t"]})
+    inputs = {"activity": activity, "emission_factors": INDUSTRY / "emission_factors.csv", "controls": measures}
+    run_in_memory(MODEL, inputs, tmp_path / "none")
+    plain = pd.read_csv(tmp_path / "none" / "emissions.csv")
+    assert plain["emission_t"].iloc[0] == pytest.approx(195.0)  # library given, nothing applied
+    rate = float(row["max_application"])
+    key = f"{row['measure']}/power_heat"
+    run_in_memory(MODEL, {**inputs, "levers": {"application": {key: rate}}}, tmp_path / "applied")
+    applied = pd.read_csv(tmp_path / "applied" / "emissions.csv")
+    assert applied["emission_t"].iloc[0] == pytest.approx(195.0 * (1 - row["removal_efficiency"] * rate))
+    with pytest.raises(InputError, match="above max_application"):
+        inventory(activity, pd.read_csv(INDUSTRY / "emission_factors.csv"), library,
+                  {"application": {key: min(1.0, rate + 0.05)}})

@@ -87,8 +87,9 @@ def check_activity(activity: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFram
 
 
 def check_controls(controls: pd.DataFrame, overrides: Mapping[tuple[str, str] | str, float]) -> pd.DataFrame:
-    """Control rows with a known pollutant and an application rate (given, overridden by the
-    levers, or the technical maximum)."""
+    """Control rows with a known pollutant and an application rate: the lever's ('measure/sector',
+    else 'measure', else 'sector/pollutant'), else the table's `application`, else 0 (a measure of
+    the library that is not applied)."""
     label = "table 'controls'"
     out = controls.copy()
     for column in ("measure", "sector", "pollutant"):
@@ -100,14 +101,12 @@ def check_controls(controls: pd.DataFrame, overrides: Mapping[tuple[str, str] | 
         if row.pollutant not in POLLUTANTS:
             raise InputError(f"unknown pollutant {row.pollutant!r}; expected one of {', '.join(POLLUTANTS)}",
                              source=label, where=f"{where}, column 'pollutant'")
-        rate = overrides.get(row.measure, overrides.get((row.sector, row.pollutant)))
+        rate = overrides.get((row.measure, row.sector),
+                             overrides.get(row.measure, overrides.get((row.sector, row.pollutant))))
         if rate is None:
             rate = getattr(row, "application", np.nan)
         if rate is None or not np.isfinite(rate):
-            rate = getattr(row, "max_application", np.nan)
-        if rate is None or not np.isfinite(rate):
-            raise InputError("no application rate: give `application` (or `max_application`)",
-                             source=label, where=f"{where}, column 'application'")
+            rate = 0.0  # a measure of the library that is not applied
         maximum = getattr(row, "max_application", np.nan)
         if maximum is not None and np.isfinite(maximum) and rate > maximum + 1e-12:
             raise InputError(f"application {rate} is above max_application {maximum}", source=label,
@@ -148,8 +147,9 @@ def parse_levers(levers: Mapping[str, Any] | None) -> tuple[dict[str, float], in
         if not 0 <= rate <= 1:
             raise InputError(f"expected a share 0-1, got {value!r}", source="levers",
                              where=f"application.{key}")
-        sector, slash, pollutant = str(key).partition("/")
-        application[(sector, pollutant) if slash else str(key)] = rate
+        first, slash, second = str(key).partition("/")
+        # 'sector/pollutant' when the second part is a pollutant id, else 'measure/sector'
+        application[(first, second) if slash else str(key)] = rate
     return growth, end_year, application
 
 

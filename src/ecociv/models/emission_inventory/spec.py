@@ -71,7 +71,8 @@ SPEC = ModelSpec(
                                "else 'false'", required=False),
                    )),
         TableInput(id="controls", about="Control measures applied (columns of control_measures.csv "
-                   "plus the application rate); empty application takes max_application",
+                   "plus the application rate); a measure without application (nor an `application` lever) is "
+                   "not applied, so control_measures.csv can be given as it is",
                    required=False, columns=(
                        _column("measure", None, "measure id"),
                        _column("sector", None, "sector id"),
@@ -96,8 +97,8 @@ SPEC = ModelSpec(
                    )),
         ParamInput(id="levers", about="Industry levers: `growth` (annual growth rate of activity per "
                    "sector id, 'unit/sector' or '*', e.g. {power_heat: 0.04}), `end_year` (last "
-                   "projected year, default none: no projection), `application` (override of the "
-                   "application rate per 'sector/pollutant' or 'measure', 0-1); a scenario's "
+                   "projected year, default none: no projection), `application` (application rate, 0-1, "
+                   "per 'measure/sector', 'measure' or 'sector/pollutant'); a scenario's "
                    "`levers.industry` section is given here", units=None, dtype="mapping",
                    lever_group="industry", keys=LEVERS, required=False),
     ),
