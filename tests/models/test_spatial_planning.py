@@ -300,3 +300,19 @@ def test_construction_land_through_the_model() -> None:
     assert row["over_cap_km2"] == pytest.approx(1.0)
     assert row["population_per_km2"] == pytest.approx(2500.0)
     assert row["value_added_per_km2"] == pytest.approx(5000.0)  # 2e8 yuan / 4 km² = 5000 x 10⁴
+
+
+def test_with_zones_only_the_units_are_planned() -> None:
+    # one unit over columns 0-2 of a 4x6 grid; built-up land in columns 2 and 3 of row 1.
+    # planning_extent 'zones': column 3 is outside every unit -> nodata, never in the boundary;
+    # the 'all' row is the unit (12 km²), with 1 km² of boundary. 'grid': both cells, 2 km².
+    land = np.full((4, 6), GRASS)
+    land[1, 2:4] = BUILT
+    zones = gpd.GeoDataFrame({"name": ["u"]}, crs=CHINA_ALBERS, geometry=[box(0, TOP - 4000, 3000, TOP)])
+    out = run(_inputs(land, zones=zones, zone_field="name"))
+    boundary = _array(out, "urban_boundary")
+    assert np.isnan(boundary[:, 3:]).all() and np.nansum(boundary) == 1
+    row = out["planning_by_zone"].set_index("zone").loc["all"]
+    assert (row["area_km2"], row["urban_boundary_km2"]) == (12, 1)
+    out = run(_inputs(land, zones=zones, zone_field="name", planning_extent="grid"))
+    assert _km2(out, "urban_boundary") == 2

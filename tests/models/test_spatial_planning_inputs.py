@@ -120,3 +120,9 @@ def test_negative_cap_is_refused_by_the_table_check(tmp_path: Path) -> None:
     caps = pd.DataFrame({"zone": ["west"], "cap_km2": [-1.0]})
     _fails(tmp_path, _inputs(zones=_zones(), zone_field="name", construction_land_caps=caps),
            r"construction_land_caps.*cap_km2")
+
+
+def test_zones_off_the_grid(tmp_path: Path) -> None:
+    far = gpd.GeoDataFrame({"name": ["far"]}, crs=CHINA_ALBERS, geometry=[box(1e6, 0, 1.1e6, 1e5)])
+    with pytest.raises(InputError, match=r"input 'zones': no cell centre of the grid lies in a unit"):
+        run(_inputs(zones=far, zone_field="name"))

@@ -53,6 +53,14 @@ _RASTERS = ("land_use", "initial_land_use", "urban_suitability", "urban_level",
 
 # ----------------------------------------------------------------------------- checks
 
+def _param(inputs: Mapping[str, Any], pid: str) -> Any:
+    """A parameter's value, or its default from the spec (when run() is called directly)."""
+    if pid in inputs:
+        return inputs[pid]
+    item = SPEC.input(pid)
+    return getattr(item, "default", None)
+
+
 def parse_precedence(text: str) -> list[str]:
     """Plan names in order of precedence, highest first (each of :data:`PLANS` once)."""
     names = [t.strip() for t in str(text).replace(">", ",").replace(";", ",").split(",")
@@ -146,7 +154,7 @@ def _check_grids(inputs: Mapping[str, Any]) -> GridSpec:
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Urban boundary, lines, spaces, conflicts and construction land (in memory)."""
     grid = _check_grids(inputs)
-    precedence = parse_precedence(str(inputs.get("precedence", ",".join(PLANS))))
+    precedence = parse_precedence(str(_param(inputs, "precedence")))
     names = [n for n in _RASTERS if n in inputs]
     arrays = {n: np.asarray(v, dtype=np.float64)
               for n, v in zip(names, dask.compute(*[inputs[n].data for n in names]), strict=True)}
@@ -158,11 +166,17 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     area = np.broadcast_to(grid.cell_area_m2(), grid.shape)
     spacing = (grid.resolution[1], grid.resolution[0])
     land_use = arrays["land_use"]
+    group = _unit_index(zones, grid)
     valid = np.isfinite(land_use)
+    if zones is not None and str(_param(inputs, "planning_extent")) == "zones":
+        if not (group > 0).any():
+            raise InputError("no cell centre of the grid lies in a unit, so there is nothing to "
+                             "plan (or set planning_extent to 'grid')", source="input 'zones'")
+        valid &= group > 0
     built = valid & np.isin(land_use, roles["built_up"])
     cropland = valid & np.isin(land_use, roles["cropland"])
     excluded = ~valid
-    if bool(inputs.get("exclude_water", True)):
+    if bool(_param(inputs, "exclude_water")):
         excluded |= np.isin(land_use, roles["water"])
     if "urban_constraint" in arrays:
         excluded |= arrays["urban_constraint"] == 1
@@ -170,22 +184,21 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     growth = np.zeros(grid.shape, dtype=bool)
     if "initial_land_use" in arrays:
         initial = arrays["initial_land_use"]
-        base = np.isfinite(initial) & np.isin(initial, roles["built_up"])
+        base = valid & np.isfinite(initial) & np.isin(initial, roles["built_up"])
         growth = built & ~base
 
     suitable, score = _suitability(inputs, arrays, valid)
-    group = _unit_index(zones, grid)
     base_by_group = np.bincount(group.ravel(), weights=(area * base).ravel(),
                                 minlength=len(unit_names) + 1)
-    factor = float(inputs.get("expansion_factor", 0.0))
+    factor = float(_param(inputs, "expansion_factor"))
     cap = np.where(factor > 0, factor * base_by_group, np.inf)
     candidate = delineate_boundary(
         built & ~excluded, suitable & ~excluded & valid, excluded, valid, area, spacing,
         score=score, group=group, cap_m2=cap,
-        buffer_m=float(inputs.get("buffer_distance", 2000.0)),
-        closing_m=float(inputs.get("closing_distance", 1000.0)),
-        max_hole_m2=float(inputs.get("max_hole_area", 2.0)) * M2_PER_KM2,
-        min_patch_m2=float(inputs.get("min_patch_area", 1.0)) * M2_PER_KM2)
+        buffer_m=float(_param(inputs, "buffer_distance")),
+        closing_m=float(_param(inputs, "closing_distance")),
+        max_hole_m2=float(_param(inputs, "max_hole_area")) * M2_PER_KM2,
+        min_patch_m2=float(_param(inputs, "min_patch_area")) * M2_PER_KM2)
 
     claims = {"redline": valid & (arrays.get("redline", np.zeros(grid.shape)) == 1),
               "basic_farmland": valid & _basic_farmland(inputs, arrays, cropland),
@@ -193,7 +206,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     bits = kernels.claim_bits(claims, PLAN_BITS)
     lines = kernels.resolve_lines(claims, precedence, LINE_CODES)
     boundary = kernels.remove_small_patches(lines == LINE_CODES["urban_boundary"], area,
-                                            float(inputs.get("min_patch_area", 1.0)) * M2_PER_KM2)
+                                            float(_param(inputs, "min_patch_area")) * M2_PER_KM2)
     lines[(lines == LINE_CODES["urban_boundary"]) & ~boundary] = 0
     spaces = kernels.three_zones(lines, cropland | built, LINE_CODES)
 
@@ -276,13 +289,13 @@ def _suitability(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
     """Suitable land and a score in [0, 1] (ties of distance go to higher scores)."""
     if "urban_suitability" in arrays:
         values = arrays["urban_suitability"]
-        return values >= int(inputs.get("urban_min_class", 3)), np.nan_to_num(values / 4.0)
+        return values >= int(_param(inputs, "urban_min_class")), np.nan_to_num(values / 4.0)
     if "urban_level" in arrays:
         values = arrays["urban_level"]
-        return values >= int(inputs.get("urban_min_level", 4)), np.nan_to_num(values / 5.0)
+        return values >= int(_param(inputs, "urban_min_level")), np.nan_to_num(values / 5.0)
     if "urban_probability" in arrays:
         values = arrays["urban_probability"]
-        return (values >= float(inputs.get("urban_min_probability", 0.5)),
+        return (values >= float(_param(inputs, "urban_min_probability")),
                 np.nan_to_num(values))
     return valid.copy(), np.zeros(valid.shape)
 
@@ -291,11 +304,11 @@ def _basic_farmland(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
                     cropland: np.ndarray) -> np.ndarray:
     if "basic_farmland" in arrays:
         return arrays["basic_farmland"] == 1
-    if not bool(inputs.get("derive_basic_farmland", True)):
+    if not bool(_param(inputs, "derive_basic_farmland")):
         return np.zeros(cropland.shape, dtype=bool)
     if "agricultural_suitability" in arrays:
         return cropland & (arrays["agricultural_suitability"]
-                           >= int(inputs.get("basic_farmland_min_class", 3)))
+                           >= int(_param(inputs, "basic_farmland_min_class")))
     return cropland.copy()
 
 
@@ -311,11 +324,11 @@ def _unit_index(zones: Any, grid: GridSpec) -> np.ndarray:
 
 
 def _report_zones(zones: Any, unit_names: list[str], grid: GridSpec) -> tuple[list[Any], list[str]]:
-    """Polygons and names of the table rows: each unit, then 'all' (the whole grid)."""
-    everything = box(*grid.bounds)
+    """Polygons and names of the table rows: each unit, then 'all' (their union, or the whole
+    grid without zones)."""
     if zones is None:
-        return [everything], ["all"]
-    return [*zones.geometry, everything], [*unit_names, "all"]
+        return [box(*grid.bounds)], ["all"]
+    return [*zones.geometry, unary_union(list(zones.geometry))], [*unit_names, "all"]
 
 
 # ----------------------------------------------------------------------------- tables

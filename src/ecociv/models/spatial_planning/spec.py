@@ -205,6 +205,11 @@ SPEC = ModelSpec(
                    f"first, comma-separated names of {list(PLANS)} (default: the 2019 "
                    "guiding opinions' order)", units=None, dtype="str",
                    default=DEFAULT_PRECEDENCE),
+        ParamInput(id="planning_extent", about="Where the plan is drawn: 'zones' = inside "
+                   "the units only (cells whose centre is in no unit are nodata in every raster "
+                   "output and never inside the boundary), 'grid' = every cell. Without zones "
+                   "the whole grid", units=None, dtype="str", choices=("zones", "grid"),
+                   default="zones"),
         ParamInput(id="construction_land_cap", about="Construction-land cap of the whole "
                    "region (row 'all'), when no construction_land_caps table is given",
                    units=_KM2, ge=0, required=False),
@@ -225,11 +230,11 @@ SPEC = ModelSpec(
                                 units=_KM2),
                      )),
         RasterOutput(id="three_zones", about="Three spaces: 1 ecological, 2 agricultural, 3 "
-                     "urban", units=None, long_name="three zones 三区 (1-3)", dtype="uint8",
+                     "urban", units=None, long_name="three zones (1-3)", dtype="uint8",
                      kind="categorical", categories=ZONE_CATEGORIES),
         RasterOutput(id="control_lines", about="Control line holding each cell after "
                      "resolution: 0 none, 1 red line, 2 permanent basic farmland, 3 urban "
-                     "boundary", units=None, long_name="three control lines 三线 (0-3)",
+                     "boundary", units=None, long_name="three control lines (0-3)",
                      dtype="uint8", kind="categorical", categories=LINE_CATEGORIES),
         RasterOutput(id="plan_conflict", about="Plans claiming each cell, before resolution: "
                      "sum of 1 red line, 2 basic farmland, 4 urban boundary (3, 5, 6, 7 = "
@@ -237,7 +242,7 @@ SPEC = ModelSpec(
                      dtype="uint8", kind="categorical", categories=_BIT_CATEGORIES),
         TableOutput(id="conflict_by_zone", about="Overlapping claims per unit: which plans "
                     "claim the land, its area and the line it was resolved to (one row per "
-                    "unit, combination and outcome; zone 'all' = whole grid)",
+                    "unit, combination and outcome; zone 'all' = the region)",
                     columns=zone_columns(
                         Column(id="claims_code", about="bit code (3, 5, 6 or 7)", units=None,
                                dtype="int"),
@@ -249,10 +254,10 @@ SPEC = ModelSpec(
                                units=_KM2),
                     )),
         TableOutput(id="planning_by_zone", about="Spaces, lines and built-up land per unit "
-                    "(exact cell fractions; zone 'all' = whole grid)",
+                    "(exact cell fractions; zone 'all' = the union of the units, or the grid)",
                     columns=_PLANNING_COLUMNS),
         TableOutput(id="construction_land", about="Construction land against its cap and "
-                    "land-use efficiency per unit (zone 'all' = whole grid)",
+                    "land-use efficiency per unit (zone 'all' = the region)",
                     columns=zone_columns(
                         Column(id="construction_land_km2", about="built-up land of land_use",
                                units=_KM2),
