@@ -21,10 +21,15 @@ if TYPE_CHECKING:
 #: ``where: ecotone`` takes cropland: cropland cells within this distance of unused land
 #: (illustrative: a planner's choice, no published width was found)
 ECOTONE_KM = 5.0
-#: Belt code of unused land / desert (demand.py's absorbing class)
-UNUSED = 6
-#: Belt code of cropland
-CROPLAND = 1
+
+
+def special_codes(inputs: Mapping[str, Any]) -> tuple[int, int, int]:
+    """Codes of cropland, built-up land and unused land (Belt: 1, 5, 6)."""
+    def get(name: str, default: int) -> int:
+        value = inputs.get(name)
+        return default if value is None else int(value)
+
+    return get("cropland_code", 1), get("built_up_code", 5), get("unused_code", 6)
 
 
 def class_settings(table: pd.DataFrame, seed_default: float
@@ -161,7 +166,8 @@ def restriction_mask(inputs: Mapping[str, Any], cls: NDArray[np.int8], codes: Se
     redline = _inside(inputs, "redline")
     if redline is not None:
         add(redline, ALL_BITS)
-    crop = codes.index(CROPLAND) if CROPLAND in codes else None
+    cropland_code, _, unused = special_codes(inputs)
+    crop = codes.index(cropland_code) if cropland_code in codes else None
     farmland = _inside(inputs, "basic_farmland")
     if farmland is not None and crop is not None:
         add(farmland & (cls == crop), ALL_BITS)
@@ -180,14 +186,15 @@ def restriction_mask(inputs: Mapping[str, Any], cls: NDArray[np.int8], codes: Se
             zone = (np.ones(cls.shape, bool) if label == "all" or run.zones is None
                     else run.zones == run.zone_labels.index(label))
             cropland = zone & (cls == crop)
-            add(cropland & ~_where_area(inputs, where, cls, codes, prob[crop], cropland, run),
+            add(cropland & ~_where_area(inputs, where, cls, codes, prob[crop], cropland, run,
+                                           unused),
                 ALL_BITS)
     return mask
 
 
 def _where_area(inputs: Mapping[str, Any], where: str, cls: NDArray[np.int8],
                 codes: Sequence[int], suitability: NDArray[np.float32],
-                cropland: NDArray[np.bool_], run: _Run) -> NDArray[np.bool_]:
+                cropland: NDArray[np.bool_], run: _Run, unused: int) -> NDArray[np.bool_]:
     from ecociv.models.land_use_change.drivers import distance_km
 
     if where == "low_suitability":
@@ -195,10 +202,10 @@ def _where_area(inputs: Mapping[str, Any], where: str, cls: NDArray[np.int8],
             return cropland
         return suitability < np.median(suitability[cropland])
     if where == "ecotone":
-        if UNUSED not in codes or not (cls == codes.index(UNUSED)).any():
+        if unused not in codes or not (cls == codes.index(unused)).any():
             raise InputError(f"cropland_reduction where 'ecotone' needs unused land (class "
-                             f"{UNUSED}) on the map", source="levers.cropland_reduction")
-        return distance_km(cls == codes.index(UNUSED), run.grid) <= ECOTONE_KM
+                             f"{unused}) on the map", source="levers.cropland_reduction")
+        return distance_km(cls == codes.index(unused), run.grid) <= ECOTONE_KM
     overdraft = inputs.get("groundwater_overdraft")
     if overdraft is None:
         raise InputError("cropland_reduction where 'overdraft' needs the groundwater_overdraft "

@@ -25,14 +25,11 @@ from ecociv.models.land_use_change.inputs import (
     class_settings,
     conversion_arrays,
     restriction_mask,
+    special_codes,
     zone_raster,
 )
 from ecociv.models.land_use_change.spec import OUTPUT_YEARS, SPEC
 from ecociv.spec import Model
-
-#: Belt codes of cropland and unused land (demand.py's defaults); cropland_area is empty and
-#: cropland_reduction's 'where' unused when a class table has no code 1
-CROPLAND = 1
 
 
 @dataclass
@@ -76,7 +73,8 @@ def _demand(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int64],
     targets = inputs.get("demand_targets")
     matrix = inputs.get("transition_probabilities")
     if targets is not None:
-        demand = dm.demand_from_targets(targets, initial_areas, years, base_year=start)
+        demand = dm.demand_from_targets(targets, initial_areas, years, base_year=start,
+                                        absorber=special_codes(inputs)[2])
         source = "demand_targets"
     elif matrix is not None:
         demand = _demand_from_table(matrix, run, initial_areas,
@@ -96,7 +94,9 @@ def _demand(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int64],
     notes: list[str] = []
     where: dict[str, str] = {}
     if levers:
-        demand, notes = dm.apply_levers(demand, levers, initial_areas)
+        cropland, built_up, unused = special_codes(inputs)
+        demand, notes = dm.apply_levers(demand, levers, initial_areas, absorber=unused,
+                                        cropland=cropland, built_up=built_up)
         where = dict(demand.attrs.get("cropland_reduction_where", {}))
     return dm.validate_demand(demand), where, notes, source
 
@@ -156,7 +156,8 @@ def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int64
     from ecociv.models.land_use_change.drivers import driver_stack
     from ecociv.models.land_use_change.suitability import fit_suitability
 
-    oasis = [i for i, code in enumerate(run.codes) if code in (1, 5)]
+    cropland, built_up, _ = special_codes(inputs)
+    oasis = [i for i, code in enumerate(run.codes) if code in (cropland, built_up)]
     drivers, names = driver_stack(inputs, run.grid, cls, oasis)
     method = str(inputs.get("method") or "logistic")
     samples = int(inputs.get("n_samples") or 20000)
@@ -217,7 +218,8 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     restricted = restriction_mask(inputs, cls, codes, prob, where, run_)
     result = _simulate(inputs, run_, cls, prob, demand, conversion, costs, restricted, weights,
                        seed_coefficients, start, end, seed)
-    outputs = _outputs(run_, cls, prob, demand, contributions, result, start, end)
+    outputs = _outputs(run_, cls, prob, demand, contributions, result, start, end,
+                       special_codes(inputs)[0])
     outputs["demand"].attrs["notes"] = [f"demand from {source}", *notes]
     return outputs
 
@@ -290,7 +292,7 @@ def _raster(run: _Run, cls: NDArray[np.int8], name: str) -> xr.DataArray:
 
 def _outputs(run: _Run, initial: NDArray[np.int8], prob: NDArray[np.float32],
              demand: pd.DataFrame, contributions: pd.DataFrame, result: _Result, start: int,
-             end: int) -> dict[str, Any]:
+             end: int, cropland: int) -> dict[str, Any]:
     from ecociv.grid.io import from_array
     from ecociv.models.land_use_change import demand as dm
 
@@ -325,7 +327,7 @@ def _outputs(run: _Run, initial: NDArray[np.int8], prob: NDArray[np.float32],
     outputs["transitions"].attrs["notes"] = [annual.note]
     outputs["driver_contributions"] = contributions[["lucode", "driver", "contribution",
                                                      "method"]].reset_index(drop=True)
-    crop = areas[areas["lucode"] == CROPLAND][["year", "zone", "area_km2"]]
+    crop = areas[areas["lucode"] == cropland][["year", "zone", "area_km2"]]
     crop = crop.rename(columns={"area_km2": "cropland_km2"}).reset_index(drop=True)
     base = crop[crop["year"] == start].set_index("zone")["cropland_km2"]
     crop["change_ha"] = (crop["cropland_km2"] - crop["zone"].map(base)) * 100.0

@@ -137,6 +137,13 @@ SPEC = ModelSpec(
                    ", ".join(LEVER_KEYS) + "; docs/land_use_change_demand.md); a scenario's "
                    "`levers.land_use` section is given here", units=None, dtype="mapping",
                    lever_group="land_use", keys=LEVER_KEYS, default={}, required=False),
+        ParamInput(id="cropland_code", about="Code of cropland (levers, basic farmland, "
+                   "cropland_area)", units=None, dtype="int", default=1, required=False),
+        ParamInput(id="built_up_code", about="Code of built-up land (levers)", units=None,
+                   dtype="int", default=5, required=False),
+        ParamInput(id="unused_code", about="Code of unused land / desert: takes the balance of "
+                   "targets and levers, and bounds the ecotone", units=None, dtype="int",
+                   default=6, required=False),
         ParamInput(id="start_year", about="Year of the land_use map", units=None, dtype="int",
                    ge=1900, le=2200),
         ParamInput(id="end_year", about="Last simulated year (annual steps)", units=None,
