@@ -34,6 +34,8 @@ BUILTIN_MODELS: dict[str, str] = {
     "pollution_control": "ecociv.models.pollution_control.model:MODEL",
     "industry_structure": "ecociv.models.industry_structure.model:MODEL",
     "park_risk": "ecociv.models.park_risk.model:MODEL",
+    "green_indicators": "ecociv.models.green_indicators.model:MODEL",
+    "total_load_allocation": "ecociv.models.total_load_allocation.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"

@@ -28,6 +28,11 @@ KNOWN_UNITS: frozenset[str] = frozenset({
     "percent", "t", "t*ha*h/(ha*MJ*mm)", "t/(ha*yr)", "t/ha", "t/ha/yr", "t/km**2/month",
     "t/km**2/yr", "t/yr", "ten_thousand", "ten_thousand * chinese_mu",
     "1/km**2", "hundred_million * yuan", "ten_thousand * yuan / km**2",
+    # green_indicators, total_load_allocation
+    "t/(ten_thousand * yuan)",
+    "m**3/(ten_thousand * yuan)", "tce/(ten_thousand * yuan)", "yuan/t", "yuan/t**2", "yuan/yr",
+    "t/(ten_thousand * yr)", "tce",
+    "t/(hundred_million * yuan * yr)",
 })
 
 #: Range of each integer dtype of a categorical output (as ``numpy.iinfo``).
