@@ -147,6 +147,9 @@ def test_consumption_account_moves_exported_co2_to_the_receiver() -> None:
     assert table.loc["Anhui", "imported_co2_t"] == pytest.approx(moved)
     assert np.isnan(table.loc["Anhui", "production_co2_t"])
     assert table.loc["A", "consumption_co2_t"] == pytest.approx(table.loc["A", "production_co2_t"])
+    assert not table["exports_above_production"].any()
+    big = consumption(emissions, exports.assign(electricity=[1.0e12])).set_index("region")
+    assert bool(big.loc["B", "exports_above_production"]) and big.loc["B", "consumption_co2_t"] < 0
 
 
 def test_example_runs_and_draws_a_chart(tmp_path: Path) -> None:

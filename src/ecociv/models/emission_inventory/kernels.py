@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from ecociv.units import parse_unit, ureg
@@ -101,7 +102,9 @@ def consumption_account(production: pd.DataFrame, exports: pd.DataFrame) -> pd.D
     DataFrame
         year, region, production_co2_t, exported_co2_t, imported_co2_t, consumption_co2_t. Regions
         outside the inventory have no production (NaN) and so no consumption total; their
-        imported CO2 is what they take over.
+        imported CO2 is what they take over. ``exports_above_production`` flags a producer whose
+        exported CO2 exceeds the CO2 the inventory gives it (its power activity is incomplete, or the
+        export factor too high): its consumption-based CO2 is then negative.
     """
     out = production.rename(columns={"unit": "region", "co2_t": "production_co2_t"})
     sent = (exports.groupby(["year", "producer_unit"])["co2_t"].sum().rename("exported_co2_t")
@@ -111,6 +114,8 @@ def consumption_account(production: pd.DataFrame, exports: pd.DataFrame) -> pd.D
     out = out.merge(sent, on=["year", "region"], how="outer").merge(taken, on=["year", "region"], how="outer")
     out[["exported_co2_t", "imported_co2_t"]] = out[["exported_co2_t", "imported_co2_t"]].fillna(0.0)
     out["consumption_co2_t"] = out["production_co2_t"] - out["exported_co2_t"] + out["imported_co2_t"]
+    out["exports_above_production"] = out["exported_co2_t"] > out["production_co2_t"].fillna(np.inf)
     out["year"] = out["year"].astype(int)
     return out.sort_values(["year", "region"]).reset_index(drop=True)[
-        ["year", "region", "production_co2_t", "exported_co2_t", "imported_co2_t", "consumption_co2_t"]]
+        ["year", "region", "production_co2_t", "exported_co2_t", "imported_co2_t", "consumption_co2_t",
+         "exports_above_production"]]

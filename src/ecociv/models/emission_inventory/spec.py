@@ -129,6 +129,9 @@ SPEC = ModelSpec(
                         _column("exported_co2_t", "t/yr", "CO2 of electricity sent out"),
                         _column("imported_co2_t", "t/yr", "CO2 of electricity received"),
                         _column("consumption_co2_t", "t/yr", "production − exported + imported"),
+                        _column("exports_above_production", None, "exported CO2 above the region's "
+                                "production in the inventory (incomplete power activity or too high an "
+                                "export factor; consumption then negative)", "bool"),
                     )),
     ),
 )
