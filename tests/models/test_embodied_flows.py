@@ -108,7 +108,9 @@ def test_crop_water_check_and_replacement() -> None:
     check = out["crop_water_check"].iloc[0]
     blue = (600 * 1e6 + 400 * 5e5) * 10 / 1e8  # 10^8 m3
     assert check["crop_water"] == pytest.approx(blue)
-    assert check["ratio"] == pytest.approx(135.0 / blue)
+    table_water = float(inputs["io_sectors"].set_index("sector").loc["agriculture", "water_use"])
+    assert check["table_water"] == table_water
+    assert check["ratio"] == pytest.approx(table_water / blue)
     replaced = run({**inputs, "agriculture_water": "crop_water", "crop_water_component": "total"})
     m = replaced["multipliers"].set_index("sector")
     assert m.loc["agriculture", "water_direct"] == pytest.approx(95.0 / 900 * 1e4)
@@ -146,3 +148,19 @@ def test_bad_inputs_give_one_line(case: str, message: str, tmp_path: Path) -> No
     text = str(err.value)
     assert message in text
     assert "\n" not in text
+
+
+def test_wired_to_the_virtual_water_table_of_water_allocation(tmp_path: Path) -> None:
+    # the CSV that water_allocation writes loads as this model's virtual_water input (columns and
+    # units agree), and the comparison uses its blue water: Σ blue_mm × area_ha × 10 m³
+    from ecociv.registry import get_model
+
+    water = get_model("water_allocation")
+    run_in_memory(water, water.example(), tmp_path / "water")
+    crops = pd.read_csv(tmp_path / "water" / "virtual_water.csv")
+    expected = float((crops["blue_mm"] * crops["area_ha"] * 10.0).sum()) / 1e8
+    inputs = {**example(), "virtual_water": str(tmp_path / "water" / "virtual_water.csv")}
+    run_in_memory(MODEL, inputs, tmp_path / "io")
+    check = pd.read_csv(tmp_path / "io" / "crop_water_check.csv").iloc[0]
+    assert check["crop_water"] == pytest.approx(expected)
+    assert check["used"] == "table"
