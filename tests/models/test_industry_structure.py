@@ -163,3 +163,11 @@ def test_report_draws_the_pareto_front(tmp_path: Path) -> None:
     written = MODEL.report(out, manifest) if MODEL.report else []
     assert [p.name for p in written] == ["pareto_front.png"]
     assert written[0].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_share_limits_beyond_growth_limits_name_the_unit() -> None:
+    # services at least 70 %: power ≥ 50 -> services ≥ 116.7 > its upper bound 110
+    limits = pd.DataFrame({"unit": ["650100"], "sector": ["services_other"], "min_share": [0.7]})
+    with pytest.raises(InputError) as err:
+        run({"accounts": ACCOUNTS, "caps": _caps([("650100", "water", 9.0)]), "sector_limits": limits, **ONE_YEAR})
+    assert "share limits of unit 650100" in str(err.value) and "2023" in str(err.value)

@@ -203,3 +203,12 @@ def test_report_draws_one_mac_chart_per_pollutant(tmp_path: Path) -> None:
     written = MODEL.report(out, manifest) if MODEL.report else []
     assert sorted(p.name for p in written) == ["mac_COD.png", "mac_NOx.png", "mac_SO2.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
+
+
+def test_mac_curve_ranks_restart_for_each_pollutant() -> None:
+    out = run(MODEL.example())
+    curve = out["mac_curve"]
+    for _, steps in curve.groupby("pollutant"):
+        assert list(steps["rank"]) == list(range(1, len(steps) + 1))
+        assert np.all(np.diff(steps["unit_cost"]) >= 0)
+        np.testing.assert_allclose(steps["cumulative_abatement_t"], steps["abatement_t"].cumsum())

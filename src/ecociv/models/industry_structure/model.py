@@ -216,7 +216,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
         rows = _cap_rows(caps, base, year, rates) + shares
         result = solve_structure(objective, lower, upper, rows)
         if not result.optimal:
-            raise _infeasible(rows, lower, year)
+            raise _infeasible(rows, lower, upper, year)
         programs[year] = (objective, lower, upper, rows)
         structure.append(_structure(base, result.x, lower, upper, year, rates))
         for k, row in enumerate(rows):
@@ -243,7 +243,7 @@ def _objective(base: Base, name: str, rates: Mapping[str, float], steps: int) ->
     return np.nan_to_num(intensity) * (1.0 + rates.get("employment", 0.0)) ** steps
 
 
-def _infeasible(rows: list[Row], lower: np.ndarray, year: int) -> InputError:
+def _infeasible(rows: list[Row], lower: np.ndarray, upper: np.ndarray, year: int) -> InputError:
     for row in rows:
         if row.resource == "share":
             continue
@@ -254,6 +254,13 @@ def _infeasible(rows: list[Row], lower: np.ndarray, year: int) -> InputError:
                               f"below the {least:.6g} {units} used at the lowest growth allowed: shortfall "
                               f"{least - row.upper:.6g} {units}; raise the cap or lower min_growth",
                               source="table 'caps'")
+    for unit in sorted({row.unit for row in rows if row.resource == "share"}):
+        own = [row for row in rows if row.resource == "share" and row.unit == unit]
+        alone = solve_structure(np.zeros(len(lower)), lower, upper, own)
+        if not alone.optimal:
+            return InputError(f"the share limits of unit {unit} cannot be met within its growth limits in "
+                              f"{year} ({', '.join(row.name for row in own)}); loosen them or the growth limits",
+                              source="table 'sector_limits'")
     return InputError(f"no structure meets the caps, share and growth limits together in {year}; loosen the "
                       "share limits or the caps", source="table 'sector_limits'")
 

@@ -130,31 +130,32 @@ def solve_year(emission: np.ndarray, candidates: pd.DataFrame, caps: list[Cap],
     removal_per_share = emission[source] * eta  # t/yr removed at application 1
     cost = candidates["unit_cost"].to_numpy(dtype=float) * removal_per_share
     upper = candidates["max_application"].to_numpy(dtype=float)
-    rows, cols, vals, lo, hi = [], [], [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
     # each tonne treated once: Σ_m x_gm ≤ 1 where the maxima could exceed 1
     totals = np.bincount(source, weights=upper, minlength=n_sources) if n_cand else np.zeros(n_sources)
     shared = np.flatnonzero(totals > 1.0 + 1e-12)
-    share_row = {g: i for i, g in enumerate(shared)}
-    for j, g in enumerate(source):
-        if g in share_row:
-            rows.append(share_row[g])
-            cols.append(j)
-            vals.append(1.0)
+    share_row = {int(g): i for i, g in enumerate(shared)}
+    in_shared = np.flatnonzero(np.isin(source, shared))
+    rows.extend(share_row[int(g)] for g in source[in_shared])
+    cols.extend(in_shared.tolist())
+    vals.extend([1.0] * len(in_shared))
     lo += [-np.inf] * len(shared)
     hi += [1.0] * len(shared)
     first_cap_row = len(shared)
     required = []
-    by_source: dict[int, list[int]] = {}
-    for j, g in enumerate(source):
-        by_source.setdefault(int(g), []).append(j)
     for k, cap in enumerate(caps):
         need = float(np.dot(cap.weights, emission[cap.sources])) - cap.cap_t
         required.append(need)
-        for g, w in zip(cap.sources, cap.weights, strict=True):
-            for j in by_source.get(int(g), []):
-                rows.append(first_cap_row + k)
-                cols.append(j)
-                vals.append(w * removal_per_share[j])
+        weight = np.zeros(n_sources)
+        weight[cap.sources] = cap.weights
+        covered = np.flatnonzero(weight[source] > 0)
+        rows.extend([first_cap_row + k] * len(covered))
+        cols.extend(covered.tolist())
+        vals.extend((weight[source[covered]] * removal_per_share[covered]).tolist())
         lo.append(need if need > 0 else -np.inf)
         hi.append(np.inf)
     n_rows = first_cap_row + len(caps)
@@ -175,7 +176,7 @@ def solve_year(emission: np.ndarray, candidates: pd.DataFrame, caps: list[Cap],
     return YearResult(application, removed, cost * application, dual, cap_residual)
 
 
-def mac_steps(emission: np.ndarray, candidates: pd.DataFrame) -> pd.DataFrame:
+def mac_steps(emission: np.ndarray, candidates: pd.DataFrame, group: np.ndarray | None = None) -> pd.DataFrame:
     """Stepwise MAC curve of the sources given (one pollutant, one year).
 
     Measures are ranked by unit cost (ties: higher efficiency first, then the order of the
@@ -184,33 +185,35 @@ def mac_steps(emission: np.ndarray, candidates: pd.DataFrame) -> pd.DataFrame:
     options added cumulatively against the baseline). Width = :math:`E_g \\eta_m x_{gm}`,
     height = :math:`c_m`.
 
+    ``group`` (one code per candidate, e.g. its pollutant) makes one curve per group in one pass.
+
     Returns
     -------
     DataFrame
-        ``candidate`` (row of ``candidates``), ``unit_cost``, ``abatement_t``,
-        ``cumulative_abatement_t``, ``cumulative_cost_yuan``, ranked; zero-width steps dropped.
+        ``group``, ``candidate`` (row of ``candidates``), ``unit_cost``, ``abatement_t``,
+        ``cumulative_abatement_t``, ``cumulative_cost_yuan``, ranked within each group; zero-width
+        steps dropped.
     """
-    columns = ["candidate", "unit_cost", "abatement_t", "cumulative_abatement_t", "cumulative_cost_yuan"]
+    columns = ["group", "candidate", "unit_cost", "abatement_t", "cumulative_abatement_t", "cumulative_cost_yuan"]
     if not len(candidates):
         return pd.DataFrame(columns=columns)
-    order = np.lexsort((np.arange(len(candidates)), -candidates["removal_efficiency"].to_numpy(dtype=float),
-                        candidates["unit_cost"].to_numpy(dtype=float)))
-    taken = np.zeros(len(emission))
-    rows = []
-    for j in order:
-        row = candidates.iloc[j]
-        g = int(row["source"])
-        share = min(float(row["max_application"]), 1.0 - taken[g])
-        if share <= 0:
-            continue
-        taken[g] += share
-        width = emission[g] * float(row["removal_efficiency"]) * share
-        if width > 0:
-            rows.append((int(j), float(row["unit_cost"]), width))
-    frame = pd.DataFrame(rows, columns=columns[:3])
-    frame["cumulative_abatement_t"] = frame["abatement_t"].cumsum()
-    frame["cumulative_cost_yuan"] = (frame["abatement_t"] * frame["unit_cost"]).cumsum()
-    return frame
+    cost = candidates["unit_cost"].to_numpy(dtype=float)
+    eta = candidates["removal_efficiency"].to_numpy(dtype=float)
+    groups = np.zeros(len(candidates), dtype=np.int64) if group is None else np.asarray(group)
+    order = np.lexsort((np.arange(len(candidates)), -eta, cost, groups))
+    source = candidates["source"].to_numpy(dtype=np.int64)[order]
+    maximum = candidates["max_application"].to_numpy(dtype=float)[order]
+    # share taken by cheaper alternatives of the same source = min(Σ of their maxima, 1)
+    taken_before = pd.Series(maximum).groupby(source).cumsum().to_numpy() - maximum
+    share = np.clip(np.minimum(maximum, 1.0 - np.minimum(taken_before, 1.0)), 0.0, None)
+    width = emission[source] * eta[order] * share
+    keep = width > 0
+    frame = pd.DataFrame({"group": groups[order][keep], "candidate": order[keep], "unit_cost": cost[order][keep],
+                          "abatement_t": width[keep]})
+    by = frame.groupby("group", sort=False)
+    frame["cumulative_abatement_t"] = by["abatement_t"].cumsum()
+    frame["cumulative_cost_yuan"] = (frame["abatement_t"] * frame["unit_cost"]).groupby(frame["group"]).cumsum()
+    return frame.reset_index(drop=True)
 
 
 def cost_on_curve(steps: pd.DataFrame, abatement_t: float) -> float:

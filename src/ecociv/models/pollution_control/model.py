@@ -79,21 +79,26 @@ def _caps(frame: pd.DataFrame, units: set[str], basins: Mapping[str, Mapping[str
 
 def _year_caps(caps: pd.DataFrame, year: int, sources: pd.DataFrame,
                basins: Mapping[str, Mapping[str, float]]) -> list[Cap]:
+    by_unit = sources.groupby(["unit", "pollutant"], sort=False).indices
+    by_pollutant = sources.groupby("pollutant", sort=False).indices
+    units = sources["unit"].to_numpy()
+    empty = np.zeros(0, dtype=np.int64)
+    of_year = caps[caps["year"].isna().to_numpy() | (caps["year"] == year).fillna(False).to_numpy(dtype=bool)]
     out = []
-    for row in caps.itertuples(index=False):
-        if not pd.isna(row.year) and int(row.year) != year:
-            continue
-        of_pollutant = (sources["pollutant"] == row.pollutant).to_numpy()
-        if row.area == "all":
-            area_type, weights = "region", of_pollutant.astype(float)
-        elif row.area in basins:
+    for area, pollutant, cap_t in zip(of_year["area"], of_year["pollutant"], of_year["cap_t"], strict=True):
+        if area == "all":
+            area_type, positions = "region", by_pollutant.get(pollutant, empty)
+            weights = np.ones(len(positions))
+        elif area in basins:
             area_type = "basin"
-            weights = sources["unit"].map(basins[row.area]).fillna(0.0).to_numpy(dtype=float) * of_pollutant
+            candidates = by_pollutant.get(pollutant, empty)
+            shares = np.array([basins[area].get(u, 0.0) for u in units[candidates]])
+            positions, weights = candidates[shares > 0], shares[shares > 0]
         else:
-            area_type, weights = "unit", ((sources["unit"] == row.area).to_numpy() & of_pollutant).astype(float)
-        positions = np.flatnonzero(weights > 0)
-        out.append(Cap(f"cap {row.pollutant} {row.area} {year}", str(row.area), area_type, str(row.pollutant),
-                       year, float(row.cap_t), positions, weights[positions]))
+            area_type, positions = "unit", by_unit.get((area, pollutant), empty)
+            weights = np.ones(len(positions))
+        out.append(Cap(f"cap {pollutant} {area} {year}", str(area), area_type, str(pollutant), year,
+                       float(cap_t), np.asarray(positions, dtype=np.int64), np.asarray(weights, dtype=float)))
     return out
 
 
@@ -141,23 +146,24 @@ def run(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
 
 
 def _curves(year: int, sources: pd.DataFrame, emission: np.ndarray, candidates: pd.DataFrame) -> pd.DataFrame:
-    frames = []
-    for pollutant in sorted(set(sources["pollutant"])):
-        of = candidates[(sources["pollutant"].to_numpy()[candidates["source"].to_numpy(dtype=np.int64)]
-                         == pollutant)] if len(candidates) else candidates
-        steps = mac_steps(emission, of.reset_index(drop=True))
-        if steps.empty:
-            continue
-        picked = of.reset_index(drop=True).iloc[steps["candidate"].to_numpy()]
-        where = sources.iloc[picked["source"].to_numpy(dtype=np.int64)]
-        frames.append(pd.DataFrame({
-            "year": year, "pollutant": pollutant, "rank": np.arange(1, len(steps) + 1),
-            "unit": where["unit"].to_numpy(), "sector": where["sector"].to_numpy(),
-            "measure": picked["measure"].to_numpy(), "unit_cost": steps["unit_cost"].to_numpy(),
-            "abatement_t": steps["abatement_t"].to_numpy(),
-            "cumulative_abatement_t": steps["cumulative_abatement_t"].to_numpy(),
-            "cumulative_cost_yuan": steps["cumulative_cost_yuan"].to_numpy()}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not len(candidates):
+        return pd.DataFrame()
+    source = candidates["source"].to_numpy(dtype=np.int64)
+    pollutant = sources["pollutant"].to_numpy()[source]
+    steps = mac_steps(emission, candidates, group=pollutant)
+    if steps.empty:
+        return pd.DataFrame()
+    picked = steps["candidate"].to_numpy()
+    where = source[picked]
+    rank = steps.groupby("group", sort=False).cumcount().to_numpy() + 1
+    frame = pd.DataFrame({
+        "year": year, "pollutant": steps["group"].to_numpy(), "rank": rank,
+        "unit": sources["unit"].to_numpy()[where], "sector": sources["sector"].to_numpy()[where],
+        "measure": candidates["measure"].to_numpy()[picked], "unit_cost": steps["unit_cost"].to_numpy(),
+        "abatement_t": steps["abatement_t"].to_numpy(),
+        "cumulative_abatement_t": steps["cumulative_abatement_t"].to_numpy(),
+        "cumulative_cost_yuan": steps["cumulative_cost_yuan"].to_numpy()})
+    return frame.sort_values(["pollutant", "rank"], kind="stable").reset_index(drop=True)
 
 
 def _tables(applied: list[pd.DataFrame], residual: list[pd.DataFrame], prices: list[dict[str, Any]],
