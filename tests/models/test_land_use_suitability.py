@@ -168,3 +168,20 @@ def test_bad_input(land: Landscape) -> None:
         fit.predict(d[:2])
     with pytest.raises(InputError, match="valid"):
         fit.predict(d, valid=np.ones((3, 3), bool))
+
+
+@pytest.mark.parametrize("size", [50_000, 3_000_000])
+def test_sample_cells_distinct_inside_mask_and_seeded(size: int) -> None:
+    # 3 million cells exercises the rejection branch (no index array of all cells)
+    from ecociv.models.land_use_change.suitability import _sample_cells
+
+    mask = np.zeros(size, bool)
+    mask[::3] = True
+    a = _sample_cells(mask, 5000, np.random.default_rng(1))
+    b = _sample_cells(mask, 5000, np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    assert a.size == 5000 and np.unique(a).size == 5000 and mask[a].all()
+    assert a.max() > 0.8 * size  # drawn over the whole grid, not its start
+    small = np.zeros(size, bool)
+    small[:10] = True
+    assert _sample_cells(small, 5000, np.random.default_rng(1)).tolist() == list(range(10))

@@ -10,7 +10,8 @@ Analysis Strategy (LEAS; Liang et al. 2021, Comput. Environ. Urban Syst. 85:1015
 
 Positives and negatives are sampled in equal numbers (balanced, seeded), 70 % of the sample trains
 the model and 30 % is held out to score it (ROC AUC). Drivers are standardised with the mean and
-standard deviation over the valid cells; a missing driver value (NaN) is replaced by the mean (0 after
+standard deviation over the valid cells (over a seeded sample of one million of them on larger
+grids); a missing driver value (NaN) is replaced by the mean (0 after
 standardisation) both in training and in prediction.
 
 Methods: ``"logistic"`` (:class:`sklearn.linear_model.LogisticRegression`) and ``"random_forest"``
@@ -48,6 +49,9 @@ METHODS = ("logistic", "random_forest")
 MIN_POSITIVES = 10
 
 _TEST_SHARE = 0.3
+
+#: Valid cells (at most) over which the drivers' mean and standard deviation are computed.
+_STAT_CELLS = 1_000_000
 
 
 @dataclass
@@ -165,16 +169,33 @@ class SuitabilityFit:
         return out
 
 
+def _sample_cells(mask: NDArray[np.bool_], n: int, rng: np.random.Generator) -> NDArray[np.intp]:
+    """Up to ``n`` distinct flat indices where ``mask`` is True, drawn at random.
+
+    Small sets are listed and drawn without replacement; large ones (more than 2 million cells)
+    by rejection (uniform candidates kept where the mask holds), so a 25-million-cell grid never
+    needs an index array of all its cells."""
+    count = int(np.count_nonzero(mask))
+    if count <= max(4 * n, 2_000_000):
+        idx = np.flatnonzero(mask)
+        return idx if idx.size <= n else np.sort(rng.choice(idx, size=n, replace=False))
+    got = np.zeros(0, dtype=np.intp)
+    while got.size < n:
+        draw = int(1.2 * (n - got.size) * mask.size / count) + 16
+        cand = rng.integers(0, mask.size, size=draw)
+        got = np.unique(np.concatenate([got, cand[mask[cand]]]))
+    return np.sort(rng.choice(got, size=n, replace=False))
+
+
 def _balanced_sample(
-    positive: NDArray[np.bool_], valid_idx: NDArray[np.intp], n_samples: int, rng: np.random.Generator
+    positive: NDArray[np.bool_], valid: NDArray[np.bool_], n_samples: int, rng: np.random.Generator
 ) -> tuple[NDArray[np.intp], NDArray[np.int8]]:
-    """Equal numbers of positive and negative cells (flat indices) from the valid cells."""
-    pos = valid_idx[positive[valid_idx]]
-    neg = valid_idx[~positive[valid_idx]]
-    half = n_samples // 2
-    n = min(half, pos.size, neg.size)
-    take_pos = rng.choice(pos, size=n, replace=False) if pos.size > n else pos
-    take_neg = rng.choice(neg, size=n, replace=False) if neg.size > n else neg
+    """Equal numbers of positive and negative valid cells (flat indices) and their labels."""
+    pos_mask = positive & valid
+    neg_mask = valid & ~positive
+    n = min(n_samples // 2, int(np.count_nonzero(pos_mask)), int(np.count_nonzero(neg_mask)))
+    take_pos = _sample_cells(pos_mask, n, rng)
+    take_neg = _sample_cells(neg_mask, n, rng)
     idx = np.concatenate([take_pos, take_neg])
     y = np.concatenate([np.ones(take_pos.size, np.int8), np.zeros(take_neg.size, np.int8)])
     return idx, y
@@ -268,31 +289,36 @@ def fit_suitability(
     v = np.ones((ny, nx), bool) if valid is None else np.asarray(valid, dtype=bool)
     if v.shape != (ny, nx):
         raise InputError(f"mask shape {v.shape} differs from the drivers' {(ny, nx)}", source="valid")
-    valid_idx = np.flatnonzero(v.ravel())
-    if valid_idx.size == 0:
+    vflat = v.ravel()
+    if not vflat.any():
         raise InputError("no valid cell", source="valid")
     flat_x = x_all.reshape(d, -1)
+    rng = np.random.default_rng(seed)
 
-    # standardisation over the valid cells
+    # standardisation: mean and standard deviation over (a sample of up to 1 million) valid cells
+    stat_idx = _sample_cells(vflat, _STAT_CELLS, rng)
     mean = np.empty(d)
     scale = np.empty(d)
     for j in range(d):
-        vals = np.asarray(flat_x[j, valid_idx], dtype=np.float64)
+        vals = np.asarray(flat_x[j, stat_idx], dtype=np.float64)
         finite = np.isfinite(vals)
+        if not finite.any():
+            vals = np.asarray(flat_x[j][vflat], dtype=np.float64)
+            finite = np.isfinite(vals)
         if not finite.any():
             raise InputError("driver has no value in any valid cell (all NaN)", source="drivers", where=names[j])
         mean[j] = vals[finite].mean()
         sd = vals[finite].std()
         scale[j] = sd if sd > 0 else 1.0
 
-    idx0 = np.full(ny * nx, -1, dtype=np.intp)
-    idx0[valid_idx] = _code_index(lu0.ravel()[valid_idx], codes_l, "initial")
+    # class index per cell (int16, -1 outside the region)
+    idx0 = np.full(ny * nx, -1, dtype=np.int16)
+    idx0[vflat] = _code_index(lu0.ravel()[vflat], codes_l, "initial")
     idx1 = None
     if lu1 is not None:
-        idx1 = np.full(ny * nx, -1, dtype=np.intp)
-        idx1[valid_idx] = _code_index(lu1.ravel()[valid_idx], codes_l, "final")
+        idx1 = np.full(ny * nx, -1, dtype=np.int16)
+        idx1[vflat] = _code_index(lu1.ravel()[vflat], codes_l, "final")
 
-    rng = np.random.default_rng(seed)
     fit = SuitabilityFit(codes_l, names, method, mean, scale, [], pd.DataFrame(), pd.DataFrame())
     contrib_rows: list[tuple[int, str, float, str]] = []
     score_rows: list[tuple[int, float, int, int, int, str]] = []
@@ -301,7 +327,7 @@ def fit_suitability(
     trained_on = "growth" if idx1 is not None else "current"
     for ci, code in enumerate(codes_l):
         positive = (idx1 == ci) & (idx0 != ci) if idx1 is not None else idx0 == ci
-        idx, y = _balanced_sample(positive, valid_idx, int(n_samples), rng)
+        idx, y = _balanced_sample(positive, vflat, int(n_samples), rng)
         n_pos = int(y.sum())
         if n_pos < MIN_POSITIVES or (y == 0).sum() < MIN_POSITIVES:
             fit.models.append(None)
