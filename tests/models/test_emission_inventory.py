@@ -309,3 +309,16 @@ def test_shipped_control_measure_library_applies_through_the_application_lever(t
     with pytest.raises(InputError, match="above max_application"):
         inventory(activity, pd.read_csv(INDUSTRY / "emission_factors.csv"), library,
                   {"application": {key: min(1.0, rate + 0.05)}})
+
+
+def test_check_hook_finds_bad_files_and_levers_before_a_run(tmp_path: Path) -> None:
+    assert MODEL.check is not None
+    factors = _csv(tmp_path, "factors", _factors())
+    MODEL.check({"emission_factors": factors, "activity": _csv(tmp_path, "activity", _activity()),
+                 "levers": {"growth": {"power_heat": 0.02}}})
+    MODEL.check({"emission_factors": factors, "activity": None})  # from an upstream step: later
+    bad = _csv(tmp_path, "bad", _factors().assign(unit=["kg/TJ", "kg/TJ", "t/t", "kg/tt"]))
+    with pytest.raises(InputError, match=r"line 5, column 'unit': unknown unit 'kg/tt'"):
+        MODEL.check({"emission_factors": bad})
+    with pytest.raises(InputError, match=r"unknown lever"):
+        MODEL.check({"levers": {"grwth": {}}})

@@ -174,4 +174,21 @@ def example() -> dict[str, Any]:
             "levers": {"growth": {"power_heat": 0.03}, "end_year": 2025}}
 
 
-MODEL = Model(spec=SPEC, run=run, example=example, report=emissions_chart)
+def check(given: Mapping[str, Any]) -> None:
+    """The levers and the tables given as files (factor library, activity, controls), checked
+    before a scenario runs; tables that come from an upstream step are checked in the run."""
+    from pathlib import Path
+
+    from ecociv.io.tables import read_table
+
+    _, _, overrides = checks.parse_levers(given.get("levers"))
+    tables = {item.id: read_table(given[item.id], item) for item in SPEC.inputs
+              if item.type == "table" and isinstance(given.get(item.id), (str, Path))}
+    factors = checks.check_factors(tables["emission_factors"]) if "emission_factors" in tables else None
+    if factors is not None and "activity" in tables:
+        checks.check_activity(tables["activity"], factors)
+    if "controls" in tables:
+        checks.check_controls(tables["controls"], overrides)
+
+
+MODEL = Model(spec=SPEC, run=run, example=example, report=emissions_chart, check=check)
