@@ -185,7 +185,7 @@ def test_kaya_population_splits_the_activity_effect() -> None:
     accounts.loc[accounts["year"] == 2005, "value_added"] *= 1.5
     plain = run({"accounts": accounts})["lmdi"].iloc[0]
     population = pd.DataFrame({"unit": "u1", "year": [2000, 2005], "population": [10.0, 12.0]})
-    kaya = run({"accounts": accounts, "population": population})["lmdi"].iloc[0]
+    kaya = run({"accounts": accounts, "unit_population": population})["lmdi"].iloc[0]
     # ln P + ln(Q/P) = ln Q with the same weights: population + per-capita = the plain activity
     assert kaya["population_effect_t"] + kaya["activity_effect_t"] == pytest.approx(plain["activity_effect_t"])
     assert kaya["population_effect_t"] > 0
@@ -335,7 +335,7 @@ def test_bad_years_outside_the_data() -> None:
 
 def test_bad_population_duplicate() -> None:
     population = pd.DataFrame({"unit": ["u1", "u1"], "year": [2000, 2000], "population": [1.0, 2.0]})
-    assert "appears more than once" in _error(_two_sector_accounts(), population=population)
+    assert "appears more than once" in _error(_two_sector_accounts(), unit_population=population)
 
 
 def test_kernel_intensity_is_nan_without_value_added() -> None:

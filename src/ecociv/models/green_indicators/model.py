@@ -27,7 +27,7 @@ QUANTITIES = ("value_added", "co2_t", "energy_use", "water_use")
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Every table of :data:`SPEC` from checked inputs."""
     accounts = _accounts(inputs["accounts"], inputs.get("start_year"), inputs.get("end_year"))
-    population = _population(inputs.get("population"))
+    population = _population(inputs.get("unit_population"))
     totals = _unit_totals(accounts)
     years = sorted(accounts["year"].unique())
     periods = chained_periods(years, int(inputs.get("period_length") or 5))
@@ -105,7 +105,7 @@ def _population(frame: pd.DataFrame | None) -> dict[tuple[str, int], float]:
     if duplicated.any():
         row = frame[duplicated].iloc[0]
         raise InputError(f"unit '{row['unit']}', year {row['year']} appears more than once",
-                         source="population")
+                         source="unit_population")
     return {(str(u).strip(), int(y)): float(p)
             for u, y, p in zip(frame["unit"], frame["year"], frame["population"], strict=True)}
 

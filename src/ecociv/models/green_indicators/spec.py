@@ -66,7 +66,7 @@ SPEC = ModelSpec(
                               "equivalent (tce)", units="tce", ge=0, required=False),
                        Column(id="water_use", about="water use", units=WATER, ge=0, required=False),
                    )),
-        TableInput(id="population", about="Resident population per unit and year; with it the "
+        TableInput(id="unit_population", about="Resident population per unit and year; with it the "
                    "LMDI activity effect is split into population and value added per capita "
                    "(Kaya)", required=False, columns=(
                        _col("unit", None, "unit id"),
