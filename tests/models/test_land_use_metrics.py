@@ -323,3 +323,23 @@ def test_duplicate_codes_and_mask_of_wrong_shape() -> None:
         metrics.validate(initial, simulated, reference, [1, 1, 2])
     with pytest.raises(InputError, match="mask shape"):
         metrics.validate(initial, simulated, reference, CODES, valid=np.ones((2, 2), bool))
+
+
+@pytest.mark.parametrize(("dtype", "codes", "nodata"), [
+    ("uint8", [10, 20, 30], 0),  # lookup table indexed by the codes themselves
+    ("int16", [-5, 0, 7], -9999),  # shifted lookup table, negative codes
+    ("int64", [3, 2_000_000, 5_000_000], -1),  # range too wide for a table: sorted search
+    ("float32", [10, 20, 30], None),  # NaN is nodata
+])
+def test_class_index_on_every_code_path(dtype: str, codes: list[int], nodata: int | None) -> None:
+    rng = np.random.default_rng(14)
+    pick = rng.integers(0, 3, (9, 11))
+    values = np.array(codes, dtype=np.int64)[pick].astype(dtype)
+    values[0, :4] = np.nan if nodata is None else nodata
+    index = metrics.class_index(values, codes, nodata=nodata)
+    expected = pick.astype(np.int16)
+    expected[0, :4] = -1
+    np.testing.assert_array_equal(index, expected)
+    # the codes are found whatever their order in the list
+    reordered = metrics.class_index(values, codes[::-1], nodata=nodata)
+    np.testing.assert_array_equal(reordered[index >= 0], 2 - index[index >= 0])

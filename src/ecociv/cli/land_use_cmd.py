@@ -155,7 +155,14 @@ def _found_codes(arrays: dict[str, np.ndarray], paths: dict[str, Path]) -> list[
             raise InputError(f"non-integer values ({shown}): not a categorical land-use map "
                              "(is it a continuous raster, or resampled by interpolation?)",
                              source=f"input '{name}' ({paths[name]})")
-        codes = np.unique(data.astype(np.int64))
+        if not data.size:
+            continue
+        low, high = int(data.min()), int(data.max())
+        if high - low < 1 << 20:  # a histogram, not a sort of every cell
+            counts = np.bincount((data - low).astype(np.int64), minlength=high - low + 1)
+            codes = np.flatnonzero(counts) + low
+        else:
+            codes = np.unique(data.astype(np.int64))
         if codes.size > MAX_CLASSES:
             raise InputError(f"{codes.size} distinct values; a land-use map has at most "
                              f"{MAX_CLASSES} classes (is it a continuous raster?)",

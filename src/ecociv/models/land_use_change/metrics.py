@@ -131,7 +131,10 @@ def class_index(values: ArrayLike, codes: Sequence[int], *, nodata: float | None
                 "whole class codes (is it a continuous raster, or resampled by interpolation?)",
                 source=label, where=_cell(first))
         keep = ~missing if keep is None else keep & ~missing
-        data = np.where(missing, codes_arr[0], data).astype(np.int64)
+        wide = max(abs(float(np.nanmin(data, initial=0.0))),
+                   abs(float(np.nanmax(data, initial=0.0)))) >= 2 ** 31
+        data = np.where(missing, data.dtype.type(codes_arr[0]), data).astype(
+            np.int64 if wide else np.int32)
     elif data.dtype.kind not in "iub":
         raise InputError(f"map of type {data.dtype}; expected integer class codes", source=label)
     out = np.full(data.shape, -1, dtype=np.int16)
@@ -139,13 +142,20 @@ def class_index(values: ArrayLike, codes: Sequence[int], *, nodata: float | None
         return out
     low = int(min(data.min(), codes_arr.min()))
     high = int(max(data.max(), codes_arr.max()))
+    if data.dtype.kind in "ub" and low >= 0:
+        low = 0  # index the lookup table with the unsigned codes themselves, no shifted copy
     if high - low < _LUT_RANGE:
         # -2 = unknown code, -1 = not compared (nodata)
         lut = np.full(high - low + 1, -2, dtype=np.int16)
         lut[codes_arr - low] = np.arange(codes_arr.size, dtype=np.int16)
         if no_value and low <= float(nodata) <= high and float(nodata) == round(float(nodata)):  # type: ignore[arg-type]
             lut[int(nodata) - low] = -1  # type: ignore[arg-type]
-        found = lut[data] if low == 0 and data.dtype.kind in "ub" else lut[data.astype(np.int64) - low]
+        if low == 0 and data.dtype.kind in "ub":
+            found = lut[data]
+        else:  # shift in a type that holds the codes' range (int32 unless the codes are huge)
+            shift_type = np.dtype(np.int64 if max(abs(low), abs(high)) >= 2 ** 31 else np.int32)
+            shifted: NDArray[np.signedinteger[Any]] = data.astype(shift_type, copy=False)
+            found = lut[shifted - shift_type.type(low)]
     else:
         order = np.argsort(codes_arr)
         position = np.clip(np.searchsorted(codes_arr[order], data), 0, codes_arr.size - 1)
