@@ -61,13 +61,14 @@ def test_energy_cap_shadow_price_is_in_yuan_per_tce() -> None:
 
 def test_water_supply_from_deliveries_caps_industry_only() -> None:
     # 1.8e8 m3/yr delivered to industry (12 months of 1.5e7): power ≤ 1.8/0.02 = 90; services unlimited
+    # (delivered to a county site of Urumqi, 650102, which counts for the prefecture 650100)
     deliveries = pd.DataFrame({"month": [f"2020-{m:02d}" for m in range(1, 13)], "sector": "industry",
-                               "unit": "650100", "delivered_m3": 1.5e7})
+                               "unit": "650102", "delivered_m3": 1.5e7})
     out = run({"accounts": ACCOUNTS, "caps": _caps([("650100", "water", 99.0)]), "water_supply": deliveries,
                **ONE_YEAR})
     va = out["structure"].set_index("sector")["value_added"]
     assert va["power_heat"] == pytest.approx(90.0) and va["services_other"] == pytest.approx(110.0)
-    industry = out["shadow_prices"][out["shadow_prices"]["constraint"].str.contains("power_heat")]
+    industry = out["shadow_prices"][out["shadow_prices"]["constraint"].str.endswith("(industry)")]
     assert industry["value"].iloc[0] == pytest.approx(50.0)
 
 
@@ -171,3 +172,24 @@ def test_share_limits_beyond_growth_limits_name_the_unit() -> None:
     with pytest.raises(InputError) as err:
         run({"accounts": ACCOUNTS, "caps": _caps([("650100", "water", 9.0)]), "sector_limits": limits, **ONE_YEAR})
     assert "share limits of unit 650100" in str(err.value) and "2023" in str(err.value)
+
+
+def test_belt_network_industrial_deliveries_cap_the_shipped_accounts() -> None:
+    # coupling with water_allocation on the Belt network (12 months): the industrial deliveries of
+    # Urumqi's sites become the water cap of its industrial sectors in the shipped accounts (2022:
+    # mining and power_heat, water use from sector_accounts.csv)
+    from ecociv.models.water_allocation.model import MODEL as WATER
+
+    root = Path(__file__).resolve().parents[2] / "src" / "ecociv" / "data"
+    deliveries = WATER.run({"network": root / "water" / "belt_network" / "network.yaml", "months": 12})["deliveries"]
+    accounts = pd.read_csv(root / "industry" / "sector_accounts.csv", dtype={"unit": str})
+    out = run({"accounts": accounts, "caps": _caps([("650100", "water", 99.0)]), "water_supply": deliveries,
+               "base_year": 2022, "last_year": 2025})
+    urumqi = deliveries[(deliveries["sector"] == "industry") & deliveries["unit"].astype(str).str.startswith("6501")]
+    supplied = urumqi["delivered_m3"].sum() / 1e8  # 10^8 m3 in the 12 months
+    cap = out["constraints"][out["constraints"]["constraint"] == "cap water 650100 2025 (industry)"].iloc[0]
+    assert cap["bound"] == pytest.approx(supplied)
+    industrial = out["structure"][(out["structure"]["year"] == 2025)
+                                  & out["structure"]["sector"].isin(["mining", "power_heat"])]
+    assert industrial["water_use"].sum() == pytest.approx(cap["use"])
+    assert cap["use"] <= cap["bound"] + 1e-9

@@ -107,7 +107,9 @@ def _caps(frame: pd.DataFrame, base: Base, water: pd.DataFrame | None, water_sec
         if supply.empty:
             raise InputError(f"no deliveries of sector {water_sector!r}", source="table 'water_supply'")
         years = supply["month"].nunique() / 12.0
-        annual = supply.assign(unit=supply["unit"].astype(str)).groupby("unit")["delivered_m3"].sum() / years / 1e8
+        # county sites (e.g. 650202 Dushanzi) count for their prefecture (650200 Karamay)
+        prefecture = supply["unit"].astype(str).map(checks.prefecture_of)
+        annual = supply.assign(unit=prefecture).groupby("unit")["delivered_m3"].sum() / years / 1e8
         extra = pd.DataFrame({"unit": annual.index, "resource": "water", "cap": annual.to_numpy(),
                               "year": pd.array([pd.NA] * len(annual), dtype="Int64"),
                               "sectors": ";".join(INDUSTRY_SECTORS)})
@@ -167,7 +169,8 @@ def _cap_rows(caps: pd.DataFrame, base: Base, year: int, rates: Mapping[str, flo
             mask &= base.keys["sector"].isin(sectors).to_numpy()
         growth = (1.0 + float(rates.get(row.resource, 0.0))) ** (year - base.year)
         coef = np.where(mask, np.nan_to_num(base.intensity[row.resource]) * growth, 0.0)
-        scope = f" ({';'.join(sectors)})" if sectors else ""
+        scope = "" if not sectors else (" (industry)" if set(sectors) == set(INDUSTRY_SECTORS)
+                                        else f" ({';'.join(sectors)})")
         rows.append(Row(f"cap {row.resource} {row.unit} {year}{scope}", str(row.unit), str(row.resource), coef,
                         -np.inf, float(row.cap)))
     return rows

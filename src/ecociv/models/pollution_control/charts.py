@@ -29,11 +29,13 @@ def draw_mac(steps: pd.DataFrame, out: Path, *, title: str) -> Path:
     colours = {name: f"C{i % 10}" for i, name in enumerate(sorted(set(steps["measure"])))}
     axes.bar(left, steps["unit_cost"], width=steps["abatement_t"], align="edge",
              color=[colours[m] for m in steps["measure"]], edgecolor="black", linewidth=0.4)
+    top = float(steps["unit_cost"].max()) * 1.15 + 1e-9
     if len(steps) <= 25:
-        for x, width, height, label in zip(left, steps["abatement_t"], steps["unit_cost"],
-                                           steps["measure"] + " / " + steps["sector"] + " / " + steps["unit"],
-                                           strict=True):
-            axes.text(x + width / 2, height, label, rotation=90, fontsize=6, ha="center", va="bottom")
+        for x, width, label in zip(left, steps["abatement_t"],
+                                   steps["measure"] + " / " + steps["sector"] + " / " + steps["unit"],
+                                   strict=True):
+            axes.text(x + width / 2, 0.02 * top, label, rotation=90, fontsize=6, ha="center", va="bottom",
+                      clip_on=True)
     from matplotlib.patches import Patch
 
     axes.legend(handles=[Patch(color=c, label=m) for m, c in colours.items()], fontsize=7, loc="upper left")
@@ -41,7 +43,7 @@ def draw_mac(steps: pd.DataFrame, out: Path, *, title: str) -> Path:
     axes.set_ylabel("unit cost (yuan/t removed)")
     axes.set_title(title)
     axes.set_xlim(0, max(float(steps["cumulative_abatement_t"].max()), 1e-9))
-    axes.set_ylim(0, float(steps["unit_cost"].max()) * 1.35 + 1e-9)
+    axes.set_ylim(0, top)
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=150, bbox_inches="tight")
     return out

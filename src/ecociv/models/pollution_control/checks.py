@@ -56,3 +56,13 @@ def sourced(frame: pd.DataFrame, table: str) -> None:
         raise InputError("missing source; every measure needs a source id (document, table, year, unit "
                          "in control_measures_sources.csv) or 'illustrative'", source=f"table '{table}'",
                          where=f"{line_of(frame, position)}, column 'source'")
+
+
+def prefecture_of(code: str) -> str:
+    """The prefecture-level unit of an adcode: a county code (6 digits) aggregates to its
+    prefecture (first 4 digits + "00"); Corps cities (6590xx) are their own unit; other ids are
+    kept as given."""
+    code = str(code).strip()
+    if len(code) == 6 and code.isdigit() and not code.startswith("6590"):
+        return code[:4] + "00"
+    return code
