@@ -340,3 +340,10 @@ def test_bad_population_duplicate() -> None:
 
 def test_kernel_intensity_is_nan_without_value_added() -> None:
     assert np.isnan(kernels.intensity(np.array([5.0]), np.array([0.0]))[0])
+
+
+def test_ceads_carbon_intensity_2014_is_the_research_notes_figure() -> None:
+    # research notes: 2014 Xinjiang CO2 332.1 Mt (CEADs) over GDP RMB 927.3 billion ≈ 3.6 t per 10^4 yuan
+    out = run({"accounts": xinjiang_accounts("ceads")})
+    rows = out["intensities"].set_index("year")
+    assert rows.loc[2014, "carbon_intensity"] == pytest.approx(3.6, abs=0.05)

@@ -226,3 +226,62 @@ def test_bad_blocks_too_narrow() -> None:
     inputs = _inputs()
     inputs["abatement_costs"] = inputs["abatement_costs"].assign(max_abatement_t=100.0)  # type: ignore[union-attr]
     assert "shortfall" in _error(inputs)
+
+
+# --- cost blocks from the control-measure library (stepwise, retrospective ranking) -------------
+
+
+def _measures() -> pd.DataFrame:
+    return pd.DataFrame({
+        "measure": ["upgrade", "upgrade", "cheap"], "sector": ["food_processing", "households", "households"],
+        "pollutant": "COD", "removal_efficiency": [0.6, 0.6, 0.5], "max_application": [0.9, 0.9, 1.0],
+        "unit_cost": [5780.0, 5780.0, 3000.0],
+    })
+
+
+def _sector_emissions() -> pd.DataFrame:
+    return pd.DataFrame({"year": 2020, "unit": ["u1", "u1", "u2"], "sector": ["food_processing", "households",
+                                                                              "households"],
+                         "pollutant": "COD", "emission_t": [1000.0, 2000.0, 4000.0]})
+
+
+def test_measure_blocks_are_ranked_and_act_on_what_is_left() -> None:
+    from ecociv.models.total_load_allocation.measures import cost_blocks
+
+    blocks = cost_blocks(_sector_emissions(), _measures())
+    u1 = blocks[blocks["unit"] == "u1"].set_index(["sector", "measure"])
+    # food: 1000 × 0.6 × 0.9 = 540 t; households: cheap first 2000 × 0.5 = 1000 t, then the upgrade
+    # on the 1000 t left: 1000 × 0.54 = 540 t
+    assert u1.loc[("food_processing", "upgrade"), "max_abatement_t"] == pytest.approx(540.0)
+    assert u1.loc[("households", "cheap"), "max_abatement_t"] == pytest.approx(1000.0)
+    assert u1.loc[("households", "upgrade"), "max_abatement_t"] == pytest.approx(540.0)
+    assert (blocks["beta"] == 0).all()
+
+
+def test_allocation_with_the_measure_library() -> None:
+    # baselines u1 3000, u2 4000 (from the emissions); allowance 5500: R = 1500 t. The cheap step
+    # (3000 yuan/t) holds 1000 t in u1 and 2000 t in u2: least cost uses 1500 t of them,
+    # 4.5 million yuan, marginal cost 3000
+    units = pd.DataFrame({"basin": "b", "unit": ["u1", "u2"], "pollutant": "COD",
+                          "population": [10.0, 30.0], "value_added": [100.0, 100.0]})
+    allowances = pd.DataFrame({"basin": ["b"], "pollutant": ["COD"], "allowance_t": [5500.0]})
+    out = run({"units": units, "emissions": _sector_emissions(), "measures": _measures(),
+               "allowances": allowances, "equity_floor": 0.0})
+    summary = out["summary"].set_index("method")
+    assert summary.loc["equal_marginal_cost", "cost_yuan"] == pytest.approx(4.5e6)
+    assert summary.loc["equal_marginal_cost", "max_marginal_cost"] == pytest.approx(3000.0)
+    rows = _method(out, "equal_proportion")
+    np.testing.assert_allclose(rows["baseline_t"], [3000.0, 4000.0])
+
+
+def test_bad_measures_without_emissions() -> None:
+    inputs = _inputs()
+    del inputs["abatement_costs"]
+    inputs["measures"] = _measures()
+    assert "needs the emissions table" in _error(inputs)
+
+
+def test_bad_no_cost_information() -> None:
+    inputs = _inputs()
+    del inputs["abatement_costs"]
+    assert "give abatement_costs, or measures" in _error(inputs)

@@ -24,7 +24,7 @@ TOLERANCE = 1e-6  # t/yr: abatement below this counts as none
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Every table of :data:`SPEC` from checked inputs."""
     units = _units(inputs["units"], inputs.get("emissions"), inputs.get("emission_year"))
-    costs = _costs(inputs["abatement_costs"])
+    costs = _costs(_cost_table(inputs, units))
     allowances = _allowances(inputs["allowances"], units)
     basis = str(inputs.get("equity_basis") or "population")
     given_floor = inputs.get("equity_floor")
@@ -89,14 +89,8 @@ def _baselines(rows: pd.DataFrame, emissions: pd.DataFrame | None, year: Any) ->
         first = rows.iloc[0]
         raise InputError(f"unit '{first['unit']}' ({first['pollutant']}) has no baseline_t and no "
                          "emissions table is given", source="units", where="column 'baseline_t'")
-    emissions = emissions.copy()
-    for column in ("unit", "pollutant"):
-        emissions[column] = emissions[column].astype(str).str.strip()
-    chosen = int(year) if year is not None else int(emissions["year"].max())
-    of_year = emissions[emissions["year"] == chosen]
-    if of_year.empty:
-        raise InputError(f"no emissions in year {chosen}; years given: "
-                         f"{sorted(emissions['year'].unique().tolist())}", source="emissions")
+    of_year = _of_year(emissions, year)
+    chosen = int(of_year["year"].iloc[0])
     sums = of_year.groupby(["unit", "pollutant"])["emission_t"].sum()
     out = []
     for unit, pollutant in zip(rows["unit"], rows["pollutant"], strict=True):
@@ -107,12 +101,53 @@ def _baselines(rows: pd.DataFrame, emissions: pd.DataFrame | None, year: Any) ->
     return out
 
 
+def _cost_table(inputs: Mapping[str, Any], units: pd.DataFrame) -> pd.DataFrame:
+    """The abatement_costs table, completed by blocks built from the measure library and the
+    emissions table for the (unit, pollutant) pairs it does not cover."""
+    given = inputs.get("abatement_costs")
+    measures = inputs.get("measures")
+    if measures is None:
+        if given is None:
+            raise InputError("give abatement_costs, or measures together with the emissions table",
+                             source="abatement_costs")
+        return given
+    emissions = inputs.get("emissions")
+    if emissions is None:
+        raise InputError("the measure library needs the emissions table (per sector) to size each "
+                         "measure", source="measures")
+    from ecociv.models.total_load_allocation.measures import cost_blocks
+
+    emissions = _of_year(emissions, inputs.get("emission_year"))
+    blocks = cost_blocks(emissions, measures)
+    if given is None:
+        return blocks
+    covered = set(zip(given["unit"].astype(str).str.strip(), given["pollutant"].astype(str).str.strip(),
+                      strict=True))
+    extra = blocks[[(u, p) not in covered for u, p in zip(blocks["unit"], blocks["pollutant"], strict=True)]]
+    return pd.concat([given, extra[["unit", "pollutant", "alpha", "beta", "max_abatement_t"]]],
+                     ignore_index=True)
+
+
+def _of_year(emissions: pd.DataFrame, year: Any) -> pd.DataFrame:
+    emissions = emissions.copy()
+    for column in ("unit", "sector", "pollutant"):
+        emissions[column] = emissions[column].astype(str).str.strip()
+    chosen = int(year) if year is not None else int(emissions["year"].max())
+    of_year = emissions[emissions["year"] == chosen]
+    if of_year.empty:
+        raise InputError(f"no emissions in year {chosen}; years given: "
+                         f"{sorted(emissions['year'].unique().tolist())}", source="emissions")
+    return of_year
+
+
 def _costs(frame: pd.DataFrame) -> dict[tuple[str, str], list[tuple[float, float, float]]]:
     frame = frame.copy()
     for column in ("unit", "pollutant"):
         frame[column] = frame[column].astype(str).str.strip()
     _check_pollutants(frame, "abatement_costs")
-    widths = frame["max_abatement_t"] if "max_abatement_t" in frame.columns else pd.Series(np.nan, index=frame.index)
+    if "max_abatement_t" not in frame.columns:
+        frame["max_abatement_t"] = np.nan
+    widths = frame["max_abatement_t"]
     blocks: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     for unit, pollutant, alpha, beta, width in zip(frame["unit"], frame["pollutant"], frame["alpha"],
                                                     frame["beta"], widths, strict=True):

@@ -67,13 +67,27 @@ SPEC = ModelSpec(
                    )),
         TableInput(id="abatement_costs", about="Abatement cost blocks: one row with beta > 0 per "
                    "unit and pollutant is a quadratic cost curve C(q) = alpha·q + ½·beta·q²; several "
-                   "rows with beta = 0 and max_abatement_t are a stepwise curve", columns=(
+                   "rows with beta = 0 and max_abatement_t are a stepwise curve (give this table, or "
+                   "measures with the emissions table)", required=False, columns=(
                        _col("unit", None, "unit id"), _col("pollutant", None, "pollutant id"),
                        Column(id="alpha", about="marginal cost of the first tonne of the block",
                               units="yuan/t", ge=0),
                        Column(id="beta", about="slope of the marginal cost", units="yuan/t**2", ge=0),
                        Column(id="max_abatement_t", about="most the block can abate (empty: no "
                               "limit of its own)", units="t/yr", gt=0, required=False),
+                   )),
+        TableInput(id="measures", about="Control-measure library (src/ecociv/data/industry/"
+                   "control_measures.csv): with the emissions table, each unit's stepwise cost curve "
+                   "(measures ranked by unit cost, each acting on what the cheaper ones left); used "
+                   "for units and pollutants without abatement_costs rows", required=False, columns=(
+                       _col("measure", None, "measure id"),
+                       _col("sector", None, "sector id the measure applies to"),
+                       _col("pollutant", None, "pollutant id it removes"),
+                       Column(id="removal_efficiency", about="share of the treated emissions removed",
+                              units="", ge=0, le=1),
+                       Column(id="max_application", about="largest share of the sector's emissions the "
+                              "measure can treat", units="", ge=0, le=1),
+                       Column(id="unit_cost", about="cost per tonne removed", units="yuan/t", ge=0),
                    )),
         TableInput(id="allowances", about="Allowance (total load) per basin and pollutant",
                    columns=(
