@@ -343,3 +343,22 @@ def test_class_index_on_every_code_path(dtype: str, codes: list[int], nodata: in
     # the codes are found whatever their order in the list
     reordered = metrics.class_index(values, codes[::-1], nodata=nodata)
     np.testing.assert_array_equal(reordered[index >= 0], 2 - index[index >= 0])
+
+
+def test_validation_table_holds_the_result_in_long_form() -> None:
+    initial, simulated, reference = _landscape(15, shape=(30, 32))
+    names = {code: f"class {code}" for code in CODES}
+    result = metrics.validate(initial, simulated, reference, CODES, (1, 2, 8), names=names)
+    table = metrics.validation_table(initial, simulated, reference, CODES, (1, 2, 8), names=names)
+    assert list(table.columns) == ["metric", "resolution", "lucode", "name", "value"]
+    whole = table[table["lucode"].isna() & (table["resolution"] == 1)].set_index("metric")["value"]
+    for key in metrics.SCALAR_KEYS:
+        assert whole[key] == pytest.approx(result[key]), key
+    assert whole["cells"] == initial.size
+    per_class = table[table["lucode"] == 3].set_index("metric")
+    assert per_class.loc["producer_accuracy", "value"] == pytest.approx(
+        result["per_class"][2]["producer_accuracy"])
+    assert set(per_class["name"]) == {"class 3"}
+    coarse = table[table["resolution"] == 8].set_index("metric")["value"]
+    assert coarse["figure_of_merit"] == pytest.approx(result["resolutions"][2]["figure_of_merit"])
+    assert sorted(table["resolution"].unique()) == [1, 2, 8]

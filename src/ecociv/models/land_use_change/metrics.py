@@ -36,13 +36,16 @@ allocation disagreement for accuracy assessment. Int. J. Remote Sens. 32(15): 44
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ecociv.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -705,3 +708,67 @@ def jsonable(result: Mapping[str, Any]) -> dict[str, Any]:
         return value
 
     return clean(dict(result))
+
+
+# ---------------------------------------------------------------------------------------------
+# as a table (for model outputs)
+# ---------------------------------------------------------------------------------------------
+
+#: per-class fields of :func:`validate` that become rows of :func:`result_table`
+_CLASS_FIELDS = ("reference_share", "simulated_share", "producer_accuracy", "user_accuracy",
+                 "quantity_disagreement", "allocation_disagreement")
+#: per-resolution fields of :func:`validate` that become rows of :func:`result_table`
+_RESOLUTION_FIELDS = ("agreement", "quantity_disagreement", "allocation_disagreement",
+                      "figure_of_merit", "hits", "misses", "wrong_hits", "false_alarms",
+                      "correct_rejections")
+
+
+def result_table(result: Mapping[str, Any]) -> pd.DataFrame:
+    """A :func:`validate` result as one long table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric`` (str: a key of :data:`SCALAR_KEYS`, ``cells``, a per-class field or a
+        per-resolution field), ``resolution`` (int: block size in cells, 1 for map-wide and
+        per-class rows), ``lucode`` (nullable int: the class of per-class rows, missing otherwise),
+        ``name`` (str: class name, empty otherwise) and ``value`` (float: shares of the compared
+        cells or dimensionless ratios; NaN when undefined). Map-wide rows first (in
+        :data:`SCALAR_KEYS` order), then per class, then per resolution above 1.
+    """
+    import pandas as pd
+
+    rows: list[tuple[str, int, int | None, str, float]] = [
+        (key, 1, None, "", float(result[key])) for key in SCALAR_KEYS]
+    rows.append(("cells", 1, None, "", float(result["cells"])))
+    for entry in result["per_class"]:
+        rows += [(field, 1, int(entry["lucode"]), str(entry["name"]), float(entry[field]))
+                 for field in _CLASS_FIELDS]
+    for entry in result["resolutions"]:
+        if entry["resolution"] == 1:
+            continue
+        rows += [(field, int(entry["resolution"]), None, "", float(entry[field]))
+                 for field in _RESOLUTION_FIELDS]
+    table = pd.DataFrame(rows, columns=["metric", "resolution", "lucode", "name", "value"])
+    table["lucode"] = table["lucode"].astype("Int64")
+    return table
+
+
+def validation_table(initial: ArrayLike, simulated: ArrayLike, reference: ArrayLike,
+                     codes: Sequence[int], resolutions: Sequence[int] = (1,), *,
+                     valid: ArrayLike | None = None, nodata: float | None = None,
+                     names: Mapping[int, str] | None = None,
+                     labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """:func:`validate` as a table (:func:`result_table`), e.g. for a model's ``validation``
+    output; the arguments are those of :func:`validate`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> start = np.array([[1, 1, 2, 2]])
+    >>> table = validation_table(start, np.array([[1, 2, 2, 2]]), np.array([[2, 2, 2, 2]]), [1, 2])
+    >>> float(table.set_index("metric").loc["figure_of_merit", "value"])
+    0.5
+    """
+    return result_table(validate(initial, simulated, reference, codes, resolutions, valid=valid,
+                                 nodata=nodata, names=names, labels=labels))
