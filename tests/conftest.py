@@ -70,3 +70,6 @@ def write_csv(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return _write
+
+# the trading registry tests: a SQLite file or a PostgreSQL database per test (tests/ledger_helpers.py)
+from tests.ledger_helpers import postgres_server, registry_db  # noqa: E402, F401

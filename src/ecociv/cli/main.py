@@ -10,7 +10,16 @@ from typing import NoReturn
 
 import typer
 
-from ecociv.cli import calibrate_cmd, check_cmd, data_cmd, et0_cmd, land_use_cmd, models_cmd, run_cmd
+from ecociv.cli import (
+    calibrate_cmd,
+    check_cmd,
+    data_cmd,
+    et0_cmd,
+    land_use_cmd,
+    models_cmd,
+    registry_cmd,
+    run_cmd,
+)
 
 HELP = (
     "ecociv — decision support for the ecological-civilization strategy of the Tianshan "
@@ -53,6 +62,7 @@ app.command("demo", help="Run the Belt baseline (天山北坡经济带) on the e
             "dataset and print results per prefecture.")(run_cmd.demo)
 app.command("check", help="Compare a run with published figures (reference table).")(check_cmd.check)
 app.add_typer(land_use_cmd.land_use_app, name="land-use")
+app.add_typer(registry_cmd.registry_app, name="registry")
 
 
 def _usage_error(err: Exception) -> NoReturn:
