@@ -347,3 +347,11 @@ def test_ceads_carbon_intensity_2014_is_the_research_notes_figure() -> None:
     out = run({"accounts": xinjiang_accounts("ceads")})
     rows = out["intensities"].set_index("year")
     assert rows.loc[2014, "carbon_intensity"] == pytest.approx(3.6, abs=0.05)
+
+
+def test_water_intensity_of_xinjiang_2014() -> None:
+    # water supply 581.82·10^8 m³ (2014 water resources bulletin, reported_statistics.csv) over GDP
+    # 9273.46·10^8 yuan: 581.82e8 / 9273.46e4 = 627.4 m³ per 10^4 yuan
+    rows = run({"accounts": xinjiang_accounts()})["intensities"].set_index("year")
+    assert rows.loc[2014, "water_intensity"] == pytest.approx(581.82e8 / 9273.46e4)
+    assert rows["water_intensity"].notna().sum() == 1

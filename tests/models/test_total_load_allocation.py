@@ -285,3 +285,12 @@ def test_bad_no_cost_information() -> None:
     inputs = _inputs()
     del inputs["abatement_costs"]
     assert "give abatement_costs, or measures" in _error(inputs)
+
+
+def test_report_draws_the_allocation_chart(tmp_path: Path) -> None:
+    model = get_model("total_load_allocation")
+    manifest = run_in_memory(model, model.example(), tmp_path / "out")
+    assert model.report is not None
+    written = model.report(tmp_path / "out", manifest)
+    assert [p.name for p in written] == ["allocation.png"]
+    assert written[0].stat().st_size > 1000

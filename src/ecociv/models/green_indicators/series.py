@@ -75,11 +75,22 @@ def xinjiang_gdp() -> pd.Series:
     return rows.set_index("year")["value"].astype(float)
 
 
+def xinjiang_water_use() -> pd.Series:
+    """Xinjiang total water supply (= use) per year, 10^8 m³/yr, from the Belt dataset's
+    ``reported_statistics.csv`` (the years it holds: 2014, water resources bulletin)."""
+    table = pd.read_csv(_data("belt", "reported_statistics.csv"), dtype={"adcode": str})
+    rows = table[(table["adcode"] == XINJIANG) & (table["indicator"] == "total water supply")
+                 & (table["unit_of_measure"] == "1e8 m3")]
+    return rows.assign(year=rows["year"].astype(int)).set_index("year")["value"].astype(float)
+
+
 def xinjiang_accounts(source: str = "county") -> pd.DataFrame:
     """Accounts table of Xinjiang for ``green_indicators``: unit, year, value_added (10^8 yuan),
-    co2_t (t/yr), for the years with both series."""
+    co2_t (t/yr), water_use (10^8 m³/yr, where reported), for the years with GDP and CO2."""
     co2 = xinjiang_co2(source)
     gdp = xinjiang_gdp()
+    water = xinjiang_water_use()
     years = sorted(set(co2.index) & set(gdp.index))
     return pd.DataFrame({"unit": XINJIANG, "year": years, "value_added": [gdp[y] for y in years],
-                         "co2_t": [float(co2[y]) for y in years]})
+                         "co2_t": [float(co2[y]) for y in years],
+                         "water_use": [float(water[y]) if y in water.index else float("nan") for y in years]})

@@ -274,4 +274,10 @@ def example() -> dict[str, Any]:
             "equity_basis": "population", "equity_floor": 0.9}
 
 
-MODEL = Model(spec=SPEC, run=run, example=example)
+def _report(step_folder: Any, manifest: Mapping[str, Any]) -> list[Any]:
+    from ecociv.models.total_load_allocation.report import allocation_chart
+
+    return allocation_chart(step_folder, manifest)
+
+
+MODEL = Model(spec=SPEC, run=run, example=example, report=_report)
