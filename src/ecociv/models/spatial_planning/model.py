@@ -37,7 +37,7 @@ from shapely.ops import unary_union
 from ecociv.errors import InputError
 from ecociv.grid.io import from_array, grid_of_array
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
-from ecociv.grid.zonal import zonal_statistics
+from ecociv.grid.zonal import coverage
 from ecociv.models.spatial_planning import kernels
 from ecociv.models.spatial_planning.spec import PLAN_BITS, PLANS, ROLES, SPEC
 from ecociv.spec import Model, SummaryMeasure
@@ -222,22 +222,17 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "plan_conflict": raster(bits, "plan_conflict"),
     }
     geometries, labels = _report_zones(zones, unit_names, grid)
-    layers = {
-        "ecological_space": spaces == 1, "agricultural_space": spaces == 2,
-        "urban_space": spaces == 3, "redline": lines == LINE_CODES["redline"],
-        "basic_farmland": lines == LINE_CODES["basic_farmland"],
-        "urban_boundary": boundary, "urban_boundary_candidate": candidate,
-        "built_up": built, "built_up_base": base, "built_up_growth": growth,
-    }
-    overlaps = _overlap_layers(bits, lines)
-    stats_table = zonal_statistics({k: np.where(valid, v, np.nan) for k, v in
-                                    {**layers, **overlaps}.items()}, geometries, grid,
-                                   names=labels)
-    outputs["planning_by_zone"] = _planning_table(stats_table, layers)
-    outputs["conflict_by_zone"] = _conflict_table(stats_table, overlaps)
+    # coded layers; the tables need the area of each code per zone
+    coded = {"space": spaces, "line": lines, "candidate": candidate, "built_up": built,
+             "built_up_base": base, "built_up_growth": growth,
+             "overlap": bits.astype(np.int64) * 4 + lines}
+    sums, zone_area = zone_code_areas(coded, valid, geometries, grid,
+                                      {"space": 4, "line": 4, "candidate": 2, "built_up": 2,
+                                       "built_up_base": 2, "built_up_growth": 2, "overlap": 32})
+    outputs["planning_by_zone"] = _planning_table(labels, zone_area, sums)
+    outputs["conflict_by_zone"] = _conflict_table(labels, sums["overlap"])
     outputs["construction_land"] = construction_land_table(
-        stats_table["zone"].astype(str).tolist(),
-        (stats_table["built_up_sum_area"] / M2_PER_KM2).to_numpy(), caps, stats,
+        labels, sums["built_up"][:, 1] / M2_PER_KM2, caps, stats,
         inputs.get("construction_land_cap"))
     return outputs
 
@@ -333,47 +328,92 @@ def _report_zones(zones: Any, unit_names: list[str], grid: GridSpec) -> tuple[li
 
 # ----------------------------------------------------------------------------- tables
 
-def _overlap_layers(bits: np.ndarray, lines: np.ndarray) -> dict[str, np.ndarray]:
-    """One 0/1 layer per (overlap code, resolved line) that occurs."""
-    layers = {}
-    for code in (3, 5, 6, 7):
-        for line in range(len(PLANS) + 1):
-            mask = (bits == code) & (lines == line)
-            if mask.any():
-                layers[f"overlap_{code}_{line}"] = mask
-    return layers
+def zone_code_areas(coded: Mapping[str, np.ndarray], valid: np.ndarray, geometries: list[Any],
+                    grid: GridSpec, sizes: Mapping[str, int]
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Area (m²) of each code of each coded layer in each zone, with exact cell fractions.
+
+    Parameters
+    ----------
+    coded : mapping of name to ndarray of int
+        Codes 0..size-1 per cell.
+    valid : ndarray of bool
+        Cells counted (nodata cells are not).
+    geometries : list of shapely geometries
+        Zones in the grid's CRS.
+    grid : GridSpec
+    sizes : mapping of name to int
+        Number of codes of each layer.
+
+    Returns
+    -------
+    sums : dict of name to ndarray (zones, size)
+        Σ fraction × cell area over the cells of each code, m².
+    zone_area : ndarray (zones,)
+        Area of each zone on the grid, m² (nodata cells included).
+
+    Notes
+    -----
+    The layers are combined into one mixed-radix code per cell, so each zone needs a single
+    weighted ``bincount``; the area of each layer's code is a marginal of it.
+    """
+    names = list(coded)
+    shape = tuple(sizes[n] for n in names)
+    combined = np.zeros(valid.shape, dtype=np.int64)
+    for name in names:
+        combined = combined * sizes[name] + np.asarray(coded[name], dtype=np.int64)
+    combined[~valid] = -1
+    sums = {name: np.zeros((len(geometries), sizes[name])) for name in names}
+    zone_area = np.zeros(len(geometries))
+    for index, geometry in enumerate(geometries):
+        cover = coverage(geometry, grid)
+        if cover is None:
+            continue
+        rows, cols = cover.slices
+        weights = cover.fractions * grid.cell_area_m2(rows.start, rows.stop, cols.start, cols.stop)
+        zone_area[index] = float(weights.sum())
+        window = combined[rows, cols]
+        keep = (window >= 0) & (weights > 0)
+        counts = np.bincount(window[keep], weights=np.broadcast_to(weights, window.shape)[keep],
+                             minlength=int(np.prod(shape))).reshape(shape)
+        for axis, name in enumerate(names):
+            sums[name][index] = counts.sum(axis=tuple(a for a in range(len(names)) if a != axis))
+    return sums, zone_area
 
 
 def _claims_text(code: int) -> str:
     return "+".join(plan for plan in PLANS if code & PLAN_BITS[plan])
 
 
-def _planning_table(stats: pd.DataFrame, layers: Mapping[str, Any]) -> pd.DataFrame:
-    table = pd.DataFrame({"zone": stats["zone"].astype(str),
-                          "area_km2": stats["area_m2"] / M2_PER_KM2})
-    for name in layers:
-        table[f"{name}_km2"] = stats[f"{name}_sum_area"] / M2_PER_KM2
+def _planning_table(labels: list[str], zone_area: np.ndarray, sums: Mapping[str, np.ndarray]
+                    ) -> pd.DataFrame:
+    km2 = {name: values / M2_PER_KM2 for name, values in sums.items()}
+    table = pd.DataFrame({"zone": labels, "area_km2": zone_area / M2_PER_KM2})
+    for code, name in enumerate(("ecological_space", "agricultural_space", "urban_space"), 1):
+        table[f"{name}_km2"] = km2["space"][:, code]
+    for plan, code in LINE_CODES.items():
+        table[f"{plan}_km2"] = km2["line"][:, code]
+    table["urban_boundary_candidate_km2"] = km2["candidate"][:, 1]
+    for name in ("built_up", "built_up_base", "built_up_growth"):
+        table[f"{name}_km2"] = km2[name][:, 1]
     base = table["built_up_base_km2"]
     table["boundary_expansion_ratio"] = table["urban_boundary_km2"] / base.where(base > 0)
     return table
 
 
-def _conflict_table(stats: pd.DataFrame, overlaps: Mapping[str, Any]) -> pd.DataFrame:
+def _conflict_table(labels: list[str], overlap: np.ndarray) -> pd.DataFrame:
+    """Rows per zone, overlap code (3, 5, 6, 7) and resolved line with a positive area."""
     names = {0: "none", **{code: plan for plan, code in LINE_CODES.items()}}
     rows = []
-    for key in overlaps:
-        code, line = (int(p) for p in key.split("_")[1:])
-        for zone, value in zip(stats["zone"].astype(str), stats[f"{key}_sum_area"], strict=True):
-            if value > 0:
-                rows.append({"zone": zone, "claims_code": code, "claims": _claims_text(code),
-                             "resolved_to": names[line], "area_km2": value / M2_PER_KM2})
-    columns = ["zone", "claims_code", "claims", "resolved_to", "area_km2"]
-    table = pd.DataFrame(rows, columns=columns)
-    if table.empty:
-        return table.astype({"claims_code": "int64", "area_km2": "float64"})
-    order = {z: i for i, z in enumerate(dict.fromkeys(stats["zone"].astype(str)))}
-    return (table.assign(_o=table["zone"].map(order)).sort_values(["_o", "claims_code", "resolved_to"])
-            .drop(columns="_o").reset_index(drop=True))
+    for index, zone in enumerate(labels):
+        for code in (3, 5, 6, 7):
+            for line in range(len(PLANS) + 1):
+                value = overlap[index, code * 4 + line]
+                if value > 0:
+                    rows.append({"zone": zone, "claims_code": code, "claims": _claims_text(code),
+                                 "resolved_to": names[line], "area_km2": value / M2_PER_KM2})
+    table = pd.DataFrame(rows, columns=["zone", "claims_code", "claims", "resolved_to", "area_km2"])
+    return table.astype({"claims_code": "int64", "area_km2": "float64"})
 
 
 def _unit_tables(inputs: Mapping[str, Any], unit_names: list[str]

@@ -43,21 +43,21 @@ EXPANSION_FACTOR = 1.3
 
 _BIT_CATEGORIES = (
     (0, "no plan 无", "#f0f0f0"),
-    (1, "red line only 仅生态保护红线", "#a1d99b"),
-    (2, "basic farmland only 仅永久基本农田", "#fee391"),
-    (3, "red line + basic farmland 红线∩基本农田", "#e6550d"),
-    (4, "urban boundary only 仅城镇开发边界", "#bcbddc"),
-    (5, "red line + urban boundary 红线∩开发边界", "#a50f15"),
-    (6, "basic farmland + urban boundary 基本农田∩开发边界", "#8c2d04"),
+    (1, "red line 仅生态保护红线", "#a1d99b"),
+    (2, "farmland 仅永久基本农田", "#fee391"),
+    (3, "red line + farmland 红线∩基本农田", "#e6550d"),
+    (4, "boundary 仅城镇开发边界", "#bcbddc"),
+    (5, "red line + boundary 红线∩开发边界", "#a50f15"),
+    (6, "farmland + boundary 基本农田∩开发边界", "#8c2d04"),
     (7, "all three 三线重叠", "#000000"),
 )
 ZONE_CATEGORIES = ((1, "ecological space 生态空间", "#41ab5d"),
                    (2, "agricultural space 农业空间", "#fec44f"),
                    (3, "urban space 城镇空间", "#de2d26"))
-LINE_CATEGORIES = ((0, "no control line 无控制线", "#f0f0f0"),
-                   (1, PLAN_NAMES["redline"], "#006d2c"),
-                   (2, PLAN_NAMES["basic_farmland"], "#d95f0e"),
-                   (3, PLAN_NAMES["urban_boundary"], "#756bb1"))
+LINE_CATEGORIES = ((0, "no line 无控制线", "#f0f0f0"),
+                   (1, "red line 生态保护红线", "#006d2c"),
+                   (2, "basic farmland 永久基本农田", "#d95f0e"),
+                   (3, "urban boundary 城镇开发边界", "#756bb1"))
 _INSIDE = ((0, "outside 外", "#f0f0f0"), (1, "inside 内", "#756bb1"))
 
 _KM2 = "km**2"
