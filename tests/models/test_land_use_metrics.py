@@ -103,6 +103,43 @@ def test_kappa_simulation_of_a_hand_worked_example() -> None:
     assert result["correct_rejections"] == pytest.approx(0.6)
 
 
+# The hypothetical example of van Vliet, Bregt & Hagen-Zanker (2011): an original and an actual
+# 10 × 10 map of three classes and four simulations, S1 = no change. The maps and the expected
+# Kappa / Kappa-simulation (two decimals) are those of the test suite of GRASS GIS
+# r.futures.validation (OSGeo/grass-addons, src/raster/r.futures/r.futures.validation/testsuite:
+# "Test case built on van Vliet 2011 paper"; the maps read from its data/*.pack rasters).
+VV_MAPS = {
+    "original": ["0000000000", "1001100000", "1111110000", "1111111000", "1111101100",
+                 "1111101110", "1121111110", "2222111110", "2222111110", "2211111000"],
+    "actual": ["0000000000", "1001100000", "1111110000", "1111111000", "2211111100",
+               "2221111100", "2222111100", "2222111110", "2222111110", "2111111000"],
+    "S1": ["0000000000", "1001100000", "1111110000", "1111111000", "1111101100",
+           "1111101110", "1121111110", "2222111110", "2222111110", "2211111000"],
+    "S2": ["1100000000", "1111100000", "1111110000", "1111111000", "1111101100",
+           "1111101110", "1111111110", "1112111110", "2222111110", "2211111000"],
+    "S3": ["0000000000", "1000000000", "1111110000", "1111111000", "1111221100",
+           "1112221110", "1222111110", "2222111110", "2221111110", "2221111000"],
+    "S4": ["0000000000", "1001100000", "1111110000", "1111111000", "1111111100",
+           "1221111110", "2221111110", "2222111110", "2222111110", "2211111000"],
+}
+
+
+def _vv(name: str) -> np.ndarray:
+    return np.array([[int(c) for c in row] for row in VV_MAPS[name]])
+
+
+@pytest.mark.parametrize(("simulation", "expected_kappa", "expected_ksim"), [
+    ("S1", 0.79, 0.0), ("S2", 0.64, -0.06), ("S3", 0.71, 0.15), ("S4", 0.89, 0.60)])
+def test_van_vliet_2011_example(simulation: str, expected_kappa: float,
+                                expected_ksim: float) -> None:
+    result = metrics.validate(_vv("original"), _vv(simulation), _vv("actual"), [0, 1, 2])
+    # the GRASS suite checks to 0.01 (its "precision"); S1's Kappa is 0.7847 there and here
+    assert result["kappa"] == pytest.approx(expected_kappa, abs=0.01)
+    assert result["kappa_simulation"] == pytest.approx(expected_ksim, abs=0.005)
+    assert result["kappa"] == pytest.approx(cohen_kappa_score(
+        _vv(simulation).ravel(), _vv("actual").ravel()), abs=1e-12)
+
+
 # Pontius et al. (2008) components A–D, one cell each, three classes; (initial, simulated, reference):
 #   (0, 1, 1) hit B; (0, 2, 1) wrong hit C; (0, 0, 2) miss A; (1, 0, 1) false alarm D;
 #   (1, 1, 1) and (2, 2, 2) correct rejections → FoM = B/(A+B+C+D) = 1/4,
