@@ -193,3 +193,12 @@ def test_belt_network_industrial_deliveries_cap_the_shipped_accounts() -> None:
                                   & out["structure"]["sector"].isin(["mining", "power_heat"])]
     assert industrial["water_use"].sum() == pytest.approx(cap["use"])
     assert cap["use"] <= cap["bound"] + 1e-9
+
+
+def test_without_caps_growth_limits_bind_and_water_supply_alone_caps() -> None:
+    out = run({"accounts": ACCOUNTS, **ONE_YEAR})
+    assert out["structure"]["value_added"].sum() == pytest.approx(220.0) and out["shadow_prices"].empty
+    deliveries = pd.DataFrame({"month": [f"2020-{m:02d}" for m in range(1, 13)], "sector": "industry",
+                               "unit": "650100", "delivered_m3": 1.5e7})
+    capped = run({"accounts": ACCOUNTS, "water_supply": deliveries, **ONE_YEAR})
+    assert capped["structure"].set_index("sector").loc["power_heat", "value_added"] == pytest.approx(90.0)

@@ -212,3 +212,18 @@ def test_mac_curve_ranks_restart_for_each_pollutant() -> None:
         assert list(steps["rank"]) == list(range(1, len(steps) + 1))
         assert np.all(np.diff(steps["unit_cost"]) >= 0)
         np.testing.assert_allclose(steps["cumulative_abatement_t"], steps["abatement_t"].cumsum())
+
+
+def test_allowances_of_total_load_allocation_become_unit_caps() -> None:
+    # two allocation rules; 'equal_proportion' gives 650100 1500 t of SO2 over two basins (1000 + 500):
+    # the same as the 1500 t cap of the three-measure test -> 1,250,000 yuan
+    allowances = pd.DataFrame({"basin": ["b1", "b2", "b1"], "pollutant": ["SO2"] * 3,
+                               "method": ["equal_proportion", "equal_proportion", "equal_marginal_cost"],
+                               "unit": ["650100"] * 3, "allowance_t": [1000.0, 500.0, 2500.0]})
+    out = run({"emissions": THREE_EMISSIONS, "measures": THREE, "allowances": allowances,
+               "allocation_method": "equal_proportion"})
+    assert out["measures_applied"]["cost_yuan"].sum() == pytest.approx(1_250_000.0)
+    with pytest.raises(InputError, match="several allocation rules"):
+        run({"emissions": THREE_EMISSIONS, "measures": THREE, "allowances": allowances})
+    with pytest.raises(InputError, match="no caps"):
+        run({"emissions": THREE_EMISSIONS, "measures": THREE})

@@ -195,7 +195,11 @@ def _share_rows(limits: pd.DataFrame, base: Base) -> list[Row]:
 def run(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     """Optimal structure per target year, constraints, shadow prices and the Pareto front."""
     base = _base(inputs["accounts"], inputs.get("emissions"), inputs.get("base_year"))
-    caps = _caps(inputs["caps"], base, inputs.get("water_supply"), str(inputs.get("water_sector") or "industry"))
+    given = inputs.get("caps")
+    if given is None:
+        given = pd.DataFrame({"unit": pd.Series(dtype=str), "resource": pd.Series(dtype=str),
+                              "cap": pd.Series(dtype=float)})
+    caps = _caps(given, base, inputs.get("water_supply"), str(inputs.get("water_sector") or "industry"))
     limits = _limits(inputs.get("sector_limits"), base, float(_param(inputs, "min_growth")),
                      float(_param(inputs, "max_growth")))
     rates = {str(k): float(v) for k, v in (inputs.get("intensity_change") or {}).items()}

@@ -58,7 +58,9 @@ SPEC = ModelSpec(
                        _col("emission_t", "t/yr", "emissions", ge=0))),
         TableInput(id="caps", about="Caps per unit (or 'all' = the whole region) and resource: water "
                    "(10^8 m3), energy (tce), land (km2) or a pollutant (t); optionally per year and for a "
-                   "list of sectors", columns=(
+                   "list of sectors (optional: without caps only the growth and share limits bind)",
+                   required=False,
+                   columns=(
                        _col("unit", None, "unit adcode or 'all'"),
                        _col("resource", None, "water, energy, land or a pollutant id"),
                        _col("cap", "", "largest use per year, in the resource's units (water 10^8 m3, "

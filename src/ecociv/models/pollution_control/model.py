@@ -77,6 +77,30 @@ def _caps(frame: pd.DataFrame, units: set[str], basins: Mapping[str, Mapping[str
     return frame
 
 
+def _all_caps(caps: pd.DataFrame | None, allowances: pd.DataFrame | None, method: str | None) -> pd.DataFrame:
+    """The caps table, with one unit cap per (unit, pollutant) of the allowances appended."""
+    if caps is None and allowances is None:
+        raise InputError("no caps: give the caps table, the allowances table (e.g. "
+                         "@total_load_allocation.allocation) or both", source="caps")
+    frames = [] if caps is None else [caps]
+    if allowances is not None:
+        rows = allowances
+        if "method" in rows.columns and rows["method"].nunique() > 1:
+            methods = sorted(rows["method"].astype(str).unique())
+            if method is None:
+                raise InputError(f"allowances hold several allocation rules ({', '.join(methods)}); choose one "
+                                 "with allocation_method", source="table 'allowances'")
+            if method not in methods:
+                raise InputError(f"unknown allocation_method {method!r}; expected one of {', '.join(methods)}",
+                                 source="allocation_method")
+            rows = rows[rows["method"].astype(str) == method]
+        checks.known(rows.reset_index(drop=True), "pollutant", checks.POLLUTANTS, "allowances", "pollutant")
+        summed = rows.assign(area=rows["unit"].astype(str)).groupby(["pollutant", "area"], as_index=False)[
+            "allowance_t"].sum().rename(columns={"allowance_t": "cap_t"})
+        frames.append(summed)
+    return pd.concat(frames, ignore_index=True)
+
+
 def _year_caps(caps: pd.DataFrame, year: int, sources: pd.DataFrame,
                basins: Mapping[str, Mapping[str, float]]) -> list[Cap]:
     by_unit = sources.groupby(["unit", "pollutant"], sort=False).indices
@@ -108,7 +132,8 @@ def run(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     emissions = _emissions(inputs["emissions"], None if year is None else int(year))
     measures = _measures(inputs["measures"])
     basins = _basins(inputs.get("unit_basins"))
-    caps = _caps(inputs["caps"], set(emissions["unit"]), basins)
+    caps = _all_caps(inputs.get("caps"), inputs.get("allowances"), inputs.get("allocation_method"))
+    caps = _caps(caps, set(emissions["unit"]), basins)
     applied, residual, prices, curves = [], [], [], []
     for y, sources in emissions.groupby("year", sort=True):
         sources = sources.reset_index(drop=True)

@@ -73,7 +73,8 @@ SPEC = ModelSpec(
                        _col("status", None, "cited, proxy or illustrative", required=False),
                    )),
         TableInput(id="caps", about="Emission caps: one row per pollutant and area (a unit adcode, a "
-                   "basin of `unit_basins`, or 'all' for the whole region), optionally per year",
+                   "basin of `unit_basins`, or 'all' for the whole region), optionally per year (give "
+                   "caps, allowances or both)", required=False,
                    columns=(
                        _col("pollutant", None, "pollutant id"),
                        _col("area", None, "unit adcode, basin id or 'all'"),
@@ -88,6 +89,17 @@ SPEC = ModelSpec(
                        _col("basin", None, "basin id"),
                        _col("share", "", "share of the unit's emissions in the basin", ge=0, le=1),
                    )),
+        TableInput(id="allowances", about="Allowances per unit, e.g. total_load_allocation's "
+                   "`@total_load_allocation.allocation`: the allowance of each unit and pollutant (summed "
+                   "over basins) becomes a cap on the unit for every year", required=False, columns=(
+                       _col("unit", None, "administrative unit (6-digit adcode)"),
+                       _col("pollutant", None, "pollutant id"),
+                       _col("allowance_t", "t/yr", "allowance", ge=0),
+                       _col("method", None, "allocation rule (one is chosen by allocation_method)",
+                            required=False),
+                   )),
+        ParamInput(id="allocation_method", about="Rows of `allowances` to use when it holds several "
+                   "allocation rules (its `method` column)", units=None, dtype="str", required=False),
         ParamInput(id="year", about="Only this year (default: every year of the emissions table)",
                    units="", dtype="int", ge=1900, le=2200, required=False),
     ),
