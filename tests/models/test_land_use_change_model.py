@@ -241,3 +241,13 @@ def test_scenario_feeds_the_simulated_map_to_carbon(tmp_path: Path) -> None:
     np.testing.assert_allclose(density[inside], expected)
     start = np.nan_to_num(example["land_use"].values, nan=-1)
     assert (simulated == 1).sum() > (start == 1).sum()   # the map carbon read is the simulated one
+
+
+def test_a_gap_left_is_reported_never_silent(tmp_path: Path) -> None:
+    from ecociv.errors import InputWarning
+
+    with pytest.warns(InputWarning, match=r"demand not met in 2021 after 1 iterations"):
+        run_in_memory(MODEL, _inputs(max_iterations=1), tmp_path / "out")
+    demand = pd.read_csv(tmp_path / "out" / "demand.csv")
+    assert demand["gap_km2"].abs().max() >= 1.0
+    assert (demand[demand["year"] > 2020]["iterations"] == 1).all()

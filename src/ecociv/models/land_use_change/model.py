@@ -8,6 +8,7 @@ validation (``ecociv land-use validate``), is never an input.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
 
-from ecociv.errors import InputError
+from ecociv.errors import InputError, InputWarning
 from ecociv.grid.io import grid_of_array
 from ecociv.grid.spec import GridSpec
 from ecociv.models.land_use_change import allocation as alloc
@@ -274,6 +275,13 @@ def _simulate(inputs: Mapping[str, Any], run: _Run, cls: NDArray[np.int8],
             zones=run.zones)
         result.allocated[year] = alloc.zone_areas(current, run.zones, n_zones, k)
         result.iterations[year] = state.iterations
+        if not state.converged and state.gap is not None:
+            z, c = np.unravel_index(int(np.argmax(np.abs(state.gap))), state.gap.shape)
+            warnings.warn(
+                f"land_use_change: demand not met in {year} after {state.iterations} iterations "
+                f"(largest gap: class {run.codes[c]}, zone {labels[z]!r}, "
+                f"{state.gap[z, c] * run.cell_km2:.3f} km2; every gap is in demand.csv); raise "
+                "max_iterations or tolerance", InputWarning, stacklevel=2)
         if year in OUTPUT_YEARS:
             result.maps[year] = current
     result.final = current
