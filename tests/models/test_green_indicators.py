@@ -355,3 +355,21 @@ def test_water_intensity_of_xinjiang_2014() -> None:
     rows = run({"accounts": xinjiang_accounts()})["intensities"].set_index("year")
     assert rows.loc[2014, "water_intensity"] == pytest.approx(581.82e8 / 9273.46e4)
     assert rows["water_intensity"].notna().sum() == 1
+
+
+def test_co2_from_the_emissions_table() -> None:
+    # the contract `emissions` table of emission_inventory: CO2 rows fill co2_t per unit, sector
+    # and year (summed over processes); a sector without CO2 rows in a unit-year that has some is 0
+    accounts = _two_sector_accounts().drop(columns="co2_t")
+    emissions = pd.DataFrame({
+        "year": [2000, 2000, 2000, 2005, 2005, 2000],
+        "unit": "u1", "sector": ["a", "a", "b", "a", "b", "a"],
+        "pollutant": ["CO2", "CO2", "CO2", "CO2", "CO2", "SO2"],
+        "emission_t": [100.0, 20.0, 40.0, 120.0, 30.0, 5.0],
+    })
+    out = run({"accounts": accounts, "emissions": emissions})
+    lmdi = out["lmdi"].iloc[0]
+    assert lmdi["co2_start_t"] == pytest.approx(160.0) and lmdi["co2_end_t"] == pytest.approx(150.0)
+    assert lmdi["structure_effect_t"] == pytest.approx(10.42764, abs=5e-5)
+    no_co2 = emissions.assign(pollutant="SO2")
+    assert "no CO2 rows" in _error(accounts, emissions=no_co2)

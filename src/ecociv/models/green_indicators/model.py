@@ -27,6 +27,8 @@ QUANTITIES = ("value_added", "co2_t", "energy_use", "water_use")
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Every table of :data:`SPEC` from checked inputs."""
     accounts = _accounts(inputs["accounts"], inputs.get("start_year"), inputs.get("end_year"))
+    if inputs.get("emissions") is not None:
+        accounts = with_emitted_co2(accounts, inputs["emissions"])
     population = _population(inputs.get("unit_population"))
     totals = _unit_totals(accounts)
     years = sorted(accounts["year"].unique())
@@ -96,6 +98,32 @@ def _accounts(frame: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
     if frame.empty:
         raise InputError(f"no rows between start_year {start} and end_year {end}", source="accounts")
     return frame.reset_index(drop=True)
+
+
+def with_emitted_co2(accounts: pd.DataFrame, emissions: pd.DataFrame) -> pd.DataFrame:
+    """``accounts`` with ``co2_t`` filled from the CO2 rows of an ``emissions`` table (summed over
+    processes) where the accounts have none; a unit's total row (sector 'all') takes the unit's
+    total CO2."""
+    co2 = emissions[emissions["pollutant"].astype(str).str.strip() == "CO2"].copy()
+    if co2.empty:
+        raise InputError("the emissions table has no CO2 rows", source="emissions", where="column 'pollutant'")
+    co2["unit"] = co2["unit"].astype(str).str.strip()
+    co2["sector"] = co2["sector"].astype(str).str.strip()
+    by_sector = co2.groupby(["unit", "sector", "year"])["emission_t"].sum()
+    by_unit = co2.groupby(["unit", "year"])["emission_t"].sum()
+    accounts = accounts.copy()
+    values = []
+    for unit, sector, year, given in zip(accounts["unit"], accounts["sector"], accounts["year"],
+                                         accounts["co2_t"], strict=True):
+        if pd.notna(given):
+            values.append(float(given))
+        elif sector == ALL:
+            values.append(float(by_unit.get((unit, year), np.nan)))
+        else:
+            values.append(float(by_sector.get((unit, sector, year), 0.0 if (unit, year) in by_unit.index
+                                              else np.nan)))
+    accounts["co2_t"] = values
+    return accounts
 
 
 def _population(frame: pd.DataFrame | None) -> dict[tuple[str, int], float]:

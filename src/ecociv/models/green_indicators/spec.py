@@ -66,6 +66,15 @@ SPEC = ModelSpec(
                               "equivalent (tce)", units="tce", ge=0, required=False),
                        Column(id="water_use", about="water use", units=WATER, ge=0, required=False),
                    )),
+        TableInput(id="emissions", about="Emissions per year, unit, sector and pollutant (the "
+                   "`emissions` output of emission_inventory): its CO2 rows fill co2_t of the "
+                   "accounts rows that have none (same unit, sector and year)", required=False,
+                   columns=(
+                       Column(id="year", about="calendar year", units="", dtype="int"),
+                       _col("unit", None, "unit id"), _col("sector", None, "sector id"),
+                       _col("pollutant", None, "pollutant id (only CO2 rows are used)"),
+                       Column(id="emission_t", about="emission", units="t/yr", ge=0),
+                   )),
         TableInput(id="unit_population", about="Resident population per unit and year; with it the "
                    "LMDI activity effect is split into population and value added per capita "
                    "(Kaya)", required=False, columns=(
