@@ -202,3 +202,13 @@ def test_without_caps_growth_limits_bind_and_water_supply_alone_caps() -> None:
                                "unit": "650100", "delivered_m3": 1.5e7})
     capped = run({"accounts": ACCOUNTS, "water_supply": deliveries, **ONE_YEAR})
     assert capped["structure"].set_index("sector").loc["power_heat", "value_added"] == pytest.approx(90.0)
+
+
+def test_check_hook_refuses_unknown_resources_before_a_run(tmp_path: Path) -> None:
+    assert MODEL.check is not None
+    path = tmp_path / "caps.csv"
+    _caps([("650100", "steam", 1.0)]).to_csv(path, index=False)
+    with pytest.raises(InputError, match="unknown resource 'steam'"):
+        MODEL.check({"caps": path})
+    with pytest.raises(InputError, match="unknown pressure"):
+        MODEL.check({"pareto_pressure": "noise"})

@@ -227,3 +227,16 @@ def test_allowances_of_total_load_allocation_become_unit_caps() -> None:
         run({"emissions": THREE_EMISSIONS, "measures": THREE, "allowances": allowances})
     with pytest.raises(InputError, match="no caps"):
         run({"emissions": THREE_EMISSIONS, "measures": THREE})
+
+
+def test_check_hook_reads_the_library_file_before_a_run(tmp_path: Path) -> None:
+    # a scenario's file inputs are checked by `ecociv validate` before anything runs
+    assert MODEL.check is not None
+    MODEL.check({"measures": DATA / "control_measures.csv", "emissions": None})
+    bad = pd.read_csv(DATA / "control_measures.csv", dtype=str, keep_default_na=False)
+    bad.loc[3, "source"] = ""
+    path = tmp_path / "measures.csv"
+    bad.to_csv(path, index=False)
+    with pytest.raises(InputError, match="missing source") as err:
+        MODEL.check({"measures": path})
+    assert "line 5" in str(err.value)

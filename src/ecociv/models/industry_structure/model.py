@@ -376,4 +376,27 @@ def pareto_chart(step_folder: Path, manifest: Mapping[str, Any]) -> list[Path]:
     return [draw_pareto(front, step_folder / "pareto_front.png")]
 
 
-MODEL = Model(spec=SPEC, run=run, example=example, report=pareto_chart)
+def check(given: Mapping[str, Any]) -> None:
+    """The tables given as files checked before a scenario runs: known sectors in the accounts and
+    sector limits, known resources in the caps, and the parameters that name a resource."""
+    from ecociv.io.tables import read_table
+
+    tables = {item.id: read_table(given[item.id], item) for item in SPEC.inputs
+              if item.type == "table" and isinstance(given.get(item.id), (str, Path))}
+    if "accounts" in tables:
+        checks.known(tables["accounts"], "sector", checks.SECTORS, "accounts", "sector")
+    if "sector_limits" in tables:
+        checks.known(tables["sector_limits"], "sector", checks.SECTORS, "sector_limits", "sector")
+    if "caps" in tables:
+        checks.known(tables["caps"], "resource", (*RESOURCES, *checks.POLLUTANTS), "caps", "resource")
+    pressure = given.get("pareto_pressure")
+    if pressure is not None and pressure not in (*RESOURCES, *checks.POLLUTANTS):
+        raise InputError(f"unknown pressure {pressure!r}; expected water, energy, land or a pollutant id",
+                         source="pareto_pressure")
+    for key in (given.get("intensity_change") or {}):
+        if key not in (*RESOURCES, *checks.POLLUTANTS, "employment"):
+            raise InputError(f"unknown resource {key!r}; expected water, energy, land, employment or a pollutant",
+                             source="intensity_change")
+
+
+MODEL = Model(spec=SPEC, run=run, example=example, report=pareto_chart, check=check)

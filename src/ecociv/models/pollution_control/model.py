@@ -250,4 +250,21 @@ def mac_charts(step_folder: Path, manifest: Mapping[str, Any]) -> list[Path]:
             for pollutant, steps in last.groupby("pollutant", sort=True)]
 
 
-MODEL = Model(spec=SPEC, run=run, example=example, report=mac_charts)
+def check(given: Mapping[str, Any]) -> None:
+    """The tables given as files (measure library, caps, allowances, unit_basins), checked before a
+    scenario runs: known sectors and pollutants, a source on every measure, unique keys; the
+    emissions usually come from an upstream step and are checked in the run."""
+    from ecociv.io.tables import read_table
+
+    tables = {item.id: read_table(given[item.id], item) for item in SPEC.inputs
+              if item.type == "table" and isinstance(given.get(item.id), (str, Path))}
+    if "measures" in tables:
+        _measures(tables["measures"])
+    for name in ("caps", "allowances"):
+        if name in tables:
+            checks.known(tables[name], "pollutant", checks.POLLUTANTS, name, "pollutant")
+    if "unit_basins" in tables:
+        _basins(tables["unit_basins"])
+
+
+MODEL = Model(spec=SPEC, run=run, example=example, report=mac_charts, check=check)
