@@ -316,3 +316,16 @@ def test_with_zones_only_the_units_are_planned() -> None:
     assert (row["area_km2"], row["urban_boundary_km2"]) == (12, 1)
     out = run(_inputs(land, zones=zones, zone_field="name", planning_extent="grid"))
     assert _km2(out, "urban_boundary") == 2
+
+
+def test_polygons_carry_their_area_and_unit() -> None:
+    # two built-up blocks: 3x2 in the west unit, 2x2 straddling the units (3 cells east, 1 west)
+    land = np.full((6, 10), GRASS)
+    land[1:4, 1:3] = BUILT
+    land[4, 4:6] = BUILT
+    land[3, 5:7] = BUILT
+    zones = gpd.GeoDataFrame({"name": ["west", "east"]}, crs=CHINA_ALBERS,
+                             geometry=[box(0, TOP - 6000, 5000, TOP), box(5000, TOP - 6000, 10_000, TOP)])
+    polygons = run(_inputs(land, zones=zones, zone_field="name"))["urban_boundary_polygons"]
+    got = sorted(zip(polygons["area_km2"], polygons["zone"], polygons.geometry.area / 1e6, strict=True))
+    assert got == [(4.0, "east", 4.0), (6.0, "west", 6.0)]

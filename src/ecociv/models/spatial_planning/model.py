@@ -216,7 +216,8 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     outputs: dict[str, Any] = {
         "urban_boundary": raster(boundary, "urban_boundary"),
         "urban_boundary_candidate": raster(candidate, "urban_boundary_candidate"),
-        "urban_boundary_polygons": _polygons(boundary, area, grid),
+        "urban_boundary_polygons": _polygons(boundary, area, grid, group,
+                                             ["outside", *unit_names] if zones is not None else ["all"]),
         "three_zones": raster(spaces, "three_zones"),
         "control_lines": raster(lines, "control_lines"),
         "plan_conflict": raster(bits, "plan_conflict"),
@@ -490,8 +491,10 @@ def construction_land_table(zones: list[str], construction_km2: np.ndarray,
     return table
 
 
-def _polygons(mask: np.ndarray, area: np.ndarray, grid: GridSpec) -> gpd.GeoDataFrame:
-    """One polygon per 4-connected patch, with its true area (km²)."""
+def _polygons(mask: np.ndarray, area: np.ndarray, grid: GridSpec, group: np.ndarray,
+              names: list[str]) -> gpd.GeoDataFrame:
+    """One polygon per 4-connected patch, with its true area (km²) and the unit holding most
+    of it (cell centres; ``names[group]``)."""
     from rasterio.features import shapes
 
     labels, count = kernels.label_patches(mask)
@@ -501,10 +504,16 @@ def _polygons(mask: np.ndarray, area: np.ndarray, grid: GridSpec) -> gpd.GeoData
         for geometry, value in shapes(labels, mask=labels > 0, connectivity=4,
                                       transform=grid.transform):
             pieces.setdefault(int(value), []).append(shape(geometry))
+    inside = labels > 0
+    index = labels[inside].astype(np.int64) * len(names) + np.minimum(group[inside], len(names) - 1)
+    by_unit = np.bincount(index, weights=area[inside],
+                          minlength=(count + 1) * len(names)).reshape(count + 1, len(names))
     ids = sorted(pieces)
     geometries = [unary_union(pieces[i]) if len(pieces[i]) > 1 else pieces[i][0] for i in ids]
     return gpd.GeoDataFrame({"id": pd.Series(ids, dtype="int64"),
-                             "area_km2": pd.Series([areas[i] for i in ids], dtype="float64")},
+                             "area_km2": pd.Series([areas[i] for i in ids], dtype="float64"),
+                             "zone": pd.Series([names[int(np.argmax(by_unit[i]))] for i in ids],
+                                               dtype="str")},
                             geometry=gpd.GeoSeries(geometries, crs=grid.crs_wkt), crs=grid.crs_wkt)
 
 

@@ -228,6 +228,8 @@ SPEC = ModelSpec(
                          Column(id="id", about="patch number", units=None, dtype="int"),
                          Column(id="area_km2", about="true area (from cell areas)",
                                 units=_KM2),
+                         Column(id="zone", about="unit holding most of the patch ('all' "
+                                "without zones)", units=None, dtype="str"),
                      )),
         RasterOutput(id="three_zones", about="Three spaces: 1 ecological, 2 agricultural, 3 "
                      "urban", units=None, long_name="three zones (1-3)", dtype="uint8",
