@@ -399,3 +399,37 @@ def test_validation_table_holds_the_result_in_long_form() -> None:
     coarse = table[table["resolution"] == 8].set_index("metric")["value"]
     assert coarse["figure_of_merit"] == pytest.approx(result["resolutions"][2]["figure_of_merit"])
     assert sorted(table["resolution"].unique()) == [1, 2, 8]
+
+
+# the gain budget per class of the same six cells (initial, simulated, reference):
+#   class 1 is gained in the reference at (0, 1, 1) — the simulation gains 1 too: B_1 = 1 — and at
+#   (0, 2, 1) — the simulation gains 2: C_1 = 1 → FoM_1 = 1/2
+#   class 2 is gained in the reference at (0, 0, 2) — simulated persistence: A_2 = 1 — and the
+#   simulation gains 2 at (0, 2, 1) where the reference gains 1: D_2 = 1 → FoM_2 = 0
+#   class 0 is gained only in the simulation, at (1, 0, 1): D_0 = 1 → FoM_0 = 0
+def test_gain_budget_per_class() -> None:
+    initial = np.array([[0, 0, 0, 1, 1, 2]])
+    simulated = np.array([[1, 2, 0, 0, 1, 2]])
+    reference = np.array([[1, 1, 2, 1, 1, 2]])
+    table = metrics.crosstab3(initial, simulated, reference, 3)
+    gains = metrics.gain_budget(table)
+    np.testing.assert_allclose(gains["gain_hits"] * 6, [0, 1, 0])
+    np.testing.assert_allclose(gains["gain_wrong_hits"] * 6, [0, 1, 0])
+    np.testing.assert_allclose(gains["gain_misses"] * 6, [0, 0, 1])
+    np.testing.assert_allclose(gains["gain_false_alarms"] * 6, [1, 0, 1])
+    np.testing.assert_allclose(gains["gain_figure_of_merit"], [0, 0.5, 0])
+    per_class = metrics.validate(initial, simulated, reference, [0, 1, 2])["per_class"]
+    assert per_class[1]["gain_figure_of_merit"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gain_budget_adds_up_to_the_map_budget(seed: int) -> None:
+    initial, simulated, reference = _landscape(seed)
+    table = metrics.crosstab3(*(metrics.class_index(m, CODES) for m in (initial, simulated,
+                                                                        reference)), len(CODES))
+    gains, total = metrics.gain_budget(table), metrics.figure_of_merit(table)
+    assert gains["gain_hits"].sum() == pytest.approx(total["hits"])
+    assert gains["gain_misses"].sum() == pytest.approx(total["misses"])
+    assert gains["gain_wrong_hits"].sum() == pytest.approx(total["wrong_hits"])
+    assert gains["gain_false_alarms"].sum() == pytest.approx(total["false_alarms"]
+                                                             + total["wrong_hits"])

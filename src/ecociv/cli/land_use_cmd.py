@@ -281,12 +281,15 @@ def _print_tables(result: dict[str, Any]) -> None:
         table.add_row(name, number(result[name], percent=True), meaning + " (share of cells)")
     console.print(table)
     per_class = Table("code", "name", "reference", "simulated", "producer's", "user's",
-                      "quantity dis.", "allocation dis.", title="per class (shares of cells)")
+                      "quantity dis.", "allocation dis.", "gain FoM",
+                      title="per class (shares of cells; gain FoM: Figure of Merit of the class's "
+                      "gains)")
     for row in result["per_class"]:
         per_class.add_row(str(row["lucode"]), row["name"],
                           *(number(row[key], percent=True) for key in (
                               "reference_share", "simulated_share", "producer_accuracy",
-                              "user_accuracy", "quantity_disagreement", "allocation_disagreement")))
+                              "user_accuracy", "quantity_disagreement", "allocation_disagreement")),
+                          number(row["gain_figure_of_merit"]))
     console.print(per_class)
     if len(result["resolutions"]) > 1 or result["resolutions"][0]["resolution"] != 1:
         by_res = Table("block (cells)", "block size", "agreement", "quantity dis.",

@@ -406,6 +406,54 @@ def figure_of_merit(table: ArrayLike) -> dict[str, float]:
     return _budget(hits, misses, wrong, false_alarms, float(t[~observed_change & ~simulated_change].sum()))
 
 
+def gain_budget(table: ArrayLike) -> dict[str, FloatArray]:
+    r"""The change budget of each class's gains, as fractions of the compared cells.
+
+    Parameters
+    ----------
+    table : array_like (k, k, k)
+        Three-map table over (initial, simulated, reference), counts or proportions.
+
+    Returns
+    -------
+    dict of arrays (k,)
+        ``gain_hits`` (B_j: the reference gains j there and so does the simulation),
+        ``gain_misses`` (A_j: the reference gains j, the simulation keeps the initial class),
+        ``gain_wrong_hits`` (C_j: the reference gains j, the simulation gains another class),
+        ``gain_false_alarms`` (D_j: the simulation gains j where the reference does not) and
+        ``gain_figure_of_merit`` :math:`B_j/(A_j + B_j + C_j + D_j)` (NaN when neither map gains j).
+
+    Notes
+    -----
+    The budget of Pontius et al. (2008) read per gaining class, each class's gain taken as a
+    change of its own (ecociv's reading, in the spirit of the per-category Figure of Merit of the
+    R package lulcc): the overall hits are :math:`\sum_j B_j`, misses :math:`\sum_j A_j` and wrong
+    hits :math:`\sum_j C_j`, while :math:`\sum_j D_j` counts both false alarms and wrong hits (a
+    wrong hit is a false gain of the simulated class).
+    """
+    t = _three(table)
+    k = t.shape[0]
+    h_idx, i_idx, j_idx = np.indices((k, k, k))
+    sim_gain = i_idx != h_idx
+    out: dict[str, FloatArray] = {}
+    hits = np.zeros(k)
+    misses = np.zeros(k)
+    wrong = np.zeros(k)
+    false_alarms = np.zeros(k)
+    for c in range(k):
+        ref_gains_c = (j_idx == c) & (h_idx != c)
+        hits[c] = t[ref_gains_c & (i_idx == c)].sum()
+        misses[c] = t[ref_gains_c & ~sim_gain].sum()
+        wrong[c] = t[ref_gains_c & sim_gain & (i_idx != c)].sum()
+        false_alarms[c] = t[(i_idx == c) & (h_idx != c) & ~ref_gains_c].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        denominator = misses + hits + wrong + false_alarms
+        out["gain_figure_of_merit"] = np.where(denominator > 0, hits / denominator, np.nan)
+    out.update({"gain_hits": hits, "gain_misses": misses, "gain_wrong_hits": wrong,
+                "gain_false_alarms": false_alarms})
+    return out
+
+
 def _budget(hits: float, misses: float, wrong: float, false_alarms: float,
             correct: float) -> dict[str, float]:
     return {
@@ -622,7 +670,9 @@ def validate(initial: ArrayLike, simulated: ArrayLike, reference: ArrayLike,
         undefined), ``cells`` (compared cells), ``codes``, ``confusion`` (list of rows:
         simulated × reference counts), ``per_class`` (list of dicts: ``lucode``, ``name``,
         ``reference_share``, ``simulated_share``, ``producer_accuracy``, ``user_accuracy``,
-        ``quantity_disagreement``, ``allocation_disagreement``) and ``resolutions`` (list of
+        ``quantity_disagreement``, ``allocation_disagreement`` and the :func:`gain_budget` of
+        the class: ``gain_figure_of_merit``, ``gain_hits``, ``gain_misses``, ``gain_wrong_hits``,
+        ``gain_false_alarms``) and ``resolutions`` (list of
         :func:`multi_resolution` rows).
 
     Raises
@@ -649,6 +699,7 @@ def validate(initial: ArrayLike, simulated: ArrayLike, reference: ArrayLike,
     confusion = table.sum(axis=0)
     parts = disagreement(confusion)
     accuracy = accuracy_by_class(confusion)
+    gains = gain_budget(table)
     result: dict[str, Any] = {
         "kappa": kappa(confusion),
         "kappa_location": kappa_location(confusion),
@@ -670,7 +721,8 @@ def validate(initial: ArrayLike, simulated: ArrayLike, reference: ArrayLike,
          "producer_accuracy": float(accuracy["producer_accuracy"][g]),
          "user_accuracy": float(accuracy["user_accuracy"][g]),
          "quantity_disagreement": float(parts["quantity_by_class"][g]),
-         "allocation_disagreement": float(parts["allocation_by_class"][g])}
+         "allocation_disagreement": float(parts["allocation_by_class"][g]),
+         **{key: float(values[g]) for key, values in gains.items()}}
         for g, code in enumerate(codes)]
     rows = []
     for factor in resolutions:
@@ -716,7 +768,8 @@ def jsonable(result: Mapping[str, Any]) -> dict[str, Any]:
 
 #: per-class fields of :func:`validate` that become rows of :func:`result_table`
 _CLASS_FIELDS = ("reference_share", "simulated_share", "producer_accuracy", "user_accuracy",
-                 "quantity_disagreement", "allocation_disagreement")
+                 "quantity_disagreement", "allocation_disagreement", "gain_figure_of_merit",
+                 "gain_hits", "gain_misses", "gain_wrong_hits", "gain_false_alarms")
 #: per-resolution fields of :func:`validate` that become rows of :func:`result_table`
 _RESOLUTION_FIELDS = ("agreement", "quantity_disagreement", "allocation_disagreement",
                       "figure_of_merit", "hits", "misses", "wrong_hits", "false_alarms",
