@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import ecociv as ecociv_package
 from ecociv.models.land_use_change import metrics
 from tests.cli_helper import run_ecociv as ecociv
 
@@ -182,3 +184,12 @@ def test_bad_resolutions(capsys, monkeypatch, make_raster, text) -> None:
     paths = [make_raster(a) for a in _maps(10)]
     line = _one_line_error(*ecociv(capsys, monkeypatch, *_args(*paths), "--resolutions", text))
     assert "--resolutions" in line
+
+
+def test_the_belt_class_table_names_the_classes(capsys, monkeypatch, make_raster) -> None:
+    table = Path(ecociv_package.__file__).parent / "data" / "belt" / "land_use_classes.csv"
+    paths = [make_raster(a) for a in _maps(11)]
+    code, out, err = ecociv(capsys, monkeypatch, *_args(*paths), "--classes", str(table), "--json")
+    assert code == 0, err
+    names = {row["lucode"]: row["name"] for row in json.loads(out)["per_class"]}
+    assert names[1] == "cropland" and names[5] == "built-up" and names[7] == "snow/ice"
