@@ -86,9 +86,9 @@ SPEC = ModelSpec(
                    "tables, in years (1 = year on year); the whole span is always added", units="",
                    dtype="int", ge=1, le=100, default=5),
         ParamInput(id="start_year", about="First year used (default: the first year of the "
-                   "accounts)", units="", dtype="int", required=False),
+                   "accounts)", units=None, dtype="int", required=False),
         ParamInput(id="end_year", about="Last year used (default: the last year of the accounts)",
-                   units="", dtype="int", required=False),
+                   units=None, dtype="int", required=False),
     ),
     outputs=(
         TableOutput(id="intensities", about="Totals and intensities per unit, sector ('all' = the "

@@ -101,7 +101,7 @@ SPEC = ModelSpec(
                    "1: exactly equal per capita where baselines allow)", units="", ge=0, le=1,
                    default=0.5),
         ParamInput(id="emission_year", about="Year of the emissions table summed into baselines "
-                   "(default: its latest year)", units="", dtype="int", required=False),
+                   "(default: its latest year)", units=None, dtype="int", required=False),
     ),
     outputs=(
         TableOutput(id="allocation", about="Allowance, abatement and cost per basin, pollutant, "
