@@ -240,3 +240,21 @@ def test_check_hook_reads_the_library_file_before_a_run(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="missing source") as err:
         MODEL.check({"measures": path})
     assert "line 5" in str(err.value)
+
+
+def test_emission_inventory_output_feeds_the_control_lp() -> None:
+    # the contract table `emissions` of emission_inventory (its minimal example, 2020-2025) with the
+    # shipped library: SO2 of each unit capped at 80 % of its 2025 emissions
+    from ecociv.models.emission_inventory.model import MODEL as INVENTORY
+
+    emissions = INVENTORY.run(INVENTORY.example())["emissions"]
+    so2 = emissions[(emissions["year"] == 2025) & (emissions["pollutant"] == "SO2")]
+    per_unit = so2.groupby("unit")["emission_t"].sum()
+    caps = pd.DataFrame({"pollutant": "SO2", "area": per_unit.index.astype(str), "cap_t": 0.8 * per_unit.to_numpy()})
+    measures = pd.read_csv(DATA / "control_measures.csv", dtype={"source": str})
+    out = run({"emissions": emissions, "measures": measures, "caps": caps, "year": 2025})
+    prices = out["shadow_prices"]
+    assert prices["binding"].all()
+    np.testing.assert_allclose(prices["residual_t"], prices["cap_t"], rtol=1e-9)
+    # every unit's SO2 is power_heat or coal_chemicals, whose cheapest measures cost 662.3 and 1400 yuan/t
+    assert set(prices["value"].round(1)) <= {662.3, 1400.0}
