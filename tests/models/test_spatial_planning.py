@@ -329,3 +329,27 @@ def test_polygons_carry_their_area_and_unit() -> None:
     polygons = run(_inputs(land, zones=zones, zone_field="name"))["urban_boundary_polygons"]
     got = sorted(zip(polygons["area_km2"], polygons["zone"], polygons.geometry.area / 1e6, strict=True))
     assert got == [(4.0, "east", 4.0), (6.0, "west", 6.0)]
+
+
+def test_growth_lost_to_the_red_line_is_relocated_within_the_cap() -> None:
+    # core: row 3, columns 3-6 (4 km²); factor 1.5 -> 2 km² of growth; red line on rows 0-2.
+    # The claim takes the first two cells at 1000 m in row order, (2, 3) and (2, 4): both in the
+    # red line (claims code 5, resolved to the red line). Without relocation the boundary is the
+    # core (4 km²); with it, the growth goes to the next cells at 1000 m outside the red line in
+    # row order, (3, 2) and (3, 7): 6 km².
+    land = np.full((7, 10), GRASS)
+    land[3, 3:7] = BUILT
+    redline = np.zeros((7, 10), dtype=int)
+    redline[0:3, :] = 1
+    common = {"buffer_distance": 1000.0, "expansion_factor": 1.5, "redline": redline}
+    kept = run(_inputs(land, relocate_growth=False, **common))
+    moved = run(_inputs(land, relocate_growth=True, **common))
+    assert _km2(kept, "urban_boundary") == 4
+    boundary = _array(moved, "urban_boundary")
+    assert {tuple(c) for c in np.argwhere(boundary == 1)} == {
+        (3, 2), (3, 3), (3, 4), (3, 5), (3, 6), (3, 7)}
+    for out in (kept, moved):
+        conflicts = out["conflict_by_zone"]
+        assert conflicts[["claims", "resolved_to", "area_km2"]].values.tolist() == [
+            ["redline+urban_boundary", "redline", 2.0]]
+        assert (_array(out, "urban_boundary") * redline).sum() == 0

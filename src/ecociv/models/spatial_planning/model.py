@@ -192,21 +192,27 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
                                 minlength=len(unit_names) + 1)
     factor = float(_param(inputs, "expansion_factor"))
     cap = np.where(factor > 0, factor * base_by_group, np.inf)
-    candidate = delineate_boundary(
-        built & ~excluded, suitable & ~excluded & valid, excluded, valid, area, spacing,
-        score=score, group=group, cap_m2=cap,
-        buffer_m=float(_param(inputs, "buffer_distance")),
-        closing_m=float(_param(inputs, "closing_distance")),
-        max_hole_m2=float(_param(inputs, "max_hole_area")) * M2_PER_KM2,
-        min_patch_m2=float(_param(inputs, "min_patch_area")) * M2_PER_KM2)
-
+    settings = {"score": score, "group": group, "cap_m2": cap,
+                "buffer_m": float(_param(inputs, "buffer_distance")),
+                "closing_m": float(_param(inputs, "closing_distance")),
+                "max_hole_m2": float(_param(inputs, "max_hole_area")) * M2_PER_KM2,
+                "min_patch_m2": float(_param(inputs, "min_patch_area")) * M2_PER_KM2}
+    candidate = delineate_boundary(built & ~excluded, suitable & ~excluded & valid, excluded,
+                                   valid, area, spacing, **settings)
     claims = {"redline": valid & (arrays.get("redline", np.zeros(grid.shape)) == 1),
               "basic_farmland": valid & _basic_farmland(inputs, arrays, cropland),
               "urban_boundary": candidate}
     bits = kernels.claim_bits(claims, PLAN_BITS)
-    lines = kernels.resolve_lines(claims, precedence, LINE_CODES)
+    final = candidate
+    higher = precedence[:precedence.index("urban_boundary")]
+    if higher and bool(_param(inputs, "relocate_growth")):
+        # the growth the higher lines take is looked for elsewhere: delineate again without them
+        taken = np.logical_or.reduce([claims[plan] for plan in higher])
+        final = delineate_boundary(built & ~excluded & ~taken, suitable & ~excluded & valid & ~taken,
+                                   excluded | taken, valid, area, spacing, **settings)
+    lines = kernels.resolve_lines({**claims, "urban_boundary": final}, precedence, LINE_CODES)
     boundary = kernels.remove_small_patches(lines == LINE_CODES["urban_boundary"], area,
-                                            float(_param(inputs, "min_patch_area")) * M2_PER_KM2)
+                                            settings["min_patch_m2"])
     lines[(lines == LINE_CODES["urban_boundary"]) & ~boundary] = 0
     spaces = kernels.three_zones(lines, cropland | built, LINE_CODES)
 

@@ -205,6 +205,10 @@ SPEC = ModelSpec(
                    f"first, comma-separated names of {list(PLANS)} (default: the 2019 "
                    "guiding opinions' order)", units=None, dtype="str",
                    default=DEFAULT_PRECEDENCE),
+        ParamInput(id="relocate_growth", about="Delineate the boundary again without the "
+                   "land of the lines that outrank it, so that growth lost to them is looked "
+                   "for elsewhere within the cap (0 = the boundary is the claim minus that land)",
+                   units=None, dtype="bool", default=True),
         ParamInput(id="planning_extent", about="Where the plan is drawn: 'zones' = inside "
                    "the units only (cells whose centre is in no unit are nodata in every raster "
                    "output and never inside the boundary), 'grid' = every cell. Without zones "
