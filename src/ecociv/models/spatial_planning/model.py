@@ -192,11 +192,12 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
                                 minlength=len(unit_names) + 1)
     factor = float(_param(inputs, "expansion_factor"))
     cap = np.where(factor > 0, factor * base_by_group, np.inf)
-    settings = {"score": score, "group": group, "cap_m2": cap,
-                "buffer_m": float(_param(inputs, "buffer_distance")),
-                "closing_m": float(_param(inputs, "closing_distance")),
-                "max_hole_m2": float(_param(inputs, "max_hole_area")) * M2_PER_KM2,
-                "min_patch_m2": float(_param(inputs, "min_patch_area")) * M2_PER_KM2}
+    settings: dict[str, Any] = {
+        "score": score, "group": group, "cap_m2": cap,
+        "buffer_m": float(_param(inputs, "buffer_distance")),
+        "closing_m": float(_param(inputs, "closing_distance")),
+        "max_hole_m2": float(_param(inputs, "max_hole_area")) * M2_PER_KM2,
+        "min_patch_m2": float(_param(inputs, "min_patch_area")) * M2_PER_KM2}
     candidate = delineate_boundary(built & ~excluded, suitable & ~excluded & valid, excluded,
                                    valid, area, spacing, **settings)
     claims = {"redline": valid & (arrays.get("redline", np.zeros(grid.shape)) == 1),
