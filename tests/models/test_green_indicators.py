@@ -36,6 +36,8 @@ from ecociv.models.green_indicators.series import (
     xinjiang_accounts,
     xinjiang_co2,
     xinjiang_gdp,
+    xinjiang_population,
+    xinjiang_population_table,
 )
 from ecociv.registry import get_model
 
@@ -257,7 +259,7 @@ def test_reported_gdp_is_consistent_with_its_checks() -> None:
 
 
 def test_xinjiang_decoupling_on_the_real_series() -> None:
-    out = run({"accounts": xinjiang_accounts(), "period_length": 5})
+    out = run({"accounts": xinjiang_accounts(), "period_length": 5, "start_year": 2000})
     table = out["decoupling"].set_index("period")
     gdp, co2 = xinjiang_gdp(), xinjiang_co2("county")
     e = ((co2[2017] - co2[2000]) / co2[2000]) / ((gdp[2017] - gdp[2000]) / gdp[2000])
@@ -373,3 +375,23 @@ def test_co2_from_the_emissions_table() -> None:
     assert lmdi["structure_effect_t"] == pytest.approx(10.42764, abs=5e-5)
     no_co2 = emissions.assign(pollutant="SO2")
     assert "no CO2 rows" in _error(accounts, emissions=no_co2)
+
+
+def test_population_and_constant_prices_of_the_real_series() -> None:
+    population = xinjiang_population()
+    # China Statistical Yearbook 2010 year-end population 2185·10^4 against the 2010 census 21.81 million
+    assert population[2010] == pytest.approx(2181.6, rel=0.01)
+    current, constant = xinjiang_gdp(), xinjiang_gdp("constant_2015")
+    assert constant[2015] == pytest.approx(current[2015])  # the deflator's base year
+    assert constant[2000] > current[2000]  # prices rose 2000-2015
+    with pytest.raises(ValueError, match="unknown prices"):
+        xinjiang_gdp("real")
+    # Kaya on the shipped series: population + per-capita activity = the activity effect without
+    # population, and the decomposition stays perfect
+    plain = run({"accounts": xinjiang_accounts(), "start_year": 2000})["lmdi"].set_index("period")
+    kaya = run({"accounts": xinjiang_accounts(), "unit_population": xinjiang_population_table(),
+                "start_year": 2000})["lmdi"].set_index("period")
+    both = kaya["population_effect_t"] + kaya["activity_effect_t"]
+    np.testing.assert_allclose(both, plain["activity_effect_t"], rtol=1e-9)
+    assert (kaya["residual_t"].abs() < 1e-6 * kaya["co2_end_t"]).all()
+    assert (kaya["population_effect_t"] > 0).all()

@@ -239,11 +239,13 @@ def _lmdi_row(unit: str, start: int, end: int, accounts: pd.DataFrame,
 
 
 def example() -> dict[str, Any]:
-    """Xinjiang 2000–2017: CO2 as the sum of the county series of Chen et al. (2020) and GDP
-    as reported (src/ecociv/data/industry/indicator_series.csv), chained 5-year periods."""
-    from ecociv.models.green_indicators.series import xinjiang_accounts
+    """Xinjiang 2000–2017 (the years with population): CO2 as the sum of the county series of Chen et al. (2020), GDP as
+    reported and year-end population (src/ecociv/data/industry/indicator_series.csv), chained
+    5-year periods (the LMDI activity effect split by population, Kaya)."""
+    from ecociv.models.green_indicators.series import xinjiang_accounts, xinjiang_population_table
 
-    return {"accounts": xinjiang_accounts(), "period_length": 5}
+    return {"accounts": xinjiang_accounts(), "unit_population": xinjiang_population_table(),
+            "period_length": 5, "start_year": 2000}
 
 
 def _report(step_folder: Any, manifest: Mapping[str, Any]) -> list[Any]:

@@ -5,7 +5,8 @@
   Xinjiang counties it holds (the Corps cities it lists included).
 * CO2, provincial inventory: CEADs (Guan D. et al. 2021, Earth's Future 9: e2021EF002241), t/yr.
 * GDP: reported current-price figures, 10^8 yuan (``data/industry/indicator_series.csv``; its
-  ``indicator_series_sources.csv`` names each document).
+  ``indicator_series_sources.csv`` names each document); China's GDP deflator for constant prices.
+* Population: year-end resident population, 10^4 persons (China Statistical Yearbook).
 
 No GDP series of the Belt's prefectures for 1997–2017 was found, so the prefectures have CO2 only
 (:func:`prefecture_co2`).
@@ -18,6 +19,7 @@ from importlib.resources import files
 import pandas as pd
 
 XINJIANG = "650000"
+CHINA = "100000"
 T_PER_MT = 1e6
 
 
@@ -68,11 +70,29 @@ def xinjiang_co2(source: str = "county") -> pd.Series:
     raise ValueError(f"unknown CO2 source {source!r}; expected 'county' or 'ceads'")
 
 
-def xinjiang_gdp() -> pd.Series:
-    """Xinjiang GDP per year, 10^8 yuan at current prices (2000–2017)."""
+def _indicator(unit: str, indicator: str) -> pd.Series:
     series = indicator_series()
-    rows = series[(series["unit"] == XINJIANG) & (series["indicator"] == "gdp")]
-    return rows.set_index("year")["value"].astype(float)
+    rows = series[(series["unit"] == unit) & (series["indicator"] == indicator)]
+    return rows.set_index("year")["value"].astype(float).sort_index()
+
+
+def xinjiang_gdp(prices: str = "current") -> pd.Series:
+    """Xinjiang GDP per year (1997–2017), 10^8 yuan: ``current`` prices as reported, or
+    ``constant_2015`` = current / (China's GDP deflator / 100), 2015 = 100 (an approximation: the
+    national deflator, no Xinjiang deflator with a source was found)."""
+    gdp = _indicator(XINJIANG, "gdp")
+    if prices == "current":
+        return gdp
+    if prices == "constant_2015":
+        deflator = _indicator(CHINA, "gdp_deflator")
+        years = [y for y in gdp.index if y in deflator.index]
+        return gdp[years] / (deflator[years] / 100.0)
+    raise ValueError(f"unknown prices {prices!r}; expected 'current' or 'constant_2015'")
+
+
+def xinjiang_population() -> pd.Series:
+    """Xinjiang year-end resident population, 10^4 persons (2000–2017, China Statistical Yearbook)."""
+    return _indicator(XINJIANG, "population")
 
 
 def xinjiang_water_use() -> pd.Series:
@@ -84,13 +104,22 @@ def xinjiang_water_use() -> pd.Series:
     return rows.assign(year=rows["year"].astype(int)).set_index("year")["value"].astype(float)
 
 
-def xinjiang_accounts(source: str = "county") -> pd.DataFrame:
-    """Accounts table of Xinjiang for ``green_indicators``: unit, year, value_added (10^8 yuan),
-    co2_t (t/yr), water_use (10^8 m³/yr, where reported), for the years with GDP and CO2."""
+def xinjiang_accounts(source: str = "county", prices: str = "current") -> pd.DataFrame:
+    """Accounts table of Xinjiang for ``green_indicators``: unit, year, value_added (10^8 yuan,
+    ``prices`` as :func:`xinjiang_gdp`), co2_t (t/yr, ``source`` as :func:`xinjiang_co2`),
+    water_use (10^8 m³/yr, where reported), for the years with GDP and CO2."""
     co2 = xinjiang_co2(source)
-    gdp = xinjiang_gdp()
+    gdp = xinjiang_gdp(prices)
     water = xinjiang_water_use()
     years = sorted(set(co2.index) & set(gdp.index))
     return pd.DataFrame({"unit": XINJIANG, "year": years, "value_added": [gdp[y] for y in years],
                          "co2_t": [float(co2[y]) for y in years],
                          "water_use": [float(water[y]) if y in water.index else float("nan") for y in years]})
+
+
+def xinjiang_population_table() -> pd.DataFrame:
+    """The ``unit_population`` table of ``green_indicators`` for Xinjiang: unit, year, population
+    (10^4 persons)."""
+    population = xinjiang_population()
+    return pd.DataFrame({"unit": XINJIANG, "year": population.index.astype(int),
+                         "population": population.to_numpy()})
