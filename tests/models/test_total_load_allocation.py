@@ -294,3 +294,15 @@ def test_report_draws_the_allocation_chart(tmp_path: Path) -> None:
     written = model.report(tmp_path / "out", manifest)
     assert [p.name for p in written] == ["allocation.png"]
     assert written[0].stat().st_size > 1000
+
+
+def test_example_population_and_value_added_are_the_shipped_figures() -> None:
+    # the example's real columns: census 2020 population (persons / 10^4) and 2019 GDP (10^8 yuan)
+    root = Path(__file__).resolve().parents[2] / "src" / "ecociv" / "data"
+    census = pd.read_csv(root / "belt" / "census_2020.csv", dtype={"adcode": str}).set_index("adcode")
+    series = pd.read_csv(root / "industry" / "indicator_series.csv", dtype={"unit": str})
+    gdp = series[(series["indicator"] == "gdp") & (series["year"] == 2019)].set_index("unit")["value"]
+    units = get_model("total_load_allocation").example()["units"].set_index("unit")
+    for unit, row in units.iterrows():
+        assert row["population"] == pytest.approx(census.loc[unit, "population_total"] / 1e4)
+        assert row["value_added"] == pytest.approx(gdp[unit])

@@ -260,12 +260,14 @@ def _unit_rows(basin: str, pollutant: str, method: str, group: pd.DataFrame,
 
 
 def example() -> dict[str, Any]:
-    """Three units of one basin sharing a COD allowance: populations of the 2020 census (Bortala,
-    Karamay, Tacheng prefectures, 10^4 persons); baselines, value added and costs illustrative."""
+    """Three units of the Ebinur Lake basin sharing a COD allowance. Real: populations of the 2020
+    census (``data/belt/census_2020.csv``, 10^4 persons) and GDP 2019 as value added
+    (``data/industry/indicator_series.csv``, Xinjiang Statistical Yearbook 2020, 10^8 yuan) of
+    Bortala, Karamay and Tacheng; illustrative: baselines, minimums, cost curves and allowance."""
     units = pd.DataFrame({
         "basin": "ebinur", "unit": ["652700", "650200", "654200"], "pollutant": "COD",
         "baseline_t": [9000.0, 6000.0, 12000.0], "minimum_t": [3000.0, 2000.0, 4000.0],
-        "population": [43.3467, 49.0348, 110.8747], "value_added": [350.0, 970.0, 700.0],
+        "population": [43.3467, 49.0348, 110.8747], "value_added": [354.29, 972.93, 696.58],
     })
     costs = pd.DataFrame({"unit": ["652700", "650200", "654200"], "pollutant": "COD",
                           "alpha": [2000.0, 4000.0, 1500.0], "beta": [2.0, 1.0, 0.8]})
