@@ -133,6 +133,7 @@ def test_expansion_factor_caps_growth_nearest_first() -> None:
     assert _km2(out, "urban_boundary") == 4
     row = out["planning_by_zone"].set_index("zone").loc["all"]
     assert (row["built_up_base_km2"], row["built_up_growth_km2"]) == (2, 2)
+    assert (row["boundary_cap_km2"], row["urban_boundary_km2"]) == (3, 4)  # the core exceeds it
 
 
 def test_caps_apply_per_unit() -> None:

@@ -237,7 +237,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     sums, zone_area = zone_code_areas(coded, valid, geometries, grid,
                                       {"space": 4, "line": 4, "candidate": 2, "built_up": 2,
                                        "built_up_base": 2, "built_up_growth": 2, "overlap": 32})
-    outputs["planning_by_zone"] = _planning_table(labels, zone_area, sums)
+    outputs["planning_by_zone"] = _planning_table(labels, zone_area, sums, factor)
     outputs["conflict_by_zone"] = _conflict_table(labels, sums["overlap"])
     outputs["construction_land"] = construction_land_table(
         labels, sums["built_up"][:, 1] / M2_PER_KM2, caps, stats,
@@ -393,8 +393,8 @@ def _claims_text(code: int) -> str:
     return "+".join(plan for plan in PLANS if code & PLAN_BITS[plan])
 
 
-def _planning_table(labels: list[str], zone_area: np.ndarray, sums: Mapping[str, np.ndarray]
-                    ) -> pd.DataFrame:
+def _planning_table(labels: list[str], zone_area: np.ndarray, sums: Mapping[str, np.ndarray],
+                    factor: float) -> pd.DataFrame:
     km2 = {name: values / M2_PER_KM2 for name, values in sums.items()}
     table = pd.DataFrame({"zone": labels, "area_km2": zone_area / M2_PER_KM2})
     for code, name in enumerate(("ecological_space", "agricultural_space", "urban_space"), 1):
@@ -405,6 +405,7 @@ def _planning_table(labels: list[str], zone_area: np.ndarray, sums: Mapping[str,
     for name in ("built_up", "built_up_base", "built_up_growth"):
         table[f"{name}_km2"] = km2[name][:, 1]
     base = table["built_up_base_km2"]
+    table["boundary_cap_km2"] = factor * base if factor > 0 else np.nan
     table["boundary_expansion_ratio"] = table["urban_boundary_km2"] / base.where(base > 0)
     return table
 

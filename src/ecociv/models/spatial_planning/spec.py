@@ -89,6 +89,9 @@ _PLANNING_COLUMNS = zone_columns(
            "else land_use): the base of the expansion factor", units=_KM2),
     Column(id="built_up_growth_km2", about="built-up in land_use that was not built-up in "
            "initial_land_use (0 without it)", units=_KM2),
+    Column(id="boundary_cap_km2", about="expansion_factor × built_up_base_km2 (empty without "
+           "a cap); a boundary above it means the built-up land of land_use alone exceeds it",
+           units=_KM2, required=False),
     Column(id="boundary_expansion_ratio", about="urban_boundary_km2 / built_up_base_km2",
            units=""),
 )
