@@ -246,8 +246,12 @@ def test_scenario_feeds_the_simulated_map_to_carbon(tmp_path: Path) -> None:
 def test_a_gap_left_is_reported_never_silent(tmp_path: Path) -> None:
     from ecociv.errors import InputWarning
 
+    # half the grassland to cropland each year: one iteration of the automaton cannot place it
+    table = pd.DataFrame({"from_lucode": [1, 3, 3, 6], "to_lucode": [1, 3, 1, 6],
+                          "probability": [1.0, 0.5, 0.5, 1.0]})
     with pytest.warns(InputWarning, match=r"demand not met in 2021 after 1 iterations"):
-        run_in_memory(MODEL, _inputs(max_iterations=1), tmp_path / "out")
+        run_in_memory(MODEL, _inputs(land_use_previous=None, previous_year=None, max_iterations=1,
+                                     transition_probabilities=table), tmp_path / "out")
     demand = pd.read_csv(tmp_path / "out" / "demand.csv")
     assert demand["gap_km2"].abs().max() >= 1.0
     assert (demand[demand["year"] > 2020]["iterations"] == 1).all()

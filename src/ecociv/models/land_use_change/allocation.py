@@ -234,12 +234,17 @@ def allocate_step(current: NDArray[np.int8], suitability: NDArray[np.float32],
 
 def _chance(counts: NDArray[np.int64], need: NDArray[np.int64],
             surplus: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Acceptance probability per (zone, from, to): the expected gain of each class equals its
-    need and the expected loss of each class its surplus (capped at 1)."""
+    """Acceptance probability per (zone, from, to): the expected gain of each class is its
+    need plus three binomial standard deviations, and the expected loss of each class its
+    surplus plus as much (capped at 1)."""
     into = counts.sum(axis=1).astype(np.float64)                       # (z, to)
-    p_to = np.minimum(1.0, np.divide(need, into, out=np.ones_like(into), where=into > 0))
+    # aim three binomial standard deviations above the need, so one pass nearly always fills
+    # it; the caps in `accept` stop at the need exactly
+    wanted = need + 3.0 * np.sqrt(need)
+    p_to = np.minimum(1.0, np.divide(wanted, into, out=np.ones_like(into), where=into > 0))
     expected_loss = (counts * p_to[:, None, :]).sum(axis=2)            # (z, from)
-    p_from = np.minimum(1.0, np.divide(surplus, expected_loss, out=np.ones_like(expected_loss),
+    spare = surplus + 3.0 * np.sqrt(surplus)
+    p_from = np.minimum(1.0, np.divide(spare, expected_loss, out=np.ones_like(expected_loss),
                                        where=expected_loss > 0))
     return np.ascontiguousarray(p_from[:, :, None] * p_to[:, None, :])
 
@@ -272,7 +277,7 @@ def feasibility(current: NDArray[np.int8], suitability: NDArray[np.float32],
     mask_arg = np.zeros((1, 1), np.uint32) if restricted is None else restricted
     pairs = ca_loops.convertible(current, np.ascontiguousarray(suitability, np.float32),
                                  zone_arg, mask_arg, np.ascontiguousarray(conversion, bool),
-                                 n_zones)
+                                 np.ascontiguousarray(surplus > 0), n_zones)
     for z in np.flatnonzero(need.sum(axis=1)):   # a loop over zones, not cells
         bounds = np.minimum(pairs[z], np.minimum.outer(surplus[z], need[z]))
         c_idx, k_idx = np.nonzero(bounds)

@@ -51,13 +51,28 @@ def burn_features(layer: Any, grid: GridSpec, name: str) -> NDArray[np.bool_]:
     return burnt.astype(bool)
 
 
+def oasis_distance(cls: NDArray[np.int8], oasis: Sequence[int], grid: GridSpec
+                   ) -> NDArray[np.float32] | None:
+    """Distance (km) to the artificial oasis (class indices ``oasis``) of a map, or None when
+    the map has no oasis cell or nothing else."""
+    inside = np.isin(cls, np.asarray(list(oasis), np.int8)) if oasis else None
+    if inside is None or not inside.any() or inside[cls >= 0].all():
+        return None
+    return distance_km(inside, grid)
+
+
 def driver_stack(inputs: Mapping[str, Any], grid: GridSpec, initial: NDArray[np.int8],
-                 oasis: Sequence[int]) -> tuple[NDArray[np.float32], list[str]]:
-    """The drivers (d, ny, nx) float32 (NaN = missing) and their names.
+                 oasis: Sequence[int], *, previous: NDArray[np.int8] | None = None
+                 ) -> tuple[NDArray[np.float32], NDArray[np.float32] | None, list[str]]:
+    """The drivers for prediction (d, ny, nx) float32 (NaN = missing), the drivers for training
+    when they differ (else None), and their names.
 
     Given rasters first (:data:`RASTER_DRIVERS`), then distances (km) to each given vector layer
-    (:data:`DISTANCE_DRIVERS`), then the distance (km) to the artificial oasis (classes
-    ``oasis``, indices into the class table) of the start map when it has any.
+    (:data:`DISTANCE_DRIVERS`), then, with an earlier map, the distance (km) to the artificial
+    oasis (classes ``oasis``, indices into the class table): from the earlier map for training
+    (where the oasis was when the change happened) and from ``initial`` for prediction. Without
+    an earlier map it is left out: trained on the current pattern it would only restate where
+    the oasis is (distance 0 on every cropland cell).
     """
     layers: list[NDArray[np.float32]] = []
     names: list[str] = []
@@ -69,11 +84,15 @@ def driver_stack(inputs: Mapping[str, Any], grid: GridSpec, initial: NDArray[np.
         if inputs.get(name) is not None:
             layers.append(distance_km(burn_features(inputs[name], grid, name), grid))
             names.append(f"distance_to_{name}_km")
-    in_oasis = np.isin(initial, np.asarray(list(oasis), np.int8)) if oasis else None
-    if in_oasis is not None and in_oasis.any() and not in_oasis[initial >= 0].all():
-        layers.append(distance_km(in_oasis, grid))
-        names.append("distance_to_oasis_km")
+    training = None
+    if previous is not None:
+        before = oasis_distance(previous, oasis, grid)
+        now = oasis_distance(initial, oasis, grid)
+        if before is not None and now is not None:
+            training = np.stack([*layers, before])
+            layers.append(now)
+            names.append("distance_to_oasis_km")
     if not layers:
         raise InputError("no suitability driver: give at least one of "
                          f"{list(RASTER_DRIVERS) + list(DISTANCE_DRIVERS)}", source="drivers")
-    return np.stack(layers), names
+    return np.stack(layers), training, names

@@ -159,12 +159,15 @@ def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int64
 
     cropland, built_up, _ = special_codes(inputs)
     oasis = [i for i, code in enumerate(run.codes) if code in (cropland, built_up)]
-    drivers, names = driver_stack(inputs, run.grid, cls, oasis)
+    before = None if previous is None else alloc.class_index(previous, run.codes, run.valid)
+    drivers, training, names = driver_stack(inputs, run.grid, cls, oasis, previous=before)
     method = str(inputs.get("method") or "logistic")
     samples = int(inputs.get("n_samples") or 20000)
     if previous is not None:
-        fit = fit_suitability(drivers, names, previous, run.codes, final=current, method=method,
-                              n_samples=samples, seed=seed, valid=run.valid)
+        fit = fit_suitability(drivers if training is None else training, names, previous,
+                              run.codes, final=current, method=method, n_samples=samples,
+                              seed=seed, valid=run.valid)
+        del training
     else:
         fit = fit_suitability(drivers, names, current, run.codes, method=method,
                               n_samples=samples, seed=seed, valid=run.valid)
@@ -172,9 +175,12 @@ def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int64
     contributions = fit.contributions
     missing = [i for i, model in enumerate(fit.models) if model is None]
     if previous is not None and missing:
-        pattern = fit_suitability(drivers, names, current, run.codes, method=method,
-                                  n_samples=samples, seed=seed, valid=run.valid)
-        filled = pattern.predict(drivers, valid=run.valid)
+        # the current pattern, without the distance to the oasis (it would restate the map)
+        keep = [i for i, name in enumerate(names) if name != "distance_to_oasis_km"]
+        keep = keep or list(range(len(names)))
+        pattern = fit_suitability(drivers[keep], [names[i] for i in keep], current, run.codes,
+                                  method=method, n_samples=samples, seed=seed, valid=run.valid)
+        filled = pattern.predict(drivers[keep], valid=run.valid)
         prob[missing] = filled[missing]
         codes = [run.codes[i] for i in missing]
         extra = pattern.contributions[pattern.contributions["lucode"].isin(codes)]
@@ -276,7 +282,8 @@ def _simulate(inputs: Mapping[str, Any], run: _Run, cls: NDArray[np.int8],
         result.allocated[year] = alloc.zone_areas(current, run.zones, n_zones, k)
         result.iterations[year] = state.iterations
         if not state.converged and state.gap is not None:
-            z, c = np.unravel_index(int(np.argmax(np.abs(state.gap))), state.gap.shape)
+            z, c = (int(i) for i in np.unravel_index(int(np.argmax(np.abs(state.gap))),
+                                                      state.gap.shape))
             warnings.warn(
                 f"land_use_change: demand not met in {year} after {state.iterations} iterations "
                 f"(largest gap: class {run.codes[c]}, zone {labels[z]!r}, "

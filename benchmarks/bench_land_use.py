@@ -1,0 +1,169 @@
+"""Benchmark of the ``land_use_change`` cellular automaton (allocation.py, ca_loops.py).
+
+For each N (default 1000, 2500, 5000) the script runs, in a fresh process per run,
+
+1. a synthetic landscape of N × N cells and 7 classes (thresholds of a smoothed random field:
+   patches, never white noise), suitability surfaces (smoothed random fields, float32) and a
+   demand that moves ~0.5 % of the map per year (cropland +0.3 %, built-up +0.2 %, forest
+   +0.05 % taken from grassland and unused land): the inputs of the allocation, not timed;
+2. ``--steps`` annual steps (default 10) exactly as the model's year loop does them: the
+   feasibility check (max-flow LP per zone) then :func:`allocate_step`, timed together;
+3. a check that every year's demand is met exactly (else the run fails), so a fast but wrong
+   run cannot pass.
+
+Peak memory is the process's peak RSS (``ru_maxrss`` of the child, which includes the inputs:
+the landscape (1 byte/cell), the suitability (28 bytes/cell) and the generator's
+temporaries). Each configuration runs ``--repeats`` times after one warm-up run that compiles
+numba's cached code; the median is reported. The machine is shared: the load average is
+recorded before each configuration.
+
+Target (issue 12): 5000 × 5000 cells, 7 classes, 10 annual steps ≤ 60 s on 2 cores, ≤ 2 GB.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_land_use.py [--sizes 1000 2500 5000] [--steps 10]
+        [--repeats 3] [--step-sizes 2500:5,10,20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "land_use.json"
+K = 7
+SEED = 20261203
+#: annual change as a share of the map: + for growing classes, - for those giving cells
+#: (0 cropland, 1 forest, 2 grassland, 3 water, 4 built-up, 5 unused, 6 snow/ice)
+CHANGE = (0.003, 0.0005, -0.002, 0.0, 0.002, -0.0035, 0.0)
+
+
+def _landscape(n: int) -> tuple[Any, Any]:
+    """Class map (int8) and suitability (float32, k × n × n) from smoothed random fields
+    (bilinear zoom of a coarse field: cheap at 5000² and spatially coherent)."""
+    import numpy as np
+    from scipy import ndimage
+
+    rng = np.random.default_rng(SEED)
+
+    def field(coarse: int) -> Any:
+        small = rng.random((coarse, coarse)).astype(np.float32)
+        return ndimage.zoom(small, n / coarse, order=1)[:n, :n]
+
+    base = field(60)
+    edges = np.quantile(base[:: max(1, n // 500), :: max(1, n // 500)],
+                        np.linspace(0, 1, K + 1)[1:-1])
+    cls = np.digitize(base, edges).astype(np.int8)
+    del base
+    prob = np.empty((K, n, n), np.float32)
+    for k in range(K):
+        prob[k] = field(40)
+    return cls, prob
+
+
+def _child(n: int, steps: int) -> dict[str, Any]:
+    import numpy as np
+
+    from ecociv.models.land_use_change.allocation import (
+        Neighbourhood,
+        PatchSettings,
+        allocate_step,
+        feasibility,
+        zone_areas,
+    )
+
+    cls, prob = _landscape(n)
+    area = zone_areas(cls, None, 1, K)
+    cells = n * n
+    conversion = np.ones((K, K), bool)
+    conversion[:, 6] = False            # no new snow/ice
+    conversion[3, :] = False            # water stays water
+    conversion[3, 3] = True
+    neighbourhood = Neighbourhood(3, np.array([1, 1, 1, 1e-5, 1, 1, 1]))
+    patch = PatchSettings(seed_coefficient=np.full(K, 0.5))
+    rng = np.random.default_rng(SEED)
+    state: Any = np.ones((1, K))
+    iterations = []
+    usage0 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = usage0.ru_utime + usage0.ru_stime
+    start = time.perf_counter()
+    for year in range(1, steps + 1):
+        demand = area + np.round(np.array(CHANGE) * cells * year).astype(np.int64)[None, :]
+        demand[0, 5] += area.sum() - demand.sum()
+        gain, loss = feasibility(cls, prob, demand, conversion=conversion, restricted=None,
+                                 zones=None)
+        if gain.any() or loss.any():
+            raise SystemExit(f"infeasible demand in year {year}")
+        cls, state = allocate_step(cls, prob, demand, neighbourhood=neighbourhood, inertia=state,
+                                   conversion=conversion, costs=np.zeros((K, K)),
+                                   restricted=None, rng=rng, patch=patch)
+        if not np.array_equal(zone_areas(cls, None, 1, K), demand):
+            raise SystemExit(f"demand not met in year {year}: gap {state.gap.tolist()}")
+        iterations.append(state.iterations)
+    seconds = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu0
+    peak = usage.ru_maxrss * 1024
+    return {"n": n, "steps": steps, "seconds": seconds, "cpu_seconds": cpu, "peak_bytes": peak,
+            "iterations": iterations, "changed_cells": int(np.abs(
+                np.array(CHANGE)).sum() / 2 * cells * steps)}
+
+
+def _run(n: int, steps: int) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
+    out = subprocess.run([sys.executable, __file__, "_child", str(n), str(steps)],
+                         capture_output=True, text=True, check=False, env=env)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr or out.stdout)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _configuration(n: int, steps: int, repeats: int) -> dict[str, Any]:
+    load = os.getloadavg()
+    runs = [_run(n, steps) for _ in range(repeats)]
+    seconds = statistics.median(r["seconds"] for r in runs)
+    peak = statistics.median(r["peak_bytes"] for r in runs)
+    cpu = statistics.median(r["cpu_seconds"] for r in runs)
+    row = {"n": n, "cells": n * n, "steps": steps, "median_s": round(seconds, 2),
+           "median_cpu_s": round(cpu, 2),
+           "runs_s": [round(r["seconds"], 2) for r in runs],
+           "cell_steps_per_s": round(n * n * steps / seconds),
+           "peak_rss_gb": round(peak / 1e9, 2), "iterations_per_step": runs[0]["iterations"],
+           "load_before": [round(x, 2) for x in load], "load_after":
+           [round(x, 2) for x in os.getloadavg()]}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2500, 5000])
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--step-sizes", default="2500:5,10,20",
+                        help="N:steps,... also timed at N with these numbers of steps")
+    args = parser.parse_args()
+    _run(200, 2)   # warm-up: compiles (or loads) numba's cached code
+    rows = [_configuration(n, args.steps, args.repeats) for n in args.sizes]
+    if args.step_sizes:
+        size, _, counts = args.step_sizes.partition(":")
+        rows += [_configuration(int(size), int(s), args.repeats) for s in counts.split(",")
+                 if int(s) != args.steps or int(size) not in args.sizes]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_child":
+        print(json.dumps(_child(int(sys.argv[2]), int(sys.argv[3]))))
+    else:
+        main()
