@@ -126,7 +126,7 @@ def zone_areas(cls: NDArray[np.int8], zone: NDArray[np.int16] | None, n_zones: i
 
 def _adapt(coefficient: NDArray[np.float64], older: NDArray[np.int64],
            newer: NDArray[np.int64]) -> NDArray[np.float64]:
-    """FLUS's adaptive inertia rule (Liu et al. 2017, Eq. 4) on gaps G = demand − area."""
+    """FLUS's adaptive inertia rule (Liu et al. 2017) on gaps G = demand − area."""
     out = coefficient.copy()
     shrink = (newer < older) & (older < 0)
     grow = (older > 0) & (older < newer)
