@@ -116,12 +116,12 @@ def class_index(codes_map: NDArray[np.integer] | NDArray[np.floating], codes: Se
 
 def zone_areas(cls: NDArray[np.int8], zone: NDArray[np.int16] | None, n_zones: int,
                k: int) -> NDArray[np.int64]:
-    """Cells per (zone, class)."""
-    inside = cls >= 0
-    z = np.zeros(cls.shape, np.int64) if zone is None else zone.astype(np.int64)
-    inside &= z >= 0
-    flat = z[inside] * k + cls[inside].astype(np.int64)
-    return np.bincount(flat, minlength=n_zones * k).reshape(n_zones, k)
+    """Cells per (zone, class) (one compiled pass; cells in no zone are not counted)."""
+    from ecociv.models.land_use_change import ca_loops
+
+    zone_arg = np.zeros((1, 1), np.int16) if zone is None else zone.astype(np.int16, copy=False)
+    return ca_loops.zone_class_counts(np.ascontiguousarray(cls, dtype=np.int8), zone_arg,
+                                      n_zones, k)
 
 
 def _adapt(coefficient: NDArray[np.float64], older: NDArray[np.int64],

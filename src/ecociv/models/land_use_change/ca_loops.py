@@ -197,3 +197,22 @@ def convertible(cls: NDArray[np.int8], prob: NDArray[np.float32], zone: NDArray[
                 if prob[j, row, col] > 0.0:
                     total[z, c, j] += 1
     return total
+
+
+@_jit
+def zone_class_counts(cls: NDArray[np.int8], zone: NDArray[np.int16], n_zones: int,
+                      k: int) -> NDArray[np.int64]:
+    """Cells per (zone, class); cells outside the region (class -1) or in no zone (-1) are
+    not counted."""
+    ny, nx = cls.shape
+    zoned = zone.shape[0] == ny and zone.shape[1] == nx
+    counts = np.zeros((n_zones, k), dtype=np.int64)
+    for row in range(ny):
+        for col in range(nx):
+            c = cls[row, col]
+            if c < 0:
+                continue
+            z = zone[row, col] if zoned else 0
+            if z >= 0:
+                counts[z, c] += 1
+    return counts
