@@ -148,3 +148,21 @@ def test_amount_for_all_refused_when_demand_has_zones() -> None:
         dm.apply_levers(flat_demand(zones), {"oasis_area_cap": 200.0}, initial(zones))
     with pytest.raises(InputError, match="amount_km2 per zone"):
         dm.apply_levers(flat_demand(zones), {"cropland_reduction": {"amount_km2": 5}}, initial(zones))
+
+
+def test_base_year_never_changed_and_totals_checked() -> None:
+    lev = {
+        "urban_growth_rate": 4.0,
+        "cropland_reduction": {"share": 0.5},
+        "natural_oasis_restoration": 30.0,
+        "oasis_area_cap": 110.0,
+    }
+    before = flat_demand()
+    out, _ = dm.apply_levers(before, lev, initial())
+    np.testing.assert_allclose(
+        out[out.year == 2020]["area_km2"].to_numpy(), before[before.year == 2020]["area_km2"].to_numpy()
+    )
+    broken = before.copy()
+    broken.loc[(broken.year == 2027) & (broken.lucode == 3), "area_km2"] += 5.0
+    with pytest.raises(InputError, match=r"zone 'all', year 2027.*sum to 1005\.000 km2.*1000\.000 km2"):
+        dm.apply_levers(broken, {"urban_growth_rate": 1.0}, initial())

@@ -869,8 +869,9 @@ def apply_levers(
 ) -> tuple[pd.DataFrame, list[str]]:
     """Change a Demand by scenario levers (semantics in docs/land_use_change_demand.md, "Levers").
 
-    Every lever moves area from one class to another, so each (year, zone) keeps its total. The
-    first year of the Demand is the base year and is never changed. Applied in the order of
+    Every lever moves area from one class to another, so each (year, zone) keeps its total (the
+    Demand must already cover each zone's area of ``initial_areas`` in every year: checked). The
+    first year of the Demand is the base year: levers start from its areas and never change it. Applied in the order of
     :data:`LEVER_KEYS`:
 
     ``urban_growth_rate`` (%/yr, > -100)
@@ -888,8 +889,8 @@ def apply_levers(
         ``{"amount_km2": A}`` extra natural oasis by ``"year"`` (ramped as above), ``"to"`` a natural
         oasis class (default grassland 3), ``"from"`` (default the absorber, unused land/desert).
     ``oasis_area_cap`` (km2)
-        Artificial oasis (cropland + built-up) <= cap every year; the excess is taken from cropland
-        (built-up is kept) and goes to the absorber.
+        Artificial oasis (cropland + built-up) <= cap every simulated year; the excess is taken from
+        cropland (built-up is kept) and goes to the absorber.
 
     A lever value applies to zone ``"all"`` or is a mapping ``{zone: value}``. When the Demand has
     zones other than ``"all"``, a value for ``"all"`` that is an amount (km2) is refused (give it per
@@ -929,14 +930,24 @@ def apply_levers(
         if sub.isna().to_numpy().any():
             raise InputError("demand is missing a (year, class) row", source="demand", where=f"zone {z!r}")
         cube[z] = sub.to_numpy(dtype=np.float64).copy()
+        if z in init:
+            zone_total = sum(init[z].values())
+            sums = cube[z].sum(axis=1)
+            off = np.abs(sums - zone_total) > 1e-6 * max(zone_total, 1.0)
+            if off.any():
+                t = int(np.argmax(off))
+                raise InputError(
+                    f"the demand's classes sum to {sums[t]:.3f} km2 but the zone's area is {zone_total:.3f} km2; "
+                    "every year of a demand must cover the whole zone",
+                    source="demand",
+                    where=f"zone {z!r}, year {years[t]}",
+                )
     y = np.asarray(years, dtype=float)
     y0 = y[0]
     notes: list[str] = []
     where_out: dict[str, str] = {}
 
     def base_area(z: str, code: int) -> float:
-        if z in init and code in init[z]:
-            return init[z][code]
         return float(cube[z][0, col[code]])
 
     def expand(lever: str, value: Any, amount_like: bool) -> dict[str, Any]:
@@ -1053,6 +1064,12 @@ def apply_levers(
             cap = _number(lever, val, f"zone {z!r}", low=0.0)
             oasis = cube[z][:, idx].sum(axis=1)
             excess = np.maximum(oasis - cap, 0.0)
+            excess[0] = 0.0  # the base year is observed, not planned
+            if oasis[0] > cap:
+                notes.append(
+                    f"{lever}: zone {z!r} cap {cap:.1f} km2 is below the base-year artificial oasis "
+                    f"{oasis[0]:.1f} km2: cropland is cut to the cap from the first simulated year"
+                )
             move(z, cropland, absorber, excess, lever)
             if excess.any():
                 notes.append(
