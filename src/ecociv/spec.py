@@ -33,6 +33,10 @@ KNOWN_UNITS: frozenset[str] = frozenset({
     "m**3/(ten_thousand * yuan)", "tce/(ten_thousand * yuan)", "yuan/t", "yuan/t**2", "yuan/yr",
     "t/(ten_thousand * yr)", "tce",
     "t/(hundred_million * yuan * yr)",
+    # emission_inventory (exported electricity)
+    "kWh", "kg/kWh",
+    # embodied_flows
+    "hundred_million * yuan/yr",
 })
 
 #: Range of each integer dtype of a categorical output (as ``numpy.iinfo``).
