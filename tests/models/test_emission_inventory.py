@@ -184,8 +184,11 @@ def test_shipped_sectors_accounts_and_sources_are_consistent() -> None:
     assert set(factors["sector"]) <= set(CONTRACT_SECTORS) | {"*"}
     for cell in factors["source"]:
         assert set(part.strip() for part in cell.split(";")) <= sources, cell
-    reported = pd.read_csv(INDUSTRY / "reported_accounts.csv", dtype={"unit": str})
-    assert set(reported["source"]) <= sources
+    for name in ("reported_accounts.csv", "co2_reference.csv", "pollutant_reference.csv", "electricity_exports.csv"):
+        table = pd.read_csv(INDUSTRY / name)
+        assert set(table["source"]) <= sources, name
+    references = pd.read_csv(INDUSTRY / "pollutant_reference.csv")
+    assert set(references["pollutant"]) <= {"SO2", "NOx", "PM", "VOCs", "CO2", "COD", "NH3-N"}
 
 
 def test_shipped_factor_library_and_exports_load_through_the_spec(tmp_path: Path) -> None:
