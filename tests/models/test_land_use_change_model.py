@@ -255,3 +255,28 @@ def test_a_gap_left_is_reported_never_silent(tmp_path: Path) -> None:
     demand = pd.read_csv(tmp_path / "out" / "demand.csv")
     assert demand["gap_km2"].abs().max() >= 1.0
     assert (demand[demand["year"] > 2020]["iterations"] == 1).all()
+
+
+def test_belt_strategy1_land_use_step(tmp_path: Path) -> None:
+    """The land-use step of the shipped strategy-1 scenario on the Belt (2019 -> 2035): the
+    levers' demand is met to the cell, water and snow/ice stay, built-up grows at 1.57 %/yr."""
+    import yaml
+
+    from ecociv.demo import belt_scenario
+    from ecociv.scenario.schema import parse_scenario
+
+    shipped = belt_scenario().parent / "belt_strategy1_land.yaml"
+    doc = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+    doc["models"] = [step for step in doc["models"] if step["id"] == "land_use_change"]
+    result = run_scenario(parse_scenario(doc, source=str(shipped)), base_dir=shipped.parent,
+                          store=ResultsStore(tmp_path / "store"))
+    folder = result.folder / "land_use_change"
+    demand = pd.read_csv(folder / "demand.csv")
+    assert demand["gap_km2"].abs().max() < 1.0          # whole 1 km² cells
+    areas = pd.read_csv(folder / "area_by_class.csv").pivot(index="year", columns="lucode",
+                                                            values="area_km2")
+    assert areas.loc[2035, 4] == areas.loc[2019, 4] and areas.loc[2035, 7] == areas.loc[2019, 7]
+    assert areas.loc[2035, 5] == pytest.approx(areas.loc[2019, 5] * 1.0157 ** 16, abs=1.0)
+    assert areas.loc[2035, 1] == pytest.approx(areas.loc[2019, 1] * 0.95, abs=1.0)
+    start = _read(folder / "land_use_final.tif")
+    assert (start != _read(folder / "land_use_2025.tif")).any()
