@@ -25,7 +25,7 @@ def land() -> Landscape:
     )
 
 
-@pytest.fixture(scope="module", params=["logistic", "random_forest"])
+@pytest.fixture(scope="module", params=["logistic", "random_forest", "random_forest_shared"])
 def growth_fit(request: pytest.FixtureRequest, land: Landscape) -> SuitabilityFit:
     return fit_suitability(
         land.drivers,
@@ -63,14 +63,18 @@ def test_contributions_and_scores(growth_fit: SuitabilityFit) -> None:
     assert list(c.columns) == ["lucode", "driver", "contribution", "method"]
     assert (c["contribution"] >= 0).all()
     np.testing.assert_allclose(c.groupby("lucode")["contribution"].sum(), 1.0)
-    expected = {"logistic": "abs_standardised_coefficient", "random_forest": "mean_decrease_impurity"}
+    expected = {
+        "logistic": "abs_standardised_coefficient",
+        "random_forest": "mean_decrease_impurity",
+        "random_forest_shared": "permutation_auc_shared",
+    }
     assert set(c["method"]) == {expected[growth_fit.method]}
     s = growth_fit.scores
     assert s["lucode"].tolist() == CODES
     # the process's own suitability separates growth cells with AUC ~0.69; a learned model must be
     # clearly better than chance (0.5) on the held-out 30 %
     assert (s["auc"] > 0.62).all()
-    ratio = s["n_test"] / (s["n_train"] + s["n_test"])
+    ratio = s["n_test"] / (s["n_train"] + s["n_test"])  # shared forest: one sample for all classes
     np.testing.assert_allclose(ratio, 0.3, atol=0.01)
 
 
@@ -90,7 +94,7 @@ def test_permutation_importance(land: Landscape) -> None:
     assert top_drivers(fit) == {code: land.true_ranking[code][0] for code in CODES}
 
 
-@pytest.mark.parametrize("method", ["logistic", "random_forest"])
+@pytest.mark.parametrize("method", ["logistic", "random_forest", "random_forest_shared"])
 def test_current_pattern_fit(method: str) -> None:
     # everything starts as class 3; classes 1 and 2 appear where their suitability is high, so the
     # final map's pattern carries the drivers' signal
@@ -118,6 +122,8 @@ def test_predict_shape_range_chunks_and_mask(growth_fit: SuitabilityFit, land: L
 
 
 def test_predict_equals_sklearn(growth_fit: SuitabilityFit, land: Landscape) -> None:
+    if growth_fit.method == "random_forest_shared":
+        pytest.skip("one shared model: checked against its formula in test_shared_forest_formula")
     flat = land.drivers.reshape(4, -1)
     x = (flat - growth_fit.mean[:, None]) / growth_fit.scale[:, None]
     x = np.nan_to_num(x, nan=0.0).T
@@ -185,3 +191,32 @@ def test_sample_cells_distinct_inside_mask_and_seeded(size: int) -> None:
     small = np.zeros(size, bool)
     small[:10] = True
     assert _sample_cells(small, 5000, np.random.default_rng(1)).tolist() == list(range(10))
+
+
+def test_shared_forest_formula(land: Landscape) -> None:
+    # s_c = P(c) / (P(c) + sum_j w_j P(j)), w_j = share of label j among the valid cells not of label c
+    fit = fit_suitability(
+        land.drivers,
+        land.driver_names,
+        land.initial,
+        CODES,
+        final=land.final,
+        method="random_forest_shared",
+        n_samples=4000,
+        seed=0,
+    )
+    model = fit.models[0]
+    assert all(m is model for m in fit.models)
+    flat = land.drivers.reshape(4, -1)[:, :500]
+    x = np.nan_to_num((flat - fit.mean[:, None]) / fit.scale[:, None], nan=0.0).T.astype(np.float32)
+    proba = model.predict_proba(x)
+    grew = (land.final != land.initial).ravel()
+    label = np.where(grew, land.final.ravel(), 0)  # codes 1..3 are labels 1..3 here
+    counts = np.bincount(label, minlength=4).astype(float)
+    got = fit.predict(land.drivers).reshape(3, -1)[:, :500]
+    for c in range(3):
+        col = list(model.classes_).index(c + 1)
+        others = [i for i, lab in enumerate(model.classes_) if lab != c + 1]
+        w = counts[[int(model.classes_[i]) for i in others]]
+        rest = proba[:, others] @ (w / w.sum())
+        np.testing.assert_allclose(got[c], proba[:, col] / (proba[:, col] + rest), atol=2e-6)

@@ -14,9 +14,11 @@ standard deviation over the valid cells (over a seeded sample of one million of 
 grids); a missing driver value (NaN) is replaced by the mean (0 after
 standardisation) both in training and in prediction.
 
-Methods: ``"logistic"`` (:class:`sklearn.linear_model.LogisticRegression`) and ``"random_forest"``
-(:class:`sklearn.ensemble.RandomForestClassifier`; PLUS uses a random forest with 20 trees by
-default). Driver contributions: for the logistic model the share of each driver's absolute
+Methods: ``"logistic"`` (:class:`sklearn.linear_model.LogisticRegression`), ``"random_forest"``
+(:class:`sklearn.ensemble.RandomForestClassifier` per class; PLUS uses a random forest with 20
+trees by default) and ``"random_forest_shared"`` (one multi-class forest for all classes, whose
+label probabilities are turned into each class's "against the rest" probability: about 2.7 times
+less prediction work for 7 classes; see :func:`_fit_shared`). Driver contributions: for the logistic model the share of each driver's absolute
 standardised coefficient, :math:`|\beta_j| / \sum_i |\beta_i|`; for the random forest the mean
 decrease in impurity (``feature_importances_``), or with ``importance="permutation"`` the drop of
 held-out AUC when the driver is shuffled (Breiman 2001, Machine Learning 45:5-32), clipped at 0 and
@@ -43,7 +45,7 @@ from ecociv.models.land_use_change.demand import _check_codes, _code_index
 
 __all__ = ["METHODS", "SuitabilityFit", "fit_suitability"]
 
-METHODS = ("logistic", "random_forest")
+METHODS = ("logistic", "random_forest", "random_forest_shared")
 
 #: Fewest positive cells a class needs to get a model; with fewer its suitability is 0 everywhere.
 MIN_POSITIVES = 10
@@ -86,6 +88,7 @@ class SuitabilityFit:
     scores: pd.DataFrame
     _coef: NDArray[np.float64] | None = field(default=None, repr=False)
     _intercept: NDArray[np.float64] | None = field(default=None, repr=False)
+    _shared: tuple[Any, NDArray[np.float64], NDArray[np.intp]] | None = field(default=None, repr=False)
 
     def _design(self, block: NDArray[Any]) -> NDArray[np.float32]:
         """(d, n) driver values -> (n, d) standardised float32 with NaN -> 0 (the training layout)."""
@@ -114,6 +117,9 @@ class SuitabilityFit:
         # scikit-learn's tree traversal (one tree over all cells at a time, Cython, no GIL); a
         # compiled per-cell loop over the flattened forests was tried and was not faster
         rows = np.ascontiguousarray(x.T)
+        if self._shared is not None:
+            model, mix, cols = self._shared
+            return _shared_scores(model.predict_proba(rows), mix, cols).astype(np.float32)
         for i, m in enumerate(self.models):
             if m is not None:
                 out[i] = m.predict_proba(rows)[:, 1]
@@ -201,10 +207,10 @@ def _balanced_sample(
     return idx, y
 
 
-def _split(y: NDArray[np.int8], rng: np.random.Generator) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+def _split(y: NDArray[Any], rng: np.random.Generator) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Stratified 70/30 split of sample positions."""
     train, test = [], []
-    for label in (0, 1):
+    for label in np.unique(y):
         pos = rng.permutation(np.flatnonzero(y == label))
         n_test = round(_TEST_SHARE * pos.size)
         test.append(pos[:n_test])
@@ -320,6 +326,8 @@ def fit_suitability(
         idx1[vflat] = _code_index(lu1.ravel()[vflat], codes_l, "final")
 
     fit = SuitabilityFit(codes_l, names, method, mean, scale, [], pd.DataFrame(), pd.DataFrame())
+    if method == "random_forest_shared":
+        return _fit_shared(fit, flat_x, idx0, idx1, vflat, int(n_samples), rng, int(n_estimators), max_depth, n_jobs)
     contrib_rows: list[tuple[int, str, float, str]] = []
     score_rows: list[tuple[int, float, int, int, int, str]] = []
     coefs = np.zeros((len(codes_l), d))
@@ -370,6 +378,112 @@ def fit_suitability(
     if method == "logistic":
         fit._coef = coefs
         fit._intercept = intercepts
+    fit.contributions = pd.DataFrame(contrib_rows, columns=["lucode", "driver", "contribution", "method"])
+    fit.scores = pd.DataFrame(score_rows, columns=["lucode", "auc", "n_train", "n_test", "n_positive", "trained_on"])
+    return fit
+
+
+def _shared_scores(proba: NDArray[np.float64], mix: NDArray[np.float64], cols: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Per-class suitability (k, n) from the shared forest's label probabilities (n, L).
+
+    ``s_c = P(c) / (P(c) + sum_j mix[j, c] P(j))``: the posterior of "c against the rest" with equal
+    priors, the rest being the mixture of the other labels in their proportions among the valid
+    cells (``mix``); classes without a label (``cols[c] < 0``) get 0."""
+    k = cols.size
+    out = np.zeros((k, proba.shape[0]))
+    rest = proba @ mix  # (n, k)
+    for c in range(k):
+        if cols[c] < 0:
+            continue
+        num = proba[:, cols[c]]
+        den = num + rest[:, c]
+        out[c] = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    return out
+
+
+def _fit_shared(
+    fit: SuitabilityFit,
+    flat_x: NDArray[Any],
+    idx0: NDArray[np.int16],
+    idx1: NDArray[np.int16] | None,
+    vflat: NDArray[np.bool_],
+    n_samples: int,
+    rng: np.random.Generator,
+    n_estimators: int,
+    max_depth: int | None,
+    n_jobs: int | None,
+) -> SuitabilityFit:
+    """One multi-class forest for all classes (``method="random_forest_shared"``).
+
+    Labels: with two maps 0 = the cell became no other class, ``c + 1`` = became class ``c``;
+    with one map ``c + 1`` = is class ``c``. Up to ``n_samples // 2`` cells of every label are
+    drawn and weighted to equal totals, so the forest's label probabilities have equal priors;
+    :func:`_shared_scores` turns them into the per-class "c against the rest" probability the
+    per-class forests estimate. Prediction walks ``n_estimators`` trees instead of ``k`` times as
+    many. Contributions: drop of each class's held-out AUC when a driver is shuffled (3 repeats)."""
+    k = len(fit.codes)
+    d = flat_x.shape[0]
+    if idx1 is not None:
+        label = np.where((idx1 != idx0) & (idx1 >= 0), idx1.astype(np.int32) + 1, 0)
+        trained_on = "growth"
+    else:
+        label = idx0.astype(np.int32) + 1
+        trained_on = "current"
+    counts = np.bincount(label[vflat], minlength=k + 1)
+    labels = [j for j in range(k + 1) if counts[j] >= MIN_POSITIVES]
+    if len(labels) < 2:
+        raise InputError("fewer than two labels with enough cells to fit a shared forest", source="initial")
+    picks = [_sample_cells(vflat & (label == j), n_samples // 2, rng) for j in labels]
+    idx = np.concatenate(picks)
+    y = np.concatenate([np.full(p.size, j, dtype=np.int32) for j, p in zip(labels, picks, strict=True)])
+    weight = np.concatenate([np.full(p.size, max(q.size for q in picks) / p.size) for p in picks])
+    x = fit._design(flat_x[:, idx])
+    train, test = _split(y, rng)
+    model = RandomForestClassifier(
+        n_estimators=n_estimators,
+        max_depth=max_depth,
+        min_samples_leaf=5,
+        random_state=int(rng.integers(2**31 - 1)),
+        n_jobs=n_jobs,
+    )
+    model.fit(x[train], y[train], sample_weight=weight[train])
+    classes = [int(c) for c in model.classes_]
+    cols = np.array([classes.index(c + 1) if (c + 1) in classes else -1 for c in range(k)], dtype=np.intp)
+    mix = np.zeros((len(classes), k))
+    for c in range(k):
+        others = [i for i, lab in enumerate(classes) if lab != c + 1]
+        total = float(sum(counts[classes[i]] for i in others))
+        for i in others:
+            mix[i, c] = counts[classes[i]] / total if total > 0 else 0.0
+    fit._shared = (model, mix, cols)
+    fit.models = [model if cols[c] >= 0 else None for c in range(k)]
+
+    def aucs(xt: NDArray[np.float32]) -> NDArray[np.float64]:
+        sc = _shared_scores(model.predict_proba(xt), mix, cols)
+        out = np.full(k, np.nan)
+        for c in range(k):
+            truth = y[test] == c + 1
+            if cols[c] >= 0 and truth.any() and not truth.all():
+                out[c] = roc_auc_score(truth, sc[c])
+        return out
+
+    base = aucs(x[test])
+    drops = np.zeros((d, k))
+    for j in range(d):
+        for _ in range(3):
+            xt = x[test].copy()
+            xt[:, j] = xt[rng.permutation(xt.shape[0]), j]
+            drops[j] += (base - aucs(xt)) / 3.0
+    contrib_rows: list[tuple[int, str, float, str]] = []
+    score_rows: list[tuple[int, float, int, int, int, str]] = []
+    for c, code in enumerate(fit.codes):
+        n_pos = int((y == c + 1).sum())
+        score_rows.append((code, float(base[c]), int(train.size), int(test.size), n_pos, trained_on))
+        if cols[c] < 0:
+            continue
+        w = np.maximum(np.nan_to_num(drops[:, c]), 0.0)
+        share = w / w.sum() if w.sum() > 0 else np.full(d, 1.0 / d)
+        contrib_rows += [(code, fit.driver_names[j], float(share[j]), "permutation_auc_shared") for j in range(d)]
     fit.contributions = pd.DataFrame(contrib_rows, columns=["lucode", "driver", "contribution", "method"])
     fit.scores = pd.DataFrame(score_rows, columns=["lucode", "auc", "n_train", "n_test", "n_positive", "trained_on"])
     return fit
