@@ -73,3 +73,31 @@ def test_registry_bad_input(tmp_path, run_cli):
         assert result.exit_code == 2 and message in result.stderr, (args, result.stderr)
     no_key = run_cli(["registry", "--db", db, "transfer", "mee", "x", "1", "--instrument", "SO2"])
     assert no_key.exit_code == 2 and "--key" in no_key.stderr
+
+
+def test_registry_settles_rights_market_trades(tmp_path, run_cli):
+    """rights_market's trades table settled in the registry from the command line."""
+    from ecociv.models.rights_market.model import example, run
+
+    trades = run(example())["trades"]
+    trades.to_csv(tmp_path / "trades.csv", index=False)
+    db = str(tmp_path / "r.sqlite")
+    base = ["registry", "--db", db]
+    run_cli([*base, "init"])
+    run_cli([*base, "account", "create", "mee", "--role", "regulator"])
+    for row in trades.itertuples():
+        run_cli([*base, "account", "create", row.participant, "--role", "holder"])
+        run_cli([*base, "allocate", row.participant, str(row.allocation), "--instrument", "SO2",
+                 "--key", f"alloc-{row.participant}"])
+    out = run_cli([*base, "settle", str(tmp_path / "trades.csv"), "--instrument", "SO2",
+                   "--key", "clearing-1"])
+    assert out.exit_code == 0, out.stderr
+    balances = {b["account"]: float(b["balance"])
+                for b in json.loads(run_cli([*base, "balances", "--json"]).stdout)}
+    expected = dict(zip(trades["participant"], trades["holding_after"], strict=True))
+    assert balances == pytest.approx(expected, abs=2e-6)
+    assert run_cli([*base, "verify"]).exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("participant,amount\na,1\n")
+    result = run_cli([*base, "settle", str(bad), "--instrument", "SO2", "--key", "x"])
+    assert result.exit_code == 2 and "net_purchase" in result.stderr

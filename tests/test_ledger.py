@@ -201,3 +201,25 @@ def test_atomic_block_commits_all_or_nothing(registry_db):
         assert {b["account"]: b["balance"] for b in ledger.balances()} == {
             "plant-a": "0", "plant-b": "4", "district-1": "6"}
         assert verify(ledger).ok
+
+
+def test_settle_a_market_clearing(registry_db):
+    with _ledger(registry_db) as ledger:
+        ledger.allocate("plant-a", "100", instrument="SO2", key="a")
+        ledger.allocate("plant-b", "100", instrument="SO2", key="b")
+        # net purchases as rights_market writes them (floats that balance to rounding)
+        legs = {"plant-a": -77.2727272727, "plant-b": 50.0000000001, "district-1": 27.2727272726}
+        entry = ledger.settle(legs, instrument="SO2", key="clear-2025", reference="run x")
+        assert len(entry.postings) == 3
+        assert sum(p[4] for p in entry.postings) == 0
+        assert ledger.settle(legs, instrument="SO2", key="clear-2025").replayed
+        balances = {b["account"]: b["balance"] for b in ledger.balances()}
+        assert balances == {"plant-a": "22.727273", "plant-b": "150", "district-1": "27.272727"}
+        with pytest.raises(InputError, match="sum to -5 SO2"):
+            ledger.settle({"plant-a": -5.0}, instrument="SO2", key="bad")
+        with pytest.raises(InputError, match=r"holds 22\.727273"):
+            ledger.settle({"plant-a": -30.0, "plant-b": 30.0}, instrument="SO2", key="bad2")
+        with pytest.raises(PermissionDeniedError, match="settle needs role regulator"):
+            ledger.settle({"plant-a": -1.0, "plant-b": 1.0}, instrument="SO2", key="k",
+                          actor="plant-b")
+        assert verify(ledger).ok

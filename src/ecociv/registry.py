@@ -28,6 +28,7 @@ BUILTIN_MODELS: dict[str, str] = {
     "ecological_sensitivity": "ecociv.models.ecological_sensitivity.model:MODEL",
     "habitat_quality": "ecociv.models.habitat_quality.model:MODEL",
     "water_allocation": "ecociv.models.water_allocation.model:MODEL",
+    "rights_market": "ecociv.models.rights_market.model:MODEL",
     "land_use_change": "ecociv.models.land_use_change.model:MODEL",
     "emission_inventory": "ecociv.models.emission_inventory.model:MODEL",
     "embodied_flows": "ecociv.models.embodied_flows.model:MODEL",

@@ -13,6 +13,9 @@ from ecociv.errors import InputError
 ureg: pint.UnitRegistry = pint.UnitRegistry()
 ureg.define("fraction = [] = frac")
 ureg.define("yuan = [currency]")
+# one unit of a tradable right: 1 t of an emission right or 1 m³ of a water right (rights_market
+# states which in its quantity_unit parameter)
+ureg.define("permit = [permit]")
 # Chinese statistical units: 亿 (10⁸, e.g. 10⁸ m³ of water, 10⁸ yuan), 万 (10⁴, e.g. 10⁴ persons)
 # and the mu (亩, 1/15 ha; pint would otherwise read "mu" as a milli atomic mass unit)
 ureg.define("hundred_million = 1e8")

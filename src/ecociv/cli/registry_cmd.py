@@ -102,6 +102,32 @@ def retire(ctx: typer.Context, account: str = typer.Argument(...), amount: str =
                                    vintage=vintage, actor=ctx.obj["actor"]))
 
 
+@registry_app.command("settle", help="Settle a market clearing: the net purchases of a "
+                      "rights_market trades table (participant ids = accounts) as one entry (regulator).")
+def settle(ctx: typer.Context, trades: Path = typer.Argument(..., help="trades.csv of rights_market."),
+           instrument: str = _INSTRUMENT, vintage: int | None = _VINTAGE,
+           market: str | None = typer.Option(None, "--market", help="Only this market's rows."),
+           zone_group: str | None = typer.Option(None, "--zone-group", help="Only this zone group."),
+           key: str = typer.Option(..., "--key", help="Idempotency key (required).")) -> None:
+    from ecociv.io.tables import read_table
+    from ecociv.spec import Column, TableInput
+
+    frame = read_table(trades, TableInput(id="trades", about="rights_market trades", columns=(
+        Column(id="participant", about="account id", dtype="str"),
+        Column(id="net_purchase", about="units bought (> 0) or sold (< 0)", units="permit"),
+        Column(id="market", about="market", dtype="str", required=False),
+        Column(id="zone_group", about="zone group", dtype="str", required=False))))
+    if market is not None and "market" in frame.columns:
+        frame = frame[frame["market"].astype(str) == market]
+    if zone_group is not None and "zone_group" in frame.columns:
+        frame = frame[frame["zone_group"].astype(str) == zone_group]
+    legs = dict(zip(frame["participant"].astype(str), frame["net_purchase"], strict=True))
+    with _open(ctx) as ledger:
+        _print_entry(ledger.settle(legs, instrument=instrument, key=key, vintage=vintage,
+                                   reference=f"{trades.name} {market or ''} {zone_group or ''}".strip(),
+                                   actor=ctx.obj["actor"]))
+
+
 @registry_app.command("report-use", help="Record verified emissions or metered use for a period "
                       "(regulator).")
 def report_use(ctx: typer.Context, account: str = typer.Argument(...), amount: str = typer.Argument(...),

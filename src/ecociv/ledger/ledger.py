@@ -10,7 +10,7 @@ with its key does nothing and returns the first result; the same key with anothe
 error. Verified emissions or metered use (``report_use``) are journal entries without postings,
 against which surrenders are compared (:meth:`Ledger.compliance`).
 
-Roles: ``regulator`` (create accounts, allocate, report verified use), ``holder`` (transfer,
+Roles: ``regulator`` (create accounts, allocate, settle a market clearing, report verified use), ``holder`` (transfer,
 retire and surrender its own units), ``auditor`` (read only; reading needs no account).
 """
 
@@ -19,14 +19,14 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ecociv.errors import InputError
-from ecociv.ledger.amounts import format_amount, parse_amount
+from ecociv.ledger.amounts import MAX_AMOUNT, SCALE, format_amount, parse_amount
 from ecociv.ledger.backend import Database
 from ecociv.ledger.chain import canonical, entry_hash
 
@@ -282,6 +282,54 @@ class Ledger:
             draft = _Draft(command, actor, {"account": account, "amount": format_amount(micro),
                                             "instrument": instrument, "vintage": vint, **extra},
                            [(account, instrument, vint, -micro), (sink, instrument, vint, micro)])
+            return self._commit(key, draft)
+
+    def settle(self, legs: Mapping[str, str | int | float], *, instrument: str, key: str,
+               vintage: int | None = None, reference: str = "", actor: str | None = None) -> Entry:
+        """Settle the trades of one market clearing as one journal entry (regulator only).
+
+        Parameters
+        ----------
+        legs : mapping of account to net purchase
+            Units each account receives (> 0) or delivers (< 0), e.g. rights_market's
+            ``net_purchase``; they must sum to zero (a rounding residual of up to one millionth
+            of a unit per leg goes to the largest seller).
+        reference : str
+            What is settled, e.g. the run and market, kept in the payload.
+        """
+        micro = {}
+        for account, amount in legs.items():
+            value = float(amount)
+            if value != value or abs(value) > MAX_AMOUNT:
+                raise InputError(f"settlement leg of {account!r} is not a number of units: {amount!r}")
+            if round(value * SCALE):
+                micro[check_id(str(account), "account")] = round(value * SCALE)
+        residual = -sum(micro.values())
+        if abs(residual) > len(micro):
+            raise InputError(f"the settlement legs sum to {format_amount(-residual)} {instrument}, "
+                             "not 0: a cleared market's purchases and sales balance")
+        if residual and micro:
+            seller = min(micro, key=lambda a: micro[a])
+            micro[seller] += residual
+        vint = check_vintage(vintage)
+        check_id(instrument, "--instrument")
+        check_key(key)
+        legs_text = {a: format_amount(v) for a, v in sorted(micro.items())}
+        with self._command(key) as replay:
+            if replay:
+                if replay.command != "settle" or replay.payload.get("legs") != legs_text:
+                    raise InputError(f"--key {key!r} was already used for another command "
+                                     f"(journal entry {replay.seq}); give a new key")
+                return replay
+            actor = actor or self.default_regulator()
+            self._require(actor, ("regulator",), "settle")
+            for account in micro:
+                if self._need(account, "account") == "auditor":
+                    raise InputError(f"account {account!r} is an auditor's and cannot hold units")
+            draft = _Draft("settle", actor, {"instrument": instrument, "vintage": vint,
+                                             "reference": reference, "legs": legs_text},
+                           [(a, instrument, vint, v) for a, v in sorted(micro.items(),
+                                                                         key=lambda kv: kv[1])])
             return self._commit(key, draft)
 
     def report_use(self, account: str, amount: str | int, *, instrument: str, period: str,
