@@ -280,3 +280,24 @@ def test_belt_strategy1_land_use_step(tmp_path: Path) -> None:
     assert areas.loc[2035, 1] == pytest.approx(areas.loc[2019, 1] * 0.95, abs=1.0)
     start = _read(folder / "land_use_final.tif")
     assert (start != _read(folder / "land_use_2025.tif")).any()
+
+
+def test_demand_is_met_per_zone(tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from ecociv.grid.spec import CHINA_ALBERS
+
+    # west and east halves of the 30 km square (x 0-15 km and 15-30 km)
+    zones = gpd.GeoDataFrame({"name": ["west", "east"]},
+                             geometry=[box(0, 4_970_000, 15_000, 5_000_000),
+                                       box(15_000, 4_970_000, 30_000, 5_000_000)],
+                             crs=CHINA_ALBERS)
+    run_in_memory(MODEL, _inputs(zones=zones, zone_field="name"), tmp_path / "out")
+    demand = pd.read_csv(tmp_path / "out" / "demand.csv")
+    assert set(demand["zone"]) == {"west", "east", "all"}
+    assert demand["gap_km2"].abs().max() < 1.0
+    final = _read(tmp_path / "out" / "land_use_final.tif")
+    areas = pd.read_csv(tmp_path / "out" / "area_by_class.csv")
+    last = areas[(areas["year"] == 2025) & (areas["zone"] == "west")].set_index("lucode")
+    assert last.loc[1, "area_km2"] == int((final[:, :15] == 1).sum())
