@@ -19,10 +19,14 @@ recorded before each configuration.
 
 Target (issue 12): 5000 × 5000 cells, 7 classes, 10 annual steps ≤ 60 s on 2 cores, ≤ 2 GB.
 
+With ``--model-sizes`` the whole model is also timed (``run_in_memory``: input checks, drivers,
+logistic suitability trained on the changed cells, Markov demand, the automaton, COG/CSV
+writing) on the same landscape with an earlier map (~1 % younger cropland/built-up).
+
 Usage::
 
     .venv/bin/python benchmarks/bench_land_use.py [--sizes 1000 2500 5000] [--steps 10]
-        [--repeats 3] [--step-sizes 2500:5,10,20]
+        [--repeats 3] [--step-sizes 2500:5,10,20] [--model-sizes 1000 2500]
 """
 
 from __future__ import annotations
@@ -118,22 +122,67 @@ def _child(n: int, steps: int) -> dict[str, Any]:
                 np.array(CHANGE)).sum() / 2 * cells * steps)}
 
 
-def _run(n: int, steps: int) -> dict[str, Any]:
+def _child_model(n: int, steps: int) -> dict[str, Any]:
+    """The whole model in memory (inputs checked, drivers, logistic suitability trained on
+    the cells that changed between an earlier map and the start map, Markov demand, the
+    automaton, outputs written as COGs and CSV) on the synthetic landscape."""
+    import tempfile
+
+    import numpy as np
+    import pandas as pd
+    from affine import Affine
+
+    from ecociv.execute import run_in_memory
+    from ecociv.grid.io import from_array
+    from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+    from ecociv.models.land_use_change.model import MODEL
+
+    cls, prob = _landscape(n)
+    codes = np.arange(1, K + 1)
+    start_map = codes[cls]
+    # the earlier map: where the first suitability surface is highest, cropland and built-up
+    # are younger (a 5-year change of ~1 % of the map)
+    earlier = start_map.copy()
+    young = (prob[0] > np.quantile(prob[0][:: 7, :: 7], 0.98)) & np.isin(start_map, (1, 5))
+    earlier[young] = 3
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(30.0, 0, 0, 0, -30.0, 5_000_000.0), (n, n))
+    inputs = {
+        "land_use": from_array(start_map, grid, name="land_use", units=None),
+        "land_use_previous": from_array(earlier, grid, name="land_use_previous", units=None),
+        "classes": pd.DataFrame({"lucode": codes}),
+        "dem": from_array(prob[1] * 2000.0, grid, name="dem", units="m"),
+        "slope": from_array(prob[2] * 30.0, grid, name="slope", units="degree"),
+        "previous_year": 2010, "start_year": 2015, "end_year": 2015 + steps,
+    }
+    del prob
+    usage0 = resource.getrusage(resource.RUSAGE_SELF)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        run_in_memory(MODEL, inputs, Path(folder) / "out")
+    seconds = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"n": n, "steps": steps, "seconds": seconds, "cpu_seconds": usage.ru_utime
+            + usage.ru_stime - usage0.ru_utime - usage0.ru_stime,
+            "peak_bytes": usage.ru_maxrss * 1024, "iterations": []}
+
+
+def _run(n: int, steps: int, mode: str = "_child") -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
-    out = subprocess.run([sys.executable, __file__, "_child", str(n), str(steps)],
+    out = subprocess.run([sys.executable, __file__, mode, str(n), str(steps)],
                          capture_output=True, text=True, check=False, env=env)
     if out.returncode != 0:
         raise SystemExit(out.stderr or out.stdout)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _configuration(n: int, steps: int, repeats: int) -> dict[str, Any]:
+def _configuration(n: int, steps: int, repeats: int, mode: str = "_child") -> dict[str, Any]:
     load = os.getloadavg()
-    runs = [_run(n, steps) for _ in range(repeats)]
+    runs = [_run(n, steps, mode) for _ in range(repeats)]
     seconds = statistics.median(r["seconds"] for r in runs)
     peak = statistics.median(r["peak_bytes"] for r in runs)
     cpu = statistics.median(r["cpu_seconds"] for r in runs)
-    row = {"n": n, "cells": n * n, "steps": steps, "median_s": round(seconds, 2),
+    row = {"what": "model" if mode == "_model" else "allocation", "n": n, "cells": n * n,
+           "steps": steps, "median_s": round(seconds, 2),
            "median_cpu_s": round(cpu, 2),
            "runs_s": [round(r["seconds"], 2) for r in runs],
            "cell_steps_per_s": round(n * n * steps / seconds),
@@ -151,6 +200,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--step-sizes", default="2500:5,10,20",
                         help="N:steps,... also timed at N with these numbers of steps")
+    parser.add_argument("--model-sizes", type=int, nargs="*", default=[],
+                        help="also time the whole model (fit, demand, automaton, writing) at N")
     args = parser.parse_args()
     _run(200, 2)   # warm-up: compiles (or loads) numba's cached code
     rows = [_configuration(n, args.steps, args.repeats) for n in args.sizes]
@@ -158,6 +209,7 @@ def main() -> None:
         size, _, counts = args.step_sizes.partition(":")
         rows += [_configuration(int(size), int(s), args.repeats) for s in counts.split(",")
                  if int(s) != args.steps or int(size) not in args.sizes]
+    rows += [_configuration(n, args.steps, args.repeats, "_model") for n in args.model_sizes]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=1) + "\n")
 
@@ -165,5 +217,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_child":
         print(json.dumps(_child(int(sys.argv[2]), int(sys.argv[3]))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_model":
+        print(json.dumps(_child_model(int(sys.argv[2]), int(sys.argv[3]))))
     else:
         main()
