@@ -13,12 +13,14 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 
 from ecociv.errors import InputError
+
+if TYPE_CHECKING:  # numpy is imported where the maps are read: `ecociv --help` stays light
+    import numpy as np
 
 land_use_app = typer.Typer(help="Land-use maps (土地利用): validation of simulated maps.",
                            no_args_is_help=True)
@@ -45,6 +47,7 @@ class ClassTable:
 
 def _read_class_table(path: Path) -> ClassTable:
     """Read and check a ``--classes`` CSV (errors name the file, row and column)."""
+    import numpy as np
     import pandas as pd
 
     label = f"class table {path}"
@@ -119,6 +122,8 @@ def _read_maps(paths: dict[str, Path], mask: Path | None, nodata: float | None
                ) -> tuple[dict[str, np.ndarray], Any, np.ndarray | None]:
     """The three maps (and the mask) as float arrays with NaN = nodata, after checking that they
     are on one grid (the reference map's)."""
+    import numpy as np
+
     from ecociv.grid.io import grid_of, open_raster
 
     grids = {name: grid_of(path, name=name) for name, path in paths.items()}
@@ -146,6 +151,8 @@ def _read_maps(paths: dict[str, Path], mask: Path | None, nodata: float | None
 def _found_codes(arrays: dict[str, np.ndarray], paths: dict[str, Path]) -> list[int]:
     """The codes in the maps (no class table given); a map of fractions or of very many values
     is not a class map."""
+    import numpy as np
+
     found: set[int] = set()
     for name, values in arrays.items():
         data = values[~np.isnan(values)]
@@ -173,6 +180,8 @@ def _found_codes(arrays: dict[str, np.ndarray], paths: dict[str, Path]) -> list[
 
 def _reclassified(values: np.ndarray, table: ClassTable, label: str) -> np.ndarray:
     """Codes of ``values`` mapped to the legend (NaN stays NaN); unknown codes are an error."""
+    import numpy as np
+
     from ecociv.models.land_use_change.metrics import class_index
 
     index = class_index(values, table.source_codes.tolist(), label=label,
@@ -241,6 +250,7 @@ def validate_cmd(
 
 
 def _print_tables(result: dict[str, Any]) -> None:
+    import numpy as np
     from rich.console import Console
     from rich.table import Table
 
