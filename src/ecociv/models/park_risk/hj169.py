@@ -14,14 +14,17 @@ Tables, and how each was checked (the standard's text itself could not be opened
 
 These were compared with a transcription of the standard's tables in a public repository
 (``判据库数字化 (5)：HJ 169-2018 环境风险判据`` with the official URL
-https://www.mee.gov.cn/ywgz/fgbz/bz/bzwb/other/pjjsdz/201810/t20181024_665360.shtml) and with a
-worked case in a public HJ 169 calculator's self-test (Q = 11.75, M3 → P3; E1/E3/E3 → III/II/II).
+https://www.mee.gov.cn/ywgz/fgbz/bz/bzwb/other/pjjsdz/201810/t20181024_665360.shtml) and with the
+calculation core of a public HJ 169 calculator (``hj169calc.py``, tables C.2, D.2, D.5, D.7 and 2)
+and its self-test case (Q = 11.75, M3 → P3; E1/E3/E3 → III/II/II):
 
 - Surface water (Table D.2), rows S1..S3, columns F1..F3: E1 E1 E2 / E1 E2 E3 / E1 E2 E3, and
-- groundwater (Table D.5), rows D1..D3, columns G1..G3: E1 E1 E2 / E1 E2 E3 / E2 E3 E3,
+- groundwater (Table D.5), rows D1..D3, columns G1..G3: E1 E1 E2 / E1 E2 E3 / E2 E3 E3;
+- vadose zone (Table D.7, used to justify the default D1, not computed): D3 when a layer at least
+  1.0 m thick with K ≤ 1e-6 cm/s is continuous; D2 when 0.5-1.0 m with K ≤ 1e-6 cm/s, or at least
+  1.0 m with 1e-6 < K ≤ 1e-4 cm/s; D1 otherwise (e.g. piedmont gravels, K far above 1e-4 cm/s).
 
-are written from recall of the standard (unverified): only the cells (S3, F3) → E3 and (D3, G3) → E3
-were checked against the worked case above.
+Both are secondary copies: the standard's text itself could not be opened here.
 """
 
 from __future__ import annotations
@@ -57,13 +60,13 @@ POTENTIAL_TABLE: dict[str, tuple[str, str, str, str]] = {  # E -> potential for 
     "E3": ("III", "III", "II", "I"),
 }
 
-SURFACE_TABLE: dict[str, tuple[str, str, str]] = {  # S -> E for F1..F3 (Table D.2, recall)
+SURFACE_TABLE: dict[str, tuple[str, str, str]] = {  # S -> E for F1..F3 (Table D.2)
     "S1": ("E1", "E1", "E2"),
     "S2": ("E1", "E2", "E3"),
     "S3": ("E1", "E2", "E3"),
 }
 
-GROUNDWATER_TABLE: dict[str, tuple[str, str, str]] = {  # D -> E for G1..G3 (Table D.5, recall)
+GROUNDWATER_TABLE: dict[str, tuple[str, str, str]] = {  # D -> E for G1..G3 (Table D.5)
     "D1": ("E1", "E1", "E2"),
     "D2": ("E1", "E2", "E3"),
     "D3": ("E2", "E3", "E3"),
