@@ -37,6 +37,8 @@ KNOWN_UNITS: frozenset[str] = frozenset({
     "kWh", "kg/kWh",
     # embodied_flows
     "hundred_million * yuan/yr",
+    # rights_market (a permit is 1 t of an emission right or 1 m³ of a water right)
+    "permit", "yuan/permit", "yuan/permit**2",
 })
 
 #: Range of each integer dtype of a categorical output (as ``numpy.iinfo``).
