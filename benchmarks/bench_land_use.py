@@ -202,16 +202,17 @@ def main() -> None:
                         help="N:steps,... also timed at N with these numbers of steps")
     parser.add_argument("--model-sizes", type=int, nargs="*", default=[],
                         help="also time the whole model (fit, demand, automaton, writing) at N")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON file of the results")
     args = parser.parse_args()
     _run(200, 2)   # warm-up: compiles (or loads) numba's cached code
     rows = [_configuration(n, args.steps, args.repeats) for n in args.sizes]
-    if args.step_sizes:
+    if args.step_sizes.strip():
         size, _, counts = args.step_sizes.partition(":")
         rows += [_configuration(int(size), int(s), args.repeats) for s in counts.split(",")
                  if int(s) != args.steps or int(size) not in args.sizes]
     rows += [_configuration(n, args.steps, args.repeats, "_model") for n in args.model_sizes]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=1) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
