@@ -212,3 +212,17 @@ def test_check_hook_refuses_unknown_resources_before_a_run(tmp_path: Path) -> No
         MODEL.check({"caps": path})
     with pytest.raises(InputError, match="unknown pressure"):
         MODEL.check({"pareto_pressure": "noise"})
+
+
+def test_each_unit_grows_from_its_own_latest_year() -> None:
+    # 650100 has accounts of 2022, 650200 of 2020 only: in 2023 at +10 %/yr, 100 -> 110 and
+    # 50 -> 50 × 1.1³ = 66.55 (no caps: growth limits bind)
+    accounts = pd.concat([ACCOUNTS.iloc[:1], pd.DataFrame({"unit": ["650200"], "sector": ["power_heat"],
+                                                            "year": [2020], "value_added": [50.0]})])
+    out = run({"accounts": accounts, **ONE_YEAR})
+    va = out["structure"].set_index("unit")
+    assert va.loc["650100", "value_added"] == pytest.approx(110.0)
+    assert va.loc["650200", "value_added"] == pytest.approx(50.0 * 1.1**3)
+    assert va.loc["650200", "base_year"] == 2020
+    with pytest.raises(InputError, match="first_year 2022 is not after the base year 2022"):
+        run({"accounts": accounts, **{**ONE_YEAR, "first_year": 2022}})

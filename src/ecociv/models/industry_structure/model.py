@@ -38,7 +38,8 @@ OBJECTIVES = {"value_added": ("yuan", 1e8, "hundred_million * yuan"),
 class Base:
     """Base-year value added and intensities of every (unit, sector) with value added > 0."""
 
-    year: int
+    year: int  # the latest base year (default first target year = year + 1)
+    years: np.ndarray  # base year of each column (its unit's)
     keys: pd.DataFrame  # unit, sector
     value_added: np.ndarray
     intensity: dict[str, np.ndarray]  # resource or pollutant -> use per 10^8 yuan (NaN: unknown)
@@ -52,32 +53,45 @@ def _base(accounts: pd.DataFrame, emissions: pd.DataFrame | None, base_year: int
     with_va = frame[frame["value_added"].notna() & (frame["value_added"] > 0)]
     if with_va.empty:
         raise InputError("no row has a value added > 0", source="table 'accounts'")
-    year = int(with_va["year"].max()) if base_year is None else int(base_year)
-    rows = frame[frame["year"] == year]
-    if rows.empty or not (rows["value_added"].fillna(0) > 0).any():
-        raise InputError(f"no value added for base year {year}", source="table 'accounts'")
+    if base_year is None:  # each unit's latest year with value added
+        latest = with_va.groupby("unit")["year"].max()
+        rows = frame[frame["year"] == frame["unit"].map(latest)]
+    else:
+        rows = frame[frame["year"] == int(base_year)]
+        if rows.empty or not (rows["value_added"].fillna(0) > 0).any():
+            raise InputError(f"no value added for base year {base_year}", source="table 'accounts'")
     columns = [c for c in ("value_added", "employment", *RESOURCE_COLUMNS.values()) if c in rows.columns]
-    grouped = rows.groupby(["unit", "sector"], sort=True)[columns].sum(min_count=1).reset_index()
+    grouped = rows.groupby(["unit", "sector", "year"], sort=True)[columns].sum(min_count=1).reset_index()
     grouped = grouped[grouped["value_added"].fillna(0) > 0].reset_index(drop=True)
     va = grouped["value_added"].to_numpy(dtype=float)
     intensity: dict[str, np.ndarray] = {}
     for name, column in (("employment", "employment"), *RESOURCE_COLUMNS.items()):
         values = grouped[column].to_numpy(dtype=float) if column in grouped.columns else np.full(len(va), np.nan)
         intensity[name] = values / va
+    years = grouped["year"].to_numpy(dtype=np.int64)
     if emissions is not None:
-        checks.known(emissions, "pollutant", checks.POLLUTANTS, "emissions", "pollutant")
-        of_year = emissions[emissions["year"].astype(int) == year]
-        if of_year.empty:
-            raise InputError(f"no emissions for base year {year}", source="table 'emissions'")
-        by = of_year.assign(unit=of_year["unit"].astype(str)).groupby(["unit", "sector", "pollutant"])[
-            "emission_t"].sum()
-        for pollutant in checks.POLLUTANTS:
-            if pollutant in by.index.get_level_values("pollutant"):
-                series = by.xs(pollutant, level="pollutant")
-                values = np.array([series.get((u, s), 0.0) for u, s in zip(grouped["unit"], grouped["sector"],
-                                                                            strict=True)])
-                intensity[pollutant] = values / va
-    return Base(year, grouped[["unit", "sector"]], va, intensity)
+        intensity.update(_emission_intensities(emissions, grouped, va))
+    return Base(int(years.max()), years, grouped[["unit", "sector"]], va, intensity)
+
+
+def _emission_intensities(emissions: pd.DataFrame, grouped: pd.DataFrame, va: np.ndarray) -> dict[str, np.ndarray]:
+    """t per 10^8 yuan of each pollutant and column in its unit's base year: 0 for a sector without
+    emissions of a unit that has emission rows in that year, NaN (unknown) for a unit without any."""
+    checks.known(emissions, "pollutant", checks.POLLUTANTS, "emissions", "pollutant")
+    frame = emissions.assign(unit=emissions["unit"].astype(str), year=emissions["year"].astype(int))
+    keys = pd.MultiIndex.from_frame(grouped[["unit", "year"]])
+    if not keys.isin(pd.MultiIndex.from_frame(frame[["unit", "year"]])).any():
+        years = ", ".join(str(y) for y in sorted(set(grouped["year"])))
+        raise InputError(f"no emissions in the base year(s) {years} of the accounts", source="table 'emissions'")
+    known_unit = keys.isin(pd.MultiIndex.from_frame(frame[["unit", "year"]]))
+    by = frame.groupby(["unit", "sector", "year", "pollutant"])["emission_t"].sum()
+    out = {}
+    for pollutant in sorted(set(frame["pollutant"])):
+        series = by.xs(pollutant, level="pollutant")
+        values = np.array([series.get((u, s, y), 0.0) for u, s, y in
+                           zip(grouped["unit"], grouped["sector"], grouped["year"], strict=True)])
+        out[pollutant] = np.where(known_unit, values, np.nan) / va
+    return out
 
 
 def _caps(frame: pd.DataFrame, base: Base, water: pd.DataFrame | None, water_sector: str) -> pd.DataFrame:
@@ -92,16 +106,17 @@ def _caps(frame: pd.DataFrame, base: Base, water: pd.DataFrame | None, water_sec
     for position, row in enumerate(frame.itertuples(index=False)):
         where = checks.line_of(frame, position)
         if row.unit != "all" and row.unit not in units:
-            raise InputError(f"unknown unit {row.unit!r}: not a unit with value added in base year {base.year} "
+            raise InputError(f"unknown unit {row.unit!r}: not a unit with value added in its base year "
                              "and not 'all'", source="table 'caps'", where=f"{where}, column 'unit'")
         for sector in _sector_list(row.sectors):
             if sector not in checks.SECTORS:
                 raise InputError(f"unknown sector {sector!r}; expected ids of sectors.csv separated by ';'",
                                  source="table 'caps'", where=f"{where}, column 'sectors'")
-        if row.resource not in base.intensity:
-            raise InputError(f"cap on {row.resource} but no {row.resource} data: give the accounts column "
-                             f"'{RESOURCE_COLUMNS.get(row.resource, 'emissions')}' or the emissions table",
-                             source="table 'caps'", where=where)
+        covered = base.keys["unit"].to_numpy() == row.unit if row.unit != "all" else np.ones(len(base.keys), bool)
+        if row.resource not in base.intensity or np.isnan(base.intensity[row.resource][covered]).all():
+            raise InputError(f"cap on {row.resource} but no {row.resource} data for {row.unit} in its base year: "
+                             f"give the accounts column '{RESOURCE_COLUMNS.get(row.resource, 'emissions')}' or the "
+                             "emissions table", source="table 'caps'", where=where)
     if water is not None:
         supply = water[water["sector"].astype(str) == water_sector]
         if supply.empty:
@@ -113,7 +128,9 @@ def _caps(frame: pd.DataFrame, base: Base, water: pd.DataFrame | None, water_sec
         extra = pd.DataFrame({"unit": annual.index, "resource": "water", "cap": annual.to_numpy(),
                               "year": pd.array([pd.NA] * len(annual), dtype="Int64"),
                               "sectors": ";".join(INDUSTRY_SECTORS)})
-        extra = extra[extra["unit"].isin(units)]
+        # units with value added and some industrial water use in their base year
+        industrial = base.keys["sector"].isin(INDUSTRY_SECTORS).to_numpy() & ~np.isnan(base.intensity["water"])
+        extra = extra[extra["unit"].isin(set(base.keys["unit"].to_numpy()[industrial]))]
         frame = pd.concat([frame[["unit", "resource", "cap", "year", "sectors"]], extra], ignore_index=True)
     return frame
 
@@ -167,7 +184,7 @@ def _cap_rows(caps: pd.DataFrame, base: Base, year: int, rates: Mapping[str, flo
         sectors = _sector_list(row.sectors)
         if sectors:
             mask &= base.keys["sector"].isin(sectors).to_numpy()
-        growth = (1.0 + float(rates.get(row.resource, 0.0))) ** (year - base.year)
+        growth = (1.0 + float(rates.get(row.resource, 0.0))) ** (year - base.years)
         coef = np.where(mask, np.nan_to_num(base.intensity[row.resource]) * growth, 0.0)
         scope = "" if not sectors else (" (industry)" if set(sectors) == set(INDUSTRY_SECTORS)
                                         else f" ({';'.join(sectors)})")
@@ -209,6 +226,10 @@ def run(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
                              source="intensity_change")
     objective_name = str(_param(inputs, "objective"))
     first = int(inputs.get("first_year") or base.year + 1)
+    if first <= base.year:
+        late = base.keys["unit"].to_numpy()[base.years >= first][0]
+        raise InputError(f"first_year {first} is not after the base year {base.year} of unit {late}",
+                         source="first_year")
     last = int(_param(inputs, "last_year"))
     if last < first:
         raise InputError(f"last_year {last} is before first_year {first}", source="last_year")
@@ -216,7 +237,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     structure, constraints, prices = [], [], []
     programs: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, list[Row]]] = {}
     for year in range(first, last + 1):
-        steps = year - base.year
+        steps = year - base.years
         lower = base.value_added * (1.0 + limits["min_growth"].to_numpy(dtype=float)) ** steps
         upper = base.value_added * (1.0 + limits["max_growth"].to_numpy(dtype=float)) ** steps
         objective = _objective(base, objective_name, rates, steps)
@@ -241,7 +262,7 @@ def _param(inputs: Mapping[str, Any], name: str) -> Any:
     return SPEC.input(name).default if value is None else value  # type: ignore[union-attr]
 
 
-def _objective(base: Base, name: str, rates: Mapping[str, float], steps: int) -> np.ndarray:
+def _objective(base: Base, name: str, rates: Mapping[str, float], steps: np.ndarray) -> np.ndarray:
     if name == "value_added":
         return np.ones(len(base.value_added))
     intensity = base.intensity["employment"]
@@ -274,13 +295,13 @@ def _infeasible(rows: list[Row], lower: np.ndarray, upper: np.ndarray, year: int
 
 def _structure(base: Base, x: np.ndarray, lower: np.ndarray, upper: np.ndarray, year: int,
                rates: Mapping[str, float]) -> pd.DataFrame:
-    frame = base.keys.assign(year=year, value_added=x, base_value_added=base.value_added, lower_value_added=lower,
-                             upper_value_added=upper)
+    frame = base.keys.assign(year=year, base_year=base.years, value_added=x, base_value_added=base.value_added,
+                             lower_value_added=lower, upper_value_added=upper)
     tol = 1e-7 * np.maximum(1.0, np.abs(x))
     frame["at_bound"] = np.where(x >= upper - tol, "upper", np.where(x <= lower + tol, "lower", ""))
     totals = frame.groupby("unit")["value_added"].transform("sum")
     frame["share"] = (frame["value_added"] / totals).where(totals > 0)
-    steps = year - base.year
+    steps = year - base.years
     for name, column in (("water", "water_use"), ("energy", "energy_use")):
         factor = (1.0 + rates.get(name, 0.0)) ** steps
         frame[column] = base.intensity[name] * x * factor
@@ -333,7 +354,7 @@ def _pareto(inputs: Mapping[str, Any], programs: Mapping[int, Any], base: Base, 
                          source="pareto_year")
     objective, lower, upper, rows = programs[year]
     pressure = np.nan_to_num(base.intensity[pressure_name]) * (1.0 + rates.get(pressure_name, 0.0)) ** (
-        year - base.year)
+        year - base.years)
     front = pareto_front(objective, lower, upper, rows, pressure, int(_param(inputs, "pareto_points")))
     units = PRESSURE_UNITS.get(pressure_name, "t/yr")
     return pd.DataFrame([{"point": i + 1, "year": year, "pressure": pressure_name, "pressure_limit": eps,

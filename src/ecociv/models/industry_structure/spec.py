@@ -88,8 +88,8 @@ SPEC = ModelSpec(
                        _col("month", None, "YYYY-MM"), _col("sector", None, "demand sector"),
                        _col("unit", None, "administrative unit"),
                        _col("delivered_m3", "m**3", "water delivered", ge=0))),
-        ParamInput(id="base_year", about="Base year of the accounts (default: the latest year with value "
-                   "added)", units="", dtype="int", ge=1900, le=2200, required=False),
+        ParamInput(id="base_year", about="Base year of the accounts (default: each unit's latest year with "
+                   "value added)", units="", dtype="int", ge=1900, le=2200, required=False),
         ParamInput(id="first_year", about="First target year (default: base year + 1)", units="",
                    dtype="int", ge=1900, le=2200, required=False),
         ParamInput(id="last_year", about="Last target year", units="", dtype="int", ge=1900, le=2200,
@@ -119,6 +119,7 @@ SPEC = ModelSpec(
                         _col("year", "", "year", dtype="int"), _col("unit", None, "unit"),
                         _col("sector", None, "sector"),
                         _col("value_added", "hundred_million * yuan", "optimal value added"),
+                        _col("base_year", "", "base year of the unit", dtype="int"),
                         _col("base_value_added", "hundred_million * yuan", "value added in the base year"),
                         _col("lower_value_added", "hundred_million * yuan", "lowest value the growth limit allows"),
                         _col("upper_value_added", "hundred_million * yuan", "highest value the growth limit allows"),
