@@ -258,3 +258,10 @@ def test_emission_inventory_output_feeds_the_control_lp() -> None:
     np.testing.assert_allclose(prices["residual_t"], prices["cap_t"], rtol=1e-9)
     # every unit's SO2 is power_heat or coal_chemicals, whose cheapest measures cost 662.3 and 1400 yuan/t
     assert set(prices["value"].round(1)) <= {662.3, 1400.0}
+
+
+def test_a_cap_on_a_unit_whose_emissions_are_zero_is_accepted() -> None:
+    emissions = pd.concat([THREE_EMISSIONS, _emissions([("650200", "steel", "SO2", 0.0)])], ignore_index=True)
+    out = run({"emissions": emissions, "measures": THREE, "caps": _caps([("SO2", "650200", 10.0)])})
+    price = out["shadow_prices"].iloc[0]
+    assert price["residual_t"] == 0.0 and not price["binding"] and price["value"] == 0.0

@@ -133,7 +133,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     measures = _measures(inputs["measures"])
     basins = _basins(inputs.get("unit_basins"))
     caps = _all_caps(inputs.get("caps"), inputs.get("allowances"), inputs.get("allocation_method"))
-    caps = _caps(caps, set(emissions["unit"]), basins)
+    caps = _caps(caps, set(inputs["emissions"]["unit"].astype(str)), basins)
     applied, residual, prices, curves = [], [], [], []
     for y, sources in emissions.groupby("year", sort=True):
         sources = sources.reset_index(drop=True)
