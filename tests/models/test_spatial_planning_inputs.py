@@ -126,3 +126,14 @@ def test_zones_off_the_grid(tmp_path: Path) -> None:
     far = gpd.GeoDataFrame({"name": ["far"]}, crs=CHINA_ALBERS, geometry=[box(1e6, 0, 1.1e6, 1e5)])
     with pytest.raises(InputError, match=r"input 'zones': no cell centre of the grid lies in a unit"):
         run(_inputs(zones=far, zone_field="name"))
+
+
+def test_the_scenario_check_sees_a_bad_precedence_or_missing_codes() -> None:
+    # what `ecociv validate` calls before anything runs (upstream rasters are None there)
+    with pytest.raises(InputError, match=r"parameter 'precedence': unknown plan 'farmland'"):
+        MODEL.check({"land_use": None, "precedence": "redline,farmland,urban_boundary",
+                     "built_up_codes": "5"})
+    with pytest.raises(InputError, match=r"parameter 'built_up_codes'"):
+        MODEL.check({"land_use": None})
+    MODEL.check({"land_use": None, "built_up_codes": "5", "cropland_codes": "1"})
+    MODEL.check({"land_use": None, "planning_classes": Path("classes.csv")})

@@ -572,4 +572,13 @@ def example() -> dict[str, Any]:
 SUMMARY = (SummaryMeasure("urban_boundary_km2", "output:urban_boundary", "", "total", 1e-6,
                           "area inside the urban development boundary (km²)"),)
 
-MODEL = Model(spec=SPEC, run=run, example=example, summary=SUMMARY)
+def check(given: Mapping[str, Any]) -> None:
+    """What a scenario gives, checked before anything runs: the precedence and the land-use
+    code parameters (without a planning_classes table)."""
+    if given.get("precedence") is not None:
+        parse_precedence(str(given["precedence"]))
+    if given.get("planning_classes") is None:
+        _roles({k: v for k, v in given.items() if k != "planning_classes"}, {})
+
+
+MODEL = Model(spec=SPEC, run=run, example=example, summary=SUMMARY, check=check)
