@@ -17,12 +17,14 @@ standardisation) both in training and in prediction.
 Methods: ``"logistic"`` (:class:`sklearn.linear_model.LogisticRegression`), ``"random_forest"``
 (:class:`sklearn.ensemble.RandomForestClassifier` per class; PLUS uses a random forest with 20
 trees by default) and ``"random_forest_shared"`` (one multi-class forest for all classes, whose
-label probabilities are turned into each class's "against the rest" probability: about 2.7 times
-less prediction work for 7 classes; see :func:`_fit_shared`). Driver contributions: for the logistic model the share of each driver's absolute
-standardised coefficient, :math:`|\beta_j| / \sum_i |\beta_i|`; for the random forest the mean
-decrease in impurity (``feature_importances_``), or with ``importance="permutation"`` the drop of
-held-out AUC when the driver is shuffled (Breiman 2001, Machine Learning 45:5-32), clipped at 0 and
-normalised to sum to 1.
+label probabilities are turned into each class's "against the rest" probability: 2-3 times
+less prediction CPU for 7 classes; see :func:`_fit_shared`).
+
+Driver contributions: for the logistic model the share of each driver's absolute standardised
+coefficient, :math:`|\beta_j| / \sum_i |\beta_i|`; for the random forest the mean decrease in
+impurity (``feature_importances_``), or with ``importance="permutation"`` the drop of held-out AUC
+when the driver is shuffled (Breiman 2001, Machine Learning 45:5-32), clipped at 0 and normalised
+to sum to 1; for the shared forest the drop of each class's held-out AUC.
 """
 
 from __future__ import annotations
