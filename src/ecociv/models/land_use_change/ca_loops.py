@@ -216,3 +216,18 @@ def zone_class_counts(cls: NDArray[np.int8], zone: NDArray[np.int16], n_zones: i
             if z >= 0:
                 counts[z, c] += 1
     return counts
+
+
+@_jit
+def pair_counts(first: NDArray[np.int8], last: NDArray[np.int8], k: int) -> NDArray[np.int64]:
+    """Cells per (class in ``first``, class in ``last``), rows = from; cells outside either
+    map (-1) are not counted."""
+    ny, nx = first.shape
+    counts = np.zeros((k, k), dtype=np.int64)
+    for row in range(ny):
+        for col in range(nx):
+            a = first[row, col]
+            b = last[row, col]
+            if a >= 0 and b >= 0:
+                counts[a, b] += 1
+    return counts

@@ -44,6 +44,8 @@ class _Run:
     valid: NDArray[np.bool_]
     zones: NDArray[np.int16] | None
     zone_labels: list[str]
+    #: cells with data in both maps (the Markov chain and the suitability fit); = valid with one
+    calibration: NDArray[np.bool_] | None = None
 
 
 def cell_area_km2(grid: GridSpec) -> float:
@@ -54,12 +56,12 @@ def cell_area_km2(grid: GridSpec) -> float:
     return abs(grid.transform.a * grid.transform.e) / 1e6
 
 
-def _codes_map(values: NDArray[np.floating], valid: NDArray[np.bool_]) -> NDArray[np.int64]:
-    return np.where(valid, values, -1).astype(np.int64)
+def _codes_map(values: NDArray[np.floating], valid: NDArray[np.bool_]) -> NDArray[np.int32]:
+    return np.where(valid, values, -1).astype(np.int32)
 
 
-def _demand(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int64],
-            previous: NDArray[np.int64] | None, start: int, end: int
+def _demand(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int32],
+            previous: NDArray[np.int32] | None, start: int, end: int
             ) -> tuple[pd.DataFrame, dict[str, str], list[str], str]:
     """The Demand (km²) for every year start..end, where cropland reduction takes its cells
     (per zone), lever notes and the demand's source."""
@@ -82,10 +84,12 @@ def _demand(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int64],
                                     float(inputs.get("transition_years") or 1.0), start, end)
         source = "transition_probabilities"
     elif previous is not None:
-        demand = dm.demand_from_markov(previous, current, run.codes,
+        both = valid if run.calibration is None else valid & run.calibration
+        demand = dm.demand_from_markov(np.where(both, previous, -1), np.where(both, current, -1),
+                                       run.codes,
                                        year_initial=int(inputs["previous_year"]),
                                        year_final=start, end_year=end,
-                                       cell_area_km2=run.cell_km2, valid=valid, zones=zones,
+                                       cell_area_km2=run.cell_km2, valid=both, zones=zones,
                                        zone_names=zone_names)
         source = "markov"
     else:
@@ -147,8 +151,8 @@ def _cells(demand: pd.DataFrame, run: _Run, year: int, zone_cells: NDArray[np.in
     return alloc.cells_from_km2(table.to_numpy(np.float64), zone_cells, run.cell_km2)
 
 
-def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int64],
-                 previous: NDArray[np.int64] | None, cls: NDArray[np.int8], seed: int
+def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int32],
+                 previous: NDArray[np.int32] | None, cls: NDArray[np.int8], seed: int
                  ) -> tuple[NDArray[np.float32], pd.DataFrame]:
     """Suitability of every class (k, ny, nx) and the driver contributions.
 
@@ -159,14 +163,16 @@ def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int64
 
     cropland, built_up, _ = special_codes(inputs)
     oasis = [i for i, code in enumerate(run.codes) if code in (cropland, built_up)]
-    before = None if previous is None else alloc.class_index(previous, run.codes, run.valid)
+    fit_mask = run.valid if run.calibration is None else run.calibration
+    before = None if previous is None else alloc.class_index(previous, run.codes, fit_mask)
     drivers, training, names = driver_stack(inputs, run.grid, cls, oasis, previous=before)
     method = str(inputs.get("method") or "logistic")
     samples = int(inputs.get("n_samples") or 20000)
     if previous is not None:
-        fit = fit_suitability(drivers if training is None else training, names, previous,
-                              run.codes, final=current, method=method, n_samples=samples,
-                              seed=seed, valid=run.valid)
+        fit = fit_suitability(drivers if training is None else training, names,
+                              np.where(fit_mask, previous, -1), run.codes,
+                              final=np.where(fit_mask, current, -1), method=method,
+                              n_samples=samples, seed=seed, valid=fit_mask)
         del training
     else:
         fit = fit_suitability(drivers, names, current, run.codes, method=method,
@@ -193,8 +199,9 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     land_use: xr.DataArray = inputs["land_use"]
     grid = grid_of_array(land_use)
     table: pd.DataFrame = inputs["classes"]
+    mu = inputs.get("seed_coefficient")
     codes, names, weights, seed_coefficients = class_settings(
-        table, float(inputs.get("seed_coefficient", 0.5) or 0.5))
+        table, 0.5 if mu is None else float(mu))
     start, end = int(inputs["start_year"]), int(inputs["end_year"])
     if end <= start:
         raise InputError(f"end_year {end} must be after start_year {start}", source="end_year")
@@ -213,11 +220,9 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         both = valid & np.isfinite(before)
         alloc.class_index(before, codes, both)   # names an unknown code
         previous = _codes_map(before, both)
-        valid = both
-        cls = alloc.class_index(values, codes, valid)
-        current = _codes_map(values, valid)
     zones, labels = zone_raster(inputs, grid, valid)
-    run_ = _Run(codes, names, grid, cell_area_km2(grid), valid, zones, labels)
+    run_ = _Run(codes, names, grid, cell_area_km2(grid), valid, zones, labels,
+                None if previous is None else both)
     demand, where, notes, source = _demand(inputs, run_, current, previous, start, end)
     seed = int(inputs.get("seed") or 0)
     prob, contributions = _suitability(inputs, run_, current, previous, cls, seed)
@@ -295,28 +300,56 @@ def _simulate(inputs: Mapping[str, Any], run: _Run, cls: NDArray[np.int8],
     return result
 
 
+def _wrap(values: NDArray[Any], run: _Run, name: str, units: str | None) -> xr.DataArray:
+    """A raster on the run's grid around ``values`` without a float64 copy (``from_array``
+    converts to float64: 8 bytes per cell and band)."""
+    coords: dict[str, Any] = {"y": run.grid.y_coords(), "x": run.grid.x_coords()}
+    dims: tuple[str, ...] = ("y", "x")
+    if values.ndim == 3:
+        dims = ("band", "y", "x")
+        coords["band"] = np.arange(1, values.shape[0] + 1)
+    out = xr.DataArray(values, dims=dims, coords=coords, name=name)
+    out.attrs = {"units": units or "", "input_id": name}
+    return out.rio.write_crs(run.grid.crs.to_wkt()).rio.write_transform(run.grid.transform)
+
+
 def _raster(run: _Run, cls: NDArray[np.int8], name: str) -> xr.DataArray:
-    from ecociv.grid.io import from_array
+    """A class map as codes (float32, NaN outside the region) with its classes attached."""
     from ecociv.grid.write import palette_classes
 
-    codes = np.asarray(run.codes, np.float64)
-    values = np.where(cls >= 0, codes[np.maximum(cls, 0)], np.nan)
-    out = from_array(values, run.grid, name=name, units=None)
-    return out.assign_attrs(categories=palette_classes(run.names))
+    codes = np.append(np.asarray(run.codes, np.float32), np.float32(np.nan))
+    values = codes[np.where(cls >= 0, cls, len(run.codes))]     # index k = outside
+    return _wrap(values, run, name, None).assign_attrs(categories=palette_classes(run.names))
+
+
+def _transition_table(run: _Run, first: NDArray[np.int8], last: NDArray[np.int8],
+                      years: int) -> pd.DataFrame:
+    """Area of each conversion start -> end and the annualised matrix (rows = from)."""
+    from ecociv.models.land_use_change import ca_loops
+    from ecociv.models.land_use_change import demand as dm
+
+    k = len(run.codes)
+    counts = ca_loops.pair_counts(first, last, k)
+    totals = counts.sum(axis=1, keepdims=True)
+    matrix = np.where(totals > 0, counts / np.maximum(totals, 1), np.eye(k))
+    annual = dm.annualise(matrix, years)
+    table = pd.DataFrame([
+        (a, b, float(counts[i, j]) * run.cell_km2, float(annual.matrix[i, j]))
+        for i, a in enumerate(run.codes) for j, b in enumerate(run.codes)],
+        columns=["from_lucode", "to_lucode", "area_km2", "probability_annual"])
+    table.attrs["notes"] = [annual.note]
+    return table
 
 
 def _outputs(run: _Run, initial: NDArray[np.int8], prob: NDArray[np.float32],
              demand: pd.DataFrame, contributions: pd.DataFrame, result: _Result, start: int,
              end: int, cropland: int) -> dict[str, Any]:
-    from ecociv.grid.io import from_array
-    from ecociv.models.land_use_change import demand as dm
-
     labels = run.zone_labels if run.zones is not None else ["all"]
     outputs: dict[str, Any] = {"land_use_final": _raster(run, result.final, "land_use_final")}
     for year, cls in result.maps.items():
         outputs[f"land_use_{year}"] = _raster(run, cls, f"land_use_{year}")
-    band = np.where(run.valid, prob, np.float32(np.nan))
-    outputs["suitability"] = from_array(band, run.grid, name="suitability", units="")
+    prob[:, ~run.valid] = np.nan     # in place: the automaton is done with it
+    outputs["suitability"] = _wrap(prob, run, "suitability", "")
     rows = []
     for year, cells in result.allocated.items():
         per_zone = [(label, cells[z]) for z, label in enumerate(labels)]
@@ -331,15 +364,7 @@ def _outputs(run: _Run, initial: NDArray[np.int8], prob: NDArray[np.float32],
     table["gap_km2"] = table["area_km2"] - table["allocated_km2"]
     table["iterations"] = table["year"].map(result.iterations).fillna(0).astype(np.int64)
     outputs["demand"] = table
-    first = _codes_map_from(run, initial)
-    last = _codes_map_from(run, result.final)
-    counts = dm.transition_counts(first, last, run.codes, run.valid)
-    annual = dm.annualise(dm.transition_matrix(first, last, run.codes, run.valid), end - start)
-    outputs["transitions"] = pd.DataFrame([
-        (a, b, float(counts[i, j]) * run.cell_km2, float(annual.matrix[i, j]))
-        for i, a in enumerate(run.codes) for j, b in enumerate(run.codes)],
-        columns=["from_lucode", "to_lucode", "area_km2", "probability_annual"])
-    outputs["transitions"].attrs["notes"] = [annual.note]
+    outputs["transitions"] = _transition_table(run, initial, result.final, end - start)
     outputs["driver_contributions"] = contributions[["lucode", "driver", "contribution",
                                                      "method"]].reset_index(drop=True)
     crop = areas[areas["lucode"] == cropland][["year", "zone", "area_km2"]]
@@ -348,11 +373,6 @@ def _outputs(run: _Run, initial: NDArray[np.int8], prob: NDArray[np.float32],
     crop["change_ha"] = (crop["cropland_km2"] - crop["zone"].map(base)) * 100.0
     outputs["cropland_area"] = crop
     return outputs
-
-
-def _codes_map_from(run: _Run, cls: NDArray[np.int8]) -> NDArray[np.int64]:
-    codes = np.asarray(run.codes, np.int64)
-    return np.where(cls >= 0, codes[np.maximum(cls, 0)], -1)
 
 
 def example() -> dict[str, Any]:
