@@ -59,7 +59,9 @@ def read_table(path: str | Path, spec: TableInput) -> pd.DataFrame:
         blank = frame.apply(lambda column: column.fillna("").astype(str).str.strip() == "").all(axis=1)
         frame, lines = frame[~blank.to_numpy()], lines[~blank.to_numpy()]
     _check_delimiter(frame, label)
-    return check_table(frame, spec, label=label, lines=lines)
+    checked = check_table(frame, spec, label=label, lines=lines)
+    checked.attrs["source"] = str(path)  # for messages of checks made later (e.g. by a model)
+    return checked
 
 
 #: Leading bytes of files that are often given where a CSV table is expected.

@@ -91,6 +91,12 @@ def _code_list(inputs: Mapping[str, Any], param: str) -> list[int]:
     return codes
 
 
+def _table_label(table: pd.DataFrame, table_id: str) -> str:
+    """``table 'id'``, with its file when the loader recorded it."""
+    source = table.attrs.get("source")
+    return f"table '{table_id}'" + (f" ({source})" if source else "")
+
+
 def _roles(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> dict[str, list[int]]:
     """Land-use codes of each role, from ``planning_classes`` or the code parameters."""
     table = inputs.get("planning_classes")
@@ -108,7 +114,7 @@ def _roles(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> dict[
                                      source=f"parameters '{seen[code]}_codes' and '{role}_codes'")
                 seen[code] = role
         return roles
-    label = f"table 'planning_classes' ({table.attrs.get('source', 'in memory')})"
+    label = _table_label(table, "planning_classes")
     lines = table.attrs.get("lines") or list(range(2, len(table) + 2))
     for position, role in enumerate(table["role"].astype(str)):
         if role not in ROLES:
@@ -433,7 +439,7 @@ def _unit_tables(inputs: Mapping[str, Any], unit_names: list[str]
     for table_id in ("construction_land_caps", "unit_statistics"):
         table = inputs.get(table_id)
         if table is not None:
-            label = f"table '{table_id}' ({table.attrs.get('source', 'in memory')})"
+            label = _table_label(table, table_id)
             lines = table.attrs.get("lines") or list(range(2, len(table) + 2))
             for position, zone in enumerate(table["zone"].astype(str)):
                 if zone not in known:
