@@ -45,10 +45,10 @@ _BIT_CATEGORIES = (
     (0, "no plan 无", "#f0f0f0"),
     (1, "red line 仅生态保护红线", "#a1d99b"),
     (2, "farmland 仅永久基本农田", "#fee391"),
-    (3, "red line + farmland 红线∩基本农田", "#e6550d"),
+    (3, "red line + farmland 红线与基本农田重叠", "#e6550d"),
     (4, "boundary 仅城镇开发边界", "#bcbddc"),
-    (5, "red line + boundary 红线∩开发边界", "#a50f15"),
-    (6, "farmland + boundary 基本农田∩开发边界", "#8c2d04"),
+    (5, "red line + boundary 红线与开发边界重叠", "#a50f15"),
+    (6, "farmland + boundary 基本农田与开发边界重叠", "#8c2d04"),
     (7, "all three 三线重叠", "#000000"),
 )
 ZONE_CATEGORIES = ((1, "ecological space 生态空间", "#41ab5d"),
