@@ -38,6 +38,8 @@ BUILTIN_MODELS: dict[str, str] = {
     "park_risk": "ecociv.models.park_risk.model:MODEL",
     "green_indicators": "ecociv.models.green_indicators.model:MODEL",
     "total_load_allocation": "ecociv.models.total_load_allocation.model:MODEL",
+    "eco_compensation": "ecociv.models.eco_compensation.model:MODEL",
+    "asset_accounts": "ecociv.models.asset_accounts.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"

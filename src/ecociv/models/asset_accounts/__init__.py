@@ -1,0 +1,1 @@
+"""Natural-resource physical asset accounts (SEEA style)."""

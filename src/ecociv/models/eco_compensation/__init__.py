@@ -1,0 +1,1 @@
+"""Ecosystem-service value and ecological compensation."""
