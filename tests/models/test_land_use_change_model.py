@@ -301,3 +301,12 @@ def test_demand_is_met_per_zone(tmp_path: Path) -> None:
     areas = pd.read_csv(tmp_path / "out" / "area_by_class.csv")
     last = areas[(areas["year"] == 2025) & (areas["zone"] == "west")].set_index("lucode")
     assert last.loc[1, "area_km2"] == int((final[:, :15] == 1).sum())
+
+
+@pytest.mark.parametrize("method", ["random_forest", "random_forest_shared"])
+def test_forest_suitability_methods_run(tmp_path: Path, method: str) -> None:
+    run_in_memory(MODEL, _inputs(method=method), tmp_path / "out")
+    demand = pd.read_csv(tmp_path / "out" / "demand.csv")
+    assert demand["gap_km2"].abs().max() < 1.0
+    contributions = pd.read_csv(tmp_path / "out" / "driver_contributions.csv")
+    assert set(contributions["method"]) and not contributions["contribution"].isna().any()

@@ -152,8 +152,11 @@ SPEC = ModelSpec(
                    units=None, dtype="int", ge=1900, le=2200, required=False),
         ParamInput(id="transition_years", about="Years spanned by transition_probabilities",
                    units="", gt=0, default=1.0, required=False),
-        ParamInput(id="method", about="Suitability model", units=None, dtype="str",
-                   choices=("logistic", "random_forest"), default="logistic", required=False),
+        ParamInput(id="method", about="Suitability model: logistic regression per class, a "
+                   "random forest per class, or one multi-class forest shared by all classes",
+                   units=None, dtype="str",
+                   choices=("logistic", "random_forest", "random_forest_shared"),
+                   default="logistic", required=False),
         ParamInput(id="n_samples", about="Sample size per class for the suitability model",
                    units=None, dtype="int", ge=100, le=10_000_000, default=20000,
                    required=False),
