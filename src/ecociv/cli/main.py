@@ -17,6 +17,7 @@ from ecociv.cli import (
     et0_cmd,
     land_use_cmd,
     models_cmd,
+    monitor_cmd,
     registry_cmd,
     run_cmd,
 )
@@ -63,6 +64,8 @@ app.command("demo", help="Run the Belt baseline (天山北坡经济带) on the e
 app.command("check", help="Compare a run with published figures (reference table).")(check_cmd.check)
 app.add_typer(land_use_cmd.land_use_app, name="land-use")
 app.add_typer(registry_cmd.registry_app, name="registry")
+app.command("monitor", help="Monitoring and early warning (监测预警): observations against GB 3095 / GB 3838, "
+            "targets and red lines; carrying state, alerts, flagged rows.")(monitor_cmd.monitor)
 
 
 def _usage_error(err: Exception) -> NoReturn:

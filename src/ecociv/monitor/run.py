@@ -1,0 +1,272 @@
+"""``run_monitor``: observations in, evaluations, carrying states, alerts, flagged rows and a
+summary out (all pandas tables; :func:`write` saves them)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecociv.monitor import air_quality, carrying, standards, water_quality
+from ecociv.monitor.observations import read_observations, read_stations, read_targets
+from ecociv.monitor.trend import mann_kendall
+
+CHECK_COLUMNS = ["place", "unit", "element", "group", "indicator", "statistic", "year", "value", "threshold",
+                 "units", "ratio", "state", "standard", "note"]
+ALERT_COLUMNS = ["place", "unit", "indicator", "statistic", "period", "level", "state", "value", "threshold",
+                 "units", "ratio", "trend", "message"]
+
+
+@dataclass
+class MonitorResult:
+    """Tables of one monitoring run (see docs/monitor.md for their columns)."""
+
+    evaluations: Any
+    water_class: Any
+    water_samples: Any
+    trends: Any
+    carrying_state: Any
+    alerts: Any
+    flagged: Any
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _empty_stations() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(columns=["unit", "basin", "water_class", "water_body", "air_class"]).rename_axis("station")
+
+
+def _unit_of(places: Any, stations: Any, obs_units: dict[str, str]) -> Any:
+    unit_map = {**obs_units, **({str(k): str(v) for k, v in stations["unit"].items() if v} if len(stations) else {})}
+    return places.map(lambda p: unit_map.get(p) or p)
+
+
+def _air_checks(obs: Any, stations: Any) -> Any:
+    import pandas as pd
+
+    air = air_quality.evaluate(obs[obs["domain"] == "air"], stations)
+    if air.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    note = air["complete"].map({True: "", False: f"fewer than {air_quality.MIN_DAYS} daily values"})
+    return pd.DataFrame({
+        "place": air["station"], "element": "environment", "group": "air", "indicator": air["indicator"],
+        "statistic": air["statistic"] + " vs " + air["against"] + " grade " + air["grade"].astype(str),
+        "year": air["year"], "value": air["value"], "threshold": air["limit"], "units": air["units"],
+        "ratio": air["value"] / air["limit"], "standard": "GB 3095-2012 Table 1; HJ 663-2013", "note": note})
+
+
+def _water_checks(years: Any) -> Any:
+    import pandas as pd
+
+    if years.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    roman = water_quality.ROMAN
+    return pd.DataFrame({
+        "place": years["station"], "element": "environment", "group": "surface_water",
+        "indicator": years["ratio_item"],
+        "statistic": "annual mean vs class " + years["target_class"].map(roman) + " (station class " +
+                     years["class_name"] + ", deciding " + years["deciding_item"].astype(str) + ")",
+        "year": years["year"], "value": years["ratio_value"], "threshold": years["ratio_limit"], "units": "mg/L",
+        "ratio": years["ratio"], "standard": "GB 3838-2002 Table 1", "note": ""})
+
+
+def _target_checks(obs: Any, targets: list[dict[str, Any]]) -> Any:
+    import pandas as pd
+
+    rows = []
+    for tg in targets:
+        ind = tg["indicator"]
+        sub = obs[(obs["indicator"] == ind) & (obs["station"] == tg["place"])]
+        if sub.empty:
+            sub = obs[(obs["indicator"] == ind) & (obs["unit"] == tg["place"])]
+        if sub.empty:
+            continue
+        domain = str(sub["domain"].iloc[0])
+        how = "sum" if domain == "water_use" else "mean"
+        annual = sub.groupby("year")["value"].agg(how)
+        if tg["period"] is not None:
+            annual = annual[annual.index == tg["period"]]
+        group = {"water_use": "water_use", "groundwater": "groundwater", "lake": "lake_area"}.get(domain, domain)
+        for year, value in annual.items():
+            ratio = value / tg["value"] if tg["kind"] == "cap" else (
+                tg["value"] / value if value > 0 else float("inf"))
+            rows.append({"place": tg["place"], "element": carrying.ELEMENT[group], "group": group, "indicator": ind,
+                         "statistic": f"annual {how} vs {tg['kind']}", "year": int(year), "value": float(value),
+                         "threshold": tg["value"], "units": tg["units"], "ratio": ratio,
+                         "standard": f"target ({tg['status']})" + (f": {tg['source']}" if tg["source"] else ""),
+                         "note": ""})
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def _trends(obs: Any) -> Any:
+    import pandas as pd
+
+    sub = obs[obs["domain"].isin(["groundwater", "lake", "water_use"])]
+    rows = []
+    for (place, ind, domain), group in sub.groupby(["station", "indicator", "domain"]):
+        annual = group.groupby("year")["value"].agg("sum" if domain == "water_use" else "mean")
+        if len(annual) < 2:
+            continue
+        tr = mann_kendall([float(y) for y in annual.index], [float(v) for v in annual.to_numpy()])
+        rows.append({"place": place, "indicator": ind, "first_year": int(annual.index.min()),
+                     "last_year": int(annual.index.max()), "n_years": tr.n, "sen_slope_per_year": tr.slope,
+                     "mk_s": tr.s, "mk_z": tr.z, "mk_p": tr.p, "direction": tr.direction(),
+                     "units": str(group["units"].iloc[0])})
+    return pd.DataFrame(rows, columns=["place", "indicator", "first_year", "last_year", "n_years",
+                                       "sen_slope_per_year", "mk_s", "mk_z", "mk_p", "direction", "units"])
+
+
+def _grade_checks(checks: Any) -> Any:
+    import numpy as np
+
+    thresholds = standards.carrying_thresholds()
+    state = np.zeros(len(checks), dtype=int)
+    for group, idx in checks.groupby("group").groups.items():
+        pos = checks.index.get_indexer(idx)
+        state[pos] = carrying.grade(checks["ratio"].to_numpy(dtype=float)[pos], thresholds[str(group)])
+    checks["state"] = [carrying.STATES[s] for s in state]
+    return checks
+
+
+def _alerts(checks: Any) -> Any:
+    import pandas as pd
+
+    from ecociv.monitor.trend import sen_slope
+
+    rows = []
+    series = checks.groupby(["place", "indicator", "statistic"])
+    for (_place, _ind, _stat), group in series:
+        group = group.sort_values("year")
+        flagged = group[group["state"] != "not_overloaded"]
+        if flagged.empty:
+            continue
+        years = group["year"].astype(float).tolist()
+        ratios = group["ratio"].astype(float).tolist()
+        for rec in flagged.to_dict("records"):
+            upto = [k for k, y in enumerate(years) if y <= rec["year"]]
+            if len(upto) < 2:
+                worsening, trend = None, "unknown (one year)"
+            else:
+                slope = sen_slope([years[k] for k in upto], [ratios[k] for k in upto])
+                worsening = slope > 0
+                trend = f"{'worsening' if worsening else 'easing'} (Sen slope {slope:+.3g} of the ratio per year)"
+            lvl = carrying.level(rec["state"], worsening)
+            message = (f"{rec['place']}: {rec['indicator']} {rec['statistic']} {rec['value']:.4g} {rec['units']} "
+                       f"against {rec['threshold']:.4g} (ratio {rec['ratio']:.3g}) in {rec['year']}: "
+                       f"{carrying.STATES_ZH[rec['state']]} {rec['state'].replace('_', ' ')}")
+            rows.append({"place": rec["place"], "unit": rec["unit"], "indicator": rec["indicator"],
+                         "statistic": rec["statistic"], "period": rec["year"], "level": lvl, "state": rec["state"],
+                         "value": rec["value"], "threshold": rec["threshold"], "units": rec["units"],
+                         "ratio": rec["ratio"], "trend": trend, "message": message})
+    order = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
+    frame = pd.DataFrame(rows, columns=ALERT_COLUMNS)
+    if not frame.empty:
+        frame = frame.sort_values(["level", "ratio"], key=lambda s: s.map(order) if s.name == "level" else -s,
+                                  kind="stable").reset_index(drop=True)
+    return frame
+
+
+def _carrying_state(checks: Any) -> Any:
+    import pandas as pd
+
+    columns = ["unit", "year", "water_resources", "environment", "ecology", "state", "state_zh", "driver"]
+    if checks.empty:
+        return pd.DataFrame(columns=columns)
+    rank = checks["state"].map({s: k for k, s in enumerate(carrying.STATES)})
+    frame = checks.assign(rank=rank).sort_values(["rank", "ratio"], ascending=False)
+    element = frame.groupby(["unit", "year", "element"])["rank"].max().unstack("element")
+    out = pd.DataFrame(index=element.index)
+    for name in ("water_resources", "environment", "ecology"):
+        col = element[name] if name in element.columns else pd.Series(float("nan"), index=element.index)
+        out[name] = col.map(lambda r: carrying.STATES[int(r)] if r == r else "not_assessed")
+    worst = frame.drop_duplicates(["unit", "year"]).set_index(["unit", "year"])
+    out["state"] = [carrying.STATES[int(r)] for r in worst["rank"].reindex(out.index)]
+    out["state_zh"] = out["state"].map(carrying.STATES_ZH)
+    drivers = worst.reindex(out.index)
+    out["driver"] = (drivers["place"] + " " + drivers["indicator"] + " ratio " +
+                     drivers["ratio"].map(lambda r: f"{r:.3g}")).where(out["state"] != "not_overloaded", "")
+    return out.reset_index()[columns]
+
+
+def run_monitor(observations: Path, stations: Path | None = None, targets: Path | None = None,
+                *, default_targets: bool = False) -> MonitorResult:
+    """Evaluate observations against the standards, the targets and the carrying-state cut-offs.
+
+    Parameters
+    ----------
+    observations : Path
+        Long-format CSV (see :mod:`ecociv.monitor.observations`).
+    stations : Path, optional
+        Station table (unit, basin, water_class, water_body, air_class).
+    targets : Path, optional
+        Targets and red lines (place, indicator, kind cap|floor, value, units[, period]).
+    default_targets : bool
+        Also use the example Belt targets (standards_targets_belt.csv) when ``targets`` is None.
+
+    Returns
+    -------
+    MonitorResult
+    """
+    import pandas as pd
+
+    start = time.perf_counter()
+    obs, flagged = read_observations(Path(observations))
+    st = read_stations(Path(stations)) if stations is not None else _empty_stations()
+    if targets is not None:
+        tg = read_targets(Path(targets))
+    elif default_targets:
+        from importlib.resources import as_file
+
+        with as_file(standards.default_targets_path()) as path:
+            tg = read_targets(Path(path))
+    else:
+        tg = []
+    unknown = sorted(set(obs["station"]) - set(st.index)) if len(st) else []
+    samples, years = water_quality.classify(obs[obs["domain"] == "surface_water"], st)
+    parts = [p for p in (_air_checks(obs, st), _water_checks(years), _target_checks(obs, tg)) if not p.empty]
+    checks = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CHECK_COLUMNS)
+    obs_units = {s: u for s, u in zip(obs["station"], obs["unit"], strict=True) if u}
+    checks["unit"] = _unit_of(checks["place"].astype(str), st, obs_units)
+    checks = _grade_checks(checks)[CHECK_COLUMNS]
+    alerts = _alerts(checks)
+    state = _carrying_state(checks)
+    trends = _trends(obs)
+    summary = {
+        "observations_read": int(len(obs) + len(flagged)), "observations_used": len(obs),
+        "flagged": len(flagged),
+        "flagged_by_reason": {k: int(v) for k, v in flagged["reason"].str.replace(
+            r" '.*| of line .*|\(.*", "", regex=True).str.strip().value_counts().items()},
+        "stations": int(obs["station"].nunique()), "stations_not_in_station_table": unknown[:20],
+        "indicators": sorted(obs["indicator"].unique().tolist()),
+        "years": [int(obs["year"].min()), int(obs["year"].max())] if len(obs) else [],
+        "evaluations": len(checks),
+        "alerts_by_level": {k: int(v) for k, v in alerts["level"].value_counts().items()},
+        "carrying_state_counts": {k: int(v) for k, v in state["state"].value_counts().items()},
+        "overloaded_units": sorted(state.loc[state["state"] == "overloaded", "unit"].astype(str).unique().tolist()),
+        "water_class_counts": {water_quality.ROMAN[int(k)]: int(v) for k, v in
+                               years["water_class"].value_counts().sort_index().items()} if len(years) else {},
+        "targets": len(tg),
+        "standards": {"air": "GB 3095-2012 Table 1 (verified)", "air_statistics": "HJ 663-2013 (percentiles uncertain)",
+                      "surface_water": "GB 3838-2002 Table 1 (verified)",
+                      "carrying_thresholds": "illustrative (standards_carrying_thresholds.csv)",
+                      "alert_levels": "uncertain (red/orange/yellow/blue from grade and trend)"},
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+    return MonitorResult(evaluations=checks, water_class=years, water_samples=samples, trends=trends,
+                         carrying_state=state, alerts=alerts, flagged=flagged, summary=summary)
+
+
+def write(result: MonitorResult, folder: Path) -> list[str]:
+    """Write the tables as CSV and the summary as JSON into ``folder`` (which must exist)."""
+    names = {"alerts.csv": result.alerts, "carrying_state.csv": result.carrying_state,
+             "flagged.csv": result.flagged, "evaluations.csv": result.evaluations,
+             "water_class.csv": result.water_class, "water_samples.csv": result.water_samples,
+             "trends.csv": result.trends}
+    for name, frame in names.items():
+        frame.to_csv(folder / name, index=False)
+    (folder / "summary.json").write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
+    return [*names, "summary.json"]

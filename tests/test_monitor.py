@@ -1,0 +1,243 @@
+"""``ecociv monitor``: GB 3838-2002 classes at and around the Table 1 limits, the worst-item rule,
+GB 3095-2012 annual-mean exceedance, HJ 663-2013 percentiles, carrying-state grades at each
+cut-off, flagged observations with their line numbers, Sen's slope / Mann-Kendall on known
+series, and the command line end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ecociv.errors import InputError
+from ecociv.monitor import carrying, standards
+from ecociv.monitor.observations import read_observations
+from ecociv.monitor.run import run_monitor
+from ecociv.monitor.trend import mann_kendall, sen_slope
+from ecociv.monitor.water_quality import item_class
+
+
+def _csv(path: Path, text: str) -> Path:
+    path.write_text(text.strip() + "\n", encoding="utf-8")
+    return path
+
+
+# --- GB 3838-2002 Table 1 -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("indicator", "limits"), [
+    ("NH3-N", [0.15, 0.5, 1.0, 1.5, 2.0]),
+    ("CODMn", [2, 4, 6, 10, 15]),
+    ("BOD5", [3, 3, 4, 6, 10]),
+    ("TP", [0.02, 0.1, 0.2, 0.3, 0.4]),
+])
+def test_gb3838_class_at_and_just_above_each_limit(indicator: str, limits: list[float]) -> None:
+    # GB 3838-2002 Table 1: a value equal to the class-k limit is class k (or better when the
+    # limits of better classes are equal, e.g. BOD5 I = II = 3); just above is the next class
+    # whose limit it meets; above class V is worse than V (6)
+    for k, limit in enumerate(limits, start=1):
+        at = int(item_class(indicator, limit))
+        assert at == min(j for j, lim in enumerate(limits, start=1) if lim >= limit)
+        assert at <= k
+        above = int(item_class(indicator, limit * 1.001))
+        expected = next((j for j, lim in enumerate(limits, start=1) if lim >= limit * 1.001), 6)
+        assert above == expected
+    assert int(item_class(indicator, 0.0)) == 1
+    assert int(item_class(indicator, limits[-1] * 10)) == 6
+
+
+def test_gb3838_dissolved_oxygen_is_a_minimum() -> None:
+    # Table 1 item 3: DO >= 7.5 (I), 6, 5, 3, 2 mg/L
+    values = [8.0, 7.5, 7.4, 6.0, 5.0, 4.9, 3.0, 2.0, 1.99]
+    assert item_class("DO", values).tolist() == [1, 1, 2, 2, 3, 4, 4, 5, 6]
+
+
+def test_gb3838_lake_phosphorus_limits() -> None:
+    # Table 1 item 8: lakes and reservoirs 0.01, 0.025, 0.05, 0.1, 0.2 mg/L
+    assert int(item_class("TP", 0.05, "lake")) == 3
+    assert int(item_class("TP", 0.05, "river")) == 2
+
+
+def test_standards_tables_have_sources_and_status() -> None:
+    for table in (standards.gb3095(), standards.gb3838()):
+        assert set(table["status"]) <= {"verified", "uncertain", "illustrative"}
+        assert table["source"].str.len().min() > 20
+    air = standards.gb3095().set_index(["indicator", "averaging", "grade"])["limit"]
+    assert air[("PM2.5", "annual", 2)] == 35 and air[("SO2", "24h", 1)] == 50  # GB 3095-2012 Table 1
+
+
+def test_worst_item_decides_the_station_class(tmp_path: Path) -> None:
+    obs = _csv(tmp_path / "o.csv", """
+station,indicator,time,value,units
+W,COD,2020-05-01,12,mg/L
+W,NH3-N,2020-05-01,1.6,mg/L
+W,DO,2020-05-01,8,mg/L
+W,COD,2020-06-01,12,mg/L
+W,NH3-N,2020-06-01,0.1,mg/L
+""")
+    res = run_monitor(obs)
+    samples = res.water_samples.set_index("time")
+    assert samples.loc["2020-05-01", "water_class"] == 5  # NH3-N 1.6 > 1.5 (IV) -> V
+    assert samples.loc["2020-05-01", "deciding_items"] == "NH3-N"
+    assert samples.loc["2020-06-01", "water_class"] == 1
+    year = res.water_class.iloc[0]
+    assert year["water_class"] == 3  # annual mean NH3-N 0.85 -> III
+    assert year["deciding_item"] == "NH3-N"
+    assert bool(year["meets_target"])  # no target given: class III, the bulletins' benchmark
+
+
+# --- GB 3095-2012 / HJ 663-2013 ---------------------------------------------------------------
+
+def _daily(station: str, indicator: str, values: list[float], year: int = 2020) -> str:
+    days = np.arange(np.datetime64(f"{year}-01-01"), np.datetime64(f"{year}-01-01") + len(values))
+    return "\n".join(f"{station},{indicator},{d},{v},ug/m3" for d, v in zip(days, values, strict=True))
+
+
+def test_gb3095_annual_mean_exceedance(tmp_path: Path) -> None:
+    values = [30.0] * 200 + [41.0] * 166  # mean 35.0 -> meets grade II 35; +1 on a day -> exceeds
+    obs = _csv(tmp_path / "o.csv", "station,indicator,time,value,units\n" + _daily("A", "PM2.5", values))
+    ev = run_monitor(obs).evaluations
+    row = ev[ev["statistic"].str.startswith("annual_mean")].iloc[0]
+    assert row["value"] == pytest.approx(np.mean(values)) and row["threshold"] == 35
+    assert row["state"] == "near_overload"  # ratio 1.0: at the limit is not an exceedance
+    values[0] += 366 * 0.01 + 1
+    obs2 = _csv(tmp_path / "o2.csv", "station,indicator,time,value,units\n" + _daily("A", "PM2.5", values))
+    ev2 = run_monitor(obs2).evaluations
+    assert ev2[ev2["statistic"].str.startswith("annual_mean")].iloc[0]["state"] == "overloaded"
+
+
+def test_hj663_percentile_and_grade_one(tmp_path: Path) -> None:
+    values = [float(v) for v in range(1, 101)]
+    obs = _csv(tmp_path / "o.csv", "station,indicator,time,value,units\n" + _daily("A", "SO2", values))
+    st = _csv(tmp_path / "s.csv", "station,air_class\nA,1\n")
+    ev = run_monitor(obs, st).evaluations.set_index("statistic")
+    p98 = ev.loc["P98 vs 24h grade 1"]
+    assert p98["value"] == pytest.approx(1 + 99 * 0.98)  # position 1 + (n-1)p, linear
+    assert p98["threshold"] == 50  # grade I 24-h SO2
+    assert ev.loc["annual_mean vs annual grade 1", "threshold"] == 20
+
+
+# --- carrying state ---------------------------------------------------------------------------------
+
+def test_grades_at_each_cut_off() -> None:
+    water = standards.carrying_thresholds()["water_use"]
+    assert carrying.grade([0.89, 0.9, 0.99, 1.0, 1.2], water).tolist() == [0, 1, 1, 2, 2]
+    air = standards.carrying_thresholds()["air"]
+    assert carrying.grade([0.79, 0.8, 1.0, 1.0001], air).tolist() == [0, 1, 1, 2]
+    assert carrying.level("overloaded", True) == "red" and carrying.level("overloaded", False) == "orange"
+    assert carrying.level("near_overload", None) == "yellow" and carrying.level("near_overload", False) == "blue"
+    assert carrying.level("not_overloaded", True) == ""
+
+
+def test_water_use_cap_grades_units(tmp_path: Path) -> None:
+    obs = _csv(tmp_path / "o.csv", """
+station,indicator,time,value,units
+U1,water_use,2020,8.9,1e8 m3
+U2,water_use,2020,9.0,1e8 m3
+U3,water_use,2020,10.0,1e8 m3
+U4,water_use,2020,5,1e8 m3
+U4,water_use,2021,6,1e8 m3
+""")
+    tg = _csv(tmp_path / "t.csv", """
+place,indicator,kind,value,units
+U1,water_use,cap,10,1e8 m3
+U2,water_use,cap,10,1e8 m3
+U3,water_use,cap,10,1e8 m3
+U4,water_use,cap,5.5,1e8 m3
+""")
+    res = run_monitor(obs, targets=tg)
+    state = res.carrying_state.set_index(["unit", "year"])["state"]
+    assert state[("U1", 2020)] == "not_overloaded"
+    assert state[("U2", 2020)] == "near_overload"
+    assert state[("U3", 2020)] == "overloaded"
+    assert state[("U4", 2020)] == "near_overload" and state[("U4", 2021)] == "overloaded"
+    alerts = res.alerts.set_index(["place", "period"])["level"]
+    assert alerts[("U4", 2021)] == "red"  # overloaded and rising
+    assert ("U1", 2020) not in alerts.index
+
+
+# --- flagged observations ---------------------------------------------------------------------------
+
+def test_each_bad_observation_is_flagged_with_its_line(tmp_path: Path) -> None:
+    obs = _csv(tmp_path / "o.csv", """
+station,indicator,time,value,units
+A,PM10,2020-01-01,50,ug/m3
+A,PM10,2020-01-02,n/a,ug/m3
+A,PM10,2020-01-03,-1,ug/m3
+A,FOO,2020-01-04,1,ug/m3
+A,PM10,2020-01-05,1,ppm
+A,PM10,2020-13-01,1,ug/m3
+A,PM10,2020-01-01,51,ug/m3
+A,PM10,2020-01-06,,ug/m3
+,PM10,2020-01-07,3,ug/m3
+A,gw_level,2020-01,-3.5,m
+""")
+    used, flagged = read_observations(obs)
+    reasons = dict(zip(flagged["line"], flagged["reason"], strict=True))
+    assert reasons[3].startswith("non-numeric")
+    assert reasons[4].startswith("negative")
+    assert reasons[5].startswith("unknown indicator")
+    assert reasons[6].startswith("unknown unit")
+    assert reasons[7].startswith("impossible")
+    assert reasons[8] == "duplicate of line 2"
+    assert reasons[9] == "missing value"
+    assert reasons[10] == "missing station"
+    assert 11 not in reasons  # a groundwater level may be negative (metres relative to a datum)
+    assert len(used) + len(flagged) == 10
+
+
+def test_unusable_input_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        read_observations(tmp_path / "missing.csv")
+    bad = _csv(tmp_path / "b.csv", "station,indicator,value\nA,PM10,3\n")
+    with pytest.raises(InputError, match="missing column"):
+        read_observations(bad)
+
+
+# --- trend ------------------------------------------------------------------------------------------
+
+def test_sen_slope_and_mann_kendall_on_known_series() -> None:
+    years = list(range(2000, 2010))
+    values = [100.0 - 5 * k for k in range(10)]
+    values[3] = 500.0  # one outlier does not move the median slope
+    assert sen_slope(years, values) == pytest.approx(-5.0)
+    trend = mann_kendall(years, [float(v) for v in range(10)])
+    # S = n(n-1)/2 = 45, Var = 10*9*25/18 = 125, Z = 44/sqrt(125) = 3.9354
+    assert trend.s == 45 and trend.z == pytest.approx(44 / 125 ** 0.5)
+    assert trend.direction() == "increasing"
+    flat = mann_kendall(years, [1.0, 2.0] * 5)
+    assert flat.direction() == "no trend"
+
+
+# --- command line -----------------------------------------------------------------------------------
+
+def test_cli_end_to_end_json(tmp_path: Path) -> None:
+    obs = _csv(tmp_path / "o.csv", """
+station,indicator,time,value,units
+L,lake_area,2016,700,km2
+L,lake_area,2017,650,km2
+L,lake_area,2018,600,km2
+W,NH3-N,2020-05,1.2,mg/L
+W,NH3-N,2020-06,oops,mg/L
+""")
+    st = _csv(tmp_path / "s.csv", "station,unit,water_class\nL,652700,\nW,650100,II\n")
+    tg = _csv(tmp_path / "t.csv", "place,indicator,kind,value,units\nL,lake_area,floor,800,km2\n")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "ecociv.cli.main", "monitor", "--observations", str(obs),
+                           "--stations", str(st), "--targets", str(tg), "--out", str(out), "--json"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["flagged"] == 1 and summary["alerts_by_level"]["red"] >= 2
+    for name in ("alerts.csv", "carrying_state.csv", "flagged.csv", "summary.json", ".ecociv-output.json"):
+        assert (out / name).exists()
+    assert "\n6,W,NH3-N,2020-06,oops" in (out / "flagged.csv").read_text()  # CSV line 6 (header is line 1)
+    state = (out / "carrying_state.csv").read_text()
+    assert "652700,2018" in state and "650100,2020" in state
+    missing = subprocess.run([sys.executable, "-m", "ecociv.cli.main", "monitor", "--observations",
+                              str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o2")],
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert missing.returncode == 2 and missing.stderr.startswith("error:")
