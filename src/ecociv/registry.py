@@ -40,6 +40,7 @@ BUILTIN_MODELS: dict[str, str] = {
     "total_load_allocation": "ecociv.models.total_load_allocation.model:MODEL",
     "eco_compensation": "ecociv.models.eco_compensation.model:MODEL",
     "asset_accounts": "ecociv.models.asset_accounts.model:MODEL",
+    "eco_assessment": "ecociv.models.eco_assessment.model:MODEL",
 }
 
 ENTRY_POINT_GROUP = "ecociv.models"
