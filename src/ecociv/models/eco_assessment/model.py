@@ -65,18 +65,18 @@ def gdi_weights(system: pd.DataFrame, used: list[str]) -> np.ndarray:
 def _table_values(table: pd.DataFrame, system: pd.DataFrame) -> pd.DataFrame:
     frame = table.reset_index(drop=True)
     frame = frame.assign(unit=frame["unit"].astype(str).str.strip(),
-                         indicator=frame["indicator"].astype(str).str.strip(), _pos=range(len(frame)))
+                         indicator=frame["indicator"].astype(str).str.strip(), pos_=range(len(frame)))
     for row in frame.itertuples():
         if row.indicator not in system.index:
             raise InputError(f"unknown indicator {row.indicator!r}; the indicator system has "
                              f"{sorted(system.index)[:6]}… (see docs/eco_assessment.md)",
-                             source="indicator_values", where=f"{_line(table, row._pos)}, column 'indicator'")
+                             source="indicator_values", where=f"{_line(table, row.pos_)}, column 'indicator'")
         if "unit_of_measure" in frame and isinstance(row.unit_of_measure, str) and row.unit_of_measure.strip():
             expected = str(system.loc[row.indicator, "unit_of_measure"])
             if expected and row.unit_of_measure.strip() != expected:
                 raise InputError(f"unit_of_measure {row.unit_of_measure!r} for {row.indicator}; "
                                  f"expected {expected!r}", source="indicator_values",
-                                 where=f"{_line(table, row._pos)}, column 'unit_of_measure'")
+                                 where=f"{_line(table, row.pos_)}, column 'unit_of_measure'")
     if "year" not in frame:
         frame["year"] = 0
     frame["year"] = frame["year"].fillna(0)
@@ -86,7 +86,7 @@ def _table_values(table: pd.DataFrame, system: pd.DataFrame) -> pd.DataFrame:
         first = dup.iloc[0]
         raise InputError(f"unit {first['unit']} has two values of {first['indicator']} for the same "
                          f"year; give one", source="indicator_values",
-                         where=f"{_line(table, int(dup['_pos'].iloc[1]))}")
+                         where=f"{_line(table, int(dup['pos_'].iloc[1]))}")
     latest = frame.sort_values("year").groupby(["unit", "indicator"]).tail(1)
     source = latest["source"].fillna("").astype(str) if "source" in latest else pd.Series("", index=latest.index)
     origin = "table" + np.where(source.str.strip() != "", " (" + source.str.strip() + ")", "")
@@ -131,7 +131,7 @@ def collect_values(inputs: Mapping[str, Any], system: pd.DataFrame) -> tuple[pd.
         keys = set(zip(table["unit"], table["indicator"], strict=True))
         overridden = [k in keys for k in zip(computed["unit"], computed["indicator"], strict=True)]
         computed = computed[~np.array(overridden, dtype=bool)] if len(computed) else computed
-        computed = pd.concat([computed, table], ignore_index=True)
+        computed = pd.concat([computed, table], ignore_index=True) if len(computed) else table
     if computed.empty:
         raise InputError("no indicator value: give indicator_values or outputs of other models "
                          "(deliveries, groundwater, intensities, emissions_by_unit, area_by_class, "
