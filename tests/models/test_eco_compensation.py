@@ -217,3 +217,12 @@ def test_shares_not_summing_to_one_are_refused() -> None:
 def test_per_capita_without_population_is_refused() -> None:
     with pytest.raises(InputError, match=r"needs the unit_population table"):
         run(_inputs(np.array([[1, 1], [1, 1]]), status_basis="per_capita"))
+
+
+def test_receiver_given_as_a_prefecture_code_sums_its_counties() -> None:
+    from ecociv.models.eco_compensation.model import receiver_esv
+
+    esv = {"650102": 10.0, "650103": 5.0, "650202": 7.0}
+    assert receiver_esv("650100", esv) == 15.0      # Urumqi's districts (GB/T 2260 hierarchy)
+    assert receiver_esv("650202", esv) == 7.0
+    assert np.isnan(receiver_esv("Altay", esv))

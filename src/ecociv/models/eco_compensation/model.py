@@ -165,10 +165,23 @@ def transfer_accounts(transfers: pd.DataFrame, esv_by_unit: Mapping[str, float])
                              where=f"row {row + 1}")
     frame["receiver"] = frame["receiver"].astype(str).str.strip()
     frame["compensation_yuan"] = frame["annual_volume_m3"].astype(float) * frame["value_yuan_per_m3"]
-    esv = frame["receiver"].map(esv_by_unit).astype(float)
+    esv = frame["receiver"].map(lambda name: receiver_esv(name, esv_by_unit)).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         frame["receiver_esv_share"] = frame["compensation_yuan"] / esv
     return frame
+
+
+def receiver_esv(receiver: str, esv_by_unit: Mapping[str, float]) -> float:
+    """ESV of a transfer's receiver: the unit of that name, or, for a prefecture-level
+    administrative code (six digits ending in "00", GB/T 2260), the sum over the units whose
+    code shares its first four digits; NaN when none matches."""
+    if receiver in esv_by_unit:
+        return float(esv_by_unit[receiver])
+    if len(receiver) == 6 and receiver.isdigit() and receiver.endswith("00"):
+        inside = [v for unit, v in esv_by_unit.items() if unit[:4] == receiver[:4] and unit != receiver]
+        if inside:
+            return float(np.sum(inside))
+    return float("nan")
 
 
 def example() -> dict[str, Any]:

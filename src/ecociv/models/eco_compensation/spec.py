@@ -169,7 +169,8 @@ SPEC = ModelSpec(
             Column(id="value_yuan_per_m3", about="value per m3", units="yuan/m**3"),
             Column(id="compensation_yuan", about="volume x value, paid by the receiver to the "
                    "source", units=_ESV),
-            Column(id="receiver_esv_share", about="compensation over the receiver's ESV (empty "
-                   "when the receiver is not a unit)", units="", required=False))),
+            Column(id="receiver_esv_share", about="compensation over the receiver's ESV (the "
+                   "unit of that name, or the units of a prefecture code 6xxx00; empty when none)",
+                   units="", required=False))),
     ),
 )
