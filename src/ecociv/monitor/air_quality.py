@@ -33,15 +33,19 @@ def evaluate(obs: Any, stations: Any) -> Any:
     keys = ["station", "indicator", "year", "grade"]
     daily = frame[frame["resolution"] == "day"]
     n_days = daily.groupby(keys)["value"].size()
+    all_by = dict(tuple(frame.groupby("indicator", sort=False)))
+    daily_by = dict(tuple(daily.groupby("indicator", sort=False)))
     out = []
     for rec in rules.to_dict("records"):
         ind = rec["indicator"]
         if rec["statistic"] == "mean":
-            sub = frame[frame["indicator"] == ind]
-            stat = sub.groupby(keys)["value"].mean()
+            if ind not in all_by:
+                continue
+            stat = all_by[ind].groupby(keys)["value"].mean()
         else:
-            sub = daily[daily["indicator"] == ind]
-            stat = sub.groupby(keys)["value"].quantile(float(rec["percentile"]) / 100.0)
+            if ind not in daily_by:
+                continue
+            stat = daily_by[ind].groupby(keys)["value"].quantile(float(rec["percentile"]) / 100.0)
         if stat.empty:
             continue
         part = stat.rename("value").reset_index()

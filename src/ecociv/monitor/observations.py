@@ -60,69 +60,89 @@ def read_observations(path: Path) -> tuple[Any, Any]:
                          "e.g. ug/m3; optional unit = administrative unit)", source=f"observations {path}")
     n = len(frame)
     line = np.arange(2, n + 2)
-    station = frame["station"].str.strip()
-    raw_ind = frame["indicator"].str.strip()
-    time = frame["time"].str.strip()
-    raw_value = frame["value"].str.strip()
-    units = frame["units"].str.strip()
-    admin = frame["unit"].str.strip() if "unit" in frame.columns else pd.Series([""] * n)
+
+    def column(name: str) -> tuple[Any, Any]:
+        # factorize first: the string work is done once per distinct value, not once per row
+        codes, uniques = pd.factorize(frame[name], sort=False)
+        return codes, np.asarray([str(u).strip() for u in uniques], dtype=object)
+
+    st_codes, st_uniq = column("station")
+    in_codes, in_uniq = column("indicator")
+    tm_codes, tm_uniq = column("time")
+    un_codes, un_uniq = column("units")
+    station = st_uniq[st_codes]
+    raw_ind = in_uniq[in_codes]
+    time = tm_uniq[tm_codes]
+    units = un_uniq[un_codes]
+    raw_value = frame["value"].to_numpy(dtype=object)
+    admin = (frame["unit"].str.strip().to_numpy(dtype=object) if "unit" in frame.columns
+             else np.full(n, "", dtype=object))
     reason = np.full(n, "", dtype=object)
 
     def flag(mask: Any, text: Any) -> None:
-        mask = np.asarray(mask, dtype=bool) & (reason == "")
-        reason[mask] = text if isinstance(text, str) else np.asarray(text, dtype=object)[mask]
+        # ``text``: a message, or a function of the flagged row positions giving one message each
+        where = np.flatnonzero(np.asarray(mask, dtype=bool) & (reason == ""))
+        if where.size:
+            reason[where] = text if isinstance(text, str) else np.asarray(text(where), dtype=object)
 
     flag(station == "", "missing station")
-    names = raw_ind.unique()
-    lookup = {name: resolve(name) for name in names}
-    indicator = raw_ind.map(lookup)
-    flag(indicator.isna(), "unknown indicator " + raw_ind.map(repr))
-    # units: factor per (indicator, units) pair
-    pairs = pd.DataFrame({"i": indicator.fillna(""), "u": units}).drop_duplicates()
-    factors = {(i, u): (unit_factor(i, u) if i else None) for i, u in zip(pairs["i"], pairs["u"], strict=True)}
-    factor = pd.Series([factors[(i, u)] for i, u in zip(indicator.fillna(""), units, strict=True)],
-                       dtype="float64")
-    expected = indicator.map(lambda i: INDICATORS[i].unit if isinstance(i, str) else "")
-    flag(factor.isna(), "unknown unit " + units.map(repr) + " for " + indicator.fillna("") +
-         " (expected e.g. " + expected + ")")
-    flag(raw_value == "", "missing value")
-    number = pd.to_numeric(raw_value, errors="coerce")
-    flag(number.isna() | ~np.isfinite(number.fillna(0.0)), "non-numeric value " + raw_value.map(repr))
-    nonneg = indicator.map(lambda i: INDICATORS[i].nonnegative if isinstance(i, str) else False).astype(bool)
-    flag(nonneg & (number < 0), "negative value (impossible for this indicator)")
-    # time: YYYY-MM-DD, YYYY-MM or YYYY
-    date = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    resolution = pd.Series("", index=frame.index, dtype=object)
+    ind_uniq = np.asarray([resolve(name) or "" for name in in_uniq], dtype=object)
+    indicator = ind_uniq[in_codes]
+    flag(indicator == "", lambda w: [f"unknown indicator {raw_ind[k]!r}" for k in w])
+    # units: one factor per distinct (indicator, units) pair
+    width = max(len(un_uniq), 1)
+    pair_codes, pairs = pd.factorize(in_codes.astype(np.int64) * width + un_codes)
+    pair_factor = np.asarray([unit_factor(ind_uniq[c // width], un_uniq[c % width]) if ind_uniq[c // width]
+                              else None for c in pairs], dtype=float)
+    factor = pair_factor[pair_codes]
+    flag(np.isnan(factor), lambda w: [f"unknown unit {units[k]!r} for {indicator[k]} (expected e.g. "
+                                      f"{INDICATORS[indicator[k]].unit})" for k in w])
+    value_text = pd.Series(raw_value).str.strip()
+    flag((value_text == "").to_numpy(), "missing value")
+    number = pd.to_numeric(value_text, errors="coerce").to_numpy(dtype=float)
+    flag(~np.isfinite(number), lambda w: [f"non-numeric value {raw_value[k]!r}" for k in w])
+    nonneg = np.asarray([bool(i) and INDICATORS[i].nonnegative for i in ind_uniq], dtype=bool)[in_codes]
+    with np.errstate(invalid="ignore"):
+        flag(nonneg & (number < 0), "negative value (impossible for this indicator)")
+    # time: YYYY-MM-DD, YYYY-MM or YYYY, parsed once per distinct text
+    tu = pd.Series(tm_uniq, dtype=object)
+    t_date = pd.Series(pd.NaT, index=tu.index, dtype="datetime64[ns]")
+    t_res = np.full(len(tu), "", dtype=object)
     for pattern, fmt, res in ((r"^\d{4}-\d{1,2}-\d{1,2}$", "%Y-%m-%d", "day"),
                               (r"^\d{4}-\d{1,2}$", "%Y-%m", "month"), (r"^\d{4}$", "%Y", "year")):
-        match = time.str.match(pattern)
+        match = tu.str.match(pattern).to_numpy(dtype=bool)
         if match.any():
-            date[match] = pd.to_datetime(time[match], format=fmt, errors="coerce")
-            resolution[match] = res
+            t_date[match] = pd.to_datetime(tu[match], format=fmt, errors="coerce")
+            t_res[match] = res
+    date = t_date.to_numpy()[tm_codes]
+    resolution = t_res[tm_codes]
     flag(time == "", "missing time")
-    flag(date.isna(), "impossible or unreadable time " + time.map(repr) +
-         " (expected YYYY-MM-DD, YYYY-MM or YYYY)")
+    flag(np.isnat(date), lambda w: [f"impossible or unreadable time {time[k]!r} (expected YYYY-MM-DD, "
+                                    "YYYY-MM or YYYY)" for k in w])
     # duplicates among rows otherwise valid: the first is kept, later ones flagged
     good = reason == ""
-    key = pd.DataFrame({"s": station, "i": indicator, "d": date, "r": resolution})
-    dup = key.duplicated(keep="first") & good
-    if dup.any():
-        first_line = pd.Series(line, index=frame.index)[good].groupby(
-            [key["s"][good], key["i"][good], key["d"][good], key["r"][good]]).transform("first")
-        reason[dup.to_numpy()] = ("duplicate of line " + first_line[dup].astype(int).astype(str)).to_numpy()
+    key = pd.DataFrame({"s": st_codes, "i": indicator, "d": date})[good]
+    dup_good = key.duplicated(keep="first").to_numpy()
+    if dup_good.any():
+        good_lines = line[good]
+        first = pd.Series(good_lines).groupby([key["s"].to_numpy(), key["i"].to_numpy(),
+                                               key["d"].to_numpy()]).transform("first").to_numpy()
+        positions = np.flatnonzero(good)[dup_good]
+        reason[positions] = [f"duplicate of line {int(f)}" for f in first[dup_good]]
     bad = reason != ""
-    flagged = pd.DataFrame({"line": line[bad], "station": station[bad].to_numpy(),
-                            "indicator": raw_ind[bad].to_numpy(), "time": time[bad].to_numpy(),
-                            "value": raw_value[bad].to_numpy(), "units": units[bad].to_numpy(),
+    flagged = pd.DataFrame({"line": line[bad], "station": station[bad], "indicator": raw_ind[bad],
+                            "time": time[bad], "value": raw_value[bad], "units": units[bad],
                             "reason": reason[bad]}, columns=FLAG_COLUMNS)
     ok = ~bad
     ind_ok = indicator[ok]
+    domain = {i: INDICATORS[i].domain for i in INDICATORS}
+    canonical = {i: INDICATORS[i].unit for i in INDICATORS}
     obs = pd.DataFrame({
-        "station": station[ok].to_numpy(), "unit": admin[ok].to_numpy(), "indicator": ind_ok.to_numpy(),
-        "domain": ind_ok.map(lambda i: INDICATORS[i].domain).to_numpy(),
-        "time": time[ok].to_numpy(), "resolution": resolution[ok].to_numpy(), "date": date[ok].to_numpy(),
-        "value": (number[ok] * factor[ok]).to_numpy(dtype=float),
-        "units": ind_ok.map(lambda i: INDICATORS[i].unit).to_numpy(), "line": line[ok]})
+        "station": station[ok], "unit": admin[ok], "indicator": ind_ok,
+        "domain": pd.Series(ind_ok, dtype=object).map(domain).to_numpy(),
+        "time": time[ok], "resolution": resolution[ok], "date": date[ok],
+        "value": number[ok] * factor[ok],
+        "units": pd.Series(ind_ok, dtype=object).map(canonical).to_numpy(), "line": line[ok]})
     obs["year"] = obs["date"].dt.year.astype("int64")
     return obs, flagged
 

@@ -44,10 +44,10 @@ def _unit_of(places: Any, stations: Any, obs_units: dict[str, str]) -> Any:
     return places.map(lambda p: unit_map.get(p) or p)
 
 
-def _air_checks(obs: Any, stations: Any) -> Any:
+def _air_checks(air_obs: Any, stations: Any) -> Any:
     import pandas as pd
 
-    air = air_quality.evaluate(obs[obs["domain"] == "air"], stations)
+    air = air_quality.evaluate(air_obs, stations)
     if air.empty:
         return pd.DataFrame(columns=CHECK_COLUMNS)
     note = air["complete"].map({True: "", False: f"fewer than {air_quality.MIN_DAYS} daily values"})
@@ -77,11 +77,16 @@ def _target_checks(obs: Any, targets: list[dict[str, Any]]) -> Any:
     import pandas as pd
 
     rows = []
+    wanted = {tg["indicator"] for tg in targets}
+    by_indicator = {str(k): g for k, g in obs.groupby("indicator", sort=False) if k in wanted} if targets else {}
     for tg in targets:
         ind = tg["indicator"]
-        sub = obs[(obs["indicator"] == ind) & (obs["station"] == tg["place"])]
+        if ind not in by_indicator:
+            continue
+        pool = by_indicator[ind]
+        sub = pool[pool["station"] == tg["place"]]
         if sub.empty:
-            sub = obs[(obs["indicator"] == ind) & (obs["unit"] == tg["place"])]
+            sub = pool[pool["unit"] == tg["place"]]
         if sub.empty:
             continue
         domain = str(sub["domain"].iloc[0])
@@ -104,7 +109,7 @@ def _target_checks(obs: Any, targets: list[dict[str, Any]]) -> Any:
 def _trends(obs: Any) -> Any:
     import pandas as pd
 
-    sub = obs[obs["domain"].isin(["groundwater", "lake", "water_use"])]
+    sub = obs
     rows = []
     for (place, ind, domain), group in sub.groupby(["station", "indicator", "domain"]):
         annual = group.groupby("year")["value"].agg("sum" if domain == "water_use" else "mean")
@@ -132,40 +137,43 @@ def _grade_checks(checks: Any) -> Any:
 
 
 def _alerts(checks: Any) -> Any:
+    import numpy as np
     import pandas as pd
 
     from ecociv.monitor.trend import sen_slope
 
     rows = []
-    series = checks.groupby(["place", "indicator", "statistic"])
-    for (_place, _ind, _stat), group in series:
-        group = group.sort_values("year")
-        flagged = group[group["state"] != "not_overloaded"]
-        if flagged.empty:
+    ordered = checks.sort_values("year", kind="stable").reset_index(drop=True)
+    cols = {c: ordered[c].to_numpy() for c in ("place", "unit", "indicator", "statistic", "year", "value",
+                                                 "threshold", "units", "ratio", "state")}
+    hot = cols["state"] != "not_overloaded"
+    if not hot.any():
+        return pd.DataFrame(columns=ALERT_COLUMNS)
+    for _key, idx in ordered.groupby(["place", "indicator", "statistic"], sort=False).indices.items():
+        if not hot[idx].any():
             continue
-        years = group["year"].astype(float).tolist()
-        ratios = group["ratio"].astype(float).tolist()
-        for rec in flagged.to_dict("records"):
-            upto = [k for k, y in enumerate(years) if y <= rec["year"]]
-            if len(upto) < 2:
-                worsening, trend = None, "unknown (one year)"
+        years = cols["year"][idx].astype(float)
+        ratios = cols["ratio"][idx].astype(float)
+        for pos, k in enumerate(idx):
+            if not hot[k]:
+                continue
+            if pos < 1:
+                worsening, trend = None, "unknown (first year)"
             else:
-                slope = sen_slope([years[k] for k in upto], [ratios[k] for k in upto])
-                worsening = slope > 0
+                slope = sen_slope(years[: pos + 1].tolist(), ratios[: pos + 1].tolist())
+                worsening = bool(slope > 0)
                 trend = f"{'worsening' if worsening else 'easing'} (Sen slope {slope:+.3g} of the ratio per year)"
-            lvl = carrying.level(rec["state"], worsening)
-            message = (f"{rec['place']}: {rec['indicator']} {rec['statistic']} {rec['value']:.4g} {rec['units']} "
-                       f"against {rec['threshold']:.4g} (ratio {rec['ratio']:.3g}) in {rec['year']}: "
-                       f"{carrying.STATES_ZH[rec['state']]} {rec['state'].replace('_', ' ')}")
-            rows.append({"place": rec["place"], "unit": rec["unit"], "indicator": rec["indicator"],
-                         "statistic": rec["statistic"], "period": rec["year"], "level": lvl, "state": rec["state"],
-                         "value": rec["value"], "threshold": rec["threshold"], "units": rec["units"],
-                         "ratio": rec["ratio"], "trend": trend, "message": message})
-    order = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
+            state = str(cols["state"][k])
+            message = (f"{cols['place'][k]}: {cols['indicator'][k]} {cols['statistic'][k]} {cols['value'][k]:.4g} "
+                       f"{cols['units'][k]} against {cols['threshold'][k]:.4g} (ratio {cols['ratio'][k]:.3g}) in "
+                       f"{cols['year'][k]}: {carrying.STATES_ZH[state]} {state.replace('_', ' ')}")
+            rows.append((cols["place"][k], cols["unit"][k], cols["indicator"][k], cols["statistic"][k],
+                         cols["year"][k], carrying.level(state, worsening), state, cols["value"][k],
+                         cols["threshold"][k], cols["units"][k], cols["ratio"][k], trend, message))
     frame = pd.DataFrame(rows, columns=ALERT_COLUMNS)
-    if not frame.empty:
-        frame = frame.sort_values(["level", "ratio"], key=lambda s: s.map(order) if s.name == "level" else -s,
-                                  kind="stable").reset_index(drop=True)
+    order = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
+    rank = frame["level"].map(order).to_numpy()
+    frame = frame.iloc[np.lexsort((-frame["ratio"].to_numpy(dtype=float), rank))].reset_index(drop=True)
     return frame
 
 
@@ -225,15 +233,20 @@ def run_monitor(observations: Path, stations: Path | None = None, targets: Path 
     else:
         tg = []
     unknown = sorted(set(obs["station"]) - set(st.index)) if len(st) else []
-    samples, years = water_quality.classify(obs[obs["domain"] == "surface_water"], st)
-    parts = [p for p in (_air_checks(obs, st), _water_checks(years), _target_checks(obs, tg)) if not p.empty]
+    by_domain = {str(k): g for k, g in obs.groupby("domain", sort=False)}
+    empty = obs.iloc[:0]
+    samples, years = water_quality.classify(by_domain.get("surface_water", empty), st)
+    other = [g for d, g in by_domain.items() if d not in ("air", "surface_water")]
+    levels = pd.concat(other) if other else empty
+    parts = [p for p in (_air_checks(by_domain.get("air", empty), st), _water_checks(years),
+                         _target_checks(levels, tg)) if not p.empty]
     checks = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CHECK_COLUMNS)
     obs_units = {s: u for s, u in zip(obs["station"], obs["unit"], strict=True) if u}
     checks["unit"] = _unit_of(checks["place"].astype(str), st, obs_units)
     checks = _grade_checks(checks)[CHECK_COLUMNS]
     alerts = _alerts(checks)
     state = _carrying_state(checks)
-    trends = _trends(obs)
+    trends = _trends(levels)
     summary = {
         "observations_read": int(len(obs) + len(flagged)), "observations_used": len(obs),
         "flagged": len(flagged),

@@ -7,6 +7,7 @@ at lake stations (Table 1 defines it for lakes and reservoirs)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from ecociv.monitor import standards
@@ -14,6 +15,7 @@ from ecociv.monitor import standards
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "worse than V"}
 
 
+@lru_cache(maxsize=1)
 def _limits() -> dict[tuple[str, str], tuple[str, list[float]]]:
     table = standards.gb3838().sort_values("water_class")
     out: dict[tuple[str, str], tuple[str, list[float]]] = {}
