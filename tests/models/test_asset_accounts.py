@@ -130,3 +130,23 @@ def test_water_rights_without_the_opening_year_are_refused() -> None:
     with pytest.raises(InputError, match=r"water_rights.*no row for the opening year 2019"):
         _run(np.ones((3, 4)), np.ones((3, 4)), water_rights=rights, opening_year=2019,
              closing_year=2035)
+
+
+def test_deliveries_of_water_allocation_give_a_water_delivered_account() -> None:
+    # monthly deliveries: 650100 gets 3 + 4 = 7 in 2019 and 5 in 2035 -> reductions 2
+    deliveries = pd.DataFrame({"month": ["2019-01", "2019-07", "2035-07", "2019-07"],
+                               "unit": ["650100", "650100", "650100", "650200"],
+                               "delivered_m3": [3.0, 4.0, 5.0, 9.0]})
+    out = _run(np.ones((3, 4)), np.ones((3, 4)), deliveries=deliveries, opening_year=2019,
+               closing_year=2035)
+    water = out["asset_accounts"].query("asset == 'water_delivered'").set_index("unit")
+    assert (water.loc["650100", "opening"], water.loc["650100", "reductions"],
+            water.loc["650100", "closing"]) == pytest.approx((7.0, 2.0, 5.0))
+    assert water.loc["650200", "closing"] == 0.0 and water.loc["650200", "reductions"] == 9.0
+
+
+def test_bad_month_in_deliveries_is_named() -> None:
+    deliveries = pd.DataFrame({"month": ["2019-01", "July"], "unit": ["a", "a"],
+                               "delivered_m3": [1.0, 1.0]})
+    with pytest.raises(InputError, match=r"deliveries: row 2: month 'July' is not YYYY-MM"):
+        _run(np.ones((3, 4)), np.ones((3, 4)), deliveries=deliveries)

@@ -17,6 +17,7 @@ from ecociv.models.asset_accounts.spec import (
     NO_DATA,
     OTHER_ASSET,
     SPEC,
+    WATER_DELIVERED,
     WATER_RIGHTS,
 )
 from ecociv.models.eco_compensation.kernels import parse_mapping, transitions_by_zone
@@ -78,8 +79,23 @@ def land_accounts(matrix: np.ndarray, units: list[str], assets: list[str]
     return accounts, transitions
 
 
+def yearly_deliveries(deliveries: pd.DataFrame) -> pd.DataFrame:
+    """water_allocation's monthly deliveries summed per unit and year (m³/yr)."""
+    month = deliveries["month"].astype(str).str.strip()
+    bad = ~month.str.fullmatch(r"\d{4}-\d{2}")
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise InputError(f"month {month.iloc[row]!r} is not YYYY-MM", source="deliveries",
+                         where=f"row {row + 1}")
+    frame = pd.DataFrame({"unit": deliveries["unit"].astype(str).str.strip(),
+                          "year": month.str[:4].astype(int),
+                          "annual_volume_m3": deliveries["delivered_m3"].astype(float)})
+    return frame.groupby(["unit", "year"], as_index=False)["annual_volume_m3"].sum()
+
+
 def water_accounts(table: pd.DataFrame, units: list[str], opening_year: int | None,
-                   closing_year: int | None) -> pd.DataFrame:
+                   closing_year: int | None, asset: str = WATER_RIGHTS,
+                   source: str = "water_rights") -> pd.DataFrame:
     """Water-rights account per unit (m³/yr) between the opening and the closing year (default:
     the table's first and last years)."""
     years = table["year"].astype(int)
@@ -88,11 +104,11 @@ def water_accounts(table: pd.DataFrame, units: list[str], opening_year: int | No
     for label, year in (("opening_year", first), ("closing_year", last)):
         if not (years == year).any():
             raise InputError(f"no row for the {label.replace('_', ' ')} {year} (years: "
-                             f"{sorted(set(years))})", source="water_rights")
+                             f"{sorted(set(years))})", source=source)
     volume = table["annual_volume_m3"].astype(float)
     if (volume < 0).any() or volume.isna().any():
         row = int(np.argmax((volume < 0) | volume.isna()))
-        raise InputError("annual_volume_m3 must be a number >= 0", source="water_rights",
+        raise InputError("annual_volume_m3 must be a number >= 0", source=source,
                          where=f"row {row + 1}")
     unit = table["unit"].astype(str).str.strip()
     sums = volume.groupby([unit, years]).sum()
@@ -100,7 +116,7 @@ def water_accounts(table: pd.DataFrame, units: list[str], opening_year: int | No
     opening = np.array([sums.get((u, first), 0.0) for u in names])
     closing = np.array([sums.get((u, last), 0.0) for u in names])
     change = closing - opening
-    return pd.DataFrame({"unit": names, "asset": WATER_RIGHTS, "opening": opening,
+    return pd.DataFrame({"unit": names, "asset": asset, "opening": opening,
                          "additions": np.maximum(change, 0.0),
                          "reductions": np.maximum(-change, 0.0), "closing": closing,
                          "units": "m3/yr", "opening_year": first, "closing_year": last})
@@ -121,8 +137,13 @@ def run(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     opening_year, closing_year = inputs.get("opening_year"), inputs.get("closing_year")
     accounts["opening_year"] = pd.array([opening_year] * len(accounts), dtype="Int64")
     accounts["closing_year"] = pd.array([closing_year] * len(accounts), dtype="Int64")
+    tables = []
     if inputs.get("water_rights") is not None:
-        water = water_accounts(inputs["water_rights"], units, opening_year, closing_year)
+        tables.append(water_accounts(inputs["water_rights"], units, opening_year, closing_year))
+    if inputs.get("deliveries") is not None:
+        tables.append(water_accounts(yearly_deliveries(inputs["deliveries"]), units, opening_year,
+                                     closing_year, WATER_DELIVERED, "deliveries"))
+    for water in tables:
         accounts = pd.concat([accounts, water.astype({"opening_year": "Int64",
                                                       "closing_year": "Int64"})],
                              ignore_index=True)

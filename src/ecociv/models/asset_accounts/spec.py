@@ -14,6 +14,7 @@ DEFAULT_ASSETS = ("cultivated_land:1,forest:2,grassland:3,wetland_lakes:4,built_
 OTHER_ASSET = "other_land"
 NO_DATA = "no_data"
 WATER_RIGHTS = "water_rights"
+WATER_DELIVERED = "water_delivered"
 
 _UNIT = Column(id="unit", about="zone name or number (\"all\" without zones)", units=None, dtype="str")
 
@@ -35,7 +36,7 @@ SPEC = ModelSpec(
         "grassland, wetland and lakes...); cells that are nodata in one map count as 'no_data' so "
         "that opening + additions - reductions = closing holds exactly. With a water-rights table "
         "(unit, year, volume), the water-rights account of each unit in m3/yr between the two "
-        "years."
+        "years; the same from water_allocation's deliveries (water_delivered)."
     ),
     inputs=(
         land_use_input(codes_in=None, about="Land-use codes of the opening year"),
@@ -54,6 +55,12 @@ SPEC = ModelSpec(
                        Column(id="year", about="year", units="", dtype="int"),
                        Column(id="annual_volume_m3", about="entitled (or delivered) volume",
                               units="m**3/yr", ge=0)), required=False),
+        TableInput(id="deliveries", about="water_allocation `deliveries` (water delivered per site "
+                   "and month): summed per unit and year into a water_delivered account",
+                   required=False, columns=(
+                       Column(id="month", about="YYYY-MM", units=None, dtype="str"),
+                       Column(id="unit", about="administrative unit", units=None, dtype="str"),
+                       Column(id="delivered_m3", about="water delivered", units="m**3", ge=0))),
         *zone_inputs("Polygons to report per unit (e.g. counties)"),
     ),
     outputs=(
