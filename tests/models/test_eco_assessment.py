@@ -389,3 +389,16 @@ def test_shipped_zone_weights_name_known_zone_types_and_indicators() -> None:
     assert set(table["zone_type"]) == {*zones.TYPES, zones.GENERAL}
     system = set(data.indicator_system()["indicator"])
     assert set(table["indicator"]) - {""} <= system
+
+
+def test_units_on_one_aquifer_share_its_overdraft_ratio() -> None:
+    # the aquifer pumps 9e8 but units account for 3e8 (as in a water_allocation run where some
+    # pumping is not attributed): the units' allowable shares follow the attributed pumping
+    groundwater = pd.DataFrame({"year": [2020], "aquifer": ["aq"], "unit": [""], "pumping_m3": [9e8],
+                                "allowable_abstraction_m3": [1e8], "overdraft_m3": [8e8]})
+    shares = pd.DataFrame({"year": [2020, 2020], "unit": ["A", "B"], "aquifer": ["aq", "aq"],
+                           "pumping_m3": [1e8, 2e8], "overdraft_m3": [2e8 / 3, 4e8 / 3]})
+    out = run({"groundwater": groundwater, "groundwater_units": shares})
+    z = out["zone_types"].set_index("unit")["overdraft_ratio"]
+    assert z["A"] == pytest.approx(2.0)  # (2/3 e8) / (1/3 × 1e8)
+    assert z["B"] == pytest.approx(2.0)

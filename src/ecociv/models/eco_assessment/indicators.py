@@ -47,8 +47,9 @@ def overdraft_by_unit(groundwater: pd.DataFrame, groundwater_units: pd.DataFrame
     """Overdraft and allowable abstraction per unit (m³ summed over the run's years).
 
     Rows of ``groundwater`` that name a unit count for it directly. Aquifers without a unit are
-    shared by ``groundwater_units``: the unit's allowable abstraction is its share of the
-    aquifer's pumping × the aquifer's allowable abstraction, its overdraft the share given there.
+    shared by ``groundwater_units``: the unit's allowable abstraction is its share of the pumping
+    the table attributes to units (same aquifer and year) × the aquifer's allowable abstraction,
+    its overdraft the share given there; units on one aquifer then have the same ratio.
     Columns: unit, overdraft_m3, allowable_m3, origin.
     """
     rows: list[tuple[str, float, float, str]] = []
@@ -58,11 +59,10 @@ def overdraft_by_unit(groundwater: pd.DataFrame, groundwater_units: pd.DataFrame
         rows.append((str(unit), float(group["overdraft_m3"].sum()),
                      float(group["allowable_abstraction_m3"].sum()), "water_allocation.groundwater"))
     if groundwater_units is not None and len(groundwater_units):
-        aquifers = frame[frame["unit"] == ""].groupby(["aquifer", "year"])[
-            ["pumping_m3", "allowable_abstraction_m3"]].sum()
+        aquifers = frame[frame["unit"] == ""].groupby(["aquifer", "year"])["allowable_abstraction_m3"].sum()
         shares = groundwater_units.assign(unit=_units(groundwater_units["unit"]))
-        shares = shares.join(aquifers, on=["aquifer", "year"], rsuffix="_aquifer", how="inner")
-        pumped = shares["pumping_m3_aquifer"].to_numpy(float)
+        shares = shares.join(aquifers, on=["aquifer", "year"], how="inner")
+        pumped = shares.groupby(["aquifer", "year"])["pumping_m3"].transform("sum").to_numpy(float)
         fraction = np.divide(shares["pumping_m3"].to_numpy(float), pumped,
                              out=np.zeros(len(shares)), where=pumped > 0)
         shares = shares.assign(allowable=fraction * shares["allowable_abstraction_m3"].to_numpy(float))
