@@ -13,6 +13,7 @@ import typer
 from ecociv.cli import (
     calibrate_cmd,
     check_cmd,
+    compare_cmd,
     data_cmd,
     et0_cmd,
     land_use_cmd,
@@ -20,6 +21,7 @@ from ecociv.cli import (
     monitor_cmd,
     registry_cmd,
     run_cmd,
+    strategies_cmd,
 )
 
 HELP = (
@@ -66,6 +68,8 @@ app.add_typer(land_use_cmd.land_use_app, name="land-use")
 app.add_typer(registry_cmd.registry_app, name="registry")
 app.command("monitor", help="Monitoring and early warning (监测预警): observations against GB 3095 / GB 3838, "
             "targets and red lines; carrying state, alerts, flagged rows.")(monitor_cmd.monitor)
+app.add_typer(strategies_cmd.strategies_app, name="strategies")
+app.command("compare", help="Compare runs: indicators, trade-offs, difference maps.")(compare_cmd.compare)
 
 
 def _usage_error(err: Exception) -> NoReturn:
