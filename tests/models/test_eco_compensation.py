@@ -226,3 +226,9 @@ def test_receiver_given_as_a_prefecture_code_sums_its_counties() -> None:
     assert receiver_esv("650100", esv) == 15.0      # Urumqi's districts (GB/T 2260 hierarchy)
     assert receiver_esv("650202", esv) == 7.0
     assert np.isnan(receiver_esv("Altay", esv))
+
+
+def test_empty_zones_are_refused() -> None:
+    empty = gpd.GeoDataFrame({"name": []}, geometry=[], crs=CHINA_ALBERS)
+    with pytest.raises(InputError, match=r"zones: the zones layer has no polygons"):
+        run(_inputs(np.array([[1, 1], [1, 1]]), zones=empty, zone_field="name"))

@@ -29,6 +29,8 @@ def zone_numbers(zones: Any, zone_field: str | None, grid: GridSpec) -> tuple[np
     """
     if zones is None:
         return np.ones(grid.shape, dtype=np.int64), ["all"]
+    if len(zones) == 0:
+        raise InputError("the zones layer has no polygons", source="zones")
     chunks = grid.default_chunks()
     numbers = rasterize_zones(list(zones.geometry), grid, (int(chunks[0]), int(chunks[1])))
     return np.asarray(numbers.compute(), dtype=np.int64), zone_names(zones, zone_field)
