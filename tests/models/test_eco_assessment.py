@@ -402,3 +402,26 @@ def test_units_on_one_aquifer_share_its_overdraft_ratio() -> None:
     z = out["zone_types"].set_index("unit")["overdraft_ratio"]
     assert z["A"] == pytest.approx(2.0)  # (2/3 e8) / (1/3 × 1e8)
     assert z["B"] == pytest.approx(2.0)
+
+
+def test_cli_names_the_line_of_an_unknown_indicator_and_runs_topsis(
+        tmp_path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.cli_helper import run_ecociv
+
+    bad = tmp_path / "values.csv"
+    bad.write_text("unit,indicator,value\nA,water_intensity,1\nB,bogus,2\n", encoding="utf-8")
+    code, _out, err = run_ecociv(capsys, monkeypatch, "model", "run", "eco_assessment", "-i",
+                                 f"indicator_values={bad}", "-o", str(tmp_path / "bad"))
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert "line 3" in err and "unknown indicator 'bogus'" in err
+    good = tmp_path / "good.csv"
+    good.write_text("unit,indicator,value\nA,water_intensity,1\nB,water_intensity,2\n"
+                    "C,water_intensity,4\n", encoding="utf-8")
+    code, _out, err = run_ecociv(capsys, monkeypatch, "model", "run", "eco_assessment", "-i",
+                                 f"indicator_values={good}", "-p", "aggregation=topsis",
+                                 "-o", str(tmp_path / "good"))
+    assert code == 0, err
+    scores = pd.read_csv(tmp_path / "good" / "scores.csv", dtype={"unit": str}).set_index("unit")
+    # one cost indicator: closeness = (max − x) / (max − min) → 1, 2/3, 0
+    assert scores["score"].to_numpy() == pytest.approx([1.0, 2 / 3, 0.0])
