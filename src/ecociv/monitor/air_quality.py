@@ -28,32 +28,34 @@ def evaluate(obs: Any, stations: Any) -> Any:
         return pd.DataFrame(columns=columns)
     limits = standards.gb3095().set_index(["indicator", "averaging", "grade"])["limit"]
     rules = standards.air_evaluation()
-    grade = obs["station"].map(stations["air_class"]).fillna(2).astype(int) if len(stations) else 2
-    frame = obs.assign(grade=grade)
-    keys = ["station", "indicator", "year", "grade"]
-    daily = frame[frame["resolution"] == "day"]
-    n_days = daily.groupby(keys)["value"].size()
-    all_by = dict(tuple(frame.groupby("indicator", sort=False)))
-    daily_by = dict(tuple(daily.groupby("indicator", sort=False)))
+    grade_of = stations["air_class"].to_dict() if len(stations) else {}
+    by_indicator = dict(tuple(obs.groupby("indicator", sort=False)))
     out = []
-    for rec in rules.to_dict("records"):
-        ind = rec["indicator"]
-        if rec["statistic"] == "mean":
-            if ind not in all_by:
-                continue
-            stat = all_by[ind].groupby(keys)["value"].mean()
-        else:
-            if ind not in daily_by:
-                continue
-            stat = daily_by[ind].groupby(keys)["value"].quantile(float(rec["percentile"]) / 100.0)
-        if stat.empty:
-            continue
-        part = stat.rename("value").reset_index()
-        part["statistic"] = (f"P{int(rec['percentile'])}" if rec["statistic"] == "percentile" else "annual_mean")
-        part["against"] = rec["against"]
-        part["n_days"] = n_days.reindex(pd.MultiIndex.from_frame(part[keys])).fillna(0).astype(int).to_numpy()
-        part["limit"] = [limits.get((ind, rec["against"], g), float("nan")) for g in part["grade"]]
-        out.append(part)
+    for ind, sub in by_indicator.items():
+        codes, names = pd.factorize(sub["station"])
+        years = sub["year"].to_numpy()
+        values = sub["value"].to_numpy()
+        daily = (sub["resolution"] == "day").to_numpy()
+        key = [codes, years]
+        n_days = pd.Series(values[daily]).groupby([codes[daily], years[daily]]).size()
+        for rec in rules[rules["indicator"] == ind].to_dict("records"):
+            if rec["statistic"] == "mean":
+                stat = pd.Series(values).groupby(key).mean()
+            else:
+                if not daily.any():
+                    continue
+                stat = pd.Series(values[daily]).groupby([codes[daily], years[daily]]).quantile(
+                    float(rec["percentile"]) / 100.0)
+            part = pd.DataFrame({"station": names[stat.index.get_level_values(0)],
+                                 "indicator": ind, "year": stat.index.get_level_values(1).to_numpy(),
+                                 "value": stat.to_numpy()})
+            part["grade"] = [int(grade_of.get(st, 2)) for st in part["station"]]
+            part["statistic"] = (f"P{int(rec['percentile'])}" if rec["statistic"] == "percentile"
+                                 else "annual_mean")
+            part["against"] = rec["against"]
+            part["n_days"] = n_days.reindex(stat.index).fillna(0).astype(int).to_numpy()
+            part["limit"] = [limits.get((ind, rec["against"], g), float("nan")) for g in part["grade"]]
+            out.append(part)
     if not out:
         return pd.DataFrame(columns=columns)
     result = pd.concat(out, ignore_index=True)

@@ -75,20 +75,25 @@ def read_observations(path: Path) -> tuple[Any, Any]:
     time = tm_uniq[tm_codes]
     units = un_uniq[un_codes]
     raw_value = frame["value"].to_numpy(dtype=object)
-    admin = (frame["unit"].str.strip().to_numpy(dtype=object) if "unit" in frame.columns
-             else np.full(n, "", dtype=object))
+    if "unit" in frame.columns:
+        ad_codes, ad_uniq = column("unit")
+        admin = ad_uniq[ad_codes]
+    else:
+        admin = np.full(n, "", dtype=object)
     reason = np.full(n, "", dtype=object)
+    bad = np.zeros(n, dtype=bool)
 
     def flag(mask: Any, text: Any) -> None:
         # ``text``: a message, or a function of the flagged row positions giving one message each
-        where = np.flatnonzero(np.asarray(mask, dtype=bool) & (reason == ""))
+        where = np.flatnonzero(np.asarray(mask, dtype=bool) & ~bad)
         if where.size:
             reason[where] = text if isinstance(text, str) else np.asarray(text(where), dtype=object)
+            bad[where] = True
 
-    flag(station == "", "missing station")
+    flag((st_uniq == "")[st_codes], "missing station")
     ind_uniq = np.asarray([resolve(name) or "" for name in in_uniq], dtype=object)
     indicator = ind_uniq[in_codes]
-    flag(indicator == "", lambda w: [f"unknown indicator {raw_ind[k]!r}" for k in w])
+    flag((ind_uniq == "")[in_codes], lambda w: [f"unknown indicator {raw_ind[k]!r}" for k in w])
     # units: one factor per distinct (indicator, units) pair
     width = max(len(un_uniq), 1)
     pair_codes, pairs = pd.factorize(in_codes.astype(np.int64) * width + un_codes)
@@ -97,9 +102,14 @@ def read_observations(path: Path) -> tuple[Any, Any]:
     factor = pair_factor[pair_codes]
     flag(np.isnan(factor), lambda w: [f"unknown unit {units[k]!r} for {indicator[k]} (expected e.g. "
                                       f"{INDICATORS[indicator[k]].unit})" for k in w])
-    value_text = pd.Series(raw_value).str.strip()
-    flag((value_text == "").to_numpy(), "missing value")
-    number = pd.to_numeric(value_text, errors="coerce").to_numpy(dtype=float)
+    number = pd.to_numeric(pd.Series(raw_value), errors="coerce").to_numpy(dtype=float)
+    retry = np.flatnonzero(~np.isfinite(number))  # blanks around a number, empty cells, text
+    if retry.size:
+        stripped = [str(raw_value[k]).strip() for k in retry]
+        number[retry] = pd.to_numeric(pd.Series(stripped, dtype=object), errors="coerce").to_numpy(dtype=float)
+        blank = np.zeros(n, dtype=bool)
+        blank[retry] = [text == "" for text in stripped]
+        flag(blank, "missing value")
     flag(~np.isfinite(number), lambda w: [f"non-numeric value {raw_value[k]!r}" for k in w])
     nonneg = np.asarray([bool(i) and INDICATORS[i].nonnegative for i in ind_uniq], dtype=bool)[in_codes]
     with np.errstate(invalid="ignore"):
@@ -116,20 +126,19 @@ def read_observations(path: Path) -> tuple[Any, Any]:
             t_res[match] = res
     date = t_date.to_numpy()[tm_codes]
     resolution = t_res[tm_codes]
-    flag(time == "", "missing time")
+    flag((tm_uniq == "")[tm_codes], "missing time")
     flag(np.isnat(date), lambda w: [f"impossible or unreadable time {time[k]!r} (expected YYYY-MM-DD, "
                                     "YYYY-MM or YYYY)" for k in w])
     # duplicates among rows otherwise valid: the first is kept, later ones flagged
-    good = reason == ""
-    key = pd.DataFrame({"s": st_codes, "i": indicator, "d": date})[good]
+    good = ~bad
+    days = date[good].astype("datetime64[D]").astype(np.int64) + (1 << 20)
+    key = pd.Series((st_codes[good].astype(np.int64) * max(len(in_uniq), 1) + in_codes[good]) * (1 << 22) + days)
     dup_good = key.duplicated(keep="first").to_numpy()
     if dup_good.any():
-        good_lines = line[good]
-        first = pd.Series(good_lines).groupby([key["s"].to_numpy(), key["i"].to_numpy(),
-                                               key["d"].to_numpy()]).transform("first").to_numpy()
+        first = pd.Series(line[good]).groupby(key.to_numpy()).transform("first").to_numpy()
         positions = np.flatnonzero(good)[dup_good]
         reason[positions] = [f"duplicate of line {int(f)}" for f in first[dup_good]]
-    bad = reason != ""
+        bad[positions] = True
     flagged = pd.DataFrame({"line": line[bad], "station": station[bad], "indicator": raw_ind[bad],
                             "time": time[bad], "value": raw_value[bad], "units": units[bad],
                             "reason": reason[bad]}, columns=FLAG_COLUMNS)

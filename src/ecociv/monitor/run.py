@@ -241,7 +241,8 @@ def run_monitor(observations: Path, stations: Path | None = None, targets: Path 
     parts = [p for p in (_air_checks(by_domain.get("air", empty), st), _water_checks(years),
                          _target_checks(levels, tg)) if not p.empty]
     checks = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CHECK_COLUMNS)
-    obs_units = {s: u for s, u in zip(obs["station"], obs["unit"], strict=True) if u}
+    pairs = obs.loc[obs["unit"] != "", ["station", "unit"]].drop_duplicates("station")
+    obs_units = dict(zip(pairs["station"], pairs["unit"], strict=True))
     checks["unit"] = _unit_of(checks["place"].astype(str), st, obs_units)
     checks = _grade_checks(checks)[CHECK_COLUMNS]
     alerts = _alerts(checks)
