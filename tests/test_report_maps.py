@@ -102,3 +102,73 @@ def test_class_map_uses_the_raster_colour_table_and_names(tmp_path: Path) -> Non
     png = render_map(path, tmp_path / "c.png", title="classes", units=None, categorical=True)
     pixels = {tuple(p[:3]) for p in np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3)}
     assert (0xff, 0xff, 0xb2) in pixels and (0xbd, 0x00, 0x26) in pixels
+
+
+def _belt_raster(tmp_path: Path, values: np.ndarray, name: str = "v") -> Path:
+    """A coarse (10 km) raster covering the Belt dataset's grid window."""
+    from affine import Affine
+
+    from ecociv.grid.io import from_array
+    from ecociv.grid.spec import GridSpec
+    from ecociv.grid.write import RasterMeta, write_rasters
+    from ecociv.region.dataset import load_dataset
+
+    belt = load_dataset(check=False).grid
+    left, top = belt.transform.c, belt.transform.f
+    grid = GridSpec.from_crs(belt.crs, Affine(10_000, 0, left, 0, -10_000, top), values.shape)
+    path = tmp_path / f"{name}.tif"
+    meta = RasterMeta(units="mm/yr", long_name=name, model_id="m", output_id=name, dtype="float32")
+    write_rasters([(from_array(values, grid, name=name), path, meta)], grid)
+    return path
+
+
+def test_belt_map_is_cropped_masked_and_bounded(tmp_path: Path) -> None:
+    # the Belt's own layers: the window is the outline's bounds (narrower than the grid window),
+    # the outside of the Belt is grey, the outline and boundaries are drawn in black/grey
+    import rasterio
+    from PIL import Image
+
+    from ecociv.report import basemap
+    from ecociv.report.maps import OUTSIDE_GREY, render_map
+
+    path = _belt_raster(tmp_path, np.full((73, 129), 50.0))
+    with rasterio.open(path) as src:
+        bounds = tuple(src.bounds)
+        layers = basemap.layers_for(src.crs, bounds)
+    assert layers is not None
+    assert len(layers.counties) == 39 and len(layers.prefectures) == 14
+    assert any(name.endswith("rümqi") for _, _, name in layers.cities)   # GeoNames: Ürümqi
+    assert any("Ebinur" in name for _, _, name in layers.lake_names)
+    window = basemap.crop_bounds(layers, bounds)
+    outline = layers.outline.bounds
+    assert window[0] <= outline[0] and window[1] <= outline[1]
+    assert window[2] >= outline[2] and window[3] >= outline[3]
+    assert bounds[0] <= window[0] and window[2] <= bounds[2]
+    png = render_map(path, tmp_path / "v.png", title="Water yield", units="mm/yr",
+                     when="run of 2026-12-03", source="test")
+    image = Image.open(png)
+    # no half-empty page: the figure follows the Belt's wide window (about 1300 km x 730 km)
+    assert image.height < 0.7 * image.width
+    pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    grey = tuple(int(OUTSIDE_GREY[i:i + 2], 16) for i in (1, 3, 5))
+    assert (pixels == grey).all(axis=1).sum() > 1000
+    assert (pixels.sum(axis=1) == 0).sum() > 500   # black outline, scale bar, labels
+
+
+def test_a_map_elsewhere_gets_no_belt_layers() -> None:
+    from pyproj import CRS
+
+    from ecociv.report import basemap
+
+    # a window of 30 km near the central meridian, far east of the Belt
+    assert basemap.layers_for(CRS.from_user_input(CHINA_ALBERS), (0, 4_000_000, 30_000, 4_030_000)) is None
+
+
+def test_difference_scale_is_centred_on_zero() -> None:
+    from ecociv.report.maps import colour_limits
+
+    values = np.ma.masked_invalid(np.linspace(-3.0, 8.0, 1001))
+    low, high = colour_limits(values, diverging=True)
+    assert low == -high and high == pytest.approx(np.percentile(values.compressed(), 98))
+    low, high = colour_limits(values, diverging=False)
+    assert low == pytest.approx(np.percentile(values.compressed(), 2)) and high > low

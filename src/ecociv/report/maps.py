@@ -126,16 +126,21 @@ def _class_names(raster: Path) -> dict[int, str]:
     return names
 
 
-def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | None,
-               categorical: bool = False, band_labels: list[str] | None = None) -> Path:
-    """Write a PNG map of a GeoTIFF with legend, units, scale bar and north arrow; a multi-band
-    raster becomes small multiples (one panel per band, ``band_labels`` as panel titles) sharing
-    one colour scale."""
-    import matplotlib
+#: colour maps of continuous quantities, by a word of the map's title or units (first match)
+SEQUENTIAL = (("water", "YlGnBu"), ("precip", "YlGnBu"), ("evapo", "YlGnBu"), ("et0", "YlGnBu"),
+              ("carbon", "YlGn"), ("habitat", "YlGn"), ("vegetation", "YlGn"), ("soil", "YlOrBr"),
+              ("sand", "YlOrBr"), ("erosion", "YlOrBr"), ("temperature", "YlOrRd"))
+#: a map of a change (scenario minus baseline) uses a diverging scale centred on zero
+DIFFERENCE_WORDS = ("change", "difference", "delta", "minus")
+OUTSIDE_GREY = "#d9d9d9"
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def _sequential(title: str, units: str | None) -> str:
+    text = f"{title} {units or ''}".lower()
+    return next((cmap for word, cmap in SEQUENTIAL if word in text), "viridis")
+
+
+def _read(raster: str | Path, categorical: bool) -> dict[str, Any]:
     with rasterio.open(raster) as src:
         factor = max(1, math.ceil(max(src.width, src.height) / MAX_PIXELS))
         if src.count > 1:
@@ -144,62 +149,150 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
         resampling = rasterio.enums.Resampling.nearest if categorical else rasterio.enums.Resampling.average
         data = src.read(out_shape=shape, masked=True, resampling=resampling)
         bounds = (src.bounds.left, src.bounds.bottom, src.bounds.right, src.bounds.top)
-        crs = src.crs
-        descriptions = [d or f"band {i + 1}" for i, d in enumerate(src.descriptions)]
         try:
             colour_table = src.colormap(1) if categorical else {}
         except ValueError:  # no colour table
             colour_table = {}
+        transform = src.transform * src.transform.scale(src.width / shape[2], src.height / shape[1])
+        return {"data": data, "bounds": bounds, "crs": src.crs, "shape": shape,
+                "descriptions": [d or f"band {i + 1}" for i, d in enumerate(src.descriptions)],
+                "colour_table": colour_table, "transform": transform}
+
+
+def colour_limits(values: np.ma.MaskedArray, *, diverging: bool) -> tuple[float, float]:
+    """Colour-scale limits: the 2nd and 98th percentiles of the shown values, or for a change
+    (``diverging``) ± the larger of their magnitudes, so that zero sits in the middle."""
+    low, high = (np.percentile(values.compressed(), [2, 98]) if values.count() else (0.0, 1.0))
+    if diverging:
+        reach = max(abs(float(low)), abs(float(high))) or 1.0
+        return -reach, reach
+    return float(low), float(high) if high > low else float(low) + 1.0
+
+
+def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | None,
+               categorical: bool = False, band_labels: list[str] | None = None,
+               diverging: bool | None = None, when: str | None = None,
+               source: str | None = None) -> Path:
+    """Write a PNG map of a GeoTIFF a planner can put in a document as it is.
+
+    On a raster of the Belt: the Belt outline, prefecture and county boundaries, lakes, the main
+    cities' and lakes' names, a longitude/latitude graticule, the window cropped to the Belt and
+    the outside greyed. Always: title (with ``when``), legend with class names (categorical) or
+    units (continuous), scale bar, true-north arrow and a source line (``source`` plus the
+    reference layers' sources). ``diverging`` (default: the title says change/difference) draws a
+    red-blue scale centred on zero. A multi-band raster becomes small multiples (one panel per
+    band, ``band_labels`` as panel titles) sharing one colour scale.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ecociv.report import basemap
+
+    read = _read(raster, categorical)
+    bounds, crs = read["bounds"], read["crs"]
+    layers = basemap.layers_for(crs, bounds)
+    window = basemap.crop_bounds(layers, bounds) if layers is not None else bounds
     class_names = _class_names(Path(raster)) if categorical else {}
-    values = np.ma.masked_invalid(data.astype(np.float64))
+    values = np.ma.masked_invalid(read["data"].astype(np.float64))
+    if layers is not None:
+        outside = basemap.outside_mask(layers, read["transform"], values.shape[1:])
+        values = np.ma.masked_array(values, mask=np.ma.getmaskarray(values) | outside[None])
     bands = values.shape[0]
     columns = 1 if bands == 1 else min(4, bands)
     rows = -(-bands // columns)
-    width = 10 if bands == 1 else 14
-    height = min(12.0, width / columns * rows * shape[1] / shape[2] + 1.0)
-    figure, grid = plt.subplots(rows, columns, figsize=(width, height), dpi=110, squeeze=False)
+    aspect = (window[3] - window[1]) / max(window[2] - window[0], 1e-9)
+    width = 10.0 if bands == 1 else 14.0
+    map_width = width * (0.66 if bands == 1 else 0.85)
+    height = min(14.0, map_width / columns * rows * aspect + 1.2)
+    figure = plt.figure(figsize=(width, height), dpi=110)
+    if bands == 1:
+        grid_spec = figure.add_gridspec(1, 2, width_ratios=(0.74, 0.26), left=0.06, right=0.98,
+                                        bottom=0.8 / height, top=1 - 0.75 / height, wspace=0.04)
+        panels = [figure.add_subplot(grid_spec[0, 0])]
+        legend_axes = figure.add_subplot(grid_spec[0, 1])
+    else:
+        grid_spec = figure.add_gridspec(rows, columns + 1, width_ratios=(*([1.0] * columns), 0.08),
+                                        left=0.03, right=0.93, bottom=0.6 / height,
+                                        top=1 - 0.7 / height, wspace=0.05, hspace=0.15)
+        panels = [figure.add_subplot(grid_spec[i // columns, i % columns]) for i in range(bands)]
+        legend_axes = figure.add_subplot(grid_spec[:, columns])
     extent = (bounds[0], bounds[2], bounds[1], bounds[3])
+    text = f"{title} {raster}".lower()
+    if diverging is None:
+        diverging = not categorical and any(word in text for word in DIFFERENCE_WORDS)
+    codes = np.array([0])
+    colours: list[Any] = []
     if categorical:
         codes = np.unique(values.compressed()).astype(int) if values.count() else np.array([0])
-        cmap = plt.get_cmap("tab20", max(len(codes), 1))
-        if colour_table and all(int(code) in colour_table for code in codes):
-            from matplotlib.colors import ListedColormap
+        table = read["colour_table"]
+        if table and all(int(code) in table for code in codes):
+            colours = [tuple(v / 255 for v in table[int(code)]) for code in codes]
+        else:
+            palette = plt.get_cmap("tab20")
+            colours = [palette(i % 20) for i in range(len(codes))]
+        from matplotlib.colors import ListedColormap
 
-            cmap = ListedColormap([tuple(v / 255 for v in colour_table[int(code)]) for code in codes])
-        limits = {"vmin": -0.5, "vmax": max(len(codes), 1) - 0.5}
+        cmap: Any = ListedColormap(colours)
+        limits: dict[str, Any] = {"vmin": -0.5, "vmax": max(len(codes), 1) - 0.5}
         shown = np.ma.masked_array(np.searchsorted(codes, values.filled(codes[0])), mask=values.mask)
     else:
-        low, high = (np.percentile(values.compressed(), [2, 98]) if values.count() else (0.0, 1.0))
-        cmap = plt.get_cmap("viridis")
-        limits = {"vmin": low, "vmax": high if high > low else low + 1}
+        low, high = colour_limits(values, diverging=bool(diverging))
+        cmap = plt.get_cmap("RdBu_r" if diverging else _sequential(title, units))
+        limits = {"vmin": low, "vmax": high}
         shown = values
-    labels = band_labels or descriptions
+    labels = band_labels or read["descriptions"]
     image = None
-    for index, axes in enumerate(grid.ravel()):
-        if index >= bands:
-            axes.set_visible(False)
-            continue
-        image = axes.imshow(shown[index], extent=extent, cmap=cmap, interpolation="nearest", **limits)
+    for index, axes in enumerate(panels):
+        axes.set_facecolor(OUTSIDE_GREY if layers is not None else "white")
+        if layers is not None:
+            from matplotlib.collections import PolyCollection
+
+            axes.add_collection(PolyCollection(basemap._lines([layers.outline]), facecolors="white",
+                                               edgecolors="none", zorder=0.5))
+        image = axes.imshow(shown[index], extent=extent, cmap=cmap, interpolation="nearest",
+                            zorder=1, **limits)
+        if layers is not None:
+            basemap.draw_layers(axes, layers, names=bands == 1)
+        axes.set_xlim(window[0], window[2])
+        axes.set_ylim(window[1], window[3])
+        axes.set_aspect("equal")
         if bands > 1:
             axes.set_title(labels[index], fontsize=9)
             axes.set_xticks([])
             axes.set_yticks([])
-        else:
-            geographic = crs is not None and crs.is_geographic
-            axes.set_xlabel("longitude (°)" if geographic else "x (m)")
-            axes.set_ylabel("latitude (°)" if geographic else "y (m)")
+        elif crs is not None:
+            basemap.draw_graticule(axes, crs, window)
         if index == 0:
-            _decorate(axes, bounds, crs)
+            _decorate(axes, window, crs)
     assert image is not None
-    bar = figure.colorbar(image, ax=grid.ravel().tolist(), shrink=0.7, extend="neither" if categorical else "both")
     if categorical:
-        bar.set_ticks(range(len(codes)))
-        bar.ax.set_yticklabels([f"{c} {class_names[int(c)]}" if int(c) in class_names else str(c)
-                                for c in codes])
-        bar.set_label("class code")
+        from matplotlib.patches import Patch
+
+        handles = [Patch(facecolor=colour, edgecolor="#555555", linewidth=0.5,
+                         label=f"{class_names[int(c)]} ({c})" if int(c) in class_names else f"class {c}")
+                   for c, colour in zip(codes, colours, strict=True)]
+        if layers is not None:
+            handles.append(Patch(facecolor=OUTSIDE_GREY, edgecolor="none", label="outside the Belt"))
+        legend_axes.axis("off")
+        legend_axes.legend(handles=handles, loc="center left", frameon=False, fontsize=8,
+                           title="class (code)", title_fontsize=9)
     else:
-        bar.set_label(units or "dimensionless")
-    figure.suptitle(title)
+        if bands == 1:
+            legend_axes.axis("off")
+            bar_axes = legend_axes.inset_axes((0.05, 0.1, 0.12, 0.8))
+        else:
+            bar_axes = legend_axes
+        bar = figure.colorbar(image, cax=bar_axes, extend="both")
+        quantity = "change" if diverging else "value"
+        bar.set_label(f"{quantity} ({units or 'dimensionless'})")
+    heading = title if not when else f"{title}, {when}"
+    figure.suptitle(heading, fontsize=12, y=1 - 0.25 / height)
+    credits = "; ".join(part for part in (source, layers.source if layers is not None else None) if part)
+    if credits:
+        figure.text(0.01, 0.15 / height, f"Source: {credits}", fontsize=6.5, color="#444444",
+                    ha="left", va="bottom", wrap=True)
     png = Path(png)
     figure.savefig(png)
     plt.close(figure)
@@ -215,6 +308,11 @@ def write_step_maps(step_folder: str | Path, manifest: Mapping[str, Any]) -> lis
     folder = Path(step_folder)
     model = get_model(manifest["model"]["id"])
     spec = model.spec
+    from ecociv import __version__
+
+    when = _when(manifest)
+    source = (f"ecociv {__version__}, model {spec.id} {getattr(spec, 'version', '')}".rstrip()
+              + f", run step {manifest.get('step', folder.name)}")
     written = []
     for output_id, meta in manifest.get("outputs", {}).items():
         if meta.get("type") != "raster":
@@ -226,8 +324,17 @@ def write_step_maps(step_folder: str | Path, manifest: Mapping[str, Any]) -> lis
         written.append(render_map(folder / meta["path"], folder / f"{output_id}.png",
                                   title=f"{spec.title}: {getattr(output, 'long_name', output_id)}",
                                   units=meta.get("units"), categorical=output.units is None,  # type: ignore[union-attr]
-                                  band_labels=labels))
+                                  band_labels=labels, when=when, source=source))
     if model.report is not None:  # what the model draws beyond its raster maps (e.g. a network diagram)
         written += model.report(folder, manifest)
     (folder / "maps.json").write_text(json.dumps([p.name for p in written], indent=2))
     return written
+
+
+def _when(manifest: Mapping[str, Any]) -> str | None:
+    """"run of <date>" from a step manifest, plus the year of a run that names one."""
+    started = str(manifest.get("started") or "")[:10]
+    params = manifest.get("params") or {}
+    year = next((params[k] for k in ("year", "target_year", "end_year") if k in params), None)
+    parts = [f"year {year}" if year is not None else "", f"run of {started}" if started else ""]
+    return ", ".join(p for p in parts if p) or None
