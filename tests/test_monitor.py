@@ -241,3 +241,17 @@ W,NH3-N,2020-06,oops,mg/L
                               str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o2")],
                              capture_output=True, text=True, timeout=120, check=False)
     assert missing.returncode == 2 and missing.stderr.startswith("error:")
+
+
+def test_belt_example_targets_grade_ebinur_lake(tmp_path: Path) -> None:
+    # standards_targets_belt.csv: Ebinur Lake floor 800 km2 (uncertain source); 2020 Landsat
+    # low of 360 km2 (Terekhov and Abayev 2020) is far below it, 805 km2 (October 2018) just above
+    obs = _csv(tmp_path / "o.csv", """
+station,indicator,time,value,units
+Ebinur Lake,lake_area,2018,805,km2
+Ebinur Lake,lake_area,2020,360,km2
+""")
+    res = run_monitor(obs, default_targets=True)
+    state = res.evaluations.set_index("year")["state"]
+    assert state[2018] == "near_overload" and state[2020] == "overloaded"
+    assert res.summary["targets"] == 3
