@@ -22,6 +22,7 @@ from ecociv.cli import (
     registry_cmd,
     run_cmd,
     strategies_cmd,
+    uncertainty_cmd,
 )
 
 HELP = (
@@ -70,6 +71,8 @@ app.command("monitor", help="Monitoring and early warning (监测预警): observ
             "targets and red lines; carrying state, alerts, flagged rows.")(monitor_cmd.monitor)
 app.add_typer(strategies_cmd.strategies_app, name="strategies")
 app.command("compare", help="Compare runs: indicators, trade-offs, difference maps.")(compare_cmd.compare)
+app.command("uncertainty", help="Monte Carlo ranges and Sobol indices of a scenario (不确定性).")(
+    uncertainty_cmd.uncertainty)
 
 
 def _usage_error(err: Exception) -> NoReturn:

@@ -85,6 +85,9 @@ class Scenario(_Strict):
     levers: dict[str, Any] = Field(default_factory=dict, description="strategy levers")
     parameters: dict[str, Any] = Field(
         default_factory=dict, description="parameters given to every step whose model has them")
+    uncertainty: dict[str, Any] | None = Field(
+        None, description="distributions for `ecociv uncertainty` (docs/uncertainty.md); "
+        "not read by `ecociv run`")
 
     @field_validator("name")
     @classmethod

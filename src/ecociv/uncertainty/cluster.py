@@ -1,0 +1,53 @@
+"""The dask.distributed client a study runs on: a LocalCluster of ``workers`` single-threaded
+processes by default, or an existing cluster by scheduler address. Both take the same path:
+batches of samples are submitted as tasks and gathered as they finish."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ecociv.errors import InputError
+
+
+@contextmanager
+def client(address: str | None, workers: int) -> Iterator[Any]:
+    """A ``distributed.Client``: connected to ``address`` or to a new LocalCluster of
+    ``workers`` processes (one thread each), closed on exit."""
+    from distributed import Client, LocalCluster
+
+    if address:
+        from ecociv.execute.scheduling import _probe_scheduler
+
+        _probe_scheduler(address)
+        try:
+            connected = Client(address, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise InputError(f"cannot connect to the dask scheduler: {err}", source=address) from err
+        with connected:
+            yield connected
+        return
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}", source="workers")
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=40) as cluster, \
+            Client(cluster, set_as_default=False) as local:
+        yield local
+
+
+def map_batches(connected: Any, func: Callable[[Any], list[Any]], batches: list[Any],
+                on_done: Callable[[int], None] | None = None) -> list[Any]:
+    """``func`` over ``batches`` on the cluster; results in the order of ``batches``."""
+    from distributed import as_completed
+
+    futures = connected.map(func, batches, pure=False)
+    position = {future.key: i for i, future in enumerate(futures)}
+    results: list[Any] = [None] * len(batches)
+    done = 0
+    for future in as_completed(futures, loop=connected.loop):
+        results[position[future.key]] = future.result()
+        done += len(results[position[future.key]])
+        if on_done is not None:
+            on_done(done)
+    return results
