@@ -232,11 +232,18 @@ W,NH3-N,2020-06,oops,mg/L
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["flagged"] == 1 and summary["alerts_by_level"]["red"] >= 2
-    for name in ("alerts.csv", "carrying_state.csv", "flagged.csv", "summary.json", ".ecociv-output.json"):
+    for name in ("alerts.csv", "carrying_state.csv", "flagged.csv", "summary.json", ".ecociv-output.json",
+                 "chart.png"):
         assert (out / name).exists()
     assert "\n6,W,NH3-N,2020-06,oops" in (out / "flagged.csv").read_text()  # CSV line 6 (header is line 1)
     state = (out / "carrying_state.csv").read_text()
     assert "652700,2018" in state and "650100,2020" in state
+    # a second run into the same folder replaces the earlier output; a foreign file blocks nothing
+    (out / "notes.txt").write_text("mine")
+    again = subprocess.run([sys.executable, "-m", "ecociv.cli.main", "monitor", "--observations", str(obs),
+                            "--out", str(out), "--no-chart"], capture_output=True, text=True, timeout=120, check=False)
+    assert again.returncode == 0, again.stderr
+    assert (out / "notes.txt").read_text() == "mine" and not (out / "chart.png").exists()
     missing = subprocess.run([sys.executable, "-m", "ecociv.cli.main", "monitor", "--observations",
                               str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o2")],
                              capture_output=True, text=True, timeout=120, check=False)

@@ -22,6 +22,7 @@ def monitor(
                                       "targets shipped with ecociv (Ebinur Lake area, Xinjiang water-use cap)."),
     out: Path = typer.Option(..., "--out", help="Output folder (new, empty or an earlier ecociv output)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    no_chart: bool = typer.Option(False, "--no-chart", help="Do not draw chart.png."),
 ) -> None:
     """Monitoring and early warning (监测预警)."""
     from ecociv.io.atomic import atomic_folder
@@ -29,7 +30,7 @@ def monitor(
 
     result = run_monitor(observations, stations, targets, default_targets=belt_targets)
     with atomic_folder(out) as tmp:
-        write(result, tmp)
+        write(result, tmp, chart=not no_chart)
     summary = result.summary
     if as_json:
         typer.echo(json.dumps({**summary, "out": str(out)}, indent=2, ensure_ascii=False))

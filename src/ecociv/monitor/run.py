@@ -273,8 +273,9 @@ def run_monitor(observations: Path, stations: Path | None = None, targets: Path 
                          carrying_state=state, alerts=alerts, flagged=flagged, summary=summary)
 
 
-def write(result: MonitorResult, folder: Path) -> list[str]:
-    """Write the tables as CSV and the summary as JSON into ``folder`` (which must exist)."""
+def write(result: MonitorResult, folder: Path, *, chart: bool = True) -> list[str]:
+    """Write the tables as CSV, the summary as JSON and (``chart``) ``chart.png`` into ``folder``
+    (which must exist); returns the names written."""
     names = {"alerts.csv": result.alerts, "carrying_state.csv": result.carrying_state,
              "flagged.csv": result.flagged, "evaluations.csv": result.evaluations,
              "water_class.csv": result.water_class, "water_samples.csv": result.water_samples,
@@ -283,4 +284,10 @@ def write(result: MonitorResult, folder: Path) -> list[str]:
         frame.to_csv(folder / name, index=False)
     (folder / "summary.json").write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n",
                                          encoding="utf-8")
-    return [*names, "summary.json"]
+    written = [*names, "summary.json"]
+    if chart:
+        from ecociv.monitor.chart import draw
+
+        if draw(result.evaluations, folder / "chart.png"):
+            written.append("chart.png")
+    return written
