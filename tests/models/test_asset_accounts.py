@@ -150,3 +150,15 @@ def test_bad_month_in_deliveries_is_named() -> None:
                                "delivered_m3": [1.0, 1.0]})
     with pytest.raises(InputError, match=r"deliveries: row 2: month 'July' is not YYYY-MM"):
         _run(np.ones((3, 4)), np.ones((3, 4)), deliveries=deliveries)
+
+
+def test_zones_in_another_crs_are_refused() -> None:
+    with pytest.raises(InputError, match=r"zones: the zones are in EPSG:4326.*reproject"):
+        _run(np.ones((3, 4)), np.ones((3, 4)), zones=ZONES.set_crs("EPSG:4326", allow_override=True))
+
+
+def test_zones_off_the_map_are_refused() -> None:
+    far = gpd.GeoDataFrame({"adcode": ["x"]}, geometry=[box(1e6, 1e6, 1e6 + 10, 1e6 + 10)],
+                           crs=CHINA_ALBERS)
+    with pytest.raises(InputError, match=r"zones: no polygon covers a cell centre of the map"):
+        _run(np.ones((3, 4)), np.ones((3, 4)), zones=far)

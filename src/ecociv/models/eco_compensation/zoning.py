@@ -31,9 +31,17 @@ def zone_numbers(zones: Any, zone_field: str | None, grid: GridSpec) -> tuple[np
         return np.ones(grid.shape, dtype=np.int64), ["all"]
     if len(zones) == 0:
         raise InputError("the zones layer has no polygons", source="zones")
+    crs = getattr(zones, "crs", None)
+    if crs is not None and not grid.crs.equals(crs, ignore_axis_order=True):
+        raise InputError(f"the zones are in {crs.to_string()}, the map in {grid.crs_label()}; "
+                         "reproject the zones to the map's CRS", source="zones")
     chunks = grid.default_chunks()
     numbers = rasterize_zones(list(zones.geometry), grid, (int(chunks[0]), int(chunks[1])))
-    return np.asarray(numbers.compute(), dtype=np.int64), zone_names(zones, zone_field)
+    values = np.asarray(numbers.compute(), dtype=np.int64)
+    if not values.any():
+        raise InputError(f"no polygon covers a cell centre of the map (map bounds "
+                         f"{tuple(round(b) for b in grid.bounds)})", source="zones")
+    return values, zone_names(zones, zone_field)
 
 
 def cell_area_ha(grid: GridSpec, like: xr.DataArray) -> np.ndarray:
