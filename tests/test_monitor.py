@@ -262,3 +262,40 @@ Ebinur Lake,lake_area,2020,360,km2
     state = res.evaluations.set_index("year")["state"]
     assert state[2018] == "near_overload" and state[2020] == "overloaded"
     assert res.summary["targets"] == 3
+
+
+@pytest.mark.parametrize(("table", "match"), [
+    ("station,water_class\nA,VI\n", "line 2, column 'water_class'"),
+    ("station,air_class\nA,3\n", "line 2, column 'air_class'"),
+    ("station,water_body\nA,sea\n", "line 2, column 'water_body'"),
+    ("station\nA\nA\n", "listed twice"),
+    ("name\nA\n", "no `station` column"),
+])
+def test_bad_station_tables_are_refused(tmp_path: Path, table: str, match: str) -> None:
+    from ecociv.monitor.observations import read_stations
+
+    with pytest.raises(InputError, match=match):
+        read_stations(_csv(tmp_path / "s.csv", table))
+
+
+@pytest.mark.parametrize(("table", "match"), [
+    ("place,indicator,kind,value,units\nL,FOO,cap,1,m3\n", "unknown indicator"),
+    ("place,indicator,kind,value,units\nL,lake_area,limit,1,km2\n", "expected cap or floor"),
+    ("place,indicator,kind,value,units\nL,lake_area,floor,big,km2\n", "not a number"),
+    ("place,indicator,kind,value,units\nL,lake_area,floor,1,kg\n", "not accepted"),
+    ("place,indicator,kind,value,units,period\nL,lake_area,floor,1,km2,2020s\n", "expected a year"),
+    ("place,indicator,value,units\nL,lake_area,1,km2\n", "missing column"),
+])
+def test_bad_target_tables_are_refused(tmp_path: Path, table: str, match: str) -> None:
+    from ecociv.monitor.observations import read_targets
+
+    with pytest.raises(InputError, match=match):
+        read_targets(_csv(tmp_path / "t.csv", table))
+
+
+def test_cli_module_imports_no_numerical_library() -> None:
+    # `ecociv --help` loads every command module: the monitor command keeps pandas/numpy inside
+    code = ("import sys, ecociv.cli.monitor_cmd; "
+            "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
