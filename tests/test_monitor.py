@@ -140,6 +140,8 @@ U2,water_use,2020,9.0,1e8 m3
 U3,water_use,2020,10.0,1e8 m3
 U4,water_use,2020,5,1e8 m3
 U4,water_use,2021,6,1e8 m3
+U5,water_use,2020-01,0.5,1e8 m3
+U5,water_use,2020-02,0.6,1e8 m3
 """)
     tg = _csv(tmp_path / "t.csv", """
 place,indicator,kind,value,units
@@ -147,6 +149,7 @@ U1,water_use,cap,10,1e8 m3
 U2,water_use,cap,10,1e8 m3
 U3,water_use,cap,10,1e8 m3
 U4,water_use,cap,5.5,1e8 m3
+U5,water_use,cap,10,1e8 m3
 """)
     res = run_monitor(obs, targets=tg)
     state = res.carrying_state.set_index(["unit", "year"])["state"]
@@ -157,6 +160,8 @@ U4,water_use,cap,5.5,1e8 m3
     alerts = res.alerts.set_index(["place", "period"])["level"]
     assert alerts[("U4", 2021)] == "red"  # overloaded and rising
     assert ("U1", 2020) not in alerts.index
+    u5 = res.evaluations.set_index("place").loc["U5"]
+    assert u5["value"] == pytest.approx(1.1e8) and u5["note"] == "sum of 2 monthly values"
 
 
 # --- flagged observations ---------------------------------------------------------------------------

@@ -92,6 +92,7 @@ def _target_checks(obs: Any, targets: list[dict[str, Any]]) -> Any:
         domain = str(sub["domain"].iloc[0])
         how = "sum" if domain == "water_use" else "mean"
         annual = sub.groupby("year")["value"].agg(how)
+        monthly = sub[sub["resolution"] == "month"].groupby("year")["date"].nunique()
         if tg["period"] is not None:
             annual = annual[annual.index == tg["period"]]
         group = {"water_use": "water_use", "groundwater": "groundwater", "lake": "lake_area"}.get(domain, domain)
@@ -102,7 +103,8 @@ def _target_checks(obs: Any, targets: list[dict[str, Any]]) -> Any:
                          "statistic": f"annual {how} vs {tg['kind']}", "year": int(year), "value": float(value),
                          "threshold": tg["value"], "units": tg["units"], "ratio": ratio,
                          "standard": f"target ({tg['status']})" + (f": {tg['source']}" if tg["source"] else ""),
-                         "note": ""})
+                         "note": (f"sum of {int(monthly[year])} monthly values" if how == "sum" and
+                                  0 < monthly.get(year, 0) < 12 else "")})
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
