@@ -154,3 +154,18 @@ def test_cli_prints_one_line_for_a_missing_run(tmp_path, capsys) -> None:
     assert done.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "gone" in err and "\n" not in err
+
+
+def test_esv_of_the_scenario_map_is_summed_over_units(tmp_path) -> None:
+    base = _run(tmp_path, "a", {"north": 1.0}, {"north": 0.0})
+    step = base / "eco_compensation"
+    step.mkdir()
+    pd.DataFrame({"unit": ["650100", "650200"], "esv_yuan": [10.0, 20.0],
+                  "esv_scenario_yuan": [12.0, 19.0]}).to_csv(step / "esv_by_unit.csv", index=False)
+    manifest = json.loads((base / "manifest.json").read_text())
+    manifest["steps"].append({"name": "eco_compensation", "model": "eco_compensation"})
+    (base / "manifest.json").write_text(json.dumps(manifest))
+    table = run_indicators(base).set_index(["level", "area", "indicator"])["value"]
+    # the scenario map's ESV (not the baseline map's): 12 + 19
+    assert table[("belt", "Belt", "esv")] == pytest.approx(31.0)
+    assert table[("unit", "650100", "esv")] == pytest.approx(12.0)

@@ -91,6 +91,8 @@ def test_years_set_the_land_use_simulation_end() -> None:
     assert loaded.scenario.years == [2025, 2030]
     step = next(m for m in loaded.scenario.models if m.id == "land_use_change")
     assert step.params["end_year"] == 2030
+    valued = next(m for m in loaded.scenario.models if m.id == "eco_compensation")
+    assert valued.params["scenario_year"] == 2030
 
 
 def test_a_failed_scenario_does_not_stop_the_set_and_is_listed(tmp_path) -> None:

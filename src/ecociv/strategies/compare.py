@@ -20,7 +20,7 @@ from ecociv.strategies.run_set import SET_FILE, read_set
 
 #: Belt indicators of the trade-off chart (those the runs have are drawn)
 TRADE_OFF = ("value_added", "water_delivered", "redline_km2", "ebinur_lake_area_mean",
-             "co2_emission", "water_shortage", "groundwater_overdraft", "carbon_mt")
+             "co2_emission", "water_shortage", "groundwater_overdraft", "carbon_mt", "esv")
 
 
 @dataclass(frozen=True)

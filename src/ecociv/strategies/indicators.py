@@ -7,7 +7,8 @@ soil conservation, sand fixation, habitat quality, red line ...) and the tables 
 run ran, found by model id in the run manifest (water delivered and shortage, groundwater
 overdraft, ecological water and terminal-lake inflow per basin; mean lake area; land-use areas;
 urban boundary and basic farmland; CO2 and pollutants in the last year; value added; water and CO2
-embodied in trade). Values are copied, or summed over areas for the Belt, never rescaled.
+embodied in trade; ecosystem-service value; assessment scores). Values are copied, or summed
+over areas for the Belt, never rescaled.
 """
 
 from __future__ import annotations
@@ -177,11 +178,36 @@ def _planning_rows(folder: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _esv_rows(folder: Path) -> list[dict[str, Any]]:
+    table = _read(folder / "esv_by_unit.csv")
+    if table is None:
+        return []
+    column = "esv_scenario_yuan" if "esv_scenario_yuan" in table.columns else "esv_yuan"
+    table = table[table["unit"].notna()]
+    rows: list[dict[str, Any]] = []
+    for _, row in table.iterrows():
+        rows += _rows("unit", str(row["unit"]), str(row["unit"]), {"esv": row[column]}, "yuan/yr")
+    rows += _rows("belt", BELT, BELT, {"esv": table[column].sum(min_count=1)}, "yuan/yr")
+    return rows
+
+
+def _assessment_rows(folder: Path) -> list[dict[str, Any]]:
+    table = _read(folder / "scores.csv")
+    if table is None:
+        return []
+    rows: list[dict[str, Any]] = []
+    for _, row in table.iterrows():
+        rows += _rows("unit", str(row["unit"]), str(row["unit"]), {"assessment_score": row["score"]}, "")
+    rows += _rows("belt", BELT, BELT, {"assessment_score_mean": table["score"].mean()}, "")
+    return rows
+
+
 #: model id -> reader of its step folder
 _READERS = {"water_allocation": _water_rows, "emission_inventory": _emission_rows,
             "pollution_control": _control_rows, "industry_structure": _industry_rows,
             "embodied_flows": _trade_rows, "land_use_change": _land_rows,
-            "spatial_planning": _planning_rows}
+            "spatial_planning": _planning_rows, "eco_compensation": _esv_rows,
+            "eco_assessment": _assessment_rows}
 
 
 def read_manifest(run_folder: str | Path) -> dict[str, Any]:

@@ -52,17 +52,18 @@ class SetResult:
 
 
 def with_years(loaded: Any, years: Sequence[int] | None) -> Any:
-    """The loaded scenario file with ``years`` replaced and every ``land_use_change`` step simulated
-    to the last of them (steps reading ``land_use_final`` then see that year's map); the file as
-    it is when ``years`` is None."""
+    """The loaded scenario file with ``years`` replaced, every ``land_use_change`` step simulated
+    to the last of them (steps reading ``land_use_final`` then see that year's map) and every
+    ``eco_compensation`` step valuing that year; the file as it is when ``years`` is None."""
     from ecociv.scenario.run_file import ScenarioFile
     from ecociv.scenario.runner import plan
 
     if not years:
         return loaded
     scenario = loaded.scenario
-    models = [step.model_copy(update={"params": {**step.params, "end_year": max(years)}})
-              if step.id == "land_use_change" else step for step in scenario.models]
+    last = {"land_use_change": "end_year", "eco_compensation": "scenario_year"}
+    models = [step.model_copy(update={"params": {**step.params, last[step.id]: max(years)}})
+              if step.id in last else step for step in scenario.models]
     changed = scenario.model_copy(update={"years": list(years), "models": models})
     return ScenarioFile(path=loaded.path, scenario=changed, steps=plan(changed, loaded.base_dir))
 
