@@ -304,3 +304,49 @@ def test_cli_module_imports_no_numerical_library() -> None:
             "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def _fake_run(folder: Path) -> Path:
+    # the water_allocation output layout (src/ecociv/models/water_allocation/spec.py)
+    wa = folder / "water_allocation"
+    wa.mkdir(parents=True)
+    _csv(wa / "lakes.csv", """
+month,lake,inflow_m3,precipitation_m3,evaporation_m3,spill_m3,volume_m3,area_km2,level_m,target_area_km2,below_target
+2020-01,ebinur_lake,1,1,1,0,1,560,189,500,False
+2020-02,ebinur_lake,1,1,1,0,1,540,189,500,False
+2021-01,ebinur_lake,1,1,1,0,1,480,189,500,True
+2021-02,ebinur_lake,1,1,1,0,1,470,189,500,True
+""")
+    _csv(wa / "groundwater.csv", """
+year,months,aquifer,basin,unit,recharge_m3,pumping_m3,allowable_abstraction_m3,sustainable_yield_m3,overdraft_m3,storage_end_m3
+2020,12,kuitun_aquifer,Kuitun,654202,1,280000000,300000000,300000000,0,1
+2021,12,kuitun_aquifer,Kuitun,654202,1,310000000,300000000,300000000,10000000,1
+""")
+    _csv(wa / "deliveries.csv", """
+month,site,sector,priority,basin,unit,demand_m3,delivered_m3,shortage_m3,coverage
+2020-01,a,domestic,1,B,650100,10,10,0,1
+2020-01,b,industry,2,B,650100,5,4,1,0.8
+""")
+    return folder
+
+
+def test_monitoring_a_run(tmp_path: Path) -> None:
+    res = run_monitor(None, run=_fake_run(tmp_path / "run"))
+    ev = res.evaluations.set_index(["place", "year"])
+    # lake: annual mean 550 then 475 km2 against the network's 500 km2 target area
+    assert ev.loc[("ebinur_lake", 2020), "value"] == pytest.approx(550.0)
+    assert ev.loc[("ebinur_lake", 2020), "state"] == "near_overload"  # 500/550 = 0.91
+    assert ev.loc[("ebinur_lake", 2021), "state"] == "overloaded"
+    # groundwater pumping against the allowable abstraction of each year
+    assert ev.loc[("kuitun_aquifer", 2020), "ratio"] == pytest.approx(280 / 300)
+    assert ev.loc[("kuitun_aquifer", 2021), "state"] == "overloaded"
+    state = res.carrying_state.set_index(["unit", "year"])["state"]
+    assert state[("654202", 2021)] == "overloaded"
+    # water use: deliveries summed over the unit's sites in the month (10 + 4 m3)
+    tg = _csv(tmp_path / "t.csv", "place,indicator,kind,value,units\n650100,water_use,cap,14,m3\n")
+    use = run_monitor(None, targets=tg, run=tmp_path / "run").evaluations.set_index("place").loc["650100"]
+    assert use["value"] == pytest.approx(14.0) and use["state"] == "overloaded"  # at the cap (rule ge)
+    with pytest.raises(InputError, match="no water_allocation/ folder"):
+        run_monitor(None, run=tmp_path)
+    with pytest.raises(InputError, match="no observations"):
+        run_monitor(None)

@@ -12,8 +12,10 @@ import typer
 
 
 def monitor(
-    observations: Path = typer.Option(..., "--observations", help="Observation CSV (long format: station, "
-                                      "indicator, time, value, units)."),
+    observations: Path | None = typer.Option(None, "--observations", help="Observation CSV (long format: "
+                                             "station, indicator, time, value, units)."),
+    run: Path | None = typer.Option(None, "--run", help="A finished run folder: also monitor its "
+                                    "water_allocation lake areas, water use and groundwater pumping."),
     stations: Path | None = typer.Option(None, "--stations", help="Station CSV: station, unit, basin, "
                                          "water_class (I-V target), water_body (river/lake), air_class (1/2)."),
     targets: Path | None = typer.Option(None, "--targets", help="Targets and red lines CSV: place, indicator, "
@@ -28,7 +30,7 @@ def monitor(
     from ecociv.io.atomic import atomic_folder
     from ecociv.monitor.run import run_monitor, write
 
-    result = run_monitor(observations, stations, targets, default_targets=belt_targets)
+    result = run_monitor(observations, stations, targets, default_targets=belt_targets, run=run)
     with atomic_folder(out) as tmp:
         write(result, tmp, chart=not no_chart)
     summary = result.summary

@@ -48,16 +48,22 @@ def read_observations(path: Path) -> tuple[Any, Any]:
     InputError
         The file is missing, unreadable or lacks a required column.
     """
+    return check_observations(_read_csv(Path(path), "observations"), f"observations {path}")
+
+
+def check_observations(frame: Any, label: str) -> tuple[Any, Any]:
+    """Check a long-format table of strings already read (see :func:`read_observations`);
+    ``label`` names it in errors. Line numbers count the header as line 1."""
     import numpy as np
     import pandas as pd
 
-    frame = _read_csv(Path(path), "observations")
+    path = label
     if "units" not in frame.columns and "measure_unit" in frame.columns:
         frame = frame.rename(columns={"measure_unit": "units"})
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise InputError(f"missing column(s) {missing}; expected {list(REQUIRED)} (units = the measurement unit, "
-                         "e.g. ug/m3; optional unit = administrative unit)", source=f"observations {path}")
+                         "e.g. ug/m3; optional unit = administrative unit)", source=path)
     n = len(frame)
     line = np.arange(2, n + 2)
 

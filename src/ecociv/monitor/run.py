@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecociv.errors import InputError
 from ecociv.monitor import air_quality, carrying, standards, water_quality
 from ecociv.monitor.observations import read_observations, read_stations, read_targets
 from ecociv.monitor.trend import mann_kendall
@@ -201,13 +202,37 @@ def _carrying_state(checks: Any) -> Any:
     return out.reset_index()[columns]
 
 
-def run_monitor(observations: Path, stations: Path | None = None, targets: Path | None = None,
-                *, default_targets: bool = False) -> MonitorResult:
+def _read_all(observations: Path | None, run: Path | None) -> tuple[Any, Any, list[dict[str, Any]]]:
+    import pandas as pd
+
+    from ecociv.monitor.from_run import from_run
+    from ecociv.monitor.observations import check_observations
+
+    if observations is None and run is None:
+        raise InputError("no observations: give an observation table, a run folder, or both")
+    obs_parts: list[Any] = []
+    flag_parts: list[Any] = []
+    run_targets: list[dict[str, Any]] = []
+    if observations is not None:
+        obs, flagged = read_observations(Path(observations))
+        obs_parts.append(obs)
+        flag_parts.append(flagged.assign(file=str(observations)))
+    if run is not None:
+        frame, run_targets = from_run(Path(run))
+        label = f"{run}/water_allocation (long format)"
+        obs, flagged = check_observations(frame, label)
+        obs_parts.append(obs)
+        flag_parts.append(flagged.assign(file=label))
+    return (pd.concat(obs_parts, ignore_index=True), pd.concat(flag_parts, ignore_index=True), run_targets)
+
+
+def run_monitor(observations: Path | None, stations: Path | None = None, targets: Path | None = None,
+                *, default_targets: bool = False, run: Path | None = None) -> MonitorResult:
     """Evaluate observations against the standards, the targets and the carrying-state cut-offs.
 
     Parameters
     ----------
-    observations : Path
+    observations : Path or None
         Long-format CSV (see :mod:`ecociv.monitor.observations`).
     stations : Path, optional
         Station table (unit, basin, water_class, water_body, air_class).
@@ -215,6 +240,10 @@ def run_monitor(observations: Path, stations: Path | None = None, targets: Path 
         Targets and red lines (place, indicator, kind cap|floor, value, units[, period]).
     default_targets : bool
         Also use the example Belt targets (standards_targets_belt.csv) when ``targets`` is None.
+    run : Path, optional
+        A finished run folder: its ``water_allocation`` lake areas, water use per unit and
+        groundwater pumping are monitored too, with the run's lake target areas and allowable
+        abstractions as targets (:mod:`ecociv.monitor.from_run`).
 
     Returns
     -------
@@ -223,7 +252,7 @@ def run_monitor(observations: Path, stations: Path | None = None, targets: Path 
     import pandas as pd
 
     start = time.perf_counter()
-    obs, flagged = read_observations(Path(observations))
+    obs, flagged, run_targets = _read_all(observations, run)
     st = read_stations(Path(stations)) if stations is not None else _empty_stations()
     if targets is not None:
         tg = read_targets(Path(targets))
@@ -234,6 +263,7 @@ def run_monitor(observations: Path, stations: Path | None = None, targets: Path 
             tg = read_targets(Path(path))
     else:
         tg = []
+    tg = [*tg, *run_targets]
     unknown = sorted(set(obs["station"]) - set(st.index)) if len(st) else []
     by_domain = {str(k): g for k, g in obs.groupby("domain", sort=False)}
     empty = obs.iloc[:0]
