@@ -159,6 +159,8 @@ U5,water_use,cap,10,1e8 m3
     assert state[("U4", 2020)] == "near_overload" and state[("U4", 2021)] == "overloaded"
     alerts = res.alerts.set_index(["place", "period"])["level"]
     assert alerts[("U4", 2021)] == "red"  # overloaded and rising
+    # latest year of each series: U2, U3 (2020) and U4 (2021; its 2020 alert is older)
+    assert sum(res.summary["latest_alerts_by_level"].values()) == len(res.alerts) - 1
     assert ("U1", 2020) not in alerts.index
     u5 = res.evaluations.set_index("place").loc["U5"]
     assert u5["value"] == pytest.approx(1.1e8) and u5["note"] == "sum of 2 monthly values"

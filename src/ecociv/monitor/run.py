@@ -180,6 +180,14 @@ def _alerts(checks: Any) -> Any:
     return frame
 
 
+def _latest(alerts: Any) -> Any:
+    """The alerts of the last year each place, indicator and statistic was evaluated in."""
+    if alerts.empty:
+        return alerts
+    last = alerts.groupby(["place", "indicator", "statistic"])["period"].transform("max")
+    return alerts[alerts["period"] == last]
+
+
 def _carrying_state(checks: Any) -> Any:
     import pandas as pd
 
@@ -290,6 +298,7 @@ def run_monitor(observations: Path | None, stations: Path | None = None, targets
         "years": [int(obs["year"].min()), int(obs["year"].max())] if len(obs) else [],
         "evaluations": len(checks),
         "alerts_by_level": {k: int(v) for k, v in alerts["level"].value_counts().items()},
+        "latest_alerts_by_level": {k: int(v) for k, v in _latest(alerts)["level"].value_counts().items()},
         "carrying_state_counts": {k: int(v) for k, v in state["state"].value_counts().items()},
         "overloaded_units": sorted(state.loc[state["state"] == "overloaded", "unit"].astype(str).unique().tolist()),
         "water_class_counts": {water_quality.ROMAN[int(k)]: int(v) for k, v in
