@@ -64,35 +64,34 @@ def oasis_distance(cls: NDArray[np.int8], oasis: Sequence[int], grid: GridSpec
 def driver_stack(inputs: Mapping[str, Any], grid: GridSpec, initial: NDArray[np.int8],
                  oasis: Sequence[int], *, previous: NDArray[np.int8] | None = None
                  ) -> tuple[NDArray[np.float32], NDArray[np.float32] | None, list[str]]:
-    """The drivers for prediction (d, ny, nx) float32 (NaN = missing), the drivers for training
-    when they differ (else None), and their names.
+    """The drivers for training (d, ny, nx) float32 (NaN = missing), the last layer for
+    prediction when it differs (else None), and the drivers' names.
 
     Given rasters first (:data:`RASTER_DRIVERS`), then distances (km) to each given vector layer
     (:data:`DISTANCE_DRIVERS`), then, with an earlier map, the distance (km) to the artificial
     oasis (classes ``oasis``, indices into the class table): from the earlier map for training
-    (where the oasis was when the change happened) and from ``initial`` for prediction. Without
-    an earlier map it is left out: trained on the current pattern it would only restate where
-    the oasis is (distance 0 on every cropland cell).
+    (where the oasis was when the change happened) and from ``initial`` for prediction (put it
+    in place of the last layer after the fit). Without an earlier map it is left out: trained on
+    the current pattern it would only restate where the oasis is (distance 0 on every cropland
+    cell). One array is filled layer by layer (no stacked copies).
     """
-    layers: list[NDArray[np.float32]] = []
-    names: list[str] = []
-    for name in RASTER_DRIVERS:
-        if inputs.get(name) is not None:
-            layers.append(np.asarray(inputs[name].values, dtype=np.float32))
-            names.append(name)
-    for name in DISTANCE_DRIVERS:
-        if inputs.get(name) is not None:
-            layers.append(distance_km(burn_features(inputs[name], grid, name), grid))
-            names.append(f"distance_to_{name}_km")
-    training = None
+    rasters = [name for name in RASTER_DRIVERS if inputs.get(name) is not None]
+    vectors = [name for name in DISTANCE_DRIVERS if inputs.get(name) is not None]
+    before = now = None
     if previous is not None:
         before = oasis_distance(previous, oasis, grid)
-        now = oasis_distance(initial, oasis, grid)
-        if before is not None and now is not None:
-            training = np.stack([*layers, before])
-            layers.append(now)
-            names.append("distance_to_oasis_km")
-    if not layers:
+        now = oasis_distance(initial, oasis, grid) if before is not None else None
+    names = rasters + [f"distance_to_{name}_km" for name in vectors]
+    if now is not None:
+        names.append("distance_to_oasis_km")
+    if not names:
         raise InputError("no suitability driver: give at least one of "
                          f"{list(RASTER_DRIVERS) + list(DISTANCE_DRIVERS)}", source="drivers")
-    return np.stack(layers), training, names
+    stack = np.empty((len(names), *grid.shape), dtype=np.float32)
+    for i, name in enumerate(rasters):
+        stack[i] = np.asarray(inputs[name].values)
+    for i, name in enumerate(vectors, start=len(rasters)):
+        stack[i] = distance_km(burn_features(inputs[name], grid, name), grid)
+    if now is not None and before is not None:
+        stack[-1] = before
+    return stack, now, names

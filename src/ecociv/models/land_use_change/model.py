@@ -165,15 +165,16 @@ def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int32
     oasis = [i for i, code in enumerate(run.codes) if code in (cropland, built_up)]
     fit_mask = run.valid if run.calibration is None else run.calibration
     before = None if previous is None else alloc.class_index(previous, run.codes, fit_mask)
-    drivers, training, names = driver_stack(inputs, run.grid, cls, oasis, previous=before)
+    drivers, now, names = driver_stack(inputs, run.grid, cls, oasis, previous=before)
     method = str(inputs.get("method") or "logistic")
     samples = int(inputs.get("n_samples") or 20000)
     if previous is not None:
-        fit = fit_suitability(drivers if training is None else training, names,
-                              np.where(fit_mask, previous, -1), run.codes,
+        fit = fit_suitability(drivers, names, np.where(fit_mask, previous, -1), run.codes,
                               final=np.where(fit_mask, current, -1), method=method,
                               n_samples=samples, seed=seed, valid=fit_mask)
-        del training
+        if now is not None:   # the oasis of the start map for the prediction
+            drivers[-1] = now
+            del now
     else:
         fit = fit_suitability(drivers, names, current, run.codes, method=method,
                               n_samples=samples, seed=seed, valid=run.valid)
