@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 
 from ecociv.demo import example_scenario
+from ecociv.errors import InputError
 
 SIDE = {"seed": 3, "parameters": [
     {"target": "water_yield.seasonality_z", "distribution": "uniform", "low": 3, "high": 7},
@@ -55,3 +57,32 @@ def test_cli_refuses_an_unknown_target_with_one_line(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), done.stderr
     assert "has no parameter 'seasonality_zz'" in lines[0]
+
+
+def test_sobol_study_writes_indices_for_every_target(tmp_path: Path) -> None:
+    from ecociv.uncertainty.study import run_study
+
+    stations = Path(example_scenario()).parent / "stations_synthetic.csv"
+    scenario = {
+        "name": "et0_only",
+        "models": [{"id": "et0", "name": "et0_station", "inputs": {"stations": str(stations)},
+                    "params": {"time_step": "monthly"}}],
+        "uncertainty": {"seed": 4, "parameters": [
+            {"target": "et0_station.inputs.stations", "column": "tmax_c",
+             "distribution": "uniform", "low": 0.9, "high": 1.1},
+            {"target": "et0_station.inputs.stations", "column": "elevation_m",
+             "distribution": "uniform", "low": 0.5, "high": 1.5},
+        ]},
+    }
+    path = tmp_path / "et0.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    result = run_study(path, tmp_path / "out", samples=2, method="sobol", workers=1)
+    samples = pd.read_csv(result.files["samples"])
+    assert len(samples) == 2 * (2 + 2)  # Saltelli: N (D + 2) runs
+    sobol = pd.read_csv(result.files["sobol"])
+    assert set(sobol["parameter"]) == {"et0_station.inputs.stations[tmax_c]",
+                                       "et0_station.inputs.stations[elevation_m]"}
+    assert (sobol.groupby("indicator").size() == 2).all() and (sobol["N"] == 2).all()
+    assert result.files["sobol_png"].stat().st_size > 0
+    with pytest.raises(InputError, match="power of two"):
+        run_study(path, tmp_path / "out2", samples=3, method="sobol", workers=1)

@@ -7,6 +7,9 @@ import pandas as pd
 
 #: quantiles reported for every indicator (5, 50 and 95 %)
 QUANTILES = (0.05, 0.50, 0.95)
+#: columns of sobol.csv
+SOBOL_COLUMNS = ["indicator", "parameter", "S1", "S1_conf", "ST", "ST_conf", "N",
+                 "S1_half", "ST_half", "S1_change", "ST_change"]
 
 
 def ranges(outputs: pd.DataFrame, nominal: dict[str, float] | None = None,
@@ -70,6 +73,4 @@ def sobol_indices(unit: np.ndarray, outputs: pd.DataFrame, names: list[str], *,
                            S1_change=abs(full["S1"][j] - half["S1"][j]),
                            ST_change=abs(full["ST"][j] - half["ST"][j]))
             rows.append(row)
-    columns = ["indicator", "parameter", "S1", "S1_conf", "ST", "ST_conf", "N",
-               "S1_half", "ST_half", "S1_change", "ST_change"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=SOBOL_COLUMNS)

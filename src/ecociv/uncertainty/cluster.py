@@ -31,7 +31,7 @@ def client(address: str | None, workers: int) -> Iterator[Any]:
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}", source="workers")
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=40) as cluster, \
+                      dashboard_address=":0", silence_logs=40) as cluster, \
             Client(cluster, set_as_default=False) as local:
         yield local
 

@@ -150,7 +150,7 @@ def run_study(path: str | Path, out: str | Path, *, samples: int | None = None,
         if ok.all():
             sobol = analysis.sobol_indices(unit, indicators, labels, seed=seed)
         else:
-            sobol = analysis.sobol_indices(unit[:0], indicators.iloc[:0], labels)
+            sobol = pd.DataFrame(columns=analysis.SOBOL_COLUMNS)
             say(f"{int((~ok).sum())} sample(s) failed: Sobol indices need every run; see samples.csv")
         sobol.to_csv(files["sobol"], index=False)
         if len(sobol):

@@ -42,8 +42,9 @@ class Target:
 
     @property
     def label(self) -> str:
-        """Short name in tables and charts (``name:`` if given, else the target path)."""
-        return self.name or self.path
+        """Short name in tables and charts (``name:`` if given, else the target path, with
+        ``[column]`` for a table multiplier)."""
+        return self.name or (f"{self.path}[{self.column}]" if self.column else self.path)
 
     @property
     def kind(self) -> str:
@@ -93,7 +94,7 @@ def read_spec(data: Any, source: str) -> UncertaintySpec:
                               units=_optional_text(entry, "units", where),
                               column=_optional_text(entry, "column", where),
                               name=_optional_text(entry, "name", where)))
-    paths = [t.path + (f"[{t.column}]" if t.column else "") for t in targets]
+    paths = [t.label for t in targets]
     repeated = sorted({p for p in paths if paths.count(p) > 1})
     if repeated:
         raise InputError(f"target given twice: {', '.join(repeated)}", source=f"{source}: {SECTION}")

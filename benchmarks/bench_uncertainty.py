@@ -1,0 +1,110 @@
+"""Benchmark of ``ecociv uncertainty``: a Monte Carlo (Latin hypercube) of the water and land
+levers of the Belt, with 1 and 2 dask workers (LocalCluster, one thread each).
+
+The scenario couples ``land_use_change`` (Belt dataset, 2019 -> 2035, the strategy-1 levers) and
+``water_allocation`` (the Belt network, the strategy-2 irrigation efficiency); the uncertain
+targets are
+
+* ``levers.land_use.urban_growth_rate``: triangular(1.0, 1.57, 2.5) %/yr (mode: the Manas basin
+  1980-2020 rate used by belt_strategy1_land.yaml; the bounds are illustrative);
+* ``levers.water.irrigation_efficiency``: truncated normal(0.70, 0.05) on [0.55, 0.85]
+  (illustrative);
+* ``levers.water.inflow_scale``: uniform(0.85, 1.15) (dry to wet years; illustrative).
+
+Every sample is a full run of both models by the scenario runner (files written, indicators read
+back, the run folder removed). Reported: samples per second of the sampling phase (without the
+cluster start and the deterministic run), and the speed-up from 1 to 2 workers. The machine is
+shared: the load average is recorded.
+
+Target (Performance): 1,000 samples <= 30 min.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_uncertainty.py [--samples 1000] [--workers 1 2]
+        [--scenario FILE] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+DATA = Path(__file__).resolve().parents[1] / "src" / "ecociv" / "data"
+
+
+def scenario_file(folder: Path) -> Path:
+    """Write the benchmark scenario (with its ``uncertainty`` section) into ``folder``."""
+    doc = {
+        "name": "bench_water_land", "dataset": "belt", "years": [2035],
+        "models": [
+            {"id": "land_use_change",
+             "inputs": {k: f"dataset:{v}" for k, v in {
+                 "land_use": "land_use", "classes": "land_use_classes", "dem": "dem",
+                 "slope": "slope", "precipitation": "precipitation_annual", "et0": "et0_annual",
+                 "rivers": "rivers", "cities": "cities", "county_seats": "county_seats"}.items()},
+             "params": {"start_year": 2019, "end_year": 2035, "fixed_codes": "4,7", "seed": 2019}},
+            {"id": "water_allocation", "inputs": {"network": str(DATA / "water" / "belt_network")}},
+        ],
+        "levers": {"land_use": {"urban_growth_rate": 1.57,
+                                "cropland_reduction": {"share": 0.05, "to": 3,
+                                                       "where": "low_suitability", "year": 2035}},
+                   "water": {"irrigation_efficiency": 0.70}},
+        "uncertainty": {"seed": 2026, "parameters": [
+            {"target": "levers.land_use.urban_growth_rate", "distribution": "triangular",
+             "low": 1.0, "mode": 1.57, "high": 2.5},
+            {"target": "levers.water.irrigation_efficiency", "distribution": "truncnorm",
+             "mean": 0.70, "sd": 0.05, "low": 0.55, "high": 0.85},
+            {"target": "levers.water.inflow_scale", "distribution": "uniform",
+             "low": 0.85, "high": 1.15},
+        ]},
+    }
+    path = folder / "bench_water_land.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def main() -> None:
+    from ecociv.uncertainty.study import run_study
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--scenario", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "uncertainty.json")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-unc-") as tmp:
+        path = args.scenario or scenario_file(Path(tmp))
+        rows = []
+        for workers in args.workers:
+            out = Path(tmp) / f"study-{workers}"
+            load = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            result = run_study(path, out, samples=args.samples, method="mc", workers=workers,
+                               progress=lambda message: print(message, flush=True))
+            wall = time.perf_counter() - t0
+            s = result.summary
+            rows.append({"workers": workers, "samples": s["runs"], "failed": s["failed"],
+                         "sample_seconds": s["sample_seconds"], "wall_seconds": round(wall, 1),
+                         "samples_per_second": s["samples_per_second"],
+                         "mean_run_seconds": round(s["mean_run_seconds"], 2),
+                         "load_before": round(load, 1), "indicators": s["indicators"]})
+            print(json.dumps(rows[-1]), flush=True)
+            shutil.rmtree(out, ignore_errors=True)
+    if len(rows) > 1 and rows[0]["samples_per_second"]:
+        for row in rows[1:]:
+            row["speedup_vs_first"] = round(row["samples_per_second"] / rows[0]["samples_per_second"], 2)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"scenario": str(args.scenario or "generated water+land"),
+                                    "rows": rows}, indent=2))
+    print(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
