@@ -77,16 +77,19 @@ W,NH3-N,2020-05-01,1.6,mg/L
 W,DO,2020-05-01,8,mg/L
 W,COD,2020-06-01,12,mg/L
 W,NH3-N,2020-06-01,0.1,mg/L
+F,fecal_coliform,2020-06-01,30000,count/L
 """)
     res = run_monitor(obs)
-    samples = res.water_samples.set_index("time")
+    samples = res.water_samples[res.water_samples["station"] == "W"].set_index("time")
     assert samples.loc["2020-05-01", "water_class"] == 5  # NH3-N 1.6 > 1.5 (IV) -> V
     assert samples.loc["2020-05-01", "deciding_items"] == "NH3-N"
     assert samples.loc["2020-06-01", "water_class"] == 1
-    year = res.water_class.iloc[0]
+    year = res.water_class.set_index("station").loc["W"]
     assert year["water_class"] == 3  # annual mean NH3-N 0.85 -> III
     assert year["deciding_item"] == "NH3-N"
     assert bool(year["meets_target"])  # no target given: class III, the bulletins' benchmark
+    coli = res.evaluations.set_index("place").loc["F"]  # Table 1 item 24: 30000/L is class V
+    assert coli["units"] == "count/L" and coli["threshold"] == 10000 and coli["state"] == "overloaded"
 
 
 # --- GB 3095-2012 / HJ 663-2013 ---------------------------------------------------------------

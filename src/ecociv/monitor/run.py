@@ -11,6 +11,7 @@ from typing import Any
 
 from ecociv.errors import InputError
 from ecociv.monitor import air_quality, carrying, standards, water_quality
+from ecociv.monitor.indicators import INDICATORS
 from ecociv.monitor.observations import read_observations, read_stations, read_targets
 from ecociv.monitor.trend import mann_kendall
 
@@ -70,7 +71,8 @@ def _water_checks(years: Any) -> Any:
         "indicator": years["ratio_item"],
         "statistic": "annual mean vs class " + years["target_class"].map(roman) + " (station class " +
                      years["class_name"] + ", deciding " + years["deciding_item"].astype(str) + ")",
-        "year": years["year"], "value": years["ratio_value"], "threshold": years["ratio_limit"], "units": "mg/L",
+        "year": years["year"], "value": years["ratio_value"], "threshold": years["ratio_limit"],
+        "units": years["ratio_item"].map(lambda i: INDICATORS[i].unit if i in INDICATORS else ""),
         "ratio": years["ratio"], "standard": "GB 3838-2002 Table 1", "note": ""})
 
 
