@@ -20,6 +20,7 @@ from ecociv.cli import (
     models_cmd,
     monitor_cmd,
     registry_cmd,
+    report_cmd,
     run_cmd,
     strategies_cmd,
     uncertainty_cmd,
@@ -66,6 +67,8 @@ app.command("demo", help="Run the Belt baseline (天山北坡经济带) on the e
             "dataset and print results per prefecture.")(run_cmd.demo)
 app.command("check", help="Compare a run with published figures (reference table).")(check_cmd.check)
 app.add_typer(land_use_cmd.land_use_app, name="land-use")
+app.command("report", help="Write a report (报告) of runs: HTML, XLSX and PDF, in Chinese or English.")(
+    report_cmd.report)
 app.add_typer(registry_cmd.registry_app, name="registry")
 app.command("monitor", help="Monitoring and early warning (监测预警): observations against GB 3095 / GB 3838, "
             "targets and red lines; carrying state, alerts, flagged rows.")(monitor_cmd.monitor)

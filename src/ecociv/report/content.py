@@ -1,0 +1,183 @@
+"""What a report says about its runs, read from the run folders: manifests, summary tables, the
+check against published figures, uncertainty ranges and the dataset's sources and statuses.
+Nothing here draws or formats; :mod:`ecociv.report.html` does."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ecociv.errors import InputError
+
+#: the headline numbers of the executive summary (Belt totals), in this order when present
+HEADLINE = ("water_yield_1e8m3", "water_conservation_1e8m3", "carbon_mt", "soil_conservation_mt",
+            "sand_fixation_mt", "habitat_quality_mean", "redline_km2", "redline_percent",
+            "corridor_length_km", "precipitation_1e8m3", "population")
+
+
+@dataclass
+class RunContent:
+    """Everything the report shows about one run."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    prefectures: pd.DataFrame | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    summary_note: str | None = None
+    check: pd.DataFrame | None = None
+    check_note: str | None = None
+    ranges: pd.DataFrame | None = None
+    maps: list[tuple[str, Path]] = field(default_factory=list)
+    charts: list[tuple[str, Path]] = field(default_factory=list)
+    illustrative: dict[str, list[str]] = field(default_factory=dict)  # column -> illustrative files
+    sources: pd.DataFrame | None = None
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id") or self.folder.name)
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        return dict(self.manifest.get("scenario") or {})
+
+    @property
+    def total(self) -> pd.Series | None:
+        if self.prefectures is None:
+            return None
+        rows = self.prefectures[self.prefectures["prefecture_adcode"].astype(str) == "total"]
+        return rows.iloc[0] if len(rows) else None
+
+
+def read_run(folder: str | Path) -> dict[str, Any]:
+    """The manifest of a completed run whose every output file is there.
+
+    Raises
+    ------
+    InputError
+        The folder is missing or no run folder, the run did not complete, or an output the
+        manifest lists is missing (each names the folder or file).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("no such run folder (give <store>/runs/<run-id>, as `ecociv runs` lists)",
+                         source=str(folder))
+    path = folder / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise InputError("not a run folder: manifest.json is missing (give <store>/runs/<run-id>)",
+                         source=str(folder)) from err
+    except (OSError, ValueError) as err:
+        raise InputError(f"cannot read the run manifest: {err}", source=str(path)) from err
+    if not isinstance(manifest, dict) or "steps" not in manifest:
+        raise InputError("not a run manifest (no 'steps'); give <store>/runs/<run-id>", source=str(path))
+    status = manifest.get("status")
+    if status != "completed":
+        failed = [s.get("name") for s in manifest.get("steps", []) if s.get("error")]
+        detail = f"; failed step(s): {', '.join(map(str, failed))}" if failed else ""
+        raise InputError(f"the run did not complete (status {status!r}{detail}): nothing to report; "
+                         "run it again", source=str(folder))
+    for step in manifest["steps"]:
+        for output, relative in (step.get("outputs") or {}).items():
+            if not (folder / str(relative)).exists():
+                raise InputError(f"output {output!r} of step {step.get('name')!r} is missing "
+                                 f"({relative}): the run folder is incomplete; run it again",
+                                 source=str(folder))
+    return manifest
+
+
+def _summaries(run: RunContent) -> None:
+    table = run.folder / "summary" / "prefectures.csv"
+    if not table.is_file():
+        try:
+            from ecociv.check.report import run_dataset
+            from ecociv.region.summary import write_summaries
+
+            write_summaries(run.folder, run_dataset(run.folder))
+        except (InputError, OSError, KeyError, ValueError) as err:
+            run.summary_note = str(err)
+            return
+    run.prefectures = pd.read_csv(table, dtype={"prefecture_adcode": str}, encoding="utf-8-sig")
+    described = run.folder / "summary" / "columns.json"
+    if described.is_file():
+        run.columns = json.loads(described.read_text(encoding="utf-8"))
+
+
+def _check(run: RunContent) -> None:
+    table = run.folder / "check" / "check.csv"
+    if not table.is_file():
+        try:
+            from ecociv.check.report import check_run
+
+            check_run(run.folder)
+        except (InputError, OSError) as err:
+            run.check_note = str(err)
+            return
+    run.check = pd.read_csv(table, encoding="utf-8-sig")
+
+
+def _ranges(run: RunContent, extra: list[Path]) -> None:
+    for candidate in [run.folder / "uncertainty" / "ranges.csv", *extra]:
+        path = candidate / "ranges.csv" if candidate.is_dir() else candidate
+        if path.is_file():
+            run.ranges = pd.read_csv(path, encoding="utf-8-sig")
+            return
+
+
+def _maps(run: RunContent) -> None:
+    for step in run.manifest.get("steps", []):
+        listing = run.folder / str(step.get("name")) / "maps.json"
+        if listing.is_file():
+            for name in json.loads(listing.read_text(encoding="utf-8")):
+                png = listing.parent / name
+                if png.is_file():
+                    run.maps.append((f"{step.get('name')}: {Path(name).stem}", png))
+
+
+def _sources(run: RunContent) -> None:
+    """The dataset's sources.csv and, per summary column, the illustrative files its step read."""
+    try:
+        from ecociv.check.report import run_dataset
+
+        dataset = run_dataset(run.folder)
+    except (InputError, OSError):
+        return
+    path = Path(dataset.root) / "sources.csv" if hasattr(dataset, "root") else None
+    if path is None or not path.is_file():
+        return
+    run.sources = pd.read_csv(path, encoding="utf-8-sig", dtype=str).fillna("")
+    illustrative = set(run.sources.loc[run.sources["status"] == "illustrative", "file"])
+    try:
+        from ecociv.region.summary import run_measures
+
+        measures = run_measures(run.folder)
+    except (InputError, OSError, KeyError):
+        return
+    for item in measures:
+        inputs = item.manifest.get("inputs") or {}
+        kind, _, source = str(item.measure.source).partition(":")
+        if kind == "input" and source in inputs:  # a measure of one input (precipitation) depends on that file only
+            inputs = {source: inputs[source]}
+        used = sorted({Path(str(meta.get("path", "")).split("|")[0]).name for meta in inputs.values()
+                       if isinstance(meta, dict)} & illustrative)
+        if used:
+            run.illustrative.setdefault(item.measure.column, used)
+            share = getattr(item.measure, "share_column", None)
+            if share:
+                run.illustrative.setdefault(str(share), used)
+
+
+def gather(folder: str | Path, *, uncertainty: list[Path] | None = None) -> RunContent:
+    """Read one run for the report (see :func:`read_run` for what is refused)."""
+    manifest = read_run(folder)
+    run = RunContent(folder=Path(folder), manifest=manifest)
+    _summaries(run)
+    _check(run)
+    _ranges(run, list(uncertainty or []))
+    _maps(run)
+    _sources(run)
+    return run
