@@ -93,7 +93,8 @@ def _make_run(store: Path, name: str, seed: int, *, with_map: bool = False) -> P
         "scenario": {"name": name, "description": f"synthetic run {name}", "dataset": "belt",
                      "years": [2035], "levers": {"water": {"irrigation_efficiency": 0.6}},
                      "models": [{"id": "water_yield", "params": {"seasonality_z": 5}}]},
-        "steps": [{"name": "water_yield", "model": "water_yield", "outputs": {"water_yield": "water_yield/water_yield.tif"},
+        "steps": [{"name": "water_yield", "model": "water_yield",
+                   "outputs": {"water_yield": "water_yield/water_yield.tif"},
                    "notes": ["seasonality factor Z calibrated"]}]}))
     return folder
 
