@@ -112,6 +112,8 @@ def test_difference_map_of_a_raster_in_both_runs(pair, tmp_path) -> None:
     assert maps["sum_negative"].iloc[0] == pytest.approx(-3.0)
     assert maps["max_abs"].iloc[0] == pytest.approx(3.0)
     assert (tmp_path / "cmp" / maps["map"].iloc[0]).is_file()
+    with rasterio.open(tmp_path / "cmp" / "difference_maps" / "capped_water_yield__water_yield.tif") as src:
+        np.testing.assert_array_equal(src.read(1), [[0, 0, 0], [0, 2, 0], [0, 0, -3]])
 
 
 def test_a_failed_run_of_a_set_is_listed(pair, tmp_path) -> None:

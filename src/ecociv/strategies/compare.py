@@ -207,15 +207,13 @@ def _float_rasters(folder: Path) -> dict[str, Path]:
 
 
 def difference_maps(refs: list[RunRef], out: Path, *, max_maps: int = 40) -> pd.DataFrame:
-    """A map of run − baseline for every continuous raster output present in both (same step and
-    output id) that differs; the colour scale is diverging and centred on zero. Returns one row
-    per map with the sum of positive and negative differences."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """A GeoTIFF and a map of run − baseline for every continuous raster output present in both
+    (same step and output id, first band) that differs, drawn by :func:`ecociv.report.maps.render_map`
+    with a diverging colour scale centred on zero (on the Belt: its outline, boundaries and names).
+    Returns one row per map with the sums of positive and negative differences."""
     import rasterio
-    from matplotlib.colors import TwoSlopeNorm
+
+    from ecociv.report.maps import render_map
 
     done = [r for r in refs if r.folder is not None]
     base_ref = done[0]
@@ -230,6 +228,9 @@ def difference_maps(refs: list[RunRef], out: Path, *, max_maps: int = 40) -> pd.
                 if a.shape != b.shape or a.dtypes[0].startswith(("int", "uint")):
                     continue
                 units = a.tags().get("units", "")
+                profile = {"driver": "GTiff", "width": a.width, "height": a.height, "count": 1,
+                           "dtype": "float32", "crs": a.crs, "transform": a.transform,
+                           "nodata": float("nan"), "compress": "deflate"}
                 left = a.read(1, masked=True).astype("float64")
                 right = b.read(1, masked=True).astype("float64")
             diff = left - right
@@ -237,15 +238,14 @@ def difference_maps(refs: list[RunRef], out: Path, *, max_maps: int = 40) -> pd.
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             limit = float(np.abs(diff).max())
-            fig, ax = plt.subplots(figsize=(9, 5.5))
-            image = ax.imshow(diff, cmap="RdBu_r", norm=TwoSlopeNorm(0.0, -limit, limit))
-            fig.colorbar(image, ax=ax, label=f"{ref.label} − {base_ref.label} ({units})")
-            ax.set_title(f"{key}: {ref.label} − {base_ref.label}")
-            ax.set_axis_off()
-            name = f"{ref.label}_{key.replace('/', '__')}.png"
-            fig.savefig(folder / name, dpi=100, bbox_inches="tight")
-            plt.close(fig)
-            rows.append({"run": ref.label, "raster": key, "units": units, "map": f"difference_maps/{name}",
+            name = f"{ref.label}_{key.replace('/', '__')}"
+            with rasterio.open(folder / f"{name}.tif", "w", **profile) as dst:
+                dst.write(diff.filled(np.nan).astype("float32"), 1)
+                dst.update_tags(units=units, long_name=f"{key}: {ref.label} minus {base_ref.label}")
+            render_map(folder / f"{name}.tif", folder / f"{name}.png",
+                       title=f"{key}: difference {ref.label} − {base_ref.label}", units=units,
+                       diverging=True, source=f"ecociv compare of runs {ref.label} and {base_ref.label}")
+            rows.append({"run": ref.label, "raster": key, "units": units, "map": f"difference_maps/{name}.png",
                          "sum_positive": float(diff.clip(min=0).sum()),
                          "sum_negative": float(diff.clip(max=0).sum()),
                          "max_abs": limit})
