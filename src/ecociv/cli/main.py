@@ -24,6 +24,7 @@ from ecociv.cli import (
     run_cmd,
     strategies_cmd,
     uncertainty_cmd,
+    serve_cmd,
 )
 
 HELP = (
@@ -76,6 +77,8 @@ app.add_typer(strategies_cmd.strategies_app, name="strategies")
 app.command("compare", help="Compare runs: indicators, trade-offs, difference maps.")(compare_cmd.compare)
 app.command("uncertainty", help="Monte Carlo ranges and Sobol indices of a scenario (不确定性).")(
     uncertainty_cmd.uncertainty)
+app.command("serve", help="Web dashboard and REST API (/api/v1/) over a results store.")(
+    serve_cmd.serve)
 
 
 def _usage_error(err: Exception) -> NoReturn:

@@ -1,0 +1,97 @@
+"""The FastAPI application: middleware (security headers), error mapping, routers and the
+dashboard's static files at ``/`` when they are installed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from ecociv import __version__
+from ecociv.errors import EcocivError, OutputError
+from ecociv.web.auth import Accounts, LoginLimiter
+from ecociv.web.db import WebDB
+from ecociv.web.deps import State
+from ecociv.web.jobs import JobManager
+
+API = "/api/v1"
+STATIC = Path(__file__).parent / "static"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data: blob:; "
+                                "style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; "
+                                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"),
+}
+
+
+def create_app(store: str | Path, *, workers: int = 2, registry: str | None = None,
+               login_attempts: int = 5, login_window: float = 60.0,
+               session_seconds: float = 12 * 3600) -> FastAPI:
+    """The web application over the results store folder ``store``.
+
+    Parameters
+    ----------
+    store : str or Path
+        Results store folder (as ``ecociv run --out``); the server keeps its own database,
+        uploads and job logs under ``STORE/web/``.
+    workers : int
+        Runs executed at once (each in its own process).
+    registry : str, optional
+        Trading registry (SQLite path or PostgreSQL URL); default ``STORE/registry.sqlite``.
+    login_attempts, login_window : int, float
+        Failed logins allowed per user name and per client address in ``login_window`` s.
+    session_seconds : float
+        Lifetime of a session, s.
+    """
+    from ecociv.web import registry_routes, results, routes
+
+    root = Path(store)
+    if root.exists() and not root.is_dir():
+        raise OutputError(f"results store {root} is a file, not a folder")
+    db = WebDB(root / "web" / "web.sqlite")
+    st = State(store=root, db=db, accounts=Accounts(db, session_seconds=session_seconds),
+               limiter=LoginLimiter(login_attempts, login_window),
+               jobs=JobManager(db, root, workers=workers),
+               registry=registry or str(root / "registry.sqlite"), cache={})
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        st.jobs.shutdown()
+
+    app = FastAPI(title="ecociv", version=__version__, openapi_url=f"{API}/openapi.json",
+                  docs_url=f"{API}/docs", redoc_url=None, lifespan=lifespan)
+    app.state.ecociv = st
+
+    @app.middleware("http")
+    async def headers(request: Request,
+                      call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if request.url.path.startswith(API):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(EcocivError)
+    async def input_error(_: Request, err: EcocivError) -> JSONResponse:
+        from ecociv.ledger.ledger import PermissionDeniedError
+
+        status = 403 if isinstance(err, PermissionDeniedError) else (
+            409 if isinstance(err, OutputError) else 400)
+        return JSONResponse({"detail": str(err)}, status_code=status)
+
+    app.include_router(routes.router, prefix=API)
+    app.include_router(results.router, prefix=API)
+    app.include_router(registry_routes.router, prefix=API)
+    if STATIC.is_dir() and (STATIC / "index.html").exists():
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/", StaticFiles(directory=STATIC, html=True), name="dashboard")
+    return app

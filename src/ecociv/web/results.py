@@ -1,0 +1,244 @@
+"""Routes: runs (start, list, progress by server-sent events, logs, cancel) and their results
+(files, tables as JSON/CSV, raster maps as PNG, GeoTIFF download, vectors as GeoJSON, reports)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from pydantic import BaseModel
+
+from ecociv.web.auth import User
+from ecociv.web.deps import State, current_user, role, state
+from ecociv.web.jobs import TERMINAL, read_events
+from ecociv.web.paths import inside, safe_id
+from ecociv.web.routes import _scenario_row, scenario_file
+from ecociv.web.scenarios import validate
+
+router = APIRouter()
+_JOB = "id, owner, scenario_id, status, run_id, error, shared, created, finished"
+
+
+class StartRun(BaseModel):
+    scenario_id: str
+    shared: bool = False
+
+
+def _job(row: Any) -> dict[str, Any]:
+    keys = [k.strip() for k in _JOB.split(",")]
+    out = dict(zip(keys, row, strict=True))
+    out["shared"] = bool(out["shared"])
+    return out
+
+
+def _job_row(st: State, job_id: str, user: User, *, write: bool = False) -> Any:
+    row = st.db.one(f"SELECT {_JOB} FROM jobs WHERE id = ?", (safe_id(job_id, "run"),))
+    if row is None or not (row[1] == user.name or row[6] or user.role == "admin"):
+        raise HTTPException(404, f"no run {job_id!r}")
+    if write and row[1] != user.name and user.role != "admin":
+        raise HTTPException(403, f"run {job_id!r} belongs to {row[1]!r}")
+    return row
+
+
+@router.post("/runs", tags=["runs"], status_code=202)
+def start_run(body: StartRun, user: User = Depends(role("planner")),
+              st: State = Depends(state)) -> dict[str, Any]:
+    """Validate the scenario (400 with the messages of ``ecociv validate``), then queue it."""
+    row = _scenario_row(st, body.scenario_id, user)
+    path = scenario_file(st, row[1], row[0])
+    problems = validate(path)
+    if problems:
+        raise HTTPException(400, {"message": "the scenario is not valid", "problems": problems})
+    job_id = st.jobs.submit(user.name, row[0], path, body.shared)
+    return {"id": job_id, "status": "queued"}
+
+
+@router.get("/runs", tags=["runs"])
+def list_runs(user: User = Depends(current_user), st: State = Depends(state)) -> dict[str, Any]:
+    """Runs started here (visible to their owner, when shared, and to admins) and the runs of
+    the store's catalog made by the command line."""
+    jobs = st.db.all(f"SELECT {_JOB} FROM jobs WHERE owner = ? OR shared = 1 OR ? "
+                     "ORDER BY created DESC", (user.name, int(user.role == "admin")))
+    from ecociv.scenario.store import ResultsStore
+
+    web_runs = {r[0] for r in st.db.all("SELECT run_id FROM jobs WHERE run_id IS NOT NULL")}
+    catalog = [dict(run_id=r.run_id, scenario=r.scenario, started=r.started, finished=r.finished,
+                    seconds=r.seconds, status=r.status)
+               for r in ResultsStore(st.store).list_runs() if r.run_id not in web_runs]
+    return {"jobs": [_job(r) for r in jobs], "catalog": catalog}
+
+
+@router.get("/runs/{job_id}", tags=["runs"])
+def get_run(job_id: str, user: User = Depends(current_user),
+            st: State = Depends(state)) -> dict[str, Any]:
+    return _job(_job_row(st, job_id, user))
+
+
+@router.get("/runs/{job_id}/logs", tags=["runs"])
+def run_logs(job_id: str, user: User = Depends(current_user),
+             st: State = Depends(state)) -> list[dict[str, Any]]:
+    _job_row(st, job_id, user)
+    return read_events(st.jobs.log_path(job_id))[0]
+
+
+@router.get("/runs/{job_id}/events", tags=["runs"])
+async def run_events(job_id: str, user: User = Depends(current_user),
+                     st: State = Depends(state)) -> StreamingResponse:
+    """Progress as server-sent events (one ``data:`` JSON line per event) until the run ends."""
+    _job_row(st, job_id, user)
+    path = st.jobs.log_path(job_id)
+
+    async def stream() -> AsyncIterator[str]:
+        offset, idle = 0, 0.0
+        while True:
+            events, offset = read_events(path, offset)
+            for event in events:
+                yield f"event: {event['event']}\ndata: {json.dumps(event)}\n\n"
+            status = st.db.one("SELECT status FROM jobs WHERE id = ?", (job_id,))[0]
+            if status in TERMINAL and not events:
+                yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
+                return
+            await asyncio.sleep(0.3)
+            idle = 0.0 if events else idle + 0.3
+            if idle >= 15:
+                idle = 0.0
+                yield ": keep-alive\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@router.post("/runs/{job_id}/cancel", tags=["runs"])
+def cancel_run(job_id: str, user: User = Depends(role("planner")),
+               st: State = Depends(state)) -> dict[str, Any]:
+    _job_row(st, job_id, user, write=True)
+    if not st.jobs.cancel(job_id):
+        raise HTTPException(409, f"run {job_id!r} has already ended")
+    return {"id": job_id, "status": "cancelled"}
+
+
+# results -----------------------------------------------------------------------------------
+def run_folder(st: State, run_id: str, user: User) -> Path:
+    """The folder of a finished run the user may read (404 otherwise)."""
+    safe_id(run_id, "run")
+    row = st.db.one("SELECT owner, shared FROM jobs WHERE run_id = ?", (run_id,))
+    if row is not None and not (row[0] == user.name or row[1] or user.role == "admin"):
+        raise HTTPException(404, f"no results for run {run_id!r}")
+    folder = st.store / "runs" / run_id
+    if not (folder / "manifest.json").is_file():
+        raise HTTPException(404, f"no results for run {run_id!r}")
+    return folder
+
+
+@router.get("/results/{run_id}", tags=["results"])
+def result_files(run_id: str, user: User = Depends(current_user),
+                 st: State = Depends(state)) -> dict[str, Any]:
+    """The run's manifest and its files by kind (tables, rasters, maps, vectors, reports)."""
+    folder = run_folder(st, run_id, user)
+    kinds = {".csv": "tables", ".tif": "rasters", ".png": "maps", ".gpkg": "vectors",
+             ".html": "reports", ".pdf": "reports", ".json": "manifests", ".xlsx": "tables",
+             ".svg": "maps"}
+    files: dict[str, list[str]] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if path.is_file() and not any(p.startswith(".") for p in rel.parts):
+            files.setdefault(kinds.get(path.suffix.lower(), "other"), []).append(rel.as_posix())
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return {"run_id": run_id, "manifest": manifest, "files": files}
+
+
+@router.get("/results/{run_id}/files/{path:path}", tags=["results"])
+def result_file(run_id: str, path: str, user: User = Depends(current_user),
+                st: State = Depends(state)) -> FileResponse:
+    """Download one file of the run (a raster output is its GeoTIFF, cloud-optimized when the
+    run wrote it so)."""
+    target = inside(run_folder(st, run_id, user), path)
+    if not target.is_file():
+        raise HTTPException(404, f"no file {path!r}")
+    return FileResponse(target, filename=target.name)
+
+
+@router.get("/results/{run_id}/table/{path:path}", tags=["results"])
+def result_table(run_id: str, path: str, format: str = "json", limit: int = 10000,
+                 user: User = Depends(current_user), st: State = Depends(state)) -> Response:
+    """A CSV output as JSON records (``format=json``, at most ``limit`` rows) or as CSV."""
+    target = inside(run_folder(st, run_id, user), path)
+    if target.suffix.lower() != ".csv" or not target.is_file():
+        raise HTTPException(404, f"no table {path!r}")
+    if format == "csv":
+        return FileResponse(target, media_type="text/csv", filename=target.name)
+    if format != "json":
+        raise HTTPException(400, f"format must be json or csv, got {format!r}")
+    import pandas as pd
+
+    table = pd.read_csv(target)
+    total = len(table)
+    body = {"columns": list(map(str, table.columns)), "rows": total,
+            "records": json.loads(table.head(max(0, limit)).to_json(orient="records"))}
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+@router.get("/results/{run_id}/map/{path:path}", tags=["results"])
+def result_map(run_id: str, path: str, user: User = Depends(current_user),
+               st: State = Depends(state)) -> Response:
+    """A raster output as a PNG of the whole map: the run's own map when it drew one, else a
+    plain rendering (viridis, 2-98 % stretch, nodata transparent)."""
+    target = inside(run_folder(st, run_id, user), path)
+    if target.suffix.lower() not in (".tif", ".tiff") or not target.is_file():
+        raise HTTPException(404, f"no raster {path!r}")
+    drawn = target.with_suffix(".png")
+    if drawn.is_file():
+        return FileResponse(drawn, media_type="image/png")
+    return Response(render_png(target), media_type="image/png")
+
+
+def render_png(path: Path, max_side: int = 1024) -> bytes:
+    """A quick PNG of band 1 of a GeoTIFF, at most ``max_side`` pixels a side."""
+    import numpy as np
+    import rasterio
+    from matplotlib import colormaps
+    from PIL import Image
+
+    with rasterio.open(path) as src:
+        scale = max(1, int(np.ceil(max(src.width, src.height) / max_side)))
+        shape = (max(1, src.height // scale), max(1, src.width // scale))
+        data = src.read(1, out_shape=shape, masked=True).astype("float64")
+    values = data.compressed()
+    values = values[np.isfinite(values)]
+    low, high = (np.percentile(values, [2, 98]) if values.size else (0.0, 1.0))
+    norm = np.clip((data.filled(np.nan) - low) / ((high - low) or 1.0), 0, 1)
+    rgba = colormaps["viridis"](np.nan_to_num(norm), bytes=True)
+    rgba[..., 3] = np.where(np.isfinite(data.filled(np.nan)), 255, 0)
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@router.get("/results/{run_id}/geojson/{path:path}", tags=["results"])
+def result_geojson(run_id: str, path: str, user: User = Depends(current_user),
+                   st: State = Depends(state)) -> Response:
+    """A vector output (GeoPackage) as GeoJSON in WGS 84."""
+    target = inside(run_folder(st, run_id, user), path)
+    if target.suffix.lower() != ".gpkg" or not target.is_file():
+        raise HTTPException(404, f"no vector output {path!r}")
+    import geopandas as gpd
+
+    frame = gpd.read_file(target)
+    if frame.crs is not None:
+        frame = frame.to_crs(4326)
+    return Response(frame.to_json(), media_type="application/geo+json")
+
+
+@router.get("/results/{run_id}/reports", tags=["results"])
+def result_reports(run_id: str, user: User = Depends(current_user),
+                   st: State = Depends(state)) -> list[str]:
+    """The run's reports (HTML / PDF), to download with ``/results/{run_id}/files/...``."""
+    folder = run_folder(st, run_id, user)
+    return [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*"))
+            if p.suffix.lower() in (".html", ".pdf") and p.is_file()]
