@@ -138,3 +138,46 @@ def test_unknown_targets_are_refused_with_one_line(tmp_path: Path, target: str, 
     message = str(err.value)
     assert fragment in message, message
     assert "dist.yaml" in message and "\n" not in message
+
+
+def test_a_distribution_reaching_refused_values_is_refused(tmp_path: Path) -> None:
+    # seasonality_z must be > 0 (water_yield spec): normal(5, 2) reaches 5 - 3.09 * 2 < 0 at 0.1 %
+    import yaml
+
+    from ecociv.demo import example_scenario
+    from ecociv.uncertainty.study import prepare
+
+    side = tmp_path / "dist.yaml"
+    side.write_text(yaml.safe_dump({"parameters": [{"target": "water_yield.seasonality_z",
+                                                    "distribution": "normal", "mean": 5, "sd": 2}]}))
+    with pytest.raises(InputError) as err:
+        prepare(Path(example_scenario()), side)
+    message = str(err.value)
+    assert "0.1 % quantile" in message and "seasonality_z" in message and "\n" not in message
+    side.write_text(yaml.safe_dump({"parameters": [{"target": "water_yield.seasonality_z",
+                                                    "distribution": "normal", "mean": 5, "sd": 1}]}))
+    _, spec, _ = prepare(Path(example_scenario()), side)  # 5 - 3.09 > 0: accepted
+    assert spec.targets[0].distribution.kind == "normal"
+
+
+def test_an_uncertainty_section_is_read_and_accepted_by_validate(tmp_path: Path) -> None:
+    import yaml
+
+    from ecociv.demo import example_scenario
+    from ecociv.scenario.runner import plan
+    from ecociv.scenario.schema import load_scenario
+    from ecociv.uncertainty.study import prepare
+
+    source = Path(example_scenario())
+    doc = yaml.safe_load(source.read_text(encoding="utf-8"))
+    doc["uncertainty"] = {"seed": 9, "samples": 16, "parameters": [
+        {"target": "water_yield.seasonality_z", "distribution": "triangular",
+         "low": 3, "mode": 5, "high": 9}]}
+    path = tmp_path / "scenario.yaml"
+    for step in doc["models"]:
+        step["inputs"] = {k: str(source.parent / v) for k, v in step["inputs"].items()}
+    doc["grid"]["reference"] = str(source.parent / doc["grid"]["reference"])
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    data, spec, _ = prepare(path)
+    assert "uncertainty" not in data and spec.seed == 9 and spec.samples == 16
+    plan(load_scenario(path), path.parent)  # `ecociv run` and `validate` accept the section

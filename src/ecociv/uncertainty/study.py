@@ -17,6 +17,10 @@ from ecociv.uncertainty.targets import UncertaintySpec, apply_values, check_targ
 
 #: default number of samples: Latin-hypercube rows (mc) or base size N of the Saltelli design
 DEFAULT_SAMPLES = {"mc": 100, "sobol": 64}
+#: quantiles at which the scenario is validated before sampling: the median (unknown levers and
+#: parameters), then the tails (values a parameter's range refuses)
+CHECKED_QUANTILES = ((0.5, "the median"), (0.001, "the 0.1 % quantile"),
+                     (0.999, "the 99.9 % quantile"))
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,17 @@ def prepare(path: Path, side_file: Path | None = None) -> tuple[dict[str, Any], 
                 raise InputError(f"input '{input_id}' of step '{step}' is not a file",
                                  source=f"{spec.source}: uncertainty target '{target.path}'")
             inputs[key] = str(files[step][input_id].resolve())
-    centre = [t.distribution.centre for t in spec.targets]
-    trial = apply_values(data, spec.targets, centre, inputs)
-    try:
-        plan(parse_scenario(trial, source=str(path)), path.parent)
-    except ScenarioError as err:
-        problems = getattr(err, "problems", None) or [str(err)]
-        raise InputError(f"with every target at its median the scenario is refused: {problems[0]}",
-                         source=f"{spec.source}: uncertainty") from err
+    import numpy as np
+
+    for q, label in CHECKED_QUANTILES:
+        values = [float(t.distribution.ppf(np.array([q]))[0]) for t in spec.targets]
+        trial = apply_values(data, spec.targets, values, inputs)
+        try:
+            plan(parse_scenario(trial, source=str(path)), path.parent)
+        except ScenarioError as err:
+            problems = getattr(err, "problems", None) or [str(err)]
+            raise InputError(f"with every target at {label} of its distribution the scenario is "
+                             f"refused: {problems[0]}", source=f"{spec.source}: uncertainty") from err
     return data, spec, inputs
 
 
