@@ -125,6 +125,8 @@ def _ranges(run: RunContent, extra: list[Path]) -> None:
         path = candidate / "ranges.csv" if candidate.is_dir() else candidate
         if path.is_file():
             run.ranges = pd.read_csv(path, encoding="utf-8-sig")
+            run.charts += [(png.stem, png) for png in (path.with_name("ranges.png"), path.with_name("sobol.png"))
+                           if png.is_file()]
             return
 
 

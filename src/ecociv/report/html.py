@@ -29,6 +29,8 @@ from ecociv.report.messages import COLUMNS_ZH, LANGUAGES, MESSAGES, STATUS_ZH, t
 MARKER = "ecociv report"
 #: check rows shown in the report (the not-comparable rows are counted, not listed)
 SHOWN_VERDICTS = ("inside", "outside")
+#: columns of an uncertainty ranges table shown (``ecociv uncertainty`` writes ranges.csv)
+RANGE_COLUMNS = ("indicator", "units", "nominal", "p05", "p5", "p50", "p95", "n")
 
 
 @dataclass(frozen=True)
@@ -246,8 +248,10 @@ def _run_view(run: RunContent, lang: str, index: int, workdir: Path, xlsx: Path)
     notes = [(str(s.get("name")), str(note)) for s in run.manifest.get("steps", []) for note in s.get("notes") or []]
     ranges_header, ranges_rows = [], []
     if run.ranges is not None:
-        ranges_header = [str(c) for c in run.ranges.columns]
-        ranges_rows = [[fmt(v) for v in row] for row in run.ranges.head(60).itertuples(index=False)]
+        shown = [c for c in RANGE_COLUMNS if c in run.ranges.columns] or list(run.ranges.columns)
+        ranges_header = [str(c) for c in shown]
+        ranges_rows = [[fmt(v) for v in row] for row in run.ranges[shown].head(80).itertuples(index=False)]
+    charts += [(caption, _image(png)) for caption, png in run.charts]
     return {"name": _run_name(run), "id": run.run_id, "meta": meta, "prefecture_header": header,
             "prefecture_rows": rows, "summary_note": text("check_missing", lang, reason=run.summary_note or "")
             if run.summary_note else "",
