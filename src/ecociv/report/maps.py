@@ -133,6 +133,8 @@ SEQUENTIAL = (("water", "YlGnBu"), ("precip", "YlGnBu"), ("evapo", "YlGnBu"), ("
 #: a map of a change (scenario minus baseline) uses a diverging scale centred on zero
 DIFFERENCE_WORDS = ("change", "difference", "delta", "minus")
 OUTSIDE_GREY = "#d9d9d9"
+#: most entries of a class legend (more classes are counted, not listed)
+MAX_LEGEND = 24
 
 
 def _sequential(title: str, units: str | None) -> str:
@@ -273,6 +275,10 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
         handles = [Patch(facecolor=colour, edgecolor="#555555", linewidth=0.5,
                          label=f"{class_names[int(c)]} ({c})" if int(c) in class_names else f"class {c}")
                    for c, colour in zip(codes, colours, strict=True)]
+        if len(handles) > MAX_LEGEND:
+            more = len(handles) - MAX_LEGEND + 1
+            handles = [*handles[:MAX_LEGEND - 1], Patch(facecolor="white", edgecolor="none",
+                                                       label=f"… {more} more classes")]
         if layers is not None:
             handles.append(Patch(facecolor=OUTSIDE_GREY, edgecolor="none", label="outside the Belt"))
         legend_axes.axis("off")
@@ -287,8 +293,10 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
         bar = figure.colorbar(image, cax=bar_axes, extend="both")
         quantity = "change" if diverging else "value"
         bar.set_label(f"{quantity} ({units or 'dimensionless'})")
-    heading = title if not when else f"{title}, {when}"
-    figure.suptitle(heading, fontsize=12, y=1 - 0.25 / height)
+    import textwrap
+
+    heading = textwrap.fill(title if not when else f"{title}, {when}", width=int(11 * width))
+    figure.suptitle(heading, fontsize=12 if "\n" not in heading else 10.5, y=1 - 0.12 / height, va="top")
     credits = "; ".join(part for part in (source, layers.source if layers is not None else None) if part)
     if credits:
         figure.text(0.01, 0.15 / height, f"Source: {credits}", fontsize=6.5, color="#444444",
