@@ -37,6 +37,8 @@ KNOWN_UNITS: frozenset[str] = frozenset({
     "kWh", "kg/kWh",
     # embodied_flows
     "hundred_million * yuan/yr",
+    # eco_compensation, asset_accounts (values per area and per volume)
+    "yuan/ha", "yuan/ha/yr", "yuan/km**2/yr", "yuan/m**3",
     # rights_market (a permit is 1 t of an emission right or 1 m³ of a water right)
     "permit", "yuan/permit", "yuan/permit**2",
 })
