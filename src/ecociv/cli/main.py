@@ -22,9 +22,9 @@ from ecociv.cli import (
     registry_cmd,
     report_cmd,
     run_cmd,
+    serve_cmd,
     strategies_cmd,
     uncertainty_cmd,
-    serve_cmd,
 )
 
 HELP = (
