@@ -177,6 +177,22 @@ def test_an_earlier_report_is_replaced_a_foreign_file_is_not(tmp_path: Path, run
     assert not (tmp_path / "mine.html").exists()
 
 
+def test_a_run_off_the_belt_without_summary_or_check(tmp_path: Path, runs: list[Path]) -> None:
+    # e.g. the synthetic example: no dataset, so no table per prefecture and no reference check;
+    # the report says so instead of failing, and does not call itself a report on the Belt
+    run = tmp_path / "elsewhere"
+    shutil.copytree(runs[1], run)
+    shutil.rmtree(run / "summary")
+    shutil.rmtree(run / "check")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["scenario"].update(dataset=None, region="Test valley (synthetic)")
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    html = build_report([run], tmp_path / "r.html", lang="en").html.read_text(encoding="utf-8")
+    assert "<title>Model results: Test valley (synthetic)</title>" in html
+    assert "No table per prefecture for this run" in html and "No check table for this run" in html
+    assert "Tianshan" not in html
+
+
 def _broken(tmp_path: Path, runs: list[Path], how: str) -> Path:
     run = tmp_path / f"run-{how}"
     shutil.copytree(runs[1], run)

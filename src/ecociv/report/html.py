@@ -139,6 +139,14 @@ def _atomic(path: Path, write: Callable[[Path], Any]) -> Path:
     return path
 
 
+def _title(runs: list[RunContent], lang: str) -> str:
+    """The Belt's title for runs on the Belt dataset, else the runs' region or scenario names."""
+    if all(run.scenario.get("dataset") == "belt" for run in runs):
+        return text("title", lang)
+    regions = sorted({str(run.scenario.get("region") or run.scenario.get("name") or run.run_id) for run in runs})
+    return text("title_other", lang, region="; ".join(regions))
+
+
 def _run_name(run: RunContent) -> str:
     return str(run.scenario.get("name") or run.run_id)
 
@@ -227,12 +235,15 @@ def _run_view(run: RunContent, lang: str, index: int, workdir: Path, xlsx: Path)
     header, rows = _prefecture_rows(run, lang)
     charts = []
     if run.prefectures is not None:
-        name = "prefecture_zh" if lang == "zh" else "prefecture_en"
-        chosen = [(c, "{} ({})".format(*indicator_label(c, run, lang)))
+        from ecociv.report.charts import cjk_font
+
+        chart_lang = lang if lang != "zh" or cjk_font() else "en"  # no CJK font: English labels
+        name = "prefecture_zh" if chart_lang == "zh" else "prefecture_en"
+        chosen = [(c, "{} ({})".format(*indicator_label(c, run, chart_lang)))
                   for c in ("water_yield_1e8m3", "water_conservation_1e8m3", "carbon_mt",
                             "soil_conservation_mt", "sand_fixation_mt", "redline_km2")]
         png = prefecture_bars(run.prefectures, chosen, workdir / f"bars-{index}.png", name_column=name,
-                              title=f"{_run_name(run)}: {text('prefecture_table', lang)}")
+                              title=f"{_run_name(run)}: {text('prefecture_table', chart_lang)}")
         if png is not None:
             charts.append((text("prefecture_table", lang), _image(png)))
     check_png = run.folder / "check" / "check.png"
@@ -253,7 +264,7 @@ def _run_view(run: RunContent, lang: str, index: int, workdir: Path, xlsx: Path)
         ranges_rows = [[fmt(v) for v in row] for row in run.ranges[shown].head(80).itertuples(index=False)]
     charts += [(caption, _image(png)) for caption, png in run.charts]
     return {"name": _run_name(run), "id": run.run_id, "meta": meta, "prefecture_header": header,
-            "prefecture_rows": rows, "summary_note": text("check_missing", lang, reason=run.summary_note or "")
+            "prefecture_rows": rows, "summary_note": text("summary_missing", lang, reason=run.summary_note or "")
             if run.summary_note else "",
             "xlsx_note": text("xlsx_note", lang, path=xlsx.name), "charts": charts,
             "maps": [(caption, _image(png)) for caption, png in run.maps],
@@ -360,7 +371,7 @@ def build_report(run_folders: list[Path], out: Path, *, lang: str = "en", pdf: b
         html = environment.get_template("report.html.j2").render(
             lang=lang, marker=MARKER, t={key: text(key, lang) if "{" not in MESSAGES[key][lang] else ""
                                          for key in MESSAGES},
-            title=text("title", lang),
+            title=_title(runs, lang),
             subtitle=text("subtitle", lang, n=len(runs), version=__version__,
                           date=dt.date.today().isoformat()),
             generated_by=text("generated_by", lang, version=__version__),

@@ -9,6 +9,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "title": {"en": "Ecological civilization strategy of the Tianshan Northern Slope Economic Belt: "
                     "model results",
               "zh": "天山北坡经济带生态文明建设战略：模型结果报告"},
+    "title_other": {"en": "Model results: {region}", "zh": "模型结果报告：{region}"},
+    "summary_missing": {"en": "No table per prefecture for this run: {reason}",
+                        "zh": "该运行没有分地州结果表：{reason}"},
     "subtitle": {"en": "Report of {n} run(s) of ecociv {version}, written {date}",
                  "zh": "ecociv {version} 的 {n} 个运行结果报告，生成于 {date}"},
     "contents": {"en": "Contents", "zh": "目录"},
