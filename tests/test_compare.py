@@ -171,3 +171,17 @@ def test_esv_of_the_scenario_map_is_summed_over_units(tmp_path) -> None:
     # the scenario map's ESV (not the baseline map's): 12 + 19
     assert table[("belt", "Belt", "esv")] == pytest.approx(31.0)
     assert table[("unit", "650100", "esv")] == pytest.approx(12.0)
+
+
+def test_summary_tables_give_prefecture_and_belt_rows_with_units(tmp_path) -> None:
+    base = _run(tmp_path, "a", {"north": 1.0}, {"north": 0.0})
+    summary = base / "summary"
+    summary.mkdir()
+    pd.DataFrame({"prefecture_adcode": ["650100", "total"], "prefecture_zh": ["乌鲁木齐市", "合计"],
+                  "prefecture_en": ["Urumqi", "Belt total"], "units": [7, 7], "area_km2": [1.0, 1.0],
+                  "water_yield_1e8m3": [3.5, 3.5]}).to_csv(summary / "prefectures.csv", index=False)
+    (summary / "columns.json").write_text(json.dumps({"water_yield_1e8m3": "water yield volume (10⁸ m³/yr)"}))
+    table = run_indicators(base).set_index(["level", "area", "indicator"])
+    assert table.loc[("prefecture", "650100", "water_yield_1e8m3"), "value"] == 3.5
+    assert table.loc[("belt", "Belt", "water_yield_1e8m3"), "units"] == "10⁸ m³/yr"
+    assert ("prefecture", "650100", "area_km2") not in table.index  # bookkeeping, not an indicator

@@ -55,9 +55,24 @@ def _read(path: Path) -> pd.DataFrame | None:
                                                            "prefecture_adcode": str}) if path.is_file() else None
 
 
+def _summary_units(folder: Path) -> dict[str, str]:
+    """Units of the summary columns: the last parenthesised part of each description in
+    ``summary/columns.json`` (e.g. 'water yield volume (10⁸ m³/yr)' -> '10⁸ m³/yr')."""
+    path = folder / "columns.json"
+    if not path.is_file():
+        return {}
+    found: dict[str, str] = {}
+    for column, text in json.loads(path.read_text(encoding="utf-8")).items():
+        text = str(text)
+        if ")" in text and "(" in text:
+            found[column] = text[text.rindex("(", 0, text.rindex(")")) + 1:text.rindex(")")]
+    return found
+
+
 def _summary_rows(run_folder: Path) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     folder = run_folder / "summary"
+    units_of = _summary_units(folder)
     units = _read(folder / "units.csv")
     prefectures = _read(folder / "prefectures.csv")
     basins = _read(folder / "basins.csv")
@@ -70,12 +85,11 @@ def _summary_rows(run_folder: Path) -> list[dict[str, Any]]:
                    and c != "population" and pd.api.types.is_numeric_dtype(table[c])]
         for _, row in table.iterrows():
             area = str(row[key])
-            if area == "total":
-                if level != "prefecture":
-                    continue
-                rows += _rows("belt", BELT, BELT, {c: row[c] for c in columns}, "")
+            if area == "total" and level != "prefecture":
                 continue
-            rows += _rows(level, area, str(row[name]), {c: row[c] for c in columns}, "")
+            where = ("belt", BELT, BELT) if area == "total" else (level, area, str(row[name]))
+            for column in columns:
+                rows += _rows(*where, {column: row[column]}, units_of.get(column, ""))
     return rows
 
 
