@@ -45,6 +45,7 @@ def test_sobol_indices_of_ishigami_match_the_analytic_values() -> None:
     np.testing.assert_allclose(table["ST"], st, atol=0.03)
     # convergence check: indices from the first half of the base samples, and their change
     assert (table["S1_change"] < 0.05).all() and (table["ST_conf"] > 0).all()
+    assert table["converged"].all()  # N/2 -> N changes within the bootstrap intervals
     assert (table["N"] == 4096).all()
 
 

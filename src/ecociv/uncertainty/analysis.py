@@ -9,7 +9,7 @@ import pandas as pd
 QUANTILES = (0.05, 0.50, 0.95)
 #: columns of sobol.csv
 SOBOL_COLUMNS = ["indicator", "parameter", "S1", "S1_conf", "ST", "ST_conf", "N",
-                 "S1_half", "ST_half", "S1_change", "ST_change"]
+                 "S1_half", "ST_half", "S1_change", "ST_change", "converged"]
 
 
 def ranges(outputs: pd.DataFrame, nominal: dict[str, float] | None = None,
@@ -40,7 +40,8 @@ def sobol_indices(unit: np.ndarray, outputs: pd.DataFrame, names: list[str], *,
     """First-order (S1) and total-order (ST) Sobol indices of every indicator that varies, by
     SALib's Saltelli/Jansen estimators, with bootstrap 95 % confidence half-widths (``*_conf``),
     and the same indices from the first half of the base samples (``*_half``): the convergence
-    check (the difference ``*_change`` should be within the confidence half-width).
+    check: ``converged`` is true when both changes ``*_change`` are within the confidence
+    half-widths (empty when N < 4).
 
     ``unit``: the Saltelli design (N·(D + 2) rows in SALib's order); ``outputs``: one row per
     design row, one column per indicator.
@@ -72,5 +73,7 @@ def sobol_indices(unit: np.ndarray, outputs: pd.DataFrame, names: list[str], *,
                 row.update(S1_half=half["S1"][j], ST_half=half["ST"][j],
                            S1_change=abs(full["S1"][j] - half["S1"][j]),
                            ST_change=abs(full["ST"][j] - half["ST"][j]))
+                row["converged"] = bool(row["S1_change"] <= row["S1_conf"]
+                                        and row["ST_change"] <= row["ST_conf"])
             rows.append(row)
     return pd.DataFrame(rows, columns=SOBOL_COLUMNS)

@@ -24,7 +24,7 @@ def plot_indices(sobol: pd.DataFrame, indicator: str, out: Path) -> Path:
     ax.barh(y - 0.2, rows["S1"], height=0.38, xerr=rows["S1_conf"], color="#2166ac",
             label="first order S1")
     ax.set_yticks(y, list(rows["parameter"]))
-    ax.set_xlabel("Sobol index (share of output variance), bars: bootstrap 95 % interval")
+    ax.set_xlabel("Sobol index (share of variance); lines: bootstrap 95 % interval")
     ax.set_title(f"Sensitivity of {indicator}", fontsize=10)
     ax.axvline(0, color="black", linewidth=0.6)
     ax.legend(loc="lower right", fontsize=8)

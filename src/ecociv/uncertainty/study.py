@@ -152,6 +152,7 @@ def run_study(path: str | Path, out: str | Path, *, samples: int | None = None,
     ranges.to_csv(files["ranges"], index=False)
     files["ranges_png"] = plot.plot_ranges(ranges, out / "ranges.png")
     key_indicator = None
+    sobol_converged = None
     if method == "sobol":
         files["sobol"] = out / "sobol.csv"
         if ok.all():
@@ -160,6 +161,8 @@ def run_study(path: str | Path, out: str | Path, *, samples: int | None = None,
             sobol = pd.DataFrame(columns=analysis.SOBOL_COLUMNS)
             say(f"{int((~ok).sum())} sample(s) failed: Sobol indices need every run; see samples.csv")
         sobol.to_csv(files["sobol"], index=False)
+        converged = sobol["converged"].dropna().astype(bool)
+        sobol_converged = f"{int(converged.sum())} of {len(converged)}"
         if len(sobol):
             spread = ranges.assign(rel=(ranges["p95"] - ranges["p05"]) / ranges["p50"].abs())
             spread = spread[spread["indicator"].isin(set(sobol["indicator"]))]
@@ -177,6 +180,7 @@ def run_study(path: str | Path, out: str | Path, *, samples: int | None = None,
         "samples_per_second": round(len(values) / sample_seconds, 4) if sample_seconds else None,
         "total_seconds": round(time.perf_counter() - started, 3),
         "plotted_indicator": key_indicator,
+        "sobol_converged": sobol_converged,
         "nominal_seconds": round(nominal.seconds, 3),
         "mean_run_seconds": float(np.mean([o.seconds for o in outcomes])) if outcomes else None,
     }
