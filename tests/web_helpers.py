@@ -19,6 +19,7 @@ USERS = {"admin": "admin", "plan": "planner", "plan2": "planner", "view": "viewe
 def make_client(store: Path, **kwargs: Any) -> TestClient:
     # argon2 at its lowest cost keeps the tests quick; the server uses the library's defaults
     auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    auth._DUMMY = auth._hasher.hash("not a password")
     app = create_app(store, **kwargs)
     accounts = app.state.ecociv.accounts
     for name, role in USERS.items():

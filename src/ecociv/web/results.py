@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
+from ecociv.web import maps
 from ecociv.web.auth import User
 from ecociv.web.deps import State, current_user, role, state
 from ecociv.web.jobs import TERMINAL, read_events
@@ -195,29 +195,17 @@ def result_map(run_id: str, path: str, user: User = Depends(current_user),
     drawn = target.with_suffix(".png")
     if drawn.is_file():
         return FileResponse(drawn, media_type="image/png")
-    return Response(render_png(target), media_type="image/png")
+    return Response(maps.render_png(target), media_type="image/png")
 
 
-def render_png(path: Path, max_side: int = 1024) -> bytes:
-    """A quick PNG of band 1 of a GeoTIFF, at most ``max_side`` pixels a side."""
-    import numpy as np
-    import rasterio
-    from matplotlib import colormaps
-    from PIL import Image
-
-    with rasterio.open(path) as src:
-        scale = max(1, int(np.ceil(max(src.width, src.height) / max_side)))
-        shape = (max(1, src.height // scale), max(1, src.width // scale))
-        data = src.read(1, out_shape=shape, masked=True).astype("float64")
-    values = data.compressed()
-    values = values[np.isfinite(values)]
-    low, high = (np.percentile(values, [2, 98]) if values.size else (0.0, 1.0))
-    norm = np.clip((data.filled(np.nan) - low) / ((high - low) or 1.0), 0, 1)
-    rgba = colormaps["viridis"](np.nan_to_num(norm), bytes=True)
-    rgba[..., 3] = np.where(np.isfinite(data.filled(np.nan)), 255, 0)
-    buffer = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
-    return buffer.getvalue()
+@router.get("/results/{run_id}/raster/{path:path}", tags=["results"])
+def result_raster(run_id: str, path: str, user: User = Depends(current_user),
+                  st: State = Depends(state)) -> dict[str, Any]:
+    """Size, CRS, value range and corners in WGS 84 of a raster output (to place its PNG)."""
+    target = inside(run_folder(st, run_id, user), path)
+    if target.suffix.lower() not in (".tif", ".tiff") or not target.is_file():
+        raise HTTPException(404, f"no raster {path!r}")
+    return maps.raster_info(target)
 
 
 @router.get("/results/{run_id}/geojson/{path:path}", tags=["results"])
@@ -227,12 +215,7 @@ def result_geojson(run_id: str, path: str, user: User = Depends(current_user),
     target = inside(run_folder(st, run_id, user), path)
     if target.suffix.lower() != ".gpkg" or not target.is_file():
         raise HTTPException(404, f"no vector output {path!r}")
-    import geopandas as gpd
-
-    frame = gpd.read_file(target)
-    if frame.crs is not None:
-        frame = frame.to_crs(4326)
-    return Response(frame.to_json(), media_type="application/geo+json")
+    return Response(maps.geojson(target), media_type="application/geo+json")
 
 
 @router.get("/results/{run_id}/reports", tags=["results"])
@@ -242,3 +225,13 @@ def result_reports(run_id: str, user: User = Depends(current_user),
     folder = run_folder(st, run_id, user)
     return [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*"))
             if p.suffix.lower() in (".html", ".pdf") and p.is_file()]
+
+
+@router.get("/results/{run_id}/monitor", tags=["monitor"])
+def result_monitor(run_id: str, user: User = Depends(current_user),
+                   st: State = Depends(state)) -> dict[str, Any]:
+    """Monitoring alerts of a run (as ``ecociv monitor --run``): lake areas, water use and
+    pumping against the run's own targets."""
+    from ecociv.web.monitoring import alerts
+
+    return alerts(None, run=run_folder(st, run_id, user))

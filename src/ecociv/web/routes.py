@@ -178,6 +178,82 @@ def layers(name: str, _: User = Depends(current_user),
     return st.cache[key]
 
 
+def _layer(name: str, layer_id: str, kind: str) -> Any:
+    loaded = _dataset(name)
+    layer = loaded.layers.get(layer_id)
+    if layer is None or layer.kind != kind:
+        raise HTTPException(404, f"no {kind} layer {layer_id!r} in dataset {name!r}")
+    return layer
+
+
+@router.get("/datasets/{name}/layers/{layer_id}/map", tags=["datasets"])
+def layer_map(name: str, layer_id: str, band: int = 1, _: User = Depends(current_user),
+              st: State = Depends(state)) -> Response:
+    """A raster layer (``band``, from 1) as a PNG of the whole map."""
+    from ecociv.web.maps import render_png
+
+    layer = _layer(name, layer_id, "raster")
+    key = f"png:{name}:{layer_id}:{band}"
+    if key not in st.cache:
+        import rasterio
+
+        with rasterio.open(layer.path) as src:
+            if not 1 <= band <= src.count:
+                raise HTTPException(400, f"band must be 1 to {src.count}, got {band}")
+        st.cache[key] = render_png(layer.path, band)
+    return Response(st.cache[key], media_type="image/png")
+
+
+@router.get("/datasets/{name}/layers/{layer_id}/info", tags=["datasets"])
+def layer_info(name: str, layer_id: str, _: User = Depends(current_user)) -> dict[str, Any]:
+    """Size, CRS, value range of band 1 and corners in WGS 84 of a raster layer."""
+    from ecociv.web.maps import raster_info
+
+    return raster_info(_layer(name, layer_id, "raster").path)
+
+
+@router.get("/datasets/{name}/layers/{layer_id}/geojson", tags=["datasets"])
+def layer_geojson(name: str, layer_id: str, _: User = Depends(current_user),
+                  st: State = Depends(state)) -> Response:
+    """A vector layer as GeoJSON in WGS 84."""
+    from ecociv.web.maps import geojson
+
+    layer = _layer(name, layer_id, "vector")
+    key = f"geojson:{name}:{layer_id}"
+    if key not in st.cache:
+        st.cache[key] = geojson(layer.path, layer.layer)
+    return Response(st.cache[key], media_type="application/geo+json")
+
+
+# monitoring ------------------------------------------------------------------------------
+class MonitorFiles(BaseModel):
+    observations: str
+    stations: str | None = None
+    targets: str | None = None
+    default_targets: bool = False
+
+
+@router.post("/monitor", tags=["monitor"])
+def monitor(body: MonitorFiles, user: User = Depends(role("planner")),
+            st: State = Depends(state)) -> dict[str, Any]:
+    """Alerts of uploaded observations against the standards (GB 3095, GB 3838), targets and
+    red lines, as ``ecociv monitor``."""
+    from ecociv.web.monitoring import alerts
+
+    folder = st.user_dir(user.name)
+
+    def upload(name: str | None) -> Any:
+        if name is None:
+            return None
+        path = inside(folder, safe_id(name, "upload"), "upload")
+        if not path.is_file():
+            raise HTTPException(404, f"no upload {name!r}")
+        return path
+
+    return alerts(upload(body.observations), stations=upload(body.stations),
+                  targets=upload(body.targets), default_targets=body.default_targets)
+
+
 # uploads -----------------------------------------------------------------------------------
 @router.get("/uploads", tags=["uploads"])
 def list_uploads(user: User = Depends(role("planner")),
@@ -210,7 +286,11 @@ async def upload(file: UploadFile, user: User = Depends(role("planner")),
                 out.write(chunk)
         if size == 0:
             raise InputError(f"upload {name}: the file is empty")
-        uploads.check_content(tmp, name)
+        try:
+            uploads.check_content(tmp, name)
+        except InputError as err:  # the reader's message, without the server's paths
+            text = str(err).replace(f" ({tmp})", "").replace(str(tmp), name)
+            raise InputError(text.replace(tmp.name, name)) from None
         tmp.replace(folder / name)
     finally:
         tmp.unlink(missing_ok=True)
