@@ -1,0 +1,176 @@
+"""The dashboard in a real browser (Debian's Chromium, headless, through Selenium): sign in, edit a
+parameter in the lever editor, start a run of the synthetic example scenario, watch its progress
+bar to the end, open a raster output on the map, compare two runs, download a report and switch
+to Chinese. Screenshots of each stage go to the artifacts folder (see conftest.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.browser.conftest import ADMIN_PASSWORD, PLANNER, VIEWER, Server, artifacts_dir
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "ecociv" / "data" / "example"
+
+
+def _wait(driver: Any, condition: Any, seconds: float = 60, message: str = "") -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, poll_frequency=0.25).until(condition, message)
+
+
+def _shot(driver: Any, name: str) -> Path:
+    path = artifacts_dir() / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def _create_example(server: Server) -> str:
+    """Upload the example's files and create its scenario as the planner; the scenario id."""
+    with server.client(*PLANNER) as planner:
+        for path in sorted(EXAMPLE.iterdir()):
+            if path.suffix in (".tif", ".csv", ".gpkg"):
+                planner.post("/api/v1/uploads", files={"file": (path.name, path.read_bytes())}
+                             ).raise_for_status()
+        text = (EXAMPLE / "scenario.yaml").read_text(encoding="utf-8")
+        answer = planner.post("/api/v1/scenarios", json={"yaml": text})
+        answer.raise_for_status()
+        return str(answer.json()["id"])
+
+
+def _sign_in(driver: Any, server: Server, user: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(server.base + "/")
+    _wait(driver, lambda d: d.find_element(By.ID, "login-view").is_displayed(), 30, "no sign-in form")
+    driver.find_element(By.ID, "username").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+
+
+def test_sign_in_refused_with_wrong_password(server: Server, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    _sign_in(browser, server, PLANNER[0], "not the password")
+    error = _wait(browser, lambda d: d.find_element(By.ID, "login-error").text, 30, "no error shown")
+    assert "wrong user name or password" in error
+    assert not browser.find_element(By.ID, "app-view").is_displayed()
+
+
+def test_viewer_cannot_start_runs(server: Server, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    _sign_in(browser, server, *VIEWER)
+    _wait(browser, lambda d: d.find_element(By.ID, "app-view").is_displayed(), 30, "not signed in")
+    assert "viewer" in browser.find_element(By.ID, "who").text
+    assert not browser.find_element(By.ID, "start").is_enabled()
+    assert not browser.find_element(By.ID, "save-levers").is_enabled()
+
+
+def test_planner_edits_runs_maps_compares_and_downloads(server: Server, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    scenario_id = _create_example(server)
+    _sign_in(browser, server, *PLANNER)
+    _wait(browser, lambda d: d.find_element(By.ID, "app-view").is_displayed(), 30, "not signed in")
+    field = _wait(browser, lambda d: d.find_elements(By.NAME, "water_yield.seasonality_z"), 60,
+                  "the lever editor shows no field for water_yield's seasonality_z")[0]
+    assert field.get_attribute("value") == "5"  # the example scenario's value
+    _shot(browser, "1-signed-in")
+
+    # edit a parameter: an out-of-range value is marked, a valid one is saved into the scenario
+    field.clear()
+    field.send_keys("-3")
+    assert "invalid" in field.get_attribute("class")
+    field.clear()
+    field.send_keys("7")
+    assert "invalid" not in (field.get_attribute("class") or "")
+    browser.find_element(By.ID, "save-levers").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "status").text == "levers saved", 30, "not saved")
+    with server.client(*PLANNER) as planner:
+        saved = yaml.safe_load(planner.get(f"/api/v1/scenarios/{scenario_id}").json()["yaml"])
+    assert saved["models"][0]["params"]["seasonality_z"] == 7
+
+    # start a run and follow the progress bar to the end
+    browser.find_element(By.ID, "start").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "cancel").is_displayed(), 30, "run not started")
+    seen: set[float] = set()
+    deadline = time.monotonic() + 300
+    while browser.find_element(By.ID, "progress").get_attribute("data-done") != "1":
+        assert "failed" not in browser.find_element(By.ID, "status").text, \
+            browser.find_element(By.ID, "status").text
+        seen.add(float(browser.find_element(By.ID, "progress").get_attribute("value")))
+        assert time.monotonic() < deadline, "the run did not finish in 300 s"
+        time.sleep(0.2)
+    _shot(browser, "2-run-finished")
+    assert float(browser.find_element(By.ID, "progress").get_attribute("value")) == 1.0
+    assert len(seen) >= 2, f"the progress bar never moved before the end: {seen}"
+    run_id = browser.find_element(By.ID, "status").text.split(": ")[-1]
+    assert (server.store / "runs" / run_id / "manifest.json").is_file()
+    _wait(browser, lambda d: not d.find_element(By.ID, "cancel").is_displayed(), 30)
+    _wait(browser, lambda d: Select(d.find_element(By.ID, "run")).first_selected_option.get_attribute(
+        "value") == run_id, 30, "the new run is not selected")
+
+    # open a raster output on the map
+    radios = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#layer-list input"), 30,
+                   "no map layers listed")
+    target = next(r for r in radios if r.get_attribute("value").endswith("water_yield.tif"))
+    target.click()
+    image = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "img.raster-layer"), 30,
+                  "no raster shown on the map")[0]
+    _wait(browser, lambda d: d.execute_script("return arguments[0].complete && "
+                                              "arguments[0].naturalWidth", image), 30)
+    assert image.get_attribute("data-path") == target.get_attribute("value")
+    assert browser.find_element(By.ID, "legend").text.strip()
+    _shot(browser, "3-map-layer")
+
+    # a table and its chart
+    assert browser.find_elements(By.CSS_SELECTOR, "#table-view td")
+    assert browser.find_elements(By.CSS_SELECTOR, "#chart svg rect")
+    return_to = run_id
+
+    # a second run with another parameter value, compared with the first
+    field = browser.find_element(By.NAME, "water_yield.seasonality_z")
+    field.clear()
+    field.send_keys("3")
+    browser.find_element(By.ID, "start").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "status").text.startswith("completed: ") and
+          d.find_element(By.ID, "status").text.split(": ")[-1] != return_to, 300, "second run")
+    second = browser.find_element(By.ID, "status").text.split(": ")[-1]
+    _wait(browser, lambda d: Select(d.find_element(By.ID, "run")).first_selected_option.get_attribute(
+        "value") == second, 30)
+    Select(browser.find_element(By.ID, "compare")).select_by_value(return_to)
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#compare-view td"), 30, "no comparison")
+    header = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#compare-view th")]
+    assert header[1:] == [second, return_to, "difference"]
+    _shot(browser, "4-comparison")
+
+    # a report of the run (written as `ecociv report` writes it) downloaded from the dashboard
+    from ecociv.report.html import build_report
+
+    build_report([server.store / "runs" / second], server.store / "runs" / second / "report.html",
+                 lang="en")
+    Select(browser.find_element(By.ID, "run")).select_by_value(return_to)
+    Select(browser.find_element(By.ID, "run")).select_by_value(second)
+    link = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "a.report-link[href$='report.html']"),
+                 30, "no report link")[0]
+    link.click()
+    downloaded = browser.downloads / "report.html"
+    deadline = time.monotonic() + 30
+    while not downloaded.is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert downloaded.is_file(), list(browser.downloads.iterdir())
+    assert downloaded.read_bytes() == (server.store / "runs" / second / "report.html").read_bytes()
+
+    # Chinese
+    Select(browser.find_element(By.ID, "lang")).select_by_value("zh")
+    assert browser.find_element(By.ID, "start").text == "开始运行"
+    assert browser.find_element(By.CSS_SELECTOR, "#login-view h2").get_attribute("textContent") == "登录"
+    _shot(browser, "5-chinese")
+    assert ADMIN_PASSWORD not in (server.store / "server.log").read_text(errors="replace")
