@@ -26,6 +26,7 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(BIN)/python -m pytest -q
+	$(BIN)/python scripts/pip_audit.py
 
 docs: $(VENV)/.installed
 	$(BIN)/python scripts/generate_model_docs.py

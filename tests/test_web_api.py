@@ -313,3 +313,15 @@ def test_results_of_a_command_line_run(client, tokens):
                       headers=tokens["view"]).status_code == 404
     assert client.get("/api/v1/results/..%2Fweb/files/web.sqlite",
                       headers=tokens["view"]).status_code == 404
+
+
+def test_dashboard_served_at_root_when_installed(client):
+    from ecociv.web.app import STATIC
+
+    answer = client.get("/")
+    if not (STATIC / "index.html").exists():
+        assert answer.status_code == 404
+        return
+    assert answer.status_code == 200 and "text/html" in answer.headers["content-type"]
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert client.get("/../../web/web.sqlite").status_code == 404
