@@ -46,10 +46,16 @@ class ReportFiles:
 def fmt(value: Any) -> str:
     """A number as the report prints it: thousands separated above 1000, one decimal from 10,
     three decimals below (so the text of the PDF can be searched for a run's value)."""
+    import numbers
+
+    if value is None:
+        return ""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return f"{int(value):,}"
     try:
         number = float(value)
     except (TypeError, ValueError):
-        return "" if value is None or (isinstance(value, float)) else str(value)
+        return str(value)
     if number != number:  # NaN
         return "–"
     magnitude = abs(number)
