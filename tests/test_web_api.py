@@ -189,7 +189,13 @@ def test_validate_gives_the_cli_messages(client, tokens, tmp_path):
             (tmp_path / path.name).symlink_to(path)
     with pytest.raises(InvalidScenarioError) as err:
         load_scenario_file(local)
-    assert answer["problems"] == err.value.problems
+    assert answer["problems"] == [p.replace(f"{tmp_path}/", "") for p in err.value.problems]
+    store = str(client.app.state.ecociv.store)
+    missing = _example_yaml().replace("precipitation_synthetic.tif", "gone.tif")
+    sid = client.post("/api/v1/scenarios", json={"yaml": missing}, headers=tokens["plan"]).json()["id"]
+    problems = client.post(f"/api/v1/scenarios/{sid}/validate", headers=tokens["plan"]).json()["problems"]
+    assert any("gone.tif" in p for p in problems)
+    assert not any(store in p for p in problems)  # no server folder in the messages
     bad_yaml = client.post("/api/v1/scenarios", json={"yaml": "name: [x"}, headers=tokens["plan"])
     assert bad_yaml.status_code == 400 and "not valid YAML" in bad_yaml.json()["detail"]
 

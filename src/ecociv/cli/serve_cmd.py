@@ -18,6 +18,8 @@ def serve(
                                       f"$ECOCIV_STORE or ./{DEFAULT_STORE}); the server keeps its "
                                       "users, scenarios, uploads and job logs in STORE/web/."),
     workers: int = typer.Option(2, "--workers", min=1, help="Runs executed at once (processes)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="dask.distributed scheduler "
+                                         "address for the runs; overrides the scenarios'."),
     registry: str | None = typer.Option(None, "--registry", help="Trading registry: SQLite path or "
                                         "postgresql:// URL (default STORE/registry.sqlite)."),
     admin: str | None = typer.Option(None, "--admin", help="Create this administrator if it does "
@@ -28,7 +30,7 @@ def serve(
 
     from ecociv.web.app import create_app
 
-    app = create_app(_store_root(store), workers=workers, registry=registry)
+    app = create_app(_store_root(store), workers=workers, registry=registry, scheduler=scheduler)
     accounts = app.state.ecociv.accounts
     if admin is not None and admin not in {u["name"] for u in accounts.users()}:
         password = os.environ.get("ECOCIV_ADMIN_PASSWORD") or typer.prompt(

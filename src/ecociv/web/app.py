@@ -31,6 +31,7 @@ SECURITY_HEADERS = {
 
 
 def create_app(store: str | Path, *, workers: int = 2, registry: str | None = None,
+               scheduler: str | None = None,
                login_attempts: int = 5, login_window: float = 60.0,
                session_seconds: float = 12 * 3600) -> FastAPI:
     """The web application over the results store folder ``store``.
@@ -42,6 +43,9 @@ def create_app(store: str | Path, *, workers: int = 2, registry: str | None = No
         uploads and job logs under ``STORE/web/``.
     workers : int
         Runs executed at once (each in its own process).
+    scheduler : str, optional
+        dask.distributed scheduler address for the runs (overrides the scenarios'); default:
+        each run as its scenario says (local).
     registry : str, optional
         Trading registry (SQLite path or PostgreSQL URL); default ``STORE/registry.sqlite``.
     login_attempts, login_window : int, float
@@ -57,7 +61,7 @@ def create_app(store: str | Path, *, workers: int = 2, registry: str | None = No
     db = WebDB(root / "web" / "web.sqlite")
     st = State(store=root, db=db, accounts=Accounts(db, session_seconds=session_seconds),
                limiter=LoginLimiter(login_attempts, login_window),
-               jobs=JobManager(db, root, workers=workers),
+               jobs=JobManager(db, root, workers=workers, scheduler=scheduler),
                registry=registry or str(root / "registry.sqlite"), cache={})
 
     @asynccontextmanager

@@ -23,7 +23,7 @@ def _log(path: Path, event: str, **fields: Any) -> None:
         log.write(json.dumps({"time": time.time(), "event": event, **fields}) + "\n")
 
 
-def _run(scenario: str, store: str, log_path: str) -> None:
+def _run(scenario: str, store: str, log_path: str, scheduler: str | None = None) -> None:
     """Worker process body: run one scenario file into the store, logging every step."""
     log = Path(log_path)
     try:
@@ -34,7 +34,7 @@ def _run(scenario: str, store: str, log_path: str) -> None:
         try:
             loaded = load_scenario_file(scenario)
             _log(log, "start", steps=[s.name for s in loaded.steps])
-            result = run_scenario_file(loaded, store, maps=True,
+            result = run_scenario_file(loaded, store, maps=True, scheduler=scheduler,
                                        progress=lambda step, status: _log(log, "step", step=step,
                                                                           status=status))
         except InvalidScenarioError as err:
@@ -63,8 +63,8 @@ def read_events(path: Path, start: int = 0) -> tuple[list[dict[str, Any]], int]:
 class JobManager:
     """Queue and run scenario files in worker processes."""
 
-    def __init__(self, db: WebDB, store: Path, *, workers: int = 2):
-        self.db, self.store = db, store
+    def __init__(self, db: WebDB, store: Path, *, workers: int = 2, scheduler: str | None = None):
+        self.db, self.store, self.scheduler = db, store, scheduler
         self.jobs_dir = store / "web" / "jobs"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self._slots = threading.Semaphore(max(1, workers))
@@ -94,7 +94,8 @@ class JobManager:
                 if job_id in self._cancelled:
                     return
                 proc = self._context.Process(target=_run, args=(str(scenario_file), str(self.store),
-                                                                 str(self.log_path(job_id))),
+                                                                 str(self.log_path(job_id)),
+                                                                 self.scheduler),
                                              daemon=True)
                 proc.start()
                 self._procs[job_id] = proc

@@ -3,6 +3,7 @@ validation with the checks and messages of ``ecociv validate``."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,10 +87,20 @@ def validate(path: Path) -> list[str]:
     try:
         load_scenario_file(path)
     except InvalidScenarioError as err:
-        return list(err.problems)
+        problems = list(err.problems)
     except EcocivError as err:
-        return [str(err)]
-    return []
+        problems = [str(err)]
+    else:
+        return []
+    # the user's files by their names, without the server's folders
+    return [hide_folder(problem, path.parent) for problem in problems]
+
+
+def hide_folder(message: str, folder: Path) -> str:
+    """``message`` with the paths of files in ``folder`` written as bare file names."""
+    for prefix in {str(folder) + os.sep, str(folder.resolve()) + os.sep}:
+        message = message.replace(prefix, "")
+    return message
 
 
 def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
