@@ -127,8 +127,23 @@ def test_planner_edits_runs_maps_compares_and_downloads(server: Server, browser:
     _wait(browser, lambda d: d.execute_script("return arguments[0].complete && "
                                               "arguments[0].naturalWidth", image), 30)
     assert image.get_attribute("data-path") == target.get_attribute("value")
-    assert browser.find_element(By.ID, "legend").text.strip()
+    legend = _wait(browser, lambda d: "min" in d.find_element(By.ID, "legend").text and
+                   d.find_element(By.ID, "legend").text, 30, "no legend")
+    assert "mm/yr" in legend  # the units of water_yield's output, from its spec
     _shot(browser, "3-map-layer")
+
+    # a layer of the Belt dataset, laid at its WGS 84 corners over the member units' outlines
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#map path.leaflet-interactive")) >= 30
+    dataset = browser.find_elements(By.CSS_SELECTOR, "#dataset-layers input[type=radio]")
+    assert len(dataset) >= 5
+    dataset[0].click()
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "img.raster-layer") and
+          d.find_element(By.CSS_SELECTOR, "img.raster-layer").get_attribute("data-path") ==
+          dataset[0].get_attribute("value"), 60, "the dataset layer is not shown")
+    box = browser.execute_script("const b = document.querySelector('img.raster-layer')"
+                                 ".getBoundingClientRect(); return [b.width, b.height];")
+    assert box[0] > 100 and box[1] > 50, box
+    _shot(browser, "3b-dataset-layer")
 
     # a table and its chart
     assert browser.find_elements(By.CSS_SELECTOR, "#table-view td")

@@ -20,7 +20,7 @@ export function barChart(container, labels, series, { title = "" } = {}) {
   container.replaceChildren();
   if (!labels.length) return;
   const width = Math.max(480, labels.length * 18 * series.length + 80);
-  const height = 260, left = 70, bottom = 90, top = 24;
+  const height = 260 + 16 * series.length, left = 70, bottom = 90, top = 24 + 16 * series.length;
   const values = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
   const high = Math.max(0, ...values), low = Math.min(0, ...values);
   const span = high - low || 1;
@@ -48,8 +48,8 @@ export function barChart(container, labels, series, { title = "" } = {}) {
     svg.append(el("text", { x, y: ty, transform: `rotate(45 ${x} ${ty})` }, String(label).slice(0, 18)));
   });
   series.forEach((s, j) => {
-    svg.append(el("rect", { x: width - 160, y: top + j * 16, width: 10, height: 10, fill: COLOURS[j % COLOURS.length] }));
-    svg.append(el("text", { x: width - 146, y: top + 9 + j * 16 }, s.name.slice(0, 22)));
+    svg.append(el("rect", { x: left, y: 20 + j * 16, width: 10, height: 10, fill: COLOURS[j % COLOURS.length] }));
+    svg.append(el("text", { x: left + 14, y: 29 + j * 16 }, s.name.slice(0, 40)));
   });
   container.append(svg);
 }

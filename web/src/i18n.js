@@ -15,7 +15,8 @@ const STRINGS = {
     readOnly: "Your role can view but not edit or run.", signedInAs: "signed in as",
     legendStretch: "2–98 % range of the layer", noLayers: "This run has no raster outputs.",
     rows: "rows", step: "step", default: "default", badNumber: "a number is expected",
-    range: "allowed", units: "units",
+    range: "allowed", units: "units", datasetLayers: "Belt dataset", runLayers: "Run",
+    runMap: "the run's own map (PNG)",
   },
   zh: {
     title: "ecociv — 天山北坡经济带",
@@ -31,7 +32,8 @@ const STRINGS = {
     readOnly: "您的角色只能查看，不能编辑或运行。", signedInAs: "当前用户",
     legendStretch: "图层数值 2–98 % 区间", noLayers: "本次运行没有栅格输出。",
     rows: "行", step: "步骤", default: "默认", badNumber: "应为数字",
-    range: "允许范围", units: "单位",
+    range: "允许范围", units: "单位", datasetLayers: "经济带数据", runLayers: "运行",
+    runMap: "本次运行绘制的地图（PNG）",
   },
 };
 

@@ -5,7 +5,7 @@ import { api, ApiError, encodePath, url } from "./api.js";
 import { barChart, tableView } from "./charts.js";
 import { currentLang, setLang, t } from "./i18n.js";
 import { leverEditor } from "./levers.js";
-import { initMap, layerList } from "./map.js";
+import { datasetLayers, drawOutline, initMap, runLayers } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { me: null, specs: new Map(), scenario: null, data: null, changes: null, runs: [], source: null };
@@ -197,7 +197,7 @@ async function openRun(runId) {
   const files = result.files;
   const rasters = files.rasters || [];
   const drawn = new Set(rasters.filter((r) => (files.maps || []).includes(r.replace(/\.tif$/, ".png"))));
-  layerList($("layer-list"), $("legend"), runId, rasters, drawn, (p) => outputInfo(result.manifest, p));
+  runLayers($("layer-list"), $("legend"), runId, rasters, drawn, (p) => outputInfo(result.manifest, p));
   const tables = files.tables ? files.tables.filter((f) => f.endsWith(".csv")) : [];
   $("table").replaceChildren(...tables.map((f) => new Option(f, f)));
   if (tables.length) await openTable(); else { $("chart").replaceChildren(); $("table-view").replaceChildren(); }
@@ -283,6 +283,8 @@ async function loadCatalog() {
   const layers = await api("/datasets/belt/layers");
   const columns = ["id", "long_name", "kind", "status", "units", "resolution", "source"];
   tableView($("catalog"), columns, layers);
+  datasetLayers($("dataset-layers"), $("legend"), layers);
+  try { await drawOutline(); } catch (err) { $("legend").textContent = err.message; }
 }
 
 // wiring --------------------------------------------------------------------------------------

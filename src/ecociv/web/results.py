@@ -185,15 +185,16 @@ def result_table(run_id: str, path: str, format: str = "json", limit: int = 1000
 
 
 @router.get("/results/{run_id}/map/{path:path}", tags=["results"])
-def result_map(run_id: str, path: str, user: User = Depends(current_user),
+def result_map(run_id: str, path: str, plain: bool = False, user: User = Depends(current_user),
                st: State = Depends(state)) -> Response:
-    """A raster output as a PNG of the whole map: the run's own map when it drew one, else a
-    plain rendering (viridis, 2-98 % stretch, nodata transparent)."""
+    """A raster output as a PNG of the whole map: the run's own map when it drew one, else (or
+    with ``plain=true``, to lay it on a map at its WGS 84 corners) a plain rendering (viridis,
+    2-98 % stretch, nodata transparent)."""
     target = inside(run_folder(st, run_id, user), path)
     if target.suffix.lower() not in (".tif", ".tiff") or not target.is_file():
         raise HTTPException(404, f"no raster {path!r}")
     drawn = target.with_suffix(".png")
-    if drawn.is_file():
+    if drawn.is_file() and not plain:
         return FileResponse(drawn, media_type="image/png")
     return Response(maps.render_png(target), media_type="image/png")
 
