@@ -331,3 +331,42 @@ def test_dashboard_served_at_root_when_installed(client):
     assert answer.status_code == 200 and "text/html" in answer.headers["content-type"]
     assert answer.headers["x-frame-options"] == "DENY"
     assert client.get("/../../web/web.sqlite").status_code == 404
+
+
+def test_compare_two_runs(client, tokens):
+    """`ecociv compare` over the API: the same tables as compare_runs on the same folders."""
+    import shutil
+
+    from ecociv.strategies.compare import compare_runs
+
+    store = Path(client.app.state.ecociv.store)
+    upload_example(client, tokens["plan"])
+    sid = client.post("/api/v1/scenarios", json={"yaml": _example_yaml()},
+                      headers=tokens["plan"]).json()["id"]
+    run_ids = []
+    for _ in range(2):
+        job = client.post("/api/v1/runs", json={"scenario_id": sid}, headers=tokens["plan"]).json()["id"]
+        for _ in range(600):
+            state = client.get(f"/api/v1/runs/{job}", headers=tokens["plan"]).json()
+            if state["status"] not in ("queued", "running"):
+                break
+            time.sleep(0.5)
+        assert state["status"] == "completed", state
+        run_ids.append(state["run_id"])
+    assert client.post("/api/v1/comparisons", json={"run_ids": run_ids},
+                       headers=tokens["view"]).status_code == 403
+    assert client.post("/api/v1/comparisons", json={"run_ids": run_ids},
+                       headers=tokens["plan2"]).status_code == 404  # private runs
+    answer = client.post("/api/v1/comparisons", json={"run_ids": run_ids}, headers=tokens["plan"])
+    assert answer.status_code == 201, answer.text
+    cid, files = answer.json()["id"], answer.json()["files"]
+    reference = store.parent / "reference"
+    compare_runs([store / "runs" / r for r in run_ids], reference, maps=False)
+    expected = sorted(p.relative_to(reference).as_posix() for p in reference.rglob("*") if p.is_file())
+    assert files == expected
+    csv = next(f for f in files if f.endswith(".csv"))
+    got = client.get(f"/api/v1/comparisons/{cid}/files/{csv}", headers=tokens["plan"])
+    assert got.content == (reference / csv).read_bytes()
+    assert client.get(f"/api/v1/comparisons/{cid}", headers=tokens["plan2"]).status_code == 404
+    assert client.get(f"/api/v1/comparisons/{cid}/files/../../x", headers=tokens["plan"]).status_code == 404
+    shutil.rmtree(reference)

@@ -236,3 +236,54 @@ def result_monitor(run_id: str, user: User = Depends(current_user),
     from ecociv.web.monitoring import alerts
 
     return alerts(None, run=run_folder(st, run_id, user))
+
+
+# comparisons -------------------------------------------------------------------------------
+class Comparison(BaseModel):
+    run_ids: list[str]
+    maps: bool = False
+
+
+def _comparison_dir(st: State, user: User, comparison_id: str) -> Path:
+    folder = st.store / "web" / "comparisons" / user.name / safe_id(comparison_id, "comparison")
+    if not folder.is_dir():
+        raise HTTPException(404, f"no comparison {comparison_id!r}")
+    return folder
+
+
+@router.post("/comparisons", tags=["results"], status_code=201)
+def compare(body: Comparison, user: User = Depends(role("planner")),
+            st: State = Depends(state)) -> dict[str, Any]:
+    """Compare runs as ``ecociv compare`` (the first is the baseline): indicator tables,
+    trade-off chart and (``maps``) difference maps, kept for the caller."""
+    import uuid
+
+    from ecociv.strategies.compare import compare_runs
+
+    if not 2 <= len(body.run_ids) <= 20:
+        raise HTTPException(400, "give 2 to 20 run ids; the first is the baseline")
+    folders: list[str | Path] = [run_folder(st, run_id, user) for run_id in body.run_ids]
+    comparison_id = uuid.uuid4().hex[:12]
+    out = st.store / "web" / "comparisons" / user.name / comparison_id
+    out.parent.mkdir(parents=True, exist_ok=True)
+    compare_runs(folders, out, maps=body.maps)
+    return comparison_files(comparison_id, user, st)
+
+
+@router.get("/comparisons/{comparison_id}", tags=["results"])
+def comparison_files(comparison_id: str, user: User = Depends(current_user),
+                     st: State = Depends(state)) -> dict[str, Any]:
+    """The files of one of the caller's comparisons (download with ``/files/``)."""
+    folder = _comparison_dir(st, user, comparison_id)
+    return {"id": comparison_id,
+            "files": [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*"))
+                      if p.is_file()]}
+
+
+@router.get("/comparisons/{comparison_id}/files/{path:path}", tags=["results"])
+def comparison_file(comparison_id: str, path: str, user: User = Depends(current_user),
+                    st: State = Depends(state)) -> FileResponse:
+    target = inside(_comparison_dir(st, user, comparison_id), path)
+    if not target.is_file():
+        raise HTTPException(404, f"no file {path!r}")
+    return FileResponse(target, filename=target.name)
