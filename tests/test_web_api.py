@@ -370,3 +370,38 @@ def test_compare_two_runs(client, tokens):
     assert client.get(f"/api/v1/comparisons/{cid}", headers=tokens["plan2"]).status_code == 404
     assert client.get(f"/api/v1/comparisons/{cid}/files/../../x", headers=tokens["plan"]).status_code == 404
     shutil.rmtree(reference)
+
+
+def test_runs_left_by_a_stopped_server_are_marked_interrupted(tmp_path):
+    from ecociv.web.app import create_app
+    from ecociv.web.db import now
+
+    store = tmp_path / "store"
+    with make_client(store) as c:
+        c.app.state.ecociv.db.execute(
+            "INSERT INTO jobs (id, owner, scenario_id, status, shared, created) VALUES "
+            "('j1', 'plan', 's', 'running', 0, ?), ('j2', 'plan', 's', 'completed', 0, ?)",
+            (now(), now()))
+    again = create_app(store)  # the same store, a new server
+    rows = dict(again.state.ecociv.db.all("SELECT id, status FROM jobs"))
+    assert rows == {"j1": "interrupted", "j2": "completed"}
+
+
+def test_serve_refuses_to_start_without_users(tmp_path, capsys, monkeypatch):
+    from tests.cli_helper import run_ecociv
+
+    monkeypatch.delenv("ECOCIV_ADMIN_PASSWORD", raising=False)
+    code, _, err = run_ecociv(capsys, monkeypatch, "serve", "--store", str(tmp_path / "s"),
+                              "--port", "1")
+    assert code == 2
+    assert "no users yet" in err and "--admin" in err
+
+
+def test_serve_admin_password_too_short(tmp_path, capsys, monkeypatch):
+    from tests.cli_helper import run_ecociv
+
+    monkeypatch.setenv("ECOCIV_ADMIN_PASSWORD", "short")
+    code, _, err = run_ecociv(capsys, monkeypatch, "serve", "--store", str(tmp_path / "s"),
+                              "--admin", "boss")
+    assert code == 2 and "at least 10 characters" in err
+    assert "short" not in err.replace("at least", "")  # the password itself is never printed
