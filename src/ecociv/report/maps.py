@@ -127,8 +127,8 @@ def _class_names(raster: Path) -> dict[int, str]:
 
 
 #: colour maps of continuous quantities, by a word of the map's title or units (first match)
-SEQUENTIAL = (("water", "YlGnBu"), ("precip", "YlGnBu"), ("evapo", "YlGnBu"), ("et0", "YlGnBu"),
-              ("carbon", "YlGn"), ("habitat", "YlGn"), ("vegetation", "YlGn"), ("soil", "YlOrBr"),
+SEQUENTIAL = (("water", "YlGnBu"), ("precip", "YlGnBu"), ("evapo", "YlGnBu"),  # word stems
+              ("carbo", "YlGn"), ("habitat", "YlGn"), ("vegetation", "YlGn"), ("soil", "YlOrBr"),
               ("sand", "YlOrBr"), ("erosion", "YlOrBr"), ("temperature", "YlOrRd"))
 #: a map of a change (scenario minus baseline) uses a diverging scale centred on zero
 DIFFERENCE_WORDS = ("change", "difference", "delta", "minus")
