@@ -223,3 +223,15 @@ def test_settle_a_market_clearing(registry_db):
             ledger.settle({"plant-a": -1.0, "plant-b": 1.0}, instrument="SO2", key="k",
                           actor="plant-b")
         assert verify(ledger).ok
+
+
+def test_settlement_rounding_never_makes_a_seller_deliver_more_than_it_holds(registry_db):
+    with _ledger(registry_db) as ledger:
+        ledger.allocate("plant-a", "3", instrument="NOx", key="a")
+        # rounded to micro-units the buyers' legs sum to 3.000001: one micro-unit too many
+        legs = {"plant-a": -3.0, "plant-b": 1.0000006, "district-1": 1.9999994 + 1e-7}
+        ledger.settle(legs, instrument="NOx", key="s")
+        balances = {b["account"]: b["balance"] for b in ledger.balances()}
+        assert balances["plant-a"] == "0"
+        assert parse_amount(balances["plant-b"]) + parse_amount(balances["district-1"]) == 3_000_000
+        assert verify(ledger).ok

@@ -293,7 +293,7 @@ class Ledger:
         legs : mapping of account to net purchase
             Units each account receives (> 0) or delivers (< 0), e.g. rights_market's
             ``net_purchase``; they must sum to zero (a rounding residual of up to one millionth
-            of a unit per leg goes to the largest seller).
+            of a unit per leg goes to the largest buyer).
         reference : str
             What is settled, e.g. the run and market, kept in the payload.
         """
@@ -308,9 +308,9 @@ class Ledger:
         if abs(residual) > len(micro):
             raise InputError(f"the settlement legs sum to {format_amount(-residual)} {instrument}, "
                              "not 0: a cleared market's purchases and sales balance")
-        if residual and micro:
-            seller = min(micro, key=lambda a: micro[a])
-            micro[seller] += residual
+        if residual and micro:  # to the largest buyer: a seller never delivers more than it holds
+            buyer = max(micro, key=lambda a: micro[a])
+            micro[buyer] += residual
         vint = check_vintage(vintage)
         check_id(instrument, "--instrument")
         check_key(key)
