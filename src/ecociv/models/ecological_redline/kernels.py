@@ -11,10 +11,8 @@ guideline's boundary step, "确定红线边界": merge fragments, remove isolate
 Class codes (uint8 on output): importance 1 = generally important (一般重要), 2 = important
 (重要), 3 = extremely important (极重要); red line 1 = inside, 0 = outside.
 
-Connectivity: red-line patches are 4-connected (cells sharing an edge), the same rule
-``rasterio.features.shapes`` uses to polygonise them, so one patch is one polygon; the
-background (holes) is then 8-connected, the complementary rule that makes "enclosed" well
-defined on a square grid (Rosenfeld 1970, *Connectivity in digital pictures*, J. ACM 17(1)).
+Patches and holes (:mod:`ecociv.grid.patches`, shared with the urban development boundary):
+red-line patches are 4-connected, holes 8-connected.
 """
 
 from __future__ import annotations
@@ -22,13 +20,18 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ecociv.grid.patches import (  # noqa: F401 - part of this module's interface
+    fill_holes,
+    label_patches,
+    patch_areas_m2,
+    remove_small_patches,
+)
+
 GENERALLY_IMPORTANT = 1
 IMPORTANT = 2
 EXTREMELY_IMPORTANT = 3
 
 
-_EDGE = ndimage.generate_binary_structure(2, 1)  # 4-connectivity
-_CORNER = ndimage.generate_binary_structure(2, 2)  # 8-connectivity
 
 
 #: How a run of equal values straddling a break is classed (see :func:`cumulative_thresholds`).
@@ -175,72 +178,6 @@ def majority_filter(mask: np.ndarray, valid: np.ndarray, window: int) -> np.ndar
     count = ndimage.correlate(valid.astype(np.int32), kernel, mode="constant", cval=0)
     smoothed = np.where(2 * ones > count, True, np.where(2 * ones < count, False, mask))
     return smoothed & valid
-
-
-def fill_holes(mask: np.ndarray, valid: np.ndarray, cell_area_m2: np.ndarray | float,
-               max_hole_area_m2: float) -> np.ndarray:
-    """Fill holes in red-line patches that are smaller than an area.
-
-    Parameters
-    ----------
-    mask : ndarray of bool
-        Red line.
-    valid : ndarray of bool
-        Cells with data.
-    cell_area_m2 : ndarray
-        True area of each cell, m² (broadcastable to ``mask``).
-    max_hole_area_m2 : float
-        Holes with an area below this (m²) are filled.
-
-    Returns
-    -------
-    ndarray of bool
-
-    Notes
-    -----
-    A hole is an 8-connected group of valid cells outside the red line that touches neither the
-    edge of the grid nor a nodata cell (what lies beyond is unknown, so it is not taken as
-    enclosed).
-    """
-    mask = np.asarray(mask, dtype=bool) & valid
-    background = valid & ~mask
-    labels, count = ndimage.label(background, structure=_CORNER)
-    if count == 0 or max_hole_area_m2 <= 0:
-        return mask
-    open_to_outside = np.zeros(count + 1, dtype=bool)
-    for edge in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
-        open_to_outside[edge] = True
-    near_nodata = ndimage.binary_dilation(~valid, structure=_CORNER)
-    open_to_outside[labels[near_nodata]] = True
-    area = np.broadcast_to(cell_area_m2, mask.shape)
-    hole_area = np.bincount(labels.ravel(), weights=area.ravel(), minlength=count + 1)
-    fill = ~open_to_outside & (hole_area < max_hole_area_m2)
-    fill[0] = False
-    return mask | fill[labels]
-
-
-def label_patches(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """4-connected patches of a mask, numbered 1..n (0 = outside)."""
-    labels, count = ndimage.label(np.asarray(mask, dtype=bool), structure=_EDGE)
-    return labels.astype(np.int32), int(count)
-
-
-def patch_areas_m2(labels: np.ndarray, count: int, cell_area_m2: np.ndarray | float) -> np.ndarray:
-    """True area (m²) of patches 0..count (index 0 = outside) from cell areas (m²)."""
-    area = np.broadcast_to(cell_area_m2, labels.shape)
-    return np.bincount(labels.ravel(), weights=area.ravel(), minlength=count + 1)
-
-
-def remove_small_patches(mask: np.ndarray, cell_area_m2: np.ndarray | float,
-                         min_area_m2: float) -> np.ndarray:
-    """Drop 4-connected red-line patches whose true area (m², from ``cell_area_m2``) is below
-    ``min_area_m2``."""
-    labels, count = label_patches(mask)
-    if count == 0:
-        return np.asarray(mask, dtype=bool)
-    keep = patch_areas_m2(labels, count, cell_area_m2) >= min_area_m2
-    keep[0] = False
-    return keep[labels]
 
 
 def conflict_classes(redline: np.ndarray, land_use: np.ndarray, cropland_codes: list[int],

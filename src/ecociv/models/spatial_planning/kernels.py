@@ -9,10 +9,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy import ndimage
 
+from ecociv.grid.patches import (  # noqa: F401 - part of this module's interface
+    fill_holes,
+    label_patches,
+    patch_areas_m2,
+    remove_small_patches,
+)
+
 #: 4-connected patches (rook), 8-connected holes (queen): the usual pair, so that a diagonal
 #: gap neither splits a patch nor lets a hole leak out through a corner.
-_EDGE = ndimage.generate_binary_structure(2, 1)
-_CORNER = ndimage.generate_binary_structure(2, 2)
 
 
 def distance_to(mask: np.ndarray, spacing: tuple[float, float]) -> np.ndarray:
@@ -65,56 +70,6 @@ def close(mask: np.ndarray, radius_m: float, spacing: tuple[float, float]) -> np
     padded = np.pad(mask, pad)
     closed = ndimage.binary_closing(padded, structure=element)
     return closed[pad:-pad, pad:-pad] | mask
-
-
-def fill_holes(mask: np.ndarray, valid: np.ndarray, cell_area_m2: np.ndarray | float,
-               max_hole_area_m2: float) -> np.ndarray:
-    """Fill enclosed holes of ``mask`` smaller than ``max_hole_area_m2`` (m²).
-
-    A hole is an 8-connected group of valid cells outside the mask that touches neither the
-    edge of the grid nor a nodata cell (what lies beyond is unknown, so it is not enclosed).
-    """
-    mask = np.asarray(mask, dtype=bool) & valid
-    if max_hole_area_m2 <= 0:
-        return mask
-    labels, count = ndimage.label(valid & ~mask, structure=_CORNER)
-    if count == 0:
-        return mask
-    open_to_outside = np.zeros(count + 1, dtype=bool)
-    for edge in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
-        open_to_outside[edge] = True
-    open_to_outside[labels[ndimage.binary_dilation(~valid, structure=_CORNER)]] = True
-    area = np.broadcast_to(cell_area_m2, mask.shape)
-    hole_area = np.bincount(labels.ravel(), weights=area.ravel(), minlength=count + 1)
-    fill = ~open_to_outside & (hole_area < max_hole_area_m2)
-    fill[0] = False
-    return mask | fill[labels]
-
-
-def label_patches(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """4-connected patches of ``mask`` numbered 1..n (0 = outside)."""
-    labels, count = ndimage.label(np.asarray(mask, dtype=bool), structure=_EDGE)
-    return labels.astype(np.int32), int(count)
-
-
-def patch_areas_m2(labels: np.ndarray, count: int, cell_area_m2: np.ndarray | float) -> np.ndarray:
-    """True area (m²) of patches 0..count (index 0 = outside)."""
-    area = np.broadcast_to(cell_area_m2, labels.shape)
-    return np.bincount(labels.ravel(), weights=area.ravel(), minlength=count + 1)
-
-
-def remove_small_patches(mask: np.ndarray, cell_area_m2: np.ndarray | float,
-                         min_area_m2: float) -> np.ndarray:
-    """Drop 4-connected patches whose true area (m²) is below ``min_area_m2``."""
-    mask = np.asarray(mask, dtype=bool)
-    if min_area_m2 <= 0:
-        return mask
-    labels, count = label_patches(mask)
-    if count == 0:
-        return mask
-    keep = patch_areas_m2(labels, count, cell_area_m2) >= min_area_m2
-    keep[0] = False
-    return keep[labels]
 
 
 def cap_growth(core: np.ndarray, candidate: np.ndarray, distance_m: np.ndarray,
