@@ -137,9 +137,11 @@ def test_planner_edits_runs_maps_compares_and_downloads(server: Server, browser:
     dataset = browser.find_elements(By.CSS_SELECTOR, "#dataset-layers input[type=radio]")
     assert len(dataset) >= 5
     dataset[0].click()
-    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "img.raster-layer") and
-          d.find_element(By.CSS_SELECTOR, "img.raster-layer").get_attribute("data-path") ==
-          dataset[0].get_attribute("value"), 60, "the dataset layer is not shown")
+    wanted = dataset[0].get_attribute("value")
+    _wait(browser, lambda d: d.execute_script(
+        "const i = document.querySelector('img.raster-layer');"
+        "return i && i.complete && i.naturalWidth > 0 && i.dataset.path;") == wanted, 60,
+        "the dataset layer is not shown")
     box = browser.execute_script("const b = document.querySelector('img.raster-layer')"
                                  ".getBoundingClientRect(); return [b.width, b.height];")
     assert box[0] > 100 and box[1] > 50, box
@@ -189,3 +191,46 @@ def test_planner_edits_runs_maps_compares_and_downloads(server: Server, browser:
     assert browser.find_element(By.CSS_SELECTOR, "#login-view h2").get_attribute("textContent") == "登录"
     _shot(browser, "5-chinese")
     assert ADMIN_PASSWORD not in (server.store / "server.log").read_text(errors="replace")
+
+
+WATER_LEVERS = """name: water_levers
+models:
+  - id: water_allocation
+    inputs:
+      network: belt_network
+levers:
+  water:
+    irrigation_efficiency: 0.6
+"""
+
+
+def test_lever_group_fields_and_strategy_preset(server: Server, browser: Any) -> None:
+    """water_allocation reads ``levers.water`` (its spec's lever_group): one field per lever key;
+    the S2 strategy's levers (data/strategies/s2_water_land.yaml) fill them and are saved."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from ecociv.strategies.catalog import STRATEGIES
+
+    s2 = yaml.safe_load(next(s for s in STRATEGIES if s.id == "S2").path.read_text(encoding="utf-8"))
+    with server.client(*PLANNER) as planner:
+        sid = planner.post("/api/v1/scenarios", json={"yaml": WATER_LEVERS}).json()["id"]
+    _sign_in(browser, server, *PLANNER)
+    _wait(browser, lambda d: d.find_element(By.ID, "app-view").is_displayed(), 30, "not signed in")
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"#scenario option[value='{sid}']"), 30)
+    Select(browser.find_element(By.ID, "scenario")).select_by_value(sid)
+    field = _wait(browser, lambda d: d.find_elements(By.NAME, "water.irrigation_efficiency"), 30,
+                  "no field for the water lever irrigation_efficiency")[0]
+    assert field.get_attribute("value") == "0.6"
+    assert browser.find_elements(By.NAME, "water.lake_minimum_inflow")  # a key of the spec
+    Select(browser.find_element(By.ID, "preset")).select_by_value("S2")
+    status = browser.find_element(By.ID, "status").text
+    assert "S2" in status and "land_use" not in status  # S2's land_use group is empty
+    assert "industry" in status  # S2 sets industry levers, which this scenario does not read
+    assert float(field.get_attribute("value")) == s2["levers"]["water"]["irrigation_efficiency"]
+    _shot(browser, "6-strategy-preset")
+    browser.find_element(By.ID, "save-levers").click()
+    _wait(browser, lambda d: d.find_element(By.ID, "status").text == "levers saved", 30, "not saved")
+    with server.client(*PLANNER) as planner:
+        saved = yaml.safe_load(planner.get(f"/api/v1/scenarios/{sid}").json()["yaml"])["levers"]
+    assert saved["water"] == {**{"irrigation_efficiency": 0.6}, **s2["levers"]["water"]}

@@ -16,7 +16,9 @@ const STRINGS = {
     legendStretch: "2–98 % range of the layer", noLayers: "This run has no raster outputs.",
     rows: "rows", step: "step", default: "default", badNumber: "a number is expected",
     range: "allowed", units: "units", datasetLayers: "Belt dataset", runLayers: "Run",
-    runMap: "the run's own map (PNG)",
+    runMap: "the run's own map (PNG)", preset: "Levers of a strategy",
+    presetApplied: "levers filled from strategy (save to keep them)",
+    unreadGroups: "lever groups this scenario does not read",
   },
   zh: {
     title: "ecociv — 天山北坡经济带",
@@ -33,7 +35,9 @@ const STRINGS = {
     legendStretch: "图层数值 2–98 % 区间", noLayers: "本次运行没有栅格输出。",
     rows: "行", step: "步骤", default: "默认", badNumber: "应为数字",
     range: "允许范围", units: "单位", datasetLayers: "经济带数据", runLayers: "运行",
-    runMap: "本次运行绘制的地图（PNG）",
+    runMap: "本次运行绘制的地图（PNG）", preset: "采用战略情景的调控参数",
+    presetApplied: "已填入战略情景的调控参数（保存后生效）",
+    unreadGroups: "本情景未读取的调控参数组",
   },
 };
 

@@ -53,6 +53,11 @@ function field(labelText, hint, value, { dtype = "any", param = {}, onInput }) {
     input = Object.assign(document.createElement("input"), { value: show(value) });
   }
   input.name = labelText;
+  row.setValue = (v) => {
+    if (dtype === "bool") input.checked = Boolean(v); else input.value = show(v);
+    input.classList.toggle("invalid", outOfRange(param, v));
+    onInput(v);
+  };
   label.htmlFor = input.id = `f-${labelText.replace(/[^A-Za-z0-9_-]/g, "_")}`;
   input.addEventListener("input", () => {
     try {
@@ -71,7 +76,8 @@ function field(labelText, hint, value, { dtype = "any", param = {}, onInput }) {
 
 /**
  * Build the editor for scenario ``data`` (parsed YAML) into ``container``.
- * Returns ``changes()``: {levers: {group: {key: value}}, params: [[stepIndex, id, value]]}.
+ * Returns {changes(), apply(levers)}: changes() is {levers: {group: {key: value}}, params:
+ * [[stepIndex, id, value]]}; apply() fills the lever fields from a strategy's ``levers``.
  */
 export function leverEditor(container, data, specs) {
   container.replaceChildren();
@@ -80,6 +86,7 @@ export function leverEditor(container, data, specs) {
   const levers = (data && typeof data.levers === "object" && data.levers) || {};
   const steps = Array.isArray(data && data.models) ? data.models : [];
   const groups = new Set();
+  const leverFields = new Map();
   steps.forEach((step, index) => {
     const spec = specs.get(step.id);
     if (!spec) return;
@@ -93,11 +100,14 @@ export function leverEditor(container, data, specs) {
           const group = document.createElement("fieldset");
           group.dataset.group = p.lever_group;
           group.append(Object.assign(document.createElement("legend"), { textContent: `${t("levers")}: levers.${p.lever_group}` }));
+          group.append(Object.assign(document.createElement("small"), { textContent: p.about || "" }));
           const current = levers[p.lever_group] || {};
           for (const key of p.keys || Object.keys(current)) {
-            group.append(field(`${p.lever_group}.${key}`, p.about || "", current[key], {
+            const row = field(`${p.lever_group}.${key}`, "", current[key], {
               onInput: (v) => { (leverChanges[p.lever_group] ||= {})[key] = v; },
-            }));
+            });
+            leverFields.set(`${p.lever_group}.${key}`, row);
+            group.append(row);
           }
           container.append(group);
         }
@@ -114,5 +124,20 @@ export function leverEditor(container, data, specs) {
     }
     if (params.some((p) => !p.lever_group)) container.append(box);
   });
-  return () => ({ levers: leverChanges, params: [...paramChanges.values()] });
+  return {
+    changes: () => ({ levers: leverChanges, params: [...paramChanges.values()] }),
+    /** Fill the fields of a strategy's levers; the lever groups this scenario does not read. */
+    apply(strategyLevers) {
+      const unread = [];
+      for (const [group, values] of Object.entries(strategyLevers || {})) {
+        if (!values || !Object.keys(values).length) continue;
+        if (!groups.has(group)) { unread.push(group); continue; }
+        for (const [key, value] of Object.entries(values)) {
+          const row = leverFields.get(`${group}.${key}`);
+          if (row) row.setValue(value);
+        }
+      }
+      return unread;
+    },
+  };
 }

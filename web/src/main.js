@@ -8,7 +8,7 @@ import { leverEditor } from "./levers.js";
 import { datasetLayers, drawOutline, initMap, runLayers } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { me: null, specs: new Map(), scenario: null, data: null, changes: null, runs: [], source: null };
+const state = { me: null, specs: new Map(), scenario: null, data: null, editor: null, strategies: [], runs: [], source: null };
 
 function status(text, isError = false) {
   $("status").textContent = text;
@@ -57,8 +57,10 @@ async function start() {
   for (const id of ["save-levers", "validate", "start"]) $(id).disabled = !canEdit;
   if (!canEdit) status(t("readOnly"));
   initMap($("map"));
-  const models = await api("/models");
+  const [models, strategies] = await Promise.all([api("/models"), api("/strategies").catch(() => [])]);
   state.specs = new Map(models.map((m) => [m.id, m]));
+  state.strategies = strategies;
+  loadPresets();
   await Promise.all([loadScenarios(), loadRuns(), loadCatalog()]);
 }
 
@@ -77,11 +79,12 @@ async function loadScenarios() {
 async function openScenario(id) {
   state.scenario = await api(`/scenarios/${encodeURIComponent(id)}`);
   state.data = yaml.load(state.scenario.yaml) || {};
-  state.changes = leverEditor($("levers"), state.data, state.specs);
+  state.editor = leverEditor($("levers"), state.data, state.specs);
+  $("preset").value = "";
 }
 
 async function saveLevers() {
-  const { levers, params } = state.changes();
+  const { levers, params } = state.editor.changes();
   const id = encodeURIComponent(state.scenario.id);
   if (params.length) {
     for (const [index, key, value] of params) {
@@ -112,6 +115,20 @@ async function validate() {
   const answer = await api(`/scenarios/${encodeURIComponent(state.scenario.id)}/validate`, { method: "POST" });
   status(answer.valid ? t("valid") : `${t("invalid")}: ${answer.problems.join("; ")}`, !answer.valid);
   return answer.valid;
+}
+
+function loadPresets() {
+  const zh = currentLang() === "zh";
+  $("preset").replaceChildren(new Option(t("none"), ""),
+    ...state.strategies.map((s) => new Option(`${s.id} · ${zh ? s.title_zh : s.title}`, s.id)));
+}
+
+function applyPreset() {
+  const strategy = state.strategies.find((s) => s.id === $("preset").value);
+  if (!strategy || !state.editor) return;
+  const unread = state.editor.apply(strategy.levers);
+  status(unread.length ? `${t("presetApplied")} ${strategy.id}; ${t("unreadGroups")}: ${unread.join(", ")}`
+    : `${t("presetApplied")} ${strategy.id}`);
 }
 
 // runs and progress ---------------------------------------------------------------------------
@@ -295,11 +312,13 @@ function guard(fn) {
 document.addEventListener("DOMContentLoaded", () => {
   $("lang").value = currentLang();
   setLang(currentLang());
-  $("lang").addEventListener("change", () => { setLang($("lang").value); if (state.data) state.changes = leverEditor($("levers"), state.data, state.specs); });
+  $("lang").addEventListener("change", () => { setLang($("lang").value); if (state.data) state.editor = leverEditor($("levers"), state.data, state.specs);
+  $("preset").value = ""; });
   $("login").addEventListener("submit", signIn);
   $("logout").addEventListener("click", signOut);
   $("scenario").addEventListener("change", guard(() => openScenario($("scenario").value)));
   $("save-levers").addEventListener("click", guard(saveLevers));
+  $("preset").addEventListener("change", applyPreset);
   $("validate").addEventListener("click", guard(validate));
   $("start").addEventListener("click", guard(startRun));
   $("cancel").addEventListener("click", guard(cancelRun));
