@@ -83,3 +83,17 @@ def test_run_raster_plain_png_even_with_drawn_map(client, tmp_path: Path) -> Non
     assert Image.open(BytesIO(plain.content)).size == (4, 3)
     info = client.get(f"{base}/raster/step/out.tif", headers=headers).json()
     assert info["corners_wgs84"][0] == [86.0, 44.0] and info["corners_wgs84"][2] == [86.4, 43.7]
+
+
+def test_strategies_listed_with_their_levers(client) -> None:
+    import yaml
+
+    from ecociv.strategies.catalog import STRATEGIES
+
+    assert client.get("/api/v1/strategies").status_code == 401
+    rows = client.get("/api/v1/strategies", headers=token(client, "view")).json()
+    assert [r["id"] for r in rows] == [s.id for s in STRATEGIES] and rows[0]["id"] == "BAU"
+    s2 = next(s for s in STRATEGIES if s.id == "S2")
+    expected = yaml.safe_load(s2.path.read_text(encoding="utf-8"))["levers"]
+    assert next(r for r in rows if r["id"] == "S2")["levers"] == expected
+    assert rows[2]["title_zh"] == s2.title_zh

@@ -30,6 +30,16 @@ def _shot(driver: Any, name: str) -> Path:
     return path
 
 
+def _selected_run(driver: Any, run_id: str) -> None:
+    """Wait until the run list shows ``run_id`` as the chosen run (after the run's end event)."""
+    script = "return [document.getElementById('run').value, document.getElementById('status').textContent]"
+    try:
+        _wait(driver, lambda d: d.execute_script(script)[0] == run_id, 120)
+    except Exception:
+        _shot(driver, "failed-run-selection")
+        raise AssertionError(f"run {run_id} not selected: {driver.execute_script(script)}") from None
+
+
 def _create_example(server: Server) -> str:
     """Upload the example's files and create its scenario as the planner; the scenario id."""
     with server.client(*PLANNER) as planner:
@@ -114,8 +124,7 @@ def test_planner_edits_runs_maps_compares_and_downloads(server: Server, browser:
     run_id = browser.find_element(By.ID, "status").text.split(": ")[-1]
     assert (server.store / "runs" / run_id / "manifest.json").is_file()
     _wait(browser, lambda d: not d.find_element(By.ID, "cancel").is_displayed(), 30)
-    _wait(browser, lambda d: Select(d.find_element(By.ID, "run")).first_selected_option.get_attribute(
-        "value") == run_id, 30, "the new run is not selected")
+    _selected_run(browser, run_id)
 
     # open a raster output on the map
     radios = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#layer-list input"), 30,
@@ -157,11 +166,14 @@ def test_planner_edits_runs_maps_compares_and_downloads(server: Server, browser:
     field.clear()
     field.send_keys("3")
     browser.find_element(By.ID, "start").click()
-    _wait(browser, lambda d: d.find_element(By.ID, "status").text.startswith("completed: ") and
-          d.find_element(By.ID, "status").text.split(": ")[-1] != return_to, 300, "second run")
-    second = browser.find_element(By.ID, "status").text.split(": ")[-1]
-    _wait(browser, lambda d: Select(d.find_element(By.ID, "run")).first_selected_option.get_attribute(
-        "value") == second, 30)
+
+    def second_done(d: Any) -> str | None:
+        text = d.execute_script("return document.getElementById('status').textContent")
+        done = text.startswith("completed: ") and text.split(": ")[-1] != return_to
+        return text.split(": ")[-1] if done else None
+
+    second = _wait(browser, second_done, 300, "the second run did not finish")
+    _selected_run(browser, second)
     Select(browser.find_element(By.ID, "compare")).select_by_value(return_to)
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#compare-view td"), 30, "no comparison")
     header = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#compare-view th")]
