@@ -105,11 +105,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             pytest.fail("ecociv serve did not start:\n" + (store / "server.log").read_text())
         time.sleep(0.3)
     running = Server(base, store, proc)
-    with running.client("admin", ADMIN_PASSWORD) as admin:
-        for name, password, role in ((*PLANNER, "planner"), (*VIEWER, "viewer")):
-            admin.post("/api/v1/users", json={"username": name, "password": password,
-                                              "role": role}).raise_for_status()
     try:
+        with running.client("admin", ADMIN_PASSWORD) as admin:
+            for name, password, role in ((*PLANNER, "planner"), (*VIEWER, "viewer")):
+                admin.post("/api/v1/users", json={"username": name, "password": password,
+                                                  "role": role}).raise_for_status()
         yield running
     finally:
         proc.terminate()
