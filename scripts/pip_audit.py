@@ -20,9 +20,9 @@ def main() -> int:
     try:
         done = subprocess.run([str(audit if audit.exists() else "pip-audit"), "--format", "json",
                                "--progress-spinner", "off", "--skip-editable"],
-                              capture_output=True, text=True, timeout=600, check=False)
+                              capture_output=True, text=True, timeout=120, check=False)
     except subprocess.TimeoutExpired:
-        print("pip-audit: no answer within 10 minutes, skipped")
+        print("pip-audit: no answer within 2 minutes, skipped")
         return 0
     try:
         report = json.loads(done.stdout)
