@@ -405,3 +405,33 @@ def test_serve_admin_password_too_short(tmp_path, capsys, monkeypatch):
                               "--admin", "boss")
     assert code == 2 and "at least 10 characters" in err
     assert "short" not in err.replace("at least", "")  # the password itself is never printed
+
+
+def test_report_of_a_run_made_from_the_api(client, tokens):
+    """POST /results/{run}/reports writes the report as `ecociv report` does; planners only; a
+    bad language or an incomplete run is one message."""
+    import json as json_module
+
+    from ecociv.api import run_scenario
+
+    store = Path(client.app.state.ecociv.store)
+    run = run_scenario(EXAMPLE / "scenario.yaml", store=store, maps=False)
+    url = f"/api/v1/results/{run.run_id}/reports"
+    assert client.post(url, json={"lang": "en"}, headers=tokens["view"]).status_code == 403
+    answer = client.post(url, json={"lang": "zh"}, headers=tokens["plan"])
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == ["report-zh.html", "report-zh.xlsx"]
+    html = (run.folder / "report-zh.html").read_text(encoding="utf-8")
+    assert "<html" in html and run.run_id in html
+    assert "report-zh.html" in client.get(url, headers=tokens["view"]).json()
+    download = client.get(f"/api/v1/results/{run.run_id}/files/report-zh.html", headers=tokens["view"])
+    assert download.content == (run.folder / "report-zh.html").read_bytes()
+    bad = client.post(url, json={"lang": "fr"}, headers=tokens["plan"])
+    assert bad.status_code == 400 and "--lang 'fr'" in bad.json()["detail"]
+    assert client.post("/api/v1/results/no-such-run/reports", json={},
+                       headers=tokens["plan"]).status_code == 404
+    manifest = json_module.loads((run.folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["status"] = "failed"
+    (run.folder / "manifest.json").write_text(json_module.dumps(manifest), encoding="utf-8")
+    failed = client.post(url, json={"lang": "en"}, headers=tokens["plan"])
+    assert failed.status_code == 400 and "failed" in failed.json()["detail"]

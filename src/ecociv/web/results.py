@@ -228,6 +228,27 @@ def result_reports(run_id: str, user: User = Depends(current_user),
             if p.suffix.lower() in (".html", ".pdf") and p.is_file()]
 
 
+class ReportRequest(BaseModel):
+    lang: str = "en"
+    pdf: bool = False
+
+
+@router.post("/results/{run_id}/reports", tags=["results"])
+def make_report(run_id: str, body: ReportRequest, user: User = Depends(role("planner")),
+                st: State = Depends(state)) -> list[str]:
+    """Write the run's report as ``ecociv report`` does: ``report-<lang>.html`` (+ ``.xlsx``, and
+    ``.pdf`` with ``pdf``) in the run folder; an earlier one written by ecociv is replaced. Returns
+    the files to download with ``/results/{run_id}/files/...``. A failed or incomplete run is a
+    400 with the report's own message."""
+    from ecociv.report.html import build_report
+
+    folder = run_folder(st, run_id, user)
+    lang = safe_id(body.lang, "language")
+    build_report([folder], folder / f"report-{lang}.html", lang=lang, pdf=body.pdf)
+    names = [f"report-{lang}.html", f"report-{lang}.xlsx"] + ([f"report-{lang}.pdf"] if body.pdf else [])
+    return [n for n in names if (folder / n).is_file()]
+
+
 @router.get("/results/{run_id}/monitor", tags=["monitor"])
 def result_monitor(run_id: str, user: User = Depends(current_user),
                    st: State = Depends(state)) -> dict[str, Any]:
