@@ -10,7 +10,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from ecociv.models.water_allocation.program import new_highs
+from ecociv.highs import silent_highs
 
 INF = highspy.kHighsInf
 
@@ -67,7 +67,9 @@ def solve(cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, matrix: sp.spm
     lp.a_matrix_.num_col_ = n_cols
     lp.a_matrix_.num_row_ = n_rows
     lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-    highs = new_highs()
+    highs = silent_highs()
+    highs.setOptionValue("primal_feasibility_tolerance", 1e-9)
+    highs.setOptionValue("dual_feasibility_tolerance", 1e-9)
     highs.setOptionValue("presolve", "on")
     highs.setOptionValue("simplex_strategy", 1)  # dual simplex
     highs.passModel(lp)

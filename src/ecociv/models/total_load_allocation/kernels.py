@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+
+from ecociv.highs import silent_highs
 
 
 class InfeasibleError(ValueError):
@@ -116,7 +117,7 @@ def least_cost(blocks: Sequence[CostBlock], n_units: int, lower: np.ndarray, upp
     import highspy
 
     n = len(blocks)
-    highs = _silent_highs()
+    highs = silent_highs()
     inf = highspy.kHighsInf
     scale = max(1.0, float(np.max(np.abs(np.concatenate([upper[np.isfinite(upper)], [required or 0.0]])))))
     model = highspy.HighsModel()
@@ -159,32 +160,6 @@ def least_cost(blocks: Sequence[CostBlock], n_units: int, lower: np.ndarray, upp
     if status != highspy.HighsModelStatus.kOptimal:
         raise InfeasibleError(f"the abatement program has no solution ({highs.modelStatusToString(status)})", 0.0)
     return np.clip(np.asarray(highs.getSolution().col_value) * scale, 0.0, None)
-
-
-def _silent_highs() -> Any:
-    """A HiGHS instance that prints nothing (the library prints a banner when the first is made)."""
-    import os
-    import sys
-
-    import highspy
-
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:
-        saved = -1
-    if saved >= 0:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-    try:
-        highs = highspy.Highs()
-    finally:
-        if saved >= 0:
-            os.dup2(saved, 1)
-            os.close(saved)
-    highs.setOptionValue("output_flag", False)
-    return highs
 
 
 def equal_marginal_cost_quadratic(alpha: np.ndarray, beta: np.ndarray, upper: np.ndarray,

@@ -12,6 +12,7 @@ from typing import Any
 import highspy
 import numpy as np
 
+from ecociv.highs import silent_highs
 from ecociv.models.water_allocation.checks import return_shares
 from ecociv.models.water_allocation.elements import Network
 
@@ -39,26 +40,8 @@ class Target:
 
 
 def new_highs() -> highspy.Highs:
-    """A silent HiGHS instance (the library prints a banner on C stdout when the first one is made)."""
-    import os
-    import sys
-
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no file descriptor 1 (embedded interpreters)
-        saved = -1
-    if saved >= 0:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-    try:
-        highs = highspy.Highs()
-    finally:
-        if saved >= 0:
-            os.dup2(saved, 1)
-            os.close(saved)
-    highs.setOptionValue("output_flag", False)
+    """A silent HiGHS instance set up for the monthly allocation programs."""
+    highs = silent_highs()
     # volumes are scaled to ~10³ units: 1e-9 keeps solver slack below 10⁻⁶ of the largest monthly volume
     highs.setOptionValue("primal_feasibility_tolerance", 1e-9)
     highs.setOptionValue("dual_feasibility_tolerance", 1e-9)
