@@ -123,6 +123,13 @@ def _child(n: int, steps: int) -> dict[str, Any]:
                 np.array(CHANGE)).sum() / 2 * cells * steps)}
 
 
+def _input_kind() -> str:
+    """Input files of the whole-model runs: 'albers' (China Albers, uncompressed tiled GeoTIFF)
+    or 'utm-lzw' (UTM zone 45N, LZW-compressed striped GeoTIFF, as users' data mostly are);
+    set by ``--inputs`` and passed to the child processes in ECOCIV_BENCH_INPUTS."""
+    return os.environ.get("ECOCIV_BENCH_INPUTS", "albers")
+
+
 def _make_model_inputs(n: int) -> Path:
     """Write the whole model's inputs as GeoTIFF/CSV under ``benchmarks/_work/land_use_N{n}/``
     (git-ignored; reused): the start map, an earlier map (~1 % of the map younger
@@ -133,7 +140,7 @@ def _make_model_inputs(n: int) -> Path:
     import rasterio
     from affine import Affine
 
-    folder = HERE / "_work" / f"land_use_N{n}"
+    folder = HERE / "_work" / f"land_use_N{n}_{_input_kind()}"
     if (folder / "classes.csv").is_file():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -144,15 +151,19 @@ def _make_model_inputs(n: int) -> Path:
     earlier = start_map.copy()
     young = (prob[0] > np.quantile(prob[0][:: 7, :: 7], 0.98)) & np.isin(start_map, (1, 5))
     earlier[young] = 3
-    crs = ("+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=WGS84 "
-           "+units=m +no_defs")
+    if _input_kind() == "utm-lzw":  # UTM 45N near Urumqi, LZW, strips (GDAL's default layout)
+        crs, origin, layout = "EPSG:32645", (300_000.0, 4_900_000.0), {"compress": "lzw"}
+    else:
+        crs = ("+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=WGS84 "
+               "+units=m +no_defs")
+        origin, layout = (0.0, 5_000_000.0), {"tiled": True}
     for name, values, dtype, nodata in (("land_use", start_map, "uint8", 255),
                                         ("land_use_previous", earlier, "uint8", 255),
                                         ("dem", prob[1] * 2000.0, "float32", None),
                                         ("slope", prob[2] * 30.0, "float32", None)):
         with rasterio.open(folder / f"{name}.tif", "w", driver="GTiff", width=n, height=n,
-                           count=1, dtype=dtype, crs=crs, nodata=nodata, tiled=True,
-                           transform=Affine(30.0, 0, 0, 0, -30.0, 5_000_000.0)) as dst:
+                           count=1, dtype=dtype, crs=crs, nodata=nodata, **layout,
+                           transform=Affine(30.0, 0, origin[0], 0, -30.0, origin[1])) as dst:
             dst.write(values.astype(dtype), 1)
     pd.DataFrame({"lucode": codes}).to_csv(folder / "classes.csv", index=False)
     return folder
@@ -167,7 +178,7 @@ def _child_model(n: int, steps: int) -> dict[str, Any]:
     from ecociv.execute import run_model
     from ecociv.models.land_use_change.model import MODEL
 
-    folder = HERE / "_work" / f"land_use_N{n}"
+    folder = HERE / "_work" / f"land_use_N{n}_{_input_kind()}"
     sources = {name: folder / f"{name}.tif" for name in ("land_use", "land_use_previous", "dem",
                                                           "slope")}
     sources["classes"] = folder / "classes.csv"
@@ -221,8 +232,11 @@ def main() -> None:
                         help="N:steps,... also timed at N with these numbers of steps")
     parser.add_argument("--model-sizes", type=int, nargs="*", default=[],
                         help="also time the whole model (fit, demand, automaton, writing) at N")
+    parser.add_argument("--inputs", choices=("albers", "utm-lzw"), default="albers",
+                        help="input files of the whole-model runs (see _input_kind)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON file of the results")
     args = parser.parse_args()
+    os.environ["ECOCIV_BENCH_INPUTS"] = args.inputs
     _run(200, 2)   # warm-up: compiles (or loads) numba's cached code
     rows = [_configuration(n, args.steps, args.repeats) for n in args.sizes]
     if args.step_sizes.strip():
@@ -231,7 +245,8 @@ def main() -> None:
                  if int(s) != args.steps or int(size) not in args.sizes]
     rows += [_configuration(n, args.steps, args.repeats, "_model") for n in args.model_sizes]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=1) + "\n")
+    args.out.write_text(json.dumps({"cpus": os.cpu_count(), "inputs": args.inputs, "rows": rows},
+                                   indent=1) + "\n")
 
 
 if __name__ == "__main__":
