@@ -22,6 +22,10 @@ def serve(
                                          "address for the runs; overrides the scenarios'."),
     registry: str | None = typer.Option(None, "--registry", help="Trading registry: SQLite path or "
                                         "postgresql:// URL (default STORE/registry.sqlite)."),
+    database: str | None = typer.Option(None, "--database", help="The server's own database "
+                                        "(users, sessions, scenarios, web runs): SQLite path or "
+                                        "postgresql:// URL of an empty database; PostGIS is used "
+                                        "when installed there (default STORE/web/web.sqlite)."),
     admin: str | None = typer.Option(None, "--admin", help="Create this administrator if it does "
                                      "not exist; the password is read from $ECOCIV_ADMIN_PASSWORD "
                                      "or asked for (never from the command line)."),
@@ -30,7 +34,8 @@ def serve(
 
     from ecociv.web.app import create_app
 
-    app = create_app(_store_root(store), workers=workers, registry=registry, scheduler=scheduler)
+    app = create_app(_store_root(store), workers=workers, registry=registry, scheduler=scheduler,
+                     database=database)
     accounts = app.state.ecociv.accounts
     if admin is not None and admin not in {u["name"] for u in accounts.users()}:
         password = os.environ.get("ECOCIV_ADMIN_PASSWORD") or typer.prompt(

@@ -31,7 +31,7 @@ SECURITY_HEADERS = {
 
 
 def create_app(store: str | Path, *, workers: int = 2, registry: str | None = None,
-               scheduler: str | None = None,
+               scheduler: str | None = None, database: str | None = None,
                login_attempts: int = 5, login_window: float = 60.0,
                session_seconds: float = 12 * 3600) -> FastAPI:
     """The web application over the results store folder ``store``.
@@ -48,6 +48,10 @@ def create_app(store: str | Path, *, workers: int = 2, registry: str | None = No
         each run as its scenario says (local).
     registry : str, optional
         Trading registry (SQLite path or PostgreSQL URL); default ``STORE/registry.sqlite``.
+    database : str, optional
+        The server's own database (users, sessions, scenarios, web runs): a SQLite path or a
+        ``postgresql://`` URL of an empty database (PostGIS used when installed there);
+        default ``STORE/web/web.sqlite``.
     login_attempts, login_window : int, float
         Failed logins allowed per user name and per client address in ``login_window`` s.
     session_seconds : float
@@ -58,7 +62,7 @@ def create_app(store: str | Path, *, workers: int = 2, registry: str | None = No
     root = Path(store)
     if root.exists() and not root.is_dir():
         raise OutputError(f"results store {root} is a file, not a folder")
-    db = WebDB(root / "web" / "web.sqlite")
+    db = WebDB(database or root / "web" / "web.sqlite")
     st = State(store=root, db=db, accounts=Accounts(db, session_seconds=session_seconds),
                limiter=LoginLimiter(login_attempts, login_window),
                jobs=JobManager(db, root, workers=workers, scheduler=scheduler),
@@ -68,6 +72,7 @@ def create_app(store: str | Path, *, workers: int = 2, registry: str | None = No
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         st.jobs.shutdown()
+        db.close()
 
     app = FastAPI(title="ecociv", version=__version__, openapi_url=f"{API}/openapi.json",
                   docs_url=f"{API}/docs", redoc_url=None, lifespan=lifespan)

@@ -98,7 +98,7 @@ class Accounts:
         if password is not None:
             self.db.execute("UPDATE users SET hash = ? WHERE name = ?",
                             (_hasher.hash(check_password(password)), name))
-            self.db.execute("DELETE FROM sessions WHERE user = ?", (name,))
+            self.db.execute('DELETE FROM sessions WHERE "user" = ?', (name,))
 
     def delete_user(self, name: str) -> bool:
         return self.db.execute("DELETE FROM users WHERE name = ?", (name,)) > 0
@@ -116,7 +116,7 @@ class Accounts:
             return None
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         self.db.execute("DELETE FROM sessions WHERE expires < ?", (time.time(),))
-        self.db.execute("INSERT INTO sessions (token_hash, user, csrf, expires) VALUES (?, ?, ?, ?)",
+        self.db.execute('INSERT INTO sessions (token_hash, "user", csrf, expires) VALUES (?, ?, ?, ?)',
                         (_digest(token), name, csrf, time.time() + self.session_seconds))
         return token, csrf
 
@@ -126,7 +126,7 @@ class Accounts:
     def user_for(self, token: str) -> User | None:
         row = self.db.one(
             "SELECT u.name, u.role, u.registry_account, s.csrf, s.expires FROM sessions s "
-            "JOIN users u ON u.name = s.user WHERE s.token_hash = ?", (_digest(token),))
+            'JOIN users u ON u.name = s."user" WHERE s.token_hash = ?', (_digest(token),))
         if row is None or row[4] < time.time():
             return None
         return User(row[0], row[1], row[2], row[3])

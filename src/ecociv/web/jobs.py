@@ -114,6 +114,7 @@ class JobManager:
         if last.get("event") == "done":
             self.db.execute("UPDATE jobs SET status = 'completed', run_id = ?, finished = ? "
                             "WHERE id = ?", (last["run_id"], now(), job_id))
+            self._record_footprint(str(last["run_id"]))
             return
         message = last.get("message") if last.get("event") == "error" else (
             f"worker process ended with exit code {exitcode}")
@@ -121,6 +122,15 @@ class JobManager:
                         (message, now(), job_id))
         if last.get("event") != "error":
             _log(self.log_path(job_id), "error", message=message)
+
+    def _record_footprint(self, run_id: str) -> None:
+        """Keep the run's outline for queries by place (a run without a grid has none)."""
+        from ecociv.web.footprints import run_outline
+        from ecociv.web.paths import safe_id
+
+        outline = run_outline(self.store / "runs" / safe_id(run_id, "run"))
+        if outline is not None:
+            self.db.record_footprint(run_id, outline[0], outline[1])
 
     def cancel(self, job_id: str) -> bool:
         """Stop a queued or running job; False when it had already ended."""

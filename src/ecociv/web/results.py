@@ -60,10 +60,13 @@ def start_run(body: StartRun, user: User = Depends(role("planner")),
 
 
 @router.get("/runs", tags=["runs"])
-def list_runs(user: User = Depends(current_user), st: State = Depends(state)) -> dict[str, Any]:
+def list_runs(bbox: str | None = None, user: User = Depends(current_user),
+              st: State = Depends(state)) -> dict[str, Any]:
     """Runs started here (visible to their owner, when shared, and to admins) and the runs of
-    the store's catalog made by the command line."""
-    jobs = st.db.all(f"SELECT {_JOB} FROM jobs WHERE owner = ? OR shared = 1 OR ? "
+    the store's catalog made by the command line; with ``bbox=west,south,east,north`` (degrees)
+    only the finished runs whose grid outline intersects that box (PostGIS when the server's
+    database has it)."""
+    jobs = st.db.all(f"SELECT {_JOB} FROM jobs WHERE owner = ? OR shared = 1 OR ? = 1 "
                      "ORDER BY created DESC", (user.name, int(user.role == "admin")))
     from ecociv.scenario.store import ResultsStore
 
@@ -71,7 +74,30 @@ def list_runs(user: User = Depends(current_user), st: State = Depends(state)) ->
     catalog = [dict(run_id=r.run_id, scenario=r.scenario, started=r.started, finished=r.finished,
                     seconds=r.seconds, status=r.status)
                for r in ResultsStore(st.store).list_runs() if r.run_id not in web_runs]
-    return {"jobs": [_job(r) for r in jobs], "catalog": catalog}
+    listed = [_job(r) for r in jobs]
+    if bbox is not None:
+        from ecociv.web.footprints import parse_bbox
+
+        window = parse_bbox(bbox)
+        _record_footprints(st, [j["run_id"] for j in listed if j["run_id"]]
+                           + [c["run_id"] for c in catalog])
+        inside_box = st.db.runs_intersecting(window)
+        listed = [j for j in listed if j["run_id"] in inside_box]
+        catalog = [c for c in catalog if c["run_id"] in inside_box]
+    return {"jobs": listed, "catalog": catalog}
+
+
+def _record_footprints(st: State, run_ids: list[str]) -> None:
+    """Record the outline of every listed run that has none yet (runs made by the CLI, or
+    finished before the server kept outlines)."""
+    from ecociv.web.footprints import run_outline
+
+    known = {r[0] for r in st.db.all("SELECT run_id FROM footprints")}
+    for run_id in run_ids:
+        if run_id not in known:
+            outline = run_outline(st.store / "runs" / safe_id(run_id, "run"))
+            if outline is not None:
+                st.db.record_footprint(run_id, outline[0], outline[1])
 
 
 @router.get("/runs/{job_id}", tags=["runs"])

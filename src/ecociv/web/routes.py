@@ -354,7 +354,7 @@ def _save(st: State, owner: str, scenario_id: str, text: str) -> str:
 def list_scenarios(user: User = Depends(current_user),
                    st: State = Depends(state)) -> list[dict[str, Any]]:
     rows = st.db.all("SELECT id, owner, name, yaml, shared, updated FROM scenarios WHERE owner = ? "
-                     "OR shared = 1 OR ? ORDER BY updated DESC",
+                     "OR shared = 1 OR ? = 1 ORDER BY updated DESC",
                      (user.name, int(user.role == "admin")))
     return [{k: v for k, v in _as_dict(r).items() if k != "yaml"} for r in rows]
 
