@@ -41,7 +41,15 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         frame = zones.reset_index() if "ws_id" not in zones.columns else zones
         zone_volumes = {str(k): float(v) for k, v in zip(frame["ws_id"], frame["wyield_vol"], strict=True)
                         if np.isfinite(v)}
-    net = load_network(path, overrides=levers, start=start, months=months, zone_volumes=zone_volumes)
+    coupling = None
+    if inputs.get("cropland_change") is not None:
+        from ecociv.models.water_allocation.cropland_coupling import plan
+        from ecociv.models.water_allocation.network import read_document
+
+        coupling = plan(read_document(path)[0], inputs["cropland_change"], year=inputs.get("cropland_year"),
+                        rule=inputs.get("cropland_change_rule"), source=str(path))
+    net = load_network(path, overrides=levers, start=start, months=months, zone_volumes=zone_volumes,
+                       crop_scale=coupling.factors if coupling else None)
     result = allocate(net)
     balance = tables.mass_balance(net, result)
     worst = balance.loc[balance["relative_residual"].abs().idxmax()] if len(balance) else None
@@ -57,8 +65,12 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "groundwater_units": tables.groundwater_units_table(net, result),
         "requirements": tables.requirements_table(net, result),
         "mass_balance": balance,
-        "lever_effects": lever_effects(path, net, levers, start, months, zone_volumes),
     }
+    plain = load_network(path, start=start, months=months, zone_volumes=zone_volumes) if levers or coupling else net
+    out["lever_effects"] = lever_effects(path, net, levers, start, months, zone_volumes, plain=plain)
+    if coupling is not None:
+        years = plain.calendar.months / 12.0
+        out["cropland_coupling"] = coupling.table({k: float(d.demand.sum()) / years for k, d in plain.demands.items()})
     out["basin_summary"] = tables.basin_summary(net, result, out)
     crops = crop_water_table(net)
     out["virtual_water"] = crops
@@ -69,10 +81,12 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def lever_effects(path: Path, net: Network, levers: Mapping[str, Any], start: Any, months: Any,
-                  zone_volumes: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """Mean annual demand per site without and with the levers."""
+                  zone_volumes: Mapping[str, float] | None = None, *, plain: Network | None = None) -> pd.DataFrame:
+    """Mean annual demand per site without and with the levers (and the simulated cropland
+    change, when given); ``plain``: the network as given, if already loaded."""
     years = net.calendar.months / 12.0
-    plain = load_network(path, start=start, months=months, zone_volumes=zone_volumes) if levers else net
+    if plain is None:
+        plain = load_network(path, start=start, months=months, zone_volumes=zone_volumes) if levers else net
     rows = []
     for site_id, site in net.demands.items():
         before = float(plain.demands[site_id].demand.sum()) / years if site_id in plain.demands else np.nan

@@ -52,7 +52,8 @@ def _twelve(value: Any, *, source: str = "", where: str = "", default: float | N
 
 def load_network(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
                  months: int | None = None, start: str | None = None,
-                 zone_volumes: Mapping[str, float] | None = None) -> Network:
+                 zone_volumes: Mapping[str, float] | None = None,
+                 crop_scale: Mapping[str, float] | None = None) -> Network:
     """Read a network YAML (or a folder with ``network.yaml``) into a resolved :class:`Network`.
 
     Parameters
@@ -65,9 +66,16 @@ def load_network(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         Override the run length and first month.
     zone_volumes : mapping, optional
         Annual water-yield volume (m³/yr) per zone id, for inflows written ``{water_yield: ...}``.
+    crop_scale : mapping, optional
+        Factor per irrigation site applied to all its crop areas before the levers (the simulated
+        cropland change, :mod:`ecociv.models.water_allocation.cropland_coupling`).
     """
     doc, path = read_document(path)
     source = str(path)
+    if crop_scale:
+        from ecociv.models.water_allocation.cropland_coupling import scale_crops
+
+        doc = scale_crops(doc, crop_scale, source=source)
     if overrides:
         from ecociv.models.water_allocation.levers import apply_levers
 

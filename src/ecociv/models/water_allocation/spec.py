@@ -65,6 +65,23 @@ SPEC = ModelSpec(
                        Column(id="wyield_vol", about="annual water-yield volume of the zone", units="m**3/yr",
                               ge=0),
                    )),
+        TableInput(id="cropland_change", about="Simulated cropland per unit and year, e.g. land_use_change's "
+                   "`@land_use_change.cropland_area`: each irrigation site's crop areas (crop mix kept) are "
+                   "scaled by the change of its `unit` before the levers (docs/water_network.md)",
+                   required=False, columns=(
+                       Column(id="year", about="year", units="", dtype="int"),
+                       Column(id="zone", about="unit code as the network's `unit` (or 'all': every site)",
+                              units=None, dtype="str"),
+                       Column(id="cropland_km2", about="cropland area that year", units="km**2", ge=0),
+                       Column(id="change_ha", about="change from the start year (negative = less cropland)",
+                              units="ha"),
+                   )),
+        ParamInput(id="cropland_year", about="Year of cropland_change used (default: its latest)", units=None,
+                   dtype="int", required=False),
+        ParamInput(id="cropland_change_rule", about="'relative': each site scaled by its unit's cropland "
+                   "ratio (year / start); 'absolute': the unit's change in ha split among its sites in "
+                   "proportion to their irrigated areas", units=None, dtype="str", choices=("relative", "absolute"),
+                   default="relative", required=False),
         TableInput(id="crop_trade", about="Crops leaving and entering the region, for the net "
                    "virtual-water export (tonnes per year, or a share of the network's production)",
                    index="crop", required=False, columns=(
@@ -151,13 +168,28 @@ SPEC = ModelSpec(
                                      ("terminal_lake_inflow_1e8m3_per_yr", "hundred_million m**3/yr",
                                       "inflow to the basin's terminal lakes (row 'all')"))),
         TableOutput(id="lever_effects", about="Annual demand of every site without and with the levers "
-                    "(e.g. water saved by cropland reduction or better irrigation efficiency)",
+                    "and the simulated cropland change (e.g. water saved by cropland reduction or better "
+                    "irrigation efficiency)",
                     columns=_columns(("site", None, "demand site"), ("sector", None, "sector"),
                                      ("demand_without_levers_m3_per_yr", "m**3/yr", "mean annual demand, network "
                                       "as given"),
                                      ("demand_with_levers_m3_per_yr", "m**3/yr", "mean annual demand, levers "
                                       "applied"),
                                      ("change_m3_per_yr", "m**3/yr", "with − without"))),
+        TableOutput(id="cropland_coupling", about="How the simulated cropland change reached each irrigation "
+                    "site (given cropland_change): one row per unit and site; units without a site and sites "
+                    "without a unit row listed", optional=True,
+                    columns=_columns(("unit", None, "unit code"), ("site", None, "irrigation site (empty: none)"),
+                                     ("year", "", "year of cropland_change used", "int"),
+                                     ("rule", None, "relative or absolute"),
+                                     ("cropland_start_ha", "ha", "the unit's simulated cropland, start year"),
+                                     ("cropland_year_ha", "ha", "the unit's simulated cropland that year"),
+                                     ("change_ha", "ha", "year − start"),
+                                     ("irrigated_before_ha", "ha", "the site's irrigated area, network as given"),
+                                     ("irrigated_after_ha", "ha", "after the cropland change (before levers)"),
+                                     ("factor", "", "after / before"), ("status", None, "applied, clamped, unchanged…"),
+                                     ("demand_before_m3_per_yr", "m**3/yr", "mean annual demand, network as given"),
+                                     ("demand_after_m3_per_yr", "m**3/yr", "factor × demand before (levers aside)"))),
         TableOutput(id="virtual_water", about="Crop water use and virtual-water content per crop and irrigation "
                     "site (FAO-56 ETc; green = ETc − net irrigation requirement, blue = NIR)",
                     columns=_columns(("site", None, "irrigation site"), ("crop", None, "crop"),
