@@ -35,6 +35,8 @@ class RunContent:
     charts: list[tuple[str, Path]] = field(default_factory=list)
     illustrative: dict[str, list[str]] = field(default_factory=dict)  # column -> illustrative files
     sources: pd.DataFrame | None = None
+    #: Belt-level indicators of the run (``ecociv compare``'s: indicator, units, value)
+    indicators: pd.DataFrame | None = None
 
     @property
     def run_id(self) -> str:
@@ -173,6 +175,19 @@ def _sources(run: RunContent) -> None:
                 run.illustrative.setdefault(str(share), used)
 
 
+def _indicators(run: RunContent) -> None:
+    """The run's Belt-level indicators, as ``ecociv compare`` reads them (water delivered,
+    groundwater overdraft, lake areas, land use, emissions, value added ...)."""
+    from ecociv.strategies.indicators import run_indicators
+
+    try:
+        table = run_indicators(run.folder)
+    except (InputError, OSError, KeyError, ValueError):
+        return
+    belt = table[table["level"] == "belt"][["indicator", "units", "value"]]
+    run.indicators = belt.reset_index(drop=True) if len(belt) else None
+
+
 def gather(folder: str | Path, *, uncertainty: list[Path] | None = None) -> RunContent:
     """Read one run for the report (see :func:`read_run` for what is refused)."""
     manifest = read_run(folder)
@@ -182,4 +197,5 @@ def gather(folder: str | Path, *, uncertainty: list[Path] | None = None) -> RunC
     _ranges(run, list(uncertainty or []))
     _maps(run)
     _sources(run)
+    _indicators(run)
     return run

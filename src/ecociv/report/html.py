@@ -23,7 +23,7 @@ import pandas as pd
 
 from ecociv.errors import InputError, OutputError
 from ecociv.report.content import HEADLINE, RunContent, gather
-from ecociv.report.messages import COLUMNS_ZH, LANGUAGES, MESSAGES, STATUS_ZH, text
+from ecociv.report.messages import COLUMNS_ZH, LANGUAGES, MESSAGES, STATUS_ZH, indicator_name, text
 
 #: generator written into every report file: a file without it is never replaced
 MARKER = "ecociv report"
@@ -187,6 +187,73 @@ def _headline(runs: list[RunContent], lang: str) -> tuple[list[dict[str, Any]], 
     return rows, findings, pd.DataFrame(changes).T
 
 
+#: achievements listed per run: the indicators changed most against the first run
+ACHIEVEMENTS = 8
+#: smallest change against the first run that counts as an achievement, %
+MIN_CHANGE_PERCENT = 0.05
+
+
+def _label(indicator: str, run: RunContent, lang: str) -> str:
+    """The name of a Belt indicator: a summary column's own label, else the strategy name."""
+    if indicator in run.columns or (lang == "zh" and indicator in COLUMNS_ZH):
+        return indicator_label(indicator, run, lang)[0]
+    return indicator_name(indicator, lang)
+
+
+def _belt_values(run: RunContent) -> dict[str, tuple[float, str]]:
+    if run.indicators is None:
+        return {}
+    return {str(r.indicator): (float(r.value), str(r.units)) for r in run.indicators.itertuples()}
+
+
+def _strategy_summary(runs: list[RunContent], lang: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows of the Belt strategy indicators not already in the headline table (values per run,
+    change against the first run, %) and, per indicator, the run that moves it most."""
+    values = [_belt_values(run) for run in runs]
+    order: list[str] = []
+    for found, run in zip(values, runs, strict=True):
+        order += [k for k in found if k not in order and k not in HEADLINE and k not in run.columns]
+    rows, moves = [], []
+    for indicator in order:
+        cells = [found.get(indicator) for found in values]
+        units = next(c[1] for c in cells if c is not None)
+        base = cells[0][0] if cells[0] is not None else None
+        changes: list[tuple[RunContent, float] | None] = []
+        for run, cell in zip(runs[1:], cells[1:], strict=True):
+            if base in (None, 0) or cell is None:
+                changes.append(None)
+                continue
+            changes.append((run, 100.0 * (cell[0] - base) / abs(base)))
+        label = _label(indicator, runs[0], lang)
+        rows.append({"label": label, "unit": units, "cells": [fmt(c[0]) if c else "–" for c in cells],
+                     "changes": [f"{c[1]:+.1f}" if c else "–" for c in changes]})
+        known = [c for c in changes if c is not None]
+        if known:
+            run, change = max(known, key=lambda item: abs(item[1]))
+            if abs(change) >= MIN_CHANGE_PERCENT:
+                moves.append(text("moves_item", lang, label=label, run=_run_name(run), change=change))
+    return rows, moves
+
+
+def _achievements(run: RunContent, baseline: RunContent, lang: str) -> list[str]:
+    """The Belt indicators this run changes most against ``baseline`` (largest relative change
+    first, at most :data:`ACHIEVEMENTS`), as sentences with both values and units."""
+    base, here = _belt_values(baseline), _belt_values(run)
+    changes = []
+    for indicator, (value, units) in here.items():
+        before = base.get(indicator)
+        if before is None or before[0] == 0:
+            continue
+        change = 100.0 * (value - before[0]) / abs(before[0])
+        if abs(change) >= MIN_CHANGE_PERCENT:
+            changes.append((abs(change), indicator, before[0], value, units, change))
+    changes.sort(key=lambda item: (-item[0], item[1]))
+    return [text("achieves_item", lang, label=_label(indicator, run, lang)
+                 + (" ⚠" if indicator in run.illustrative else ""),
+                 before=fmt(before), after=fmt(value), units=units, change=change)
+            for _, indicator, before, value, units, change in changes[:ACHIEVEMENTS]]
+
+
 def _prefecture_rows(run: RunContent, lang: str) -> tuple[list[str], list[list[str]]]:
     if run.prefectures is None:
         return [], []
@@ -227,7 +294,8 @@ def _flatten(prefix: str, value: Any) -> list[tuple[str, str]]:
     return [(prefix, str(value))]
 
 
-def _run_view(run: RunContent, lang: str, index: int, workdir: Path, xlsx: Path) -> dict[str, Any]:
+def _run_view(run: RunContent, lang: str, index: int, workdir: Path, xlsx: Path,
+              baseline: RunContent | None = None) -> dict[str, Any]:
     from ecociv.report.charts import prefecture_bars
 
     scenario = run.scenario
@@ -269,7 +337,18 @@ def _run_view(run: RunContent, lang: str, index: int, workdir: Path, xlsx: Path)
         ranges_header = [str(c) for c in shown]
         ranges_rows = [[fmt(v) for v in row] for row in run.ranges[shown].head(80).itertuples(index=False)]
     charts += [(caption, _image(png)) for caption, png in run.charts]
+    sets = text("levers_count", lang, n=len(levers),
+                items="; ".join(f"{k} = {v}" for k, v in levers[:6]) + ("; …" if len(levers) > 6 else "")
+                ) if levers else text("levers_none", lang)
+    achieves_title, achievements, achieves_none = "", [], ""
+    if baseline is not None and baseline is not run:
+        achieves_title = text("what_it_achieves", lang, baseline=_run_name(baseline))
+        achievements = _achievements(run, baseline, lang)
+        if not achievements:
+            achieves_none = text("achieves_none", lang, baseline=_run_name(baseline))
     return {"name": _run_name(run), "id": run.run_id, "meta": meta, "prefecture_header": header,
+            "sets": sets, "achieves_title": achieves_title, "achievements": achievements,
+            "achieves_none": achieves_none,
             "prefecture_rows": rows, "summary_note": text("summary_missing", lang, reason=run.summary_note or "")
             if run.summary_note else "",
             "xlsx_note": text("xlsx_note", lang, path=xlsx.name), "charts": charts,
@@ -303,6 +382,8 @@ def _workbook(runs: list[RunContent], lang: str, path: Path) -> None:
             sheets[f"{index} check"] = run.check
         if run.ranges is not None:
             sheets[f"{index} ranges"] = run.ranges
+        if run.indicators is not None:
+            sheets[f"{index} indicators"] = run.indicators
     if not sheets:
         sheets["runs"] = pd.DataFrame({"run": [run.run_id for run in runs]})
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
@@ -358,6 +439,7 @@ def build_report(run_folders: list[Path], out: Path, *, lang: str = "en", pdf: b
     with tempfile.TemporaryDirectory(prefix="ecociv-report-") as tmp:
         workdir = Path(tmp)
         headline, findings, changes = _headline(runs, lang)
+        strategy_rows, strategy_moves = _strategy_summary(runs, lang)
         change_chart = None
         if len(runs) > 1 and not changes.empty:
             from ecociv.report.charts import change_chart as draw_changes
@@ -381,8 +463,11 @@ def build_report(run_folders: list[Path], out: Path, *, lang: str = "en", pdf: b
             subtitle=text("subtitle", lang, n=len(runs), version=__version__,
                           date=dt.date.today().isoformat()),
             generated_by=text("generated_by", lang, version=__version__),
-            runs=[_run_view(run, lang, i, workdir, xlsx) for i, run in enumerate(runs, start=1)],
+            runs=[_run_view(run, lang, i, workdir, xlsx, baseline=runs[0])
+                  for i, run in enumerate(runs, start=1)],
             headline=headline, findings=findings, change_chart=change_chart,
+            strategy_rows=strategy_rows, strategy_moves=strategy_moves,
+            strategy_intro=text("strategy_intro", lang, baseline=_run_name(runs[0])),
             illustrative_lines=sorted(set(illustrative_lines)), status_counts=status_counts,
             sources=sources)
     _atomic(out, lambda tmp: tmp.write_text(html, encoding="utf-8"))

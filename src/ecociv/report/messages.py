@@ -80,7 +80,78 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "folders named here; nothing is typed in by hand.",
                      "zh": "由 ecociv {version} 生成。所有数字均来自此处列出的运行目录，无手工录入。"},
     "belt_total": {"en": "Belt total", "zh": "经济带合计"},
+    "strategy_indicators": {"en": "Strategy indicators for the whole Belt",
+                            "zh": "全经济带战略指标"},
+    "strategy_intro": {"en": "Water, land, economy, emissions and institutions of each run "
+                             "(the indicators of ecociv compare); Δ is the change against the "
+                             "first run, {baseline}.",
+                       "zh": "各运行的水资源、土地、经济、排放与制度指标（与 ecociv compare 相同）；"
+                             "Δ 为相对第一个运行（{baseline}）的变化。"},
+    "moves_most": {"en": "Which run moves each indicator most", "zh": "各指标变化最大的运行"},
+    "what_it_sets": {"en": "What this run sets", "zh": "本运行的调控措施"},
+    "what_it_achieves": {"en": "What it achieves compared with {baseline}",
+                         "zh": "与 {baseline} 相比的效果"},
+    "achieves_none": {"en": "No Belt indicator differs from {baseline} by more than 0.05 %.",
+                      "zh": "没有全经济带指标与 {baseline} 相差超过 0.05 %。"},
+    "achieves_item": {"en": "{label}: {before} → {after} {units} ({change:+.1f} %)",
+                      "zh": "{label}：{before} → {after} {units}（{change:+.1f} %）"},
+    "moves_item": {"en": "{label}: {run} {change:+.1f} %", "zh": "{label}：{run}（{change:+.1f} %）"},
+    "levers_count": {"en": "{n} lever value(s) set (all listed in the appendix): {items}",
+                     "zh": "设置了 {n} 个调控参数（详见附录）：{items}"},
 }
+
+#: names of the strategy indicators (``ecociv.strategies.indicators``) in both languages; names
+#: built from a pattern (``<pollutant>_emission``, ``land_<class>``, ``<lake>_area_mean``) are
+#: composed by :func:`indicator_name`
+INDICATORS = {
+    "water_delivered": ("Water delivered", "供水量"),
+    "water_shortage": ("Water shortage", "缺水量"),
+    "water_demand": ("Water demand", "需水量"),
+    "groundwater_overdraft": ("Groundwater overdraft", "地下水超采量"),
+    "ecological_water": ("Ecological water", "生态用水量"),
+    "terminal_lake_inflow": ("Inflow to terminal lakes", "尾闾湖入湖水量"),
+    "control_cost": ("Pollution control cost", "污染治理成本"),
+    "value_added": ("Value added", "增加值"),
+    "urban_boundary": ("Urban development boundary", "城镇开发边界"),
+    "basic_farmland": ("Permanent basic farmland", "永久基本农田"),
+    "built_up_growth": ("Built-up land growth", "建设用地增长"),
+    "esv": ("Ecosystem service value", "生态系统服务价值"),
+    "assessment_score_mean": ("Mean assessment score", "平均考核得分"),
+}
+_POLLUTANTS_ZH = {"co2": "二氧化碳", "so2": "二氧化硫", "nox": "氮氧化物", "pm": "颗粒物",
+                  "pm10": "PM10", "pm2_5": "PM2.5", "vocs": "挥发性有机物", "cod": "化学需氧量",
+                  "nh3_n": "氨氮"}
+_LAKES_ZH = {"ebinur": "艾比湖", "manas": "玛纳斯湖"}
+_LAND_ZH = {"cropland": "耕地", "forest": "林地", "grassland": "草地", "water": "水域",
+            "built_up": "建设用地", "built-up": "建设用地", "urban": "建设用地",
+            "barren": "未利用地", "unused": "未利用地", "snow_ice": "冰川积雪", "wetland": "湿地",
+            "shrubland": "灌木林地"}
+
+
+def indicator_name(indicator: str, lang: str) -> str:
+    """A strategy indicator's name in ``lang`` (unknown ids: the id with spaces)."""
+    zh = lang == "zh"
+    if indicator in INDICATORS:
+        return INDICATORS[indicator][1 if zh else 0]
+    if indicator in COLUMNS_ZH:
+        return COLUMNS_ZH[indicator][0] if zh else indicator.replace("_", " ")
+    for suffix, en, cn in (("_emission", "{} emission", "{}排放量"),
+                           ("_after_control", "{} after control", "治理后{}排放量")):
+        if indicator.endswith(suffix):
+            pollutant = indicator[: -len(suffix)]
+            name = _POLLUTANTS_ZH.get(pollutant, pollutant.upper()) if zh else pollutant.upper()
+            return (cn if zh else en).format(name)
+    if indicator.startswith("land_"):
+        kind = indicator[5:]
+        return f"{_LAND_ZH.get(kind.lower(), kind)}面积" if zh else f"Land: {kind.replace('_', ' ')} area"
+    if indicator.endswith("_area_mean"):
+        lake = indicator[: -len("_area_mean")]
+        return (f"{_LAKES_ZH.get(lake.lower(), lake)}平均水面面积" if zh
+                else f"{lake.replace('_', ' ').title()} mean lake area")
+    if indicator.startswith("embodied_") and indicator.endswith("_net_export"):
+        what = indicator[len("embodied_"): -len("_net_export")]
+        return f"贸易隐含{what}净出口" if zh else f"Net export of embodied {what.replace('_', ' ')}"
+    return indicator.replace("_", " ")
 
 #: Chinese names of the data statuses of ``sources.csv`` (see dataset.yaml)
 STATUS_ZH = {"real": "实测/再分析", "derived": "派生", "calibrated": "率定",
