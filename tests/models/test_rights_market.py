@@ -167,3 +167,49 @@ def test_bad_inputs(change, inputs, message):
         frame.loc[1, column] = value
     with pytest.raises(InputError, match=message):
         run({"participants": frame, **inputs})
+
+
+# participants from an emission inventory ------------------------------------------------------
+def _inventory() -> dict:
+    """Units A and B (sector 'power') each emit 100 t of CO2 in 2035, unit C (sector 'cement')
+    20 t; the cost curve has one step for A (100 yuan/t, 50 t) and one for B (300 yuan/t, 50 t),
+    none for C. A 2030 row and a zero emitter are ignored."""
+    emissions = pd.DataFrame({
+        "year": [2035, 2035, 2035, 2035, 2030], "unit": ["A", "B", "C", "D", "A"],
+        "sector": ["power", "power", "cement", "power", "power"],
+        "pollutant": ["CO2"] * 5, "emission_t": [100.0, 100.0, 20.0, 0.0, 80.0]})
+    curve = pd.DataFrame({"year": [2035, 2035], "pollutant": ["CO2", "CO2"], "unit": ["A", "B"],
+                          "sector": ["power", "power"], "unit_cost": [100.0, 300.0],
+                          "abatement_t": [50.0, 50.0]})
+    caps = pd.DataFrame({"market": ["CO2"], "zone_group": ["all"], "rights_issued": [165.0]})
+    return {"emissions": emissions, "mac_curve": curve, "caps": caps,
+            "allocation_rule": "grandfathering", "emissions_year": 2035}
+
+
+def test_participants_from_an_emission_inventory_solved_by_hand():
+    """Cap 165 t on 220 t: grandfathering gives 75 % of each baseline (75, 75, 15 t); 55 t must be
+    abated. A's whole step (50 t at 100 yuan/t) then 5 t of B's at 300 yuan/t: price 300 yuan/t.
+    A sells 25 t, B buys 20 t, C (no measure: it cannot abate) buys 5 t. Cost with trading
+    50 × 100 + 5 × 300 = 6,500 yuan; without trading A and B abate 25 t each (2,500 + 7,500) and C
+    cannot abate: 10,000 yuan."""
+    out = run(_inventory())
+    trades = out["trades"].set_index("participant")
+    assert list(trades.index) == ["A/power", "B/power", "C/cement"]
+    assert trades["allocation"].tolist() == pytest.approx([75.0, 75.0, 15.0])
+    assert trades["abatement"].tolist() == pytest.approx([50.0, 5.0, 0.0])
+    assert trades["net_purchase"].tolist() == pytest.approx([-25.0, 20.0, 5.0])
+    clearing = out["clearing"].iloc[0]
+    assert clearing["price"] == pytest.approx(300.0)
+    assert clearing["cost_with_trading"] == pytest.approx(6500.0)
+    assert clearing["cost_without_trading"] == pytest.approx(10000.0)
+
+
+def test_participants_or_emissions_not_both_nor_none():
+    inputs = _inventory()
+    with pytest.raises(InputError, match="not both"):
+        run({**inputs, "participants": pd.DataFrame({"participant": ["x"], "market": ["CO2"],
+                                                     "baseline": [1.0]})})
+    with pytest.raises(InputError, match="none was given"):
+        run({k: v for k, v in inputs.items() if k != "emissions"})
+    with pytest.raises(InputError, match="no row for year 2040.*2030, 2035"):
+        run({**inputs, "emissions_year": 2040})

@@ -68,6 +68,44 @@ def _participants(frame: pd.DataFrame, zones: pd.DataFrame | None) -> pd.DataFra
     return out
 
 
+def participants_from_emissions(emissions: pd.DataFrame, year: int | None,
+                                curve: pd.DataFrame | None) -> pd.DataFrame:
+    """One participant per unit, sector and pollutant emitting in ``year`` (default: the
+    inventory's latest), baseline = its emission, t/yr. A unit and sector with no step of its
+    pollutant in ``curve`` gets no abatement potential (``max_abatement`` 0): it can only buy."""
+    years = pd.to_numeric(emissions["year"], errors="coerce")
+    chosen = int(years.max()) if year is None else int(year)
+    rows = emissions[years == chosen]
+    if rows.empty:
+        have = ", ".join(str(int(y)) for y in sorted(years.dropna().unique()))
+        raise InputError(f"emissions has no row for year {chosen} (its years: {have})",
+                         source="emissions_year")
+    totals = (rows.assign(unit=_text(rows, "unit"), sector=_text(rows, "sector"),
+                          pollutant=_text(rows, "pollutant"))
+              .groupby(["pollutant", "unit", "sector"], sort=True)["emission_t"].sum())
+    totals = totals[totals > 0]
+    out = pd.DataFrame({"participant": [f"{u}/{s}" for _, u, s in totals.index],
+                        "market": [p for p, _, _ in totals.index],
+                        "unit": [u for _, u, _ in totals.index],
+                        "sector": [s for _, _, s in totals.index],
+                        "baseline": totals.to_numpy(dtype=float)})
+    stepped: set[tuple[str, str, str]] = set()
+    if curve is not None:
+        shown = curve
+        if "year" in curve.columns and curve["year"].notna().any():
+            shown = curve[pd.to_numeric(curve["year"], errors="coerce") == chosen]
+            if shown.empty:
+                shown = curve[curve["year"] == curve["year"].max()]
+        stepped = set(zip(_text(shown, "pollutant"), _text(shown, "unit"), _text(shown, "sector"),
+                          strict=True))
+    no_steps = [(m, u, s) not in stepped for m, u, s in zip(out["market"], out["unit"],
+                                                             out["sector"], strict=True)]
+    out["mac_intercept"] = np.where(no_steps, 0.0, np.nan)
+    out["mac_slope"] = np.where(no_steps, 1.0, np.nan)
+    out["max_abatement"] = np.where(no_steps, 0.0, np.nan)
+    return out
+
+
 def _steps(group: pd.DataFrame, curve: pd.DataFrame | None, year: int | None) -> tuple[np.ndarray, ...]:
     """Step owners, costs and widths of the stepwise participants of one market."""
     owners: list[np.ndarray] = []
@@ -192,8 +230,21 @@ def run(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     reserve = float(inputs.get("reserve_price") or 0.0)
     share = float(inputs.get("benchmark_share") or 0.1)
     unit = _quantity_unit(inputs.get("quantity_unit"))
-    participants = _participants(inputs["participants"], inputs.get("trading_zones"))
     caps, curve, year = inputs.get("caps"), inputs.get("mac_curve"), inputs.get("mac_year")
+    given, emissions = inputs.get("participants"), inputs.get("emissions")
+    if (given is None) == (emissions is None):
+        raise InputError("give either the participants table or an emission inventory "
+                         "(emissions), " + ("not both" if given is not None else "none was given"),
+                         source="participants")
+    if given is None:
+        emissions_year = inputs.get("emissions_year")
+        given = participants_from_emissions(emissions, None if emissions_year is None
+                                            else int(emissions_year), curve)
+        if (year is None and emissions_year is not None and curve is not None
+                and "year" in curve.columns
+                and (pd.to_numeric(curve["year"], errors="coerce") == int(emissions_year)).any()):
+            year = int(emissions_year)  # the cost curve of the year that trades
+    participants = _participants(given, inputs.get("trading_zones"))
     clearing, trades, equity = [], [], []
     for market, in_market in participants.groupby("market", sort=True):
         zones_of_market = sorted(in_market["zone_group"].unique())

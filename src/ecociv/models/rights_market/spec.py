@@ -44,7 +44,8 @@ SPEC = ModelSpec(
         "allocation) and the Gini coefficient of every allocation rule."
     ),
     inputs=(
-        TableInput(id="participants", about="One row per participant and market", columns=(
+        TableInput(id="participants", about="One row per participant and market (or give "
+                   "`emissions` instead)", required=False, columns=(
             _col("participant", None, "participant id (enterprise, irrigation district, unit)"),
             _col("market", None, "market: a pollutant id (SO2, NOx, COD, NH3-N, CO2) or 'water'"),
             _col("unit", None, "administrative unit (6-digit adcode)", required=False),
@@ -64,6 +65,17 @@ SPEC = ModelSpec(
             _col("max_abatement", "permit", "most the participant can abate (default: its baseline)",
                  ge=0, required=False),
         )),
+        TableInput(id="emissions", about="Instead of participants: an emission inventory, e.g. "
+                   "emission_inventory's `@emission_inventory.emissions`; every unit and sector "
+                   "emitting in `emissions_year` is a participant of its pollutant's market with "
+                   "its emission as baseline and its steps of mac_curve as costs (a unit and "
+                   "sector without a step cannot abate: it can only buy)", required=False, columns=(
+                       Column(id="year", about="calendar year", units="", dtype="int"),
+                       _col("unit", None, "administrative unit"),
+                       _col("sector", None, "sector id"),
+                       _col("pollutant", None, "pollutant id = market"),
+                       _col("emission_t", "t/yr", "emission (after the inventory's controls)", ge=0),
+                   )),
         TableInput(id="caps", about="Total rights per market and zone group (needed unless "
                    "allocation_rule is 'given')", required=False, columns=(
                        _col("market", None, "market"),
@@ -99,6 +111,9 @@ SPEC = ModelSpec(
                    units="", gt=0, le=1, default=0.1),
         ParamInput(id="mac_year", about="Year of mac_curve to use (default: its latest)", units="",
                    dtype="int", ge=1900, le=2200, required=False),
+        ParamInput(id="emissions_year", about="Year of `emissions` whose units and sectors trade "
+                   "(default: its latest)", units="", dtype="int", ge=1900, le=2200,
+                   required=False),
         ParamInput(id="quantity_unit", about="Quantity unit of the markets' amounts: 't' for "
                    "emission rights and carbon, 'm**3' for water rights (a mapping market → unit "
                    "is not supported: run water and emissions as two steps)", units=None,
