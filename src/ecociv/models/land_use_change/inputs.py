@@ -98,35 +98,37 @@ def conversion_arrays(table: pd.DataFrame | None, codes: Sequence[int]
     return allowed, costs
 
 
-def zone_raster(inputs: Mapping[str, Any], grid: GridSpec, valid: NDArray[np.bool_]
+def zone_raster(inputs: Mapping[str, Any], grid: GridSpec, valid: NDArray[np.bool_], *,
+                key: str = "zones", field: str = "zone_field"
                 ) -> tuple[NDArray[np.int16] | None, list[str]]:
     """Zone index per cell (int16, -1 in no zone) and the zone names, from the ``zones``
     polygons (a cell belongs to the polygon containing its centre); None and ``["all"]``
-    without zones. Polygons sharing a name form one zone; zones without a cell are dropped."""
+    without zones. Polygons sharing a name form one zone; zones without a cell are dropped.
+    ``key``/``field``: another polygon input and its name field (e.g. ``report_zones``)."""
     from ecociv.grid.burn import rasterize
     from ecociv.spec_blocks import zone_names
 
-    layer = inputs.get("zones")
+    layer = inputs.get(key)
     if layer is None:
         return None, ["all"]
-    names = zone_names(layer, inputs.get("zone_field"), source="zones")
+    names = zone_names(layer, inputs.get(field), source=key)
     labels = list(dict.fromkeys(names))
     if "all" in labels:
         raise InputError("a zone may not be named 'all' (reserved for the whole region)",
-                         source="zones")
+                         source=key)
     shapes = [(geom, labels.index(name) + 1) for geom, name in zip(layer.geometry, names,
                                                                   strict=True)
               if geom is not None and not geom.is_empty]
     if not shapes:
-        raise InputError("the zones layer has no polygons", source="zones")
+        raise InputError("the zones layer has no polygons", source=key)
     burnt = rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
                       dtype="int32").astype(np.int64) - 1
     burnt[~valid] = -1
     present = np.unique(burnt[burnt >= 0])
     if present.size == 0:
-        raise InputError("no zone covers a cell of the land-use map", source="zones")
+        raise InputError("no zone covers a cell of the land-use map", source=key)
     if len(labels) > np.iinfo(np.int16).max:
-        raise InputError(f"at most {np.iinfo(np.int16).max} zones", source="zones")
+        raise InputError(f"at most {np.iinfo(np.int16).max} zones", source=key)
     renumber = np.full(len(labels), -1, np.int64)
     renumber[present] = np.arange(present.size)
     zones = np.where(burnt >= 0, renumber[np.maximum(burnt, 0)], -1).astype(np.int16)

@@ -233,6 +233,11 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
                        seed_coefficients, start, end, seed)
     outputs = _outputs(run_, cls, prob, demand, contributions, result, start, end,
                        special_codes(inputs)[0])
+    if inputs.get("report_zones") is not None:
+        report, report_labels = zone_raster(inputs, grid, valid, key="report_zones",
+                                            field="report_zone_field")
+        outputs["cropland_area"] = _cropland_by_report_zone(
+            run_, cls, result, report, report_labels, start, end, special_codes(inputs)[0])
     outputs["demand"].attrs["notes"] = [f"demand from {source}", *notes]
     return outputs
 
@@ -374,6 +379,29 @@ def _outputs(run: _Run, initial: NDArray[np.int8], prob: NDArray[np.float32],
     crop["change_ha"] = (crop["cropland_km2"] - crop["zone"].map(base)) * 100.0
     outputs["cropland_area"] = crop
     return outputs
+
+
+def _cropland_by_report_zone(run: _Run, initial: NDArray[np.int8], result: _Result,
+                             zones: NDArray[np.int16] | None, labels: list[str], start: int,
+                             end: int, cropland: int) -> pd.DataFrame:
+    """``cropland_area`` over report zones (and 'all'): cropland cells × cell area of the start
+    map, each map year's and the end year's map; ``change_ha`` from the start year."""
+    frame = pd.DataFrame(columns=["year", "zone", "cropland_km2", "change_ha"])
+    if zones is None or cropland not in run.codes:
+        return frame
+    crop = run.codes.index(cropland)
+    maps = {start: initial, **{y: m for y, m in result.maps.items() if y < end}, end: result.final}
+    inside = zones >= 0
+    rows = []
+    for year, cls in sorted(maps.items()):
+        counts = np.bincount(zones[inside & (cls == crop)].astype(np.int64), minlength=len(labels))
+        rows += [(year, label, float(n) * run.cell_km2) for label, n in zip(labels, counts,
+                                                                              strict=True)]
+        rows.append((year, "all", float(np.count_nonzero((cls == crop) & run.valid)) * run.cell_km2))
+    frame = pd.DataFrame(rows, columns=["year", "zone", "cropland_km2"])
+    base = frame[frame["year"] == start].set_index("zone")["cropland_km2"]
+    frame["change_ha"] = (frame["cropland_km2"] - frame["zone"].map(base)) * 100.0
+    return frame
 
 
 def example() -> dict[str, Any]:

@@ -120,6 +120,10 @@ SPEC = ModelSpec(
         _distance_input("county_seats", "point", "County seats"),
         *zone_inputs("Polygons over which the demand is met (e.g. counties); without them, the "
                      "whole region"),
+        *zone_inputs("Polygons cropland_area is reported over (e.g. counties, for water_allocation's "
+                     "cropland_change) without meeting the demand per polygon; default: zones",
+                     id="report_zones", field_id="report_zone_field",
+                     field_about="Attribute naming each report zone (e.g. adcode)"),
         RasterInput(id="redline", about="Ecological protection red line (1 = inside: no change)",
                     units=None, kind="categorical", required=False),
         RasterInput(id="basic_farmland", about="Permanent basic farmland (1 = inside: cropland "
@@ -218,7 +222,8 @@ SPEC = ModelSpec(
                    dtype="int"),
         )),
         TableOutput(id="cropland_area", about="Cropland per zone and year and its change from "
-                    "the start year (what water_allocation's cropland lever takes, per zone)",
+                    "the start year (what water_allocation's cropland_change takes); with "
+                    "report_zones, per report zone for the start year, the map years and end_year",
                     columns=(
             Column(id="year", about="year", units="", dtype="int"),
             zone_column(),
