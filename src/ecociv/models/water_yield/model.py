@@ -24,23 +24,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import dask.array as da
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from ecociv.grid.io import from_array, grid_of_array
-from ecociv.grid.ops import cell_area, reclassify, zonal_table
+from ecociv.grid.ops import LazyTable, rasterize_zones
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
-from ecociv.models.water_yield import kernels
+from ecociv.models.water_yield import fused
 from ecociv.models.water_yield.spec import SPEC
 from ecociv.spec import (
     Model,
     SummaryMeasure,
 )
-from ecociv.spec_blocks import find_field
-
-#: metres per millimetre
-M_PER_MM = 1e-3
+from ecociv.spec_blocks import find_field, zone_names
 
 
 def _zone_field(zones: Any, requested: str | None) -> str | None:
@@ -52,49 +49,35 @@ def _zone_field(zones: Any, requested: str | None) -> str | None:
 
 
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Water yield, AET and AET/P rasters and the per-watershed table (all lazy)."""
+    """Water yield, AET and AET/P rasters and the per-watershed table (all lazy).
+
+    Every block of cells is evaluated once by the compiled loop of :mod:`.loops` (the
+    equations of :mod:`.kernels`), which also adds up the block's watershed sums."""
     z = float(inputs["seasonality_z"])
-    table: pd.DataFrame = inputs["biophysical_table"]
-    codes = table["lucode"].astype(int)
     land_use = inputs["land_use"]
     grid = grid_of_array(land_use)
-    kc = reclassify(land_use, dict(zip(codes, table["kc"], strict=True)))
-    vegetated = reclassify(land_use, dict(zip(codes, table["lulc_veg"].astype(float), strict=True)))
-    root_depth = reclassify(land_use, dict(zip(codes, table["root_depth"], strict=True)))
-    precipitation = inputs["precipitation"]
-    et0 = inputs["et0"]
-    z_map = inputs.get("seasonality_z_map")
-    if z_map is None:
-        fraction = xr.apply_ufunc(
-            kernels.aet_fraction, precipitation, et0, kc, vegetated, root_depth,
-            inputs["root_restricting_depth"], inputs["plant_available_water"],
-            kwargs={"z": z}, dask="parallelized", output_dtypes=[np.float64],
-        )
-    else:
-        fraction = xr.apply_ufunc(
-            kernels.aet_fraction, precipitation, et0, kc, vegetated, root_depth,
-            inputs["root_restricting_depth"], inputs["plant_available_water"],
-            xr.where(z_map.notnull(), z_map, z), dask="parallelized", output_dtypes=[np.float64],
-        )
-    aet = kernels.actual_et(fraction, precipitation)
-    wyield = kernels.water_yield(fraction, precipitation)
-    pet = kc * et0
-    area = cell_area(grid, land_use)
-
-    def count(values: xr.DataArray) -> xr.DataArray:
-        return xr.where(values.notnull(), 1.0, 0.0)
-
-    sums = {
-        "wyield": wyield, "wyield_m3": wyield * M_PER_MM * area, "aet": aet,
-        "precip": precipitation, "pet": pet,
-        "n_wyield": count(wyield), "n_precip": count(precipitation), "n_pet": count(pet),
-        "area_m2": xr.zeros_like(wyield) + area,
-    }
     zones = inputs.get("watersheds")
     field = _zone_field(zones, inputs.get("watershed_id_field"))
-    totals = zonal_table(sums, zones, grid, zone_field=field)
+    chunks = (land_use.data.chunks if isinstance(land_use.data, da.Array)
+              else da.core.normalize_chunks(grid.default_chunks(), land_use.shape))
+    if zones is None:
+        zone_raster, names = None, ["all"]
+    else:
+        zone_raster = rasterize_zones(list(zones.geometry), grid, (chunks[0][0], chunks[1][0]))
+        names = zone_names(zones, field)
+    fraction, aet, wyield, sums = fused.budyko(
+        land_use, inputs["precipitation"], inputs["et0"], inputs["root_restricting_depth"],
+        inputs["plant_available_water"], inputs["biophysical_table"], z, grid,
+        z_map=inputs.get("seasonality_z_map"), zones=zone_raster, n_zones=len(names))
+
+    def _frame(table: np.ndarray) -> pd.DataFrame:
+        frame = pd.DataFrame({"zone": names})
+        for row, name in enumerate(fused.SUM_ROWS):
+            frame[name] = table[row, 1:]
+        return _results(frame)
+
     return {"water_yield": wyield, "aet": aet, "aet_fraction": fraction,
-            "watershed_results": totals.then(_results)}
+            "watershed_results": LazyTable((sums,), _frame)}
 
 
 def _mean(total: pd.Series, cells: pd.Series) -> pd.Series:
