@@ -18,6 +18,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "ecociv" / "data" / "example"
 
 
+#: the path of the raster shown as tiles once at least one tile of it has loaded, else null
+TILES_SHOWN = ("const c = document.querySelector('.raster-layer'); if (!c) return null;"
+               "const ok = [...c.querySelectorAll('img.leaflet-tile-loaded')]"
+               ".filter(i => i.naturalWidth === 256 && !i.src.startsWith('data:'));"
+               "return ok.length ? c.dataset.path : null;")
+
+
 def _wait(driver: Any, condition: Any, seconds: float = 60, message: str = "") -> Any:
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -80,6 +87,7 @@ def test_viewer_cannot_start_runs(server: Server, browser: Any) -> None:
     assert "viewer" in browser.find_element(By.ID, "who").text
     assert not browser.find_element(By.ID, "start").is_enabled()
     assert not browser.find_element(By.ID, "save-levers").is_enabled()
+    assert not browser.find_element(By.ID, "make-report").is_enabled()
 
 
 def test_planner_edits_runs_maps_compares_and_downloads(server: Server, browser: Any) -> None:
@@ -131,30 +139,37 @@ def test_planner_edits_runs_maps_compares_and_downloads(server: Server, browser:
                    "no map layers listed")
     target = next(r for r in radios if r.get_attribute("value").endswith("water_yield.tif"))
     target.click()
-    image = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "img.raster-layer"), 30,
-                  "no raster shown on the map")[0]
-    _wait(browser, lambda d: d.execute_script("return arguments[0].complete && "
-                                              "arguments[0].naturalWidth", image), 30)
-    assert image.get_attribute("data-path") == target.get_attribute("value")
+    _wait(browser, lambda d: d.execute_script(TILES_SHOWN) == target.get_attribute("value"), 30,
+          "no raster tiles shown on the map")
     legend = _wait(browser, lambda d: "min" in d.find_element(By.ID, "legend").text and
                    d.find_element(By.ID, "legend").text, 30, "no legend")
     assert "mm/yr" in legend  # the units of water_yield's output, from its spec
     _shot(browser, "3-map-layer")
 
-    # a layer of the Belt dataset, laid at its WGS 84 corners over the member units' outlines
+    # a layer of the Belt dataset, as Web Mercator tiles over the member units' outlines
     assert len(browser.find_elements(By.CSS_SELECTOR, "#map path.leaflet-interactive")) >= 30
     dataset = browser.find_elements(By.CSS_SELECTOR, "#dataset-layers input[type=radio]")
     assert len(dataset) >= 5
     dataset[0].click()
     wanted = dataset[0].get_attribute("value")
-    _wait(browser, lambda d: d.execute_script(
-        "const i = document.querySelector('img.raster-layer');"
-        "return i && i.complete && i.naturalWidth > 0 && i.dataset.path;") == wanted, 60,
-        "the dataset layer is not shown")
-    box = browser.execute_script("const b = document.querySelector('img.raster-layer')"
-                                 ".getBoundingClientRect(); return [b.width, b.height];")
+    _wait(browser, lambda d: d.execute_script(TILES_SHOWN) == wanted, 60,
+          "the dataset layer is not shown")
+    box = browser.execute_script(  # the extent of the loaded tiles on the page
+        "const r = [...document.querySelectorAll('.raster-layer img.leaflet-tile-loaded')]"
+        ".map(i => i.getBoundingClientRect());"
+        "return [Math.max(...r.map(b => b.right)) - Math.min(...r.map(b => b.left)),"
+        "        Math.max(...r.map(b => b.bottom)) - Math.min(...r.map(b => b.top))];")
     assert box[0] > 100 and box[1] > 50, box
     _shot(browser, "3b-dataset-layer")
+    # a categorical layer: its classes (names from the dataset) with their colours in the legend
+    land_use = next(r for r in dataset if r.get_attribute("value") == "belt:land_use")
+    land_use.click()
+    _wait(browser, lambda d: d.execute_script(TILES_SHOWN) == "belt:land_use", 60,
+          "the land-use layer is not shown")
+    swatches = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#legend .swatch"), 30,
+                     "no class legend")
+    assert len(swatches) == 7 and "cropland" in browser.find_element(By.ID, "legend").text
+    _shot(browser, "3c-categorical-layer")
 
     # a table and its chart
     assert browser.find_elements(By.CSS_SELECTOR, "#table-view td")
@@ -246,3 +261,65 @@ def test_lever_group_fields_and_strategy_preset(server: Server, browser: Any) ->
     with server.client(*PLANNER) as planner:
         saved = yaml.safe_load(planner.get(f"/api/v1/scenarios/{sid}").json()["yaml"])["levers"]
     assert saved["water"] == {**{"irrigation_efficiency": 0.6}, **s2["levers"]["water"]}
+
+
+def _run_example(server: Server) -> str:
+    """Run the example scenario through the API as the planner; its run id."""
+    scenario_id = _create_example(server)
+    with server.client(*PLANNER) as planner:
+        job = planner.post("/api/v1/runs", json={"scenario_id": scenario_id}).json()["id"]
+        deadline = time.monotonic() + 300
+        while (row := planner.get(f"/api/v1/runs/{job}").json())["status"] not in (
+                "completed", "failed", "cancelled", "interrupted"):
+            assert time.monotonic() < deadline, "the example run did not finish in 300 s"
+            time.sleep(0.5)
+    assert row["status"] == "completed", row
+    return str(row["run_id"])
+
+
+def test_make_report_button(server: Server, browser: Any) -> None:
+    """"Make report" writes the chosen run's report in the page's language (Chinese here) through
+    POST /results/{run}/reports, shows that it is being written, then links the written file,
+    which downloads byte-identical; a run that failed shows the report's own error."""
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    run_id = _run_example(server)
+    _sign_in(browser, server, *PLANNER)
+    _wait(browser, lambda d: d.find_element(By.ID, "app-view").is_displayed(), 30, "not signed in")
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"#run option[value='{run_id}']"), 30)
+    Select(browser.find_element(By.ID, "run")).select_by_value(run_id)
+    Select(browser.find_element(By.ID, "lang")).select_by_value("zh")
+    button = browser.find_element(By.ID, "make-report")
+    assert button.text == "生成报告" and button.is_enabled()
+    button.click()
+    link = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR,
+                                                    "a.report-link[href$='report-zh.html']"),
+                 180, "no link to the written report")[0]
+    written = server.store / "runs" / run_id / "report-zh.html"
+    assert written.is_file() and "报告已生成" in browser.find_element(By.ID, "report-status").text
+    assert not browser.find_element(By.ID, "report-progress").is_displayed()
+    _shot(browser, "7-report-made")
+    link.click()
+    downloaded = browser.downloads / "report-zh.html"
+    deadline = time.monotonic() + 30
+    while not downloaded.is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert downloaded.is_file(), list(browser.downloads.iterdir())
+    assert downloaded.read_bytes() == written.read_bytes()
+
+    # a failed run: the report's message is shown as an error, no link appears
+    manifest_path = server.store / "runs" / run_id / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["status"] = "failed"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    written.unlink()
+    Select(browser.find_element(By.ID, "lang")).select_by_value("en")
+    browser.find_element(By.ID, "make-report").click()
+    _wait(browser, lambda d: "error" in (d.find_element(By.ID, "report-status")
+                                         .get_attribute("class") or ""), 60, "no error shown")
+    assert "failed" in browser.find_element(By.ID, "report-status").text
+    assert not written.is_file()
+    _shot(browser, "8-report-error")

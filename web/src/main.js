@@ -54,7 +54,7 @@ async function start() {
   $("logout").hidden = false;
   $("who").textContent = `${t("signedInAs")} ${state.me.user} (${state.me.role})`;
   const canEdit = state.me.role !== "viewer";
-  for (const id of ["save-levers", "validate", "start"]) $(id).disabled = !canEdit;
+  for (const id of ["save-levers", "validate", "start", "make-report"]) $(id).disabled = !canEdit;
   if (!canEdit) status(t("readOnly"));
   initMap($("map"));
   const [models, strategies] = await Promise.all([api("/models"), api("/strategies").catch(() => [])]);
@@ -209,6 +209,7 @@ function outputInfo(manifest, path) {
 
 async function openRun(runId) {
   $("run").value = runId;
+  $("report-status").textContent = "";
   const result = await api(`/results/${encodeURIComponent(runId)}`);
   state.result = result;
   const files = result.files;
@@ -296,6 +297,32 @@ async function loadReports(runId) {
   $("reports").replaceChildren(...(items.length ? items : [Object.assign(document.createElement("li"), { textContent: t("noReports") })]));
 }
 
+/** Write the chosen run's report on the server (in the page's language, PDF on request), show
+ * that it is being written and any error, then list its files as download links. */
+async function makeReport() {
+  const runId = $("run").value;
+  if (!runId) return;
+  const lang = currentLang();
+  $("make-report").disabled = true;
+  $("report-progress").hidden = false;
+  $("report-status").className = "";
+  $("report-status").textContent = `${t("reportWriting")} (${lang}${$("report-pdf").checked ? ", PDF" : ""})`;
+  try {
+    const files = await api(`/results/${encodeURIComponent(runId)}/reports`, {
+      method: "POST", body: { lang, pdf: $("report-pdf").checked },
+    });
+    $("report-status").textContent = `${t("reportWritten")}: ${files.join(", ")}`;
+    if ($("run").value === runId) await loadReports(runId);
+  } catch (err) {
+    $("report-status").className = "error";
+    const extra = err instanceof ApiError && err.problems.length ? `: ${err.problems.join("; ")}` : "";
+    $("report-status").textContent = `${t("failed")}: ${err.message}${extra}`;
+  } finally {
+    $("report-progress").hidden = true;
+    $("make-report").disabled = state.me.role === "viewer";
+  }
+}
+
 async function loadCatalog() {
   const layers = await api("/datasets/belt/layers");
   const columns = ["id", "long_name", "kind", "status", "units", "resolution", "source"];
@@ -324,6 +351,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("cancel").addEventListener("click", guard(cancelRun));
   $("run").addEventListener("change", guard(() => openRun($("run").value)));
   $("compare").addEventListener("change", guard(compare));
+  $("make-report").addEventListener("click", guard(makeReport));
   $("table").addEventListener("change", guard(openTable));
   $("column").addEventListener("change", guard(async () => { drawChart(); await compare(); }));
   guard(start)();

@@ -1,8 +1,9 @@
-// The map: Leaflet in Web Mercator without a base map (no tiles are fetched from anywhere). The
+// The map: Leaflet in Web Mercator without a base map (nothing is fetched from another host). The
 // Belt's member units are drawn as outlines; one raster at a time (a dataset layer or an output of
-// the chosen run) is laid over them as the PNG the API renders, placed at the WGS 84 corners the
-// API gives (/…/info or /…/raster); vector layers are drawn from GeoJSON. A layer list and a legend
-// sit beside the map.
+// the chosen run) is laid over them as the API's Web Mercator tiles (…/tiles/{z}/{x}/{y}.png,
+// reprojected on the server from the raster's own CRS), coloured on one scale per layer that the
+// API's legend (…/legend) describes; vector layers are drawn from GeoJSON. A layer list and a
+// legend sit beside the map.
 import L from "leaflet";
 import { api, encodePath, url } from "./api.js";
 import { t } from "./i18n.js";
@@ -34,25 +35,22 @@ export async function drawOutline(dataset = "belt", layer = "units") {
   return outline;
 }
 
-function boundsOf(corners) {
-  const lons = corners.map((c) => c[0]), lats = corners.map((c) => c[1]);
-  return L.latLngBounds([Math.min(...lats), Math.min(...lons)], [Math.max(...lats), Math.max(...lons)]);
-}
+// A transparent 1 × 1 GIF for tiles the API answers "no content" (outside the raster).
+const EMPTY_TILE = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7";
 
-/** Lay a raster over the map: ``source`` = {image, info} API paths; resolves with its info. */
+/** Lay a raster over the map as Web Mercator tiles: ``source`` = {tiles (an API path ending in
+ * /{z}/{x}/{y}.png), legend (its API path)}; resolves with the legend (colour scale or classes,
+ * fixed for the whole layer, and its WGS 84 bounds). */
 export async function showRaster(source, key) {
-  const info = await api(source.info);
-  if (!info.corners_wgs84) throw new Error(`${key}: the raster has no coordinate system`);
-  const bounds = boundsOf(info.corners_wgs84);
-  await new Promise((resolve, reject) => {
-    const image = new Image();
-    image.onload = resolve;
-    image.onerror = () => reject(new Error(`${key}: the map could not be drawn`));
-    image.src = url(source.image);
-  });
+  const info = await api(source.legend);
+  const [west, south, east, north] = info.bounds_wgs84;
+  const bounds = L.latLngBounds([south, west], [north, east]);
   if (overlay) overlay.remove();
-  overlay = L.imageOverlay(url(source.image), bounds, { className: "raster-layer", opacity: 0.85 }).addTo(map);
-  overlay.getElement().dataset.path = key;
+  overlay = L.tileLayer(url(source.tiles), {
+    bounds, tileSize: 256, opacity: 0.85, className: "raster-layer", errorTileUrl: EMPTY_TILE,
+    maxNativeZoom: Math.max(info.native_zoom || 0, 1), maxZoom: 18, keepBuffer: 1,
+  }).addTo(map);
+  overlay.getContainer().dataset.path = key;
   map.fitBounds(bounds);
   return info;
 }
@@ -68,27 +66,36 @@ async function toggleVector(key, path, on) {
 }
 
 export function clearRunLayers() {
-  if (overlay && overlay.getElement().dataset.run) { overlay.remove(); overlay = null; }
+  if (overlay && overlay.getContainer().dataset.run) { overlay.remove(); overlay = null; }
 }
 
 function legend(title, info, note, drawnHref) {
   const box = document.createElement("div");
-  box.append(Object.assign(document.createElement("strong"), { textContent: title }));
-  if (info.units) box.append(Object.assign(document.createElement("div"), { textContent: `${t("units")}: ${info.units}` }));
-  box.append(Object.assign(document.createElement("div"), { className: "ramp" }));
-  const ends = Object.assign(document.createElement("div"), { className: "ends" });
-  ends.append(Object.assign(document.createElement("span"), { textContent: "2 %" }),
-    Object.assign(document.createElement("span"), { textContent: t("legendStretch") }),
-    Object.assign(document.createElement("span"), { textContent: "98 %" }));
-  box.append(ends);
-  if (info.min != null) {
-    box.append(Object.assign(document.createElement("div"), { textContent: `min ${fmt(info.min)} · max ${fmt(info.max)}` }));
+  const el = (tag, props) => Object.assign(document.createElement(tag), props);
+  box.append(el("strong", { textContent: title }));
+  if (info.kind === "categorical") {
+    const list = el("ul", { className: "classes" });
+    for (const c of info.classes || []) {
+      const item = el("li", {});
+      const swatch = el("span", { className: "swatch" });
+      swatch.style.background = c.colour;
+      item.append(swatch, ` ${c.code} · ${c.name}`);
+      list.append(item);
+    }
+    box.append(list);
+  } else {
+    if (info.units) box.append(el("div", { textContent: `${t("units")}: ${info.units}` }));
+    const ramp = el("div", { className: "ramp" });
+    if (info.ramp) ramp.style.background = `linear-gradient(to right, ${info.ramp.join(", ")})`;
+    box.append(ramp);
+    const ends = el("div", { className: "ends" });
+    ends.append(el("span", { textContent: fmt(info.min) }), el("span", { textContent: t("legendStretch") }),
+      el("span", { textContent: fmt(info.max) }));
+    box.append(ends);
+    box.append(el("div", { textContent: `min ${fmt(info.min)} · max ${fmt(info.max)}` }));
   }
-  if (note) box.append(Object.assign(document.createElement("div"), { className: "note", textContent: note }));
-  if (drawnHref) {
-    const a = Object.assign(document.createElement("a"), { href: drawnHref, target: "_blank", rel: "noopener", textContent: t("runMap") });
-    box.append(a);
-  }
+  if (note) box.append(el("div", { className: "note", textContent: note }));
+  if (drawnHref) box.append(el("a", { href: drawnHref, target: "_blank", rel: "noopener", textContent: t("runMap") }));
   return box;
 }
 
@@ -102,9 +109,9 @@ function radio(listEl, legendEl, key, labelText, source, describe) {
     legendEl.replaceChildren(labelText);
     try {
       const info = await showRaster(source, key);
-      if (source.run) overlay.getElement().dataset.run = source.run;
+      if (source.run) overlay.getContainer().dataset.run = source.run;
       const d = describe();
-      legendEl.replaceChildren(legend(d.title || labelText, { ...info, units: d.units }, d.note, source.drawn));
+      legendEl.replaceChildren(legend(d.title || labelText, { ...info, units: d.units || info.units }, d.note, source.drawn));
     } catch (err) {
       legendEl.replaceChildren(Object.assign(document.createElement("span"), { className: "error", textContent: err.message }));
     }
@@ -127,7 +134,7 @@ export function datasetLayers(listEl, legendEl, layers, dataset = "belt") {
     const title = layer.long_name || layer.id;
     if (layer.kind === "raster") {
       const base = `/datasets/${dataset}/layers/${encodeURIComponent(layer.id)}`;
-      radio(listEl, legendEl, key, title, { image: `${base}/map`, info: `${base}/info` },
+      radio(listEl, legendEl, key, title, { tiles: `${base}/tiles/{z}/{x}/{y}.png`, legend: `${base}/legend` },
         () => ({ title, units: layer.units, note: `${layer.status} · ${layer.source || ""}` }));
     } else if (layer.kind === "vector") {
       const item = document.createElement("li");
@@ -154,7 +161,7 @@ export function runLayers(listEl, legendEl, runId, rasters, drawn, describe) {
   for (const path of rasters) {
     const file = encodePath(path);
     const drawnHref = drawn.has(path) ? url(`/results/${run}/files/${encodePath(path.replace(/\.tif$/, ".png"))}`) : null;
-    radio(listEl, legendEl, path, path, { image: `/results/${run}/map/${file}?plain=true`, info: `/results/${run}/raster/${file}`, run: runId, drawn: drawnHref },
+    radio(listEl, legendEl, path, path, { tiles: `/results/${run}/tiles/${file}/{z}/{x}/{y}.png`, legend: `/results/${run}/legend/${file}`, run: runId, drawn: drawnHref },
       () => { const o = describe(path) || {}; return { title: o.about || path, units: o.units }; });
   }
 }

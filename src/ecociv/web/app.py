@@ -99,9 +99,10 @@ def create_app(store: str | Path, *, workers: int = 2, registry: str | None = No
     app.include_router(routes.router, prefix=API)
     app.include_router(results.router, prefix=API)
     app.include_router(registry_routes.router, prefix=API)
-    from ecociv.web import strategy_routes
+    from ecociv.web import strategy_routes, tile_routes
 
     app.include_router(strategy_routes.router, prefix=API)
+    app.include_router(tile_routes.router, prefix=API)
     if STATIC.is_dir() and (STATIC / "index.html").exists():
         from fastapi.staticfiles import StaticFiles
 

@@ -343,9 +343,15 @@ def scenario_file(st: State, owner: str, scenario_id: str) -> Any:
 
 
 def _save(st: State, owner: str, scenario_id: str, text: str) -> str:
+    """Check and write the scenario file the runner reads: the user's text, or, when it names
+    files shipped with ecociv (a strategy file's ``../water/belt_network``), the same scenario
+    with those paths made absolute (the text kept in the database stays the user's)."""
     data = scenarios.parse(text)
-    scenarios.confine(data, st.user_dir(owner))
+    resources = scenarios.confine(data, st.user_dir(owner))
     name = str(data.get("name") or scenario_id)
+    if resources:
+        text = yaml.safe_dump(scenarios.with_resources(data, resources), sort_keys=False,
+                              allow_unicode=True)
     scenario_file(st, owner, scenario_id).write_text(text, encoding="utf-8")
     return name
 

@@ -55,16 +55,81 @@ def _is_reference(value: str) -> bool:
     return value.startswith("@") or value.startswith("dataset:") or value in ("belt", "example")
 
 
-def confine(data: dict[str, Any], folder: Path) -> None:
-    """Refuse any file path that leaves the user's folder (uploads are kept there)."""
+def resource_roots() -> tuple[Path, Path]:
+    """(data root, base) of the read-only resources a scenario may name besides the user's
+    uploads: the package's data folder (the embedded Belt dataset, ``water/belt_network``,
+    ``industry/``, ``institutions/``, ``planning/``, ``strategies/``), with relative names read
+    from the shipped strategy files' folder, as those files name them (``../water/belt_network``,
+    ``co2_caps_s4.csv``)."""
+    from ecociv.region.dataset import packaged_dataset_path
+
+    root = packaged_dataset_path().parent.resolve()
+    return root, root / "strategies"
+
+
+def _resource(value: str) -> Path | None:
+    """The shipped read-only file or folder a relative ``value`` names (read from the strategy
+    folder), if it exists and stays inside the package's data folder; else None."""
+    if Path(value).is_absolute() or "\\" in value or "\x00" in value:
+        return None
+    root, base = resource_roots()
+    target = (base / value).resolve()
+    if target.is_relative_to(root) and target != root and target.exists():
+        return target
+    return None
+
+
+def confine(data: dict[str, Any], folder: Path) -> dict[str, Path]:
+    """Check every file path of a scenario: an uploaded file of the user's folder, or a shipped
+    read-only resource (see :func:`resource_roots`), which is what a name that is not among the
+    uploads means when the shipped strategy folder has it. Returns the resources by the value that
+    names them; a ScenarioError names the first path that is neither."""
     base = folder.resolve()
+    resources: dict[str, Path] = {}
     for where, value in _paths(data):
         if _is_reference(value):
             continue
         target = (base / value).resolve()
-        if Path(value).is_absolute() or not target.is_relative_to(base):
+        uploaded = not Path(value).is_absolute() and target.is_relative_to(base)
+        if uploaded and target.exists():
+            continue
+        shipped = _resource(value)
+        if shipped is not None:
+            resources[value] = shipped
+        elif not uploaded:
             raise ScenarioError(f"scenario: {where}: path {value!r} is outside your uploaded "
-                                "files; upload the file and give its name")
+                                "files and is not a file shipped with ecociv; upload the file "
+                                "and give its name")
+    return resources
+
+
+def with_resources(data: dict[str, Any], resources: dict[str, Path]) -> dict[str, Any]:
+    """A copy of the scenario mapping whose paths naming shipped resources are absolute (what
+    the runner reads from the user's folder)."""
+    import copy
+
+    out = copy.deepcopy(data)
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str) and value in resources:
+            return str(resources[value])
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict) and "path" in value:
+            return {**value, "path": swap(value["path"])}
+        return value
+
+    if isinstance(out.get("dataset"), str):
+        out["dataset"] = swap(out["dataset"])
+    if isinstance(out.get("grid"), dict) and "reference" in out["grid"]:
+        out["grid"]["reference"] = swap(out["grid"]["reference"])
+    if isinstance(out.get("layers"), dict):
+        out["layers"] = {k: swap(v) for k, v in out["layers"].items()}
+    models = out.get("models")
+    for step in models if isinstance(models, list) else []:
+        if isinstance(step, dict) and isinstance(step.get("inputs"), dict):
+            step["inputs"] = {k: swap(v) for k, v in step["inputs"].items()}
+    return out
 
 
 def referenced_files(data: dict[str, Any], folder: Path) -> list[Path]:
@@ -92,8 +157,11 @@ def validate(path: Path) -> list[str]:
         problems = [str(err)]
     else:
         return []
-    # the user's files by their names, without the server's folders
-    return [hide_folder(problem, path.parent) for problem in problems]
+    # the user's files by their names, the shipped ones from the data folder, without the
+    # server's folders
+    root = resource_roots()[0]
+    return [hide_folder(problem, path.parent).replace(str(root) + os.sep, "ecociv/data/")
+            for problem in problems]
 
 
 def hide_folder(message: str, folder: Path) -> str:
