@@ -1,4 +1,5 @@
-"""The dask scheduler a run computes on: local threads, or a ``dask.distributed`` cluster."""
+"""The dask scheduler a run computes on: local threads, or a ``dask.distributed`` cluster; and
+the number of threads one run may use (:func:`thread_count`, :func:`limit_threads`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,58 @@ import dask
 
 from ecociv.errors import InputError
 
+#: environment variable capping the threads of one run (local dask threads, numba, BLAS, GDAL)
+THREADS_VARIABLE = "ECOCIV_THREADS"
+_limit: int | None = None
+
+
+def thread_count() -> int:
+    """Threads one run may use: the limit set by :func:`limit_threads` in this process, else
+    ``ECOCIV_THREADS``, else the number of CPUs.
+
+    A process that runs several runs at once (e.g. a dask worker of an uncertainty study among
+    K workers on K cores) sets a limit, so that K runs do not each start a thread per core.
+    """
+    if _limit is not None:
+        return _limit
+    given = os.environ.get(THREADS_VARIABLE, "").strip()
+    if given:
+        try:
+            value = int(given)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise InputError(f"must be a whole number >= 1, got {given!r}", source=THREADS_VARIABLE)
+        return value
+    return os.cpu_count() or 1
+
+
+def limit_threads(threads: int) -> None:
+    """Let the runs of this process use at most ``threads`` threads: local dask threads, numba's
+    parallel loops, BLAS/OpenMP pools (threadpoolctl) and GDAL (``GDAL_NUM_THREADS``).
+
+    Meant for worker processes (called once per task, cheap when nothing changes); results do
+    not depend on it (ecociv's parallel loops draw counter-based random numbers).
+    """
+    global _limit
+    threads = max(1, int(threads))
+    if _limit == threads:
+        return
+    _limit = threads
+    os.environ["GDAL_NUM_THREADS"] = str(threads)
+    try:
+        import numba
+
+        numba.set_num_threads(min(threads, int(numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - numba is a dependency
+        pass
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        pass
+
 
 @contextmanager
 def scheduler(address: str | None = None) -> Iterator[bool]:
@@ -20,7 +73,7 @@ def scheduler(address: str | None = None) -> Iterator[bool]:
         # or by default dask imports distributed (0.1-0.4 s of a run) to look for a client.
         from dask.threaded import get as threaded_get
 
-        with dask.config.set({"scheduler": threaded_get, "num_workers": os.cpu_count() or 1,
+        with dask.config.set({"scheduler": threaded_get, "num_workers": thread_count(),
                               "array.rechunk.method": "tasks"}):
             yield False
         return

@@ -1,9 +1,16 @@
 """The dask.distributed client a study runs on: a LocalCluster of ``workers`` single-threaded
 processes by default, or an existing cluster by scheduler address. Both take the same path:
-batches of samples are submitted as tasks and gathered as they finish."""
+batches of samples are submitted as tasks and gathered as they finish.
+
+Threads: each LocalCluster worker runs one batch at a time and its runs use
+:func:`run_threads` threads (the CPUs shared out among the workers, at least one), set in the
+worker's environment before it starts (numba, OpenMP/BLAS, GDAL, ecociv's own dask threads) and
+again per batch (:func:`ecociv.execute.scheduling.limit_threads`); on an existing cluster a run
+uses one thread, the cluster's worker threads being meant to fill its cores."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,10 +37,21 @@ def client(address: str | None, workers: int) -> Iterator[Any]:
         return
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}", source="workers")
+    threads = run_threads(workers)
+    env = {name: str(threads) for name in ("ECOCIV_THREADS", "NUMBA_NUM_THREADS", "GDAL_NUM_THREADS",
+                                           "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=":0", silence_logs=40) as cluster, \
+                      dashboard_address=":0", silence_logs=40, env=env) as cluster, \
             Client(cluster, set_as_default=False) as local:
         yield local
+
+
+def run_threads(workers: int | None) -> int:
+    """Threads one run may use on a LocalCluster of ``workers`` processes: the CPUs of this
+    machine shared out among them, at least one (None: an existing cluster, one thread)."""
+    if workers is None:
+        return 1
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
 def map_batches(connected: Any, func: Callable[[Any], list[Any]], batches: list[Any],

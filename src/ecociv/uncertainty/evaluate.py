@@ -1,5 +1,7 @@
-"""One sample: the scenario with the sampled values run by the scenario runner (the code path of
-``ecociv run``) into a store of the worker, and the run's reported indicators read back.
+"""One sample: the scenario with the sampled values, planned and checked by the scenario runner
+(the code path of ``ecociv run``) and run in memory (:mod:`ecociv.uncertainty.memory_run`: steps no
+sampled value reaches are reused from the worker's earlier samples, nothing is written), or run
+into a store of the worker with the run's reported indicators read back from its files.
 
 Indicators
 ----------
@@ -35,6 +37,10 @@ class Batch:
     workdir: str
     #: target key -> absolute path of the file a multiplier target scales
     input_files: dict[str, str]
+    #: run each sample in memory (else into a run folder whose files are read back)
+    in_memory: bool = True
+    #: threads one sample's run may use on a worker (None: one)
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,12 @@ def run_batch(batch: Batch) -> list[Outcome]:
 
     from ecociv.errors import EcocivError
 
-    store = Path(batch.workdir) / f"store-{_worker_label()}"
+    label = _worker_label()
+    if not label.startswith("local-"):  # on a dask worker: a thread budget per run
+        from ecociv.execute.scheduling import limit_threads
+
+        limit_threads(batch.threads or 1)
+    store = Path(batch.workdir) / f"store-{label}"
     outcomes = []
     for index, values in batch.rows:
         t0 = time.perf_counter()
@@ -81,11 +92,14 @@ def _worker_label() -> str:
 
 def run_sample(batch: Batch, index: int, values: list[float],
                store_root: Path) -> tuple[dict[str, float], dict[str, str]]:
-    """Run sample ``index`` into ``store_root`` and return its indicators and their units (the
-    run folder is removed afterwards; steps reused from the store's cache are not recomputed)."""
+    """Run sample ``index`` and return its indicators and their units: in memory
+    (``batch.in_memory``), else into ``store_root`` (the run folder is removed afterwards; steps
+    reused from the store's cache are not recomputed). A scenario whose grid is another step's
+    output is always run into the store."""
     from ecociv.scenario.runner import plan, run_scenario
-    from ecociv.scenario.schema import parse_scenario
+    from ecociv.scenario.schema import STEP_REFERENCE, parse_scenario
     from ecociv.scenario.store import ResultsStore
+    from ecociv.uncertainty.memory_run import run_in_memory
     from ecociv.uncertainty.multipliers import write_multiplied
 
     sample_dir = Path(batch.workdir) / "inputs" / f"sample-{index:06d}"
@@ -102,12 +116,19 @@ def run_sample(batch: Batch, index: int, values: list[float],
     data["scheduler"] = None
     scenario = parse_scenario(data, source=f"sample {index}")
     base_dir = Path(batch.base_dir)
-    store = ResultsStore(store_root)
-    result = run_scenario(scenario, base_dir=base_dir, store=store, steps=plan(scenario, base_dir))
     try:
-        return read_indicators(result.folder)
+        steps = plan(scenario, base_dir)
+        reference = scenario.grid.reference or ""
+        if batch.in_memory and not STEP_REFERENCE.match(reference.strip()):
+            done = run_in_memory(scenario, base_dir, steps)
+            return done.indicators, done.units
+        result = run_scenario(scenario, base_dir=base_dir, store=ResultsStore(store_root),
+                              steps=steps)
+        try:
+            return read_indicators(result.folder)
+        finally:
+            shutil.rmtree(result.folder, ignore_errors=True)
     finally:
-        shutil.rmtree(result.folder, ignore_errors=True)
         shutil.rmtree(sample_dir, ignore_errors=True)
 
 
@@ -129,32 +150,8 @@ def read_indicators(run_folder: Path) -> tuple[dict[str, float], dict[str, str]]
             label = f"{step['name']}.{output_id}"
             out_units = meta.get(output_id, {}).get("units")
             if path.suffix == ".csv":
-                frame = pd.read_csv(path)
-                numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
-                           and not pd.api.types.is_bool_dtype(frame[c])]
-                text = [c for c in frame.columns if c not in numeric]
-                first = frame.columns[0] if len(frame.columns) else None
-                if (not text and first is not None and pd.api.types.is_integer_dtype(frame[first])
-                        and frame[first].is_unique):  # an id column names the rows
-                    text, numeric = [first], numeric[1:]
                 col_units = out_units if isinstance(out_units, dict) else {}
-                if len(frame) <= MAX_ROWS:
-                    keys = (frame[text[0]].astype(str) if text
-                            else pd.Series(range(len(frame))).astype(str))
-                    if keys.duplicated().any() and len(text) > 1:
-                        keys = frame[text].astype(str).agg("/".join, axis=1)
-                    if keys.duplicated().any():
-                        keys = keys + "#" + pd.Series(range(len(frame))).astype(str)
-                    for column in numeric:
-                        for key, value in zip(keys, frame[column], strict=True):
-                            name = f"{label}[{key}].{column}"
-                            values[name] = float(value)
-                            units[name] = str(col_units.get(column, "") or "")
-                else:
-                    for column in numeric:
-                        name = f"{label}[total].{column}"
-                        values[name] = float(frame[column].sum())
-                        units[name] = str(col_units.get(column, "") or "")
+                table_indicators(label, pd.read_csv(path), col_units, values, units)
             elif path.suffix in (".tif", ".tiff"):
                 import rasterio
 
@@ -164,3 +161,35 @@ def read_indicators(run_folder: Path) -> tuple[dict[str, float], dict[str, str]]
                 values[name] = float(np.ma.mean(data)) if data.count() else float("nan")
                 units[name] = str(out_units or "") if isinstance(out_units, str) else ""
     return values, units
+
+
+def table_indicators(label: str, frame: Any, col_units: dict[str, Any],
+                     values: dict[str, float], units: dict[str, str]) -> None:
+    """Add the indicators of one table output named ``label`` (``step.output``) to ``values``
+    and ``units`` (see the module docstring)."""
+    import pandas as pd
+
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    text = [c for c in frame.columns if c not in numeric]
+    first = frame.columns[0] if len(frame.columns) else None
+    if (not text and first is not None and pd.api.types.is_integer_dtype(frame[first])
+            and frame[first].is_unique):  # an id column names the rows
+        text, numeric = [first], numeric[1:]
+    if len(frame) <= MAX_ROWS:
+        keys = (frame[text[0]].astype(str) if text
+                else pd.Series(range(len(frame))).astype(str))
+        if keys.duplicated().any() and len(text) > 1:
+            keys = frame[text].astype(str).agg("/".join, axis=1)
+        if keys.duplicated().any():
+            keys = keys + "#" + pd.Series(range(len(frame))).astype(str)
+        for column in numeric:
+            for key, value in zip(keys, frame[column], strict=True):
+                name = f"{label}[{key}].{column}"
+                values[name] = float(value)
+                units[name] = str(col_units.get(column, "") or "")
+    else:
+        for column in numeric:
+            name = f"{label}[total].{column}"
+            values[name] = float(frame[column].sum())
+            units[name] = str(col_units.get(column, "") or "")

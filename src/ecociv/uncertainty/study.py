@@ -96,7 +96,7 @@ def run_study(path: str | Path, out: str | Path, *, samples: int | None = None,
     import pandas as pd
 
     from ecociv.uncertainty import analysis, plot
-    from ecociv.uncertainty.cluster import client, map_batches
+    from ecociv.uncertainty.cluster import client, map_batches, run_threads
     from ecociv.uncertainty.evaluate import Batch, Outcome, run_batch
     from ecociv.uncertainty.sampling import to_values, unit_design
 
@@ -121,7 +121,8 @@ def run_study(path: str | Path, out: str | Path, *, samples: int | None = None,
         n_workers = len(connected.scheduler_info().get("workers", {})) or workers
         say(f"{len(values)} runs of '{data.get('name')}' on {n_workers} dask worker(s)")
         common = dict(scenario=data, base_dir=str(path.parent.resolve()),
-                      input_files=inputs, workdir=str(workdir.resolve()))
+                      input_files=inputs, workdir=str(workdir.resolve()),
+                      threads=run_threads(None if scheduler else n_workers))
         nominal_batch = Batch(targets=(), rows=[(-1, [])], **common)  # type: ignore[arg-type]
         nominal: Outcome = map_batches(connected, run_batch, [nominal_batch])[0][0]
         if nominal.error:
