@@ -5,7 +5,8 @@ The columns come from the models: each registered model lists the :class:`~ecoci
 its step provides (a raster of the step — one of its outputs, or an input it actually used, so a
 replaced dataset layer is summarised as it was run — or a table of values per zone). A run's steps
 are found by the model they ran (the run manifest's ``steps``), whatever their names; when several
-steps run the same model, the first is summarised. Models the run does not have add no columns.
+steps run the same model, the one named after the model (else the first) is summarised. Models
+the run does not have add no columns.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ class StepMeasure:
 
 
 def run_measures(run_folder: str | Path) -> list[StepMeasure]:
-    """The summary measures of the models a run ran, in the order of its steps (the first step of
-    each model), each with that step's manifest; steps whose folder or manifest is missing are left
-    out."""
+    """The summary measures of the models a run ran, in the order of its steps (of each model, the
+    step named after it, else its first step), each with that step's manifest; steps whose folder
+    or manifest is missing are left out."""
     from ecociv.registry import all_models
 
     run_folder = Path(run_folder)
@@ -62,7 +63,10 @@ def run_measures(run_folder: str | Path) -> list[StepMeasure]:
     models = all_models()
     found: list[StepMeasure] = []
     seen: set[str] = set()
-    for step in (run_manifest or {}).get("steps", []):
+    steps = (run_manifest or {}).get("steps", [])
+    # a step named after its model first (a scenario's extra steps of a model, e.g. the red line of
+    # the baseline map computed before a land simulation, carry other names)
+    for step in sorted(steps, key=lambda s: str(s.get("name")) != str(s.get("model"))):
         model_id = str(step.get("model"))
         model = models.get(model_id)
         if model is None or model_id in seen:

@@ -43,9 +43,11 @@ def _rows(level: str, area: str, name: str, values: dict[str, float], units: str
 
 
 def step_folders(run_folder: Path, manifest: dict[str, Any]) -> dict[str, Path]:
-    """The folder of the first step of each model the run ran, by model id."""
+    """The folder of each model the run ran, by model id: the step named after the model, else
+    its first step (extra steps of a model, e.g. a baseline red line, carry other names)."""
     found: dict[str, Path] = {}
-    for step in manifest.get("steps", []):
+    steps = manifest.get("steps", [])
+    for step in sorted(steps, key=lambda s: str(s.get("name")) != str(s.get("model"))):
         found.setdefault(str(step.get("model")), run_folder / str(step["name"]))
     return found
 
