@@ -94,8 +94,15 @@ class _WindowTarget:
                 name = Path(self.path).name.removeprefix(".").removesuffix(".tiled.tif")
                 raise OutputError(f"output '{name}' holds {bad:g}, outside the range of its "
                                   f"declared type {target} [{info.min}, {info.max}]")
-        values = np.where(np.isnan(block), self.nodata, block) if block.dtype.kind == "f" else block
-        values = values.astype(self.dtype, copy=False)
+        if block.dtype.kind == "f" and target.kind == "f":
+            # cast first, then mark the NaN cells of the cast copy: one pass less than np.where
+            # on the (float64) block, and half the bytes
+            values = block.astype(target, copy=True)
+            np.copyto(values, target.type(self.nodata), where=np.isnan(values))
+        elif block.dtype.kind == "f":
+            values = np.where(np.isnan(block), self.nodata, block).astype(target, copy=False)
+        else:
+            values = block.astype(target, copy=False)
         with self.lock:
             if self.keep_open and self._dataset is not None:
                 self._dataset.write(values, indexes, window=window)
