@@ -1,4 +1,4 @@
-"""Routes: runs (start, list, progress by server-sent events, logs, cancel) and their results
+"""Routes: runs (start, list, progress by server-sent events or WebSocket, logs, cancel) and their results
 (files, tables as JSON/CSV, raster maps as PNG, GeoTIFF download, vectors as GeoJSON, reports)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
@@ -138,6 +138,57 @@ async def run_events(job_id: str, user: User = Depends(current_user),
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _socket_user(socket: WebSocket, st: State) -> User | None:
+    """The user of a WebSocket handshake: a bearer token, or the session cookie when the page
+    that opens the socket is served by this server (``Origin`` = ``Host``: a cookie must not let
+    another site's page read the progress)."""
+    from ecociv.web.auth import SESSION_COOKIE
+
+    header = socket.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return st.accounts.user_for(header[7:].strip())
+    origin = socket.headers.get("origin")
+    host = socket.headers.get("host", "")
+    if origin is not None and origin.split("://", 1)[-1] != host:
+        return None
+    token = socket.cookies.get(SESSION_COOKIE)
+    return st.accounts.user_for(token) if token else None
+
+
+@router.websocket("/runs/{job_id}/ws")
+async def run_socket(socket: WebSocket, job_id: str) -> None:
+    """Progress as WebSocket messages (the server-sent events' JSON, one message per event, then
+    ``{"event": "end", "status": ...}``), an alternative to ``/runs/{job_id}/events``. Sign in by
+    the session cookie (same origin) or an ``Authorization: Bearer`` header; a refused socket is
+    closed with code 1008 (policy violation) and the reason."""
+    st: State = socket.app.state.ecociv
+    user = _socket_user(socket, st)
+    if user is None:
+        await socket.close(code=1008, reason="sign in first (or a page of another origin)")
+        return
+    try:
+        _job_row(st, job_id, user)
+    except HTTPException as err:
+        await socket.close(code=1008, reason=str(err.detail))
+        return
+    await socket.accept()
+    path = st.jobs.log_path(job_id)
+    offset = 0
+    try:
+        while True:
+            events, offset = read_events(path, offset)
+            for event in events:
+                await socket.send_json(event)
+            status = st.db.one("SELECT status FROM jobs WHERE id = ?", (job_id,))[0]
+            if status in TERMINAL and not events:
+                await socket.send_json({"event": "end", "status": status})
+                await socket.close()
+                return
+            await asyncio.sleep(0.3)
+    except WebSocketDisconnect:
+        return
 
 
 @router.post("/runs/{job_id}/cancel", tags=["runs"])
