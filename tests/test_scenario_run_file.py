@@ -63,10 +63,10 @@ def test_cached_steps_are_reported_once(capsys, monkeypatch, tmp_path: Path) -> 
     assert err.count("water_yield: cached") == 1
 
 
-def _maps_that_fail(folder: Path, manifest: dict) -> list[Path]:
-    """Stands in for ``write_step_maps`` in the map worker process: fails after writing a file."""
-    (folder / "half_drawn.png").write_bytes(b"")
-    raise RuntimeError(f"map of {folder.name} failed")
+def _map_that_fails(job: ecociv.report.maps.MapJob) -> list[Path]:
+    """Stands in for ``draw_map_job`` in a map worker process: fails after writing a file."""
+    (job.folder / "half_drawn.png").write_bytes(b"")
+    raise RuntimeError(f"map of {job.folder.name} failed")
 
 
 def test_background_maps_are_the_same_files(tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_background_maps_are_the_same_files(tmp_path: Path) -> None:
 
 
 def test_a_background_map_that_fails_fails_the_run(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(ecociv.report.maps, "write_step_maps", _maps_that_fail)
+    monkeypatch.setattr(ecociv.report.maps, "draw_map_job", _map_that_fails)
     store = tmp_path / "store"
     with pytest.raises(RuntimeError, match="map of water_yield failed"):
         run_scenario_file(example_scenario(), store, use_cache=False, background_maps=True)

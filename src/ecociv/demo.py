@@ -115,15 +115,36 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
     from ecociv.region.dataset import load_dataset
     from ecociv.region.summary import write_summaries
     from ecociv.scenario.run_file import run_scenario_file
+    from ecociv.scenario.store import PARTIAL
 
     console = Console(width=max(160, shutil.get_terminal_size((160, 40)).columns))
     started = time.perf_counter()
     scenario = belt_scenario()
     console.print(f"ecociv demo: Belt baseline (天山北坡经济带), scenario {scenario}")
-    result = run_scenario_file(scenario, store_root, use_cache=False, progress=progress,
-                               background_maps=background_maps)
     dataset = load_dataset()
-    paths = write_summaries(result.folder, dataset)
+    written: dict[str, Any] = {}
+
+    def summarise(folder: Path) -> None:
+        """Summaries and the reference check, written into the run folder before it is
+        committed (while the last maps are drawn in the background)."""
+        from ecociv.check.report import check_run
+        from ecociv.errors import InputError
+
+        written["folder"] = folder
+        written["paths"] = write_summaries(folder, dataset)
+        try:
+            written["check"] = check_run(folder, dataset=dataset,
+                                         run_id=folder.name.removeprefix(PARTIAL))
+        except InputError as err:  # a bad reference table must not cost the user the run
+            written["check"] = err
+
+    result = run_scenario_file(scenario, store_root, use_cache=False, progress=progress,
+                               background_maps=background_maps, before_commit=summarise)
+
+    def final(path: Path) -> Path:  # a path written into the unfinished run folder, as committed
+        return result.folder / Path(path).relative_to(written["folder"])
+
+    paths = {name: final(path) for name, path in written["paths"].items()}
     table_data = pd.read_csv(paths["prefectures"], dtype={"prefecture_adcode": str})
     for title, columns in TABLES:
         present = [(column, header, fmt) for column, header, fmt in columns if column in table_data.columns]
@@ -150,15 +171,11 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
                   "illustrative defaults; soil carbon is IPCC Tier 1, biomass from published "
                   "Xinjiang figures (see `ecociv data info`). * a unit without census data.")
     console.print(f"per-unit and per-prefecture tables: {paths['units'].parent}")
-    from ecociv.check.report import check_run
-    from ecociv.errors import InputError
-
-    try:
-        check = check_run(result.folder, dataset=dataset)
-    except InputError as err:  # a bad reference table must not cost the user the run
-        console.print(f"reference check skipped: {err}")
+    check = written["check"]
+    if isinstance(check, Exception):
+        console.print(f"reference check skipped: {check}")
     else:
-        console.print(f"{check.summary()}: {check.csv} (checked in {check.seconds:.1f} s; "
+        console.print(f"{check.summary()}: {final(check.csv)} (checked in {check.seconds:.1f} s; "
                       f"`ecociv check {result.folder}` prints every row)")
     console.print(f"run {result.run_id} written to {result.folder} in "
                   f"{time.perf_counter() - started:.1f} s")

@@ -175,7 +175,7 @@ def _load_run_dataset(folder: Path) -> Any:
 
 
 def check_run(run_folder: str | Path, reference: str | Path | None = None, *,
-              dataset: Any = None) -> CheckResult:
+              dataset: Any = None, run_id: str | None = None) -> CheckResult:
     """Compare a run with a reference table and write ``<run>/check/check.csv`` and
     ``check.png``.
 
@@ -188,6 +188,9 @@ def check_run(run_folder: str | Path, reference: str | Path | None = None, *,
         dataset).
     dataset : Dataset, optional
         The run's dataset, when the caller has it loaded (default: read from the run's manifest).
+    run_id : str, optional
+        The run's id, shown in the plot's title (default: the folder's name; a run checked
+        before it is committed is still in a folder of another name).
 
     Returns
     -------
@@ -220,7 +223,7 @@ def check_run(run_folder: str | Path, reference: str | Path | None = None, *,
         write_table(table, tmp / "check.csv")
         counts = Counter(v.verdict for v in verdicts)
         plot_check(table, tmp / "check.png",
-                   title=f"run {folder.name}: {counts[INSIDE]} inside, {counts[OUTSIDE]} outside, "
+                   title=f"run {run_id or folder.name}: {counts[INSIDE]} inside, {counts[OUTSIDE]} outside, "
                          f"{counts[NOT_COMPARABLE]} not comparable")
     out = folder / CHECK_FOLDER
     return CheckResult(verdicts, table, out / "check.csv", out / "check.png",

@@ -4,9 +4,11 @@ the meridian convergence, about 11° at the Belt's longitude)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -299,18 +301,54 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
     figure.suptitle(heading, fontsize=12 if "\n" not in heading else 10.5, y=1 - 0.12 / height, va="top")
     credits = "; ".join(part for part in (source, layers.source if layers is not None else None) if part)
     if credits:
-        figure.text(0.01, 0.15 / height, f"Source: {credits}", fontsize=6.5, color="#444444",
-                    ha="left", va="bottom", wrap=True)
+        line = f"Source: {credits}"
+        wrapped = _wrapped(line, width, float(figure.dpi), 0.01, 6.5)
+        figure.text(0.01, 0.15 / height, line if wrapped is None else wrapped, fontsize=6.5,
+                    color="#444444", ha="left", va="bottom", wrap=wrapped is None,
+                    rotation_mode="anchor")  # the mode matplotlib's wrapping sets
     png = Path(png)
-    figure.savefig(png)
+    figure.savefig(png, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     plt.close(figure)
     return png
 
 
-def write_step_maps(step_folder: str | Path, manifest: Mapping[str, Any]) -> list[Path]:
-    """A PNG beside every raster output of a model run (``<output>.png``; a multi-band raster is
-    drawn as small multiples, one panel per band), and what the model's ``report`` hook draws (e.g.
-    a network diagram). Returns the written paths."""
+#: zlib level of the PNG files: 3 writes files as small as the default 6 here, in two thirds of
+#: the time (the pixels are the same at every level)
+PNG_COMPRESS_LEVEL = 3
+
+
+@functools.lru_cache(maxsize=32)
+def _wrapped(text: str, width: float, dpi: float, x: float, fontsize: float) -> str | None:
+    """``text`` with the line breaks matplotlib's ``wrap=True`` puts in a figure text at ``x``
+    (figure fraction, left-aligned) of a figure ``width`` inches wide: the same lines, found once
+    per process instead of once per map (wrapping measures every prefix of every line). None
+    when this matplotlib does not expose its wrapping (the caller then lets it wrap)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, 1.0), dpi=dpi)
+    canvas = FigureCanvasAgg(figure)
+    artist = figure.text(x, 0.1, text, fontsize=fontsize, ha="left", va="bottom", wrap=True)
+    try:
+        artist._renderer = canvas.get_renderer()  # type: ignore[attr-defined]
+        return str(artist._get_wrapped_text())  # type: ignore[attr-defined]
+    except AttributeError:
+        return None
+
+
+@dataclass(frozen=True)
+class MapJob:
+    """One drawing of a step's maps, as :func:`step_map_jobs` plans it: a raster output's map
+    (``render`` holds :func:`render_map`'s arguments) or what the model's ``report`` hook draws
+    (``render`` is None). Picklable, so that map worker processes can draw it."""
+
+    folder: Path
+    manifest: Mapping[str, Any]
+    render: Mapping[str, Any] | None = None
+
+
+def step_map_jobs(step_folder: str | Path, manifest: Mapping[str, Any]) -> list[MapJob]:
+    """The maps :func:`write_step_maps` draws for a step, in its order, as independent jobs."""
     from ecociv.registry import get_model
 
     folder = Path(step_folder)
@@ -321,22 +359,59 @@ def write_step_maps(step_folder: str | Path, manifest: Mapping[str, Any]) -> lis
     when = _when(manifest)
     source = (f"ecociv {__version__}, model {spec.id} {getattr(spec, 'version', '')}".rstrip()
               + f", run step {manifest.get('step', folder.name)}")
-    written = []
+    jobs = []
     for output_id, meta in manifest.get("outputs", {}).items():
         if meta.get("type") != "raster":
             continue
         output = spec.output(output_id)
-        months = ["January", "February", "March", "April", "May", "June", "July", "August",
-                  "September", "October", "November", "December"]
-        labels = months if getattr(output, "bands", None) == 12 else None
-        written.append(render_map(folder / meta["path"], folder / f"{output_id}.png",
-                                  title=f"{spec.title}: {getattr(output, 'long_name', output_id)}",
-                                  units=meta.get("units"), categorical=output.units is None,  # type: ignore[union-attr]
-                                  band_labels=labels, when=when, source=source))
+        labels = list(MONTHS) if getattr(output, "bands", None) == 12 else None
+        jobs.append(MapJob(folder, manifest, render={
+            "raster": folder / meta["path"], "png": folder / f"{output_id}.png",
+            "title": f"{spec.title}: {getattr(output, 'long_name', output_id)}",
+            "units": meta.get("units"), "categorical": output.units is None,  # type: ignore[union-attr]
+            "band_labels": labels, "when": when, "source": source}))
     if model.report is not None:  # what the model draws beyond its raster maps (e.g. a network diagram)
-        written += model.report(folder, manifest)
-    (folder / "maps.json").write_text(json.dumps([p.name for p in written], indent=2))
+        jobs.append(MapJob(folder, manifest))
+    return jobs
+
+
+def draw_map_job(job: MapJob) -> list[Path]:
+    """Draw one :class:`MapJob`; the written paths."""
+    if job.render is not None:
+        return [render_map(**job.render)]
+    from ecociv.registry import get_model
+
+    report = get_model(job.manifest["model"]["id"]).report
+    return list(report(job.folder, job.manifest)) if report is not None else []
+
+
+def write_maps_index(step_folder: str | Path, written: list[Path]) -> None:
+    """``maps.json``: the names of a step's maps, in the order they were planned."""
+    (Path(step_folder) / "maps.json").write_text(json.dumps([p.name for p in written], indent=2))
+
+
+def write_step_maps(step_folder: str | Path, manifest: Mapping[str, Any]) -> list[Path]:
+    """A PNG beside every raster output of a model run (``<output>.png``; a multi-band raster is
+    drawn as small multiples, one panel per band), and what the model's ``report`` hook draws (e.g.
+    a network diagram). Returns the written paths."""
+    written = [path for job in step_map_jobs(step_folder, manifest) for path in draw_map_job(job)]
+    write_maps_index(step_folder, written)
     return written
+
+
+def warm_up() -> None:
+    """Import what drawing a map needs (a map worker process calls this while it waits for the
+    first step, so that the first map does not pay for it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    from ecociv.report import basemap  # noqa: F401
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
 
 
 def _when(manifest: Mapping[str, Any]) -> str | None:

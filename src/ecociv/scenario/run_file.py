@@ -4,6 +4,7 @@ Python API; progress is reported through callbacks, so any front end can show it
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ def run_scenario_file(
     progress: ProgressCallback | None = None,
     on_step: Callable[[Path, dict[str, Any]], None] | None = None,
     background_maps: bool = False,
+    before_commit: Callable[[Path], None] | None = None,
 ) -> RunResult:
     """Run a scenario file into the results store at ``store_root``.
 
@@ -78,6 +80,11 @@ def run_scenario_file(
         (it is promised the maps). The worker is started with ``spawn``, which imports the
         caller's ``__main__`` module again: only for programs whose main module is guarded by
         ``if __name__ == "__main__"`` (the ``ecociv`` command is).
+    before_commit : callable, optional
+        ``before_commit(run_folder)`` once every step has run, with the run manifest written,
+        before the run is committed (with ``background_maps``, while the last maps are drawn):
+        what it writes into the (unfinished) run folder lands with the run; an error it raises
+        fails the run.
 
     Returns
     -------
@@ -87,7 +94,8 @@ def run_scenario_file(
     loaded = source if isinstance(source, ScenarioFile) else load_scenario_file(source)
     if maps and background_maps and on_step is None:
         return _run_with_background_maps(loaded, store_root, scheduler=scheduler,
-                                         use_cache=use_cache, progress=progress)
+                                         use_cache=use_cache, progress=progress,
+                                         before_commit=before_commit)
     if maps:
         from ecociv.report.maps import write_step_maps
 
@@ -100,37 +108,57 @@ def run_scenario_file(
     return run_scenario(loaded.scenario, base_dir=loaded.base_dir, store=ResultsStore(store_root),
                         scheduler_address=scheduler, use_cache=use_cache, progress=progress,
                         on_step=after_step if maps or on_step is not None else None,
-                        steps=loaded.steps)
+                        before_commit=before_commit, steps=loaded.steps)
+
+
+def map_workers() -> int:
+    """How many processes draw maps in the background: one per available core, at most 4 (the
+    main process computes the steps meanwhile; when they are done, the maps still to draw are
+    shared by all workers)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
 def _run_with_background_maps(loaded: ScenarioFile, store_root: str | Path, *,
                               scheduler: str | None, use_cache: bool,
-                              progress: ProgressCallback | None) -> RunResult:
-    """:func:`run_scenario_file` with each step's maps drawn by one worker process while the
-    following steps compute; the run is committed only after every map is written (a map that
-    fails fails the run, as when drawn in line)."""
+                              progress: ProgressCallback | None,
+                              before_commit: Callable[[Path], None] | None = None) -> RunResult:
+    """:func:`run_scenario_file` with the maps drawn by worker processes (:func:`map_workers`),
+    one map per task, while the following steps compute; the run is committed only after every
+    map is written (a map that fails fails the run, as when drawn in line)."""
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from ecociv.report.maps import write_step_maps
+    from ecociv.report import maps as report_maps
 
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    pending: list[Future[Any]] = []
+    workers = map_workers()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    # the workers import matplotlib and the map code while the first step computes
+    pending: list[Future[Any]] = [pool.submit(report_maps.warm_up) for _ in range(workers)]
+    steps: list[tuple[Path, list[Future[list[Path]]]]] = []
     run_folders: set[Path] = set()
 
     def after_step(folder: Path, manifest: dict[str, Any]) -> None:
         run_folders.add(folder.parent)
-        pending.append(pool.submit(write_step_maps, folder, manifest))
+        jobs = report_maps.step_map_jobs(folder, manifest)
+        steps.append((folder, [pool.submit(report_maps.draw_map_job, job) for job in jobs]))
 
-    def wait_for_maps() -> None:
+    def finish(folder: Path) -> None:
+        if before_commit is not None:  # e.g. summaries, written while the maps are drawn
+            before_commit(folder)
         for future in pending:
             future.result()
+        for step_folder, futures in steps:
+            report_maps.write_maps_index(step_folder, [p for f in futures for p in f.result()])
 
     try:
         return run_scenario(loaded.scenario, base_dir=loaded.base_dir,
                             store=ResultsStore(store_root), scheduler_address=scheduler,
                             use_cache=use_cache, progress=progress, on_step=after_step,
-                            on_finish=wait_for_maps, steps=loaded.steps)
+                            before_commit=finish, steps=loaded.steps)
     except BaseException:
         # the store removed the unfinished run folder; a map being drawn may have written into it
         pool.shutdown(wait=True, cancel_futures=True)

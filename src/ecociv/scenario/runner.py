@@ -413,6 +413,7 @@ def run_scenario(
     on_step: Callable[[Path, dict[str, Any]], None] | None = None,
     steps: list[PlannedStep] | None = None,
     on_finish: Callable[[], None] | None = None,
+    before_commit: Callable[[Path], None] | None = None,
 ) -> RunResult:
     """Run every step of ``scenario`` into a new run folder of ``store``.
 
@@ -426,6 +427,10 @@ def run_scenario(
     (a caller that has just validated the scenario passes them, so it is not planned twice).
     ``on_finish()`` is called after the last step, before the run folder is committed (e.g. to
     wait for maps drawn in the background); an error it raises fails the run like a step's.
+    ``before_commit(run_folder)`` is called after that, with the run manifest written into the
+    unfinished run folder (e.g. to write summaries beside the steps); what it writes lands with
+    the run, an error it raises fails the run; the manifest's ``finished`` and ``seconds`` then
+    include it.
     """
     base_dir = Path(base_dir)
     if steps is None:
@@ -513,4 +518,10 @@ def run_scenario(
             "ecociv_version": __version__,
         }
         (folder / "manifest.json").write_text(json.dumps(run_manifest, indent=2))
+        if before_commit is not None:
+            before_commit(folder)
+            finished = time.time()
+            run_manifest["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(finished))
+            run_manifest["seconds"] = round(finished - started, 3)
+            (folder / "manifest.json").write_text(json.dumps(run_manifest, indent=2))
     return RunResult(run_id=run_id, folder=store.runs_dir / run_id, manifest=run_manifest)
