@@ -26,6 +26,9 @@ def serve(
                                         "(users, sessions, scenarios, web runs): SQLite path or "
                                         "postgresql:// URL of an empty database; PostGIS is used "
                                         "when installed there (default STORE/web/web.sqlite)."),
+    processes: int = typer.Option(1, "--processes", min=1, help="HTTP server processes (uvicorn "
+                                  "workers) sharing the port and the database; each runs up to "
+                                  "--workers runs."),
     admin: str | None = typer.Option(None, "--admin", help="Create this administrator if it does "
                                      "not exist; the password is read from $ECOCIV_ADMIN_PASSWORD "
                                      "or asked for (never from the command line)."),
@@ -47,4 +50,15 @@ def serve(
                          "from $ECOCIV_ADMIN_PASSWORD or asked for)")
     typer.echo(f"ecociv serving {_store_root(store)} on http://{host}:{port}/ (API: /api/v1/, "
                "OpenAPI: /api/v1/openapi.json)", err=True)
+    if processes > 1:  # the processes rebuild the app from these settings (see app.py)
+        import json
+
+        from ecociv.web.app import SETTINGS_ENV
+
+        os.environ[SETTINGS_ENV] = json.dumps({
+            "store": str(_store_root(store)), "workers": workers, "registry": registry,
+            "scheduler": scheduler, "database": database, "processes": processes})
+        uvicorn.run("ecociv.web.app:app_from_environment", factory=True, workers=processes,
+                    host=host, port=port, log_level="info", access_log=False)
+        return
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

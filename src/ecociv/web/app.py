@@ -33,7 +33,8 @@ SECURITY_HEADERS = {
 def create_app(store: str | Path, *, workers: int = 2, registry: str | None = None,
                scheduler: str | None = None, database: str | None = None,
                login_attempts: int = 5, login_window: float = 60.0,
-               session_seconds: float = 12 * 3600) -> FastAPI:
+               session_seconds: float = 12 * 3600, processes: int = 1,
+               first: bool = True) -> FastAPI:
     """The web application over the results store folder ``store``.
 
     Parameters
@@ -56,6 +57,11 @@ def create_app(store: str | Path, *, workers: int = 2, registry: str | None = No
         Failed logins allowed per user name and per client address in ``login_window`` s.
     session_seconds : float
         Lifetime of a session, s.
+    processes, first : int, bool
+        When the server runs as ``processes`` HTTP processes (``ecociv serve --processes``):
+        each allows ``login_attempts // processes`` failed sign-ins (at least 1), so that all
+        together never allow more than ``login_attempts``; only the ``first`` marks the runs a
+        previous server left unfinished as interrupted.
     """
     from ecociv.web import registry_routes, results, routes
 
@@ -64,8 +70,8 @@ def create_app(store: str | Path, *, workers: int = 2, registry: str | None = No
         raise OutputError(f"results store {root} is a file, not a folder")
     db = WebDB(database or root / "web" / "web.sqlite")
     st = State(store=root, db=db, accounts=Accounts(db, session_seconds=session_seconds),
-               limiter=LoginLimiter(login_attempts, login_window),
-               jobs=JobManager(db, root, workers=workers, scheduler=scheduler),
+               limiter=LoginLimiter(max(1, login_attempts // max(1, processes)), login_window),
+               jobs=JobManager(db, root, workers=workers, scheduler=scheduler, reset=first),
                registry=registry or str(root / "registry.sqlite"), cache={})
 
     @asynccontextmanager
@@ -108,3 +114,19 @@ def create_app(store: str | Path, *, workers: int = 2, registry: str | None = No
 
         app.mount("/", StaticFiles(directory=STATIC, html=True), name="dashboard")
     return app
+
+
+#: environment variable through which ``ecociv serve --processes N`` passes the settings of
+#: :func:`create_app` (JSON) to uvicorn's worker processes
+SETTINGS_ENV = "ECOCIV_SERVE_SETTINGS"
+
+
+def app_from_environment() -> FastAPI:
+    """The application of one HTTP process of ``ecociv serve --processes N`` (uvicorn's factory):
+    :func:`create_app` with the JSON settings in ``$ECOCIV_SERVE_SETTINGS``, as a process that
+    is not the first."""
+    import json
+    import os
+
+    settings = json.loads(os.environ[SETTINGS_ENV])
+    return create_app(**settings, first=False)

@@ -63,7 +63,8 @@ def read_events(path: Path, start: int = 0) -> tuple[list[dict[str, Any]], int]:
 class JobManager:
     """Queue and run scenario files in worker processes."""
 
-    def __init__(self, db: WebDB, store: Path, *, workers: int = 2, scheduler: str | None = None):
+    def __init__(self, db: WebDB, store: Path, *, workers: int = 2, scheduler: str | None = None,
+                 reset: bool = True):
         self.db, self.store, self.scheduler = db, store, scheduler
         self.jobs_dir = store / "web" / "jobs"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
@@ -72,9 +73,11 @@ class JobManager:
         self._cancelled: set[str] = set()
         self._lock = threading.Lock()
         self._context = multiprocessing.get_context("spawn")
-        # runs a previous server left unfinished are reported, never silently resumed
-        self.db.execute("UPDATE jobs SET status = 'interrupted', finished = ? WHERE status IN "
-                        "('queued', 'running')", (now(),))
+        # runs a previous server left unfinished are reported, never silently resumed (done once,
+        # by the first process, when the server runs several: ``reset=False`` for the others)
+        if reset:
+            self.db.execute("UPDATE jobs SET status = 'interrupted', finished = ? WHERE status "
+                            "IN ('queued', 'running')", (now(),))
 
     def log_path(self, job_id: str) -> Path:
         return self.jobs_dir / f"{job_id}.log"
@@ -88,10 +91,15 @@ class JobManager:
         threading.Thread(target=self._drive, args=(job_id, scenario_file), daemon=True).start()
         return job_id
 
+    def _cancelled_elsewhere(self, job_id: str) -> bool:
+        """Whether another server process cancelled the job (its row says so)."""
+        row = self.db.one("SELECT status FROM jobs WHERE id = ?", (job_id,))
+        return row is not None and row[0] == "cancelled"
+
     def _drive(self, job_id: str, scenario_file: Path) -> None:
         with self._slots:
             with self._lock:
-                if job_id in self._cancelled:
+                if job_id in self._cancelled or self._cancelled_elsewhere(job_id):
                     return
                 proc = self._context.Process(target=_run, args=(str(scenario_file), str(self.store),
                                                                  str(self.log_path(job_id)),
@@ -101,10 +109,14 @@ class JobManager:
                 self._procs[job_id] = proc
             self.db.execute("UPDATE jobs SET status = 'running' WHERE id = ? AND status = 'queued'",
                             (job_id,))
-            proc.join()
+            proc.join(1.0)
+            while proc.is_alive():  # a cancel may come through another server process
+                if self._cancelled_elsewhere(job_id):
+                    proc.terminate()
+                proc.join(1.0)
             with self._lock:
                 self._procs.pop(job_id, None)
-                if job_id in self._cancelled:
+                if job_id in self._cancelled or self._cancelled_elsewhere(job_id):
                     return
         self._finish(job_id, proc.exitcode)
 
