@@ -227,3 +227,14 @@ def test_csv_through_the_cli(network: Path, tmp_path: Path, capsys: pytest.Captu
     assert code == 2
     lines = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "cropland_change" in lines[0] and "line 2" in lines[0], err
+
+
+def test_unit_without_cropland_at_the_start(network: Path) -> None:
+    # 650002 had no mapped cropland and gains 500 ha: no ratio exists, so north keeps its area under
+    # the relative rule (with a warning) and gains the 500 ha under the absolute rule (x (1500+500)/1500)
+    table = change([(2035, "650001", 200.0, 0.0), (2035, "650002", 5.0, 500.0)])
+    with pytest.warns(InputWarning, match="no cropland in the start year"):
+        out = MODEL.run({"network": network, "cropland_change": table})
+    assert out["cropland_coupling"].set_index("site").loc["north", "factor"] == 1.0
+    absolute = run(network, table, cropland_change_rule="absolute")["cropland_coupling"].set_index("site")
+    assert absolute.loc["north", "factor"] == pytest.approx(2000.0 / 1500.0)

@@ -189,6 +189,7 @@ def plan(doc: Mapping[str, Any], change: pd.DataFrame, *, year: Any = None, rule
     for site, unit in targets.items():
         by_unit.setdefault(unit, []).append(site)
     clamped: list[str] = []
+    no_start: list[str] = []
     for unit, row in land.items():
         year_ha = float(row["cropland_km2"]) * HA_PER_KM2
         change_ha = float(row["change_ha"])
@@ -207,6 +208,7 @@ def plan(doc: Mapping[str, Any], change: pd.DataFrame, *, year: Any = None, rule
             if rule == "relative":
                 if start_ha <= _TINY_HA:
                     factor, status = 1.0, "unchanged: the unit has no cropland in the start year"
+                    no_start.append(f"{site} ({unit}: {change_ha:+.6g} ha from 0)")
                 else:
                     factor = year_ha / start_ha
             else:
@@ -237,6 +239,10 @@ def plan(doc: Mapping[str, Any], change: pd.DataFrame, *, year: Any = None, rule
         warnings.warn(f"water_allocation: irrigation site(s) {', '.join(left_out)} keep their crop areas: no unit, "
                       "or their unit has no row in cropland_change (listed in cropland_coupling.csv)", InputWarning,
                       stacklevel=2)
+    if no_start:
+        warnings.warn("water_allocation: no ratio for site(s) whose unit had no cropland in the start year, crop "
+                      f"areas kept (use cropland_change_rule: absolute to add the hectares): {'; '.join(no_start)}",
+                      InputWarning, stacklevel=2)
     if clamped:
         warnings.warn(f"water_allocation: cropland cut larger than the site's irrigated area, left at 0 ha: "
                       f"{'; '.join(clamped)}", InputWarning, stacklevel=2)
