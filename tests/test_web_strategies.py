@@ -94,3 +94,19 @@ def test_an_upload_of_the_same_name_wins_over_the_shipped_file(env):
     other = client.post("/api/v1/scenarios", json={"yaml": text}, headers=t["plan2"]).json()["id"]
     shipped = Path(_stored(client, "plan2", other)["models"][0]["inputs"]["network"])
     assert shipped.is_absolute() and shipped.name == "co2_caps_s4.csv" and shipped.is_file()
+
+
+def test_scenario_from_a_strategy_endpoint(env):
+    from ecociv.strategies.catalog import STRATEGIES
+
+    client, t = env
+    made = client.post("/api/v1/strategies/s2/scenario", headers=t["plan"])
+    assert made.status_code == 201, made.text
+    s2 = next(s for s in STRATEGIES if s.id == "S2")
+    body = client.get(f"/api/v1/scenarios/{made.json()['id']}", headers=t["plan"]).json()
+    assert made.json()["strategy"] == "S2" and body["owner"] == "plan"
+    assert body["yaml"] == s2.path.read_text(encoding="utf-8") and not body["shared"]
+    view = token(client, "view")
+    assert client.post("/api/v1/strategies/s2/scenario", headers=view).status_code == 403
+    missing = client.post("/api/v1/strategies/S9/scenario", headers=t["plan"])
+    assert missing.status_code == 404 and "BAU" in missing.json()["detail"]

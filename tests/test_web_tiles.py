@@ -246,3 +246,31 @@ def test_result_tiles_from_a_run_folder(env):
                       headers=t["view"]).status_code == 404
     assert client.get("/api/v1/results/run-tiles/tiles/classes/classes.tif/9/999/1.png",
                       headers=t["view"]).status_code == 400
+
+
+def test_multiband_layer_one_scale_per_band(env):
+    """precipitation_monthly has 12 bands (months): each band has its own legend, computed from
+    that band's valid cells (2-98 %), and its own tiles."""
+    import rasterio
+
+    from ecociv.region.dataset import load_dataset
+
+    client, t = env
+    base = "/api/v1/datasets/belt/layers/precipitation_monthly"
+    january = client.get(f"{base}/legend", headers=t["view"]).json()
+    july = client.get(f"{base}/legend?band=7", headers=t["view"]).json()
+    assert january["bands"] == july["bands"] == 12 and len(july["band_names"]) == 12
+    with rasterio.open(load_dataset("belt").layer("precipitation_monthly").path) as src:
+        for legend, band in ((january, 1), (july, 7)):
+            values = src.read(band, masked=True).compressed().astype(float)
+            low, high = np.percentile(values, [2, 98])
+            # the legend reads the band at half resolution (at most 1024 cells a side)
+            assert legend["min"] == pytest.approx(low, abs=0.05 * (high - low))
+            assert legend["max"] == pytest.approx(high, abs=0.05 * (high - low))
+    assert (january["min"], january["max"]) != (july["min"], july["max"])
+    x, y = _tile_of(87.6, 43.8, 6)
+    one = client.get(f"{base}/tiles/6/{x}/{y}.png", headers=t["view"])
+    seven = client.get(f"{base}/tiles/6/{x}/{y}.png?band=7", headers=t["view"])
+    assert one.status_code == seven.status_code == 200
+    assert one.headers["etag"] != seven.headers["etag"] and one.content != seven.content
+    assert client.get(f"{base}/legend?band=13", headers=t["view"]).status_code == 400

@@ -164,7 +164,7 @@ def test_planner_edits_runs_maps_compares_and_downloads(server: Server, browser:
     # a categorical layer: its classes (names from the dataset) with their colours in the legend
     land_use = next(r for r in dataset if r.get_attribute("value") == "belt:land_use")
     land_use.click()
-    _wait(browser, lambda d: d.execute_script(TILES_SHOWN) == "belt:land_use", 60,
+    _wait(browser, lambda d: d.execute_script(TILES_SHOWN) == "belt:land_use", 120,
           "the land-use layer is not shown")
     swatches = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#legend .swatch"), 30,
                      "no class legend")
@@ -261,6 +261,21 @@ def test_lever_group_fields_and_strategy_preset(server: Server, browser: Any) ->
     with server.client(*PLANNER) as planner:
         saved = yaml.safe_load(planner.get(f"/api/v1/scenarios/{sid}").json()["yaml"])["levers"]
     assert saved["water"] == {**{"irrigation_efficiency": 0.6}, **s2["levers"]["water"]}
+
+    # a scenario of one's own from the shipped S2 file, as it is (it names the shipped network)
+    Select(browser.find_element(By.ID, "preset")).select_by_value("S2")
+    browser.find_element(By.ID, "from-strategy").click()
+    _wait(browser, lambda d: "scenario created from strategy S2" in
+          d.find_element(By.ID, "status").text, 30, "no scenario made from S2")
+    chosen = browser.find_element(By.ID, "scenario").get_attribute("value")
+    with server.client(*PLANNER) as planner:
+        made = planner.get(f"/api/v1/scenarios/{chosen}").json()
+        assert made["yaml"] == next(s for s in STRATEGIES if s.id == "S2").path.read_text(
+            encoding="utf-8")
+        check = planner.post(f"/api/v1/scenarios/{chosen}/validate").json()
+    assert check["valid"], check["problems"]
+    _wait(browser, lambda d: d.find_elements(By.NAME, "water.irrigation_efficiency"), 30)
+    _shot(browser, "6b-scenario-from-strategy")
 
 
 def _run_example(server: Server) -> str:

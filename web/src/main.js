@@ -65,7 +65,7 @@ async function start() {
 }
 
 // scenarios and levers ------------------------------------------------------------------------
-async function loadScenarios() {
+async function loadScenarios(chosen) {
   const list = await api("/scenarios");
   const select = $("scenario");
   select.replaceChildren(...list.map((s) => new Option(`${s.name} (${s.owner})`, s.id)));
@@ -73,7 +73,17 @@ async function loadScenarios() {
     $("levers").textContent = t("noScenario");
     return;
   }
+  if (chosen) select.value = chosen;
   await openScenario(select.value);
+}
+
+/** A scenario of one's own with the chosen shipped strategy's file, runnable as it is. */
+async function scenarioFromStrategy() {
+  const id = $("preset").value;
+  if (!id) return;
+  const made = await api(`/strategies/${encodeURIComponent(id)}/scenario`, { method: "POST" });
+  await loadScenarios(made.id);
+  status(`${t("createdFrom")} ${made.strategy}: ${made.name}`);
 }
 
 async function openScenario(id) {
@@ -81,6 +91,7 @@ async function openScenario(id) {
   state.data = yaml.load(state.scenario.yaml) || {};
   state.editor = leverEditor($("levers"), state.data, state.specs);
   $("preset").value = "";
+  $("from-strategy").disabled = true;
 }
 
 async function saveLevers() {
@@ -124,6 +135,7 @@ function loadPresets() {
 }
 
 function applyPreset() {
+  $("from-strategy").disabled = !$("preset").value || state.me.role === "viewer";
   const strategy = state.strategies.find((s) => s.id === $("preset").value);
   if (!strategy || !state.editor) return;
   const unread = state.editor.apply(strategy.levers);
@@ -352,6 +364,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("run").addEventListener("change", guard(() => openRun($("run").value)));
   $("compare").addEventListener("change", guard(compare));
   $("make-report").addEventListener("click", guard(makeReport));
+  $("from-strategy").addEventListener("click", guard(scenarioFromStrategy));
   $("table").addEventListener("change", guard(openTable));
   $("column").addEventListener("change", guard(async () => { drawChart(); await compare(); }));
   guard(start)();

@@ -41,17 +41,18 @@ const EMPTY_TILE = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALA
 /** Lay a raster over the map as Web Mercator tiles: ``source`` = {tiles (an API path ending in
  * /{z}/{x}/{y}.png), legend (its API path)}; resolves with the legend (colour scale or classes,
  * fixed for the whole layer, and its WGS 84 bounds). */
-export async function showRaster(source, key) {
-  const info = await api(source.legend);
+export async function showRaster(source, key, band = 1) {
+  const info = await api(`${source.legend}?band=${band}`);
   const [west, south, east, north] = info.bounds_wgs84;
   const bounds = L.latLngBounds([south, west], [north, east]);
   if (overlay) overlay.remove();
-  overlay = L.tileLayer(url(source.tiles), {
+  overlay = L.tileLayer(`${url(source.tiles)}?band=${band}`, {
     bounds, tileSize: 256, opacity: 0.85, className: "raster-layer", errorTileUrl: EMPTY_TILE,
     maxNativeZoom: Math.max(info.native_zoom || 0, 1), maxZoom: 18, keepBuffer: 1,
   }).addTo(map);
   overlay.getContainer().dataset.path = key;
-  map.fitBounds(bounds);
+  overlay.getContainer().dataset.band = String(band);
+  if (band === 1) map.fitBounds(bounds);
   return info;
 }
 
@@ -105,17 +106,26 @@ function radio(listEl, legendEl, key, labelText, source, describe) {
   const item = document.createElement("li");
   const label = document.createElement("label");
   const input = Object.assign(document.createElement("input"), { type: "radio", name: "layer", value: key });
-  input.addEventListener("change", async () => {
+  const show = async (band) => {
     legendEl.replaceChildren(labelText);
     try {
-      const info = await showRaster(source, key);
+      const info = await showRaster(source, key, band);
       if (source.run) overlay.getContainer().dataset.run = source.run;
       const d = describe();
-      legendEl.replaceChildren(legend(d.title || labelText, { ...info, units: d.units || info.units }, d.note, source.drawn));
+      const box = legend(d.title || labelText, { ...info, units: d.units || info.units }, d.note, source.drawn);
+      if (info.bands > 1) {  // a multi-band raster (e.g. one band per month): choose the band
+        const select = Object.assign(document.createElement("select"), { id: "band" });
+        info.band_names.forEach((name, i) => select.append(new Option(`${i + 1} · ${name}`, String(i + 1))));
+        select.value = String(band);
+        select.addEventListener("change", () => show(Number(select.value)));
+        box.insertBefore(select, box.children[1]);
+      }
+      legendEl.replaceChildren(box);
     } catch (err) {
       legendEl.replaceChildren(Object.assign(document.createElement("span"), { className: "error", textContent: err.message }));
     }
-  });
+  };
+  input.addEventListener("change", () => show(1));
   label.append(input, " ", labelText);
   item.append(label);
   listEl.append(item);

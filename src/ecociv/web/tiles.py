@@ -172,9 +172,11 @@ def make_style(path: Path, band: int = 1, *, categorical: bool = False,
                                        densify_pts=21)
         cell = min((bounds_3857[2] - bounds_3857[0]) / src.width,
                    (bounds_3857[3] - bounds_3857[1]) / src.height)
+        band_names = [d or f"band {i + 1}" for i, d in enumerate(src.descriptions)]
         common: dict[str, Any] = dict(band=band, bounds_3857=tuple(bounds_3857),
                                       bounds_wgs84=(west, south, east, north),
-                                      cell_size_3857=cell)
+                                      cell_size_3857=cell,
+                                      extra={"bands": src.count, "band_names": band_names})
         classes = rat_classes(path, band)
         if not classes:
             try:
