@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ecociv.report.map_text import LAYER_SOURCE, han_name
+
 #: share of the Belt outline that must lie inside a raster's bounds for the Belt layers to be drawn
 MIN_OVERLAP = 0.2
 #: cities labelled on a map: the most populous ones (GeoNames population)
@@ -36,6 +38,8 @@ class BeltLayers:
     lake_names: list[tuple[float, float, str]]  # x, y, English name
     cities: list[tuple[float, float, str]]  # x, y, English name
     source: str  # source line of these layers
+    lake_names_zh: tuple[str, ...] = ()  # Chinese names, in the order of lake_names
+    cities_zh: tuple[str, ...] = ()  # Chinese names (GeoNames), in the order of cities
 
 
 @functools.lru_cache(maxsize=4)
@@ -69,11 +73,13 @@ def _read_layers(crs_wkt: str) -> BeltLayers:
     names = pd.read_csv(folder / "lake_names.csv")
     to_map = Transformer.from_crs("EPSG:4326", crs_wkt, always_xy=True)
     near = outline.buffer(30_000)
-    lake_labels = []
-    for lon, lat, name in zip(names["lon"], names["lat"], names["name_en"], strict=True):
+    lake_labels, lake_zh = [], []
+    for lon, lat, name, name_zh in zip(names["lon"], names["lat"], names["name_en"],
+                                       names["name_zh"], strict=True):
         x, y = to_map.transform(float(lon), float(lat))
         if near.contains(Point(x, y)):
             lake_labels.append((float(x), float(y), str(name)))
+            lake_zh.append(str(name_zh) if isinstance(name_zh, str) and name_zh else str(name))
     return BeltLayers(
         crs=crs_wkt, outline=simplified,
         prefectures=[g.boundary.simplify(SIMPLIFY_M) for g in prefectures.geometry],
@@ -81,8 +87,9 @@ def _read_layers(crs_wkt: str) -> BeltLayers:
         lakes=[g.simplify(SIMPLIFY_M / 2) for g in lakes.geometry],
         lake_names=lake_labels,
         cities=[(g.x, g.y, str(n)) for g, n in zip(big.geometry, big["name"], strict=True)],
-        source="boundaries: Belt dataset units.gpkg (2021+ divisions); cities: GeoNames; "
-               "lakes: GSHHG with lake_names.csv")
+        source=LAYER_SOURCE["en"], lake_names_zh=tuple(lake_zh),
+        cities_zh=tuple(han_name(z) or str(n) for n, z in zip(
+            big["name"], big["names_zh"] if "names_zh" in big else [""] * len(big), strict=True)))
 
 
 def layers_for(crs: Any, bounds: tuple[float, float, float, float]) -> BeltLayers | None:
@@ -127,9 +134,9 @@ def outside_mask(layers: BeltLayers, transform: Any, shape: tuple[int, int]) -> 
     return geometry_mask([layers.outline], out_shape=shape, transform=transform, invert=False)
 
 
-def draw_layers(axes: Any, layers: BeltLayers, *, names: bool = True) -> None:
+def draw_layers(axes: Any, layers: BeltLayers, *, names: bool = True, lang: str = "en") -> None:
     """Lakes, county and prefecture boundaries, the Belt outline and (``names``) the labels of
-    the main cities and lakes on ``axes``."""
+    the main cities and lakes on ``axes``, in English or (``lang`` "zh") Chinese."""
     from matplotlib.collections import LineCollection, PolyCollection
 
     lakes = [ring for ring in _lines(layers.lakes)]
@@ -147,12 +154,16 @@ def draw_layers(axes: Any, layers: BeltLayers, *, names: bool = True) -> None:
     xs = [c[0] for c in layers.cities]
     ys = [c[1] for c in layers.cities]
     axes.scatter(xs, ys, s=9, c="black", edgecolors="white", linewidths=0.5, zorder=7)
-    for x, y, name in layers.cities:
-        axes.annotate(name, (x, y), xytext=(3, 2), textcoords="offset points", fontsize=6.5,
+    chinese = lang == "zh"
+    for index, (x, y, name) in enumerate(layers.cities):
+        label = layers.cities_zh[index] if chinese and index < len(layers.cities_zh) else name
+        axes.annotate(label, (x, y), xytext=(3, 2), textcoords="offset points", fontsize=6.5,
                       zorder=8, path_effects=halo, clip_on=True)
-    for x, y, name in layers.lake_names:
-        axes.text(x, y, name, fontsize=6.5, style="italic", color="#08519c", ha="center",
-                  va="center", zorder=8, path_effects=halo, clip_on=True)
+    for index, (x, y, name) in enumerate(layers.lake_names):
+        label = layers.lake_names_zh[index] if chinese and index < len(layers.lake_names_zh) else name
+        axes.text(x, y, label, fontsize=6.5, style="normal" if chinese else "italic",
+                  color="#08519c", ha="center", va="center", zorder=8, path_effects=halo,
+                  clip_on=True)
 
 
 def _halo() -> list[Any]:

@@ -142,6 +142,85 @@ def _maps(run: RunContent) -> None:
                     run.maps.append((f"{step.get('name')}: {Path(name).stem}", png))
 
 
+def localise_maps(run: RunContent, lang: str, folder: Path) -> None:
+    """Draw the run's raster maps again in ``lang`` into ``folder`` and show those instead.
+
+    Only Chinese differs from the maps a run draws (English): titles from the models' Chinese
+    names, Chinese legends, place names and source line. Maps that are not of a raster output
+    (e.g. a network diagram) stay as the run drew them; without a CJK font nothing changes."""
+    if lang != "zh" or not run.maps:
+        return
+    from ecociv.report.charts import cjk_font
+
+    if cjk_font() is None:
+        return
+    from ecociv.report import maps as report_maps
+
+    shown: list[tuple[Any, Any]] = []  # (caption, png) or (job, the run's own (caption, png))
+    for step in run.manifest.get("steps", []):
+        step_folder = run.folder / str(step.get("name"))
+        listing, manifest_path = step_folder / "maps.json", step_folder / "manifest.json"
+        if not (listing.is_file() and manifest_path.is_file()):
+            continue
+        step_manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        planned = {Path(job.render["png"]).name: job for job in report_maps.step_map_jobs(
+            step_folder, step_manifest, lang="zh", png_folder=folder / step_folder.name)
+            if job.render is not None}
+        for name in json.loads(listing.read_text(encoding="utf-8")):
+            original = (f"{step.get('name')}: {Path(name).stem}", step_folder / name)
+            if name in planned:
+                (folder / step_folder.name).mkdir(parents=True, exist_ok=True)
+                shown.append((planned[name], original))
+            elif (step_folder / name).is_file():
+                shown.append(original)
+    jobs = [item[0] for item in shown if isinstance(item[0], report_maps.MapJob)]
+    drawn = dict(zip((id(job) for job in jobs), _draw(jobs), strict=True))
+    maps: list[tuple[str, Path]] = []
+    for first, second in shown:
+        if not isinstance(first, report_maps.MapJob):
+            maps.append((first, second))
+            continue
+        png = drawn[id(first)]
+        if png is None:  # its raster cannot be read again: the run's own map
+            if second[1].is_file():
+                maps.append(second)
+            continue
+        maps.append((f"{first.render['title']}（{first.folder.name}）", png))  # type: ignore[index]
+    run.maps = maps
+
+
+def _draw(jobs: list[Any]) -> list[Path | None]:
+    """Draw map jobs, in worker processes (one per core, at most 4) when there are several;
+    None for a job whose raster cannot be read."""
+    import os
+
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    workers = max(1, min(4, cores, len(jobs)))
+    if workers == 1 or len(jobs) <= 3:
+        return [_draw_one(job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_draw_one, jobs))
+
+
+def _draw_one(job: Any) -> Path | None:
+    import rasterio
+
+    from ecociv.report import maps as report_maps
+
+    try:
+        return report_maps.draw_map_job(job)[0]
+    except (rasterio.errors.RasterioError, OSError):
+        return None
+
+
 def _sources(run: RunContent) -> None:
     """The dataset's sources.csv and, per summary column, the illustrative files its step read."""
     try:

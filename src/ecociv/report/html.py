@@ -438,6 +438,10 @@ def build_report(run_folders: list[Path], out: Path, *, lang: str = "en", pdf: b
     runs = [gather(folder, uncertainty=uncertainty) for folder in run_folders]
     with tempfile.TemporaryDirectory(prefix="ecociv-report-") as tmp:
         workdir = Path(tmp)
+        from ecociv.report.content import localise_maps
+
+        for index, run in enumerate(runs, start=1):
+            localise_maps(run, lang, workdir / f"maps-{index}")
         headline, findings, changes = _headline(runs, lang)
         strategy_rows, strategy_moves = _strategy_summary(runs, lang)
         change_chart = None

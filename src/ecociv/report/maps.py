@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import rasterio
 
+from ecociv.report.map_text import LAYER_SOURCE, MONTHS, WORDS, chinese_part, output_name
+
 #: longest side of a map image, pixels; larger rasters are read decimated (as an overview)
 MAX_PIXELS = 1400
 
@@ -99,9 +101,10 @@ def _decorate(axes: Any, bounds: tuple[float, float, float, float], crs: Any) ->
               transform=axes.transAxes, ha="center", va="center", fontsize=12, fontweight="bold")
 
 
-def _class_names(raster: Path) -> dict[int, str]:
+def _class_names(raster: Path, lang: str = "en") -> dict[int, str]:
     """Class names from the raster attribute table of ``<raster>.aux.xml`` (as written by
-    ``ecociv.grid.write``), without the CJK words that matplotlib's default font cannot draw."""
+    ``ecociv.grid.write``): in English without the CJK words that matplotlib's default font
+    cannot draw, or (``lang`` "zh") the Chinese words of a bilingual name."""
     from xml.etree import ElementTree as ET
 
     sidecar = raster.with_name(raster.name + ".aux.xml")
@@ -123,7 +126,11 @@ def _class_names(raster: Path) -> dict[int, str]:
             code = int(cells[fields.index("Value")])
         except (ValueError, IndexError):
             continue
-        latin = "".join(ch for ch in cells[fields.index("Name")] if ord(ch) < 0x2E80)
+        name = cells[fields.index("Name")]
+        if lang == "zh":
+            names[code] = " ".join(chinese_part(name).split())
+            continue
+        latin = "".join(ch for ch in name if ord(ch) < 0x2E80)
         names[code] = " ".join(latin.split())
     return names
 
@@ -176,7 +183,7 @@ def colour_limits(values: np.ma.MaskedArray, *, diverging: bool) -> tuple[float,
 def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | None,
                categorical: bool = False, band_labels: list[str] | None = None,
                diverging: bool | None = None, when: str | None = None,
-               source: str | None = None) -> Path:
+               source: str | None = None, lang: str = "en") -> Path:
     """Write a PNG map of a GeoTIFF a planner can put in a document as it is.
 
     On a raster of the Belt: the Belt outline, prefecture and county boundaries, lakes, the main
@@ -185,20 +192,47 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
     units (continuous), scale bar, true-north arrow and a source line (``source`` plus the
     reference layers' sources). ``diverging`` (default: the title says change/difference) draws a
     red-blue scale centred on zero. A multi-band raster becomes small multiples (one panel per
-    band, ``band_labels`` as panel titles) sharing one colour scale.
+    band, ``band_labels`` as panel titles) sharing one colour scale. ``lang`` "zh" writes the
+    legend, source line and place names in Chinese (``title``, ``when`` and ``band_labels`` are
+    drawn as given) with an installed CJK font; without one it raises OutputError.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if lang != "zh":
+        return _render(raster, png, title=title, units=units, categorical=categorical,
+                       band_labels=band_labels, diverging=diverging, when=when, source=source,
+                       lang="en")
+    from ecociv.report.charts import cjk_font
+
+    family = cjk_font()
+    if family is None:
+        from ecociv.errors import OutputError
+
+        raise OutputError("a map in Chinese needs a font with Chinese glyphs (e.g. Debian's "
+                          "fonts-noto-cjk); none is installed")
+    with plt.rc_context({"font.family": ["DejaVu Sans", family]}):
+        return _render(raster, png, title=title, units=units, categorical=categorical,
+                       band_labels=band_labels, diverging=diverging, when=when, source=source,
+                       lang="zh")
+
+
+def _render(raster: str | Path, png: str | Path, *, title: str, units: str | None,
+            categorical: bool, band_labels: list[str] | None, diverging: bool | None,
+            when: str | None, source: str | None, lang: str) -> Path:
+    import matplotlib.pyplot as plt
+
     from ecociv.report import basemap
+
+    words = WORDS[lang]
 
     read = _read(raster, categorical)
     bounds, crs = read["bounds"], read["crs"]
     layers = basemap.layers_for(crs, bounds)
     window = basemap.crop_bounds(layers, bounds) if layers is not None else bounds
-    class_names = _class_names(Path(raster)) if categorical else {}
+    class_names = _class_names(Path(raster), lang) if categorical else {}
     values = np.ma.masked_invalid(read["data"].astype(np.float64))
     if layers is not None:
         outside = basemap.outside_mask(layers, read["transform"], values.shape[1:])
@@ -258,7 +292,7 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
         image = axes.imshow(shown[index], extent=extent, cmap=cmap, interpolation="nearest",
                             zorder=1, **limits)
         if layers is not None:
-            basemap.draw_layers(axes, layers, names=bands == 1)
+            basemap.draw_layers(axes, layers, names=bands == 1, lang=lang)
         axes.set_xlim(window[0], window[2])
         axes.set_ylim(window[1], window[3])
         axes.set_aspect("equal")
@@ -275,17 +309,18 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
         from matplotlib.patches import Patch
 
         handles = [Patch(facecolor=colour, edgecolor="#555555", linewidth=0.5,
-                         label=f"{class_names[int(c)]} ({c})" if int(c) in class_names else f"class {c}")
+                         label=f"{class_names[int(c)]} ({c})" if int(c) in class_names
+                         else words["class"].format(code=c))
                    for c, colour in zip(codes, colours, strict=True)]
         if len(handles) > MAX_LEGEND:
             more = len(handles) - MAX_LEGEND + 1
             handles = [*handles[:MAX_LEGEND - 1], Patch(facecolor="white", edgecolor="none",
-                                                       label=f"… {more} more classes")]
+                                                       label=words["more"].format(n=more))]
         if layers is not None:
-            handles.append(Patch(facecolor=OUTSIDE_GREY, edgecolor="none", label="outside the Belt"))
+            handles.append(Patch(facecolor=OUTSIDE_GREY, edgecolor="none", label=words["outside"]))
         legend_axes.axis("off")
         legend_axes.legend(handles=handles, loc="center left", frameon=False, fontsize=8,
-                           title="class (code)", title_fontsize=9)
+                           title=words["legend"], title_fontsize=9)
     else:
         if bands == 1:
             legend_axes.axis("off")
@@ -293,21 +328,27 @@ def render_map(raster: str | Path, png: str | Path, *, title: str, units: str | 
         else:
             bar_axes = legend_axes
         bar = figure.colorbar(image, cax=bar_axes, extend="both")
-        quantity = "change" if diverging else "value"
-        bar.set_label(f"{quantity} ({units or 'dimensionless'})")
+        quantity = words["change"] if diverging else words["value"]
+        bar.set_label(f"{quantity} ({units or words['dimensionless']})")
     import textwrap
 
-    heading = textwrap.fill(title if not when else f"{title}, {when}", width=int(11 * width))
+    heading = textwrap.fill(title if not when else f"{title}{words['sep']}{when}",
+                            width=int((6 if lang == "zh" else 11) * width))
     figure.suptitle(heading, fontsize=12 if "\n" not in heading else 10.5, y=1 - 0.12 / height, va="top")
-    credits = "; ".join(part for part in (source, layers.source if layers is not None else None) if part)
+    layer_source = (LAYER_SOURCE[lang] if layers.source == LAYER_SOURCE["en"] else layers.source
+                    ) if layers is not None else None
+    credits = ("；" if lang == "zh" else "; ").join(part for part in (source, layer_source) if part)
     if credits:
-        line = f"Source: {credits}"
+        line = words["source"].format(text=credits)
         wrapped = _wrapped(line, width, float(figure.dpi), 0.01, 6.5)
         figure.text(0.01, 0.15 / height, line if wrapped is None else wrapped, fontsize=6.5,
                     color="#444444", ha="left", va="bottom", wrap=wrapped is None,
                     rotation_mode="anchor")  # the mode matplotlib's wrapping sets
     png = Path(png)
-    figure.savefig(png, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
+    # PNG as maps are written; another suffix (.svg, .pdf) gives that format
+    options: dict[str, Any] = ({"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}}
+                               if png.suffix.lower() == ".png" else {})
+    figure.savefig(png, **options)
     plt.close(figure)
     return png
 
@@ -347,8 +388,11 @@ class MapJob:
     render: Mapping[str, Any] | None = None
 
 
-def step_map_jobs(step_folder: str | Path, manifest: Mapping[str, Any]) -> list[MapJob]:
-    """The maps :func:`write_step_maps` draws for a step, in its order, as independent jobs."""
+def step_map_jobs(step_folder: str | Path, manifest: Mapping[str, Any], *, lang: str = "en",
+                  png_folder: str | Path | None = None) -> list[MapJob]:
+    """The maps :func:`write_step_maps` draws for a step, in its order, as independent jobs
+    (``lang`` "zh": titles, months and source line in Chinese; ``png_folder``: where the PNG
+    files go instead of the step folder)."""
     from ecociv.registry import get_model
 
     folder = Path(step_folder)
@@ -356,20 +400,32 @@ def step_map_jobs(step_folder: str | Path, manifest: Mapping[str, Any]) -> list[
     spec = model.spec
     from ecociv import __version__
 
-    when = _when(manifest)
-    source = (f"ecociv {__version__}, model {spec.id} {getattr(spec, 'version', '')}".rstrip()
-              + f", run step {manifest.get('step', folder.name)}")
+    words = WORDS["zh" if lang == "zh" else "en"]
+    when = _when(manifest, lang)
+    source = words["source_run"].format(
+        version=__version__, model=f"{spec.id} {getattr(spec, 'version', '')}".rstrip(),
+        step=manifest.get("step", folder.name))
+    target = Path(png_folder) if png_folder is not None else folder
+    model_title = (getattr(spec, "title_zh", "") or spec.title) if lang == "zh" else spec.title
     jobs = []
     for output_id, meta in manifest.get("outputs", {}).items():
         if meta.get("type") != "raster":
             continue
         output = spec.output(output_id)
-        labels = list(MONTHS) if getattr(output, "bands", None) == 12 else None
-        jobs.append(MapJob(folder, manifest, render={
-            "raster": folder / meta["path"], "png": folder / f"{output_id}.png",
-            "title": f"{spec.title}: {getattr(output, 'long_name', output_id)}",
+        labels = list(MONTHS[lang if lang == "zh" else "en"]) if getattr(output, "bands", None) == 12 else None
+        english = getattr(output, "long_name", output_id)
+        name = output_name(spec.id, output_id, english, lang)
+        # a change map by its own name, not its model's (land-use *change* simulation)
+        diverging = any(word in f"{output_id} {english}".lower() for word in DIFFERENCE_WORDS)
+        render = {
+            "raster": folder / meta["path"], "png": target / f"{output_id}.png",
+            "title": words["title"].format(model=model_title, output=name),
             "units": meta.get("units"), "categorical": output.units is None,  # type: ignore[union-attr]
-            "band_labels": labels, "when": when, "source": source}))
+            "band_labels": labels, "when": when, "source": source,
+            "diverging": diverging and output.units is not None}  # type: ignore[union-attr]
+        if lang == "zh":
+            render["lang"] = "zh"
+        jobs.append(MapJob(folder, manifest, render=render))
     if model.report is not None:  # what the model draws beyond its raster maps (e.g. a network diagram)
         jobs.append(MapJob(folder, manifest))
     return jobs
@@ -410,14 +466,15 @@ def warm_up() -> None:
     from ecociv.report import basemap  # noqa: F401
 
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
 
 
-def _when(manifest: Mapping[str, Any]) -> str | None:
+
+def _when(manifest: Mapping[str, Any], lang: str = "en") -> str | None:
     """"run of <date>" from a step manifest, plus the year of a run that names one."""
+    words = WORDS["zh" if lang == "zh" else "en"]
     started = str(manifest.get("started") or "")[:10]
     params = manifest.get("params") or {}
     year = next((params[k] for k in ("year", "target_year", "end_year") if k in params), None)
-    parts = [f"year {year}" if year is not None else "", f"run of {started}" if started else ""]
-    return ", ".join(p for p in parts if p) or None
+    parts = [words["year"].format(year=year) if year is not None else "",
+             words["run_of"].format(date=started) if started else ""]
+    return words["sep"].join(p for p in parts if p) or None
