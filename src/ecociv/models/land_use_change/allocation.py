@@ -89,8 +89,12 @@ class AllocationState:
 
 
 def class_index(codes_map: NDArray[np.integer] | NDArray[np.floating], codes: Sequence[int],
-                valid: NDArray[np.bool_] | None = None) -> NDArray[np.int8]:
+                valid: NDArray[np.bool_] | None = None, *, source: str = "land_use",
+                row_offset: int = 0) -> NDArray[np.int8]:
     """The class map as indices into ``codes`` (int8, -1 outside ``valid`` or missing).
+
+    ``row_offset``: the row of the grid where ``codes_map`` starts (a band of rows), for the
+    cell named in the error.
 
     Raises
     ------
@@ -108,7 +112,8 @@ def class_index(codes_map: NDArray[np.integer] | NDArray[np.floating], codes: Se
     if unknown:
         row, col = np.argwhere(inside & np.isin(values, unknown))[0]
         raise InputError(f"land-use code(s) {unknown} are not in the class table (codes "
-                         f"{list(codes)})", source="land_use", where=f"cell (row {row}, col {col})")
+                         f"{list(codes)})", source=source,
+                         where=f"cell (row {row + row_offset}, col {col})")
     for code, i in lookup.items():
         out[inside & (values == code)] = i
     return out

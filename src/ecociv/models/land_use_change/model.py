@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -56,8 +56,33 @@ def cell_area_km2(grid: GridSpec) -> float:
     return abs(grid.transform.a * grid.transform.e) / 1e6
 
 
-def _codes_map(values: NDArray[np.floating], valid: NDArray[np.bool_]) -> NDArray[np.int32]:
-    return np.where(valid, values, -1).astype(np.int32)
+def _codes_map(cls: NDArray[np.int8], codes: list[int]) -> NDArray[np.signedinteger]:
+    """The class codes of a class-index map (-1 outside), int16 when the codes fit."""
+    dtype = np.int16 if -1 <= min(codes) and max(codes) <= np.iinfo(np.int16).max else np.int32
+    lookup = np.asarray([*codes, -1], dtype=dtype)   # index -1 (outside) -> -1
+    return cast("NDArray[np.signedinteger]", lookup[cls])
+
+
+def _read_classes(land_use: xr.DataArray, codes: list[int], name: str,
+                  inside: NDArray[np.bool_] | None = None
+                  ) -> tuple[NDArray[np.int8], NDArray[np.bool_]]:
+    """Class index (int8, -1 outside) and the cells with data of a class raster, read band by
+    band of rows (a lazy raster is never held whole, nor as float64); ``inside``: only these
+    cells count. InputError naming the first cell of an unknown code."""
+    ny, nx = land_use.shape[-2:]
+    chunks = getattr(land_use.data, "chunks", None)
+    step = int(chunks[0][0]) if chunks else max(1, (1 << 20) // max(nx, 1))
+    cls = np.empty((ny, nx), dtype=np.int8)
+    valid = np.empty((ny, nx), dtype=bool)
+    for r0 in range(0, ny, step):
+        r1 = min(ny, r0 + step)
+        band = np.asarray(land_use[r0:r1].values)
+        ok = np.isfinite(band) if band.dtype.kind == "f" else np.ones(band.shape, bool)
+        if inside is not None:
+            ok &= inside[r0:r1]
+        valid[r0:r1] = ok
+        cls[r0:r1] = alloc.class_index(band, codes, ok, source=name, row_offset=r0)
+    return cls, valid
 
 
 def _demand(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int32],
@@ -158,14 +183,16 @@ def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int32
 
     With an earlier map, trained on the cells that changed (PLUS's LEAS); a class that did not
     grow between the maps has no such cells and takes the model of the current pattern."""
-    from ecociv.models.land_use_change.drivers import driver_stack
+    from ecociv.models.land_use_change.drivers import drivers_for
     from ecociv.models.land_use_change.suitability import fit_suitability
 
     cropland, built_up, _ = special_codes(inputs)
     oasis = [i for i, code in enumerate(run.codes) if code in (cropland, built_up)]
     fit_mask = run.valid if run.calibration is None else run.calibration
     before = None if previous is None else alloc.class_index(previous, run.codes, fit_mask)
-    drivers, now, names = driver_stack(inputs, run.grid, cls, oasis, previous=before)
+    drivers, now = drivers_for(inputs, run.grid, cls, oasis, previous=before)
+    del before
+    names = drivers.names
     method = str(inputs.get("method") or "logistic")
     samples = int(inputs.get("n_samples") or 20000)
     if previous is not None:
@@ -173,25 +200,30 @@ def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int32
                               final=np.where(fit_mask, current, -1), method=method,
                               n_samples=samples, seed=seed, valid=fit_mask)
         if now is not None:   # the oasis of the start map for the prediction
-            drivers[-1] = now
+            drivers.layers[-1] = now
             del now
     else:
         fit = fit_suitability(drivers, names, current, run.codes, method=method,
                               n_samples=samples, seed=seed, valid=run.valid)
-    prob = fit.predict(drivers, valid=run.valid)
     contributions = fit.contributions
     missing = [i for i, model in enumerate(fit.models) if model is None]
+    pattern = pattern_drivers = None
     if previous is not None and missing:
-        # the current pattern, without the distance to the oasis (it would restate the map)
+        # the current pattern, without the distance to the oasis (it would restate the map);
+        # fitted before the suitability array exists, so its temporaries do not add to it
         keep = [i for i, name in enumerate(names) if name != "distance_to_oasis_km"]
         keep = keep or list(range(len(names)))
-        pattern = fit_suitability(drivers[keep], [names[i] for i in keep], current, run.codes,
+        pattern_drivers = drivers.select(keep)
+        pattern = fit_suitability(pattern_drivers, pattern_drivers.names, current, run.codes,
                                   method=method, n_samples=samples, seed=seed, valid=run.valid)
-        filled = pattern.predict(drivers[keep], valid=run.valid)
-        prob[missing] = filled[missing]
         codes = [run.codes[i] for i in missing]
         extra = pattern.contributions[pattern.contributions["lucode"].isin(codes)]
         contributions = pd.concat([contributions, extra], ignore_index=True)
+    # one float32 array (k, ny, nx), filled band of rows by band of rows
+    release_memory()
+    prob = fit.predict(drivers, valid=run.valid)
+    if pattern is not None:
+        pattern.predict(pattern_drivers, valid=run.valid, out=prob, bands=missing)
     return prob, contributions
 
 
@@ -206,27 +238,28 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     start, end = int(inputs["start_year"]), int(inputs["end_year"])
     if end <= start:
         raise InputError(f"end_year {end} must be after start_year {start}", source="end_year")
-    values = np.asarray(land_use.values, dtype=np.float64)
-    valid = np.isfinite(values)
-    cls = alloc.class_index(values, codes, valid)
-    current = _codes_map(values, valid)
+    cls, valid = _read_classes(land_use, codes, "land_use")
+    current = _codes_map(cls, codes)
     previous = None
+    both = None
     if inputs.get("land_use_previous") is not None:
         if inputs.get("previous_year") is None:
             raise InputError("land_use_previous needs previous_year", source="previous_year")
         if int(inputs["previous_year"]) >= start:
             raise InputError(f"previous_year {inputs['previous_year']} must be before start_year "
                              f"{start}", source="previous_year")
-        before = np.asarray(inputs["land_use_previous"].values, dtype=np.float64)
-        both = valid & np.isfinite(before)
-        alloc.class_index(before, codes, both)   # names an unknown code
-        previous = _codes_map(before, both)
+        before, both = _read_classes(inputs["land_use_previous"], codes, "land_use_previous",
+                                     inside=valid)
+        previous = _codes_map(before, codes)
+        del before
     zones, labels = zone_raster(inputs, grid, valid)
-    run_ = _Run(codes, names, grid, cell_area_km2(grid), valid, zones, labels,
-                None if previous is None else both)
+    run_ = _Run(codes, names, grid, cell_area_km2(grid), valid, zones, labels, both)
     demand, where, notes, source = _demand(inputs, run_, current, previous, start, end)
     seed = int(inputs.get("seed") or 0)
+    release_memory()
     prob, contributions = _suitability(inputs, run_, current, previous, cls, seed)
+    del current, previous   # the automaton works on class indices
+    release_memory()
     conversion, costs = conversion_arrays(inputs.get("conversion"), codes)
     restricted = restriction_mask(inputs, cls, codes, prob, where, run_)
     result = _simulate(inputs, run_, cls, prob, demand, conversion, costs, restricted, weights,
@@ -239,6 +272,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         outputs["cropland_area"] = _cropland_by_report_zone(
             run_, cls, result, report, report_labels, start, end, special_codes(inputs)[0])
     outputs["demand"].attrs["notes"] = [f"demand from {source}", *notes]
+    release_memory()
     return outputs
 
 
@@ -306,9 +340,9 @@ def _simulate(inputs: Mapping[str, Any], run: _Run, cls: NDArray[np.int8],
     return result
 
 
-def _wrap(values: NDArray[Any], run: _Run, name: str, units: str | None) -> xr.DataArray:
-    """A raster on the run's grid around ``values`` without a float64 copy (``from_array``
-    converts to float64: 8 bytes per cell and band)."""
+def _wrap(values: Any, run: _Run, name: str, units: str | None) -> xr.DataArray:
+    """A raster on the run's grid around ``values`` (numpy or dask) without a copy
+    (``from_array`` converts to float64, and rioxarray's ``write_crs`` copies unless in place)."""
     coords: dict[str, Any] = {"y": run.grid.y_coords(), "x": run.grid.x_coords()}
     dims: tuple[str, ...] = ("y", "x")
     if values.ndim == 3:
@@ -316,16 +350,56 @@ def _wrap(values: NDArray[Any], run: _Run, name: str, units: str | None) -> xr.D
         coords["band"] = np.arange(1, values.shape[0] + 1)
     out = xr.DataArray(values, dims=dims, coords=coords, name=name)
     out.attrs = {"units": units or "", "input_id": name}
-    return out.rio.write_crs(run.grid.crs.to_wkt()).rio.write_transform(run.grid.transform)
+    out.rio.write_crs(run.grid.crs.to_wkt(), inplace=True)
+    out.rio.write_transform(run.grid.transform, inplace=True)
+    return out
+
+
+def _lazy(values: NDArray[Any], chunks: tuple[int, ...], lookup: NDArray[Any] | None = None
+          ) -> Any:
+    """A dask array reading ``values`` (or ``lookup[values]``) chunk by chunk when computed.
+
+    ``dask.array.from_array`` copies a numpy array whole (dask 2026.8: +175 MB for a
+    7 × 2500² float32 array); this view holds a reference and slices it in each task."""
+    import dask.array as da
+
+    def piece(block_info: dict[Any, Any] | None = None) -> NDArray[Any]:
+        assert block_info is not None
+        where = tuple(slice(*bounds) for bounds in block_info[None]["array-location"])
+        return values[where] if lookup is None else lookup[values[where]]
+
+    dtype = values.dtype if lookup is None else lookup.dtype
+    edges = tuple(tuple(min(size, n - start) for start in range(0, n, size))
+                  for n, size in zip(values.shape, chunks, strict=True))
+    return da.map_blocks(piece, chunks=edges, dtype=dtype,
+                         meta=np.empty((0,) * values.ndim, dtype=dtype))
 
 
 def _raster(run: _Run, cls: NDArray[np.int8], name: str) -> xr.DataArray:
-    """A class map as codes (float32, NaN outside the region) with its classes attached."""
+    """A class map as codes (float32, NaN outside the region) with its classes attached: lazy,
+    computed chunk by chunk from the int8 map when written (no full-size float copy)."""
     from ecociv.grid.write import palette_classes
 
-    codes = np.append(np.asarray(run.codes, np.float32), np.float32(np.nan))
-    values = codes[np.where(cls >= 0, cls, len(run.codes))]     # index k = outside
-    return _wrap(values, run, name, None).assign_attrs(categories=palette_classes(run.names))
+    codes = np.append(np.asarray(run.codes, np.float32), np.float32(np.nan))  # index -1: NaN
+    lazy = _lazy(cls, run.grid.default_chunks(), codes)
+    return _wrap(lazy, run, name, None).assign_attrs(categories=palette_classes(run.names))
+
+
+def release_memory() -> None:
+    """Give freed heap memory back to the system (glibc's ``malloc_trim``; nothing elsewhere).
+
+    Arrays below glibc's mmap threshold (up to 32 MB once large arrays were freed: the chunks
+    of a raster read) are carved from per-thread heaps that keep their pages after ``free``;
+    between the phases of a run this kept about 0.5 GB of a 5000² run resident."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):   # not glibc (musl): nothing to do
+        return
 
 
 def _transition_table(run: _Run, first: NDArray[np.int8], last: NDArray[np.int8],
@@ -354,8 +428,12 @@ def _outputs(run: _Run, initial: NDArray[np.int8], prob: NDArray[np.float32],
     outputs: dict[str, Any] = {"land_use_final": _raster(run, result.final, "land_use_final")}
     for year, cls in result.maps.items():
         outputs[f"land_use_{year}"] = _raster(run, cls, f"land_use_{year}")
-    prob[:, ~run.valid] = np.nan     # in place: the automaton is done with it
-    outputs["suitability"] = _wrap(prob, run, "suitability", "")
+    outside = ~run.valid
+    for band in prob:                # in place: the automaton is done with it
+        np.copyto(band, np.float32(np.nan), where=outside)
+    del outside
+    outputs["suitability"] = _wrap(_lazy(prob, (1, *run.grid.default_chunks())), run,
+                                   "suitability", "")
     rows = []
     for year, cells in result.allocated.items():
         per_zone = [(label, cells[z]) for z, label in enumerate(labels)]

@@ -58,6 +58,31 @@ _TEST_SHARE = 0.3
 _STAT_CELLS = 1_000_000
 
 
+class _ArrayDrivers:
+    """An in-memory driver stack (d, ny, nx) behind the interface of :class:`drivers.Drivers`."""
+
+    def __init__(self, stack: NDArray[Any]) -> None:
+        self.stack = stack
+        self.shape = stack.shape
+        self.ndim = stack.ndim
+
+    def band_rows(self) -> int:
+        return max(1, 1_000_000 // max(self.shape[2], 1))
+
+    def rows(self, r0: int, r1: int) -> NDArray[Any]:
+        return self.stack[:, r0:r1, :]
+
+    def take(self, flat: NDArray[np.intp]) -> NDArray[Any]:
+        return self.stack.reshape(self.shape[0], -1)[:, flat]
+
+
+def _source(drivers: Any) -> Any:
+    """Drivers as an object with ``shape``, ``rows``, ``take`` and ``band_rows``."""
+    if hasattr(drivers, "take") and hasattr(drivers, "rows"):
+        return drivers
+    return _ArrayDrivers(np.asarray(drivers))
+
+
 @dataclass
 class SuitabilityFit:
     """Fitted per-class suitability models.
@@ -128,52 +153,65 @@ class SuitabilityFit:
         return out
 
     def predict(
-        self, drivers: ArrayLike, valid: ArrayLike | None = None, chunk_rows: int | None = None
+        self, drivers: Any, valid: ArrayLike | None = None, chunk_rows: int | None = None,
+        *, out: NDArray[np.float32] | None = None, bands: Sequence[int] | None = None,
     ) -> NDArray[np.float32]:
         """Probability of each class in each cell.
 
         Parameters
         ----------
-        drivers : array_like, shape (d, ny, nx)
-            Same drivers (same order and units) as in the fit; NaN = missing (mean used).
+        drivers : array_like, shape (d, ny, nx), or drivers.Drivers
+            Same drivers (same order and units) as in the fit; NaN = missing (mean used). A
+            :class:`~ecociv.models.land_use_change.drivers.Drivers` is read band by band.
         valid : array_like of bool, shape (ny, nx), optional
             Cells to predict; others get 0.
         chunk_rows : int, optional
-            Rows of the grid per block (default: about one million cells per block). Memory per
-            block is about ``chunk_rows * nx * (d + k) * 4`` bytes.
+            Rows of the grid per block (default: the drivers' read bands, about one million
+            cells). Memory per block is about ``chunk_rows * nx * (2 d + 2 k) * 4`` bytes.
+        out : numpy.ndarray of float32, shape (k, ny, nx), optional
+            Written into (no new array); cells outside ``valid`` are left as they are.
+        bands : sequence of int, optional
+            Only these bands (class positions) are written (default: all).
 
         Returns
         -------
         numpy.ndarray of float32, shape (k, ny, nx)
-            Probabilities in [0, 1], bands in the order of ``codes``.
+            Probabilities in [0, 1], bands in the order of ``codes`` (``out`` when given).
         """
-        arr = np.asarray(drivers)
-        if arr.ndim != 3 or arr.shape[0] != len(self.driver_names):
+        src = _source(drivers)
+        if src.ndim != 3 or src.shape[0] != len(self.driver_names):
             raise InputError(
-                f"drivers must have shape ({len(self.driver_names)}, ny, nx) for {self.driver_names}, got {arr.shape}",
+                f"drivers must have shape ({len(self.driver_names)}, ny, nx) for {self.driver_names}, got {src.shape}",
                 source="drivers",
             )
-        _, ny, nx = arr.shape
+        _, ny, nx = src.shape
         v = None if valid is None else np.asarray(valid, dtype=bool)
         if v is not None and v.shape != (ny, nx):
             raise InputError(f"mask shape {v.shape} differs from the drivers' {(ny, nx)}", source="valid")
-        rows = chunk_rows if chunk_rows is not None else max(1, 1_000_000 // max(nx, 1))
+        rows = chunk_rows if chunk_rows is not None else src.band_rows()
         if int(rows) < 1:
             raise InputError(f"chunk_rows must be >= 1, got {chunk_rows!r}", source="chunk_rows")
-        out = np.zeros((len(self.codes), ny, nx), dtype=np.float32)
+        k = len(self.codes)
+        if out is None:
+            out = np.zeros((k, ny, nx), dtype=np.float32)
+        elif out.shape != (k, ny, nx) or out.dtype != np.float32 or not out.flags.c_contiguous:
+            raise InputError(f"out must be a C-ordered float32 array of shape {(k, ny, nx)}",
+                             source="out")
+        chosen = list(range(k)) if bands is None else [int(b) for b in bands]
         for r0 in range(0, ny, int(rows)):
             r1 = min(ny, r0 + int(rows))
-            block = arr[:, r0:r1, :].reshape(arr.shape[0], -1)
-            if v is None:
-                out[:, r0:r1, :] = self._predict_block(block).reshape(-1, r1 - r0, nx)
-            else:
-                sel = v[r0:r1].ravel()
-                if not sel.any():
-                    continue
-                probs = self._predict_block(block[:, sel])
-                view = out[:, r0:r1, :].reshape(len(self.codes), -1)
-                view[:, sel] = probs
-                out[:, r0:r1, :] = view.reshape(-1, r1 - r0, nx)
+            sel = None if v is None else v[r0:r1].ravel()
+            if sel is not None and not sel.any():
+                continue
+            block = src.rows(r0, r1).reshape(src.shape[0], -1)
+            probs = self._predict_block(block if sel is None else block[:, sel])
+            del block
+            for b in chosen:
+                view = out[b, r0:r1, :].reshape(-1)   # a view: rows of a C-ordered band
+                if sel is None:
+                    view[:] = probs[b]
+                else:
+                    view[sel] = probs[b]
         return out
 
 
@@ -221,7 +259,7 @@ def _split(y: NDArray[Any], rng: np.random.Generator) -> tuple[NDArray[np.intp],
 
 
 def fit_suitability(
-    drivers: ArrayLike,
+    drivers: Any,
     driver_names: Sequence[str],
     initial: ArrayLike,
     codes: Sequence[int],
@@ -240,8 +278,10 @@ def fit_suitability(
 
     Parameters
     ----------
-    drivers : array_like, shape (d, ny, nx)
-        Driver rasters (float; NaN = missing), e.g. elevation (m), slope (degree), distances (m).
+    drivers : array_like, shape (d, ny, nx), or drivers.Drivers
+        Driver rasters (float; NaN = missing), e.g. elevation (m), slope (degree), distances (m);
+        a :class:`~ecociv.models.land_use_change.drivers.Drivers` is read only at the sampled
+        cells (one pass over its rows for all classes).
     driver_names : sequence of str
         One name per driver.
     initial : array_like of int, shape (ny, nx)
@@ -281,13 +321,13 @@ def fit_suitability(
     if int(n_samples) < 20:
         raise InputError(f"n_samples must be >= 20, got {n_samples!r}", source="n_samples")
     codes_l = _check_codes(codes)
-    x_all = np.asarray(drivers)
+    src = _source(drivers)
     names = [str(n) for n in driver_names]
-    if x_all.ndim != 3:
-        raise InputError(f"drivers must have shape (d, ny, nx), got {x_all.shape}", source="drivers")
-    if len(names) != x_all.shape[0] or len(set(names)) != len(names):
-        raise InputError(f"need {x_all.shape[0]} distinct driver names, got {names}", source="driver_names")
-    d, ny, nx = x_all.shape
+    if src.ndim != 3:
+        raise InputError(f"drivers must have shape (d, ny, nx), got {src.shape}", source="drivers")
+    if len(names) != src.shape[0] or len(set(names)) != len(names):
+        raise InputError(f"need {src.shape[0]} distinct driver names, got {names}", source="driver_names")
+    d, ny, nx = src.shape
     lu0 = np.asarray(initial)
     if lu0.shape != (ny, nx):
         raise InputError(f"map shape {lu0.shape} differs from the drivers' {(ny, nx)}", source="initial")
@@ -300,24 +340,7 @@ def fit_suitability(
     vflat = v.ravel()
     if not vflat.any():
         raise InputError("no valid cell", source="valid")
-    flat_x = x_all.reshape(d, -1)
     rng = np.random.default_rng(seed)
-
-    # standardisation: mean and standard deviation over (a sample of up to 1 million) valid cells
-    stat_idx = _sample_cells(vflat, _STAT_CELLS, rng)
-    mean = np.empty(d)
-    scale = np.empty(d)
-    for j in range(d):
-        vals = np.asarray(flat_x[j, stat_idx], dtype=np.float64)
-        finite = np.isfinite(vals)
-        if not finite.any():
-            vals = np.asarray(flat_x[j][vflat], dtype=np.float64)
-            finite = np.isfinite(vals)
-        if not finite.any():
-            raise InputError("driver has no value in any valid cell (all NaN)", source="drivers", where=names[j])
-        mean[j] = vals[finite].mean()
-        sd = vals[finite].std()
-        scale[j] = sd if sd > 0 else 1.0
 
     # class index per cell (int16, -1 outside the region)
     idx0 = np.full(ny * nx, -1, dtype=np.int16)
@@ -327,24 +350,49 @@ def fit_suitability(
         idx1 = np.full(ny * nx, -1, dtype=np.int16)
         idx1[vflat] = _code_index(lu1.ravel()[vflat], codes_l, "final")
 
+    # standardisation: mean and standard deviation over (a sample of up to 1 million) valid cells
+    stat_idx = _sample_cells(vflat, _STAT_CELLS, rng)
+    trained_on = "growth" if idx1 is not None else "current"
+    plans: list[_Plan | None] = []
+    if method != "random_forest_shared":
+        # every class's sample is drawn first, in the order the fit consumes the generator, so
+        # the drivers are read once for all of them (a lazy raster: one pass over its rows)
+        for ci in range(len(codes_l)):
+            positive = (idx1 == ci) & (idx0 != ci) if idx1 is not None else idx0 == ci
+            plans.append(_plan(positive, vflat, int(n_samples), rng, method, importance))
+    taken = _Taken(src, [stat_idx] + [p.idx for p in plans if p is not None])
+    mean = np.empty(d)
+    scale = np.empty(d)
+    stats = taken.at(stat_idx)
+    for j in range(d):
+        vals = np.asarray(stats[j], dtype=np.float64)
+        finite = np.isfinite(vals)
+        if not finite.any():
+            vals = _valid_values(src, j, v)
+            finite = np.isfinite(vals)
+        if not finite.any():
+            raise InputError("driver has no value in any valid cell (all NaN)", source="drivers", where=names[j])
+        mean[j] = vals[finite].mean()
+        sd = vals[finite].std()
+        scale[j] = sd if sd > 0 else 1.0
+    del stats
+
     fit = SuitabilityFit(codes_l, names, method, mean, scale, [], pd.DataFrame(), pd.DataFrame())
     if method == "random_forest_shared":
-        return _fit_shared(fit, flat_x, idx0, idx1, vflat, int(n_samples), rng, int(n_estimators), max_depth, n_jobs)
+        return _fit_shared(fit, src, idx0, idx1, vflat, int(n_samples), rng, int(n_estimators), max_depth, n_jobs)
     contrib_rows: list[tuple[int, str, float, str]] = []
     score_rows: list[tuple[int, float, int, int, int, str]] = []
     coefs = np.zeros((len(codes_l), d))
     intercepts = np.zeros(len(codes_l))
-    trained_on = "growth" if idx1 is not None else "current"
-    for ci, code in enumerate(codes_l):
-        positive = (idx1 == ci) & (idx0 != ci) if idx1 is not None else idx0 == ci
-        idx, y = _balanced_sample(positive, vflat, int(n_samples), rng)
-        n_pos = int(y.sum())
-        if n_pos < MIN_POSITIVES or (y == 0).sum() < MIN_POSITIVES:
+    for ci, (code, plan) in enumerate(zip(codes_l, plans, strict=True)):
+        if plan is None or plan.idx.size == 0 or plan.n_pos < MIN_POSITIVES \
+                or (plan.y == 0).sum() < MIN_POSITIVES:
             fit.models.append(None)
-            score_rows.append((code, float("nan"), 0, 0, n_pos, trained_on))
+            score_rows.append((code, float("nan"), 0, 0, 0 if plan is None else plan.n_pos,
+                               trained_on))
             continue
-        x = fit._design(flat_x[:, idx])
-        train, test = _split(y, rng)
+        idx, y, train, test = plan.idx, plan.y, plan.train, plan.test
+        x = fit._design(taken.at(idx))
         model: Any
         if method == "logistic":
             model = LogisticRegression(C=1.0, max_iter=1000)
@@ -353,13 +401,13 @@ def fit_suitability(
                 n_estimators=int(n_estimators),
                 max_depth=max_depth,
                 min_samples_leaf=5,
-                random_state=int(rng.integers(2**31 - 1)),
+                random_state=plan.forest_seed,
                 n_jobs=n_jobs,
             )
         model.fit(x[train], y[train])
         auc = float(roc_auc_score(y[test], model.predict_proba(x[test])[:, 1]))
         fit.models.append(model)
-        score_rows.append((code, auc, int(train.size), int(test.size), n_pos, trained_on))
+        score_rows.append((code, auc, int(train.size), int(test.size), plan.n_pos, trained_on))
         if method == "logistic":
             coefs[ci] = model.coef_[0]
             intercepts[ci] = model.intercept_[0]
@@ -370,7 +418,7 @@ def fit_suitability(
             how = "mean_decrease_impurity"
         else:
             perm = permutation_importance(
-                model, x[test], y[test], scoring="roc_auc", n_repeats=5, random_state=int(rng.integers(2**31 - 1))
+                model, x[test], y[test], scoring="roc_auc", n_repeats=5, random_state=plan.permutation_seed
             )
             weight = np.maximum(np.asarray(perm.importances_mean, dtype=np.float64), 0.0)
             how = "permutation_auc"
@@ -383,6 +431,55 @@ def fit_suitability(
     fit.contributions = pd.DataFrame(contrib_rows, columns=["lucode", "driver", "contribution", "method"])
     fit.scores = pd.DataFrame(score_rows, columns=["lucode", "auc", "n_train", "n_test", "n_positive", "trained_on"])
     return fit
+
+
+@dataclass
+class _Plan:
+    """One class's sample (flat cell indices and labels), its train/test split and the seeds
+    of its forest and permutations."""
+
+    idx: NDArray[np.intp]
+    y: NDArray[np.int8]
+    n_pos: int
+    train: NDArray[np.intp]
+    test: NDArray[np.intp]
+    forest_seed: int | None
+    permutation_seed: int | None
+
+
+def _plan(positive: NDArray[np.bool_], vflat: NDArray[np.bool_], n_samples: int,
+          rng: np.random.Generator, method: str, importance: str) -> _Plan | None:
+    """Draw a class's sample, split and seeds (None: too few positives or negatives)."""
+    idx, y = _balanced_sample(positive, vflat, n_samples, rng)
+    n_pos = int(y.sum())
+    if n_pos < MIN_POSITIVES or (y == 0).sum() < MIN_POSITIVES:
+        return _Plan(np.zeros(0, np.intp), y, n_pos, idx[:0], idx[:0], None, None)
+    train, test = _split(y, rng)
+    forest = None if method == "logistic" else int(rng.integers(2**31 - 1))
+    permutation = (int(rng.integers(2**31 - 1))
+                   if method == "random_forest" and importance == "permutation" else None)
+    return _Plan(idx, y, n_pos, train, test, forest, permutation)
+
+
+class _Taken:
+    """Driver values at the union of several sets of cells, read in one pass."""
+
+    def __init__(self, src: Any, parts: Sequence[NDArray[np.intp]]) -> None:
+        self.cells = (np.unique(np.concatenate([np.asarray(p, np.intp) for p in parts]))
+                      if parts else np.zeros(0, np.intp))
+        self.values = src.take(self.cells)
+
+    def at(self, idx: NDArray[np.intp]) -> NDArray[Any]:
+        """(d, n) values at the flat indices ``idx`` (each one of the cells read)."""
+        return self.values[:, np.searchsorted(self.cells, idx)]
+
+
+def _valid_values(src: Any, j: int, valid: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Driver ``j`` over every valid cell (float64), band by band."""
+    step = src.band_rows()
+    parts = [np.asarray(src.rows(r0, min(src.shape[1], r0 + step))[j], dtype=np.float64)[
+        valid[r0:r0 + step]] for r0 in range(0, src.shape[1], step)]
+    return np.concatenate(parts)
 
 
 def _shared_scores(proba: NDArray[np.float64], mix: NDArray[np.float64], cols: NDArray[np.intp]) -> NDArray[np.float64]:
@@ -405,7 +502,7 @@ def _shared_scores(proba: NDArray[np.float64], mix: NDArray[np.float64], cols: N
 
 def _fit_shared(
     fit: SuitabilityFit,
-    flat_x: NDArray[Any],
+    src: Any,
     idx0: NDArray[np.int16],
     idx1: NDArray[np.int16] | None,
     vflat: NDArray[np.bool_],
@@ -424,7 +521,7 @@ def _fit_shared(
     per-class forests estimate. Prediction walks ``n_estimators`` trees instead of ``k`` times as
     many. Contributions: drop of each class's held-out AUC when a driver is shuffled (3 repeats)."""
     k = len(fit.codes)
-    d = flat_x.shape[0]
+    d = src.shape[0]
     if idx1 is not None:
         label = np.where((idx1 != idx0) & (idx1 >= 0), idx1.astype(np.int32) + 1, 0)
         trained_on = "growth"
@@ -439,7 +536,7 @@ def _fit_shared(
     idx = np.concatenate(picks)
     y = np.concatenate([np.full(p.size, j, dtype=np.int32) for j, p in zip(labels, picks, strict=True)])
     weight = np.concatenate([np.full(p.size, max(q.size for q in picks) / p.size) for p in picks])
-    x = fit._design(flat_x[:, idx])
+    x = fit._design(src.take(idx))
     train, test = _split(y, rng)
     model = RandomForestClassifier(
         n_estimators=n_estimators,
