@@ -450,6 +450,38 @@ def test_shortcuts_give_the_reference_allocation() -> None:
         np.testing.assert_allclose(fast.reservoir_storage, reference.reservoir_storage, rtol=1e-7, atol=1.0)
 
 
+def test_unproven_coverage_falls_back_to_the_two_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a level with several targets is served by one program (coverage weighted far above the
+    # shares) whose coverage is then proven maximal from the optimal basis. With no weight on the
+    # coverage the program maximises the shares alone: where that lowers the common coverage the
+    # proof must fail and the level be solved in two steps; where it passes it must be right. Both
+    # give the every-level reference allocation.
+    from ecociv.models.water_allocation import solver
+    from ecociv.models.water_allocation.ensemble import perturbed_inflows
+    from ecociv.models.water_allocation.model import MODEL
+    from ecociv.models.water_allocation.network import load_network
+
+    net = load_network(MODEL.example()["network"])
+    base = {n: node.inflow.copy() for n, node in net.nodes.items() if np.any(node.inflow > 0)}
+    proofs = {True: np.zeros(2, dtype=int), False: np.zeros(2, dtype=int)}
+    for member in range(4):
+        for node, series in perturbed_inflows(base, net.calendar.years, member, seed=9, sigma=0.5).items():
+            net.nodes[node].inflow = series
+        reference = allocate(net, shortcuts=False)
+        assert reference.proofs == (0, 0)
+        for weighted in (True, False):
+            monkeypatch.setattr(solver, "COVERAGE_WEIGHT", 1e3 if weighted else 0.0)
+            fast = allocate(net)
+            proofs[weighted] += fast.proofs
+            np.testing.assert_allclose(fast.site_delivered, reference.site_delivered, rtol=0,
+                                       atol=1e-7 * reference.site_delivered.max())
+            np.testing.assert_allclose(fast.reservoir_storage, reference.reservoir_storage, rtol=0,
+                                       atol=1e-7 * reference.reservoir_storage.max())
+    assert proofs[True][0] > 0 and proofs[True][1] == 0  # the weight suffices on this network
+    assert proofs[False][1] > 0  # without it some coverages are not maximal, and that is caught
+    assert proofs[False][0] > 0
+
+
 def test_monthly_pumping_limit_spreads_the_allowance() -> None:
     # the same 120 m³/yr as a monthly limit (10 m³ every month): 10 of the 20 wanted, all year round,
     # instead of 20 until June and nothing after

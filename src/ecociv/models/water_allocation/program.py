@@ -98,7 +98,18 @@ class Program:
         self.n_cols = col
         self.h.addVars(col, np.zeros(col), np.full(col, INF))
         self.rows: list[str] = []
+        # what HiGHS holds, mirrored for the optimality test of a coverage (solver._coverage_is_maximal):
+        # bounds and the constraint matrix, kept up to date by the set_* methods
+        self.col_lower = np.zeros(col)
+        self.col_upper = np.full(col, INF)
+        self._row_entries: list[tuple[np.ndarray, np.ndarray]] = []
+        self._row_bounds: list[tuple[float, float]] = []
         self._build_rows()
+        self.row_lower = np.array([b[0] for b in self._row_bounds])
+        self.row_upper = np.array([b[1] for b in self._row_bounds])
+        self.matrix = np.zeros((len(self.rows), col))
+        for r, (idx, vals) in enumerate(self._row_entries):
+            self.matrix[r, idx] = vals
         self.base_cost = np.zeros(col)
         for i, link in enumerate(self.links):
             cost = LINK_COST
@@ -114,6 +125,8 @@ class Program:
         for a in self.aq_ids:
             self.base_cost[self.aq_spill_col[a]] = 10.0
         self.solves = 0
+        self.proven = 0  # combined coverage-and-share programs whose coverage was proven maximal
+        self.unproven = 0  # ... and not (solved again as two programs)
         self.cost = np.zeros(self.n_cols)  # the objective HiGHS has (all zero when built)
         self.target_coefficients = np.full(len(self.targets), -1.0)  # as the rows were built (amounts: per step)
 
@@ -131,8 +144,11 @@ class Program:
         merged: dict[int, float] = {}
         for c, v in zip(cols, vals, strict=True):
             merged[c] = merged.get(c, 0.0) + v
-        self.h.addRow(lower, upper, len(merged), np.array(list(merged), dtype=np.int32),
-                      np.array(list(merged.values()), dtype=float))
+        idx = np.array(list(merged), dtype=np.int32)
+        values = np.array(list(merged.values()), dtype=float)
+        self.h.addRow(lower, upper, len(merged), idx, values)
+        self._row_entries.append((idx, values))
+        self._row_bounds.append((lower, upper))
         self.rows.append(name)
         return len(self.rows) - 1
 
@@ -204,6 +220,12 @@ class Program:
                 store[node_id] = self.n_cols
                 self.h.changeCoeff(row, self.n_cols, sign)
                 self.n_cols += 1
+        grown = self.n_cols - self.col_lower.size
+        self.col_lower = np.concatenate([self.col_lower, np.zeros(grown)])
+        self.col_upper = np.concatenate([self.col_upper, np.full(grown, INF)])
+        self.matrix = np.concatenate([self.matrix, np.zeros((self.matrix.shape[0], grown))], axis=1)
+        for node_id in self.balance_nodes:
+            self.matrix[self.balance_row[node_id], [self.slack_pos[node_id], self.slack_neg[node_id]]] = [1.0, -1.0]
 
     # -- per step -------------------------------------------------------------------------------
 
@@ -231,18 +253,30 @@ class Program:
         for i in changed:
             target = self.targets[i]
             self.h.changeCoeff(target.row, target.col, float(values[i]))
+            self.matrix[target.row, target.col] = values[i]
         self.target_coefficients[changed] = values[changed]
 
     def set_col_bounds(self, cols: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
+        """Column bounds; HiGHS is told only when they change (a change costs it work at the next run)."""
         cols = np.asarray(cols, dtype=np.int32)
         if cols.size:
-            self.h.changeColsBounds(cols.size, cols, _filled(lower, cols.size), _filled(upper, cols.size))
+            lower, upper = _filled(lower, cols.size), _filled(upper, cols.size)
+            if np.array_equal(self.col_lower[cols], lower) and np.array_equal(self.col_upper[cols], upper):
+                return
+            self.h.changeColsBounds(cols.size, cols, lower, upper)
+            self.col_lower[cols] = lower
+            self.col_upper[cols] = upper
 
     def set_row_bounds(self, rows: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
+        """Row bounds; HiGHS is told only when they change."""
         idx = np.asarray(rows, dtype=np.int32)
         if idx.size:
-            self.h.changeRowsBounds(idx.size, idx, _filled(lower, idx.size),  # type: ignore[attr-defined]
-                                    _filled(upper, idx.size))
+            lower, upper = _filled(lower, idx.size), _filled(upper, idx.size)
+            if np.array_equal(self.row_lower[idx], lower) and np.array_equal(self.row_upper[idx], upper):
+                return
+            self.h.changeRowsBounds(idx.size, idx, lower, upper)  # type: ignore[attr-defined]
+            self.row_lower[idx] = lower
+            self.row_upper[idx] = upper
 
 
 def _filled(value: Any, size: int) -> np.ndarray:

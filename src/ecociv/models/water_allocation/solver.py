@@ -27,6 +27,8 @@ from ecociv.models.water_allocation.program import INF, Program, Target
 FIX_TOLERANCE = 1e-9  # coverage fractions fixed at (value − this) for later levels
 KEEP_REWARD = 100.0  # per LP unit delivered (final program), above any routing cost
 TIE_BREAK = 1e-5  # relative perturbation of target rewards that makes optimal allocations unique
+COVERAGE_WEIGHT = 1e3  # per unit of coverage τ, against ≤ 1 per target in the combined level program
+PROOF_TOLERANCE = 1e-11  # reduced costs within ± this count as zero when proving a coverage maximal
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Result:
     site_delivered: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (sites, steps)
     solves: int = 0
     residuals: dict[str, np.ndarray] = field(default_factory=dict)
+    proofs: tuple[int, int] = (0, 0)  # combined level programs whose coverage was (not) proven maximal
 
 
 def _area(area: Any, volume: float) -> float:
@@ -130,9 +133,10 @@ class _Static:
     final_cost: np.ndarray  # (steps, columns): objective of each month's final program
     levels: list[_Levels]  # of each step
 
-    @property
-    def has_pump_row(self) -> np.ndarray:
-        return self.pump_rows >= 0
+    has_pump_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # aquifers with a limit row
+
+    def __post_init__(self) -> None:
+        self.has_pump_row = self.pump_rows >= 0
 
 
 def _static(net: Network, prog: Program) -> _Static:
@@ -237,33 +241,24 @@ def _static(net: Network, prog: Program) -> _Static:
 
 @dataclass
 class _Carry:
-    """What one month hands to the next: storages (m³), this year's pumping, and what the last months
-    say about where this month may be short (which programs to try first)."""
+    """What one month hands to the next: storages (m³), this year's pumping, and which levels were
+    short in each calendar month last year (which programs to try first)."""
 
     storage: np.ndarray  # reservoirs
     aq_storage: np.ndarray
     pumped_this_year: np.ndarray
-    short_level: int | None = None  # first level short in the previous month
-    last_short: int | None = None  # first level short in the last month that had a shortage
-    short_by_month: list[int | None] = field(default_factory=lambda: [None] * 12)  # last year's, per calendar month
-    short_by_levels: dict[tuple[int, ...], int] = field(default_factory=dict)  # last, per set of levels
+    short_by_month: list[tuple[int, ...]] = field(default_factory=lambda: [()] * 12)
 
-    def note(self, month: int, levels: list[int], short: int | None) -> None:
-        """Remember month's first short level (``month``: 0..11)."""
-        self.short_level = short
-        self.short_by_month[month] = short
-        if short is not None:
-            self.last_short = short
-            self.short_by_levels[tuple(levels)] = short
+    def note(self, month: int, shorts: list[int]) -> None:
+        """Remember the levels short in ``month`` (0..11), in order."""
+        self.short_by_month[month] = tuple(shorts)
 
-    def expected_short(self, month: int, levels: list[int]) -> tuple[bool, int | None]:
-        """Whether the month is likely short (both last month and the same month last year were) and
-        the level most likely short: last month's when this month has it, else the last short
-        level of a month with the same levels, else the last short level."""
-        likely = self.short_level is not None and self.short_by_month[month] is not None
-        if self.short_level is not None and self.short_level in levels:
-            return likely, self.short_level
-        return likely, self.short_by_levels.get(tuple(levels), self.last_short)
+    def expected(self, month: int, levels: list[int]) -> list[int]:
+        """This month's levels that were short in the same calendar month last year, in order
+        (shortages follow the seasons: on the Belt network's perturbed members this predicts them
+        better than last month's shortage or both together)."""
+        year = self.short_by_month[month]
+        return [p for p in levels if p in year]
 
 
 @dataclass
@@ -333,82 +328,168 @@ def _set_targets_lower(prog: Program, s: _Static, members: np.ndarray, lower: An
 
 
 def _solve_month(prog: Program, s: _Static, carry: _Carry, m: _Month, shortcuts: bool) -> None:
-    """Solve month ``m`` (the solution stays in ``prog``) and note its short level in ``carry``.
-
-    One program first when every non-fill target may be served in full and the month is not
-    likely short (last month and the same month last year were not both short); otherwise level
-    by level. The level-by-level rule starts with the level most likely short (:meth:`_Carry.
-    expected_short`): one program maximises it with every level above it served in full (if that
-    is feasible it is exactly that level's step of the level-by-level rule).
-    """
-    if not shortcuts:
-        likely, expect = True, None
-    else:
-        likely, expect = carry.expected_short(m.month, m.levels)
-    status = prog.run() if m.quick and shortcuts and not likely else "skipped"
-    if status == "kOptimal":
-        carry.note(m.month, m.levels, None)
+    """Solve month ``m`` (the solution stays in ``prog``): with the shortcuts
+    (:func:`_solve_month_fast`) or every level in turn, then the final program (the reference)."""
+    if shortcuts:
+        _solve_month_fast(prog, s, carry, m)
         return
-    todo, first_tau = _start_levels(prog, s, m, expect)
-    short, solved = _solve_levels(prog, s, todo, m, first_tau, m.final_cost if shortcuts else None)
-    carry.note(m.month, m.levels, short)
-    if not solved:
-        prog.set_costs(m.final_cost)
+    _set_targets_lower(prog, s, m.active_index, 0.0)
+    _solve_levels(prog, s, m.levels, m)
+    prog.set_costs(m.final_cost)
+    status = prog.run()
+    if status != "kOptimal":
+        raise _diagnose(prog, m.label, status)
+
+
+def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> None:
+    """Solve month ``m`` with the shortcuts; the allocation of :func:`_solve_month` without them.
+
+    The levels expected short (:meth:`_Carry.expected`) are visited in order; each takes one program
+    that serves every level above it not yet fixed in full and maximises its coverage (if that is
+    feasible, each of those levels' own step would have given coverage 1, so this is exactly the
+    level-by-level rule). When no level is expected short any more, one program tries the final
+    allocation with every remaining level served in full. A program that turns out infeasible falls
+    back to the next level's own step.
+    """
+    pending = m.levels
+    expected = carry.expected(m.month, pending)
+    shorts: list[int] = []
+    pos = 0
+    try_final = True
+    quick_state = m.quick  # the month's bounds serve every non-fill target in full
+    while pos < len(pending):
+        upcoming = [p for p in expected if pending.index(p) >= pos]
+        if not upcoming and try_final:
+            if not quick_state:
+                _set_lower_from(prog, s, m, pos, len(pending))
+            prog.set_costs(m.final_cost)
+            if prog.run() == "kOptimal":
+                carry.note(m.month, shorts)
+                return
+            upcoming = [pending[pos]]
+            try_final = False
+        quick_state = False
+        level = upcoming[0] if upcoming else pending[pos]
+        index = pending.index(level)
+        members = m.members[level]
+        _set_lower_from(prog, s, m, pos, index)
+        rows = s.level_rows[members]
+        prog.set_row_bounds(rows, 0.0, INF)
+        prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
+        shared = members.size > 1
+        prog.set_costs(_coverage_and_share_cost(s, members, m) if shared else s.tau_cost)
         status = prog.run()
         if status != "kOptimal":
-            raise _diagnose(prog, m.label, status)
-
-
-def _start_levels(prog: Program, s: _Static, m: _Month, expect: int | None) -> tuple[list[int], float | None]:
-    """The levels still to solve and, when the expected short level was maximised at once, its coverage."""
-    active = m.active
-    if expect is not None and expect in m.levels and expect != m.levels[0]:
-        above = active & (s.priorities < expect)
-        _set_targets_lower(prog, s, m.active_index, np.where(above, 1.0, 0.0)[active])
-        guess = m.members[expect]
-        prog.set_row_bounds(s.level_rows[guess], 0.0, INF)
+            if index == pos:
+                raise _diagnose(prog, m.label, status)
+            # a level above the expected one is short: its own step next, no final attempt before
+            # a shortage has been found
+            prog.set_row_bounds(rows, -INF, INF)
+            expected = []
+            try_final = False
+            continue
+        x = prog.values()
+        tau = float(x[prog.tau])
+        if tau < 1.0 - FIX_TOLERANCE:
+            shorts.append(level)
+            try_final = True
+            if shared and _coverage_is_maximal(prog, x):
+                prog.proven += 1
+            else:
+                if shared:  # the combined program's coverage is not proven maximal: the two steps
+                    prog.unproven += 1
+                    prog.set_costs(s.tau_cost)
+                    if prog.run() != "kOptimal":
+                        raise _diagnose(prog, m.label, "coverage")
+                    tau = float(prog.values()[prog.tau])
+                if members.size > 1:
+                    _share_the_rest(prog, s, members, m, tau)
+                x = prog.values()
+        fractions = x[s.target_cols[members]]
+        _set_targets_lower(prog, s, members, np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0))
+        prog.set_row_bounds(rows, -INF, INF)
         prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
-        prog.set_costs(s.tau_cost)
-        if prog.run() == "kOptimal":
-            return [p for p in m.levels if p >= expect], float(prog.values()[prog.tau])
-        prog.set_row_bounds(s.level_rows[guess], -INF, INF)
-    _set_targets_lower(prog, s, m.active_index, 0.0)
-    return m.levels, None
+        pos = index + 1
+    carry.note(m.month, shorts)
+    prog.set_costs(m.final_cost)
+    status = prog.run()
+    if status != "kOptimal":
+        raise _diagnose(prog, m.label, status)
 
 
-def _solve_levels(prog: Program, s: _Static, levels: list[int], m: _Month, first_tau: float | None,
-                  final_cost: np.ndarray | None) -> tuple[int | None, bool]:
-    """Serve ``levels`` in order; returns the first level that could not be served in full and
-    whether the final program has been solved already.
+def _coverage_and_share_cost(s: _Static, members: np.ndarray, m: _Month) -> np.ndarray:
+    """Objective of one program for a level's two steps: its coverage τ weighted far above the
+    rewards of :func:`_share_the_rest` (an optimum of it with the largest τ is an optimum of both)."""
+    cost = s.tau_cost * COVERAGE_WEIGHT
+    amounts = m.amounts[members]
+    cost[s.target_cols[members]] = -amounts / amounts.max() * s.tie[members]
+    return cost
 
-    ``first_tau``: the first level's coverage, already maximised by the caller's program (its
-    level rows active). ``final_cost``: once a level has been short, try the final program with
-    every later level served in full; when that is feasible it is the month's answer (each later
-    level's step would have given coverage 1)."""
-    short = None
-    for index, level in enumerate(levels):
+
+def _coverage_is_maximal(prog: Program, x: np.ndarray) -> bool:
+    """Whether the optimal basis HiGHS holds also proves that ``x`` has the largest coverage τ.
+
+    The reduced costs of the objective "maximise τ" (minimise −τ) are computed for that basis
+    (B^T y = c_B with HiGHS's factorisation; d = c − A^T y for the columns, y for the rows); the
+    basis proves τ maximal when every column or row with a reduced cost beyond ±1e-11 is at the
+    bound that sign allows (a basic one has none)."""
+    h = prog.h
+    basic = h.getBasicVariables()[1]  # type: ignore[attr-defined]
+    at = np.flatnonzero(basic == prog.tau)
+    if at.size == 0:  # τ non-basic: maximal only at its upper bound
+        return bool(x[prog.tau] >= 1.0 - FIX_TOLERANCE)
+    rhs = np.zeros(basic.size)
+    rhs[at] = -1.0
+    y = h.getBasisTransposeSolve(rhs)[1]  # type: ignore[attr-defined]
+    d = -(y @ prog.matrix)
+    d[prog.tau] -= 1.0
+    for j in np.flatnonzero(np.abs(d) > PROOF_TOLERANCE):
+        if not _bound_allows(x[j], prog.col_lower[j], prog.col_upper[j], d[j]):
+            return False
+    rows = np.flatnonzero(np.abs(y) > PROOF_TOLERANCE)
+    if rows.size:
+        activity = prog.matrix[rows] @ x
+        for k, i in enumerate(rows):
+            if not _bound_allows(activity[k], prog.row_lower[i], prog.row_upper[i], y[i]):
+                return False
+    return True
+
+
+def _bound_allows(value: float, lower: float, upper: float, reduced: float) -> bool:
+    """Whether a variable at ``value`` may have reduced cost ``reduced`` in a minimisation: ≥ 0 at
+    its lower bound, ≤ 0 at its upper bound, any sign when fixed."""
+    at_lower = abs(value - lower) <= 1e-9 * max(1.0, abs(lower))
+    at_upper = abs(value - upper) <= 1e-9 * max(1.0, abs(upper))
+    return (at_lower and at_upper) or (at_lower and reduced > 0) or (at_upper and reduced < 0)
+
+
+def _set_lower_from(prog: Program, s: _Static, m: _Month, start: int, stop: int) -> None:
+    """Targets of the levels ``m.levels[start:stop]`` served in full (lower bound 1), those of the
+    later levels free (0)."""
+    levels = m.levels
+    if start >= len(levels):
+        return
+    full = [m.members[p] for p in levels[start:stop]]
+    free = [m.members[p] for p in levels[stop:]]
+    members = np.concatenate(full + free)
+    lower = np.zeros(members.size)
+    lower[:sum(f.size for f in full)] = 1.0
+    _set_targets_lower(prog, s, members, lower)
+
+
+def _solve_levels(prog: Program, s: _Static, levels: list[int], m: _Month) -> None:
+    """Serve ``levels`` in order, each by its coverage, sharing the rest when short, and fixed."""
+    for level in levels:
         members = m.members[level]
         if members.size == 0:
             continue
-        tau = first_tau if index == 0 and first_tau is not None else _level_coverage(prog, s, members, m.label)
-        if tau < 1.0 - FIX_TOLERANCE and short is None:
-            short = level
+        tau = _level_coverage(prog, s, members, m.label)
         if tau < 1.0 - FIX_TOLERANCE and members.size > 1:
             _share_the_rest(prog, s, members, m, tau)
         fractions = prog.values()[s.target_cols[members]]
         _set_targets_lower(prog, s, members, np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0))
         prog.set_row_bounds(s.level_rows[members], -INF, INF)
-        rest = levels[index + 1:]
-        if short is not None and rest and final_cost is not None:
-            later = np.concatenate([m.members[p] for p in rest])
-            _set_targets_lower(prog, s, later, 1.0)
-            prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
-            prog.set_costs(final_cost)
-            if prog.run() == "kOptimal":
-                return short, True
-            _set_targets_lower(prog, s, later, 0.0)
     prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
-    return short, False
 
 
 def _level_coverage(prog: Program, s: _Static, members: np.ndarray, when: str) -> float:
@@ -463,7 +544,8 @@ class _Outputs:
         return Result(net.calendar.labels, [lk.id for lk in net.links], flow, arrival, prog.targets,
                       prog.res_ids, x[s.res_cols], self.res_evap, prog.aq_ids, x[s.aq_cols],
                       s.recharge + s.gain_matrix @ flow, s.pumping_matrix @ flow, x[s.aq_spill_cols],
-                      list(net.lakes), lakes, prog.site_ids, x[s.site_cols], prog.solves)
+                      list(net.lakes), lakes, prog.site_ids, x[s.site_cols], prog.solves,
+                      proofs=(prog.proven, prog.unproven))
 
 
 def _lakes(net: Network, s: _Static, flow: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
@@ -502,12 +584,16 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
     when a step has no feasible allocation.
 
     Each month first tries the common case in one program: every target except reservoir filling
-    fully served, filling and routing optimised together. Only when that is infeasible (a shortage
-    somewhere), or when the month is likely short (last month and the same month last year were),
-    are the levels solved one by one, starting with one program that serves the levels above the
-    level most likely short in full and maximises that level's coverage (when feasible, exactly
-    that level's step; fewer programs). Reservoir filling below every other priority (the default
-    99) keeps the most water stored; equal coverage applies to the targets of one level.
+    fully served, filling and routing optimised together. The levels that were short in the same
+    calendar month last year are instead visited in order, each with one program that serves the
+    levels above it in full and maximises its coverage (when feasible, exactly that level's step);
+    when nothing more is expected short, one program tries the final allocation with every
+    remaining level in full, and an infeasible attempt falls back to the next level's own step.
+    A level with several targets maximises its coverage and shares the rest in the same program
+    (coverage weighted far above the shares); the coverage is then proven maximal from the optimal
+    basis (:func:`_coverage_is_maximal`), and when it cannot be the two steps are solved apart.
+    Reservoir filling below every other priority (the default 99) keeps the most water stored;
+    equal coverage applies to the targets of one level.
     ``shortcuts=False`` solves every level of every month: the reference the shortcuts are tested
     against (ties between equally good allocations are broken by fixed small costs, in file order and
     upstream reservoirs first, so both give the same allocation).
