@@ -290,6 +290,7 @@ def _render(raster: str | Path, png: str | Path, *, title: str, units: str | Non
             axes.add_collection(PolyCollection(basemap._lines([layers.outline]), facecolors="white",
                                                edgecolors="none", zorder=0.5))
         image = axes.imshow(shown[index], extent=extent, cmap=cmap, interpolation="nearest",
+                            interpolation_stage="data",
                             zorder=1, **limits)
         if layers is not None:
             basemap.draw_layers(axes, layers, names=bands == 1, lang=lang)
