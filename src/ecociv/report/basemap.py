@@ -41,6 +41,22 @@ class BeltLayers:
     lake_names_zh: tuple[str, ...] = ()  # Chinese names, in the order of lake_names
     cities_zh: tuple[str, ...] = ()  # Chinese names (GeoNames), in the order of cities
 
+    @functools.cached_property
+    def lines(self) -> dict[str, list[np.ndarray]]:
+        """Vertex arrays of the drawn boundaries (read-only), made once per process: ``lakes``
+        (rings), ``counties``, ``prefectures`` and ``outline``."""
+        lines = {"lakes": _lines(self.lakes), "counties": _lines(self.counties),
+                 "prefectures": _lines(self.prefectures), "outline": _lines([self.outline])}
+        for arrays in lines.values():
+            for array in arrays:
+                array.flags.writeable = False
+        return lines
+
+    @functools.cached_property
+    def _cache(self) -> dict[Any, Any]:
+        """What maps of the same grid share: overlaps and outside masks, by grid."""
+        return {}
+
 
 @functools.lru_cache(maxsize=4)
 def belt_layers(crs_wkt: str) -> BeltLayers | None:
@@ -101,8 +117,11 @@ def layers_for(crs: Any, bounds: tuple[float, float, float, float]) -> BeltLayer
     layers = belt_layers(crs.to_wkt() if hasattr(crs, "to_wkt") else str(crs))
     if layers is None or layers.outline.is_empty:
         return None
-    inside = layers.outline.intersection(box(*bounds)).area
-    return layers if inside >= MIN_OVERLAP * layers.outline.area else None
+    key = ("overlap", tuple(bounds))
+    if key not in layers._cache:
+        inside = layers.outline.intersection(box(*bounds)).area
+        layers._cache[key] = inside >= MIN_OVERLAP * layers.outline.area
+    return layers if layers._cache[key] else None
 
 
 def crop_bounds(layers: BeltLayers, bounds: tuple[float, float, float, float],
@@ -128,10 +147,16 @@ def _lines(geometries: list[Any]) -> list[np.ndarray]:
 
 
 def outside_mask(layers: BeltLayers, transform: Any, shape: tuple[int, int]) -> np.ndarray:
-    """True for the pixels of a (decimated) raster grid outside the Belt outline."""
+    """True for the pixels of a (decimated) raster grid outside the Belt outline (read-only;
+    made once per grid and process)."""
     from rasterio.features import geometry_mask
 
-    return geometry_mask([layers.outline], out_shape=shape, transform=transform, invert=False)
+    key = ("outside", tuple(transform)[:6], tuple(shape))
+    if key not in layers._cache:
+        mask = geometry_mask([layers.outline], out_shape=shape, transform=transform, invert=False)
+        mask.flags.writeable = False
+        layers._cache[key] = mask
+    return layers._cache[key]
 
 
 def draw_layers(axes: Any, layers: BeltLayers, *, names: bool = True, lang: str = "en") -> None:
@@ -139,15 +164,16 @@ def draw_layers(axes: Any, layers: BeltLayers, *, names: bool = True, lang: str 
     the main cities and lakes on ``axes``, in English or (``lang`` "zh") Chinese."""
     from matplotlib.collections import LineCollection, PolyCollection
 
-    lakes = [ring for ring in _lines(layers.lakes)]
-    axes.add_collection(PolyCollection(lakes, facecolors="#9ecae1", edgecolors="#3182bd",
-                                       linewidths=0.5, zorder=3))
-    axes.add_collection(LineCollection(_lines(layers.counties), colors="#777777", linewidths=0.3,
-                                       zorder=4))
-    axes.add_collection(LineCollection(_lines(layers.prefectures), colors="#333333",
-                                       linewidths=0.7, zorder=5))
-    axes.add_collection(LineCollection(_lines([layers.outline]), colors="black", linewidths=1.4,
-                                       zorder=6))
+    # the map window is set by the caller: no data limits to update (autolim)
+    lines = layers.lines
+    axes.add_collection(PolyCollection(lines["lakes"], facecolors="#9ecae1", edgecolors="#3182bd",
+                                       linewidths=0.5, zorder=3), autolim=False)
+    axes.add_collection(LineCollection(lines["counties"], colors="#777777", linewidths=0.3,
+                                       zorder=4), autolim=False)
+    axes.add_collection(LineCollection(lines["prefectures"], colors="#333333",
+                                       linewidths=0.7, zorder=5), autolim=False)
+    axes.add_collection(LineCollection(lines["outline"], colors="black", linewidths=1.4,
+                                       zorder=6), autolim=False)
     if not names:
         return
     halo = _halo()
@@ -182,12 +208,32 @@ def _step(span_degrees: float) -> float:
 def draw_graticule(axes: Any, crs: Any, window: tuple[float, float, float, float]) -> None:
     """Meridians and parallels every 0.5–10° (about six of each) across the map window, labelled
     where they leave the frame (bottom and left); the axes' own ticks (map metres) are hidden."""
+    left, bottom, right, top = window
+    axes.set_xticks([])
+    axes.set_yticks([])
+    lines, bottom_labels, left_labels = _graticule(
+        crs.to_wkt() if hasattr(crs, "to_wkt") else str(crs), tuple(window))
+    style = {"color": "#999999", "linewidth": 0.4, "linestyle": ":", "zorder": 2}
+    label = {"fontsize": 7, "color": "#444444", "clip_on": False}
+    for x, y in lines:
+        axes.plot(x, y, **style)
+    for crossing, text in bottom_labels:
+        axes.text(crossing, bottom, text, ha="center", va="top", **label)
+    for crossing, text in left_labels:
+        axes.text(left, crossing, text, ha="right", va="center", **label)
+    axes.set_xlim(left, right)
+    axes.set_ylim(bottom, top)
+
+
+@functools.lru_cache(maxsize=16)
+def _graticule(crs_wkt: str, window: tuple[float, float, float, float]) -> tuple[
+        list[tuple[np.ndarray, np.ndarray]], list[tuple[float, str]], list[tuple[float, str]]]:
+    """The graticule of a map window, computed once per process: the projected meridians and
+    parallels (x, y), then the labels at the bottom edge (x, text) and at the left edge (y, text)."""
     from pyproj import CRS, Transformer
 
     left, bottom, right, top = window
-    source = CRS.from_user_input(crs)
-    axes.set_xticks([])
-    axes.set_yticks([])
+    source = CRS.from_user_input(crs_wkt)
     if source.is_geographic:
         to_map = None
         lon0, lat0, lon1, lat1 = left, bottom, right, top
@@ -208,21 +254,24 @@ def draw_graticule(axes: Any, crs: Any, window: tuple[float, float, float, float
         x, y = to_map.transform(lon, lat)
         return np.asarray(x), np.asarray(y)
 
-    style = {"color": "#999999", "linewidth": 0.4, "linestyle": ":", "zorder": 2}
-    label = {"fontsize": 7, "color": "#444444", "clip_on": False}
+    lines: list[tuple[np.ndarray, np.ndarray]] = []
+    bottom_labels: list[tuple[float, str]] = []
+    left_labels: list[tuple[float, str]] = []
     for lon in np.arange(math.floor(lon0 / step) * step, lon1 + step, step):
         lats = np.linspace(lat0 - 1, lat1 + 1, 60)
         x, y = project(np.full_like(lats, lon), lats)
-        axes.plot(x, y, **style)
+        lines.append((x, y))
         crossing = np.interp(bottom, y, x) if np.all(np.diff(y) > 0) else None
         if crossing is not None and left < crossing < right:
-            axes.text(crossing, bottom, f"{lon:g}°E", ha="center", va="top", **label)
+            bottom_labels.append((crossing, f"{lon:g}°E"))
     for lat in np.arange(math.floor(lat0 / step) * step, lat1 + step, step):
         lons = np.linspace(lon0 - 1, lon1 + 1, 60)
         x, y = project(lons, np.full_like(lons, lat))
-        axes.plot(x, y, **style)
+        lines.append((x, y))
         crossing = np.interp(left, x, y) if np.all(np.diff(x) > 0) else None
         if crossing is not None and bottom < crossing < top:
-            axes.text(left, crossing, f"{lat:g}°N ", ha="right", va="center", **label)
-    axes.set_xlim(left, right)
-    axes.set_ylim(bottom, top)
+            left_labels.append((crossing, f"{lat:g}°N "))
+    for x, y in lines:
+        x.flags.writeable = False
+        y.flags.writeable = False
+    return lines, bottom_labels, left_labels

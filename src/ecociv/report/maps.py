@@ -287,8 +287,8 @@ def _render(raster: str | Path, png: str | Path, *, title: str, units: str | Non
         if layers is not None:
             from matplotlib.collections import PolyCollection
 
-            axes.add_collection(PolyCollection(basemap._lines([layers.outline]), facecolors="white",
-                                               edgecolors="none", zorder=0.5))
+            axes.add_collection(PolyCollection(layers.lines["outline"], facecolors="white",
+                                               edgecolors="none", zorder=0.5), autolim=False)
         image = axes.imshow(shown[index], extent=extent, cmap=cmap, interpolation="nearest",
                             interpolation_stage="data",
                             zorder=1, **limits)
