@@ -11,17 +11,20 @@ targets are
   (illustrative);
 * ``levers.water.inflow_scale``: uniform(0.85, 1.15) (dry to wet years; illustrative).
 
-Every sample is a full run of both models by the scenario runner (files written, indicators read
-back, the run folder removed). Reported: samples per second of the sampling phase (without the
-cluster start and the deterministic run), and the speed-up from 1 to 2 workers. The machine is
-shared: the load average is recorded.
+Every sample is a full run of both models (planned and checked by the scenario runner, run in
+memory: nothing written; ``--files`` runs each sample into a run folder and reads its files back,
+as before). Reported: samples per second of the sampling phase (without the cluster start and the
+deterministic run), the median CPU seconds of one sample on its worker, the CPU seconds of the
+whole study (this process and its worker processes, cluster start included), and the speed-up
+from 1 to 2 workers. ``--repeat R`` runs the worker counts R times, interleaved (1, 2, 1, 2, ...).
+The machine is shared: the load average before and after each study is recorded.
 
 Target (Performance): 1,000 samples <= 30 min.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_uncertainty.py [--samples 1000] [--workers 1 2]
-        [--scenario FILE] [--out DIR]
+        [--repeat 2] [--files] [--scenario FILE] [--out FILE]
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -70,40 +75,62 @@ def scenario_file(folder: Path) -> Path:
     return path
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (the study's workers)."""
+    own, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     from ecociv.uncertainty.study import run_study
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--files", action="store_true",
+                        help="run each sample into a run folder and read its files (the old path)")
     parser.add_argument("--scenario", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "uncertainty.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-unc-") as tmp:
         path = args.scenario or scenario_file(Path(tmp))
         rows = []
-        for workers in args.workers:
-            out = Path(tmp) / f"study-{workers}"
-            load = os.getloadavg()[0]
-            t0 = time.perf_counter()
-            result = run_study(path, out, samples=args.samples, method="mc", workers=workers,
-                               progress=lambda message: print(message, flush=True))
-            wall = time.perf_counter() - t0
-            s = result.summary
-            rows.append({"workers": workers, "samples": s["runs"], "failed": s["failed"],
-                         "sample_seconds": s["sample_seconds"], "wall_seconds": round(wall, 1),
-                         "samples_per_second": s["samples_per_second"],
-                         "mean_run_seconds": round(s["mean_run_seconds"], 2),
-                         "load_before": round(load, 1), "indicators": s["indicators"]})
-            print(json.dumps(rows[-1]), flush=True)
-            shutil.rmtree(out, ignore_errors=True)
-    if len(rows) > 1 and rows[0]["samples_per_second"]:
-        for row in rows[1:]:
-            row["speedup_vs_first"] = round(row["samples_per_second"] / rows[0]["samples_per_second"], 2)
+        for repeat in range(args.repeat):
+            for workers in args.workers:
+                out = Path(tmp) / f"study-{workers}-{repeat}"
+                load = os.getloadavg()[0]
+                t0, c0 = time.perf_counter(), _cpu()
+                result = run_study(path, out, samples=args.samples, method="mc", workers=workers,
+                                   in_memory=not args.files, progress=lambda message: print(message, flush=True))
+                wall, cpu = time.perf_counter() - t0, _cpu() - c0
+                s = result.summary
+                rows.append({"workers": workers, "samples": s["runs"], "failed": s["failed"],
+                             "files": args.files,
+                             "sample_seconds": s["sample_seconds"], "wall_seconds": round(wall, 1),
+                             "samples_per_second": s["samples_per_second"],
+                             "mean_run_seconds": round(s["mean_run_seconds"], 2),
+                             "median_run_cpu_seconds": round(s["median_run_cpu_seconds"], 2),
+                             "study_cpu_seconds": round(cpu, 1),
+                             "load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1),
+                             "started": time.strftime("%H:%M:%S", time.gmtime(time.time() - wall)),
+                             "indicators": s["indicators"]})
+                print(json.dumps(rows[-1]), flush=True)
+                shutil.rmtree(out, ignore_errors=True)
+    medians = {}
+    for workers in args.workers:
+        mine = [r for r in rows if r["workers"] == workers]
+        medians[workers] = {
+            "samples_per_second": statistics.median(r["samples_per_second"] for r in mine),
+            "median_run_cpu_seconds": statistics.median(r["median_run_cpu_seconds"] for r in mine),
+            "runs": len(mine)}
+    first = medians[args.workers[0]]["samples_per_second"]
+    for workers in args.workers[1:]:
+        medians[workers]["speedup_vs_first"] = round(medians[workers]["samples_per_second"] / first, 2)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"scenario": str(args.scenario or "generated water+land"),
-                                    "rows": rows}, indent=2))
-    print(json.dumps(rows, indent=2))
+                                    "rows": rows, "medians": medians}, indent=2))
+    print(json.dumps(medians, indent=2))
 
 
 if __name__ == "__main__":

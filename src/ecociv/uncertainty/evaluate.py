@@ -52,6 +52,8 @@ class Outcome:
     units: dict[str, str]
     error: str | None = None
     seconds: float = 0.0
+    #: CPU seconds of the worker process during the sample (all its threads)
+    cpu_seconds: float = 0.0
 
 
 def run_batch(batch: Batch) -> list[Outcome]:
@@ -69,13 +71,15 @@ def run_batch(batch: Batch) -> list[Outcome]:
     store = Path(batch.workdir) / f"store-{label}"
     outcomes = []
     for index, values in batch.rows:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             indicators, units = run_sample(batch, index, values, store)
-            outcomes.append(Outcome(index, indicators, units, seconds=time.perf_counter() - t0))
+            outcomes.append(Outcome(index, indicators, units, seconds=time.perf_counter() - t0,
+                                    cpu_seconds=time.process_time() - c0))
         except (EcocivError, ValueError, OSError) as err:
             outcomes.append(Outcome(index, {}, {}, error=str(err).splitlines()[0],
-                                    seconds=time.perf_counter() - t0))
+                                    seconds=time.perf_counter() - t0,
+                                    cpu_seconds=time.process_time() - c0))
     return outcomes
 
 

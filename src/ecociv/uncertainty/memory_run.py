@@ -5,7 +5,9 @@ instead of from written files (no GeoTIFF, CSV, manifest or run folder per sampl
 
 A worker process keeps, per step, the results of its last keys (the runner's cache key: model
 code, input files, upstream keys, parameters, grid), so a step that no sampled value reaches is
-computed once per worker and reused by every later sample.
+computed once per worker and reused by every later sample. Within a step that a sampled lever
+reaches, the parts the model marks as not reading its levers (:func:`ecociv.reuse.kept`) are
+reused under the step's key computed without its lever-group parameters.
 
 The indicators are those :func:`ecociv.uncertainty.evaluate.read_indicators` reads from a run
 folder, with the same names, order and units; their values are the same up to the last digit a
@@ -74,6 +76,7 @@ def run_in_memory(scenario: Any, base_dir: Path, steps: list[PlannedStep]) -> Me
     Raises what a run by :func:`ecociv.scenario.runner.run_scenario` raises for the same steps
     (a refused input, a model error).
     """
+    from ecociv import reuse
     from ecociv.errors import InputError, ScenarioError, relabelled
     from ecociv.execute import load_inputs
     from ecociv.execute.run import compute_in_memory
@@ -110,7 +113,8 @@ def run_in_memory(scenario: Any, base_dir: Path, steps: list[PlannedStep]) -> Me
                 loaded = load_inputs(step.model, sources, step.params, grid=grid,
                                      align=align or bool(step.replaced), nodata=step.nodata,
                                      resampling=step.resampling)
-                produced = compute_in_memory(step.model, loaded)
+                with reuse.scope(_lever_free_key(step, keys, grid, align)):
+                    produced = compute_in_memory(step.model, loaded)
             except InputError as err:
                 raise relabelled(err, labels) from err
             values, names = step_indicators(step.name, step.model, produced)
@@ -126,6 +130,18 @@ def run_in_memory(scenario: Any, base_dir: Path, steps: list[PlannedStep]) -> Me
         indicators.update(result.indicators)
         units.update(result.units)
     return MemoryRun(indicators, units, reused)
+
+
+def _lever_free_key(step: PlannedStep, keys: dict[str, str], grid: Any, align: bool) -> str:
+    """The runner's cache key of ``step`` without its lever-group parameters."""
+    from dataclasses import replace
+
+    from ecociv.scenario.runner import _cache_key
+    from ecociv.spec import ParamInput
+
+    levers = {i.id for i in step.model.spec.inputs if isinstance(i, ParamInput) and i.lever_group}
+    bare = replace(step, params={k: v for k, v in step.params.items() if k not in levers})
+    return "levers-apart:" + _cache_key(bare, keys, grid, align)
 
 
 def step_indicators(step: str, model: Model, produced: dict[str, Any]
@@ -155,8 +171,12 @@ def raster_mean(value: Any, output: RasterOutput) -> float:
 
     data = np.asarray(getattr(value, "values", value))
     stored = _stored(data, output.dtype)
-    masked: Any = np.ma.masked_equal(stored, NODATA[output.dtype]).astype("float64")
-    return float(np.ma.mean(masked)) if masked.count() else float("nan")
+    valid = stored != NODATA[output.dtype]
+    count = int(np.count_nonzero(valid))
+    if not count:
+        return float("nan")
+    # the sum numpy.ma takes of the masked float64 values: the same cells, in the same order
+    return float(np.where(valid, stored, 0).astype("float64").sum() / count)
 
 
 def _stored(data: np.ndarray, dtype: str) -> np.ndarray:
@@ -182,11 +202,14 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
         if column.dtype == np.float32:
             column = column.astype(str).astype("float64")
         elif column.dtype == object:
-            given = column.map(lambda v: not (v is None or (isinstance(v, str) and v in _NA)
-                                              or (isinstance(v, float) and np.isnan(v))))
-            numbers = pd.to_numeric(column.where(given), errors="coerce")
-            if (int(numbers.notna().sum()) == int(given.sum())
-                    and not column.map(lambda v: isinstance(v, bool)).any()):
+            try:
+                missing = column.isna() | column.isin(_NA)
+            except TypeError:  # cells holding lists or mappings: text, as in the CSV
+                columns[name] = column
+                continue
+            numbers = pd.to_numeric(column.where(~missing), errors="coerce")
+            if (int(numbers.notna().sum()) == int((~missing).sum())
+                    and not column.map(type).eq(bool).any()):
                 column = numbers
         columns[name] = column
     out = pd.DataFrame(columns)

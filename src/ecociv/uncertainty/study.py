@@ -76,7 +76,8 @@ def prepare(path: Path, side_file: Path | None = None) -> tuple[dict[str, Any], 
 def run_study(path: str | Path, out: str | Path, *, samples: int | None = None,
               method: str | None = None, scheduler: str | None = None, workers: int = 2,
               side_file: str | Path | None = None, seed: int | None = None,
-              progress: Callable[[str], None] | None = None) -> StudyResult:
+              progress: Callable[[str], None] | None = None,
+              in_memory: bool = True) -> StudyResult:
     """Run an uncertainty study of the scenario file ``path`` into the folder ``out``.
 
     Parameters
@@ -91,6 +92,9 @@ def run_study(path: str | Path, out: str | Path, *, samples: int | None = None,
         Address of an existing dask.distributed scheduler; default a LocalCluster of ``workers``.
     seed : int, optional
         Overrides the section's seed: the same seed gives the same samples.
+    in_memory : bool
+        Run each sample in memory (default; :mod:`ecociv.uncertainty.memory_run`), else into a
+        run folder of a worker store whose files are read back (same indicators, slower).
     """
     import numpy as np
     import pandas as pd
@@ -122,7 +126,7 @@ def run_study(path: str | Path, out: str | Path, *, samples: int | None = None,
         say(f"{len(values)} runs of '{data.get('name')}' on {n_workers} dask worker(s)")
         common = dict(scenario=data, base_dir=str(path.parent.resolve()),
                       input_files=inputs, workdir=str(workdir.resolve()),
-                      threads=run_threads(None if scheduler else n_workers))
+                      threads=run_threads(None if scheduler else n_workers), in_memory=in_memory)
         nominal_batch = Batch(targets=(), rows=[(-1, [])], **common)  # type: ignore[arg-type]
         nominal: Outcome = map_batches(connected, run_batch, [nominal_batch])[0][0]
         if nominal.error:
@@ -142,6 +146,7 @@ def run_study(path: str | Path, out: str | Path, *, samples: int | None = None,
     table["status"] = ["failed" if o.error else "ok" for o in outcomes]
     table["error"] = [o.error or "" for o in outcomes]
     table["seconds"] = [round(o.seconds, 3) for o in outcomes]
+    table["cpu_seconds"] = [round(o.cpu_seconds, 3) for o in outcomes]
     indicators = pd.DataFrame([o.indicators for o in outcomes])
     units = {**nominal.units}
     for outcome in outcomes:
@@ -184,6 +189,8 @@ def run_study(path: str | Path, out: str | Path, *, samples: int | None = None,
         "sobol_converged": sobol_converged,
         "nominal_seconds": round(nominal.seconds, 3),
         "mean_run_seconds": float(np.mean([o.seconds for o in outcomes])) if outcomes else None,
+        "median_run_cpu_seconds": (float(np.median([o.cpu_seconds for o in outcomes]))
+                                   if outcomes else None),
     }
     files["summary"] = out / "summary.json"
     files["summary"].write_text(json.dumps(summary, indent=2))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
 
+from ecociv import reuse
 from ecociv.errors import InputError, InputWarning
 from ecociv.grid.io import grid_of_array
 from ecociv.grid.spec import GridSpec
@@ -257,7 +259,8 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     demand, where, notes, source = _demand(inputs, run_, current, previous, start, end)
     seed = int(inputs.get("seed") or 0)
     release_memory()
-    prob, contributions = _suitability(inputs, run_, current, previous, cls, seed)
+    prob, contributions = reuse.kept(  # the fit reads no lever: reused across lever samples
+        "land_use_change.suitability", partial(_suitability, inputs, run_, current, previous, cls, seed))
     del current, previous   # the automaton works on class indices
     release_memory()
     conversion, costs = conversion_arrays(inputs.get("conversion"), codes)

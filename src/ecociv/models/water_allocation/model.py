@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ecociv import reuse
 from ecociv.errors import InputError
 from ecociv.models.water_allocation import results as tables
 from ecociv.models.water_allocation.network import Network, load_network
@@ -66,7 +67,9 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "requirements": tables.requirements_table(net, result),
         "mass_balance": balance,
     }
-    plain = load_network(path, start=start, months=months, zone_volumes=zone_volumes) if levers or coupling else net
+    plain = (reuse.kept("water_allocation.network_without_levers", lambda: load_network(  # no lever read
+        path, start=start, months=months, zone_volumes=zone_volumes), copy_result=False)
+        if levers or coupling else net)
     out["lever_effects"] = lever_effects(path, net, levers, start, months, zone_volumes, plain=plain)
     if coupling is not None:
         years = plain.calendar.months / 12.0
