@@ -23,6 +23,39 @@ if TYPE_CHECKING:
 ECOTONE_KM = 5.0
 
 
+def output_years(value: Any, start: int, end: int) -> list[int]:
+    """The years whose map is written: ``value`` (comma- or space-separated years, or a list),
+    or by default those of :data:`~.spec.OUTPUT_YEARS` after ``start`` up to ``end``.
+
+    Raises
+    ------
+    InputError
+        A value that is not a year, a year outside ``start``..``end`` or outside
+        :data:`~.spec.MAP_YEARS` (the error names the year and the range).
+    """
+    from ecociv.models.land_use_change.spec import MAP_YEARS, OUTPUT_YEARS
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return [year for year in OUTPUT_YEARS if start < year <= end]
+    parts = (list(value) if isinstance(value, (list, tuple))
+             else str(value).strip().strip("[]()").replace(",", " ").split())
+    years = []
+    for part in parts:
+        try:
+            year = int(str(part).strip())
+        except ValueError:
+            raise InputError(f"expected years (e.g. 2030, 2035), got {part!r}",
+                             source="output_years") from None
+        if not start <= year <= end:
+            raise InputError(f"year {year} is outside the simulated years {start}-{end} "
+                             "(start_year to end_year)", source="output_years")
+        if year not in MAP_YEARS:
+            raise InputError(f"year {year}: maps can be written for the years "
+                             f"{MAP_YEARS[0]}-{MAP_YEARS[-1]}", source="output_years")
+        years.append(year)
+    return sorted(set(years))
+
+
 def special_codes(inputs: Mapping[str, Any]) -> tuple[int, int, int]:
     """Codes of cropland, built-up land and unused land (Belt: 1, 5, 6)."""
     def get(name: str, default: int) -> int:

@@ -27,11 +27,12 @@ from ecociv.models.land_use_change import allocation as alloc
 from ecociv.models.land_use_change.inputs import (
     class_settings,
     conversion_arrays,
+    output_years,
     restriction_mask,
     special_codes,
     zone_raster,
 )
-from ecociv.models.land_use_change.spec import OUTPUT_YEARS, SPEC
+from ecociv.models.land_use_change.spec import SPEC
 from ecociv.spec import Model
 
 
@@ -240,6 +241,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     start, end = int(inputs["start_year"]), int(inputs["end_year"])
     if end <= start:
         raise InputError(f"end_year {end} must be after start_year {start}", source="end_year")
+    years = output_years(inputs.get("output_years"), start, end)
     cls, valid = _read_classes(land_use, codes, "land_use")
     current = _codes_map(cls, codes)
     previous = None
@@ -266,7 +268,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     conversion, costs = conversion_arrays(inputs.get("conversion"), codes)
     restricted = restriction_mask(inputs, cls, codes, prob, where, run_)
     result = _simulate(inputs, run_, cls, prob, demand, conversion, costs, restricted, weights,
-                       seed_coefficients, start, end, seed)
+                       seed_coefficients, start, end, seed, years)
     outputs = _outputs(run_, cls, prob, demand, contributions, result, start, end,
                        special_codes(inputs)[0])
     if inputs.get("report_zones") is not None:
@@ -291,7 +293,7 @@ def _simulate(inputs: Mapping[str, Any], run: _Run, cls: NDArray[np.int8],
               prob: NDArray[np.float32], demand: pd.DataFrame, conversion: NDArray[np.bool_],
               costs: NDArray[np.float64], restricted: NDArray[np.uint32] | None,
               weights: NDArray[np.float64], seed_coefficients: NDArray[np.float64],
-              start: int, end: int, seed: int) -> _Result:
+              start: int, end: int, seed: int, years: list[int]) -> _Result:
     from ecociv.models.land_use_change import demand as dm
 
     k = len(run.codes)
@@ -307,7 +309,8 @@ def _simulate(inputs: Mapping[str, Any], run: _Run, cls: NDArray[np.int8],
     state: alloc.AllocationState | NDArray[np.float64] = np.ones((n_zones, k))
     labels = run.zone_labels if run.zones is not None else ["all"]
     current = cls
-    result = _Result({}, cls, {start: alloc.zone_areas(cls, run.zones, n_zones, k)}, {start: 0})
+    result = _Result({start: cls} if start in years else {}, cls,
+                     {start: alloc.zone_areas(cls, run.zones, n_zones, k)}, {start: 0})
     for year in range(start + 1, end + 1):
         target = _cells(demand, run, year, zone_cells)
         gain, loss = alloc.feasibility(current, prob, target, conversion=conversion,
@@ -337,7 +340,7 @@ def _simulate(inputs: Mapping[str, Any], run: _Run, cls: NDArray[np.int8],
                 f"(largest gap: class {run.codes[c]}, zone {labels[z]!r}, "
                 f"{state.gap[z, c] * run.cell_km2:.3f} km2; every gap is in demand.csv); raise "
                 "max_iterations or tolerance", InputWarning, stacklevel=2)
-        if year in OUTPUT_YEARS:
+        if year in years:
             result.maps[year] = current
     result.final = current
     return result
@@ -516,4 +519,12 @@ def example() -> dict[str, Any]:
     }
 
 
-MODEL = Model(spec=SPEC, run=run, example=example)
+def check(given: Mapping[str, Any]) -> None:
+    """Before a scenario runs: ``output_years`` within start_year..end_year (one error naming
+    the year and the range)."""
+    start, end = given.get("start_year"), given.get("end_year")
+    if start is not None and end is not None and given.get("output_years") is not None:
+        output_years(given["output_years"], int(start), int(end))
+
+
+MODEL = Model(spec=SPEC, run=run, example=example, check=check)

@@ -19,8 +19,11 @@ from ecociv.spec import (
 )
 from ecociv.spec_blocks import land_use_input, lucode_column, zone_column, zone_inputs
 
-#: years for which a simulated map is an output of its own (when simulated)
+#: years whose simulated map is written when ``output_years`` is not given (those the run
+#: reaches; the end year is always written as ``land_use_final``)
 OUTPUT_YEARS = (2025, 2030, 2035, 2040, 2050)
+#: years that may be output years: each has its output ``land_use_<year>``
+MAP_YEARS = range(2000, 2101)
 
 #: lever keys of ``levers`` (demand.py, ``apply_levers``)
 LEVER_KEYS = ("urban_growth_rate", "construction_land_cap", "cropland_reduction",
@@ -29,7 +32,7 @@ LEVER_KEYS = ("urban_growth_rate", "construction_land_cap", "cropland_reduction"
 
 def _map_output(year: int) -> RasterOutput:
     return RasterOutput(id=f"land_use_{year}", about=f"Simulated land use in {year} (the input's "
-                        "codes; written when the run reaches that year)", units=None,
+                        "codes; written when it is one of output_years)", units=None,
                         long_name=f"simulated land use {year}", dtype="int16",
                         kind="categorical", optional=True)
 
@@ -152,6 +155,12 @@ SPEC = ModelSpec(
                    ge=1900, le=2200),
         ParamInput(id="end_year", about="Last simulated year (annual steps)", units=None,
                    dtype="int", ge=1900, le=2200),
+        ParamInput(id="output_years", about="Years whose simulated map is written as "
+                   f"land_use_<year> (comma-separated, e.g. '2030, 2035'; {MAP_YEARS[0]}-"
+                   f"{MAP_YEARS[-1]}, from start_year to end_year); default: those of "
+                   f"{', '.join(map(str, OUTPUT_YEARS))} after start_year up to end_year. The end "
+                   "year is always written as land_use_final", units=None, dtype="str",
+                   required=False),
         ParamInput(id="previous_year", about="Year of land_use_previous (needed with it)",
                    units=None, dtype="int", ge=1900, le=2200, required=False),
         ParamInput(id="transition_years", about="Years spanned by transition_probabilities",
@@ -183,7 +192,7 @@ SPEC = ModelSpec(
         RasterOutput(id="land_use_final", about="Simulated land use at end_year (the input's "
                      "codes)", units=None, long_name="simulated land use (end year)",
                      dtype="int16", kind="categorical"),
-        *(_map_output(year) for year in OUTPUT_YEARS),
+        *(_map_output(year) for year in MAP_YEARS),
         RasterOutput(id="suitability", about="Suitability (probability of occurrence) of each "
                      "class, one band per class in class-table order", units="",
                      long_name="suitability per class", bands_from="classes.lucode"),
