@@ -129,6 +129,8 @@ class Program:
         self.unproven = 0  # ... and not (solved again as two programs)
         self.cost = np.zeros(self.n_cols)  # the objective HiGHS has (all zero when built)
         self.target_coefficients = np.full(len(self.targets), -1.0)  # as the rows were built (amounts: per step)
+        self.target_rows = np.array([t.row for t in self.targets], dtype=np.int64)
+        self.target_cols = np.array([t.col for t in self.targets], dtype=np.int64)
 
     def _targets(self) -> list[Target]:
         net = self.net
@@ -250,18 +252,20 @@ class Program:
     def set_target_coefficients(self, values: np.ndarray) -> None:
         """The targets' coefficients in their rows (−amount in LP units); only changed ones are passed."""
         changed = np.flatnonzero(values != self.target_coefficients)
-        for i in changed:
-            target = self.targets[i]
-            self.h.changeCoeff(target.row, target.col, float(values[i]))
-            self.matrix[target.row, target.col] = values[i]
-        self.target_coefficients[changed] = values[changed]
+        if changed.size:
+            rows, cols = self.target_rows[changed], self.target_cols[changed]
+            change = self.h.changeCoeff
+            for r, c, v in zip(rows.tolist(), cols.tolist(), values[changed].tolist(), strict=True):
+                change(r, c, v)
+            self.matrix[rows, cols] = values[changed]
+            self.target_coefficients[changed] = values[changed]
 
     def set_col_bounds(self, cols: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
         """Column bounds; HiGHS is told only when they change (a change costs it work at the next run)."""
         cols = np.asarray(cols, dtype=np.int32)
         if cols.size:
             lower, upper = _filled(lower, cols.size), _filled(upper, cols.size)
-            if np.array_equal(self.col_lower[cols], lower) and np.array_equal(self.col_upper[cols], upper):
+            if (self.col_lower[cols] == lower).all() and (self.col_upper[cols] == upper).all():
                 return
             self.h.changeColsBounds(cols.size, cols, lower, upper)
             self.col_lower[cols] = lower
@@ -272,7 +276,7 @@ class Program:
         idx = np.asarray(rows, dtype=np.int32)
         if idx.size:
             lower, upper = _filled(lower, idx.size), _filled(upper, idx.size)
-            if np.array_equal(self.row_lower[idx], lower) and np.array_equal(self.row_upper[idx], upper):
+            if (self.row_lower[idx] == lower).all() and (self.row_upper[idx] == upper).all():
                 return
             self.h.changeRowsBounds(idx.size, idx, lower, upper)  # type: ignore[attr-defined]
             self.row_lower[idx] = lower

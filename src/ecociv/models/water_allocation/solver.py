@@ -72,9 +72,10 @@ class _Levels:
     levels: list[int]  # priority levels served one by one (the last fill level is left to the final program)
     quick: bool  # whether one program may serve every non-fill target in full
     members: dict[int, np.ndarray]  # targets of each level (positions among the targets)
+    apart: dict[int, bool] = field(default_factory=dict)  # whether a level's targets are in separate parts
 
 
-def _levels_of(active: np.ndarray, priorities: np.ndarray, is_fill: np.ndarray) -> _Levels:
+def _levels_of(active: np.ndarray, priorities: np.ndarray, is_fill: np.ndarray, part: np.ndarray) -> _Levels:
     # reservoir filling below every other target (the usual priority 99) is left to the final
     # program, which keeps as much water stored as it can; other levels are served in order
     demand_levels = priorities[active & ~is_fill]
@@ -84,7 +85,35 @@ def _levels_of(active: np.ndarray, priorities: np.ndarray, is_fill: np.ndarray) 
     levels = [int(p) for p in np.unique(priorities[active]) if p != last_fill]
     quick = bool(np.all(priorities[active & is_fill] > lowest_demand)) and fills.size <= 1
     members = {p: np.flatnonzero(active & (priorities == p)) for p in levels}
-    return _Levels(active, np.flatnonzero(active), levels, quick, members)
+    apart = {p: bool(np.unique(part[m]).size == m.size) for p, m in members.items()}
+    return _Levels(active, np.flatnonzero(active), levels, quick, members, apart)
+
+
+def _parts(net: Network, targets: list[Target]) -> np.ndarray:
+    """For each target, the part of the network it is in: nodes joined by links (and where their
+    losses seep) or by a water-use cap share one part; parts share no row of the program."""
+    parent = {n: n for n in net.nodes}
+
+    def root(n: str) -> str:
+        while parent[n] != n:
+            n = parent[n]
+        return n
+
+    def join(a: str, b: str) -> None:
+        parent[root(a)] = root(b)
+
+    for link in net.links:
+        join(link.source, link.target)
+        if link.loss_to:
+            join(link.loss_to, link.source)
+    for cap in net.caps:
+        for site in cap.sites[1:]:
+            join(site, cap.sites[0])
+    links = {lk.id: lk for lk in net.links}
+    requirement_link = {r.id: r.link for r in net.requirements}
+    nodes = [links[requirement_link[t.ref]].source if t.kind == "requirement" else t.ref for t in targets]
+    roots = {r: i for i, r in enumerate(sorted({root(n) for n in nodes}))}
+    return np.array([roots[root(n)] for n in nodes], dtype=int)
 
 
 @dataclass
@@ -181,11 +210,12 @@ def _static(net: Network, prog: Program) -> _Static:
     final_cost = np.repeat(prog.base_cost[None, :], steps, axis=0)
     final_cost[:, target_cols] = (-KEEP_REWARD * amounts / scale * tie[:, None]).T
     patterns: dict[bytes, _Levels] = {}
+    part = _parts(net, prog.targets)
     levels = []
     for t in range(steps):
         key = active[:, t].tobytes()
         if key not in patterns:
-            patterns[key] = _levels_of(active[:, t].copy(), priorities, is_fill)
+            patterns[key] = _levels_of(active[:, t].copy(), priorities, is_fill, part)
         levels.append(patterns[key])
     curved = np.array([not isinstance(res.area, (int, float)) for res in reservoirs], dtype=bool)
     return _Static(
@@ -276,6 +306,7 @@ class _Month:
     levels: list[int]  # priority levels served one by one (the last fill level is left to the final program)
     quick: bool  # whether one program may serve every non-fill target in full
     members: dict[int, np.ndarray]  # targets of each level
+    apart: dict[int, bool]  # whether a level's targets are in separate parts of the network
 
 
 def _evaporation(s: _Static, storage: np.ndarray, month: int) -> np.ndarray:
@@ -320,7 +351,7 @@ def _set_up_month(prog: Program, s: _Static, carry: _Carry, t: int, month: int, 
     prog.set_costs(final_cost)
     pattern = s.levels[t]
     return _Month(t, month, label, s.amounts[:, t], pattern.active, pattern.active_index, evaporation, final_cost,
-                  pattern.levels, pattern.quick, pattern.members)
+                  pattern.levels, pattern.quick, pattern.members, pattern.apart)
 
 
 def _set_targets_lower(prog: Program, s: _Static, members: np.ndarray, lower: Any) -> None:
@@ -393,7 +424,9 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
         if tau < 1.0 - FIX_TOLERANCE:
             shorts.append(level)
             try_final = True
-            if shared and _coverage_is_maximal(prog, x):
+            if shared and ((m.apart[level] and COVERAGE_WEIGHT > 0) or _coverage_is_maximal(prog, x)):
+                # targets in separate parts: each part's shares are maximal on their own, so the
+                # smallest of them, τ, is too (nothing to prove)
                 prog.proven += 1
             else:
                 if shared:  # the combined program's coverage is not proven maximal: the two steps
