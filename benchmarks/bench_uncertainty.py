@@ -2,8 +2,9 @@
 levers of the Belt, with 1 and 2 dask workers (LocalCluster, one thread each).
 
 The scenario couples ``land_use_change`` (Belt dataset, 2019 -> 2035, the strategy-1 levers) and
-``water_allocation`` (the Belt network, the strategy-2 irrigation efficiency); the uncertain
-targets are
+``water_allocation`` (the Belt network, the strategy-2 irrigation efficiency; the simulated
+cropland per county sets its irrigated crop areas, as in the strategy files; ``--uncoupled``: the
+two steps side by side, as measured first); the uncertain targets are
 
 * ``levers.land_use.urban_growth_rate``: triangular(1.0, 1.57, 2.5) %/yr (mode: the Manas basin
   1980-2020 rate used by belt_strategy1_land.yaml; the bounds are illustrative);
@@ -38,15 +39,18 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 DATA = Path(__file__).resolve().parents[1] / "src" / "ecociv" / "data"
 
 
-def scenario_file(folder: Path) -> Path:
-    """Write the benchmark scenario (with its ``uncertainty`` section) into ``folder``."""
-    doc = {
+def scenario_file(folder: Path, coupled: bool = True) -> Path:
+    """Write the benchmark scenario (with its ``uncertainty`` section) into ``folder``;
+    ``coupled``: the simulated cropland per county sets the irrigated crop areas of
+    ``water_allocation`` (as in the strategy files), so the land levers reach water demand."""
+    doc: dict[str, Any] = {
         "name": "bench_water_land", "dataset": "belt", "years": [2035],
         "models": [
             {"id": "land_use_change",
@@ -70,6 +74,11 @@ def scenario_file(folder: Path) -> Path:
              "low": 0.85, "high": 1.15},
         ]},
     }
+    if coupled:
+        land, water = doc["models"]
+        land["inputs"]["report_zones"] = "dataset:units"
+        land["params"]["report_zone_field"] = "adcode"
+        water["inputs"]["cropland_change"] = "@land_use_change.cropland_area"
     path = folder / "bench_water_land.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
     return path
@@ -90,11 +99,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--files", action="store_true",
                         help="run each sample into a run folder and read its files (the old path)")
+    parser.add_argument("--uncoupled", action="store_true",
+                        help="land and water steps not coupled (the scenario measured before)")
     parser.add_argument("--scenario", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "uncertainty.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-unc-") as tmp:
-        path = args.scenario or scenario_file(Path(tmp))
+        path = args.scenario or scenario_file(Path(tmp), coupled=not args.uncoupled)
         rows = []
         for repeat in range(args.repeat):
             for workers in args.workers:
@@ -106,7 +117,7 @@ def main() -> None:
                 wall, cpu = time.perf_counter() - t0, _cpu() - c0
                 s = result.summary
                 rows.append({"workers": workers, "samples": s["runs"], "failed": s["failed"],
-                             "files": args.files,
+                             "files": args.files, "coupled": not args.uncoupled,
                              "sample_seconds": s["sample_seconds"], "wall_seconds": round(wall, 1),
                              "samples_per_second": s["samples_per_second"],
                              "mean_run_seconds": round(s["mean_run_seconds"], 2),

@@ -211,6 +211,8 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
             if (int(numbers.notna().sum()) == int((~missing).sum())
                     and not column.map(type).eq(bool).any()):
                 column = numbers
+            elif missing.any():  # text with empty cells: those read as NaN
+                column = column.where(~missing, np.nan)
         columns[name] = column
     out = pd.DataFrame(columns)
     out.columns = frame.columns
