@@ -18,6 +18,11 @@
     When the full ensemble would take more than ``--budget`` seconds (estimated from (a)), only
     ``--pilot`` members run and the total is extrapolated linearly (labelled in the JSON).
     Target: 1,000 members ≤ 60 s on 2 cores.
+    ``--compare-src DIR`` instead runs only this: the ensemble of this tree and of another source
+    tree (e.g. ``git worktree add /tmp/old <commit>``; DIR is its ``src``) in fresh processes,
+    alternating old/new ``--pairs`` times, each with its wall time, the CPU seconds of its worker
+    processes (``resource.getrusage``), the median CPU per member and the load average, and checks
+    that both give the same total delivered water (JSON key ``ensemble_before_after``).
 (c) cProfile of one 360-step ``allocate``: time in HiGHS's solves, in HiGHS model edits and
     solution read-out, and in Python, with the top functions.
 
@@ -227,6 +232,56 @@ def ensemble(path: Path, members: int, workers: int, seed: int, sigma: float) ->
             if delivered.size else []}
 
 
+_ENSEMBLE_CHILD = """
+import json, os, resource, sys, time
+import numpy as np
+from ecociv.models.water_allocation.ensemble import run_ensemble
+path, members, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+seed, sigma = int(sys.argv[4]), float(sys.argv[5])
+load = os.getloadavg()
+run = run_ensemble(path, members, sigma=sigma, seed=seed, workers=workers, summarize=False)
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+own = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"wall_s": run["wall_s"], "cpu_s_per_member_median": run["cpu_s_per_member"],
+                  "cpu_s_workers": children.ru_utime + children.ru_stime, "cpu_s_parent": own.ru_utime + own.ru_stime,
+                  "failures": len(run["failures"]), "delivered_total_m3": float(np.nansum(run["delivered_m3"])),
+                  "load_average_before": list(load), "load_average_after": list(os.getloadavg())}))
+"""
+
+
+def ensemble_pairs(path: Path, baseline_src: Path, members: int, pairs: int, workers: int, seed: int,
+                   sigma: float) -> dict[str, Any]:
+    """The ensemble of the baseline tree and of this one, alternating, each in a fresh process."""
+    trees = {"old": baseline_src.resolve(), "new": ROOT / "src"}
+    runs = []
+    for pair in range(pairs):
+        for tree in (("old", "new") if pair % 2 == 0 else ("new", "old")):
+            env = {**os.environ, "PYTHONPATH": str(trees[tree])}
+            done = subprocess.run([sys.executable, "-c", _ENSEMBLE_CHILD, str(path), str(members), str(workers),
+                                   str(seed), str(sigma)], capture_output=True, text=True, env=env, check=True)
+            row = {"tree": tree, "pair": pair + 1, "members": members, "started_utc": time.strftime("%H:%M:%S"),
+                   **json.loads(done.stdout.strip().splitlines()[-1])}
+            row["cpu_s_per_member_workers"] = row["cpu_s_workers"] / members
+            runs.append(row)
+            print(f"  {tree}: {members} members {row['wall_s']:.1f} s wall, {row['cpu_s_per_member_workers']:.3f} "
+                  f"s CPU per member (workers), load {row['load_average_before'][0]:.1f}", flush=True)
+    summary: dict[str, Any] = {}
+    for tree in ("old", "new"):
+        rows = [r for r in runs if r["tree"] == tree]
+        summary[tree] = {"wall_s_median": statistics.median(r["wall_s"] for r in rows),
+                         "cpu_s_per_member_workers_median": statistics.median(r["cpu_s_per_member_workers"]
+                                                                              for r in rows)}
+    ratios = [n["cpu_s_per_member_workers"] / o["cpu_s_per_member_workers"]
+              for o, n in zip([r for r in runs if r["tree"] == "old"], [r for r in runs if r["tree"] == "new"],
+                              strict=True)]
+    totals = {r["delivered_total_m3"] for r in runs}
+    return {"baseline_src": str(trees["old"]), "new_commit": engine_state()["commit"], "runs": runs,
+            "summary": summary, "cpu_ratio_new_over_old_per_pair": ratios,
+            "same_total_delivered": max(totals) - min(totals) <= 1e-9 * max(totals),
+            "note": "run_ensemble(network, members, sigma, seed, workers, summarize=False) in a fresh process per "
+                    "run, old/new alternating; CPU = user+sys of the worker processes (getrusage)"}
+
+
 def profile(net: Any) -> dict[str, Any]:
     from ecociv.models.water_allocation.solver import allocate
 
@@ -272,7 +327,22 @@ def main() -> None:
     parser.add_argument("--sigma", type=float, default=0.25, help="σ of ln(annual inflow factor), illustrative")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--skip-ensemble", action="store_true", help="keep the ensemble of the last results file")
+    parser.add_argument("--compare-src", type=Path,
+                        help="only: ensembles of this tree and of the tree at DIR (its src), alternating")
+    parser.add_argument("--pairs", type=int, default=3, help="old/new pairs with --compare-src")
     args = parser.parse_args()
+    if args.compare_src is not None:
+        path, label, why = pick_network(args.synthetic)
+        print(f"network: {label}; {args.members} members, {args.workers} workers, {args.pairs} pairs", flush=True)
+        compared = ensemble_pairs(path, args.compare_src, args.members, args.pairs, args.workers, args.seed,
+                                  args.sigma)
+        saved = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+        saved["ensemble_before_after"] = {"run_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                          "network": label, **compared}
+        RESULTS.write_text(json.dumps(saved, indent=2, default=float) + "\n", encoding="utf-8")
+        print(f"CPU ratio new/old per pair: {[round(r, 3) for r in compared['cpu_ratio_new_over_old_per_pair']]}; "
+              f"same total delivered: {compared['same_total_delivered']}; wrote {RESULTS.relative_to(ROOT)}")
+        return
 
     report: dict[str, Any] = {"run_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                               "machine_before": machine(), "versions": versions(), "engine": engine_state(),

@@ -439,7 +439,7 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
                     _share_the_rest(prog, s, members, m, tau)
                 x = prog.values()
         fractions = x[s.target_cols[members]]
-        _set_targets_lower(prog, s, members, np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0))
+        _set_targets_lower(prog, s, members, np.minimum(np.maximum(fractions - FIX_TOLERANCE, 0.0), 1.0))
         prog.set_row_bounds(rows, -INF, INF)
         prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
         pos = index + 1
