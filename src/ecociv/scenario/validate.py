@@ -106,12 +106,13 @@ def check_steps(scenario: Scenario, base_dir: Path,
     grid, grid_known = _run_grid(scenario, base_dir, steps, problems)
     problems += _lever_problems(scenario, steps)
     problems += _shared_parameter_problems(scenario, steps)
+    opened: dict[tuple[Any, ...], InputError | None] = {}  # rasters several steps read alike
     for name, step in steps.items():
         found = _required_problems(step, configs[name].inputs)
         parsed: dict[str, Any] = {}
         found += _param_problems(scenario, step, configs[name].params, parsed)
         found += _wiring_problems(step, steps)
-        found += _file_problems(scenario, step, grid, grid_known)
+        found += _file_problems(scenario, step, grid, grid_known, opened)
         if not found and step.model.check is not None:
             found += _model_check_problems(step, parsed)
         problems += found
@@ -332,8 +333,10 @@ def _run_grid(scenario: Scenario, base_dir: Path, steps: Mapping[str, PlannedSte
 
 
 def _file_problems(scenario: Scenario, step: PlannedStep, grid: GridSpec | None,
-                   grid_known: bool) -> list[str]:
-    """Open each file input the way the run does (lazily for rasters)."""
+                   grid_known: bool,
+                   opened: dict[tuple[Any, ...], InputError | None] | None = None) -> list[str]:
+    """Open each file input the way the run does (lazily for rasters); ``opened`` remembers the
+    rasters already opened the same way for another step (and the error, if any)."""
     spec = step.model.spec
     align = scenario.grid.align or scenario.grid.resolution is not None or bool(step.replaced)
     if grid is None and grid_known:
@@ -351,7 +354,8 @@ def _file_problems(scenario: Scenario, step: PlannedStep, grid: GridSpec | None,
             elif isinstance(item, FileInput):
                 _check_file(item, path)
             elif isinstance(item, RasterInput):
-                _check_raster(step, item, path, grid if grid_known else None, align, tables)
+                _check_raster(step, item, path, grid if grid_known else None, align, tables,
+                              opened)
             elif isinstance(item, VectorInput):
                 _check_vector(item, path, grid if grid_known else None)
                 check_field_params(spec, {**step.params, item.id: vector_columns(path, item)})
@@ -387,17 +391,34 @@ def _check_file(item: FileInput, path: Path) -> None:
 
 
 def _check_raster(step: PlannedStep, item: RasterInput, path: Path, grid: GridSpec | None,
-                  align: bool, tables: Mapping[str, Any]) -> None:
+                  align: bool, tables: Mapping[str, Any],
+                  opened: dict[tuple[Any, ...], InputError | None] | None = None) -> None:
     bands = item.bands
     if item.bands_from is not None:
         table_id, _, column = item.bands_from.partition(".")
         bands = len(tables[table_id][column]) if table_id in tables else None
-    if grid is None:  # the run grid is not known yet: check the file on its own grid
-        grid, align = grid_of(path, name=item.id), False
-    open_raster(path, grid, name=item.id, align=align,
-                resampling=step.resampling.get(item.id, item.resampling_method),
-                units=item.units, notes=ReadNotes(), nodata=step.nodata.get(item.id), bands=bands,
-                categorical=item.kind == "categorical")
+    resampling = step.resampling.get(item.id, item.resampling_method)
+    nodata = step.nodata.get(item.id)
+    # the same file opened the same way on the same grid: the same outcome (messages name the
+    # input id, so it is part of the key)
+    key = (str(path), id(grid), align, item.id, resampling, str(item.units), nodata, bands,
+           item.kind)
+    if opened is not None and key in opened:
+        if opened[key] is not None:
+            raise opened[key]  # type: ignore[misc]
+        return
+    try:
+        if grid is None:  # the run grid is not known yet: check the file on its own grid
+            grid, align = grid_of(path, name=item.id), False
+        open_raster(path, grid, name=item.id, align=align, resampling=resampling,
+                    units=item.units, notes=ReadNotes(), nodata=nodata, bands=bands,
+                    categorical=item.kind == "categorical")
+    except InputError as err:
+        if opened is not None:
+            opened[key] = err
+        raise
+    if opened is not None:
+        opened[key] = None
 
 
 def _check_vector(item: VectorInput, path: Path, grid: GridSpec | None) -> None:
