@@ -214,9 +214,13 @@ class GridSpec:
             found.append("rotation")
         return found
 
+    @cached_property
+    def _crs_string(self) -> str:
+        return str(self.crs.to_string())  # an authority look-up, ~20 ms: once per grid
+
     def describe(self) -> dict[str, object]:
         return {
-            "crs": self.crs.to_string(),
+            "crs": self._crs_string,
             "transform": list(self.transform)[:6],
             "shape": list(self.shape),
             "resolution": list(self.resolution),
