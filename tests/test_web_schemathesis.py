@@ -35,7 +35,10 @@ def api(tmp_path_factory):
 @pytest.mark.parametrize("path", ["/api/v1/models/{model_id}", "/api/v1/scenarios/{scenario_id}",
                                   "/api/v1/results/{run_id}/files/{path}",
                                   "/api/v1/results/{run_id}/table/{path}",
-                                  "/api/v1/runs/{job_id}"])
+                                  "/api/v1/runs/{job_id}",
+                                  "/api/v1/datasets/{name}/layers/{layer_id}/tiles/{z}/{x}/{y}.png",
+                                  "/api/v1/results/{run_id}/tiles/{path}/{z}/{x}/{y}.png",
+                                  "/api/v1/results/{run_id}/legend/{path}"])
 def test_no_server_error(api, path):
     schema, headers = api
     operation = schema[path]["GET"]

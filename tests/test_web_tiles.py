@@ -274,3 +274,23 @@ def test_multiband_layer_one_scale_per_band(env):
     assert one.status_code == seven.status_code == 200
     assert one.headers["etag"] != seven.headers["etag"] and one.content != seven.content
     assert client.get(f"{base}/legend?band=13", headers=t["view"]).status_code == 400
+
+
+def test_tile_addresses_fuzzed(env):
+    """Any integer tile address: 400 when impossible (z outside 0-22, x or y outside
+    0 .. 2**z - 1), else 200 (PNG) or 204 (no data there); never a server error."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    client, t = env
+
+    @settings(max_examples=30, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(z=st.integers(-2, 25), x=st.integers(-3, 2**25), y=st.integers(-3, 2**25))
+    def check(z, x, y):
+        answer = client.get(f"/api/v1/datasets/belt/layers/land_use/tiles/{z}/{x}/{y}.png",
+                            headers=t["view"])
+        possible = 0 <= z <= 22 and 0 <= x < 2**z and 0 <= y < 2**z
+        assert answer.status_code in ((200, 204) if possible else (400,)), (z, x, y)
+
+    check()
