@@ -246,6 +246,16 @@ def test_result_tiles_from_a_run_folder(env):
                       headers=t["view"]).status_code == 404
     assert client.get("/api/v1/results/run-tiles/tiles/classes/classes.tif/9/999/1.png",
                       headers=t["view"]).status_code == 400
+    # once the run is a private web run of another user, its tiles and legend are not found
+    from ecociv.web.db import now
+
+    client.app.state.ecociv.db.execute(
+        "INSERT INTO jobs (id, owner, scenario_id, status, run_id, shared, created) VALUES "
+        "('j-tiles', 'plan', 's', 'completed', 'run-tiles', 0, ?)", (now(),))
+    for url in (f"/api/v1/results/run-tiles/tiles/classes/classes.tif/9/{x}/{y}.png",
+                "/api/v1/results/run-tiles/legend/classes/classes.tif"):
+        assert client.get(url, headers=t["view"]).status_code == 404
+        assert client.get(url, headers=t["plan"]).status_code == 200
 
 
 def test_multiband_layer_one_scale_per_band(env):

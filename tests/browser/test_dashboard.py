@@ -316,6 +316,7 @@ def test_make_report_button(server: Server, browser: Any) -> None:
     written = server.store / "runs" / run_id / "report-zh.html"
     assert written.is_file() and "报告已生成" in browser.find_element(By.ID, "report-status").text
     assert not browser.find_element(By.ID, "report-progress").is_displayed()
+    browser.execute_script("arguments[0].scrollIntoView()", link)
     _shot(browser, "7-report-made")
     link.click()
     downloaded = browser.downloads / "report-zh.html"
