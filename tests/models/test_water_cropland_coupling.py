@@ -94,7 +94,7 @@ def test_ten_percent_less_cropland_cuts_the_units_sites_by_ten_percent(network: 
     delivered = out["deliveries"].groupby("site")["delivered_m3"].sum()
     assert delivered["east"] == pytest.approx(0.9 * east, rel=1e-6)
     coupling = out["cropland_coupling"].set_index("site")
-    assert coupling.loc["east", "factor"] == pytest.approx(0.9)
+    assert coupling.loc["east", "area_factor"] == pytest.approx(0.9)
     assert coupling.loc["east", "irrigated_after_ha"] == pytest.approx(3600.0)
     assert coupling.loc["west", "cropland_start_ha"] == pytest.approx(20000.0)
     assert coupling.loc["east", "demand_after_m3_per_yr"] == pytest.approx(0.9 * east, rel=1e-9)
@@ -141,8 +141,8 @@ def test_year_picked_and_default_latest(network: Path) -> None:
                     (2035, "650001", 180.0, -2000.0)])
     latest = run(network, table)["cropland_coupling"].set_index("site")
     mid = run(network, table, cropland_year=2030)["cropland_coupling"].set_index("site")
-    assert latest.loc["east", "factor"] == pytest.approx(0.9)
-    assert mid.loc["east", "factor"] == pytest.approx(0.95)
+    assert latest.loc["east", "area_factor"] == pytest.approx(0.9)
+    assert mid.loc["east", "area_factor"] == pytest.approx(0.95)
     assert mid.loc["east", "year"] == 2030
 
 
@@ -166,7 +166,7 @@ def test_zone_without_site_and_site_without_zone_are_listed_and_warned(network: 
     assert lonely["site"] == ""
     assert lonely["status"] == "no irrigation site in the network"
     north = coupling.set_index("site").loc["north"]
-    assert north["factor"] == 1.0 and "no row" in north["status"]
+    assert north["area_factor"] == 1.0 and "no row" in north["status"]
 
 
 @pytest.mark.parametrize(("table", "params", "message"), [
@@ -218,7 +218,7 @@ def test_csv_through_the_cli(network: Path, tmp_path: Path, capsys: pytest.Captu
                               str(tmp_path / "out"))
     assert code == 0, err
     coupling = pd.read_csv(tmp_path / "out" / "cropland_coupling.csv", dtype={"unit": str}).set_index("site")
-    assert coupling.loc["west", "factor"] == pytest.approx(0.9)
+    assert coupling.loc["west", "area_factor"] == pytest.approx(0.9)
     bad = tmp_path / "bad.csv"
     bad.write_text("year,zone,cropland_km2,change_ha\n2035,650001,-5,0\n", encoding="utf-8")
     code, _, err = run_ecociv(capsys, monkeypatch, "model", "run", "water_allocation", "--input",
@@ -235,6 +235,6 @@ def test_unit_without_cropland_at_the_start(network: Path) -> None:
     table = change([(2035, "650001", 200.0, 0.0), (2035, "650002", 5.0, 500.0)])
     with pytest.warns(InputWarning, match="no cropland in the start year"):
         out = MODEL.run({"network": network, "cropland_change": table})
-    assert out["cropland_coupling"].set_index("site").loc["north", "factor"] == 1.0
+    assert out["cropland_coupling"].set_index("site").loc["north", "area_factor"] == 1.0
     absolute = run(network, table, cropland_change_rule="absolute")["cropland_coupling"].set_index("site")
-    assert absolute.loc["north", "factor"] == pytest.approx(2000.0 / 1500.0)
+    assert absolute.loc["north", "area_factor"] == pytest.approx(2000.0 / 1500.0)

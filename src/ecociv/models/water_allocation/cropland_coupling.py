@@ -65,10 +65,10 @@ class Coupling:
         site, network as given (no levers); the demand after is ``factor ×`` it (linear in area)."""
         frame = pd.DataFrame(self.rows, columns=[
             "unit", "site", "year", "rule", "cropland_start_ha", "cropland_year_ha", "change_ha",
-            "irrigated_before_ha", "irrigated_after_ha", "factor", "status"])
+            "irrigated_before_ha", "irrigated_after_ha", "area_factor", "status"])
         before = frame["site"].map(lambda s: demand_before.get(s, np.nan) if s else np.nan).astype(float)
         frame["demand_before_m3_per_yr"] = before
-        frame["demand_after_m3_per_yr"] = before * frame["factor"]
+        frame["demand_after_m3_per_yr"] = before * frame["area_factor"]
         return frame
 
 
@@ -199,7 +199,7 @@ def plan(doc: Mapping[str, Any], change: pd.DataFrame, *, year: Any = None, rule
         members = by_unit.get(unit, [])
         if not members:
             coupling.rows.append({**base, "site": "", "irrigated_before_ha": 0.0, "irrigated_after_ha": 0.0,
-                                  "factor": np.nan, "status": "no irrigation site in the network"})
+                                  "area_factor": np.nan, "status": "no irrigation site in the network"})
             continue
         irrigated = sum(sites[s][1] for s in members)
         for site in members:
@@ -219,13 +219,13 @@ def plan(doc: Mapping[str, Any], change: pd.DataFrame, *, year: Any = None, rule
                     clamped.append(f"{site} ({-share:.6g} ha cut, {area:.6g} ha irrigated)")
             coupling.factors[site] = factor
             coupling.rows.append({**base, "site": site, "irrigated_before_ha": area,
-                                  "irrigated_after_ha": area * factor, "factor": factor, "status": status})
+                                  "irrigated_after_ha": area * factor, "area_factor": factor, "status": status})
     left_out = sorted(site for site in sites if site not in targets)
     for site in left_out:
         own, area = sites[site]
         coupling.rows.append({"unit": own or "", "site": site, "year": chosen, "rule": rule,
                               "cropland_start_ha": np.nan, "cropland_year_ha": np.nan, "change_ha": np.nan,
-                              "irrigated_before_ha": area, "irrigated_after_ha": area, "factor": 1.0,
+                              "irrigated_before_ha": area, "irrigated_after_ha": area, "area_factor": 1.0,
                               "status": "unchanged: its unit has no row in cropland_change" if own
                               else "unchanged: the site has no unit"})
     lonely = [r for r in coupling.rows if not r["site"]]
