@@ -3,9 +3,11 @@ monthly to annual in one pass; benchmarks/bench_services.py, issue 4) against th
 replaced: ``kernels.monthly_soil_loss`` on the whole month stack, then the model's scaling to
 t/km², max(potential − actual, 0) and the sum over months.
 
-Stated tolerance: bit-identical (``assert_array_equal``), for both loss forms, static and
+Stated tolerance: 1e-12 relative (and the same NaN cells), for both loss forms, static and
 monthly optional inputs, float32 and float64 rasters, months given as one array or one array
-per month, and slabs smaller than the grid.
+per month, and slabs smaller than the grid. (The field-mean loss takes −expm1(−u) from NumPy's
+vectorised ``exp`` and a Taylor series, and (X·COG)^b as X^b·COG^b: a few units in the last
+place from the reference, not bit for bit.)
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from ecociv.models.sand_fixation.model import run
 WIND_TO_2M = 0.747951  # 10 m to 2 m, FAO-56 eq. 47
 SCALE = kernels.T_PER_KM2_PER_KG_PER_M2
 OPTIONS: dict[str, Any] = {"shape": 2.0, "threshold": 5.0, "distance_m": 50.0, "cover_form": "flat_cover"}
+RTOL = 1e-12
+
+
+def _assert_close(got: np.ndarray, expected: np.ndarray, name: str) -> None:
+    assert np.array_equal(np.isnan(got), np.isnan(expected)), name
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=1e-300, err_msg=name)
 
 
 def _case(seed: int, shape: tuple[int, ...], *, monthly_optional: bool, dtype: type,
@@ -85,7 +93,7 @@ def _reference(values: dict[str, Any], loss_form: str) -> dict[str, np.ndarray]:
        loss_form=st.sampled_from(["field_mean", "point"]), monthly_optional=st.booleans(),
        dtype=st.sampled_from([np.float32, np.float64]), scalars=st.booleans(),
        per_month_lists=st.booleans(), slab=st.sampled_from([1, 5, 1 << 16]))
-def test_fused_kernel_is_bit_identical_to_the_monthly_path(
+def test_fused_kernel_equals_the_monthly_path(
         seed: int, rows: int, cols: int, loss_form: str, monthly_optional: bool, dtype: type,
         scalars: bool, per_month_lists: bool, slab: int) -> None:
     values = _case(seed, (rows, cols), monthly_optional=monthly_optional, dtype=dtype,
@@ -105,7 +113,7 @@ def test_fused_kernel_is_bit_identical_to_the_monthly_path(
         kernels.SLAB_CELLS = previous
     assert set(result) == set(expected)
     for name, value in expected.items():
-        np.testing.assert_array_equal(result[name], value, err_msg=name)
+        _assert_close(result[name], value, name)
 
 
 def test_annual_only_and_one_dimensional_grids() -> None:
@@ -119,7 +127,7 @@ def test_annual_only_and_one_dimensional_grids() -> None:
     for name, value in annual.items():
         np.testing.assert_array_equal(value, full[name])
     expected = _reference(values, "field_mean")
-    np.testing.assert_array_equal(annual["fixation"], expected["fixation"])
+    _assert_close(annual["fixation"], expected["fixation"], "fixation")
     # monthly values kept as float32: the float64 values rounded once, annual sums unchanged
     single = kernels.soil_loss_by_month(*values.values(), wind_to_2m=WIND_TO_2M,
                                         loss_form="field_mean", scale=SCALE,
@@ -127,8 +135,9 @@ def test_annual_only_and_one_dimensional_grids() -> None:
     for name in ("potential", "actual", "fixation"):
         assert single[f"{name}_monthly"].dtype == np.float32
         np.testing.assert_array_equal(single[f"{name}_monthly"],
-                                      expected[f"{name}_monthly"].astype(np.float32))
-        np.testing.assert_array_equal(single[name], expected[name])
+                                      full[f"{name}_monthly"].astype(np.float32))
+        np.testing.assert_array_equal(single[name], full[name])
+        _assert_close(single[name], expected[name], name)
 
 
 def test_wind_lookup_in_place_equals_the_lookup() -> None:
@@ -163,3 +172,15 @@ def test_model_without_monthly_outputs_gives_the_same_annual_rasters() -> None:
         np.testing.assert_array_equal(annual[name].values, full[name].values)
     assert full["sand_fixation_monthly"].dims == ("band", "y", "x")
     assert full["sand_fixation_monthly"]["band"].values.tolist() == list(range(1, 13))
+
+
+def test_one_minus_exp_against_expm1() -> None:
+    """−expm1(a) from e^a and the Taylor series below |a| = 1/16: within 2e-15 relative of
+    NumPy's expm1 over 0 ≥ a ≥ −50 (both branches and the switch between them), NaN kept."""
+    from ecociv.models.sand_fixation import month_loops
+
+    a = -np.concatenate([np.geomspace(1e-300, 50.0, 20_000), [0.0, 0.0625, 0.0624999999]])
+    e = np.exp(a)
+    got = np.array([month_loops._one_minus_exp(x, y) for x, y in zip(a, e, strict=True)])
+    np.testing.assert_allclose(got, -np.expm1(a), rtol=2e-15, atol=0.0)
+    assert np.isnan(month_loops._one_minus_exp(np.nan, np.nan))

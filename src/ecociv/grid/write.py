@@ -61,6 +61,9 @@ class _WindowTarget:
         self.lock = lock
         self.keep_open = keep_open
         self._dataset: rasterio.io.DatasetWriter | None = None
+        #: set by close(): a block arriving later (a task still running when the pass failed
+        #: elsewhere) is dropped instead of written into a closed or deleted file
+        self._closed = False
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -72,9 +75,15 @@ class _WindowTarget:
         self._dataset = rasterio.open(self.path, "r+")
 
     def close(self) -> None:
-        if self._dataset is not None:
-            self._dataset.close()
-            self._dataset = None
+        if not self.keep_open:
+            return
+        # under the lock: when a chunk fails, dask raises in the caller while other threads may
+        # still be writing; closing the dataset under such a write crashed the process (SIGSEGV)
+        with self.lock:
+            self._closed = True
+            if self._dataset is not None:
+                self._dataset.close()
+                self._dataset = None
 
     def __setitem__(self, key: tuple[slice, ...], block: np.ndarray) -> None:
         if len(key) == 3:  # (band, rows, cols) of a multi-band raster
@@ -104,6 +113,8 @@ class _WindowTarget:
         else:
             values = block.astype(target, copy=False)
         with self.lock:
+            if self._closed:
+                return
             if self.keep_open and self._dataset is not None:
                 self._dataset.write(values, indexes, window=window)
             else:

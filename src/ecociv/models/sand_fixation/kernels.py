@@ -688,14 +688,17 @@ def soil_loss_by_month(
 
     Notes
     -----
-    The same equations, in the same floating-point operations and order, as
-    :func:`monthly_soil_loss` followed by scaling, ``max(potential − actual, 0)`` and a NumPy
-    sum over the month axis (bit for bit, tests/models/test_sand_fixation_fast.py); the months
-    are added in calendar order. It runs slab by slab (:data:`SLAB_CELLS`) and
-    computes what does not change between months (air density polynomial, vegetation factor)
-    once per slab; the wind term comes from the lookup table (:func:`wind_excess_lookup`).
-    Within a month, the arithmetic between ``np.power`` and ``np.expm1`` runs in compiled
-    loops, one pass each (``month_loops.py``, numba), instead of some fifty NumPy passes.
+    The same equations as :func:`monthly_soil_loss` followed by scaling,
+    ``max(potential − actual, 0)`` and a NumPy sum over the month axis, within 1e-12 relative
+    (tests/models/test_sand_fixation_fast.py); the months are added in calendar order. In the
+    field-mean form, −expm1(a) is taken from NumPy's vectorised ``exp`` (and a Taylor series
+    for small |a|: ``month_loops._one_minus_exp``), a fifth of the cost of ``np.expm1``, and the
+    power of X·COG as X^b·COG^b, with COG^b computed once per slab when the cover is static.
+    It runs slab by slab (:data:`SLAB_CELLS`) and computes what does not change between months
+    (air density polynomial, vegetation factor) once per slab; the wind term comes from the
+    lookup table (:func:`wind_excess_lookup`). Within a month, the arithmetic between
+    ``np.power`` and ``np.exp`` runs in compiled loops, one pass each (``month_loops.py``,
+    numba), instead of some fifty NumPy passes.
     """
     from ecociv.models.sand_fixation import month_loops
 
@@ -754,6 +757,8 @@ def soil_loss_by_month(
     z = float(distance_m)
     f64 = np.float64
     table, steps = _lookup_steps(float(shape), float(threshold))
+    exponent_b = -2.0 * CRITICAL_LENGTH_EXPONENT
+    transport_factor = -z * z / CRITICAL_LENGTH_COEFFICIENT**2
     for row0 in range(0, rows, step):
         slab = (slice(row0, min(rows, row0 + step)),) if grid else ()
         piece = {name: np.asarray(value[slab], dtype=f64) for name, value in fixed.items()}
@@ -763,9 +768,12 @@ def soil_loss_by_month(
         density_top = a * (b - c * elevation_km + d * elevation_km**2)
         static_cog = (vegetation_factor(piece["cover"], cover_form) if "cover" in piece
                       else None)
+        # COG^b: (X COG)^b = X^b COG^b, so the loss with cover needs no power of its own
+        static_cog_power = (None if static_cog is None or loss_form != "field_mean"
+                            else _cells(np.power(static_cog, exponent_b), cells, np.float64))
         size = int(np.prod(cells))
-        wf, mean, x, x_cover, loss, loss_cover, scratch, scratch_cover, fixation = (
-            np.empty(size) for _ in range(9))
+        (wf, mean, x, x_cover, loss, loss_cover, scratch, scratch_cover, fixation, exponent,
+         exponent_cover) = (np.empty(size) for _ in range(11))
         sums = {name: _flat(annual[name], slab) for name in names}
         density = _cells(density_top, cells)
         soil = _cells(piece["soil"], cells, np.float64)
@@ -785,6 +793,8 @@ def soil_loss_by_month(
             # X = Wf rho / g SW SD EF SCF K' (inputs cast to float64 before any arithmetic)
             cog = (vegetation_factor(here["cover"], cover_form) if static_cog is None
                    else static_cog)
+            cog_power = (static_cog_power if static_cog_power is not None
+                         else _cells(np.power(cog, exponent_b), cells, np.float64))
             month_loops.erosive_product(
                 wf, day_counts[month], _cells(here["temperature"], cells), density,
                 _cells(here["et0"], cells), _cells(here["precipitation"], cells),
@@ -795,17 +805,18 @@ def soil_loss_by_month(
                 soil, roughness, not smooth, _cells(cog, cells, np.float64), GRAVITY, _TINY,
                 x, x_cover, scratch, scratch_cover)
             if loss_form == "field_mean":
-                # (X floored at tiny)^b / s0^2 (-z^2), expm1, then the loss and the sums
-                np.power(scratch, -2.0 * CRITICAL_LENGTH_EXPONENT, out=scratch)
-                np.power(scratch_cover, -2.0 * CRITICAL_LENGTH_EXPONENT, out=scratch_cover)
-                month_loops.scale_exponent(scratch, scratch_cover, CRITICAL_LENGTH_COEFFICIENT**2,
-                                           -z * z)
-                np.expm1(scratch, out=scratch)
-                np.expm1(scratch_cover, out=scratch_cover)
-                month_loops.field_mean_loss(x, x_cover, scratch, scratch_cover,
-                                            MAX_TRANSPORT_COEFFICIENT, z, scale, loss, loss_cover,
-                                            fixation, sums["potential"], sums["actual"],
-                                            sums["fixation"])
+                # a = −z² X^b / s0² (X floored at tiny) and a COG^b, e^a by NumPy's vectorised
+                # exp, then −expm1(a) (month_loops._one_minus_exp), the loss and the sums
+                np.power(scratch, exponent_b, out=scratch)
+                month_loops.transport_exponents(scratch, cog_power, transport_factor, exponent,
+                                                exponent_cover)
+                np.exp(exponent, out=scratch)
+                np.exp(exponent_cover, out=scratch_cover)
+                month_loops.field_mean_loss_exp(x, x_cover, exponent, scratch, exponent_cover,
+                                                scratch_cover, MAX_TRANSPORT_COEFFICIENT, z,
+                                                scale, loss, loss_cover, fixation,
+                                                sums["potential"], sums["actual"],
+                                                sums["fixation"])
             else:
                 _loss_into(loss, x, scratch, z, loss_form)
                 _loss_into(loss_cover, x_cover, scratch, z, loss_form)

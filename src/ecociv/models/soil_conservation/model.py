@@ -6,14 +6,15 @@ the table; the formulas and their sources are in ``kernels.py``.
 
 Flow routing for LS is not local to a chunk: one task of the chunked pass takes the whole DEM
 and computes upslope areas and gradients (``kernels.terrain``: compiled loops, about five
-float64 grids at its peak, ~0.6 GB for 4000 × 4000 cells), while the other threads compute R and
-K; LS itself and every other step are chunk by chunk (benchmarks/bench_services.py).
+float64 grids at its peak, ~0.6 GB for 4000 × 4000 cells), while the other threads compute R,
+K, C and P (one compiled pass per chunk, ``chunk_loops.py``, around NumPy's vectorised
+exponentials); LS and the losses follow chunk by chunk (benchmarks/bench_services.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
+from dataclasses import dataclass
 from typing import Any
 
 import dask
@@ -24,7 +25,7 @@ import xarray as xr
 
 from ecociv.errors import InputError
 from ecociv.grid.io import from_array, grid_of_array
-from ecociv.grid.ops import cell_area, reclassify, zonal_table
+from ecociv.grid.ops import cell_area, zonal_table
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
 from ecociv.models.soil_conservation import kernels
 from ecociv.models.soil_conservation.spec import SPEC
@@ -73,17 +74,14 @@ def _metre_cells(grid: GridSpec) -> tuple[float, float]:
     return dx * unit, dy * unit
 
 
-def _like(template: xr.DataArray, values: np.ndarray, units: str) -> xr.DataArray:
-    """``values`` as a raster with the coordinates (and chunks, if dask) of ``template``."""
+def _like(template: xr.DataArray, values: Any, units: str) -> xr.DataArray:
+    """``values`` (an array of the template's shape) as a raster with the coordinates (and
+    chunks, if dask) of ``template``."""
     out = template.copy(data=values)
     out.attrs = {"units": units}
-    if isinstance(template.data, da.Array):
+    if isinstance(template.data, da.Array) and not isinstance(values, da.Array):
         out = out.chunk(dict(template.chunksizes))
     return out
-
-
-def _erosivity_of_months(*months: np.ndarray) -> np.ndarray:
-    return kernels.rainfall_erosivity(list(months))
 
 
 def _slope_length_steepness(dem: xr.DataArray, dx: float, dy: float, *, max_slope_length: float,
@@ -107,107 +105,210 @@ def _slope_length_steepness(dem: xr.DataArray, dx: float, dy: float, *, max_slop
     return out
 
 
-def _organic_carbon(inputs: Mapping[str, Any]) -> xr.DataArray:
+def _organic(inputs: Mapping[str, Any]) -> tuple[xr.DataArray, float]:
+    """The organic input and the divisor that turns it into organic carbon (%): organic carbon
+    itself (1), or organic matter (1.724, :data:`kernels.ORGANIC_MATTER_PER_CARBON`)."""
     given = [name for name in ("organic_carbon", "organic_matter") if name in inputs]
     if len(given) != 1:
         raise InputError("give exactly one of 'organic_carbon' and 'organic_matter' (both in %)"
                          + (f"; got {given}" if given else "; got neither"),
                          source="soil_conservation inputs")
     if given[0] == "organic_carbon":
-        return inputs["organic_carbon"]
-    return xr.apply_ufunc(kernels.organic_carbon_from_matter, inputs["organic_matter"],
-                          dask="parallelized", output_dtypes=[np.float64])
+        return inputs["organic_carbon"], 1.0
+    return inputs["organic_matter"], kernels.ORGANIC_MATTER_PER_CARBON
 
 
-def _erodibility_block(sand: np.ndarray, silt: np.ndarray, clay: np.ndarray, carbon: np.ndarray,
-                       correction: str, row0: int, col0: int) -> np.ndarray:
+@dataclass(frozen=True)
+class _Classes:
+    """C and P per land-use code (codes sorted), which classes take C from vegetation cover,
+    and whether vegetation cover is given."""
+
+    keys: np.ndarray
+    c_values: np.ndarray
+    p_values: np.ndarray
+    from_cover: np.ndarray
+    use_cover: bool
+
+
+def _classes(inputs: Mapping[str, Any], table: pd.DataFrame) -> _Classes:
+    codes = table["lucode"].astype(int).to_numpy()
+    from_cover = (table["c_from_cover"].astype(bool).to_numpy() if "c_from_cover" in table.columns
+                  else np.zeros(len(table), dtype=bool))
+    use_cover = "vegetation_cover" in inputs
+    if use_cover and not from_cover.any():
+        raise InputError("vegetation_cover is given but no class has c_from_cover = 1; add a "
+                         "c_from_cover column (1 for the classes whose C comes from vegetation "
+                         "cover)", source="table 'cover_management_table'")
+    order = np.argsort(codes, kind="stable")
+    return _Classes(keys=codes[order].astype(np.float64),
+                    c_values=table["c_factor"].to_numpy(dtype=np.float64)[order],
+                    p_values=table["p_factor"].to_numpy(dtype=np.float64)[order],
+                    from_cover=from_cover[order], use_cover=use_cover)
+
+
+def _flat(block: np.ndarray) -> np.ndarray:
+    """A block's cells as a 1-D C-contiguous array (a view when it is one), float32 or float64."""
+    array = np.asarray(block)
+    if array.dtype not in (np.float32, np.float64):
+        array = array.astype(np.float64)
+    return np.ascontiguousarray(array).reshape(-1)
+
+
+def _texture_error(sand: np.ndarray, silt: np.ndarray, clay: np.ndarray, index: int,
+                   row0: int, col0: int) -> InputError:
+    row, col = np.unravel_index(index, sand.shape)
+    values = [float(a[row, col]) for a in (sand, silt, clay)]
+    return InputError(
+        f"sand + silt + clay = {sum(values):g} % (sand {values[0]:g}, silt {values[1]:g}, "
+        f"clay {values[2]:g}); expected at most 100 % (+{TEXTURE_SUM_TOLERANCE:g} for "
+        "rounding)", source="inputs 'sand', 'silt', 'clay'",
+        where=f"cell (row {row0 + row}, col {col0 + col})")
+
+
+def _erodibility_cells(sand: np.ndarray, silt: np.ndarray, clay: np.ndarray,
+                       organic: np.ndarray, organic_per_carbon: float, correction: str,
+                       row0: int, col0: int) -> np.ndarray:
+    """K (:func:`kernels.soil_erodibility`) of a block, with the texture check (the error
+    names the cell in grid coordinates): compiled loops around NumPy's exponentials."""
+    from ecociv.models.soil_conservation import chunk_loops
+
+    if correction not in ("none", "zhang_2008"):
+        raise ValueError(f"unknown erodibility correction {correction!r}")
+    flat = [_flat(a) for a in (sand, silt, clay, organic)]
+    sand_term, silt_ratio, carbon_term, hisand_term, carbon, out = (
+        np.empty(flat[0].size) for _ in range(6))
+    first = chunk_loops.erodibility_arguments(flat[0], flat[1], flat[2], flat[3],
+                                              float(organic_per_carbon),
+                                              100.0 + TEXTURE_SUM_TOLERANCE, sand_term,
+                                              silt_ratio, carbon_term, hisand_term, carbon)
+    if first >= 0:
+        raise _texture_error(np.asarray(sand), np.asarray(silt), np.asarray(clay), first,
+                             row0, col0)
+    np.exp(sand_term, out=sand_term)
     with np.errstate(invalid="ignore"):
-        excess = (sand + silt + clay) > 100.0 + TEXTURE_SUM_TOLERANCE
-    if excess.any():
-        row, col = np.argwhere(excess)[0]
-        total = sand[row, col] + silt[row, col] + clay[row, col]
-        raise InputError(
-            f"sand + silt + clay = {total:g} % (sand {sand[row, col]:g}, silt {silt[row, col]:g}, "
-            f"clay {clay[row, col]:g}); expected at most 100 % (+{TEXTURE_SUM_TOLERANCE:g} for "
-            "rounding)", source="inputs 'sand', 'silt', 'clay'",
-            where=f"cell (row {row0 + row}, col {col0 + col})")
-    return _in_slabs(kernels.soil_erodibility, sand, silt, clay, carbon, correction)
+        np.power(silt_ratio, 0.3, out=silt_ratio)
+    np.exp(carbon_term, out=carbon_term)
+    np.exp(hisand_term, out=hisand_term)
+    chunk_loops.erodibility(flat[0], flat[1], flat[2], carbon, sand_term, silt_ratio,
+                            carbon_term, hisand_term, correction == "zhang_2008",
+                            kernels.K_US_TO_SI, out)
+    return out.reshape(np.shape(sand))
+
+
+def _factor_block(land_use: np.ndarray, sand: np.ndarray, silt: np.ndarray, clay: np.ndarray,
+                  organic: np.ndarray, *rest: np.ndarray, organic_per_carbon: float,
+                  correction: str, classes: _Classes,
+                  block_info: dict[Any, Any] | None = None) -> np.ndarray:
+    """R, K, C and P of a chunk, stacked (4, rows, cols) float64. ``rest``: vegetation cover
+    (when ``classes.use_cover``), then the months of precipitation."""
+    from ecociv.models.soil_conservation import chunk_loops
+
+    (row0, _), (col0, _) = (block_info[0]["array-location"] if block_info else ((0, 0), (0, 0)))
+    shape = np.shape(land_use)
+    size = int(np.prod(shape))
+    stack = np.empty((4, *shape))
+    r_out, k_out, c_out, p_out = (stack[i].reshape(-1) for i in range(4))
+    cover = rest[0] if classes.use_cover else None
+    months = rest[1:] if classes.use_cover else rest
+    # R: annual sum and sum of cubes month by month (kernels.rainfall_erosivity)
+    annual = np.zeros(size)
+    cubes = np.zeros(size)
+    for month in months:
+        chunk_loops.add_month(_flat(month), annual, cubes)
+    coefficient = (kernels.R_US_TO_SI * kernels.FOURNIER_COEFFICIENT
+                   * 10.0**kernels.FOURNIER_OFFSET)
+    chunk_loops.erosivity(annual, cubes, coefficient, r_out)
+    del annual, cubes
+    k_out[:] = _erodibility_cells(sand, silt, clay, organic, organic_per_carbon, correction,
+                                  row0, col0).reshape(-1)
+    # C and P by class, C of the cover classes by Cai et al. (2000)
+    if cover is not None:
+        percent = _flat(cover).astype(np.float64) * 100.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log10_percent = np.log10(percent)
+    else:
+        percent = log10_percent = np.empty(0)
+    chunk_loops.cover_practice(_flat(land_use), classes.keys, classes.c_values,
+                               classes.p_values, classes.from_cover, cover is not None,
+                               log10_percent, percent, kernels.CAI_FULL_COVER_PERCENT,
+                               c_out, p_out)
+    return stack
+
+
+def _loss_block(factors: np.ndarray, ls: np.ndarray) -> np.ndarray:
+    """Potential loss, actual loss and conservation of a chunk, stacked (3, rows, cols)."""
+    from ecociv.models.soil_conservation import chunk_loops
+
+    shape = np.shape(ls)
+    stack = np.empty((3, *shape))
+    r_k_c_p = [np.ascontiguousarray(factors[i]).reshape(-1) for i in range(4)]
+    chunk_loops.soil_losses(r_k_c_p[0], r_k_c_p[1], _flat(ls), r_k_c_p[2], r_k_c_p[3],
+                            *(stack[i].reshape(-1) for i in range(3)))
+    return stack
+
+
+def _as_dask(values: list[Any], chunks: Any) -> list[da.Array]:
+    return [v if isinstance(v, da.Array) else da.from_array(np.asarray(v), chunks=chunks)
+            for v in values]
 
 
 def _erodibility(sand: xr.DataArray, silt: xr.DataArray, clay: xr.DataArray,
                  carbon: xr.DataArray, correction: str) -> xr.DataArray:
-    """K, checking texture sums chunk by chunk (the error names the cell)."""
+    """K from organic carbon, checking texture sums chunk by chunk (the error names the cell)."""
     arrays = [a.data for a in (sand, silt, clay, carbon)]
-    if not any(isinstance(a, da.Array) for a in arrays):
-        s_, si_, c_, oc_ = (np.asarray(a, dtype=np.float64) for a in arrays)
-        return sand.copy(data=_erodibility_block(s_, si_, c_, oc_, correction, 0, 0))
-    chunks = next(a.chunks for a in arrays if isinstance(a, da.Array))
-    arrays = [a.rechunk(chunks) if isinstance(a, da.Array) else da.from_array(a, chunks=chunks)
-              for a in arrays]
+    chunks = next((a.chunks for a in arrays if isinstance(a, da.Array)),
+                  tuple((n,) for n in np.shape(arrays[0])))
+    arrays = [a.rechunk(chunks) for a in _as_dask(arrays, chunks)]
 
     def _block(sand_: np.ndarray, silt_: np.ndarray, clay_: np.ndarray, carbon_: np.ndarray,
                block_info: dict[Any, Any] | None = None) -> np.ndarray:
         assert block_info is not None
         (row0, _), (col0, _) = block_info[0]["array-location"]
-        return _erodibility_block(sand_.astype(np.float64), silt_.astype(np.float64),
-                                  clay_.astype(np.float64), carbon_.astype(np.float64),
-                                  correction, row0, col0)
+        return _erodibility_cells(sand_, silt_, clay_, carbon_, 1.0, correction, row0, col0)
 
-    data = da.map_blocks(_block, *arrays, dtype=np.float64)
-    return sand.copy(data=data)
-
-
-def _cover_factor(inputs: Mapping[str, Any], table: pd.DataFrame, codes: pd.Series) -> xr.DataArray:
-    land_use = inputs["land_use"]
-    c_table = reclassify(land_use, dict(zip(codes, table["c_factor"], strict=True)))
-    from_cover = (table["c_from_cover"].astype(bool) if "c_from_cover" in table.columns
-                  else pd.Series(False, index=table.index))
-    if "vegetation_cover" not in inputs:
-        return c_table
-    if not from_cover.any():
-        raise InputError("vegetation_cover is given but no class has c_from_cover = 1; add a "
-                         "c_from_cover column (1 for the classes whose C comes from vegetation "
-                         "cover)", source="table 'cover_management_table'")
-    use_cover = reclassify(land_use, dict(zip(codes, from_cover.astype(float), strict=True)))
-    c_cover = xr.apply_ufunc(partial(_in_slabs, kernels.cover_factor_from_vegetation),
-                             inputs["vegetation_cover"], dask="parallelized",
-                             output_dtypes=[np.float64])
-    return xr.where(use_cover == 1, c_cover, c_table)
+    return sand.copy(data=da.map_blocks(_block, *arrays, dtype=np.float64))
 
 
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """R, K and LS rasters, potential/actual loss and conservation, and the zone table.
 
-    Everything stays lazy (flow routing is one task that reads the whole DEM).
+    Everything stays lazy. Flow routing is one task that reads the whole DEM; R, K, C and P
+    are one compiled pass per chunk (:func:`_factor_block`) computed meanwhile, and the losses
+    another (:func:`_loss_block`) once LS is there.
     """
     table: pd.DataFrame = inputs["cover_management_table"]
-    codes = table["lucode"].astype(int)
     land_use = inputs["land_use"]
     grid = grid_of_array(land_use)
     dx, dy = _metre_cells(grid)
+    organic, organic_per_carbon = _organic(inputs)
+    correction = str(inputs.get("erodibility_correction", "none"))
+    classes = _classes(inputs, table)
 
-    # R from the months as read (each month its own array: no 12-band block is assembled)
     precipitation = inputs["precipitation"]
     months = [precipitation.isel(band=i, drop=True) for i in range(precipitation.sizes["band"])]
-    erosivity = xr.apply_ufunc(partial(_in_slabs, _erosivity_of_months), *months,
-                               dask="parallelized", output_dtypes=[np.float64])
-
-    erodibility = _erodibility(inputs["sand"], inputs["silt"], inputs["clay"],
-                               _organic_carbon(inputs), str(inputs.get("erodibility_correction",
-                                                                        "none")))
+    rasters = [land_use, inputs["sand"], inputs["silt"], inputs["clay"], organic,
+               *([inputs["vegetation_cover"]] if classes.use_cover else []), *months]
+    arrays = [r.data for r in rasters]
+    chunks = next((a.chunks for a in arrays if isinstance(a, da.Array)),
+                  tuple((n,) for n in grid.shape))
+    arrays = [a.rechunk(chunks) for a in _as_dask(arrays, chunks)]
+    factors = da.map_blocks(_factor_block, *arrays, new_axis=0,
+                            chunks=((4,), *chunks), dtype=np.float64,
+                            meta=np.empty((0, 0, 0)),
+                            organic_per_carbon=organic_per_carbon, correction=correction,
+                            classes=classes)
+    erosivity = _like(land_use, factors[0], "")
+    erodibility = _like(land_use, factors[1], "")
 
     ls = _slope_length_steepness(inputs["dem"], dx, dy,
                                  max_slope_length=float(inputs.get("max_slope_length", 333.0)),
                                  steep_threshold_degrees=float(inputs.get("steep_slope_threshold",
                                                                           10.0)))
-
-    cover = _cover_factor(inputs, table, codes)
-    practice = reclassify(land_use, dict(zip(codes, table["p_factor"], strict=True)))
-    potential = kernels.soil_loss(erosivity, erodibility, ls)
-    actual = kernels.soil_loss(erosivity, erodibility, ls, cover, practice)
-    # potential where the actual loss is defined, so the three maps share one mask
-    potential = potential.where(actual.notnull())
-    conservation = kernels.soil_conservation(potential, actual)
+    ls_data = _as_dask([ls.data], chunks)[0].rechunk(chunks)
+    losses = da.map_blocks(_loss_block, factors, ls_data, chunks=((3,), *chunks),
+                           dtype=np.float64, meta=np.empty((0, 0, 0)))
+    potential, actual, conservation = (_like(land_use, losses[i], "t/(ha*yr)")
+                                       for i in range(3))
 
     area_ha = cell_area(grid, land_use) / M2_PER_HA
     sums = {"area_ha": xr.where(conservation.notnull(), 1.0, np.nan) * area_ha,

@@ -137,3 +137,70 @@ def upslope_area(target: NDArray[np.int64], z: NDArray[np.floating], cell_area: 
     accumulate(target, out)
     for i in range(z.size):
         out[i] -= 0.0 if np.isnan(z[i]) else cell_area
+
+
+@_jit
+def ls_arguments(upslope: NDArray[np.float64], dzdx: NDArray[np.float64],
+                 dzdy: NDArray[np.float64], cell_size: float, max_slope_length: float,
+                 steep_tangent: float, sine: NDArray[np.float64], steepness: NDArray[np.float64],
+                 length_in: NDArray[np.float64], length_out: NDArray[np.float64]) -> None:
+    """First pass of LS (``kernels.ls_from_terrain``; flat arrays): with g = |∇z| = tan θ,
+    sin θ = g/√(1 + g²) into ``sine``; S (McCool et al. 1987: 10.8 sin θ + 0.03 below
+    tan θ = 0.09, else 16.8 sin θ − 0.50; Liu et al. 1994: 21.91 sin θ − 0.96 from
+    ``steep_tangent`` = tan of the threshold angle on) into ``steepness``; the contour factor
+    x = (|gx| + |gy|)/g (1 where g = 0); λ_in = min(A_in/(D x), cap) into ``length_in`` and
+    λ_out = λ_in + D/x into ``length_out``. NaN where the gradient is NaN. Outputs may be the
+    inputs (each cell is read before it is written)."""
+    for i in range(upslope.size):
+        area = upslope[i]  # every input of the cell is read before any output is written
+        gx = dzdx[i]
+        gy = dzdy[i]
+        norm = np.sqrt(gx * gx + gy * gy)
+        contour = (abs(gx) + abs(gy)) / norm if norm != 0.0 else 1.0
+        sin = norm / np.sqrt(1.0 + norm * norm)
+        if norm >= steep_tangent:
+            s = 21.91 * sin - 0.96
+        elif norm < 0.09:
+            s = 10.8 * sin + 0.03
+        else:
+            s = 16.8 * sin - 0.50
+        if np.isnan(norm):
+            s = np.nan
+        sine[i] = sin
+        steepness[i] = s
+        lin = area / (cell_size * contour)
+        if lin > max_slope_length:
+            lin = max_slope_length
+        length_in[i] = lin
+        length_out[i] = lin + cell_size / contour
+
+
+@_jit
+def ls_exponents(sine: NDArray[np.float64], sine_power: NDArray[np.float64],
+                 log_unit_plot: float, exponent: NDArray[np.float64],
+                 unit_plot_exponent: NDArray[np.float64]) -> None:
+    """Second pass: m = β/(1 + β), β = (sin θ/0.0896)/(3 sin^0.8 θ + 0.56) (McCool et al.
+    1989), from ``sine_power`` = sin^0.8 θ; writes m + 1 into ``exponent`` and m ln 22.13 into
+    ``unit_plot_exponent`` (for 22.13^m = e^(m ln 22.13))."""
+    for i in range(sine.size):
+        beta = (sine[i] / 0.0896) / (3.0 * sine_power[i] + 0.56)
+        m = beta / (1.0 + beta)
+        exponent[i] = m + 1.0
+        unit_plot_exponent[i] = m * log_unit_plot
+
+
+@_jit
+def ls_combine(length_in: NDArray[np.float64], length_out: NDArray[np.float64],
+               powered_in: NDArray[np.float64], powered_out: NDArray[np.float64],
+               unit_plot: NDArray[np.float64], steepness: NDArray[np.float64],
+               out: NDArray[np.float64]) -> None:
+    """Last pass: L = (λ_out^(m+1) − λ_in^(m+1)) / ((λ_out − λ_in) 22.13^m) (Desmet & Govers
+    1996 in Foster & Wischmeier's segment form) and LS = max(L S, 0), NaN where S is NaN."""
+    for i in range(out.size):
+        length = (powered_out[i] - powered_in[i]) / ((length_out[i] - length_in[i]) * unit_plot[i])
+        value = length * steepness[i]
+        if value < 0.0:
+            value = 0.0
+        if np.isnan(steepness[i]):
+            value = np.nan
+        out[i] = value
