@@ -225,8 +225,8 @@ def test_service_properties(cells: list[tuple[float, ...]], form: str) -> None:
 
 def test_bad_texture_sum_names_the_cell() -> None:
     sand = from_array(np.array([[70.0, 80.0]]), GRID, name="sand")
-    with pytest.raises(InputError) as err:
-        run(_inputs(sand=sand))  # 80 + 20 + 10 = 110 %
+    with pytest.raises(InputError) as err:  # checked chunk by chunk when computed
+        run(_inputs(sand=sand))["sand_fixation"].compute()  # 80 + 20 + 10 = 110 %
     message = str(err.value)
     assert "cell (row 0, col 1)" in message and "110" in message and "sand" in message
 

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import dask
+import dask.array as da
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -73,20 +74,17 @@ def _first_cell(mask: np.ndarray) -> str:
 
 
 def _check_inputs(inputs: Mapping[str, Any]) -> None:
-    """Checks the spec's ranges cannot express: texture sums, day counts per month."""
+    """Checks the spec's ranges cannot express, of the optional day counts per month (texture
+    sums are checked chunk by chunk in the main pass: :func:`_soil_factor`)."""
     days = _months()
-    texture = inputs["sand"] + inputs["silt"] + inputs["clay"]
-    checks: dict[str, tuple[xr.DataArray, str, str]] = {
-        "texture": (texture > 100.0 + TEXTURE_SUM_TOLERANCE_PCT, "sand, silt, clay",
-                    "sand + silt + clay = {value:g} % exceeds 100 %; expected fractions of the "
-                    "fine earth in % that sum to at most 100"),
-    }
+    checks: dict[str, tuple[xr.DataArray, str, str]] = {}
     for name in ("snow_cover_days", "rain_days"):
         if name in inputs:
             checks[name] = (inputs[name] > days, name,
                             "{value:g} days is more than the days in that month")
-    values = {"texture": texture,
-              **{n: inputs[n] for n in ("snow_cover_days", "rain_days") if n in inputs}}
+    if not checks:
+        return
+    values = {n: inputs[n] for n in ("snow_cover_days", "rain_days") if n in inputs}
     flags = dask.compute(*[mask.any() for mask, _, _ in checks.values()])
     for (key, (mask, source, message)), flagged in zip(checks.items(), flags, strict=True):
         if not bool(flagged):
@@ -107,6 +105,42 @@ def _cover(inputs: Mapping[str, Any]) -> xr.DataArray:
                      "months) or 'vegetation_cover_monthly' (12 bands)")
 
 
+def _soil_block(sand: np.ndarray, silt: np.ndarray, clay: np.ndarray, organic: np.ndarray,
+                *caco3: np.ndarray, constant_caco3: float = 0.0,
+                block_info: dict[Any, Any] | None = None) -> np.ndarray:
+    """EF × SCF of a block, after checking its texture sums (the error names the cell in grid
+    coordinates)."""
+    (row0, _), (col0, _) = (block_info[0]["array-location"] if block_info else ((0, 0), (0, 0)))
+    with np.errstate(invalid="ignore"):
+        texture = (sand.astype(np.float64) + silt) + clay
+        excess = texture > 100.0 + TEXTURE_SUM_TOLERANCE_PCT
+    if excess.any():
+        row, col = (int(i) for i in np.argwhere(excess)[0])
+        raise InputError(f"sand + silt + clay = {float(texture[row, col]):g} % exceeds 100 %; "
+                         "expected fractions of the fine earth in % that sum to at most 100",
+                         source="input(s) sand, silt, clay",
+                         where=f"cell (row {row0 + row}, col {col0 + col})")
+    carbonate = caco3[0] if caco3 else constant_caco3
+    return (kernels.erodible_fraction(sand, silt, clay, organic, carbonate)
+            * kernels.crust_factor(clay, organic))
+
+
+def _soil_factor(inputs: Mapping[str, Any]) -> xr.DataArray:
+    """EF × SCF (:func:`kernels.erodible_fraction`, :func:`kernels.crust_factor`) chunk by
+    chunk in the main pass, with the check of texture sums (no pass of its own)."""
+    rasters = [inputs[name] for name in ("sand", "silt", "clay", "organic_matter")]
+    caco3 = inputs.get("caco3", 0.0)
+    given_caco3 = isinstance(caco3, xr.DataArray)
+    arrays = [r.data for r in rasters] + ([caco3.data] if given_caco3 else [])
+    chunks = next((a.chunks for a in arrays if isinstance(a, da.Array)),
+                  tuple((n,) for n in np.shape(arrays[0])))
+    arrays = [(a if isinstance(a, da.Array) else da.from_array(np.asarray(a), chunks=chunks))
+              .rechunk(chunks) for a in arrays]
+    data = da.map_blocks(_soil_block, *arrays, dtype=np.float64, meta=np.empty((0, 0)),
+                         constant_caco3=0.0 if given_caco3 else float(caco3))
+    return rasters[0].copy(data=data)
+
+
 _ANNUAL = ("soil_loss_potential", "soil_loss_actual", "sand_fixation", "saturated_months")
 _MONTHLY_OUT = ("soil_loss_potential_monthly", "soil_loss_actual_monthly", "sand_fixation_monthly")
 
@@ -124,11 +158,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     days = _months()
     height = float(inputs.get("wind_height", 10.0))
     with_monthly = bool(inputs.get("monthly_outputs", True))
-    soil = xr.apply_ufunc(
-        lambda sand, silt, clay, om, caco3: kernels.erodible_fraction(sand, silt, clay, om, caco3)
-        * kernels.crust_factor(clay, om),
-        inputs["sand"], inputs["silt"], inputs["clay"], inputs["organic_matter"],
-        inputs.get("caco3", 0.0), dask="parallelized", output_dtypes=[np.float64])
+    soil = _soil_factor(inputs)
     roughness = inputs.get("roughness", float(inputs.get("roughness_factor", 1.0)))
     wet_fraction = (inputs["rain_days"] / days if "rain_days" in inputs
                     else float(inputs.get("rain_day_fraction", 1.0)))
