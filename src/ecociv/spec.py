@@ -116,6 +116,9 @@ class RasterInput(_Item):
                               "January first); None = a single-band raster")
     bands_from: str | None = Field(None, description="'table_id.column': one band per row of that "
                                    "table input, in row order (e.g. one band per threat)")
+    any_bands: bool = Field(False, description="a single- or a multi-band raster: every band is "
+                            "read (dims band, y, x when more than one) with its description in "
+                            "attrs['band_names'], and the model picks the band it needs")
 
     _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
 

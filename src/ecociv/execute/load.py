@@ -125,6 +125,9 @@ def load_inputs(
             assert grid is not None
             bands = (item.bands if item.bands_from is None
                      else len(band_names(item.bands_from, values, item.id)))
+            described: tuple[str, ...] | None = None
+            if item.any_bands:   # every band, as many as the raster has
+                bands, described = _band_layout(source)
             method = (resampling or {}).get(item.id, item.resampling_method)
             meaning = (f"row of table '{item.bands_from.partition('.')[0]}'" if item.bands_from
                        else "month, January first" if item.bands == 12 else None)
@@ -132,12 +135,14 @@ def load_inputs(
                 values[item.id] = raster_in_memory(item, source, grid, bands=bands, align=align,
                                                    resampling=method, notes=notes,
                                                    band_meaning=meaning)
-                continue
-            values[item.id] = open_raster(
-                Path(source), grid, name=item.id, align=align, resampling=method,
-                units=item.units, notes=notes, nodata=(nodata or {}).get(item.id), bands=bands,
-                band_meaning=meaning, categorical=item.kind == "categorical",
-            )
+            else:
+                values[item.id] = open_raster(
+                    Path(source), grid, name=item.id, align=align, resampling=method,
+                    units=item.units, notes=notes, nodata=(nodata or {}).get(item.id),
+                    bands=bands, band_meaning=meaning, categorical=item.kind == "categorical",
+                )
+            if item.any_bands:
+                values[item.id].attrs["band_names"] = described
         elif isinstance(item, TableInput):
             values[item.id] = (read_table(Path(source), item) if is_path(source)
                                else table_in_memory(item, source))
@@ -153,6 +158,23 @@ def load_inputs(
                                else vector_in_memory(item, source, grid, notes))
     check_field_params(spec, values)
     return LoadedInputs(values=values, grid=grid, files=files, notes=notes)
+
+
+def _band_layout(source: Source) -> tuple[int | None, tuple[str, ...] | None]:
+    """Bands of a raster input that takes any number of them (``RasterInput.any_bands``): the
+    count (None for one band) and the band descriptions (names), or None when there are none."""
+    if is_path(source):
+        from ecociv.grid.io import _open
+
+        with _open(source, None) as src:
+            count, names = src.count, tuple(d or "" for d in src.descriptions)
+    else:
+        array: Any = source
+        dims = getattr(array, "dims", ())
+        count = int(array.sizes["band"]) if "band" in dims else 1
+        coord = array.coords.get("band_name") if "band" in dims else None
+        names = tuple(str(v) for v in coord.values) if coord is not None else ()
+    return (count if count > 1 else None), (names if any(names) else None)
 
 
 def _run_grid(model: Model, sources: Mapping[str, Source], grid: GridSpec | str | Path | None,

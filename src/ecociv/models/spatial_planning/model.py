@@ -137,6 +137,37 @@ def _roles(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> dict[
             for role in ROLES[:3]}
 
 
+def urban_band(inputs: Mapping[str, Any]) -> Any:
+    """The band of ``urban_probability`` to use: the raster itself when it has one band, else
+    the band named for ``urban_class`` (default: the one built-up code), as land_use_change
+    names the bands of its ``suitability`` ("suitability per class: <code>")."""
+    data = inputs["urban_probability"]
+    if "band" not in data.dims:
+        return data
+    label = "input 'urban_probability'"
+    code = inputs.get("urban_class")
+    if code is None:
+        table = inputs.get("planning_classes")
+        built = ([int(c) for c, r in zip(table["lucode"], table["role"].astype(str), strict=True)
+                  if r == "built_up"] if table is not None
+                 else _code_list(inputs, "built_up_codes"))
+        if len(built) != 1:
+            raise InputError(f"the raster has {data.sizes['band']} bands and built-up land has "
+                             f"{len(built)} codes {built}: set urban_class to the code whose "
+                             "band to use", source=label)
+        code = built[0]
+    names = data.attrs.get("band_names") or ()
+    if "band_name" in data.coords:
+        names = tuple(str(v) for v in data.coords["band_name"].values)
+    codes = [str(name).rpartition(":")[2].strip() for name in names]
+    if str(int(code)) not in codes:
+        raise InputError(f"no band of the {data.sizes['band']} is named for class {int(code)} "
+                         f"(band names: {list(names) or 'none'}); give the single band to use, "
+                         "or land_use_change's suitability with its class codes",
+                         source=label, where="parameter 'urban_class'")
+    return data.isel(band=codes.index(str(int(code))), drop=True)
+
+
 def _check_grids(inputs: Mapping[str, Any]) -> GridSpec:
     given = [name for name in _RASTERS if name in inputs]
     grid = grid_of_array(inputs["land_use"])
@@ -161,6 +192,8 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """Urban boundary, lines, spaces, conflicts and construction land (in memory)."""
     grid = _check_grids(inputs)
     precedence = parse_precedence(str(_param(inputs, "precedence")))
+    if "urban_probability" in inputs:
+        inputs = {**inputs, "urban_probability": urban_band(inputs)}
     names = [n for n in _RASTERS if n in inputs]
     arrays = {n: np.asarray(v, dtype=np.float64)
               for n, v in zip(names, dask.compute(*[inputs[n].data for n in names]), strict=True)}

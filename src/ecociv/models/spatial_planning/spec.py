@@ -133,9 +133,11 @@ SPEC = ModelSpec(
         RasterInput(id="urban_level", about="Urban construction condition level (1-5, from "
                     "double_evaluation), if urban_suitability is not given", units=None,
                     kind="categorical", required=False),
-        RasterInput(id="urban_probability", about="Urban suitability as a probability 0-1 "
-                    "(e.g. the built-up band of land_use_change's suitability), if neither "
-                    "class nor level is given", units="", ge=0, le=1, required=False),
+        RasterInput(id="urban_probability", about="Urban suitability as a probability 0-1, "
+                    "if neither class nor level is given: a single band, or land_use_change's "
+                    "multi-band suitability (@land_use_change.suitability), of which the band "
+                    "of urban_class is used", units="", ge=0, le=1, required=False,
+                    any_bands=True),
         RasterInput(id="agricultural_suitability", about="Agricultural production "
                     "suitability (0-4, from double_evaluation), to derive basic farmland",
                     units=None, kind="categorical", required=False),
@@ -174,6 +176,10 @@ SPEC = ModelSpec(
         ParamInput(id="urban_min_level", about="urban_level at or above this is suitable for "
                    "growth (with urban_level only)", units=None, dtype="int", ge=1, le=5,
                    default=4),
+        ParamInput(id="urban_class", about="Land-use code whose band of a multi-band "
+                   "urban_probability is used (bands named '...: <code>', as land_use_change "
+                   "writes them); default the one code of built-up land", units=None,
+                   dtype="int", required=False),
         ParamInput(id="urban_min_probability", about="urban_probability at or above this is "
                    "suitable for growth (with urban_probability only; illustrative default)",
                    units="", ge=0, le=1, default=0.5),
