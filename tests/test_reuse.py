@@ -68,3 +68,15 @@ def test_land_use_change_with_reused_suitability_equals_a_plain_run() -> None:
     crop = [run["cropland_area"] for run in plain]
     last = [frame[frame["year"] == frame["year"].max()]["cropland_km2"].sum() for frame in crop]
     assert last[1] < last[0]
+
+
+def test_a_yaml_file_is_parsed_once_per_content_and_copied(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ecociv.io import yaml_files
+
+    path = tmp_path / "network.yaml"
+    path.write_text("nodes: [a, b]\n")
+    first = yaml_files.load_yaml(path)
+    first["nodes"].append("c")  # the caller's copy
+    assert yaml_files.load_yaml(path) == {"nodes": ["a", "b"]}
+    path.write_text("nodes: [a]\n")  # new content: parsed again
+    assert yaml_files.load_yaml(path) == {"nodes": ["a"]}

@@ -7,12 +7,19 @@ is not UTF-8 text (GBK, UTF-16, binary), a syntax error, or a key given twice in
 
 from __future__ import annotations
 
+import copy
+import hashlib
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ecociv.errors import InputError
+
+#: documents parsed in this process, by file and content digest (a copy is handed out each time)
+_parsed: OrderedDict[tuple[str, bytes], Any] = OrderedDict()
+_PARSED_KEEP = 16
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 #: Bytes scanned for a NUL byte when telling a binary file from text.
@@ -141,4 +148,9 @@ def load_yaml(path: str | Path, *, what: str = "YAML file") -> Any:
         data = path.read_bytes()
     except OSError as err:
         raise InputError(f"{what} cannot be read: {err.strerror or err}", source=source) from err
-    return parse_yaml(decode_text(data, source=source, what=what), source=source)
+    key = (source, hashlib.blake2b(data, digest_size=16).digest())
+    if key not in _parsed:  # parsed once per content: e.g. a network read in every sample of a study
+        _parsed[key] = parse_yaml(decode_text(data, source=source, what=what), source=source)
+        while len(_parsed) > _PARSED_KEEP:
+            _parsed.popitem(last=False)
+    return copy.deepcopy(_parsed[key])

@@ -207,8 +207,9 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
             except TypeError:  # cells holding lists or mappings: text, as in the CSV
                 columns[name] = column
                 continue
-            numbers = pd.to_numeric(column.where(~missing), errors="coerce")
-            if (int(numbers.notna().sum()) == int((~missing).sum())
+            numbers = (None if _text(column, missing)
+                       else pd.to_numeric(column.where(~missing), errors="coerce"))
+            if (numbers is not None and int(numbers.notna().sum()) == int((~missing).sum())
                     and not column.map(type).eq(bool).any()):
                 column = numbers
             elif missing.any():  # text with empty cells: those read as NaN
@@ -217,6 +218,19 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(columns)
     out.columns = frame.columns
     return out.reset_index(drop=True)
+
+
+def _text(column: pd.Series, missing: pd.Series) -> bool:
+    """True when the first given cell of an object column is text that is no number (then the
+    column reads as text; the full conversion is tried otherwise)."""
+    given = column[~missing]
+    if given.empty or not isinstance(given.iloc[0], str):
+        return False
+    try:
+        float(given.iloc[0])
+    except ValueError:
+        return True
+    return False
 
 
 def _handoff(model: Model, output_id: str, value: Any, stem: str) -> Any:
