@@ -377,3 +377,26 @@ def test_compiled_pass_sums_per_watershed_with_true_cell_areas() -> None:
         assert row["wyield_mn"] == pytest.approx(part[ok].mean(), rel=1e-12)
         assert row["wyield_vol"] == pytest.approx((part[ok] * 1e-3 * cells[ok]).sum(), rel=1e-12)
         assert row["area_m2"] == pytest.approx(cells.sum(), rel=1e-12)
+
+
+def test_each_block_is_evaluated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The three rasters and the table come from one evaluation of each block: computing them
+    together calls the compiled loop once per chunk (2 × 2 chunks here), not once per output."""
+    from ecociv.grid.write import compute_in_order
+    from ecociv.models.water_yield import loops
+
+    calls: list[tuple[int, ...]] = []
+    original = loops.budyko_block
+
+    def counting(*args: Any) -> None:
+        calls.append(args[0].shape)
+        original(*args)
+
+    monkeypatch.setattr(loops, "budyko_block", counting)
+    inputs = _hand_inputs()
+    chunked = {k: (v.chunk({"y": 2, "x": 2}) if hasattr(v, "chunk") and k != "biophysical_table"
+                   else v) for k, v in inputs.items()}
+    out = run(chunked)
+    compute_in_order(out["water_yield"].data, out["aet"].data, out["aet_fraction"].data,
+                     *out["watershed_results"].arrays)
+    assert sorted(calls) == [(1, 1), (1, 2), (2, 1), (2, 2)]
