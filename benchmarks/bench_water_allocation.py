@@ -259,7 +259,7 @@ def ensemble_pairs(path: Path, baseline_src: Path, members: int, pairs: int, wor
             env = {**os.environ, "PYTHONPATH": str(trees[tree])}
             done = subprocess.run([sys.executable, "-c", _ENSEMBLE_CHILD, str(path), str(members), str(workers),
                                    str(seed), str(sigma)], capture_output=True, text=True, env=env, check=True)
-            row = {"tree": tree, "pair": pair + 1, "members": members, "started_utc": time.strftime("%H:%M:%S"),
+            row = {"tree": tree, "pair": pair + 1, "members": members, "finished_utc": time.strftime("%H:%M:%S"),
                    **json.loads(done.stdout.strip().splitlines()[-1])}
             row["cpu_s_per_member_workers"] = row["cpu_s_workers"] / members
             runs.append(row)
@@ -379,6 +379,8 @@ def main() -> None:
 
     gc.collect()
 
+    if RESULTS.exists() and "ensemble_before_after" in (previous := json.loads(RESULTS.read_text(encoding="utf-8"))):
+        report["ensemble_before_after"] = previous["ensemble_before_after"]  # from its own run (--compare-src)
     if args.skip_ensemble and RESULTS.exists():  # keep the last ensemble, with its own date and engine
         previous = json.loads(RESULTS.read_text(encoding="utf-8"))
         if "ensemble" in previous:
