@@ -866,8 +866,17 @@ def apply_levers(
     built_up: int = 5,
     artificial_oasis: Sequence[int] = ARTIFICIAL_OASIS_CLASSES,
     natural_oasis: Sequence[int] = NATURAL_OASIS_CLASSES,
+    balance: Sequence[int] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Change a Demand by scenario levers (semantics in docs/land_use_change_demand.md, "Levers").
+
+    ``balance`` is the order of the classes that give the area a lever adds (default
+    ``[absorber]``): built-up growth by ``urban_growth_rate`` and natural-oasis restoration
+    without ``"from"`` take it from the first class while it has area in that zone and year,
+    then from the next (restoration skips natural-oasis classes); area a lever removes (caps,
+    shrinking built-up) goes to the first class. A zone and year where the classes of the order
+    together have too little area is an InputError naming them, the zone, the year and the
+    shortfall.
 
     Every lever moves area from one class to another, so each (year, zone) keeps its total (the
     Demand must already cover each zone's area of ``initial_areas`` in every year: checked). The
@@ -918,9 +927,13 @@ def apply_levers(
     has_zones = any(z != "all" for z in zones_all)
     zone_list = [z for z in zones_all if z != "all"] if has_zones else ["all"]
     codes = sorted(dem["lucode"].unique().tolist())
-    for needed in {absorber, cropland, built_up}:
+    order = [int(c) for c in (balance if balance is not None else [absorber])]
+    if not order:
+        raise InputError("the balancing order names no class", source="balance_order")
+    for needed in {order[0], cropland, built_up, *order}:
         if needed not in codes:
             raise InputError(f"class {needed} used by the levers is not in the demand", source="levers")
+    absorber = order[0]   # receives the area levers remove
     # cube[zone] : (n_years, k) areas
     col = {c: i for i, c in enumerate(codes)}
     cube: dict[str, NDArray[np.float64]] = {}
@@ -974,6 +987,31 @@ def apply_levers(
         a[:, col[src]] -= amount
         a[:, col[dst]] += amount
 
+    def take(z: str, dst: int, amount: NDArray[np.float64], lever: str,
+             skip: Sequence[int] = ()) -> None:
+        """Move ``amount`` (per year) into ``dst`` from the classes of the balancing order."""
+        a = cube[z]
+        givers = [c for c in order if c != dst and c not in skip]
+        left = np.asarray(amount, dtype=np.float64).copy()
+        have = np.zeros_like(left)
+        for c in givers:
+            have += np.maximum(a[:, col[c]], 0.0)
+        short = left - have
+        if (short > 1e-9).any():
+            t = int(np.argmax(short))
+            raise _lever_error(
+                lever,
+                f"needs {left[t]:.3f} km2 from the balancing classes {givers} but they hold "
+                f"{have[t]:.3f} km2 (shortfall {short[t]:.3f} km2); add classes that may give "
+                "land to balance_order (e.g. grassland, then cropland)",
+                f"zone {z!r}, year {years[t]}",
+            )
+        for c in givers:
+            use = np.minimum(left, np.maximum(a[:, col[c]], 0.0))
+            a[:, col[c]] -= use
+            a[:, col[dst]] += use
+            left -= use
+
     def ramp(lever: str, spec: Mapping[str, Any], where: str) -> NDArray[np.float64]:
         end = spec.get("year", years[-1])
         end_f = _number(lever, end, where + ", key 'year'")
@@ -989,7 +1027,7 @@ def apply_levers(
             delta = target - cube[z][:, col[built_up]]
             grow = np.maximum(delta, 0.0)
             shrink = np.maximum(-delta, 0.0)
-            move(z, absorber, built_up, grow, lever)
+            take(z, built_up, grow, lever)
             move(z, built_up, absorber, shrink, lever)
             notes.append(f"{lever}: zone {z!r} built-up {target[-1]:.1f} km2 in {years[-1]} at {r:g} %/yr")
 
@@ -1049,12 +1087,16 @@ def apply_levers(
             dst = spec.get("to", 3)
             if dst not in natural_oasis or dst not in col:
                 raise _lever_error(lever, f"'to' must be a natural-oasis class {list(natural_oasis)}, got {dst!r}", wz)
-            src = spec.get("from", absorber)
-            if src not in col or src in natural_oasis:
+            src = spec.get("from")
+            if src is not None and (src not in col or src in natural_oasis):
                 raise _lever_error(
                     lever, f"'from' must be a class of the demand outside the natural oasis, got {src!r}", wz
                 )
-            move(z, int(src), int(dst), amount * ramp(lever, spec, wz), lever)
+            if src is None:   # the balancing order, without natural-oasis classes
+                take(z, int(dst), amount * ramp(lever, spec, wz), lever, skip=natural_oasis)
+                src = [c for c in order if c not in natural_oasis]
+            else:
+                move(z, int(src), int(dst), amount * ramp(lever, spec, wz), lever)
             notes.append(f"{lever}: zone {z!r} {amount:.1f} km2 from class {src} to class {dst}")
 
     if "oasis_area_cap" in levers:

@@ -56,6 +56,22 @@ def output_years(value: Any, start: int, end: int) -> list[int]:
     return sorted(set(years))
 
 
+#: grassland in the Belt's classes: second in the default balancing order of the levers
+GRASSLAND_CODE = 3
+
+
+def balance_codes(inputs: Mapping[str, Any], codes: Sequence[int]) -> list[int]:
+    """The classes that give the area levers add, in order (``balance_order``; default unused
+    land, then grassland when the class table has code 3)."""
+    text = inputs.get("balance_order")
+    if text is None or not str(text).strip():
+        unused = special_codes(inputs)[2]
+        if GRASSLAND_CODE in codes and GRASSLAND_CODE != unused:
+            return [unused, GRASSLAND_CODE]
+        return [unused]
+    return [list(codes)[i] for i in parse_codes(text, codes, "balance_order")]
+
+
 def special_codes(inputs: Mapping[str, Any]) -> tuple[int, int, int]:
     """Codes of cropland, built-up land and unused land (Belt: 1, 5, 6)."""
     def get(name: str, default: int) -> int:

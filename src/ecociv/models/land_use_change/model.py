@@ -25,6 +25,7 @@ from ecociv.grid.io import grid_of_array
 from ecociv.grid.spec import GridSpec
 from ecociv.models.land_use_change import allocation as alloc
 from ecociv.models.land_use_change.inputs import (
+    balance_codes,
     class_settings,
     conversion_arrays,
     output_years,
@@ -129,7 +130,8 @@ def _demand(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int32],
     if levers:
         cropland, built_up, unused = special_codes(inputs)
         demand, notes = dm.apply_levers(demand, levers, initial_areas, absorber=unused,
-                                        cropland=cropland, built_up=built_up)
+                                        cropland=cropland, built_up=built_up,
+                                        balance=balance_codes(inputs, run.codes))
         where = dict(demand.attrs.get("cropland_reduction_where", {}))
     return dm.validate_demand(demand), where, notes, source
 

@@ -144,6 +144,13 @@ SPEC = ModelSpec(
                    ", ".join(LEVER_KEYS) + "; docs/land_use_change_demand.md); a scenario's "
                    "`levers.land_use` section is given here", units=None, dtype="mapping",
                    lever_group="land_use", keys=LEVER_KEYS, default={}, required=False),
+        ParamInput(id="balance_order", about="Comma-separated classes that give the area "
+                   "levers add (urban growth, restoration without 'from'), first to last: each "
+                   "gives what it has in the zone and year before the next is used; removed "
+                   "area goes to the first. Default: unused_code, then grassland (3) when in "
+                   "the class table; e.g. '6,3,1' lets city districts without unused land grow "
+                   "onto grassland, then cropland", units=None, dtype="str", default="",
+                   required=False),
         ParamInput(id="cropland_code", about="Code of cropland (levers, basic farmland, "
                    "cropland_area)", units=None, dtype="int", default=1, required=False),
         ParamInput(id="built_up_code", about="Code of built-up land (levers)", units=None,
