@@ -136,3 +136,28 @@ def test_exclusive_bounds_let_values_inside_through() -> None:
                                                  ("2.5e-1 m", 0.25)])
 def test_one_number_with_a_unit_still_works(value: str, expected: float) -> None:
     assert parse_param(DEPTH, value) == pytest.approx(expected)
+
+
+def test_plain_numbers_do_not_build_the_unit_registry() -> None:
+    """A number without a unit is taken as it is, without pint (building ecociv's registry is
+    0.2-1 s of every run); a number with a unit still goes through it, and a bool is refused."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from ecociv.io.params import parse_param\n"
+        "from ecociv.spec import ParamInput\n"
+        "z = ParamInput(id='z', about='z', units='', gt=0)\n"
+        "d = ParamInput(id='d', about='d', units='m', ge=0)\n"
+        "assert parse_param(z, '5') == 5.0 and parse_param(z, 2.5) == 2.5\n"
+        "assert parse_param(d, ' 0.25 ') == 0.25\n"
+        "assert 'ecociv.units' not in sys.modules, 'pint registry built for plain numbers'\n"
+        "assert parse_param(d, '300 mm') == 0.3\n"
+        "assert 'ecociv.units' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    with pytest.raises(InputError):
+        parse_param(Z, True)

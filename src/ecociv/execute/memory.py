@@ -16,7 +16,6 @@ from ecociv.grid.spec import GridSpec
 from ecociv.io.tables import check_table
 from ecociv.io.vectors import check_vector
 from ecociv.spec import RasterInput, TableInput, VectorInput
-from ecociv.units import ureg
 
 IN_MEMORY = "in memory"
 
@@ -161,6 +160,8 @@ def _aligned(data: xr.DataArray, grid: GridSpec, resampling: str) -> xr.DataArra
 
 def _converted(data: xr.DataArray, units: str, item: RasterInput, notes: ReadNotes) -> xr.DataArray:
     """``data`` in ``units`` converted to the spec's units (offset units such as degC included)."""
+    from ecociv.units import ureg  # the pint registry takes 0.2-1 s to build: only when needed
+
     target = item.units or ""
     try:
         given, wanted = ureg.Unit(units), ureg.Unit(target)
