@@ -118,7 +118,7 @@ def test_the_chinese_report_draws_the_runs_maps_again(tmp_path: Path) -> None:
         "run_id": "r1", "status": "completed", "scenario": {"name": "t"},
         "steps": [{"name": "carbon", "model": "carbon", "outputs": {}}]}), encoding="utf-8")
     content = gather(run)
-    assert [c for c, _ in content.maps][0].startswith("carbon: ")
+    assert next(c for c, _ in content.maps).startswith("carbon: ")
     localise_maps(content, "zh", tmp_path / "zh")
     captions = [c for c, _ in content.maps]
     assert len(captions) == len(english)

@@ -211,5 +211,5 @@ def test_participants_or_emissions_not_both_nor_none():
                                                      "baseline": [1.0]})})
     with pytest.raises(InputError, match="none was given"):
         run({k: v for k, v in inputs.items() if k != "emissions"})
-    with pytest.raises(InputError, match="no row for year 2040.*2030, 2035"):
+    with pytest.raises(InputError, match=r"no row for year 2040.*2030, 2035"):
         run({**inputs, "emissions_year": 2040})

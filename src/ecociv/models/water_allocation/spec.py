@@ -187,7 +187,8 @@ SPEC = ModelSpec(
                                      ("change_ha", "ha", "year − start"),
                                      ("irrigated_before_ha", "ha", "the site's irrigated area, network as given"),
                                      ("irrigated_after_ha", "ha", "after the cropland change (before levers)"),
-                                     ("area_factor", "", "irrigated area after / before"), ("status", None, "applied, clamped, unchanged…"),
+                                     ("area_factor", "", "irrigated area after / before"),
+                                     ("status", None, "applied, clamped, unchanged…"),
                                      ("demand_before_m3_per_yr", "m**3/yr", "mean annual demand, network as given"),
                                      ("demand_after_m3_per_yr", "m**3/yr", "factor × demand before (levers aside)"))),
         TableOutput(id="virtual_water", about="Crop water use and virtual-water content per crop and irrigation "
