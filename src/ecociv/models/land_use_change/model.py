@@ -89,12 +89,16 @@ def _read_classes(land_use: xr.DataArray, codes: list[int], name: str,
     return cls, valid
 
 
-def _demand(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int32],
-            previous: NDArray[np.int32] | None, start: int, end: int
+def _demand(inputs: Mapping[str, Any], run: _Run, cls: NDArray[np.int8],
+            before: NDArray[np.int8] | None, start: int, end: int
             ) -> tuple[pd.DataFrame, dict[str, str], list[str], str]:
     """The Demand (km²) for every year start..end, where cropland reduction takes its cells
     (per zone), lever notes and the demand's source."""
     from ecociv.models.land_use_change import demand as dm
+
+    # the maps as class codes (int16) only while the demand is computed
+    current = _codes_map(cls, run.codes)
+    previous = None if before is None else _codes_map(before, run.codes)
 
     zone_names = {i: name for i, name in enumerate(run.zone_labels)}
     zones = None if run.zones is None else np.where(run.zones >= 0, run.zones, -1)
@@ -181,8 +185,8 @@ def _cells(demand: pd.DataFrame, run: _Run, year: int, zone_cells: NDArray[np.in
     return alloc.cells_from_km2(table.to_numpy(np.float64), zone_cells, run.cell_km2)
 
 
-def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int32],
-                 previous: NDArray[np.int32] | None, cls: NDArray[np.int8], seed: int
+def _suitability(inputs: Mapping[str, Any], run: _Run, before: NDArray[np.int8] | None,
+                 cls: NDArray[np.int8], seed: int
                  ) -> tuple[NDArray[np.float32], pd.DataFrame]:
     """Suitability of every class (k, ny, nx) and the driver contributions.
 
@@ -194,9 +198,10 @@ def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int32
     cropland, built_up, _ = special_codes(inputs)
     oasis = [i for i, code in enumerate(run.codes) if code in (cropland, built_up)]
     fit_mask = run.valid if run.calibration is None else run.calibration
-    before = None if previous is None else alloc.class_index(previous, run.codes, fit_mask)
     drivers, now = drivers_for(inputs, run.grid, cls, oasis, previous=before)
-    del before
+    # the maps as class codes (int16) only while the models are fitted
+    current = _codes_map(cls, run.codes)
+    previous = None if before is None else _codes_map(before, run.codes)
     names = drivers.names
     method = str(inputs.get("method") or "logistic")
     samples = int(inputs.get("n_samples") or 20000)
@@ -224,6 +229,7 @@ def _suitability(inputs: Mapping[str, Any], run: _Run, current: NDArray[np.int32
         codes = [run.codes[i] for i in missing]
         extra = pattern.contributions[pattern.contributions["lucode"].isin(codes)]
         contributions = pd.concat([contributions, extra], ignore_index=True)
+    del current, previous
     # one float32 array (k, ny, nx), filled band of rows by band of rows
     release_memory()
     prob = fit.predict(drivers, valid=run.valid)
@@ -245,9 +251,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         raise InputError(f"end_year {end} must be after start_year {start}", source="end_year")
     years = output_years(inputs.get("output_years"), start, end)
     cls, valid = _read_classes(land_use, codes, "land_use")
-    current = _codes_map(cls, codes)
-    previous = None
-    both = None
+    before = both = None   # the earlier map as class indices, and the cells with data in both
     if inputs.get("land_use_previous") is not None:
         if inputs.get("previous_year") is None:
             raise InputError("land_use_previous needs previous_year", source="previous_year")
@@ -256,16 +260,14 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
                              f"{start}", source="previous_year")
         before, both = _read_classes(inputs["land_use_previous"], codes, "land_use_previous",
                                      inside=valid)
-        previous = _codes_map(before, codes)
-        del before
     zones, labels = zone_raster(inputs, grid, valid)
     run_ = _Run(codes, names, grid, cell_area_km2(grid), valid, zones, labels, both)
-    demand, where, notes, source = _demand(inputs, run_, current, previous, start, end)
+    demand, where, notes, source = _demand(inputs, run_, cls, before, start, end)
     seed = int(inputs.get("seed") or 0)
     release_memory()
     prob, contributions = reuse.kept(  # the fit reads no lever: reused across lever samples
-        "land_use_change.suitability", partial(_suitability, inputs, run_, current, previous, cls, seed))
-    del current, previous   # the automaton works on class indices
+        "land_use_change.suitability", partial(_suitability, inputs, run_, before, cls, seed))
+    del before   # the automaton works on the start map
     release_memory()
     conversion, costs = conversion_arrays(inputs.get("conversion"), codes)
     restricted = restriction_mask(inputs, cls, codes, prob, where, run_)

@@ -54,6 +54,10 @@ MIN_POSITIVES = 10
 
 _TEST_SHARE = 0.3
 
+#: Cells predicted at a time (the temporaries of one block: about 25 MB at 7 classes and
+#: 5 drivers).
+_PREDICT_CELLS = 1 << 18
+
 #: Valid cells (at most) over which the drivers' mean and standard deviation are computed.
 _STAT_CELLS = 1_000_000
 
@@ -204,14 +208,17 @@ class SuitabilityFit:
             if sel is not None and not sel.any():
                 continue
             block = src.rows(r0, r1).reshape(src.shape[0], -1)
-            probs = self._predict_block(block if sel is None else block[:, sel])
+            cells = np.arange(block.shape[1]) if sel is None else np.flatnonzero(sel)
+            # the model's temporaries ((2 d + 2 k) floats per cell) over at most
+            # _PREDICT_CELLS cells at a time, whatever the band read
+            for s0 in range(0, cells.size, _PREDICT_CELLS):
+                part = cells[s0:s0 + _PREDICT_CELLS]
+                probs = self._predict_block(block[:, part])
+                for b in chosen:
+                    view = out[b, r0:r1, :].reshape(-1)   # a view: rows of a C-ordered band
+                    view[part] = probs[b]
+                del probs
             del block
-            for b in chosen:
-                view = out[b, r0:r1, :].reshape(-1)   # a view: rows of a C-ordered band
-                if sel is None:
-                    view[:] = probs[b]
-                else:
-                    view[sel] = probs[b]
         return out
 
 
