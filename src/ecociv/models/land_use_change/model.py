@@ -239,7 +239,19 @@ def _suitability(inputs: Mapping[str, Any], run: _Run, before: NDArray[np.int8] 
 
 
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Simulate land use from start_year to end_year (annual steps); see the module docstring."""
+    """Simulate land use from start_year to end_year (annual steps); see the module docstring.
+
+    GDAL's block cache is bounded while the inputs are read (as while outputs are written,
+    ``grid.write``): its default, 5 % of RAM, kept about 0.35 GB of decoded input tiles
+    resident in a 5000² run (peak 1.97 GB; 1.61 GB with the cache at 64 MiB), and each band of
+    rows is read once per pass anyway. An explicit GDAL_CACHEMAX is left alone."""
+    from ecociv.grid.write import _bounded_block_cache
+
+    with _bounded_block_cache():
+        return _run(inputs)
+
+
+def _run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     land_use: xr.DataArray = inputs["land_use"]
     grid = grid_of_array(land_use)
     table: pd.DataFrame = inputs["classes"]
