@@ -104,7 +104,7 @@ def output_name(model_id: str, output_id: str, english: str, lang: str) -> str:
     key = f"{model_id}.{output_id}"
     if key in OUTPUT_ZH:
         return OUTPUT_ZH[key]
-    if model_id == "land_use_change" and output_id.startswith("land_use_") and output_id[9:].isdigit():
+    if output_id.startswith("land_use_") and output_id[9:].isdigit():  # a simulated map of a year
         return f"模拟土地利用（{output_id[9:]} 年）"
     return english
 
