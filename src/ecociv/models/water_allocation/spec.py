@@ -190,7 +190,8 @@ SPEC = ModelSpec(
                                      ("area_factor", "", "irrigated area after / before"),
                                      ("status", None, "applied, clamped, unchanged…"),
                                      ("demand_before_m3_per_yr", "m**3/yr", "mean annual demand, network as given"),
-                                     ("demand_after_m3_per_yr", "m**3/yr", "factor × demand before (levers aside)"))),
+                                     ("demand_after_m3_per_yr", "m**3/yr",
+                                      "area_factor × demand before (levers aside)"))),
         TableOutput(id="virtual_water", about="Crop water use and virtual-water content per crop and irrigation "
                     "site (FAO-56 ETc; green = ETc − net irrigation requirement, blue = NIR)",
                     columns=_columns(("site", None, "irrigation site"), ("crop", None, "crop"),
