@@ -151,11 +151,15 @@ def test_local_cluster_workers_get_a_share_of_the_cpus() -> None:
 
     from ecociv.uncertainty.cluster import client, run_threads
 
-    def budget() -> tuple[str, str]:
-        return os.environ.get("ECOCIV_THREADS", ""), os.environ.get("NUMBA_NUM_THREADS", "")
+    def budget() -> tuple[str, str, bool]:
+        import dask
+
+        return (os.environ.get("ECOCIV_THREADS", ""), os.environ.get("NUMBA_NUM_THREADS", ""),
+                bool(dask.config.get("distributed.worker.profile.enabled")))
 
     cpus = os.cpu_count() or 1
     assert run_threads(2 * cpus) == 1 and run_threads(1) == cpus and run_threads(None) == 1
     with client(None, 2) as connected:
         seen = set(connected.run(budget).values())
-    assert seen == {(str(max(1, cpus // 2)),) * 2}
+    # each worker: its share of the CPUs, and dask's sampling profiler off
+    assert seen == {(str(max(1, cpus // 2)), str(max(1, cpus // 2)), False)}

@@ -22,6 +22,7 @@ from ecociv.errors import InputError
 def client(address: str | None, workers: int) -> Iterator[Any]:
     """A ``distributed.Client``: connected to ``address`` or to a new LocalCluster of
     ``workers`` processes (one thread each), closed on exit."""
+    import dask
     from distributed import Client, LocalCluster
 
     if address:
@@ -40,7 +41,10 @@ def client(address: str | None, workers: int) -> Iterator[Any]:
     threads = run_threads(workers)
     env = {name: str(threads) for name in ("ECOCIV_THREADS", "NUMBA_NUM_THREADS", "GDAL_NUM_THREADS",
                                            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+    # dask's sampling profiler of the worker's threads (every 10 ms) is CPU no sample needs (the
+    # workers take this process's dask config)
+    with dask.config.set({"distributed.worker.profile.enabled": False}), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       dashboard_address=":0", silence_logs=40, env=env) as cluster, \
             Client(cluster, set_as_default=False) as local:
         yield local
