@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a source tree to time (repeatable; default: this checkout)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--skip-warmup", action="append", default=[], metavar="LABEL",
+                        help="no untimed first run for this tree (its caches are warm from an "
+                             "earlier benchmark in the same session; repeatable)")
     args = parser.parse_args(argv)
     trees = [(t.split("=", 1)[0], Path(t.split("=", 1)[1]).resolve()) for t in args.tree]
     trees = trees or [("this", ROOT / "src")]
@@ -68,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         "%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "trees": {k: str(v) for k, v in trees},
         "runs": {label: [] for label, _ in trees}}
     for label, src in trees:
+        if label in args.skip_warmup:
+            continue
         warm = run_demo(label, src, "warmup")
         print(f"warm-up {label}: {warm['wall_s']:.1f} s", flush=True)
     for i in range(args.repeats):
