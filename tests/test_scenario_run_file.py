@@ -96,3 +96,18 @@ def test_on_step_gets_the_maps_also_with_background_maps(tmp_path: Path) -> None
     run_scenario_file(example_scenario(), tmp_path / "store", use_cache=False, background_maps=True,
                       on_step=lambda folder, _m: seen.append((folder / "maps.json").is_file()))
     assert seen and all(seen)
+
+
+def test_map_workers_from_the_environment(monkeypatch) -> None:
+    from ecociv.errors import InputError
+    from ecociv.scenario.run_file import map_workers
+
+    monkeypatch.setenv("ECOCIV_MAP_WORKERS", "1")
+    assert map_workers() == 1
+    monkeypatch.setenv("ECOCIV_MAP_WORKERS", "3")
+    assert map_workers() == 3
+    monkeypatch.delenv("ECOCIV_MAP_WORKERS")
+    assert 1 <= map_workers() <= 4
+    monkeypatch.setenv("ECOCIV_MAP_WORKERS", "two")
+    with pytest.raises(InputError, match="ECOCIV_MAP_WORKERS.*whole number"):
+        map_workers()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ecociv.errors import InputError
 from ecociv.scenario.runner import PlannedStep, ProgressCallback, RunResult, plan, run_scenario
 from ecociv.scenario.schema import Scenario, load_scenario
 from ecociv.scenario.store import ResultsStore
@@ -112,9 +113,16 @@ def run_scenario_file(
 
 
 def map_workers() -> int:
-    """How many processes draw maps in the background: one per available core, at most 4 (the
-    main process computes the steps meanwhile; when they are done, the maps still to draw are
-    shared by all workers)."""
+    """How many processes draw maps in the background: ``$ECOCIV_MAP_WORKERS`` when set (e.g. 1
+    on a shared machine), else one per available core, at most 4 (the main process computes the
+    steps meanwhile; when they are done, the maps still to draw are shared by all workers)."""
+    value = os.environ.get("ECOCIV_MAP_WORKERS", "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise InputError(f"expected a whole number of processes, got {value!r}",
+                             source="ECOCIV_MAP_WORKERS") from None
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
