@@ -109,5 +109,5 @@ def test_map_workers_from_the_environment(monkeypatch) -> None:
     monkeypatch.delenv("ECOCIV_MAP_WORKERS")
     assert 1 <= map_workers() <= 4
     monkeypatch.setenv("ECOCIV_MAP_WORKERS", "two")
-    with pytest.raises(InputError, match="ECOCIV_MAP_WORKERS.*whole number"):
+    with pytest.raises(InputError, match=r"ECOCIV_MAP_WORKERS.*whole number"):
         map_workers()
