@@ -99,11 +99,17 @@ def postgres_server():
     server.stop()
 
 
+def new_database(kind: str, sqlite_path: Path, server: PostgresServer) -> str:
+    """A new, empty database of ``kind`` ("sqlite": ``sqlite_path``; "postgresql": a new database
+    on ``server``, or the test is skipped with the reason there is none)."""
+    if kind == "sqlite":
+        return str(sqlite_path)
+    if server.url is None:
+        pytest.skip(f"PostgreSQL tests skipped: {server.reason}")
+    return server.new_database()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def registry_db(request, tmp_path, postgres_server) -> str:
     """A new, empty registry database: a SQLite path or a PostgreSQL URL."""
-    if request.param == "sqlite":
-        return str(tmp_path / "registry.sqlite")
-    if postgres_server.url is None:
-        pytest.skip(f"PostgreSQL tests skipped: {postgres_server.reason}")
-    return postgres_server.new_database()
+    return new_database(request.param, tmp_path / "registry.sqlite", postgres_server)

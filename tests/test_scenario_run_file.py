@@ -100,7 +100,7 @@ def test_on_step_gets_the_maps_also_with_background_maps(tmp_path: Path) -> None
 
 def test_map_workers_from_the_environment(monkeypatch) -> None:
     from ecociv.errors import InputError
-    from ecociv.scenario.run_file import map_workers
+    from ecociv.report.maps import map_workers
 
     monkeypatch.setenv("ECOCIV_MAP_WORKERS", "1")
     assert map_workers() == 1

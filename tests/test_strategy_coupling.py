@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from ecociv.strategies.catalog import STRATEGIES
+from tests.models.land_use_files import write_example_inputs
 
 
 def _steps(path: str) -> dict[str, dict]:
@@ -50,26 +51,15 @@ def test_scenario_carries_the_simulated_cropland_into_irrigation_demand(tmp_path
     import textwrap
 
     import geopandas as gpd
-    import numpy as np
     import pandas as pd
-    import rasterio
     from shapely.geometry import box
 
     from ecociv.grid.spec import CHINA_ALBERS
-    from ecociv.models.land_use_change.model import MODEL
     from ecociv.scenario.runner import run_scenario
     from ecociv.scenario.schema import load_scenario
     from ecociv.scenario.store import ResultsStore
 
-    example = MODEL.example()
-    for name in ("land_use", "land_use_previous", "dem"):
-        data = example[name]
-        values = np.nan_to_num(data.values, nan=255) if name != "dem" else data.values
-        with rasterio.open(tmp_path / f"{name}.tif", "w", driver="GTiff", width=30, height=30, count=1,
-                           dtype="float32", crs=data.rio.crs, transform=data.rio.transform(),
-                           nodata=255 if name != "dem" else None) as dst:
-            dst.write(values.astype("float32"), 1)
-    example["classes"].to_csv(tmp_path / "classes.csv", index=False)
+    write_example_inputs(tmp_path)
     gpd.GeoDataFrame({"code": ["west", "east"]},
                      geometry=[box(0, 4_970_000, 15_000, 5_000_000), box(15_000, 4_970_000, 30_000, 5_000_000)],
                      crs=CHINA_ALBERS).to_file(tmp_path / "halves.gpkg", driver="GPKG")

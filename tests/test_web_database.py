@@ -15,6 +15,7 @@ import pytest
 
 pytest.importorskip("fastapi")
 
+from tests.ledger_helpers import new_database
 from tests.test_web_api import (  # noqa: F401  (collected again with the PostgreSQL client)
     test_cancel_a_run,
     test_cookie_session_needs_csrf_token,
@@ -27,10 +28,8 @@ from tests.web_helpers import PASSWORD, make_client, token
 
 
 @pytest.fixture
-def pg_url(postgres_server) -> str:
-    if postgres_server.url is None:
-        pytest.skip(f"PostgreSQL tests skipped: {postgres_server.reason}")
-    return postgres_server.new_database()
+def pg_url(tmp_path, postgres_server) -> str:
+    return new_database("postgresql", tmp_path / "unused.sqlite", postgres_server)
 
 
 @pytest.fixture
@@ -48,11 +47,7 @@ def tokens(client):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path, postgres_server) -> str:
     """A new server database: a SQLite path or a PostgreSQL URL."""
-    if request.param == "sqlite":
-        return str(tmp_path / "web.sqlite")
-    if postgres_server.url is None:
-        pytest.skip(f"PostgreSQL tests skipped: {postgres_server.reason}")
-    return postgres_server.new_database()
+    return new_database(request.param, tmp_path / "web.sqlite", postgres_server)
 
 
 def test_nothing_of_the_server_is_kept_in_the_store_with_postgresql(client, tokens):

@@ -5,16 +5,15 @@ sign-ins than ``--login-attempts`` (5)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("fastapi")
+
+from tests.web_helpers import served
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "src" / "ecociv" / "data" / "example" / "scenario.yaml"
 
@@ -52,36 +51,14 @@ def test_a_run_is_cancelled_through_another_process(tmp_path):
         if not p.name.startswith("."))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_with_two_processes(tmp_path):
     import httpx
     import psutil
 
     store = tmp_path / "store"
-    port = _free_port()
-    env = {**os.environ, "ECOCIV_ADMIN_PASSWORD": "two-process-admin",
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "ecociv.cli.main", "serve", "--store",
-                             str(store), "--port", str(port), "--admin", "admin",
-                             "--processes", "2"], stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, \
-                (tmp_path / "server.log").read_text(errors="replace")
-            time.sleep(0.3)
+    with served(store, "two-process-admin", "--processes", "2", log=tmp_path / "server.log") as (
+            proc, root):
+        base = f"{root}/api/v1"
         # uvicorn's supervisor and its 2 server processes (spawned Python interpreters)
         children = [c for c in psutil.Process(proc.pid).children() if "python" in c.name().lower()]
         assert len(children) >= 2, children
@@ -95,10 +72,3 @@ def test_serve_with_two_processes(tmp_path):
                             ).status_code for _ in range(6)]
         # each of the 2 processes allows 5 // 2 = 2 failures: at most 4 in all, then 429
         assert codes.count(401) <= 4 and 429 in codes, codes
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()

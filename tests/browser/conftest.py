@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.web_helpers import served
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "browser-admin-password"
@@ -58,12 +57,6 @@ def artifacts_dir() -> Path:
     return folder
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
     """A running ``ecociv serve`` and an admin session to prepare data through the API."""
 
@@ -85,39 +78,13 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     browser_paths()
     store = tmp_path_factory.mktemp("browser-store")
-    port = _free_port()
-    env = {**os.environ, "ECOCIV_ADMIN_PASSWORD": ADMIN_PASSWORD,
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
-    log = (store / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "ecociv.cli.main", "serve", "--store", str(store),
-                             "--port", str(port), "--admin", "admin"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=store)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("ecociv serve did not start:\n" + (store / "server.log").read_text())
-        time.sleep(0.3)
-    running = Server(base, store, proc)
-    try:
+    with served(store, ADMIN_PASSWORD, log=store / "server.log", cwd=store) as (proc, base):
+        running = Server(base, store, proc)
         with running.client("admin", ADMIN_PASSWORD) as admin:
             for name, password, role in ((*PLANNER, "planner"), (*VIEWER, "viewer")):
                 admin.post("/api/v1/users", json={"username": name, "password": password,
                                                   "role": role}).raise_for_status()
         yield running
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from ecociv.models.land_use_change.model import MODEL
 from ecociv.scenario.runner import run_scenario
 from ecociv.scenario.schema import load_scenario
 from ecociv.scenario.store import ResultsStore
+from tests.models.land_use_files import write_example_inputs
 
 
 def _inputs(**changes: Any) -> dict[str, Any]:
@@ -205,16 +206,7 @@ def test_end_year_after_start_year(tmp_path: Path) -> None:
 
 
 def test_scenario_feeds_the_simulated_map_to_carbon(tmp_path: Path) -> None:
-    example = MODEL.example()
-    for name in ("land_use", "land_use_previous", "dem"):
-        data = example[name]
-        values = np.nan_to_num(data.values, nan=255) if name != "dem" else data.values
-        with rasterio.open(tmp_path / f"{name}.tif", "w", driver="GTiff", width=30, height=30,
-                           count=1, dtype="float32", crs=data.rio.crs,
-                           transform=data.rio.transform(),
-                           nodata=255 if name != "dem" else None) as dst:
-            dst.write(values.astype("float32"), 1)
-    example["classes"].to_csv(tmp_path / "classes.csv", index=False)
+    write_example_inputs(tmp_path)
     pd.DataFrame({"lucode": [1, 3, 6], "c_above": [5.0, 2.0, 0.0], "c_below": [1.0, 3.0, 0.0],
                   "c_soil": [60.0, 40.0, 10.0], "c_dead": [0.5, 0.0, 0.0]}
                  ).to_csv(tmp_path / "pools.csv", index=False)
@@ -239,7 +231,7 @@ def test_scenario_feeds_the_simulated_map_to_carbon(tmp_path: Path) -> None:
     inside = simulated != -32768
     expected = np.array([per_class[int(c)] for c in simulated[inside]])
     np.testing.assert_allclose(density[inside], expected)
-    start = np.nan_to_num(example["land_use"].values, nan=-1)
+    start = np.nan_to_num(MODEL.example()["land_use"].values, nan=-1)
     assert (simulated == 1).sum() > (start == 1).sum()   # the map carbon read is the simulated one
 
 

@@ -19,6 +19,7 @@ from ecociv.models.land_use_change.model import MODEL
 from ecociv.scenario.runner import run_scenario
 from ecociv.scenario.schema import load_scenario
 from ecociv.scenario.store import ResultsStore
+from tests.models.land_use_files import write_example_inputs
 
 
 def _read(path: Path) -> np.ndarray:
@@ -70,16 +71,7 @@ def test_run_refuses_an_output_year_after_the_end(tmp_path: Path) -> None:
 
 
 def _files(tmp_path: Path) -> None:
-    example = MODEL.example()
-    for name in ("land_use", "land_use_previous", "dem"):
-        data = example[name]
-        values = np.nan_to_num(data.values, nan=255) if name != "dem" else data.values
-        with rasterio.open(tmp_path / f"{name}.tif", "w", driver="GTiff", width=30, height=30,
-                           count=1, dtype="float32", crs=data.rio.crs,
-                           transform=data.rio.transform(),
-                           nodata=255 if name != "dem" else None) as dst:
-            dst.write(values.astype("float32"), 1)
-    example["classes"].to_csv(tmp_path / "classes.csv", index=False)
+    write_example_inputs(tmp_path)
     pd.DataFrame({"lucode": [1, 3, 6], "c_above": [5.0, 2.0, 0.0], "c_below": [1.0, 3.0, 0.0],
                   "c_soil": [60.0, 40.0, 10.0], "c_dead": [0.5, 0.0, 0.0]}
                  ).to_csv(tmp_path / "pools.csv", index=False)

@@ -16,8 +16,8 @@ import rasterio
 from ecociv.errors import InputError
 from ecociv.execute import run_in_memory
 from ecociv.grid.io import from_array, grid_of_array
-from ecociv.models.land_use_change.model import MODEL as LAND
 from ecociv.models.spatial_planning.model import MODEL
+from tests.models.land_use_files import write_example_inputs
 
 CODES = [1, 3, 4, 5]          # band order of the multi-band raster (class-table order)
 
@@ -81,16 +81,7 @@ def test_a_scenario_wires_land_use_change_suitability_to_urban_probability(
     from ecociv.scenario.schema import load_scenario
     from ecociv.scenario.store import ResultsStore
 
-    example = LAND.example()
-    for name in ("land_use", "land_use_previous", "dem"):
-        data = example[name]
-        values = np.nan_to_num(data.values, nan=255) if name != "dem" else data.values
-        with rasterio.open(tmp_path / f"{name}.tif", "w", driver="GTiff", width=30, height=30,
-                           count=1, dtype="float32", crs=data.rio.crs,
-                           transform=data.rio.transform(),
-                           nodata=255 if name != "dem" else None) as dst:
-            dst.write(values.astype("float32"), 1)
-    example["classes"].to_csv(tmp_path / "classes.csv", index=False)
+    write_example_inputs(tmp_path)
     pd.DataFrame({"lucode": [1, 3, 6], "role": ["built_up", "other", "other"]}).to_csv(
         tmp_path / "planning.csv", index=False)
     (tmp_path / "scenario.yaml").write_text(textwrap.dedent("""

@@ -190,17 +190,12 @@ def localise_maps(run: RunContent, lang: str, folder: Path) -> None:
 
 
 def _draw(jobs: list[Any]) -> list[Path | None]:
-    """Draw map jobs, in worker processes (one per core, at most 4) when there are several;
-    None for a job whose raster cannot be read."""
-    import os
+    """Draw map jobs, in the map worker processes of a run (:func:`ecociv.report.maps.map_workers`)
+    when there are several; None for a job whose raster cannot be read."""
+    from ecociv.report import maps as report_maps
 
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    workers = max(1, min(4, cores, len(jobs)))
-    if workers == 1 or len(jobs) <= 3:
+    workers = min(report_maps.map_workers(), len(jobs))
+    if workers <= 1 or len(jobs) <= 3:
         return [_draw_one(job) for job in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

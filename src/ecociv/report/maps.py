@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import rasterio
 
+from ecociv.errors import InputError
 from ecociv.report.map_text import LAYER_SOURCE, MONTHS, WORDS, chinese_part, output_name
 
 #: longest side of a map image, pixels; larger rasters are read decimated (as an overview)
@@ -454,6 +456,24 @@ def write_step_maps(step_folder: str | Path, manifest: Mapping[str, Any]) -> lis
     written = [path for job in step_map_jobs(step_folder, manifest) for path in draw_map_job(job)]
     write_maps_index(step_folder, written)
     return written
+
+
+def map_workers() -> int:
+    """How many processes draw maps in the background: ``$ECOCIV_MAP_WORKERS`` when set (e.g. 1
+    on a shared machine), else one per available core, at most 4 (the main process computes the
+    steps meanwhile; when they are done, the maps still to draw are shared by all workers)."""
+    value = os.environ.get("ECOCIV_MAP_WORKERS", "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise InputError(f"expected a whole number of processes, got {value!r}",
+                             source="ECOCIV_MAP_WORKERS") from None
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
 def warm_up() -> None:

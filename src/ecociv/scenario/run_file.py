@@ -4,14 +4,12 @@ Python API; progress is reported through callbacks, so any front end can show it
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecociv.errors import InputError
 from ecociv.scenario.runner import PlannedStep, ProgressCallback, RunResult, plan, run_scenario
 from ecociv.scenario.schema import Scenario, load_scenario
 from ecociv.scenario.store import ResultsStore
@@ -112,24 +110,6 @@ def run_scenario_file(
                         before_commit=before_commit, steps=loaded.steps)
 
 
-def map_workers() -> int:
-    """How many processes draw maps in the background: ``$ECOCIV_MAP_WORKERS`` when set (e.g. 1
-    on a shared machine), else one per available core, at most 4 (the main process computes the
-    steps meanwhile; when they are done, the maps still to draw are shared by all workers)."""
-    value = os.environ.get("ECOCIV_MAP_WORKERS", "").strip()
-    if value:
-        try:
-            return max(1, int(value))
-        except ValueError:
-            raise InputError(f"expected a whole number of processes, got {value!r}",
-                             source="ECOCIV_MAP_WORKERS") from None
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(4, cores))
-
-
 def _run_with_background_maps(loaded: ScenarioFile, store_root: str | Path, *,
                               scheduler: str | None, use_cache: bool,
                               progress: ProgressCallback | None,
@@ -142,7 +122,7 @@ def _run_with_background_maps(loaded: ScenarioFile, store_root: str | Path, *,
 
     from ecociv.report import maps as report_maps
 
-    workers = map_workers()
+    workers = report_maps.map_workers()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     # the workers import matplotlib and the map code while the first step computes
     pending: list[Future[Any]] = [pool.submit(report_maps.warm_up) for _ in range(workers)]
