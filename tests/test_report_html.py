@@ -276,3 +276,27 @@ def test_pdf_renders_with_pages_and_the_runs_numbers(tmp_path: Path, runs: list[
         assert "Executive summary" in text and "Karamay" in text
     if lang == "en":  # an earlier PDF of ecociv is recognised as such and replaced
         assert build_report(runs[:1], tmp_path / "report.html", lang=lang, pdf=True).pdf == files.pdf
+
+
+def test_maps_option_chooses_the_maps_and_refuses_a_pattern_matching_none(
+        tmp_path: Path, runs: list[Path], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    every = build_report(runs, tmp_path / "all.html", lang="en").html.read_text(encoding="utf-8")
+    chosen = build_report(runs, tmp_path / "chosen.html", lang="en",
+                          maps=["water_yield:water_*"]).html.read_text(encoding="utf-8")
+    # the one map the runs drew is shown with a matching pattern; charts are not maps
+    assert every.count("water_yield: water_yield") == chosen.count("water_yield: water_yield") >= 1
+    assert every.count("data:image/png;base64,") == chosen.count("data:image/png;base64,")
+    code, _, err = run_ecociv(capsys, monkeypatch, "report", *map(str, runs), "--out",
+                              str(tmp_path / "typo.html"), "--maps", "redlin*")
+    assert code == 2 and err.count("\n") == 1
+    assert "'redlin*'" in err and "water_yield:water_yield" in err
+    assert not (tmp_path / "typo.html").exists()
+    # a pattern that matches only the step keeps the map; one naming another map of it drops it
+    by_step = build_report(runs, tmp_path / "step.html", lang="en", maps=["water_yield"])
+    assert by_step.html.read_text(encoding="utf-8").count("water_yield: water_yield") >= 1
+    from ecociv.report.content import gather, map_wanted
+
+    assert not map_wanted(["water_yield:other"], "water_yield", "water_yield.png")
+    assert gather(runs[0], maps=["water_yield:other"]).maps == []
+    assert len(gather(runs[0]).maps) == 1

@@ -19,13 +19,18 @@ def report(
     uncertainty: list[Path] = typer.Option(
         [], "--uncertainty", help="An `ecociv uncertainty` output folder (or its ranges.csv) whose "
         "ranges to show; a run's own uncertainty/ranges.csv is used without it."),
+    maps: list[str] = typer.Option(
+        [], "--maps", metavar="PATTERN",
+        help="Show only the maps whose name STEP:MAP (or step, or map) matches this shell-style "
+        "pattern, e.g. 'redline:*' or '*_change'; repeat for several. Default: every map of every "
+        "run (a strategy set has hundreds; a PDF for print usually wants a few)."),
 ) -> None:
     """A report a planner can hand on (报告): title page, executive summary, one section per run
     with maps, charts, tables per prefecture, the check against published figures and uncertainty
     ranges, and an appendix of levers, parameters, assumptions, data sources and statuses."""
     from ecociv.report.html import build_report
 
-    files = build_report(list(runs), out, lang=lang, pdf=pdf, uncertainty=list(uncertainty))
+    files = build_report(list(runs), out, lang=lang, pdf=pdf, uncertainty=list(uncertainty), maps=list(maps))
     typer.echo(f"report: {files.html}")
     typer.echo(f"tables: {files.xlsx}")
     if files.pdf is not None:

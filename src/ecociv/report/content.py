@@ -5,6 +5,7 @@ Nothing here draws or formats; :mod:`ecociv.report.html` does."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ class RunContent:
     sources: pd.DataFrame | None = None
     #: Belt-level indicators of the run (``ecociv compare``'s: indicator, units, value)
     indicators: pd.DataFrame | None = None
+    #: which maps to show (:func:`map_wanted` patterns); empty = every map the run drew
+    map_patterns: tuple[str, ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -132,13 +135,60 @@ def _ranges(run: RunContent, extra: list[Path]) -> None:
             return
 
 
+def map_name(step: str, png: str) -> str:
+    """The name a map is chosen by: ``STEP:MAP`` (e.g. ``redline:redline``), MAP being the file
+    name of the run's map without ``.png``."""
+    return f"{step}:{Path(png).stem}"
+
+
+def map_wanted(patterns: Sequence[str], step: str, png: str) -> bool:
+    """Whether the map ``png`` of ``step`` is shown: no patterns, or a shell-style pattern
+    (``fnmatch``, case-sensitive) matching ``STEP:MAP``, the step or the map name alone."""
+    if not patterns:
+        return True
+    from fnmatch import fnmatchcase
+
+    stem = Path(png).stem
+    return any(fnmatchcase(name, pattern) for pattern in patterns
+               for name in (map_name(step, png), step, stem))
+
+
+def run_map_names(run: RunContent) -> list[str]:
+    """Every map the run drew, as ``STEP:MAP`` names (whether shown or not)."""
+    names = []
+    for step in run.manifest.get("steps", []):
+        listing = run.folder / str(step.get("name")) / "maps.json"
+        if listing.is_file():
+            names += [map_name(str(step.get("name")), name)
+                      for name in json.loads(listing.read_text(encoding="utf-8"))]
+    return names
+
+
+def check_map_patterns(runs: Sequence[RunContent], patterns: Sequence[str]) -> None:
+    """Refuse a ``--maps`` pattern that matches no map of any run (a typo would silently drop
+    every map), naming the pattern and some of the maps there are.
+
+    Raises
+    ------
+    InputError
+        A pattern that matches nothing.
+    """
+    names = [name for run in runs for name in run_map_names(run)]
+    for pattern in patterns:
+        if not any(map_wanted([pattern], *name.split(":", 1)) for name in names):
+            listed = ", ".join(sorted(set(names))[:12]) or "none"
+            raise InputError(f"--maps {pattern!r}: matches no map of the runs; maps are named "
+                             f"STEP:MAP ({len(set(names))} here: {listed}"
+                             f"{', …' if len(set(names)) > 12 else ''})")
+
+
 def _maps(run: RunContent) -> None:
     for step in run.manifest.get("steps", []):
         listing = run.folder / str(step.get("name")) / "maps.json"
         if listing.is_file():
             for name in json.loads(listing.read_text(encoding="utf-8")):
                 png = listing.parent / name
-                if png.is_file():
+                if png.is_file() and map_wanted(run.map_patterns, str(step.get("name")), name):
                     run.maps.append((f"{step.get('name')}: {Path(name).stem}", png))
 
 
@@ -167,6 +217,8 @@ def localise_maps(run: RunContent, lang: str, folder: Path) -> None:
             step_folder, step_manifest, lang="zh", png_folder=folder / step_folder.name)
             if job.render is not None}
         for name in json.loads(listing.read_text(encoding="utf-8")):
+            if not map_wanted(run.map_patterns, str(step.get("name")), name):
+                continue
             original = (f"{step.get('name')}: {Path(name).stem}", step_folder / name)
             if name in planned:
                 (folder / step_folder.name).mkdir(parents=True, exist_ok=True)
@@ -262,10 +314,12 @@ def _indicators(run: RunContent) -> None:
     run.indicators = belt.reset_index(drop=True) if len(belt) else None
 
 
-def gather(folder: str | Path, *, uncertainty: list[Path] | None = None) -> RunContent:
-    """Read one run for the report (see :func:`read_run` for what is refused)."""
+def gather(folder: str | Path, *, uncertainty: list[Path] | None = None,
+           maps: Sequence[str] = ()) -> RunContent:
+    """Read one run for the report (see :func:`read_run` for what is refused); ``maps``: the
+    :func:`map_wanted` patterns of the maps to show (none: every map)."""
     manifest = read_run(folder)
-    run = RunContent(folder=Path(folder), manifest=manifest)
+    run = RunContent(folder=Path(folder), manifest=manifest, map_patterns=tuple(maps))
     _summaries(run)
     _check(run)
     _ranges(run, list(uncertainty or []))

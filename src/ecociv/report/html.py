@@ -14,7 +14,7 @@ import os
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ecociv.errors import InputError, OutputError
-from ecociv.report.content import HEADLINE, RunContent, gather
+from ecociv.report.content import HEADLINE, RunContent, check_map_patterns, gather
 from ecociv.report.messages import COLUMNS_ZH, LANGUAGES, MESSAGES, STATUS_ZH, indicator_name, text
 
 #: generator written into every report file: a file without it is never replaced
@@ -409,14 +409,18 @@ def write_pdf(html: str, path: Path) -> None:
 
 
 def build_report(run_folders: list[Path], out: Path, *, lang: str = "en", pdf: bool = False,
-                 uncertainty: list[Path] | None = None) -> ReportFiles:
+                 uncertainty: list[Path] | None = None, maps: Sequence[str] = ()) -> ReportFiles:
     """Write the report of ``run_folders`` to ``out`` (HTML), ``out`` with ``.xlsx`` and, with
     ``pdf``, ``.pdf``.
+
+    ``maps``: shell-style patterns of the maps to show, matched against ``STEP:MAP``, the step or
+    the map name (:func:`ecociv.report.content.map_wanted`); none shows every map of every run.
 
     Raises
     ------
     InputError
-        No run, an unknown language, or a run that is missing, failed or incomplete.
+        No run, an unknown language, a run that is missing, failed or incomplete, or a ``maps``
+        pattern that matches no map.
     OutputError
         An output file in the way that ecociv did not write.
     """
@@ -435,7 +439,9 @@ def build_report(run_folders: list[Path], out: Path, *, lang: str = "en", pdf: b
         raise InputError(f"--out {out}: expected an .html file name (the PDF and XLSX are written beside it)")
     xlsx, pdf_path = out.with_suffix(".xlsx"), out.with_suffix(".pdf")
     check_out([out, xlsx, *([pdf_path] if pdf else [])])
-    runs = [gather(folder, uncertainty=uncertainty) for folder in run_folders]
+    runs = [gather(folder, uncertainty=uncertainty, maps=maps) for folder in run_folders]
+    if maps:
+        check_map_patterns(runs, maps)
     with tempfile.TemporaryDirectory(prefix="ecociv-report-") as tmp:
         workdir = Path(tmp)
         from ecociv.report.content import localise_maps
