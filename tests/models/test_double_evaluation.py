@@ -413,3 +413,64 @@ def test_water_table_and_zones_from_files(tmp_path, make_raster, write_csv) -> N
     scale = pd.read_csv(out / "carrying_scale.csv").set_index("zone")
     assert scale.loc["east", "cropland_water_limited_10k_mu"] == pytest.approx(25.0)
     assert scale.loc["east", "population_water_limited_10k"] == pytest.approx(10.958904, abs=1e-6)
+
+
+# ---------------------------------------------------------------- row bands equal the whole grid
+
+def _whole_grid_reference(inputs: dict[str, object]) -> dict[str, np.ndarray]:
+    """The rasters as the model computed them before it worked in row bands: every kernel on
+    the whole grid at once, in float64."""
+    from ecociv.models.double_evaluation import model as de
+
+    arrays = {k: np.asarray(v.values, dtype=np.float64) for k, v in inputs.items()
+              if isinstance(v, xr.DataArray)}
+    protected = de._protected(inputs, arrays, arrays["slope"].shape)
+    out = {}
+    for prefix, level in (("agricultural", de.agricultural_level(inputs, arrays)),
+                          ("urban", de.urban_level(inputs, arrays))):
+        out[f"{prefix}_level"] = level
+        out[f"{prefix}_suitability"] = kernels.exclude_protected(
+            kernels.suitability_class(level, 5, 4, 2), protected)
+    return out
+
+
+def test_row_bands_give_the_whole_grid_values_cell_for_cell(monkeypatch) -> None:
+    from ecociv.models.double_evaluation import model as de
+
+    rng = np.random.default_rng(7)
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(1000.0, 0, 0, 0, -1000.0, 5_000_000.0), (157, 91))
+
+    def raster(values: np.ndarray, name: str) -> xr.DataArray:
+        values = np.where(rng.random(values.shape) < 0.03, NAN, values)  # scattered nodata
+        return from_array(values, grid, name=name, units=None).chunk({"y": 23, "x": 91})
+
+    shape = grid.shape
+    zones = gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=[
+        box(0, 4_850_000, 50_500, 5_000_000), box(40_250, 4_843_000, 91_000, 4_990_000)],
+        crs=CHINA_ALBERS)
+    inputs = {**_inputs(), "zones": zones,
+              "importance_class": raster(rng.integers(1, 4, shape).astype(float), "i"),
+              "slope": raster(rng.uniform(0, 40, shape), "s"),
+              "precipitation": raster(rng.uniform(0, 1500, shape), "p"),
+              "water_modulus": raster(rng.uniform(0, 300_000, shape), "m"),
+              "accumulated_temperature": raster(rng.uniform(0, 9000, shape), "t"),
+              "elevation": raster(rng.uniform(0, 6000, shape), "e"),
+              "salinization_class": raster(rng.integers(1, 5, shape).astype(float), "sa"),
+              "agricultural_hazard": raster(rng.integers(1, 5, shape).astype(float), "h"),
+              "urban_hazard": raster(rng.integers(1, 5, shape).astype(float), "u")}
+    monkeypatch.setattr(de, "BAND_CELLS", 40 * 91)  # 2 input chunks per band, 4 bands
+    outputs = run(inputs)
+    reference = _whole_grid_reference(inputs)
+    for key, expected in reference.items():
+        np.testing.assert_array_equal(outputs[key].values, expected, err_msg=key)
+    assert np.isnan(reference["agricultural_level"]).any()
+    # the per-unit table from whole float64 class layers, as before
+    from ecociv.grid.zonal import zonal_statistics
+
+    layers = {f"{f}_{c}": np.where(np.isnan(reference[f"{p}_suitability"]), np.nan,
+                                   reference[f"{p}_suitability"] == c)
+              for f, p in (("agriculture", "agricultural"), ("urban", "urban"))
+              for c in kernels.CLASS_NAMES}
+    stats = zonal_statistics(layers, list(zones.geometry), grid, names=["a", "b"])
+    expected_table = de._class_table(stats, {"agriculture": None, "urban": None})
+    pd.testing.assert_frame_equal(outputs["suitability_by_zone"], expected_table, check_exact=True)

@@ -22,13 +22,15 @@ implementation (see ``kernels.py``); the 2020 text could not be checked, so ever
 parameter and the defaults should be read as illustrative until checked against it. The
 contiguity (集中连片度) and location (区位优势度) adjustments of the guide are not implemented.
 
-Rasters are computed in memory (the per-unit tables need whole arrays): a few float64 arrays of
-the grid.
+Rasters are computed in row bands and kept as one byte per cell per output (4 bytes per cell
+in all) until written; the per-unit tables read each unit's window of them.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from typing import Any
 
@@ -38,6 +40,7 @@ import pandas as pd
 from shapely.geometry import box
 
 from ecociv.errors import InputError
+from ecociv.grid.compact import PackedLayer, chunk_row_edges, lazy_raster, pack_codes, row_bands
 from ecociv.grid.io import from_array, grid_of_array
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
 from ecociv.grid.zonal import zonal_statistics
@@ -157,8 +160,36 @@ def _protected(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray], shap
     return protected
 
 
+#: (function, output prefix) of the two evaluations
+FUNCTIONS = (("agriculture", "agricultural"), ("urban", "urban"))
+#: cells per row band of the raster pass (about 20 float64 temporaries of a band are alive)
+BAND_CELLS = 1 << 22
+#: the raster outputs, each held as uint8 codes (one byte per cell) until written
+RASTERS = tuple(f"{prefix}_{what}" for _, prefix in FUNCTIONS for what in ("level", "suitability"))
+
+
+def _band_classes(inputs: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+                  thresholds: tuple[int, int, int]) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(output prefix, level, suitability class) of each function on one block of cells (every
+    step is cell by cell, so blocks give the values of the whole grid)."""
+    shape = arrays["slope"].shape
+    protected = _protected(inputs, arrays, shape)
+    out = []
+    for function, prefix in FUNCTIONS:
+        level = agricultural_level(inputs, arrays) if function == "agriculture" else \
+            urban_level(inputs, arrays)
+        suitability = kernels.exclude_protected(kernels.suitability_class(level, *thresholds),
+                                                protected)
+        out.append((prefix, level, suitability))
+    return out
+
+
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Suitability rasters and per-unit tables (computed in memory)."""
+    """Suitability rasters and per-unit tables.
+
+    Every raster step is cell by cell, so the grid is computed in row bands (read, graded and
+    packed into one byte per cell per output, two bands at a time on the run's cores); the
+    per-unit tables read each unit's window of the packed classes."""
     _require_one(inputs, ("importance_class", "redline"), "ecological protection importance")
     _require_one(inputs, ("precipitation", "water_modulus"), "water resource")
     _require_one(inputs, ("accumulated_temperature", "monthly_temperature"), "climate")
@@ -167,33 +198,33 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
                          "for the carrying scale, not both")
     thresholds = _levels(inputs)
     names = [i.id for i in SPEC.inputs if isinstance(i, RasterInput) and i.id in inputs]
-    data = dask.compute(*[inputs[n].data for n in names])
-    arrays = {n: np.asarray(v, dtype=np.float64) for n, v in zip(names, data, strict=True)}
     grid = grid_of_array(inputs["slope"])
-    protected = _protected(inputs, arrays, grid.shape)
+    codes = {key: np.empty(grid.shape, dtype=np.uint8) for key in RASTERS}
 
-    outputs: dict[str, Any] = {}
-    classes = {}
-    for function, level in (("agriculture", agricultural_level(inputs, arrays)),
-                            ("urban", urban_level(inputs, arrays))):
-        suitability = kernels.exclude_protected(kernels.suitability_class(level, *thresholds),
-                                                protected)
-        classes[function] = suitability
-        prefix = "agricultural" if function == "agriculture" else "urban"
-        outputs[f"{prefix}_level"] = from_array(level, grid, name=f"{prefix}_level", units=None)
-        outputs[f"{prefix}_suitability"] = from_array(suitability, grid,
-                                                      name=f"{prefix}_suitability", units=None)
+    def band(rows: tuple[int, int]) -> None:
+        r0, r1 = rows
+        data = dask.compute(*[inputs[n].data[..., r0:r1, :] for n in names])
+        arrays = {n: np.asarray(v, dtype=np.float64) for n, v in zip(names, data, strict=True)}
+        for prefix, level, suitability in _band_classes(inputs, arrays, thresholds):
+            codes[f"{prefix}_level"][r0:r1] = pack_codes(level)
+            codes[f"{prefix}_suitability"][r0:r1] = pack_codes(suitability)
 
+    bands = list(row_bands(grid.rows, grid.cols, chunk_row_edges(inputs["slope"]), BAND_CELLS))
+    with ThreadPoolExecutor(max_workers=max(1, min(len(bands), os.cpu_count() or 1))) as pool:
+        list(pool.map(band, bands))
+
+    outputs: dict[str, Any] = {key: lazy_raster(codes[key], grid, name=key) for key in RASTERS}
     zones = inputs.get("zones")
     if zones is None:
         geometries, names_ = [box(*grid.bounds)], ["all"]
     else:
         geometries = list(zones.geometry)
         names_ = zone_names(zones, inputs.get("zone_field"))
-    layers = {f"{function}_{code}": np.where(np.isnan(c), np.nan, c == code)
-              for function, c in classes.items() for code in kernels.CLASS_NAMES}
-    if "water_yield" in arrays:
-        layers["water_yield"] = arrays["water_yield"]
+    classes = {function: codes[f"{prefix}_suitability"] for function, prefix in FUNCTIONS}
+    layers: dict[str, Any] = {f"{function}_{code}": PackedLayer(c, equal_to=code)
+                              for function, c in classes.items() for code in kernels.CLASS_NAMES}
+    if "water_yield" in inputs:
+        layers["water_yield"] = inputs["water_yield"]
     stats = zonal_statistics(layers, geometries, grid, names=names_)
     outputs["suitability_by_zone"] = _class_table(stats, classes)
     carrying = _carrying(inputs, stats, zones is not None)
@@ -202,7 +233,7 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return outputs
 
 
-def _class_table(stats: pd.DataFrame, classes: Mapping[str, np.ndarray]) -> pd.DataFrame:
+def _class_table(stats: pd.DataFrame, classes: Mapping[str, Any]) -> pd.DataFrame:
     rows = []
     for _, record in stats.iterrows():
         zone_km2 = record["area_m2"] / M2_PER_KM2
