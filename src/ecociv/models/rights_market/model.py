@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ecociv.errors import InputError
-from ecociv.models.rights_market import kernels
+from ecociv.models.rights_market import kernels, water
 from ecociv.models.rights_market.spec import RULES, SPEC
 from ecociv.models.total_load_allocation.kernels import gini
 from ecociv.spec import Model
@@ -229,14 +229,21 @@ def run(inputs: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     cost = float(inputs.get("transaction_cost") or 0.0)
     reserve = float(inputs.get("reserve_price") or 0.0)
     share = float(inputs.get("benchmark_share") or 0.1)
-    unit = _quantity_unit(inputs.get("quantity_unit"))
     caps, curve, year = inputs.get("caps"), inputs.get("mac_curve"), inputs.get("mac_year")
     given, emissions = inputs.get("participants"), inputs.get("emissions")
-    if (given is None) == (emissions is None):
-        raise InputError("give either the participants table or an emission inventory "
-                         "(emissions), " + ("not both" if given is not None else "none was given"),
+    deliveries = inputs.get("water_deliveries")
+    unit = _quantity_unit(inputs.get("quantity_unit") or ("m**3" if deliveries is not None else "t"))
+    sources = [name for name, table in (("participants", given), ("emissions", emissions),
+                                        ("water_deliveries", deliveries)) if table is not None]
+    if len(sources) != 1:
+        raise InputError("give one of the participants table, an emission inventory (emissions) "
+                         "or water_allocation's deliveries (water_deliveries), "
+                         + (f"not both {sources[0]} and {sources[1]}" if sources
+                            else "none was given"),
                          source="participants")
-    if given is None:
+    if deliveries is not None:
+        given = _water_participants(deliveries, inputs.get("water_values"), unit)
+    elif given is None:
         emissions_year = inputs.get("emissions_year")
         given = participants_from_emissions(emissions, None if emissions_year is None
                                             else int(emissions_year), curve)
@@ -313,6 +320,20 @@ def _equity(market: str, zone: str, group: pd.DataFrame, curves: kernels.Curves,
         rows.append([market, zone, rule, per_baseline, per_output, result.price,
                      float(result.net_purchase.max(initial=0.0))])
     return rows
+
+
+def _water_participants(deliveries: pd.DataFrame, values: pd.DataFrame | None,
+                        unit: str) -> pd.DataFrame:
+    """Participants of market ``water`` from ``water_allocation``'s deliveries (see
+    :mod:`ecociv.models.rights_market.water`), amounts in ``unit``."""
+    if values is None:
+        raise InputError("water_deliveries needs the water_values table (marginal value of water "
+                         "in yuan/m³ and price elasticity per sector)", source="water_values")
+    if ureg(unit).dimensionality != ureg("m**3").dimensionality:
+        raise InputError(f"water_deliveries are volumes: quantity_unit must be a volume (e.g. "
+                         f"'m**3'), got {unit!r}", source="quantity_unit")
+    return water.participants_from_deliveries(deliveries, values,
+                                              float(ureg(unit).to("m**3").magnitude))
 
 
 def _quantity_unit(value: Any) -> str:

@@ -76,6 +76,32 @@ SPEC = ModelSpec(
                        _col("pollutant", None, "pollutant id = market"),
                        _col("emission_t", "t/yr", "emission (after the inventory's controls)", ge=0),
                    )),
+        TableInput(id="water_deliveries", about="Instead of participants: water_allocation's "
+                   "demand sites, `@water_allocation.deliveries`; every site (and sector) is a "
+                   "participant of market 'water' in the zone group of its basin, baseline = its "
+                   "mean annual demand (desired use), allocation = its mean annual delivery under "
+                   "the caps (the rights of rule 'given'), cost = its sector's row of water_values",
+                   required=False, columns=(
+                       _col("month", None, "YYYY-MM"), _col("site", None, "demand site"),
+                       _col("sector", None, "sector (a row of water_values)"),
+                       _col("basin", None, "basin = zone group (empty: 'all')", required=False),
+                       _col("unit", None, "administrative unit", required=False),
+                       _col("demand_m3", "m**3", "demand in the month", ge=0),
+                       _col("delivered_m3", "m**3", "water delivered in the month", ge=0),
+                   )),
+        TableInput(id="water_values", about="With water_deliveries: the marginal value of water "
+                   "per sector and the price elasticity of its demand; a site giving up a of its "
+                   "desired use b loses v·a + ½·v/(|ε|·b)·a² (linear inverse demand through "
+                   "(b, v) with elasticity ε)", required=False, columns=(
+                       _col("sector", None, "sector id of the deliveries"),
+                       _col("marginal_value", "yuan/m**3", "value of the last m³ at the desired "
+                            "use (v)", gt=0),
+                       _col("price_elasticity", "", "price elasticity of the sector's water "
+                            "demand at the desired use (ε < 0)", lt=0),
+                       _col("max_give_up_share", "", "most a site of the sector may give up, as a "
+                            "share of its desired use (default 1; 0: it only buys, e.g. domestic "
+                            "water)", ge=0, le=1, required=False),
+                   )),
         TableInput(id="caps", about="Total rights per market and zone group (needed unless "
                    "allocation_rule is 'given')", required=False, columns=(
                        _col("market", None, "market"),
@@ -116,8 +142,8 @@ SPEC = ModelSpec(
                    required=False),
         ParamInput(id="quantity_unit", about="Quantity unit of the markets' amounts: 't' for "
                    "emission rights and carbon, 'm**3' for water rights (a mapping market → unit "
-                   "is not supported: run water and emissions as two steps)", units=None,
-                   dtype="str", default="t"),
+                   "is not supported: run water and emissions as two steps); default 't', 'm**3' "
+                   "with water_deliveries", units=None, dtype="str", required=False),
     ),
     outputs=(
         TableOutput(id="clearing", about="One row per market and zone group", columns=(
