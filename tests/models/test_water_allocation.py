@@ -482,6 +482,41 @@ def test_unproven_coverage_falls_back_to_the_two_steps(monkeypatch: pytest.Monke
     assert proofs[False][0] > 0
 
 
+def test_unproven_one_program_month_falls_back_to_the_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a month with levels expected short is tried in ONE program (each level's objective weighted
+    # far above the next) and kept only when its basis proves it the level-by-level optimum. With
+    # weights too small (0.01) to order the levels some optima are not, the proof must reject them
+    # and the month be solved level by level; the allocation is the reference's either way. With
+    # the proof switched off the same weights give a different allocation (the proof is needed).
+    from ecociv.models.water_allocation import solver
+    from ecociv.models.water_allocation.ensemble import perturbed_inflows
+    from ecociv.models.water_allocation.model import MODEL
+    from ecociv.models.water_allocation.network import load_network
+
+    net = load_network(MODEL.example()["network"])
+    base = {n: node.inflow.copy() for n, node in net.nodes.items() if np.any(node.inflow > 0)}
+    merges = {1e4: np.zeros(2, dtype=int), 1e-2: np.zeros(2, dtype=int)}
+    for member in range(4):
+        for node, series in perturbed_inflows(base, net.calendar.years, member, seed=9, sigma=0.5).items():
+            net.nodes[node].inflow = series
+        reference = allocate(net, shortcuts=False)
+        for weight in merges:
+            monkeypatch.setattr(solver, "MERGE_WEIGHT", weight)
+            fast = allocate(net)
+            merges[weight] += fast.merges
+            for got, expected in ((fast.site_delivered, reference.site_delivered),
+                                  (fast.reservoir_storage, reference.reservoir_storage)):
+                np.testing.assert_allclose(got, expected, rtol=0, atol=1e-11 * expected.max())
+    assert merges[1e4][0] > 0 and merges[1e4][1] == 0  # the weights suffice on this network
+    assert merges[1e-2][1] > 0 and merges[1e-2][0] > 0  # too small: some months are caught
+    for node, series in perturbed_inflows(base, net.calendar.years, 0, seed=9, sigma=0.5).items():
+        net.nodes[node].inflow = series
+    reference = allocate(net, shortcuts=False)
+    monkeypatch.setattr(solver, "_lexicographic_proof", lambda *args: True)
+    unchecked = allocate(net)
+    assert np.abs(unchecked.site_delivered - reference.site_delivered).max() > 1e-3 * reference.site_delivered.max()
+
+
 def test_monthly_pumping_limit_spreads_the_allowance() -> None:
     # the same 120 m³/yr as a monthly limit (10 m³ every month): 10 of the 20 wanted, all year round,
     # instead of 20 until June and nothing after

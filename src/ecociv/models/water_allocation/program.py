@@ -127,6 +127,8 @@ class Program:
         self.solves = 0
         self.proven = 0  # combined coverage-and-share programs whose coverage was proven maximal
         self.unproven = 0  # ... and not (solved again as two programs)
+        self.merged = 0  # months solved by one program, proven the level-by-level allocation
+        self.unmerged = 0  # ... tried and not proven (solved level by level)
         self.cost = np.zeros(self.n_cols)  # the objective HiGHS has (all zero when built)
         self.target_coefficients = np.full(len(self.targets), -1.0)  # as the rows were built (amounts: per step)
         self.target_rows = np.array([t.row for t in self.targets], dtype=np.int64)

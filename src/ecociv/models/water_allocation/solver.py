@@ -24,10 +24,11 @@ from ecociv.errors import InputError
 from ecociv.models.water_allocation.elements import Network
 from ecociv.models.water_allocation.program import INF, Program, Target
 
-FIX_TOLERANCE = 1e-9  # coverage fractions fixed at (value − this) for later levels
+FIX_TOLERANCE = 1e-12  # coverage fractions fixed at (value − this) for later levels
 KEEP_REWARD = 100.0  # per LP unit delivered (final program), above any routing cost
 TIE_BREAK = 1e-5  # relative perturbation of target rewards that makes optimal allocations unique
 COVERAGE_WEIGHT = 1e3  # per unit of coverage τ, against ≤ 1 per target in the combined level program
+MERGE_WEIGHT = 1e4  # per LP unit of water, a level's objective above the next stage's in the one-program month
 PROOF_TOLERANCE = 1e-11  # reduced costs within ± this count as zero when proving a coverage maximal
 
 
@@ -55,6 +56,7 @@ class Result:
     solves: int = 0
     residuals: dict[str, np.ndarray] = field(default_factory=dict)
     proofs: tuple[int, int] = (0, 0)  # combined level programs whose coverage was (not) proven maximal
+    merges: tuple[int, int] = (0, 0)  # months tried in one program whose optimum was (not) proven
 
 
 def _area(area: Any, volume: float) -> float:
@@ -278,10 +280,12 @@ class _Carry:
     aq_storage: np.ndarray
     pumped_this_year: np.ndarray
     short_by_month: list[tuple[int, ...]] = field(default_factory=lambda: [()] * 12)
+    last: tuple[int, ...] = ()  # the levels short last month
 
     def note(self, month: int, shorts: list[int]) -> None:
         """Remember the levels short in ``month`` (0..11), in order."""
         self.short_by_month[month] = tuple(shorts)
+        self.last = tuple(shorts)
 
     def expected(self, month: int, levels: list[int]) -> list[int]:
         """This month's levels that were short in the same calendar month last year, in order
@@ -384,10 +388,15 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
     """
     pending = m.levels
     expected = carry.expected(m.month, pending)
+    if expected:
+        # in one program a level wrongly expected short costs nothing: add last month's short levels
+        wider = [p for p in pending if p in expected or p in carry.last]
+        if _try_merged(prog, s, carry, m, wider if _shared_levels(m, wider) <= 1 else expected):
+            return
     shorts: list[int] = []
     pos = 0
     try_final = True
-    quick_state = m.quick  # the month's bounds serve every non-fill target in full
+    quick_state = m.quick and not expected  # the month's bounds serve every non-fill target in full
     while pos < len(pending):
         upcoming = [p for p in expected if pending.index(p) >= pos]
         if not upcoming and try_final:
@@ -397,6 +406,13 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
             if prog.run() == "kOptimal":
                 carry.note(m.month, shorts)
                 return
+            if pos == 0 and not expected:  # nothing was expected short: guess as last month, then the last level
+                guesses = [list(carry.last)] if carry.last else []
+                guesses += [[pending[-1]]] if [pending[-1]] not in guesses else []
+                if any(_try_merged(prog, s, carry, m, [p for p in g if p in pending]) for g in guesses):
+                    return
+                quick_state = False
+                _set_lower_from(prog, s, m, 0, 0)
             upcoming = [pending[pos]]
             try_final = False
         quick_state = False
@@ -448,6 +464,139 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
     status = prog.run()
     if status != "kOptimal":
         raise _diagnose(prog, m.label, status)
+
+
+def _share_cost(s: _Static, members: np.ndarray, m: _Month) -> np.ndarray:
+    """Objective "give a level's targets the most water", each weighted by its amount (and tie-break)."""
+    cost = s.zero_cost.copy()
+    amounts = m.amounts[members]
+    cost[s.target_cols[members]] = -amounts / amounts.max() * s.tie[members]
+    return cost
+
+
+def _shared_levels(m: _Month, levels: list[int]) -> int:
+    """How many of ``levels`` have several targets in one part of the network (a common coverage)."""
+    return sum(1 for p in levels if m.members[p].size > 1 and not m.apart[p])
+
+
+def _try_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, expected: list[int]) -> bool:
+    """:func:`_solve_month_merged` with ``expected`` and, when a level expected in full turns out
+    short (infeasible program), once more with the next level after the first expected one."""
+    if not expected or MERGE_WEIGHT <= 0:
+        return False
+    merged = _solve_month_merged(prog, s, carry, m, expected)
+    if merged is None:
+        later = [p for p in m.levels[m.levels.index(expected[0]) + 1:] if p not in expected]
+        if later:
+            merged = _solve_month_merged(prog, s, carry, m, sorted([*expected, later[0]]))
+    return bool(merged)
+
+
+def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, expected: list[int]) -> bool | None:
+    """Try month ``m`` in ONE program: the levels expected short get their coverage and shares by
+    objective weights (each level's far above the next one's, the last one's far above the final
+    objective), every other level is served in full, and the optimum is kept only when its basis
+    proves it the lexicographic optimum of the level-by-level rule (:func:`_lexicographic_proof`).
+    Returns True when solved, None when the program is infeasible (a level expected in full is
+    short) and False when it cannot be tried or the proof fails (then the levels' bounds and rows
+    are left for :func:`_solve_month_fast`'s steps)."""
+    shared = [p for p in expected if m.members[p].size > 1 and not m.apart[p]]
+    if len(shared) > 1:  # one coverage column: at most one level whose targets share a coverage
+        return False
+    short = set(expected)
+    full = [m.members[p] for p in m.levels if p not in short]
+    free = [m.members[p] for p in expected]
+    members = np.concatenate(full + free)
+    lower = np.zeros(members.size)
+    lower[:sum(f.size for f in full)] = 1.0
+    _set_targets_lower(prog, s, members, lower)
+    rows = s.level_rows[m.members[shared[0]]] if shared else s.level_rows[:0]
+    prog.set_row_bounds(rows, 0.0, INF)
+    prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
+    # stages in order: per expected level its coverage (shared levels) and its shares, then the final
+    # objective; the weighted sum puts each stage MERGE_WEIGHT above the next in water units
+    stages: list[tuple[np.ndarray, np.ndarray]] = []
+    cost = m.final_cost.copy()
+    weight = MERGE_WEIGHT
+    for level in reversed(expected):
+        lev = m.members[level]
+        below = np.concatenate([m.members[p] for p in m.levels[m.levels.index(level) + 1:]] + [lev[:0]])
+        lower_k = prog.col_lower.copy()
+        lower_k[s.target_cols[below]] = 0.0
+        share = _share_cost(s, lev, m)
+        unit = float(m.amounts[lev].max()) / prog.scale  # LP units of water per unit of share
+        level_stages = [(share, lower_k)]
+        cost += weight * unit * share
+        if level in shared:
+            level_stages.insert(0, (s.tau_cost, lower_k))
+            cost += weight * unit * COVERAGE_WEIGHT * s.tau_cost
+            weight *= max(COVERAGE_WEIGHT, 1.0)
+        stages[:0] = level_stages
+        weight *= MERGE_WEIGHT
+    stages.append((m.final_cost, prog.col_lower.copy()))
+    prog.set_costs(cost)
+    status = prog.run()
+    if status == "kOptimal":
+        x = prog.values()
+        if _lexicographic_proof(prog, x, stages):
+            prog.merged += 1
+            shorts = [p for p in expected
+                      if float(x[s.target_cols[m.members[p]]].min()) < 1.0 - FIX_TOLERANCE]
+            carry.note(m.month, shorts)
+            return True
+        prog.unmerged += 1
+    prog.set_row_bounds(rows, -INF, INF)
+    return False if status == "kOptimal" else None
+
+
+def _lexicographic_proof(prog: Program, x: np.ndarray, stages: list[tuple[np.ndarray, np.ndarray]]) -> bool:
+    """Whether the optimal basis HiGHS holds proves ``x`` optimal for each stage's objective in turn,
+    over the points optimal for every earlier stage (a lexicographic optimum).
+
+    Stage k is (objective c_k, column lower bounds of its program: the levels after it are not yet
+    served, so their targets may go down to 0). For each stage the reduced costs on the basis are
+    d = c_k − Aᵀy (columns) and y (rows), with Bᵀy = c_B solved by HiGHS's factorisation. Every
+    change Δ from ``x`` to a feasible point changes c_k by Σ d_j Δ_j over non-basic variables; if
+    each d_j beyond ±PROOF_TOLERANCE (relative to the largest cost) has the sign its bound allows,
+    c_k cannot improve, and a point as good as ``x`` must keep those variables where they are; they
+    are then held fixed for the later stages (whose own d_j on them need not have any sign)."""
+    h = prog.h
+    basic = np.asarray(h.getBasicVariables()[1])  # type: ignore[attr-defined]
+    is_col = basic >= 0
+    basic_cols = basic[is_col]
+    held_cols = np.zeros(prog.n_cols, dtype=bool)
+    held_cols[basic_cols] = True  # basic: reduced cost zero by construction
+    held_rows = np.zeros(prog.matrix.shape[0], dtype=bool)
+    held_rows[-1 - basic[~is_col]] = True
+    activity = prog.matrix @ x
+    matrix_t = prog.matrix.T
+    upper = prog.col_upper
+    row_lower, row_upper = prog.row_lower, prog.row_upper
+    col_held = held_cols.copy()
+    row_held = held_rows.copy()
+    for cost, lower in stages:
+        rhs = np.zeros(basic.size)
+        rhs[is_col] = cost[basic_cols]
+        y = np.asarray(h.getBasisTransposeSolve(rhs)[1])  # type: ignore[attr-defined]
+        d = cost - matrix_t @ y
+        tol = PROOF_TOLERANCE * max(1.0, float(np.abs(cost).max()))
+        cols = np.flatnonzero((np.abs(d) > tol) & ~col_held)
+        if cols.size and not _allowed(x[cols], lower[cols], upper[cols], d[cols]).all():
+            return False
+        rows = np.flatnonzero((np.abs(y) > tol) & ~row_held)
+        if rows.size and not _allowed(activity[rows], row_lower[rows], row_upper[rows], y[rows]).all():
+            return False
+        col_held[cols] = True
+        row_held[rows] = True
+    return True
+
+
+def _allowed(value: np.ndarray, lower: np.ndarray, upper: np.ndarray, reduced: np.ndarray) -> np.ndarray:
+    """:func:`_bound_allows` for arrays."""
+    with np.errstate(invalid="ignore"):
+        at_lower = np.abs(value - lower) <= 1e-9 * np.maximum(1.0, np.abs(lower))
+        at_upper = np.abs(value - upper) <= 1e-9 * np.maximum(1.0, np.abs(upper))
+    return (at_lower & at_upper) | (at_lower & (reduced > 0)) | (at_upper & (reduced < 0))
 
 
 def _coverage_and_share_cost(s: _Static, members: np.ndarray, m: _Month) -> np.ndarray:
@@ -578,7 +727,7 @@ class _Outputs:
                       prog.res_ids, x[s.res_cols], self.res_evap, prog.aq_ids, x[s.aq_cols],
                       s.recharge + s.gain_matrix @ flow, s.pumping_matrix @ flow, x[s.aq_spill_cols],
                       list(net.lakes), lakes, prog.site_ids, x[s.site_cols], prog.solves,
-                      proofs=(prog.proven, prog.unproven))
+                      proofs=(prog.proven, prog.unproven), merges=(prog.merged, prog.unmerged))
 
 
 def _lakes(net: Network, s: _Static, flow: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
@@ -625,6 +774,11 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
     A level with several targets maximises its coverage and shares the rest in the same program
     (coverage weighted far above the shares); the coverage is then proven maximal from the optimal
     basis (:func:`_coverage_is_maximal`), and when it cannot be the two steps are solved apart.
+    A month with levels expected short (last year's same month, widened by last month's) is first
+    tried in ONE program: each expected level's coverage and shares weighted far above the next
+    level's and the final objective, the other levels served in full; its optimum is kept only
+    when the optimal basis proves it the lexicographic optimum of the level-by-level rule
+    (:func:`_lexicographic_proof`), else the month is solved level by level as above.
     Reservoir filling below every other priority (the default 99) keeps the most water stored;
     equal coverage applies to the targets of one level.
     ``shortcuts=False`` solves every level of every month: the reference the shortcuts are tested
