@@ -22,7 +22,9 @@ from rasterio.windows import Window
 
 from ecociv.errors import InputError
 from ecociv.grid.spec import GridSpec
+from ecociv.lazy import xarray_checks_pint_lazily
 
+xarray_checks_pint_lazily()  # opening a raster no longer imports pint (0.06-0.15 s)
 log = logging.getLogger(__name__)
 
 _CATEGORICAL_METHODS = {"nearest", "mode"}
