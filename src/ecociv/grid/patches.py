@@ -6,15 +6,59 @@ Connectivity: patches are 4-connected (cells sharing an edge), the rule
 ``rasterio.features.shapes`` uses to polygonise them, so one patch is one polygon; the background
 (holes) is 8-connected, the complementary rule that makes "enclosed" well defined on a square
 grid (Rosenfeld 1970, *Connectivity in digital pictures*, J. ACM 17(1)).
+
+Memory: labels are int32 (4 bytes per cell) and the areas of the labels are summed without a
+float64 copy of the cell areas (:func:`label_areas`), so a 16000² grid needs about 1 GB per
+label raster rather than 3 GB.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
 
 _EDGE = ndimage.generate_binary_structure(2, 1)  # 4-connectivity
 _CORNER = ndimage.generate_binary_structure(2, 2)  # 8-connectivity
+
+_sums_loop = None
+
+
+def _compiled_sums() -> Any:
+    global _sums_loop
+    if _sums_loop is None:
+        import numba
+
+        @numba.njit(cache=True, nogil=True)
+        def loop(labels: Any, area: Any, out: Any) -> None:
+            rows, cols = labels.shape
+            row_area = area.shape[0] == rows and area.shape[1] == 1
+            for r in range(rows):
+                for c in range(cols):
+                    out[labels[r, c]] += area[r, 0] if row_area else area[r, c]
+
+        _sums_loop = loop
+    return _sums_loop
+
+
+def label_areas(labels: np.ndarray, count: int, cell_area_m2: np.ndarray | float) -> np.ndarray:
+    """Sum of the cell areas (m²) of each label 0..count.
+
+    Equal bit for bit to ``np.bincount(labels.ravel(), weights=area.ravel())`` with ``area`` the
+    cell areas broadcast to the grid (bincount adds the weights one by one in grid order, as
+    this loop does), without that float64 copy of the grid.
+    """
+    area = np.asarray(cell_area_m2, dtype=np.float64)
+    out = np.zeros(count + 1)
+    if labels.size == 0:
+        return out
+    if area.ndim == 0:
+        area = np.full((labels.shape[0], 1), float(area))
+    elif area.ndim < 2 or (area.shape[0] != labels.shape[0]) or area.shape[1] not in (1, labels.shape[1]):
+        area = np.broadcast_to(area, labels.shape)
+    _compiled_sums()(np.ascontiguousarray(labels), np.ascontiguousarray(area), out)
+    return out
 
 
 def fill_holes(mask: np.ndarray, valid: np.ndarray, cell_area_m2: np.ndarray | float,
@@ -44,31 +88,34 @@ def fill_holes(mask: np.ndarray, valid: np.ndarray, cell_area_m2: np.ndarray | f
     """
     mask = np.asarray(mask, dtype=bool) & valid
     background = valid & ~mask
-    labels, count = ndimage.label(background, structure=_CORNER)
+    labels = np.empty(mask.shape, dtype=np.int32)
+    count = ndimage.label(background, structure=_CORNER, output=labels)
+    del background
     if count == 0 or max_hole_area_m2 <= 0:
         return mask
     open_to_outside = np.zeros(count + 1, dtype=bool)
     for edge in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
         open_to_outside[edge] = True
     near_nodata = ndimage.binary_dilation(~valid, structure=_CORNER)
-    open_to_outside[labels[near_nodata]] = True
-    area = np.broadcast_to(cell_area_m2, mask.shape)
-    hole_area = np.bincount(labels.ravel(), weights=area.ravel(), minlength=count + 1)
+    open_to_outside[np.unique(labels[near_nodata])] = True
+    del near_nodata
+    hole_area = label_areas(labels, count, cell_area_m2)
     fill = ~open_to_outside & (hole_area < max_hole_area_m2)
     fill[0] = False
-    return mask | fill[labels]
+    mask |= fill[labels]
+    return mask
 
 
 def label_patches(mask: np.ndarray) -> tuple[np.ndarray, int]:
     """4-connected patches of a mask, numbered 1..n (0 = outside)."""
-    labels, count = ndimage.label(np.asarray(mask, dtype=bool), structure=_EDGE)
-    return labels.astype(np.int32), int(count)
+    labels = np.empty(np.shape(mask), dtype=np.int32)
+    count = ndimage.label(np.asarray(mask, dtype=bool), structure=_EDGE, output=labels)
+    return labels, int(count)
 
 
 def patch_areas_m2(labels: np.ndarray, count: int, cell_area_m2: np.ndarray | float) -> np.ndarray:
     """True area (m²) of patches 0..count (index 0 = outside) from cell areas (m²)."""
-    area = np.broadcast_to(cell_area_m2, labels.shape)
-    return np.bincount(labels.ravel(), weights=area.ravel(), minlength=count + 1)
+    return label_areas(labels, count, cell_area_m2)
 
 
 def remove_small_patches(mask: np.ndarray, cell_area_m2: np.ndarray | float,

@@ -21,8 +21,10 @@ Steps (kernels in ``kernels.py``):
    share per unit and per basin with exact cell fractions (``ecociv.grid.zonal``), and the
    cropland and built-up land inside the delineated area before their removal (conflicts).
 
-The global steps (sorting all cells, labelling patches) need whole grids, so this model holds
-its rasters in memory: a few float64 arrays of the grid (≈ 8 bytes × cells each).
+The global steps (thresholds over all cells, labelling patches) need whole grids, held
+compactly (:mod:`.blockwise`): one service at a time as float32 (float64 when its values need
+it), classes and masks as one byte per cell, patch labels as int32; everything cell by cell goes
+in row bands. Results are those of whole float64 grids, bit for bit.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import dask
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -39,10 +40,11 @@ from shapely.geometry import box, shape
 from shapely.ops import unary_union
 
 from ecociv.errors import InputError
+from ecociv.grid.compact import PACKED_NODATA, PackedLayer, lazy_raster, pack_codes
 from ecociv.grid.io import from_array, grid_of_array
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
 from ecociv.grid.zonal import coverage, zonal_statistics
-from ecociv.models.ecological_redline import kernels
+from ecociv.models.ecological_redline import blockwise, kernels
 from ecociv.models.ecological_redline.spec import SERVICES, SPEC
 from ecociv.spec import (
     Model,
@@ -85,49 +87,76 @@ def _check_params(inputs: Mapping[str, Any]) -> tuple[float, float]:
     return extremely, important
 
 
+def _read_band(array: xr.DataArray, r0: int, r1: int) -> np.ndarray:
+    return np.asarray(array.data[r0:r1], dtype=np.float64)
+
+
+def _service_values(array: xr.DataArray, region: blockwise.Region) -> np.ndarray:
+    """A service's values with NaN outside the region, as float32 where that holds every value
+    exactly (float32 inputs), else float64."""
+    rows, cols = region.code.shape
+    out: np.ndarray = np.empty((rows, cols), dtype=np.float32)
+    for r0, r1 in blockwise.bands(rows, cols):
+        band = np.where(region.code[r0:r1] == 0, np.nan, _read_band(array, r0, r1))
+        if out.dtype == np.float32 and not np.array_equal(band.astype(np.float32), band, equal_nan=True):
+            out = out.astype(np.float64)
+        out[r0:r1] = band
+    return out
+
+
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Importance, red line, polygons and per-zone tables (computed in memory)."""
+    """Importance, red line, polygons and per-zone tables.
+
+    The global steps (thresholds over every cell, patch labels) see the whole grid, held
+    compactly: one service at a time (float32 when its values are float32), classes and masks as
+    one byte per cell, labels as int32; the rest goes in row bands (see :mod:`.blockwise`)."""
     services = [sid for sid in SERVICES if sid in inputs]
     if not services:
         raise InputError(f"no service layer given; give at least one of {list(SERVICES)}")
     extremely_pct, important_pct = _check_params(inputs)
     template: xr.DataArray = inputs[services[0]]
     grid = grid_of_array(template)
-    names = [*services, *(k for k in ("sensitivity_class", "land_use") if k in inputs)]
-    arrays = dict(zip(names, dask.compute(*[inputs[n].data for n in names]), strict=True))
-    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
-    area = np.broadcast_to(grid.cell_area_m2(), grid.shape)
-
-    region = _region_fraction(inputs, grid)
-    weights = area * region
-    outside = region <= 0
+    rows, cols = grid.shape
+    region = _region(inputs, grid)
+    weights = blockwise.Weights(grid, region)
+    area = grid.cell_area_m2()
 
     outputs: dict[str, Any] = {}
-    classes, rows = [], []
+    merged = np.zeros(grid.shape, dtype=np.uint8)  # 0 = nodata in every service so far
+    rows_out = []
     for sid in services:
-        values = np.where(outside, np.nan, arrays[sid])
-        t_extreme, t_important = kernels.cumulative_thresholds(
+        values = _service_values(inputs[sid], region)
+        t_extreme, t_important = blockwise.cumulative_thresholds(
             values, weights, (extremely_pct, important_pct), str(inputs.get("break_ties", "higher")))
-        graded = kernels.grade_by_thresholds(values, t_extreme, t_important)
-        classes.append(graded)
-        outputs[f"importance_{sid}"] = from_array(graded, grid, name=f"importance_{sid}", units=None)
-        rows.append(_threshold_row(sid, values, graded, weights, t_extreme, t_important))
-    merged = kernels.merge_importance(classes)
-    outputs["importance_class"] = from_array(merged, grid, name="importance_class", units=None)
-    outputs["importance_thresholds"] = pd.DataFrame(rows)
+        graded = np.empty(grid.shape, dtype=np.uint8)
+        for r0, r1 in blockwise.bands(rows, cols):
+            band = pack_codes(kernels.grade_by_thresholds(values[r0:r1].astype(np.float64),
+                                                          t_extreme, t_important))
+            graded[r0:r1] = band
+            np.maximum(merged[r0:r1], np.where(band == PACKED_NODATA, 0, band), out=merged[r0:r1])
+        outputs[f"importance_{sid}"] = lazy_raster(graded, grid, name=f"importance_{sid}")
+        rows_out.append(_threshold_row(sid, values, graded, weights, t_extreme, t_important))
+        del values
+    merged[merged == 0] = PACKED_NODATA
+    outputs["importance_class"] = lazy_raster(merged, grid, name="importance_class")
+    outputs["importance_thresholds"] = pd.DataFrame(rows_out)
 
-    valid = np.isfinite(merged)
+    valid = merged != PACKED_NODATA
     candidate = merged == kernels.EXTREMELY_IMPORTANT
-    if "sensitivity_class" in arrays:
-        sensitivity = np.where(outside, np.nan, arrays["sensitivity_class"])
-        valid |= np.isfinite(sensitivity)
-        candidate |= sensitivity >= int(inputs["extremely_sensitive_class"])
-    outputs["redline_candidate"] = from_array(np.where(valid, candidate, np.nan), grid,
-                                              name="redline_candidate", units=None)
-    mask = kernels.majority_filter(candidate, valid, int(inputs["smoothing_window"]))
+    if "sensitivity_class" in inputs:
+        threshold = int(inputs["extremely_sensitive_class"])
+        for r0, r1 in blockwise.bands(rows, cols):
+            sensitivity = np.where(region.code[r0:r1] == 0, np.nan,
+                                   _read_band(inputs["sensitivity_class"], r0, r1))
+            valid[r0:r1] |= np.isfinite(sensitivity)
+            candidate[r0:r1] |= sensitivity >= threshold
+    outputs["redline_candidate"] = lazy_raster(
+        np.where(valid, candidate, PACKED_NODATA).astype(np.uint8), grid, name="redline_candidate")
+    mask = _majority(candidate, valid, int(inputs["smoothing_window"]))
+    del candidate
     mask = kernels.fill_holes(mask, valid, area, float(inputs["max_hole_area"]) * M2_PER_KM2)
-    layers: dict[str, np.ndarray] = {}
-    if "land_use" in arrays:
+    layers: dict[str, Any] = {}
+    if "land_use" in inputs:
         cropland = _codes(inputs, "cropland_codes")
         built = _codes(inputs, "built_up_codes")
         both = sorted(set(cropland) & set(built))
@@ -135,18 +164,23 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
             raise InputError(f"code(s) {both} are listed as both cropland and built-up land",
                              source="parameters 'cropland_codes' and 'built_up_codes'")
         # conflicts: cropland and built-up land inside the delineated area (before exclusion)
-        conflict = kernels.conflict_classes(np.where(valid, mask, np.nan), arrays["land_use"],
-                                            cropland, built)
-        outputs["conflict"] = from_array(conflict, grid, name="conflict", units=None)
-        layers["cropland_conflict"] = np.where(np.isnan(conflict), np.nan, conflict == 1)
-        layers["built_up_conflict"] = np.where(np.isnan(conflict), np.nan, conflict == 2)
+        conflict = np.empty(grid.shape, dtype=np.uint8)
+        for r0, r1 in blockwise.bands(rows, cols):
+            conflict[r0:r1] = pack_codes(kernels.conflict_classes(
+                np.where(valid[r0:r1], mask[r0:r1], np.nan), _read_band(inputs["land_use"], r0, r1),
+                cropland, built))
+        outputs["conflict"] = lazy_raster(conflict, grid, name="conflict")
+        layers["cropland_conflict"] = PackedLayer(conflict, equal_to=1)
+        layers["built_up_conflict"] = PackedLayer(conflict, equal_to=2)
         if bool(inputs.get("exclude_cropland_built_up", True)):
-            mask = mask & ~((conflict == 1) | (conflict == 2))
+            mask &= ~((conflict == 1) | (conflict == 2))
     mask = kernels.remove_small_patches(mask, area, float(inputs["min_patch_area"]) * M2_PER_KM2)
-    redline = np.where(valid, mask, np.nan)
-    outputs["redline"] = from_array(redline, grid, name="redline", units=None)
+    redline = np.where(valid, mask, PACKED_NODATA).astype(np.uint8)
+    del valid
+    outputs["redline"] = lazy_raster(redline, grid, name="redline")
     outputs["redline_polygons"] = _polygons(mask, area, grid)
-    layers = {"redline": redline, **layers}
+    del mask
+    layers = {"redline": PackedLayer(redline), **layers}
     outputs["redline_by_zone"] = _zone_table(layers, inputs.get("zones"), grid,
                                              inputs.get("zone_field"), "zone_field")
     if inputs.get("basins") is not None:
@@ -155,32 +189,54 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return outputs
 
 
-def _region_fraction(inputs: Mapping[str, Any], grid: GridSpec) -> np.ndarray:
+def _majority(candidate: np.ndarray, valid: np.ndarray, window: int) -> np.ndarray:
+    """:func:`kernels.majority_filter` in row bands with ``window // 2`` rows of overlap (the
+    window counts are integers, so the bands give the whole grid's result exactly)."""
+    if window <= 1:
+        return candidate & valid
+    rows, cols = candidate.shape
+    half = window // 2
+    out = np.empty(candidate.shape, dtype=bool)
+    for r0, r1 in blockwise.bands(rows, cols):
+        a0, a1 = max(0, r0 - half), min(rows, r1 + half)
+        smoothed = kernels.majority_filter(candidate[a0:a1], valid[a0:a1], window)
+        out[r0:r1] = smoothed[r0 - a0:r1 - a0]
+    return out
+
+
+def _region(inputs: Mapping[str, Any], grid: GridSpec) -> blockwise.Region:
     """Fraction (0–1) of each cell inside the assessment region: the union of the zones with
     ``grading_extent`` 'zones' (and zones given), else 1 everywhere (the whole grid)."""
     zones = inputs.get("zones")
     if zones is None or str(inputs.get("grading_extent", "zones")) != "zones":
-        return np.ones(grid.shape)
-    fraction = np.zeros(grid.shape)
+        return blockwise.Region.everywhere(grid.shape)
     cover = coverage(unary_union(list(zones.geometry)), grid)
     if cover is None:
         raise InputError("the zones do not overlap the grid of the service layers, so there is "
                          "no region to grade importance in (or set grading_extent to 'grid')",
                          source="input 'zones'")
-    fraction[cover.slices] = cover.fractions
-    return fraction
+    return blockwise.Region.from_fractions(grid.shape, cover.slices, cover.fractions)
 
 
-def _threshold_row(sid: str, values: np.ndarray, graded: np.ndarray, area: np.ndarray,
+def _threshold_row(sid: str, values: np.ndarray, graded: np.ndarray, weights: blockwise.Weights,
                    t_extreme: float, t_important: float) -> dict[str, Any]:
-    amounts = np.where(np.isfinite(values), values * area, 0.0)
-    total = amounts.sum()
+    rows, cols = values.shape
+
+    def amounts_band(r0: int, r1: int) -> np.ndarray:
+        v = values[r0:r1].astype(np.float64)
+        return np.where(np.isfinite(v), v * weights.band(r0, r1), 0.0)
+
+    total = blockwise.pairwise_sum(blockwise.flat_segment(amounts_band, cols), rows * cols)
 
     def share(code: int) -> float:
-        return float(100 * amounts[graded == code].sum() / total) if total > 0 else 0.0
+        if not total > 0:
+            return 0.0
+        member = graded == code
+        amounts = values[member].astype(np.float64) * weights.selected(member)
+        return float(100 * amounts.sum() / total)
 
     def km2(code: int) -> float:
-        return float(area[graded == code].sum() / M2_PER_KM2)
+        return float(weights.selected(graded == code).sum() / M2_PER_KM2)
 
     return {
         "service": sid, "units": SERVICES[sid][0] or "1",
@@ -212,7 +268,7 @@ def _polygons(mask: np.ndarray, area: np.ndarray, grid: GridSpec) -> gpd.GeoData
                             geometry=gpd.GeoSeries(geometries, crs=grid.crs_wkt), crs=grid.crs_wkt)
 
 
-def _zone_table(layers: Mapping[str, np.ndarray], zones: Any, grid: GridSpec,
+def _zone_table(layers: Mapping[str, Any], zones: Any, grid: GridSpec,
                 requested_field: str | None, param: str) -> pd.DataFrame:
     if zones is None:
         geometries, names = [box(*grid.bounds)], ["all"]
