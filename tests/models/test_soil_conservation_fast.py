@@ -241,10 +241,14 @@ def test_erosivity_of_separate_months_equals_the_stacked_array() -> None:
 # --- chunked LS and accumulation checks -------------------------------------------------------
 
 
-@pytest.mark.parametrize("chunk_rows", [1, 7, 64])
-def test_model_ls_chunk_by_chunk_is_bit_identical_to_ls_factor(chunk_rows: int) -> None:
-    """soil_conservation computes upslope area and gradient on the whole DEM and LS chunk by
-    chunk (in slabs of rows): every chunking gives ls_factor's values bit for bit."""
+@pytest.mark.parametrize(("chunk_rows", "chunk_cols"), [(1, 40), (7, 40), (64, 40), (7, 9),
+                                                    (33, 1), (150, 13)])
+def test_model_ls_chunk_by_chunk_is_bit_identical_to_ls_factor(chunk_rows: int,
+                                                               chunk_cols: int) -> None:
+    """soil_conservation computes the upslope area on the whole DEM, and the gradient and LS
+    chunk by chunk from each chunk with one cell around it (in slabs of rows): every chunking,
+    with a nodata disc across chunk edges and nodata along the grid's edge, gives ls_factor's
+    values bit for bit."""
     import dask.array as da
     from affine import Affine
 
@@ -255,9 +259,11 @@ def test_model_ls_chunk_by_chunk_is_bit_identical_to_ls_factor(chunk_rows: int) 
     z = _dem(11, 150, 40, 0.1, True)
     rows, cols = np.ogrid[:150, :40]
     z[(rows - 70) ** 2 + (cols - 20) ** 2 < 9**2] = np.nan
+    z[140:, :3] = np.nan
+    z[0, 30:] = np.nan
     grid = GridSpec.from_crs(CHINA_ALBERS, Affine(25.5, 0, 0, 0, -31.0, 5_000_000.0), z.shape)
     dem = from_array(z, grid, name="dem", units="m")
-    dem = dem.copy(data=da.from_array(z, chunks=(chunk_rows, cols.size)))
+    dem = dem.copy(data=da.from_array(z, chunks=(chunk_rows, chunk_cols)))
     original = model.SLAB_CELLS
     model.SLAB_CELLS = 3 * cols.size  # slabs of 3 rows inside each chunk
     try:
@@ -267,6 +273,26 @@ def test_model_ls_chunk_by_chunk_is_bit_identical_to_ls_factor(chunk_rows: int) 
     finally:
         model.SLAB_CELLS = original
     np.testing.assert_array_equal(got, kernels.ls_factor(z, 25.5, 31.0, max_slope_length=333.0))
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_d8_by_rows_in_threads_and_int32_equal_one_pass(threads: int) -> None:
+    """The receivers computed by row ranges in several threads, into int32, are those of the
+    one-pass loop (int64), and the upslope area is flow_accumulation(receivers, area) - area."""
+    from ecociv.models.soil_conservation import terrain_loops
+
+    z = _dem(5, 600, 31, 0.1, True)
+    z[300:310, 10:20] = np.nan
+    offsets = np.array(kernels.D8_OFFSETS, dtype=np.int64)
+    distances = np.array([float(np.hypot(r * 25.0, c * 30.0)) for r, c in kernels.D8_OFFSETS])
+    expected = terrain_loops.d8_directions(z, offsets[:, 0].copy(), offsets[:, 1].copy(),
+                                           distances, offsets[:, 0] * 31 + offsets[:, 1])
+    got = np.empty(z.shape, dtype=np.int32)
+    kernels._d8_into(z, 30.0, 25.0, got, threads=threads)
+    np.testing.assert_array_equal(got, expected)
+    area = np.where(np.isnan(z), 0.0, 30.0 * 25.0)
+    np.testing.assert_array_equal(kernels.upslope_area(z, 30.0, 25.0),
+                                  kernels.flow_accumulation(expected, area) - area)
 
 
 def test_accumulation_rejects_receivers_outside_the_grid() -> None:

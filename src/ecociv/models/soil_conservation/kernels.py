@@ -44,6 +44,7 @@ References
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -389,16 +390,46 @@ def d8_receivers(dem: ArrayLike, dx: float, dy: float) -> IntArray:
     slope length ends there, as RUSLE ends it where deposition begins (Renard et al. 1997,
     ch. 4). Nodata cells and the grid edge are never receivers.
     """
+    z = _float_grid(dem)
+    receiver: IntArray = np.empty(z.shape, dtype=np.int64)
+    _d8_into(z, dx, dy, receiver)
+    return receiver
+
+
+def _threads() -> int:
+    """Threads a kernel may use: the run's dask thread count when one is set (the scheduler of
+    ``ecociv.execute`` sets ``num_workers``), else the CPUs, at most 2 parts of a grid."""
+    import dask
+
+    given = dask.config.get("num_workers", None)
+    return max(1, min(2, int(given) if given else (os.cpu_count() or 1)))
+
+
+def _d8_into(z: NDArray[np.floating], dx: float, dy: float, receiver: NDArray[np.integer],
+             threads: int | None = None) -> None:
+    """:func:`d8_receivers` of ``z`` (float32/float64, C-contiguous) into ``receiver`` (int32
+    when the grid has fewer than 2³¹ cells, or int64): the rows split between ``threads``
+    threads (the compiled loop releases the GIL; row ranges are independent)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from ecociv.models.soil_conservation import terrain_loops
 
-    z = _float_grid(dem)
-    cols = z.shape[1]
+    rows, cols = z.shape
     offsets = np.array(D8_OFFSETS, dtype=np.int64)
     distances = np.array([float(np.hypot(drow * dy, dcol * dx)) for drow, dcol in D8_OFFSETS])
     steps = offsets[:, 0] * cols + offsets[:, 1]
-    receiver: IntArray = terrain_loops.d8_directions(z, offsets[:, 0].copy(), offsets[:, 1].copy(),
-                                                     distances, steps)
-    return receiver
+    args = (z, offsets[:, 0].copy(), offsets[:, 1].copy(), distances, steps)
+    parts = max(1, min(_threads() if threads is None else threads, rows // 256))
+    bounds = [rows * i // parts for i in range(parts + 1)]
+    if parts == 1:
+        terrain_loops.d8_rows(*args, 0, rows, receiver)
+        return
+    with ThreadPoolExecutor(parts - 1) as pool:
+        others = [pool.submit(terrain_loops.d8_rows, *args, bounds[i], bounds[i + 1], receiver)
+                  for i in range(1, parts)]
+        terrain_loops.d8_rows(*args, bounds[0], bounds[1], receiver)
+        for other in others:
+            other.result()
 
 
 def flow_accumulation(receivers: ArrayLike, weights: ArrayLike) -> FloatArray:
@@ -573,23 +604,38 @@ def terrain(dem: ArrayLike, dx: float, dy: float) -> tuple[FloatArray, FloatArra
     Returns
     -------
     (ndarray, ndarray, ndarray)
-        Area draining into the cell's inlet, m² (D8 accumulation of the cell areas
-        :math:`dx\,dy` minus the cell's own; 0 at nodata cells), and
-        :func:`horn_gradient`'s :math:`\partial z/\partial x`, :math:`\partial z/\partial y`
-        (NaN exactly at nodata cells). Three float64 grids; everything else of LS is cell by
-        cell (:func:`ls_from_terrain`), e.g. chunk by chunk.
+        :func:`upslope_area` and :func:`horn_gradient`'s :math:`\partial z/\partial x`,
+        :math:`\partial z/\partial y` (NaN exactly at nodata cells). Three float64 grids;
+        everything else of LS is cell by cell (:func:`ls_from_terrain`). Only the upslope area
+        needs the whole grid: the gradient of a block needs one more cell around it, so the
+        model computes it chunk by chunk.
+    """
+    z = _float_grid(dem)
+    upslope = upslope_area(z, dx, dy)
+    dzdx, dzdy = horn_gradient(z, dx, dy)
+    return upslope, dzdx, dzdy
+
+
+def upslope_area(dem: ArrayLike, dx: float, dy: float) -> FloatArray:
+    r"""Area draining into each cell's inlet, m²: the D8 accumulation of the cell areas
+    :math:`dx\,dy` (:func:`d8_receivers`, :func:`flow_accumulation`) minus the cell's own; 0 at
+    nodata cells.
+
+    Notes
+    -----
+    One compiled pass after the receivers (= ``flow_accumulation(receivers, area) - area``);
+    the receivers are computed by rows in two threads and kept as int32 below 2³¹ cells (4
+    bytes per cell instead of 8: this whole-grid step sets the model's peak memory).
     """
     from ecociv.models.soil_conservation import terrain_loops
 
     z = _float_grid(dem)
-    # upslope area first (while few grids are alive): D8 accumulation of the cell areas minus
-    # the cell's own, in one compiled pass (= flow_accumulation(receivers, area) - area)
-    receivers = d8_receivers(z, dx, dy).reshape(-1)
+    receivers = np.empty(z.shape, dtype=np.int32 if z.size < 2**31 - 1 else np.int64)
+    _d8_into(z, dx, dy, receivers)
     upslope = np.empty(z.shape)
-    terrain_loops.upslope_area(receivers, z.reshape(-1), float(dx * dy), upslope.reshape(-1))
-    del receivers
-    dzdx, dzdy = horn_gradient(z, dx, dy)
-    return upslope, dzdx, dzdy
+    terrain_loops.upslope_area(receivers.reshape(-1), z.reshape(-1), float(dx * dy),
+                               upslope.reshape(-1))
+    return upslope
 
 
 def ls_from_terrain(upslope: ArrayLike, dzdx: ArrayLike, dzdy: ArrayLike, cell_size: float, *,

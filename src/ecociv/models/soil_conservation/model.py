@@ -5,10 +5,11 @@ Desmet & Govers), C from a per-class table or from vegetation cover (Cai et al. 
 the table; the formulas and their sources are in ``kernels.py``.
 
 Flow routing for LS is not local to a chunk: one task of the chunked pass takes the whole DEM
-and computes upslope areas and gradients (``kernels.terrain``: compiled loops, about five
-float64 grids at its peak, ~0.6 GB for 4000 × 4000 cells), while the other threads compute R,
-K, C and P (one compiled pass per chunk, ``chunk_loops.py``, around NumPy's vectorised
-exponentials); LS and the losses follow chunk by chunk (benchmarks/bench_services.py).
+and computes upslope areas (``kernels.upslope_area``: compiled loops, D8 receivers in two
+threads; the DEM, int32 receivers and one float64 grid, ~0.25 GB for 4000 × 4000 cells), while
+the other threads compute R, K, C and P (one compiled pass per chunk, ``chunk_loops.py``, around
+NumPy's vectorised exponentials); the gradient, LS and the losses follow chunk by chunk
+(benchmarks/bench_services.py).
 """
 
 from __future__ import annotations
@@ -87,22 +88,41 @@ def _like(template: xr.DataArray, values: Any, units: str) -> xr.DataArray:
 def _slope_length_steepness(dem: xr.DataArray, dx: float, dy: float, *, max_slope_length: float,
                             steep_threshold_degrees: float) -> xr.DataArray:
     """LS of the DEM. On a dask-backed DEM, lazily: one task routes flow over the whole DEM
-    (:func:`kernels.terrain`, which needs it in memory), and LS follows chunk by chunk, so the
+    (:func:`kernels.upslope_area`, which needs it in memory), and LS follows chunk by chunk
+    with the gradient of each chunk from the chunk and one cell around it (:func:`_ls_block`),
+    so the gradient is computed on every thread and never held for the whole grid, and the
     chunks of R and K (and their outputs) are computed on the other threads meanwhile."""
     options = {"max_slope_length": max_slope_length,
                "steep_threshold_degrees": steep_threshold_degrees}
     if not isinstance(dem.data, da.Array):
         return _like(dem, kernels.ls_factor(np.asarray(dem.values, dtype=np.float64), dx, dy,
                                             **options), "")
-    chunks = dem.data.chunks
-    parts = dask.delayed(kernels.terrain, nout=3, pure=True)(dem.data, dx, dy)
-    upslope, dzdx, dzdy = (da.from_delayed(part, shape=dem.shape, dtype=np.float64).rechunk(chunks)
-                           for part in parts)
-    values = da.map_blocks(_in_slabs, kernels.ls_from_terrain, upslope, dzdx, dzdy,
-                           float(np.sqrt(dx * dy)), dtype=np.float64, **options)
+    data = dem.data
+    if data.dtype not in (np.float32, np.float64):
+        data = data.astype(np.float64)
+    chunks = data.chunks
+    upslope = da.from_delayed(dask.delayed(kernels.upslope_area, pure=True)(data, dx, dy),
+                              shape=dem.shape, dtype=np.float64).rechunk(chunks)
+    # the DEM with one more cell on every side (NaN beyond the grid, which the gradient
+    # treats as it treats the grid's edge), the upslope area as it is
+    values = da.map_overlap(_ls_block, data, upslope, depth=[1, 0], boundary=[np.nan, "none"],
+                            trim=False, dtype=np.float64, chunks=chunks, dx=float(dx),
+                            dy=float(dy), **options)
     out = dem.copy(data=values)
     out.attrs = {"units": ""}
     return out
+
+
+def _ls_block(dem: np.ndarray, upslope: np.ndarray, *, dx: float, dy: float,
+              max_slope_length: float, steep_threshold_degrees: float) -> np.ndarray:
+    """LS of a chunk from the chunk of the DEM with one cell more on every side (NaN beyond
+    the grid) and the chunk's upslope area: Horn's gradient of the chunk is that of the whole
+    grid (its windows reach one cell), so the values are those of :func:`kernels.ls_factor`."""
+    dzdx, dzdy = kernels.horn_gradient(dem, dx, dy)
+    inner = (slice(1, -1), slice(1, -1))
+    return _in_slabs(kernels.ls_from_terrain, upslope, dzdx[inner], dzdy[inner],
+                     float(np.sqrt(dx * dy)), max_slope_length=max_slope_length,
+                     steep_threshold_degrees=steep_threshold_degrees)
 
 
 def _organic(inputs: Mapping[str, Any]) -> tuple[xr.DataArray, float]:

@@ -32,8 +32,21 @@ def d8_directions(z: NDArray[np.floating], row_offsets: NDArray[np.int64],
     taken as float64 (a float32 DEM gives the same receivers as its float64 copy)."""
     rows, cols = z.shape
     receiver = np.empty((rows, cols), dtype=np.int64)
+    d8_rows(z, row_offsets, col_offsets, distances, steps, 0, rows, receiver)
+    return receiver
+
+
+@_jit
+def d8_rows(z: NDArray[np.floating], row_offsets: NDArray[np.int64],
+            col_offsets: NDArray[np.int64], distances: NDArray[np.float64],
+            steps: NDArray[np.int64], first_row: int, stop_row: int,
+            receiver: NDArray[np.integer]) -> None:
+    """:func:`d8_directions` of the rows ``first_row`` to ``stop_row`` (exclusive) of ``z``,
+    written into those rows of ``receiver`` (int32 or int64, the shape of ``z``): row ranges
+    are independent, so two threads can each do part of the grid (the GIL is released)."""
+    rows, cols = z.shape
     count = row_offsets.size
-    for row in range(rows):
+    for row in range(first_row, stop_row):
         for col in range(cols):
             centre = float(z[row, col])
             best = 0.0
@@ -48,7 +61,6 @@ def d8_directions(z: NDArray[np.floating], row_offsets: NDArray[np.int64],
                     best = drop
                     chosen = code
             receiver[row, col] = -1 if chosen < 0 else row * cols + col + steps[chosen]
-    return receiver
 
 
 @_jit
