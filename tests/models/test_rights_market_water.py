@@ -80,18 +80,24 @@ def test_several_years_are_averaged_and_units_scale():
     assert clearing["cost_with_trading"] == pytest.approx(281.25, rel=1e-9)
 
 
-def test_a_sector_that_may_not_give_water_up_only_buys():
-    """The factory as domestic water that may not be given up (max_give_up_share 0) and with a
-    marginal value below the farms': without the limit it would sell; with it, it gives up
-    nothing and the farms carry the whole 450 m³ (same price 0.75 as above)."""
+def test_a_sector_that_may_not_give_water_up_never_sells():
+    """The factory as domestic water that may not be given up (max_give_up_share 0), valued at
+    v = 0.1 below the farms' (ε = −1, β = 0.1/300). It keeps its shortage under the caps (300 −
+    150 = 150 m³, costed on its curve under command and control: 0.1·150 + ½·150²·0.1/300 =
+    18.75) but sells nothing: the farms give up the other 300 m³, p = (300 + 0.5·1200 +
+    0.5·600)/1800 = 2/3 yuan/m³: farm1 gives up 200 and buys 100 m³ from farm2, which gives up
+    100. Without the limit the cheap domestic water is sold (net purchase < 0)."""
     text = ("sector,marginal_value,price_elasticity,max_give_up_share\nagriculture,0.5,-0.5,\n"
             "domestic,0.1,-1,0\n")
     sites = {**SITES, "factory": ("domestic", 300.0, 150.0)}
     out = run({"water_deliveries": _deliveries(sites), "water_values": _values(text)})
     trades = out["trades"].set_index("participant")
-    assert trades.loc["factory", "abatement"] == pytest.approx(0.0)
-    assert trades.loc["factory", "net_purchase"] == pytest.approx(150.0)
-    assert out["clearing"]["price"].iloc[0] == pytest.approx(0.75, rel=1e-9)
+    assert trades.loc["factory", "abatement"] == pytest.approx(150.0)
+    assert trades.loc["factory", "net_purchase"] == pytest.approx(0.0, abs=1e-6)
+    assert trades.loc["factory", "cost_without_trading"] == pytest.approx(18.75)
+    assert trades.loc[["farm1", "farm2"], "net_purchase"].tolist() == pytest.approx([100.0, -100.0])
+    assert out["clearing"]["price"].iloc[0] == pytest.approx(2 / 3, rel=1e-9)
+    assert out["clearing"]["saving"].iloc[0] >= 0
     free = run({"water_deliveries": _deliveries(sites),
                 "water_values": _values(text.replace(",-1,0\n", ",-1,\n"))})
     assert free["trades"].set_index("participant").loc["factory", "net_purchase"] < 0

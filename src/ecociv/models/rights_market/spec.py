@@ -99,8 +99,9 @@ SPEC = ModelSpec(
                        _col("price_elasticity", "", "price elasticity of the sector's water "
                             "demand at the desired use (ε < 0)", lt=0),
                        _col("max_give_up_share", "", "most a site of the sector may give up, as a "
-                            "share of its desired use (default 1; 0: it only buys, e.g. domestic "
-                            "water)", ge=0, le=1, required=False),
+                            "share of its desired use (default 1; 0: it never sells, e.g. domestic "
+                            "water; what the caps already take from it counts as given up)",
+                            ge=0, le=1, required=False),
                    )),
         TableInput(id="caps", about="Total rights per market and zone group (needed unless "
                    "allocation_rule is 'given')", required=False, columns=(

@@ -115,7 +115,7 @@ def participants_from_deliveries(deliveries: pd.DataFrame, values: pd.DataFrame,
         ``water``, unit, sector, zone_group (the basin, 'all' when empty), baseline (mean annual
         demand) and allocation (mean annual delivery) in quantity units per year, mac_intercept
         (yuan per quantity unit), mac_slope (yuan per quantity unit²) and max_abatement (the
-        sector's max_give_up_share × baseline).
+        larger of the sector's max_give_up_share × baseline and baseline − allocation).
 
     Raises
     ------
@@ -176,4 +176,7 @@ def participants_from_deliveries(deliveries: pd.DataFrame, values: pd.DataFrame,
         "zone_group": [b or "all" for b in first["basin"]],
         "baseline": baseline, "allocation": per_year["delivered"].to_numpy(dtype=float),
         "mac_intercept": value, "mac_slope": slope,
-        "max_abatement": baseline * np.array([by_sector[c][2] for c in sectors])})
+        # a site may give up its sector's share of its desired use, and always what the caps
+        # already take from it (so command and control values its shortage at its own curve)
+        "max_abatement": np.maximum(baseline * np.array([by_sector[c][2] for c in sectors]),
+                                    baseline - per_year["delivered"].to_numpy(dtype=float))})
