@@ -126,21 +126,24 @@ def _run_with_background_maps(loaded: ScenarioFile, store_root: str | Path, *,
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     # the workers import matplotlib and the map code while the first step computes
     pending: list[Future[Any]] = [pool.submit(report_maps.warm_up) for _ in range(workers)]
-    steps: list[tuple[Path, list[Future[list[Path]]]]] = []
+    steps: dict[str, tuple[Path, list[Future[list[Path]]]]] = {}
     run_folders: set[Path] = set()
 
     def after_step(folder: Path, manifest: dict[str, Any]) -> None:
         run_folders.add(folder.parent)
         jobs = report_maps.step_map_jobs(folder, manifest)
-        steps.append((folder, [pool.submit(report_maps.draw_map_job, job) for job in jobs]))
+        steps[folder.name] = (folder, [pool.submit(report_maps.draw_map_job, job) for job in jobs])
 
     def finish(folder: Path) -> None:
         if before_commit is not None:  # e.g. summaries, written while the maps are drawn
             before_commit(folder)
         for future in pending:
             future.result()
-        for step_folder, futures in steps:
-            report_maps.write_maps_index(step_folder, [p for f in futures for p in f.result()])
+        # in plan order (steps may finish in another order): the first failed map is the same
+        for step in loaded.steps:
+            if step.name in steps:
+                step_folder, futures = steps[step.name]
+                report_maps.write_maps_index(step_folder, [p for f in futures for p in f.result()])
 
     try:
         return run_scenario(loaded.scenario, base_dir=loaded.base_dir,

@@ -8,8 +8,10 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from ecociv.io.hashing import code_digest, digest_problems, file_digest
 from ecociv.io.vectors import split_layer
 from ecociv.region.dataset import DEFAULT_DATASET, Dataset, load_dataset
 from ecociv.registry import get_model
+from ecociv.scenario.concurrent import GraphRun, step_workers
 from ecociv.scenario.progress import task_progress
 from ecociv.scenario.schema import DATASET_REFERENCE, STEP_REFERENCE, Scenario, StepConfig
 from ecociv.scenario.store import ResultsStore
@@ -402,6 +405,43 @@ def _percent(notify: ProgressCallback, step: str) -> Callable[[float], None]:
     return lambda done: notify(step, f"running {round(100 * done)} %")
 
 
+@dataclass
+class _StepResult:
+    """What running (or reusing) one step gave: its manifest, whether it came from the cache,
+    notes on cached results passed over, its cache key and when it started (perf_counter)."""
+
+    manifest: dict[str, Any]
+    cached: bool
+    cache_notes: list[str]
+    key: str
+    started: float
+
+
+def _serialised(notify: ProgressCallback) -> ProgressCallback:
+    """``notify`` called by one thread at a time (steps running at once report from threads)."""
+    lock = threading.Lock()
+
+    def call(step: str, status: str) -> None:
+        with lock:
+            notify(step, status)
+
+    return call
+
+
+@contextmanager
+def _local_scheduler(address: str | None, workers: int) -> Iterator[None]:
+    """Local dask threads set once around steps running at once. Each step sets them again and
+    restores what it found on exit (``dask.config.set`` is process-wide): with the same values
+    set here first, a step that ends cannot take them from one still running."""
+    if address or workers == 1:
+        yield
+        return
+    from ecociv.execute.scheduling import scheduler
+
+    with scheduler(None):
+        yield
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -431,6 +471,13 @@ def run_scenario(
     unfinished run folder (e.g. to write summaries beside the steps); what it writes lands with
     the run, an error it raises fails the run; the manifest's ``finished`` and ``seconds`` then
     include it.
+
+    Steps whose inputs are ready run at once in threads, up to :func:`step_workers`
+    (``ECOCIV_STEP_WORKERS``; one at a time with a ``dask.distributed`` scheduler), see
+    :mod:`ecociv.scenario.concurrent`: results, the manifest (steps in plan order) and the error a
+    failing step raises are those of a run of one step after another. ``on_step`` and the
+    ``"done"`` reports come in the order the steps finish, in the calling thread; ``progress`` may
+    be called from the threads that run the steps (one call at a time).
     """
     base_dir = Path(base_dir)
     if steps is None:
@@ -444,63 +491,78 @@ def run_scenario(
     started = time.time()
     address = scheduler_address or scenario.scheduler
     align = scenario.grid.align or scenario.grid.resolution is not None
-    with store.new_run(scenario.name) as (run_id, folder):
+    workers = 1 if address else step_workers()  # a cluster's client is set process-wide
+    with store.new_run(scenario.name) as (run_id, folder), \
+            _local_scheduler(address, workers):
         outputs: dict[str, Path] = {}
         keys: dict[str, str] = {}
-        records: list[dict[str, Any]] = []
+        records: dict[str, dict[str, Any]] = {}
         grid = None
-        for step in steps:
-            if grid is None:
-                grid = _grid(scenario, base_dir, outputs)
-                check_disk_room(grid, folder, _raster_layers(steps), source=(
-                    f"grid ({scenario.grid.reference or f'dataset {scenario.dataset}'})"))
+        if steps:
+            grid = _grid(scenario, base_dir, outputs)
+            check_disk_room(grid, folder, _raster_layers(steps), source=(
+                f"grid ({scenario.grid.reference or f'dataset {scenario.dataset}'})"))
+        by_name = {step.name: step for step in steps}
+        report = _serialised(notify) if workers > 1 else notify
+        graph: GraphRun[_StepResult] | None = None
+
+        def work(name: str) -> _StepResult:
+            step = by_name[name]
             t0 = time.perf_counter()
             key = _cache_key(step, keys, grid, align)
-            keys[step.name] = key
             step_folder = folder / step.name
             cached, cache_notes = _copy_cached(store.cached_steps(key) if use_cache else [],
                                                step_folder)
             if cached is not None:
-                manifest = cached
-            else:
-                notify(step.name, "running")
-                sources: dict[str, str | Path] = dict(step.files)
-                for input_id, (source, output) in step.upstream.items():
-                    produced = outputs.get(f"@{source}.{output}")
-                    if produced is None:
-                        raise ScenarioError(f"models[{step.name}].inputs.{input_id}: step "
-                                            f"'{source}' did not produce output '{output}'")
-                    sources[input_id] = produced
-                # the unfinished run folder is removed on error: name upstream outputs by step
-                labels = {str(sources[i]): f"@{s}.{o} (output of step '{s}')"
-                          for i, (s, o) in step.upstream.items()}
-                try:
-                    loaded = load_inputs(step.model, sources, step.params, grid=grid,
-                                         align=align or bool(step.replaced), nodata=step.nodata,
-                                         resampling=step.resampling)
-                    for input_id, replacement in step.replaced.items():
-                        loaded.notes.add(f"input '{input_id}': dataset layer replaced by {replacement}")
-                    for note in cache_notes:
-                        loaded.notes.add(note)
-                    with task_progress(_percent(notify, step.name)):
-                        manifest = run_loaded(step.model, loaded, step_folder,
-                                              scheduler_address=address,
-                                              extra_manifest={"step": step.name, "cache_key": key})
-                except InputError as err:
-                    raise relabelled(err, labels) from err
-            if on_step is not None and cached is None:
-                on_step(step_folder, manifest)
+                return _StepResult(cached, True, cache_notes, key, t0)
+            report(step.name, "running")
+            sources: dict[str, str | Path] = dict(step.files)
+            for input_id, (source, output) in step.upstream.items():
+                produced = outputs.get(f"@{source}.{output}")
+                if produced is None:
+                    raise ScenarioError(f"models[{step.name}].inputs.{input_id}: step "
+                                        f"'{source}' did not produce output '{output}'")
+                sources[input_id] = produced
+            # the unfinished run folder is removed on error: name upstream outputs by step
+            labels = {str(sources[i]): f"@{s}.{o} (output of step '{s}')"
+                      for i, (s, o) in step.upstream.items()}
+            try:
+                loaded = load_inputs(step.model, sources, step.params, grid=grid,
+                                     align=align or bool(step.replaced), nodata=step.nodata,
+                                     resampling=step.resampling)
+                for input_id, replacement in step.replaced.items():
+                    loaded.notes.add(f"input '{input_id}': dataset layer replaced by {replacement}")
+                for note in cache_notes:
+                    loaded.notes.add(note)
+                with task_progress(_percent(report, step.name),
+                                   cancel=graph.cancel if graph is not None else None):
+                    manifest = run_loaded(step.model, loaded, step_folder,
+                                          scheduler_address=address,
+                                          extra_manifest={"step": step.name, "cache_key": key})
+            except InputError as err:
+                raise relabelled(err, labels) from err
+            return _StepResult(manifest, False, cache_notes, key, t0)
+
+        def done(name: str, result: _StepResult) -> None:
+            step, manifest = by_name[name], result.manifest
+            keys[name] = result.key  # before the steps that read this one start
             for output_id, meta in manifest["outputs"].items():
-                outputs[f"@{step.name}.{output_id}"] = step_folder / meta["path"]
-            records.append({"name": step.name, "model": step.model.spec.id,
-                            "version": step.model.spec.version, "cache_key": key,
-                            "cached": cached is not None,
-                            "seconds": round(time.perf_counter() - t0, 3),
-                            "outputs": {k: f"{step.name}/{v['path']}"
-                                        for k, v in manifest["outputs"].items()},
-                            "notes": [*manifest.get("notes", []),
-                                      *(cache_notes if cached is not None else [])]})
-            notify(step.name, "cached" if cached is not None else "done")
+                outputs[f"@{name}.{output_id}"] = folder / name / meta["path"]
+            if on_step is not None and not result.cached:
+                on_step(folder / name, manifest)
+            records[name] = {
+                "name": name, "model": step.model.spec.id, "version": step.model.spec.version,
+                "cache_key": result.key, "cached": result.cached,
+                "seconds": round(time.perf_counter() - result.started, 3),
+                "outputs": {k: f"{name}/{v['path']}" for k, v in manifest["outputs"].items()},
+                "notes": [*manifest.get("notes", []),
+                          *(result.cache_notes if result.cached else [])]}
+            report(name, "cached" if result.cached else "done")
+
+        graph = GraphRun([step.name for step in steps],
+                         {step.name: {s for s, _ in step.upstream.values()} for step in steps},
+                         work, done, workers=workers)
+        graph.run()
         if on_finish is not None:
             on_finish()
         finished = time.time()
@@ -514,7 +576,7 @@ def run_scenario(
             "seconds": round(finished - started, 3),
             "grid": grid.describe() if grid is not None else None,
             "scheduler": address or "threads",
-            "steps": records,
+            "steps": [records[step.name] for step in steps],  # plan order, however they ran
             "ecociv_version": __version__,
         }
         (folder / "manifest.json").write_text(json.dumps(run_manifest, indent=2))
