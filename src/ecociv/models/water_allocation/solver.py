@@ -521,8 +521,7 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
     for level in reversed(expected):
         lev = m.members[level]
         below = np.concatenate([m.members[p] for p in m.levels[m.levels.index(level) + 1:]] + [lev[:0]])
-        lower_k = prog.col_lower.copy()
-        lower_k[s.target_cols[below]] = 0.0
+        lower_k = s.target_cols[below]  # the later levels' targets: lower bound 0 at this stage
         share = _share_cost(s, lev, m)
         unit = float(m.amounts[lev].max()) / prog.scale  # LP units of water per unit of share
         level_stages = [(share, lower_k)]
@@ -533,7 +532,7 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
             weight *= max(COVERAGE_WEIGHT, 1.0)
         stages[:0] = level_stages
         weight *= MERGE_WEIGHT
-    stages.append((m.final_cost, prog.col_lower.copy()))
+    stages.append((m.final_cost, s.target_cols[:0]))
     prog.set_costs(cost)
     status = prog.run()
     if status == "kOptimal":
@@ -553,50 +552,57 @@ def _lexicographic_proof(prog: Program, x: np.ndarray, stages: list[tuple[np.nda
     """Whether the optimal basis HiGHS holds proves ``x`` optimal for each stage's objective in turn,
     over the points optimal for every earlier stage (a lexicographic optimum).
 
-    Stage k is (objective c_k, column lower bounds of its program: the levels after it are not yet
-    served, so their targets may go down to 0). For each stage the reduced costs on the basis are
-    d = c_k − Aᵀy (columns) and y (rows), with Bᵀy = c_B solved by HiGHS's factorisation. Every
-    change Δ from ``x`` to a feasible point changes c_k by Σ d_j Δ_j over non-basic variables; if
-    each d_j beyond ±PROOF_TOLERANCE (relative to the largest cost) has the sign its bound allows,
-    c_k cannot improve, and a point as good as ``x`` must keep those variables where they are; they
-    are then held fixed for the later stages (whose own d_j on them need not have any sign)."""
+    Stage k is (objective c_k, the columns whose lower bound is 0 in its program instead of the
+    one HiGHS holds: the targets of the levels after it, not yet served). For each stage the
+    reduced costs on the basis are d = c_k − Aᵀy (columns) and y (rows), with Bᵀy = c_B solved by
+    HiGHS's factorisation. Every change Δ from ``x`` to a feasible point changes c_k by Σ d_j Δ_j
+    over the non-basic variables; if each d_j beyond ±PROOF_TOLERANCE (relative to the largest
+    cost) has the sign its bound allows (≥ 0 at a lower bound, ≤ 0 at an upper one, any when
+    fixed), c_k cannot improve, and a point as good as ``x`` keeps those variables where they are:
+    they are held for the later stages (whose own d_j on them need not have any sign). So each
+    non-basic variable is checked at the first stage where its reduced cost is not zero."""
     h = prog.h
     basic = np.asarray(h.getBasicVariables()[1])  # type: ignore[attr-defined]
     is_col = basic >= 0
     basic_cols = basic[is_col]
-    held_cols = np.zeros(prog.n_cols, dtype=bool)
-    held_cols[basic_cols] = True  # basic: reduced cost zero by construction
-    held_rows = np.zeros(prog.matrix.shape[0], dtype=bool)
-    held_rows[-1 - basic[~is_col]] = True
-    activity = prog.matrix @ x
-    matrix_t = prog.matrix.T
-    upper = prog.col_upper
-    row_lower, row_upper = prog.row_lower, prog.row_upper
-    col_held = held_cols.copy()
-    row_held = held_rows.copy()
-    for cost, lower in stages:
-        rhs = np.zeros(basic.size)
-        rhs[is_col] = cost[basic_cols]
-        y = np.asarray(h.getBasisTransposeSolve(rhs)[1])  # type: ignore[attr-defined]
-        d = cost - matrix_t @ y
-        tol = PROOF_TOLERANCE * max(1.0, float(np.abs(cost).max()))
-        cols = np.flatnonzero((np.abs(d) > tol) & ~col_held)
-        if cols.size and not _allowed(x[cols], lower[cols], upper[cols], d[cols]).all():
+    costs = np.array([cost for cost, _ in stages])
+    rhs = np.zeros((len(stages), basic.size))
+    rhs[:, is_col] = costs[:, basic_cols]
+    duals = np.array([h.getBasisTransposeSolve(r)[1] for r in rhs])  # type: ignore[attr-defined]
+    reduced = costs - duals @ prog.matrix
+    tol = PROOF_TOLERANCE * np.maximum(1.0, np.abs(costs).max(axis=1))[:, None]
+    # columns: basic ones have no reduced cost
+    nonzero = np.abs(reduced) > tol
+    nonzero[:, basic_cols] = False
+    cols = np.flatnonzero(nonzero.any(axis=0))
+    if cols.size:
+        first = nonzero[:, cols].argmax(axis=0)
+        d = reduced[first, cols]
+        low, up = _at_bounds(x[cols], prog.col_lower[cols], prog.col_upper[cols])
+        loosened = np.zeros(costs.shape, dtype=bool)
+        for k, (_, loose) in enumerate(stages):
+            loosened[k, loose] = True
+        low = np.where(loosened[first, cols], np.abs(x[cols]) <= 1e-9, low)
+        if not (np.where(d > 0, low, up) | (low & up)).all():
             return False
-        rows = np.flatnonzero((np.abs(y) > tol) & ~row_held)
-        if rows.size and not _allowed(activity[rows], row_lower[rows], row_upper[rows], y[rows]).all():
+    # rows: basic ones (their slack in the basis) have y = 0
+    nonzero = np.abs(duals) > tol
+    nonzero[:, -1 - basic[~is_col]] = False
+    rows = np.flatnonzero(nonzero.any(axis=0))
+    if rows.size:
+        y = duals[nonzero[:, rows].argmax(axis=0), rows]
+        low, up = _at_bounds(prog.matrix[rows] @ x, prog.row_lower[rows], prog.row_upper[rows])
+        if not (np.where(y > 0, low, up) | (low & up)).all():
             return False
-        col_held[cols] = True
-        row_held[rows] = True
     return True
 
 
-def _allowed(value: np.ndarray, lower: np.ndarray, upper: np.ndarray, reduced: np.ndarray) -> np.ndarray:
-    """:func:`_bound_allows` for arrays."""
+def _at_bounds(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which values are at their (finite) lower and upper bounds, within 1e-9 relative."""
     with np.errstate(invalid="ignore"):
-        at_lower = np.abs(value - lower) <= 1e-9 * np.maximum(1.0, np.abs(lower))
-        at_upper = np.abs(value - upper) <= 1e-9 * np.maximum(1.0, np.abs(upper))
-    return (at_lower & at_upper) | (at_lower & (reduced > 0)) | (at_upper & (reduced < 0))
+        at_lower = np.isfinite(lower) & (np.abs(value - lower) <= 1e-9 * np.maximum(1.0, np.abs(lower)))
+        at_upper = np.isfinite(upper) & (np.abs(value - upper) <= 1e-9 * np.maximum(1.0, np.abs(upper)))
+    return at_lower, at_upper
 
 
 def _coverage_and_share_cost(s: _Static, members: np.ndarray, m: _Month) -> np.ndarray:
@@ -640,8 +646,8 @@ def _coverage_is_maximal(prog: Program, x: np.ndarray) -> bool:
 def _bound_allows(value: float, lower: float, upper: float, reduced: float) -> bool:
     """Whether a variable at ``value`` may have reduced cost ``reduced`` in a minimisation: ≥ 0 at
     its lower bound, ≤ 0 at its upper bound, any sign when fixed."""
-    at_lower = abs(value - lower) <= 1e-9 * max(1.0, abs(lower))
-    at_upper = abs(value - upper) <= 1e-9 * max(1.0, abs(upper))
+    at_lower = lower > -INF and abs(value - lower) <= 1e-9 * max(1.0, abs(lower))
+    at_upper = upper < INF and abs(value - upper) <= 1e-9 * max(1.0, abs(upper))
     return (at_lower and at_upper) or (at_lower and reduced > 0) or (at_upper and reduced < 0)
 
 
