@@ -58,6 +58,7 @@ def _imports() -> None:
     one = np.ones((1, 1))
     loops.budyko_block(one, one, one, one, one, one, False, 5.0, np.ones(1), True, 1.0,
                        np.ones(1), np.ones(1), np.ones(1), np.zeros((1, 1), np.int32), one,
+                       1.0, np.empty((0, 0)), np.empty((0, 0)),
                        np.empty((1, 1)), np.empty((1, 1)), np.empty((1, 1)), np.zeros((11, 2)))
 
 

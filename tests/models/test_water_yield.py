@@ -369,6 +369,7 @@ def test_compiled_pass_sums_per_watershed_with_true_cell_areas() -> None:
     wy = _numpy_reference(case, 6.0)["water_yield"]
     area = grid.cell_area_m2()
     assert area.shape == shape and area.std() > 0
+    assert grid.cell_area_factors(0, 40, 0, 50) is not None  # the loop forms the areas itself
     for ws_id, cols in ((5, slice(0, 25)), (9, slice(30, 50))):
         part, cells = wy[:, cols], area[:, cols]
         ok = ~np.isnan(part)

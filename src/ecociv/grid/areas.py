@@ -112,13 +112,23 @@ class _Tile:
         if self.means is not None:
             return self.means[rows[0] - self.rows[0]:rows[1] - self.rows[0],
                               cols[0] - self.cols[0]:cols[1] - self.cols[0]]
-        assert self.coef is not None
+        factors = self.factors(rows, cols)
+        assert factors is not None
+        return factors[0] @ factors[1].T
+
+    def factors(self, rows: tuple[int, int],
+                cols: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(left, right)``, shapes (rows, k) and (cols, k), whose product ``left @ right.T``
+        is :meth:`mean_density` (None on tiles of per-cell means): a compiled loop can form
+        each cell's density from k products instead of reading a block of densities."""
+        if self.coef is None:
+            return None
         degree = self.coef.shape[0] - 1
         along_rows = _integrals(np.arange(rows[0], rows[1] + 1, dtype=np.float64),
                                 *self.rows, degree)
         along_cols = _integrals(np.arange(cols[0], cols[1] + 1, dtype=np.float64),
                                 *self.cols, degree)
-        return along_rows @ self.coef @ along_cols.T
+        return along_rows @ self.coef, along_cols
 
 
 def _fit(density: Density, rows: tuple[int, int], cols: tuple[int, int],
@@ -232,6 +242,15 @@ class AreaField:
                 out[r0 - row_start:r1 - row_start, c0 - col_start:c1 - col_start] = \
                     tile.mean_density((r0, r1), (c0, c1))
         return out
+
+    def factors(self, row_start: int, row_stop: int, col_start: int,
+                col_stop: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`_Tile.factors` of the cells when one fitted polynomial covers the grid, else
+        None (use :meth:`mean_density`)."""
+        tiles = self.tiles()
+        if len(tiles) != 1:
+            return None
+        return tiles[0].factors((row_start, row_stop), (col_start, col_stop))
 
 
 def _nowhere(col: np.ndarray, row: np.ndarray) -> np.ndarray:

@@ -193,6 +193,20 @@ class GridSpec:
         col_end = self.cols if col_stop is None else col_stop
         return nominal * self._area_field.mean_density(row_start, stop, col_start, col_end)
 
+    def cell_area_factors(self, row_start: int, row_stop: int, col_start: int,
+                          col_stop: int) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """``(scale, left, right)`` with :meth:`cell_area_m2` ``= scale * (left @ right.T)``
+        for projections whose areas are one fitted polynomial over the grid (UTM and other
+        conformal grids of ordinary size); None otherwise (equal-area, geographic, rotated,
+        or areas fitted on several tiles)."""
+        if self.is_rotated or self.is_equal_area or self.crs.is_geographic:
+            return None
+        factors = self._area_field.factors(row_start, row_stop, col_start, col_stop)
+        if factors is None:
+            return None
+        unit = self.crs.axis_info[0].unit_conversion_factor if self.crs.axis_info else 1.0
+        return abs(self.transform.a * self.transform.e) * unit**2, factors[0], factors[1]
+
     def crs_label(self) -> str:
         """Short CRS name for messages (EPSG code when there is one)."""
         return short_crs(self.crs)

@@ -63,6 +63,11 @@ class Table:
         return cls(keys.astype(np.float64), False, 0.0, kc[pick], veg[pick], root[pick])
 
 
+#: placeholders for the loop's unused area arguments
+_NO_FACTORS = np.empty((0, 0), dtype=np.float64)
+_NO_AREA = np.empty((0, 1), dtype=np.float64)
+
+
 def _as_dask(values: xr.DataArray, chunks: tuple[tuple[int, ...], ...]) -> da.Array:
     data = values.data
     if isinstance(data, da.Array):
@@ -134,9 +139,15 @@ def budyko(
 
         assert block_info is not None
         (row0, row1), (col0, col1) = block_info[0]["array-location"]
-        area = np.asarray(grid.cell_area_m2(row0, row1, col0, col1), dtype=np.float64)
-        if area.ndim == 1:
-            area = area[:, None]
+        factors = grid.cell_area_factors(row0, row1, col0, col1)
+        if factors is None:
+            scale, left, right = 1.0, _NO_FACTORS, _NO_FACTORS
+            area = np.asarray(grid.cell_area_m2(row0, row1, col0, col1), dtype=np.float64)
+            if area.ndim == 1:
+                area = area[:, None]
+        else:
+            scale, left, right = factors
+            area = _NO_AREA
         shape = codes.shape
         fraction, aet, wyield = (np.empty(shape, dtype=np.float64) for _ in range(3))
         sums = np.zeros((n_sums, n_zones + 1), dtype=np.float64)
@@ -144,7 +155,8 @@ def budyko(
         z_cells_ = z_cells[0] if z_cells else precip
         loops.budyko_block(codes, precip, et0_, depth, pawc, z_cells_, use_z_map, float(z),
                            lookup.keys, lookup.dense, lookup.first, lookup.kc, lookup.veg,
-                           lookup.root, zone, area, fraction, aet, wyield, sums)
+                           lookup.root, zone, area, float(scale), np.ascontiguousarray(left),
+                           np.ascontiguousarray(right), fraction, aet, wyield, sums)
         return fraction, aet, wyield, sums
 
     fused = da.map_blocks(_block, *arrays, dtype=object, meta=np.empty((0, 0), dtype=object))

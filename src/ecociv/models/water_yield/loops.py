@@ -67,6 +67,8 @@ def budyko_block(codes: NDArray[np.floating], precip: NDArray[np.floating],
                  z: float, keys: NDArray[np.float64], dense: bool, first: float,
                  kc: NDArray[np.float64], veg: NDArray[np.float64], root: NDArray[np.float64],
                  zones: NDArray[np.integer], area: NDArray[np.float64],
+                 area_scale: float, area_left: NDArray[np.float64],
+                 area_right: NDArray[np.float64],
                  fraction: NDArray[np.float64], aet: NDArray[np.float64],
                  wyield: NDArray[np.float64], sums: NDArray[np.float64]) -> None:
     """Fill ``fraction``, ``aet`` and ``wyield`` (NaN = no value) for a block of cells and add
@@ -74,13 +76,24 @@ def budyko_block(codes: NDArray[np.floating], precip: NDArray[np.floating],
     per zone).
 
     ``keys, kc, veg, root`` are the biophysical table (NaN where a dense table has no row);
-    ``area`` has one column (equal-area or geographic grids) or one per cell."""
+    Cell areas (m²): ``area_scale * (area_left @ area_right.T)`` when ``area_left`` has
+    columns (``GridSpec.cell_area_factors``: a few products per cell instead of a block of
+    areas), else ``area``, with one column (equal-area or geographic grids) or one per cell."""
     rows, cols = codes.shape
     area_per_cell = area.shape[1] != 1
+    terms = area_left.shape[1]
     for i in range(rows):
         for j in range(cols):
             zone = zones[i, j]
-            cell_area = area[i, j] if area_per_cell else area[i, 0]
+            if terms > 0:
+                density = 0.0
+                for term in range(terms):
+                    density += area_left[i, term] * area_right[j, term]
+                cell_area = area_scale * density
+            elif area_per_cell:
+                cell_area = area[i, j]
+            else:
+                cell_area = area[i, 0]
             p = float(precip[i, j])
             row = _class_index(float(codes[i, j]), keys, dense, first)
             k = kc[row] if row >= 0 else np.nan
