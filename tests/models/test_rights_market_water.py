@@ -157,3 +157,23 @@ def test_files_through_the_model_runner(tmp_path, write_csv):
     text = str(error.value)
     assert "line 3" in text and "price_elasticity" in text and "\n" not in text
     assert np.isfinite(clearing["saving"].iloc[0])
+
+
+def test_the_belt_values_cover_every_sector_of_the_belt_network():
+    """data/strategies/water_values_s5.csv (the S5 and combined strategies' water market) passes
+    the checks and has a row for every sector of a demand site of the Belt's water network, with
+    a status on every row (a value without a source says 'illustrative')."""
+    from importlib import resources
+
+    import yaml
+
+    from ecociv.models.rights_market.water import sector_values
+
+    data = resources.files("ecociv") / "data"
+    values = pd.read_csv(str(data / "strategies" / "water_values_s5.csv"))
+    network = yaml.safe_load((data / "water" / "belt_network" / "network.yaml").read_text())
+    sectors = {str(node["sector"]) for node in network["nodes"]
+               if node.get("type") == "demand" and node.get("sector")}
+    assert sectors and sectors <= set(sector_values(values))
+    assert values["status"].notna().all() and values["source"].str.len().gt(20).all()
+    assert "illustrative" in values.loc[values["sector"] == "domestic", "status"].item()
