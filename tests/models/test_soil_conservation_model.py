@@ -97,6 +97,22 @@ def test_rasters_and_zone_totals_by_hand(tmp_path: Path) -> None:
     assert manifest["outputs"]["soil_conservation_totals"]["units"]["soil_conservation_mt"] == "Mt/yr"
 
 
+def test_without_factor_outputs_the_losses_are_the_same(tmp_path: Path) -> None:
+    """factor_outputs = false writes the losses, the service and the totals, equal to a run
+    with R, K and LS written, and not those three rasters."""
+    run_in_memory(MODEL, _inputs(), tmp_path / "all")
+    run_in_memory(MODEL, {**_inputs(), "factor_outputs": False}, tmp_path / "losses")
+    written = {p.name for p in (tmp_path / "losses").glob("*.tif")}
+    assert written == {"soil_loss_potential.tif", "soil_loss_actual.tif", "soil_conservation.tif"}
+    assert {"rainfall_erosivity.tif", "soil_erodibility.tif", "ls_factor.tif"} <= {
+        p.name for p in (tmp_path / "all").glob("*.tif")}
+    for name in sorted(written):
+        np.testing.assert_array_equal(_read(tmp_path / "losses" / name),
+                                      _read(tmp_path / "all" / name))
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "losses" / "soil_conservation_totals.csv"),
+                                  pd.read_csv(tmp_path / "all" / "soil_conservation_totals.csv"))
+
+
 def test_twelve_band_precipitation_file(tmp_path: Path, make_raster: Any,
                                         write_csv: Any) -> None:
     monthly = np.broadcast_to(MONTHS[:, None, None], (12, 3, 4)).astype(np.float32)

@@ -336,10 +336,10 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
             "soil_loss_actual_t": actual * area_ha,
             "soil_conservation_t": conservation * area_ha}
     totals = zonal_table(sums, inputs.get("zones"), grid, zone_field=inputs.get("zone_field"))
+    factors = ({"rainfall_erosivity": erosivity, "soil_erodibility": erodibility,
+                "ls_factor": ls} if bool(inputs.get("factor_outputs", True)) else {})
     return {
-        "rainfall_erosivity": erosivity,
-        "soil_erodibility": erodibility,
-        "ls_factor": ls,
+        **factors,
         "soil_loss_potential": potential,
         "soil_loss_actual": actual,
         "soil_conservation": conservation,

@@ -71,15 +71,19 @@ SPEC = ModelSpec(
                    "'zhang_2008': K = -0.01383 + 0.51575 K_EPIC for Chinese soils (Zhang et al. "
                    "2008)", units=None, dtype="str", choices=("none", "zhang_2008"),
                    default="none"),
+        ParamInput(id="factor_outputs", about="Write the R, K and LS rasters besides the "
+                   "losses and the service; false computes the same losses without writing them "
+                   "(3 of the 6 rasters: less time and disk)", units=None, dtype="bool",
+                   default=True),
         *zone_inputs("Polygons to total soil loss and conservation in"),
     ),
     outputs=(
         RasterOutput(id="rainfall_erosivity", about="RUSLE R from monthly precipitation",
-                     units="MJ*mm/(ha*h*yr)", long_name="rainfall erosivity R"),
+                     units="MJ*mm/(ha*h*yr)", long_name="rainfall erosivity R", optional=True),
         RasterOutput(id="soil_erodibility", about="RUSLE K from texture and organic carbon",
-                     units="t*ha*h/(ha*MJ*mm)", long_name="soil erodibility K"),
+                     units="t*ha*h/(ha*MJ*mm)", long_name="soil erodibility K", optional=True),
         RasterOutput(id="ls_factor", about="RUSLE slope length and steepness factor LS",
-                     units="", long_name="slope length and steepness factor LS"),
+                     units="", long_name="slope length and steepness factor LS", optional=True),
         RasterOutput(id="soil_loss_potential", about="Soil loss without cover or practice, "
                      "R K LS", units="t/(ha*yr)", long_name="potential soil loss"),
         RasterOutput(id="soil_loss_actual", about="Soil loss with cover and practice, R K LS C P",
