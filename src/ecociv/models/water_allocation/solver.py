@@ -391,6 +391,11 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
     if expected:
         # in one program a level wrongly expected short costs nothing: add last month's short levels
         wider = [p for p in pending if p in expected or p in carry.last]
+        # a level whose targets are in separate parts (the terminal lakes) leaves water short below
+        # it more often than not: expect the next level short too
+        after = [pending[i + 1] for i, p in enumerate(pending[:-1]) if p in wider and m.apart[p]]
+        if after and _shared_levels(m, sorted({*wider, *after})) <= 1:
+            wider = sorted({*wider, *after})
         if _try_merged(prog, s, carry, m, wider if _shared_levels(m, wider) <= 1 else expected):
             return
     shorts: list[int] = []
