@@ -15,12 +15,13 @@ code is cached on disk (``cache=True``). Loops release the GIL (``nogil``).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from ecociv.compiled import jit
+
 F64 = NDArray[np.float64]
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+_jit = jit(nogil=True, error_model="numpy")
 
 
 @_jit

@@ -15,11 +15,12 @@ call in an environment. Loops release the GIL (``nogil``), so other threads keep
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+from ecociv.compiled import jit
+
+_jit = jit(nogil=True, error_model="numpy")
 
 
 @_jit
