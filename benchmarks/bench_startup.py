@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -57,11 +58,24 @@ def _env(src: Path) -> dict[str, str]:
     return env
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+#: CPU seconds (user + system) of every timed process, by argv: fairer than wall time when other
+#: jobs share the machine
+CPU_S: dict[tuple[str, ...], list[float]] = {}
+
+
 def _time(argv: list[str], env: dict[str, str]) -> float:
-    """Wall seconds from spawn to exit of one process (output discarded; it must succeed)."""
+    """Wall seconds from spawn to exit of one process (output discarded; it must succeed); its
+    CPU seconds are appended to ``CPU_S``."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, check=False)
     seconds = time.perf_counter() - start
+    CPU_S.setdefault((env.get("PYTHONPATH", ""), *argv), []).append(_children_cpu() - cpu)
     if done.returncode != 0:
         raise RuntimeError(f"{argv} exited {done.returncode}: {done.stderr.decode()[-2000:]}")
     return seconds
@@ -111,6 +125,7 @@ def main() -> None:
         for argv in argvs.values():
             _time(argv, _env(src))
     _time(peer, _env(SRC))
+    CPU_S.clear()
 
     runs: dict[str, dict[str, list[float]]] = {tree: {label: [] for label in argvs} for tree in trees}
     peer_runs: list[float] = []
@@ -127,6 +142,8 @@ def main() -> None:
         per_command = {}
         for label, values in runs[tree].items():
             entry: dict[str, object] = {**_summary(values), "runs_s": [round(v, 4) for v in values],
+                                        "cpu_median_s": round(statistics.median(
+                                            CPU_S[(str(src), *argvs[label])]), 4),
                                         "target_s": TARGETS_S[label],
                                         "meets_target": statistics.median(values) <= TARGETS_S[label]}
             entry.update(_importtime(options.python, COMMANDS[label], _env(src)))
@@ -148,7 +165,9 @@ def main() -> None:
         "repeats": options.repeats,
         "method": "python -m ecociv.cli.main ARGS as a subprocess, wall time spawn to exit; one "
                   "untimed warm-up per command; trees and commands interleaved run by run",
-        "peer_python_c_pass": {**_summary(peer_runs), "runs_s": [round(v, 4) for v in peer_runs]},
+        "peer_python_c_pass": {**_summary(peer_runs), "runs_s": [round(v, 4) for v in peer_runs],
+                               "cpu_median_s": round(statistics.median(
+                                   CPU_S[(str(SRC), *peer)]), 4)},
         "results": results,
     }
     options.out.parent.mkdir(parents=True, exist_ok=True)
@@ -156,10 +175,14 @@ def main() -> None:
 
     print(f"load average at start {load_start[0]:.2f}, end {os.getloadavg()[0]:.2f}; "
           f"python -c pass median {statistics.median(peer_runs):.3f} s")
-    header = f"{'command':42s} " + " ".join(f"{tree + ' median (s)':>22s}" for tree in trees)
+    header = f"{'command':42s} " + " ".join(f"{tree + ' median wall / CPU (s)':>30s}"
+                                            for tree in trees)
     print(header + f" {'target (s)':>11s}")
     for label in argvs:
-        medians = " ".join(f"{statistics.median(runs[tree][label]):22.3f}" for tree in trees)
+        medians = " ".join(
+            f"{statistics.median(runs[tree][label]):22.3f} / "
+            f"{statistics.median(CPU_S[(str(src), *argvs[label])]):5.3f}"
+            for tree, src in trees.items())
         print(f"{label:42s} {medians} {TARGETS_S[label]:11.1f}")
     for tree in trees:
         for label, entry in results[tree]["commands"].items():  # type: ignore[index]
