@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from ecociv.models.ecological_security_pattern.grid_dijkstra import GridSearch
 from ecociv.models.ecological_security_pattern.kernels_circuit import (
     grid_edges,
     nested_dissection,
@@ -50,7 +51,6 @@ from ecociv.models.ecological_security_pattern.kernels_paths import (
     Link,
     corridor_band,
     cost_distance,
-    cost_graph,
     least_cost_links,
     zone_links,
 )
@@ -215,7 +215,7 @@ def security_pattern(resistance: np.ndarray, sources: np.ndarray, dx: float, dy:
         raise ValueError(f"unknown circuit mode {circuit_mode!r}; expected one of {CIRCUIT_MODES}")
     if paths not in PATH_MODES:
         raise ValueError(f"unknown path mode {paths!r}; expected one of {PATH_MODES}")
-    graph = cost_graph(resistance, dx, dy)
+    graph = GridSearch(resistance, dx, dy)  # the step-cost graph, never built (grid_dijkstra)
     result = cost_distance(graph, sources)
     links = zone_links(resistance, result, dx, dy)
     if paths == "least_cost":

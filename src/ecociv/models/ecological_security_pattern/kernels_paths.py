@@ -38,6 +38,7 @@ Information Processing Letters 27, 125-128.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -135,13 +136,15 @@ class CostDistance:
     predecessor: np.ndarray
 
 
-def cost_distance(graph: sp.csr_matrix, source_labels: np.ndarray) -> CostDistance:
+def cost_distance(graph: Any, source_labels: np.ndarray) -> CostDistance:
     """Cost distance, allocation and least-cost predecessors from every source cell at once.
 
     Parameters
     ----------
-    graph : csr_matrix
-        Step costs from :func:`cost_graph`, resistance × m.
+    graph : csr_matrix or GridSearch
+        Step costs from :func:`cost_graph`, resistance × m, or a
+        :class:`.grid_dijkstra.GridSearch` on the resistance grid (the same result, bit for bit,
+        without building the graph).
     source_labels : ndarray of int (rows, cols)
         Source id of each cell (1..n), 0 outside sources. Source cells must be passable.
 
@@ -158,6 +161,11 @@ def cost_distance(graph: sp.csr_matrix, source_labels: np.ndarray) -> CostDistan
     shape = source_labels.shape
     labels = source_labels.ravel()
     origins = np.flatnonzero(labels > 0)
+    if not isinstance(graph, sp.csr_matrix):
+        allocation = np.zeros(labels.size, dtype=np.int32)
+        graph.run(origins, labels=np.ascontiguousarray(labels, dtype=np.int32), source=allocation)
+        distance, predecessor = graph.take()
+        return CostDistance(distance.reshape(shape), allocation.reshape(shape), predecessor)
     distance, predecessor, origin = dijkstra(graph, directed=True, indices=origins, min_only=True,
                                              return_predecessors=True)
     allocation = np.where(origin >= 0, labels[np.maximum(origin, 0)], 0).astype(np.int32)
@@ -265,14 +273,16 @@ def zone_links(resistance: np.ndarray, result: CostDistance, dx: float, dy: floa
     return links
 
 
-def least_cost_links(graph: sp.csr_matrix, source_labels: np.ndarray, candidates: list[Link],
+def least_cost_links(graph: Any, source_labels: np.ndarray, candidates: list[Link],
                      dx: float, dy: float) -> list[Link]:
     r"""Unrestricted least-cost paths between the adjacent sources of ``candidates``.
 
     Parameters
     ----------
-    graph : csr_matrix
-        Step costs from :func:`cost_graph`, resistance × m.
+    graph : csr_matrix or GridSearch
+        Step costs from :func:`cost_graph`, resistance × m, or a
+        :class:`.grid_dijkstra.GridSearch` (same result; each search resets only the cells it
+        reached).
     source_labels : ndarray of int (rows, cols)
         Source ids, 0 outside sources.
     candidates : list of Link
@@ -306,8 +316,13 @@ def least_cost_links(graph: sp.csr_matrix, source_labels: np.ndarray, candidates
     links = []
     for a, group in sorted(by_source.items()):
         limit = max(link.cost for link in group) * (1 + 1e-9)
-        distance, predecessor, _ = dijkstra(graph, directed=True, indices=cells_of[a], min_only=True,
-                                         return_predecessors=True, limit=limit)
+        if isinstance(graph, sp.csr_matrix):
+            distance, predecessor, _ = dijkstra(graph, directed=True, indices=cells_of[a],
+                                                min_only=True, return_predecessors=True,
+                                                limit=limit)
+        else:
+            graph.run(cells_of[a], limit=limit)
+            distance, predecessor = graph.dist, graph.pred
         for link in group:
             b = link.source_b
             targets = cells_of[b]
@@ -317,16 +332,19 @@ def least_cost_links(graph: sp.csr_matrix, source_labels: np.ndarray, candidates
             if np.any((crossed != 0) & (crossed != a) & (crossed != b)):
                 continue
             links.append(Link(a, b, cells, float(distance[target]), path_length(cells, cols, dx, dy)))
+        if not isinstance(graph, sp.csr_matrix):
+            graph.reset()
     return sorted(links, key=lambda link: (link.source_a, link.source_b))
 
 
-def corridor_band(graph: sp.csr_matrix, cells: np.ndarray, width: float) -> np.ndarray:
+def corridor_band(graph: Any, cells: np.ndarray, width: float) -> np.ndarray:
     r"""Cells within cost distance ``width`` of a path (flat cell numbers, sorted).
 
     Parameters
     ----------
-    graph : csr_matrix
-        Step costs from :func:`cost_graph`, resistance × m.
+    graph : csr_matrix or GridSearch
+        Step costs from :func:`cost_graph`, resistance × m, or a
+        :class:`.grid_dijkstra.GridSearch` (same result).
     cells : ndarray of int
         Flat cell numbers of the path.
     width : float
@@ -339,5 +357,9 @@ def corridor_band(graph: sp.csr_matrix, cells: np.ndarray, width: float) -> np.n
     band is contained in Linkage Mapper's normalised least-cost corridor truncated at
     :math:`2\,\mathrm{width}` (McRae & Kavanagh 2011). The band is connected.
     """
+    if not isinstance(graph, sp.csr_matrix):
+        band = np.sort(graph.run(np.asarray(cells), limit=width))
+        graph.reset()
+        return band
     reached = dijkstra(graph, directed=True, indices=np.asarray(cells), min_only=True, limit=width)
     return np.flatnonzero(np.isfinite(reached))
