@@ -573,7 +573,9 @@ def _lexicographic_proof(prog: Program, x: np.ndarray, stages: list[tuple[np.nda
     costs = np.array([cost for cost, _ in stages])
     rhs = np.zeros((len(stages), basic.size))
     rhs[:, is_col] = costs[:, basic_cols]
-    duals = np.array([h.getBasisTransposeSolve(r)[1] for r in rhs])  # type: ignore[attr-defined]
+    # a stage whose costs are all on non-basic columns has y = 0 (nothing to solve)
+    duals = np.array([h.getBasisTransposeSolve(r)[1] if r.any() else np.zeros(r.size)  # type: ignore[attr-defined]
+                      for r in rhs])
     reduced = costs - duals @ prog.matrix
     tol = PROOF_TOLERANCE * np.maximum(1.0, np.abs(costs).max(axis=1))[:, None]
     # columns: basic ones have no reduced cost
