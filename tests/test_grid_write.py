@@ -278,3 +278,85 @@ def test_class_sidecar_with_colour_table_for_a_copied_raster(tmp_path: Path) -> 
     assert band is not None
     assert [c.text or "" for c in band.iterfind("CategoryNames/Category")] == [
         "", "cropland", "forest", "grassland"]
+
+
+def _contents(path: Path) -> dict[str, object]:
+    """Everything a reader sees in a written COG: pixels of every band and overview, tags,
+    descriptions, units, nodata, colour tables, layout and the sidecar."""
+    out: dict[str, object] = {}
+    with rasterio.open(path) as src:
+        out["profile"] = {k: v for k, v in src.profile.items() if k != "crs"}
+        out["crs"] = src.crs.to_wkt()
+        out["tags"] = [src.tags(), *(src.tags(i) for i in src.indexes)]
+        out["structure"] = src.tags(ns="IMAGE_STRUCTURE")
+        out["descriptions"], out["units"] = src.descriptions, src.units
+        out["overviews"] = src.overviews(1)
+        out["colormaps"] = [src.colormap(i) if src.colorinterp[i - 1].name == "palette" else None
+                            for i in src.indexes]
+        out["pixels"] = src.read().tobytes()
+        levels = len(src.overviews(1))
+    for level in range(levels):
+        with rasterio.open(path, overview_level=level) as src:
+            out[f"overview {level}"] = src.read().tobytes()
+    sidecar = path.with_name(path.name + ".aux.xml")
+    out["sidecar"] = sidecar.read_text(encoding="utf-8") if sidecar.exists() else None
+    return out
+
+
+@pytest.mark.parametrize("case", ["float32", "categorical", "multiband"])
+def test_writes_from_memory_and_through_a_tiled_file_give_the_same_cog(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    # outputs within the memory budget are written as COGs straight from an array; larger ones
+    # through a tiled file on disk; a reader must not be able to tell which
+    from ecociv.grid import write
+
+    shape = (300, 2100)  # wider than 2048 cells: three overview levels
+    rng = np.random.default_rng(11)
+    grid = albers(shape)
+    if case == "float32":
+        values: np.ndarray = rng.gamma(2.0, 40.0, shape)
+        values[rng.random(shape) < 0.1] = np.nan
+        meta = META
+        data = xr.DataArray(da.from_array(values, chunks=(64, 700)), dims=("y", "x"))
+    elif case == "categorical":
+        values = rng.integers(1, 4, shape).astype(np.float64)
+        values[:40, :40] = np.nan
+        meta = CLASS_META
+        data = from_array(values, grid, name="c")  # NumPy-backed
+    else:
+        values = rng.integers(-5, 900, (3, *shape)).astype(np.float64)
+        meta = RasterMeta(units="mm", long_name="monthly", model_id="m", output_id="r",
+                          dtype="int16", bands=3, band_names=("a", "b", "c"))
+        data = xr.DataArray(da.from_array(values, chunks=(1, 128, 2100)), dims=("band", "y", "x"))
+    written = {}
+    for label, budget in (("memory", "4096"), ("file", "0")):
+        monkeypatch.setenv(write.MEMORY_ENV, budget)
+        folder = tmp_path / label
+        folder.mkdir()
+        write_rasters([(data, folder / "out.tif", meta)], grid)
+        assert sorted(p.name for p in folder.iterdir()) == (
+            ["out.tif", "out.tif.aux.xml"] if meta.categories else ["out.tif"])
+        written[label] = _contents(folder / "out.tif")
+    assert written["memory"]["structure"]["LAYOUT"] == "COG"  # type: ignore[index]
+    assert len(written["memory"]["overviews"]) == 3  # type: ignore[arg-type]
+    for key in written["file"]:
+        assert written["memory"][key] == written["file"][key], key
+
+
+def test_memory_budget_follows_the_setting_and_the_address_space_limit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import resource
+
+    from ecociv.grid import write
+
+    monkeypatch.setenv(write.MEMORY_ENV, "12")
+    assert write.memory_budget() == 12 * 2**20
+    monkeypatch.setenv(write.MEMORY_ENV, "0")
+    assert write.memory_budget() == 0
+    monkeypatch.setenv(write.MEMORY_ENV, "lots")
+    with pytest.raises(InputError, match="ECOCIV_WRITE_MEMORY_MB must be a number of MiB"):
+        write.memory_budget()
+    monkeypatch.delenv(write.MEMORY_ENV)
+    assert 0 < write.memory_budget() <= write.WRITE_MEMORY_MB * 2**20
+    monkeypatch.setattr(resource, "getrlimit", lambda kind: (8 * 2**20, resource.RLIM_INFINITY))
+    assert 0 <= write.memory_budget() <= 2 * 2**20  # a quarter of an 8 MiB address space

@@ -1,7 +1,8 @@
-"""Writing rasters: chunks are streamed into a tiled GeoTIFF, then copied to a Cloud-Optimized
-GeoTIFF with ``units``, ``long_name``, nodata and the model id in its tags. Class rasters get
-MODE overviews, a colour table and, beside them in ``<name>.tif.aux.xml``, category names and a
-raster attribute table."""
+"""Writing rasters as Cloud-Optimized GeoTIFFs with ``units``, ``long_name``, nodata and the
+model id in their tags: chunks are streamed into a tiled GeoTIFF, then copied to the COG; or,
+when the outputs fit in :func:`memory_budget`, cast into arrays the COGs are written from
+directly (the same files). Class rasters get MODE overviews, a colour table and, beside them in
+``<name>.tif.aux.xml``, category names and a raster attribute table."""
 
 from __future__ import annotations
 
@@ -93,25 +94,7 @@ class _WindowTarget:
             rows, cols = key
             indexes = 1
         window = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
-        target = np.dtype(self.dtype)
-        if target.kind in "iu" and block.size:
-            # casting would wrap around silently (300 -> 44 in uint8)
-            info = np.iinfo(target)
-            finite = block[np.isfinite(block)] if block.dtype.kind == "f" else block
-            if finite.size and (finite.min() < info.min or finite.max() > info.max):
-                bad = finite.min() if finite.min() < info.min else finite.max()
-                name = Path(self.path).name.removeprefix(".").removesuffix(".tiled.tif")
-                raise OutputError(f"output '{name}' holds {bad:g}, outside the range of its "
-                                  f"declared type {target} [{info.min}, {info.max}]")
-        if block.dtype.kind == "f" and target.kind == "f":
-            # cast first, then mark the NaN cells of the cast copy: one pass less than np.where
-            # on the (float64) block, and half the bytes
-            values = block.astype(target, copy=True)
-            np.copyto(values, target.type(self.nodata), where=np.isnan(values))
-        elif block.dtype.kind == "f":
-            values = np.where(np.isnan(block), self.nodata, block).astype(target, copy=False)
-        else:
-            values = block.astype(target, copy=False)
+        values = _cast_block(block, np.dtype(self.dtype), self.nodata, self.path)
         with self.lock:
             if self._closed:
                 return
@@ -120,6 +103,34 @@ class _WindowTarget:
             else:
                 with rasterio.open(self.path, "r+") as dst:
                     dst.write(values, indexes, window=window)
+
+
+def _cast_block(block: np.ndarray, target: np.dtype, nodata: float, path: str) -> np.ndarray:
+    """``block`` in the output type ``target`` with NaN cells set to ``nodata``.
+
+    Raises
+    ------
+    OutputError
+        If an integer output holds a value its type cannot (casting would wrap around silently:
+        300 -> 44 in uint8).
+    """
+    if target.kind in "iu" and block.size:
+        info = np.iinfo(target)
+        finite = block[np.isfinite(block)] if block.dtype.kind == "f" else block
+        if finite.size and (finite.min() < info.min or finite.max() > info.max):
+            bad = finite.min() if finite.min() < info.min else finite.max()
+            name = Path(path).name.removeprefix(".").removesuffix(".tiled.tif").removesuffix(".tif")
+            raise OutputError(f"output '{name}' holds {bad:g}, outside the range of its "
+                              f"declared type {target} [{info.min}, {info.max}]")
+    if block.dtype.kind == "f" and target.kind == "f":
+        # cast first, then mark the NaN cells of the cast copy: one pass less than np.where
+        # on the (float64) block, and half the bytes
+        values = block.astype(target, copy=True)
+        np.copyto(values, target.type(nodata), where=np.isnan(values))
+        return values
+    if block.dtype.kind == "f":
+        return np.where(np.isnan(block), nodata, block).astype(target, copy=False)
+    return block.astype(target, copy=False)
 
 
 def _create_tiled(path: Path, grid: GridSpec, meta: RasterMeta, nodata: float) -> None:
@@ -138,25 +149,30 @@ def _create_tiled(path: Path, grid: GridSpec, meta: RasterMeta, nodata: float) -
         "BIGTIFF": "IF_SAFER",
         "SPARSE_OK": "TRUE",
     }
+    with rasterio.open(path, "w", **profile) as dst:
+        _describe(dst, meta)
+
+
+def _describe(dst: Any, meta: RasterMeta) -> None:
+    """Write ``meta`` into an open dataset: tags, band descriptions, units and colour table."""
     # dimensionless quantities are tagged "1" (the CF/UDUNITS convention); class codes, which are
     # not quantities, carry no units tag
     units = "1" if meta.units == "" else meta.units
     tags = {"long_name": meta.long_name, "model_id": meta.model_id, "output_id": meta.output_id}
     if units is not None:
         tags["units"] = units
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.update_tags(**tags)
-        for index in range(1, (meta.bands or 1) + 1):
-            if meta.band_names:
-                label = f"{meta.long_name}: {meta.band_names[index - 1]}"
-            else:
-                label = meta.long_name if meta.bands is None else f"{meta.long_name}, band {index}"
-            dst.update_tags(index, long_name=label, **({"units": units} if units else {}))
-            dst.set_band_description(index, label)
-            if units:
-                dst.set_band_unit(index, units)
-            if meta.categories and meta.dtype == "uint8":  # TIFF holds colour tables of bytes
-                dst.write_colormap(index, {code: _rgba(colour) for code, _, colour in meta.categories})
+    dst.update_tags(**tags)
+    for index in range(1, (meta.bands or 1) + 1):
+        if meta.band_names:
+            label = f"{meta.long_name}: {meta.band_names[index - 1]}"
+        else:
+            label = meta.long_name if meta.bands is None else f"{meta.long_name}, band {index}"
+        dst.update_tags(index, long_name=label, **({"units": units} if units else {}))
+        dst.set_band_description(index, label)
+        if units:
+            dst.set_band_unit(index, units)
+        if meta.categories and meta.dtype == "uint8":  # TIFF holds colour tables of bytes
+            dst.write_colormap(index, {code: _rgba(colour) for code, _, colour in meta.categories})
 
 
 #: Upper bound (MiB) of GDAL's block cache while a run computes and writes. GDAL's default, 5 %
@@ -231,9 +247,8 @@ def raster_compression(compress: str | None) -> Iterator[None]:
         _CHOSEN.reset(token)
 
 
-def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str) -> None:
-    with rasterio.open(tmp) as src:
-        big = max(src.shape) > 2048
+def _cog_options(big: bool, meta: RasterMeta, compress: str) -> dict[str, str]:
+    """Creation options of the COG driver for every written raster."""
     options = {
         "driver": "COG",
         "COMPRESS": compress.upper(),
@@ -248,14 +263,123 @@ def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str) -> None:
     }
     if compress == "zstd":
         options["LEVEL"] = "1"
+    return options
+
+
+def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str) -> None:
+    """Copy the tiled GeoTIFF ``tmp`` to the COG ``path``."""
+    with rasterio.open(tmp) as src:
+        big = max(src.shape) > 2048
     # The COG driver computes the overviews into a temporary file, ZSTD-compressed by default,
     # then reads them back to copy them into the COG: uncompressed, the copy of a 4000² float32
     # raster takes 0.55 s of CPU instead of 0.85 s (the COG written is the same, byte for byte
     # in its pixels; benchmarks/RESULTS.md, water_yield).
     with rasterio.Env(COG_TMP_COMPRESSION="NONE"):
-        rasterio.shutil.copy(str(tmp), str(path), **options)
+        rasterio.shutil.copy(str(tmp), str(path), **_cog_options(big, meta, compress))
     if meta.categories:
         write_class_sidecar(path, meta.categories, bands=meta.bands or 1)
+
+
+def _memory_dataset(values: np.ndarray, grid: GridSpec, nodata: float) -> Any:
+    """A GDAL in-memory (MEM) dataset over ``values`` (bands, rows, cols): the array itself
+    when rasterio can wrap it (rasterio >= 1.4), else a copy."""
+    try:
+        from rasterio._io import MemoryDataset
+    except ImportError:  # rasterio < 1.4: a MEM dataset written from the array
+        dst = rasterio.open("", "w", driver="MEM", width=grid.cols, height=grid.rows,
+                            count=values.shape[0], dtype=values.dtype.name,
+                            crs=grid.crs.to_wkt(), transform=grid.transform, nodata=nodata)
+        dst.write(values)
+        return dst
+    dst = MemoryDataset(values, transform=grid.transform, crs=grid.crs.to_wkt(), copy=False)
+    dst.nodata = nodata
+    return dst
+
+
+def _array_to_cog(values: np.ndarray, path: Path, grid: GridSpec, meta: RasterMeta,
+                  nodata: float, compress: str) -> None:
+    """Write the COG ``path`` straight from ``values`` (bands, rows, cols), already in the
+    output type with nodata marked: no intermediate file; GDAL computes the overviews from
+    the array (the same levels, resampling and pixels as the copy of a tiled file)."""
+    big = max(grid.shape) > 2048
+    with rasterio.Env(COG_TMP_COMPRESSION="NONE"), _memory_dataset(values, grid, nodata) as dst:
+        _describe(dst, meta)
+        rasterio.shutil.copy(dst, str(path), **_cog_options(big, meta, compress))
+    if meta.categories:
+        write_class_sidecar(path, meta.categories, bands=meta.bands or 1)
+
+
+class _ArrayTarget:
+    """A dask ``store`` target casting each chunk into its place in an output-typed array."""
+
+    def __init__(self, values: np.ndarray, nodata: float, path: str):
+        self.values = values
+        self.nodata = nodata
+        self.path = path
+
+    def __setitem__(self, key: tuple[slice, ...], block: np.ndarray) -> None:
+        into = self.values[key] if len(key) == 3 else self.values[0][key]
+        _cast_into(into, block, self.nodata, self.path)
+
+
+def _cast_into(into: np.ndarray, block: np.ndarray, nodata: float, path: str) -> None:
+    """Cast ``block`` into the view ``into`` as :func:`_cast_block` does, with no copy."""
+    target = into.dtype
+    if target.kind in "iu" or block.dtype.kind != "f":
+        into[...] = _cast_block(block, target, nodata, path)
+        return
+    np.copyto(into, block, casting="unsafe")
+    np.copyto(into, target.type(nodata), where=np.isnan(into))
+
+
+#: environment variable: MiB of memory the outputs of one write may hold (``0``: always write
+#: through a tiled intermediate file)
+MEMORY_ENV = "ECOCIV_WRITE_MEMORY_MB"
+
+#: Default of ``$ECOCIV_WRITE_MEMORY_MB``. Writing from memory saves the intermediate file but
+#: keeps every output whole in memory until its COG is written: on three 4000² float32 outputs
+#: (192 MB) it took 1.57 instead of 1.77 CPU-s (medians of 6 alternations, load 16), and
+#: ``water_yield``'s peak RSS rose from 0.67 to 1.01 GB; the COG encoding itself (overviews,
+#: ZSTD with the floating-point predictor) is most of the cost either way
+#: (benchmarks/RESULTS.md, "Raster read/write floor"). So only small outputs take this path
+#: unless the variable asks for more.
+WRITE_MEMORY_MB = 64
+
+
+def memory_budget() -> int:
+    """Bytes the outputs of one :func:`write_rasters` call may hold in memory, to be written as
+    COGs straight from there: ``$ECOCIV_WRITE_MEMORY_MB`` MiB when set, else
+    :data:`WRITE_MEMORY_MB`, in either case at most a quarter of the memory available now
+    (``MemAvailable``) and of an address-space limit (``RLIMIT_AS``, e.g. ``prlimit --as``).
+    Larger outputs go through a tiled file on disk."""
+    setting = os.environ.get(MEMORY_ENV, "").strip()
+    wanted = WRITE_MEMORY_MB * 2**20
+    if setting:
+        try:
+            wanted = max(0, int(float(setting) * 2**20))
+        except ValueError:
+            raise InputError(f"{MEMORY_ENV} must be a number of MiB, got {setting!r}",
+                             source=f"environment variable {MEMORY_ENV}") from None
+    if wanted == 0:
+        return 0
+    budget = wanted
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    budget = min(budget, int(line.split()[1]) * 1024 // 4)
+                    break
+    except OSError:
+        pass  # not Linux: the setting alone
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            budget = min(budget, soft // 4)
+    except (ImportError, OSError, ValueError):
+        pass
+    return budget
 
 
 def _rgba(colour: str) -> tuple[int, int, int, int]:
@@ -379,8 +503,19 @@ def write_rasters(
     -------
     list
         The computed values of ``extra``.
+
+    Notes
+    -----
+    When the outputs fit in :func:`memory_budget` (and no cluster is used), each chunk is cast
+    into an array of the output type and the COG is written straight from that array; else the
+    chunks are streamed into a tiled GeoTIFF on disk that is then copied to the COG. Both give
+    the same file contents (pixels, overviews, tags).
     """
     codec = compression(compress)
+    needed = sum(grid.rows * grid.cols * np.dtype(meta.dtype).itemsize * (meta.bands or 1)
+                 for _, _, meta in items)
+    if items and not distributed_lock and needed <= memory_budget():
+        return _write_from_memory(items, grid, extra, codec)
     targets: list[_WindowTarget] = []
     sources: list[da.Array] = []
     tmps: list[Path] = []
@@ -425,4 +560,47 @@ def write_rasters(
                 target.close()
             for tmp in tmps:
                 tmp.unlink(missing_ok=True)
+    return list(results[1:])
+
+
+def _write_from_memory(items: Sequence[tuple[xr.DataArray, Path, RasterMeta]], grid: GridSpec,
+                       extra: Sequence[Any], codec: str) -> list[Any]:
+    """:func:`write_rasters` through arrays in memory (see its Notes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    arrays: list[np.ndarray | None] = []
+    sources: list[da.Array] = []
+    targets: list[_ArrayTarget] = []
+    direct: list[tuple[np.ndarray, _ArrayTarget]] = []
+    for data, path, meta in items:
+        values = np.empty((meta.bands or 1, grid.rows, grid.cols), dtype=meta.dtype)
+        target = _ArrayTarget(values, NODATA[meta.dtype], str(path))
+        if isinstance(data.data, da.Array):
+            sources.append(data.data)
+            targets.append(target)
+        else:  # a NumPy output is cast row band by row band, never copied whole
+            direct.append((np.asarray(data.data), target))
+        arrays.append(values)
+    stored = da.store(sources, cast(Any, targets), lock=False, compute=False) if sources else None
+    results = compute_in_order(stored, *extra)
+    for array, target in direct:
+        step = max(1, grid.default_chunks()[0])
+        for row in range(0, grid.rows, step):
+            rows = slice(row, min(row + step, grid.rows))
+            if array.ndim == 3:
+                target[slice(0, array.shape[0]), rows, slice(0, grid.cols)] = array[:, rows]
+            else:
+                target[rows, slice(0, grid.cols)] = array[rows]
+
+    def write(index: int) -> None:
+        _, path, meta = items[index]
+        values = arrays[index]
+        assert values is not None
+        _array_to_cog(values, path, grid, meta, NODATA[meta.dtype], codec)
+        arrays[index] = None  # its memory can go as soon as its file is written
+
+    # GDAL computes overviews on one thread: files written side by side use the other cores
+    with _bounded_block_cache(), ThreadPoolExecutor(
+            max_workers=max(1, min(len(items), os.cpu_count() or 1))) as pool:
+        list(pool.map(write, range(len(items))))
     return list(results[1:])

@@ -1,0 +1,118 @@
+"""The raster read/write floor of whole runs: ``ecociv model run`` of ``water_yield``,
+``soil_conservation`` and ``sand_fixation`` (annual) on 4000² UTM 45N LZW inputs, each a fresh
+process, with variants of the shared engine interleaved round by round so they see the same load.
+
+Variants (``--variants``):
+
+=========  ====================================================================================
+new        this tree's ``src`` (outputs of 4000² runs go through a tiled file and a COG copy)
+new-mem    this tree with ``ECOCIV_WRITE_MEMORY_MB=100000``: outputs cast into arrays and the
+           COGs written straight from them, everything else as ``new``
+base       another source tree (``--base-src``, e.g. ``git archive main src`` unpacked): the
+           code before the change
+=========  ====================================================================================
+
+Each row records wall and CPU seconds (user + system of the process), peak RSS, the run's own
+``timings_s`` from its manifest and the 1-minute load average at the start of the run. Medians
+are over ``--repeats`` rounds after one warm-up round. Usage::
+
+    .venv/bin/python benchmarks/bench_raster_io.py --repeats 3 --base-src /tmp/base/src \\
+        [--configs water_yield soil_conservation sand_fixation_annual] [--json out.json]
+
+Inputs: ``make_awy_inputs.py`` (``awy_synthetic_N4000_utm45n_lzw_ws16``) and
+``bench_services.py --crs utm --compress lzw`` (``services_synthetic_N4000_utm_lzw``), made
+beforehand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_services as services  # noqa: E402
+import bench_water_yield as wy  # noqa: E402
+
+WORK = HERE / "_work"
+FOLDERS = {"water_yield": WORK / "awy_synthetic_N4000_utm45n_lzw_ws16",
+           "soil_conservation": WORK / "services_synthetic_N4000_utm_lzw",
+           "sand_fixation_annual": WORK / "services_synthetic_N4000_utm_lzw"}
+
+
+def command(config: str, out: Path, src: Path) -> list[str]:
+    if config == "water_yield":
+        return wy.ecociv_cmd(FOLDERS[config], out, src)
+    return services.model_cmd(config, FOLDERS[config], out, src)
+
+
+def run(config: str, variant: str, src: Path, round_: int) -> dict[str, Any]:
+    out = WORK / "runs" / f"rasterio_{config}_{variant}"
+    if out.exists():
+        shutil.rmtree(out)
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    env.pop("ECOCIV_WRITE_MEMORY_MB", None)
+    if variant == "new-mem":
+        env["ECOCIV_WRITE_MEMORY_MB"] = "100000"
+    load = os.getloadavg()[0]
+    log = WORK / "logs" / f"rasterio_{config}_{variant}_{round_}.log"
+    result = wy.measure(command(config, out, src), log=log, env=env)
+    manifest = json.loads((out / "manifest.json").read_text())
+    result["timings_s"] = manifest.get("timings_s", {})
+    result["load_1min"] = round(load, 2)
+    result["cpu_s"] = round(result["user_s"] + result["sys_s"], 3)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configs", nargs="*", default=list(FOLDERS), choices=list(FOLDERS))
+    parser.add_argument("--variants", nargs="*", default=["new", "new-mem", "base"],
+                        choices=["new", "new-mem", "base"])
+    parser.add_argument("--base-src", type=Path, default=None)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if "base" in args.variants and args.base_src is None:
+        parser.error("--base-src is needed for the 'base' variant")
+    sources = {"new": HERE.parent / "src", "new-mem": HERE.parent / "src", "base": args.base_src}
+    rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for config in args.configs:
+        rows[config] = {v: [] for v in args.variants}
+        for round_ in range(args.repeats + 1):
+            for variant in args.variants:
+                result = run(config, variant, sources[variant], round_)
+                print(f"{config:22s} {variant:9s} round {round_}  wall {result['wall_s']:6.2f} s  "
+                      f"cpu {result['cpu_s']:6.2f} s  rss {result['peak_rss_bytes'] / 1e9:.2f} GB  "
+                      f"load {result['load_1min']:.1f}", flush=True)
+                if round_:
+                    rows[config][variant].append(result)
+    summary: dict[str, Any] = {}
+    for config, by_variant in rows.items():
+        summary[config] = {}
+        for variant, runs in by_variant.items():
+            summary[config][variant] = {
+                "wall_s": round(statistics.median(r["wall_s"] for r in runs), 3),
+                "cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 3),
+                "peak_rss_gb": round(statistics.median(r["peak_rss_bytes"] for r in runs) / 1e9, 3),
+                "load_1min": [r["load_1min"] for r in runs],
+                "runs": runs,
+            }
+            s = summary[config][variant]
+            print(f"MEDIAN {config:22s} {variant:9s} wall {s['wall_s']:6.2f} s  cpu {s['cpu_s']:6.2f} s"
+                  f"  rss {s['peak_rss_gb']:.2f} GB  loads {s['load_1min']}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
