@@ -172,3 +172,31 @@ def test_difference_scale_is_centred_on_zero() -> None:
     assert low == -high and high == pytest.approx(np.percentile(values.compressed(), 98))
     low, high = colour_limits(values, diverging=False)
     assert low == pytest.approx(np.percentile(values.compressed(), 2)) and high > low
+
+
+def test_belt_layers_drawn_once_look_as_drawn_on_each_map(tmp_path: Path, monkeypatch) -> None:
+    # the Belt's layers, graticule, scale bar and arrow come from an image drawn once per process
+    # and grid; the map must look as when they are drawn on it: same size, the same pixels but
+    # for antialiased edges (a few levels of 255), and the layers drawn only once
+    from PIL import Image
+
+    from ecociv.report import basemap, maps
+
+    path = _belt_raster(tmp_path, np.linspace(0, 100, 73 * 129).reshape(73, 129))
+    calls: list[int] = []
+    draw = basemap.draw_layers
+    monkeypatch.setattr(basemap, "draw_layers", lambda *a, **k: (calls.append(1), draw(*a, **k)))
+    maps._overlay.cache_clear()
+    overlaid = [maps.render_map(path, tmp_path / f"o{i}.png", title="Water yield", units="mm/yr",
+                                source="test") for i in range(2)]
+    assert len(calls) == 1, "the layers of a grid are drawn once per process"
+    monkeypatch.setattr(maps, "OVERLAY_PNG", False)
+    direct = maps.render_map(path, tmp_path / "d.png", title="Water yield", units="mm/yr",
+                             source="test")
+    a = np.asarray(Image.open(overlaid[1]).convert("RGBA")).astype(int)
+    b = np.asarray(Image.open(direct).convert("RGBA")).astype(int)
+    assert a.shape == b.shape
+    difference = np.abs(a - b).max(axis=2)
+    assert difference.max() <= 8
+    assert (difference > 0).mean() < 0.05
+    assert (np.asarray(Image.open(overlaid[0])) == np.asarray(Image.open(overlaid[1]))).all()

@@ -280,3 +280,10 @@ def test_an_interrupt_leaves_no_run_folder(tmp_path: Path, make_raster: Any,
         run_scenario(load_scenario(path), base_dir=tmp_path, store=store, on_step=interrupt)
     assert not store.runs_dir.exists() or list(store.runs_dir.iterdir()) == []
     assert len(CALLS) < 4, "no step starts after the interrupt"
+
+
+def test_a_costly_step_starts_before_a_longer_chain_of_cheap_ones() -> None:
+    log = Log()
+    GraphRun(["x", "y", "big"], {"y": {"x"}}, lambda n: log.add(n, "start"), lambda *_: None,
+             workers=1 + 1, cost={"x": 1, "y": 1, "big": 5}).run()
+    assert log.events[0] == ("big", "start")

@@ -146,6 +146,9 @@ DIFFERENCE_WORDS = ("change", "difference", "delta", "minus")
 OUTSIDE_GREY = "#d9d9d9"
 #: most entries of a class legend (more classes are counted, not listed)
 MAX_LEGEND = 24
+#: PNG maps of the Belt take its layers, graticule, scale bar and north arrow from an image drawn
+#: once per process and grid (False: drawn on every map; the pixels differ by antialiasing only)
+OVERLAY_PNG = True
 
 
 def _sequential(title: str, units: str | None) -> str:
@@ -240,24 +243,8 @@ def _render(raster: str | Path, png: str | Path, *, title: str, units: str | Non
         outside = basemap.outside_mask(layers, read["transform"], values.shape[1:])
         values = np.ma.masked_array(values, mask=np.ma.getmaskarray(values) | outside[None])
     bands = values.shape[0]
-    columns = 1 if bands == 1 else min(4, bands)
-    rows = -(-bands // columns)
-    aspect = (window[3] - window[1]) / max(window[2] - window[0], 1e-9)
-    width = 10.0 if bands == 1 else 14.0
-    map_width = width * (0.66 if bands == 1 else 0.85)
-    height = min(14.0, map_width / columns * rows * aspect + 1.2)
-    figure = plt.figure(figsize=(width, height), dpi=110)
-    if bands == 1:
-        grid_spec = figure.add_gridspec(1, 2, width_ratios=(0.74, 0.26), left=0.06, right=0.98,
-                                        bottom=0.8 / height, top=1 - 0.75 / height, wspace=0.04)
-        panels = [figure.add_subplot(grid_spec[0, 0])]
-        legend_axes = figure.add_subplot(grid_spec[0, 1])
-    else:
-        grid_spec = figure.add_gridspec(rows, columns + 1, width_ratios=(*([1.0] * columns), 0.08),
-                                        left=0.03, right=0.93, bottom=0.6 / height,
-                                        top=1 - 0.7 / height, wspace=0.05, hspace=0.15)
-        panels = [figure.add_subplot(grid_spec[i // columns, i % columns]) for i in range(bands)]
-        legend_axes = figure.add_subplot(grid_spec[:, columns])
+    figure, panels, legend_axes, width = _layout(plt, bands, window)
+    height = figure.get_figheight()
     extent = (bounds[0], bounds[2], bounds[1], bounds[3])
     text = f"{title} {raster}".lower()
     if diverging is None:
@@ -283,6 +270,10 @@ def _render(raster: str | Path, png: str | Path, *, title: str, units: str | Non
         limits = {"vmin": low, "vmax": high}
         shown = values
     labels = band_labels or read["descriptions"]
+    png = Path(png)
+    # a PNG of the Belt: the Belt's layers, graticule, scale bar and arrow come from an image
+    # drawn once per process (:func:`_overlay`); another format (.svg, .pdf) draws them
+    overlaid = OVERLAY_PNG and layers is not None and png.suffix.lower() == ".png"
     image = None
     for index, axes in enumerate(panels):
         axes.set_facecolor(OUTSIDE_GREY if layers is not None else "white")
@@ -294,19 +285,19 @@ def _render(raster: str | Path, png: str | Path, *, title: str, units: str | Non
         image = axes.imshow(shown[index], extent=extent, cmap=cmap, interpolation="nearest",
                             interpolation_stage="data",
                             zorder=1, **limits)
-        if layers is not None:
-            basemap.draw_layers(axes, layers, names=bands == 1, lang=lang)
         axes.set_xlim(window[0], window[2])
         axes.set_ylim(window[1], window[3])
         axes.set_aspect("equal")
-        if bands > 1:
-            axes.set_title(labels[index], fontsize=9)
+        if bands > 1 or layers is not None:  # (a graticule replaces the map-metre ticks)
             axes.set_xticks([])
             axes.set_yticks([])
-        elif crs is not None:
-            basemap.draw_graticule(axes, crs, window)
-        if index == 0:
-            _decorate(axes, window, crs)
+        if bands > 1:
+            axes.set_title(labels[index], fontsize=9)
+        if overlaid:  # the same on every map of the grid: drawn once, put over as pixels
+            for spine in axes.spines.values():
+                spine.set_visible(False)
+        else:
+            _draw_static(axes, index, layers, window, crs, bands, lang)
     assert image is not None
     if categorical:
         from matplotlib.patches import Patch
@@ -347,13 +338,117 @@ def _render(raster: str | Path, png: str | Path, *, title: str, units: str | Non
         figure.text(0.01, 0.15 / height, line if wrapped is None else wrapped, fontsize=6.5,
                     color="#444444", ha="left", va="bottom", wrap=wrapped is None,
                     rotation_mode="anchor")  # the mode matplotlib's wrapping sets
-    png = Path(png)
     # PNG as maps are written; another suffix (.svg, .pdf) gives that format
     options: dict[str, Any] = ({"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}}
                                if png.suffix.lower() == ".png" else {})
-    figure.savefig(png, **options)
+    if overlaid:
+        assert layers is not None
+        key = (float(window[0]), float(window[1]), float(window[2]), float(window[3]))
+        _save_overlaid(figure, png, _overlay(layers.crs, key, bands, lang, _font_key()), options)
+    else:
+        figure.savefig(png, **options)
     plt.close(figure)
     return png
+
+
+def _save_overlaid(figure: Any, png: Path, overlay: tuple[np.ndarray, ...],
+                   options: dict[str, Any]) -> None:
+    """Draw ``figure``, put ``overlay`` (:func:`_overlay`) over it ("over" compositing of
+    straight alpha, as Agg draws) and write the PNG as ``savefig`` writes it."""
+    import matplotlib.image
+
+    figure.canvas.draw()
+    pixels = np.asarray(figure.canvas.buffer_rgba())
+    shape, index, weighted, rest = overlay
+    if tuple(pixels.shape[:2]) != tuple(shape):  # pragma: no cover - the same layout, always
+        raise RuntimeError("map overlay drawn at another size")
+    flat = pixels.reshape(-1, 4)
+    under = flat[index, :3].astype(np.uint32)
+    flat[index, :3] = ((weighted + under * rest[:, None] + 127) // 255).astype(np.uint8)
+    matplotlib.image.imsave(png, pixels, format="png", origin="upper", dpi=figure.dpi,
+                            **options)
+
+
+def _layout(plt: Any, bands: int, window: tuple[float, float, float, float]) -> tuple[
+        Any, list[Any], Any, float]:
+    """A map's figure for ``bands`` panels of ``window``: the figure, its map panels, the legend
+    axes and the figure's width (inches)."""
+    columns = 1 if bands == 1 else min(4, bands)
+    rows = -(-bands // columns)
+    aspect = (window[3] - window[1]) / max(window[2] - window[0], 1e-9)
+    width = 10.0 if bands == 1 else 14.0
+    map_width = width * (0.66 if bands == 1 else 0.85)
+    height = min(14.0, map_width / columns * rows * aspect + 1.2)
+    figure = plt.figure(figsize=(width, height), dpi=110)
+    if bands == 1:
+        grid_spec = figure.add_gridspec(1, 2, width_ratios=(0.74, 0.26), left=0.06, right=0.98,
+                                        bottom=0.8 / height, top=1 - 0.75 / height, wspace=0.04)
+        panels = [figure.add_subplot(grid_spec[0, 0])]
+        legend_axes = figure.add_subplot(grid_spec[0, 1])
+    else:
+        grid_spec = figure.add_gridspec(rows, columns + 1, width_ratios=(*([1.0] * columns), 0.08),
+                                        left=0.03, right=0.93, bottom=0.6 / height,
+                                        top=1 - 0.7 / height, wspace=0.05, hspace=0.15)
+        panels = [figure.add_subplot(grid_spec[i // columns, i % columns]) for i in range(bands)]
+        legend_axes = figure.add_subplot(grid_spec[:, columns])
+    return figure, panels, legend_axes, width
+
+
+def _draw_static(axes: Any, index: int, layers: Any, window: tuple[float, float, float, float],
+                 crs: Any, bands: int, lang: str) -> None:
+    """What a map panel shows whatever the raster: the Belt's layers, the graticule (one
+    panel), and on the first panel the scale bar and the north arrow."""
+    from ecociv.report import basemap
+
+    if layers is not None:
+        basemap.draw_layers(axes, layers, names=bands == 1, lang=lang)
+    if bands == 1 and crs is not None:
+        basemap.draw_graticule(axes, crs, window)
+    if index == 0:
+        _decorate(axes, window, crs)
+
+
+def _font_key() -> tuple[str, ...]:
+    import matplotlib
+
+    return tuple(matplotlib.rcParams["font.family"])
+
+
+@functools.lru_cache(maxsize=4)
+def _overlay(crs_wkt: str, window: tuple[float, float, float, float], bands: int, lang: str,
+             fonts: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """The static part of every map of a Belt grid (:func:`_draw_static` and the panels'
+    frames), drawn once per process on a transparent figure laid out as the maps are, so that
+    the boundaries, labels, graticule, scale bar and north arrow are not drawn again for every
+    map. Returned ready to composite: the image's (rows, columns), the flat indices (rows from
+    the top) of the pixels it covers, their colour × alpha (× 3 channels) and 255 - alpha. ``fonts``: the font families
+    in effect (part of the cache key)."""
+    import matplotlib.pyplot as plt
+
+    from ecociv.report import basemap
+
+    layers = basemap.belt_layers(crs_wkt)
+    figure, panels, legend_axes, _ = _layout(plt, bands, window)
+    figure.patch.set_visible(False)
+    legend_axes.set_visible(False)
+    for index, axes in enumerate(panels):
+        axes.patch.set_visible(False)
+        axes.set_xlim(window[0], window[2])
+        axes.set_ylim(window[1], window[3])
+        axes.set_aspect("equal")
+        axes.set_xticks([])
+        axes.set_yticks([])
+        _draw_static(axes, index, layers, window, crs_wkt, bands, lang)
+    figure.canvas.draw()
+    rgba = np.array(figure.canvas.buffer_rgba())
+    plt.close(figure)
+    flat = rgba.reshape(-1, 4).astype(np.uint32)
+    covered = np.flatnonzero(flat[:, 3])
+    alpha = flat[covered, 3]
+    parts = (np.array(rgba.shape[:2]), covered, flat[covered, :3] * alpha[:, None], 255 - alpha)
+    for part in parts:
+        part.flags.writeable = False
+    return parts
 
 
 #: zlib level of the PNG files: 3 writes files as small as the default 6 here, in two thirds of

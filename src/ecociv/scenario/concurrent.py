@@ -11,9 +11,10 @@ is raised (an error of the caller's ``on_done`` for a step counts as that step's
 tasks, :func:`ecociv.scenario.progress.task_progress`), the running steps are waited for, and
 the interrupt is raised.
 
-Among the steps that may start, those with the longest chain of steps after them start first
-(the chain ``soil_conservation`` -> ``ecological_sensitivity`` -> ``ecological_redline`` -> ...
-sets the length of the Belt's baseline run); with one worker, plan order as before.
+Among the steps that may start, those with the costliest chain of steps after them start first
+(a step's cost as the caller estimates it, e.g. from the size of its input files: in the Belt's
+baseline the chains through ``soil_conservation`` and ``sand_fixation`` to
+``ecological_redline`` set the length of the run); with one worker, plan order as before.
 """
 
 from __future__ import annotations
@@ -73,10 +74,15 @@ class GraphRun(Generic[T]):
         (completion order), before the steps that need it are started.
     workers : int
         Most steps running at once (1: one after another, in plan order).
+    cost : mapping, optional
+        Name -> estimated cost of its work (any positive unit; default 1 each), for the order
+        in which steps that may start are started.
     """
 
     def __init__(self, order: Sequence[str], needs: Mapping[str, set[str]],
-                 work: Callable[[str], T], on_done: Callable[[str, T], None], *, workers: int):
+                 work: Callable[[str], T], on_done: Callable[[str, T], None], *, workers: int,
+                 cost: Mapping[str, float] | None = None):
+        self.cost = {name: float((cost or {}).get(name, 1.0)) for name in order}
         self.order = list(order)
         self.needs = {name: set(needs.get(name, ())) for name in self.order}
         self.work = work
@@ -132,13 +138,14 @@ class GraphRun(Generic[T]):
         if failed:
             raise failed[min(failed)]
 
-    def _chain_lengths(self) -> dict[str, int]:
-        """Name -> number of steps in the longest chain that starts with it."""
+    def _chain_lengths(self) -> dict[str, float]:
+        """Name -> cost of the costliest chain of steps that starts with it."""
         after: dict[str, list[str]] = {name: [] for name in self.order}
         for name, needed in self.needs.items():
             for other in needed:
                 after.setdefault(other, []).append(name)
-        length: dict[str, int] = {}
+        length: dict[str, float] = {}
         for name in reversed(self.order):  # plan order: every step after those it needs
-            length[name] = 1 + max((length[n] for n in after[name] if n in length), default=0)
+            length[name] = self.cost[name] + max(
+                (length[n] for n in after[name] if n in length), default=0.0)
         return length
