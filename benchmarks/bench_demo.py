@@ -7,7 +7,8 @@ then ``--repeats`` times in turn, tree after tree, so all see the same load. Eve
 fresh results store; wall time from spawn to exit, CPU (user + sys) and peak RSS of the process
 tree come from ``bench_water_yield.measure``, the 1/5/15-minute load averages are read before
 each run. The trees must hold the same embedded dataset for the comparison to mean anything
-(e.g. ``git archive`` of two commits that differ only in code).
+(e.g. ``git archive`` of two commits that differ only in code). ``ECOCIV_STEP_WORKERS`` and
+``ECOCIV_MAP_WORKERS``, when set, apply to every tree and are recorded.
 
 Usage::
 
@@ -47,6 +48,11 @@ def run_demo(label: str, src: Path, index: int | str) -> dict[str, Any]:
                      log=WORK / f"{label}-{index}.log", env=env)
     result["loadavg_at_start"] = load
     result["steps_s"] = {}  # each step's in-process timings, from its manifest
+    runs = sorted(store.glob("runs/*/manifest.json"))
+    if runs:  # the runner's own time (plan to commit) and each step's start to end
+        run_manifest = json.loads(runs[-1].read_text())
+        result["run_seconds"] = run_manifest.get("seconds")
+        result["step_seconds"] = {s["name"]: s["seconds"] for s in run_manifest.get("steps", [])}
     for manifest in sorted(store.glob("runs/*/*/manifest.json")):
         timings = json.loads(manifest.read_text()).get("timings_s", {})
         result["steps_s"][manifest.parent.name] = timings
@@ -69,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     record: dict[str, Any] = {"machine": machine_info(None), "started": time.strftime(
         "%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "trees": {k: str(v) for k, v in trees},
+        "environment": {k: v for k, v in os.environ.items()
+                        if k in ("ECOCIV_STEP_WORKERS", "ECOCIV_MAP_WORKERS", "ECOCIV_THREADS")},
         "runs": {label: [] for label, _ in trees}}
     for label, src in trees:
         if label in args.skip_warmup:

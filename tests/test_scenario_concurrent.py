@@ -287,3 +287,11 @@ def test_a_costly_step_starts_before_a_longer_chain_of_cheap_ones() -> None:
     GraphRun(["x", "y", "big"], {"y": {"x"}}, lambda n: log.add(n, "start"), lambda *_: None,
              workers=1 + 1, cost={"x": 1, "y": 1, "big": 5}).run()
     assert log.events[0] == ("big", "start")
+
+
+def test_a_run_limited_to_one_thread_runs_one_step_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecociv.execute import scheduling
+
+    monkeypatch.delenv("ECOCIV_STEP_WORKERS", raising=False)
+    monkeypatch.setattr(scheduling, "_limit", 1)  # as limit_threads(1) in a study's worker
+    assert step_workers() == 1

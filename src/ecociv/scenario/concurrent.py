@@ -35,8 +35,11 @@ STEP_WORKERS_VARIABLE = "ECOCIV_STEP_WORKERS"
 
 def step_workers() -> int:
     """Steps of a scenario run at once: ``$ECOCIV_STEP_WORKERS`` when set, else one per
-    available core, at most 4 (each step's dask computation also uses the cores; two steps at
-    once keep both busy where one step alone leaves one idle: reading, writing, pure Python)."""
+    available core, at most 4 and at most the threads a run may use
+    (:func:`ecociv.execute.scheduling.thread_count`: a worker process of an uncertainty study
+    limited to one thread runs one step at a time). Each step's dask computation also uses the
+    cores; two steps at once keep both busy where one step alone leaves one idle (reading,
+    writing, pure Python)."""
     value = os.environ.get(STEP_WORKERS_VARIABLE, "").strip()
     if value:
         try:
@@ -51,7 +54,9 @@ def step_workers() -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(4, cores))
+    from ecociv.execute.scheduling import thread_count
+
+    return max(1, min(4, cores, thread_count()))
 
 
 class RunCancelledError(Exception):
