@@ -63,3 +63,35 @@ def test_searches_equal_scipy(seed: int, shape: tuple[int, int], levels: int, dx
         search.reset()
         assert np.isinf(search.dist).all() and (search.pred == -9999).all()
         assert (search.pos == -1).all()
+
+
+def test_resistance_surface_in_row_bands_equals_one_band(monkeypatch) -> None:
+    """Every factor is graded cell by cell, the distance to built-up land on the whole grid:
+    bands of 3 rows give the whole-grid surface bit for bit."""
+    import pandas as pd
+    from affine import Affine
+
+    from ecociv.grid.io import from_array
+    from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+    from ecociv.models.ecological_security_pattern import model
+
+    rng = np.random.default_rng(9)
+    shape = (31, 23)
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(250.0, 0, 0, 0, -400.0, 5_000_000.0), shape)
+    codes = rng.integers(1, 5, shape).astype(float)
+    codes[rng.random(shape) < 0.05] = np.nan
+    inputs = {
+        "land_use": from_array(codes, grid, name="land_use", units=None).chunk({"y": 7}),
+        "slope": from_array(rng.uniform(0, 40, shape), grid, name="slope"),
+        "disturbance": from_array(rng.uniform(0, 1, shape), grid, name="disturbance"),
+        "resistance_table": pd.DataFrame({"lucode": [1, 2, 3, 4],
+                                          "resistance": [10.0, 100.0, 1000.0, 3.3],
+                                          "built_up": [0, 0, 1, 0]}),
+        "grading": "linear",
+    }
+    monkeypatch.setattr(model, "BAND_CELLS", 1 << 30)
+    whole = model.resistance_surface(inputs, 250.0, 400.0)
+    monkeypatch.setattr(model, "BAND_CELLS", 3 * 23)
+    banded = model.resistance_surface(inputs, 250.0, 400.0)
+    np.testing.assert_array_equal(banded, whole)
+    assert np.isnan(whole).any() and np.unique(whole[np.isfinite(whole)]).size > 100

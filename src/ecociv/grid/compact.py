@@ -10,7 +10,7 @@ arrays they replace.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import dask.array as da
@@ -82,6 +82,20 @@ def lazy_raster(codes: np.ndarray, grid: GridSpec, *, name: str, units: str | No
     :func:`ecociv.grid.io.from_array`."""
     packed = da.from_array(codes, chunks=grid.default_chunks(), name=False)
     data = packed.map_blocks(unpack_codes, dtype=np.float64)
+    out = xr.DataArray(data, dims=("y", "x"), coords={"y": grid.y_coords(), "x": grid.x_coords()},
+                       name=name)
+    out.attrs = {"units": units or "", "input_id": name}
+    return out.rio.write_crs(grid.crs.to_wkt()).rio.write_transform(grid.transform)
+
+
+def lazy_map(func: Callable[..., np.ndarray], arrays: tuple[np.ndarray, ...], grid: GridSpec, *,
+             name: str, units: str | None = None) -> xr.DataArray:
+    """A raster on ``grid`` whose values are ``func(*blocks)`` of whole-grid ``arrays``, one chunk
+    (``grid.default_chunks()``) at a time: the float64 result of ``func`` on the whole grid is
+    never held (attributes as :func:`ecociv.grid.io.from_array`'s)."""
+    chunks = grid.default_chunks()
+    blocks = [da.from_array(a, chunks=chunks, name=False) for a in arrays]
+    data = da.map_blocks(func, *blocks, dtype=np.float64)
     out = xr.DataArray(data, dims=("y", "x"), coords={"y": grid.y_coords(), "x": grid.x_coords()},
                        name=name)
     out.attrs = {"units": units or "", "input_id": name}

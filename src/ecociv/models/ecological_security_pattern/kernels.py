@@ -3,10 +3,11 @@ corridors → circuit-theory current density → pinch points.
 
 The pieces live in :mod:`.kernels_surface` (sources, resistance), :mod:`.kernels_paths`
 (minimum cumulative resistance, corridors) and :mod:`.kernels_circuit` (circuit theory); this
-module chains them. Nothing here is chunk-local: the whole grid is held in memory. The peak
-is the cost graph (12 bytes per directed step, about 0.1 kB per cell) beside a dozen
-full-grid arrays: a whole run on 2000 × 2000 cells peaks at 1.06 GB RSS (about 0.27 kB per
-cell; ``benchmarks/bench_security_pattern.py``).
+module chains them. Nothing here is chunk-local: the whole grid is held in memory, but the
+step-cost graph is not built: the searches run on the resistance grid itself
+(:mod:`.grid_dijkstra`, 20 bytes of state per cell, where the sparse graph of
+:func:`.kernels_paths.cost_graph` took about 100 and SciPy's queue more), with SciPy's results
+bit for bit.
 
 Circuit modes
 -------------
@@ -233,7 +234,8 @@ def security_pattern(resistance: np.ndarray, sources: np.ndarray, dx: float, dy:
     else:
         current, reff = pairwise_currents(resistance, sources, links, scheme)
     passable = np.isfinite(resistance)
-    current = np.where(passable, current, np.nan)
+    current[~passable] = np.nan  # in place: the current maps are this function's own arrays
     pinch, threshold = pinch_points(current, corridor & (sources == 0), pinch_percentile)
-    distance = np.where(np.isfinite(result.distance), result.distance, np.nan)
+    distance = result.distance  # from this function's own search
+    distance[~np.isfinite(distance)] = np.nan
     return SecurityPattern(distance, result.allocation, links, reff, current, corridor, pinch, threshold)

@@ -19,7 +19,8 @@ do). A cell with NaN resistance is no node: it is impassable.
 
 The minimum cumulative resistance from a set of origin cells (Knaapen et al. 1992; Yu 1999) is
 the least total step cost of a path to them, found by Dijkstra's algorithm (Dijkstra 1959) on a
-sparse matrix with ``scipy.sparse.csgraph.dijkstra``.
+sparse matrix with ``scipy.sparse.csgraph.dijkstra``, or, without building the matrix, on the
+grid itself (:mod:`.grid_dijkstra`, the same results bit for bit; what the model uses).
 
 References
 ----------

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import ndimage
 
+from ecociv.grid.patches import label_areas
+
 #: 8-connectivity structuring element for patch labelling.
 EIGHT = np.ones((3, 3), dtype=bool)
 
@@ -42,10 +44,10 @@ def label_patches(mask: np.ndarray, cell_area_m2: np.ndarray) -> tuple[np.ndarra
     area_km2 : ndarray (n,)
         Area of patch k at index k - 1, km².
     """
-    labels, count = ndimage.label(mask, structure=EIGHT)
-    area = np.broadcast_to(cell_area_m2, mask.shape)
-    sums = np.bincount(labels.ravel(), weights=area.ravel(), minlength=count + 1)
-    return labels.astype(np.int32), sums[1:] / M2_PER_KM2
+    labels = np.empty(mask.shape, dtype=np.int32)
+    count = ndimage.label(mask, structure=EIGHT, output=labels)
+    sums = label_areas(labels, count, cell_area_m2)  # = np.bincount(..., weights=areas), bit for bit
+    return labels, sums[1:] / M2_PER_KM2
 
 
 def select_sources(labels: np.ndarray, area_km2: np.ndarray, min_area_km2: float,

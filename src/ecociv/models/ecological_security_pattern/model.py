@@ -1,10 +1,13 @@
 """``ecological_security_pattern`` — sources, resistance, least-cost corridors and circuit-theory
 pinch points (生态安全格局: 源地–阻力面–廊道).
 
-The whole grid is computed in memory with numpy/scipy (the cost graph is not chunk-local): about
-0.27 kB per cell at the peak in the default ``corridors`` circuit mode (1.06 GB RSS for a whole
-run on 2000 × 2000 cells, about 0.3 GB for the Belt's 732 × 1294 grid); the ``pairwise`` mode
-needs more (2.3 GB and ~35 s at 1000 × 1000 cells, see :mod:`.kernels`).
+The least-cost searches need the whole grid (they are not chunk-local), held as compact arrays:
+the resistance (float64), the search state of :mod:`.grid_dijkstra` (20 bytes per cell; the
+step-cost graph is never built), the cost distance, allocation and current; the resistance
+surface is made in row bands and the rasters are handed to the writer a chunk at a time. See
+``benchmarks/RESULTS.md`` (scaling section) for the measured peak memory by grid size. The
+``pairwise`` circuit mode needs more (a sparse factorisation of the whole grid: 2.3 GB and ~35 s
+at 1000 × 1000 cells, see :mod:`.kernels`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ecociv.errors import InputError
+from ecociv.grid.compact import lazy_map
 from ecociv.grid.io import from_array, grid_of_array
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
 from ecociv.models.ecological_security_pattern import kernels_surface as surface
@@ -94,8 +98,22 @@ def _grades(inputs: Mapping[str, Any], factor: str) -> tuple[np.ndarray, np.ndar
     return rows["upper"].to_numpy(dtype=np.float64), rows["resistance"].to_numpy(dtype=np.float64)
 
 
+#: cells per row band of the resistance surface (every step but the distance to built-up land is
+#: cell by cell)
+BAND_CELLS = 1 << 22
+
+
+def _band(array: Any, r0: int, r1: int) -> np.ndarray:
+    return np.asarray(array.data[r0:r1], dtype=np.float64)
+
+
 def resistance_surface(inputs: Mapping[str, Any], dx: float, dy: float) -> np.ndarray:
-    """The combined resistance (dimensionless; NaN impassable) from the run's inputs."""
+    """The combined resistance (dimensionless; NaN impassable) from the run's inputs.
+
+    Computed in row bands of :data:`BAND_CELLS` cells (each factor is graded cell by cell; only
+    the distance to built-up land needs the whole grid, from a one-byte mask), so that no
+    float64 copy of a factor is held for the whole grid: the values are those of the whole-grid
+    computation, bit for bit."""
     factors_given = [name for name in ("land_use", "slope", "disturbance") if name in inputs]
     if "resistance_surface" in inputs:
         if factors_given:
@@ -106,23 +124,39 @@ def resistance_surface(inputs: Mapping[str, Any], dx: float, dy: float) -> np.nd
         raise InputError("the resistance surface needs land_use and resistance_table (or give "
                          "resistance_surface)", source="inputs")
     table: pd.DataFrame = inputs["resistance_table"]
-    codes = np.asarray(inputs["land_use"].values, dtype=np.float64)
     mode = str(inputs.get("grading", "classes"))
-    factors: dict[str, np.ndarray] = {"land_use": _reclassify(codes, table, "resistance")}
-    for name in ("slope", "disturbance"):
-        if name in inputs:
-            upper, resistance = _grades(inputs, name)
-            factors[name] = surface.graded(np.asarray(inputs[name].values, dtype=np.float64),
-                                           upper, resistance, mode)
-    if "built_up" in table.columns and (table["built_up"].fillna(0).astype(int) == 1).any():
+    land_use = inputs["land_use"]
+    rows, cols = int(land_use.shape[-2]), int(land_use.shape[-1])
+    step = max(1, BAND_CELLS // max(1, cols))
+    bands = [(r0, min(rows, r0 + step)) for r0 in range(0, rows, step)]
+    names = ["land_use"] + [name for name in ("slope", "disturbance") if name in inputs]
+    grades = {name: _grades(inputs, name) for name in names[1:]}
+    distance = None
+    built_marked = "built_up" in table.columns and (table["built_up"].fillna(0).astype(int) == 1).any()
+    if built_marked:
+        names.append("distance_to_built_up")
         built_codes = table.loc[table["built_up"].fillna(0).astype(int) == 1, "lucode"].to_numpy()
-        built = np.isin(codes, built_codes)
-        upper, resistance = _grades(inputs, "distance_to_built_up")
+        grades["distance_to_built_up"] = _grades(inputs, "distance_to_built_up")
+        built = np.empty((rows, cols), dtype=bool)
+        for r0, r1 in bands:
+            built[r0:r1] = np.isin(_band(land_use, r0, r1), built_codes)
         distance = surface.distance_to(built, dx, dy)
-        factors["distance_to_built_up"] = np.where(np.isnan(codes), np.nan,
-                                                   surface.graded(distance, upper, resistance, mode))
-    weights = _weights(inputs.get("factor_weights"), factors)
-    values = surface.weighted_resistance({k: factors[k] for k in weights}, weights)
+        del built
+    weights = _weights(inputs.get("factor_weights"), dict.fromkeys(names, np.empty(0)))
+    values = np.empty((rows, cols), dtype=np.float64)
+    for r0, r1 in bands:
+        codes = _band(land_use, r0, r1)
+        factors: dict[str, np.ndarray] = {"land_use": _reclassify(codes, table, "resistance")}
+        for name in ("slope", "disturbance"):
+            if name in inputs:
+                upper, resistance = grades[name]
+                factors[name] = surface.graded(_band(inputs[name], r0, r1), upper, resistance, mode)
+        if distance is not None:
+            upper, resistance = grades["distance_to_built_up"]
+            factors["distance_to_built_up"] = np.where(
+                np.isnan(codes), np.nan, surface.graded(distance[r0:r1], upper, resistance, mode))
+        values[r0:r1] = surface.weighted_resistance({k: factors[k] for k in weights}, weights)
+    del distance
     _check_positive(values, "resistance surface (from land_use, slope, disturbance)")
     return values
 
@@ -165,8 +199,11 @@ def _importance_sources(inputs: Mapping[str, Any], grid: GridSpec,
         raise InputError("importance needs the parameter importance_threshold (cells at or above "
                          "it can be sources)", source="parameter 'importance_threshold'")
     threshold = float(inputs["importance_threshold"])
-    importance = np.asarray(inputs["importance"].values, dtype=np.float64)
-    mask = (importance >= threshold) & passable
+    mask = np.empty(passable.shape, dtype=bool)
+    step = max(1, BAND_CELLS // max(1, grid.cols))
+    for r0 in range(0, grid.rows, step):
+        r1 = min(grid.rows, r0 + step)
+        mask[r0:r1] = (_band(inputs["importance"], r0, r1) >= threshold) & passable[r0:r1]
     area = grid.cell_area_m2()
     labels, areas = surface.label_patches(mask, area)
     minimum = float(inputs.get("min_source_area", 10.0))
@@ -180,6 +217,18 @@ def _importance_sources(inputs: Mapping[str, Any], grid: GridSpec,
             f"{areas.size} patches with importance >= {threshold:g} covers {areas.max():.4g} km²; "
             "lower min_source_area or importance_threshold", source="input 'importance'")
     return sources, kept
+
+
+def _same(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64)
+
+
+def _allocated(allocation: np.ndarray) -> np.ndarray:
+    return np.where(allocation > 0, allocation, np.nan)
+
+
+def _pinch(pinch: np.ndarray, passable: np.ndarray) -> np.ndarray:
+    return np.where(passable, pinch.astype(np.float64), np.nan)
 
 
 def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -212,14 +261,18 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         paths=str(inputs.get("corridor_paths", "least_cost")))
     lines = corridor_lines(pattern.links, pattern.effective_resistance, grid)
     table = pd.DataFrame(lines.drop(columns="geometry"))
-    pinch = np.where(passable, pattern.pinch.astype(np.float64), np.nan)
-    allocation = np.where(pattern.allocation > 0, pattern.allocation, np.nan)
+    # the rasters are handed to the writer as views of the arrays computed (float64 values made a
+    # chunk at a time), not as float64 copies of the grid
     outputs: dict[str, Any] = {
-        "resistance": from_array(resistance, grid, name="resistance", units=""),
-        "cost_distance": from_array(pattern.cost_distance, grid, name="cost_distance", units="m"),
-        "cost_allocation": from_array(allocation, grid, name="cost_allocation", units=None),
-        "current_density": from_array(pattern.current, grid, name="current_density", units="A"),
-        "pinch_points": from_array(pinch, grid, name="pinch_points", units=None),
+        "resistance": lazy_map(_same, (resistance,), grid, name="resistance", units=""),
+        "cost_distance": lazy_map(_same, (pattern.cost_distance,), grid, name="cost_distance",
+                                  units="m"),
+        "cost_allocation": lazy_map(_allocated, (pattern.allocation,), grid,
+                                    name="cost_allocation", units=None),
+        "current_density": lazy_map(_same, (pattern.current,), grid, name="current_density",
+                                    units="A"),
+        "pinch_points": lazy_map(_pinch, (pattern.pinch, passable), grid, name="pinch_points",
+                                 units=None),
         "sources": source_polygons(sources, grid),
         "corridors": lines,
         "corridor_table": table,
