@@ -200,3 +200,29 @@ def test_belt_layers_drawn_once_look_as_drawn_on_each_map(tmp_path: Path, monkey
     assert difference.max() <= 8
     assert (difference > 0).mean() < 0.05
     assert (np.asarray(Image.open(overlaid[0])) == np.asarray(Image.open(overlaid[1]))).all()
+
+
+@pytest.mark.parametrize(("dtype", "nodata"), [("float32", -9999.0), ("float32", float("nan")),
+                                               ("int16", -1), ("float32", None)])
+def test_fast_masked_read_equals_rasterio_masked_read(make_raster, dtype: str, nodata) -> None:
+    # maps read rasters decimated without GDAL's mask band where the mask is the nodata value:
+    # the same values and mask as rasterio's masked read, averaged and nearest
+    import rasterio
+    from rasterio.enums import Resampling
+
+    from ecociv.report.maps import _read_masked
+
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 50, (61, 83)).astype(dtype)
+    if nodata is not None:
+        values[rng.random(values.shape) < 0.3] = nodata
+        values[:20, :30] = nodata  # whole decimated cells of nodata
+    with rasterio.open(make_raster(values, nodata=nodata)) as src:
+        for resampling in (Resampling.average, Resampling.nearest):
+            shape = (1, 61 // 4, 83 // 4)
+            expected = src.read(out_shape=shape, masked=True, resampling=resampling)
+            got = _read_masked(src, shape, resampling)
+            np.testing.assert_array_equal(np.ma.getmaskarray(got), np.ma.getmaskarray(expected))
+            np.testing.assert_array_equal(got.filled(0), expected.filled(0))
+            if nodata is not None:
+                assert np.ma.getmaskarray(got).any()

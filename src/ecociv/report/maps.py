@@ -163,7 +163,7 @@ def _read(raster: str | Path, categorical: bool) -> dict[str, Any]:
             factor = max(factor, math.ceil(max(src.width, src.height) / 400))
         shape = (src.count, max(1, src.height // factor), max(1, src.width // factor))
         resampling = rasterio.enums.Resampling.nearest if categorical else rasterio.enums.Resampling.average
-        data = src.read(out_shape=shape, masked=True, resampling=resampling)
+        data = _read_masked(src, shape, resampling)
         bounds = (src.bounds.left, src.bounds.bottom, src.bounds.right, src.bounds.top)
         try:
             colour_table = src.colormap(1) if categorical else {}
@@ -173,6 +173,27 @@ def _read(raster: str | Path, categorical: bool) -> dict[str, Any]:
         return {"data": data, "bounds": bounds, "crs": src.crs, "shape": shape,
                 "descriptions": [d or f"band {i + 1}" for i, d in enumerate(src.descriptions)],
                 "colour_table": colour_table, "transform": transform}
+
+
+def _read_masked(src: Any, shape: tuple[int, int, int], resampling: Any) -> np.ma.MaskedArray:
+    """``src.read(out_shape=shape, masked=True, resampling=resampling)``, faster where the mask
+    is the nodata value (or there is none): GDAL leaves nodata cells out of the resampling either
+    way, and reading the mask band as well took 3-5 × as long (the same values and mask on every
+    raster of the Belt demo, both resamplings)."""
+    from rasterio.enums import MaskFlags
+
+    simple = {MaskFlags.nodata}, {MaskFlags.all_valid}
+    if not all(set(flags) in simple for flags in src.mask_flag_enums):
+        return src.read(out_shape=shape, masked=True, resampling=resampling)
+    data = src.read(out_shape=shape, masked=False, resampling=resampling)
+    nodata = src.nodata
+    if nodata is None:
+        return np.ma.masked_array(data, mask=np.zeros(data.shape, dtype=bool))
+    if np.isnan(nodata):
+        mask = np.isnan(data)
+    else:
+        mask = data == np.asarray(nodata).astype(data.dtype)
+    return np.ma.masked_array(data, mask=mask)
 
 
 def colour_limits(values: np.ma.MaskedArray, *, diverging: bool) -> tuple[float, float]:
