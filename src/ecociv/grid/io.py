@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,12 +293,14 @@ def open_raster(
         chunks = {"band": 1, "y": rows, "x": cols}
         work = working_dtype(file_dtype)
         if aligned:
-            data = rioxarray.open_rasterio(path, chunks=chunks, lock=False, cache=False)
-            assert isinstance(data, xr.DataArray)
-            band = data if bands is not None else data.isel(band=0, drop=True)
-            out = band.astype(work)
-            if fill is not None:
-                out = out.where(band != fill)
+            reader = BlockReader(str(path), src.count if bands is not None else 1,
+                                 (src.height, src.width), work, fill, scale, offset,
+                                 stored=file_dtype)
+            array = reader.dask_array((1, rows, cols), name=f"read-{name}")
+            if bands is None:
+                out = xr.DataArray(array[0], dims=("y", "x"))
+            else:
+                out = xr.DataArray(array, dims=("band", "y", "x"))
         else:
             # Warp in float with NaN as nodata: an integer working type would round bilinear
             # results, and cells the raster does not cover would get a fill value, not nodata.
@@ -319,7 +322,7 @@ def open_raster(
             data = rioxarray.open_rasterio(vrt, chunks=chunks, lock=False, cache=False)
             assert isinstance(data, xr.DataArray)
             out = data if bands is not None else data.isel(band=0, drop=True)
-    if (scale, offset) != (1.0, 0.0):  # after masking: nodata is a stored value
+    if (scale, offset) != (1.0, 0.0) and not aligned:  # after masking: nodata is a stored value
         out = out * out.dtype.type(scale) + out.dtype.type(offset)
     out = out.assign_coords(x=grid.x_coords(), y=grid.y_coords())
     if bands is not None:
@@ -329,6 +332,89 @@ def open_raster(
     out.name = name
     out = out.rio.write_crs(grid.crs.to_wkt()).rio.write_transform(grid.transform)
     return out
+
+
+class BlockReader:
+    """Reads windows of a raster file as the working float type, nodata set to NaN and the
+    file's scale and offset applied, in one buffer: GDAL converts the type while decoding, the
+    nodata cells are marked and scaled in place (no copy of the block, no second array).
+
+    Each thread keeps its own open dataset (GDAL datasets are not shared between threads);
+    pickled (a ``dask.distributed`` worker), the reader reopens the file where it runs.
+
+    Parameters
+    ----------
+    path : str
+        The raster file.
+    count : int
+        Bands read (1..count).
+    shape : (int, int)
+        Rows and columns of the file.
+    work : numpy.dtype
+        The type returned (:func:`working_dtype` of the file's type).
+    fill : scalar or None
+        The nodata value as a value of the file's type (:func:`typed_nodata`); None: no cell is
+        nodata.
+    scale, offset : float
+        value = stored × scale + offset, applied after masking (nodata is a stored value).
+    stored : numpy.dtype, optional
+        The file's type; 64-bit integers are read as such and compared with ``fill`` before the
+        conversion (float64 cannot tell every pair of them apart).
+    """
+
+    def __init__(self, path: str, count: int, shape: tuple[int, int], work: np.dtype,
+                 fill: np.generic | None, scale: float = 1.0, offset: float = 0.0,
+                 stored: np.dtype | None = None):
+        self.path = path
+        self.shape = (count, *shape)
+        self.dtype = np.dtype(work)
+        self.ndim = 3
+        wide = stored is not None and np.dtype(stored).kind in "iu" and np.dtype(stored).itemsize > 4
+        #: the type the file is decoded to, and ``fill`` in it
+        self.read_type = np.dtype(stored) if wide and stored is not None else self.dtype
+        self.fill = None if fill is None else self.read_type.type(fill)
+        self.scale, self.offset = scale, offset
+        self._local = threading.local()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_local"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def _dataset(self) -> rasterio.DatasetReader:
+        src = getattr(self._local, "src", None)
+        if src is None or src.closed:
+            src = self._local.src = rasterio.open(self.path)
+        return src
+
+    def __getitem__(self, key: tuple[slice, slice, slice]) -> np.ndarray:
+        bands, rows, cols = (k.indices(n) for k, n in zip(key, self.shape, strict=True))
+        window = Window(cols[0], rows[0], cols[1] - cols[0], rows[1] - rows[0])
+        raw = self._dataset().read(list(range(bands[0] + 1, bands[1] + 1)), window=window,
+                                   out_dtype=self.read_type)
+        out = raw if raw.dtype == self.dtype else raw.astype(self.dtype)
+        if self.fill is not None:
+            np.copyto(out, self.dtype.type(np.nan), where=raw == self.fill)
+        if (self.scale, self.offset) != (1.0, 0.0):
+            out *= self.dtype.type(self.scale)
+            out += self.dtype.type(self.offset)
+        return out
+
+    def dask_array(self, chunks: tuple[int, int, int], name: str) -> Any:
+        """The whole raster as a dask array of ``chunks`` (bands, rows, cols), one read per
+        chunk."""
+        import dask.array as da
+        from dask.base import tokenize
+
+        token = tokenize(self.path, os.path.getmtime(self.path), os.path.getsize(self.path),
+                         self.shape, self.dtype.str, self.read_type.str, self.fill, self.scale,
+                         self.offset, chunks)
+        return da.from_array(self, chunks=chunks, name=f"{name}-{token}", lock=False,
+                             asarray=False, fancy=False, meta=np.empty((0, 0, 0), self.dtype))
 
 
 def _rounded(bounds: tuple[float, float, float, float]) -> tuple[float, ...]:
