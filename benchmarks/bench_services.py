@@ -97,6 +97,8 @@ CONFIGS: dict[str, tuple[str, dict[str, str]]] = {
     "sand_fixation_annual": ("sand_fixation", {"monthly_outputs": "false"}),
     "sand_fixation": ("sand_fixation", {}),
     "soil_conservation": ("soil_conservation", {}),
+    # the losses, the service and the totals without the R, K and LS rasters
+    "soil_conservation_losses": ("soil_conservation", {"factor_outputs": "false"}),
 }
 
 #: file of each input (monthly inputs have 12 bands, January first)
@@ -676,7 +678,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per model (≥ 3)")
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS),
                         help="what to time: sand_fixation_annual (no monthly rasters), "
-                        "sand_fixation (all outputs), soil_conservation")
+                        "sand_fixation (all outputs), soil_conservation, "
+                        "soil_conservation_losses (factor_outputs=false: no R, K, LS rasters)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--compress", choices=["deflate", "lzw", "zstd"], default=None,
                         help="compression of the inputs (default: none)")
