@@ -124,3 +124,12 @@ def test_the_model_in_bands_and_groups_equals_one_band_and_one_group(monkeypatch
             np.testing.assert_array_equal(value.values, banded[key].values, err_msg=key)
     redline = whole["redline"].values
     assert np.nansum(redline) > 100 and np.isnan(redline).any()
+
+
+def test_selection_sum_is_numpys_sum_of_the_selection(monkeypatch) -> None:
+    monkeypatch.setattr(blockwise, "BLOCK_CELLS", 300)  # bands of 7 rows of 41, leaves of 300
+    rng = np.random.default_rng(8)
+    grid = rng.random((90, 41)) * rng.choice([1e-6, 1.0, 1e6], (90, 41))
+    keep = rng.random((90, 41)) < 0.7
+    total = blockwise.selection_sum(lambda r0, r1: grid[r0:r1][keep[r0:r1]], 90, 41)
+    assert total == float(np.sum(grid[keep]))

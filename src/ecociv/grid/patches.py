@@ -97,7 +97,7 @@ def fill_holes(mask: np.ndarray, valid: np.ndarray, cell_area_m2: np.ndarray | f
     for edge in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
         open_to_outside[edge] = True
     near_nodata = ndimage.binary_dilation(~valid, structure=_CORNER)
-    open_to_outside[np.unique(labels[near_nodata])] = True
+    open_to_outside[labels[near_nodata]] = True
     del near_nodata
     hole_area = label_areas(labels, count, cell_area_m2)
     fill = ~open_to_outside & (hole_area < max_hole_area_m2)

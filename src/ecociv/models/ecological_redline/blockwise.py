@@ -130,6 +130,24 @@ def flat_segment(band_values: Callable[[int, int], np.ndarray], cols: int) -> Ca
     return segment
 
 
+def selection_sum(band_selected: Callable[[int, int], np.ndarray], rows: int, cols: int) -> float:
+    """``np.sum`` of the concatenation, in grid order, of the float64 vectors
+    ``band_selected(r0, r1)`` (the selected cells of rows ``r0:r1``), bit for bit, without
+    holding the whole selection: :func:`pairwise_sum` over pieces gathered band by band."""
+    edges = list(bands(rows, cols))
+    counts = np.array([band_selected(r0, r1).size for r0, r1 in edges], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+
+    def segment(i: int, j: int) -> np.ndarray:
+        first = int(np.searchsorted(starts, i, side="right")) - 1
+        last = int(np.searchsorted(starts, j, side="left"))
+        pieces = [band_selected(*edges[b]) for b in range(first, min(last, len(edges)))]
+        joined = np.concatenate(pieces) if pieces else np.zeros(0)
+        return joined[i - starts[first]:j - starts[first]]
+
+    return pairwise_sum(segment, int(starts[-1]))
+
+
 def _group_edges(values: np.ndarray) -> np.ndarray:
     """Increasing value bounds splitting the finite values into about :data:`GROUPS` groups of
     similar size (from a sample; any bounds give the same thresholds, only the work differs)."""

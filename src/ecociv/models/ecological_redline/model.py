@@ -228,15 +228,23 @@ def _threshold_row(sid: str, values: np.ndarray, graded: np.ndarray, weights: bl
 
     total = blockwise.pairwise_sum(blockwise.flat_segment(amounts_band, cols), rows * cols)
 
+    # sums over the cells of one class, as np.sum of the whole selection (bit for bit), without
+    # holding the selection: it can be most of the grid
     def share(code: int) -> float:
         if not total > 0:
             return 0.0
-        member = graded == code
-        amounts = values[member].astype(np.float64) * weights.selected(member)
-        return float(100 * amounts.sum() / total)
+
+        def amounts(r0: int, r1: int) -> np.ndarray:
+            member = graded[r0:r1] == code
+            return values[r0:r1][member].astype(np.float64) * weights.band(r0, r1)[member]
+
+        return float(100 * blockwise.selection_sum(amounts, rows, cols) / total)
 
     def km2(code: int) -> float:
-        return float(weights.selected(graded == code).sum() / M2_PER_KM2)
+        def areas(r0: int, r1: int) -> np.ndarray:
+            return weights.band(r0, r1)[graded[r0:r1] == code]
+
+        return float(blockwise.selection_sum(areas, rows, cols) / M2_PER_KM2)
 
     return {
         "service": sid, "units": SERVICES[sid][0] or "1",
