@@ -57,8 +57,10 @@ def scenario_file(folder: Path, coupled: bool = True) -> Path:
              "inputs": {k: f"dataset:{v}" for k, v in {
                  "land_use": "land_use", "classes": "land_use_classes", "dem": "dem",
                  "slope": "slope", "precipitation": "precipitation_annual", "et0": "et0_annual",
-                 "rivers": "rivers", "cities": "cities", "county_seats": "county_seats"}.items()},
-             "params": {"start_year": 2019, "end_year": 2035, "fixed_codes": "4,7", "seed": 2019}},
+                 "rivers": "rivers", "cities": "cities", "county_seats": "county_seats"}.items()}
+             | {"zones": str(DATA / "strategies" / "belt_zone.gpkg")},   # the Belt only, as the strategies
+             "params": {"start_year": 2019, "end_year": 2035, "fixed_codes": "4,7", "seed": 2019,
+                        "zone_field": "zone"}},
             {"id": "water_allocation", "inputs": {"network": str(DATA / "water" / "belt_network")}},
         ],
         "levers": {"land_use": {"urban_growth_rate": 1.57,

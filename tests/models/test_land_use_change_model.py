@@ -251,7 +251,8 @@ def test_a_gap_left_is_reported_never_silent(tmp_path: Path) -> None:
 
 def test_belt_strategy1_land_use_step(tmp_path: Path) -> None:
     """The land-use step of the shipped strategy-1 scenario on the Belt (2019 -> 2035): the
-    levers' demand is met to the cell, water and snow/ice stay, built-up grows at 1.57 %/yr."""
+    levers' demand is met to the cell, water and snow/ice stay, built-up grows at 1.57 %/yr on
+    the Belt zone, and no cell of the grid window outside the Belt changes."""
     import yaml
 
     from ecociv.demo import belt_scenario
@@ -265,13 +266,27 @@ def test_belt_strategy1_land_use_step(tmp_path: Path) -> None:
     folder = result.folder / "land_use_change"
     demand = pd.read_csv(folder / "demand.csv")
     assert demand["gap_km2"].abs().max() < 1.0          # whole 1 km² cells
-    areas = pd.read_csv(folder / "area_by_class.csv").pivot(index="year", columns="lucode",
-                                                            values="area_km2")
+    table = pd.read_csv(folder / "area_by_class.csv")
+    assert set(table["zone"]) == {"all", "belt"}      # the window and the Belt zone
+    areas = table[table["zone"] == "belt"].pivot(index="year", columns="lucode", values="area_km2")
     assert areas.loc[2035, 4] == areas.loc[2019, 4] and areas.loc[2035, 7] == areas.loc[2019, 7]
     assert areas.loc[2035, 5] == pytest.approx(areas.loc[2019, 5] * 1.0157 ** 16, abs=1.0)
     assert areas.loc[2035, 1] == pytest.approx(areas.loc[2019, 1] * 0.95, abs=1.0)
-    start = _read(folder / "land_use_final.tif")
-    assert (start != _read(folder / "land_use_2025.tif")).any()
+    final = _read(folder / "land_use_final.tif")
+    assert (final != _read(folder / "land_use_2025.tif")).any()
+    # outside the Belt zone the 2035 map is the 2019 map, cell for cell
+    import geopandas as gpd
+    import rasterio.features
+
+    from ecociv.region.dataset import load_dataset
+
+    dataset = load_dataset(check=False)
+    zone = gpd.read_file(shipped.parent.parent / "strategies" / "belt_zone.gpkg").to_crs(dataset.grid.crs)
+    inside = rasterio.features.rasterize(zone.geometry, out_shape=final.shape,
+                                         transform=dataset.grid.transform).astype(bool)
+    start = _read(Path(dataset.layer("land_use").path))
+    changed = ~((final == start) | (np.isnan(final) & np.isnan(start)))
+    assert changed[inside].any() and not changed[~inside].any()
 
 
 def test_demand_is_met_per_zone(tmp_path: Path) -> None:
