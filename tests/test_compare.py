@@ -185,3 +185,31 @@ def test_summary_tables_give_prefecture_and_belt_rows_with_units(tmp_path) -> No
     assert table.loc[("prefecture", "650100", "water_yield_1e8m3"), "value"] == 3.5
     assert table.loc[("belt", "Belt", "water_yield_1e8m3"), "units"] == "10⁸ m³/yr"
     assert ("prefecture", "650100", "area_km2") not in table.index  # bookkeeping, not an indicator
+
+
+def test_every_market_step_gives_price_volume_and_saving(tmp_path) -> None:
+    """Two rights_market steps (a CO2 market over the whole region, a water market per basin): the
+    clearing table's numbers per zone group, volumes and savings summed for the Belt, and no summed
+    price where several zone groups clear at their own prices."""
+    base = _run(tmp_path, "a", {"north": 1.0}, {"north": 0.0})
+    manifest = json.loads((base / "manifest.json").read_text())
+    columns = ["market", "zone_group", "rule", "quantity_unit", "price", "traded_volume", "saving"]
+    for step, rows in (("rights_market", [["CO2", "all", "grandfathering", "t", 219.0, 5.0, 7.0]]),
+                       ("water_rights_market", [["water", "north", "given", "m**3", 0.5, 3e7, 2e6],
+                                                ["water", "south", "given", "m**3", 1.2, 1e7, 4e6]])):
+        (base / step).mkdir()
+        pd.DataFrame(rows, columns=columns).to_csv(base / step / "clearing.csv", index=False)
+        manifest["steps"].append({"name": step, "model": "rights_market"})
+    (base / "manifest.json").write_text(json.dumps(manifest))
+    table = run_indicators(base).set_index(["level", "area", "indicator"])
+    assert table.loc[("belt", "Belt", "co2_market_price"), "value"] == 219.0
+    assert table.loc[("belt", "Belt", "co2_market_price"), "units"] == "yuan/t"
+    assert table.loc[("basin", "south", "water_market_price"), "value"] == 1.2
+    assert table.loc[("basin", "north", "water_market_traded"), "units"] == "m**3/yr"
+    assert table.loc[("belt", "Belt", "water_market_traded"), "value"] == pytest.approx(4e7)
+    assert table.loc[("belt", "Belt", "water_market_saving"), "value"] == pytest.approx(6e6)
+    assert ("belt", "Belt", "water_market_price") not in table.index
+    from ecociv.report.messages import indicator_name
+
+    assert indicator_name("water_market_price", "zh") == "水权交易价格"
+    assert indicator_name("co2_market_traded", "en") == "CO2 rights: volume traded"

@@ -148,6 +148,14 @@ def indicator_name(indicator: str, lang: str) -> str:
         lake = indicator[: -len("_area_mean")]
         return (f"{_LAKES_ZH.get(lake.lower(), lake)}平均水面面积" if zh
                 else f"{lake.replace('_', ' ').title()} mean lake area")
+    for suffix, en, cn in (("_market_price", "{} rights: clearing price", "{}权交易价格"),
+                           ("_market_traded", "{} rights: volume traded", "{}权交易量"),
+                           ("_market_saving", "{} rights: saving by trading", "{}权交易节约成本")):
+        if indicator.endswith(suffix):
+            market = indicator[: -len(suffix)]
+            name = ("水" if market == "water" else _POLLUTANTS_ZH.get(market, market.upper())) if zh \
+                else ("Water" if market == "water" else market.upper())
+            return (cn if zh else en).format(name)
     if indicator.startswith("embodied_") and indicator.endswith("_net_export"):
         what = indicator[len("embodied_"): -len("_net_export")]
         return f"贸易隐含{what}净出口" if zh else f"Net export of embodied {what.replace('_', ' ')}"

@@ -218,6 +218,32 @@ def _assessment_rows(folder: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def market_rows(folder: Path) -> list[dict[str, Any]]:
+    """A rights market step's ``clearing.csv``: per market and zone group (the water market's are
+    basins) the clearing price, the volume traded and the saving against command and control; for
+    the Belt the volume and saving summed over its zone groups (a price is not summed)."""
+    table = _read(folder / "clearing.csv")
+    if table is None or not {"market", "zone_group", "price", "traded_volume", "saving"} <= set(table.columns):
+        return []
+    rows: list[dict[str, Any]] = []
+    for market, group in table.groupby("market", sort=True):
+        key = str(market).lower().replace(".", "_").replace("-", "_")
+        unit = str(group["quantity_unit"].iloc[0]) if "quantity_unit" in group else "permit"
+        level = "basin" if key == "water" else "zone"
+        for _, row in group.iterrows():
+            if str(row["zone_group"]) == "all":
+                continue
+            area = str(row["zone_group"])
+            rows += _rows(level, area, area, {f"{key}_market_price": row["price"]}, f"yuan/{unit}")
+            rows += _rows(level, area, area, {f"{key}_market_traded": row["traded_volume"]}, f"{unit}/yr")
+            rows += _rows(level, area, area, {f"{key}_market_saving": row["saving"]}, "yuan/yr")
+        if len(group) == 1:
+            rows += _rows("belt", BELT, BELT, {f"{key}_market_price": group["price"].iloc[0]}, f"yuan/{unit}")
+        rows += _rows("belt", BELT, BELT, {f"{key}_market_traded": group["traded_volume"].sum()}, f"{unit}/yr")
+        rows += _rows("belt", BELT, BELT, {f"{key}_market_saving": group["saving"].sum()}, "yuan/yr")
+    return rows
+
+
 #: model id -> reader of its step folder
 _READERS = {"water_allocation": _water_rows, "emission_inventory": _emission_rows,
             "pollution_control": _control_rows, "industry_structure": _industry_rows,
@@ -261,5 +287,8 @@ def run_indicators(run_folder: str | Path) -> pd.DataFrame:
         reader = _READERS.get(model)
         if reader is not None:
             rows += reader(step_folder)
+    for step in manifest.get("steps", []):   # every market step (e.g. a CO2 and a water market)
+        if step.get("model") == "rights_market":
+            rows += market_rows(folder / str(step["name"]))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame.drop_duplicates(subset=["level", "area", "indicator"], keep="first")
