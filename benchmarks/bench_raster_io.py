@@ -19,6 +19,11 @@ are over ``--repeats`` rounds after one warm-up round. Usage::
     .venv/bin/python benchmarks/bench_raster_io.py --repeats 3 --base-src /tmp/base/src \\
         [--configs water_yield soil_conservation sand_fixation_annual] [--json out.json]
 
+``--reads`` times instead, each in a fresh process, what a run does with its raster inputs
+alone: ``decode`` (every band read through GDAL in 256-row windows, nothing else) and
+``read-check`` (``open_raster`` of every input of the config, then the range checks' ``nanmin``
+and ``nanmax`` of each, computed together on 2 threads) with the ``new`` and ``base`` trees.
+
 Inputs: ``make_awy_inputs.py`` (``awy_synthetic_N4000_utm45n_lzw_ws16``) and
 ``bench_services.py --crs utm --compress lzw`` (``services_synthetic_N4000_utm_lzw``), made
 beforehand.
@@ -71,6 +76,65 @@ def run(config: str, variant: str, src: Path, round_: int) -> dict[str, Any]:
     return result
 
 
+READS_CHILD = r"""
+import os, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, os.environ["ECOCIV_SRC"])
+import dask, dask.array as da, rasterio
+from rasterio.windows import Window
+stage, folder = sys.argv[1], Path(sys.argv[2])
+paths = sorted(folder.glob("*.tif"))
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+wall, start = time.perf_counter(), cpu()
+if stage == "decode":
+    for path in paths:
+        with rasterio.open(path) as src:
+            for band in range(1, src.count + 1):
+                for row in range(0, src.height, 256):
+                    src.read(band, window=Window(0, row, src.width, min(256, src.height - row)))
+else:
+    from ecociv.grid.io import grid_of, open_raster
+    grid = grid_of(paths[0])
+    pending = []
+    for path in paths:
+        with rasterio.open(path) as src:
+            count = src.count
+        data = open_raster(path, grid, name=path.stem, bands=count if count > 1 else None).data
+        pending += [da.nanmin(data), da.nanmax(data)]
+    dask.compute(*pending, num_workers=2)
+print("READS", time.perf_counter() - wall, cpu() - start)
+"""
+
+
+def reads(configs: list[str], sources: dict[str, Path], repeats: int) -> dict[str, Any]:
+    """Median wall and CPU seconds of decoding / reading and checking each config's inputs."""
+    import subprocess
+
+    out: dict[str, Any] = {}
+    for folder in sorted({FOLDERS[c] for c in configs}):
+        rows: dict[str, list[tuple[float, float, float]]] = {}
+        for round_ in range(repeats + 1):
+            for label, stage, src in (("decode", "decode", sources["new"]),
+                                      ("read-check new", "read", sources["new"]),
+                                      ("read-check base", "read", sources["base"])):
+                load = os.getloadavg()[0]
+                done = subprocess.run([sys.executable, "-c", READS_CHILD, stage, str(folder)],
+                                      env={**os.environ, "ECOCIV_SRC": str(src)},
+                                      capture_output=True, text=True, check=True)
+                line = [x for x in done.stdout.splitlines() if x.startswith("READS ")][-1]
+                wall, cpu = (float(v) for v in line.split()[1:])
+                print(f"{folder.name} {label:16s} round {round_} wall {wall:6.2f} s cpu {cpu:6.2f} s "
+                      f"load {load:.1f}", flush=True)
+                if round_:
+                    rows.setdefault(label, []).append((wall, cpu, round(load, 2)))
+        out[folder.name] = {label: {"wall_s": round(statistics.median(r[0] for r in v), 3),
+                                    "cpu_s": round(statistics.median(r[1] for r in v), 3),
+                                    "load_1min": [r[2] for r in v]} for label, v in rows.items()}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", nargs="*", default=list(FOLDERS), choices=list(FOLDERS))
@@ -79,10 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-src", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--reads", action="store_true")
     args = parser.parse_args(argv)
-    if "base" in args.variants and args.base_src is None:
-        parser.error("--base-src is needed for the 'base' variant")
+    if ("base" in args.variants or args.reads) and args.base_src is None:
+        parser.error("--base-src is needed for the 'base' variant and --reads")
     sources = {"new": HERE.parent / "src", "new-mem": HERE.parent / "src", "base": args.base_src}
+    if args.reads:
+        result = reads(args.configs, sources, args.repeats)
+        print(json.dumps(result, indent=2))
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(result, indent=2) + "\n")
+        return 0
     rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for config in args.configs:
         rows[config] = {v: [] for v in args.variants}
