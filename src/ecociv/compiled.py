@@ -49,9 +49,12 @@ def _lean_cache_load(dispatcher: Any) -> bool:
     return True
 
 
-def jit(**options: Any) -> Callable[[F], F]:
+def jit(*, lean: bool = True, **options: Any) -> Callable[[F], F]:
     """``numba.njit(cache=True, **options)``, loading from the cache lean (see the module
     docstring), or without a cache where numba has nowhere to write one.
+
+    ``lean=False`` keeps numba's own cache loading (only the fallback without a cache): for
+    ``parallel=True`` loops, whose cached code also needs numba's threading layer set up.
 
     Examples
     --------
@@ -65,7 +68,8 @@ def jit(**options: Any) -> Callable[[F], F]:
             dispatcher = numba.njit(cache=True, **options)(func)
         except RuntimeError:  # "cannot cache function ...: no locator available"
             return numba.njit(**options)(func)
-        _lean_cache_load(dispatcher)
+        if lean and not options.get("parallel"):
+            _lean_cache_load(dispatcher)
         return dispatcher
 
     return decorate

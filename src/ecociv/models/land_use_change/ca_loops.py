@@ -14,14 +14,17 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from ecociv.compiled import jit
 from ecociv.models.land_use_change.allocation import ALL_BITS
 
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-_parallel = numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+# ecociv.compiled.jit: numba.njit(cache=True, ...) that also works where no cache can be written
+# (a read-only install); the serial loops load from the cache without numba's compiler set-up
+_jit = jit(nogil=True, error_model="numpy")
+_parallel = jit(nogil=True, parallel=True, error_model="numpy")
 
 
 
-@numba.njit(inline="always", cache=True)
+@jit(inline="always", lean=False)
 def uniform(seed: np.uint64, index: np.int64, stream: np.int64) -> float:
     """A draw of U[0, 1) from (seed, cell index, stream): SplitMix64's finaliser (Steele, Lea &
     Flood 2014) on a Weyl sequence, the top 53 bits as a double."""

@@ -38,10 +38,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ecociv.compiled import jit
 from ecociv.errors import InputError
 
 if TYPE_CHECKING:
@@ -555,7 +555,7 @@ def _resolution_row(ini: NDArray[np.int16], sim: NDArray[np.int16], ref: NDArray
     return row
 
 
-@numba.njit(cache=True, nogil=True)
+@jit(nogil=True)
 def _block_budget(ini: NDArray[np.int16], sim: NDArray[np.int16], ref: NDArray[np.int16],
                   factor: int, k: int, compact: NDArray[np.int32], n_pairs: int,
                   pair_from: NDArray[np.int32], pair_to: NDArray[np.int32],
