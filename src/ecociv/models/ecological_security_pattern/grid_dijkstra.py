@@ -179,6 +179,20 @@ class GridSearch:
         self.pred = np.full(n, NULL_IDX, dtype=index)
         self.touched = np.zeros(0, dtype=np.int64)
 
+    def spawn(self) -> GridSearch:
+        """Another workspace on the same grid (shares the resistance; new search state)."""
+        other = object.__new__(GridSearch)
+        other.shape, other.cols, other.resistance = self.shape, self.cols, self.resistance
+        other.offsets, other.d_rows, other.d_cols = self.offsets, self.d_rows, self.d_cols
+        other.lengths = self.lengths
+        n = self.resistance.size
+        other.dist = np.full(n, np.inf)
+        other.pos = np.full(n, -1, dtype=self.pos.dtype)
+        other.heap = np.empty(n, dtype=self.heap.dtype)
+        other.pred = np.full(n, NULL_IDX, dtype=self.pred.dtype)
+        other.touched = np.zeros(0, dtype=np.int64)
+        return other
+
     def run(self, origins: np.ndarray, limit: float = np.inf, labels: np.ndarray | None = None,
             source: np.ndarray | None = None) -> np.ndarray:
         """Search from ``origins`` (flat cell numbers) up to cost ``limit`` (resistance × m),

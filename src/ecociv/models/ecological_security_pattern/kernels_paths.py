@@ -38,6 +38,7 @@ Information Processing Letters 27, 125-128.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -314,16 +315,16 @@ def least_cost_links(graph: Any, source_labels: np.ndarray, candidates: list[Lin
     by_source: dict[int, list[Link]] = {}
     for link in candidates:
         by_source.setdefault(link.source_a, []).append(link)
-    links = []
-    for a, group in sorted(by_source.items()):
+    def links_of(a: int, group: list[Link], space: Any) -> list[Link]:
         limit = max(link.cost for link in group) * (1 + 1e-9)
-        if isinstance(graph, sp.csr_matrix):
-            distance, predecessor, _ = dijkstra(graph, directed=True, indices=cells_of[a],
+        if isinstance(space, sp.csr_matrix):
+            distance, predecessor, _ = dijkstra(space, directed=True, indices=cells_of[a],
                                                 min_only=True, return_predecessors=True,
                                                 limit=limit)
         else:
-            graph.run(cells_of[a], limit=limit)
-            distance, predecessor = graph.dist, graph.pred
+            space.run(cells_of[a], limit=limit)
+            distance, predecessor = space.dist, space.pred
+        found = []
         for link in group:
             b = link.source_b
             targets = cells_of[b]
@@ -332,9 +333,35 @@ def least_cost_links(graph: Any, source_labels: np.ndarray, candidates: list[Lin
             crossed = labels[cells]
             if np.any((crossed != 0) & (crossed != a) & (crossed != b)):
                 continue
-            links.append(Link(a, b, cells, float(distance[target]), path_length(cells, cols, dx, dy)))
-        if not isinstance(graph, sp.csr_matrix):
-            graph.reset()
+            found.append(Link(a, b, cells, float(distance[target]), path_length(cells, cols, dx, dy)))
+        if not isinstance(space, sp.csr_matrix):
+            space.reset()
+        return found
+
+    groups = sorted(by_source.items())
+    workers = min(len(groups), os.cpu_count() or 1, 2)
+    if isinstance(graph, sp.csr_matrix) or workers < 2:
+        links = [link for a, group in groups for link in links_of(a, group, graph)]
+    else:
+        # the searches from different sources are independent: one workspace per thread (the
+        # compiled search releases the GIL), the links gathered in source order as before
+        import queue
+        from concurrent.futures import ThreadPoolExecutor
+
+        spaces: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        spaces.put(graph)
+        for _ in range(workers - 1):
+            spaces.put(graph.spawn())
+
+        def job(item: tuple[int, list[Link]]) -> list[Link]:
+            space = spaces.get()
+            try:
+                return links_of(item[0], item[1], space)
+            finally:
+                spaces.put(space)
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            links = [link for found in pool.map(job, groups) for link in found]
     return sorted(links, key=lambda link: (link.source_a, link.source_b))
 
 
