@@ -28,9 +28,9 @@ _sums_loop = None
 def _compiled_sums() -> Any:
     global _sums_loop
     if _sums_loop is None:
-        import numba
+        from ecociv.compiled import jit
 
-        @numba.njit(cache=True, nogil=True)
+        @jit(lean=False, nogil=True)
         def loop(labels: Any, area: Any, out: Any) -> None:
             rows, cols = labels.shape
             row_area = area.shape[0] == rows and area.shape[1] == 1

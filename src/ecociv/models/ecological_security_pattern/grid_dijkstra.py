@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba
 import numpy as np
 
+from ecociv.compiled import jit
 from ecociv.models.ecological_security_pattern.kernels_paths import NEIGHBOURS, step_length
 
-_jit = numba.njit(cache=True, nogil=True)
+#: compiled, cached where the install is writable (``ecociv.compiled.jit``); numba's own cache
+#: loading, as the functions call one another
+_jit = jit(lean=False, nogil=True)
 
 #: SciPy's "no predecessor" marker
 NULL_IDX = -9999
