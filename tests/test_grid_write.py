@@ -357,6 +357,8 @@ def test_memory_budget_follows_the_setting_and_the_address_space_limit(
     with pytest.raises(InputError, match="ECOCIV_WRITE_MEMORY_MB must be a number of MiB"):
         write.memory_budget()
     monkeypatch.delenv(write.MEMORY_ENV)
-    assert 0 < write.memory_budget() <= write.WRITE_MEMORY_MB * 2**20
+    assert write.memory_budget() == 0 == write.WRITE_MEMORY_MB   # off unless asked
+    monkeypatch.setenv(write.MEMORY_ENV, "64")
+    assert 0 < write.memory_budget() <= 64 * 2**20
     monkeypatch.setattr(resource, "getrlimit", lambda kind: (8 * 2**20, resource.RLIM_INFINITY))
     assert 0 <= write.memory_budget() <= 2 * 2**20  # a quarter of an 8 MiB address space

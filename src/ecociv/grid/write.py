@@ -341,9 +341,11 @@ MEMORY_ENV = "ECOCIV_WRITE_MEMORY_MB"
 #: (192 MB) it took 1.57 instead of 1.77 CPU-s (medians of 6 alternations, load 16), and
 #: ``water_yield``'s peak RSS rose from 0.67 to 1.01 GB; the COG encoding itself (overviews,
 #: ZSTD with the floating-point predictor) is most of the cost either way
-#: (benchmarks/RESULTS.md, "Raster read/write floor"). So only small outputs take this path
-#: unless the variable asks for more.
-WRITE_MEMORY_MB = 64
+#: (benchmarks/RESULTS.md, "Raster read/write floor"). Off unless the variable asks for it:
+#: whole runs showed no gain beyond noise, and a CI demo run with two steps at once wrote one
+#: small output without its georeferencing (cause not found: rasterio's MEM dataset warns of a
+#: missing geotransform while it is being made).
+WRITE_MEMORY_MB = 0
 
 
 def memory_budget() -> int:

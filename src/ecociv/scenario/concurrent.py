@@ -34,29 +34,24 @@ STEP_WORKERS_VARIABLE = "ECOCIV_STEP_WORKERS"
 
 
 def step_workers() -> int:
-    """Steps of a scenario run at once: ``$ECOCIV_STEP_WORKERS`` when set, else one per
-    available core, at most 4 and at most the threads a run may use
-    (:func:`ecociv.execute.scheduling.thread_count`: a worker process of an uncertainty study
-    limited to one thread runs one step at a time). Each step's dask computation also uses the
-    cores; two steps at once keep both busy where one step alone leaves one idle (reading,
-    writing, pure Python)."""
-    value = os.environ.get(STEP_WORKERS_VARIABLE, "").strip()
-    if value:
-        try:
-            number = int(value)
-        except ValueError:
-            number = 0
-        if number < 1:
-            raise InputError(f"expected a whole number of steps >= 1, got {value!r}",
-                             source=STEP_WORKERS_VARIABLE)
-        return number
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    from ecociv.execute.scheduling import thread_count
+    """Steps of a scenario run at once: ``$ECOCIV_STEP_WORKERS`` when set (e.g. the number of
+    cores), else 1.
 
-    return max(1, min(4, cores, thread_count()))
+    Running steps at once is opt-in: on 2 shared cores it gave no consistent gain for the Belt
+    demo (benchmarks/RESULTS.md, demo section), and a demo run in CI with two steps at once once
+    wrote a raster without its georeferencing (not yet explained), so one step after another
+    stays the default until that is found."""
+    value = os.environ.get(STEP_WORKERS_VARIABLE, "").strip()
+    if not value:
+        return 1
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise InputError(f"expected a whole number of steps >= 1, got {value!r}",
+                         source=STEP_WORKERS_VARIABLE)
+    return number
 
 
 class RunCancelledError(Exception):
