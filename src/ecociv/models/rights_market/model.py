@@ -14,6 +14,8 @@ import pandas as pd
 from ecociv.errors import InputError
 from ecociv.models.rights_market import kernels, water
 from ecociv.models.rights_market.spec import RULES, SPEC
+from ecociv.models.rights_market.tables import text as _text
+from ecociv.models.rights_market.tables import where as _where
 from ecociv.models.total_load_allocation.kernels import gini
 from ecociv.spec import Model
 from ecociv.units import ureg
@@ -24,17 +26,6 @@ ALL = "all"
 
 def _columns(output: str) -> list[str]:
     return [c.id for c in SPEC.output(output).columns]  # type: ignore[union-attr]
-
-
-def _where(frame: pd.DataFrame, position: int) -> str:
-    lines = frame.attrs.get("lines")
-    return f"line {lines[position]}" if lines else f"row {position + 1}"
-
-
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    if column not in frame.columns:
-        return pd.Series([""] * len(frame), index=frame.index)
-    return frame[column].fillna("").astype(str).str.strip()
 
 
 def _number(frame: pd.DataFrame, column: str) -> np.ndarray:

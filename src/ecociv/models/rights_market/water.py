@@ -21,20 +21,11 @@ import numpy as np
 import pandas as pd
 
 from ecociv.errors import InputError
+from ecociv.models.rights_market.tables import text as _text
+from ecociv.models.rights_market.tables import where as _where
 
 VALUE_SOURCE = "water_values"
 DELIVERY_SOURCE = "water_deliveries"
-
-
-def _where(frame: pd.DataFrame, position: int) -> str:
-    lines = frame.attrs.get("lines")
-    return f"line {lines[position]}" if lines else f"row {position + 1}"
-
-
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    if column not in frame.columns:
-        return pd.Series([""] * len(frame), index=frame.index)
-    return frame[column].fillna("").astype(str).str.strip()
 
 
 def _finite(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
