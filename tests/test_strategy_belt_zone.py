@@ -219,3 +219,24 @@ def test_s1_on_the_belt_changes_no_cropland_outside_the_belt_counties(tmp_path: 
     data = before != 255
     assert np.array_equal(after[~inside & data], before[~inside & data])
     assert (after[inside & data] != before[inside & data]).any()
+
+
+def test_writing_the_zone_replaces_its_own_file_and_never_a_foreign_one(tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    from ecociv.errors import OutputError
+    from ecociv.strategies.belt_zone import write_belt_zone
+
+    out = write_belt_zone(_belt_folder(), tmp_path / "zone.gpkg")
+    again = write_belt_zone(_belt_folder(), out)            # its own file: replaced
+    assert list(gpd.list_layers(again)["name"]) == [BELT_ZONE]
+    notes = tmp_path / "notes.gpkg"
+    notes.write_text("my notes", encoding="utf-8")
+    with pytest.raises(OutputError, match="not a Belt zone file"):
+        write_belt_zone(_belt_folder(), notes)
+    assert notes.read_text(encoding="utf-8") == "my notes"
+    other = tmp_path / "other.gpkg"                           # a GeoPackage with another layer
+    gpd.read_file(out).to_file(other, driver="GPKG", layer="mine")
+    with pytest.raises(OutputError, match=str(other)):
+        write_belt_zone(_belt_folder(), other)
+    assert list(gpd.list_layers(other)["name"]) == ["mine"]

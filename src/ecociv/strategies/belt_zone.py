@@ -21,6 +21,8 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
+from ecociv.errors import OutputError
+
 #: name of the Belt zone in the polygon's ``zone`` field; the S1 levers' km² amounts are keyed by it
 BELT_ZONE = "belt"
 #: the field naming the zone (``zone_field`` of the strategy files)
@@ -46,12 +48,26 @@ def shipped_path() -> Path:
 
 def write_belt_zone(dataset_dir: Path, out: Path) -> Path:
     """Write the union of the dataset's member units (``units.gpkg``, layer ``counties``) as
-    ``out`` (GeoPackage, layer ``belt``)."""
+    ``out`` (GeoPackage, layer ``belt``). An existing ``out`` is replaced only when it is such a
+    file (a GeoPackage whose one layer is ``belt``).
+
+    Raises
+    ------
+    OutputError
+        ``out`` exists and is not a Belt zone file this function wrote.
+    """
     import geopandas as gpd
 
     units = gpd.read_file(Path(dataset_dir) / "units.gpkg", layer="counties")
     out = Path(out)
     if out.exists():
+        try:
+            layers = list(gpd.list_layers(out)["name"])
+        except Exception:  # not a file GDAL reads as vector data
+            layers = []
+        if layers != [BELT_ZONE]:
+            raise OutputError(f"{out}: exists and is not a Belt zone file ecociv wrote (a "
+                              f"GeoPackage with the one layer '{BELT_ZONE}'); not replaced")
         out.unlink()
     dissolve_units(units).to_file(out, driver="GPKG", layer=BELT_ZONE)
     return out
