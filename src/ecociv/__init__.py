@@ -7,6 +7,10 @@ The Python API (:mod:`ecociv.api`) is imported on first use, so ``import ecociv`
 
 from typing import Any
 
+from ecociv.lazy import import_dask_without_scipy
+
+import_dask_without_scipy()  # dask.array imports SciPy only when SciPy is used (0.11-0.14 s)
+
 #: The installed version, looked up on first use (importing :mod:`importlib.metadata` takes
 #: 30-80 ms, which ``ecociv --help`` does not need).
 __version__: str
