@@ -119,14 +119,22 @@ def _dask_scipy() -> None:
         setattr(fft, "scipy", sys.modules.get("scipy"))  # noqa: B010
 
 
+def _other_threads() -> bool:
+    """Whether a thread other than this one and ecociv's own (``ecociv-*``: hashing, reading
+    ahead; none of them imports SciPy) is running."""
+    current = threading.current_thread()
+    return any(t is not current and not t.name.startswith("ecociv-") for t in threading.enumerate())
+
+
 class _ScipyWhenNeeded:
     """``sys.meta_path`` entry: imports ``dask.array`` without SciPy (see ``_WITHOUT_SCIPY``)
     when SciPy is not imported yet and no other thread runs (another thread importing SciPy
-    meanwhile would fail), and completes ``dask.array`` when ``scipy.sparse`` is imported."""
+    meanwhile would fail; ecociv's own threads do not), and completes ``dask.array`` when
+    ``scipy.sparse`` is imported."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
         if name in _WITHOUT_SCIPY:
-            if "scipy" in sys.modules or threading.active_count() > 1:
+            if "scipy" in sys.modules or _other_threads():
                 return None
             loader_type: type[SourceFileLoader] = _LoaderWithoutScipy
         elif name == "scipy.sparse" and _SCIPY_LATER:

@@ -185,16 +185,23 @@ def run(
                                      help="Nodata value of a raster input whose file does not declare "
                                      "one (or declares a wrong one), e.g. land_use=0; repeatable."),
 ) -> None:
-    from ecociv.execute import run_model
-    from ecociv.grid.write import raster_compression
-    from ecociv.registry import get_model
+    from ecociv import read_ahead
 
-    model = get_model(model_id)
-    sources = _pairs(inputs, "--input")
-    missing_values = _nodata(model, _pairs(nodata, "--nodata"), sources)
-    with raster_compression(compress):
-        manifest = run_model(model, sources, _pairs(params, "--param"), out, grid=grid, align=align,
-                             scheduler_address=scheduler, nodata=missing_values)
+    if scheduler is None:  # decode the input rasters on another core while the engine imports
+        read_ahead.start(text.partition("=")[2] for text in inputs)
+    try:
+        from ecociv.execute import run_model
+        from ecociv.grid.write import raster_compression
+        from ecociv.registry import get_model
+
+        model = get_model(model_id)
+        sources = _pairs(inputs, "--input")
+        missing_values = _nodata(model, _pairs(nodata, "--nodata"), sources)
+        with raster_compression(compress):
+            manifest = run_model(model, sources, _pairs(params, "--param"), out, grid=grid,
+                                 align=align, scheduler_address=scheduler, nodata=missing_values)
+    finally:
+        read_ahead.finish()
     for note in manifest["notes"]:
         typer.secho(f"note: {note}", fg="yellow", err=True)
     seconds = manifest["timings_s"]["total"]

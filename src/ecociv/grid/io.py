@@ -21,6 +21,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
+from ecociv import read_ahead
 from ecociv.errors import InputError
 from ecociv.grid.spec import GridSpec
 from ecociv.lazy import xarray_checks_pint_lazily
@@ -394,8 +395,14 @@ class BlockReader:
     def __getitem__(self, key: tuple[slice, slice, slice]) -> np.ndarray:
         bands, rows, cols = (k.indices(n) for k, n in zip(key, self.shape, strict=True))
         window = Window(cols[0], rows[0], cols[1] - cols[0], rows[1] - rows[0])
-        raw = self._dataset().read(list(range(bands[0] + 1, bands[1] + 1)), window=window,
-                                   out_dtype=self.read_type)
+        raw = (read_ahead.take(self.path, rows[:2], cols[:2]) if bands[:2] == (0, 1) else None)
+        if raw is None:  # not decoded ahead (ecociv.read_ahead: only while the CLI imports)
+            raw = self._dataset().read(list(range(bands[0] + 1, bands[1] + 1)), window=window,
+                                       out_dtype=self.read_type)
+        elif raw.dtype != self.read_type:
+            raw = raw.astype(self.read_type)[None]
+        else:
+            raw = raw[None]
         out = raw if raw.dtype == self.dtype else raw.astype(self.dtype)
         if self.fill is not None:
             np.copyto(out, self.dtype.type(np.nan), where=raw == self.fill)

@@ -1,0 +1,128 @@
+"""``ecociv.read_ahead``: input rasters decoded while the CLI imports, handed to the engine's
+reader exactly once, equal to what the reader decodes itself; bands not decoded yet stay the
+reader's; a file changed since is read again."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from ecociv import read_ahead
+from ecociv.grid.io import grid_of, open_raster
+
+from .conftest import RasterMaker
+
+
+@pytest.fixture(autouse=True)
+def _no_read_ahead_left() -> Iterator[None]:
+    yield
+    read_ahead.finish()
+
+
+def _wait_until_decoded(bands: int, timeout: float = 60.0) -> None:
+    active = read_ahead._active
+    assert active is not None
+    stop = time.monotonic() + timeout
+    while time.monotonic() < stop:
+        with active.cond:
+            done = sum(isinstance(v, np.ndarray) for f in active.files.values()
+                       for v in f.bands.values())
+        if done >= bands:
+            return
+        time.sleep(0.01)
+    raise AssertionError("read-ahead did not decode the bands in time")
+
+
+def _values(shape: tuple[int, int], seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0, 500, shape).astype(np.float32)
+
+
+def test_bands_are_handed_over_once_and_equal_the_file(make_raster: RasterMaker) -> None:
+    # 600 rows: bands of 256, 256 and 88 rows
+    values = _values((600, 300), 1)
+    path = make_raster(values, "p")
+    assert read_ahead.start([str(path), "table.csv"])
+    _wait_until_decoded(3)
+    assert np.array_equal(read_ahead.take(str(path), (0, 256), (0, 300)), values[:256])
+    assert read_ahead.take(str(path), (0, 256), (0, 300)) is None  # handed over already
+    # two bands at once, and the short last band
+    assert np.array_equal(read_ahead.take(str(path), (256, 600), (0, 300)), values[256:])
+    assert read_ahead._active is not None and read_ahead._active.held == 0
+
+
+def test_parts_of_a_band_by_columns(make_raster: RasterMaker) -> None:
+    values = _values((256, 300), 2)
+    path = make_raster(values, "p")
+    read_ahead.start([str(path)])
+    _wait_until_decoded(1)
+    left = read_ahead.take(str(path), (0, 256), (0, 100))
+    left[:] = -1  # the caller writes into what it gets: a copy, not the band held
+    assert np.array_equal(read_ahead.take(str(path), (0, 256), (100, 300)), values[:, 100:])
+    assert read_ahead._active is not None and read_ahead._active.held == 0
+    # a window not on band edges is the reader's
+    assert read_ahead.take(str(path), (10, 256), (0, 300)) is None
+
+
+def test_a_band_not_decoded_yet_is_left_to_the_reader(make_raster: RasterMaker,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    values = _values((768, 200), 3)
+    path = make_raster(values, "p")
+    # room for one band of 256 × 200 float32 (0.2 MB): the thread waits after the first
+    monkeypatch.setenv(read_ahead.BUDGET_ENV, "0.2")
+    read_ahead.start([str(path)])
+    _wait_until_decoded(1)
+    assert read_ahead.take(str(path), (512, 768), (0, 200)) is None  # the reader's from now on
+    assert np.array_equal(read_ahead.take(str(path), (0, 256), (0, 200)), values[:256])
+    _wait_until_decoded(1)  # room again: band 1 is decoded, band 2 never
+    assert np.array_equal(read_ahead.take(str(path), (256, 512), (0, 200)), values[256:512])
+    assert read_ahead.take(str(path), (512, 768), (0, 200)) is None
+
+
+def test_a_file_changed_since_is_not_handed_over(make_raster: RasterMaker) -> None:
+    values = _values((256, 50), 4)
+    path = make_raster(values, "p")
+    read_ahead.start([str(path)])
+    _wait_until_decoded(1)
+    with rasterio.open(path, "r+") as dst:
+        dst.write(values[None] + 1)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert read_ahead.take(str(path), (0, 256), (0, 50)) is None
+
+
+def test_no_read_ahead_without_budget_or_rasters(make_raster: RasterMaker,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    path = make_raster(_values((4, 4), 5), "p")
+    assert not read_ahead.start([str(tmp_path / "table.csv"), str(tmp_path / "w.gpkg")])
+    assert not read_ahead.start([str(tmp_path / "missing.tif")])
+    monkeypatch.setenv(read_ahead.BUDGET_ENV, "0")
+    assert not read_ahead.start([str(path)])
+    assert read_ahead.take(str(path), (0, 4), (0, 4)) is None
+
+
+@pytest.mark.parametrize("dtype, nodata", [("uint8", 255), ("float32", -9999.0),
+                                           ("int16", -1)])
+def test_the_reader_gives_the_same_values_with_and_without(make_raster: RasterMaker,
+                                                           dtype: str, nodata: float) -> None:
+    """Through ``open_raster``: nodata marked as NaN, 8/16-bit codes as float32, chunks of the
+    engine (whatever they are) taken from the decoded bands or read where they do not fit."""
+    rng = np.random.default_rng(6)
+    values = rng.integers(0, 200, (700, 520)).astype(dtype)
+    values[rng.random(values.shape) < 0.1] = nodata
+    path = make_raster(values, "codes", nodata=nodata)
+    grid = grid_of(path)
+    expected = open_raster(path, grid, name="codes").values
+    read_ahead.start([str(path)])
+    _wait_until_decoded(3)
+    got = open_raster(path, grid, name="codes").values
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    assert np.isnan(got).sum() == (values == nodata).sum() > 0
+    assert read_ahead._active is not None and read_ahead._active.held == 0  # all taken
