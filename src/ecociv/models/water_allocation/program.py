@@ -18,6 +18,8 @@ from ecociv.models.water_allocation.elements import Network
 
 INF = highspy.kHighsInf
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
+_NOTSET = highspy.HighsModelStatus.kNotset
+_ERROR = highspy.HighsStatus.kError
 LINK_COST = 1e-3  # per LP unit on every link: no water is moved without a reason
 PREFERENCE_COST = 1.0  # per LP unit and preference rank on supply links (final program)
 PUMPING_COST = 0.5  # per LP unit pumped (final program): groundwater only where surface water lacks
@@ -49,6 +51,10 @@ def new_highs() -> highspy.Highs:
     # primal simplex suits the objective changes between levels (Belt network, 360 months: 0.86 -> 0.58 s)
     highs.setOptionValue("presolve", "off")
     highs.setOptionValue("simplex_strategy", 4)
+    # one thread: HiGHS's task scheduler costs ≈ 30 µs per run on these small programs, which use no
+    # parallelism (if this process's scheduler was started with more threads, Program.run goes back
+    # to the default)
+    highs.setOptionValue("threads", 1)
     return highs
 
 
@@ -133,6 +139,22 @@ class Program:
         self.target_coefficients = np.full(len(self.targets), -1.0)  # as the rows were built (amounts: per step)
         self.target_rows = np.array([t.row for t in self.targets], dtype=np.int64)
         self.target_cols = np.array([t.col for t in self.targets], dtype=np.int64)
+        self._compress()
+
+    def _compress(self) -> None:
+        """The matrix by compressed columns (for the compiled proof check), and where each target's
+        coefficient sits in it."""
+        cols, rows = np.nonzero(self.matrix.T)
+        keep = np.zeros(self.matrix.shape, dtype=bool)
+        keep[self.target_rows, self.target_cols] = True  # a coefficient set to 0 keeps its place
+        keep[rows, cols] = True
+        cols, rows = np.nonzero(keep.T)
+        self.csc_indptr = np.searchsorted(cols, np.arange(self.n_cols + 1)).astype(np.int64)
+        self.csc_indices = rows.astype(np.int64)
+        self.csc_data = self.matrix[rows, cols].copy()
+        position = {(int(r), int(c)): k for k, (r, c) in enumerate(zip(rows, cols, strict=True))}
+        self.target_at = np.array([position[int(r), int(c)] for r, c in zip(self.target_rows, self.target_cols,
+                                                                             strict=True)], dtype=np.int64)
 
     def _targets(self) -> list[Target]:
         net = self.net
@@ -230,11 +252,16 @@ class Program:
         self.matrix = np.concatenate([self.matrix, np.zeros((self.matrix.shape[0], grown))], axis=1)
         for node_id in self.balance_nodes:
             self.matrix[self.balance_row[node_id], [self.slack_pos[node_id], self.slack_neg[node_id]]] = [1.0, -1.0]
+        self._compress()
 
     # -- per step -------------------------------------------------------------------------------
 
     def run(self) -> str:
-        self.h.run()
+        if self.h.run() == _ERROR and self.h.getModelStatus() == _NOTSET:
+            # HiGHS refuses a thread count unlike that of the process's scheduler, which another
+            # HiGHS user started first: use the scheduler as it is
+            self.h.setOptionValue("threads", 0)
+            self.h.run()
         self.solves += 1
         status = self.h.getModelStatus()
         return "kOptimal" if status == _OPTIMAL else str(status).rsplit(".", 1)[-1]
@@ -260,26 +287,31 @@ class Program:
             for r, c, v in zip(rows.tolist(), cols.tolist(), values[changed].tolist(), strict=True):
                 change(r, c, v)
             self.matrix[rows, cols] = values[changed]
+            self.csc_data[self.target_at[changed]] = values[changed]
             self.target_coefficients[changed] = values[changed]
 
     def set_col_bounds(self, cols: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
-        """Column bounds; HiGHS is told only when they change (a change costs it work at the next run)."""
-        cols = np.asarray(cols, dtype=np.int32)
-        if cols.size:
-            lower, upper = _filled(lower, cols.size), _filled(upper, cols.size)
-            if (self.col_lower[cols] == lower).all() and (self.col_upper[cols] == upper).all():
+        """Column bounds; HiGHS is told only of those that change (a change costs it work at the next run)."""
+        idx = np.asarray(cols, dtype=np.int32)
+        if idx.size:
+            lower, upper = _filled(lower, idx.size), _filled(upper, idx.size)
+            changed = (self.col_lower[idx] != lower) | (self.col_upper[idx] != upper)
+            if not changed.any():
                 return
-            self.h.changeColsBounds(cols.size, cols, lower, upper)
-            self.col_lower[cols] = lower
-            self.col_upper[cols] = upper
+            idx, lower, upper = idx[changed], lower[changed], upper[changed]
+            self.h.changeColsBounds(idx.size, idx, lower, upper)
+            self.col_lower[idx] = lower
+            self.col_upper[idx] = upper
 
     def set_row_bounds(self, rows: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
-        """Row bounds; HiGHS is told only when they change."""
+        """Row bounds; HiGHS is told only of those that change."""
         idx = np.asarray(rows, dtype=np.int32)
         if idx.size:
             lower, upper = _filled(lower, idx.size), _filled(upper, idx.size)
-            if (self.row_lower[idx] == lower).all() and (self.row_upper[idx] == upper).all():
+            changed = (self.row_lower[idx] != lower) | (self.row_upper[idx] != upper)
+            if not changed.any():
                 return
+            idx, lower, upper = idx[changed], lower[changed], upper[changed]
             self.h.changeRowsBounds(idx.size, idx, lower, upper)  # type: ignore[attr-defined]
             self.row_lower[idx] = lower
             self.row_upper[idx] = upper

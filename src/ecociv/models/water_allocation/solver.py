@@ -22,6 +22,7 @@ import numpy as np
 
 from ecociv.errors import InputError
 from ecociv.models.water_allocation.elements import Network
+from ecociv.models.water_allocation.loops import lake_series, proof_holds
 from ecociv.models.water_allocation.program import INF, Program, Target
 
 FIX_TOLERANCE = 1e-12  # coverage fractions fixed at (value − this) for later levels
@@ -165,9 +166,19 @@ class _Static:
     levels: list[_Levels]  # of each step
 
     has_pump_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # aquifers with a limit row
+    month_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # rows set every month
+    row_lower: np.ndarray = field(default_factory=lambda: np.zeros(0))  # their bounds but the month's values
+    row_upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cap_at: int = 0  # position of the caps' rows among the month's rows
 
     def __post_init__(self) -> None:
         self.has_pump_row = self.pump_rows >= 0
+        pumps = self.pump_rows[self.has_pump_row]
+        self.month_rows = np.concatenate([self.balance_rows, pumps, self.cap_rows, self.level_rows]).astype(np.int32)
+        n = self.month_rows.size
+        self.row_lower = np.full(n, -INF)
+        self.row_upper = np.full(n, INF)
+        self.cap_at = self.balance_rows.size + pumps.size
 
 
 def _static(net: Network, prog: Program) -> _Static:
@@ -336,14 +347,18 @@ def _set_up_month(prog: Program, s: _Static, carry: _Carry, t: int, month: int, 
     if s.aq_rows.size:
         rhs[s.aq_rows] -= carry.aq_storage + s.recharge[:, t]
     rhs /= scale
-    prog.set_row_bounds(s.balance_rows, rhs, rhs)
+    # the month's rows in one call: balances (= rhs), pumping limits and caps (≤), levels (free)
+    lower, upper = s.row_lower.copy(), s.row_upper.copy()
+    n_bal = rhs.size
+    lower[:n_bal] = rhs
+    upper[:n_bal] = rhs
     if s.has_pump_row.any():
         remaining = np.minimum(np.maximum(0.0, s.pump_limit - carry.pumped_this_year),
                                s.pump_monthly[:, t])[s.has_pump_row]
-        prog.set_row_bounds(s.pump_rows[s.has_pump_row], -INF, remaining / scale)
+        upper[n_bal:n_bal + remaining.size] = remaining / scale
     if s.cap_rows.size:
-        prog.set_row_bounds(s.cap_rows, -INF, s.cap_limits[:, t] / scale)
-    prog.set_row_bounds(s.level_rows, -INF, INF)
+        upper[s.cap_at:s.cap_at + s.cap_rows.size] = s.cap_limits[:, t] / scale
+    prog.set_row_bounds(s.month_rows, lower, upper)
     prog.set_target_coefficients(s.coefficients[:, t])
     # all column bounds of the step in one call
     n_links, n_res, n_aq = len(prog.links), s.res_cols.size, s.aq_cols.size
@@ -574,42 +589,17 @@ def _lexicographic_proof(prog: Program, x: np.ndarray, stages: list[tuple[np.nda
     rhs = np.zeros((len(stages), basic.size))
     rhs[:, is_col] = costs[:, basic_cols]
     # a stage whose costs are all on non-basic columns has y = 0 (nothing to solve)
-    duals = np.array([h.getBasisTransposeSolve(r)[1] if r.any() else np.zeros(r.size)  # type: ignore[attr-defined]
-                      for r in rhs])
-    reduced = costs - duals @ prog.matrix
-    tol = PROOF_TOLERANCE * np.maximum(1.0, np.abs(costs).max(axis=1))[:, None]
-    # columns: basic ones have no reduced cost
-    nonzero = np.abs(reduced) > tol
-    nonzero[:, basic_cols] = False
-    cols = np.flatnonzero(nonzero.any(axis=0))
-    if cols.size:
-        first = nonzero[:, cols].argmax(axis=0)
-        d = reduced[first, cols]
-        low, up = _at_bounds(x[cols], prog.col_lower[cols], prog.col_upper[cols])
-        loosened = np.zeros(costs.shape, dtype=bool)
-        for k, (_, loose) in enumerate(stages):
-            loosened[k, loose] = True
-        low = np.where(loosened[first, cols], np.abs(x[cols]) <= 1e-9, low)
-        if not (np.where(d > 0, low, up) | (low & up)).all():
-            return False
-    # rows: basic ones (their slack in the basis) have y = 0
-    nonzero = np.abs(duals) > tol
-    nonzero[:, -1 - basic[~is_col]] = False
-    rows = np.flatnonzero(nonzero.any(axis=0))
-    if rows.size:
-        y = duals[nonzero[:, rows].argmax(axis=0), rows]
-        low, up = _at_bounds(prog.matrix[rows] @ x, prog.row_lower[rows], prog.row_upper[rows])
-        if not (np.where(y > 0, low, up) | (low & up)).all():
-            return False
-    return True
-
-
-def _at_bounds(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which values are at their (finite) lower and upper bounds, within 1e-9 relative."""
-    with np.errstate(invalid="ignore"):
-        at_lower = np.isfinite(lower) & (np.abs(value - lower) <= 1e-9 * np.maximum(1.0, np.abs(lower)))
-        at_upper = np.isfinite(upper) & (np.abs(value - upper) <= 1e-9 * np.maximum(1.0, np.abs(upper)))
-    return at_lower, at_upper
+    duals = np.zeros((len(stages), basic.size))
+    for k, r in enumerate(rhs):
+        if r.any():
+            duals[k] = h.getBasisTransposeSolve(r)[1]  # type: ignore[attr-defined]
+    tol = PROOF_TOLERANCE * np.maximum(1.0, np.abs(costs).max(axis=1))
+    loose = np.zeros(costs.shape, dtype=bool)  # columns whose lower bound is 0 at a stage
+    for k, (_, columns) in enumerate(stages):
+        loose[k, columns] = True
+    return bool(proof_holds(basic.astype(np.int64), costs, duals, tol, prog.csc_indptr, prog.csc_indices,
+                            prog.csc_data, x, prog.col_lower, prog.col_upper, loose, prog.row_lower,
+                            prog.row_upper))
 
 
 def _coverage_and_share_cost(s: _Static, members: np.ndarray, m: _Month) -> np.ndarray:
@@ -745,28 +735,23 @@ class _Outputs:
 
 def _lakes(net: Network, s: _Static, flow: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
     """Terminal lakes month by month from the water the links bring them (they do not feed back into
-    the allocation): the balance of :func:`.lake.lake_step`, one step per month."""
-    from ecociv.models.water_allocation.lake import _trapezoid_step
-
+    the allocation): the balance of :func:`.lake.lake_step`, one step per month
+    (:func:`.loops.lake_series`)."""
     steps = flow.shape[1]
-    months = net.calendar.month_of_year - 1
+    months = (net.calendar.month_of_year - 1).astype(np.int64)
     inflows = s.lake_matrix @ flow
     out: dict[str, dict[str, np.ndarray]] = {}
     for i, (k, lake) in enumerate(net.lakes.items()):
-        volume = np.zeros(steps)
-        precipitation = np.zeros(steps)
-        evaporation = np.zeros(steps)
-        current = float(lake.initial_volume)
-        rain = lake.precipitation_mm / 1000.0
-        evap = lake.evaporation_mm / 1000.0
-        inflow = inflows[i]
+        inflow = np.ascontiguousarray(inflows[i])
         if np.any(~np.isfinite(inflow)) or np.any(inflow < 0):
             raise ValueError(f"inflow_m3 must be finite and >= 0 (lake '{k}')")
-        for t in range(steps):
-            month = int(months[t])
-            current, precipitation[t], evaporation[t], _ = _trapezoid_step(
-                current, float(inflow[t]), float(rain[month]), float(evap[month]), lake.curve)
-            volume[t] = current
+        rain = np.ascontiguousarray(lake.precipitation_mm, dtype=float) / 1000.0
+        evap = np.ascontiguousarray(lake.evaporation_mm, dtype=float) / 1000.0
+        volume, precipitation, evaporation, failed = lake_series(
+            float(lake.initial_volume), inflow, rain, evap, months, lake.curve._volume, lake.curve._area)
+        if failed >= 0:
+            raise ValueError(f"{lake.curve.source}: precipitation on the growing lake outpaces the curve's last "
+                             "segment; extend the curve above its last row")
         out[k] = {"inflow": inflow.copy(), "precipitation": precipitation, "evaporation": evaporation,
                   "spill": np.zeros(steps), "volume": volume,
                   "area": np.asarray(lake.curve.area_of_volume(volume), dtype=float).reshape(steps),
