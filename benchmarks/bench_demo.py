@@ -8,7 +8,9 @@ fresh results store; wall time from spawn to exit, CPU (user + sys) and peak RSS
 tree come from ``bench_water_yield.measure``, the 1/5/15-minute load averages are read before
 each run. The trees must hold the same embedded dataset for the comparison to mean anything
 (e.g. ``git archive`` of two commits that differ only in code). ``ECOCIV_STEP_WORKERS`` and
-``ECOCIV_MAP_WORKERS``, when set, apply to every tree and are recorded.
+``ECOCIV_MAP_WORKERS``, when set, apply to every tree and are recorded; ``--env LABEL:VAR=VALUE``
+sets a variable for one tree only (the same tree twice with different settings, e.g.
+``--tree one=src --tree two=src --env one:ECOCIV_STEP_WORKERS=1 --env two:ECOCIV_STEP_WORKERS=2``).
 
 Usage::
 
@@ -37,13 +39,15 @@ WORK = HERE / "_work" / "demo"
 RESULTS = HERE / "results" / "demo.json"
 
 
-def run_demo(label: str, src: Path, index: int | str) -> dict[str, Any]:
-    """One ``ecociv demo`` of the tree ``src`` into a fresh store; its measures."""
+def run_demo(label: str, src: Path, index: int | str,
+             extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+    """One ``ecociv demo`` of the tree ``src`` into a fresh store (``extra_env``: variables set
+    for this run); its measures."""
     store = WORK / f"{label}-{index}"
     if store.exists():
         shutil.rmtree(store)
     load = [round(x, 2) for x in os.getloadavg()]
-    env = {**os.environ, "PYTHONPATH": str(src)}
+    env = {**os.environ, **(extra_env or {}), "PYTHONPATH": str(src)}
     result = measure([sys.executable, "-m", "ecociv.cli.main", "demo", "--out", str(store)],
                      log=WORK / f"{label}-{index}.log", env=env)
     result["loadavg_at_start"] = load
@@ -66,26 +70,35 @@ def main(argv: list[str] | None = None) -> int:
                         help="a source tree to time (repeatable; default: this checkout)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--env", action="append", default=[], metavar="LABEL:VAR=VALUE",
+                        help="an environment variable for one tree's runs (repeatable)")
     parser.add_argument("--skip-warmup", action="append", default=[], metavar="LABEL",
                         help="no untimed first run for this tree (its caches are warm from an "
                              "earlier benchmark in the same session; repeatable)")
     args = parser.parse_args(argv)
     trees = [(t.split("=", 1)[0], Path(t.split("=", 1)[1]).resolve()) for t in args.tree]
     trees = trees or [("this", ROOT / "src")]
+    tree_env: dict[str, dict[str, str]] = {label: {} for label, _ in trees}
+    for item in args.env:
+        label, _, assignment = item.partition(":")
+        variable, equals, value = assignment.partition("=")
+        if label not in tree_env or not variable or not equals:
+            parser.error(f"--env {item!r}: expected LABEL:VAR=VALUE with LABEL one of {list(tree_env)}")
+        tree_env[label][variable] = value
     WORK.mkdir(parents=True, exist_ok=True)
     record: dict[str, Any] = {"machine": machine_info(None), "started": time.strftime(
         "%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "trees": {k: str(v) for k, v in trees},
         "environment": {k: v for k, v in os.environ.items()
                         if k in ("ECOCIV_STEP_WORKERS", "ECOCIV_MAP_WORKERS", "ECOCIV_THREADS")},
-        "runs": {label: [] for label, _ in trees}}
+        "tree_environment": tree_env, "runs": {label: [] for label, _ in trees}}
     for label, src in trees:
         if label in args.skip_warmup:
             continue
-        warm = run_demo(label, src, "warmup")
+        warm = run_demo(label, src, "warmup", tree_env[label])
         print(f"warm-up {label}: {warm['wall_s']:.1f} s", flush=True)
     for i in range(args.repeats):
         for label, src in trees:
-            result = run_demo(label, src, i)
+            result = run_demo(label, src, i, tree_env[label])
             record["runs"][label].append(result)
             print(f"run {i + 1} {label}: {result['wall_s']:.1f} s wall, "
                   f"{result['user_s'] + result['sys_s']:.1f} s CPU, "

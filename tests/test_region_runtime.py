@@ -196,6 +196,16 @@ def test_belt_summary_per_prefecture_adds_up(belt_run: Path) -> None:
     assert total["population"] == pytest.approx(expected)
 
 
+def test_summary_read_in_one_pass_equals_window_by_window(belt_run: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecociv.region import summary
+
+    dataset = load_dataset()
+    at_once = unit_summary(belt_run, dataset)
+    monkeypatch.setattr(summary, "IN_MEMORY_BYTES", 0)  # each unit's window read on its own
+    pd.testing.assert_frame_equal(at_once, unit_summary(belt_run, dataset))
+
+
 def test_summaries_as_csv_with_a_byte_order_mark_and_a_workbook(belt_run: Path) -> None:
     from openpyxl import load_workbook
 

@@ -97,22 +97,24 @@ def _open(path: str | Path, name: str | None) -> rasterio.DatasetReader:
     if path.is_file() and path.stat().st_size == 0:
         raise InputError("file is empty", source=_label(path, name))
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", NotGeoreferencedWarning)
+        # not georeferenced is told by the dataset itself (below), not by a recorded warning:
+        # ``catch_warnings(record=True)`` records the warnings of every thread, so a step
+        # burning polygons beside this one (rasterio warns of its in-memory array) made a
+        # sound file look unreferenced when steps ran at once
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
             src = rasterio.open(path)
     except RasterioError as err:
         raise InputError(
             f"not a readable raster (is it truncated or not a GeoTIFF?): {err}",
             source=_label(path, name),
         ) from err
-    if any(issubclass(w.category, NotGeoreferencedWarning) for w in caught):
+    if src.transform.is_identity and not src.gcps[0] and src.rpcs is None:
         src.close()  # rasterio would place it at the identity transform: cells of 1 unit at (0, 0)
         raise InputError(
             "raster is not georeferenced (no geotransform: cell size and position unknown); "
             "georeference it (e.g. QGIS Georeferencer, or `gdal_translate -a_ullr ... -a_srs "
             "EPSG:xxxx`) before using it", source=_label(path, name))
-    for warning in caught:  # anything else rasterio said, as it would have
-        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return src
 
 
