@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 import re
 import sys
 import time
@@ -87,8 +88,19 @@ def record_output_digests(folder: str | Path, outputs: Mapping[str, dict[str, An
         (such as a Parquet copy of a table).
     """
     folder = Path(folder)
-    for meta in outputs.values():
-        meta["blake2b"] = {name: file_digest(folder / name) for name in _named_files(meta, folder)}
+    names = {key: _named_files(meta, folder) for key, meta in outputs.items()}
+    files = sorted({name for found in names.values() for name in found})
+    # side by side (hashlib releases the GIL on large buffers): the outputs of a 4000² run
+    # (three COGs, 115 MB) took 0.2 s one after another at the end of every run
+    workers = min(len(files), os.cpu_count() or 1, 4)
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ecociv-digest") as pool:
+            digests = dict(zip(files, pool.map(lambda name: file_digest(folder / name), files),
+                               strict=True))
+    else:
+        digests = {name: file_digest(folder / name) for name in files}
+    for key, meta in outputs.items():
+        meta["blake2b"] = {name: digests[name] for name in names[key]}
 
 
 def _named_files(meta: Mapping[str, Any], folder: Path) -> list[str]:
