@@ -357,8 +357,90 @@ def test_memory_budget_follows_the_setting_and_the_address_space_limit(
     with pytest.raises(InputError, match="ECOCIV_WRITE_MEMORY_MB must be a number of MiB"):
         write.memory_budget()
     monkeypatch.delenv(write.MEMORY_ENV)
-    assert write.memory_budget() == 0 == write.WRITE_MEMORY_MB   # off unless asked
-    monkeypatch.setenv(write.MEMORY_ENV, "64")
-    assert 0 < write.memory_budget() <= 64 * 2**20
+    assert 0 < write.memory_budget() <= write.WRITE_MEMORY_MB * 2**20  # small outputs by default
     monkeypatch.setattr(resource, "getrlimit", lambda kind: (8 * 2**20, resource.RLIM_INFINITY))
     assert 0 <= write.memory_budget() <= 2 * 2**20  # a quarter of an 8 MiB address space
+
+
+class _FiltersUntouched:
+    """A stand-in for ``warnings.catch_warnings`` that leaves the filters as they are: what a
+    thread inside one sees when another thread's ``catch_warnings`` restores the filters."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def test_a_cog_from_memory_is_georeferenced_from_the_moment_it_is_opened(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # rasterio's MemoryDataset opened the array without a geotransform and hid the warning of
+    # that moment with catch_warnings, which is process-wide: with two scenario steps writing at
+    # once, the warning reached the user (a CI demo run failed on it). The in-memory dataset
+    # must carry its georeferencing when it is opened, so there is nothing to hide.
+    import warnings
+
+    from ecociv.grid import write
+
+    monkeypatch.setenv(write.MEMORY_ENV, "64")
+    grid = albers((20, 30))
+    values = np.arange(600, dtype=np.float64).reshape(20, 30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # from here on, a catch_warnings block of the library changes nothing: the filters stay
+        # "error", as when another thread restores them while the block is inside
+        monkeypatch.setattr(warnings, "catch_warnings", _FiltersUntouched)
+        monkeypatch.setattr(warnings, "simplefilter", lambda *args, **kwargs: None)
+        write_rasters([(from_array(values, grid, name="d"), tmp_path / "d.tif", META)], grid)
+        monkeypatch.undo()
+    with rasterio.open(tmp_path / "d.tif") as src:
+        assert src.transform == grid.transform
+        assert src.crs == rasterio.crs.CRS.from_wkt(grid.crs_wkt)
+        np.testing.assert_array_equal(src.read(1), values.astype(np.float32))
+
+
+def test_cogs_written_from_memory_in_threads_keep_their_georeferencing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # many small writes in four threads at once (two scenario steps, each writing two outputs
+    # on two threads): every file has the grid's transform and CRS, and no warning is raised
+    import threading
+    import warnings
+
+    from ecociv.grid import write
+
+    monkeypatch.setenv(write.MEMORY_ENV, "64")
+    grid = albers((40, 50))
+    caught: list[str] = []
+    errors: list[BaseException] = []
+
+    def work(thread: int) -> None:
+        try:
+            for index in range(15):
+                values = np.full((40, 50), float(thread * 100 + index))
+                paths = [tmp_path / f"t{thread}_{index}_{k}.tif" for k in range(2)]
+                write_rasters([(from_array(values, grid, name="v"), p, META) for p in paths], grid)
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        shown = warnings.showwarning
+        warnings.showwarning = lambda message, category, *args, **kwargs: caught.append(
+            f"{category.__name__}: {message}")
+        try:
+            threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            warnings.showwarning = shown
+    assert not errors and not caught
+    for path in tmp_path.glob("*.tif"):
+        with rasterio.open(path) as src:
+            assert src.transform == grid.transform and src.crs is not None, path.name
+    assert len(list(tmp_path.glob("*.tif"))) == 4 * 15 * 2
