@@ -113,6 +113,9 @@ class Program:
         self._build_rows()
         self.row_lower = np.array([b[0] for b in self._row_bounds])
         self.row_upper = np.array([b[1] for b in self._row_bounds])
+        # what HiGHS holds: the bounds and costs wanted are passed to it at the next run (only those changed)
+        self._held_col = (self.col_lower.copy(), self.col_upper.copy())
+        self._held_row = (self.row_lower.copy(), self.row_upper.copy())
         self.matrix = np.zeros((len(self.rows), col))
         for r, (idx, vals) in enumerate(self._row_entries):
             self.matrix[r, idx] = vals
@@ -135,7 +138,8 @@ class Program:
         self.unproven = 0  # ... and not (solved again as two programs)
         self.merged = 0  # months solved by one program, proven the level-by-level allocation
         self.unmerged = 0  # ... tried and not proven (solved level by level)
-        self.cost = np.zeros(self.n_cols)  # the objective HiGHS has (all zero when built)
+        self.cost = np.zeros(self.n_cols)  # the objective wanted
+        self._held_cost = np.zeros(self.n_cols)  # the objective HiGHS has (all zero when built)
         self.target_coefficients = np.full(len(self.targets), -1.0)  # as the rows were built (amounts: per step)
         self.target_rows = np.array([t.row for t in self.targets], dtype=np.int64)
         self.target_cols = np.array([t.col for t in self.targets], dtype=np.int64)
@@ -249,6 +253,10 @@ class Program:
         grown = self.n_cols - self.col_lower.size
         self.col_lower = np.concatenate([self.col_lower, np.zeros(grown)])
         self.col_upper = np.concatenate([self.col_upper, np.full(grown, INF)])
+        self._held_col = (np.concatenate([self._held_col[0], np.zeros(grown)]),
+                          np.concatenate([self._held_col[1], np.full(grown, INF)]))
+        self.cost = np.concatenate([self.cost, np.zeros(grown)])
+        self._held_cost = np.concatenate([self._held_cost, np.zeros(grown)])
         self.matrix = np.concatenate([self.matrix, np.zeros((self.matrix.shape[0], grown))], axis=1)
         for node_id in self.balance_nodes:
             self.matrix[self.balance_row[node_id], [self.slack_pos[node_id], self.slack_neg[node_id]]] = [1.0, -1.0]
@@ -257,6 +265,8 @@ class Program:
     # -- per step -------------------------------------------------------------------------------
 
     def run(self) -> str:
+        """Solve with the bounds and costs set since the last run; the model status's name."""
+        self.flush()
         if self.h.run() == _ERROR and self.h.getModelStatus() == _NOTSET:
             # HiGHS refuses a thread count unlike that of the process's scheduler, which another
             # HiGHS user started first: use the scheduler as it is
@@ -266,17 +276,36 @@ class Program:
         status = self.h.getModelStatus()
         return "kOptimal" if status == _OPTIMAL else str(status).rsplit(".", 1)[-1]
 
+    def flush(self) -> None:
+        """Pass HiGHS the bounds and costs that differ from those it holds, one call each (a change
+        costs it work at the next run, and each call costs a fixed time)."""
+        h = self.h
+        held_lower, held_upper = self._held_col
+        changed = np.flatnonzero((self.col_lower != held_lower) | (self.col_upper != held_upper))
+        if changed.size:
+            lower, upper = self.col_lower[changed], self.col_upper[changed]
+            h.changeColsBounds(changed.size, changed.astype(np.int32), lower, upper)
+            held_lower[changed] = lower
+            held_upper[changed] = upper
+        held_lower, held_upper = self._held_row
+        changed = np.flatnonzero((self.row_lower != held_lower) | (self.row_upper != held_upper))
+        if changed.size:
+            lower, upper = self.row_lower[changed], self.row_upper[changed]
+            h.changeRowsBounds(changed.size, changed.astype(np.int32), lower, upper)  # type: ignore[attr-defined]
+            held_lower[changed] = lower
+            held_upper[changed] = upper
+        changed = np.flatnonzero(self.cost != self._held_cost)
+        if changed.size:
+            cost = np.ascontiguousarray(self.cost[changed], dtype=float)
+            h.changeColsCost(changed.size, changed.astype(np.int32), cost)
+            self._held_cost[changed] = cost
+
     def values(self) -> np.ndarray:
         return np.array(self.h.getSolution().col_value)
 
     def set_costs(self, cost: np.ndarray) -> None:
-        """The objective (one cost per column); only the costs that change are passed to HiGHS."""
-        if self.cost.size != self.n_cols:  # columns added (diagnosis): pass them all
-            self.cost = np.full(self.n_cols, np.nan)
-        changed = np.flatnonzero(cost != self.cost).astype(np.int32)
-        if changed.size:
-            self.h.changeColsCost(changed.size, changed, np.ascontiguousarray(cost[changed], dtype=float))
-            self.cost = np.array(cost, dtype=float)
+        """The objective (one cost per column) of the next run; ``cost`` is kept, not copied."""
+        self.cost = cost
 
     def set_target_coefficients(self, values: np.ndarray) -> None:
         """The targets' coefficients in their rows (−amount in LP units); only changed ones are passed."""
@@ -291,34 +320,11 @@ class Program:
             self.target_coefficients[changed] = values[changed]
 
     def set_col_bounds(self, cols: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
-        """Column bounds; HiGHS is told only of those that change (a change costs it work at the next run)."""
-        idx = np.asarray(cols, dtype=np.int32)
-        if idx.size:
-            lower, upper = _filled(lower, idx.size), _filled(upper, idx.size)
-            changed = (self.col_lower[idx] != lower) | (self.col_upper[idx] != upper)
-            if not changed.any():
-                return
-            idx, lower, upper = idx[changed], lower[changed], upper[changed]
-            self.h.changeColsBounds(idx.size, idx, lower, upper)
-            self.col_lower[idx] = lower
-            self.col_upper[idx] = upper
+        """Column bounds of the next run (scalars or one per column)."""
+        self.col_lower[cols] = lower
+        self.col_upper[cols] = upper
 
     def set_row_bounds(self, rows: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
-        """Row bounds; HiGHS is told only of those that change."""
-        idx = np.asarray(rows, dtype=np.int32)
-        if idx.size:
-            lower, upper = _filled(lower, idx.size), _filled(upper, idx.size)
-            changed = (self.row_lower[idx] != lower) | (self.row_upper[idx] != upper)
-            if not changed.any():
-                return
-            idx, lower, upper = idx[changed], lower[changed], upper[changed]
-            self.h.changeRowsBounds(idx.size, idx, lower, upper)  # type: ignore[attr-defined]
-            self.row_lower[idx] = lower
-            self.row_upper[idx] = upper
-
-
-def _filled(value: Any, size: int) -> np.ndarray:
-    """``value`` as a float array of ``size`` (a scalar repeated)."""
-    if isinstance(value, (int, float)):
-        return np.full(size, float(value))
-    return np.ascontiguousarray(value, dtype=float)
+        """Row bounds of the next run (scalars or one per row)."""
+        self.row_lower[rows] = lower
+        self.row_upper[rows] = upper

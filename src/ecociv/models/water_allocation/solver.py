@@ -166,6 +166,7 @@ class _Static:
     levels: list[_Levels]  # of each step
 
     has_pump_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # aquifers with a limit row
+    merge_plans: dict[tuple[int, tuple[int, ...]], Any] = field(default_factory=dict)  # of _merge_plan
     month_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # rows set every month
     row_lower: np.ndarray = field(default_factory=lambda: np.zeros(0))  # their bounds but the month's values
     row_upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -520,47 +521,43 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
     Returns True when solved, None when the program is infeasible (a level expected in full is
     short) and False when it cannot be tried or the proof fails (then the levels' bounds and rows
     are left for :func:`_solve_month_fast`'s steps)."""
-    shared = [p for p in expected if m.members[p].size > 1 and not m.apart[p]]
-    if len(shared) > 1:  # one coverage column: at most one level whose targets share a coverage
+    plan = _merge_plan(prog, s, m, expected)
+    if plan is None:  # one coverage column: at most one level whose targets share a coverage
         return False
-    short = set(expected)
-    full = [m.members[p] for p in m.levels if p not in short]
-    free = [m.members[p] for p in expected]
-    members = np.concatenate(full + free)
-    lower = np.zeros(members.size)
-    lower[:sum(f.size for f in full)] = 1.0
-    _set_targets_lower(prog, s, members, lower)
-    rows = s.level_rows[m.members[shared[0]]] if shared else s.level_rows[:0]
+    _set_targets_lower(prog, s, plan.members, plan.lower)
+    rows = plan.rows
     prog.set_row_bounds(rows, 0.0, INF)
     prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
     # stages in order: per expected level its coverage (shared levels) and its shares, then the final
     # objective; the weighted sum puts each stage MERGE_WEIGHT above the next in water units
-    stages: list[tuple[np.ndarray, np.ndarray]] = []
+    n_stages = int(plan.loose.shape[0])
+    costs = np.zeros((n_stages, prog.n_cols))  # each stage's objective
+    costs[-1] = m.final_cost
     cost = m.final_cost.copy()
     weight = MERGE_WEIGHT
-    for level in reversed(expected):
-        lev = m.members[level]
-        below = np.concatenate([m.members[p] for p in m.levels[m.levels.index(level) + 1:]] + [lev[:0]])
-        lower_k = s.target_cols[below]  # the later levels' targets: lower bound 0 at this stage
-        share = _share_cost(s, lev, m)
-        unit = float(m.amounts[lev].max()) / prog.scale  # LP units of water per unit of share
-        level_stages = [(share, lower_k)]
-        cost += weight * unit * share
-        if level in shared:
-            level_stages.insert(0, (s.tau_cost, lower_k))
-            cost += weight * unit * COVERAGE_WEIGHT * s.tau_cost
+    k = n_stages - 2
+    for lev, cols, shared in reversed(plan.levels):
+        amounts = m.amounts[lev]
+        top = amounts.max()
+        share = -amounts / top * s.tie[lev]  # the level's shares (:func:`_share_cost`)
+        unit = float(top) / prog.scale  # LP units of water per unit of share
+        costs[k, cols] = share
+        cost[cols] += weight * unit * share
+        k -= 1
+        if shared:
+            costs[k, prog.tau] = -1.0  # its coverage (:attr:`_Static.tau_cost`) before its shares
+            cost[prog.tau] += weight * unit * COVERAGE_WEIGHT * -1.0
+            k -= 1
             weight *= max(COVERAGE_WEIGHT, 1.0)
-        stages[:0] = level_stages
         weight *= MERGE_WEIGHT
-    stages.append((m.final_cost, s.target_cols[:0]))
     prog.set_costs(cost)
     status = prog.run()
     if status == "kOptimal":
         x = prog.values()
-        if _lexicographic_proof(prog, x, stages):
+        if _lexicographic_proof(prog, x, costs, plan.loose):
             prog.merged += 1
-            shorts = [p for p in expected
-                      if float(x[s.target_cols[m.members[p]]].min()) < 1.0 - FIX_TOLERANCE]
+            shorts = [p for p, (_, cols, _) in zip(expected, plan.levels, strict=True)
+                      if float(x[cols].min()) < 1.0 - FIX_TOLERANCE]
             carry.note(m.month, shorts)
             return True
         prog.unmerged += 1
@@ -568,12 +565,55 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
     return False if status == "kOptimal" else None
 
 
-def _lexicographic_proof(prog: Program, x: np.ndarray, stages: list[tuple[np.ndarray, np.ndarray]]) -> bool:
+@dataclass
+class _MergePlan:
+    """What a one-program month needs that depends only on its levels and the levels expected short."""
+
+    members: np.ndarray  # targets: the levels served in full, then the expected ones
+    lower: np.ndarray  # their lower bounds (1 in full, 0 expected)
+    rows: np.ndarray  # level rows of the expected level whose targets share a coverage (or none)
+    levels: list[tuple[np.ndarray, np.ndarray, bool]]  # per expected level: targets, their columns, shared
+    loose: np.ndarray  # (stages, columns): the later levels' targets, lower bound 0 at a stage
+
+
+def _merge_plan(prog: Program, s: _Static, m: _Month, expected: list[int]) -> _MergePlan | None:
+    """The :class:`_MergePlan` of ``m``'s levels with ``expected`` short, made once per run and
+    kept; None when more than one expected level's targets share a coverage."""
+    key = (id(m.members), tuple(expected))
+    if key in s.merge_plans:
+        return s.merge_plans[key]
+    shared = [p for p in expected if m.members[p].size > 1 and not m.apart[p]]
+    plan = None
+    if len(shared) <= 1:
+        short = set(expected)
+        full = [m.members[p] for p in m.levels if p not in short]
+        free = [m.members[p] for p in expected]
+        members = np.concatenate(full + free)
+        lower = np.zeros(members.size)
+        lower[:sum(f.size for f in full)] = 1.0
+        rows = s.level_rows[m.members[shared[0]]] if shared else s.level_rows[:0]
+        loose_rows = []
+        levels = []
+        for level in expected:
+            lev = m.members[level]
+            below = np.concatenate([m.members[p] for p in m.levels[m.levels.index(level) + 1:]] + [lev[:0]])
+            row = np.zeros(prog.n_cols, dtype=bool)
+            row[s.target_cols[below]] = True
+            loose_rows += [row, row] if level in shared else [row]
+            levels.append((lev, s.target_cols[lev], level in shared))
+        loose_rows.append(np.zeros(prog.n_cols, dtype=bool))  # the final objective
+        plan = _MergePlan(members, lower, rows, levels, np.array(loose_rows))
+    s.merge_plans[key] = plan
+    return plan
+
+
+def _lexicographic_proof(prog: Program, x: np.ndarray, costs: np.ndarray, loose: np.ndarray) -> bool:
     """Whether the optimal basis HiGHS holds proves ``x`` optimal for each stage's objective in turn,
     over the points optimal for every earlier stage (a lexicographic optimum).
 
-    Stage k is (objective c_k, the columns whose lower bound is 0 in its program instead of the
-    one HiGHS holds: the targets of the levels after it, not yet served). For each stage the
+    Stage k is (objective ``costs[k]``, the columns ``loose[k]`` whose lower bound is 0 in its
+    program instead of the one HiGHS holds: the targets of the levels after it, not yet served).
+    For each stage the
     reduced costs on the basis are d = c_k − Aᵀy (columns) and y (rows), with Bᵀy = c_B solved by
     HiGHS's factorisation. Every change Δ from ``x`` to a feasible point changes c_k by Σ d_j Δ_j
     over the non-basic variables; if each d_j beyond ±PROOF_TOLERANCE (relative to the largest
@@ -584,19 +624,13 @@ def _lexicographic_proof(prog: Program, x: np.ndarray, stages: list[tuple[np.nda
     h = prog.h
     basic = np.asarray(h.getBasicVariables()[1])  # type: ignore[attr-defined]
     is_col = basic >= 0
-    basic_cols = basic[is_col]
-    costs = np.array([cost for cost, _ in stages])
-    rhs = np.zeros((len(stages), basic.size))
-    rhs[:, is_col] = costs[:, basic_cols]
+    rhs = np.zeros((costs.shape[0], basic.size))
+    rhs[:, is_col] = costs[:, basic[is_col]]
     # a stage whose costs are all on non-basic columns has y = 0 (nothing to solve)
-    duals = np.zeros((len(stages), basic.size))
-    for k, r in enumerate(rhs):
-        if r.any():
-            duals[k] = h.getBasisTransposeSolve(r)[1]  # type: ignore[attr-defined]
+    duals = np.zeros(rhs.shape)
+    for k in np.flatnonzero(rhs.any(axis=1)):
+        duals[k] = h.getBasisTransposeSolve(rhs[k])[1]  # type: ignore[attr-defined]
     tol = PROOF_TOLERANCE * np.maximum(1.0, np.abs(costs).max(axis=1))
-    loose = np.zeros(costs.shape, dtype=bool)  # columns whose lower bound is 0 at a stage
-    for k, (_, columns) in enumerate(stages):
-        loose[k, columns] = True
     return bool(proof_holds(basic.astype(np.int64), costs, duals, tol, prog.csc_indptr, prog.csc_indices,
                             prog.csc_data, x, prog.col_lower, prog.col_upper, loose, prog.row_lower,
                             prog.row_upper))
@@ -817,7 +851,7 @@ def _diagnose(prog: Program, month: str, status: str) -> InputError:
     prog.set_col_bounds(target_cols, 0.0, 1.0)
     prog.set_row_bounds([t.level_row for t in prog.targets], -INF, INF)
     prog.set_costs(cost)
-    h.run()
+    prog.run()
     problems = []
     if str(h.getModelStatus()).endswith("kOptimal"):
         x = prog.values()
