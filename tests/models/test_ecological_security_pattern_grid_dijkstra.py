@@ -62,7 +62,7 @@ def test_searches_equal_scipy(seed: int, shape: tuple[int, int], levels: int, dx
         np.testing.assert_array_equal(np.sort(cells), np.flatnonzero(np.isfinite(reached[0])))
         search.reset()
         assert np.isinf(search.dist).all() and (search.pred == -9999).all()
-        assert (search.pos == -1).all()
+        assert search.touched.size == 0
 
 
 def test_resistance_surface_in_row_bands_equals_one_band(monkeypatch) -> None:
@@ -95,3 +95,21 @@ def test_resistance_surface_in_row_bands_equals_one_band(monkeypatch) -> None:
     banded = model.resistance_surface(inputs, 250.0, 400.0)
     np.testing.assert_array_equal(banded, whole)
     assert np.isnan(whole).any() and np.unique(whole[np.isfinite(whole)]).size > 100
+
+
+def test_queue_and_reached_list_grow_mid_search(monkeypatch) -> None:
+    """A queue that starts with room for the origins only grows while the search runs (the
+    compiled scan returns, the arrays are enlarged, the scan resumes): SciPy's result still."""
+    from ecociv.models.ecological_security_pattern import grid_dijkstra
+
+    monkeypatch.setattr(grid_dijkstra, "_QUEUE_START", 1)
+    resistance = _grid(5, (70, 90), 1000)
+    graph = cost_graph(resistance, 30.0, 30.0)
+    origins = np.flatnonzero(np.isfinite(resistance).ravel())[[0, 2000, 4000]]
+    distance, predecessor = dijkstra(graph, directed=True, indices=origins, min_only=True,
+                                     return_predecessors=True)[:2]
+    search = GridSearch(resistance, 30.0, 30.0)
+    reached = search.run(origins)
+    assert search._qd.size > 16 and reached.size > 1024  # both grew
+    np.testing.assert_array_equal(search.dist, distance)
+    np.testing.assert_array_equal(search.pred, predecessor)

@@ -1,20 +1,24 @@
 r"""Dijkstra's algorithm on the 8-neighbour grid graph without building the graph: step costs
-are computed from the resistance grid when a cell is scanned, the state of a search is four
-compact arrays (distance float64, heap position, heap and predecessor int32: 20 bytes per cell,
-where the sparse graph alone took 96), and bounded searches reset only the cells they reached.
+are computed from the resistance grid when a cell is scanned, the state of a search is two
+whole-grid arrays (distance float64 and predecessor int32: 12 bytes per cell, where the sparse
+graph alone took 96) and a priority queue that holds only the search front, and bounded searches
+reset only the cells they reached.
 
 Equal to SciPy, ties included. ``scipy.sparse.csgraph.dijkstra`` (SciPy 1.17,
 ``_shortest_path.pyx``, ``_dijkstra``) keeps a priority queue of (−distance, cell) pairs and
 pops the largest pair first: the least distance, and among equal distances the highest cell
 number; a cell is relaxed only by a strictly smaller distance (and then takes the predecessor
-and the nearest source of the cell being scanned); stale entries are skipped. The indexed binary
-heap here orders cells by the same key (distance, then higher cell number first) and holds each
-cell once at its current distance, so the cells are scanned in the same order, with their
-neighbours in the order of the sparse graph's columns (:data:`kernels_paths.NEIGHBOURS`) and
-step costs evaluated by the same float64 expression as :func:`kernels_paths.cost_graph`'s;
-distances, predecessors and nearest sources are SciPy's bit for bit
-(``tests/models/test_ecological_security_pattern_grid_dijkstra.py`` compares them on grids full
-of equal-cost paths). Written for ecociv; Dijkstra (1959).
+and the nearest source of the cell being scanned, and a new pair is pushed); pairs whose distance
+is no longer the cell's are skipped when popped. The queue here is the same: a binary heap of
+(distance, cell) pairs in two parallel arrays (the comparisons read the pairs themselves, not a
+whole-grid array at random places), ordered by distance, then higher cell number first, with
+the outdated pairs skipped when popped. As a cell's pairs differ in distance, no two pairs are
+equal and any correct heap pops them in the same order: the cells are scanned in SciPy's order,
+with their neighbours in the order of the sparse graph's columns
+(:data:`kernels_paths.NEIGHBOURS`) and step costs evaluated by the same float64 expression as
+:func:`kernels_paths.cost_graph`'s; distances, predecessors and nearest sources are SciPy's bit
+for bit (``tests/models/test_ecological_security_pattern_grid_dijkstra.py`` compares them on
+grids full of equal-cost paths). Written for ecociv; Dijkstra (1959).
 """
 
 from __future__ import annotations
@@ -33,84 +37,99 @@ _jit = jit(lean=False, nogil=True)
 #: SciPy's "no predecessor" marker
 NULL_IDX = -9999
 
+#: pairs the priority queue holds before it first grows (it doubles when full)
+_QUEUE_START = 4096
+
 
 @_jit
-def _before(a: int, b: int, dist: Any) -> bool:
-    """Cell ``a`` is popped before cell ``b`` (SciPy's pair order)."""
-    da, db = dist[a], dist[b]
+def _before(da: float, a: int, db: float, b: int) -> bool:
+    """Pair (da, a) is popped before pair (db, b) (SciPy's pair order)."""
     return da < db or (da == db and a > b)
 
 
 @_jit
-def _sift_up(heap: Any, pos: Any, i: int, dist: Any) -> None:
-    x = heap[i]
+def _push(qd: Any, qc: Any, size: int, d: float, c: int) -> int:
+    """Add the pair (d, c) to the heap of ``size`` pairs (room for one more); the new size."""
+    i = size
     while i > 0:
         parent = (i - 1) >> 1
-        y = heap[parent]
-        if not _before(x, y, dist):
+        if not _before(d, c, qd[parent], qc[parent]):
             break
-        heap[i] = y
-        pos[y] = i
+        qd[i] = qd[parent]
+        qc[i] = qc[parent]
         i = parent
-    heap[i] = x
-    pos[x] = i
+    qd[i] = d
+    qc[i] = c
+    return size + 1
 
 
 @_jit
-def _sift_down(heap: Any, pos: Any, i: int, size: int, dist: Any) -> None:
-    x = heap[i]
+def _pop(qd: Any, qc: Any, size: int) -> int:
+    """Remove the first pair (read it from ``qd[0]``, ``qc[0]`` before); the new size."""
+    size -= 1
+    d = qd[size]
+    c = qc[size]
+    i = 0
     while True:
         child = 2 * i + 1
         if child >= size:
             break
-        if child + 1 < size and _before(heap[child + 1], heap[child], dist):
+        if child + 1 < size and _before(qd[child + 1], qc[child + 1], qd[child], qc[child]):
             child += 1
-        y = heap[child]
-        if not _before(y, x, dist):
+        if not _before(qd[child], qc[child], d, c):
             break
-        heap[i] = y
-        pos[y] = i
+        qd[i] = qd[child]
+        qc[i] = qc[child]
         i = child
-    heap[i] = x
-    pos[x] = i
+    if size > 0:
+        qd[i] = d
+        qc[i] = c
+    return size
 
 
 @_jit
-def _search(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, lengths: Any,
-            origins: Any, labels: Any, limit: float, dist: Any, pos: Any, heap: Any, pred: Any,
-            source: Any, touched: Any) -> Any:
-    n = resistance.size
-    rows = n // cols
+def _start(origins: Any, labels: Any, dist: Any, source: Any, touched: Any, qd: Any,
+           qc: Any) -> int:
+    """Put the origins at distance 0 on the queue (room for all of them); their number."""
     track_source = source.size > 0
     size = 0
-    count = 0
     for i in range(origins.size):
         o = origins[i]
-        if pos[o] != -1:  # an origin given twice (SciPy scans it twice, to no effect)
+        if dist[o] == 0.0:  # an origin given twice (SciPy scans it twice, to no effect)
             continue
         dist[o] = 0.0
         if track_source:
             source[o] = labels[o]
-        heap[size] = o
-        pos[o] = size
-        size += 1
-        _sift_up(heap, pos, size - 1, dist)
-        touched[count] = o
-        count += 1
-    while size > 0:
-        v = heap[0]
-        size -= 1
-        pos[v] = -2  # scanned
-        if size > 0:
-            heap[0] = heap[size]
-            pos[heap[0]] = 0
-            _sift_down(heap, pos, 0, size, dist)
+        size = _push(qd, qc, size, 0.0, o)
+        touched[size - 1] = o
+    return size
+
+
+@_jit
+def _scan(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, lengths: Any,
+          limit: float, dist: Any, pred: Any, source: Any, touched: Any, count: int, qd: Any,
+          qc: Any, size: int) -> tuple[int, int]:
+    """Scan cells until the queue is empty or it or ``touched`` might not hold the next cell's
+    neighbours (the caller then grows them and calls again); the new ``count`` and ``size``.
+
+    The arrays are never replaced inside the loop: numba would count references to them at
+    every step (atomic operations that took two thirds of the time)."""
+    n = resistance.size
+    rows = n // cols
+    track_source = source.size > 0
+    room = qd.size - 8
+    touched_room = touched.size - 8
+    while size > 0 and size <= room and count <= touched_room:
+        dv = qd[0]
+        v = qc[0]
+        size = _pop(qd, qc, size)
+        if dv > dist[v]:  # outdated: the cell was reached more cheaply since
+            continue
         rv = resistance[v]
         if not np.isfinite(rv):
             continue
         r = v // cols
         c = v - r * cols
-        dv = dist[v]
         for k in range(8):
             rr = r + d_rows[k]
             cc = c + d_cols[k]
@@ -121,33 +140,33 @@ def _search(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, 
             if not np.isfinite(ru):
                 continue
             nv = dv + (rv + ru) * 0.5 * lengths[k]
-            if nv <= limit and dist[u] > nv:
+            du = dist[u]
+            if nv <= limit and du > nv:
+                if du == np.inf:  # first reached in this search
+                    touched[count] = u
+                    count += 1
                 dist[u] = nv
                 pred[u] = v
                 if track_source:
                     source[u] = source[v]
-                if pos[u] >= 0:
-                    _sift_up(heap, pos, pos[u], dist)
-                else:
-                    heap[size] = u
-                    pos[u] = size
-                    size += 1
-                    _sift_up(heap, pos, size - 1, dist)
-                    if count == touched.size:
-                        grown = np.empty(2 * touched.size, dtype=touched.dtype)
-                        grown[:count] = touched[:count]
-                        touched = grown
-                    touched[count] = u
-                    count += 1
-    return touched[:count]
+                size = _push(qd, qc, size, nv, u)
+    return count, size
+
+
+def _grown(array: np.ndarray, needed: int) -> np.ndarray:
+    """``array``, or a copy at least twice as large if it holds fewer than ``needed`` items."""
+    if array.size >= needed:
+        return array
+    bigger = np.empty(max(needed, 2 * array.size), dtype=array.dtype)
+    bigger[:array.size] = array
+    return bigger
 
 
 @_jit
-def _reset(cells: Any, dist: Any, pos: Any, pred: Any) -> None:
+def _reset(cells: Any, dist: Any, pred: Any) -> None:
     for i in range(cells.size):
         x = cells[i]
         dist[x] = np.inf
-        pos[x] = -1
         pred[x] = NULL_IDX
 
 
@@ -169,17 +188,19 @@ class GridSearch:
         self.shape = resistance.shape
         self.cols = int(resistance.shape[1])
         self.resistance = np.ascontiguousarray(resistance, dtype=np.float64).ravel()
-        n = self.resistance.size
         self.offsets = np.array([dr * self.cols + dc for dr, dc in NEIGHBOURS], dtype=np.int64)
         self.d_rows = np.array([dr for dr, _ in NEIGHBOURS], dtype=np.int64)
         self.d_cols = np.array([dc for _, dc in NEIGHBOURS], dtype=np.int64)
         self.lengths = np.array([step_length(dr, dc, dx, dy) for dr, dc in NEIGHBOURS])
-        index = np.int32 if n < 2**31 else np.int64
+        self._new_state()
+
+    def _new_state(self) -> None:
+        n = self.resistance.size
         self.dist = np.full(n, np.inf)
-        self.pos = np.full(n, -1, dtype=index)
-        self.heap = np.empty(n, dtype=index)
-        self.pred = np.full(n, NULL_IDX, dtype=index)
+        self.pred = np.full(n, NULL_IDX, dtype=np.int32 if n < 2**31 else np.int64)
         self.touched = np.zeros(0, dtype=np.int64)
+        self._qd = np.empty(_QUEUE_START)
+        self._qc = np.empty(_QUEUE_START, dtype=np.int64)
 
     def spawn(self) -> GridSearch:
         """Another workspace on the same grid (shares the resistance; new search state)."""
@@ -187,12 +208,7 @@ class GridSearch:
         other.shape, other.cols, other.resistance = self.shape, self.cols, self.resistance
         other.offsets, other.d_rows, other.d_cols = self.offsets, self.d_rows, self.d_cols
         other.lengths = self.lengths
-        n = self.resistance.size
-        other.dist = np.full(n, np.inf)
-        other.pos = np.full(n, -1, dtype=self.pos.dtype)
-        other.heap = np.empty(n, dtype=self.heap.dtype)
-        other.pred = np.full(n, NULL_IDX, dtype=self.pred.dtype)
-        other.touched = np.zeros(0, dtype=np.int64)
+        other._new_state()
         return other
 
     def run(self, origins: np.ndarray, limit: float = np.inf, labels: np.ndarray | None = None,
@@ -204,25 +220,32 @@ class GridSearch:
         origins = np.ascontiguousarray(origins, dtype=np.int64)
         if labels is None or source is None:
             labels = source = np.zeros(0, dtype=np.int32)
-        capacity = max(1024, 2 * origins.size)
-        self.touched = _search(self.resistance, self.cols, self.offsets, self.d_rows,
-                               self.d_cols, self.lengths, origins, labels, float(limit), self.dist,
-                               self.pos, self.heap, self.pred, source,
-                               np.zeros(capacity, dtype=np.int64))
+        touched = np.empty(max(1024, 2 * origins.size + 8), dtype=np.int64)
+        self._qd = _grown(self._qd, origins.size + 8)
+        self._qc = _grown(self._qc, origins.size + 8)
+        count = size = _start(origins, labels, self.dist, source, touched, self._qd, self._qc)
+        while size > 0:
+            count, size = _scan(self.resistance, self.cols, self.offsets, self.d_rows,
+                                self.d_cols, self.lengths, float(limit), self.dist, self.pred,
+                                source, touched, count, self._qd, self._qc, size)
+            if size > 0:  # the queue or the list of reached cells is nearly full
+                touched = _grown(touched, count + 9)
+                self._qd = _grown(self._qd, size + 9)
+                self._qc = _grown(self._qc, size + 9)
+        self.touched = touched[:count]
         return self.touched
 
     def reset(self) -> None:
         """Forget the last search (only the cells it reached are reset)."""
-        _reset(self.touched, self.dist, self.pos, self.pred)
+        _reset(self.touched, self.dist, self.pred)
         self.touched = np.zeros(0, dtype=np.int64)
 
     def take(self) -> tuple[np.ndarray, np.ndarray]:
         """The distances and predecessors of the last search as arrays of their own (the
-        workspace starts afresh; its heap positions are reset)."""
+        workspace starts afresh)."""
         dist, pred = self.dist, self.pred
         n = dist.size
         self.dist = np.full(n, np.inf)
         self.pred = np.full(n, NULL_IDX, dtype=pred.dtype)
-        self.pos[self.touched] = -1
         self.touched = np.zeros(0, dtype=np.int64)
         return dist, pred
