@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import warnings
@@ -12,6 +13,10 @@ import typer
 
 from ecociv.cli.options import OUT_FOLDER_HELP
 from ecociv.errors import InputError
+
+#: garbage-collector thresholds (generation 0, 1, 2) while a model runs: collections of the
+#: youngest objects every 50,000 allocations instead of 700 (Python's default)
+RUN_GC_THRESHOLDS = (50_000, 20, 100)
 
 model_app = typer.Typer(help="Describe or run one model (单个模型).", no_args_is_help=True)
 
@@ -187,6 +192,8 @@ def run(
 ) -> None:
     from ecociv import read_ahead
 
+    thresholds = gc.get_threshold()
+    gc.disable()  # no collections while importing the engine (below): 0.1-0.15 s of CPU less
     if scheduler is None:  # decode the input rasters on another core while the engine imports
         read_ahead.start(text.partition("=")[2] for text in inputs)
     try:
@@ -195,6 +202,11 @@ def run(
         from ecociv.registry import get_model
 
         model = get_model(model_id)
+        # what was imported stays for the process: later collections need not look at it, and
+        # are rarer while the run allocates (its arrays are freed by reference counting)
+        gc.freeze()
+        gc.set_threshold(*RUN_GC_THRESHOLDS)
+        gc.enable()
         sources = _pairs(inputs, "--input")
         missing_values = _nodata(model, _pairs(nodata, "--nodata"), sources)
         with raster_compression(compress):
@@ -202,6 +214,8 @@ def run(
                                  align=align, scheduler_address=scheduler, nodata=missing_values)
     finally:
         read_ahead.finish()
+        gc.set_threshold(*thresholds)
+        gc.enable()
     for note in manifest["notes"]:
         typer.secho(f"note: {note}", fg="yellow", err=True)
     seconds = manifest["timings_s"]["total"]
