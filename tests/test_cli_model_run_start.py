@@ -53,3 +53,18 @@ def test_collector_and_read_ahead_are_left_as_found(capsys, monkeypatch, tmp_pat
     assert code == (2 if fails else 0), err
     assert gc.isenabled() and gc.get_threshold() == before
     assert read_ahead._active is None
+
+
+def test_manifest_digests_are_those_of_the_files(capsys, monkeypatch, tmp_path) -> None:
+    """The COGs are hashed as each is written (``write_rasters(written=...)``): the digests
+    the manifest records are those of the finished files."""
+    import hashlib
+    import json
+
+    code, _, err = ecociv(capsys, monkeypatch, *_water_yield(tmp_path / "out"))
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    for meta in manifest["outputs"].values():
+        for name, digest in meta["blake2b"].items():
+            data = (tmp_path / "out" / name).read_bytes()
+            assert hashlib.blake2b(data, digest_size=16).hexdigest() == digest, name

@@ -28,7 +28,7 @@ from ecociv.grid.size import check_disk_room
 from ecociv.grid.spec import GridSpec
 from ecociv.grid.write import RasterMeta, compute_in_order, write_rasters
 from ecociv.io.atomic import atomic_folder
-from ecociv.io.hashing import digest_later, record_output_digests
+from ecociv.io.hashing import digest_later, file_digest, record_output_digests
 from ecociv.spec import Model, ParamInput, RasterOutput
 
 
@@ -87,7 +87,10 @@ def run_loaded(
             slots.append(slice(len(pending), len(pending) + len(parts)))
             pending.extend(parts)
         if loaded.grid is not None and rasters:
-            computed = write_rasters(rasters, loaded.grid, extra=pending, distributed_lock=distributed)
+            # each COG is hashed as soon as it is written, while the others are still being
+            # written (record_output_digests below then finds the digests in memory)
+            computed = write_rasters(rasters, loaded.grid, extra=pending,
+                                     distributed_lock=distributed, written=file_digest)
         else:
             computed = list(compute_in_order(*pending))
         report_checks(checks, computed[: len(checks)], loaded.values, loaded.files)

@@ -10,7 +10,7 @@ import contextlib
 import contextvars
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -266,8 +266,9 @@ def _cog_options(big: bool, meta: RasterMeta, compress: str) -> dict[str, str]:
     return options
 
 
-def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str) -> None:
-    """Copy the tiled GeoTIFF ``tmp`` to the COG ``path``."""
+def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str,
+            written: Callable[[Path], Any] | None = None) -> None:
+    """Copy the tiled GeoTIFF ``tmp`` to the COG ``path`` (then call ``written(path)``)."""
     with rasterio.open(tmp) as src:
         big = max(src.shape) > 2048
     # The COG driver computes the overviews into a temporary file, ZSTD-compressed by default,
@@ -278,6 +279,8 @@ def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str) -> None:
         rasterio.shutil.copy(str(tmp), str(path), **_cog_options(big, meta, compress))
     if meta.categories:
         write_class_sidecar(path, meta.categories, bands=meta.bands or 1)
+    if written is not None:
+        written(path)
 
 
 #: GDAL names of the NumPy types written (``DATATYPE`` of a MEM dataset name)
@@ -514,6 +517,7 @@ def write_rasters(
     extra: Sequence[Any] = (),
     distributed_lock: bool = False,
     compress: str | None = None,
+    written: Callable[[Path], Any] | None = None,
 ) -> list[Any]:
     """Compute and write several rasters (and other lazy results) in one pass.
 
@@ -530,6 +534,9 @@ def write_rasters(
         Use a cluster-wide lock (when a ``dask.distributed`` client is active).
     compress : {"zstd", "deflate"}, optional
         Compression of the COGs; default ``$ECOCIV_COMPRESS`` or ZSTD (see :func:`compression`).
+    written : callable, optional
+        Called with the path of each COG once it is complete, on the thread that wrote it,
+        while other COGs may still be written (e.g. to hash it meanwhile).
 
     Returns
     -------
@@ -547,7 +554,7 @@ def write_rasters(
     needed = sum(grid.rows * grid.cols * np.dtype(meta.dtype).itemsize * (meta.bands or 1)
                  for _, _, meta in items)
     if items and not distributed_lock and needed <= memory_budget():
-        return _write_from_memory(items, grid, extra, codec)
+        return _write_from_memory(items, grid, extra, codec, written)
     targets: list[_WindowTarget] = []
     sources: list[da.Array] = []
     tmps: list[Path] = []
@@ -585,7 +592,7 @@ def write_rasters(
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(max_workers=max(1, min(len(items), os.cpu_count() or 1))) as pool:
-                list(pool.map(lambda job: _to_cog(job[1], job[0][1], job[0][2], codec),
+                list(pool.map(lambda job: _to_cog(job[1], job[0][1], job[0][2], codec, written),
                               zip(items, tmps, strict=True)))
         finally:
             for target in targets:
@@ -596,7 +603,8 @@ def write_rasters(
 
 
 def _write_from_memory(items: Sequence[tuple[xr.DataArray, Path, RasterMeta]], grid: GridSpec,
-                       extra: Sequence[Any], codec: str) -> list[Any]:
+                       extra: Sequence[Any], codec: str,
+                       written: Callable[[Path], Any] | None = None) -> list[Any]:
     """:func:`write_rasters` through arrays in memory (see its Notes)."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -630,6 +638,8 @@ def _write_from_memory(items: Sequence[tuple[xr.DataArray, Path, RasterMeta]], g
         assert values is not None
         _array_to_cog(values, path, grid, meta, NODATA[meta.dtype], codec)
         arrays[index] = None  # its memory can go as soon as its file is written
+        if written is not None:
+            written(path)
 
     # GDAL computes overviews on one thread: files written side by side use the other cores
     with _bounded_block_cache(), ThreadPoolExecutor(
