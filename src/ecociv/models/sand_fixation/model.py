@@ -43,8 +43,8 @@ import xarray as xr
 
 from ecociv.errors import InputError
 from ecociv.grid.io import from_array, grid_of_array
-from ecociv.grid.ops import cell_area, zonal_table
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+from ecociv.models._cell_totals import area_totals
 from ecociv.models.et0.kernels import wind_speed_at_2m
 from ecociv.models.sand_fixation import kernels
 from ecociv.models.sand_fixation.spec import SPEC
@@ -213,18 +213,20 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         if name in _MONTHLY_OUT:
             value = value.assign_coords(band=days["band"]).transpose("band", "y", "x")
         outputs[name] = value.rename(name)
-    annual = {name: outputs[name] for name in _ANNUAL[:3]}
     grid = grid_of_array(inputs["elevation"])
-    area_km2 = cell_area(grid, inputs["elevation"]) * KM2_PER_M2
-    sums = {
-        "sand_fixation_t": annual["sand_fixation"] * area_km2,
-        "soil_loss_potential_t": annual["soil_loss_potential"] * area_km2,
-        "soil_loss_actual_t": annual["soil_loss_actual"] * area_km2,
-        "area_km2": xr.where(annual["sand_fixation"].notnull(), 1.0, np.nan) * area_km2,
-    }
-    totals = zonal_table(sums, inputs.get("zones"), grid, zone_field=inputs.get("zone_field"))
+    # t/km² × km² per zone, one compiled pass per chunk over the annual rasters and the cell
+    # areas (the sums ``zonal_table`` gives of ``value * cell_area(grid) * KM2_PER_M2``)
+    totals = area_totals([outputs[name] for name in _ANNUAL[:3]],
+                         [("sand_fixation_t", 2, False), ("soil_loss_potential_t", 0, False),
+                          ("soil_loss_actual_t", 1, False), ("area_km2", 2, True)],
+                         inputs.get("zones"), grid, _square_km,
+                         zone_field=inputs.get("zone_field"))
     outputs["sand_fixation_totals"] = totals.then(_totals)
     return outputs
+
+
+def _square_km(area_m2: np.ndarray) -> np.ndarray:
+    return area_m2 * KM2_PER_M2
 
 
 def _totals(frame: pd.DataFrame) -> pd.DataFrame:

@@ -26,8 +26,8 @@ import xarray as xr
 
 from ecociv.errors import InputError
 from ecociv.grid.io import from_array, grid_of_array
-from ecociv.grid.ops import cell_area, zonal_table
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
+from ecociv.models._cell_totals import area_totals
 from ecociv.models.soil_conservation import kernels
 from ecociv.models.soil_conservation.spec import SPEC
 from ecociv.spec import (
@@ -330,12 +330,13 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     potential, actual, conservation = (_like(land_use, losses[i], "t/(ha*yr)")
                                        for i in range(3))
 
-    area_ha = cell_area(grid, land_use) / M2_PER_HA
-    sums = {"area_ha": xr.where(conservation.notnull(), 1.0, np.nan) * area_ha,
-            "soil_loss_potential_t": potential * area_ha,
-            "soil_loss_actual_t": actual * area_ha,
-            "soil_conservation_t": conservation * area_ha}
-    totals = zonal_table(sums, inputs.get("zones"), grid, zone_field=inputs.get("zone_field"))
+    # t/ha × ha per zone, one compiled pass per chunk over the losses and the cell areas
+    # (the sums ``zonal_table`` gives of ``loss * cell_area(grid) / M2_PER_HA``)
+    totals = area_totals([potential, actual, conservation],
+                         [("area_ha", 2, True), ("soil_loss_potential_t", 0, False),
+                          ("soil_loss_actual_t", 1, False), ("soil_conservation_t", 2, False)],
+                         inputs.get("zones"), grid, _hectares,
+                         zone_field=inputs.get("zone_field"))
     factors = ({"rainfall_erosivity": erosivity, "soil_erodibility": erodibility,
                 "ls_factor": ls} if bool(inputs.get("factor_outputs", True)) else {})
     return {
@@ -345,6 +346,10 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "soil_conservation": conservation,
         "soil_conservation_totals": totals.then(_totals),
     }
+
+
+def _hectares(area_m2: np.ndarray) -> np.ndarray:
+    return area_m2 / M2_PER_HA
 
 
 def _totals(frame: pd.DataFrame) -> pd.DataFrame:
