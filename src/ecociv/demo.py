@@ -4,6 +4,7 @@ its numbers per prefecture (``--example``: the small synthetic example instead).
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -101,6 +102,73 @@ def water_table(summary: pd.DataFrame) -> Any:
     return table
 
 
+def prepare_summaries(dataset: Any) -> None:
+    """Do ahead what the summaries and the reference check of a run on ``dataset`` need whatever
+    the run computed: import their modules (the workbook writer, the check and its plot), read
+    the member units and the census, and compute each unit's exact cell coverage on the
+    dataset's grid (kept by :func:`ecociv.grid.zonal.coverage`). Called in a thread while the
+    last steps run, it takes ~1.8 s of CPU off the end of a Belt demo (measured on one run
+    folder: summaries and check 2.7 s of CPU cold, 0.9 s after this)."""
+    import tempfile
+
+    import dask
+    import dask.array as da
+
+    from ecociv.check.report import check_run  # noqa: F401  (its imports)
+    from ecociv.grid.zonal import coverage
+    from ecociv.io.table_files import write_table, write_workbook
+    from ecociv.region.units import read_census, read_units_table
+    from ecociv.registry import all_models
+
+    all_models()
+    grid = dataset.grid
+    units = read_units_table(dataset.layer("units_table").path,
+                             dataset.layer("units").source).to_crs(grid.crs)
+    for geometry in units.geometry:
+        coverage(geometry, grid)
+    read_census(dataset.layer("census_2020").path)
+    with tempfile.TemporaryDirectory(prefix="ecociv-demo-") as folder:
+        frame = pd.DataFrame({"value": [1.0]})
+        write_table(frame, Path(folder) / "warm.csv")
+        write_workbook({"warm": frame}, Path(folder) / "warm.xlsx")
+    dask.compute(da.zeros(4, chunks=2).sum())
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+
+
+class _AheadOfTime:
+    """Runs :func:`prepare_summaries` in a thread once every step of the run has started (the
+    cores are then no longer all wanted by steps waiting to start); :meth:`wait` before the
+    summaries. A failure there is ignored: the summaries meet it again and report it."""
+
+    def __init__(self, steps: int, dataset: Any, progress: ProgressCallback | None):
+        self.steps = steps
+        self.dataset = dataset
+        self.progress = progress
+        self.started: set[str] = set()
+        self.thread: threading.Thread | None = None
+
+    def __call__(self, step: str, status: str) -> None:
+        if status.startswith("running") or status in ("done", "cached"):
+            self.started.add(step)
+        if self.thread is None and len(self.started) >= self.steps:
+            self.thread = threading.Thread(target=self._prepare, name="ecociv-demo-prepare",
+                                           daemon=True)
+            self.thread.start()
+        if self.progress is not None:
+            self.progress(step, status)
+
+    def _prepare(self) -> None:
+        try:
+            prepare_summaries(self.dataset)
+        except Exception:  # only a head start: the summaries meet the error again
+            return
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+
 def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
                   background_maps: bool = False) -> Path:
     """Run the Belt baseline, write per-unit and per-prefecture summaries into the run folder and
@@ -114,7 +182,7 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
 
     from ecociv.region.dataset import load_dataset
     from ecociv.region.summary import write_summaries
-    from ecociv.scenario.run_file import run_scenario_file
+    from ecociv.scenario.run_file import load_scenario_file, run_scenario_file
     from ecociv.scenario.store import PARTIAL
 
     console = Console(width=max(160, shutil.get_terminal_size((160, 40)).columns))
@@ -122,6 +190,8 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
     scenario = belt_scenario()
     console.print(f"ecociv demo: Belt baseline (天山北坡经济带), scenario {scenario}")
     dataset = load_dataset()
+    loaded = load_scenario_file(scenario)
+    ahead = _AheadOfTime(len(loaded.steps), dataset, progress)
     written: dict[str, Any] = {}
 
     def summarise(folder: Path) -> None:
@@ -130,6 +200,7 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
         from ecociv.check.report import check_run
         from ecociv.errors import InputError
 
+        ahead.wait()
         written["folder"] = folder
         written["paths"] = write_summaries(folder, dataset)
         try:
@@ -138,7 +209,7 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
         except InputError as err:  # a bad reference table must not cost the user the run
             written["check"] = err
 
-    result = run_scenario_file(scenario, store_root, use_cache=False, progress=progress,
+    result = run_scenario_file(loaded, store_root, use_cache=False, progress=ahead,
                                background_maps=background_maps, before_commit=summarise)
 
     def final(path: Path) -> Path:  # a path written into the unfinished run folder, as committed
