@@ -71,6 +71,10 @@ def test_belt_members_equal_the_every_level_reference() -> None:
                  (fast.aquifer_storage, reference.aquifer_storage),
                  (fast.aquifer_pumping, reference.aquifer_pumping)]
         pairs += [(fast.lake[k]["volume"], reference.lake[k]["volume"]) for k in reference.lake]
+        # and the link flows: with a tie-break cost linear in the link's position, two sites drawing
+        # on the same river and aquifer (links k..k+3) could swap water at exactly no cost and the
+        # flows differed from the reference's by 4-11 % of the largest flow (measured, members 0-4)
+        pairs.append((fast.flow, reference.flow))
         for got, expected in pairs:
             # measured 1.35e-12 of the largest value (levels fixed at their fraction − 1e-12)
             np.testing.assert_allclose(got, expected, rtol=0, atol=1e-11 * max(float(np.abs(expected).max()), 1.0))

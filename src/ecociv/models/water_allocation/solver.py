@@ -30,7 +30,7 @@ KEEP_REWARD = 100.0  # per LP unit delivered (final program), above any routing 
 TIE_BREAK = 1e-5  # relative perturbation of target rewards that makes optimal allocations unique
 COVERAGE_WEIGHT = 1e3  # per unit of coverage τ, against ≤ 1 per target in the combined level program
 MERGE_WEIGHT = 1e4  # per LP unit of water, a level's objective above the next stage's in the one-program month
-PROOF_TOLERANCE = 1e-11  # reduced costs within ± this count as zero when proving a coverage maximal
+PROOF_TOLERANCE = 1e-13  # reduced costs within ± this (× the largest cost of a stage) count as zero in the proofs
 
 
 @dataclass
@@ -650,7 +650,7 @@ def _coverage_is_maximal(prog: Program, x: np.ndarray) -> bool:
 
     The reduced costs of the objective "maximise τ" (minimise −τ) are computed for that basis
     (B^T y = c_B with HiGHS's factorisation; d = c − A^T y for the columns, y for the rows); the
-    basis proves τ maximal when every column or row with a reduced cost beyond ±1e-11 is at the
+    basis proves τ maximal when every column or row with a reduced cost beyond ±1e-13 is at the
     bound that sign allows (a basic one has none)."""
     h = prog.h
     basic = h.getBasicVariables()[1]  # type: ignore[attr-defined]
