@@ -22,11 +22,13 @@ import pandas as pd
 
 from ecociv.errors import InputError
 from ecociv.models.water_allocation.network import Network, load_network
+from ecociv.models.water_allocation.program import Program, volume_scale
 from ecociv.models.water_allocation.results import basin_summary
 from ecociv.models.water_allocation.solver import allocate
 
 _NET: Network | None = None
 _BASE: dict[str, np.ndarray] = {}
+_PROGRAMS: dict[float, Program] = {}  # the worker's linear program of _NET, per volume scale
 
 
 def perturbed_inflows(base: Mapping[str, np.ndarray], years: np.ndarray, member: int, *, seed: int,
@@ -43,6 +45,7 @@ def perturbed_inflows(base: Mapping[str, np.ndarray], years: np.ndarray, member:
 def _load(path: str, levers: Mapping[str, Any] | None) -> None:
     global _NET, _BASE
     _NET = load_network(path, overrides=levers)
+    _PROGRAMS.clear()
     _BASE = {node_id: node.inflow.copy() for node_id, node in _NET.nodes.items() if np.any(node.inflow > 0)}
     # the modules and the network live as long as the worker: keep them out of the collector's
     # passes, which a member's many short-lived objects would otherwise trigger over and over
@@ -59,9 +62,15 @@ def run_member(member: int, seed: int, sigma: float, summarize: bool = True) -> 
     # a member makes many short-lived objects and no reference cycles: the collector's passes over
     # them are time lost (it runs once after the member)
     gc.disable()
+    # the linear program is built once per worker (and volume scale) and each member starts from
+    # the last member's final basis
+    scale = volume_scale(_NET)
+    if scale not in _PROGRAMS:
+        _PROGRAMS[scale] = Program(_NET)
     try:
-        result = allocate(_NET)
+        result = allocate(_NET, program=_PROGRAMS[scale])
     except InputError as err:
+        del _PROGRAMS[scale]  # its diagnosis changed it
         return {"member": member, "error": str(err), "cpu_s": time.process_time() - cpu, "rows": []}
     finally:
         gc.enable()

@@ -146,6 +146,7 @@ class Program:
         self.unproven = 0  # ... and not (solved again as two programs)
         self.merged = 0  # months solved by one program, proven the level-by-level allocation
         self.unmerged = 0  # ... tried and not proven (solved level by level)
+        self._values: np.ndarray | None = None  # the last run's solution, once read
         self.cost = np.zeros(self.n_cols)  # the objective wanted
         self._held_cost = np.zeros(self.n_cols)  # the objective HiGHS has (all zero when built)
         self.target_coefficients = np.full(len(self.targets), -1.0)  # as the rows were built (amounts: per step)
@@ -275,6 +276,7 @@ class Program:
     def run(self) -> str:
         """Solve with the bounds and costs set since the last run; the model status's name."""
         self.flush()
+        self._values = None
         if self.h.run() == _ERROR and self.h.getModelStatus() == _NOTSET:
             # HiGHS refuses a thread count unlike that of the process's scheduler, which another
             # HiGHS user started first: use the scheduler as it is
@@ -309,7 +311,10 @@ class Program:
             self._held_cost[changed] = cost
 
     def values(self) -> np.ndarray:
-        return np.array(self.h.getSolution().col_value)
+        """The last run's solution (LP units), read from HiGHS once per run; not to be changed."""
+        if self._values is None:
+            self._values = np.array(self.h.getSolution().col_value)
+        return self._values
 
     def set_costs(self, cost: np.ndarray) -> None:
         """The objective (one cost per column) of the next run; ``cost`` is kept, not copied."""

@@ -23,7 +23,7 @@ import numpy as np
 from ecociv.errors import InputError
 from ecociv.models.water_allocation.elements import Network
 from ecociv.models.water_allocation.loops import lake_series, proof_holds
-from ecociv.models.water_allocation.program import INF, Program, Target
+from ecociv.models.water_allocation.program import INF, Program, Target, volume_scale
 
 FIX_TOLERANCE = 1e-12  # coverage fractions fixed at (value − this) for later levels
 KEEP_REWARD = 100.0  # per LP unit delivered (final program), above any routing cost
@@ -793,7 +793,7 @@ def _lakes(net: Network, s: _Static, flow: np.ndarray) -> dict[str, dict[str, np
     return out
 
 
-def allocate(net: Network, *, shortcuts: bool = True) -> Result:
+def allocate(net: Network, *, shortcuts: bool = True, program: Program | None = None) -> Result:
     """Allocate water over every step of ``net``; raises :class:`InputError` naming the node and month
     when a step has no feasible allocation.
 
@@ -816,8 +816,17 @@ def allocate(net: Network, *, shortcuts: bool = True) -> Result:
     ``shortcuts=False`` solves every level of every month: the reference the shortcuts are tested
     against (ties between equally good allocations are broken by fixed small costs, in file order and
     upstream reservoirs first, so both give the same allocation).
+    ``program``: a :class:`.program.Program` of ``net`` from an earlier call, used again (its first
+    month starts from the basis it was left with; only inflows may have changed since, and not
+    the volume scale, :func:`.program.volume_scale`); after an :class:`InputError` it may not be.
     """
-    prog = Program(net)
+    if program is not None:
+        if program.net is not net or program.scale != volume_scale(net) or program.slack_pos:
+            raise ValueError("the program was made for another network, volume scale or has diagnosis columns")
+        prog = program
+        prog.solves = prog.proven = prog.unproven = prog.merged = prog.unmerged = 0
+    else:
+        prog = Program(net)
     static = _static(net, prog)
     cal = net.calendar
     months = cal.month_of_year - 1
