@@ -43,10 +43,10 @@ PROBE = textwrap.dedent("""
 """)
 
 
-def _probe(folder: Path, cache: Path, before: str = "") -> dict[str, object]:
+def _probe(folder: Path, cache: Path, before: str = "", probe: str = PROBE) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(SRC)]),
            "NUMBA_CACHE_DIR": str(cache)}
-    done = subprocess.run([sys.executable, "-c", PROBE.format(before=before)], env=env,
+    done = subprocess.run([sys.executable, "-c", probe.format(before=before)], env=env,
                           capture_output=True, text=True, check=True, timeout=300)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -82,3 +82,33 @@ def test_lean_load_is_skipped_when_numba_internals_differ() -> None:
         pass
 
     assert _lean_cache_load(NoCache()) is False
+
+
+# a compiled function calling another one, as the grid Dijkstra's scan calls its heap steps
+CALLING = textwrap.dedent("""
+    import numpy as np
+    from ecociv.compiled import jit
+
+    @jit(nogil=True)
+    def weight(value, factor):
+        return value * factor
+
+    @jit(nogil=True)
+    def scaled_sum(values, factor):
+        total = 0.0
+        for value in values:
+            total += weight(value, factor)
+        return total
+""")
+
+
+def test_a_function_calling_another_loads_lean_from_the_cache(tmp_path: Path) -> None:
+    """The cached machine code of the caller holds the callee's: the second process runs it
+    without numba's compiler set-up and gets the compiled result."""
+    (tmp_path / "cached_probe.py").write_text(CALLING)
+    cache = tmp_path / "cache"
+    first = _probe(tmp_path, cache)
+    second = _probe(tmp_path, cache)
+    assert first["result"] == second["result"] == 20.0  # 2 · (0 + 1 + 2 + 3 + 4)
+    assert (second["hits"], second["misses"]) == (1, 0)
+    assert first["arraymath"] and not second["arraymath"]

@@ -30,7 +30,7 @@ def _compiled_sums() -> Any:
     if _sums_loop is None:
         from ecociv.compiled import jit
 
-        @jit(lean=False, nogil=True)
+        @jit(nogil=True)
         def loop(labels: Any, area: Any, out: Any) -> None:
             rows, cols = labels.shape
             row_area = area.shape[0] == rows and area.shape[1] == 1

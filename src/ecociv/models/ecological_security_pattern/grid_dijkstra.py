@@ -30,9 +30,9 @@ import numpy as np
 from ecociv.compiled import jit
 from ecociv.models.ecological_security_pattern.kernels_paths import NEIGHBOURS, step_length
 
-#: compiled, cached where the install is writable (``ecociv.compiled.jit``); numba's own cache
-#: loading, as the functions call one another
-_jit = jit(lean=False, nogil=True)
+#: compiled, cached where the install is writable and loaded from the cache lean
+#: (``ecociv.compiled.jit``; the callers' cached code holds their callees')
+_jit = jit(nogil=True)
 
 #: SciPy's "no predecessor" marker
 NULL_IDX = -9999
@@ -61,30 +61,6 @@ def _push(qd: Any, qc: Any, size: int, d: float, c: int) -> int:
     qd[i] = d
     qc[i] = c
     return size + 1
-
-
-@_jit
-def _pop(qd: Any, qc: Any, size: int) -> int:
-    """Remove the first pair (read it from ``qd[0]``, ``qc[0]`` before); the new size."""
-    size -= 1
-    d = qd[size]
-    c = qc[size]
-    i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        if child + 1 < size and _before(qd[child + 1], qc[child + 1], qd[child], qc[child]):
-            child += 1
-        if not _before(qd[child], qc[child], d, c):
-            break
-        qd[i] = qd[child]
-        qc[i] = qc[child]
-        i = child
-    if size > 0:
-        qd[i] = d
-        qc[i] = c
-    return size
 
 
 @_jit
@@ -122,7 +98,26 @@ def _scan(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, le
     while size > 0 and size <= room and count <= touched_room:
         dv = qd[0]
         v = qc[0]
-        size = _pop(qd, qc, size)
+        # the first pair off the heap (written out: a call of a compiled function with the
+        # arrays costs numba's atomic reference counts at every step)
+        size -= 1
+        d_last = qd[size]
+        c_last = qc[size]
+        i = 0
+        while True:
+            child = 2 * i + 1
+            if child >= size:
+                break
+            if child + 1 < size and _before(qd[child + 1], qc[child + 1], qd[child], qc[child]):
+                child += 1
+            if not _before(qd[child], qc[child], d_last, c_last):
+                break
+            qd[i] = qd[child]
+            qc[i] = qc[child]
+            i = child
+        if size > 0:
+            qd[i] = d_last
+            qc[i] = c_last
         if dv > dist[v]:  # outdated: the cell was reached more cheaply since
             continue
         rv = resistance[v]
