@@ -41,9 +41,11 @@ def _loops() -> tuple[Any, Any]:
                        values: NDArray[np.floating], area_only: bool, sums: NDArray[np.float64],
                        valid: NDArray[np.bool_]) -> None:
             """sums[zone] += value · area (area_only: += area) over the cells whose value is
-            defined, in cell order; valid &= value defined."""
+            defined, in cell order; valid &= value defined. Without zones every cell is in
+            zone 1, summed in a local variable (the same additions in the same order)."""
             rows, cols = values.shape
             wide = area.shape[1] > 1
+            total = sums[1]
             for r in range(rows):
                 for c in range(cols):
                     v = np.float64(values[r, c])
@@ -51,16 +53,29 @@ def _loops() -> tuple[Any, Any]:
                         valid[r, c] = False
                         continue
                     a = area[r, c] if wide else area[r, 0]
-                    z = zones[r, c] if has_zones else 1
-                    sums[z] += a if area_only else v * a
+                    w = a if area_only else v * a
+                    if has_zones:
+                        sums[zones[r, c]] += w
+                    else:
+                        total += w
+            if not has_zones:
+                sums[1] = total
 
         @_jit
         def add_counts(zones: NDArray[np.int32], has_zones: bool, valid: NDArray[np.bool_],
                        cells: NDArray[np.float64], valid_cells: NDArray[np.float64]) -> None:
             rows, cols = valid.shape
+            if not has_zones:
+                count = 0
+                for r in range(rows):
+                    for c in range(cols):
+                        count += valid[r, c]
+                cells[1] += rows * cols
+                valid_cells[1] += count
+                return
             for r in range(rows):
                 for c in range(cols):
-                    z = zones[r, c] if has_zones else 1
+                    z = zones[r, c]
                     cells[z] += 1.0
                     if valid[r, c]:
                         valid_cells[z] += 1.0

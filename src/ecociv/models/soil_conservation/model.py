@@ -205,8 +205,7 @@ def _erodibility_cells(sand: np.ndarray, silt: np.ndarray, clay: np.ndarray,
         raise _texture_error(np.asarray(sand), np.asarray(silt), np.asarray(clay), first,
                              row0, col0)
     np.exp(sand_term, out=sand_term)
-    with np.errstate(invalid="ignore"):
-        np.power(silt_ratio, 0.3, out=silt_ratio)
+    kernels.positive_power(silt_ratio, 0.3, silt_ratio)
     np.exp(carbon_term, out=carbon_term)
     np.exp(hisand_term, out=hisand_term)
     chunk_loops.erodibility(flat[0], flat[1], flat[2], carbon, sand_term, silt_ratio,
