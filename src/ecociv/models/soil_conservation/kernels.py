@@ -638,7 +638,7 @@ def upslope_area(dem: ArrayLike, dx: float, dy: float) -> FloatArray:
     return upslope
 
 
-def positive_power(base: NDArray[np.floating], exponent: ArrayLike,
+def positive_power(base: NDArray[np.floating], exponent: float | NDArray[np.floating],
                    out: FloatArray) -> FloatArray:
     r"""``base ** exponent`` into ``out`` (which may be ``base``) as
     :math:`e^{\,exponent \cdot \ln base}`, for bases ≥ 0 (or NaN) and exponents > 0 (or NaN).
