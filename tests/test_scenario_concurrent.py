@@ -187,7 +187,7 @@ def test_step_workers_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("ECOCIV_STEP_WORKERS", "3")
     assert step_workers() == 3
     monkeypatch.delenv("ECOCIV_STEP_WORKERS")
-    assert step_workers() == 1   # one step after another unless asked
+    assert 1 <= step_workers() <= 4   # one per core, at most 4
 
 
 # --- the runner ----------------------------------------------------------------------------

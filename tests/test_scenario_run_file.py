@@ -121,3 +121,30 @@ def test_map_workers_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("ECOCIV_MAP_WORKERS", "two")
     with pytest.raises(InputError, match=r"ECOCIV_MAP_WORKERS.*whole number"):
         map_workers()
+
+
+def test_map_workers_started_ahead_draw_the_maps_and_are_shut_down(tmp_path: Path) -> None:
+    """Map workers the caller started before loading the scenario (``ecociv demo`` does) draw the
+    same maps, and the run shuts them down; with maps drawn in line, or a scenario that fails to
+    load, they are shut down unused."""
+    from ecociv.errors import EcocivError
+    from ecociv.scenario.run_file import MapWorkers
+
+    workers = MapWorkers(1)
+    result = run_scenario_file(example_scenario(), tmp_path / "a", use_cache=False,
+                               background_maps=workers)
+    assert sorted(result.folder.rglob("*.png"))
+    with pytest.raises(RuntimeError, match="shutdown"):
+        workers.pool.submit(print)
+    inline_workers = MapWorkers(1)
+    run_scenario_file(example_scenario(), tmp_path / "b", use_cache=False, maps=False,
+                      background_maps=inline_workers)
+    with pytest.raises(RuntimeError, match="shutdown"):
+        inline_workers.pool.submit(print)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [unclosed\n", encoding="utf-8")
+    failing_workers = MapWorkers(1)
+    with pytest.raises(EcocivError):
+        run_scenario_file(broken, tmp_path / "c", background_maps=failing_workers)
+    with pytest.raises(RuntimeError, match="shutdown"):
+        failing_workers.pool.submit(print)

@@ -182,15 +182,22 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
 
     from ecociv.region.dataset import load_dataset
     from ecociv.region.summary import write_summaries
-    from ecociv.scenario.run_file import load_scenario_file, run_scenario_file
+    from ecociv.scenario.run_file import MapWorkers, load_scenario_file, run_scenario_file
     from ecociv.scenario.store import PARTIAL
 
-    console = Console(width=max(160, shutil.get_terminal_size((160, 40)).columns))
     started = time.perf_counter()
+    # the map workers start up (import matplotlib) while this process loads and checks the scenario
+    maps: bool | MapWorkers = MapWorkers() if background_maps else False
+    console = Console(width=max(160, shutil.get_terminal_size((160, 40)).columns))
     scenario = belt_scenario()
     console.print(f"ecociv demo: Belt baseline (天山北坡经济带), scenario {scenario}")
-    dataset = load_dataset()
-    loaded = load_scenario_file(scenario)
+    try:
+        dataset = load_dataset()
+        loaded = load_scenario_file(scenario)
+    except BaseException:
+        if isinstance(maps, MapWorkers):
+            maps.shutdown()
+        raise
     ahead = _AheadOfTime(len(loaded.steps), dataset, progress)
     written: dict[str, Any] = {}
 
@@ -210,7 +217,7 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
             written["check"] = err
 
     result = run_scenario_file(loaded, store_root, use_cache=False, progress=ahead,
-                               background_maps=background_maps, before_commit=summarise)
+                               background_maps=maps, before_commit=summarise)
 
     def final(path: Path) -> Path:  # a path written into the unfinished run folder, as committed
         return result.folder / Path(path).relative_to(written["folder"])

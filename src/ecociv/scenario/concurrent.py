@@ -34,24 +34,32 @@ STEP_WORKERS_VARIABLE = "ECOCIV_STEP_WORKERS"
 
 
 def step_workers() -> int:
-    """Steps of a scenario run at once: ``$ECOCIV_STEP_WORKERS`` when set (e.g. the number of
-    cores), else 1.
+    """Steps of a scenario run at once: ``$ECOCIV_STEP_WORKERS`` when set, else one per
+    available core, at most 4 and at most the threads a run may use
+    (:func:`ecociv.execute.scheduling.thread_count`: a worker process of an uncertainty study
+    limited to one thread runs one step at a time).
 
-    Running steps at once is opt-in: on 2 shared cores it gave no consistent gain for the Belt
-    demo (benchmarks/RESULTS.md, demo section), and a demo run in CI with two steps at once once
-    wrote a raster without its georeferencing (not yet explained), so one step after another
-    stays the default until that is found."""
+    Each step's dask computation also uses the cores, but a step alone leaves one idle while it
+    reads, writes or runs Python. (One step at a time was the default for a while: a demo with
+    two steps at once once refused a sound raster as "not georeferenced"; that was the opening
+    check recording another thread's warning, fixed in :func:`ecociv.grid.io.grid_of`.)"""
     value = os.environ.get(STEP_WORKERS_VARIABLE, "").strip()
-    if not value:
-        return 1
+    if value:
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise InputError(f"expected a whole number of steps >= 1, got {value!r}",
+                             source=STEP_WORKERS_VARIABLE)
+        return number
     try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise InputError(f"expected a whole number of steps >= 1, got {value!r}",
-                         source=STEP_WORKERS_VARIABLE)
-    return number
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    from ecociv.execute.scheduling import thread_count
+
+    return max(1, min(4, cores, thread_count()))
 
 
 class RunCancelledError(Exception):

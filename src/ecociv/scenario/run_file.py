@@ -42,6 +42,32 @@ def load_scenario_file(path: str | Path) -> ScenarioFile:
     return ScenarioFile(path=path, scenario=scenario, steps=plan(scenario, path.parent))
 
 
+class MapWorkers:
+    """Processes that draw maps in the background (:func:`ecociv.report.maps.map_workers` of
+    them, started with ``spawn``), started ahead of a run so that their start-up (importing
+    matplotlib and the map code, ~1.5 s of CPU each) overlaps the caller's own (loading and
+    checking the scenario) instead of the first steps. Pass it as ``background_maps`` of
+    :func:`run_scenario_file`, which uses it up (shuts it down at the end of the run); call
+    :meth:`shutdown` when no run takes it."""
+
+    def __init__(self, workers: int | None = None):
+        import multiprocessing
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        from ecociv.report import maps as report_maps
+
+        self.workers = workers or report_maps.map_workers()
+        self.pool = ProcessPoolExecutor(max_workers=self.workers,
+                                        mp_context=multiprocessing.get_context("spawn"))
+        # each worker imports matplotlib and the map code now
+        self.pending: list[Future[Any]] = [self.pool.submit(report_maps.warm_up)
+                                           for _ in range(self.workers)]
+
+    def shutdown(self) -> None:
+        """Stop the workers (maps not started are cancelled; those being drawn are waited for)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_scenario_file(
     source: str | Path | ScenarioFile,
     store_root: str | Path,
@@ -51,7 +77,7 @@ def run_scenario_file(
     maps: bool = True,
     progress: ProgressCallback | None = None,
     on_step: Callable[[Path, dict[str, Any]], None] | None = None,
-    background_maps: bool = False,
+    background_maps: bool | MapWorkers = False,
     before_commit: Callable[[Path], None] | None = None,
 ) -> RunResult:
     """Run a scenario file into the results store at ``store_root``.
@@ -73,12 +99,14 @@ def run_scenario_file(
         steps), ``done`` or ``cached``.
     on_step : callable, optional
         ``on_step(step_folder, step_manifest)`` after each computed step (after the maps).
-    background_maps : bool
+    background_maps : bool or MapWorkers
         Draw the maps in a separate worker process while the next steps compute (the same PNG
         files; the run waits for them before it is committed). Ignored when ``on_step`` is given
         (it is promised the maps). The worker is started with ``spawn``, which imports the
         caller's ``__main__`` module again: only for programs whose main module is guarded by
-        ``if __name__ == "__main__"`` (the ``ecociv`` command is).
+        ``if __name__ == "__main__"`` (the ``ecociv`` command is). A :class:`MapWorkers` started
+        earlier by the caller is used (and shut down at the end of the run) instead of starting
+        new ones.
     before_commit : callable, optional
         ``before_commit(run_folder)`` once every step has run, with the run manifest written,
         before the run is committed (with ``background_maps``, while the last maps are drawn):
@@ -90,11 +118,19 @@ def run_scenario_file(
     RunResult
         Run id, run folder and run manifest.
     """
-    loaded = source if isinstance(source, ScenarioFile) else load_scenario_file(source)
+    started = background_maps if isinstance(background_maps, MapWorkers) else None
+    try:
+        loaded = source if isinstance(source, ScenarioFile) else load_scenario_file(source)
+    except BaseException:
+        if started is not None:
+            started.shutdown()
+        raise
     if maps and background_maps and on_step is None:
         return _run_with_background_maps(loaded, store_root, scheduler=scheduler,
                                          use_cache=use_cache, progress=progress,
-                                         before_commit=before_commit)
+                                         before_commit=before_commit, workers=started)
+    if started is not None:  # maps drawn in line (or none): the workers are not needed
+        started.shutdown()
     if maps:
         from ecociv.report.maps import write_step_maps
 
@@ -113,19 +149,19 @@ def run_scenario_file(
 def _run_with_background_maps(loaded: ScenarioFile, store_root: str | Path, *,
                               scheduler: str | None, use_cache: bool,
                               progress: ProgressCallback | None,
-                              before_commit: Callable[[Path], None] | None = None) -> RunResult:
-    """:func:`run_scenario_file` with the maps drawn by worker processes (:func:`map_workers`),
-    one map per task, while the following steps compute; the run is committed only after every
-    map is written (a map that fails fails the run, as when drawn in line)."""
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+                              before_commit: Callable[[Path], None] | None = None,
+                              workers: MapWorkers | None = None) -> RunResult:
+    """:func:`run_scenario_file` with the maps drawn by worker processes (:func:`map_workers`,
+    or ``workers`` started by the caller), one map per task, while the following steps compute;
+    the run is committed only after every map is written (a map that fails fails the run, as
+    when drawn in line)."""
+    from concurrent.futures import Future
 
     from ecociv.report import maps as report_maps
 
-    workers = report_maps.map_workers()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     # the workers import matplotlib and the map code while the first step computes
-    pending: list[Future[Any]] = [pool.submit(report_maps.warm_up) for _ in range(workers)]
+    workers = workers if workers is not None else MapWorkers()
+    pool, pending = workers.pool, workers.pending
     steps: dict[str, tuple[Path, list[Future[list[Path]]]]] = {}
     run_folders: set[Path] = set()
 
