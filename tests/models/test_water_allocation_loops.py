@@ -63,7 +63,7 @@ def test_proof_holds_follows_the_signs_of_the_reduced_costs() -> None:
     # min c·x over x0 + x1 = 1 (row 0), 0 ≤ x ≤ 1; basis {x0}: y = c0, d1 = c1 − c0
     matrix = np.array([[1.0, 1.0]])
     indptr, indices, data = _csc(matrix)
-    basic = np.array([0], dtype=np.int64)
+    basic = np.array([0], dtype=np.int32)
     x = np.array([1.0, 0.0])
     lower, upper = np.zeros(2), np.ones(2)
     row = np.ones(1)
@@ -72,7 +72,7 @@ def test_proof_holds_follows_the_signs_of_the_reduced_costs() -> None:
     def holds(c0: float, c1: float, loose: np.ndarray = no_loose, col_lower: np.ndarray = lower) -> bool:
         costs = np.array([[c0, c1]])
         duals = np.array([[c0]])
-        return bool(proof_holds(basic, costs, duals, np.array([1e-11]), indptr, indices, data, x, col_lower, upper,
+        return bool(proof_holds(basic, costs, duals, 1e-11, indptr, indices, data, x, col_lower, upper,
                                 loose, row, row))
 
     assert holds(1.0, 2.0)  # d1 = 1 > 0 at x1's lower bound: optimal
@@ -91,13 +91,13 @@ def test_proof_holds_follows_the_signs_of_the_reduced_costs() -> None:
     fixed_upper = upper.copy()
     fixed_upper[1] = 0.0
     costs = np.array([[2.0, 1.0]])
-    assert proof_holds(basic, costs, np.array([[2.0]]), np.array([1e-11]), indptr, indices, data, x, lower,
+    assert proof_holds(basic, costs, np.array([[2.0]]), 1e-11, indptr, indices, data, x, lower,
                        fixed_upper, no_loose, row, row)
     # two stages: a tie at the first is decided by the second
     costs = np.array([[1.0, 1.0], [0.0, -1.0]])
     duals = np.array([[1.0], [0.0]])
-    assert not proof_holds(basic, costs, duals, np.array([1e-11, 1e-11]), indptr, indices, data, x, lower, upper,
+    assert not proof_holds(basic, costs, duals, 1e-11, indptr, indices, data, x, lower, upper,
                            np.zeros((2, 2), dtype=bool), row, row)
     costs = np.array([[1.0, 1.0], [0.0, 1.0]])
-    assert proof_holds(basic, costs, duals, np.array([1e-11, 1e-11]), indptr, indices, data, x, lower, upper,
+    assert proof_holds(basic, costs, duals, 1e-11, indptr, indices, data, x, lower, upper,
                        np.zeros((2, 2), dtype=bool), row, row)

@@ -47,8 +47,25 @@ def _sign_allowed(reduced: float, low: bool, up: bool) -> bool:
 
 
 @_jit
-def proof_holds(basic: NDArray[np.int64], costs: NDArray[np.float64], duals: NDArray[np.float64],
-                tol: NDArray[np.float64], indptr: NDArray[np.int64], indices: NDArray[np.int64],
+def basic_costs(basic: NDArray[np.int32], costs: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Each stage's costs of the basic variables in basis order (c_B, 0 for a row's slack), and
+    whether any is not zero (else y = 0 and there is nothing to solve)."""
+    n_stages = costs.shape[0]
+    rhs = np.zeros((n_stages, basic.size))
+    nonzero = np.zeros(n_stages, dtype=np.bool_)
+    for k in range(n_stages):
+        for i in range(basic.size):
+            if basic[i] >= 0:
+                value = costs[k, basic[i]]
+                rhs[k, i] = value
+                if value != 0.0:
+                    nonzero[k] = True
+    return rhs, nonzero
+
+
+@_jit
+def proof_holds(basic: NDArray[np.int32], costs: NDArray[np.float64], duals: NDArray[np.float64],
+                tolerance: float, indptr: NDArray[np.int64], indices: NDArray[np.int64],
                 data: NDArray[np.float64], x: NDArray[np.float64], col_lower: NDArray[np.float64],
                 col_upper: NDArray[np.float64], loose: NDArray[np.bool_], row_lower: NDArray[np.float64],
                 row_upper: NDArray[np.float64]) -> bool:
@@ -61,8 +78,8 @@ def proof_holds(basic: NDArray[np.int64], costs: NDArray[np.float64], duals: NDA
         HiGHS's basic variables: a column index, or −1 − row for a row.
     costs, duals : (stages, columns), (stages, rows)
         Each stage's objective and the y of Bᵀy = c_B on the basis.
-    tol : (stages,)
-        Reduced costs within ± this count as zero.
+    tolerance : float
+        Reduced costs within ± this × max(1, the stage's largest absolute cost) count as zero.
     indptr, indices, data : the constraint matrix, compressed columns.
     loose : (stages, columns) bool
         Columns whose lower bound is 0 at a stage instead of ``col_lower`` (the targets of the
@@ -71,6 +88,9 @@ def proof_holds(basic: NDArray[np.int64], costs: NDArray[np.float64], duals: NDA
     n_stages = costs.shape[0]
     n_cols = x.size
     n_rows = row_lower.size
+    tol = np.empty(n_stages)
+    for k in range(n_stages):
+        tol[k] = tolerance * max(1.0, np.abs(costs[k]).max())
     basic_col = np.zeros(n_cols, dtype=np.bool_)
     basic_row = np.zeros(n_rows, dtype=np.bool_)
     for b in basic:
@@ -180,3 +200,62 @@ def lake_series(volume0: float, inflow: NDArray[np.float64], rain_m: NDArray[np.
         precipitation[t] = rain
         evaporation[t] = evaporated
     return volume, precipitation, evaporation, -1
+
+
+@_jit
+def month_bounds(t: int, month: int, storage: NDArray[np.float64], aq_storage: NDArray[np.float64],
+                 pumped: NDArray[np.float64], area: NDArray[np.float64], evap_rate: NDArray[np.float64],
+                 res_dead: NDArray[np.float64], local_inflow: NDArray[np.float64], res_rows: NDArray[np.int64],
+                 aq_rows: NDArray[np.int64], recharge: NDArray[np.float64], pump_limit: NDArray[np.float64],
+                 pump_monthly: NDArray[np.float64], pump_at: NDArray[np.int64], cap_limits: NDArray[np.float64],
+                 cap_at: int, scale: float, month_rows: NDArray[np.int32], row_lower: NDArray[np.float64],
+                 row_upper: NDArray[np.float64], step_cols: NDArray[np.int32], step_lower: NDArray[np.float64],
+                 step_upper: NDArray[np.float64], n_links: int, aq_capacity: NDArray[np.float64],
+                 col_lower: NDArray[np.float64], col_upper: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Write month ``t``'s row and column bounds (LP units) into ``row_lower`` … ``col_upper``;
+    returns the reservoirs' evaporation (m³).
+
+    Rows ``month_rows``: the node balances first (= −local inflow − storage after evaporation,
+    − aquifer storage − recharge), then the pumping limits (≤ what is left of the year's limit,
+    at most the month's), the caps (≤ the month's limit) and the level rows (free). Columns
+    ``step_cols``: the month's ``step_lower``/``step_upper`` with the reservoirs' lower bounds
+    (dead storage, or less when below it) and the aquifers' upper bounds (capacity, or the
+    storage when above it). Evaporation is the rate × ``area`` at the start storage, at most
+    the storage (the arithmetic of :func:`.solver._set_up_month` before it was compiled).
+    """
+    n_res = storage.size
+    n_aq = aq_storage.size
+    n_bal = local_inflow.shape[0]
+    evaporation = np.empty(n_res)
+    for i in range(n_res):
+        evaporation[i] = min(evap_rate[i, month] / 1000.0 * area[i], storage[i])
+    for r in range(month_rows.size):
+        row = month_rows[r]
+        if r < n_bal:
+            continue
+        row_lower[row] = -np.inf
+        row_upper[row] = np.inf
+    for b in range(n_bal):
+        row_lower[month_rows[b]] = -local_inflow[b, t]
+    for i in range(n_res):
+        row_lower[month_rows[res_rows[i]]] -= storage[i] - evaporation[i]
+    for a in range(n_aq):
+        row_lower[month_rows[aq_rows[a]]] -= aq_storage[a] + recharge[a, t]
+    for b in range(n_bal):
+        value = row_lower[month_rows[b]] / scale
+        row_lower[month_rows[b]] = value
+        row_upper[month_rows[b]] = value
+    for a in range(n_aq):
+        if pump_at[a] >= 0:
+            remaining = min(max(0.0, pump_limit[a] - pumped[a]), pump_monthly[a, t])
+            row_upper[month_rows[pump_at[a]]] = remaining / scale
+    for c in range(cap_limits.shape[0]):
+        row_upper[month_rows[cap_at + c]] = cap_limits[c, t] / scale
+    for k in range(step_cols.size):
+        col_lower[step_cols[k]] = step_lower[t, k]
+        col_upper[step_cols[k]] = step_upper[t, k]
+    for i in range(n_res):
+        col_lower[step_cols[n_links + i]] = min(res_dead[i], storage[i] - evaporation[i]) / scale
+    for a in range(n_aq):
+        col_upper[step_cols[n_links + n_res + a]] = max(aq_capacity[a], aq_storage[a]) / scale
+    return evaporation

@@ -22,7 +22,7 @@ import numpy as np
 
 from ecociv.errors import InputError
 from ecociv.models.water_allocation.elements import Network
-from ecociv.models.water_allocation.loops import lake_series, proof_holds
+from ecociv.models.water_allocation.loops import basic_costs, lake_series, month_bounds, proof_holds
 from ecociv.models.water_allocation.program import INF, Program, Target, volume_scale
 
 FIX_TOLERANCE = 1e-12  # coverage fractions fixed at (value − this) for later levels
@@ -168,17 +168,21 @@ class _Static:
     has_pump_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # aquifers with a limit row
     merge_plans: dict[tuple[int, tuple[int, ...]], Any] = field(default_factory=dict)  # of _merge_plan
     month_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # rows set every month
-    row_lower: np.ndarray = field(default_factory=lambda: np.zeros(0))  # their bounds but the month's values
-    row_upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cap_at: int = 0  # position of the caps' rows among the month's rows
+
+    any_curved: bool = False
+    pump_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # pumping rows among month_rows
 
     def __post_init__(self) -> None:
         self.has_pump_row = self.pump_rows >= 0
+        self.any_curved = bool(self.res_curved.any())
+        self.pump_at = np.where(self.has_pump_row, self.balance_rows.size + np.cumsum(self.has_pump_row) - 1,
+                                -1).astype(np.int64)
+        self.local_inflow = np.ascontiguousarray(self.local_inflow, dtype=float)
+        self.res_rows = self.res_rows.astype(np.int64)
+        self.aq_rows = self.aq_rows.astype(np.int64)
         pumps = self.pump_rows[self.has_pump_row]
         self.month_rows = np.concatenate([self.balance_rows, pumps, self.cap_rows, self.level_rows]).astype(np.int32)
-        n = self.month_rows.size
-        self.row_lower = np.full(n, -INF)
-        self.row_upper = np.full(n, INF)
         self.cap_at = self.balance_rows.size + pumps.size
 
 
@@ -338,35 +342,18 @@ def _evaporation(s: _Static, storage: np.ndarray, month: int) -> np.ndarray:
 
 def _set_up_month(prog: Program, s: _Static, carry: _Carry, t: int, month: int, label: str) -> _Month:
     """Balances, limits, target coefficients and column bounds of month ``t`` (``month``: 0..11)."""
-    scale = prog.scale
-    # storages, evaporation and right-hand sides
-    rhs = -s.local_inflow[:, t]
-    evaporation = _evaporation(s, carry.storage, month)
-    res_lower = np.minimum(s.res_dead, carry.storage - evaporation)
-    if s.res_rows.size:
-        rhs[s.res_rows] -= carry.storage - evaporation
-    if s.aq_rows.size:
-        rhs[s.aq_rows] -= carry.aq_storage + s.recharge[:, t]
-    rhs /= scale
-    # the month's rows in one call: balances (= rhs), pumping limits and caps (≤), levels (free)
-    lower, upper = s.row_lower.copy(), s.row_upper.copy()
-    n_bal = rhs.size
-    lower[:n_bal] = rhs
-    upper[:n_bal] = rhs
-    if s.has_pump_row.any():
-        remaining = np.minimum(np.maximum(0.0, s.pump_limit - carry.pumped_this_year),
-                               s.pump_monthly[:, t])[s.has_pump_row]
-        upper[n_bal:n_bal + remaining.size] = remaining / scale
-    if s.cap_rows.size:
-        upper[s.cap_at:s.cap_at + s.cap_rows.size] = s.cap_limits[:, t] / scale
-    prog.set_row_bounds(s.month_rows, lower, upper)
+    area = s.res_flat_area
+    if s.any_curved:
+        area = area.copy()
+        for i in np.flatnonzero(s.res_curved):
+            area[i] = _area(s.res_area[i], carry.storage[i])
+    # balances, pumping limits, caps and level rows; links', storages' and targets' bounds
+    evaporation = month_bounds(t, month, carry.storage, carry.aq_storage, carry.pumped_this_year, area, s.evap_rate,
+                               s.res_dead, s.local_inflow, s.res_rows, s.aq_rows, s.recharge, s.pump_limit,
+                               s.pump_monthly, s.pump_at, s.cap_limits, s.cap_at, prog.scale, s.month_rows,
+                               prog.row_lower, prog.row_upper, s.step_cols, s.step_lower, s.step_upper,
+                               len(prog.links), s.aq_capacity, prog.col_lower, prog.col_upper)
     prog.set_target_coefficients(s.coefficients[:, t])
-    # all column bounds of the step in one call
-    n_links, n_res, n_aq = len(prog.links), s.res_cols.size, s.aq_cols.size
-    lower, upper = s.step_lower[t].copy(), s.step_upper[t].copy()
-    lower[n_links:n_links + n_res] = res_lower / scale
-    upper[n_links + n_res:n_links + n_res + n_aq] = np.maximum(s.aq_capacity, carry.aq_storage) / scale
-    prog.set_col_bounds(s.step_cols, lower, upper)
     final_cost = s.final_cost[t]
     prog.set_costs(final_cost)
     pattern = s.levels[t]
@@ -622,16 +609,14 @@ def _lexicographic_proof(prog: Program, x: np.ndarray, costs: np.ndarray, loose:
     they are held for the later stages (whose own d_j on them need not have any sign). So each
     non-basic variable is checked at the first stage where its reduced cost is not zero."""
     h = prog.h
-    basic = np.asarray(h.getBasicVariables()[1])  # type: ignore[attr-defined]
-    is_col = basic >= 0
-    rhs = np.zeros((costs.shape[0], basic.size))
-    rhs[:, is_col] = costs[:, basic[is_col]]
+    basic = h.getBasicVariables()[1]  # type: ignore[attr-defined]
+    rhs, nonzero = basic_costs(basic, costs)
     # a stage whose costs are all on non-basic columns has y = 0 (nothing to solve)
     duals = np.zeros(rhs.shape)
-    for k in np.flatnonzero(rhs.any(axis=1)):
-        duals[k] = h.getBasisTransposeSolve(rhs[k])[1]  # type: ignore[attr-defined]
-    tol = PROOF_TOLERANCE * np.maximum(1.0, np.abs(costs).max(axis=1))
-    return bool(proof_holds(basic.astype(np.int64), costs, duals, tol, prog.csc_indptr, prog.csc_indices,
+    for k in range(rhs.shape[0]):
+        if nonzero[k]:
+            duals[k] = h.getBasisTransposeSolve(rhs[k])[1]  # type: ignore[attr-defined]
+    return bool(proof_holds(basic, costs, duals, PROOF_TOLERANCE, prog.csc_indptr, prog.csc_indices,
                             prog.csc_data, x, prog.col_lower, prog.col_upper, loose, prog.row_lower,
                             prog.row_upper))
 
