@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,6 +26,8 @@ from rasterio.windows import Window
 
 from ecociv.errors import InputError, OutputError
 from ecociv.grid.spec import GridSpec
+
+log = logging.getLogger(__name__)
 
 TILE = 256
 NODATA = {"float32": -3.4028234663852886e38, "float64": -1.7976931348623157e308,
@@ -55,8 +58,11 @@ class _WindowTarget:
     Picklable: on a distributed cluster each write reopens the file under a cluster-wide lock.
     """
 
-    def __init__(self, path: str, dtype: str, nodata: float, lock: Any, keep_open: bool):
+    def __init__(self, path: str, dtype: str, nodata: float, lock: Any, keep_open: bool,
+                 pyramid: Any = None):
         self.path = path
+        #: overview levels filled from the blocks as they pass (:mod:`ecociv.grid.overviews`)
+        self.pyramid = pyramid
         self.dtype = dtype
         self.nodata = nodata
         self.lock = lock
@@ -70,6 +76,7 @@ class _WindowTarget:
         state = self.__dict__.copy()
         state["_dataset"] = None
         state["keep_open"] = False
+        state["pyramid"] = None  # on a cluster the blocks are written elsewhere: GDAL computes
         return state
 
     def open(self) -> None:
@@ -95,6 +102,13 @@ class _WindowTarget:
             indexes = 1
         window = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
         values = _cast_block(block, np.dtype(self.dtype), self.nodata, self.path)
+        if self.pyramid is not None:  # outside the lock: blocks fill disjoint parts
+            if values.ndim == 3:
+                for offset in range(values.shape[0]):
+                    self.pyramid.add(band_slice.start + offset, rows.start, cols.start,
+                                     values[offset])
+            else:
+                self.pyramid.add(0, rows.start, cols.start, values)
         with self.lock:
             if self._closed:
                 return
@@ -275,20 +289,47 @@ def _cog_workers(files: int) -> int:
 
 
 def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str,
-            written: Callable[[Path], Any] | None = None) -> None:
-    """Copy the tiled GeoTIFF ``tmp`` to the COG ``path`` (then call ``written(path)``)."""
+            written: Callable[[Path], Any] | None = None, pyramid: Any = None,
+            grid: GridSpec | None = None) -> None:
+    """Copy the tiled GeoTIFF ``tmp`` to the COG ``path`` (with the overviews of ``pyramid``
+    when it holds them, see :func:`_copy_with_pyramid`), then call ``written(path)``."""
     with rasterio.open(tmp) as src:
         big = max(src.shape) > 2048
-    # The COG driver computes the overviews into a temporary file, ZSTD-compressed by default,
-    # then reads them back to copy them into the COG: uncompressed, the copy of a 4000² float32
-    # raster takes 0.55 s of CPU instead of 0.85 s (the COG written is the same, byte for byte
-    # in its pixels; benchmarks/RESULTS.md, water_yield).
-    with rasterio.Env(COG_TMP_COMPRESSION="NONE"):
-        rasterio.shutil.copy(str(tmp), str(path), **_cog_options(big, meta, compress))
+        bands = src.count
+    if pyramid is not None and pyramid.dropped:
+        log.debug("overviews of %s computed by GDAL: %s", path.name, pyramid.dropped)
+    if pyramid is not None and pyramid.valid and grid is not None:
+        _copy_with_pyramid(str(tmp), list(range(1, bands + 1)), path, grid, meta, compress,
+                           pyramid)
+    else:
+        # The COG driver computes the overviews into a temporary file, ZSTD-compressed by
+        # default, then reads them back to copy them into the COG: uncompressed, the copy of a
+        # 4000² float32 raster takes 0.55 s of CPU instead of 0.85 s (the COG written is the
+        # same, byte for byte in its pixels; benchmarks/RESULTS.md, water_yield).
+        with rasterio.Env(COG_TMP_COMPRESSION="NONE"):
+            rasterio.shutil.copy(str(tmp), str(path), **_cog_options(big, meta, compress))
     if meta.categories:
         write_class_sidecar(path, meta.categories, bands=meta.bands or 1)
     if written is not None:
         written(path)
+
+
+def _copy_with_pyramid(source: str, bands: list[int], path: Path, grid: GridSpec,
+                       meta: RasterMeta, compress: str, pyramid: Any) -> None:
+    """Write the COG ``path`` from ``source`` (a file or MEM dataset name) with the overview
+    levels computed by ecociv (``pyramid``) instead of GDAL's: the same file, less CPU."""
+    from ecociv.grid.overviews import VRT_OPTIONS, cog_source
+
+    vrt = path.with_name(f".{path.stem}.overviews.vrt")
+    try:
+        cog_source(vrt, source, bands, grid.crs_wkt, grid.transform.to_gdal(), grid.shape,
+                   pyramid)
+        with rasterio.Env(COG_TMP_COMPRESSION="NONE", **VRT_OPTIONS):
+            with rasterio.open(vrt, "r+") as dst:
+                _describe(dst, meta)
+                rasterio.shutil.copy(dst, str(path), **_cog_options(True, meta, compress))
+    finally:
+        vrt.unlink(missing_ok=True)
 
 
 #: GDAL names of the NumPy types written (``DATATYPE`` of a MEM dataset name)
@@ -300,6 +341,17 @@ def _mem_georeferenced_open() -> bool:
     """Whether GDAL opens a MEM dataset name with its ``GEOTRANSFORM`` (GDAL >= 3.7)."""
     version = tuple(int(part) for part in rasterio.__gdal_version__.split(".")[:2])
     return version >= (3, 7)
+
+
+def _mem_dataset_name(values: np.ndarray, grid: GridSpec) -> str:
+    """The GDAL name of a MEM dataset over ``values`` (bands, rows, cols) on ``grid``."""
+    bands, rows, cols = values.shape
+    band_step, line_step, pixel_step = values.strides
+    geotransform = "/".join(repr(float(v)) for v in grid.transform.to_gdal())
+    return (f"MEM:::DATAPOINTER={values.__array_interface__['data'][0]},PIXELS={cols},"
+            f"LINES={rows},BANDS={bands},DATATYPE={_GDAL_TYPES[values.dtype.name]},"
+            f"PIXELOFFSET={pixel_step},LINEOFFSET={line_step},BANDOFFSET={band_step},"
+            f"GEOTRANSFORM={geotransform}")
 
 
 def _memory_dataset(values: np.ndarray, grid: GridSpec, nodata: float) -> Any:
@@ -322,12 +374,7 @@ def _memory_dataset(values: np.ndarray, grid: GridSpec, nodata: float) -> Any:
                             transform=grid.transform, nodata=nodata)
         dst.write(values)
         return dst
-    band_step, line_step, pixel_step = values.strides
-    geotransform = "/".join(repr(float(v)) for v in grid.transform.to_gdal())
-    name = (f"MEM:::DATAPOINTER={values.__array_interface__['data'][0]},PIXELS={cols},"
-            f"LINES={rows},BANDS={bands},DATATYPE={_GDAL_TYPES[values.dtype.name]},"
-            f"PIXELOFFSET={pixel_step},LINEOFFSET={line_step},BANDOFFSET={band_step},"
-            f"GEOTRANSFORM={geotransform}")
+    name = _mem_dataset_name(values, grid)
     # GDAL >= 3.10 opens MEM names only when asked (rasterio's Env is per thread in threads)
     with rasterio.Env(GDAL_MEM_ENABLE_OPEN="YES"):
         dst = rasterio.open(name, "r+")
@@ -339,14 +386,39 @@ def _memory_dataset(values: np.ndarray, grid: GridSpec, nodata: float) -> Any:
 def _array_to_cog(values: np.ndarray, path: Path, grid: GridSpec, meta: RasterMeta,
                   nodata: float, compress: str) -> None:
     """Write the COG ``path`` straight from ``values`` (bands, rows, cols), already in the
-    output type with nodata marked: no intermediate file; GDAL computes the overviews from
-    the array (the same levels, resampling and pixels as the copy of a tiled file)."""
+    output type with nodata marked: no intermediate file; the overviews computed by ecociv
+    where :class:`ecociv.grid.overviews.Pyramid` applies, else by GDAL from the array (the
+    same levels, resampling and pixels as the copy of a tiled file)."""
     big = max(grid.shape) > 2048
-    with rasterio.Env(COG_TMP_COMPRESSION="NONE"), _memory_dataset(values, grid, nodata) as dst:
-        _describe(dst, meta)
-        rasterio.shutil.copy(dst, str(path), **_cog_options(big, meta, compress))
+    pyramid = _pyramid(grid, meta, nodata) if big else None
+    if pyramid is not None:
+        pyramid.add_array(values)
+    if pyramid is not None and pyramid.valid:
+        _copy_with_pyramid(_mem_dataset_name(values, grid), list(range(1, values.shape[0] + 1)),
+                           path, grid, meta, compress, pyramid)
+    else:
+        with rasterio.Env(COG_TMP_COMPRESSION="NONE"), _memory_dataset(values, grid, nodata) as dst:
+            _describe(dst, meta)
+            rasterio.shutil.copy(dst, str(path), **_cog_options(big, meta, compress))
     if meta.categories:
         write_class_sidecar(path, meta.categories, bands=meta.bands or 1)
+
+
+#: environment variable: ``0`` makes GDAL compute every overview (the check of
+#: :mod:`ecociv.grid.overviews` against GDAL, and a way out should they ever differ)
+OVERVIEWS_ENV = "ECOCIV_OWN_OVERVIEWS"
+
+
+def _pyramid(grid: GridSpec, meta: RasterMeta, nodata: float) -> Any:
+    """A :class:`ecociv.grid.overviews.Pyramid` for an output, or None where GDAL computes
+    the overviews (small or categorical outputs, sides not halving exactly, switched off)."""
+    if max(grid.shape) <= 2048 or os.environ.get(OVERVIEWS_ENV, "").strip() == "0":
+        return None
+    from ecociv.grid.overviews import Pyramid
+
+    if not Pyramid.applies(grid.shape, meta.dtype, meta.categorical):
+        return None
+    return Pyramid(grid.shape, meta.bands or 1, meta.dtype, nodata)
 
 
 class _ArrayTarget:
@@ -578,7 +650,9 @@ def write_rasters(
             lock: Any = Lock(f"ecociv-raster-write:{tmp.resolve()}")
         else:
             lock = threading.Lock()
-        target = _WindowTarget(str(tmp), meta.dtype, nodata, lock, keep_open=not distributed_lock)
+        pyramid = None if distributed_lock else _pyramid(grid, meta, nodata)
+        target = _WindowTarget(str(tmp), meta.dtype, nodata, lock, keep_open=not distributed_lock,
+                               pyramid=pyramid)
         if not distributed_lock:
             target.open()
         chunks: tuple[int, ...] = grid.default_chunks()
@@ -600,8 +674,9 @@ def write_rasters(
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(max_workers=_cog_workers(len(items))) as pool:
-                list(pool.map(lambda job: _to_cog(job[1], job[0][1], job[0][2], codec, written),
-                              zip(items, tmps, strict=True)))
+                list(pool.map(lambda job: _to_cog(job[1], job[0][1], job[0][2], codec, written,
+                                                  job[2].pyramid, grid),
+                              zip(items, tmps, targets, strict=True)))
         finally:
             for target in targets:
                 target.close()
