@@ -99,3 +99,26 @@ def test_given_dryness_index_wins_and_half_a_pair_is_an_error() -> None:
     with pytest.raises(InputError, match="'temperature_monthly' was given without "
                                          "'precipitation_monthly'"):
         run(_inputs(temperature_monthly=t))
+
+
+def test_monthly_stacks_in_smaller_pieces_take_the_single_band_chunks() -> None:
+    """12-band stacks are read in smaller row/column pieces than single-band inputs; the dryness
+    (and so every map it meets) comes out in the single-band chunks, with the values computed
+    on the pieces."""
+    from ecociv.models.ecological_sensitivity.model import _dryness
+
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(1000.0, 0, 0, 0, -1000.0, 5_000_000.0), (6, 8))
+    rng = np.random.default_rng(3)
+    t = from_array(rng.uniform(-20, 30, (12, 6, 8)), grid, name="t", units="degC")
+    p = from_array(rng.uniform(0, 40, (12, 6, 8)), grid, name="p", units="mm")
+    cover = from_array(rng.uniform(0, 1, (6, 8)), grid, name="cover").chunk({"y": 3, "x": 8})
+    pieces = {"band": 12, "y": 2, "x": 3}
+    dryness = _dryness({"temperature_monthly": t.chunk(pieces), "precipitation_monthly":
+                        p.chunk(pieces), "vegetation_cover": cover})
+    assert dryness.chunks == cover.chunks  # ((3, 3), (8,)), not ((2, 2, 2), (3, 3, 2))
+    import xarray as xr
+
+    in_pieces = xr.apply_ufunc(kernels.selyaninov_dryness, t.chunk(pieces), p.chunk(pieces),
+                               input_core_dims=[["band"], ["band"]], dask="parallelized",
+                               output_dtypes=[np.float64])
+    np.testing.assert_array_equal(dryness.values, in_pieces.values)

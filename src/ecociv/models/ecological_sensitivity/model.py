@@ -234,10 +234,23 @@ def _dryness(inputs: Mapping[str, Any]) -> xr.DataArray:
                          f"Selyaninov formula needs both (12 bands each)")
     if not monthly:
         return _ratio(inputs, "dryness_index")
-    return xr.apply_ufunc(kernels.selyaninov_dryness, inputs["temperature_monthly"],
-                          inputs["precipitation_monthly"], input_core_dims=[["band"], ["band"]],
+    stacks = [_like_single_band(inputs[name], inputs["vegetation_cover"])
+              for name in ("temperature_monthly", "precipitation_monthly")]
+    return xr.apply_ufunc(kernels.selyaninov_dryness, *stacks,
+                          input_core_dims=[["band"], ["band"]],
                           dask="parallelized", output_dtypes=[np.float64],
                           dask_gufunc_kwargs={"allow_rechunk": True})
+
+
+def _like_single_band(stack: xr.DataArray, reference: xr.DataArray) -> xr.DataArray:
+    """A 12-band stack in the row and column chunks of a single-band input, all bands in one
+    chunk. A stack is read in smaller pieces (all its bands within one chunk's memory), and the
+    dryness computed on them would carry those pieces into every map it meets: seven times the
+    tasks of the rest of the model, whose scheduling took most of its time."""
+    if stack.chunks is None or reference.chunks is None:
+        return stack
+    sizes = reference.chunksizes
+    return stack.chunk({"band": -1, **{dim: sizes[dim] for dim in ("y", "x") if dim in sizes}})
 
 
 def _safe_ratio(et0: np.ndarray, precipitation: np.ndarray) -> np.ndarray:
