@@ -759,6 +759,8 @@ def soil_loss_by_month(
     table, steps = _lookup_steps(float(shape), float(threshold))
     exponent_b = -2.0 * CRITICAL_LENGTH_EXPONENT
     transport_factor = -z * z / CRITICAL_LENGTH_COEFFICIENT**2
+    # Q_max / z times the unit factor: one product per loss (within a few ulp of the three)
+    loss_factor = MAX_TRANSPORT_COEFFICIENT * float(scale) / z
     for row0 in range(0, rows, step):
         slab = (slice(row0, min(rows, row0 + step)),) if grid else ()
         piece = {name: np.asarray(value[slab], dtype=f64) for name, value in fixed.items()}
@@ -816,11 +818,16 @@ def soil_loss_by_month(
                                                 exponent_cover)
                 np.exp(exponent, out=scratch)
                 np.exp(exponent_cover, out=scratch_cover)
-                month_loops.field_mean_loss_exp(x, x_cover, exponent, scratch, exponent_cover,
-                                                scratch_cover, MAX_TRANSPORT_COEFFICIENT, z,
-                                                scale, loss, loss_cover, fixation,
-                                                sums["potential"], sums["actual"],
-                                                sums["fixation"])
+                if monthly:
+                    month_loops.field_mean_loss_exp(
+                        x, x_cover, exponent, scratch, exponent_cover, scratch_cover,
+                        loss_factor, loss, loss_cover, fixation,
+                        sums["potential"], sums["actual"], sums["fixation"])
+                else:
+                    month_loops.field_mean_annual(
+                        x, x_cover, exponent, scratch, exponent_cover, scratch_cover,
+                        loss_factor, sums["potential"],
+                        sums["actual"], sums["fixation"])
             else:
                 _loss_into(loss, x, scratch, z, loss_form)
                 _loss_into(loss_cover, x_cover, scratch, z, loss_form)
