@@ -218,13 +218,21 @@ def whole_process(path: Path, label: str) -> dict[str, Any]:
 
 def ensemble(path: Path, members: int, workers: int, seed: int, sigma: float) -> dict[str, Any]:
     """The package's ensemble runner (ecociv.models.water_allocation.ensemble), allocation only."""
+    import resource
+
     from ecociv.models.water_allocation.ensemble import run_ensemble
 
+    load = list(os.getloadavg())
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     run = run_ensemble(path, members, sigma=sigma, seed=seed, workers=workers, summarize=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     delivered = run["delivered_m3"][np.isfinite(run["delivered_m3"])]
     return {"members": members, "workers": workers, "sigma": sigma, "seed": seed,
             "wall_s": run["wall_s"], "per_member_wall_s": run["wall_s"] / members,
             "per_member_cpu_s_median": run["cpu_s_per_member"],
+            "cpu_s_workers": workers_cpu if workers > 1 else None,
+            "load_average_before": load,
             "note": "wall_s includes starting the worker processes and loading the network in each; "
                     "per-member CPU is the allocation of one member (inflows perturbed, 360 months)",
             "failed": [list(f) for f in run["failures"][:5]], "failures": len(run["failures"]),
@@ -330,7 +338,28 @@ def main() -> None:
     parser.add_argument("--compare-src", type=Path,
                         help="only: ensembles of this tree and of the tree at DIR (its src), alternating")
     parser.add_argument("--pairs", type=int, default=3, help="old/new pairs with --compare-src")
+    parser.add_argument("--ensemble-only", action="store_true",
+                        help="only the ensemble (no Pywr, no single-run timing, no profile); key ensemble_only")
     args = parser.parse_args()
+    if args.ensemble_only:
+        path, label, why = pick_network(args.synthetic)
+        print(f"network: {label}; {args.members} members, {args.workers} workers, sigma {args.sigma}, seed "
+              f"{args.seed}; machine {machine()}", flush=True)
+        run = ensemble(path, args.members, args.workers, args.seed, args.sigma)
+        run["load_average_after"] = list(os.getloadavg())
+        run["engine"] = engine_state()
+        run["run_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        run["target_met"] = run["wall_s"] <= TARGETS["ensemble_1000_s"] and args.members >= 1000
+        saved = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+        saved["ensemble_only"] = {"network": label, **run}
+        RESULTS.write_text(json.dumps(saved, indent=2, default=float) + "\n", encoding="utf-8")
+        cpu = run["cpu_s_workers"]
+        print(f"ensemble: {args.members} members in {run['wall_s']:.1f} s wall on {args.workers} workers "
+              f"(target <= 60 s for 1,000: {'met' if run['target_met'] else 'NOT met'}); worker CPU "
+              f"{cpu if cpu is None else round(cpu, 1)} s, median {run['per_member_cpu_s_median']:.3f} s per member "
+              f"in the workers; {run['failures']} failed; load {run['load_average_before'][0]:.1f} -> "
+              f"{run['load_average_after'][0]:.1f}; wrote {RESULTS.relative_to(ROOT)}", flush=True)
+        return
     if args.compare_src is not None:
         path, label, why = pick_network(args.synthetic)
         print(f"network: {label}; {args.members} members, {args.workers} workers, {args.pairs} pairs", flush=True)

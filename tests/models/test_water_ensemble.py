@@ -96,7 +96,9 @@ def test_a_program_used_again_gives_each_member_its_own_allocation() -> None:
         for node, series in perturbed_inflows(base, net.calendar.years, member, seed=2026, sigma=0.25).items():
             net.nodes[node].inflow = series
         again, fresh = allocate(net, program=program), allocate(net)
-        assert again.solves == fresh.solves  # counted per call, not summed over the calls
+        # counted per call, not summed over the calls; the last member's shortages as the first
+        # year's guesses save programs (measured 373 against 384 for member 4)
+        assert again.solves <= fresh.solves < 1.5 * again.solves
         for got, expected in [(again.flow, fresh.flow), (again.site_delivered, fresh.site_delivered),
                               (again.reservoir_storage, fresh.reservoir_storage)]:
             np.testing.assert_allclose(got, expected, rtol=0, atol=1e-11 * float(np.abs(expected).max()))

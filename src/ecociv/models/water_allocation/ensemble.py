@@ -103,7 +103,9 @@ def run_ensemble(network: str | Path, members: int, *, sigma: float = 0.25, seed
     if members < 1 or workers < 1:
         raise InputError(f"members and workers must be ≥ 1, got {members} and {workers}", source="ensemble")
     started = time.perf_counter()
-    chunks = [list(range(m, members, workers * 4)) for m in range(min(members, workers * 4))]
+    # members dealt round-robin into 16 chunks per worker: each worker process loads the network and
+    # builds the program once, and the last chunks keep both busy to the end
+    chunks = [list(range(m, members, workers * 16)) for m in range(min(members, workers * 16))]
     if workers == 1:
         _load(str(network), levers)
         done = [run_member(m, seed, sigma, summarize) for m in range(members)]

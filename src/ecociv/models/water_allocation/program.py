@@ -147,6 +147,7 @@ class Program:
         self.merged = 0  # months solved by one program, proven the level-by-level allocation
         self.unmerged = 0  # ... tried and not proven (solved level by level)
         self._values: np.ndarray | None = None  # the last run's solution, once read
+        self.short_history: list[tuple[int, ...]] = []  # levels short per calendar month in the last run's last year
         self.cost = np.zeros(self.n_cols)  # the objective wanted
         self._held_cost = np.zeros(self.n_cols)  # the objective HiGHS has (all zero when built)
         self.target_coefficients = np.full(len(self.targets), -1.0)  # as the rows were built (amounts: per step)

@@ -802,8 +802,10 @@ def allocate(net: Network, *, shortcuts: bool = True, program: Program | None = 
     against (ties between equally good allocations are broken by fixed small costs, in file order and
     upstream reservoirs first, so both give the same allocation).
     ``program``: a :class:`.program.Program` of ``net`` from an earlier call, used again (its first
-    month starts from the basis it was left with; only inflows may have changed since, and not
-    the volume scale, :func:`.program.volume_scale`); after an :class:`InputError` it may not be.
+    month starts from the basis it was left with, and the levels short in each calendar month of
+    the earlier call's last year are the first year's guesses; only inflows may have changed
+    since, and not the volume scale, :func:`.program.volume_scale`); after an
+    :class:`InputError` it may not be.
     """
     if program is not None:
         if program.net is not net or program.scale != volume_scale(net) or program.slack_pos:
@@ -820,6 +822,10 @@ def allocate(net: Network, *, shortcuts: bool = True, program: Program | None = 
     carry = _Carry(storage=np.array([net.reservoirs[r].initial for r in prog.res_ids], dtype=float),
                    aq_storage=np.array([net.aquifers[a].initial for a in prog.aq_ids], dtype=float),
                    pumped_this_year=np.zeros(len(prog.aq_ids)))
+    if program is not None and prog.short_history:
+        # the program's last run ended with these levels short in each calendar month: the first
+        # year's guesses (only which programs are tried first depends on them, not the allocation)
+        carry.short_by_month = list(prog.short_history)
     outputs = _Outputs(net, prog)
     n_links = len(net.links)
     for t in range(cal.months):
@@ -828,6 +834,7 @@ def allocate(net: Network, *, shortcuts: bool = True, program: Program | None = 
         month = _set_up_month(prog, static, carry, t, int(months[t]), labels[t])
         _solve_month(prog, static, carry, month, shortcuts)
         outputs.record(static, carry, month, prog.values() * prog.scale, n_links)
+    prog.short_history = list(carry.short_by_month)
     return outputs.result(net, prog, static)
 
 
