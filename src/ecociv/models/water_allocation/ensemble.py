@@ -105,14 +105,18 @@ def run_ensemble(network: str | Path, members: int, *, sigma: float = 0.25, seed
     started = time.perf_counter()
     # members dealt round-robin into 16 chunks per worker: each worker process loads the network and
     # builds the program once, and the last chunks keep both busy to the end
-    chunks = [list(range(m, members, workers * 16)) for m in range(min(members, workers * 16))]
-    if workers == 1:
+    if workers == 1 or members == 1:
         _load(str(network), levers)
         done = [run_member(m, seed, sigma, summarize) for m in range(members)]
     else:
+        # member 0 here first: it loads (or, the first time, compiles) the compiled loops once, and
+        # worker processes forked from this one start with them
+        _load(str(network), levers)
+        done = [run_member(0, seed, sigma, summarize)]
+        chunks = [list(range(m, members, workers * 16)) for m in range(1, min(members, workers * 16 + 1))]
         with cf.ProcessPoolExecutor(workers, initializer=_load, initargs=(str(network), levers)) as pool:
-            done = [row for chunk in pool.map(_run_chunk, [(c, seed, sigma, summarize) for c in chunks])
-                    for row in chunk]
+            done += [row for chunk in pool.map(_run_chunk, [(c, seed, sigma, summarize) for c in chunks])
+                     for row in chunk]
     done.sort(key=lambda r: r["member"])
     rows = [row for r in done for row in r["rows"]]
     return {"members": pd.DataFrame(rows), "failures": [(r["member"], r["error"]) for r in done if r["error"]],
