@@ -30,8 +30,8 @@ def _water_yield(out: Path) -> list[str]:
 def test_the_same_files_with_and_without_read_ahead(capsys, monkeypatch, tmp_path) -> None:
     started: list[bool] = []
     real_start = read_ahead.start
-    monkeypatch.setattr(read_ahead, "start", lambda paths: started.append(real_start(paths))
-                        or started[-1])
+    monkeypatch.setattr(read_ahead, "start", lambda paths, grid=None: started.append(
+        real_start(paths, grid=grid)) or started[-1])
     code, _, err = ecociv(capsys, monkeypatch, *_water_yield(tmp_path / "ahead"))
     assert code == 0, err
     monkeypatch.setenv(read_ahead.BUDGET_ENV, "0")

@@ -126,3 +126,25 @@ def test_the_reader_gives_the_same_values_with_and_without(make_raster: RasterMa
     np.testing.assert_array_equal(got, expected)
     assert np.isnan(got).sum() == (values == nodata).sum() > 0
     assert read_ahead._active is not None and read_ahead._active.held == 0  # all taken
+
+
+def test_files_with_several_bands_or_off_the_grid_are_left_alone(make_raster: RasterMaker,
+                                                                  tmp_path: Path) -> None:
+    """A run reads every band of a multi-band input at once, and resamples inputs on other
+    grids: decoding band 1 of those ahead would be wasted."""
+    on_grid = make_raster(_values((300, 40), 7), "on")
+    off_grid = make_raster(_values((300, 40), 8), "off", res=60.0)
+    bands = tmp_path / "months.tif"
+    with rasterio.open(on_grid) as src:
+        profile = {**src.profile, "count": 3}
+    with rasterio.open(bands, "w", **profile) as dst:
+        dst.write(np.stack([_values((300, 40), 9 + k) for k in range(3)]))
+    read_ahead.start([str(on_grid), str(off_grid), str(bands)], grid=str(on_grid))
+    _wait_until_decoded(2)
+    active = read_ahead._active
+    assert active is not None
+    active.thread.join(timeout=60)
+    decoded = {Path(f.path).name: sorted(f.bands) for f in active.files.values()}
+    assert decoded == {on_grid.name: [0, 1], off_grid.name: [], bands.name: []}
+    assert read_ahead.take(str(off_grid), (0, 256), (0, 40)) is None
+    assert read_ahead.take(str(bands), (0, 256), (0, 40)) is None

@@ -3,7 +3,7 @@
 A model run from the command line spends its first second importing (pandas, dask, xarray,
 numba ...) on one core, while decoding its compressed inputs (LZW, DEFLATE: 1.7 s of CPU for the
 five 4000² inputs of ``water_yield``) waits for the run to start. :func:`start` decodes the
-inputs in a background thread from the moment their paths are known, in the order a run reads
+single-band GeoTIFF inputs (on the run's grid, when it is given) in a background thread from the moment their paths are known, in the order a run reads
 them (bands of :data:`BAND_ROWS` rows, first band of every file, then the second ...); GDAL
 releases the GIL while it decodes, so the other core does it during the imports.
 :class:`ecociv.grid.io.BlockReader` asks :func:`take` for each window before reading it: a
@@ -52,7 +52,8 @@ class _File:
 
 
 class _ReadAhead:
-    def __init__(self, paths: list[str], budget: int):
+    def __init__(self, paths: list[str], budget: int, grid: str | None = None):
+        self.grid = grid
         self.files: dict[str, _File] = {}
         for path in paths:
             try:
@@ -72,13 +73,23 @@ class _ReadAhead:
             from rasterio.windows import Window
         except ImportError:  # pragma: no cover - rasterio is a dependency
             return
+        reference = None
+        if self.grid is not None:
+            try:
+                with rasterio.open(self.grid) as src:
+                    reference = _grid_key(src)
+            except Exception:  # the run reports a grid it cannot read
+                return
         readers = []
         for file in self.files.values():
             try:
                 src = rasterio.open(file.path)
-            except Exception:
+            except Exception:  # not a raster GDAL opens: the run will say so
                 continue
-            if src.count < 1 or src.driver != "GTiff":
+            # one band only (a run reads several bands of a file at once) and, given a grid,
+            # only files on it (others are resampled, not read by blocks)
+            if (src.count != 1 or src.driver != "GTiff"
+                    or (reference is not None and _grid_key(src) != reference)):
                 src.close()
                 continue
             file.rows, file.cols = src.height, src.width
@@ -175,6 +186,10 @@ class _ReadAhead:
             self.cond.notify_all()
 
 
+def _grid_key(src: Any) -> tuple[Any, ...]:
+    return (src.width, src.height, tuple(src.transform), src.crs.to_wkt() if src.crs else None)
+
+
 _active: _ReadAhead | None = None
 
 
@@ -190,8 +205,9 @@ def budget_bytes() -> int:
         return 0
 
 
-def start(paths: Iterable[str]) -> bool:
-    """Start decoding the GeoTIFFs among ``paths`` (others are ignored) in a background thread.
+def start(paths: Iterable[str], grid: str | None = None) -> bool:
+    """Start decoding the single-band GeoTIFFs among ``paths`` (others are ignored) in a
+    background thread; given the path of a ``grid`` raster, only those on its grid.
 
     Returns whether a read-ahead started (not when one is running, the budget is 0 or no path
     names a GeoTIFF)."""
@@ -200,7 +216,7 @@ def start(paths: Iterable[str]) -> bool:
     rasters = [str(p) for p in paths if str(p).lower().endswith(_SUFFIXES)]
     if _active is not None or budget <= 0 or not rasters:
         return False
-    active = _ReadAhead(rasters, budget)
+    active = _ReadAhead(rasters, budget, None if grid is None else str(grid))
     if not active.files:
         return False
     _active = active

@@ -194,8 +194,9 @@ def run(
 
     thresholds = gc.get_threshold()
     gc.disable()  # no collections while importing the engine (below): 0.1-0.15 s of CPU less
-    if scheduler is None:  # decode the input rasters on another core while the engine imports
-        read_ahead.start(text.partition("=")[2] for text in inputs)
+    if scheduler is None and not align:  # decode the inputs on another core while importing
+        read_ahead.start((text.partition("=")[2] for text in inputs),
+                         grid=None if grid is None else str(grid))
     try:
         from ecociv.execute import run_model
         from ecociv.grid.write import raster_compression
