@@ -3,9 +3,10 @@
 A model run from the command line spends its first second importing (pandas, dask, xarray,
 numba ...) on one core, while decoding its compressed inputs (LZW, DEFLATE: 1.7 s of CPU for the
 five 4000² inputs of ``water_yield``) waits for the run to start. :func:`start` decodes the
-single-band GeoTIFF inputs (on the run's grid, when it is given) in a background thread from the moment their paths are known, in the order a run reads
-them (bands of :data:`BAND_ROWS` rows, first band of every file, then the second ...); GDAL
-releases the GIL while it decodes, so the other core does it during the imports.
+single-band GeoTIFF inputs (those on the run's grid, when it is given) in a background thread
+from the moment their paths are known, in the order a run reads them (bands of
+:data:`BAND_ROWS` rows, first band of every file, then the second ...); GDAL releases the GIL
+while it decodes, so the other core does it during the imports.
 :class:`ecociv.grid.io.BlockReader` asks :func:`take` for each window before reading it: a
 window made of decoded bands is handed over (and forgotten here), a band being decoded is waited
 for, and a band not decoded yet is left to the reader (and never decoded here), so no cell is
