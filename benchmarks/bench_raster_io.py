@@ -8,6 +8,8 @@ Variants (``--variants``):
 new        this tree's ``src`` (outputs of 4000² runs go through a tiled file and a COG copy)
 new-mem    this tree with ``ECOCIV_WRITE_MEMORY_MB=100000``: outputs cast into arrays and the
            COGs written straight from them, everything else as ``new``
+gdal-ovr   this tree with ``ECOCIV_OWN_OVERVIEWS=0``: GDAL computes every overview (the code
+           before ``ecociv.grid.overviews``), everything else as ``new``
 base       another source tree (``--base-src``, e.g. ``git archive main src`` unpacked): the
            code before the change
 =========  ====================================================================================
@@ -18,6 +20,7 @@ are over ``--repeats`` rounds after one warm-up round. Usage::
 
     .venv/bin/python benchmarks/bench_raster_io.py --repeats 3 --base-src /tmp/base/src \\
         [--configs water_yield soil_conservation sand_fixation_annual] [--json out.json]
+        [--variants new gdal-ovr base]
 
 ``--reads`` times instead, each in a fresh process, what a run does with its raster inputs
 alone: ``decode`` (every band read through GDAL in 256-row windows, nothing else) and
@@ -64,8 +67,11 @@ def run(config: str, variant: str, src: Path, round_: int) -> dict[str, Any]:
         shutil.rmtree(out)
     env = {**os.environ, "PYTHONPATH": str(src)}
     env.pop("ECOCIV_WRITE_MEMORY_MB", None)
+    env.pop("ECOCIV_OWN_OVERVIEWS", None)
     if variant == "new-mem":
         env["ECOCIV_WRITE_MEMORY_MB"] = "100000"
+    if variant == "gdal-ovr":
+        env["ECOCIV_OWN_OVERVIEWS"] = "0"
     load = os.getloadavg()[0]
     log = WORK / "logs" / f"rasterio_{config}_{variant}_{round_}.log"
     result = wy.measure(command(config, out, src), log=log, env=env)
@@ -139,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", nargs="*", default=list(FOLDERS), choices=list(FOLDERS))
     parser.add_argument("--variants", nargs="*", default=["new", "new-mem", "base"],
-                        choices=["new", "new-mem", "base"])
+                        choices=["new", "new-mem", "gdal-ovr", "base"])
     parser.add_argument("--base-src", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
@@ -147,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if ("base" in args.variants or args.reads) and args.base_src is None:
         parser.error("--base-src is needed for the 'base' variant and --reads")
-    sources = {"new": HERE.parent / "src", "new-mem": HERE.parent / "src", "base": args.base_src}
+    sources = {"new": HERE.parent / "src", "new-mem": HERE.parent / "src",
+               "gdal-ovr": HERE.parent / "src", "base": args.base_src}
+    for config in args.configs:
+        print(f"inputs of {config}: {FOLDERS[config]} "
+              f"({', '.join(sorted(p.name for p in FOLDERS[config].glob('*.tif')))})", flush=True)
     if args.reads:
         result = reads(args.configs, sources, args.repeats)
         print(json.dumps(result, indent=2))

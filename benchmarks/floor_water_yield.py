@@ -8,8 +8,10 @@ imports        what a run imports: the CLI, ``ecociv.execute``, the model and it
 decode         reading every cell of the five input rasters through GDAL on as many threads as
                cores, as the run does (LZW, DEFLATE ... whatever the inputs are), nothing else
 encode         the three outputs of a finished run (float32 4000² at N = 4000), in memory, written
-               the way ``ecociv.grid.write`` writes them: an uncompressed tiled GeoTIFF, then the
-               COG copy (ZSTD level 1, predictor, AVERAGE overviews), copies side by side
+               by ``ecociv.grid.write.write_rasters`` as a run writes them (chunks into a tiled
+               GeoTIFF, then the COG copies: ZSTD level 1, predictor, AVERAGE overviews computed
+               by ``ecociv.grid.overviews``)
+encode-gdal    the same with ``ECOCIV_OWN_OVERVIEWS=0``: GDAL computes the overviews (before)
 =============  ================================================================================
 
 The sum is the floor of a run on these inputs on this machine; InVEST 3.20.2 has to decode the
@@ -37,7 +39,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-STAGES = ("python", "imports", "decode", "encode")
+STAGES = ("python", "imports", "decode", "encode", "encode-gdal")
 OUTPUTS = ("water_yield", "aet", "aet_fraction")
 
 
@@ -87,36 +89,31 @@ def _decode(folder: Path) -> None:
 
 
 def _encode(run: Path) -> dict[str, float]:
-    """Wall and CPU of the tiled write and of the COG copies (the arrays are read first, untimed)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """Wall and CPU of ``write_rasters`` of the three outputs (read first, untimed) as a run
+    writes them: chunks into a tiled GeoTIFF, then the COG copies; overviews by
+    ``ecociv.grid.overviews`` unless ``ECOCIV_OWN_OVERVIEWS=0`` (stage ``encode-gdal``)."""
+    import dask.array as da
     import rasterio
-    import rasterio.shutil
+    import xarray as xr
 
     from ecociv.grid import write
+    from ecociv.grid.io import grid_of, read_chunks
 
-    arrays = {}
-    for name in OUTPUTS:
-        with rasterio.open(run / f"{name}.tif") as src:
-            arrays[name] = (src.read(1), src.profile)
-    timings: dict[str, float] = {}
+    grid = grid_of(run / f"{OUTPUTS[0]}.tif")
+    chunks = read_chunks(grid)
+    items = []
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
+        for name in OUTPUTS:
+            with rasterio.open(run / f"{name}.tif") as src:
+                data = src.read(1, masked=True).astype("float64").filled(float("nan"))
+            meta = write.RasterMeta(units="mm/yr", long_name=name, model_id="water_yield",
+                                    output_id=name)
+            items.append((xr.DataArray(da.from_array(data, chunks=chunks), dims=("y", "x")),
+                          tmp / f"{name}.tif", meta))
         wall, cpu = time.perf_counter(), _cpu()
-        for name, (data, profile) in arrays.items():
-            profile = {**profile, "driver": "GTiff", "tiled": True, "blockxsize": 256,
-                       "blockysize": 256, "compress": None, "predictor": None}
-            profile = {k: v for k, v in profile.items() if v is not None}
-            with rasterio.open(tmp / f"{name}.tiled.tif", "w", **profile) as dst:
-                dst.write(data, 1)
-        timings["tiled_wall_s"], timings["tiled_cpu_s"] = time.perf_counter() - wall, _cpu() - cpu
-        meta = write.RasterMeta(units="", long_name="", model_id="", output_id="")
-        wall, cpu = time.perf_counter(), _cpu()
-        with write._bounded_block_cache(), ThreadPoolExecutor(min(3, os.cpu_count() or 1)) as pool:
-            list(pool.map(lambda n: write._to_cog(tmp / f"{n}.tiled.tif", tmp / f"{n}.tif", meta,
-                                                  "zstd"), OUTPUTS))
-        timings["cog_wall_s"], timings["cog_cpu_s"] = time.perf_counter() - wall, _cpu() - cpu
-    return timings
+        write.write_rasters(items, grid)
+        return {"write_wall_s": time.perf_counter() - wall, "write_cpu_s": _cpu() - cpu}
 
 
 def child(stage: str, folder: Path, run: Path) -> dict[str, float]:
@@ -126,7 +123,9 @@ def child(stage: str, folder: Path, run: Path) -> dict[str, float]:
         _imports()
     elif stage == "decode":
         _decode(folder)
-    elif stage == "encode":
+    elif stage in ("encode", "encode-gdal"):
+        if stage == "encode-gdal":
+            os.environ["ECOCIV_OWN_OVERVIEWS"] = "0"
         extra = _encode(run)
     return {"in_process_wall_s": time.perf_counter() - wall, "in_process_cpu_s": _cpu() - cpu,
             **extra}
@@ -146,31 +145,37 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     import bench_water_yield as bench
 
+    print(f"inputs: {args.inputs}; outputs re-encoded from {args.run}", flush=True)
     rows: dict[str, Any] = {}
-    for stage in args.stages:
-        runs, inner = [], []
-        for i in range(args.repeats + 1):
+    runs: dict[str, list[dict[str, Any]]] = {stage: [] for stage in args.stages}
+    inner: dict[str, list[dict[str, float]]] = {stage: [] for stage in args.stages}
+    loads: dict[str, list[float]] = {stage: [] for stage in args.stages}
+    os.environ.setdefault("PYTHONPATH", str(HERE.parent / "src"))
+    for i in range(args.repeats + 1):  # the stages interleaved round by round (same load)
+        for stage in args.stages:
             cmd = ([sys.executable, "-c", "pass"] if stage == "python" else
                    [sys.executable, __file__, str(args.inputs), str(args.run), "--child", stage])
             log = bench.WORK / "logs" / f"floor_{stage}.log"
-            os.environ.setdefault("PYTHONPATH", str(HERE.parent / "src"))
+            load = os.getloadavg()[0]
             result = bench.measure(cmd, log=log)
             if i == 0:
                 continue  # warm-up (page cache, .pyc, numba cache)
-            runs.append(result)
+            runs[stage].append(result)
+            loads[stage].append(round(load, 2))
             lines = [x for x in log.read_text().splitlines() if x.startswith("FLOOR ")]
-            inner.append(json.loads(lines[-1].removeprefix("FLOOR ")) if lines else {})
-        keys = sorted({k for d in inner for k in d})
+            inner[stage].append(json.loads(lines[-1].removeprefix("FLOOR ")) if lines else {})
+    for stage in args.stages:
+        keys = sorted({k for d in inner[stage] for k in d})
         rows[stage] = {
-            "wall_s": round(statistics.median(r["wall_s"] for r in runs), 3),
-            "cpu_s": round(statistics.median(r["user_s"] + r["sys_s"] for r in runs), 3),
-            "peak_rss_gb": round(statistics.median(r["peak_rss_bytes"] for r in runs) / 1e9, 3),
-            "in_process": {k: round(statistics.median(d.get(k, 0.0) for d in inner), 3)
+            "wall_s": round(statistics.median(r["wall_s"] for r in runs[stage]), 3),
+            "cpu_s": round(statistics.median(r["user_s"] + r["sys_s"] for r in runs[stage]), 3),
+            "peak_rss_gb": round(statistics.median(r["peak_rss_bytes"] for r in runs[stage]) / 1e9, 3),
+            "in_process": {k: round(statistics.median(d.get(k, 0.0) for d in inner[stage]), 3)
                            for k in keys},
-            "load_avg_1min": round(os.getloadavg()[0], 2),
+            "load_1min": loads[stage],
         }
-        print(f"{stage:8s} wall {rows[stage]['wall_s']:6.2f} s  cpu {rows[stage]['cpu_s']:6.2f} s  "
-              f"load {rows[stage]['load_avg_1min']:.1f}  "
+        print(f"{stage:11s} wall {rows[stage]['wall_s']:6.2f} s  cpu {rows[stage]['cpu_s']:6.2f} s  "
+              f"loads {rows[stage]['load_1min']}  "
               + "  ".join(f"{k}={v:.2f}" for k, v in rows[stage]["in_process"].items()), flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
