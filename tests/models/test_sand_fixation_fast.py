@@ -184,3 +184,29 @@ def test_one_minus_exp_against_expm1() -> None:
     got = np.array([month_loops._one_minus_exp(x, y) for x, y in zip(a, e, strict=True)])
     np.testing.assert_allclose(got, -np.expm1(a), rtol=2e-15, atol=0.0)
     assert np.isnan(month_loops._one_minus_exp(np.nan, np.nan))
+
+
+@pytest.mark.parametrize("caco3_raster", [True, False])
+def test_soil_block_equals_the_numpy_kernels_bit_for_bit(caco3_raster: bool) -> None:
+    # EF (Fryrear et al. 1994, eq. 3) x SCF (Fryrear et al. 1998) in one compiled pass per
+    # chunk: the same values as kernels.erodible_fraction * kernels.crust_factor, NaN included
+    from ecociv.models.sand_fixation.model import _soil_block
+
+    rng = np.random.default_rng(11)
+    shape = (37, 53)
+    sand = (rng.random(shape) * 80 + 5).astype(np.float32)
+    clay = (rng.random(shape) * 30 + 0.5).astype(np.float32)
+    silt = (100 - sand - clay - rng.random(shape) * 2).astype(np.float32)
+    organic = (rng.random(shape) * 5).astype(np.float32)
+    caco3 = (rng.random(shape) * 20).astype(np.float32)
+    sand[0, :5] = np.nan
+    organic[3, 3] = np.nan
+    organic[4, 4] = 40.0  # EF clipped at 0
+    sand[5, 5], clay[5, 5], silt[5, 5] = 90.0, 0.6, 0.0  # EF clipped at 1 (> 1.02)
+    organic[5, 5] = caco3[5, 5] = 0.0
+    given = (caco3,) if caco3_raster else ()
+    got = _soil_block(sand, silt, clay, organic, *given, constant_caco3=4.0)
+    expected = (kernels.erodible_fraction(sand, silt, clay, organic, caco3 if caco3_raster else 4.0)
+                * kernels.crust_factor(clay, organic))
+    assert expected[4, 4] == 0.0 and expected[5, 5] == kernels.crust_factor(clay[5, 5], 0.0)
+    np.testing.assert_array_equal(got, expected)

@@ -109,20 +109,37 @@ def _soil_block(sand: np.ndarray, silt: np.ndarray, clay: np.ndarray, organic: n
                 *caco3: np.ndarray, constant_caco3: float = 0.0,
                 block_info: dict[Any, Any] | None = None) -> np.ndarray:
     """EF × SCF of a block, after checking its texture sums (the error names the cell in grid
-    coordinates)."""
+    coordinates): one compiled pass (``month_loops.soil_factor``, the operations of
+    :func:`kernels.erodible_fraction` × :func:`kernels.crust_factor`)."""
+    from ecociv.models.sand_fixation import month_loops
+
     (row0, _), (col0, _) = (block_info[0]["array-location"] if block_info else ((0, 0), (0, 0)))
-    with np.errstate(invalid="ignore"):
-        texture = (sand.astype(np.float64) + silt) + clay
-        excess = texture > 100.0 + TEXTURE_SUM_TOLERANCE_PCT
-    if excess.any():
-        row, col = (int(i) for i in np.argwhere(excess)[0])
-        raise InputError(f"sand + silt + clay = {float(texture[row, col]):g} % exceeds 100 %; "
+    shape = np.shape(sand)
+    flat = [_flat_cells(a) for a in (sand, silt, clay, organic)]
+    carbonate = (_flat_cells(caco3[0]) if caco3
+                 else np.array([constant_caco3], dtype=np.float64))
+    out = np.empty(flat[0].size)
+    first = month_loops.soil_factor(flat[0], flat[1], flat[2], flat[3], carbonate, bool(caco3),
+                                    100.0 + TEXTURE_SUM_TOLERANCE_PCT,
+                                    np.array(kernels.ERODIBLE_FRACTION_COEFFICIENTS),
+                                    np.array(kernels.CRUST_FACTOR_COEFFICIENTS), out)
+    if first >= 0:
+        row, col = (int(i) for i in np.unravel_index(first, shape))
+        texture = (float(flat[0][first]) + float(flat[1][first])) + float(flat[2][first])
+        raise InputError(f"sand + silt + clay = {texture:g} % exceeds 100 %; "
                          "expected fractions of the fine earth in % that sum to at most 100",
                          source="input(s) sand, silt, clay",
                          where=f"cell (row {row0 + row}, col {col0 + col})")
-    carbonate = caco3[0] if caco3 else constant_caco3
-    return (kernels.erodible_fraction(sand, silt, clay, organic, carbonate)
-            * kernels.crust_factor(clay, organic))
+    return out.reshape(shape)
+
+
+def _flat_cells(block: np.ndarray) -> np.ndarray:
+    """A block's cells as a 1-D C-contiguous array (a view when it is one), float32 or
+    float64."""
+    array = np.asarray(block)
+    if array.dtype not in (np.float32, np.float64):
+        array = array.astype(np.float64)
+    return np.ascontiguousarray(array).reshape(-1)
 
 
 def _soil_factor(inputs: Mapping[str, Any]) -> xr.DataArray:

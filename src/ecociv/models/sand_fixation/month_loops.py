@@ -181,3 +181,32 @@ def field_mean_annual(x: F64, x_cover: F64, exponent: F64, exp_value: F64,
         if service < 0.0:
             service = 0.0
         annual_fixation[i] += service
+
+
+@_jit
+def soil_factor(sand: NDArray[np.floating], silt: NDArray[np.floating],
+                clay: NDArray[np.floating], organic: NDArray[np.floating],
+                caco3: NDArray[np.floating], caco3_per_cell: bool, texture_limit: float,
+                ef: F64, scf: F64, out: F64) -> int:
+    """EF × SCF of each cell (``kernels.erodible_fraction`` × ``kernels.crust_factor``, the
+    same operations in the same order; ``ef`` and ``scf`` the coefficients of
+    :data:`kernels.ERODIBLE_FRACTION_COEFFICIENTS` and :data:`kernels.CRUST_FACTOR_COEFFICIENTS`),
+    CaCO3 per cell or ``caco3[0]`` everywhere. Returns the flat index of the first cell whose
+    sand + silt + clay exceeds ``texture_limit`` (%), else −1."""
+    first = -1
+    for i in range(sand.size):
+        s = np.float64(sand[i])
+        si = np.float64(silt[i])
+        c = np.float64(clay[i])
+        om = np.float64(organic[i])
+        carbonate = np.float64(caco3[i] if caco3_per_cell else caco3[0])
+        if first < 0 and (s + si) + c > texture_limit:
+            first = i
+        value = ((((ef[0] + ef[1] * s) + ef[2] * si) + ef[3] * s / c) + ef[4] * om
+                 + ef[5] * carbonate) / 100.0
+        if value < 0.0:
+            value = 0.0
+        elif value > 1.0:
+            value = 1.0
+        out[i] = value * (1.0 / ((1.0 + scf[0] * (c * c)) + scf[1] * (om * om)))
+    return first
