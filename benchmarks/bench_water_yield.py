@@ -29,7 +29,8 @@ options of ``make_awy_inputs.py``); results are stored per size and input kind.
 
 ``--ecociv-src LABEL=DIR`` (repeatable) times ecociv from other source trees too, e.g. the code
 before a change (``git worktree add /tmp/old COMMIT``), interleaved run by run with the first
-one (``python -m ecociv.cli.main`` with ``PYTHONPATH=DIR``).
+one (``python -m ecociv.cli.main`` with ``PYTHONPATH=DIR``); ``--ecociv-env LABEL:VAR=VALUE``
+times ecociv with an environment variable set (e.g. ``noahead:ECOCIV_READ_AHEAD_MB=0``).
 
 Usage::
 
@@ -193,9 +194,13 @@ def _fresh(path: Path) -> Path:
     return path
 
 
-def run_ecociv(folder: Path, out: Path, log: Path, src: Path | None = None) -> dict[str, Any]:
+def run_ecociv(folder: Path, out: Path, log: Path, src: Path | None = None,
+               extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     _fresh(out)
-    result = measure(ecociv_cmd(folder, out, src), log=log, env=ecociv_env(src))
+    env = ecociv_env(src)
+    if extra_env:
+        env = {**(env if env is not None else os.environ), **extra_env}
+    result = measure(ecociv_cmd(folder, out, src), log=log, env=env)
     manifest = json.loads((out / "manifest.json").read_text())
     result["in_process_s"] = manifest.get("timings_s", {})
     return result
@@ -474,7 +479,10 @@ def bench_size(n: int, args: argparse.Namespace, repeats: int, with_invest: bool
     tag = f"N{n}{variant.suffix}"
     out = runs_dir / f"ecociv_{tag}"
     workspace = runs_dir / f"invest_{tag}"
-    others: dict[str, Path] = dict(args.ecociv_src)
+    others: dict[str, tuple[Path | None, dict[str, str]]] = {
+        label: (src, {}) for label, src in args.ecociv_src}
+    for label, variable, value in args.ecociv_env:
+        others.setdefault(label, (None, {}))[1][variable] = value
     entry: dict[str, Any] = {
         "inputs": {"folder": str(folder.relative_to(ROOT)), "cells": n * n, "seed": meta["seed"],
                    "bytes": sum(meta["bytes"].values()), "compress": meta["compress"],
@@ -488,8 +496,9 @@ def bench_size(n: int, args: argparse.Namespace, repeats: int, with_invest: bool
     if args.warmup and not (n >= 16000 and not args.big_warmup):
         print("  warm-up ecociv ...", flush=True)
         run_ecociv(folder, out, logs / f"ecociv_{tag}_warmup.log")
-        for label, src in others.items():
-            run_ecociv(folder, runs_dir / f"ecociv_{label}_{tag}", logs / f"ecociv_{label}_{tag}_warmup.log", src)
+        for label, (src, extra) in others.items():
+            run_ecociv(folder, runs_dir / f"ecociv_{label}_{tag}",
+                       logs / f"ecociv_{label}_{tag}_warmup.log", src, extra)
         if with_invest:
             print("  warm-up InVEST ...", flush=True)
             run_invest(args.invest, folder, workspace, args.invest_workers,
@@ -503,8 +512,9 @@ def bench_size(n: int, args: argparse.Namespace, repeats: int, with_invest: bool
         ours.append(r)
         print(f"  ecociv run {i + 1}: {r['wall_s']:.2f} s, {r['peak_rss_bytes'] / GB:.3f} GB "
               f"(in-process {r['in_process_s'].get('total')} s), load {loads[-1]}", flush=True)
-        for label, src in others.items():
-            o = run_ecociv(folder, runs_dir / f"ecociv_{label}_{tag}", logs / f"ecociv_{label}_{tag}_{i}.log", src)
+        for label, (src, extra) in others.items():
+            o = run_ecociv(folder, runs_dir / f"ecociv_{label}_{tag}",
+                           logs / f"ecociv_{label}_{tag}_{i}.log", src, extra)
             other_runs[label].append(o)
             print(f"  ecociv [{label}] run {i + 1}: {o['wall_s']:.2f} s, {o['peak_rss_bytes'] / GB:.3f} GB "
                   f"(in-process {o['in_process_s'].get('total')} s)", flush=True)
@@ -517,7 +527,10 @@ def bench_size(n: int, args: argparse.Namespace, repeats: int, with_invest: bool
     entry["loadavg_per_round"] = loads
     entry["ecociv"] = {**summary(ours), "runs": ours}
     for label, runs in other_runs.items():
-        entry[f"ecociv [{label}]"] = {**summary(runs), "runs": runs, "src": str(others[label])}
+        src, extra = others[label]
+        entry[f"ecociv [{label}]"] = {**summary(runs), "runs": runs,
+                                      "src": str(src) if src is not None else "(as ecociv)",
+                                      "env": extra}
         ratios = [o["wall_s"] / r["wall_s"] for o, r in zip(runs, ours, strict=True)]
         entry[f"ratio_{label}_over_ecociv"] = {
             "wall_median_ratio": round(statistics.median(ratios), 2),
@@ -611,6 +624,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ecociv-src", action="append", default=[], metavar="LABEL=DIR",
                         type=lambda text: (text.split("=", 1)[0], Path(text.split("=", 1)[1]).resolve()),
                         help="also time ecociv from this source tree, interleaved")
+    parser.add_argument("--ecociv-env", action="append", default=[], metavar="LABEL:VAR=VALUE",
+                        type=lambda text: (text.split(":", 1)[0],
+                                           *text.split(":", 1)[1].split("=", 1)),
+                        help="also time ecociv with this environment variable (with "
+                        "--ecociv-src of the same LABEL: that tree), interleaved; e.g. "
+                        "noahead:ECOCIV_READ_AHEAD_MB=0")
     parser.add_argument("--skip-startup", action="store_true", help="do not time ecociv --version")
     args = parser.parse_args(argv)
     if args.repeats < 3:
