@@ -118,3 +118,23 @@ def test_halving_is_the_mean_of_the_valid_cells_of_each_block() -> None:
     assert dst[0, 1] == np.float32(nodata)  # no valid cell: nodata
     src[0, 0] = np.nan
     assert not overviews._halve(src, nodata, dst, 3e38)  # GDAL's treatment of NaN not copied
+
+
+def test_levels_beyond_the_memory_budget_are_left_to_gdal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the levels are held until the COG is written: a write whose levels exceed the budget
+    # (16000² runs, 12-band outputs) lets GDAL compute them, with the same files
+    size = overviews.Pyramid.nbytes(SHAPE, 1, "float32")
+    # (152*1056 + 76*528 + 38*264) cells of 4 bytes
+    assert size == (152 * 1056 + 76 * 528 + 38 * 264) * 4
+    monkeypatch.setattr(write, "OVERVIEW_MEMORY_MB", size * 1.5 / 2**20)
+    data = xr.DataArray(da.from_array(_values(), chunks=(64, 704)), dims=("y", "x"))
+    monkeypatch.setenv(write.MEMORY_ENV, "0")
+    used: list[str] = []
+    original = write._copy_with_pyramid
+    monkeypatch.setattr(write, "_copy_with_pyramid",
+                        lambda *args, **kwargs: (used.append("own"), original(*args, **kwargs)))
+    paths = [tmp_path / f"{name}.tif" for name in ("a", "b")]
+    write.write_rasters([(data, path, META) for path in paths], _grid())
+    assert used == ["own"]  # the first fits, the second not
+    assert paths[0].read_bytes() == paths[1].read_bytes()

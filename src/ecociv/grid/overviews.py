@@ -111,6 +111,14 @@ class Pyramid:
         return (not categorical and dtype in _GDAL_FLOATS and levels > 0
                 and shape[0] % 2 ** levels == 0 and shape[1] % 2 ** levels == 0)
 
+    @staticmethod
+    def nbytes(shape: tuple[int, int], bands: int, dtype: str) -> int:
+        """Bytes of the levels of an output of ``shape``, ``bands`` and ``dtype``."""
+        rows, cols = shape
+        cells = sum((rows >> level) * (cols >> level)
+                    for level in range(1, overview_count(shape) + 1))
+        return cells * bands * np.dtype(dtype).itemsize
+
     def drop(self, reason: str) -> None:
         with self._lock:
             self.valid = False

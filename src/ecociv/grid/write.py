@@ -409,15 +409,41 @@ def _array_to_cog(values: np.ndarray, path: Path, grid: GridSpec, meta: RasterMe
 OVERVIEWS_ENV = "ECOCIV_OWN_OVERVIEWS"
 
 
-def _pyramid(grid: GridSpec, meta: RasterMeta, nodata: float) -> Any:
+#: MiB the overview levels of the outputs of one write may hold (they are kept until each COG
+#: is written; a 4000² float32 output's levels are 21 MB, a 16000² one's 341 MB): beyond it
+#: (and beyond an eighth of the memory available) GDAL computes the overviews, as before, so
+#: runs near their memory limit (16000², 12-band outputs) do not grow
+OVERVIEW_MEMORY_MB = 160
+
+
+def _overview_budget() -> int:
+    """Bytes the overview levels of one write may take (see :data:`OVERVIEW_MEMORY_MB`)."""
+    budget = OVERVIEW_MEMORY_MB * 2**20
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return min(budget, int(line.split()[1]) * 1024 // 8)
+    except OSError:
+        pass
+    return budget
+
+
+def _pyramid(grid: GridSpec, meta: RasterMeta, nodata: float, budget: list[int] | None = None) -> Any:
     """A :class:`ecociv.grid.overviews.Pyramid` for an output, or None where GDAL computes
-    the overviews (small or categorical outputs, sides not halving exactly, switched off)."""
+    the overviews (small or categorical outputs, sides not halving exactly, switched off, or
+    levels beyond what is left of ``budget``, a one-item list of bytes, decreased here)."""
     if max(grid.shape) <= 2048 or os.environ.get(OVERVIEWS_ENV, "").strip() == "0":
         return None
     from ecociv.grid.overviews import Pyramid
 
     if not Pyramid.applies(grid.shape, meta.dtype, meta.categorical):
         return None
+    size = Pyramid.nbytes(grid.shape, meta.bands or 1, meta.dtype)
+    budget = budget if budget is not None else [_overview_budget()]
+    if size > budget[0]:
+        return None
+    budget[0] -= size
     return Pyramid(grid.shape, meta.bands or 1, meta.dtype, nodata)
 
 
@@ -638,6 +664,7 @@ def write_rasters(
     targets: list[_WindowTarget] = []
     sources: list[da.Array] = []
     tmps: list[Path] = []
+    overview_budget = [_overview_budget()]
     for data, path, meta in items:
         nodata = NODATA[meta.dtype]
         tmp = path.with_name(f".{path.stem}.tiled.tif")
@@ -650,7 +677,7 @@ def write_rasters(
             lock: Any = Lock(f"ecociv-raster-write:{tmp.resolve()}")
         else:
             lock = threading.Lock()
-        pyramid = None if distributed_lock else _pyramid(grid, meta, nodata)
+        pyramid = None if distributed_lock else _pyramid(grid, meta, nodata, overview_budget)
         target = _WindowTarget(str(tmp), meta.dtype, nodata, lock, keep_open=not distributed_lock,
                                pyramid=pyramid)
         if not distributed_lock:
