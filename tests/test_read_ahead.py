@@ -148,3 +148,15 @@ def test_files_with_several_bands_or_off_the_grid_are_left_alone(make_raster: Ra
     assert decoded == {on_grid.name: [0, 1], off_grid.name: [], bands.name: []}
     assert read_ahead.take(str(off_grid), (0, 256), (0, 40)) is None
     assert read_ahead.take(str(bands), (0, 256), (0, 40)) is None
+
+
+def test_finish_waits_for_the_thread(make_raster: RasterMaker,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    path = make_raster(_values((1024, 100), 10), "p")
+    monkeypatch.setenv(read_ahead.BUDGET_ENV, "0.1")  # the thread waits for room after a band
+    read_ahead.start([str(path)])
+    _wait_until_decoded(1)
+    active = read_ahead._active
+    assert active is not None and active.thread.is_alive()
+    read_ahead.finish()
+    assert not active.thread.is_alive() and active.held == 0

@@ -236,8 +236,11 @@ def take(path: str, rows: tuple[int, int], cols: tuple[int, int]) -> Any:
 
 
 def finish() -> None:
-    """Stop decoding and drop what was not taken."""
+    """Stop decoding, drop what was not taken, and wait (at most a few seconds) for the band
+    being decoded, so that no GDAL read is still running when the process exits."""
     global _active
     active, _active = _active, None
     if active is not None:
         active.stop()
+        if active.thread.is_alive() and active.thread is not threading.current_thread():
+            active.thread.join(timeout=5.0)
