@@ -148,3 +148,48 @@ def test_map_workers_started_ahead_draw_the_maps_and_are_shut_down(tmp_path: Pat
         run_scenario_file(broken, tmp_path / "c", background_maps=failing_workers)
     with pytest.raises(RuntimeError, match="shutdown"):
         failing_workers.pool.submit(print)
+
+
+def test_maps_no_worker_has_started_are_drawn_here_from_the_last_back(monkeypatch) -> None:
+    """At the end of a run, maps still waiting for a worker are drawn by the run's own process
+    (their futures cancelled first, so each is drawn once), from the last one back; a map a
+    worker has started is left to it; a short backlog is left to the workers."""
+    from concurrent.futures import Future
+
+    from ecociv.scenario import run_file
+
+    drawn: list[str] = []
+
+    def draw(job: str) -> list[Path]:
+        if job == "bad":
+            raise ValueError("map of bad failed")
+        drawn.append(job)
+        return [Path(f"{job}.png")]
+
+    monkeypatch.setattr(ecociv.report.maps, "draw_map_job", draw)
+    running: Future[list[Path]] = Future()
+    assert running.set_running_or_notify_cancel()
+    tasks = [run_file._MapTask("first", running), *(run_file._MapTask(name, Future())
+                                                    for name in ("a", "bad", "c"))]
+    assert run_file._draw_backlog(tasks, at_least=4) == 0 and drawn == []  # 3 waiting: left
+    assert run_file._draw_backlog(tasks, at_least=3) == 3
+    assert drawn == ["c", "a"]  # from the last back; the started one left to its worker
+    assert all(t.future.cancelled() for t in tasks[1:]) and not running.cancelled()
+    assert tasks[1].result() == [Path("a.png")]
+    with pytest.raises(ValueError, match="map of bad failed"):
+        tasks[2].result()
+    running.set_result([Path("first.png")])
+    assert tasks[0].result() == [Path("first.png")]
+
+
+def test_maps_drawn_here_at_the_end_are_the_same_files(tmp_path: Path, monkeypatch) -> None:
+    from ecociv.scenario import run_file
+
+    monkeypatch.setattr(run_file, "HELP_FROM", 1)  # take back whatever waits
+    inline = run_scenario_file(example_scenario(), tmp_path / "a", use_cache=False)
+    helped = run_scenario_file(example_scenario(), tmp_path / "b", use_cache=False,
+                               background_maps=run_file.MapWorkers(1))
+    drawn = sorted(p.relative_to(inline.folder) for p in inline.folder.rglob("*.png"))
+    assert sorted(p.relative_to(helped.folder) for p in helped.folder.rglob("*.png")) == drawn
+    for name in [*drawn, *(p.relative_to(inline.folder) for p in inline.folder.rglob("maps.json"))]:
+        assert (helped.folder / name).read_bytes() == (inline.folder / name).read_bytes(), name

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ class MapWorkers:
 
     def __init__(self, workers: int | None = None):
         import multiprocessing
-        from concurrent.futures import Future, ProcessPoolExecutor
+        from concurrent.futures import ProcessPoolExecutor
 
         from ecociv.report import maps as report_maps
 
@@ -146,6 +147,50 @@ def run_scenario_file(
                         before_commit=before_commit, steps=loaded.steps)
 
 
+#: maps no worker has started yet when the steps are done from which this process draws some
+#: itself, from the last one back, while the workers go on from the first (fewer: the workers
+#: finish them sooner than this process can start drawing, ~1.5 s of CPU for its first map)
+HELP_FROM = 8
+
+
+class _MapTask:
+    """A map job handed to the workers, or drawn by this process when it took it back."""
+
+    def __init__(self, job: Any, future: Future[list[Path]]):
+        self.job = job
+        self.future = future
+        self.drawn: list[Path] | None = None
+        self.error: BaseException | None = None
+
+    def result(self) -> list[Path]:
+        """The written paths (the map's error, wherever it was drawn)."""
+        if self.error is not None:
+            raise self.error
+        return self.drawn if self.drawn is not None else self.future.result()
+
+
+def _draw_backlog(tasks: list[_MapTask], at_least: int | None = None) -> int:
+    """Draw in this process, from the last one back, the maps of ``tasks`` that no worker has
+    started (their futures are cancelled first, so each map is drawn once), when at least
+    ``at_least`` (default :data:`HELP_FROM`) are waiting: at the end of a run the map workers,
+    which shared the cores with the steps, may be far behind. Returns how many were drawn here."""
+    from ecociv.report import maps as report_maps
+
+    waiting = [task for task in tasks if not task.future.running() and not task.future.done()]
+    if len(waiting) < (HELP_FROM if at_least is None else at_least):
+        return 0
+    drawn = 0
+    for task in reversed(waiting):
+        if not task.future.cancel():  # a worker has it (or had it) already
+            continue
+        try:
+            task.drawn = report_maps.draw_map_job(task.job)
+        except Exception as err:  # reported in plan order, as a worker's failure would be
+            task.error = err
+        drawn += 1
+    return drawn
+
+
 def _run_with_background_maps(loaded: ScenarioFile, store_root: str | Path, *,
                               scheduler: str | None, use_cache: bool,
                               progress: ProgressCallback | None,
@@ -155,31 +200,32 @@ def _run_with_background_maps(loaded: ScenarioFile, store_root: str | Path, *,
     or ``workers`` started by the caller), one map per task, while the following steps compute;
     the run is committed only after every map is written (a map that fails fails the run, as
     when drawn in line)."""
-    from concurrent.futures import Future
-
     from ecociv.report import maps as report_maps
 
     # the workers import matplotlib and the map code while the first step computes
     workers = workers if workers is not None else MapWorkers()
     pool, pending = workers.pool, workers.pending
-    steps: dict[str, tuple[Path, list[Future[list[Path]]]]] = {}
+    steps: dict[str, tuple[Path, list[_MapTask]]] = {}
     run_folders: set[Path] = set()
 
     def after_step(folder: Path, manifest: dict[str, Any]) -> None:
         run_folders.add(folder.parent)
         jobs = report_maps.step_map_jobs(folder, manifest)
-        steps[folder.name] = (folder, [pool.submit(report_maps.draw_map_job, job) for job in jobs])
+        steps[folder.name] = (folder, [_MapTask(job, pool.submit(report_maps.draw_map_job, job))
+                                       for job in jobs])
 
     def finish(folder: Path) -> None:
         if before_commit is not None:  # e.g. summaries, written while the maps are drawn
             before_commit(folder)
         for future in pending:
             future.result()
+        _draw_backlog([task for step in loaded.steps if step.name in steps
+                       for task in steps[step.name][1]])
         # in plan order (steps may finish in another order): the first failed map is the same
         for step in loaded.steps:
             if step.name in steps:
-                step_folder, futures = steps[step.name]
-                report_maps.write_maps_index(step_folder, [p for f in futures for p in f.result()])
+                step_folder, tasks = steps[step.name]
+                report_maps.write_maps_index(step_folder, [p for t in tasks for p in t.result()])
 
     try:
         return run_scenario(loaded.scenario, base_dir=loaded.base_dir,
