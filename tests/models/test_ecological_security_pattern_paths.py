@@ -267,3 +267,28 @@ def test_least_cost_link_crossing_a_third_source_is_dropped() -> None:
     exact = least_cost_links(graph, labels, zones, 1.0, 1.0)
     assert {(k.source_a, k.source_b) for k in exact} == {(1, 3), (2, 3)}
     assert all(k.cost == pytest.approx(4.0) for k in exact)
+
+
+def test_one_byte_labels_and_one_thread_give_the_links_of_int32_labels_on_two(monkeypatch) -> None:
+    """The model passes source ids in one byte (up to 254 sources) and searches on one thread
+    above a state size: 254 one-cell sources in uint8 give the links of int32 labels searched
+    on two threads (the label arithmetic is done on Python ints: 254 + 2 wraps in uint8)."""
+    from ecociv.models.ecological_security_pattern import kernels_paths
+    from ecociv.models.ecological_security_pattern.grid_dijkstra import GridSearch
+
+    rng = np.random.default_rng(11)
+    resistance = rng.uniform(1.0, 20.0, (40, 40))
+    labels = np.zeros(40 * 40, dtype=np.int32)
+    labels[rng.choice(40 * 40, 254, replace=False)] = np.arange(1, 255)
+    labels = labels.reshape(40, 40)
+
+    def links(source_ids: np.ndarray) -> list[tuple[int, int, float, list[int]]]:
+        graph = GridSearch(resistance, 10.0, 10.0)
+        zones = zone_links(resistance, cost_distance(graph, source_ids), 10.0, 10.0)
+        return [(k.source_a, k.source_b, k.cost, k.cells.tolist())
+                for k in least_cost_links(graph, source_ids, zones, 10.0, 10.0)]
+
+    two_threads = links(labels)
+    monkeypatch.setattr(kernels_paths, "SPAWN_STATE_BYTES", 0)
+    one_thread = links(labels.astype(np.uint8))
+    assert len(two_threads) > 254 and one_thread == two_threads

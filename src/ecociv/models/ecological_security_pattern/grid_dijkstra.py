@@ -148,11 +148,15 @@ def _scan(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, le
     return count, size
 
 
-def _grown(array: np.ndarray, needed: int) -> np.ndarray:
-    """``array``, or a copy at least twice as large if it holds fewer than ``needed`` items."""
+def _grown(array: np.ndarray, needed: int, limit: int | None = None) -> np.ndarray:
+    """``array``, or a copy at least twice as large (but not beyond ``limit`` items) if it holds
+    fewer than ``needed`` items."""
     if array.size >= needed:
         return array
-    bigger = np.empty(max(needed, 2 * array.size), dtype=array.dtype)
+    size = max(needed, 2 * array.size)
+    if limit is not None:
+        size = max(needed, min(size, limit))
+    bigger = np.empty(size, dtype=array.dtype)
     bigger[:array.size] = array
     return bigger
 
@@ -187,22 +191,34 @@ class GridSearch:
         self.d_rows = np.array([dr for dr, _ in NEIGHBOURS], dtype=np.int64)
         self.d_cols = np.array([dc for _, dc in NEIGHBOURS], dtype=np.int64)
         self.lengths = np.array([step_length(dr, dc, dx, dy) for dr, dc in NEIGHBOURS])
+        #: cell numbers (predecessors, cells reached) in 4 bytes where they fit
+        self.index_dtype = np.dtype(np.int32 if self.resistance.size < 2**31 - 16 else np.int64)
         self._new_state()
 
     def _new_state(self) -> None:
         n = self.resistance.size
         self.dist = np.full(n, np.inf)
-        self.pred = np.full(n, NULL_IDX, dtype=np.int32 if n < 2**31 else np.int64)
-        self.touched = np.zeros(0, dtype=np.int64)
+        self.pred = np.full(n, NULL_IDX, dtype=self.index_dtype)
+        self.touched = np.zeros(0, dtype=self.index_dtype)
         self._qd = np.empty(_QUEUE_START)
         self._qc = np.empty(_QUEUE_START, dtype=np.int64)
+
+    def _ready(self) -> None:
+        """Allocate the search state if :meth:`take` handed it out."""
+        if self.dist.size != self.resistance.size:
+            self._new_state()
+
+    @property
+    def state_bytes(self) -> int:
+        """Bytes of one workspace's whole-grid search state (distance and predecessor)."""
+        return self.resistance.size * (8 + self.pred.dtype.itemsize)
 
     def spawn(self) -> GridSearch:
         """Another workspace on the same grid (shares the resistance; new search state)."""
         other = object.__new__(GridSearch)
         other.shape, other.cols, other.resistance = self.shape, self.cols, self.resistance
         other.offsets, other.d_rows, other.d_cols = self.offsets, self.d_rows, self.d_cols
-        other.lengths = self.lengths
+        other.lengths, other.index_dtype = self.lengths, self.index_dtype
         other._new_state()
         return other
 
@@ -210,12 +226,13 @@ class GridSearch:
             source: np.ndarray | None = None) -> np.ndarray:
         """Search from ``origins`` (flat cell numbers) up to cost ``limit`` (resistance × m),
         as ``dijkstra(graph, indices=origins, min_only=True, limit=limit)``. With ``labels``
-        (flat int32) and ``source`` (flat int32 of zeros) each reached cell gets the label of its
-        nearest origin. Returns the cells reached (origins first)."""
+        (flat integers) and ``source`` (zeros of the same type) each reached cell gets the label of its
+        nearest origin. Returns the cells reached (origins first; int32 where cell numbers fit)."""
+        self._ready()
         origins = np.ascontiguousarray(origins, dtype=np.int64)
         if labels is None or source is None:
             labels = source = np.zeros(0, dtype=np.int32)
-        touched = np.empty(max(1024, 2 * origins.size + 8), dtype=np.int64)
+        touched = np.empty(max(1024, 2 * origins.size + 8), dtype=self.index_dtype)
         self._qd = _grown(self._qd, origins.size + 8)
         self._qc = _grown(self._qc, origins.size + 8)
         count = size = _start(origins, labels, self.dist, source, touched, self._qd, self._qc)
@@ -224,7 +241,7 @@ class GridSearch:
                                 self.d_cols, self.lengths, float(limit), self.dist, self.pred,
                                 source, touched, count, self._qd, self._qc, size)
             if size > 0:  # the queue or the list of reached cells is nearly full
-                touched = _grown(touched, count + 9)
+                touched = _grown(touched, count + 9, limit=self.resistance.size + 8)
                 self._qd = _grown(self._qd, size + 9)
                 self._qc = _grown(self._qc, size + 9)
         self.touched = touched[:count]
@@ -233,14 +250,13 @@ class GridSearch:
     def reset(self) -> None:
         """Forget the last search (only the cells it reached are reset)."""
         _reset(self.touched, self.dist, self.pred)
-        self.touched = np.zeros(0, dtype=np.int64)
+        self.touched = np.zeros(0, dtype=self.index_dtype)
 
     def take(self) -> tuple[np.ndarray, np.ndarray]:
         """The distances and predecessors of the last search as arrays of their own (the
-        workspace starts afresh)."""
+        workspace allocates new ones only when it searches again)."""
         dist, pred = self.dist, self.pred
-        n = dist.size
-        self.dist = np.full(n, np.inf)
-        self.pred = np.full(n, NULL_IDX, dtype=pred.dtype)
-        self.touched = np.zeros(0, dtype=np.int64)
+        self.dist = np.zeros(0)
+        self.pred = np.zeros(0, dtype=pred.dtype)
+        self.touched = np.zeros(0, dtype=self.index_dtype)
         return dist, pred

@@ -62,10 +62,12 @@ from ecociv.models.ecological_security_pattern.spec import CIRCUIT_MODES, PATH_M
 class SecurityPattern:
     """Everything the model writes.
 
-    ``cost_distance``: resistance × m to the nearest source (NaN where unreachable);
-    ``allocation``: nearest source id (0 = none); ``links``: least-cost corridors;
+    ``cost_distance``: resistance × m to the nearest source (NaN where unreachable), float32
+    (the output's precision; searched in float64); ``allocation``: nearest source id (0 = none),
+    in the sources' integer type; ``links``: least-cost corridors;
     ``effective_resistance``: Ω per link (NaN where not solved); ``current``: cumulative node
-    current, A (NaN on impassable cells); ``corridor``: cells of the corridor bands;
+    current, A (NaN on impassable cells), float32 (summed in float64; the pinch-point
+    percentile is taken before rounding); ``corridor``: cells of the corridor bands;
     ``pinch``: pinch-point cells; ``pinch_threshold``: current at the percentile, A.
     """
 
@@ -219,6 +221,12 @@ def security_pattern(resistance: np.ndarray, sources: np.ndarray, dx: float, dy:
     graph = GridSearch(resistance, dx, dy)  # the step-cost graph, never built (grid_dijkstra)
     result = cost_distance(graph, sources)
     links = zone_links(resistance, result, dx, dy)
+    # from here on the predecessors are not needed, and the distance only as the float32 output
+    unreached = ~np.isfinite(result.distance)
+    distance = result.distance.astype(np.float32)
+    distance[unreached] = np.nan
+    allocation = result.allocation
+    del result, unreached
     if paths == "least_cost":
         links = least_cost_links(graph, sources, links, dx, dy)
     if max_corridor_cost is not None:
@@ -233,9 +241,11 @@ def security_pattern(resistance: np.ndarray, sources: np.ndarray, dx: float, dy:
         current, reff = corridor_currents(resistance, sources, links, bands, scheme)
     else:
         current, reff = pairwise_currents(resistance, sources, links, scheme)
+    del bands
     passable = np.isfinite(resistance)
     current[~passable] = np.nan  # in place: the current maps are this function's own arrays
     pinch, threshold = pinch_points(current, corridor & (sources == 0), pinch_percentile)
-    distance = result.distance  # from this function's own search
-    distance[~np.isfinite(distance)] = np.nan
-    return SecurityPattern(distance, result.allocation, links, reff, current, corridor, pinch, threshold)
+    current32 = current.astype(np.float32)  # the output's precision, after the percentile
+    del current
+    return SecurityPattern(distance, allocation, links, reff, current32, corridor, pinch,
+                           threshold)

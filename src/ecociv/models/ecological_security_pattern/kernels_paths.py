@@ -56,6 +56,10 @@ FORWARD = ((0, 1), (1, -1), (1, 0), (1, 1))
 #: Rows of cells processed at a time while the graph is built (bounds the temporaries).
 _BAND_ROWS = 256
 
+#: Largest search state (bytes) for which :func:`least_cost_links` adds a second workspace to
+#: search on two threads (about 9,000² cells; larger grids search on one thread).
+SPAWN_STATE_BYTES = 1 << 30
+
 
 def step_length(dr: int, dc: int, dx: float, dy: float) -> float:
     """Distance between the centres of cells ``(dr, dc)`` apart, m (``dx``, ``dy`` cell width and
@@ -164,8 +168,10 @@ def cost_distance(graph: Any, source_labels: np.ndarray) -> CostDistance:
     labels = source_labels.ravel()
     origins = np.flatnonzero(labels > 0)
     if not isinstance(graph, sp.csr_matrix):
-        allocation = np.zeros(labels.size, dtype=np.int32)
-        graph.run(origins, labels=np.ascontiguousarray(labels, dtype=np.int32), source=allocation)
+        # the allocation in the labels' integer type (one byte per cell for < 256 sources)
+        labels = np.ascontiguousarray(labels)
+        allocation = np.zeros(labels.size, dtype=labels.dtype)
+        graph.run(origins, labels=labels, source=allocation)
         distance, predecessor = graph.take()
         return CostDistance(distance.reshape(shape), allocation.reshape(shape), predecessor)
     distance, predecessor, origin = dijkstra(graph, directed=True, indices=origins, min_only=True,
@@ -238,7 +244,6 @@ def zone_links(resistance: np.ndarray, result: CostDistance, dx: float, dy: floa
     rows, cols = resistance.shape
     distance, allocation = result.distance, result.allocation
     found_a, found_b, found_u, found_v, found_cost = [], [], [], [], []
-    flat = np.arange(rows * cols).reshape(rows, cols)
     for dr, dc in FORWARD:
         first, second = pair_windows((rows, cols), dr, dc)
         za, zb = allocation[first], allocation[second]
@@ -249,9 +254,12 @@ def zone_links(resistance: np.ndarray, result: CostDistance, dx: float, dy: floa
         total = distance[first][touch] + step + distance[second][touch]
         found_a.append(za[touch])
         found_b.append(zb[touch])
-        found_u.append(flat[first][touch])
-        found_v.append(flat[second][touch])
+        # flat cell numbers of the touching pairs (row-major, as the mask selects them)
+        r, c = np.nonzero(touch)
+        found_u.append((r + first[0].start) * np.int64(cols) + (c + first[1].start))
+        found_v.append((r + second[0].start) * np.int64(cols) + (c + second[1].start))
         found_cost.append(total)
+        del touch, r, c
     if not found_a:
         return []
     a, b = np.concatenate(found_a), np.concatenate(found_b)
@@ -309,9 +317,13 @@ def least_cost_links(graph: Any, source_labels: np.ndarray, candidates: list[Lin
     """
     cols = source_labels.shape[1]
     labels = source_labels.ravel()
-    order = np.argsort(labels, kind="stable")
-    starts = np.searchsorted(labels[order], np.arange(labels.max() + 2))
-    cells_of = {k: order[starts[k]:starts[k + 1]] for k in range(1, labels.max() + 1)}
+    # the cells of each source in increasing order (a stable sort of the source cells only,
+    # not of the whole grid)
+    in_source = np.flatnonzero(labels > 0)
+    order = in_source[np.argsort(labels[in_source], kind="stable")]
+    top = int(labels.max())  # as a Python int: the labels may be one-byte integers
+    starts = np.searchsorted(labels[order], np.arange(top + 2))
+    cells_of = {k: order[starts[k]:starts[k + 1]] for k in range(1, top + 1)}
     by_source: dict[int, list[Link]] = {}
     for link in candidates:
         by_source.setdefault(link.source_a, []).append(link)
@@ -340,6 +352,8 @@ def least_cost_links(graph: Any, source_labels: np.ndarray, candidates: list[Lin
 
     groups = sorted(by_source.items())
     workers = min(len(groups), os.cpu_count() or 1, 2)
+    if not isinstance(graph, sp.csr_matrix) and graph.state_bytes > SPAWN_STATE_BYTES:
+        workers = 1  # a second workspace would add its whole-grid state (12 bytes per cell)
     if isinstance(graph, sp.csr_matrix) or workers < 2:
         links = [link for a, group in groups for link in links_of(a, group, graph)]
     else:
@@ -386,7 +400,7 @@ def corridor_band(graph: Any, cells: np.ndarray, width: float) -> np.ndarray:
     :math:`2\,\mathrm{width}` (McRae & Kavanagh 2011). The band is connected.
     """
     if not isinstance(graph, sp.csr_matrix):
-        band = np.sort(graph.run(np.asarray(cells), limit=width))
+        band = np.sort(graph.run(np.asarray(cells), limit=width))  # int32 where numbers fit
         graph.reset()
         return band
     reached = dijkstra(graph, directed=True, indices=np.asarray(cells), min_only=True, limit=width)

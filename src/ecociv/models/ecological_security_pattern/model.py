@@ -2,9 +2,11 @@
 pinch points (生态安全格局: 源地–阻力面–廊道).
 
 The least-cost searches need the whole grid (they are not chunk-local), held as compact arrays:
-the resistance (float64), the search state of :mod:`.grid_dijkstra` (20 bytes per cell; the
-step-cost graph is never built), the cost distance, allocation and current; the resistance
-surface is made in row bands and the rasters are handed to the writer a chunk at a time. See
+the resistance (float64), the search state of :mod:`.grid_dijkstra` (12 bytes per cell, one
+workspace on grids above ~9,000² cells; the step-cost graph is never built), source ids and
+cost allocation (one byte per cell below 255 sources), the cost distance (float32 once
+searched) and the current (float64 while summed, float32 after); the resistance surface is
+made in row bands and the rasters are handed to the writer a chunk at a time. See
 ``benchmarks/RESULTS.md`` (scaling section) for the measured peak memory by grid size. The
 ``pairwise`` circuit mode needs more (a sparse factorisation of the whole grid: 2.3 GB and ~35 s
 at 1000 × 1000 cells, see :mod:`.kernels`).
@@ -248,6 +250,10 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         raise InputError("give ecological sources: an importance raster (with importance_threshold) "
                          "or a sources polygon layer", source="inputs")
     count = int(sources.max())
+    if count < 255:  # source ids (and the cost allocation) in one byte per cell
+        sources = sources.astype(np.uint8)
+    elif count < 65535:
+        sources = sources.astype(np.uint16)
     if count < 2:
         raise InputError(f"only {count} source found; corridors need at least 2 (lower "
                          "min_source_area or importance_threshold, or give more polygons)",
