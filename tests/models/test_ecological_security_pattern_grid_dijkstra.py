@@ -113,3 +113,31 @@ def test_queue_and_reached_list_grow_mid_search(monkeypatch) -> None:
     assert search._qd.size > 16 and reached.size > 1024  # both grew
     np.testing.assert_array_equal(search.dist, distance)
     np.testing.assert_array_equal(search.pred, predecessor)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_least_cost_links_on_the_grid_equal_the_full_scipy_searches(seed: int) -> None:
+    """On the grid the per-source searches stop once a cell of every candidate source is
+    scanned; the links (sources, cost, cells) equal those of SciPy's searches to the limit, on
+    grids of few resistance values (ties everywhere) and impassable cells."""
+    from ecociv.models.ecological_security_pattern.kernels_paths import (
+        cost_distance,
+        least_cost_links,
+        zone_links,
+    )
+
+    resistance = _grid(seed, (45, 52), 3 if seed < 3 else 1000)
+    rng = np.random.default_rng(seed + 7)
+    labels = np.zeros(resistance.shape, dtype=np.int32)
+    passable = np.flatnonzero(np.isfinite(resistance).ravel())
+    for label in range(1, 9):
+        labels.ravel()[rng.choice(passable, 3, replace=False)] = label
+    graph = cost_graph(resistance, 30.0, 40.0)
+    zones = zone_links(resistance, cost_distance(graph, labels), 30.0, 40.0)
+    full = least_cost_links(graph, labels, zones, 30.0, 40.0)
+    search = GridSearch(resistance, 30.0, 40.0)
+    early = least_cost_links(search, labels, zone_links(resistance, cost_distance(search, labels),
+                                                        30.0, 40.0), 30.0, 40.0)
+    assert len(full) > 5
+    assert [(k.source_a, k.source_b, k.cost, k.cells.tolist()) for k in early] == \
+        [(k.source_a, k.source_b, k.cost, k.cells.tolist()) for k in full]

@@ -84,9 +84,11 @@ def _start(origins: Any, labels: Any, dist: Any, source: Any, touched: Any, qd: 
 @_jit
 def _scan(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, lengths: Any,
           limit: float, dist: Any, pred: Any, source: Any, touched: Any, count: int, qd: Any,
-          qc: Any, size: int) -> tuple[int, int]:
+          qc: Any, size: int, stop_labels: Any, wanted: Any, remaining: int) -> tuple[int, int, int]:
     """Scan cells until the queue is empty or it or ``touched`` might not hold the next cell's
-    neighbours (the caller then grows them and calls again); the new ``count`` and ``size``.
+    neighbours (the caller then grows them and calls again), or (``remaining`` > 0) until a cell
+    of each label still ``wanted`` (``stop_labels`` of the cell, ``wanted[label]`` = 1) has been
+    scanned; the new ``count``, ``size`` and ``remaining``.
 
     The arrays are never replaced inside the loop: numba would count references to them at
     every step (atomic operations that took two thirds of the time)."""
@@ -95,7 +97,7 @@ def _scan(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, le
     track_source = source.size > 0
     room = qd.size - 8
     touched_room = touched.size - 8
-    while size > 0 and size <= room and count <= touched_room:
+    while size > 0 and size <= room and count <= touched_room and remaining != 0:
         dv = qd[0]
         v = qc[0]
         # the first pair off the heap (written out: a call of a compiled function with the
@@ -120,6 +122,11 @@ def _scan(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, le
             qc[i] = c_last
         if dv > dist[v]:  # outdated: the cell was reached more cheaply since
             continue
+        if remaining > 0 and stop_labels[v] < wanted.size and wanted[stop_labels[v]]:
+            wanted[stop_labels[v]] = 0
+            remaining -= 1
+            if remaining == 0:
+                break
         rv = resistance[v]
         if not np.isfinite(rv):
             continue
@@ -145,7 +152,7 @@ def _scan(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, le
                 if track_source:
                     source[u] = source[v]
                 size = _push(qd, qc, size, nv, u)
-    return count, size
+    return count, size, remaining
 
 
 def _grown(array: np.ndarray, needed: int, limit: int | None = None) -> np.ndarray:
@@ -223,11 +230,16 @@ class GridSearch:
         return other
 
     def run(self, origins: np.ndarray, limit: float = np.inf, labels: np.ndarray | None = None,
-            source: np.ndarray | None = None) -> np.ndarray:
+            source: np.ndarray | None = None, stop_at: tuple[np.ndarray, Any] | None = None
+            ) -> np.ndarray:
         """Search from ``origins`` (flat cell numbers) up to cost ``limit`` (resistance × m),
         as ``dijkstra(graph, indices=origins, min_only=True, limit=limit)``. With ``labels``
         (flat integers) and ``source`` (zeros of the same type) each reached cell gets the label of its
-        nearest origin. Returns the cells reached (origins first; int32 where cell numbers fit)."""
+        nearest origin. With ``stop_at`` = (flat labels, label ids) the search stops once a cell
+        of every one of those labels has been scanned: their least costs (the least over each
+        label's cells, with the cells at that cost and the paths to them) are then final, as
+        Dijkstra scans cells in order of cost; other cells may hold costs above their least.
+        Returns the cells reached (origins first; int32 where cell numbers fit)."""
         self._ready()
         origins = np.ascontiguousarray(origins, dtype=np.int64)
         if labels is None or source is None:
@@ -236,11 +248,20 @@ class GridSearch:
         self._qd = _grown(self._qd, origins.size + 8)
         self._qc = _grown(self._qc, origins.size + 8)
         count = size = _start(origins, labels, self.dist, source, touched, self._qd, self._qc)
-        while size > 0:
-            count, size = _scan(self.resistance, self.cols, self.offsets, self.d_rows,
-                                self.d_cols, self.lengths, float(limit), self.dist, self.pred,
-                                source, touched, count, self._qd, self._qc, size)
-            if size > 0:  # the queue or the list of reached cells is nearly full
+        stop_labels, wanted, remaining = np.zeros(0, dtype=np.int32), np.zeros(0, np.uint8), -1
+        if stop_at is not None:
+            stop_labels = np.ascontiguousarray(stop_at[0])
+            ids = np.unique(np.asarray(stop_at[1], dtype=np.int64))
+            wanted = np.zeros(int(ids.max()) + 1 if ids.size else 1, dtype=np.uint8)
+            wanted[ids] = 1
+            wanted[0] = 0  # 0 = no label
+            remaining = int(wanted.sum())
+        while size > 0 and remaining != 0:
+            count, size, remaining = _scan(
+                self.resistance, self.cols, self.offsets, self.d_rows, self.d_cols, self.lengths,
+                float(limit), self.dist, self.pred, source, touched, count, self._qd, self._qc,
+                size, stop_labels, wanted, remaining)
+            if size > 0 and remaining != 0:  # the queue or the list of reached cells is full
                 touched = _grown(touched, count + 9, limit=self.resistance.size + 8)
                 self._qd = _grown(self._qd, size + 9)
                 self._qc = _grown(self._qc, size + 9)
