@@ -64,3 +64,31 @@ def test_a_georeferenced_raster_near_the_origin_is_accepted(tmp_path: Path) -> N
                        crs="EPSG:4326", transform=Affine(1, 0, 0, 0, -1, 3)) as dst:
         dst.write(np.ones((1, 3, 4), dtype="uint8"))
     assert grid_of(path, name="origin").transform == Affine(1, 0, 0, 0, -1, 3)
+
+
+def test_the_command_says_one_line_for_an_unreferenced_raster(tmp_path: Path) -> None:
+    """As a whole process (stderr as the user sees it, no test harness capturing warnings): the
+    read-ahead thread opens the input too, and rasterio's warning from there must not repeat
+    the error."""
+    import os
+    import subprocess
+    import sys
+
+    import ecociv
+
+    plain = tmp_path / "scan.tif"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(plain, "w", driver="GTiff", width=4, height=3, count=1,
+                           dtype="uint8") as dst:
+            dst.write(np.ones((1, 3, 4), dtype="uint8"))
+    pools = Path(ecociv.__file__).parent / "data" / "example" / "carbon_pools_illustrative.csv"
+    done = subprocess.run([sys.executable, "-m", "ecociv.cli.main", "model", "run", "carbon",
+                           "--input", f"land_use={plain}", "--input", f"carbon_pools={pools}",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": "default"})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: input 'land_use' ({plain}): raster is not georeferenced (no geotransform: cell "
+        "size and position unknown); georeference it (e.g. QGIS Georeferencer, or `gdal_translate "
+        "-a_ullr ... -a_srs EPSG:xxxx`) before using it"]

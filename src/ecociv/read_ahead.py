@@ -22,8 +22,14 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Iterable
 from typing import Any
+
+# This thread opens an input before the run checks it (ecociv.grid.io), which refuses a raster
+# without georeferencing with one error: rasterio's warning about it, from this thread, would only
+# repeat it on the user's screen (a standing filter: catch_warnings is not thread-safe).
+warnings.filterwarnings("ignore", message="Dataset has no geotransform", module="rasterio")
 
 #: rows of one decoded band: the tile height of GeoTIFFs written by ecociv, InVEST and most GIS
 #: tools, and the multiple of which ``ecociv.grid.io.read_chunks`` cuts rows into
