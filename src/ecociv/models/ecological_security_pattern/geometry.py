@@ -68,14 +68,24 @@ def source_polygons(sources: np.ndarray, grid: GridSpec) -> Any:
     from shapely.geometry import shape
     from shapely.ops import unary_union
 
+    from ecociv.grid.patches import label_areas
+
     pieces: dict[int, list[Any]] = {}
-    for geometry, value in shapes(sources.astype(np.int32), mask=sources > 0, transform=grid.transform,
+    # GDAL polygonizes uint8, uint16 and int32 alike: no int32 copy of one- or two-byte ids
+    values = sources if sources.dtype in (np.uint8, np.uint16, np.int32) else sources.astype(np.int32)
+    for geometry, value in shapes(values, mask=sources > 0, transform=grid.transform,
                                   connectivity=8):
         pieces.setdefault(int(value), []).append(shape(geometry))
-    area = np.broadcast_to(grid.cell_area_m2(), sources.shape)
     ids = sorted(pieces)
-    sums = np.bincount(sources.ravel(), weights=area.ravel(), minlength=max(ids) + 1)
-    cells = np.bincount(sources.ravel(), minlength=max(ids) + 1)
+    # true areas summed in grid order as np.bincount(ids, weights=areas) would, without a
+    # float64 copy of the cell areas (grid.patches.label_areas); cells counted band by band
+    # (np.bincount of the whole grid would copy the ids to int64)
+    labels = sources if sources.dtype.kind in "iu" and sources.dtype.itemsize <= 4 else sources.astype(np.int64)
+    sums = label_areas(labels, max(ids), grid.cell_area_m2())
+    cells = np.zeros(max(ids) + 1, dtype=np.int64)
+    step = max(1, (1 << 22) // max(1, sources.shape[1]))
+    for r0 in range(0, sources.shape[0], step):
+        cells += np.bincount(sources[r0:r0 + step].ravel(), minlength=max(ids) + 1)
     return gpd.GeoDataFrame({
         "source_id": np.array(ids, dtype=np.int64),
         "area_km2": sums[ids] / M2_PER_KM2,
