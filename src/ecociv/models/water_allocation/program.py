@@ -1,7 +1,9 @@
 """The linear program of one network (HiGHS): columns for link flows, storages, deliveries, targets
 and a level's common coverage; rows for node balances, return flows, pumping limits, caps and
-targets. Built once; only bounds, costs and target coefficients change between steps and levels
-(:mod:`.solver`). Volumes are in LP units of :func:`volume_scale` m³.
+targets. Built once; only bounds, costs and the level rows' coefficients change between steps and
+levels (:mod:`.solver`). Volumes are in LP units of :func:`volume_scale` m³; a target's column is
+the volume delivered towards it (at most the step's amount), and a level's common coverage τ is a
+fraction (each of its targets' volumes ≥ τ × the amount).
 """
 
 from __future__ import annotations
@@ -150,25 +152,26 @@ class Program:
         self.short_history: list[tuple[int, ...]] = []  # levels short per calendar month in the last run's last year
         self.cost = np.zeros(self.n_cols)  # the objective wanted
         self._held_cost = np.zeros(self.n_cols)  # the objective HiGHS has (all zero when built)
-        self.target_coefficients = np.full(len(self.targets), -1.0)  # as the rows were built (amounts: per step)
-        self.target_rows = np.array([t.row for t in self.targets], dtype=np.int64)
-        self.target_cols = np.array([t.col for t in self.targets], dtype=np.int64)
+        # each target's level row: delivered − amount·τ ≥ 0 when the level is served; τ's coefficient
+        # (−amount of the step, LP units) is set only when the row is used (set_level_coefficients)
+        self.level_coefficients = np.full(len(self.targets), -1.0)  # as the rows were built
+        self.level_rows = np.array([t.level_row for t in self.targets], dtype=np.int64)
+        self.coefficient_changes = 0  # coefficients passed to HiGHS since built
         self._compress()
 
     def _compress(self) -> None:
-        """The matrix by compressed columns (for the compiled proof check), and where each target's
-        coefficient sits in it."""
+        """The matrix by compressed columns (for the compiled proof check), and where τ's coefficient
+        in each level row sits in it."""
         cols, rows = np.nonzero(self.matrix.T)
         keep = np.zeros(self.matrix.shape, dtype=bool)
-        keep[self.target_rows, self.target_cols] = True  # a coefficient set to 0 keeps its place
+        keep[self.level_rows, self.tau] = True  # a coefficient set to 0 keeps its place
         keep[rows, cols] = True
         cols, rows = np.nonzero(keep.T)
         self.csc_indptr = np.searchsorted(cols, np.arange(self.n_cols + 1)).astype(np.int64)
         self.csc_indices = rows.astype(np.int64)
         self.csc_data = self.matrix[rows, cols].copy()
         position = {(int(r), int(c)): k for k, (r, c) in enumerate(zip(rows, cols, strict=True))}
-        self.target_at = np.array([position[int(r), int(c)] for r, c in zip(self.target_rows, self.target_cols,
-                                                                             strict=True)], dtype=np.int64)
+        self.level_at = np.array([position[int(r), self.tau] for r in self.level_rows], dtype=np.int64)
 
     def _targets(self) -> list[Target]:
         net = self.net
@@ -321,17 +324,25 @@ class Program:
         """The objective (one cost per column) of the next run; ``cost`` is kept, not copied."""
         self.cost = cost
 
-    def set_target_coefficients(self, values: np.ndarray) -> None:
-        """The targets' coefficients in their rows (−amount in LP units); only changed ones are passed."""
-        changed = np.flatnonzero(values != self.target_coefficients)
+    def set_level_coefficients(self, targets: np.ndarray, values: np.ndarray) -> None:
+        """τ's coefficients in the level rows of ``targets`` (positions among the targets; −amount in
+        LP units); only changed ones are passed to HiGHS. A changed coefficient makes HiGHS set its
+        simplex solver up again at the next run (its factorisation, work arrays and the LP's copy),
+        which costs more than the run itself on these small programs: the target rows' coefficients
+        never change (targets are volumes bounded by the step's amount) and the level rows' only
+        when a level whose targets share one coverage is served."""
+        changed = np.flatnonzero(values != self.level_coefficients[targets])
         if changed.size:
-            rows, cols = self.target_rows[changed], self.target_cols[changed]
+            which = targets[changed]
+            new = values[changed]
+            rows = self.level_rows[which]
             change = self.h.changeCoeff
-            for r, c, v in zip(rows.tolist(), cols.tolist(), values[changed].tolist(), strict=True):
-                change(r, c, v)
-            self.matrix[rows, cols] = values[changed]
-            self.csc_data[self.target_at[changed]] = values[changed]
-            self.target_coefficients[changed] = values[changed]
+            for r, v in zip(rows.tolist(), new.tolist(), strict=True):
+                change(r, self.tau, v)
+            self.matrix[rows, self.tau] = new
+            self.csc_data[self.level_at[which]] = new
+            self.level_coefficients[which] = new
+            self.coefficient_changes += changed.size
 
     def set_col_bounds(self, cols: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
         """Column bounds of the next run (scalars or one per column)."""

@@ -128,7 +128,7 @@ class _Static:
     priorities: np.ndarray
     is_fill: np.ndarray
     amounts: np.ndarray  # (targets, steps)
-    coefficients: np.ndarray  # (targets, steps): −amount in LP units, the targets' rows
+    lp_amounts: np.ndarray  # (targets, steps): the amounts in LP units, the targets' columns' upper bounds
     link_cap: np.ndarray  # (links, steps), LP units; 0 on disabled links
     loss: np.ndarray
     res_cols: np.ndarray
@@ -215,18 +215,20 @@ def _static(net: Network, prog: Program) -> _Static:
     is_fill = np.array([t.kind == "fill" for t in prog.targets], dtype=bool)
     site_demand = np.array([net.demands[d].demand for d in prog.site_ids]).reshape(len(prog.site_ids), steps)
     active = amounts > 0
-    # every month's column bounds at once; the quick path: every non-fill target served. Reservoir
-    # and aquifer storage bounds depend on last month and are filled in month by month
-    quick_lower = np.where(active & ~is_fill[:, None], 1.0, np.where(active, 0.0, 1.0))
+    # every month's column bounds at once; the quick path: every non-fill target served (a target's
+    # column is the volume delivered towards it, LP units). Reservoir and aquifer storage bounds
+    # depend on last month and are filled in month by month
+    lp_amounts = amounts / scale
+    quick_lower = np.where(active & ~is_fill[:, None], lp_amounts, 0.0)
     n_res, n_aq = res_cols.size, aq_cols.size
     step_lower = np.concatenate([np.zeros((steps, n_links + n_res + n_aq)), quick_lower.T,
                                  np.zeros((steps, site_cols.size + 1))], axis=1)
-    step_upper = np.concatenate([link_cap.T, np.zeros((steps, n_res + n_aq)), np.ones((steps, target_cols.size)),
+    step_upper = np.concatenate([link_cap.T, np.zeros((steps, n_res + n_aq)), lp_amounts.T,
                                  site_demand.T / scale, np.ones((steps, 1))], axis=1)
     step_upper[:, n_links:n_links + n_res] = np.array([res.capacity for res in reservoirs]) / scale
     # keep every delivery at its fixed level; reservoirs upstream fill first among equals
     final_cost = np.repeat(prog.base_cost[None, :], steps, axis=0)
-    final_cost[:, target_cols] = (-KEEP_REWARD * amounts / scale * tie[:, None]).T
+    final_cost[:, target_cols] = (-KEEP_REWARD * tie[:, None] * active).T  # per LP unit delivered
     patterns: dict[bytes, _Levels] = {}
     part = _parts(net, prog.targets)
     levels = []
@@ -242,7 +244,7 @@ def _static(net: Network, prog: Program) -> _Static:
         priorities=priorities,
         is_fill=is_fill,
         amounts=amounts,
-        coefficients=-amounts / scale,
+        lp_amounts=lp_amounts,
         link_cap=link_cap,
         loss=np.array([lk.loss for lk in links]),
         res_cols=res_cols,
@@ -319,6 +321,7 @@ class _Month:
     month: int  # 0..11
     label: str
     amounts: np.ndarray  # m³ per target
+    lp_amounts: np.ndarray  # LP units per target (the upper bounds of their columns)
     active: np.ndarray  # targets with something to serve
     active_index: np.ndarray
     evaporation: np.ndarray  # m³ per reservoir
@@ -341,7 +344,7 @@ def _evaporation(s: _Static, storage: np.ndarray, month: int) -> np.ndarray:
 
 
 def _set_up_month(prog: Program, s: _Static, carry: _Carry, t: int, month: int, label: str) -> _Month:
-    """Balances, limits, target coefficients and column bounds of month ``t`` (``month``: 0..11)."""
+    """Balances, limits and column bounds of month ``t`` (``month``: 0..11)."""
     area = s.res_flat_area
     if s.any_curved:
         area = area.copy()
@@ -353,16 +356,36 @@ def _set_up_month(prog: Program, s: _Static, carry: _Carry, t: int, month: int, 
                                s.pump_monthly, s.pump_at, s.cap_limits, s.cap_at, prog.scale, s.month_rows,
                                prog.row_lower, prog.row_upper, s.step_cols, s.step_lower, s.step_upper,
                                len(prog.links), s.aq_capacity, prog.col_lower, prog.col_upper)
-    prog.set_target_coefficients(s.coefficients[:, t])
     final_cost = s.final_cost[t]
     prog.set_costs(final_cost)
     pattern = s.levels[t]
-    return _Month(t, month, label, s.amounts[:, t], pattern.active, pattern.active_index, evaporation, final_cost,
-                  pattern.levels, pattern.quick, pattern.members, pattern.apart)
+    return _Month(t, month, label, s.amounts[:, t], s.lp_amounts[:, t], pattern.active, pattern.active_index,
+                  evaporation, final_cost, pattern.levels, pattern.quick, pattern.members, pattern.apart)
 
 
-def _set_targets_lower(prog: Program, s: _Static, members: np.ndarray, lower: Any) -> None:
-    prog.set_col_bounds(s.target_cols[members], lower, 1.0)
+def _set_targets_lower(prog: Program, s: _Static, m: _Month, members: np.ndarray, lower: Any) -> None:
+    """Targets ``members`` served at least the fractions ``lower`` of their amounts (at most all)."""
+    amounts = m.lp_amounts[members]
+    prog.set_col_bounds(s.target_cols[members], lower * amounts, amounts)
+
+
+def _open_levels(prog: Program, s: _Static, m: _Month, members: np.ndarray) -> np.ndarray:
+    """The level rows of ``members`` made binding (volume ≥ τ × this step's amount); returns them."""
+    prog.set_level_coefficients(members, -m.lp_amounts[members])
+    rows = s.level_rows[members]
+    prog.set_row_bounds(rows, 0.0, INF)
+    return rows
+
+
+def _fractions(prog: Program, s: _Static, m: _Month, members: np.ndarray) -> np.ndarray:
+    """The fractions of their amounts that ``members`` get in the last run's solution."""
+    return prog.values()[s.target_cols[members]] / m.lp_amounts[members]
+
+
+def _shares(s: _Static, m: _Month, members: np.ndarray) -> np.ndarray:
+    """Per LP unit delivered to ``members``, the objective "give a level's targets the most water":
+    each target's fraction of its amount weighted by amount / the largest amount (and tie-break)."""
+    return -s.tie[members] / m.lp_amounts[members].max()
 
 
 def _solve_month(prog: Program, s: _Static, carry: _Carry, m: _Month, shortcuts: bool) -> None:
@@ -371,7 +394,7 @@ def _solve_month(prog: Program, s: _Static, carry: _Carry, m: _Month, shortcuts:
     if shortcuts:
         _solve_month_fast(prog, s, carry, m)
         return
-    _set_targets_lower(prog, s, m.active_index, 0.0)
+    _set_targets_lower(prog, s, m, m.active_index, 0.0)
     _solve_levels(prog, s, m.levels, m)
     prog.set_costs(m.final_cost)
     status = prog.run()
@@ -428,11 +451,13 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
         index = pending.index(level)
         members = m.members[level]
         _set_lower_from(prog, s, m, pos, index)
-        rows = s.level_rows[members]
-        prog.set_row_bounds(rows, 0.0, INF)
+        # a common coverage τ only where the level's targets share a part of the network; otherwise
+        # (one target, or each in its own part) maximising each target's share is maximising its
+        # coverage, with no level rows (whose coefficients, the step's amounts, would be changed)
+        common = members.size > 1 and not m.apart[level]
+        rows = _open_levels(prog, s, m, members) if common else s.level_rows[:0]
         prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
-        shared = members.size > 1
-        prog.set_costs(_coverage_and_share_cost(s, members, m) if shared else s.tau_cost)
+        prog.set_costs(_coverage_and_share_cost(s, members, m) if common else _share_cost(s, members, m))
         status = prog.run()
         if status != "kOptimal":
             if index == pos:
@@ -444,26 +469,25 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
             try_final = False
             continue
         x = prog.values()
-        tau = float(x[prog.tau])
+        fractions = x[s.target_cols[members]] / m.lp_amounts[members]
+        tau = float(x[prog.tau]) if common else float(fractions.min())
         if tau < 1.0 - FIX_TOLERANCE:
             shorts.append(level)
             try_final = True
-            if shared and ((m.apart[level] and COVERAGE_WEIGHT > 0) or _coverage_is_maximal(prog, x)):
+            if not common:
                 # targets in separate parts: each part's shares are maximal on their own, so the
                 # smallest of them, τ, is too (nothing to prove)
+                prog.proven += members.size > 1
+            elif _coverage_is_maximal(prog, x):
                 prog.proven += 1
-            else:
-                if shared:  # the combined program's coverage is not proven maximal: the two steps
-                    prog.unproven += 1
-                    prog.set_costs(s.tau_cost)
-                    if prog.run() != "kOptimal":
-                        raise _diagnose(prog, m.label, "coverage")
-                    tau = float(prog.values()[prog.tau])
-                if members.size > 1:
-                    _share_the_rest(prog, s, members, m, tau)
-                x = prog.values()
-        fractions = x[s.target_cols[members]]
-        _set_targets_lower(prog, s, members, np.minimum(np.maximum(fractions - FIX_TOLERANCE, 0.0), 1.0))
+            else:  # the combined program's coverage is not proven maximal: the two steps
+                prog.unproven += 1
+                prog.set_costs(s.tau_cost)
+                if prog.run() != "kOptimal":
+                    raise _diagnose(prog, m.label, "coverage")
+                _share_the_rest(prog, s, members, m, float(prog.values()[prog.tau]))
+                fractions = _fractions(prog, s, m, members)
+        _set_targets_lower(prog, s, m, members, np.minimum(np.maximum(fractions - FIX_TOLERANCE, 0.0), 1.0))
         prog.set_row_bounds(rows, -INF, INF)
         prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
         pos = index + 1
@@ -477,8 +501,7 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
 def _share_cost(s: _Static, members: np.ndarray, m: _Month) -> np.ndarray:
     """Objective "give a level's targets the most water", each weighted by its amount (and tie-break)."""
     cost = s.zero_cost.copy()
-    amounts = m.amounts[members]
-    cost[s.target_cols[members]] = -amounts / amounts.max() * s.tie[members]
+    cost[s.target_cols[members]] = _shares(s, m, members)
     return cost
 
 
@@ -511,9 +534,8 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
     plan = _merge_plan(prog, s, m, expected)
     if plan is None:  # one coverage column: at most one level whose targets share a coverage
         return False
-    _set_targets_lower(prog, s, plan.members, plan.lower)
-    rows = plan.rows
-    prog.set_row_bounds(rows, 0.0, INF)
+    _set_targets_lower(prog, s, m, plan.members, plan.lower)
+    rows = _open_levels(prog, s, m, plan.shared) if plan.shared.size else plan.rows
     prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
     # stages in order: per expected level its coverage (shared levels) and its shares, then the final
     # objective; the weighted sum puts each stage MERGE_WEIGHT above the next in water units
@@ -524,10 +546,9 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
     weight = MERGE_WEIGHT
     k = n_stages - 2
     for lev, cols, shared in reversed(plan.levels):
-        amounts = m.amounts[lev]
-        top = amounts.max()
-        share = -amounts / top * s.tie[lev]  # the level's shares (:func:`_share_cost`)
-        unit = float(top) / prog.scale  # LP units of water per unit of share
+        top = float(m.lp_amounts[lev].max())
+        share = -s.tie[lev] / top  # the level's shares (:func:`_share_cost`) per LP unit
+        unit = top  # LP units of water per unit of share
         costs[k, cols] = share
         cost[cols] += weight * unit * share
         k -= 1
@@ -543,8 +564,8 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
         x = prog.values()
         if _lexicographic_proof(prog, x, costs, plan.loose):
             prog.merged += 1
-            shorts = [p for p, (_, cols, _) in zip(expected, plan.levels, strict=True)
-                      if float(x[cols].min()) < 1.0 - FIX_TOLERANCE]
+            shorts = [p for p, (lev, cols, _) in zip(expected, plan.levels, strict=True)
+                      if float((x[cols] / m.lp_amounts[lev]).min()) < 1.0 - FIX_TOLERANCE]
             carry.note(m.month, shorts)
             return True
         prog.unmerged += 1
@@ -559,6 +580,7 @@ class _MergePlan:
     members: np.ndarray  # targets: the levels served in full, then the expected ones
     lower: np.ndarray  # their lower bounds (1 in full, 0 expected)
     rows: np.ndarray  # level rows of the expected level whose targets share a coverage (or none)
+    shared: np.ndarray  # those targets (positions among the targets)
     levels: list[tuple[np.ndarray, np.ndarray, bool]]  # per expected level: targets, their columns, shared
     loose: np.ndarray  # (stages, columns): the later levels' targets, lower bound 0 at a stage
 
@@ -578,7 +600,8 @@ def _merge_plan(prog: Program, s: _Static, m: _Month, expected: list[int]) -> _M
         members = np.concatenate(full + free)
         lower = np.zeros(members.size)
         lower[:sum(f.size for f in full)] = 1.0
-        rows = s.level_rows[m.members[shared[0]]] if shared else s.level_rows[:0]
+        shared_targets = m.members[shared[0]] if shared else m.members[expected[0]][:0]
+        rows = s.level_rows[shared_targets]
         loose_rows = []
         levels = []
         for level in expected:
@@ -589,7 +612,7 @@ def _merge_plan(prog: Program, s: _Static, m: _Month, expected: list[int]) -> _M
             loose_rows += [row, row] if level in shared else [row]
             levels.append((lev, s.target_cols[lev], level in shared))
         loose_rows.append(np.zeros(prog.n_cols, dtype=bool))  # the final objective
-        plan = _MergePlan(members, lower, rows, levels, np.array(loose_rows))
+        plan = _MergePlan(members, lower, rows, shared_targets, levels, np.array(loose_rows))
     s.merge_plans[key] = plan
     return plan
 
@@ -625,8 +648,7 @@ def _coverage_and_share_cost(s: _Static, members: np.ndarray, m: _Month) -> np.n
     """Objective of one program for a level's two steps: its coverage τ weighted far above the
     rewards of :func:`_share_the_rest` (an optimum of it with the largest τ is an optimum of both)."""
     cost = s.tau_cost * COVERAGE_WEIGHT
-    amounts = m.amounts[members]
-    cost[s.target_cols[members]] = -amounts / amounts.max() * s.tie[members]
+    cost[s.target_cols[members]] = _shares(s, m, members)
     return cost
 
 
@@ -678,7 +700,7 @@ def _set_lower_from(prog: Program, s: _Static, m: _Month, start: int, stop: int)
     members = np.concatenate(full + free)
     lower = np.zeros(members.size)
     lower[:sum(f.size for f in full)] = 1.0
-    _set_targets_lower(prog, s, members, lower)
+    _set_targets_lower(prog, s, m, members, lower)
 
 
 def _solve_levels(prog: Program, s: _Static, levels: list[int], m: _Month) -> None:
@@ -687,33 +709,30 @@ def _solve_levels(prog: Program, s: _Static, levels: list[int], m: _Month) -> No
         members = m.members[level]
         if members.size == 0:
             continue
-        tau = _level_coverage(prog, s, members, m.label)
+        tau = _level_coverage(prog, s, members, m)
         if tau < 1.0 - FIX_TOLERANCE and members.size > 1:
             _share_the_rest(prog, s, members, m, tau)
-        fractions = prog.values()[s.target_cols[members]]
-        _set_targets_lower(prog, s, members, np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0))
+        fractions = _fractions(prog, s, m, members)
+        _set_targets_lower(prog, s, m, members, np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0))
         prog.set_row_bounds(s.level_rows[members], -INF, INF)
     prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
 
 
-def _level_coverage(prog: Program, s: _Static, members: np.ndarray, when: str) -> float:
+def _level_coverage(prog: Program, s: _Static, members: np.ndarray, m: _Month) -> float:
     """The largest common coverage τ of a level's targets (max τ s.t. delivered ≥ τ·target)."""
-    prog.set_row_bounds(s.level_rows[members], 0.0, INF)
+    _open_levels(prog, s, m, members)
     prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
     prog.set_costs(s.tau_cost)
     status = prog.run()
     if status != "kOptimal":
-        raise _diagnose(prog, when, status)
+        raise _diagnose(prog, m.label, status)
     return float(prog.values()[prog.tau])
 
 
 def _share_the_rest(prog: Program, s: _Static, members: np.ndarray, m: _Month, tau: float) -> None:
     """With every target of a short level at ≥ τ, give them any further water the network can deliver."""
     prog.set_col_bounds(prog.tau_col, tau, tau)
-    cost = s.zero_cost.copy()
-    amounts = m.amounts[members]
-    cost[s.target_cols[members]] = -amounts / amounts.max() * s.tie[members]
-    prog.set_costs(cost)
+    prog.set_costs(_share_cost(s, members, m))
     if prog.run() != "kOptimal":
         raise _diagnose(prog, m.label, "second pass")
 
@@ -849,7 +868,7 @@ def _diagnose(prog: Program, month: str, status: str) -> InputError:
         cost[[prog.slack_pos[node_id], prog.slack_neg[node_id]]] = 1.0 / (1.0 + depth[node_id])
     prog.set_col_bounds(slack, 0.0, INF)
     target_cols = [t.col for t in prog.targets]
-    prog.set_col_bounds(target_cols, 0.0, 1.0)
+    prog.set_col_bounds(target_cols, 0.0, prog.col_upper[target_cols])
     prog.set_row_bounds([t.level_row for t in prog.targets], -INF, INF)
     prog.set_costs(cost)
     prog.run()
