@@ -99,8 +99,11 @@ class Program:
         col += len(self.site_ids)
         self.targets = self._targets()
         for target in self.targets:
-            target.col = col
-            col += 1
+            if target.kind == "demand":  # a site's delivery is its target's volume: no column or row of its own
+                target.col = self.site_col[target.ref]
+            else:
+                target.col = col
+                col += 1
         self.tau = col
         self.tau_col = np.array([col], dtype=np.int32)
         col += 1
@@ -239,7 +242,7 @@ class Program:
                          for cap in net.caps]
         for target in self.targets:
             if target.kind == "demand":
-                cols, vals, upper = [self.site_col[target.ref], target.col], [1.0, -1.0], 0.0
+                cols, vals, upper = [], [], 0.0
             elif target.kind == "requirement":
                 link_id = next(r.link for r in net.requirements if r.id == target.ref)
                 cols, vals, upper = [self.link_index[link_id], target.col], [1.0, -1.0], INF
@@ -250,7 +253,8 @@ class Program:
                 upper = INF
             else:
                 cols, vals, upper = [self.res_col[target.ref], target.col], [1.0, -1.0], INF
-            target.row = self._add_row(f"{target.kind} target '{target.ref}'", 0.0, upper, cols, vals)
+            if cols:
+                target.row = self._add_row(f"{target.kind} target '{target.ref}'", 0.0, upper, cols, vals)
             target.level_row = self._add_row(f"level of '{target.id}'", -INF, INF, [target.col, self.tau],
                                              [1.0, -1.0])
 

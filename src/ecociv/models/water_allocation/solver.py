@@ -159,7 +159,7 @@ class _Static:
     tie: np.ndarray  # tie-break weight of each target
     tau_cost: np.ndarray  # objective: maximise the level's coverage
     zero_cost: np.ndarray
-    step_cols: np.ndarray  # columns whose bounds are set every step: links, storages, targets, sites, tau
+    step_cols: np.ndarray  # columns whose bounds are set every step: links, storages, targets (incl. the sites), tau
     step_lower: np.ndarray  # (steps, step columns): their bounds, storages filled in month by month
     step_upper: np.ndarray
     final_cost: np.ndarray  # (steps, columns): objective of each month's final program
@@ -221,10 +221,11 @@ def _static(net: Network, prog: Program) -> _Static:
     lp_amounts = amounts / scale
     quick_lower = np.where(active & ~is_fill[:, None], lp_amounts, 0.0)
     n_res, n_aq = res_cols.size, aq_cols.size
-    step_lower = np.concatenate([np.zeros((steps, n_links + n_res + n_aq)), quick_lower.T,
-                                 np.zeros((steps, site_cols.size + 1))], axis=1)
-    step_upper = np.concatenate([link_cap.T, np.zeros((steps, n_res + n_aq)), lp_amounts.T,
-                                 site_demand.T / scale, np.ones((steps, 1))], axis=1)
+    # (a demand site's delivery column is its target's: its bounds are the target's)
+    step_lower = np.concatenate([np.zeros((steps, n_links + n_res + n_aq)), quick_lower.T, np.zeros((steps, 1))],
+                                axis=1)
+    step_upper = np.concatenate([link_cap.T, np.zeros((steps, n_res + n_aq)), lp_amounts.T, np.ones((steps, 1))],
+                                axis=1)
     step_upper[:, n_links:n_links + n_res] = np.array([res.capacity for res in reservoirs]) / scale
     # keep every delivery at its fixed level; reservoirs upstream fill first among equals
     final_cost = np.repeat(prog.base_cost[None, :], steps, axis=0)
@@ -280,7 +281,7 @@ def _static(net: Network, prog: Program) -> _Static:
         tie=tie,
         tau_cost=tau_cost,
         zero_cost=zero_cost,
-        step_cols=np.concatenate([np.arange(n_links, dtype=np.int32), res_cols, aq_cols, target_cols, site_cols,
+        step_cols=np.concatenate([np.arange(n_links, dtype=np.int32), res_cols, aq_cols, target_cols,
                                   np.array([prog.tau], dtype=np.int32)]),
         step_lower=step_lower,
         step_upper=step_upper,
