@@ -152,5 +152,24 @@ def main(argv: list[str] | None = None) -> None:
         _usage_error(err)
 
 
+def entry() -> None:
+    """The ``ecociv`` script and ``python -m ecociv.cli.main``: :func:`main`, then, when the
+    command allowed it (``ecociv model run``), the exit without the interpreter's teardown
+    (:func:`ecociv.cli.process.exit_now`). :func:`main` itself returns or raises ``SystemExit``
+    (tests call it in-process)."""
+    from ecociv import read_ahead
+    from ecociv.cli import process
+
+    # a model run's inputs start decoding on another core now, not after the parser's set-up
+    started = read_ahead.start_for_command(sys.argv[1:])
+    try:
+        main()
+    finally:
+        if started:
+            read_ahead.finish()
+    if process.fast_exit_allowed():
+        process.exit_now(0)
+
+
 if __name__ == "__main__":
-    main()
+    entry()

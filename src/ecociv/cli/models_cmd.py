@@ -217,6 +217,10 @@ def run(
         read_ahead.finish()
         gc.set_threshold(*thresholds)
         gc.enable()
+    # every output is written and closed: the process may end without the teardown
+    from ecociv.cli.process import allow_fast_exit
+
+    allow_fast_exit()
     for note in manifest["notes"]:
         typer.secho(f"note: {note}", fg="yellow", err=True)
     seconds = manifest["timings_s"]["total"]
