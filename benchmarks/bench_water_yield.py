@@ -66,7 +66,6 @@ import make_awy_inputs as gen  # noqa: E402
 
 WORK = HERE / "_work"
 RESULTS = HERE / "results" / "water_yield.json"
-ECOCIV = ROOT / ".venv" / "bin" / "ecociv"
 GB = 1e9
 TARGETS = {
     "4000": {"wall_s": 2.0, "peak_rss_gb": 0.9},
@@ -154,16 +153,14 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def ecociv_prefix(src: Path | None) -> list[str]:
-    """The command that starts ecociv: the venv's entry point, or the venv's Python running
-    the CLI module (with ``PYTHONPATH`` set by :func:`ecociv_env`) for another source tree."""
-    if src is None and ECOCIV.exists():
-        return [str(ECOCIV)]
+    """The command that starts ecociv: this Python running the CLI module, as the ``ecociv``
+    script does (``ecociv.cli.main:entry``), on ``src`` or this checkout's source tree (set by
+    :func:`ecociv_env`). Not the venv's installed script: one installed before the entry point
+    changed calls ``main()`` and misses the script's own start and exit."""
     return [sys.executable, "-m", "ecociv.cli.main"]
 
 
 def ecociv_env(src: Path | None) -> dict[str, str] | None:
-    if src is None and ECOCIV.exists():
-        return None
     return {**os.environ, "PYTHONPATH": str(src if src is not None else ROOT / "src")}
 
 

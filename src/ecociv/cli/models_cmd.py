@@ -215,8 +215,13 @@ def run(
                                  align=align, scheduler_address=scheduler, nodata=missing_values)
     finally:
         read_ahead.finish()
-        gc.set_threshold(*thresholds)
-        gc.enable()
+        from ecociv.cli import process
+
+        # the script ends after the run: back at the usual thresholds, a collection of all the
+        # young objects of the run would start at once (15-25 ms on one core, for nothing)
+        if not process.is_script():
+            gc.set_threshold(*thresholds)
+            gc.enable()
     # every output is written and closed: the process may end without the teardown
     from ecociv.cli.process import allow_fast_exit
 

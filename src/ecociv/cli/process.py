@@ -17,6 +17,19 @@ import sys
 from typing import NoReturn
 
 _allowed = False
+_script = False
+
+
+def mark_script() -> None:
+    """Record that this process is the ``ecociv`` script (:func:`ecociv.cli.main.entry`), which
+    ends when the command returns (tests and other callers of ``main()`` keep running)."""
+    global _script
+    _script = True
+
+
+def is_script() -> bool:
+    """Whether this process is the ``ecociv`` script (:func:`mark_script`)."""
+    return _script
 
 
 def allow_fast_exit() -> None:
