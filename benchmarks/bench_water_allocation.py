@@ -264,9 +264,10 @@ print(json.dumps({"wall_s": run["wall_s"], "cpu_s_per_member_median": run["cpu_s
 
 
 def ensemble_pairs(path: Path, baseline_src: Path, members: int, pairs: int, workers: int, seed: int,
-                   sigma: float) -> dict[str, Any]:
-    """The ensemble of the baseline tree and of this one, alternating, each in a fresh process."""
-    trees = {"old": baseline_src.resolve(), "new": ROOT / "src"}
+                   sigma: float, new_src: Path | None = None) -> dict[str, Any]:
+    """The ensemble of the baseline tree and of this one (or ``new_src``), alternating, each in a fresh
+    process."""
+    trees = {"old": baseline_src.resolve(), "new": (new_src or ROOT / "src").resolve()}
     runs = []
     for pair in range(pairs):
         for tree in (("old", "new") if pair % 2 == 0 else ("new", "old")):
@@ -291,7 +292,8 @@ def ensemble_pairs(path: Path, baseline_src: Path, members: int, pairs: int, wor
               for o, n in zip([r for r in runs if r["tree"] == "old"], [r for r in runs if r["tree"] == "new"],
                               strict=True)]
     totals = {r["delivered_total_m3"] for r in runs}
-    return {"baseline_src": str(trees["old"]), "new_commit": engine_state()["commit"], "runs": runs,
+    return {"baseline_src": str(trees["old"]), "new_src": str(trees["new"]), "new_commit": engine_state()["commit"],
+            "runs": runs,
             "summary": summary, "cpu_ratio_new_over_old_per_pair": ratios,
             "same_total_delivered": max(totals) - min(totals) <= 1e-9 * max(totals),
             "note": "run_ensemble(network, members, sigma, seed, workers, summarize=False) in a fresh process per "
@@ -347,6 +349,8 @@ def main() -> None:
     parser.add_argument("--compare-src", type=Path,
                         help="only: ensembles of this tree and of the tree at DIR (its src), alternating")
     parser.add_argument("--pairs", type=int, default=3, help="old/new pairs with --compare-src")
+    parser.add_argument("--new-src", type=Path, default=None,
+                        help="with --compare-src: the 'new' tree's src (default: this checkout's src)")
     parser.add_argument("--ensemble-only", action="store_true",
                         help="only the ensemble (no Pywr, no single-run timing, no profile); key ensemble_only")
     args = parser.parse_args()
@@ -372,9 +376,11 @@ def main() -> None:
         return
     if args.compare_src is not None:
         path, label, why = pick_network(args.synthetic)
-        print(f"network: {label}; {args.members} members, {args.workers} workers, {args.pairs} pairs", flush=True)
+        print(f"network: {label}; {args.members} members, {args.workers} workers, {args.pairs} pairs; old "
+              f"{args.compare_src}, new {args.new_src or ROOT / 'src'}; sigma {args.sigma}, seed {args.seed}; machine "
+              f"{machine()}", flush=True)
         compared = ensemble_pairs(path, args.compare_src, args.members, args.pairs, args.workers, args.seed,
-                                  args.sigma)
+                                  args.sigma, args.new_src)
         saved = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
         saved["ensemble_before_after"] = {"run_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                           "network": label, **compared}

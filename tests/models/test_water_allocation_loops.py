@@ -101,3 +101,20 @@ def test_proof_holds_follows_the_signs_of_the_reduced_costs() -> None:
     costs = np.array([[1.0, 1.0], [0.0, 1.0]])
     assert proof_holds(basic, costs, duals, 1e-11, indptr, indices, data, x, lower, upper,
                        np.zeros((2, 2), dtype=bool), row, row)
+
+
+def test_take_changes_passes_exactly_the_entries_that_differ() -> None:
+    # Program.flush passes HiGHS only the bounds and costs that differ from those it holds
+    from ecociv.models.water_allocation.loops import take_changes, take_cost_changes
+
+    held_lower, held_upper = np.array([0.0, 1.0, 2.0, 3.0]), np.array([5.0, 5.0, np.inf, 5.0])
+    want_lower, want_upper = np.array([0.0, 1.5, 2.0, 3.0]), np.array([5.0, 5.0, 7.0, 5.0])
+    index, lower, upper = np.zeros(4, dtype=np.int32), np.zeros(4), np.zeros(4)
+    n = take_changes(want_lower, want_upper, held_lower, held_upper, index, lower, upper)
+    assert n == 2 and index[:n].tolist() == [1, 2]
+    assert lower[:n].tolist() == [1.5, 2.0] and upper[:n].tolist() == [5.0, 7.0]
+    assert np.array_equal(held_lower, want_lower) and np.array_equal(held_upper, want_upper)
+    assert take_changes(want_lower, want_upper, held_lower, held_upper, index, lower, upper) == 0
+    held = np.zeros(3)
+    n = take_cost_changes(np.array([0.0, -1.0, 0.0]), held, index, lower)
+    assert n == 1 and index[0] == 1 and lower[0] == -1.0 and held.tolist() == [0.0, -1.0, 0.0]

@@ -259,3 +259,39 @@ def month_bounds(t: int, month: int, storage: NDArray[np.float64], aq_storage: N
     for a in range(n_aq):
         col_upper[step_cols[n_links + n_res + a]] = max(aq_capacity[a], aq_storage[a]) / scale
     return evaporation
+
+
+@_jit
+def take_changes(want_lower: NDArray[np.float64], want_upper: NDArray[np.float64], held_lower: NDArray[np.float64],
+                 held_upper: NDArray[np.float64], index: NDArray[np.int32], lower: NDArray[np.float64],
+                 upper: NDArray[np.float64]) -> int:
+    """The entries where the wanted bounds differ from those held: their positions and values are
+    written to the first n places of ``index``, ``lower`` and ``upper`` and copied into the held
+    arrays; returns n (:meth:`.program.Program.flush`, one pass instead of a dozen NumPy calls)."""
+    n = 0
+    for i in range(want_lower.size):
+        lo = want_lower[i]
+        up = want_upper[i]
+        if lo != held_lower[i] or up != held_upper[i]:
+            index[n] = i
+            lower[n] = lo
+            upper[n] = up
+            held_lower[i] = lo
+            held_upper[i] = up
+            n += 1
+    return n
+
+
+@_jit
+def take_cost_changes(want: NDArray[np.float64], held: NDArray[np.float64], index: NDArray[np.int32],
+                      values: NDArray[np.float64]) -> int:
+    """:func:`take_changes` for one array (the objective)."""
+    n = 0
+    for i in range(want.size):
+        value = want[i]
+        if value != held[i]:
+            index[n] = i
+            values[n] = value
+            held[i] = value
+            n += 1
+    return n

@@ -17,6 +17,7 @@ import numpy as np
 from ecociv.highs import silent_highs
 from ecociv.models.water_allocation.checks import return_shares
 from ecociv.models.water_allocation.elements import Network
+from ecociv.models.water_allocation.loops import take_changes, take_cost_changes
 
 INF = highspy.kHighsInf
 _OPTIMAL = highspy.HighsModelStatus.kOptimal
@@ -126,6 +127,7 @@ class Program:
         # what HiGHS holds: the bounds and costs wanted are passed to it at the next run (only those changed)
         self._held_col = (self.col_lower.copy(), self.col_upper.copy())
         self._held_row = (self.row_lower.copy(), self.row_upper.copy())
+        self._changes = self._change_buffers()
         self.matrix = np.zeros((len(self.rows), col))
         for r, (idx, vals) in enumerate(self._row_entries):
             self.matrix[r, idx] = vals
@@ -153,6 +155,9 @@ class Program:
         self.unmerged = 0  # ... tried and not proven (solved level by level)
         self._values: np.ndarray | None = None  # the last run's solution, once read
         self.short_history: list[tuple[int, ...]] = []  # levels short per calendar month in the last run's last year
+        # one-program months' objectives by (step, levels expected short): they depend on the steps'
+        # amounts, not on inflows (a program is used again only with other inflows)
+        self.merged_costs: dict[tuple[int, tuple[int, ...]], tuple[np.ndarray, np.ndarray]] = {}
         self.cost = np.zeros(self.n_cols)  # the objective wanted
         self._held_cost = np.zeros(self.n_cols)  # the objective HiGHS has (all zero when built)
         # each target's level row: delivered − amount·τ ≥ 0 when the level is served; τ's coefficient
@@ -274,6 +279,7 @@ class Program:
                           np.concatenate([self._held_col[1], np.full(grown, INF)]))
         self.cost = np.concatenate([self.cost, np.zeros(grown)])
         self._held_cost = np.concatenate([self._held_cost, np.zeros(grown)])
+        self._changes = self._change_buffers()
         self.matrix = np.concatenate([self.matrix, np.zeros((self.matrix.shape[0], grown))], axis=1)
         for node_id in self.balance_nodes:
             self.matrix[self.balance_row[node_id], [self.slack_pos[node_id], self.slack_neg[node_id]]] = [1.0, -1.0]
@@ -298,25 +304,21 @@ class Program:
         """Pass HiGHS the bounds and costs that differ from those it holds, one call each (a change
         costs it work at the next run, and each call costs a fixed time)."""
         h = self.h
-        held_lower, held_upper = self._held_col
-        changed = np.flatnonzero((self.col_lower != held_lower) | (self.col_upper != held_upper))
-        if changed.size:
-            lower, upper = self.col_lower[changed], self.col_upper[changed]
-            h.changeColsBounds(changed.size, changed.astype(np.int32), lower, upper)
-            held_lower[changed] = lower
-            held_upper[changed] = upper
-        held_lower, held_upper = self._held_row
-        changed = np.flatnonzero((self.row_lower != held_lower) | (self.row_upper != held_upper))
-        if changed.size:
-            lower, upper = self.row_lower[changed], self.row_upper[changed]
-            h.changeRowsBounds(changed.size, changed.astype(np.int32), lower, upper)  # type: ignore[attr-defined]
-            held_lower[changed] = lower
-            held_upper[changed] = upper
-        changed = np.flatnonzero(self.cost != self._held_cost)
-        if changed.size:
-            cost = np.ascontiguousarray(self.cost[changed], dtype=float)
-            h.changeColsCost(changed.size, changed.astype(np.int32), cost)
-            self._held_cost[changed] = cost
+        index, lower, upper = self._changes
+        n = take_changes(self.col_lower, self.col_upper, *self._held_col, index, lower, upper)
+        if n:
+            h.changeColsBounds(n, index[:n], lower[:n], upper[:n])
+        n = take_changes(self.row_lower, self.row_upper, *self._held_row, index, lower, upper)
+        if n:
+            h.changeRowsBounds(n, index[:n], lower[:n], upper[:n])  # type: ignore[attr-defined]
+        n = take_cost_changes(self.cost, self._held_cost, index, lower)
+        if n:
+            h.changeColsCost(n, index[:n], lower[:n])
+
+    def _change_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positions and values of the changes :meth:`flush` passes (as long as the columns or rows)."""
+        size = max(self.n_cols, len(self.rows))
+        return np.zeros(size, dtype=np.int32), np.zeros(size), np.zeros(size)
 
     def values(self) -> np.ndarray:
         """The last run's solution (LP units), read from HiGHS once per run; not to be changed."""

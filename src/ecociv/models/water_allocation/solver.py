@@ -538,6 +538,30 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
     _set_targets_lower(prog, s, m, plan.members, plan.lower)
     rows = _open_levels(prog, s, m, plan.shared) if plan.shared.size else plan.rows
     prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
+    cost, costs = _merged_costs(prog, s, m, plan, expected)
+    prog.set_costs(cost)
+    status = prog.run()
+    if status == "kOptimal":
+        x = prog.values()
+        if _lexicographic_proof(prog, x, costs, plan.loose):
+            prog.merged += 1
+            shorts = [p for p, (lev, cols, _) in zip(expected, plan.levels, strict=True)
+                      if float((x[cols] / m.lp_amounts[lev]).min()) < 1.0 - FIX_TOLERANCE]
+            carry.note(m.month, shorts)
+            return True
+        prog.unmerged += 1
+    prog.set_row_bounds(rows, -INF, INF)
+    return False if status == "kOptimal" else None
+
+
+def _merged_costs(prog: Program, s: _Static, m: _Month, plan: _MergePlan,
+                  expected: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The one-program month's objective and each stage's (:func:`_solve_month_merged`); they depend on
+    the step's amounts and costs, not on inflows, and are kept in the program for the next run."""
+    key = (m.t, tuple(expected))
+    kept = prog.merged_costs.get(key)
+    if kept is not None:
+        return kept
     # stages in order: per expected level its coverage (shared levels) and its shares, then the final
     # objective; the weighted sum puts each stage MERGE_WEIGHT above the next in water units
     n_stages = int(plan.loose.shape[0])
@@ -559,19 +583,8 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
             k -= 1
             weight *= max(COVERAGE_WEIGHT, 1.0)
         weight *= MERGE_WEIGHT
-    prog.set_costs(cost)
-    status = prog.run()
-    if status == "kOptimal":
-        x = prog.values()
-        if _lexicographic_proof(prog, x, costs, plan.loose):
-            prog.merged += 1
-            shorts = [p for p, (lev, cols, _) in zip(expected, plan.levels, strict=True)
-                      if float((x[cols] / m.lp_amounts[lev]).min()) < 1.0 - FIX_TOLERANCE]
-            carry.note(m.month, shorts)
-            return True
-        prog.unmerged += 1
-    prog.set_row_bounds(rows, -INF, INF)
-    return False if status == "kOptimal" else None
+    prog.merged_costs[key] = cost, costs
+    return cost, costs
 
 
 @dataclass
