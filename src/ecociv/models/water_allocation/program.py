@@ -158,6 +158,7 @@ class Program:
         # one-program months' objectives by (step, levels expected short): they depend on the steps'
         # amounts, not on inflows (a program is used again only with other inflows)
         self.merged_costs: dict[tuple[int, tuple[int, ...]], tuple[np.ndarray, np.ndarray]] = {}
+        self.static: Any = None  # the solver's per-run arrays of the last run (solver._Static), used again
         self.cost = np.zeros(self.n_cols)  # the objective wanted
         self._held_cost = np.zeros(self.n_cols)  # the objective HiGHS has (all zero when built)
         # each target's level row: delivered − amount·τ ≥ 0 when the level is served; τ's coefficient

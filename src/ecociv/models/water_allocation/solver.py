@@ -254,8 +254,7 @@ def _static(net: Network, prog: Program) -> _Static:
         site_cols=site_cols,
         site_demand=site_demand,
         balance_rows=np.array([prog.balance_row[n] for n in prog.balance_nodes], dtype=np.int32),
-        local_inflow=np.array([net.nodes[n].inflow for n in prog.balance_nodes]).reshape(
-            len(prog.balance_nodes), steps),
+        local_inflow=_local_inflow(net, prog),
         res_rows=np.array([node_index[r] for r in prog.res_ids], dtype=int),
         aq_rows=np.array([node_index[a] for a in prog.aq_ids], dtype=int),
         recharge=np.array([aq.recharge for aq in aquifers]).reshape(len(aquifers), steps),
@@ -288,6 +287,12 @@ def _static(net: Network, prog: Program) -> _Static:
         final_cost=final_cost,
         levels=levels,
     )
+
+
+def _local_inflow(net: Network, prog: Program) -> np.ndarray:
+    """(balance nodes, steps) local inflow of each balance node, m³ per step."""
+    inflow = np.array([net.nodes[n].inflow for n in prog.balance_nodes], dtype=float)
+    return np.ascontiguousarray(inflow.reshape(len(prog.balance_nodes), net.calendar.months))
 
 
 @dataclass
@@ -545,8 +550,8 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
         x = prog.values()
         if _lexicographic_proof(prog, x, costs, plan.loose):
             prog.merged += 1
-            shorts = [p for p, (lev, cols, _) in zip(expected, plan.levels, strict=True)
-                      if float((x[cols] / m.lp_amounts[lev]).min()) < 1.0 - FIX_TOLERANCE]
+            short = x[s.target_cols] < (1.0 - FIX_TOLERANCE) * m.lp_amounts  # targets below their amount
+            shorts = [p for p, (lev, _, _) in zip(expected, plan.levels, strict=True) if short[lev].any()]
             carry.note(m.month, shorts)
             return True
         prog.unmerged += 1
@@ -847,7 +852,14 @@ def allocate(net: Network, *, shortcuts: bool = True, program: Program | None = 
         prog.solves = prog.proven = prog.unproven = prog.merged = prog.unmerged = 0
     else:
         prog = Program(net)
-    static = _static(net, prog)
+    if program is not None and isinstance(prog.static, _Static):
+        # only inflows differ from the earlier call: its index arrays, bounds, objectives and level
+        # patterns hold, with this call's local inflows
+        static = prog.static
+        static.local_inflow = _local_inflow(net, prog)
+    else:
+        static = _static(net, prog)
+    prog.static = static
     cal = net.calendar
     months = cal.month_of_year - 1
     years = cal.years
