@@ -159,8 +159,11 @@ class _AheadOfTime:
             self.progress(step, status)
 
     def _prepare(self) -> None:
+        from ecociv.scenario.timeline import span
+
         try:
-            prepare_summaries(self.dataset)
+            with span("prepare_summaries"):
+                prepare_summaries(self.dataset)
         except Exception:  # only a head start: the summaries meet the error again
             return
 
@@ -184,7 +187,9 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
     from ecociv.region.summary import write_summaries
     from ecociv.scenario.run_file import MapWorkers, load_scenario_file, run_scenario_file
     from ecociv.scenario.store import PARTIAL
+    from ecociv.scenario.timeline import process_started, span
 
+    process_started("main")
     started = time.perf_counter()
     # the map workers start up (import matplotlib) while this process loads and checks the scenario
     maps: bool | MapWorkers = MapWorkers() if background_maps else False
@@ -192,8 +197,10 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
     scenario = belt_scenario()
     console.print(f"ecociv demo: Belt baseline (天山北坡经济带), scenario {scenario}")
     try:
-        dataset = load_dataset()
-        loaded = load_scenario_file(scenario)
+        with span("load_dataset"):
+            dataset = load_dataset()
+        with span("plan"):
+            loaded = load_scenario_file(scenario)
     except BaseException:
         if isinstance(maps, MapWorkers):
             maps.shutdown()
@@ -207,17 +214,27 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
         from ecociv.check.report import check_run
         from ecociv.errors import InputError
 
-        ahead.wait()
+        with span("wait_prepare"):
+            ahead.wait()
         written["folder"] = folder
-        written["paths"] = write_summaries(folder, dataset)
+        with span("summaries"):
+            written["paths"] = write_summaries(folder, dataset)
         try:
-            written["check"] = check_run(folder, dataset=dataset,
-                                         run_id=folder.name.removeprefix(PARTIAL))
+            with span("check"):
+                written["check"] = check_run(folder, dataset=dataset,
+                                             run_id=folder.name.removeprefix(PARTIAL))
         except InputError as err:  # a bad reference table must not cost the user the run
             written["check"] = err
 
     result = run_scenario_file(loaded, store_root, use_cache=False, progress=ahead,
                                background_maps=maps, before_commit=summarise)
+    with span("print"):
+        _print_results(console, result, written, started)
+    return result.folder
+
+
+def _print_results(console: Any, result: Any, written: dict[str, Any], started: float) -> None:
+    """The demo's tables and closing lines, from the committed run ``result``."""
 
     def final(path: Path) -> Path:  # a path written into the unfinished run folder, as committed
         return result.folder / Path(path).relative_to(written["folder"])
@@ -257,7 +274,6 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
                       f"`ecociv check {result.folder}` prints every row)")
     console.print(f"run {result.run_id} written to {result.folder} in "
                   f"{time.perf_counter() - started:.1f} s")
-    return result.folder
 
 
 def run_demo(store_root: Path, progress: ProgressCallback | None = None, *,

@@ -118,3 +118,53 @@ def test_report_hook_draws_the_network_as_run(capsys: pytest.CaptureFixture[str]
     assert [p.name for p in written] == ["network_diagram.png", "network_diagram.svg"]
     assert (out / "network_diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((out / "maps.json").read_text()) == ["network_diagram.png", "network_diagram.svg"]
+
+
+def test_png_and_svg_from_one_figure_match_savefig_tight(tmp_path: Path) -> None:
+    """``draw_network_files`` draws the PNG once and crops it to the tight box instead of letting
+    ``savefig(bbox_inches="tight")`` lay the figure out twice: the same image size (± 1 pixel for
+    the rounding of the box) and nearly the same pixels as the tight ``savefig`` of the same
+    figure; the SVG holds every label."""
+    import matplotlib
+    import numpy as np
+    from PIL import Image
+
+    import ecociv.models.water_allocation.diagram as diagram
+
+    png, svg = diagram.draw_network_files(_small(), [tmp_path / "one.png", tmp_path / "one.svg"],
+                                          flows={"reach": 3.0, "to_town": 1.25}, flow_units="10^8 m3/yr")
+    assert [png.name, svg.name] == ["one.png", "one.svg"]
+    reference = tmp_path / "tight.png"
+    real_save = diagram._save_png
+
+    def tight(fig: Any, out: Path) -> Any:  # the savefig of before, for reference
+        fig.savefig(out, dpi=diagram.PNG_DPI, bbox_inches="tight")
+        return diagram._tight_box(fig)
+
+    diagram._save_png = tight
+    try:
+        diagram.draw_network_files(_small(), [reference], flows={"reach": 3.0, "to_town": 1.25},
+                                   flow_units="10^8 m3/yr")
+    finally:
+        diagram._save_png = real_save
+    ours = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    theirs = np.asarray(Image.open(reference).convert("RGB")).astype(int)
+    assert abs(ours.shape[0] - theirs.shape[0]) <= 1 and abs(ours.shape[1] - theirs.shape[1]) <= 1
+    rows, columns = min(ours.shape[0], theirs.shape[0]), min(ours.shape[1], theirs.shape[1])
+    differ = np.abs(ours[:rows, :columns] - theirs[:rows, :columns]).max(axis=2) > 64
+    # a shift below a pixel moves antialiased edges only
+    best = min(
+        (np.abs(ours[dy:rows - 1 + dy, dx:columns - 1 + dx] - theirs[:rows - 1, :columns - 1]).max(axis=2) > 64).mean()
+        for dy in (0, 1) for dx in (0, 1))
+    assert min(best, differ.mean()) < 0.01
+    text = svg.read_text(encoding="utf-8")
+    assert all(escape(label) in text for label in ("Town & port <A>", "farm", "3", "1.25"))
+    assert matplotlib.get_backend()  # drawing left the backend usable
+
+
+def test_draw_network_files_rejects_a_bad_suffix_before_drawing(tmp_path: Path) -> None:
+    from ecociv.models.water_allocation.diagram import draw_network_files
+
+    with pytest.raises(InputError, match=r"\.pdf"):
+        draw_network_files(_small(), [tmp_path / "x.png", tmp_path / "x.pdf"])
+    assert not (tmp_path / "x.png").exists()

@@ -552,12 +552,16 @@ def step_map_jobs(step_folder: str | Path, manifest: Mapping[str, Any], *, lang:
 
 def draw_map_job(job: MapJob) -> list[Path]:
     """Draw one :class:`MapJob`; the written paths."""
-    if job.render is not None:
-        return [render_map(**job.render)]
-    from ecociv.registry import get_model
+    from ecociv.scenario.timeline import span
 
-    report = get_model(job.manifest["model"]["id"]).report
-    return list(report(job.folder, job.manifest)) if report is not None else []
+    name = f"{job.folder.name}/{Path(job.render['png']).name if job.render else 'report'}"
+    with span("map", name):
+        if job.render is not None:
+            return [render_map(**job.render)]
+        from ecociv.registry import get_model
+
+        report = get_model(job.manifest["model"]["id"]).report
+        return list(report(job.folder, job.manifest)) if report is not None else []
 
 
 def write_maps_index(step_folder: str | Path, written: list[Path]) -> None:
@@ -597,6 +601,14 @@ def map_workers() -> int:
 def warm_up() -> None:
     """Import what drawing a map needs (a map worker process calls this while it waits for the
     first step, so that the first map does not pay for it)."""
+    from ecociv.scenario.timeline import process_started, span
+
+    process_started("map worker")
+    with span("warm_up"):
+        _warm_up()
+
+
+def _warm_up() -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -215,17 +215,22 @@ def _run_with_background_maps(loaded: ScenarioFile, store_root: str | Path, *,
                                        for job in jobs])
 
     def finish(folder: Path) -> None:
+        from ecociv.scenario.timeline import span
+
         if before_commit is not None:  # e.g. summaries, written while the maps are drawn
             before_commit(folder)
         for future in pending:
             future.result()
-        _draw_backlog([task for step in loaded.steps if step.name in steps
-                       for task in steps[step.name][1]])
+        with span("draw_backlog"):
+            _draw_backlog([task for step in loaded.steps if step.name in steps
+                           for task in steps[step.name][1]])
         # in plan order (steps may finish in another order): the first failed map is the same
-        for step in loaded.steps:
-            if step.name in steps:
-                step_folder, tasks = steps[step.name]
-                report_maps.write_maps_index(step_folder, [p for t in tasks for p in t.result()])
+        with span("wait_maps"):
+            for step in loaded.steps:
+                if step.name in steps:
+                    step_folder, tasks = steps[step.name]
+                    report_maps.write_maps_index(step_folder,
+                                                 [p for t in tasks for p in t.result()])
 
     try:
         return run_scenario(loaded.scenario, base_dir=loaded.base_dir,

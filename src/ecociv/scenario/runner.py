@@ -33,6 +33,7 @@ from ecociv.scenario.concurrent import GraphRun, step_workers
 from ecociv.scenario.progress import task_progress
 from ecociv.scenario.schema import DATASET_REFERENCE, STEP_REFERENCE, Scenario, StepConfig
 from ecociv.scenario.store import ResultsStore
+from ecociv.scenario.timeline import span
 from ecociv.spec import Model, ParamInput, RasterOutput
 from ecociv.units import parse_unit, to_magnitude
 
@@ -524,6 +525,10 @@ def run_scenario(
         graph: GraphRun[_StepResult] | None = None
 
         def work(name: str) -> _StepResult:
+            with span("step", name):
+                return _work(name)
+
+        def _work(name: str) -> _StepResult:
             step = by_name[name]
             t0 = time.perf_counter()
             key = _cache_key(step, keys, grid, align)
@@ -544,9 +549,10 @@ def run_scenario(
             labels = {str(sources[i]): f"@{s}.{o} (output of step '{s}')"
                       for i, (s, o) in step.upstream.items()}
             try:
-                loaded = load_inputs(step.model, sources, step.params, grid=grid,
-                                     align=align or bool(step.replaced), nodata=step.nodata,
-                                     resampling=step.resampling)
+                with span("load", name):
+                    loaded = load_inputs(step.model, sources, step.params, grid=grid,
+                                         align=align or bool(step.replaced), nodata=step.nodata,
+                                         resampling=step.resampling)
                 for input_id, replacement in step.replaced.items():
                     loaded.notes.add(f"input '{input_id}': dataset layer replaced by {replacement}")
                 for note in cache_notes:
@@ -566,7 +572,8 @@ def run_scenario(
             for output_id, meta in manifest["outputs"].items():
                 outputs[f"@{name}.{output_id}"] = folder / name / meta["path"]
             if on_step is not None and not result.cached:
-                on_step(folder / name, manifest)
+                with span("on_step", name):
+                    on_step(folder / name, manifest)
             records[name] = {
                 "name": name, "model": step.model.spec.id, "version": step.model.spec.version,
                 "cache_key": result.key, "cached": result.cached,
@@ -598,7 +605,8 @@ def run_scenario(
         }
         (folder / "manifest.json").write_text(json.dumps(run_manifest, indent=2))
         if before_commit is not None:
-            before_commit(folder)
+            with span("before_commit"):
+                before_commit(folder)
             finished = time.time()
             run_manifest["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(finished))
             run_manifest["seconds"] = round(finished - started, 3)

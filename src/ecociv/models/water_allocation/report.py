@@ -27,7 +27,7 @@ def network_diagram(step_folder: Path, manifest: Mapping[str, Any]) -> list[Path
     """
     import pandas as pd
 
-    from ecociv.models.water_allocation.diagram import draw_network
+    from ecociv.models.water_allocation.diagram import draw_network_files
     from ecociv.models.water_allocation.levers import apply_levers
     from ecociv.models.water_allocation.network import read_document
 
@@ -42,5 +42,6 @@ def network_diagram(step_folder: Path, manifest: Mapping[str, Any]) -> list[Path
     years = flows["month"].nunique() / 12.0
     mean = (flows.groupby("link")["flow_m3"].sum() / years / M3_PER_1E8M3).to_dict()
     name = str(doc.get("name", path.parent.name))
-    return [draw_network(doc, step_folder / f"network_diagram.{suffix}", title=f"{name}: mean annual flow",
-                         flows=mean, flow_units="10^8 m3/yr") for suffix in ("png", "svg")]
+    # one figure for both files: laid out and measured once
+    return draw_network_files(doc, [step_folder / f"network_diagram.{suffix}" for suffix in ("png", "svg")],
+                              title=f"{name}: mean annual flow", flows=mean, flow_units="10^8 m3/yr")
