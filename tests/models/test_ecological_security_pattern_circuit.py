@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from ecociv.models.ecological_security_pattern.kernels_circuit import (
+    band_edges,
     edge_conductance,
     effective_resistance,
     grid_edges,
+    grounded_system,
     laplacian,
     nested_dissection,
     pair_current,
@@ -136,3 +138,48 @@ def test_pairwise_sum_equals_pair_by_pair_solves(resistance, data) -> None:
         assert matrix[j, i] == pytest.approx(pair.resistance)
     np.testing.assert_allclose(current, expected, atol=1e-9)
     np.testing.assert_allclose(np.diag(matrix), 0.0, atol=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(resistance=arrays(np.float64, st.tuples(st.integers(2, 7), st.integers(2, 7)),
+                         elements=st.floats(0.5, 200.0)), data=st.data())
+def test_band_edges_are_the_window_edges(resistance, data) -> None:
+    # a band of scattered cells (wrapping from one row's last column to the next row's first,
+    # which are not neighbours), two of them shorted into one focal node: the conductors found
+    # from the band's cells alone are the window's, in the same order, bit for bit
+    rows, cols = resistance.shape
+    mask = np.array(data.draw(st.lists(st.booleans(), min_size=rows * cols, max_size=rows * cols)))
+    mask[[cols - 1, cols]] = True
+    band = np.flatnonzero(mask)
+    node_of_band = np.arange(band.size, dtype=np.int32)
+    node_of_band[:2] = 0  # shorted: no conductor between them
+    node = np.full(rows * cols, -1, dtype=np.int64)
+    node[band] = node_of_band
+    expected = grid_edges(resistance, node.reshape(rows, cols), "average_conductance")
+    for dtype in (np.int64, np.int32):
+        found = band_edges(resistance, band.astype(dtype), node_of_band, "average_conductance")
+        for got, want in zip(found, expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_grounded_system_is_the_reordered_laplacian_without_the_ground() -> None:
+    # 6 × 40 cells, the first row shorted into focal node 0 (parallel conductors to the second
+    # row: a long row that SciPy sorts unstably), ground 7, a nested-dissection order: exactly
+    # the entries of L[keep][:, keep] from the whole Laplacian
+    rng = np.random.default_rng(7)
+    rows, cols = 6, 40
+    resistance = rng.uniform(1.0, 50.0, (rows, cols))
+    node = np.arange(rows * cols).reshape(rows, cols) - (cols - 1)
+    node[0] = 0
+    n = int(node.max()) + 1
+    u, v, g = grid_edges(resistance, node)
+    rr, cc = np.divmod(np.arange(n) + cols - 1, cols)
+    order = nested_dissection(rr.astype(float), cc.astype(float), leaf=3)
+    keep, matrix = grounded_system(n, u, v, g, 7, order)
+    np.testing.assert_array_equal(keep, order[order != 7])
+    expected = laplacian(n, u, v, g)[keep][:, keep].tocsc()
+    expected.sort_indices()
+    np.testing.assert_array_equal(matrix.indptr, expected.indptr)
+    np.testing.assert_array_equal(matrix.indices, expected.indices)
+    np.testing.assert_array_equal(matrix.data, expected.data)
+    assert matrix.indices.dtype == np.int32

@@ -43,6 +43,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ecociv.models.ecological_security_pattern.grid_dijkstra import GridSearch
 from ecociv.models.ecological_security_pattern.kernels_circuit import (
+    band_edges,
     grid_edges,
     nested_dissection,
     pair_current,
@@ -66,8 +67,9 @@ class SecurityPattern:
     (the output's precision; searched in float64); ``allocation``: nearest source id (0 = none),
     in the sources' integer type; ``links``: least-cost corridors;
     ``effective_resistance``: Ω per link (NaN where not solved); ``current``: cumulative node
-    current, A (NaN on impassable cells), float32 (summed in float64; the pinch-point
-    percentile is taken before rounding); ``corridor``: cells of the corridor bands;
+    current, A (NaN on impassable cells), float32 (summed in float64, on the bands' cells only
+    in the ``corridors`` mode; the pinch-point percentile is taken before rounding);
+    ``corridor``: cells of the corridor bands;
     ``pinch``: pinch-point cells; ``pinch_threshold``: current at the percentile, A.
     """
 
@@ -81,41 +83,73 @@ class SecurityPattern:
     pinch_threshold: float
 
 
-def corridor_currents(resistance: np.ndarray, sources: np.ndarray, links: list[Link],
-                      bands: list[np.ndarray], scheme: str) -> tuple[np.ndarray, np.ndarray]:
-    """Summed current of one circuit per corridor band (Pinchpoint Mapper's adjacent-pair mode).
+def corridor_currents_on_bands(resistance: np.ndarray, sources: np.ndarray, links: list[Link],
+                               bands: list[np.ndarray],
+                               scheme: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Summed current of one circuit per corridor band (Pinchpoint Mapper's adjacent-pair mode),
+    held on the cells of the bands only.
 
     In each circuit the band cells of the corridor's two sources are shorted into one node each
     (1 A in at the first, out at the second); cells of any other source in the band are ordinary
-    cells, as Circuitscape treats focal regions outside the pair.
+    cells, as Circuitscape treats focal regions outside the pair. Each band's conductors are
+    found from its cells (:func:`.kernels_circuit.band_edges`, no window of the grid) and its
+    grounded matrix is assembled in elimination order (:func:`.kernels_circuit.grounded_system`).
 
-    Returns the current (rows, cols), A, and the effective resistance of each corridor, Ω.
+    Parameters
+    ----------
+    bands : list of ndarray of int
+        Flat cell numbers of each corridor's band, sorted ascending.
+
+    Returns
+    -------
+    cells : ndarray of int
+        The cells of the union of the bands (flat numbers, sorted); every other cell carries
+        no current.
+    current : ndarray (cells.size,)
+        Current summed over the corridors on those cells, A (added corridor by corridor, in
+        their order).
+    reff : ndarray (len(links),)
+        Effective resistance of each corridor, Ω.
     """
-    rows, cols = resistance.shape
-    current = np.zeros(rows * cols)
+    cols = resistance.shape[1]
+    cells = np.unique(np.concatenate(bands)) if bands else np.empty(0, dtype=np.int64)
+    current = np.zeros(cells.size)
     reff = np.full(len(links), np.nan)
+    labels_of = sources.reshape(-1)
     for k, (link, band) in enumerate(zip(links, bands, strict=True)):
-        band_rows, band_cols = np.divmod(band, cols)
-        r0, r1 = band_rows.min(), band_rows.max() + 1
-        c0, c1 = band_cols.min(), band_cols.max() + 1
-        window = resistance[r0:r1, c0:c1]
-        labels = sources[r0:r1, c0:c1]
-        node = np.full(window.shape, -1, dtype=np.int64)
-        local = (band_rows - r0, band_cols - c0)
-        in_a = labels[local] == link.source_a
-        in_b = labels[local] == link.source_b
+        labels = labels_of[band]
+        in_a = labels == link.source_a
+        in_b = labels == link.source_b
         other = ~(in_a | in_b)
-        numbers = np.where(in_a, 0, np.where(in_b, 1, 0))
-        numbers[other] = 2 + np.arange(int(other.sum()))
-        node[local] = numbers
-        n = 2 + int(other.sum())
-        u, v, g = grid_edges(window, node, scheme)
-        node_rows = np.concatenate([[np.nan, np.nan], band_rows[other]])
-        node_cols = np.concatenate([[np.nan, np.nan], band_cols[other]])
-        result = pair_current(n, u, v, g, source=0, ground=1, order=nested_dissection(node_rows, node_cols))
-        current[band] += result.current[numbers]
+        del labels
+        count = int(other.sum())
+        index = np.int32 if count + 2 < np.iinfo(np.int32).max else np.int64
+        numbers = np.where(in_b, 1, 0).astype(index)
+        numbers[other] = 2 + np.arange(count, dtype=index)
+        del in_a, in_b
+        n = 2 + count
+        u, v, g = band_edges(resistance, band, numbers, scheme)
+        band_rows, band_cols = np.divmod(band[other], cols)
+        node_rows = np.concatenate([[np.nan, np.nan], band_rows])
+        node_cols = np.concatenate([[np.nan, np.nan], band_cols])
+        del band_rows, band_cols, other
+        order = nested_dissection(node_rows, node_cols)
+        del node_rows, node_cols
+        result = pair_current(n, u, v, g, source=0, ground=1, order=order)
+        del u, v, g, order
+        current[np.searchsorted(cells, band)] += result.current[numbers]
         reff[k] = result.resistance
-    return current.reshape(rows, cols), reff
+    return cells, current, reff
+
+
+def corridor_currents(resistance: np.ndarray, sources: np.ndarray, links: list[Link],
+                      bands: list[np.ndarray], scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """The current of :func:`corridor_currents_on_bands` as a grid (rows, cols), A (0 outside
+    the bands), and the effective resistance of each corridor, Ω."""
+    cells, on_cells, reff = corridor_currents_on_bands(resistance, sources, links, bands, scheme)
+    current = np.zeros(resistance.size)
+    current[cells] = on_cells
+    return current.reshape(resistance.shape), reff
 
 
 def pairwise_currents(resistance: np.ndarray, sources: np.ndarray, links: list[Link],
@@ -237,15 +271,28 @@ def security_pattern(resistance: np.ndarray, sources: np.ndarray, dx: float, dy:
     for band in bands:
         in_band[band] = True
     corridor = in_band.reshape(resistance.shape)
-    if circuit_mode == "corridors":
-        current, reff = corridor_currents(resistance, sources, links, bands, scheme)
-    else:
-        current, reff = pairwise_currents(resistance, sources, links, scheme)
-    del bands
     passable = np.isfinite(resistance)
-    current[~passable] = np.nan  # in place: the current maps are this function's own arrays
-    pinch, threshold = pinch_points(current, corridor & (sources == 0), pinch_percentile)
-    current32 = current.astype(np.float32)  # the output's precision, after the percentile
-    del current
+    if circuit_mode == "corridors":
+        # the current is summed on the bands' cells only (every other cell carries none): no
+        # float64 grid of it; the same values, percentile and pinch points as on the grid
+        cells, on_cells, reff = corridor_currents_on_bands(resistance, sources, links, bands, scheme)
+        del bands
+        on_cells[~passable.reshape(-1)[cells]] = np.nan
+        candidates = corridor.reshape(-1)[cells] & (sources.reshape(-1)[cells] == 0)
+        pinch_on, threshold = pinch_points(on_cells, candidates, pinch_percentile)
+        pinch = np.zeros(resistance.shape, dtype=bool)
+        pinch.reshape(-1)[cells] = pinch_on
+        current32 = np.zeros(resistance.shape, dtype=np.float32)  # the output's precision
+        flat = current32.reshape(-1)  # a view
+        flat[cells] = on_cells
+        flat[~passable.reshape(-1)] = np.nan
+        del cells, on_cells, candidates, pinch_on
+    else:
+        del bands
+        current, reff = pairwise_currents(resistance, sources, links, scheme)
+        current[~passable] = np.nan  # in place: the current maps are this function's own arrays
+        pinch, threshold = pinch_points(current, corridor & (sources == 0), pinch_percentile)
+        current32 = current.astype(np.float32)  # the output's precision, after the percentile
+        del current
     return SecurityPattern(distance, allocation, links, reff, current32, corridor, pinch,
                            threshold)

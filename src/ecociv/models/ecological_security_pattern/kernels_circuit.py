@@ -103,6 +103,54 @@ def grid_edges(resistance: np.ndarray, node: np.ndarray,
     return np.concatenate(us), np.concatenate(vs), np.concatenate(gs)
 
 
+def band_edges(resistance: np.ndarray, band: np.ndarray, node: np.ndarray,
+               scheme: str = "average_conductance") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Conductors between the cells of a band of a grid, found without a window of the grid.
+
+    Parameters
+    ----------
+    resistance : ndarray (rows, cols)
+        Cell resistance of the whole grid, Ω per cell.
+    band : ndarray of int
+        Flat cell numbers of the band, sorted ascending.
+    node : ndarray of int (band.size,)
+        Node number of each band cell (cells of a focal region share one).
+    scheme : str
+        See :func:`edge_conductance`.
+
+    Returns
+    -------
+    u, v, g : ndarray
+        The conductors :func:`grid_edges` gives on any window holding the band (with -1 outside
+        the band), in the same order and with the same conductances, bit for bit; ``u`` and
+        ``v`` in ``node``'s integer type. Memory: a few arrays of the band's size, where the
+        window of a long diagonal corridor holds most of the grid.
+    """
+    rows, cols = resistance.shape
+    flat = resistance.reshape(-1)
+    band = np.asarray(band)
+    wide = band.astype(np.int64)
+    band_rows, band_cols = np.divmod(wide, cols)
+    cell_r = np.asarray(flat[band], dtype=np.float64)
+    us, vs, gs = [], [], []
+    for dr, dc in FORWARD:
+        inside = ((band_rows + dr >= 0) & (band_rows + dr < rows)
+                  & (band_cols + dc >= 0) & (band_cols + dc < cols))
+        first = np.flatnonzero(inside)
+        target = wide[first] + (dr * cols + dc)
+        second = np.minimum(np.searchsorted(wide, target), band.size - 1)
+        hit = wide[second] == target
+        first, second = first[hit], second[hit]
+        na, nb = node[first], node[second]
+        keep = na != nb
+        first, second = first[keep], second[keep]
+        us.append(na[keep])
+        vs.append(nb[keep])
+        gs.append(edge_conductance(cell_r[first], cell_r[second], diagonal=dr != 0 and dc != 0,
+                                   scheme=scheme))
+    return np.concatenate(us), np.concatenate(vs), np.concatenate(gs)
+
+
 def laplacian(n: int, u: np.ndarray, v: np.ndarray, g: np.ndarray) -> sp.csc_matrix:
     r"""Weighted graph Laplacian :math:`L = D - G` of ``n`` nodes, S (parallel conductors add)."""
     off = sp.coo_matrix((np.concatenate([-g, -g]), (np.concatenate([u, v]), np.concatenate([v, u]))),
@@ -184,6 +232,71 @@ def grounded_solver(lap: sp.csc_matrix, ground: int,
                            options={"SymmetricMode": True})
 
 
+def grounded_system(n: int, u: np.ndarray, v: np.ndarray, g: np.ndarray, ground: int,
+                    order: np.ndarray) -> tuple[np.ndarray, sp.csc_matrix]:
+    r"""The Laplacian of the conductors with node ``ground`` removed, its nodes in ``order``.
+
+    Returns ``keep`` (the node of each unknown: ``order`` without ``ground``) and the matrix
+    ``laplacian(n, u, v, g)[keep][:, keep]``, S, assembled directly in that order with 32-bit
+    indices where they fit, instead of the whole Laplacian and two permuted copies of it.
+
+    Notes
+    -----
+    The entries are those of :func:`laplacian`, bit for bit: parallel conductors are summed row
+    by row, in the order of the conductors, by SciPy's own sort and sum of duplicates, as there.
+    Rows of at most 16 entries (every cell: 8 neighbours and itself) sort stably; a longer row
+    (a shorted focal region) is summed again on its own with the whole Laplacian's column
+    numbers, so that SciPy's sort sees the same sequence (:func:`_long_rows`).
+    """
+    order = np.asarray(order)
+    keep = order[order != ground]
+    m = keep.size
+    index = np.int32 if max(n, 2 * u.size + m) < np.iinfo(np.int32).max else np.int64
+    position = np.full(n, -1, dtype=index)
+    position[keep] = np.arange(m, dtype=index)
+    degree = np.bincount(u, weights=g, minlength=n) + np.bincount(v, weights=g, minlength=n)
+    pu, pv = position[u], position[v]
+    inside = (pu >= 0) & (pv >= 0)
+    pu, pv, off = pu[inside], pv[inside], -g[inside]
+    del inside
+    diagonal = np.arange(m, dtype=index)
+    rows = np.concatenate([pu, pv, diagonal])
+    cols = np.concatenate([pv, pu, diagonal])
+    del pu, pv, diagonal
+    data = np.concatenate([off, off, degree[keep]])
+    del off
+    matrix = sp.csr_matrix((data, (rows, cols)), shape=(m, m))
+    del rows, cols, data
+    _long_rows(matrix, n, u, v, g, position)
+    return keep, matrix.tocsc()
+
+
+def _long_rows(matrix: sp.csr_matrix, n: int, u: np.ndarray, v: np.ndarray, g: np.ndarray,
+               position: np.ndarray) -> None:
+    """Sum the off-diagonal entries of every row of ``matrix`` longer than 16 entries as
+    :func:`laplacian` sums them (in place): the row's conductors in the same sequence and with
+    the same column numbers (the whole Laplacian's), through the same SciPy sort and sum; the
+    sort is not stable above 16 entries, so the order of the additions depends on that
+    sequence."""
+    lengths = np.diff(matrix.indptr)
+    for row in np.flatnonzero(lengths > 16):
+        node = int(np.flatnonzero(position == row)[0])
+        first, second = np.flatnonzero(u == node), np.flatnonzero(v == node)
+        columns = np.concatenate([v[first], u[second]]).astype(np.int64)
+        alone = sp.csr_matrix((np.concatenate([-g[first], -g[second]]),
+                               (np.zeros(columns.size, dtype=np.int64), columns)), shape=(1, n))
+        where = position[alone.indices]
+        placed = where >= 0
+        where, values = where[placed], alone.data[placed]
+        ordered = np.argsort(where)
+        start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+        entries = matrix.data[start:stop]  # a view: written in place
+        off_diagonal = matrix.indices[start:stop] != row
+        if not np.array_equal(matrix.indices[start:stop][off_diagonal], where[ordered]):
+            raise AssertionError("row structure differs from the Laplacian's")
+        entries[off_diagonal] = values[ordered]
+
+
 def voltages(lap: sp.csc_matrix, source: int, ground: int, order: np.ndarray | None = None) -> np.ndarray:
     r"""Node voltages, V, when 1 A enters at ``source`` and leaves at ``ground`` (0 V).
 
@@ -243,8 +356,18 @@ class PairCurrent:
 def pair_current(n: int, u: np.ndarray, v: np.ndarray, g: np.ndarray, source: int,
                  ground: int, order: np.ndarray | None = None) -> PairCurrent:
     """Node currents when 1 A flows from ``source`` to ``ground`` through the conductors
-    (``order`` as in :func:`grounded_solver`)."""
-    volts = voltages(laplacian(n, u, v, g), source, ground, order)
+    (``order`` as in :func:`grounded_solver`; with an order the grounded matrix is assembled
+    directly, :func:`grounded_system`)."""
+    if order is None:
+        volts = voltages(laplacian(n, u, v, g), source, ground)
+    else:
+        keep, matrix = grounded_system(n, u, v, g, ground, order)
+        solver = spla.splu(matrix, permc_spec="NATURAL", diag_pivot_thresh=0.0,
+                           options={"SymmetricMode": True})
+        del matrix  # the factors are all the solve needs
+        volts = np.zeros(n)
+        volts[keep] = solver.solve((keep == source).astype(np.float64))
+        del solver
     injected = np.zeros(n)
     injected[source], injected[ground] = 1.0, -1.0
     return PairCurrent(node_currents(n, u, v, g, volts, injected), volts, float(volts[source] - volts[ground]))

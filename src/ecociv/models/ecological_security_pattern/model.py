@@ -5,7 +5,8 @@ The least-cost searches need the whole grid (they are not chunk-local), held as 
 the resistance (float64), the search state of :mod:`.grid_dijkstra` (12 bytes per cell, one
 workspace on grids above ~9,000² cells; the step-cost graph is never built), source ids and
 cost allocation (one byte per cell below 255 sources), the cost distance (float32 once
-searched) and the current (float64 while summed, float32 after); the resistance surface is
+searched) and the current (float32; summed in float64 on the corridor bands' cells only); each
+corridor's circuit is built from its band's cells, not a window of the grid; the resistance surface is
 made in row bands and the rasters are handed to the writer a chunk at a time. See
 ``benchmarks/RESULTS.md`` (scaling section) for the measured peak memory by grid size. The
 ``pairwise`` circuit mode needs more (a sparse factorisation of the whole grid: 2.3 GB and ~35 s
