@@ -48,6 +48,28 @@ def erosivity(annual: F64, cubes: F64, coefficient: float, out: F64) -> None:
 
 
 @_jit
+def erosivity_of_months(months: tuple[NDArray[np.floating], ...], coefficient: float,
+                        out: F64) -> None:
+    """R of every cell from its months in one pass: what :func:`add_month` for each month in
+    turn, then :func:`erosivity`, give (the same additions in month order, from 0), without the
+    annual and cube sums as arrays. ``months``: a tuple of 1-D arrays of one type."""
+    count = len(months)
+    for i in range(out.size):
+        total = 0.0
+        cubes = 0.0
+        for m in range(count):
+            p = float(np.float64(months[m][i]))
+            if p < 0.0:
+                p = np.nan
+            total += p
+            cubes += p * p * p
+        if total == 0.0:
+            out[i] = 0.0
+        else:
+            out[i] = (coefficient * cubes) / (total * np.sqrt(total))
+
+
+@_jit
 def erodibility_arguments(sand: NDArray[np.floating], silt: NDArray[np.floating],
                           clay: NDArray[np.floating], organic: NDArray[np.floating],
                           organic_per_carbon: float, texture_limit: float, sand_term: F64,
