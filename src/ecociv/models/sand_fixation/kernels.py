@@ -610,6 +610,24 @@ def _cells(values: ArrayLike, shape: tuple[int, ...], dtype: DTypeLike | None = 
     return np.ascontiguousarray(np.broadcast_to(array, shape), dtype=dtype).reshape(-1)
 
 
+def _flat_view(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``values`` as a 1-D view when it is a C-contiguous float32/float64 array of ``shape``
+    (what :func:`_cells` gives, without a copy), else None."""
+    if (values.shape == tuple(shape) and values.flags.c_contiguous
+            and values.dtype in (np.float32, np.float64)):
+        return values.reshape(-1)
+    return None
+
+
+def _month_cells(view: np.ndarray | None, span: tuple[int, int], values: ArrayLike,
+                 cells: tuple[int, ...]) -> np.ndarray:
+    """The cells ``span`` (flat start, stop) of a month: a slice of its 1-D ``view`` when
+    there is one, else ``_cells(values, cells)`` of the slab's values (the same numbers)."""
+    if view is not None:
+        return view[span[0]:span[1]]
+    return _cells(values, cells)
+
+
 def _flat(array: FloatArray, slab: tuple[slice, ...]) -> FloatArray:
     """The cells of ``array[slab]`` as a 1-D view (written through)."""
     view = (array[slab] if slab else array).reshape(-1)
@@ -761,8 +779,12 @@ def soil_loss_by_month(
     transport_factor = -z * z / CRITICAL_LENGTH_COEFFICIENT**2
     # Q_max / z times the unit factor: one product per loss (within a few ulp of the three)
     loss_factor = MAX_TRANSPORT_COEFFICIENT * float(scale) / z
+    # the months of the four monthly inputs as 1-D views of the whole block (sliced slab by
+    # slab below), where a month is a C-contiguous float array of the grid's shape
+    views = {name: [_flat_view(v, grid) for v in full[name]] for name in always_monthly}
     for row0 in range(0, rows, step):
         slab = (slice(row0, min(rows, row0 + step)),) if grid else ()
+        span = (row0 * row_cells, min(rows, row0 + step) * row_cells)
         piece = {name: np.asarray(value[slab], dtype=f64) for name, value in fixed.items()}
         cells = annual["potential"][slab].shape
         # what does not change between months
@@ -784,7 +806,7 @@ def soil_loss_by_month(
         for month in range(months):
             here = {name: values[month][slab] for name, values in full.items()}
             either = {**piece, **here}  # the month's value, else the static one
-            wind = _cells(here["wind"], cells)
+            wind = _month_cells(views["wind"][month], span, here["wind"], cells)
             # wind factor Wf = N_d E[U (U - Ut)^2; U > Ut], from the wind at 2 m (the product
             # taken in the wind raster's own precision, as on the raster)
             if month_loops.wind_lookup(wind, wind.dtype.type(wind_to_2m), LOOKUP_STEP, table,
@@ -798,8 +820,10 @@ def soil_loss_by_month(
             cog_power = (static_cog_power if static_cog_power is not None
                          else _cells(np.power(cog, exponent_b), cells, np.float64))
             month_loops.erosive_product(
-                wf, day_counts[month], _cells(here["temperature"], cells), density,
-                _cells(here["et0"], cells), _cells(here["precipitation"], cells),
+                wf, day_counts[month],
+                _month_cells(views["temperature"][month], span, here["temperature"], cells),
+                density, _month_cells(views["et0"][month], span, here["et0"], cells),
+                _month_cells(views["precipitation"][month], span, here["precipitation"], cells),
                 none if no_irrigation else _cells(either["irrigation"], cells, np.float64),
                 not no_irrigation,
                 none if all_wet else _cells(either["wet"], cells, np.float64), not all_wet,
@@ -847,8 +871,9 @@ def soil_loss_by_month(
                 per_month_out["fixation"][month][slab] = fixation.reshape(cells)
     if loss_form != "point":
         # 0 months, NaN where a month's loss is NaN (as the sum of the monthly flags would be)
-        np.copyto(annual["saturated"], np.nan,
-                  where=np.isnan(annual["potential"]) | np.isnan(annual["actual"]))
+        month_loops.undefined_as_nan(annual["potential"].reshape(-1),
+                                     annual["actual"].reshape(-1),
+                                     annual["saturated"].reshape(-1))
     result = dict(annual)
     for name, value in per_month_out.items():
         result[f"{name}_monthly"] = value

@@ -184,6 +184,15 @@ def field_mean_annual(x: F64, x_cover: F64, exponent: F64, exp_value: F64,
 
 
 @_jit
+def undefined_as_nan(first: F64, second: F64, out: F64) -> None:
+    """``out`` = NaN where ``first`` or ``second`` is NaN; other cells unchanged (one pass
+    instead of two ``isnan``, an ``or`` and a masked copy)."""
+    for i in range(out.size):
+        if np.isnan(first[i]) or np.isnan(second[i]):
+            out[i] = np.nan
+
+
+@_jit
 def soil_factor(sand: NDArray[np.floating], silt: NDArray[np.floating],
                 clay: NDArray[np.floating], organic: NDArray[np.floating],
                 caco3: NDArray[np.floating], caco3_per_cell: bool, texture_limit: float,
