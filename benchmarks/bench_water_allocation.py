@@ -361,6 +361,9 @@ def main() -> None:
         run = ensemble(path, args.members, args.workers, args.seed, args.sigma)
         run["load_average_after"] = list(os.getloadavg())
         run["engine"] = engine_state()
+        import ecociv
+
+        run["ecociv_src"] = str(Path(ecociv.__file__).parent)  # the tree run (PYTHONPATH), not always ROOT's
         run["run_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         run["target_met"] = run["wall_s"] <= TARGETS["ensemble_1000_s"] and args.members >= 1000
         saved = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
@@ -372,7 +375,8 @@ def main() -> None:
               f"{cpu if cpu is None else round(cpu, 1)} s (and this process's), median "
               f"{run['per_member_cpu_s_median']:.3f} s per member "
               f"in the workers; {run['failures']} failed; load {run['load_average_before'][0]:.1f} -> "
-              f"{run['load_average_after'][0]:.1f}; wrote {RESULTS.relative_to(ROOT)}", flush=True)
+              f"{run['load_average_after'][0]:.1f}; ecociv from {run['ecociv_src']}; wrote "
+              f"{RESULTS.relative_to(ROOT)}", flush=True)
         return
     if args.compare_src is not None:
         path, label, why = pick_network(args.synthetic)
