@@ -317,6 +317,9 @@ def _render(raster: str | Path, png: str | Path, *, title: str, units: str | Non
         if overlaid:  # the same on every map of the grid: drawn once, put over as pixels
             for spine in axes.spines.values():
                 spine.set_visible(False)
+            # no ticks nor labels (set above): the axes' axis objects would draw nothing
+            axes.xaxis.set_visible(False)
+            axes.yaxis.set_visible(False)
         else:
             _draw_static(axes, index, layers, window, crs, bands, lang)
     assert image is not None
