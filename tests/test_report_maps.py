@@ -226,3 +226,49 @@ def test_fast_masked_read_equals_rasterio_masked_read(make_raster, dtype: str, n
             np.testing.assert_array_equal(got.filled(0), expected.filled(0))
             if nodata is not None:
                 assert np.ma.getmaskarray(got).any()
+
+
+def test_warm_up_primes_the_belt_overlay_for_the_first_maps(tmp_path: Path, monkeypatch) -> None:
+    # a map process primed with a throwaway map of a dataset layer has the Belt overlay of the
+    # dataset grid ready: a map of another layer on that grid does not draw the layers again
+    from ecociv.region.dataset import load_dataset
+    from ecociv.report import basemap, maps
+
+    calls: list[int] = []
+    draw = basemap.draw_layers
+    monkeypatch.setattr(basemap, "draw_layers", lambda *a, **k: (calls.append(1), draw(*a, **k)))
+    maps._overlay.cache_clear()
+    maps.warm_up((("dem", False), ("no_such_layer", False)))  # a bad layer is passed over
+    assert len(calls) == 1
+    maps.render_map(load_dataset().layer("slope").path, tmp_path / "slope.png", title="Slope",
+                    units="degree")
+    assert len(calls) == 1, "the primed overlay serves the dataset grid's maps"
+    assert (tmp_path / "slope.png").stat().st_size > 10_000
+
+
+def test_maps_drawn_in_a_held_figure_equal_maps_in_new_figures(tmp_path: Path, monkeypatch) -> None:
+    # single-band Belt maps reuse one figure per kind: continuous maps with different scales and
+    # colour maps, a change map and a class map in turn must have the pixels of maps each drawn
+    # in a new figure (the colour bar, legend, title and source line of the map before replaced)
+    from PIL import Image
+
+    from ecociv.report import maps
+
+    gradient = np.linspace(0, 100, 73 * 129).reshape(73, 129)
+    rasters = [
+        (_belt_raster(tmp_path, gradient, "a"), {"title": "Water yield", "units": "mm/yr"}),
+        (_belt_raster(tmp_path, 5000 - 40 * gradient, "b"), {"title": "Soil loss", "units": "t/ha/yr",
+                                                             "when": "run of 2026-12-04"}),
+        (_belt_raster(tmp_path, gradient - 30, "c"), {"title": "Carbon change", "units": "t/ha"}),
+        (_belt_raster(tmp_path, np.round(gradient / 25), "d"), {"title": "Class", "units": None,
+                                                                "categorical": True}),
+        (_belt_raster(tmp_path, gradient[::-1], "e"), {"title": "Habitat quality", "units": "1",
+                                                       "source": "a source line"}),
+    ]
+    maps._held.clear()
+    held = [maps.render_map(path, tmp_path / f"held_{path.stem}.png", **kw) for path, kw in rasters]
+    assert len(maps._held) == 2, "one held figure for the continuous maps, one for the class map"
+    monkeypatch.setattr(maps, "REUSE_FIGURES", False)
+    new = [maps.render_map(path, tmp_path / f"new_{path.stem}.png", **kw) for path, kw in rasters]
+    for a, b in zip(held, new, strict=True):
+        assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b))), a.name

@@ -76,6 +76,12 @@ def _prefecture_table(title: str, data: pd.DataFrame, columns: list[tuple[str, s
     return table
 
 
+#: dataset layers the map process draws as throwaway maps while this process plans (a continuous
+#: and a class map of the Belt grid: its layers, overlay and fonts are then ready for the first
+#: step's maps); (layer id, categorical)
+PRIME_MAPS: tuple[tuple[str, bool], ...] = (("dem", False), ("land_use", True))
+
+
 WATER_SECTORS = ("domestic", "ecology", "industry", "agriculture")
 
 
@@ -192,7 +198,7 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
     process_started("main")
     started = time.perf_counter()
     # the map workers start up (import matplotlib) while this process loads and checks the scenario
-    maps: bool | MapWorkers = MapWorkers() if background_maps else False
+    maps: bool | MapWorkers = MapWorkers(prime=PRIME_MAPS) if background_maps else False
     console = Console(width=max(160, shutil.get_terminal_size((160, 40)).columns))
     scenario = belt_scenario()
     console.print(f"ecociv demo: Belt baseline (天山北坡经济带), scenario {scenario}")

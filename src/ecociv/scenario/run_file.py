@@ -49,9 +49,10 @@ class MapWorkers:
     matplotlib and the map code, ~1.5 s of CPU each) overlaps the caller's own (loading and
     checking the scenario) instead of the first steps. Pass it as ``background_maps`` of
     :func:`run_scenario_file`, which uses it up (shuts it down at the end of the run); call
-    :meth:`shutdown` when no run takes it."""
+    :meth:`shutdown` when no run takes it. ``prime``: dataset layers each worker draws as
+    throwaway maps while it waits (:func:`ecociv.report.maps.warm_up`)."""
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None, *, prime: tuple[tuple[str, bool], ...] = ()):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -60,8 +61,9 @@ class MapWorkers:
         self.workers = workers or report_maps.map_workers()
         self.pool = ProcessPoolExecutor(max_workers=self.workers,
                                         mp_context=multiprocessing.get_context("spawn"))
-        # each worker imports matplotlib and the map code now
-        self.pending: list[Future[Any]] = [self.pool.submit(report_maps.warm_up)
+        # each worker imports matplotlib and the map code now (and draws throwaway maps of the
+        # ``prime`` dataset layers, see :func:`ecociv.report.maps.warm_up`)
+        self.pending: list[Future[Any]] = [self.pool.submit(report_maps.warm_up, prime)
                                            for _ in range(self.workers)]
 
     def shutdown(self) -> None:

@@ -65,14 +65,14 @@ def span(event: str, name: str = "") -> Iterator[None]:
 
 
 def _process_start() -> float:
-    """Wall-clock time this process started (Linux ``/proc``; else now)."""
+    """Wall-clock time this process started (Linux ``/proc``, to 0.01 s; else now)."""
     try:
         with open("/proc/self/stat") as stat:
             ticks = float(stat.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/stat") as system:
-            boot = next(float(line.split()[1]) for line in system if line.startswith("btime"))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
+        with open("/proc/uptime") as uptime:
+            since_boot = float(uptime.read().split()[0])
+        return time.time() - (since_boot - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
         return time.time()
 
 
