@@ -161,6 +161,26 @@ def test_texture_over_100_percent_is_named_with_its_cell(tmp_path: Path) -> None
         _erodibility(*parts, correction="none").compute()
 
 
+def test_texture_error_names_the_first_bad_cell_beyond_the_first_slab() -> None:
+    """K runs slab by slab (``SLAB_CELLS`` cells): a block of 300 × 300 cells is two slabs;
+    the first bad cell in row-major order is named, also when it lies in the second slab and
+    a later one follows, and K of a block without bad cells is that of the NumPy kernel."""
+    from ecociv.models.soil_conservation.model import SLAB_CELLS, _erodibility_cells
+
+    shape = (300, 300)
+    assert shape[0] * shape[1] > SLAB_CELLS
+    sand, silt, clay, carbon = (np.full(shape, v) for v in (20.0, 60.0, 20.0, 1.0))
+    silt[250, 7] = 90.0  # second slab (cell 75,007)
+    silt[299, 299] = 95.0  # later still
+    with pytest.raises(InputError, match=r"cell \(row 1250, col 17\).*130 %"):
+        _erodibility_cells(sand, silt, clay, carbon, 1.0, "none", 1000, 10)
+    silt[250, 7] = silt[299, 299] = 55.0
+    sand[::7, ::3] = 12.5
+    out = _erodibility_cells(sand, silt, clay, carbon, 1.0, "none", 0, 0)
+    np.testing.assert_allclose(out, kernels.soil_erodibility(sand, silt, clay, carbon),
+                               rtol=1e-12)
+
+
 def test_missing_code_in_the_table_is_named(tmp_path: Path) -> None:
     table = TABLE[TABLE["lucode"] != 3]
     with pytest.raises(InputError, match=r"\[3\].*cover_management_table.lucode"):

@@ -187,31 +187,40 @@ def _texture_error(sand: np.ndarray, silt: np.ndarray, clay: np.ndarray, index: 
 
 def _erodibility_cells(sand: np.ndarray, silt: np.ndarray, clay: np.ndarray,
                        organic: np.ndarray, organic_per_carbon: float, correction: str,
-                       row0: int, col0: int) -> np.ndarray:
+                       row0: int, col0: int, out: np.ndarray | None = None) -> np.ndarray:
     """K (:func:`kernels.soil_erodibility`) of a block, with the texture check (the error
-    names the cell in grid coordinates): compiled loops around NumPy's exponentials."""
+    names the cell in grid coordinates): compiled loops around NumPy's exponentials, slab by
+    slab of :data:`SLAB_CELLS` cells (the five temporaries stay in the CPU caches and are
+    allocated once). ``out``: a float64 array of the block's cells to write K into (1-D)."""
     from ecociv.models.soil_conservation import chunk_loops
 
     if correction not in ("none", "zhang_2008"):
         raise ValueError(f"unknown erodibility correction {correction!r}")
     flat = [_flat(a) for a in (sand, silt, clay, organic)]
-    sand_term, silt_ratio, carbon_term, hisand_term, carbon, out = (
-        np.empty(flat[0].size) for _ in range(6))
-    first = chunk_loops.erodibility_arguments(flat[0], flat[1], flat[2], flat[3],
-                                              float(organic_per_carbon),
-                                              100.0 + TEXTURE_SUM_TOLERANCE, sand_term,
-                                              silt_ratio, carbon_term, hisand_term, carbon)
-    if first >= 0:
-        raise _texture_error(np.asarray(sand), np.asarray(silt), np.asarray(clay), first,
-                             row0, col0)
-    np.exp(sand_term, out=sand_term)
-    kernels.positive_power(silt_ratio, 0.3, silt_ratio)
-    np.exp(carbon_term, out=carbon_term)
-    np.exp(hisand_term, out=hisand_term)
-    chunk_loops.erodibility(flat[0], flat[1], flat[2], carbon, sand_term, silt_ratio,
-                            carbon_term, hisand_term, correction == "zhang_2008",
-                            kernels.K_US_TO_SI, out)
-    return out.reshape(np.shape(sand))
+    size = flat[0].size
+    result = np.empty(size) if out is None else out
+    step = max(1, min(size, SLAB_CELLS))
+    scratch = [np.empty(step) for _ in range(5)]
+    for start in range(0, size, step):
+        stop = min(size, start + step)
+        sand_term, silt_ratio, carbon_term, hisand_term, carbon = (
+            part[:stop - start] for part in scratch)
+        cells = [values[start:stop] for values in flat]
+        first = chunk_loops.erodibility_arguments(cells[0], cells[1], cells[2], cells[3],
+                                                  float(organic_per_carbon),
+                                                  100.0 + TEXTURE_SUM_TOLERANCE, sand_term,
+                                                  silt_ratio, carbon_term, hisand_term, carbon)
+        if first >= 0:
+            raise _texture_error(np.asarray(sand), np.asarray(silt), np.asarray(clay),
+                                 start + first, row0, col0)
+        np.exp(sand_term, out=sand_term)
+        kernels.positive_power(silt_ratio, 0.3, silt_ratio)
+        np.exp(carbon_term, out=carbon_term)
+        np.exp(hisand_term, out=hisand_term)
+        chunk_loops.erodibility(cells[0], cells[1], cells[2], carbon, sand_term, silt_ratio,
+                                carbon_term, hisand_term, correction == "zhang_2008",
+                                kernels.K_US_TO_SI, result[start:stop])
+    return result.reshape(np.shape(sand))
 
 
 def _factor_block(land_use: np.ndarray, sand: np.ndarray, silt: np.ndarray, clay: np.ndarray,
@@ -243,8 +252,8 @@ def _factor_block(land_use: np.ndarray, sand: np.ndarray, silt: np.ndarray, clay
             chunk_loops.add_month(month, annual, cubes)
         chunk_loops.erosivity(annual, cubes, coefficient, r_out)
         del annual, cubes
-    k_out[:] = _erodibility_cells(sand, silt, clay, organic, organic_per_carbon, correction,
-                                  row0, col0).reshape(-1)
+    _erodibility_cells(sand, silt, clay, organic, organic_per_carbon, correction, row0, col0,
+                       out=k_out)
     # C and P by class, C of the cover classes by Cai et al. (2000)
     if cover is not None:
         percent = _flat(cover).astype(np.float64) * 100.0
