@@ -51,6 +51,37 @@ def test_a_run_is_cancelled_through_another_process(tmp_path):
         if not p.name.startswith("."))
 
 
+def test_a_log_ends_cancelled_when_the_worker_logs_after_a_cancel_elsewhere(tmp_path):
+    """The worker may log (its start, a step) after another server process wrote the cancel and
+    before this one stops it: the log must still end with the cancel."""
+    from ecociv.web.db import WebDB
+    from ecociv.web.jobs import JobManager, _log, read_events
+
+    store = tmp_path / "store"
+    first = JobManager(WebDB(store / "web" / "web.sqlite"), store, workers=1)
+    job = first.submit("plan", "s", EXAMPLE, False)
+    other_db = WebDB(store / "web" / "web.sqlite")
+    other = JobManager(other_db, store, workers=1, reset=False)
+    deadline = time.monotonic() + 120
+    while _status(other_db, job) != "running":
+        assert time.monotonic() < deadline, _status(other_db, job)
+        time.sleep(0.2)
+    proc = first._procs[job]
+    assert other.cancel(job)
+    _log(first.log_path(job), "step", name="late")  # as the worker would, before it is stopped
+    deadline = time.monotonic() + 30
+    while proc.is_alive() or job in first._procs:
+        assert time.monotonic() < deadline, "the first process did not stop the cancelled run"
+        time.sleep(0.2)
+    deadline = time.monotonic() + 5  # the first process appends once its worker has stopped
+    events = [e["event"] for e in read_events(first.log_path(job))[0]]
+    while events[-1] != "cancelled" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        events = [e["event"] for e in read_events(first.log_path(job))[0]]
+    assert events[-1] == "cancelled", events
+    assert _status(other_db, job) == "cancelled"
+
+
 def test_serve_with_two_processes(tmp_path):
     import httpx
     import psutil

@@ -116,9 +116,20 @@ class JobManager:
                 proc.join(1.0)
             with self._lock:
                 self._procs.pop(job_id, None)
-                if job_id in self._cancelled or self._cancelled_elsewhere(job_id):
+                if job_id in self._cancelled:
+                    return  # cancel() here stopped the worker before it logged
+                if self._cancelled_elsewhere(job_id):
+                    self._end_log_as_cancelled(job_id)
                     return
         self._finish(job_id, proc.exitcode)
+
+    def _end_log_as_cancelled(self, job_id: str) -> None:
+        """Make ``cancelled`` the log's last event once the worker has stopped: the worker may have
+        logged (its start, a step) between the cancel, written by whichever server process took
+        it, and its termination here."""
+        events, _ = read_events(self.log_path(job_id))
+        if not events or events[-1].get("event") != "cancelled":
+            _log(self.log_path(job_id), "cancelled")
 
     def _finish(self, job_id: str, exitcode: int | None) -> None:
         events, _ = read_events(self.log_path(job_id))
