@@ -22,14 +22,15 @@ def _status(db, job: str) -> str:
     return str(db.one("SELECT status FROM jobs WHERE id = ?", (job,))[0])
 
 
-def test_a_run_is_cancelled_through_another_process(tmp_path):
+def _cancel_through_another_manager(store):
+    """Submit a plan job in one JobManager and, once it runs, cancel it through a second one on
+    the same database (a second process of the same server: it must not mark the first's run
+    interrupted, and has no handle on the worker process)."""
     from ecociv.web.db import WebDB
-    from ecociv.web.jobs import JobManager, read_events
+    from ecociv.web.jobs import JobManager
 
-    store = tmp_path / "store"
     first = JobManager(WebDB(store / "web" / "web.sqlite"), store, workers=1)
     job = first.submit("plan", "s", EXAMPLE, False)
-    # a second process of the same server: it must not mark the first's run interrupted
     other_db = WebDB(store / "web" / "web.sqlite")
     other = JobManager(other_db, store, workers=1, reset=False)
     deadline = time.monotonic() + 120
@@ -37,7 +38,15 @@ def test_a_run_is_cancelled_through_another_process(tmp_path):
         assert time.monotonic() < deadline, _status(other_db, job)
         time.sleep(0.2)
     proc = first._procs[job]
-    assert other.cancel(job)  # the other process has no handle on the worker process
+    assert other.cancel(job)
+    return first, other_db, job, proc
+
+
+def test_a_run_is_cancelled_through_another_process(tmp_path):
+    from ecociv.web.jobs import read_events
+
+    store = tmp_path / "store"
+    first, other_db, job, proc = _cancel_through_another_manager(store)
     deadline = time.monotonic() + 30
     while proc.is_alive() or job in first._procs:
         assert time.monotonic() < deadline, "the first process did not stop the cancelled run"
@@ -54,20 +63,9 @@ def test_a_run_is_cancelled_through_another_process(tmp_path):
 def test_a_log_ends_cancelled_when_the_worker_logs_after_a_cancel_elsewhere(tmp_path):
     """The worker may log (its start, a step) after another server process wrote the cancel and
     before this one stops it: the log must still end with the cancel."""
-    from ecociv.web.db import WebDB
-    from ecociv.web.jobs import JobManager, _log, read_events
+    from ecociv.web.jobs import _log, read_events
 
-    store = tmp_path / "store"
-    first = JobManager(WebDB(store / "web" / "web.sqlite"), store, workers=1)
-    job = first.submit("plan", "s", EXAMPLE, False)
-    other_db = WebDB(store / "web" / "web.sqlite")
-    other = JobManager(other_db, store, workers=1, reset=False)
-    deadline = time.monotonic() + 120
-    while _status(other_db, job) != "running":
-        assert time.monotonic() < deadline, _status(other_db, job)
-        time.sleep(0.2)
-    proc = first._procs[job]
-    assert other.cancel(job)
+    first, other_db, job, proc = _cancel_through_another_manager(tmp_path / "store")
     _log(first.log_path(job), "step", name="late")  # as the worker would, before it is stopped
     deadline = time.monotonic() + 30
     while proc.is_alive() or job in first._procs:
