@@ -64,6 +64,23 @@ def run_demo(label: str, src: Path, index: int | str,
     return result
 
 
+def trees_and_environments(parser: argparse.ArgumentParser, tree_args: list[str],
+                           env_args: list[str]
+                           ) -> tuple[list[tuple[str, Path]], dict[str, dict[str, str]]]:
+    """The ``--tree LABEL=SRC`` source trees (default: this checkout) and each one's extra
+    environment from ``--env LABEL:VAR=VALUE`` (a malformed item is a usage error)."""
+    trees = [(t.split("=", 1)[0], Path(t.split("=", 1)[1]).resolve()) for t in tree_args]
+    trees = trees or [("this", ROOT / "src")]
+    tree_env: dict[str, dict[str, str]] = {label: {} for label, _ in trees}
+    for item in env_args:
+        label, _, assignment = item.partition(":")
+        variable, equals, value = assignment.partition("=")
+        if label not in tree_env or not variable or not equals:
+            parser.error(f"--env {item!r}: expected LABEL:VAR=VALUE with LABEL one of {list(tree_env)}")
+        tree_env[label][variable] = value
+    return trees, tree_env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tree", action="append", default=[], metavar="LABEL=SRC",
@@ -76,15 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="no untimed first run for this tree (its caches are warm from an "
                              "earlier benchmark in the same session; repeatable)")
     args = parser.parse_args(argv)
-    trees = [(t.split("=", 1)[0], Path(t.split("=", 1)[1]).resolve()) for t in args.tree]
-    trees = trees or [("this", ROOT / "src")]
-    tree_env: dict[str, dict[str, str]] = {label: {} for label, _ in trees}
-    for item in args.env:
-        label, _, assignment = item.partition(":")
-        variable, equals, value = assignment.partition("=")
-        if label not in tree_env or not variable or not equals:
-            parser.error(f"--env {item!r}: expected LABEL:VAR=VALUE with LABEL one of {list(tree_env)}")
-        tree_env[label][variable] = value
+    trees, tree_env = trees_and_environments(parser, args.tree, args.env)
     WORK.mkdir(parents=True, exist_ok=True)
     record: dict[str, Any] = {"machine": machine_info(None), "started": time.strftime(
         "%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "trees": {k: str(v) for k, v in trees},

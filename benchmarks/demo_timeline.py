@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from bench_demo import trees_and_environments  # noqa: E402
 from bench_water_yield import measure  # noqa: E402
 
 WORK = HERE / "_work" / "demo_timeline"
@@ -141,13 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", default=[], metavar="LABEL:VAR=VALUE")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    trees = [(t.split("=", 1)[0], Path(t.split("=", 1)[1]).resolve()) for t in args.tree]
-    trees = trees or [("this", ROOT / "src")]
-    extra: dict[str, dict[str, str]] = {label: {} for label, _ in trees}
-    for item in args.env:
-        label, _, assignment = item.partition(":")
-        variable, _, value = assignment.partition("=")
-        extra[label][variable] = value
+    trees, extra = trees_and_environments(parser, args.tree, args.env)
     WORK.mkdir(parents=True, exist_ok=True)
     runs = []
     for index in range(args.repeats):
