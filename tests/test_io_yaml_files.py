@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ecociv.errors import InputError
+from ecociv.io import yaml_files
 from ecociv.io.yaml_files import load_yaml, parse_yaml
 
 
@@ -117,3 +119,26 @@ def test_mapping_parameter_file_read_as_hand_written_yaml(tmp_path: Path) -> Non
         parse_param(spec, "{a: 1, a: 2}")
     path.write_text("irrigation_efficiency: 0.7\n", encoding="utf-8")
     assert parse_param(spec, str(path)) == {"irrigation_efficiency": 0.7}
+
+
+SHIPPED_YAML = sorted((Path(__file__).parents[1] / "src" / "ecociv" / "data").rglob("*.y*ml"))
+
+
+@pytest.mark.skipif(yaml_files._FastLoader is None, reason="PyYAML built without libyaml")
+@pytest.mark.parametrize("path", SHIPPED_YAML, ids=lambda p: p.name)
+def test_libyaml_loader_gives_the_pure_python_loaders_data(path: Path) -> None:
+    # every YAML file ecociv ships (scenarios, dataset manifest, water network): the libyaml
+    # scanner/parser must build the same document as PyYAML's pure-Python SafeLoader did
+    text = path.read_text(encoding="utf-8-sig")
+    fast = yaml.load(text, Loader=yaml_files._FastLoader)
+    slow = yaml.load(text, Loader=yaml_files._StrictLoader)
+    assert fast == slow
+    assert parse_yaml(text, source=str(path)) == slow
+
+
+@pytest.mark.skipif(yaml_files._FastLoader is None, reason="PyYAML built without libyaml")
+def test_libyaml_loader_refuses_duplicate_keys_too() -> None:
+    text = "a: 1\nb:\n  c: 2\n  c: 3\n"
+    with pytest.raises(yaml.constructor.ConstructorError, match="duplicate key 'c': given on line 3 "
+                       "and again on line 4"):
+        yaml.load(text, Loader=yaml_files._FastLoader)

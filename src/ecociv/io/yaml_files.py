@@ -2,7 +2,9 @@
 
 Every problem is an :class:`~ecociv.errors.InputError` naming the file and the line: a file that
 is not UTF-8 text (GBK, UTF-16, binary), a syntax error, or a key given twice in one mapping
-(plain ``yaml.safe_load`` keeps the last value silently).
+(plain ``yaml.safe_load`` keeps the last value silently). Parsed by libyaml's scanner and parser
+when PyYAML has them (the same document, ≈ 8 × less CPU); a file they refuse is parsed again by
+the pure-Python loader, whose message and position are reported.
 """
 
 from __future__ import annotations
@@ -26,15 +28,15 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _BINARY_PROBE = 8192
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key given twice in the same mapping."""
+class _RefuseDuplicateKeys:
+    """Mixed into a safe loader: refuse a key given twice in the same mapping."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue  # keys brought in by `<<:` may legitimately be overridden
-            key = self.construct_object(key_node, deep=True)
+            key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]
             try:
                 first = seen.get(key)
             except TypeError:  # an unhashable key: the base constructor reports it
@@ -45,11 +47,26 @@ class _StrictLoader(yaml.SafeLoader):
                     None, None, f"duplicate key {key!r}: given on line {first} and again on "
                     f"line {line} (remove one)", key_node.start_mark)
             seen[key] = line
-        return super().construct_mapping(node, deep=deep)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class _StrictLoader(_RefuseDuplicateKeys, yaml.SafeLoader):
+    """A safe loader (pure Python) that refuses a key given twice in the same mapping."""
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                              _StrictLoader.construct_mapping)
+                              _StrictLoader.construct_mapping)  # type: ignore[type-var]
+
+#: The same with libyaml's scanner and parser (≈ 8 × less CPU; the document built is the same,
+#: the constructor being PyYAML's), when PyYAML was built with libyaml.
+_FastLoader: type | None = None
+if getattr(yaml, "__with_libyaml__", False):
+    class _StrictCLoader(_RefuseDuplicateKeys, yaml.CSafeLoader):
+        """:class:`_StrictLoader` on libyaml's scanner and parser."""
+
+    _StrictCLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                                   _StrictCLoader.construct_mapping)  # type: ignore[type-var]
+    _FastLoader = _StrictCLoader
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -106,6 +123,11 @@ def parse_yaml(text: str, *, source: str) -> Any:
     InputError
         For a syntax error or a duplicate key, with line and column.
     """
+    if _FastLoader is not None:
+        try:
+            return yaml.load(text, Loader=_FastLoader)  # a CSafeLoader subclass
+        except yaml.YAMLError:
+            pass  # parsed again below, so the message and position are the pure-Python loader's
     try:
         return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as err:
