@@ -37,7 +37,7 @@ from ecociv.scenario.schema import STEP_REFERENCE, Scenario
 from ecociv.spec import (
     FileInput,
     InputSpec,
-    Model,
+    ModelSpec,
     OutputSpec,
     ParamInput,
     RasterInput,
@@ -208,14 +208,17 @@ def _shared_parameter_problems(scenario: Scenario, steps: Mapping[str, PlannedSt
 
 
 def lever_readers(steps: Mapping[str, PlannedStep]) -> dict[str, list[str]]:
-    """Lever group -> ids of the models that read it (registered models and the steps' models)."""
-    from ecociv.registry import all_models
+    """Lever group -> ids of the models that read it (registered models and the steps' models).
 
-    models: dict[str, Model] = dict(all_models())
-    models.update({s.model.spec.id: s.model for s in steps.values()})
+    The registered models' specs only: their code (numba, scipy, ...) is not imported for this.
+    """
+    from ecociv.registry import all_specs
+
+    specs: dict[str, ModelSpec] = dict(all_specs())
+    specs.update({s.model.spec.id: s.model.spec for s in steps.values()})
     readers: dict[str, list[str]] = {}
-    for model_id, model in models.items():
-        for item in model.spec.inputs:
+    for model_id, spec in specs.items():
+        for item in spec.inputs:
             if isinstance(item, ParamInput) and item.lever_group:
                 readers.setdefault(item.lever_group, []).append(model_id)
     return readers
