@@ -144,6 +144,20 @@ def transport_exponents(powered: F64, cover_power: F64, factor: float, exponent:
 
 
 @_jit
+def _cell_losses(x: float, x_cover: float, exponent: float, exp_value: float,
+                 exponent_cover: float, exp_cover: float, factor: float
+                 ) -> tuple[float, float, float]:
+    """One cell's month: the potential loss X · ``factor`` · (−expm1(a)), the loss under cover
+    (the same with the cover's X and a) and the fixation max(potential − actual, 0)."""
+    loss = (x * factor) * _one_minus_exp(exponent, exp_value)
+    loss_cover = (x_cover * factor) * _one_minus_exp(exponent_cover, exp_cover)
+    service = loss - loss_cover
+    if service < 0.0:
+        service = 0.0
+    return loss, loss_cover, service
+
+
+@_jit
 def field_mean_loss_exp(x: F64, x_cover: F64, exponent: F64, exp_value: F64,
                         exponent_cover: F64, exp_cover: F64, factor: float, potential: F64,
                         actual: F64, fixation: F64, annual_potential: F64, annual_actual: F64,
@@ -153,13 +167,10 @@ def field_mean_loss_exp(x: F64, x_cover: F64, exponent: F64, exp_value: F64,
     :func:`_one_minus_exp`), max(potential − actual, 0) into ``fixation``, each added to its
     annual sum (the same sums as :func:`field_mean_annual`)."""
     for i in range(x.size):
-        loss = (x[i] * factor) * _one_minus_exp(exponent[i], exp_value[i])
-        loss_cover = (x_cover[i] * factor) * _one_minus_exp(exponent_cover[i], exp_cover[i])
+        loss, loss_cover, service = _cell_losses(x[i], x_cover[i], exponent[i], exp_value[i],
+                                                 exponent_cover[i], exp_cover[i], factor)
         annual_potential[i] += loss
         annual_actual[i] += loss_cover
-        service = loss - loss_cover
-        if service < 0.0:
-            service = 0.0
         annual_fixation[i] += service
         potential[i] = loss
         actual[i] = loss_cover
@@ -173,13 +184,10 @@ def field_mean_annual(x: F64, x_cover: F64, exponent: F64, exp_value: F64,
     """:func:`field_mean_loss_exp` when only the annual sums are wanted: the same sums,
     nothing stored per month (a third less CPU than storing the three monthly values)."""
     for i in range(x.size):
-        loss = (x[i] * factor) * _one_minus_exp(exponent[i], exp_value[i])
-        loss_cover = (x_cover[i] * factor) * _one_minus_exp(exponent_cover[i], exp_cover[i])
+        loss, loss_cover, service = _cell_losses(x[i], x_cover[i], exponent[i], exp_value[i],
+                                                 exponent_cover[i], exp_cover[i], factor)
         annual_potential[i] += loss
         annual_actual[i] += loss_cover
-        service = loss - loss_cover
-        if service < 0.0:
-            service = 0.0
         annual_fixation[i] += service
 
 
