@@ -36,6 +36,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from bench_scaling import finished_demo_run  # noqa: E402
+
 WORK = HERE / "_work" / "belt_steps"
 RESULTS = HERE / "results" / "belt_steps.json"
 MODELS = ("ecological_sensitivity", "ecological_redline", "ecological_security_pattern")
@@ -43,14 +47,7 @@ MODELS = ("ecological_sensitivity", "ecological_redline", "ecological_security_p
 
 def demo_run(src: Path) -> Path:
     """The folder of a finished demo run made with ``src`` (made once, then reused)."""
-    store = WORK / "demo"
-    runs = sorted((store / "runs").glob("*/manifest.json")) if store.exists() else []
-    if not runs:
-        env = {**os.environ, "PYTHONPATH": str(src)}
-        subprocess.run([sys.executable, "-m", "ecociv.cli.main", "demo", "--out", str(store)],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
-        runs = sorted((store / "runs").glob("*/manifest.json"))
-    return runs[-1].parent
+    return finished_demo_run(src, WORK / "demo")
 
 
 def declared(src: Path, model: str) -> set[str]:

@@ -66,16 +66,21 @@ KINDS: dict[str, dict[str, Any]] = {
 NOT_RASTER = {"water_allocation"}
 
 
-def demo_steps(src: Path) -> dict[str, dict[str, Any]]:
-    """Each raster step of the demo: its inputs (id -> path) and parameters (id -> value)."""
-    store = WORK / "demo"
+def finished_demo_run(src: Path, store: Path) -> Path:
+    """The folder of a finished ``ecociv demo`` run in ``store`` made with the source tree ``src``
+    (made once, then reused)."""
     runs = sorted((store / "runs").glob("*/manifest.json")) if store.exists() else []
     if not runs:
         env = {**os.environ, "PYTHONPATH": str(src)}
         subprocess.run([sys.executable, "-m", "ecociv.cli.main", "demo", "--out", str(store)],
                        env=env, check=True, stdout=subprocess.DEVNULL)
         runs = sorted((store / "runs").glob("*/manifest.json"))
-    run = runs[-1].parent
+    return runs[-1].parent
+
+
+def demo_steps(src: Path) -> dict[str, dict[str, Any]]:
+    """Each raster step of the demo: its inputs (id -> path) and parameters (id -> value)."""
+    run = finished_demo_run(src, WORK / "demo")
     steps = {}
     for manifest in sorted(run.glob("*/manifest.json")):
         data = json.loads(manifest.read_text())
