@@ -182,7 +182,14 @@ def zonal_table(
         zone_raster = rasterize_zones(list(zones.geometry), grid, (int(chunks[0]), int(chunks[1])))
         names = zone_names(zones, zone_field)
     sums = zonal_sums(list(rasters.values()), zone_raster, len(names))
-    columns = list(rasters)
+    return zone_sums_table(sums, names, list(rasters))
+
+
+def zone_sums_table(sums: Any, names: Sequence[str], columns: Sequence[str]) -> LazyTable:
+    """A :class:`LazyTable` of per-zone sums: ``sums`` is a (lazy) array with one row per column
+    and then the rows of all cells and of valid cells, one column per zone after the first
+    (column 0 holds the cells outside every zone); the frame has ``zone``, ``cells``,
+    ``valid_cells`` and one column per name in ``columns``."""
 
     def _frame(table: np.ndarray) -> pd.DataFrame:
         frame = pd.DataFrame({"zone": names, "cells": table[-2, 1:].astype(np.int64),

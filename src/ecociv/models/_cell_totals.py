@@ -16,12 +16,11 @@ from typing import Any
 
 import dask.array as da
 import numpy as np
-import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
 
 from ecociv.compiled import jit
-from ecociv.grid.ops import LazyTable, rasterize_zones
+from ecociv.grid.ops import LazyTable, rasterize_zones, zone_sums_table
 from ecociv.grid.spec import GridSpec
 from ecociv.spec_blocks import zone_names
 
@@ -148,13 +147,4 @@ def area_totals(rasters: Sequence[xr.DataArray], columns: Sequence[Column], zone
     parts = da.map_blocks(_partial, *zone_arrays, *arrays, new_axis=[2, 3],
                           chunks=(1, 1, len(plan) + 2, length), dtype=np.float64)
     sums = parts.sum(axis=(0, 1))
-    names_of = [name for name, _, _ in columns]
-
-    def _frame(table: np.ndarray) -> pd.DataFrame:
-        frame = pd.DataFrame({"zone": names, "cells": table[-2, 1:].astype(np.int64),
-                              "valid_cells": table[-1, 1:].astype(np.int64)})
-        for index, name in enumerate(names_of):
-            frame[name] = table[index, 1:]
-        return frame
-
-    return LazyTable((sums,), _frame)
+    return zone_sums_table(sums, names, [name for name, _, _ in columns])
