@@ -45,13 +45,18 @@ def test_a_warning_of_another_thread_does_not_unreference_a_sound_raster(
     assert not grids[0].transform.is_identity
 
 
-def test_a_raster_without_a_geotransform_is_still_refused(tmp_path: Path) -> None:
-    plain = tmp_path / "scan.tif"
+def _unreferenced_raster(path: Path) -> Path:
+    """A 4 × 3 GeoTIFF without a geotransform nor a CRS (a scan), written quietly."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(plain, "w", driver="GTiff", width=4, height=3, count=1,
+        with rasterio.open(path, "w", driver="GTiff", width=4, height=3, count=1,
                            dtype="uint8") as dst:
             dst.write(np.ones((1, 3, 4), dtype="uint8"))
+    return path
+
+
+def test_a_raster_without_a_geotransform_is_still_refused(tmp_path: Path) -> None:
+    plain = _unreferenced_raster(tmp_path / "scan.tif")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # and no warning reaches the caller
         with pytest.raises(InputError, match="not georeferenced"):
@@ -76,12 +81,7 @@ def test_the_command_says_one_line_for_an_unreferenced_raster(tmp_path: Path) ->
 
     import ecociv
 
-    plain = tmp_path / "scan.tif"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(plain, "w", driver="GTiff", width=4, height=3, count=1,
-                           dtype="uint8") as dst:
-            dst.write(np.ones((1, 3, 4), dtype="uint8"))
+    plain = _unreferenced_raster(tmp_path / "scan.tif")
     pools = Path(ecociv.__file__).parent / "data" / "example" / "carbon_pools_illustrative.csv"
     done = subprocess.run([sys.executable, "-m", "ecociv.cli.main", "model", "run", "carbon",
                            "--input", f"land_use={plain}", "--input", f"carbon_pools={pools}",
