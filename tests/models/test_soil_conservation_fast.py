@@ -238,6 +238,28 @@ def test_erosivity_of_separate_months_equals_the_stacked_array() -> None:
                                   kernels.rainfall_erosivity(monthly))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16])
+def test_compiled_erosivity_of_months_follows_the_log_form(dtype: type) -> None:
+    """The model's one-pass R (chunk_loops.erosivity_of_months, months as a tuple of 1-D
+    arrays) against the log form of the formula (Renard & Freimund 1994): dry cells 0,
+    a negative month NaN."""
+    from ecociv.models.soil_conservation import chunk_loops
+
+    rng = np.random.default_rng(11)
+    monthly: np.ndarray = rng.gamma(0.6, 30.0, (12, 40)).astype(dtype)
+    monthly[rng.random(monthly.shape) < 0.2] = 0
+    monthly[:, 0] = 0  # a dry cell: R = 0
+    monthly[4, 1] = -1  # a negative month: NaN
+    expected = np.array([_erosivity_log_form(monthly[:, c].astype(np.float64))
+                         for c in range(40)])
+    expected[0] = 0.0
+    coefficient = kernels.R_US_TO_SI * kernels.FOURNIER_COEFFICIENT * 10.0**kernels.FOURNIER_OFFSET
+    out = np.empty(40)
+    chunk_loops.erosivity_of_months(tuple(monthly), coefficient, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    assert out[0] == 0.0 and np.isnan(out[1])
+
+
 # --- chunked LS and accumulation checks -------------------------------------------------------
 
 

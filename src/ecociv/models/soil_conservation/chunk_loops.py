@@ -25,34 +25,11 @@ _jit = jit(nogil=True, error_model="numpy")
 
 
 @_jit
-def add_month(month: NDArray[np.floating], annual: F64, cubes: F64) -> None:
-    """Add a month of precipitation (mm, 1-D) to the annual sum and the sum of cubes; a
-    negative (invalid) month makes both NaN."""
-    for i in range(month.size):
-        p = float(np.float64(month[i]))
-        if p < 0.0:
-            p = np.nan
-        annual[i] += p
-        cubes[i] += p * p * p
-
-
-@_jit
-def erosivity(annual: F64, cubes: F64, coefficient: float, out: F64) -> None:
-    """R = coefficient · Σ P_i³ / P^1.5 (0 where P = 0), P^1.5 as P √P."""
-    for i in range(annual.size):
-        total = annual[i]
-        if total == 0.0:
-            out[i] = 0.0
-        else:
-            out[i] = (coefficient * cubes[i]) / (total * np.sqrt(total))
-
-
-@_jit
 def erosivity_of_months(months: tuple[NDArray[np.floating], ...], coefficient: float,
                         out: F64) -> None:
-    """R of every cell from its months in one pass: what :func:`add_month` for each month in
-    turn, then :func:`erosivity`, give (the same additions in month order, from 0), without the
-    annual and cube sums as arrays. ``months``: a tuple of 1-D arrays of one type."""
+    """R = coefficient · Σ P_i³ / P^1.5 of every cell from its months (mm, 1-D arrays of one
+    type, in a tuple) in one pass: P and Σ P_i³ summed in month order from 0, P^1.5 as P √P;
+    0 where P = 0; a negative (invalid) month makes R NaN."""
     count = len(months)
     for i in range(out.size):
         total = 0.0

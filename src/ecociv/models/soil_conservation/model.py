@@ -233,25 +233,18 @@ def _factor_block(land_use: np.ndarray, sand: np.ndarray, silt: np.ndarray, clay
 
     (row0, _), (col0, _) = (block_info[0]["array-location"] if block_info else ((0, 0), (0, 0)))
     shape = np.shape(land_use)
-    size = int(np.prod(shape))
     stack = np.empty((4, *shape))
     r_out, k_out, c_out, p_out = (stack[i].reshape(-1) for i in range(4))
     cover = rest[0] if classes.use_cover else None
     months = rest[1:] if classes.use_cover else rest
     # R: annual sum and sum of cubes in month order (kernels.rainfall_erosivity), in one pass
-    # over the months when they share a type (a tuple numba takes), else month by month
+    # over the months (bands of one raster: one type, which the compiled loop's tuple needs)
     coefficient = (kernels.R_US_TO_SI * kernels.FOURNIER_COEFFICIENT
                    * 10.0**kernels.FOURNIER_OFFSET)
-    flat_months = tuple(_flat(month) for month in months)
-    if flat_months and len({m.dtype for m in flat_months}) == 1:
-        chunk_loops.erosivity_of_months(flat_months, coefficient, r_out)
-    else:
-        annual = np.zeros(size)
-        cubes = np.zeros(size)
-        for month in flat_months:
-            chunk_loops.add_month(month, annual, cubes)
-        chunk_loops.erosivity(annual, cubes, coefficient, r_out)
-        del annual, cubes
+    flat_months = [_flat(month) for month in months]
+    common = np.result_type(*flat_months)
+    chunk_loops.erosivity_of_months(tuple(m.astype(common, copy=False) for m in flat_months),
+                                    coefficient, r_out)
     _erodibility_cells(sand, silt, clay, organic, organic_per_carbon, correction, row0, col0,
                        out=k_out)
     # C and P by class, C of the cover classes by Cai et al. (2000)
