@@ -383,9 +383,9 @@ def _open_levels(prog: Program, s: _Static, m: _Month, members: np.ndarray) -> n
     return rows
 
 
-def _fractions(prog: Program, s: _Static, m: _Month, members: np.ndarray) -> np.ndarray:
-    """The fractions of their amounts that ``members`` get in the last run's solution."""
-    return prog.values()[s.target_cols[members]] / m.lp_amounts[members]
+def _fractions(x: np.ndarray, s: _Static, m: _Month, members: np.ndarray) -> np.ndarray:
+    """The fractions of their amounts that ``members`` get in the solution ``x``."""
+    return x[s.target_cols[members]] / m.lp_amounts[members]
 
 
 def _shares(s: _Static, m: _Month, members: np.ndarray) -> np.ndarray:
@@ -475,7 +475,7 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
             try_final = False
             continue
         x = prog.values()
-        fractions = x[s.target_cols[members]] / m.lp_amounts[members]
+        fractions = _fractions(x, s, m, members)
         tau = float(x[prog.tau]) if common else float(fractions.min())
         if tau < 1.0 - FIX_TOLERANCE:
             shorts.append(level)
@@ -492,7 +492,7 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
                 if prog.run() != "kOptimal":
                     raise _diagnose(prog, m.label, "coverage")
                 _share_the_rest(prog, s, members, m, float(prog.values()[prog.tau]))
-                fractions = _fractions(prog, s, m, members)
+                fractions = _fractions(prog.values(), s, m, members)
         _set_targets_lower(prog, s, m, members, np.minimum(np.maximum(fractions - FIX_TOLERANCE, 0.0), 1.0))
         prog.set_row_bounds(rows, -INF, INF)
         prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
@@ -576,9 +576,8 @@ def _merged_costs(prog: Program, s: _Static, m: _Month, plan: _MergePlan,
     weight = MERGE_WEIGHT
     k = n_stages - 2
     for lev, cols, shared in reversed(plan.levels):
-        top = float(m.lp_amounts[lev].max())
-        share = -s.tie[lev] / top  # the level's shares (:func:`_share_cost`) per LP unit
-        unit = top  # LP units of water per unit of share
+        unit = float(m.lp_amounts[lev].max())  # LP units of water per unit of share
+        share = _shares(s, m, lev)  # the level's shares (:func:`_share_cost`) per LP unit
         costs[k, cols] = share
         cost[cols] += weight * unit * share
         k -= 1
@@ -731,7 +730,7 @@ def _solve_levels(prog: Program, s: _Static, levels: list[int], m: _Month) -> No
         tau = _level_coverage(prog, s, members, m)
         if tau < 1.0 - FIX_TOLERANCE and members.size > 1:
             _share_the_rest(prog, s, members, m, tau)
-        fractions = _fractions(prog, s, m, members)
+        fractions = _fractions(prog.values(), s, m, members)
         _set_targets_lower(prog, s, m, members, np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0))
         prog.set_row_bounds(s.level_rows[members], -INF, INF)
     prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
