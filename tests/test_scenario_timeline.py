@@ -13,10 +13,14 @@ from ecociv.scenario import timeline
 
 def test_no_trace_without_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(timeline.VARIABLE, raising=False)
+    recorded: list[tuple[object, ...]] = []
+    monkeypatch.setattr(timeline, "record", lambda *args, **kwargs: recorded.append(args))
+    monkeypatch.chdir(tmp_path)
     with timeline.span("step", "x"):
         pass
     timeline.process_started("main")
     assert not timeline.enabled()
+    assert recorded == []  # not even a call that would find no file to write
     assert list(tmp_path.iterdir()) == []
 
 
