@@ -9,7 +9,9 @@ while this process samples the CPU time of every thread of the child from
 * the phases of the run on the wall-clock axis (from spawn to the parent seeing the exit), with
   the cores they kept busy on average and the core-seconds left idle (cores × wall − CPU);
 * the main thread's spans (nested) and, for every other thread, what it did and when;
-* the cores in use per ``--bin-ms`` bin, so serial stretches show as ``1.0``.
+* the cores in use per ``--bin-ms`` bin, so serial stretches show as ``1.0``;
+* the CPU by part (decoding, compiled loop, tiled writes, COG phase, the rest) and the wall
+  the CPU alone allows on the machine's cores (CPU / cores).
 
 The hook adds a few milliseconds (one wrapper per call); compare wall times with
 ``bench_water_yield.py``, not with these runs.
@@ -175,6 +177,44 @@ def _cores_between(run: dict[str, Any], a: float, b: float) -> float:
     return at(b) - at(a)
 
 
+def cpu_parts(run: dict[str, Any], cores: int) -> list[tuple[str, float]]:
+    """(part, CPU seconds) of a run: decoding (GDAL reads on every thread), the compiled loop,
+    the tiled writes (with the overview pyramid), the process CPU before the pass less the
+    decoding done then, the COG phase (GDAL's encoding threads, digests), the rest and the
+    whole run (divided by ``cores``, the wall no schedule of this CPU on them can beat)."""
+    spans = run["spans"]
+    t0 = run["spawned"]
+
+    def thread_cpu(test: Any) -> float:
+        return sum(s[5] for s in spans if test(s[4]))
+
+    decode = thread_cpu(lambda label: label.startswith("gdal read"))
+    compute = [s for s in spans if s[4] == "dask compute"]
+    parts: list[tuple[str, float]] = []
+    if compute:
+        pass0 = min(s[0] for s in compute) - t0
+        pass1 = max(s[1] for s in compute) - t0
+        decode_before = sum(s[5] for s in spans
+                            if s[4].startswith("gdal read") and s[1] - t0 <= pass0)
+        before = _cores_between(run, 0.0, pass0)
+        cog_end = max((s[1] for s in spans if s[4].startswith(("COG file", "COG from array"))),
+                      default=pass1 + t0) - t0
+        parts.append(("start to the pass, less decoding (interpreter, imports, load, graph)",
+                      before - decode_before))
+        parts.append(("decoding the inputs (GDAL reads, every thread)", decode))
+        parts.append(("compiled loop (blocks)", thread_cpu(lambda label: label == "kernel block")))
+        parts.append(("tiled writes with the overview pyramid",
+                      thread_cpu(lambda label: label == "tiled write block")))
+        in_pass = _cores_between(run, pass0, pass1)
+        parts.append(("rest of the pass (dask, block reads, checks, zones)",
+                      in_pass - sum(cpu for _, cpu in parts[1:]) + decode_before))
+        parts.append(("COG phase (encoding threads, digests)", _cores_between(run, pass1, cog_end)))
+    accounted = sum(cpu for _, cpu in parts)
+    parts.append(("after the COGs (table, manifest, exit)", run["cpu_s"] - accounted))
+    parts.append(("whole run", run["cpu_s"]))
+    return parts
+
+
 def phases(run: dict[str, Any]) -> list[tuple[str, float, float]]:
     """(name, start, end) of the run's phases, seconds since spawn."""
     t0 = run["spawned"]
@@ -220,6 +260,12 @@ def report(run: dict[str, Any], cores: int, bin_s: float) -> str:
         dur = max(b - a, 1e-9)
         lines.append(f"{name:50s} {a:7.3f} {b:7.3f} {b - a:6.3f} {cpu:6.2f} {cpu / dur:5.2f} "
                      f"{cores * (b - a) - cpu:11.2f}")
+    lines.append("")
+    lines.append("CPU by part (s):")
+    for name, cpu in cpu_parts(run, cores):
+        lines.append(f"  {name:72s} {cpu:6.2f}")
+    lines.append(f"  {'floor set by the CPU alone: whole run / ' + str(cores) + ' cores (wall)':72s} "
+                 f"{run['cpu_s'] / cores:6.2f}")
     lines.append("")
     main_id = next((s[2] for s in run["spans"] if s[4] == "hook installed"), None)
     main_spans = sorted((s for s in run["spans"] if s[2] == main_id and s[1] - s[0] >= 0.008),
