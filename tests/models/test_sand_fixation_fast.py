@@ -210,3 +210,121 @@ def test_soil_block_equals_the_numpy_kernels_bit_for_bit(caco3_raster: bool) -> 
                 * kernels.crust_factor(clay, organic))
     assert expected[4, 4] == 0.0 and expected[5, 5] == kernels.crust_factor(clay[5, 5], 0.0)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_month_loops_without_the_cover_product_give_the_same_numbers() -> None:
+    """``erosive_x`` (X and X floored, no X · COG) and ``field_mean_annual_cog`` (X · COG
+    taken in the loop) against ``erosive_product`` and ``field_mean_annual``: bit for bit,
+    NaN, zero and subnormal X included (the RWEQ X of Fryrear et al. 1998)."""
+    from ecociv.models.sand_fixation import month_loops
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    wf = rng.uniform(0.0, 400.0, n)
+    wf[:5] = [0.0, np.nan, 1e-320, 0.0, 2.0]
+    temperature = rng.uniform(-25, 30, n).astype(np.float32)
+    density = rng.uniform(300, 360, n)
+    et0 = rng.uniform(0, 200, n).astype(np.float32)
+    et0[7] = np.nan
+    rain = rng.gamma(0.7, 20.0, n).astype(np.float32)
+    rain[rng.random(n) < 0.2] = 0.0
+    optional = [rng.uniform(0, 60, n), rng.uniform(0, 1, n), rng.uniform(0, 31, n)]
+    soil, roughness, cog = rng.uniform(0, 0.6, n), rng.uniform(0.2, 1, n), rng.uniform(0, 1, n)
+    tiny = float(np.finfo(np.float64).tiny)
+    for flags in ((False, False, False, False), (True, True, True, True)):
+        args = (optional[0], flags[0], optional[1], flags[1], optional[2], flags[2], soil,
+                roughness, flags[3])
+        x, x_cover, floored, floored_cover = (np.empty(n) for _ in range(4))
+        month_loops.erosive_product(wf, 31.0, temperature, density, et0, rain, *args, cog,
+                                    9.81, tiny, x, x_cover, floored, floored_cover)
+        x2, floored2 = np.empty(n), np.empty(n)
+        month_loops.erosive_x(wf, 31.0, temperature, density, et0, rain, *args, 9.81, tiny,
+                              x2, floored2)
+        np.testing.assert_array_equal(x2, x)
+        np.testing.assert_array_equal(floored2, floored)
+        np.testing.assert_array_equal(x2 * cog, x_cover)
+        exponent = -rng.uniform(0, 3, n)
+        exponent[::50] = -rng.uniform(0, 0.06, exponent[::50].size)  # the series branch
+        exponent_cover = exponent * rng.uniform(0, 1, n)
+        sums = [np.zeros(n) for _ in range(3)]
+        sums2 = [np.zeros(n) for _ in range(3)]
+        for _ in range(2):  # two months: the sums carried over
+            month_loops.field_mean_annual(x, x_cover, exponent, np.exp(exponent),
+                                          exponent_cover, np.exp(exponent_cover), 2196.0,
+                                          *sums)
+            month_loops.field_mean_annual_cog(x2, cog, exponent, np.exp(exponent),
+                                              exponent_cover, np.exp(exponent_cover), 2196.0,
+                                              *sums2)
+        for got, expected in zip(sums2, sums, strict=True):
+            np.testing.assert_array_equal(got, expected)
+        assert np.isnan(sums2[0][1]) and np.isnan(sums2[0][7])
+
+
+def test_importing_the_model_leaves_scipy_special_for_the_first_run() -> None:
+    """scipy.special (0.1-0.2 s to import) is needed only for the wind lookup table."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import ecociv.models.sand_fixation.model; "
+            "print('scipy.special' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_wind_table_kept_on_disk_equals_the_computed_one(tmp_path: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lookup table read back from the cache is the computed one bit for bit; a file that
+    does not hold a table of the expected size is computed again, and a cache that cannot be
+    written leaves the table computed."""
+    from ecociv.models.sand_fixation import table_cache
+
+    monkeypatch.setattr(table_cache, "cache_dir", lambda: tmp_path / "cache")
+    means = np.linspace(0.0, 3.0, 301)
+    calls = []
+
+    def compute() -> np.ndarray:
+        calls.append(1)
+        return kernels.wind_excess_weibull(means, 2.0, 5.0)
+
+    first = table_cache.cached_table((2.0, 5.0, 0.01, 3.0), means.size, compute)
+    second = table_cache.cached_table((2.0, 5.0, 0.01, 3.0), means.size, compute)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(second, first)
+    np.testing.assert_array_equal(first, kernels.wind_excess_weibull(means, 2.0, 5.0))
+    other = table_cache.cached_table((1.5, 5.0, 0.01, 3.0), means.size,
+                                     lambda: kernels.wind_excess_weibull(means, 1.5, 5.0))
+    assert not np.array_equal(other, first)  # another shape, another file
+    (file,) = [p for p in (tmp_path / "cache").iterdir()
+               if np.array_equal(np.load(p), first)]
+    np.save(file, np.zeros(7))  # wrong size: computed again (and stored again)
+    np.testing.assert_array_equal(table_cache.cached_table((2.0, 5.0, 0.01, 3.0), means.size,
+                                                           compute), first)
+    assert len(calls) == 2
+    file.write_bytes(b"not a table")
+    np.testing.assert_array_equal(table_cache.cached_table((2.0, 5.0, 0.01, 3.0), means.size,
+                                                           compute), first)
+    assert len(calls) == 3
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setattr(table_cache, "cache_dir", lambda: blocked)
+    np.testing.assert_array_equal(table_cache.cached_table((2.0, 5.0, 0.01, 3.0), means.size,
+                                                           compute), first)
+    assert len(calls) == 4
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.suffix == ".tmp"]  # none left
+
+
+def test_a_run_with_the_table_on_disk_imports_no_scipy_special() -> None:
+    """The second kernel call in a fresh process (the table on disk from the first) needs no
+    scipy.special."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from ecociv.models.sand_fixation import kernels\n"
+            "kernels._lookup_table(2.0, 5.0)\n"
+            "print('scipy.special' in sys.modules)\n")
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"

@@ -63,7 +63,6 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
-from scipy import special
 
 from ecociv.models.sand_fixation.spec import THRESHOLD_WIND_2M
 
@@ -183,6 +182,10 @@ def wind_excess_weibull(mean_wind_2m: ArrayLike, shape: ArrayLike,
 
     For k = 1 (exponential) this is :math:`e^{-U_t/c}(2 U_t c^2 + 6 c^3)`.
     """
+    # imported here, not with the module: scipy.special takes 0.1-0.2 s to import, and a run
+    # needs it once, for the lookup table (built in the first chunk's task, beside the reads)
+    from scipy import special
+
     mean = _f(mean_wind_2m)
     k = _f(shape)
     t = _f(threshold)
@@ -209,8 +212,12 @@ LOOKUP_MAX = 60.0
 
 @lru_cache(maxsize=16)
 def _lookup_table(shape: float, threshold: float) -> tuple[FloatArray, FloatArray]:
+    from ecociv.models.sand_fixation.table_cache import cached_table
+
     means = np.linspace(0.0, LOOKUP_MAX, round(LOOKUP_MAX / LOOKUP_STEP) + 1)
-    values = wind_excess_weibull(means, shape, threshold)
+    # kept on disk between runs: a run then needs no scipy (tests/models/test_sand_fixation_fast)
+    values = cached_table((shape, threshold, LOOKUP_STEP, LOOKUP_MAX), means.size,
+                          lambda: wind_excess_weibull(means, shape, threshold))
     means.setflags(write=False)
     values.setflags(write=False)
     return means, values
@@ -803,33 +810,40 @@ def soil_loss_by_month(
         soil = _cells(piece["soil"], cells, np.float64)
         roughness = soil if smooth else _cells(piece["roughness"], cells, np.float64)
         none = soil  # placeholder of an argument that is not used
+        # the optional factors as 1-D cells: once per slab where static, else each month
+        skipped = {"irrigation": no_irrigation, "wet": all_wet, "snow": no_snow}
+        optional = {name: (none if off else _cells(piece[name], cells, np.float64))
+                    for name, off in skipped.items() if name in piece}
+        static_cog_cells = None if static_cog is None else _cells(static_cog, cells, np.float64)
         for month in range(months):
-            here = {name: values[month][slab] for name, values in full.items()}
-            either = {**piece, **here}  # the month's value, else the static one
-            wind = _month_cells(views["wind"][month], span, here["wind"], cells)
-            # wind factor Wf = N_d E[U (U - Ut)^2; U > Ut], from the wind at 2 m (the product
-            # taken in the wind raster's own precision, as on the raster)
+            here = {name: values[month][slab] for name, values in full.items()
+                    if name not in always_monthly}
+            month_optional = {**optional, **{name: _cells(here[name], cells, np.float64)
+                                             for name in skipped if name in here}}
+            wind = _month_cells(views["wind"][month], span, full["wind"][month][slab], cells)
+            temperature = _month_cells(views["temperature"][month], span,
+                                       full["temperature"][month][slab], cells)
+            et0 = _month_cells(views["et0"][month], span, full["et0"][month][slab], cells)
+            rain = _month_cells(views["precipitation"][month], span,
+                                full["precipitation"][month][slab], cells)
+            cog = (static_cog_cells if static_cog_cells is not None
+                   else _cells(vegetation_factor(here["cover"], cover_form), cells, np.float64))
+            cog_power = (static_cog_power if static_cog_power is not None
+                         else np.power(cog, exponent_b))
+            factors = (month_optional["irrigation"], not no_irrigation,
+                       month_optional["wet"], not all_wet, month_optional["snow"], not no_snow,
+                       soil, roughness, not smooth)
+            # wind factor Wf = N_d E[U (U - Ut)^2; U > Ut] from the wind at 2 m (the product
+            # taken in the wind raster's own precision, as on the raster), air density, soil
+            # wetness (ET0 - (R + I) Rd/Nd)/ET0, snow, then X = Wf rho / g SW SD EF SCF K'
+            # (inputs cast to float64 before any arithmetic), and X floored at tiny (the base
+            # of the power below)
             if month_loops.wind_lookup(wind, wind.dtype.type(wind_to_2m), LOOKUP_STEP, table,
                                        steps, LOOKUP_MAX, mean, wf):
                 beyond = mean > LOOKUP_MAX
                 wf[beyond] = wind_excess_weibull(mean[beyond], shape, threshold)
-            # air density, soil wetness (ET0 - (R + I) Rd/Nd)/ET0, snow, then
-            # X = Wf rho / g SW SD EF SCF K' (inputs cast to float64 before any arithmetic)
-            cog = (vegetation_factor(here["cover"], cover_form) if static_cog is None
-                   else static_cog)
-            cog_power = (static_cog_power if static_cog_power is not None
-                         else _cells(np.power(cog, exponent_b), cells, np.float64))
-            month_loops.erosive_product(
-                wf, day_counts[month],
-                _month_cells(views["temperature"][month], span, here["temperature"], cells),
-                density, _month_cells(views["et0"][month], span, here["et0"], cells),
-                _month_cells(views["precipitation"][month], span, here["precipitation"], cells),
-                none if no_irrigation else _cells(either["irrigation"], cells, np.float64),
-                not no_irrigation,
-                none if all_wet else _cells(either["wet"], cells, np.float64), not all_wet,
-                none if no_snow else _cells(either["snow"], cells, np.float64), not no_snow,
-                soil, roughness, not smooth, _cells(cog, cells, np.float64), GRAVITY, _TINY,
-                x, x_cover, scratch, scratch_cover)
+            month_loops.erosive_x(wf, day_counts[month], temperature, density, et0, rain,
+                                  *factors, GRAVITY, _TINY, x, scratch)
             if loss_form == "field_mean":
                 # a = −z² X^b / s0² (X floored at tiny) and a COG^b, e^a by NumPy's vectorised
                 # exp, then −expm1(a) (month_loops._one_minus_exp), the loss and the sums.
@@ -843,16 +857,18 @@ def soil_loss_by_month(
                 np.exp(exponent, out=scratch)
                 np.exp(exponent_cover, out=scratch_cover)
                 if monthly:
+                    np.multiply(x, cog, out=x_cover)
                     month_loops.field_mean_loss_exp(
                         x, x_cover, exponent, scratch, exponent_cover, scratch_cover,
                         loss_factor, loss, loss_cover, fixation,
                         sums["potential"], sums["actual"], sums["fixation"])
                 else:
-                    month_loops.field_mean_annual(
-                        x, x_cover, exponent, scratch, exponent_cover, scratch_cover,
-                        loss_factor, sums["potential"],
-                        sums["actual"], sums["fixation"])
+                    # X · COG taken in the loop (the same product)
+                    month_loops.field_mean_annual_cog(
+                        x, cog, exponent, scratch, exponent_cover, scratch_cover,
+                        loss_factor, sums["potential"], sums["actual"], sums["fixation"])
             else:
+                np.multiply(x, cog, out=x_cover)
                 _loss_into(loss, x, scratch, z, loss_form)
                 _loss_into(loss_cover, x_cover, scratch, z, loss_form)
                 flag = point_form_saturated(x, z).astype(f64)

@@ -54,6 +54,45 @@ def wind_lookup(wind: NDArray[np.floating], to_2m: np.floating, step: float, val
 
 
 @_jit
+def _cell_product(w: float, temperature: float, density_top: float, et: float, water: float,
+                  irrigation: float, use_irrigation: bool, wet: float, use_wet: bool,
+                  snow: float, use_snow: bool, day_count: float, soil: float, roughness: float,
+                  use_roughness: bool, gravity: float) -> float:
+    """X = Wf ρ / g · SW · SD · EF·SCF · K' of one cell and month (``w`` = N_d Wf), with the
+    operations of :func:`kernels.soil_loss_by_month` in their order."""
+    rho = density_top / (temperature + 273.15)
+    if use_irrigation:
+        water += irrigation
+    if use_wet:
+        water *= wet
+    sw = (et - water) / et
+    if not et > 0:
+        sw = 0.0
+    if water <= 0:
+        sw = 1.0
+    if sw < 0.0:
+        sw = 0.0
+    elif sw > 1.0:
+        sw = 1.0
+    if np.isnan(et) or np.isnan(water):
+        sw = np.nan
+    product = w * rho
+    product /= gravity
+    product *= sw
+    if use_snow:
+        cover = 1.0 - snow / day_count
+        if cover < 0.0:
+            cover = 0.0
+        elif cover > 1.0:
+            cover = 1.0
+        product *= cover
+    product *= soil
+    if use_roughness:
+        product *= roughness
+    return product
+
+
+@_jit
 def erosive_product(wf: F64, day_count: float, temperature: NDArray[np.floating],
                     density_top: F64, et0: NDArray[np.floating],
                     precipitation: NDArray[np.floating], irrigation: F64, use_irrigation: bool,
@@ -64,43 +103,32 @@ def erosive_product(wf: F64, day_count: float, temperature: NDArray[np.floating]
     before the day count), and both floored at ``tiny`` (the base of ``np.power`` in the loss),
     with the operations of :func:`kernels.soil_loss_by_month`."""
     for i in range(wf.size):
-        w = day_count * wf[i]
-        rho = density_top[i] / (float(temperature[i]) + 273.15)
-        et = float(et0[i])
-        water = float(precipitation[i])
-        if use_irrigation:
-            water += irrigation[i]
-        if use_wet:
-            water *= wet[i]
-        sw = (et - water) / et
-        if not et > 0:
-            sw = 0.0
-        if water <= 0:
-            sw = 1.0
-        if sw < 0.0:
-            sw = 0.0
-        elif sw > 1.0:
-            sw = 1.0
-        if np.isnan(et) or np.isnan(water):
-            sw = np.nan
-        product = w * rho
-        product /= gravity
-        product *= sw
-        if use_snow:
-            cover = 1.0 - snow[i] / day_count
-            if cover < 0.0:
-                cover = 0.0
-            elif cover > 1.0:
-                cover = 1.0
-            product *= cover
-        product *= soil[i]
-        if use_roughness:
-            product *= roughness[i]
+        product = _cell_product(day_count * wf[i], float(temperature[i]), density_top[i],
+                                float(et0[i]), float(precipitation[i]), irrigation[i],
+                                use_irrigation, wet[i], use_wet, snow[i], use_snow, day_count,
+                                soil[i], roughness[i], use_roughness, gravity)
         with_cover = product * cog[i]
         x[i] = product
         x_cover[i] = with_cover
         floored[i] = tiny if product < tiny else product
         floored_cover[i] = tiny if with_cover < tiny else with_cover
+
+
+@_jit
+def erosive_x(wf: F64, day_count: float, temperature: NDArray[np.floating], density_top: F64,
+                et0: NDArray[np.floating], precipitation: NDArray[np.floating], irrigation: F64,
+                use_irrigation: bool, wet: F64, use_wet: bool, snow: F64, use_snow: bool,
+                soil: F64, roughness: F64, use_roughness: bool, gravity: float, tiny: float,
+                x: F64, floored: F64) -> None:
+    """:func:`erosive_product` without X · COG: X and X floored at ``tiny`` only (the same
+    numbers; X · COG is taken where it is used, two arrays less to write)."""
+    for i in range(wf.size):
+        product = _cell_product(day_count * wf[i], float(temperature[i]), density_top[i],
+                                float(et0[i]), float(precipitation[i]), irrigation[i],
+                                use_irrigation, wet[i], use_wet, snow[i], use_snow, day_count,
+                                soil[i], roughness[i], use_roughness, gravity)
+        x[i] = product
+        floored[i] = tiny if product < tiny else product
 
 
 #: Below this magnitude of its argument a ≤ 0, −expm1(a) is taken from its Taylor series
@@ -186,6 +214,22 @@ def field_mean_annual(x: F64, x_cover: F64, exponent: F64, exp_value: F64,
     for i in range(x.size):
         loss, loss_cover, service = _cell_losses(x[i], x_cover[i], exponent[i], exp_value[i],
                                                  exponent_cover[i], exp_cover[i], factor)
+        annual_potential[i] += loss
+        annual_actual[i] += loss_cover
+        annual_fixation[i] += service
+
+
+@_jit
+def field_mean_annual_cog(x: F64, cog: F64, exponent: F64, exp_value: F64,
+                          exponent_cover: F64, exp_cover: F64, factor: float,
+                          annual_potential: F64, annual_actual: F64,
+                          annual_fixation: F64) -> None:
+    """:func:`field_mean_annual` with X · COG taken here from X and ``cog`` (the product
+    :func:`erosive_product` stores: the same numbers, one array less to write and read)."""
+    for i in range(x.size):
+        loss, loss_cover, service = _cell_losses(x[i], x[i] * cog[i], exponent[i],
+                                                 exp_value[i], exponent_cover[i],
+                                                 exp_cover[i], factor)
         annual_potential[i] += loss
         annual_actual[i] += loss_cover
         annual_fixation[i] += service
