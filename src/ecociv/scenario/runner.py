@@ -32,6 +32,7 @@ from ecociv.registry import get_model
 from ecociv.scenario.concurrent import GraphRun, step_workers
 from ecociv.scenario.progress import task_progress
 from ecociv.scenario.schema import DATASET_REFERENCE, STEP_REFERENCE, Scenario, StepConfig
+from ecociv.scenario.step_costs import step_costs
 from ecociv.scenario.store import ResultsStore
 from ecociv.scenario.timeline import span
 from ecociv.spec import Model, ParamInput, RasterOutput
@@ -418,23 +419,6 @@ class _StepResult:
     started: float
 
 
-def _input_megabytes(steps: list[PlannedStep]) -> dict[str, float]:
-    """Step -> 1 + size of its input files (MB; folders summed): the cost estimate by which
-    steps that may start are ordered (larger inputs, e.g. monthly stacks, take longer)."""
-    costs = {}
-    for step in steps:
-        size = 0
-        for path in step.files.values():
-            file = split_layer(path)[0]
-            try:
-                size += file.stat().st_size if file.is_file() else sum(
-                    f.stat().st_size for f in file.rglob("*") if f.is_file())
-            except OSError:
-                continue
-        costs[step.name] = 1.0 + size / 1e6
-    return costs
-
-
 def _serialised(notify: ProgressCallback) -> ProgressCallback:
     """``notify`` called by one thread at a time (steps running at once report from threads)."""
     lock = threading.Lock()
@@ -585,7 +569,7 @@ def run_scenario(
 
         graph = GraphRun([step.name for step in steps],
                          {step.name: {s for s, _ in step.upstream.values()} for step in steps},
-                         work, done, workers=workers, cost=_input_megabytes(steps))
+                         work, done, workers=workers, cost=step_costs(steps, grid))
         graph.run()
         if on_finish is not None:
             on_finish()
