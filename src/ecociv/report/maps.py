@@ -392,15 +392,13 @@ def _draw(raster: str | Path, png: str | Path, *, title: str, units: str | None,
                              rotation_mode="anchor")  # the mode matplotlib's wrapping sets
         if held is not None:
             held.source = credit
-    # PNG as maps are written; another suffix (.svg, .pdf) gives that format
-    options: dict[str, Any] = ({"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}}
-                               if png.suffix.lower() == ".png" else {})
     if overlaid:
         assert layers is not None
         key = (float(window[0]), float(window[1]), float(window[2]), float(window[3]))
-        _save_overlaid(figure, png, _overlay(layers.crs, key, bands, lang, _font_key()), options)
-    else:
-        figure.savefig(png, **options)
+        _save_overlaid(figure, png, _overlay(layers.crs, key, bands, lang, _font_key()))
+    else:  # PNG as maps are written; another suffix (.svg, .pdf) gives that format
+        figure.savefig(png, **({"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}}
+                               if png.suffix.lower() == ".png" else {}))
     if held is None:
         plt.close(figure)
     else:
@@ -481,11 +479,13 @@ class _Reuse:
             _held_lock.release()
 
 
-def _save_overlaid(figure: Any, png: Path, overlay: tuple[np.ndarray, ...],
-                   options: dict[str, Any]) -> None:
+def _save_overlaid(figure: Any, png: Path, overlay: tuple[np.ndarray, ...]) -> None:
     """Draw ``figure``, put ``overlay`` (:func:`_overlay`) over it ("over" compositing of
-    straight alpha, as Agg draws) and write the PNG as ``savefig`` writes it."""
-    import matplotlib.image
+    straight alpha, as Agg draws) and write the PNG: the pixels ``savefig`` would write, encoded
+    by :func:`ecociv.report.png.write_png` (unfiltered rows, RGB when opaque)."""
+    import matplotlib
+
+    from ecociv.report.png import write_png
 
     figure.canvas.draw()
     pixels = np.asarray(figure.canvas.buffer_rgba())
@@ -495,8 +495,8 @@ def _save_overlaid(figure: Any, png: Path, overlay: tuple[np.ndarray, ...],
     flat = pixels.reshape(-1, 4)
     under = flat[index, :3].astype(np.uint32)
     flat[index, :3] = ((weighted + under * rest[:, None] + 127) // 255).astype(np.uint8)
-    matplotlib.image.imsave(png, pixels, format="png", origin="upper", dpi=figure.dpi,
-                            **options)
+    write_png(png, pixels, dpi=figure.dpi,
+              software=f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/")
 
 
 def _layout(plt: Any, bands: int, window: tuple[float, float, float, float]) -> tuple[
