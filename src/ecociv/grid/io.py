@@ -298,7 +298,7 @@ def open_raster(
         if aligned:
             reader = BlockReader(str(path), src.count if bands is not None else 1,
                                  (src.height, src.width), work, fill, scale, offset,
-                                 stored=file_dtype)
+                                 stored=file_dtype, layout=_direct_layout(path, src))
             array = reader.dask_array((1, rows, cols), name=f"read-{name}")
             if bands is None:
                 out = xr.DataArray(array[0], dims=("y", "x"))
@@ -367,7 +367,7 @@ class BlockReader:
 
     def __init__(self, path: str, count: int, shape: tuple[int, int], work: np.dtype,
                  fill: np.generic | None, scale: float = 1.0, offset: float = 0.0,
-                 stored: np.dtype | None = None):
+                 stored: np.dtype | None = None, layout: Any = None):
         self.path = path
         self.shape = (count, *shape)
         self.dtype = np.dtype(work)
@@ -377,6 +377,10 @@ class BlockReader:
         self.read_type = np.dtype(stored) if wide and stored is not None else self.dtype
         self.fill = None if fill is None else self.read_type.type(fill)
         self.scale, self.offset = scale, offset
+        #: where the blocks of an uncompressed file are (:func:`ecociv.grid.direct.layout`),
+        #: with the file's size and modification time then; None: every read through GDAL
+        self.layout = layout if layout is not None and self.read_type == self.dtype else None
+        self._stamp = _stamp(path) if self.layout is not None else None
         self._local = threading.local()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -398,6 +402,13 @@ class BlockReader:
         bands, rows, cols = (k.indices(n) for k, n in zip(key, self.shape, strict=True))
         window = Window(cols[0], rows[0], cols[1] - cols[0], rows[1] - rows[0])
         raw = (read_ahead.take(self.path, rows[:2], cols[:2]) if bands[:2] == (0, 1) else None)
+        if raw is None and self.layout is not None:
+            out = self._read_direct(range(bands[0], bands[1]), rows[:2], cols[:2])
+            if out is not None:
+                if (self.scale, self.offset) != (1.0, 0.0):
+                    out *= self.dtype.type(self.scale)
+                    out += self.dtype.type(self.offset)
+                return out
         if raw is None:  # not decoded ahead (ecociv.read_ahead: only while the CLI imports)
             raw = self._dataset().read(list(range(bands[0] + 1, bands[1] + 1)), window=window,
                                        out_dtype=self.read_type)
@@ -413,6 +424,28 @@ class BlockReader:
             out += self.dtype.type(self.offset)
         return out
 
+    def _read_direct(self, bands: range, rows: tuple[int, int],
+                     cols: tuple[int, int]) -> np.ndarray | None:
+        """The window read from the file's blocks (:mod:`ecociv.grid.direct`), nodata as NaN, or
+        None when the file changed since its layout was read or a block came up short."""
+        from ecociv.grid import direct
+
+        if self.layout is None:
+            return None
+        out = np.empty((len(bands), rows[1] - rows[0], cols[1] - cols[0]), self.dtype)
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if (info.st_size, info.st_mtime_ns) != self._stamp:
+                return None
+            done = direct.read(fd, info.st_size, self.layout, bands, rows, cols, out, self.fill)
+        finally:
+            os.close(fd)
+        return out if done else None
+
     def dask_array(self, chunks: tuple[int, int, int], name: str) -> Any:
         """The whole raster as a dask array of ``chunks`` (bands, rows, cols), one read per
         chunk."""
@@ -424,6 +457,23 @@ class BlockReader:
                          self.offset, chunks)
         return da.from_array(self, chunks=chunks, name=f"{name}-{token}", lock=False,
                              asarray=False, fancy=False, meta=np.empty((0, 0, 0), self.dtype))
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def _direct_layout(path: str | Path, src: rasterio.DatasetReader) -> Any:
+    """The block layout of an uncompressed GeoTIFF read without GDAL (None: through GDAL)."""
+    from ecociv.grid import direct
+
+    if not direct.enabled():
+        return None
+    return direct.layout(str(path), src)
 
 
 def _rounded(bounds: tuple[float, float, float, float]) -> tuple[float, ...]:
