@@ -29,16 +29,55 @@ def raster_checks(model: Model, values: Mapping[str, Any]) -> list[Check]:
         if not isinstance(item, RasterInput) or item.id not in values:
             continue
         data = values[item.id].data
-        if item.ge is not None or item.gt is not None:
-            checks.append((item, "min", da.nanmin(data) if isinstance(data, da.Array) else np.nanmin(data)))
-        if item.le is not None or item.lt is not None:
-            checks.append((item, "max", da.nanmax(data) if isinstance(data, da.Array) else np.nanmax(data)))
+        low = item.ge is not None or item.gt is not None
+        high = item.le is not None or item.lt is not None
+        if low and high and isinstance(data, da.Array) and data.dtype.kind == "f" and data.size:
+            both = value_range(data)  # one task per chunk for the two
+            checks.append((item, "min", both["min"]))
+            checks.append((item, "max", both["max"]))
+        else:
+            if low:
+                checks.append((item, "min", da.nanmin(data) if isinstance(data, da.Array) else np.nanmin(data)))
+            if high:
+                checks.append((item, "max", da.nanmax(data) if isinstance(data, da.Array) else np.nanmax(data)))
         if item.kind == "categorical" and data.ndim == 2:
             table_id, _, column = (item.codes_in or "").partition(".")
             codes = (np.asarray(values[table_id][column], dtype=np.float64)
                      if item.codes_in and table_id in values else None)
             checks.append((item, "codes", unknown_codes(data, codes)))
     return checks
+
+
+#: the smallest and largest value of a chunk or of several, NaN left out
+_RANGE = np.dtype([("min", np.float64), ("max", np.float64)])
+
+
+def _range_chunk(block: np.ndarray, axis: Any = None, keepdims: bool = True) -> np.ndarray:
+    out = np.empty((1,) * block.ndim, _RANGE)
+    if block.size:
+        # fmin/fmax leave NaN out (NumPy's nanmin/nanmax of a float array are these reductions)
+        out["min"] = np.fmin.reduce(block, axis=None)
+        out["max"] = np.fmax.reduce(block, axis=None)
+    else:
+        out["min"] = out["max"] = np.nan
+    return out
+
+
+def _range_combine(parts: np.ndarray, axis: Any = None, keepdims: bool = True) -> np.ndarray:
+    out = np.empty((1,) * parts.ndim if keepdims else (), _RANGE)
+    out["min"] = np.fmin.reduce(parts["min"], axis=None)
+    out["max"] = np.fmax.reduce(parts["max"], axis=None)
+    return out
+
+
+def value_range(data: da.Array) -> da.Array:
+    """The smallest and the largest value of a float dask array, NaN left out (NaN when every
+    cell is NaN), as a 0-d array with fields ``min`` and ``max``: one pass and one task per
+    chunk for the two (``da.nanmin`` and ``da.nanmax`` take one task each); the values are
+    those of ``nanmin``/``nanmax``, as float64."""
+    return da.reduction(data, _range_chunk, _range_combine, combine=_range_combine,
+                        dtype=_RANGE, concatenate=True, keepdims=False,
+                        meta=np.empty((), _RANGE), name="value-range")
 
 
 def _first_cell(data: xr.DataArray, mask_fn: Any) -> str:
