@@ -10,9 +10,9 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ecociv.scenario.runner import ProgressCallback
 
 
@@ -52,6 +52,8 @@ TABLES: tuple[tuple[str, list[tuple[str, str, str]]], ...] = (
 
 
 def _cell(row: pd.Series, column: str, fmt: str) -> str:
+    import pandas as pd
+
     value = row[column]
     if fmt == "pop":
         if pd.isna(value):
@@ -119,6 +121,7 @@ def prepare_summaries(dataset: Any) -> None:
 
     import dask
     import dask.array as da
+    import pandas as pd
 
     from ecociv.check.report import check_run  # noqa: F401  (its imports)
     from ecociv.grid.zonal import coverage
@@ -187,18 +190,21 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
     draw the maps in a worker process while later steps compute (see
     :func:`ecociv.scenario.run_file.run_scenario_file`).
     """
-    from rich.console import Console
-
-    from ecociv.region.dataset import load_dataset
-    from ecociv.region.summary import write_summaries
-    from ecociv.scenario.run_file import MapWorkers, load_scenario_file, run_scenario_file
-    from ecociv.scenario.store import PARTIAL
+    from ecociv.scenario.map_workers import MapWorkers
     from ecociv.scenario.timeline import process_started, span
 
     process_started("main")
     started = time.perf_counter()
-    # the map workers start up (import matplotlib) while this process loads and checks the scenario
+    # the map workers start up (import matplotlib) while this process imports the runner and
+    # loads and checks the scenario
     maps: bool | MapWorkers = MapWorkers(prime=PRIME_MAPS) if background_maps else False
+    from rich.console import Console
+
+    from ecociv.region.dataset import load_dataset
+    from ecociv.region.summary import write_summaries
+    from ecociv.scenario.run_file import load_scenario_file, run_scenario_file
+    from ecociv.scenario.store import PARTIAL
+
     console = Console(width=max(160, shutil.get_terminal_size((160, 40)).columns))
     scenario = belt_scenario()
     console.print(f"ecociv demo: Belt baseline (天山北坡经济带), scenario {scenario}")
@@ -241,6 +247,7 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
 
 def _print_results(console: Any, result: Any, written: dict[str, Any], started: float) -> None:
     """The demo's tables and closing lines, from the committed run ``result``."""
+    import pandas as pd
 
     def final(path: Path) -> Path:  # a path written into the unfinished run folder, as committed
         return result.folder / Path(path).relative_to(written["folder"])
@@ -287,6 +294,7 @@ def run_demo(store_root: Path, progress: ProgressCallback | None = None, *,
     """Run the synthetic example scenario into ``store_root`` and print a summary; return the run
     folder. ``progress(step, status)`` is told when each step runs and finishes;
     ``background_maps`` as in :func:`run_belt_demo`."""
+    import pandas as pd
     from rich.console import Console
     from rich.table import Table
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ecociv.scenario.map_workers import MapWorkers
 from ecociv.scenario.runner import PlannedStep, ProgressCallback, RunResult, plan, run_scenario
 from ecociv.scenario.schema import Scenario, load_scenario
 from ecociv.scenario.store import ResultsStore
@@ -41,34 +42,6 @@ def load_scenario_file(path: str | Path) -> ScenarioFile:
     path = Path(path)
     scenario = load_scenario(path)
     return ScenarioFile(path=path, scenario=scenario, steps=plan(scenario, path.parent))
-
-
-class MapWorkers:
-    """Processes that draw maps in the background (:func:`ecociv.report.maps.map_workers` of
-    them, started with ``spawn``), started ahead of a run so that their start-up (importing
-    matplotlib and the map code, ~1.5 s of CPU each) overlaps the caller's own (loading and
-    checking the scenario) instead of the first steps. Pass it as ``background_maps`` of
-    :func:`run_scenario_file`, which uses it up (shuts it down at the end of the run); call
-    :meth:`shutdown` when no run takes it. ``prime``: dataset layers each worker draws as
-    throwaway maps while it waits (:func:`ecociv.report.maps.warm_up`)."""
-
-    def __init__(self, workers: int | None = None, *, prime: tuple[tuple[str, bool], ...] = ()):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        from ecociv.report import maps as report_maps
-
-        self.workers = workers or report_maps.map_workers()
-        self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                        mp_context=multiprocessing.get_context("spawn"))
-        # each worker imports matplotlib and the map code now (and draws throwaway maps of the
-        # ``prime`` dataset layers, see :func:`ecociv.report.maps.warm_up`)
-        self.pending: list[Future[Any]] = [self.pool.submit(report_maps.warm_up, prime)
-                                           for _ in range(self.workers)]
-
-    def shutdown(self) -> None:
-        """Stop the workers (maps not started are cancelled; those being drawn are waited for)."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_scenario_file(

@@ -1,0 +1,38 @@
+"""The processes that draw a run's maps in the background (:class:`MapWorkers`), in a module
+light enough to import first: a caller starts them before it imports the scenario runner (pandas,
+xarray, dask: ~0.7 s of CPU), so that their own start-up overlaps that too."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+__all__ = ["MapWorkers"]
+
+
+class MapWorkers:
+    """Processes that draw maps in the background (:func:`ecociv.report.maps.map_workers` of
+    them, started with ``spawn``), started ahead of a run so that their start-up (importing
+    matplotlib and the map code, ~1.5 s of CPU each) overlaps the caller's own (loading and
+    checking the scenario) instead of the first steps. Pass it as ``background_maps`` of
+    :func:`ecociv.scenario.run_file.run_scenario_file`, which uses it up (shuts it down at the end of the run); call
+    :meth:`shutdown` when no run takes it. ``prime``: dataset layers each worker draws as
+    throwaway maps while it waits (:func:`ecociv.report.maps.warm_up`)."""
+
+    def __init__(self, workers: int | None = None, *, prime: tuple[tuple[str, bool], ...] = ()):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from ecociv.report import maps as report_maps
+
+        self.workers = workers or report_maps.map_workers()
+        self.pool = ProcessPoolExecutor(max_workers=self.workers,
+                                        mp_context=multiprocessing.get_context("spawn"))
+        # each worker imports matplotlib and the map code now (and draws throwaway maps of the
+        # ``prime`` dataset layers, see :func:`ecociv.report.maps.warm_up`)
+        self.pending: list[Future[Any]] = [self.pool.submit(report_maps.warm_up, prime)
+                                           for _ in range(self.workers)]
+
+    def shutdown(self) -> None:
+        """Stop the workers (maps not started are cancelled; those being drawn are waited for)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
