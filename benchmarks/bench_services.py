@@ -48,6 +48,7 @@ Usage::
     .venv/bin/python benchmarks/bench_services.py [--size 4000] [--repeats 3]
         [--configs sand_fixation_annual sand_fixation soil_conservation] [--label after]
         [--keep-outputs DIR] [--compare-to DIR] [--diagnose-hashing] [--src TREE]
+        [--baseline-src TREE] [--runs-dir DIR]
 """
 
 from __future__ import annotations
@@ -455,9 +456,10 @@ def bench_config(config: str, folder: Path, args: argparse.Namespace,
     (baseline, then this tree), so both see the same load. Returns the entry of this tree and
     that of the baseline (or None)."""
     model, params = CONFIGS[config.removesuffix(NO_HASH)]
-    out = WORK / "runs" / f"services_{config}_N{args.size}"
-    base_out = WORK / "runs" / f"services_{config}_N{args.size}_baseline"
-    logs = WORK / "logs"
+    runs_dir = args.runs_dir or WORK / "runs"
+    out = runs_dir / f"services_{config}_N{args.size}"
+    base_out = runs_dir / f"services_{config}_N{args.size}_baseline"
+    logs = (args.runs_dir / "logs") if args.runs_dir else WORK / "logs"
     base = args.baseline_src
 
     def new_entry(src: Path | None, where: Path) -> dict[str, Any]:
@@ -707,6 +709,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-warmup", dest="warmup", action="store_false")
     parser.add_argument("--inputs-only", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--runs-dir", type=Path, default=None,
+                        help="folder of the runs' outputs and logs (default benchmarks/_work/"
+                             "runs and logs; give another when two benchmarks run at once)")
     args = parser.parse_args(argv)
     if args.repeats < 3 and not args.inputs_only:
         parser.error("--repeats must be at least 3 (medians of several runs)")
