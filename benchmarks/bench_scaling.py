@@ -192,17 +192,20 @@ def _files_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.exists() else 0
 
 
-def _folder_peak(folder: Path, done: threading.Event, peak: list[int]) -> None:
-    """Largest size ``folder`` reaches until ``done`` (sampled every second; files that vanish
-    between the listing and the stat are skipped)."""
+def _folder_peak(out: Path, done: threading.Event, peak: list[int]) -> None:
+    """Largest size the output folder ``out`` and the temporary folder the run writes beside it
+    (``.<name>.partial-*``, renamed to ``out`` at the end) reach until ``done`` (sampled every
+    second; files that vanish between the listing and the stat are skipped; other runs' folders
+    in the same parent are not counted)."""
     while not done.wait(1.0):
         total = 0
         try:
-            for f in folder.rglob("*"):
-                try:
-                    total += f.stat().st_size
-                except OSError:
-                    pass
+            for folder in [out, *out.parent.glob(f".{out.name}.partial-*")]:
+                for f in folder.rglob("*"):
+                    try:
+                        total += f.stat().st_size
+                    except OSError:
+                        pass
         except OSError:
             pass
         peak[0] = max(peak[0], total)
@@ -239,8 +242,7 @@ def run_one(model: str, step: dict[str, Any], kind: str, n: int, src: Path,
     env = {**os.environ, "PYTHONPATH": str(src)}
     load = [round(x, 2) for x in os.getloadavg()]
     done, peak = threading.Event(), [0]
-    # the run writes into a temporary folder beside ``out`` (renamed at the end): watch both
-    watcher = threading.Thread(target=_folder_peak, args=(out.parent, done, peak), daemon=True)
+    watcher = threading.Thread(target=_folder_peak, args=(out, done, peak), daemon=True)
     watcher.start()
     try:
         result = measure(cmd, log=WORK / "logs" / f"{model}_{kind}_N{n}_{tag}.log", env=env)
@@ -377,16 +379,19 @@ def save(record: dict[str, Any], runs: dict[str, list[dict[str, Any]]], refused:
             "loadavg_1min": [r["loadavg_at_start"][0] for r in model_runs],
             "runs": model_runs,
             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    # merge with what other sessions wrote meanwhile
+    # merge with what other sessions wrote meanwhile: only the entries of this invocation
+    # replace theirs (another invocation may have rewritten an entry read at this one's start)
+    mine = record.setdefault("_mine", set())
+    mine.update(f"{m}|{kind}|{n}{suffix}" for m in [*refused, *(m for m, r in runs.items() if r)])
     if out.exists():
         current = json.loads(out.read_text())
-        current["entries"].update(record["entries"])
+        current["entries"].update({key: record["entries"][key] for key in mine})
         record["entries"] = current["entries"]
         for session in current.get("sessions", []):
             if session not in record["sessions"]:
                 record["sessions"].insert(0, session)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=1))
+    out.write_text(json.dumps({k: v for k, v in record.items() if k != "_mine"}, indent=1))
 
 
 def main(argv: list[str] | None = None) -> int:
