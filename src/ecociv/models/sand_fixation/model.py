@@ -33,7 +33,6 @@ Choices made here, all documented in the spec and the kernels:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
 from operator import itemgetter
 from typing import Any
 from uuid import uuid4
@@ -205,25 +204,16 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("potential", "actual", "fixation", "saturated", "potential_monthly",
             "actual_monthly", "fixation_monthly")[:len(names)]
 
-    def block(*values: Any, months_last: bool = False) -> tuple[np.ndarray, ...]:
-        # a monthly argument comes as one array or, chunked, as a list of its band chunks as
-        # read (months first, or last from apply_ufunc); each month is handed over as a view
-        grouped = [[(part[..., k] if months_last else part[k])
-                    for part in (value if isinstance(value, list) else [value])
-                    for k in range(part.shape[-1] if months_last else part.shape[0])]
-                   if monthly else value
-                   for value, monthly in zip(values, monthly_flags, strict=True)]
+    def block(*values: Any) -> tuple[np.ndarray, ...]:
+        # a monthly argument comes as the list of its band chunks (months first) as read;
+        # each month is handed over as a view
+        grouped = [[part[k] for part in value for k in range(part.shape[0])] if monthly
+                   else value for value, monthly in zip(values, monthly_flags, strict=True)]
         result = kernels.soil_loss_by_month(*grouped, **options)
-        return tuple(np.moveaxis(result[key], 0, -1) if months_last and key.endswith("_monthly")
-                     else result[key] for key in keys)
+        return tuple(result[key] for key in keys)
 
-    if any(isinstance(a, xr.DataArray) and isinstance(a.data, da.Array) for a in arguments):
-        results = _by_chunk(block, arguments, monthly_flags, names, days)
-    else:  # in memory: one call (apply_ufunc wants the core dimension, band, last)
-        results = xr.apply_ufunc(
-            partial(block, months_last=True), *arguments,
-            input_core_dims=[["band"] if monthly else [] for monthly in monthly_flags],
-            output_core_dims=[[] if name in _ANNUAL else ["band"] for name in names])
+    # EF x SCF is a dask array whatever the inputs (_soil_factor): one task per chunk
+    results = _by_chunk(block, arguments, monthly_flags, names, days)
     outputs: dict[str, Any] = {}
     for name, value in zip(names, results, strict=True):
         if name in _MONTHLY_OUT:
@@ -248,9 +238,9 @@ def _by_chunk(block: Any, arguments: list[Any], monthly: list[bool], names: tupl
     months apart (768 of them at 4000² in 1 Mi-cell chunks), no transposition and no copy of
     the months into one block. The outputs carry the grid's coordinates and the attributes
     of the first argument, as ``xarray.apply_ufunc`` gives them."""
-    grid_dims = ("y", "x")
     template = next(a for a in arguments if isinstance(a, xr.DataArray))
     template = template.isel(band=0, drop=True) if "band" in template.dims else template
+    grid_dims = template.dims
     pairs: list[Any] = []
     for value, per_month in zip(arguments, monthly, strict=True):
         if not isinstance(value, xr.DataArray):
