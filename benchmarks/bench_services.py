@@ -48,7 +48,7 @@ Usage::
     .venv/bin/python benchmarks/bench_services.py [--size 4000] [--repeats 3]
         [--configs sand_fixation_annual sand_fixation soil_conservation] [--label after]
         [--keep-outputs DIR] [--compare-to DIR] [--diagnose-hashing] [--src TREE]
-        [--baseline-src TREE] [--runs-dir DIR]
+        [--baseline-src TREE] [--runs-dir DIR] [--env NAME=VALUE ...]
 """
 
 from __future__ import annotations
@@ -365,7 +365,7 @@ def _own_peak_rss() -> int:
 
 
 def run_once(config: str, folder: Path, out: Path, log: Path, src: Path | None = None,
-             ) -> dict[str, Any]:
+             env: dict[str, str] | None = None) -> dict[str, Any]:
     if out.exists():
         shutil.rmtree(out)
     load = [round(x, 2) for x in os.getloadavg()]
@@ -373,7 +373,8 @@ def run_once(config: str, folder: Path, out: Path, log: Path, src: Path | None =
     # wait4 figure only means something while this process stays far smaller than the runs,
     # which is why every heavy step of this script runs in a subprocess
     parent = _own_peak_rss()
-    result = measure(model_cmd(config, folder, out, src), log=log)
+    result = measure(model_cmd(config, folder, out, src), log=log,
+                     env={**os.environ, **env} if env else None)
     result["benchmark_process_peak_rss_bytes"] = parent
     if result["ru_maxrss_bytes"] <= parent:
         result["ru_maxrss_inherited"] = True
@@ -450,6 +451,17 @@ def _summarise(config: str, runs: list[dict[str, Any]], entry: dict[str, Any]) -
                        "met": entry["wall_s"]["median"] <= TARGET_WALL_S}
 
 
+def _env(pairs: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` items as a mapping (empty: the runs inherit this environment as is)."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--env expects NAME=VALUE, got {pair!r}")
+        out[name] = value
+    return out
+
+
 def bench_config(config: str, folder: Path, args: argparse.Namespace,
                  ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Time ``config``; with ``args.baseline_src``, the baseline tree too, run by run in turn
@@ -468,13 +480,16 @@ def bench_config(config: str, folder: Path, args: argparse.Namespace,
                 "command": " ".join(model_cmd(config, folder, where, src))}
 
     entry = new_entry(args.src, out)
+    if args.env:
+        entry["env"] = _env(args.env)
     base_entry = new_entry(base, base_out) if base is not None else None
     print(f"\n== {config} (N = {args.size}, load {entry['loadavg_at_start']})", flush=True)
     if args.warmup:
         if base is not None:
             r = run_once(config, folder, base_out, logs / f"services_{config}_warmup_base.log", base)
             print(f"  warm-up (baseline): {r['wall_s']:.2f} s", flush=True)
-        r = run_once(config, folder, out, logs / f"services_{config}_warmup.log", args.src)
+        r = run_once(config, folder, out, logs / f"services_{config}_warmup.log", args.src,
+                     _env(args.env))
         print(f"  warm-up: {r['wall_s']:.2f} s", flush=True)
     runs: list[dict[str, Any]] = []
     base_runs: list[dict[str, Any]] = []
@@ -490,7 +505,8 @@ def bench_config(config: str, folder: Path, args: argparse.Namespace,
             base_runs.append(run_once(config, folder, base_out,
                                       logs / f"services_{config}_{i}_base.log", base))
             show(" (baseline)", i, base_runs[-1])
-        runs.append(run_once(config, folder, out, logs / f"services_{config}_{i}.log", args.src))
+        runs.append(run_once(config, folder, out, logs / f"services_{config}_{i}.log", args.src,
+                             _env(args.env)))
         show("", i, runs[-1])
     _summarise(config, runs, entry)
     reference = None
@@ -709,6 +725,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-warmup", dest="warmup", action="store_false")
     parser.add_argument("--inputs-only", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="environment variables of this tree's runs only (not the "
+                             "baseline's), e.g. ECOCIV_RWEQ_SLAB_THREADS=2")
     parser.add_argument("--runs-dir", type=Path, default=None,
                         help="folder of the runs' outputs and logs (default benchmarks/_work/"
                              "runs and logs; give another when two benchmarks run at once)")

@@ -351,3 +351,54 @@ def test_chunked_run_equals_the_in_memory_run(monthly_outputs: bool) -> None:
         assert got[name].dtype == value.dtype, name
         assert list(got[name].coords) == list(value.coords), name
         np.testing.assert_array_equal(got[name].values, value.values, err_msg=name)
+
+
+def test_slabs_shared_by_two_threads_each_once_and_errors_raised() -> None:
+    import threading
+
+    done: list[int] = []
+    threads: set[str] = set()
+    lock = threading.Lock()
+
+    def work(start: int) -> None:
+        with lock:
+            done.append(start)
+            threads.add(threading.current_thread().name)
+
+    previous = kernels.SLAB_THREADS
+    kernels.SLAB_THREADS = 2
+    try:
+        kernels._each_slab(work, list(range(0, 400, 4)))
+        assert sorted(done) == list(range(0, 400, 4))
+
+        def failing(start: int) -> None:
+            if start == 40:
+                raise ValueError("slab 40")
+
+        with pytest.raises(ValueError, match="slab 40"):
+            kernels._each_slab(failing, list(range(0, 400, 4)))
+        kernels.SLAB_THREADS = 1
+        done.clear()
+        threads.clear()
+        kernels._each_slab(work, [0, 3, 6])
+        assert done == [0, 3, 6] and threads == {threading.current_thread().name}
+    finally:
+        kernels.SLAB_THREADS = previous
+
+
+def test_kernel_with_slabs_on_two_threads_equals_one_thread() -> None:
+    """Bit for bit, whichever thread computes which slab (many slabs of one row)."""
+    values = _case(21, (40, 7), monthly_optional=True, dtype=np.float32, scalars=False)
+    results = []
+    previous = kernels.SLAB_CELLS, kernels.SLAB_THREADS
+    try:
+        kernels.SLAB_CELLS = 7
+        for threads in (1, 2):
+            kernels.SLAB_THREADS = threads
+            results.append(kernels.soil_loss_by_month(*values.values(), wind_to_2m=WIND_TO_2M,
+                                                      loss_form="field_mean", scale=SCALE,
+                                                      **OPTIONS))
+    finally:
+        kernels.SLAB_CELLS, kernels.SLAB_THREADS = previous
+    for name, value in results[0].items():
+        np.testing.assert_array_equal(results[1][name], value, err_msg=name)

@@ -59,6 +59,10 @@ Errors seen in public code and papers:
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -642,6 +646,77 @@ def _flat(array: FloatArray, slab: tuple[slice, ...]) -> FloatArray:
     return view
 
 
+#: Threads that share the slabs of one :func:`soil_loss_by_month` call: the caller and, from
+#: a pool of ``SLAB_THREADS - 1`` shared by all callers, helpers that take slabs while the
+#: caller does. 1 (the caller alone) unless the environment variable
+#: ``ECOCIV_RWEQ_SLAB_THREADS`` says otherwise: on 2 cores the run's other tasks leave one idle
+#: about a quarter of the time (gaps between dask tasks, the last chunk), which a helper could
+#: fill, but on a loaded machine a helper that is not scheduled delays the call's end
+#: (benchmarks/RESULTS.md, sand_fixation (g)). The results do not depend on which thread
+#: computes a slab.
+SLAB_THREADS = max(1, int(os.environ.get("ECOCIV_RWEQ_SLAB_THREADS", "1") or 1))
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _forget_pool() -> None:
+    """After a fork the pool's threads are gone: make the child start its own."""
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _slab_pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=max(1, SLAB_THREADS - 1),
+                                       thread_name_prefix="ecociv-rweq")
+        return _POOL
+
+
+def _each_slab(work: Callable[[int], None], starts: list[int]) -> None:
+    """``work(start)`` for every slab start, by this thread and up to ``SLAB_THREADS - 1``
+    pool threads taking the next slab in turn; returns when all are done, raising the first
+    error (the other threads then stop taking slabs)."""
+    if SLAB_THREADS < 2 or len(starts) < 2:
+        for start in starts:
+            work(start)
+        return
+    pending = iter(starts)
+    lock = threading.Lock()
+    failed = threading.Event()
+
+    def drain() -> None:
+        while not failed.is_set():
+            with lock:
+                start = next(pending, None)
+            if start is None:
+                return
+            try:
+                work(start)
+            except BaseException:
+                failed.set()
+                raise
+
+    helpers = [_slab_pool().submit(drain) for _ in range(SLAB_THREADS - 1)]
+    error: BaseException | None = None
+    try:
+        drain()
+    except BaseException as exc:  # re-raised below, once the helpers have stopped
+        error = exc
+    for helper in helpers:
+        try:
+            helper.result()
+        except BaseException as exc:
+            error = error or exc
+    if error is not None:
+        raise error
+
+
 def soil_loss_by_month(
     wind_speed: ArrayLike,
     temperature_c: ArrayLike,
@@ -789,7 +864,7 @@ def soil_loss_by_month(
     # the months of the four monthly inputs as 1-D views of the whole block (sliced slab by
     # slab below), where a month is a C-contiguous float array of the grid's shape
     views = {name: [_flat_view(v, grid) for v in full[name]] for name in always_monthly}
-    for row0 in range(0, rows, step):
+    def one_slab(row0: int) -> None:
         slab = (slice(row0, min(rows, row0 + step)),) if grid else ()
         span = (row0 * row_cells, min(rows, row0 + step) * row_cells)
         piece = {name: np.asarray(value[slab], dtype=f64) for name, value in fixed.items()}
@@ -885,6 +960,9 @@ def soil_loss_by_month(
                 per_month_out["potential"][month][slab] = loss.reshape(cells)
                 per_month_out["actual"][month][slab] = loss_cover.reshape(cells)
                 per_month_out["fixation"][month][slab] = fixation.reshape(cells)
+    # the slabs are independent (their own cells, temporaries and sums): two threads share
+    # them, so a core the rest of the run leaves idle computes some (_each_slab)
+    _each_slab(one_slab, list(range(0, rows, step)))
     if loss_form != "point":
         # 0 months, NaN where a month's loss is NaN (as the sum of the monthly flags would be)
         month_loops.undefined_as_nan(annual["potential"].reshape(-1),
