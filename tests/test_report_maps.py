@@ -272,3 +272,72 @@ def test_maps_drawn_in_a_held_figure_equal_maps_in_new_figures(tmp_path: Path, m
     new = [maps.render_map(path, tmp_path / f"new_{path.stem}.png", **kw) for path, kw in rasters]
     for a, b in zip(held, new, strict=True):
         assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b))), a.name
+
+
+def _bands_raster(tmp_path: Path, single: Path, stack: np.ndarray, name: str) -> Path:
+    """``stack`` (bands, rows, columns) written on the grid of the one-band raster ``single``."""
+    import rasterio
+
+    with rasterio.open(single) as src:
+        profile = src.profile
+    profile.update(count=stack.shape[0], dtype="float32", nodata=-9999.0)
+    path = tmp_path / f"{name}.tif"
+    with rasterio.open(path, "w", **profile) as out:
+        out.write(stack.astype("float32"))
+    return path
+
+
+def test_multi_band_maps_drawn_in_a_held_figure_equal_maps_in_new_figures(
+        tmp_path: Path, monkeypatch) -> None:
+    # small multiples (e.g. 12 months) reuse one figure per band count too: two monthly maps
+    # with other scales and panel labels, in turn, have the pixels of maps each in a new figure
+    from PIL import Image
+
+    from ecociv.report import maps
+
+    gradient = np.linspace(0, 100, 73 * 129).reshape(73, 129)
+    single = _belt_raster(tmp_path, gradient)
+    months = np.stack([gradient * (1 + m) for m in range(12)])
+    first = _bands_raster(tmp_path, single, months, "first")
+    second = _bands_raster(tmp_path, single, 500 - months[::-1] / 3, "second")
+    labels = [[f"month {m + 1}" for m in range(12)], [f"M{m + 1:02d}" for m in range(12)]]
+    kinds = [(first, {"title": "Soil loss", "units": "t/ha/month", "band_labels": labels[0]}),
+             (second, {"title": "Sand fixation", "units": "t/ha/month", "band_labels": labels[1],
+                       "source": "another source"})]
+    maps._held.clear()
+    held = [maps.render_map(path, tmp_path / f"held_{path.stem}.png", **kw) for path, kw in kinds]
+    assert len(maps._held) == 1, "one held figure for both 12-band maps"
+    monkeypatch.setattr(maps, "REUSE_FIGURES", False)
+    new = [maps.render_map(path, tmp_path / f"new_{path.stem}.png", **kw) for path, kw in kinds]
+    for a, b in zip(held, new, strict=True):
+        assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b))), a.name
+
+
+def test_a_stamped_source_line_looks_as_drawn_on_each_map(tmp_path: Path, monkeypatch) -> None:
+    # the source line of a Belt map comes from an image drawn once per line: the map has the
+    # pixels of one whose line is drawn on it, but for the glyphs' antialiased edges (at most 2
+    # levels of 255, measured on every map of a Belt demo), all in the line's rows at the bottom
+    from PIL import Image
+
+    from ecociv.report import maps
+
+    path = _belt_raster(tmp_path, np.linspace(0, 100, 73 * 129).reshape(73, 129))
+    line = "ecociv test run, model m 1.0, step s; a long enough source line to be wrapped " * 3
+    maps._source_stamp.cache_clear()
+    stamped = [maps.render_map(path, tmp_path / f"s{i}.png", title="Water yield", units="mm/yr",
+                               source=line) for i in range(2)]
+    assert maps._source_stamp.cache_info().misses == 1, "one stamp for the same line"
+    monkeypatch.setattr(maps, "STAMP_SOURCE", False)
+    drawn = maps.render_map(path, tmp_path / "d.png", title="Water yield", units="mm/yr",
+                            source=line)
+    a = np.asarray(Image.open(stamped[1]).convert("RGBA")).astype(int)
+    b = np.asarray(Image.open(drawn).convert("RGBA")).astype(int)
+    assert a.shape == b.shape
+    difference = np.abs(a - b).max(axis=2)
+    assert difference.max() <= 2
+    rows = np.nonzero(difference)[0]
+    assert rows.size == 0 or rows.min() >= a.shape[0] - 0.6 * 110  # the bottom 0.6 inch
+    # and the line is there: the map differs in those rows from one with only the layers' source
+    none = maps.render_map(path, tmp_path / "n.png", title="Water yield", units="mm/yr")
+    c = np.asarray(Image.open(none).convert("RGBA")).astype(int)
+    assert (np.abs(a - c).max(axis=2)[-66:] > 100).sum() > 500

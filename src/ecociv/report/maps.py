@@ -384,19 +384,22 @@ def _draw(raster: str | Path, png: str | Path, *, title: str, units: str | None,
     layer_source = (LAYER_SOURCE[lang] if layers.source == LAYER_SOURCE["en"] else layers.source
                     ) if layers is not None else None
     credits = ("；" if lang == "zh" else "; ").join(part for part in (source, layer_source) if part)
+    stamps = []
     if credits:
         line = words["source"].format(text=credits)
         wrapped = _wrapped(line, width, float(figure.dpi), 0.01, 6.5)
-        credit = figure.text(0.01, 0.15 / height, line if wrapped is None else wrapped,
-                             fontsize=6.5, color="#444444", ha="left", va="bottom",
-                             wrap=wrapped is None,
-                             rotation_mode="anchor")  # the mode matplotlib's wrapping sets
-        if held is not None:
-            held.source = credit
+        if overlaid and STAMP_SOURCE and wrapped is not None:  # the same on a step's maps
+            stamps.append(_source_stamp(wrapped, (float(figure.get_figwidth()), height),
+                                        float(figure.dpi), 0.15 / height, _font_key()))
+        else:
+            credit = figure.text(0.01, 0.15 / height, line if wrapped is None else wrapped,
+                                 **SOURCE_TEXT, wrap=wrapped is None)
+            if held is not None:
+                held.source = credit
     if overlaid:
         assert layers is not None
         key = (float(window[0]), float(window[1]), float(window[2]), float(window[3]))
-        _save_overlaid(figure, png, _overlay(layers.crs, key, bands, lang, _font_key()))
+        _save_overlaid(figure, png, *stamps, _overlay(layers.crs, key, bands, lang, _font_key()))
     else:  # PNG as maps are written; another suffix (.svg, .pdf) gives that format
         figure.savefig(png, **({"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}}
                                if png.suffix.lower() == ".png" else {}))
@@ -484,22 +487,23 @@ class _Reuse:
             _held_lock.release()
 
 
-def _save_overlaid(figure: Any, png: Path, overlay: tuple[np.ndarray, ...]) -> None:
-    """Draw ``figure``, put ``overlay`` (:func:`_overlay`) over it ("over" compositing of
-    straight alpha, as Agg draws) and write the PNG: the pixels ``savefig`` would write, encoded
-    by :func:`ecociv.report.png.write_png` (unfiltered rows, RGB when opaque)."""
+def _save_overlaid(figure: Any, png: Path, *layers: tuple[np.ndarray, ...]) -> None:
+    """Draw ``figure``, put ``layers`` (:func:`_overlay`, :func:`_source_stamp`) over it in
+    turn ("over" compositing of straight alpha, as Agg draws) and write the PNG: the pixels
+    ``savefig`` would write, encoded by :func:`ecociv.report.png.write_png` (unfiltered rows,
+    RGB when opaque)."""
     import matplotlib
 
     from ecociv.report.png import write_png
 
     figure.canvas.draw()
     pixels = np.asarray(figure.canvas.buffer_rgba())
-    shape, index, weighted, rest = overlay
-    if tuple(pixels.shape[:2]) != tuple(shape):  # pragma: no cover - the same layout, always
-        raise RuntimeError("map overlay drawn at another size")
     flat = pixels.reshape(-1, 4)
-    under = flat[index, :3].astype(np.uint32)
-    flat[index, :3] = ((weighted + under * rest[:, None] + 127) // 255).astype(np.uint8)
+    for shape, index, weighted, rest in layers:
+        if tuple(pixels.shape[:2]) != tuple(shape):  # pragma: no cover - the same layout, always
+            raise RuntimeError("map overlay drawn at another size")
+        under = flat[index, :3].astype(np.uint32)
+        flat[index, :3] = ((weighted + under * rest[:, None] + 127) // 255).astype(np.uint8)
     write_png(png, pixels, dpi=figure.dpi,
               software=f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/")
 
@@ -577,6 +581,13 @@ def _overlay(crs_wkt: str, window: tuple[float, float, float, float], bands: int
     figure.canvas.draw()
     rgba = np.array(figure.canvas.buffer_rgba())
     plt.close(figure)
+    return _composite_parts(rgba)
+
+
+def _composite_parts(rgba: np.ndarray) -> tuple[np.ndarray, ...]:
+    """An RGBA image drawn on a transparent figure, ready to put over a map's pixels: its
+    (rows, columns), the flat indices of the pixels it covers, their colour × alpha (× 3
+    channels) and 255 - alpha (read-only)."""
     flat = rgba.reshape(-1, 4).astype(np.uint32)
     covered = np.flatnonzero(flat[:, 3])
     alpha = flat[covered, 3]
@@ -584,6 +595,32 @@ def _overlay(crs_wkt: str, window: tuple[float, float, float, float], bands: int
     for part in parts:
         part.flags.writeable = False
     return parts
+
+
+#: how a map's source line is drawn (the rotation mode is the one matplotlib's wrapping sets)
+SOURCE_TEXT: dict[str, Any] = {"fontsize": 6.5, "color": "#444444", "ha": "left", "va": "bottom",
+                               "rotation_mode": "anchor"}
+#: PNG maps of the Belt take their source line (the same on every map of a step) from an image
+#: drawn once per process and line (:func:`_source_stamp`) instead of drawing its ~200 glyphs on
+#: every map (False: drawn on every map)
+STAMP_SOURCE = True
+
+
+@functools.lru_cache(maxsize=16)
+def _source_stamp(text: str, size: tuple[float, float], dpi: float, y: float,
+                  fonts: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """A map's source line ``text`` (wrapped already) at figure fraction (0.01, ``y``) of a
+    figure of ``size`` inches at ``dpi``, drawn once on a transparent figure, as
+    :func:`_composite_parts` returns it. ``fonts``: the font families in effect (cache key)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=size, dpi=dpi)
+    canvas = FigureCanvasAgg(figure)
+    figure.patch.set_visible(False)
+    figure.text(0.01, y, text, **SOURCE_TEXT)
+    canvas.draw()
+    return _composite_parts(np.array(canvas.buffer_rgba()))
 
 
 #: zlib level of the PNG files: 3 writes files as small as the default 6 here, in two thirds of
