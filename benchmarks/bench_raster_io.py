@@ -25,7 +25,9 @@ are over ``--repeats`` rounds after one warm-up round. Usage::
 ``--reads`` times instead, each in a fresh process, what a run does with its raster inputs
 alone: ``decode`` (every band read through GDAL in 256-row windows, nothing else) and
 ``read-check`` (``open_raster`` of every input of the config, then the range checks' ``nanmin``
-and ``nanmax`` of each, computed together on 2 threads) with the ``new`` and ``base`` trees.
+and ``nanmax`` of each — one ``value_range`` reduction where the tree has it — computed together
+on 2 threads) with the ``new`` and ``base`` trees; ``--reads-folder DIR ...`` reads the
+GeoTIFFs of other folders (e.g. the Albers uncompressed services inputs).
 
 Inputs: ``make_awy_inputs.py`` (``awy_synthetic_N4000_utm45n_lzw_ws16``) and
 ``bench_services.py --crs utm --compress lzw`` (``services_synthetic_N4000_utm_lzw``), made
@@ -108,18 +110,25 @@ else:
         with rasterio.open(path) as src:
             count = src.count
         data = open_raster(path, grid, name=path.stem, bands=count if count > 1 else None).data
-        pending += [da.nanmin(data), da.nanmax(data)]
+        try:  # the checks as a run makes them: one reduction for both bounds (since 4 December)
+            from ecociv.execute.checks import value_range
+            both = value_range(data)
+            pending += [both["min"], both["max"]]
+        except ImportError:
+            pending += [da.nanmin(data), da.nanmax(data)]
     dask.compute(*pending, num_workers=2)
 print("READS", time.perf_counter() - wall, cpu() - start)
 """
 
 
-def reads(configs: list[str], sources: dict[str, Path], repeats: int) -> dict[str, Any]:
-    """Median wall and CPU seconds of decoding / reading and checking each config's inputs."""
+def reads(configs: list[str], sources: dict[str, Path], repeats: int,
+          folders: list[Path] | None = None) -> dict[str, Any]:
+    """Median wall and CPU seconds of decoding / reading and checking each config's inputs
+    (or the GeoTIFFs of each of ``folders``)."""
     import subprocess
 
     out: dict[str, Any] = {}
-    for folder in sorted({FOLDERS[c] for c in configs}):
+    for folder in folders or sorted({FOLDERS[c] for c in configs}):
         rows: dict[str, list[tuple[float, float, float]]] = {}
         for round_ in range(repeats + 1):
             for label, stage, src in (("decode", "decode", sources["new"]),
@@ -150,16 +159,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--reads", action="store_true")
+    parser.add_argument("--reads-folder", type=Path, nargs="*", default=None,
+                        help="with --reads: the GeoTIFFs of these folders instead of the configs' "
+                             "(e.g. benchmarks/_work/services_synthetic_N4000, Albers uncompressed)")
+    parser.add_argument("--new-src", type=Path, default=HERE.parent / "src",
+                        help="the tree of the 'new' variants (default: this checkout's src)")
     args = parser.parse_args(argv)
     if ("base" in args.variants or args.reads) and args.base_src is None:
         parser.error("--base-src is needed for the 'base' variant and --reads")
-    sources = {"new": HERE.parent / "src", "new-mem": HERE.parent / "src",
-               "gdal-ovr": HERE.parent / "src", "base": args.base_src}
-    for config in args.configs:
+    sources = {"new": args.new_src, "new-mem": args.new_src, "gdal-ovr": args.new_src,
+               "base": args.base_src}
+    for folder in args.reads_folder or []:
+        print(f"inputs: {folder} ({', '.join(sorted(p.name for p in folder.glob('*.tif')))})",
+              flush=True)
+    for config in args.configs if not args.reads_folder else []:
         print(f"inputs of {config}: {FOLDERS[config]} "
               f"({', '.join(sorted(p.name for p in FOLDERS[config].glob('*.tif')))})", flush=True)
     if args.reads:
-        result = reads(args.configs, sources, args.repeats)
+        result = reads(args.configs, sources, args.repeats, args.reads_folder)
         print(json.dumps(result, indent=2))
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
