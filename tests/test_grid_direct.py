@@ -3,6 +3,7 @@ read for every layout taken this way, and GDAL for every layout that is not."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,9 @@ def test_switched_off_by_the_environment(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv(direct.ENV, "1")
     with rasterio.open(path) as src:
         assert _direct_layout(path, src) is not None
+    monkeypatch.delattr(os, "preadv")  # as on Windows: everything through GDAL
+    with rasterio.open(path) as src:
+        assert _direct_layout(path, src) is None
 
 
 def test_open_raster_reads_blocks_with_scale_and_nodata(tmp_path: Path) -> None:

@@ -61,7 +61,10 @@ class Layout:
 
 
 def enabled() -> bool:
-    return os.environ.get(ENV, "1").strip() not in ("0", "no", "false", "off")
+    """Whether blocks are read here: ``os.preadv`` exists (not on Windows) and
+    ``$ECOCIV_DIRECT_READ`` is not ``0``."""
+    return (hasattr(os, "preadv")
+            and os.environ.get(ENV, "1").strip().lower() not in ("0", "no", "false", "off"))
 
 
 def _ifd(path: str) -> tuple[str, dict[int, tuple[Any, ...]]] | None:
