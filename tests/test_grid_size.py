@@ -18,6 +18,7 @@ from ecociv.grid.spec import CHINA_ALBERS, GridSpec
 from ecociv.scenario.runner import run_scenario
 from ecociv.scenario.schema import load_scenario
 from ecociv.scenario.store import ResultsStore
+from ecociv.spec import Model, ModelSpec, ParamInput, RasterInput, RasterOutput
 from tests.test_scenario_runner import SCALE
 from tests.test_scenario_runner import with_scale as with_scale  # fixture
 
@@ -105,3 +106,106 @@ def test_a_scenario_whose_outputs_together_do_not_fit_is_refused_before_its_firs
                                          r"need up to 80.0 kB .* 60.0 kB free"):
         run_scenario(load_scenario(path), base_dir=tmp_path, store=store)
     assert CALLS == [] and list(store.runs_dir.iterdir()) == []
+
+
+# --- optional outputs switched off by a bool parameter are not counted ----------------------------
+
+SWITCHED_SPEC = ModelSpec(
+    id="switched", title="A raster and an optional 12-band one", version="1", citation="test",
+    about="values, and values by month when 'monthly' is true",
+    inputs=(RasterInput(id="values", about="values", units=""),
+            ParamInput(id="monthly", about="write the monthly raster", units=None, dtype="bool",
+                       default=True)),
+    outputs=(RasterOutput(id="annual", about="values", units="", long_name="annual"),
+             RasterOutput(id="by_month", about="values by month", units="", long_name="by month",
+                          bands=12, optional=True, written_if="monthly")),
+)
+# monthly=true is always refused below before the model runs, so only the annual raster is made
+SWITCHED = Model(spec=SWITCHED_SPEC, run=lambda inputs: {"annual": inputs["values"] * 1.0},
+                 example=lambda: {})
+# 100 × 100 float32 cells: 40 kB annual + 12 × 40 kB monthly = 520 kB; 100 kB are free
+FREE = 100_000
+
+
+@pytest.fixture
+def with_switched(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ecociv.scenario.runner as runner_module
+
+    real_get_model = runner_module.get_model
+    monkeypatch.setattr(runner_module, "get_model",
+                        lambda model_id: SWITCHED if model_id == "switched" else real_get_model(model_id))
+    monkeypatch.setattr(size, "_free_bytes", lambda _folder: FREE)
+
+
+@pytest.mark.parametrize("off", [False, "false", "0"])
+def test_model_run_does_not_count_an_output_switched_off(tmp_path: Path, make_raster: object,
+                                                         with_switched: None, off: object) -> None:
+    path = make_raster(np.ones((100, 100), dtype="float32"))  # type: ignore[operator]
+    manifest = run_model(SWITCHED, {"values": path}, {"monthly": off}, tmp_path / "out")
+    assert "annual" in manifest["outputs"] and "by_month" not in manifest["outputs"]
+
+
+@pytest.mark.parametrize("params", [{"monthly": True}, {"monthly": "true"}, {}])
+def test_model_run_counts_an_output_switched_on_or_by_default(
+        tmp_path: Path, make_raster: object, with_switched: None, params: dict[str, object]) -> None:
+    path = make_raster(np.ones((100, 100), dtype="float32"))  # type: ignore[operator]
+    with pytest.raises(InputError, match=r"its 2 raster output\(s\) need up to 520.0 kB .* "
+                                         r"100.0 kB free"):
+        run_model(SWITCHED, {"values": path}, params, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("monthly", "fits"), [("false", True), ("true", False)])
+def test_scenario_counts_an_optional_output_only_when_its_parameter_is_true(
+        tmp_path: Path, make_raster: object, with_switched: None, monthly: str, fits: bool) -> None:
+    make_raster(np.ones((100, 100), dtype="float32")).rename(tmp_path / "base.tif")  # type: ignore[operator]
+    path = tmp_path / "scenario.yaml"
+    path.write_text(textwrap.dedent(f"""
+        name: switched
+        grid: {{reference: base.tif}}
+        models:
+          - {{id: switched, name: a, inputs: {{values: base.tif}}, params: {{monthly: {monthly}}}}}
+    """))
+    store = ResultsStore(tmp_path / "store")
+    if fits:
+        result = run_scenario(load_scenario(path), base_dir=tmp_path, store=store)
+        assert (result.folder / "a" / "annual.tif").is_file()
+        assert not (result.folder / "a" / "by_month.tif").exists()
+    else:
+        with pytest.raises(InputError, match=r"its 2 raster output\(s\) need up to 520.0 kB"):
+            run_scenario(load_scenario(path), base_dir=tmp_path, store=store)
+        assert list(store.runs_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(("model_id", "switch", "switched_off"), [
+    ("sand_fixation", "monthly_outputs",
+     {"soil_loss_potential_monthly", "soil_loss_actual_monthly", "sand_fixation_monthly"}),
+    ("soil_conservation", "factor_outputs", {"rainfall_erosivity", "soil_erodibility", "ls_factor"}),
+])
+def test_builtin_switches_leave_out_exactly_their_outputs(model_id: str, switch: str,
+                                                          switched_off: set[str]) -> None:
+    from ecociv.registry import get_model
+
+    spec = get_model(model_id).spec
+    every = {o.id for o in spec.outputs if isinstance(o, RasterOutput)}
+    assert {o.id for o in size.written_rasters(spec, {})} == every  # default true
+    assert {o.id for o in size.written_rasters(spec, {switch: True})} == every
+    assert {o.id for o in size.written_rasters(spec, {switch: False})} == every - switched_off
+    # a value the loading will refuse is counted (conservative)
+    assert {o.id for o in size.written_rasters(spec, {switch: "maybe"})} == every
+
+
+def test_sand_fixation_at_16000_squared_without_monthly_rasters_needs_a_twelfth() -> None:
+    """The case that was refused: 16000² cells, float32 except uint8 saturated_months."""
+    from ecociv.registry import get_model
+
+    spec = get_model("sand_fixation").spec
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(30, 0, 0, 0, -30, 0), (16_000, 16_000))
+
+    def need(params: dict[str, object]) -> int:
+        return size.output_bytes(grid, [(o.dtype, o.bands or 1)
+                                        for o in size.written_rasters(spec, params)])
+
+    cells = 16_000 ** 2
+    assert need({"monthly_outputs": False}) == cells * (3 * 4 + 1)  # ≈ 3.3 GB
+    assert need({}) == cells * (3 * 4 + 1 + 3 * 12 * 4)  # ≈ 40.2 GB, as in the refusal

@@ -229,6 +229,9 @@ class RasterOutput(_Item):
                               "None = a single-band raster")
     bands_from: str | None = Field(None, description="'table_id.column' of an input table: one "
                                    "band per row, in row order, named by that column")
+    written_if: str | None = Field(None, description="id of a bool parameter of the model: this "
+                                   "optional output is written only when that parameter is true "
+                                   "(the free-space check before a run counts it only then)")
 
     _units = field_validator("units")(classmethod(lambda cls, v: _check_units(v)))
 
@@ -335,7 +338,23 @@ class ModelSpec(_Frozen):
                 if item.bands is not None:
                     raise ValueError(f"{item.id}: give bands or bands_from, not both")
                 _check_column(item.id, "bands_from", item.bands_from)
+            if isinstance(item, RasterOutput) and item.written_if is not None:
+                self._check_switch(item)
         return self
+
+    def _check_switch(self, output: RasterOutput) -> None:
+        """``output.written_if`` must name a bool parameter of this model, and the output must be
+        optional (it is not written when the parameter is false)."""
+        where = f"model {self.id!r}, output {output.id!r}: written_if={output.written_if!r}"
+        params = {i.id: i for i in self.inputs if isinstance(i, ParamInput)}
+        param = params.get(output.written_if or "")
+        if param is None:
+            raise ValueError(f"{where} names no parameter of the model (parameters: {sorted(params)})")
+        if param.dtype != "bool":
+            raise ValueError(f"{where} names a parameter of dtype {param.dtype!r}; it must be 'bool'")
+        if not output.optional:
+            raise ValueError(f"{where}: an output written only when a parameter is true must be "
+                             "optional=True")
 
     def input(self, input_id: str) -> InputSpec:
         for item in self.inputs:

@@ -24,7 +24,7 @@ from ecociv.execute.manifest import build_manifest, json_default
 from ecociv.execute.scheduling import scheduler
 from ecociv.execute.write import write_other
 from ecociv.grid.ops import LazyTable
-from ecociv.grid.size import check_disk_room
+from ecociv.grid.size import check_disk_room, written_rasters
 from ecociv.grid.spec import GridSpec
 from ecociv.grid.write import RasterMeta, compute_in_order, write_rasters
 from ecociv.io.atomic import atomic_folder
@@ -54,7 +54,7 @@ def run_loaded(
     out_dir = Path(out_dir)
     check_disk_room(loaded.grid, out_dir, [  # before any work: a header may declare a huge grid
         (o.dtype, len(band_names(o.bands_from, loaded.values, o.id)) if o.bands_from else o.bands or 1)
-        for o in spec.outputs if isinstance(o, RasterOutput)], loaded.files)
+        for o in written_rasters(spec, loaded.values)], loaded.files)
     with atomic_folder(out_dir) as tmp, scheduler(scheduler_address) as distributed, \
             reading_errors(loaded.files):
         t0 = time.perf_counter()

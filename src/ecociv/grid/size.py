@@ -8,12 +8,53 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ecociv.errors import InputError
 from ecociv.grid.spec import GridSpec
 from ecociv.io.partial import describe_size
+from ecociv.spec import ModelSpec, ParamInput, RasterOutput
+
+
+def written_rasters(spec: ModelSpec, params: Mapping[str, Any]) -> list[RasterOutput]:
+    """The raster outputs of ``spec`` a run with ``params`` writes or may write.
+
+    An optional output declaring ``written_if`` (a bool parameter of the model) is left out when
+    that parameter's value for this run (``params``, else the parameter's default) is false; every
+    other raster output is kept, also when the value is missing or not a valid true/false (the
+    loading of the inputs reports that).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model's spec.
+    params : mapping
+        Parameter id -> value of this run, parsed or as given (``"false"``, ``0``...).
+
+    Returns
+    -------
+    list of RasterOutput
+        In the spec's order.
+    """
+    from ecociv.io.params import parse_param
+
+    switches = {i.id: i for i in spec.inputs if isinstance(i, ParamInput)}
+    kept = []
+    for output in spec.outputs:
+        if not isinstance(output, RasterOutput):
+            continue
+        switch = switches.get(output.written_if) if output.written_if else None
+        value = params.get(switch.id, switch.default) if switch is not None else None
+        if switch is not None and value is not None:
+            try:
+                if parse_param(switch, value) is False:
+                    continue
+            except InputError:
+                pass  # counted; the loading of the inputs names the bad value
+        kept.append(output)
+    return kept
 
 
 def output_bytes(grid: GridSpec, layers: Iterable[tuple[str, int]]) -> int:

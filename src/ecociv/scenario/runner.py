@@ -22,7 +22,7 @@ from ecociv import __version__
 from ecociv.errors import EcocivError, InputError, ScenarioError, relabelled
 from ecociv.execute import load_inputs, run_loaded
 from ecociv.grid.io import grid_of
-from ecociv.grid.size import check_disk_room
+from ecociv.grid.size import check_disk_room, written_rasters
 from ecociv.grid.spec import GridSpec
 from ecociv.io.clone import clone_folder
 from ecociv.io.hashing import code_digest, digest_problems, file_digest
@@ -35,7 +35,7 @@ from ecociv.scenario.schema import DATASET_REFERENCE, STEP_REFERENCE, Scenario, 
 from ecociv.scenario.step_costs import step_costs
 from ecociv.scenario.store import ResultsStore
 from ecociv.scenario.timeline import span
-from ecociv.spec import Model, ParamInput, RasterOutput
+from ecociv.spec import Model, ParamInput
 from ecociv.units import parse_unit, to_magnitude
 
 ProgressCallback = Callable[[str, str], None]
@@ -397,9 +397,10 @@ def _copy_cached(candidates: list[Path], target: Path) -> tuple[dict[str, Any] |
 
 
 def _raster_layers(steps: list[PlannedStep]) -> list[tuple[str, int]]:
-    """(dtype, bands) of every raster output of the run (one band where bands follow a table)."""
-    return [(o.dtype, o.bands or 1) for step in steps for o in step.model.spec.outputs
-            if isinstance(o, RasterOutput)]
+    """(dtype, bands) of every raster output the run writes or may write (one band where bands
+    follow a table; an output switched off by its step's parameters is not counted)."""
+    return [(o.dtype, o.bands or 1) for step in steps
+            for o in written_rasters(step.model.spec, step.params)]
 
 
 def _percent(notify: ProgressCallback, step: str) -> Callable[[float], None]:

@@ -116,13 +116,13 @@ SPEC = ModelSpec(
                      long_name="sand fixation (RWEQ potential - actual)"),
         RasterOutput(id="soil_loss_potential_monthly", about="Monthly wind erosion with bare soil",
                      units="t/km**2/month", long_name="potential wind erosion by month", bands=12,
-                     optional=True),
+                     optional=True, written_if="monthly_outputs"),
         RasterOutput(id="soil_loss_actual_monthly", about="Monthly wind erosion with vegetation",
                      units="t/km**2/month", long_name="actual wind erosion by month", bands=12,
-                     optional=True),
+                     optional=True, written_if="monthly_outputs"),
         RasterOutput(id="sand_fixation_monthly", about="Monthly sand fixation, max(potential - "
                      "actual, 0)", units="t/km**2/month", long_name="sand fixation by month",
-                     bands=12, optional=True),
+                     bands=12, optional=True, written_if="monthly_outputs"),
         RasterOutput(id="saturated_months", about="Months in which the bare-soil point-form loss "
                      "is past its maximum (z/s > 1.532), where vegetation can raise the loss at "
                      "z and the service is floored at 0 (always 0 for field_mean)", units=None,

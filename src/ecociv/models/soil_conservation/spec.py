@@ -79,11 +79,14 @@ SPEC = ModelSpec(
     ),
     outputs=(
         RasterOutput(id="rainfall_erosivity", about="RUSLE R from monthly precipitation",
-                     units="MJ*mm/(ha*h*yr)", long_name="rainfall erosivity R", optional=True),
+                     units="MJ*mm/(ha*h*yr)", long_name="rainfall erosivity R", optional=True,
+                     written_if="factor_outputs"),
         RasterOutput(id="soil_erodibility", about="RUSLE K from texture and organic carbon",
-                     units="t*ha*h/(ha*MJ*mm)", long_name="soil erodibility K", optional=True),
+                     units="t*ha*h/(ha*MJ*mm)", long_name="soil erodibility K", optional=True,
+                     written_if="factor_outputs"),
         RasterOutput(id="ls_factor", about="RUSLE slope length and steepness factor LS",
-                     units="", long_name="slope length and steepness factor LS", optional=True),
+                     units="", long_name="slope length and steepness factor LS", optional=True,
+                     written_if="factor_outputs"),
         RasterOutput(id="soil_loss_potential", about="Soil loss without cover or practice, "
                      "R K LS", units="t/(ha*yr)", long_name="potential soil loss"),
         RasterOutput(id="soil_loss_actual", about="Soil loss with cover and practice, R K LS C P",
