@@ -209,3 +209,26 @@ def test_sand_fixation_at_16000_squared_without_monthly_rasters_needs_a_twelfth(
     cells = 16_000 ** 2
     assert need({"monthly_outputs": False}) == cells * (3 * 4 + 1)  # ≈ 3.3 GB
     assert need({}) == cells * (3 * 4 + 1 + 3 * 12 * 4)  # ≈ 40.2 GB, as in the refusal
+
+
+@pytest.mark.parametrize(("monthly", "code"), [("false", 0), ("true", 2)])
+def test_cli_model_run_counts_the_monthly_raster_only_when_switched_on(
+        tmp_path: Path, make_raster: object, with_switched: None, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, monthly: str, code: int) -> None:
+    import ecociv.registry
+    from tests.cli_helper import run_ecociv
+
+    real_get_model = ecociv.registry.get_model
+    monkeypatch.setattr(ecociv.registry, "get_model",
+                        lambda model_id: SWITCHED if model_id == "switched" else real_get_model(model_id))
+    path = make_raster(np.ones((100, 100), dtype="float32"))  # type: ignore[operator]
+    out = tmp_path / "out"
+    exit_code, stdout, stderr = run_ecociv(capsys, monkeypatch, "model", "run", "switched",
+                                           "--input", f"values={path}", "--param",
+                                           f"monthly={monthly}", "--out", str(out))
+    assert exit_code == code, stderr
+    if code == 0:
+        assert "wrote 1 output(s)" in stdout and (out / "annual.tif").is_file()
+    else:
+        assert stderr.startswith("error: ") and len(stderr.strip().splitlines()) == 1
+        assert "its 2 raster output(s) need up to 520.0 kB" in stderr and not out.exists()
