@@ -198,12 +198,13 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
     # the map workers start up (import matplotlib) while this process imports the runner and
     # loads and checks the scenario
     maps: bool | MapWorkers = MapWorkers(prime=PRIME_MAPS) if background_maps else False
-    from rich.console import Console
+    with span("imports"):  # the runner's libraries (pandas, xarray, dask, rasterio)
+        from rich.console import Console
 
-    from ecociv.region.dataset import load_dataset
-    from ecociv.region.summary import write_summaries
-    from ecociv.scenario.run_file import load_scenario_file, run_scenario_file
-    from ecociv.scenario.store import PARTIAL
+        from ecociv.region.dataset import load_dataset
+        from ecociv.region.summary import write_summaries
+        from ecociv.scenario.run_file import load_scenario_file, run_scenario_file
+        from ecociv.scenario.store import PARTIAL
 
     console = Console(width=max(160, shutil.get_terminal_size((160, 40)).columns))
     scenario = belt_scenario()
