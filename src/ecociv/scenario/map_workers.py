@@ -27,7 +27,8 @@ class MapWorkers:
 
         self.workers = workers or report_maps.map_workers()
         self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                        mp_context=multiprocessing.get_context("spawn"))
+                                        mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=end_without_teardown)
         # each worker imports matplotlib and the map code now (and draws throwaway maps of the
         # ``prime`` dataset layers, see :func:`ecociv.report.maps.warm_up`)
         self.pending: list[Future[Any]] = [self.pool.submit(report_maps.warm_up, prime)
@@ -36,3 +37,28 @@ class MapWorkers:
     def shutdown(self) -> None:
         """Stop the workers (maps not started are cancelled; those being drawn are waited for)."""
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def end_without_teardown() -> None:
+    """In a map worker: end the process without the interpreter's teardown when it exits.
+
+    A worker holds matplotlib, its fonts and held figures; freeing them at exit took 0.30 s of
+    wall time (no CPU of the run) after the last map of a Belt demo, which the run waited for
+    when it shut the pool down. Every map is written and closed before its task returns, so
+    nothing is left to flush but the standard streams; the exit code is 0, as of a clean exit.
+    Registered when the worker starts, so it runs after the exit functions registered later."""
+    import atexit
+
+    atexit.register(_exit_now)
+
+
+def _exit_now() -> None:
+    import os
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed, or a broken pipe: nothing left to write
+            pass
+    os._exit(0)
