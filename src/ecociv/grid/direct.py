@@ -213,16 +213,20 @@ def read(fd: int, file_size: int, lay: Layout, bands: range, rows: tuple[int, in
     has_fill = fill is not None
     fill_value = lay.dtype.type(fill) if has_fill else lay.dtype.type(0)
     shift = (row0 - by0 * block_rows, col0 - bx0 * block_cols)
+    # the same for every band: a block's slot in the scratch buffer, the bytes read of each
+    # block, and where each block's first cell is among the buffer's items
+    blocks = (by1 - by0, bx1 - bx0)
+    slot = block_rows * block_cols * itemsize
+    sizes = np.broadcast_to(need, blocks).ravel()
+    starts = (np.arange(blocks[0] * blocks[1], dtype=np.int64) * (slot // itemsize)).reshape(blocks)
     for k, band in enumerate(bands):
         offsets = lay.offsets[band, by0:by1, bx0:bx1]
         if np.any(lay.sizes[band, by0:by1, bx0:bx1] < need):
             return False
         if int((offsets + need).max()) > file_size:
             return False
-        slot = block_rows * block_cols * itemsize
         scratch = _scratch(slot * offsets.size)
         flat = offsets.ravel()
-        sizes = np.broadcast_to(need, offsets.shape).ravel()
         first = 0
         while first < flat.size:  # a run of blocks that follow each other: one call
             last = first + 1
@@ -234,7 +238,6 @@ def read(fd: int, file_size: int, lay: Layout, bands: range, rows: tuple[int, in
             if os.preadv(fd, [view], int(flat[first])) != length:
                 return False
             first = last
-        starts = (np.arange(offsets.size, dtype=np.int64) * (slot // itemsize)).reshape(offsets.shape)
         _place(scratch.view(lay.dtype), starts, block_rows, block_cols, shift[0], shift[1],
                out[k], fill_value, has_fill)
     return True
