@@ -250,9 +250,7 @@ def test_maps_drawn_in_a_held_figure_equal_maps_in_new_figures(tmp_path: Path, m
     # single-band Belt maps reuse one figure per kind: continuous maps with different scales and
     # colour maps, a change map and a class map in turn must have the pixels of maps each drawn
     # in a new figure (the colour bar, legend, title and source line of the map before replaced)
-    from PIL import Image
 
-    from ecociv.report import maps
 
     gradient = np.linspace(0, 100, 73 * 129).reshape(73, 129)
     rasters = [
@@ -265,11 +263,22 @@ def test_maps_drawn_in_a_held_figure_equal_maps_in_new_figures(tmp_path: Path, m
         (_belt_raster(tmp_path, gradient[::-1], "e"), {"title": "Habitat quality", "units": "1",
                                                        "source": "a source line"}),
     ]
+    _assert_held_maps_equal_new_ones(tmp_path, monkeypatch, rasters, held_figures=2)
+
+
+def _assert_held_maps_equal_new_ones(tmp_path: Path, monkeypatch, maps_to_draw: list[tuple[Path, dict]],
+                                     held_figures: int) -> None:
+    """Draw ``maps_to_draw`` (raster, options) in turn with held figures (``held_figures`` of
+    them end up held), then each in a new figure: the PNGs have the same pixels."""
+    from PIL import Image
+
+    from ecociv.report import maps
+
     maps._held.clear()
-    held = [maps.render_map(path, tmp_path / f"held_{path.stem}.png", **kw) for path, kw in rasters]
-    assert len(maps._held) == 2, "one held figure for the continuous maps, one for the class map"
+    held = [maps.render_map(path, tmp_path / f"held_{path.stem}.png", **kw) for path, kw in maps_to_draw]
+    assert len(maps._held) == held_figures
     monkeypatch.setattr(maps, "REUSE_FIGURES", False)
-    new = [maps.render_map(path, tmp_path / f"new_{path.stem}.png", **kw) for path, kw in rasters]
+    new = [maps.render_map(path, tmp_path / f"new_{path.stem}.png", **kw) for path, kw in maps_to_draw]
     for a, b in zip(held, new, strict=True):
         assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b))), a.name
 
@@ -291,9 +300,7 @@ def test_multi_band_maps_drawn_in_a_held_figure_equal_maps_in_new_figures(
         tmp_path: Path, monkeypatch) -> None:
     # small multiples (e.g. 12 months) reuse one figure per band count too: two monthly maps
     # with other scales and panel labels, in turn, have the pixels of maps each in a new figure
-    from PIL import Image
 
-    from ecociv.report import maps
 
     gradient = np.linspace(0, 100, 73 * 129).reshape(73, 129)
     single = _belt_raster(tmp_path, gradient)
@@ -304,13 +311,7 @@ def test_multi_band_maps_drawn_in_a_held_figure_equal_maps_in_new_figures(
     kinds = [(first, {"title": "Soil loss", "units": "t/ha/month", "band_labels": labels[0]}),
              (second, {"title": "Sand fixation", "units": "t/ha/month", "band_labels": labels[1],
                        "source": "another source"})]
-    maps._held.clear()
-    held = [maps.render_map(path, tmp_path / f"held_{path.stem}.png", **kw) for path, kw in kinds]
-    assert len(maps._held) == 1, "one held figure for both 12-band maps"
-    monkeypatch.setattr(maps, "REUSE_FIGURES", False)
-    new = [maps.render_map(path, tmp_path / f"new_{path.stem}.png", **kw) for path, kw in kinds]
-    for a, b in zip(held, new, strict=True):
-        assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b))), a.name
+    _assert_held_maps_equal_new_ones(tmp_path, monkeypatch, kinds, held_figures=1)
 
 
 def test_a_stamped_source_line_looks_as_drawn_on_each_map(tmp_path: Path, monkeypatch) -> None:
