@@ -341,6 +341,61 @@ def test_compiled_pass_matches_numpy_kernels_on_chunks(codes: list[int], with_z_
     assert table["area_m2"] == pytest.approx(wy.size * 100.0**2, rel=1e-12)
 
 
+def _loop_block(case: dict[str, Any], z: float, zones: np.ndarray,
+                n_zones: int) -> tuple[np.ndarray, ...]:
+    """``loops.budyko_block`` on one in-memory block (cell areas of 1 m²)."""
+    from ecociv.models.water_yield import loops
+    from ecociv.models.water_yield.fused import SUM_ROWS, Table
+
+    table = Table.from_frame(case["table"])
+    shape = case["land_use"].shape
+    fraction, aet, wyield = (np.empty(shape) for _ in range(3))
+    sums = np.zeros((len(SUM_ROWS), n_zones + 1))
+    loops.budyko_block(case["land_use"], case["precipitation"], case["et0"],
+                       case["root_restricting_depth"], case["plant_available_water"],
+                       case["precipitation"], False, z, table.keys, table.dense, table.first,
+                       table.kc, table.veg, table.root, zones, np.ones((shape[0], 1)), 1.0,
+                       np.empty((0, 0)), np.empty((0, 0)), fraction, aet, wyield, sums)
+    return fraction, aet, wyield, sums
+
+
+def test_compiled_pass_edge_cells_and_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled loop, whose Fu curve goes to NumPy's vectorised functions for ordinary
+    vegetated cells and stays in the loop for the others (φ = 0 or ∞, P < 0, negative water
+    content so ω < 1.25), against the NumPy kernels cell by cell; a block done
+    one row per round gives the same cells and sums as in one round."""
+    from ecociv.models.water_yield import loops
+
+    case = _random_case(5, (6, 40), [1, 2, 3, 4])
+    precip, et0, pawc = (case[k] for k in ("precipitation", "et0", "plant_available_water"))
+    case["land_use"][:, :12] = 1  # vegetated, root depth 2500 mm
+    for column, (p, e, w) in enumerate([(1e-310, 900.0, 0.2), (500.0, 0.0, 0.2),
+                                        (-300.0, 800.0, 0.2), (700.0, 900.0, -0.4),
+                                        (800.0, 800.0, 0.2), (1e-3, 900.0, 0.2),
+                                        (900.0, 1e-9, 0.3), (1.0, 1e9, 0.3),
+                                        (400.0, 2000.0, 0.0), (1000.0, 999.0, 0.5),
+                                        (1000.0, 1111.2, 0.5), (300.0, 350.0, 1e9)]):
+        precip[:, column], et0[:, column], pawc[:, column] = p, e, w
+    zones = np.random.default_rng(2).integers(0, 3, case["land_use"].shape).astype(np.int32)
+    fraction, aet, wyield, sums = _loop_block(case, 5.0, zones, 2)
+    with np.errstate(over="ignore"):  # P = 1e-310: PET/P and Z·AWC/P overflow to ∞
+        expected = _numpy_reference(case, 5.0)
+    for name, ours in (("aet_fraction", fraction), ("aet", aet), ("water_yield", wyield)):
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(expected[name]), err_msg=name)
+        np.testing.assert_allclose(ours, expected[name], rtol=1e-12, atol=1e-12, err_msg=name)
+    assert case["land_use"][0, 0] == 1 and fraction[0, 0] == 1.0  # PET/P = ∞: AET/P = 1
+    for zone in range(3):
+        in_zone = zones == zone
+        wy = wyield[in_zone]
+        assert sums[0, zone] == pytest.approx(np.nansum(wy), rel=1e-13)
+        assert sums[5, zone] == np.count_nonzero(~np.isnan(wy))
+        assert sums[9, zone] == in_zone.sum()
+    monkeypatch.setattr(loops, "_ROUND_CELLS", 40)  # one row per round
+    for ours, by_rows in zip((fraction, aet, wyield, sums), _loop_block(case, 5.0, zones, 2),
+                             strict=True):
+        np.testing.assert_array_equal(by_rows, ours)
+
+
 def test_compiled_pass_sums_per_watershed_with_true_cell_areas() -> None:
     """Two watersheds on a UTM grid (cell areas vary along rows): per-watershed sums equal sums
     of the NumPy kernels' yield over the cells whose centre is in each polygon, the volume with
