@@ -41,7 +41,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import make_awy_inputs as gen  # noqa: E402
-from bench_water_yield import ecociv_cmd  # noqa: E402
+from bench_water_yield import ecociv_cmd, ecociv_env  # noqa: E402
 
 WORK = HERE / "_work"
 
@@ -80,8 +80,7 @@ def run_once(src: Path, folder: Path, out: Path, log: Path, sample_s: float,
     # replace "-m ecociv.cli.main" by the hook script (which calls ecociv.cli.main.main)
     index = cmd.index("-m")
     cmd = [cmd[0], str(HERE / "_timeline_hook.py"), *cmd[index + 2:]]
-    env = {**os.environ, "PYTHONPATH": str(src), "ECOCIV_TIMELINE_OUT": str(spans_file),
-           **env_extra}
+    env = {**ecociv_env(src), "ECOCIV_TIMELINE_OUT": str(spans_file), **env_extra}
     samples: list[tuple[float, dict[int, tuple[str, int]]]] = []
     done = threading.Event()
     load = os.getloadavg()[0]
