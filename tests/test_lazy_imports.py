@@ -1,5 +1,6 @@
 """``ecociv.lazy``: opening a raster does not import pint, and xarray still recognises pint
-quantities once pint is imported."""
+quantities once pint is imported; dask.array without SciPy and, in the ``ecociv`` script,
+without the docstrings it copies from NumPy."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import numpy as np
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -81,3 +84,62 @@ def test_dask_array_keeps_scipy_when_scipy_came_first() -> None:
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                           check=True, timeout=300)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [True, True]
+
+
+DOCS_PROBE = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    from ecociv.cli import main as cli
+
+    def probe():
+        import dask.array as da
+        x = da.arange(10, chunks=3)
+        print(json.dumps({"sum": int(da.sum(x).compute()), "sin": float(da.sin(x)[1].compute()),
+                          "doc": da.sum.__doc__, "own": bool(da.from_array.__doc__)}))
+
+    cli.main = probe
+    sys.argv = ["ecociv", "probe"]
+    cli.entry()
+""")
+
+
+def test_the_script_imports_dask_array_without_copied_docstrings() -> None:
+    """``ecociv.cli.main.entry`` (the ``ecociv`` script) has dask.array imported without the
+    docstrings ``derived_from`` copies from NumPy; dask works the same, and its own
+    docstrings stay. A process that is not the script keeps the copies."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run([sys.executable, "-c", DOCS_PROBE], env=env, capture_output=True,
+                          text=True, check=True, timeout=300)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"sum": 45, "sin": float(np.sin(1.0)), "doc": None, "own": True}
+    plain = subprocess.run([sys.executable, "-c", "import ecociv, dask.array as da; "
+                            "print('sum of array elements' in da.sum.__doc__.lower())"],
+                           env=env, capture_output=True, text=True, check=True, timeout=300)
+    assert plain.stdout.strip() == "True"
+
+
+def test_derived_from_without_docs_keeps_dask_stub_for_missing_originals() -> None:
+    """The doc-less ``derived_from``: a method whose original exists comes back unchanged; one
+    whose original is missing goes to dask's decorator (a stub raising NotImplementedError)."""
+    import pytest
+    from dask.utils import derived_from
+
+    from ecociv.lazy import _derived_from_no_docs
+
+    class Original:
+        def exists(self, a: int) -> int:
+            """Original text."""
+            return a
+
+    def exists(a: int) -> int:
+        """Own text."""
+        return a + 1
+
+    def missing(a: int) -> int:
+        return a
+
+    decorate = _derived_from_no_docs(derived_from)(Original)
+    assert decorate(exists) is exists and exists.__doc__ == "Own text."
+    stub = decorate(missing)
+    with pytest.raises(NotImplementedError):
+        stub(1)

@@ -12,6 +12,17 @@ SciPy's sparse matrices as chunk types and to wrap SciPy's FFTs (0.11-0.14 s of 
 any other import of a model run, none of it used by ecociv's rasters).
 :func:`import_dask_without_scipy` has ``dask.array`` imported as if SciPy were not installed, and
 gives it both when SciPy is imported later, so dask behaves the same once SciPy is there.
+
+``dask.array`` also builds, when it is imported, a docstring for each of its ~300 functions and
+methods that copy NumPy's (``dask.utils.derived_from``: NumPy's docstring rewritten, and both
+signatures read with ``inspect`` to list the arguments dask does not support): 0.06-0.08 of
+the 0.09-0.12 CPU-s its import takes after dask's core (min and median of 6 runs, load 7-8).
+The ``ecociv`` script
+reads no docstring, so :func:`skip_dask_derived_docs` (called by
+:func:`ecociv.cli.main.entry`) has ``dask.array`` imported with a ``derived_from`` that keeps
+everything but the copied text: each function keeps its own docstring, and a function NumPy
+lacks is still replaced by dask's ``NotImplementedError`` stub. Python's ``-OO`` drops
+docstrings for the same reason; other processes (tests, the Python API, notebooks) keep them.
 """
 
 from __future__ import annotations
@@ -74,19 +85,63 @@ _WITHOUT_SCIPY = frozenset({"dask.array"})
 
 class _LoaderWithoutScipy(SourceFileLoader):
     """Executes a module while ``import scipy`` fails (``sys.modules["scipy"] = None``), so its
-    optional SciPy features are skipped; they are registered when SciPy is imported later."""
+    optional SciPy features are skipped; they are registered when SciPy is imported later.
+    With ``without_scipy=False`` SciPy is imported as usual; with ``without_docs``,
+    ``dask.utils.derived_from`` copies no docstrings meanwhile (:func:`_derived_from_no_docs`)."""
+
+    def __init__(self, fullname: str, path: str, *, without_scipy: bool = True,
+                 without_docs: bool = False) -> None:
+        super().__init__(fullname, path)
+        self.without_scipy = without_scipy
+        self.without_docs = without_docs
 
     def exec_module(self, module: ModuleType) -> None:
-        blocked = "scipy" not in sys.modules
+        blocked = self.without_scipy and "scipy" not in sys.modules
         if blocked:
             sys.modules["scipy"] = None  # type: ignore[assignment]
+        utils = _dask_utils() if self.without_docs else None
+        original = getattr(utils, "derived_from", None)
+        if utils is not None and original is not None:
+            setattr(utils, "derived_from", _derived_from_no_docs(original))  # noqa: B010
         try:
             super().exec_module(module)
         finally:
+            if utils is not None and original is not None:
+                setattr(utils, "derived_from", original)  # noqa: B010
             if blocked and "scipy" in sys.modules and sys.modules["scipy"] is None:
                 del sys.modules["scipy"]
         if blocked:
             _SCIPY_LATER.append(module.__name__)
+
+
+def _dask_utils() -> ModuleType | None:
+    try:
+        import dask.utils
+    except ImportError:
+        return None
+    return dask.utils
+
+
+def _derived_from_no_docs(derived_from: Any) -> Any:
+    """``dask.utils.derived_from`` without the docstring it builds: a method whose original
+    exists is returned as it is; one whose original is missing goes to dask's own decorator,
+    which replaces it by a ``NotImplementedError`` stub (its ``AttributeError`` branch)."""
+
+    def decorator(original_klass: Any, *args: Any, **kwargs: Any) -> Any:
+        def wrapper(method: Any) -> Any:
+            try:
+                getattr(original_klass, method.__name__)
+            except AttributeError:
+                return derived_from(original_klass, *args, **kwargs)(method)
+            return method
+
+        return wrapper
+
+    return decorator
+
+
+#: set by :func:`skip_dask_derived_docs`
+_SKIP_DOCS = False
 
 
 class _ScipyLoaderThenDask(SourceFileLoader):
@@ -130,21 +185,28 @@ class _ScipyWhenNeeded:
     """``sys.meta_path`` entry: imports ``dask.array`` without SciPy (see ``_WITHOUT_SCIPY``)
     when SciPy is not imported yet and no other thread runs (another thread importing SciPy
     meanwhile would fail; ecociv's own threads do not), and completes ``dask.array`` when
-    ``scipy.sparse`` is imported."""
+    ``scipy.sparse`` is imported; after :func:`skip_dask_derived_docs`, also without the
+    docstrings dask copies from NumPy."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
+        loader: SourceFileLoader
         if name in _WITHOUT_SCIPY:
-            if "scipy" in sys.modules or _other_threads():
+            without_scipy = "scipy" not in sys.modules and not _other_threads()
+            if not (without_scipy or _SKIP_DOCS):
                 return None
-            loader_type: type[SourceFileLoader] = _LoaderWithoutScipy
+            spec = PathFinder.find_spec(name, path, target)
+            if spec is None or type(spec.loader) is not SourceFileLoader or spec.origin is None:
+                return None
+            loader = _LoaderWithoutScipy(name, spec.origin, without_scipy=without_scipy,
+                                         without_docs=_SKIP_DOCS)
         elif name == "scipy.sparse" and _SCIPY_LATER:
-            loader_type = _ScipyLoaderThenDask
+            spec = PathFinder.find_spec(name, path, target)
+            if spec is None or type(spec.loader) is not SourceFileLoader or spec.origin is None:
+                return None
+            loader = _ScipyLoaderThenDask(name, spec.origin)
         else:
             return None
-        spec = PathFinder.find_spec(name, path, target)
-        if spec is None or type(spec.loader) is not SourceFileLoader or spec.origin is None:
-            return None
-        spec.loader = loader_type(name, spec.origin)
+        spec.loader = loader
         return spec
 
 
@@ -154,3 +216,12 @@ def import_dask_without_scipy() -> None:
     imported. Nothing changes if SciPy is already imported."""
     if not any(isinstance(finder, _ScipyWhenNeeded) for finder in sys.meta_path):
         sys.meta_path.insert(0, _ScipyWhenNeeded())
+
+
+def skip_dask_derived_docs() -> None:
+    """Have ``dask.array``, when it is imported after this call, built without the docstrings it
+    copies from NumPy (see the module docstring); for processes that read no docstrings (the
+    ``ecociv`` script). Nothing changes if ``dask.array`` is already imported."""
+    global _SKIP_DOCS
+    _SKIP_DOCS = True
+    import_dask_without_scipy()
