@@ -94,8 +94,11 @@ DOCS_PROBE = textwrap.dedent("""
     def probe():
         import dask.array as da
         x = da.arange(10, chunks=3)
+        jinja_then = "jinja2" in sys.modules
+        import jinja2  # imports as usual afterwards
         print(json.dumps({"sum": int(da.sum(x).compute()), "sin": float(da.sin(x)[1].compute()),
-                          "doc": da.sum.__doc__, "own": bool(da.from_array.__doc__)}))
+                          "doc": da.sum.__doc__, "own": bool(da.from_array.__doc__),
+                          "jinja2": jinja_then, "later": jinja2.Template("{{ 1 + 1 }}").render()}))
 
     cli.main = probe
     sys.argv = ["ecociv", "probe"]
@@ -105,13 +108,15 @@ DOCS_PROBE = textwrap.dedent("""
 
 def test_the_script_imports_dask_array_without_copied_docstrings() -> None:
     """``ecociv.cli.main.entry`` (the ``ecociv`` script) has dask.array imported without the
-    docstrings ``derived_from`` copies from NumPy; dask works the same, and its own
-    docstrings stay. A process that is not the script keeps the copies."""
+    docstrings ``derived_from`` copies from NumPy and dask without jinja2; dask works the same,
+    its own docstrings stay, and jinja2 imports later. A process that is not the script keeps
+    the copies."""
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     done = subprocess.run([sys.executable, "-c", DOCS_PROBE], env=env, capture_output=True,
                           text=True, check=True, timeout=300)
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    assert found == {"sum": 45, "sin": float(np.sin(1.0)), "doc": None, "own": True}
+    assert found == {"sum": 45, "sin": float(np.sin(1.0)), "doc": None, "own": True,
+                     "jinja2": False, "later": "2"}
     plain = subprocess.run([sys.executable, "-c", "import ecociv, dask.array as da; "
                             "print('sum of array elements' in da.sum.__doc__.lower())"],
                            env=env, capture_output=True, text=True, check=True, timeout=300)
