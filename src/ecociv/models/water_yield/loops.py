@@ -76,17 +76,8 @@ _ROUND_CELLS = 1 << 16
 
 
 @_jit
-def _fu_deferred(phi: float, omega: float) -> bool:
-    """Whether Fu(φ, ω) of a vegetated cell is left to NumPy's vectorised functions: the
-    ordinary cells (0 < φ < ∞, ω ≥ 1.25, where φ^(±ω) ≤ 1 and no step can overflow or raise a
-    floating-point warning); the others (φ = 0 or ∞, negative water content, NaN) are evaluated
-    in the loop."""
-    return 0.0 < phi < np.inf and omega >= OMEGA_MIN
-
-
-@_jit
 def _fu(phi: float, omega: float) -> float:
-    """Fu's AET/P in the loop (the cells :func:`_fu_deferred` keeps)."""
+    """Fu's AET/P in the loop (the cells :func:`_prepare` does not list)."""
     if phi == np.inf:
         return 1.0
     if phi <= 1.0:
@@ -108,11 +99,21 @@ def _prepare(codes: NDArray[np.floating], precip: NDArray[np.floating],
     (``i * cols + j``), φ, ±ω (the power of φ) and ω are appended to ``cells, phis, powers,
     omegas``. Returns how many were appended."""
     cols = codes.shape[1]
+    size = float(keys.size)
     n = 0
     for i in range(row0, row1):
         for j in range(cols):
             p = float(precip[i, j])
-            row = _class_index(float(codes[i, j]), keys, dense, first)
+            code = float(codes[i, j])
+            if dense:  # _class_index's dense case, written out: the call was not inlined
+                offset = code - first  # and took half of this loop's time
+                row = -1
+                if offset >= 0.0 and offset < size:  # False for NaN
+                    row = int(offset)
+                    if row != offset:
+                        row = -1
+            else:
+                row = _class_index(code, keys, dense, first)
             k = kc[row] if row >= 0 else np.nan
             v = veg[row] if row >= 0 else np.nan
             pet = k * float(et0[i, j])
@@ -135,7 +136,10 @@ def _prepare(codes: NDArray[np.floating], precip: NDArray[np.floating],
                 if omega > OMEGA_MAX:
                     omega = OMEGA_MAX
                 phi = pet / p
-                if _fu_deferred(phi, omega):
+                # Fu by NumPy for the ordinary cells (0 < φ < ∞, ω ≥ 1.25: φ^(±ω) ≤ 1, so no step
+                # can overflow or raise a floating-point warning); the others (φ = 0 or ∞,
+                # negative water content, NaN) in the loop
+                if 0.0 < phi < np.inf and omega >= OMEGA_MIN:
                     cells[n] = i * cols + j
                     phis[n] = phi
                     powers[n] = omega if phi <= 1.0 else -omega
