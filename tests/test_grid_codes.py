@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dask.array as da
 import numpy as np
+import pytest
 import xarray as xr
 
 from ecociv.grid.codes import codes_error, unknown_codes
@@ -39,3 +40,40 @@ def test_without_a_table_only_whole_numbers_are_checked() -> None:
     whole = np.where(RASTER == 2.5, 2.0, RASTER)
     assert codes_error(_found(whole, None), xr.DataArray(whole), None, "x") is None
     assert codes_error(_found(RASTER, None), xr.DataArray(RASTER), None, "x") is not None
+
+
+def test_compiled_pass_gives_the_same_findings_as_numpy_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled first pass (``codes_loops.all_known``, which answers "nothing to report")
+    against NumPy's ``unique`` alone, on blocks of float32 and float64 codes with NaN, runs of
+    one code, ±inf, fractions and codes missing from the table, with and without a table."""
+    from ecociv.grid import codes_loops
+
+    rng = np.random.default_rng(4)
+    table = np.array([7.0, 1.0, 3.0, 12.0])  # unsorted, as a table's column may be
+    blocks = []
+    for dtype in (np.float32, np.float64):
+        base = rng.choice(table, size=(9, 14)).astype(dtype)
+        base[:, 3:9] = base[:, 3:4]  # runs of one code
+        base[rng.random(base.shape) < 0.1] = np.nan
+        blocks.append(base)
+        for odd in (2.0, 1.5, -7.0, np.inf, 1e9, 7.000001):
+            bad = base.copy()
+            bad[5, 11] = odd
+            blocks.append(bad)
+    answers = []
+    for block in blocks:
+        for codes in (table, None):
+            fast = unknown_codes(block, codes)
+            with monkeypatch.context() as patch:
+                patch.setattr(codes_loops, "all_known", lambda *args: False)
+                slow = unknown_codes(block, codes)
+            np.testing.assert_array_equal(fast, slow)
+            answers.append(bool(np.isnan(fast).all()))
+    assert any(answers) and not all(answers)  # both outcomes are exercised
+    assert codes_loops.all_known(blocks[0], np.sort(table), True)
+    assert not codes_loops.all_known(blocks[1], np.sort(table), True)  # 2.0: not in the table
+    assert codes_loops.all_known(blocks[1], np.sort(table), False)  # but a whole number
+    with pytest.raises(AssertionError):
+        np.testing.assert_array_equal(unknown_codes(blocks[1], table),
+                                      np.full((1, 1, 16), np.nan))

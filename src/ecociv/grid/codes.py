@@ -24,8 +24,15 @@ def unknown_codes(data: Any, codes: np.ndarray | None) -> Any:
     of shape (row chunks, column chunks, 16) padded with NaN (lazy for a dask array)."""
     width = REPORTED_PER_CHUNK
     known = None if codes is None else np.asarray(codes, dtype=np.float64)
+    ordered = np.sort(known) if known is not None else np.empty(0)
 
     def _block(block: np.ndarray) -> np.ndarray:
+        if block.ndim == 2 and block.dtype.kind == "f":
+            from ecociv.grid import codes_loops
+
+            # the usual case first, in one compiled pass: nothing to report
+            if codes_loops.all_known(block, ordered, known is not None):
+                return np.full((1, 1, width), np.nan)
         values = np.unique(block[~np.isnan(block)])
         fractional = values[values != np.round(values)]
         whole = values[values == np.round(values)]
