@@ -79,6 +79,29 @@ def test_rasterize_no_shapes_gives_all_outside() -> None:
     np.testing.assert_array_equal(rasterize_zones([None], GRID, (2, 4)).compute(), 0)
 
 
+@pytest.mark.parametrize("count", [5, 300])
+def test_rasterize_zones_same_cells_as_an_int32_burn(count: int) -> None:
+    """Zones burnt into the smallest integer type (bytes up to 255 polygons, 16-bit words up to
+    65535) and returned as int32 equal rasterio's int32 burn cell for cell: random overlapping
+    polygons (the last one wins), edges through cell centres, several chunkings."""
+    from rasterio.features import rasterize
+    from shapely.geometry import box
+
+    rng = np.random.default_rng(count)
+    grid = GridSpec.from_crs(CHINA_ALBERS, Affine(10, 0, 0, 0, -10, 400), (40, 37))
+    polygons = []
+    for _ in range(count):
+        x0, y0 = rng.uniform(0, 370, 2).round() + rng.choice([0.0, 5.0])  # 5: a cell centre
+        polygons.append(box(x0, y0, x0 + rng.uniform(5, 120), y0 + rng.uniform(5, 120)))
+    expected = rasterize([(g, i + 1) for i, g in enumerate(polygons)], out_shape=grid.shape,
+                         transform=grid.transform, fill=0, dtype="int32")
+    assert len(np.unique(expected)) > min(count, 30) // 2  # many zones are visible
+    for chunks in [(40, 37), (7, 11)]:
+        zones = rasterize_zones(polygons, grid, chunks).compute()
+        assert zones.dtype == np.int32
+        np.testing.assert_array_equal(zones, expected)
+
+
 # --- zonal_sums -----------------------------------------------------------------------------
 
 #: rows: sum of V, sum of W, all cells, cells where V and W are both valid; columns: zone 0, 1, 2

@@ -51,6 +51,11 @@ def rasterize_zones(geometries: Sequence[Any], grid: GridSpec, chunks: tuple[int
 
     shapes = [(geom, index + 1) for index, geom in enumerate(geometries)
               if geom is not None and not geom.is_empty]
+    # GDAL burns into bytes 3 × faster than into 32-bit integers (0.035 against 0.11-0.12
+    # CPU-s for the 16 blocks of a 4000² grid, 16 polygons): the smallest type that holds the
+    # zone numbers, then the same values as int32
+    count = len(geometries)
+    burn = "uint8" if count <= 255 else "uint16" if count <= 65535 else "int32"
 
     def _block(block_info: dict[Any, Any] | None = None) -> np.ndarray:
         assert block_info is not None
@@ -58,13 +63,14 @@ def rasterize_zones(geometries: Sequence[Any], grid: GridSpec, chunks: tuple[int
         if not shapes:  # rasterio refuses an empty list of shapes
             return np.zeros((row1 - row0, col1 - col0), dtype=np.int32)
         window = Window(col0, row0, col1 - col0, row1 - row0)
-        return rasterize(
+        burnt = rasterize(
             shapes,
             out_shape=(row1 - row0, col1 - col0),
             transform=window_transform(window, grid.transform),
             fill=0,
-            dtype="int32",
+            dtype=burn,
         )
+        return burnt.astype(np.int32, copy=False)
 
     return da.map_blocks(_block, chunks=da.core.normalize_chunks(chunks, grid.shape), dtype=np.int32)
 
