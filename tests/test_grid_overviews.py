@@ -37,6 +37,9 @@ def _write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, data: xr.
            meta: write.RasterMeta, *, own: bool, memory: bool, crs: str = "EPSG:32645") -> tuple[str, Any]:
     monkeypatch.setenv(write.OVERVIEWS_ENV, "1" if own else "0")
     monkeypatch.setenv(write.MEMORY_ENV, "4096" if memory else "0")
+    # GDAL's COG driver writes both files (ecociv's own COG writer is checked against it in
+    # tests/test_grid_write.py; its ZSTD frames differ from GDAL's, its pixels do not)
+    monkeypatch.setenv(write.OWN_COG_ENV, "0")
     used: list[str] = []
     original = write._copy_with_pyramid
     monkeypatch.setattr(write, "_copy_with_pyramid",
@@ -130,6 +133,7 @@ def test_levels_beyond_the_memory_budget_are_left_to_gdal(
     monkeypatch.setattr(write, "OVERVIEW_MEMORY_MB", size * 1.5 / 2**20)
     data = xr.DataArray(da.from_array(_values(), chunks=(64, 704)), dims=("y", "x"))
     monkeypatch.setenv(write.MEMORY_ENV, "0")
+    monkeypatch.setenv(write.OWN_COG_ENV, "0")  # GDAL's COG driver writes both
     used: list[str] = []
     original = write._copy_with_pyramid
     monkeypatch.setattr(write, "_copy_with_pyramid",

@@ -444,3 +444,188 @@ def test_cogs_written_from_memory_in_threads_keep_their_georeferencing(
         with rasterio.open(path) as src:
             assert src.transform == grid.transform and src.crs is not None, path.name
     assert len(list(tmp_path.glob("*.tif"))) == 4 * 15 * 2
+
+
+def _cog_layout_errors(path: Path) -> list[str]:
+    """The checks of GDAL's ``validate_cloud_optimized_geotiff.py`` (GDAL's sources,
+    swig/python/gdal-utils/osgeo_utils/samples; with its full check) through the same TIFF
+    metadata items of GDAL, read with rasterio: the main IFD right after GDAL's structural
+    metadata, the IFDs of smaller overviews at larger offsets, the data of the smallest overview
+    first and of the full resolution last, after the last IFD, blocks in row-major order, each
+    preceded by its byte count and followed by its last 4 bytes again."""
+    errors = []
+    raw = path.read_bytes()
+    header = 16 if raw[2:4] == b"+\x00" else 8
+    pattern = b"GDAL_STRUCTURAL_METADATA_SIZE="
+    if raw[header:header + len(pattern)] != pattern:
+        return ["no GDAL structural metadata"]
+    size = int(raw[header + len(pattern):header + len(pattern) + 6])
+    metadata = raw[header + 43:header + 43 + size].decode("latin-1")
+    expected_ifd = header + 43 + size
+    expected_ifd += expected_ifd % 2
+    for item in ("BLOCK_ORDER=ROW_MAJOR", "BLOCK_LEADER=SIZE_AS_UINT4",
+                 "BLOCK_TRAILER=LAST_4_BYTES_REPEATED", "KNOWN_INCOMPATIBLE_EDITION=NO"):
+        if item not in metadata:
+            errors.append(f"structural metadata without {item}")
+    with rasterio.open(path) as src:
+        levels: list[int | None] = [None, *range(len(src.overviews(1)))]
+        shapes = [src.shape] + [(-(-src.height // f), -(-src.width // f))
+                                for f in src.overviews(1)]
+        block = src.block_shapes[0]
+        ifds = [int(src.get_tag_item("IFD_OFFSET", "TIFF", bidx=1, ovr=level))
+                for level in levels]
+        first_blocks = []
+        for level, (rows, cols) in zip(levels, shapes, strict=True):
+            last = 0
+            first = None
+            for y in range(-(-rows // block[0])):
+                for x in range(-(-cols // block[1])):
+                    offset = int(src.get_tag_item(f"BLOCK_OFFSET_{x}_{y}", "TIFF", bidx=1,
+                                                  ovr=level) or 0)
+                    count = int(src.get_tag_item(f"BLOCK_SIZE_{x}_{y}", "TIFF", bidx=1,
+                                                 ovr=level) or 0)
+                    if not offset:
+                        continue
+                    first = offset if first is None else first
+                    if offset < last:
+                        errors.append(f"level {level}: block ({x}, {y}) before the one before")
+                    if int.from_bytes(raw[offset - 4:offset], "little") != count:
+                        errors.append(f"level {level}: leader of block ({x}, {y})")
+                    if raw[offset + count - 4:offset + count] != raw[offset + count:offset + count + 4]:
+                        errors.append(f"level {level}: trailer of block ({x}, {y})")
+                    last = offset
+            first_blocks.append(first or 0)
+    if ifds[0] != expected_ifd:
+        errors.append(f"main IFD at {ifds[0]}, not {expected_ifd}")
+    if ifds != sorted(ifds):
+        errors.append(f"IFDs not by decreasing size at increasing offsets: {ifds}")
+    if first_blocks[-1] < ifds[-1]:
+        errors.append("the data of the smallest overview starts before its IFD")
+    if first_blocks[::-1] != sorted(first_blocks):
+        errors.append(f"the data are not smallest overview first: {first_blocks}")
+    return errors
+
+
+def _own_and_gdal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: xr.DataArray,
+                  grid: GridSpec, meta: RasterMeta, *, memory: bool,
+                  compress: str | None = None) -> tuple[dict[str, object], dict[str, object], list[Path]]:
+    """The contents of the COGs written by ecociv's own writer and by GDAL's COG driver, and the
+    files ecociv's writer assembled (none when GDAL wrote the file)."""
+    from ecociv.grid import cog, write
+
+    assembled: list[Path] = []
+    original = cog.assemble
+
+    def spy(path: Path, *args: object, **kwargs: object) -> None:
+        assembled.append(path)
+        original(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cog, "assemble", spy)
+    monkeypatch.setenv(write.MEMORY_ENV, "4096" if memory else "0")
+    contents = {}
+    for label, own in (("gdal", "0"), ("own", "1")):
+        monkeypatch.setenv(write.OWN_COG_ENV, own)
+        folder = tmp_path / label
+        folder.mkdir()
+        write_rasters([(data, folder / "out.tif", meta)], grid, compress=compress)
+        assert sorted(p.name for p in folder.iterdir()) == ["out.tif"]  # no scratch left
+        contents[label] = _contents(folder / "out.tif")
+        if label == "gdal":
+            assert assembled == []
+    return contents["own"], contents["gdal"], assembled
+
+
+def _float_values(shape: tuple[int, int], seed: int = 5) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    values = rng.gamma(2.0, 40.0, shape)
+    values[rng.random(shape) < 0.2] = np.nan  # overview blocks with 0-4 valid cells
+    values[:40, :600] = np.nan
+    return values
+
+
+@pytest.mark.parametrize("memory", [False, True], ids=["tiles in the pass", "from memory"])
+@pytest.mark.parametrize("crs", [CHINA_ALBERS, "EPSG:32645", "EPSG:4326"])
+def test_own_cog_has_the_pixels_overviews_tags_and_layout_of_gdals(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory: bool, crs: str) -> None:
+    # 1040 x 2112 cells: 3 rows of 512-cell tiles (the last of 16 rows), 5 columns (the last of
+    # 64), three overview levels; blocks of 48 x 704 cells straddle the rows of tiles
+    shape = (1040, 2112)
+    grid = GridSpec.from_crs(crs, Affine(30.0, 0, 500_000.0, 0, -30.0, 4_800_000.0), shape)
+    data = xr.DataArray(da.from_array(_float_values(shape), chunks=(48, 704)), dims=("y", "x"))
+    own, gdal, assembled = _own_and_gdal(tmp_path, monkeypatch, data, grid, META, memory=memory)
+    assert assembled == [tmp_path / "own" / "out.tif"]  # written by ecociv's writer, once
+    assert own["structure"] == {"LAYOUT": "COG", "COMPRESSION": "ZSTD", "INTERLEAVE": "BAND",
+                                "PREDICTOR": "3"}
+    assert len(own["overviews"]) == 3  # type: ignore[arg-type]
+    for key in gdal:
+        assert own[key] == gdal[key], key
+    assert _cog_layout_errors(tmp_path / "own" / "out.tif") == []
+    assert _cog_layout_errors(tmp_path / "gdal" / "out.tif") == []  # the checks accept GDAL's
+
+
+def test_cog_layout_check_finds_a_broken_trailer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                 ) -> None:
+    shape = (304, 2112)
+    grid = albers(shape)
+    data = xr.DataArray(da.from_array(_float_values(shape), chunks=(64, 704)), dims=("y", "x"))
+    _own_and_gdal(tmp_path, monkeypatch, data, grid, META, memory=False)
+    path = tmp_path / "own" / "out.tif"
+    with rasterio.open(path) as src:
+        offset = int(src.get_tag_item("BLOCK_OFFSET_1_0", "TIFF", bidx=1))
+        count = int(src.get_tag_item("BLOCK_SIZE_1_0", "TIFF", bidx=1))
+    raw = bytearray(path.read_bytes())
+    raw[offset + count] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    assert _cog_layout_errors(path) == ["level None: trailer of block (1, 0)"]
+
+
+def test_own_cog_as_bigtiff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecociv.grid import cog
+
+    monkeypatch.setattr(cog, "CLASSIC_LIMIT", 1000)  # as if the file passed 4 GiB
+    shape = (304, 2112)
+    grid = albers(shape)
+    data = xr.DataArray(da.from_array(_float_values(shape), chunks=(64, 704)), dims=("y", "x"))
+    own, gdal, assembled = _own_and_gdal(tmp_path, monkeypatch, data, grid, META, memory=False)
+    assert assembled == [tmp_path / "own" / "out.tif"]
+    assert (tmp_path / "own" / "out.tif").read_bytes()[:4] == b"II+\x00"  # BigTIFF
+    for key in gdal:
+        assert own[key] == gdal[key], key
+    assert _cog_layout_errors(tmp_path / "own" / "out.tif") == []
+
+
+def test_own_cog_tiles_go_through_gdal_when_it_computes_the_overviews(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a valid value next to the float32 nodata drops ecociv's overviews (GDAL compares with a
+    # tolerance): the tiles compressed in the pass become a tiled file GDAL's COG driver copies
+    shape = (304, 2112)
+    values = _float_values(shape)
+    values[100, 100] = np.nextafter(np.float32(NODATA["float32"]), np.float32(0))
+    data = xr.DataArray(da.from_array(values, chunks=(64, 704)), dims=("y", "x"))
+    own, gdal, assembled = _own_and_gdal(tmp_path, monkeypatch, data, albers(shape), META,
+                                         memory=False)
+    assert assembled == [tmp_path / "own" / ".out.tiled.tif"]
+    for key in gdal:
+        assert own[key] == gdal[key], key
+
+
+@pytest.mark.parametrize("case", ["multiband", "deflate", "int16"])
+def test_gdal_writes_the_cogs_ecociv_does_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               case: str) -> None:
+    shape = (304, 2112)
+    values = _float_values(shape)
+    meta, compress = META, None
+    data = xr.DataArray(da.from_array(values, chunks=(64, 704)), dims=("y", "x"))
+    if case == "multiband":
+        meta = RasterMeta(units="mm", long_name="m", model_id="m", output_id="r", bands=2)
+        data = xr.DataArray(da.from_array(np.stack([values, values * 2]), chunks=(1, 64, 704)),
+                            dims=("band", "y", "x"))
+    elif case == "deflate":
+        compress = "deflate"
+    else:
+        meta = RasterMeta(units="mm", long_name="m", model_id="m", output_id="r", dtype="int16")
+        data = data.fillna(-5).round()
+    own, gdal, assembled = _own_and_gdal(tmp_path, monkeypatch, data, albers(shape), meta,
+                                         memory=False, compress=compress)
+    assert assembled == []
+    assert own == gdal

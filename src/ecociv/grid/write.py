@@ -59,10 +59,13 @@ class _WindowTarget:
     """
 
     def __init__(self, path: str, dtype: str, nodata: float, lock: Any, keep_open: bool,
-                 pyramid: Any = None):
+                 pyramid: Any = None, tiles: Any = None):
         self.path = path
         #: overview levels filled from the blocks as they pass (:mod:`ecociv.grid.overviews`)
         self.pyramid = pyramid
+        #: a :class:`ecociv.grid.cog.TileWriter` compressing the blocks into COG tiles as they
+        #: pass, in place of the tiled file (None: the blocks go to the file at ``path``)
+        self.tiles = tiles
         self.dtype = dtype
         self.nodata = nodata
         self.lock = lock
@@ -77,12 +80,15 @@ class _WindowTarget:
         state["_dataset"] = None
         state["keep_open"] = False
         state["pyramid"] = None  # on a cluster the blocks are written elsewhere: GDAL computes
+        state["tiles"] = None
         return state
 
     def open(self) -> None:
         self._dataset = rasterio.open(self.path, "r+")
 
     def close(self) -> None:
+        if self.tiles is not None:
+            self.tiles.close()
         if not self.keep_open:
             return
         # under the lock: when a chunk fails, dask raises in the caller while other threads may
@@ -109,6 +115,9 @@ class _WindowTarget:
                                      values[offset])
             else:
                 self.pyramid.add(0, rows.start, cols.start, values)
+        if self.tiles is not None:  # one band: compressed as its rows of tiles complete
+            self.tiles.add(rows.start, cols.start, values[0] if values.ndim == 3 else values)
+            return
         with self.lock:
             if self._closed:
                 return
@@ -290,9 +299,28 @@ def _cog_workers(files: int) -> int:
 
 def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str,
             written: Callable[[Path], Any] | None = None, pyramid: Any = None,
-            grid: GridSpec | None = None) -> None:
+            grid: GridSpec | None = None, tiles: Any = None) -> None:
     """Copy the tiled GeoTIFF ``tmp`` to the COG ``path`` (with the overviews of ``pyramid``
-    when it holds them, see :func:`_copy_with_pyramid`), then call ``written(path)``."""
+    when it holds them, see :func:`_copy_with_pyramid`), then call ``written(path)``.
+
+    With ``tiles`` (a :class:`ecociv.grid.cog.TileWriter` that took the blocks instead of
+    ``tmp``): the COG is assembled from its compressed tiles and the levels of ``pyramid``;
+    should the pyramid have been dropped, its tiles are first assembled into ``tmp``, which
+    GDAL's COG driver then copies, computing the overviews."""
+    if tiles is not None:
+        from ecociv.grid import cog
+
+        assert grid is not None
+        tags = cog.header_for(grid, meta, NODATA[meta.dtype], _describe)
+        if pyramid is not None and pyramid.valid:
+            levels = [(level.shape, cog.encode_tiles(level, tiles.codec))
+                      for level in pyramid.arrays[0]]
+            cog.assemble(path, grid.shape, tags, levels, tiles)
+            if written is not None:
+                written(path)
+            return
+        cog.assemble(tmp, grid.shape, tags, [], tiles)
+        pyramid = None
     with rasterio.open(tmp) as src:
         big = max(src.shape) > 2048
         bands = src.count
@@ -393,7 +421,14 @@ def _array_to_cog(values: np.ndarray, path: Path, grid: GridSpec, meta: RasterMe
     pyramid = _pyramid(grid, meta, nodata) if big else None
     if pyramid is not None:
         pyramid.add_array(values)
-    if pyramid is not None and pyramid.valid:
+    own = _own_codec(meta, compress, pyramid)
+    if own is not None and pyramid is not None and pyramid.valid:
+        from ecociv.grid import cog
+
+        cog.assemble(path, grid.shape, cog.header_for(grid, meta, nodata, _describe),
+                     [(level.shape, cog.encode_tiles(level, own)) for level in pyramid.arrays[0]],
+                     cog.encode_tiles(values[0], own))
+    elif pyramid is not None and pyramid.valid:
         _copy_with_pyramid(_mem_dataset_name(values, grid), list(range(1, values.shape[0] + 1)),
                            path, grid, meta, compress, pyramid)
     else:
@@ -407,6 +442,24 @@ def _array_to_cog(values: np.ndarray, path: Path, grid: GridSpec, meta: RasterMe
 #: environment variable: ``0`` makes GDAL compute every overview (the check of
 #: :mod:`ecociv.grid.overviews` against GDAL, and a way out should they ever differ)
 OVERVIEWS_ENV = "ECOCIV_OWN_OVERVIEWS"
+
+#: environment variable: ``0`` makes GDAL's COG driver write every COG (the check of
+#: :mod:`ecociv.grid.cog` against GDAL, and a way out should they ever differ)
+OWN_COG_ENV = "ECOCIV_OWN_COG"
+
+
+def _own_codec(meta: RasterMeta, compress: str, pyramid: Any) -> Any:
+    """The compressor with which ecociv writes an output's COG itself (:mod:`ecociv.grid.cog`),
+    or None where GDAL's COG driver writes it: outputs of more than one band, other types
+    than float32, DEFLATE, outputs whose overviews GDAL computes (no ``pyramid``), no usable
+    libzstd, or ``$ECOCIV_OWN_COG=0``."""
+    if (pyramid is None or (meta.bands or 1) != 1 or meta.dtype != "float32"
+            or meta.categorical or compress != "zstd"
+            or os.environ.get(OWN_COG_ENV, "").strip() == "0"):
+        return None
+    from ecociv.grid import cog
+
+    return cog.zstd()
 
 
 #: MiB the overview levels of the outputs of one write may hold (they are kept until each COG
@@ -664,11 +717,11 @@ def write_rasters(
     targets: list[_WindowTarget] = []
     sources: list[da.Array] = []
     tmps: list[Path] = []
+    scratches: list[Path] = []  # compressed tiles of the COGs ecociv writes itself
     overview_budget = [_overview_budget()]
     for data, path, meta in items:
         nodata = NODATA[meta.dtype]
         tmp = path.with_name(f".{path.stem}.tiled.tif")
-        _create_tiled(tmp, grid, meta, nodata)
         # One lock per file: writes into different files may run at the same time. On a cluster
         # the name is unique to this file (its folder name carries a random token).
         if distributed_lock:
@@ -678,9 +731,20 @@ def write_rasters(
         else:
             lock = threading.Lock()
         pyramid = None if distributed_lock else _pyramid(grid, meta, nodata, overview_budget)
-        target = _WindowTarget(str(tmp), meta.dtype, nodata, lock, keep_open=not distributed_lock,
-                               pyramid=pyramid)
-        if not distributed_lock:
+        own = None if distributed_lock else _own_codec(meta, codec, pyramid)
+        if own is not None:  # the blocks go to compressed COG tiles, not to a tiled file
+            from ecociv.grid.cog import TileWriter
+
+            scratch = path.with_name(f".{path.stem}.tiles")
+            scratches.append(scratch)
+            target = _WindowTarget(str(tmp), meta.dtype, nodata, lock, keep_open=False,
+                                   pyramid=pyramid,
+                                   tiles=TileWriter(scratch, grid.shape, nodata, own))
+        else:
+            _create_tiled(tmp, grid, meta, nodata)
+            target = _WindowTarget(str(tmp), meta.dtype, nodata, lock,
+                                   keep_open=not distributed_lock, pyramid=pyramid)
+        if not distributed_lock and own is None:
             target.open()
         chunks: tuple[int, ...] = grid.default_chunks()
         if np.ndim(data.data) == 3:
@@ -702,12 +766,12 @@ def write_rasters(
 
             with ThreadPoolExecutor(max_workers=_cog_workers(len(items))) as pool:
                 list(pool.map(lambda job: _to_cog(job[1], job[0][1], job[0][2], codec, written,
-                                                  job[2].pyramid, grid),
+                                                  job[2].pyramid, grid, job[2].tiles),
                               zip(items, tmps, targets, strict=True)))
         finally:
             for target in targets:
                 target.close()
-            for tmp in tmps:
+            for tmp in (*tmps, *scratches):
                 tmp.unlink(missing_ok=True)
     return list(results[1:])
 

@@ -1,0 +1,470 @@
+"""Single-band float32 Cloud-Optimized GeoTIFFs written by ecociv itself, tiles compressed on
+the threads that compute them.
+
+GDAL's COG driver copies a finished raster: it reads it back, applies the TIFF floating-point
+predictor and compresses each 512 × 512 tile on its own threads after the computing pass.
+Writing a 4000² float32 output that way took ≈ 0.31-0.34 CPU-s (with ecociv's overviews,
+:mod:`ecociv.grid.overviews`), plus ≈ 0.09 s to stream the blocks into an uncompressed tiled
+file first; the predictor alone was ≈ 0.10 s of it (benchmarks/RESULTS.md, "The COG phase").
+Here each row of tiles is predicted (a compiled loop) and compressed with ZSTD (the library GDAL
+itself loaded, called through :mod:`ctypes`, which releases the GIL) by the thread that
+completes it during the pass, and appended to a scratch file; the COG is then assembled
+(headers, overview tiles, the full-resolution tiles copied in order) without decoding anything.
+
+The file has the layout of GDAL's COG driver (GDAL 3.1-3.11): a classic or BigTIFF header, the
+"ghost" structural metadata GDAL writes (``LAYOUT=IFDS_BEFORE_DATA``, ``BLOCK_ORDER=ROW_MAJOR``,
+``BLOCK_LEADER=SIZE_AS_UINT4``, ``BLOCK_TRAILER=LAST_4_BYTES_REPEATED``), the image file
+directories (full resolution first, then the overviews from the largest), then the tiles of the
+smallest overview, ..., the largest, then of the full resolution, each row by row and each
+preceded by its byte count and followed by its last 4 bytes again. The georeferencing and
+metadata tags (GeoTIFF keys, ``GDAL_METADATA``, ``GDAL_NODATA``) are taken from a header GDAL
+writes for the same grid and tags, so they are GDAL's own. Compression is ZSTD (TIFF code
+50000, GDAL >= 2.3) at level 1 with predictor 3 (floating point, TIFF Technical Note 3), the
+settings ecociv asks GDAL for; edge tiles are padded with zeros, as GDAL does.
+tests/test_grid_write.py checks pixels, overviews, tags and layout against GDAL's COG driver.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import struct
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecociv.compiled import jit
+
+TILE = 512
+#: TIFF compression code of ZSTD (registered by GDAL/libtiff)
+ZSTD_CODE = 50000
+#: ZSTD level (GDAL's ``LEVEL`` creation option; the one ecociv asks GDAL for)
+ZSTD_LEVEL = 1
+#: the structural metadata GDAL's COG driver writes after the TIFF header
+_GHOST_TEXT = (b"LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\n"
+               b"BLOCK_TRAILER=LAST_4_BYTES_REPEATED\nKNOWN_INCOMPATIBLE_EDITION=NO\n ")
+GHOST = b"GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n" % len(_GHOST_TEXT) + _GHOST_TEXT
+#: tags copied from the header GDAL writes: GeoTIFF (pixel scale, tie point, transformation,
+#: keys, double and ASCII parameters), GDAL_METADATA and GDAL_NODATA
+COPIED_TAGS = (33550, 33922, 34264, 34735, 34736, 34737, 42112, 42113)
+_NODATA_TAG = 42113
+#: bytes of one value of each TIFF field type
+_TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 16: 8,
+              17: 8, 18: 8}
+_SHORT, _LONG, _LONG8 = 3, 4, 16
+#: bytes from which a file is written as BigTIFF (classic TIFF offsets are 32-bit)
+CLASSIC_LIMIT = 2**32
+
+
+def _loaded_library(name: str) -> str | None:
+    """Path of the shared library ``lib<name>`` already mapped into this process (the one GDAL
+    uses; rasterio's wheels bundle it), else the system's."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                fields = line.split()
+                if len(fields) >= 6 and os.path.basename(fields[-1]).startswith(f"lib{name}"):
+                    return fields[-1]
+    except OSError:
+        pass
+    return ctypes.util.find_library(name)
+
+
+class _Zstd:
+    """ZSTD compression through the C library, one compression context per concurrent call."""
+
+    def __init__(self, library: ctypes.CDLL, level: int):
+        self.lib = library
+        self.level = level
+        library.ZSTD_createCCtx.restype = ctypes.c_void_p
+        library.ZSTD_createCCtx.argtypes = []
+        library.ZSTD_freeCCtx.argtypes = [ctypes.c_void_p]
+        library.ZSTD_compressBound.restype = ctypes.c_size_t
+        library.ZSTD_compressBound.argtypes = [ctypes.c_size_t]
+        library.ZSTD_isError.restype = ctypes.c_uint
+        library.ZSTD_isError.argtypes = [ctypes.c_size_t]
+        library.ZSTD_compressCCtx.restype = ctypes.c_size_t
+        library.ZSTD_compressCCtx.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                                              ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        #: idle compression contexts, reused: one per call running at once
+        self._free: list[int] = []
+        self._lock = threading.Lock()
+
+    def bound(self, nbytes: int) -> int:
+        """Bytes :meth:`compress_into` may write for ``nbytes`` bytes of data."""
+        return int(self.lib.ZSTD_compressBound(nbytes)) + 8
+
+    def compress_into(self, data: np.ndarray, out: np.ndarray, at: int) -> int:
+        """Write ``data`` (C-contiguous) compressed as one ZSTD frame into ``out`` (uint8) from
+        byte ``at``, with GDAL's block leader (its byte count, uint32 little-endian) before it
+        and its last 4 bytes repeated after it; return the bytes written (at most
+        :meth:`bound`)."""
+        bound = self.bound(data.nbytes)
+        if out.size - at < bound:
+            raise ValueError("output buffer too small")
+        with self._lock:
+            context = self._free.pop() if self._free else 0
+        if not context:
+            context = self.lib.ZSTD_createCCtx()
+            if not context:
+                raise MemoryError("ZSTD_createCCtx failed")
+        try:
+            size = self.lib.ZSTD_compressCCtx(context, out.ctypes.data + at + 4, bound - 8,
+                                              data.ctypes.data, data.nbytes, self.level)
+        finally:
+            with self._lock:
+                self._free.append(context)
+        if self.lib.ZSTD_isError(size):
+            raise RuntimeError(f"ZSTD compression failed (code {size})")
+        out[at:at + 4] = np.frombuffer(struct.pack("<I", size), dtype=np.uint8)
+        out[at + 4 + size:at + 8 + size] = out[at + size:at + 4 + size]
+        return int(size) + 8
+
+
+_codec_lock = threading.Lock()
+_codec: list[_Zstd | None] = []
+
+
+def zstd() -> _Zstd | None:
+    """The ZSTD compressor, or None when no usable libzstd (>= 1.4) is found."""
+    with _codec_lock:
+        if not _codec:
+            import rasterio  # noqa: F401  (loads GDAL, and with it its libzstd)
+
+            path = _loaded_library("zstd")
+            codec = None
+            if path:
+                try:
+                    library = ctypes.CDLL(path)
+                    library.ZSTD_versionNumber.restype = ctypes.c_uint
+                    if library.ZSTD_versionNumber() >= 10400:
+                        codec = _Zstd(library, ZSTD_LEVEL)
+                except (OSError, AttributeError):
+                    codec = None
+            _codec.append(codec)
+        return _codec[0]
+
+
+@jit(nogil=True)
+def _predict(words: np.ndarray, row0: int, col0: int, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The tile of ``words`` (float32 cells as uint32) starting at (``row0``, ``col0``) with the
+    TIFF floating-point predictor applied, into ``out`` (tile rows × 4 · tile columns bytes):
+    per row, the most significant bytes of every cell, then the next ..., then each byte minus
+    the one before it (modulo 256). Cells beyond ``words`` are 0."""
+    rows, cols = words.shape
+    size = out.shape[0]
+    for r in range(size):
+        row = row0 + r
+        for i in range(size):
+            col = col0 + i
+            word = np.uint32(0)
+            if row < rows and col < cols:
+                word = words[row, col]
+            out[r, i] = (word >> 24) & 0xFF
+            out[r, size + i] = (word >> 16) & 0xFF
+            out[r, 2 * size + i] = (word >> 8) & 0xFF
+            out[r, 3 * size + i] = word & 0xFF
+        previous = out[r, 0]
+        for j in range(1, 4 * size):
+            current = out[r, j]
+            out[r, j] = (current - previous) & 0xFF
+            previous = current
+
+
+#: compressed tiles: one buffer holding them back to back, and the bytes of each
+Encoded = tuple[np.ndarray, list[int]]
+
+
+def encode_tiles(values: np.ndarray, codec: _Zstd) -> Encoded:
+    """The tiles of ``values`` (2-D float32), row by row, each predicted, compressed and framed
+    by :meth:`_Zstd.compress_into`."""
+    words = values.view(np.uint32)
+    out = np.empty((TILE, 4 * TILE), dtype=np.uint8)
+    rows, cols = -(-values.shape[0] // TILE), -(-values.shape[1] // TILE)
+    bound = codec.bound(out.nbytes)
+    buffer = np.empty(rows * cols * bound, dtype=np.uint8)
+    lengths = []
+    at = 0
+    for row in range(0, values.shape[0], TILE):
+        for col in range(0, values.shape[1], TILE):
+            _predict(words, row, col, out)
+            lengths.append(codec.compress_into(out, buffer, at))
+            at += lengths[-1]
+    return buffer, lengths
+
+
+class TileWriter:
+    """Compressed full-resolution tiles of one output, appended to the scratch file ``scratch``
+    as their rows of tiles are completed by the blocks given to :meth:`add` (any block shapes,
+    from any threads; each cell once)."""
+
+    def __init__(self, scratch: Path, shape: tuple[int, int], nodata: float, codec: _Zstd):
+        self.scratch = scratch
+        self.shape = shape
+        self.nodata = nodata
+        self.codec = codec
+        self.tile_rows = -(-shape[0] // TILE)
+        self.tile_cols = -(-shape[1] // TILE)
+        #: (offset in the scratch file, bytes with leader and trailer) of each tile, row-major
+        self.tiles: list[tuple[int, int] | None] = [None] * (self.tile_rows * self.tile_cols)
+        self._strips: dict[int, np.ndarray] = {}
+        self._filled = [0] * self.tile_rows
+        self._end = 0
+        self._lock = threading.Lock()
+        self._fd: int | None = os.open(scratch, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+
+    def add(self, row: int, col: int, block: np.ndarray) -> None:
+        """Take ``block`` (float32, nodata marked) whose top-left cell is (``row``, ``col``)."""
+        rows, cols = block.shape
+        for strip in range(row // TILE, -(-(row + rows) // TILE)):
+            top = strip * TILE
+            height = min(TILE, self.shape[0] - top)
+            with self._lock:
+                buffer = self._strips.get(strip)
+                if buffer is None:
+                    buffer = self._strips[strip] = np.empty((height, self.shape[1]), np.float32)
+            start, stop = max(row, top), min(row + rows, top + height)
+            buffer[start - top:stop - top, col:col + cols] = block[start - row:stop - row]
+            with self._lock:
+                self._filled[strip] += (stop - start) * cols
+                done = self._filled[strip] == height * self.shape[1]
+                if done:
+                    del self._strips[strip]
+            if done:
+                self._store(strip, encode_tiles(buffer, self.codec))
+
+    def _store(self, strip: int, encoded: Encoded) -> None:
+        buffer, lengths = encoded
+        total = sum(lengths)
+        with self._lock:
+            if self._fd is None:  # closed: the write failed or was abandoned
+                return
+            offset = self._end
+            self._end += total
+            fd = self._fd
+            for index, length in enumerate(lengths):
+                self.tiles[strip * self.tile_cols + index] = (offset, length)
+                offset += length
+        view = buffer[:total].data
+        offset -= total
+        while view:
+            written = os.pwrite(fd, view, offset)
+            view, offset = view[written:], offset + written
+
+    @property
+    def complete(self) -> bool:
+        return all(tile is not None for tile in self.tiles)
+
+    def close(self) -> None:
+        with self._lock:
+            fd, self._fd = self._fd, None
+            self._strips.clear()
+        if fd is not None:
+            os.close(fd)
+
+
+def template_tags(header: bytes) -> dict[int, tuple[int, int, bytes]]:
+    """The tags of :data:`COPIED_TAGS` in the first directory of the little-endian classic TIFF
+    ``header``: tag -> (type, count, value bytes)."""
+    if header[:4] != b"II*\x00":
+        raise ValueError("not a little-endian classic TIFF")
+    (ifd,) = struct.unpack_from("<I", header, 4)
+    (count,) = struct.unpack_from("<H", header, ifd)
+    found = {}
+    for entry in range(count):
+        tag, kind, number, value = struct.unpack_from("<HHI4s", header, ifd + 2 + 12 * entry)
+        if tag not in COPIED_TAGS:
+            continue
+        size = _TYPE_SIZE[kind] * number
+        if size > 4:
+            (offset,) = struct.unpack("<I", value)
+            value = header[offset:offset + size]
+        found[tag] = (kind, number, value[:size])
+    return found
+
+
+def _directory(entries: list[tuple[int, int, int, bytes]], at: int, big: bool
+               ) -> tuple[bytes, bytes, int]:
+    """One image file directory at byte ``at`` with ``entries`` (tag, type, count, value
+    bytes): (directory bytes, out-of-line values placed right after it, offset of its
+    next-directory pointer)."""
+    entries = sorted(entries)
+    head, entry, pointer, inline = (8, 20, 8, 8) if big else (2, 12, 4, 4)
+    size = head + entry * len(entries) + pointer
+    table = bytearray(struct.pack("<Q" if big else "<H", len(entries)))
+    extra = bytearray()
+    for tag, kind, number, value in entries:
+        table += struct.pack("<HHQ" if big else "<HHI", tag, kind, number)
+        if len(value) <= inline:
+            table += value.ljust(inline, b"\x00")
+        else:
+            table += struct.pack("<Q" if big else "<I", at + size + len(extra))
+            extra += value
+            if len(extra) % 2:
+                extra += b"\x00"
+    next_at = at + len(table)
+    table += b"\x00" * pointer
+    return bytes(table), bytes(extra), next_at
+
+
+def assemble(path: Path, shape: tuple[int, int], tags: dict[int, tuple[int, int, bytes]],
+             levels: Sequence[tuple[tuple[int, int], Encoded]], main: TileWriter | Encoded
+             ) -> None:
+    """Write the COG ``path``: full-resolution tiles ``main`` (a :class:`TileWriter`'s, from
+    its scratch file, or made by :func:`encode_tiles`), the
+    overview levels ``levels`` (largest first, each its tiles row by row as made by
+    :func:`encode_tiles`, with the shape of the level), and the tags ``tags`` of
+    :func:`template_tags`.
+
+    A TIFF whose offsets would pass 4 GiB is written as BigTIFF (GDAL >= 2.3 reads both)."""
+    if isinstance(main, TileWriter):
+        if not main.complete:
+            raise RuntimeError(f"{path.name}: not every tile was written")
+        lengths = [length for _, length in main.tiles]  # type: ignore[misc]
+    else:
+        lengths = main[1]
+    data_bytes = sum(lengths) + sum(sum(level[1]) for _, level in levels)
+    big = (data_bytes + 65536 + 16 * (len(lengths) + sum(len(level[1]) for _, level in levels))
+           >= CLASSIC_LIMIT)
+    shapes = [shape] + [level_shape for level_shape, _ in levels]
+
+    def entries(level: int, offsets: Sequence[int], counts: Sequence[int]
+                ) -> list[tuple[int, int, int, bytes]]:
+        rows, cols = shapes[level]
+        dim = _LONG if max(rows, cols) > 65535 else _SHORT
+        dim_format = "<I" if dim == _LONG else "<H"
+        offset_type, offset_format = (_LONG8, "Q") if big else (_LONG, "I")
+        listed = [
+            (256, dim, 1, struct.pack(dim_format, cols)),
+            (257, dim, 1, struct.pack(dim_format, rows)),
+            (258, _SHORT, 1, struct.pack("<H", 32)),
+            (259, _SHORT, 1, struct.pack("<H", ZSTD_CODE)),
+            (262, _SHORT, 1, struct.pack("<H", 1)),
+            (277, _SHORT, 1, struct.pack("<H", 1)),
+            (284, _SHORT, 1, struct.pack("<H", 1)),
+            (317, _SHORT, 1, struct.pack("<H", 3)),
+            (322, _SHORT, 1, struct.pack("<H", TILE)),
+            (323, _SHORT, 1, struct.pack("<H", TILE)),
+            (324, offset_type, len(offsets), struct.pack(f"<{len(offsets)}{offset_format}",
+                                                         *offsets)),
+            (325, _LONG, len(counts), struct.pack(f"<{len(counts)}I", *counts)),
+            (339, _SHORT, 1, struct.pack("<H", 3)),
+        ]
+        if level == 0:
+            listed += [(tag, *tags[tag]) for tag in sorted(tags)]
+        else:
+            listed.append((254, _LONG, 1, struct.pack("<I", 1)))
+            if _NODATA_TAG in tags:
+                listed.append((_NODATA_TAG, *tags[_NODATA_TAG]))
+        return listed
+
+    counts = [[length - 8 for length in lengths]] + [[n - 8 for n in level[1]] for _, level in levels]
+    # the headers' size does not depend on the offsets' values: lay them out with zeros first
+    header = struct.pack("<4sHHQ", b"II+\x00", 8, 0, 0) if big else struct.pack("<4sI", b"II*\x00", 0)
+    start = len(header) + len(GHOST)
+    start += start % 2
+
+    def directories(offsets: list[list[int]]) -> bytes:
+        blob = bytearray()
+        starts, pointers = [], []
+        for level in range(len(shapes)):
+            at = start + len(blob)
+            table, extra, pointer = _directory(entries(level, offsets[level], counts[level]),
+                                               at, big)
+            starts.append(at)
+            pointers.append(pointer)
+            blob += table + extra
+        for level in range(len(shapes) - 1):  # chain each directory to the next
+            struct.pack_into("<Q" if big else "<I", blob, pointers[level] - start,
+                             starts[level + 1])
+        return bytes(blob)
+
+    zeros = [[0] * len(level_counts) for level_counts in counts]
+    position = start + len(directories(zeros))
+    offsets: list[list[int]] = [[] for _ in shapes]
+    for level in range(len(shapes) - 1, -1, -1):  # smallest overview first, full resolution last
+        for count in counts[level]:
+            offsets[level].append(position + 4)
+            position += count + 8
+    blob = directories(offsets)
+    if big:
+        header = struct.pack("<4sHHQ", b"II+\x00", 8, 0, start)
+    else:
+        header = struct.pack("<4sI", b"II*\x00", start)
+    prefix = header + GHOST + b"\x00" * (start - len(header) - len(GHOST))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        _write_all(fd, prefix + bytes(blob))
+        for _, (buffer, level_lengths) in reversed(levels):
+            _write_all(fd, buffer[:sum(level_lengths)].data)
+        if isinstance(main, TileWriter):
+            _copy_tiles(main, fd)
+        else:
+            _write_all(fd, main[0][:sum(main[1])].data)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _copy_tiles(writer: TileWriter, fd: int) -> None:
+    """Append the tiles of ``writer``'s scratch file to ``fd`` in row-major order."""
+    with open(writer.scratch, "rb") as source:
+        source_fd = source.fileno()
+        run_start, run_length = -1, 0
+        runs = []
+        for offset, length in writer.tiles:  # type: ignore[misc]
+            if offset == run_start + run_length:
+                run_length += length
+            else:
+                if run_length:
+                    runs.append((run_start, run_length))
+                run_start, run_length = offset, length
+        if run_length:
+            runs.append((run_start, run_length))
+        for offset, length in runs:
+            _copy_range(source_fd, fd, offset, length)
+
+
+def _copy_range(source: int, target: int, offset: int, length: int) -> None:
+    """Append ``length`` bytes at ``offset`` of ``source`` to ``target`` (in the kernel where
+    it can)."""
+    copy = getattr(os, "copy_file_range", None)
+    while length > 0:
+        done = 0
+        if copy is not None:
+            try:
+                done = copy(source, target, length, offset)
+            except OSError:
+                copy = None
+                continue
+        if done <= 0:
+            data = os.pread(source, min(length, 1 << 24), offset)
+            if not data:
+                raise OSError("scratch file shorter than its tiles")
+            _write_all(target, data)
+            done = len(data)
+        offset += done
+        length -= done
+
+
+def header_for(grid: Any, meta: Any, nodata: float, describe: Any) -> dict[int, tuple[int, int, bytes]]:
+    """The tags GDAL writes for an output on ``grid`` with ``meta`` (through ``describe``, the
+    writer's own function for tags, descriptions and units), from an empty GeoTIFF in memory."""
+    from rasterio.io import MemoryFile
+
+    with MemoryFile() as memory:
+        with memory.open(driver="GTiff", width=grid.cols, height=grid.rows, count=1,
+                         dtype="float32", crs=grid.crs.to_wkt(), transform=grid.transform,
+                         nodata=nodata, tiled=True, blockxsize=TILE, blockysize=TILE,
+                         BIGTIFF="NO", SPARSE_OK="TRUE") as dst:
+            describe(dst, meta)
+        return template_tags(memory.read())
