@@ -629,3 +629,18 @@ def test_gdal_writes_the_cogs_ecociv_does_not(tmp_path: Path, monkeypatch: pytes
                                          memory=False, compress=compress)
     assert assembled == []
     assert own == gdal
+
+
+@pytest.mark.parametrize("memory", [False, True], ids=["tiles in the pass", "from memory"])
+@pytest.mark.parametrize("shape", [(3, 4), (300, 270), (732, 1294)])
+def test_own_cog_without_overviews_is_gdals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            memory: bool, shape: tuple[int, int]) -> None:
+    # up to 2048 cells a side: no overviews; one partial tile, or several (the Belt's grid)
+    grid = albers(shape)
+    data = xr.DataArray(da.from_array(_float_values(shape), chunks=(96, 500)), dims=("y", "x"))
+    own, gdal, assembled = _own_and_gdal(tmp_path, monkeypatch, data, grid, META, memory=memory)
+    assert assembled == [tmp_path / "own" / "out.tif"]
+    assert own["overviews"] == []
+    for key in gdal:
+        assert own[key] == gdal[key], key
+    assert _cog_layout_errors(tmp_path / "own" / "out.tif") == []

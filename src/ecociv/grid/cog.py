@@ -202,10 +202,9 @@ class TileWriter:
     as their rows of tiles are completed by the blocks given to :meth:`add` (any block shapes,
     from any threads; each cell once)."""
 
-    def __init__(self, scratch: Path, shape: tuple[int, int], nodata: float, codec: _Zstd):
+    def __init__(self, scratch: Path, shape: tuple[int, int], codec: _Zstd):
         self.scratch = scratch
         self.shape = shape
-        self.nodata = nodata
         self.codec = codec
         self.tile_rows = -(-shape[0] // TILE)
         self.tile_cols = -(-shape[1] // TILE)
@@ -218,7 +217,8 @@ class TileWriter:
         self._fd: int | None = os.open(scratch, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
 
     def add(self, row: int, col: int, block: np.ndarray) -> None:
-        """Take ``block`` (float32, nodata marked) whose top-left cell is (``row``, ``col``)."""
+        """Take ``block`` (float32, nodata marked) whose top-left cell is (``row``, ``col``);
+        compress the rows of tiles it completes."""
         rows, cols = block.shape
         for strip in range(row // TILE, -(-(row + rows) // TILE)):
             top = strip * TILE
@@ -240,20 +240,21 @@ class TileWriter:
     def _store(self, strip: int, encoded: Encoded) -> None:
         buffer, lengths = encoded
         total = sum(lengths)
+        # under the lock: close() must not close the file (whose descriptor could then be
+        # reused by another file) under a write
         with self._lock:
             if self._fd is None:  # closed: the write failed or was abandoned
                 return
             offset = self._end
             self._end += total
-            fd = self._fd
+            view = buffer[:total].data
+            while view:
+                written = os.pwrite(self._fd, view, offset)
+                view, offset = view[written:], offset + written
+            offset = self._end - total
             for index, length in enumerate(lengths):
                 self.tiles[strip * self.tile_cols + index] = (offset, length)
                 offset += length
-        view = buffer[:total].data
-        offset -= total
-        while view:
-            written = os.pwrite(fd, view, offset)
-            view, offset = view[written:], offset + written
 
     @property
     def complete(self) -> bool:

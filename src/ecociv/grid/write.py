@@ -1,7 +1,10 @@
 """Writing rasters as Cloud-Optimized GeoTIFFs with ``units``, ``long_name``, nodata and the
 model id in their tags: chunks are streamed into a tiled GeoTIFF, then copied to the COG; or,
 when the outputs fit in :func:`memory_budget`, cast into arrays the COGs are written from
-directly (the same files). Class rasters get MODE overviews, a colour table and, beside them in
+directly (the same files). Single-band float32 outputs (with overviews computed by ecociv, or
+none) skip the tiled file: their tiles are compressed as the chunks pass and the COG is
+assembled by :mod:`ecociv.grid.cog` (the same pixels, overviews, tags and layout as GDAL's COG
+driver). Class rasters get MODE overviews, a colour table and, beside them in
 ``<name>.tif.aux.xml``, category names and a raster attribute table."""
 
 from __future__ import annotations
@@ -312,9 +315,9 @@ def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str,
 
         assert grid is not None
         tags = cog.header_for(grid, meta, NODATA[meta.dtype], _describe)
-        if pyramid is not None and pyramid.valid:
+        if (pyramid is not None and pyramid.valid) or max(grid.shape) <= 2048:
             levels = [(level.shape, cog.encode_tiles(level, tiles.codec))
-                      for level in pyramid.arrays[0]]
+                      for level in (pyramid.arrays[0] if pyramid is not None else [])]
             cog.assemble(path, grid.shape, tags, levels, tiles)
             if written is not None:
                 written(path)
@@ -421,12 +424,13 @@ def _array_to_cog(values: np.ndarray, path: Path, grid: GridSpec, meta: RasterMe
     pyramid = _pyramid(grid, meta, nodata) if big else None
     if pyramid is not None:
         pyramid.add_array(values)
-    own = _own_codec(meta, compress, pyramid)
-    if own is not None and pyramid is not None and pyramid.valid:
+    own = _own_codec(meta, compress, pyramid, grid.shape)
+    if own is not None and (not big or (pyramid is not None and pyramid.valid)):
         from ecociv.grid import cog
 
+        levels = pyramid.arrays[0] if pyramid is not None else []
         cog.assemble(path, grid.shape, cog.header_for(grid, meta, nodata, _describe),
-                     [(level.shape, cog.encode_tiles(level, own)) for level in pyramid.arrays[0]],
+                     [(level.shape, cog.encode_tiles(level, own)) for level in levels],
                      cog.encode_tiles(values[0], own))
     elif pyramid is not None and pyramid.valid:
         _copy_with_pyramid(_mem_dataset_name(values, grid), list(range(1, values.shape[0] + 1)),
@@ -448,13 +452,13 @@ OVERVIEWS_ENV = "ECOCIV_OWN_OVERVIEWS"
 OWN_COG_ENV = "ECOCIV_OWN_COG"
 
 
-def _own_codec(meta: RasterMeta, compress: str, pyramid: Any) -> Any:
+def _own_codec(meta: RasterMeta, compress: str, pyramid: Any, shape: tuple[int, int]) -> Any:
     """The compressor with which ecociv writes an output's COG itself (:mod:`ecociv.grid.cog`),
     or None where GDAL's COG driver writes it: outputs of more than one band, other types
-    than float32, DEFLATE, outputs whose overviews GDAL computes (no ``pyramid``), no usable
-    libzstd, or ``$ECOCIV_OWN_COG=0``."""
-    if (pyramid is None or (meta.bands or 1) != 1 or meta.dtype != "float32"
-            or meta.categorical or compress != "zstd"
+    than float32, DEFLATE, outputs with overviews (sides above 2048 cells) that GDAL computes
+    (no ``pyramid``), no usable libzstd, or ``$ECOCIV_OWN_COG=0``."""
+    if ((pyramid is None and max(shape) > 2048) or (meta.bands or 1) != 1
+            or meta.dtype != "float32" or meta.categorical or compress != "zstd"
             or os.environ.get(OWN_COG_ENV, "").strip() == "0"):
         return None
     from ecociv.grid import cog
@@ -731,7 +735,7 @@ def write_rasters(
         else:
             lock = threading.Lock()
         pyramid = None if distributed_lock else _pyramid(grid, meta, nodata, overview_budget)
-        own = None if distributed_lock else _own_codec(meta, codec, pyramid)
+        own = None if distributed_lock else _own_codec(meta, codec, pyramid, grid.shape)
         if own is not None:  # the blocks go to compressed COG tiles, not to a tiled file
             from ecociv.grid.cog import TileWriter
 
@@ -739,7 +743,7 @@ def write_rasters(
             scratches.append(scratch)
             target = _WindowTarget(str(tmp), meta.dtype, nodata, lock, keep_open=False,
                                    pyramid=pyramid,
-                                   tiles=TileWriter(scratch, grid.shape, nodata, own))
+                                   tiles=TileWriter(scratch, grid.shape, own))
         else:
             _create_tiled(tmp, grid, meta, nodata)
             target = _WindowTarget(str(tmp), meta.dtype, nodata, lock,
