@@ -544,18 +544,21 @@ def _float_values(shape: tuple[int, int], seed: int = 5) -> np.ndarray:
 
 
 @pytest.mark.parametrize("memory", [False, True], ids=["tiles in the pass", "from memory"])
-@pytest.mark.parametrize("crs", [CHINA_ALBERS, "EPSG:32645", "EPSG:4326"])
+@pytest.mark.parametrize(("crs", "compress"), [(CHINA_ALBERS, "zstd"), ("EPSG:32645", "zstd"),
+                                               ("EPSG:4326", "zstd"), (CHINA_ALBERS, "deflate")])
 def test_own_cog_has_the_pixels_overviews_tags_and_layout_of_gdals(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory: bool, crs: str) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory: bool, crs: str,
+        compress: str) -> None:
     # 1040 x 2112 cells: 3 rows of 512-cell tiles (the last of 16 rows), 5 columns (the last of
     # 64), three overview levels; blocks of 48 x 704 cells straddle the rows of tiles
     shape = (1040, 2112)
     grid = GridSpec.from_crs(crs, Affine(30.0, 0, 500_000.0, 0, -30.0, 4_800_000.0), shape)
     data = xr.DataArray(da.from_array(_float_values(shape), chunks=(48, 704)), dims=("y", "x"))
-    own, gdal, assembled = _own_and_gdal(tmp_path, monkeypatch, data, grid, META, memory=memory)
+    own, gdal, assembled = _own_and_gdal(tmp_path, monkeypatch, data, grid, META, memory=memory,
+                                         compress=compress)
     assert assembled == [tmp_path / "own" / "out.tif"]  # written by ecociv's writer, once
-    assert own["structure"] == {"LAYOUT": "COG", "COMPRESSION": "ZSTD", "INTERLEAVE": "BAND",
-                                "PREDICTOR": "3"}
+    assert own["structure"] == {"LAYOUT": "COG", "COMPRESSION": compress.upper(),
+                                "INTERLEAVE": "BAND", "PREDICTOR": "3"}
     assert len(own["overviews"]) == 3  # type: ignore[arg-type]
     for key in gdal:
         assert own[key] == gdal[key], key
@@ -609,7 +612,7 @@ def test_own_cog_tiles_go_through_gdal_when_it_computes_the_overviews(
         assert own[key] == gdal[key], key
 
 
-@pytest.mark.parametrize("case", ["multiband", "deflate", "int16"])
+@pytest.mark.parametrize("case", ["multiband", "float64", "int16"])
 def test_gdal_writes_the_cogs_ecociv_does_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                case: str) -> None:
     shape = (304, 2112)
@@ -620,8 +623,8 @@ def test_gdal_writes_the_cogs_ecociv_does_not(tmp_path: Path, monkeypatch: pytes
         meta = RasterMeta(units="mm", long_name="m", model_id="m", output_id="r", bands=2)
         data = xr.DataArray(da.from_array(np.stack([values, values * 2]), chunks=(1, 64, 704)),
                             dims=("band", "y", "x"))
-    elif case == "deflate":
-        compress = "deflate"
+    elif case == "float64":
+        meta = RasterMeta(units="mm", long_name="m", model_id="m", output_id="r", dtype="float64")
     else:
         meta = RasterMeta(units="mm", long_name="m", model_id="m", output_id="r", dtype="int16")
         data = data.fillna(-5).round()

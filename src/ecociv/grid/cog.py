@@ -40,9 +40,6 @@ import numpy as np
 from ecociv.compiled import jit
 
 TILE = 512
-#: TIFF compression code of ZSTD (registered by GDAL/libtiff)
-ZSTD_CODE = 50000
-#: ZSTD level (GDAL's ``LEVEL`` creation option; the one ecociv asks GDAL for)
 ZSTD_LEVEL = 1
 #: the structural metadata GDAL's COG driver writes after the TIFF header
 _GHOST_TEXT = (b"LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\n"
@@ -74,15 +71,69 @@ def _loaded_library(name: str) -> str | None:
     return ctypes.util.find_library(name)
 
 
-class _Zstd:
-    """ZSTD compression through the C library, one compression context per concurrent call."""
+class Codec:
+    """A TIFF compression through its C library (called through :mod:`ctypes`, which releases
+    the GIL), with one compression context per call running at once."""
+
+    #: TIFF compression code
+    code = 0
+    name = ""
 
     def __init__(self, library: ctypes.CDLL, level: int):
         self.lib = library
         self.level = level
+        #: idle compression contexts, reused
+        self._free: list[int] = []
+        self._lock = threading.Lock()
+
+    def _bound(self, nbytes: int) -> int:
+        raise NotImplementedError
+
+    def _new_context(self) -> int:
+        raise NotImplementedError
+
+    def _compress(self, context: int, target: int, capacity: int, source: int,
+                  nbytes: int) -> int:
+        raise NotImplementedError
+
+    def bound(self, nbytes: int) -> int:
+        """Bytes :meth:`compress_into` may write for ``nbytes`` bytes of data."""
+        return self._bound(nbytes) + 8
+
+    def compress_into(self, data: np.ndarray, out: np.ndarray, at: int) -> int:
+        """Write ``data`` (C-contiguous) compressed into ``out`` (uint8) from byte ``at``, with
+        GDAL's block leader (its byte count, uint32 little-endian) before it and its last 4
+        bytes repeated after it; return the bytes written (at most :meth:`bound`)."""
+        bound = self.bound(data.nbytes)
+        if out.size - at < bound:
+            raise ValueError("output buffer too small")
+        with self._lock:
+            context = self._free.pop() if self._free else 0
+        if not context:
+            context = self._new_context()
+            if not context:
+                raise MemoryError(f"no {self.name} compression context")
+        try:
+            size = self._compress(context, out.ctypes.data + at + 4, bound - 8,
+                                  data.ctypes.data, data.nbytes)
+        finally:
+            with self._lock:
+                self._free.append(context)
+        out[at:at + 4] = np.frombuffer(struct.pack("<I", size), dtype=np.uint8)
+        out[at + 4 + size:at + 8 + size] = out[at + size:at + 4 + size]
+        return size + 8
+
+
+class _Zstd(Codec):
+    """ZSTD (libzstd >= 1.4), one frame per tile; TIFF code 50000 (GDAL >= 2.3)."""
+
+    code = 50000
+    name = "ZSTD"
+
+    def __init__(self, library: ctypes.CDLL, level: int):
+        super().__init__(library, level)
         library.ZSTD_createCCtx.restype = ctypes.c_void_p
         library.ZSTD_createCCtx.argtypes = []
-        library.ZSTD_freeCCtx.argtypes = [ctypes.c_void_p]
         library.ZSTD_compressBound.restype = ctypes.c_size_t
         library.ZSTD_compressBound.argtypes = [ctypes.c_size_t]
         library.ZSTD_isError.restype = ctypes.c_uint
@@ -90,63 +141,81 @@ class _Zstd:
         library.ZSTD_compressCCtx.restype = ctypes.c_size_t
         library.ZSTD_compressCCtx.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
                                               ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        #: idle compression contexts, reused: one per call running at once
-        self._free: list[int] = []
-        self._lock = threading.Lock()
 
-    def bound(self, nbytes: int) -> int:
-        """Bytes :meth:`compress_into` may write for ``nbytes`` bytes of data."""
-        return int(self.lib.ZSTD_compressBound(nbytes)) + 8
+    def _bound(self, nbytes: int) -> int:
+        return int(self.lib.ZSTD_compressBound(nbytes))
 
-    def compress_into(self, data: np.ndarray, out: np.ndarray, at: int) -> int:
-        """Write ``data`` (C-contiguous) compressed as one ZSTD frame into ``out`` (uint8) from
-        byte ``at``, with GDAL's block leader (its byte count, uint32 little-endian) before it
-        and its last 4 bytes repeated after it; return the bytes written (at most
-        :meth:`bound`)."""
-        bound = self.bound(data.nbytes)
-        if out.size - at < bound:
-            raise ValueError("output buffer too small")
-        with self._lock:
-            context = self._free.pop() if self._free else 0
-        if not context:
-            context = self.lib.ZSTD_createCCtx()
-            if not context:
-                raise MemoryError("ZSTD_createCCtx failed")
-        try:
-            size = self.lib.ZSTD_compressCCtx(context, out.ctypes.data + at + 4, bound - 8,
-                                              data.ctypes.data, data.nbytes, self.level)
-        finally:
-            with self._lock:
-                self._free.append(context)
+    def _new_context(self) -> int:
+        return int(self.lib.ZSTD_createCCtx() or 0)
+
+    def _compress(self, context: int, target: int, capacity: int, source: int,
+                  nbytes: int) -> int:
+        size = self.lib.ZSTD_compressCCtx(context, target, capacity, source, nbytes, self.level)
         if self.lib.ZSTD_isError(size):
             raise RuntimeError(f"ZSTD compression failed (code {size})")
-        out[at:at + 4] = np.frombuffer(struct.pack("<I", size), dtype=np.uint8)
-        out[at + 4 + size:at + 8 + size] = out[at + size:at + 4 + size]
-        return int(size) + 8
+        return int(size)
 
 
+class _Deflate(Codec):
+    """DEFLATE in a zlib stream (libdeflate, which GDAL's TIFF driver uses too), one stream
+    per tile; TIFF code 8 (Adobe deflate, what GDAL writes for ``COMPRESS=DEFLATE``)."""
+
+    code = 8
+    name = "DEFLATE"
+
+    def __init__(self, library: ctypes.CDLL, level: int):
+        super().__init__(library, level)
+        library.libdeflate_alloc_compressor.restype = ctypes.c_void_p
+        library.libdeflate_alloc_compressor.argtypes = [ctypes.c_int]
+        library.libdeflate_zlib_compress_bound.restype = ctypes.c_size_t
+        library.libdeflate_zlib_compress_bound.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        library.libdeflate_zlib_compress.restype = ctypes.c_size_t
+        library.libdeflate_zlib_compress.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
+                                                     ctypes.c_size_t, ctypes.c_void_p,
+                                                     ctypes.c_size_t]
+
+    def _bound(self, nbytes: int) -> int:
+        return int(self.lib.libdeflate_zlib_compress_bound(None, nbytes))
+
+    def _new_context(self) -> int:
+        return int(self.lib.libdeflate_alloc_compressor(self.level) or 0)
+
+    def _compress(self, context: int, target: int, capacity: int, source: int,
+                  nbytes: int) -> int:
+        size = self.lib.libdeflate_zlib_compress(context, source, nbytes, target, capacity)
+        if not size:
+            raise RuntimeError("DEFLATE compression failed")
+        return int(size)
+
+
+#: levels: ZSTD's, the ``LEVEL`` ecociv asks GDAL for; DEFLATE's, GDAL's default (``ZLEVEL``)
+LEVELS = {"zstd": ZSTD_LEVEL, "deflate": 6}
 _codec_lock = threading.Lock()
-_codec: list[_Zstd | None] = []
+_codecs: dict[str, Codec | None] = {}
 
 
-def zstd() -> _Zstd | None:
-    """The ZSTD compressor, or None when no usable libzstd (>= 1.4) is found."""
+def codec(compress: str) -> Codec | None:
+    """The compressor of ``compress`` ("zstd" or "deflate"), or None when its library (the one
+    GDAL loaded: libzstd >= 1.4, libdeflate) is not found."""
     with _codec_lock:
-        if not _codec:
-            import rasterio  # noqa: F401  (loads GDAL, and with it its libzstd)
+        if compress not in _codecs:
+            import rasterio  # noqa: F401  (loads GDAL, and with it its libraries)
 
-            path = _loaded_library("zstd")
-            codec = None
-            if path:
+            path = _loaded_library("zstd" if compress == "zstd" else "deflate")
+            found: Codec | None = None
+            if path and compress in LEVELS:
                 try:
                     library = ctypes.CDLL(path)
-                    library.ZSTD_versionNumber.restype = ctypes.c_uint
-                    if library.ZSTD_versionNumber() >= 10400:
-                        codec = _Zstd(library, ZSTD_LEVEL)
+                    if compress == "zstd":
+                        library.ZSTD_versionNumber.restype = ctypes.c_uint
+                        if library.ZSTD_versionNumber() >= 10400:
+                            found = _Zstd(library, LEVELS[compress])
+                    else:
+                        found = _Deflate(library, LEVELS[compress])
                 except (OSError, AttributeError):
-                    codec = None
-            _codec.append(codec)
-        return _codec[0]
+                    found = None
+            _codecs[compress] = found
+        return _codecs[compress]
 
 
 @jit(nogil=True)
@@ -179,9 +248,9 @@ def _predict(words: np.ndarray, row0: int, col0: int, out: np.ndarray) -> None: 
 Encoded = tuple[np.ndarray, list[int]]
 
 
-def encode_tiles(values: np.ndarray, codec: _Zstd) -> Encoded:
+def encode_tiles(values: np.ndarray, codec: Codec) -> Encoded:
     """The tiles of ``values`` (2-D float32), row by row, each predicted, compressed and framed
-    by :meth:`_Zstd.compress_into`."""
+    by :meth:`Codec.compress_into`."""
     words = values.view(np.uint32)
     out = np.empty((TILE, 4 * TILE), dtype=np.uint8)
     rows, cols = -(-values.shape[0] // TILE), -(-values.shape[1] // TILE)
@@ -202,7 +271,7 @@ class TileWriter:
     as their rows of tiles are completed by the blocks given to :meth:`add` (any block shapes,
     from any threads; each cell once)."""
 
-    def __init__(self, scratch: Path, shape: tuple[int, int], codec: _Zstd):
+    def __init__(self, scratch: Path, shape: tuple[int, int], codec: Codec):
         self.scratch = scratch
         self.shape = shape
         self.codec = codec
@@ -235,26 +304,29 @@ class TileWriter:
                 if done:
                     del self._strips[strip]
             if done:
-                self._store(strip, encode_tiles(buffer, self.codec))
+                self._store(strip, buffer)
 
-    def _store(self, strip: int, encoded: Encoded) -> None:
-        buffer, lengths = encoded
-        total = sum(lengths)
-        # under the lock: close() must not close the file (whose descriptor could then be
-        # reused by another file) under a write
-        with self._lock:
-            if self._fd is None:  # closed: the write failed or was abandoned
-                return
-            offset = self._end
-            self._end += total
-            view = buffer[:total].data
-            while view:
-                written = os.pwrite(self._fd, view, offset)
-                view, offset = view[written:], offset + written
-            offset = self._end - total
-            for index, length in enumerate(lengths):
-                self.tiles[strip * self.tile_cols + index] = (offset, length)
-                offset += length
+    def _store(self, strip: int, values: np.ndarray) -> None:
+        """Compress the tiles of the row of tiles ``strip`` (its cells ``values``) one by one
+        and append each to the scratch file."""
+        words = values.view(np.uint32)
+        predicted = np.empty((TILE, 4 * TILE), dtype=np.uint8)
+        compressed = np.empty(self.codec.bound(predicted.nbytes), dtype=np.uint8)
+        for index, col in enumerate(range(0, values.shape[1], TILE)):
+            _predict(words, 0, col, predicted)
+            length = self.codec.compress_into(predicted, compressed, 0)
+            # under the lock: close() must not close the file (whose descriptor could then be
+            # reused by another file) under a write
+            with self._lock:
+                if self._fd is None:  # closed: the write failed or was abandoned
+                    return
+                offset = self._end
+                self._end += length
+                view = compressed[:length].data
+                while view:
+                    written = os.pwrite(self._fd, view, offset)
+                    view, offset = view[written:], offset + written
+                self.tiles[strip * self.tile_cols + index] = (self._end - length, length)
 
     @property
     def complete(self) -> bool:
@@ -313,13 +385,13 @@ def _directory(entries: list[tuple[int, int, int, bytes]], at: int, big: bool
 
 
 def assemble(path: Path, shape: tuple[int, int], tags: dict[int, tuple[int, int, bytes]],
-             levels: Sequence[tuple[tuple[int, int], Encoded]], main: TileWriter | Encoded
-             ) -> None:
+             levels: Sequence[tuple[tuple[int, int], Encoded]], main: TileWriter | Encoded,
+             codec: Codec) -> None:
     """Write the COG ``path``: full-resolution tiles ``main`` (a :class:`TileWriter`'s, from
     its scratch file, or made by :func:`encode_tiles`), the
     overview levels ``levels`` (largest first, each its tiles row by row as made by
-    :func:`encode_tiles`, with the shape of the level), and the tags ``tags`` of
-    :func:`template_tags`.
+    :func:`encode_tiles`, with the shape of the level), all compressed by ``codec``, and the
+    tags ``tags`` of :func:`template_tags`.
 
     A TIFF whose offsets would pass 4 GiB is written as BigTIFF (GDAL >= 2.3 reads both)."""
     if isinstance(main, TileWriter):
@@ -343,7 +415,7 @@ def assemble(path: Path, shape: tuple[int, int], tags: dict[int, tuple[int, int,
             (256, dim, 1, struct.pack(dim_format, cols)),
             (257, dim, 1, struct.pack(dim_format, rows)),
             (258, _SHORT, 1, struct.pack("<H", 32)),
-            (259, _SHORT, 1, struct.pack("<H", ZSTD_CODE)),
+            (259, _SHORT, 1, struct.pack("<H", codec.code)),
             (262, _SHORT, 1, struct.pack("<H", 1)),
             (277, _SHORT, 1, struct.pack("<H", 1)),
             (284, _SHORT, 1, struct.pack("<H", 1)),

@@ -318,11 +318,11 @@ def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str,
         if (pyramid is not None and pyramid.valid) or max(grid.shape) <= 2048:
             levels = [(level.shape, cog.encode_tiles(level, tiles.codec))
                       for level in (pyramid.arrays[0] if pyramid is not None else [])]
-            cog.assemble(path, grid.shape, tags, levels, tiles)
+            cog.assemble(path, grid.shape, tags, levels, tiles, tiles.codec)
             if written is not None:
                 written(path)
             return
-        cog.assemble(tmp, grid.shape, tags, [], tiles)
+        cog.assemble(tmp, grid.shape, tags, [], tiles, tiles.codec)
         pyramid = None
     with rasterio.open(tmp) as src:
         big = max(src.shape) > 2048
@@ -431,7 +431,7 @@ def _array_to_cog(values: np.ndarray, path: Path, grid: GridSpec, meta: RasterMe
         levels = pyramid.arrays[0] if pyramid is not None else []
         cog.assemble(path, grid.shape, cog.header_for(grid, meta, nodata, _describe),
                      [(level.shape, cog.encode_tiles(level, own)) for level in levels],
-                     cog.encode_tiles(values[0], own))
+                     cog.encode_tiles(values[0], own), own)
     elif pyramid is not None and pyramid.valid:
         _copy_with_pyramid(_mem_dataset_name(values, grid), list(range(1, values.shape[0] + 1)),
                            path, grid, meta, compress, pyramid)
@@ -455,15 +455,15 @@ OWN_COG_ENV = "ECOCIV_OWN_COG"
 def _own_codec(meta: RasterMeta, compress: str, pyramid: Any, shape: tuple[int, int]) -> Any:
     """The compressor with which ecociv writes an output's COG itself (:mod:`ecociv.grid.cog`),
     or None where GDAL's COG driver writes it: outputs of more than one band, other types
-    than float32, DEFLATE, outputs with overviews (sides above 2048 cells) that GDAL computes
-    (no ``pyramid``), no usable libzstd, or ``$ECOCIV_OWN_COG=0``."""
+    than float32, outputs with overviews (sides above 2048 cells) that GDAL computes
+    (no ``pyramid``), no library of the compression found, or ``$ECOCIV_OWN_COG=0``."""
     if ((pyramid is None and max(shape) > 2048) or (meta.bands or 1) != 1
-            or meta.dtype != "float32" or meta.categorical or compress != "zstd"
+            or meta.dtype != "float32" or meta.categorical
             or os.environ.get(OWN_COG_ENV, "").strip() == "0"):
         return None
     from ecociv.grid import cog
 
-    return cog.zstd()
+    return cog.codec(compress)
 
 
 #: MiB the overview levels of the outputs of one write may hold (they are kept until each COG
