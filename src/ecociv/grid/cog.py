@@ -58,17 +58,27 @@ CLASSIC_LIMIT = 2**32
 
 
 def _loaded_library(name: str) -> str | None:
-    """Path of the shared library ``lib<name>`` already mapped into this process (the one GDAL
-    uses; rasterio's wheels bundle it), else the system's."""
+    """Path of the shared library ``lib<name>`` GDAL uses: of those mapped into this process,
+    the one beside GDAL's library (rasterio's wheels bundle both; other packages may map their
+    own build, e.g. Pillow's libzstd, which compresses the same data to other bytes), else
+    the first mapped, else the system's."""
+    mapped: list[str] = []
+    gdal = ""
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
             for line in maps:
                 fields = line.split()
-                if len(fields) >= 6 and os.path.basename(fields[-1]).startswith(f"lib{name}"):
-                    return fields[-1]
+                if len(fields) < 6:
+                    continue
+                base = os.path.basename(fields[-1])
+                if base.startswith(f"lib{name}") and fields[-1] not in mapped:
+                    mapped.append(fields[-1])
+                elif base.startswith("libgdal"):
+                    gdal = os.path.dirname(fields[-1])
     except OSError:
         pass
-    return ctypes.util.find_library(name)
+    beside = [path for path in mapped if os.path.dirname(path) == gdal]
+    return (beside or mapped or [ctypes.util.find_library(name) or ""])[0] or None
 
 
 class Codec:
