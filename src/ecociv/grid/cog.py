@@ -58,12 +58,15 @@ CLASSIC_LIMIT = 2**32
 
 
 def _loaded_library(name: str) -> str | None:
-    """Path of the shared library ``lib<name>`` GDAL uses: of those mapped into this process,
-    the one beside GDAL's library (rasterio's wheels bundle both; other packages may map their
-    own build, e.g. Pillow's libzstd, which compresses the same data to other bytes), else
-    the first mapped, else the system's."""
+    """Path of the shared library ``lib<name>`` rasterio's GDAL uses: of those mapped into this
+    process, the one beside that GDAL library (rasterio's wheels bundle both in
+    ``rasterio.libs``; other packages may map their own builds, e.g. pyogrio's GDAL or Pillow's
+    libzstd, which compresses the same data to other bytes), else the first mapped, else the
+    system's."""
+    import rasterio
+
     mapped: list[str] = []
-    gdal = ""
+    gdal: list[str] = []
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
             for line in maps:
@@ -74,10 +77,12 @@ def _loaded_library(name: str) -> str | None:
                 if base.startswith(f"lib{name}") and fields[-1] not in mapped:
                     mapped.append(fields[-1])
                 elif base.startswith("libgdal"):
-                    gdal = os.path.dirname(fields[-1])
+                    gdal.append(os.path.dirname(fields[-1]))
     except OSError:
         pass
-    beside = [path for path in mapped if os.path.dirname(path) == gdal]
+    wheel = os.path.dirname(rasterio.__file__) + ".libs"
+    folder = wheel if wheel in gdal else (gdal[0] if gdal else "")
+    beside = [path for path in mapped if os.path.dirname(path) == folder]
     return (beside or mapped or [ctypes.util.find_library(name) or ""])[0] or None
 
 
