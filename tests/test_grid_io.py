@@ -11,7 +11,15 @@ import pytest
 from affine import Affine
 
 from ecociv.errors import InputError
-from ecociv.grid.io import ReadNotes, grid_of, open_raster, typed_nodata, working_dtype
+from ecociv.grid import io as grid_io
+from ecociv.grid.io import (
+    ReadNotes,
+    grid_of,
+    open_raster,
+    read_chunks,
+    typed_nodata,
+    working_dtype,
+)
 from ecociv.grid.spec import CHINA_ALBERS, GridSpec
 
 from .conftest import RasterMaker
@@ -378,11 +386,31 @@ def test_block_reader_equals_a_masked_read_on_every_chunking(
     for cells in (700, 2000, 10**6):
         monkeypatch.setattr(GridSpec, "default_chunks",
                             lambda self, target_cells=0, c=cells: original(self, c))
-        many = open_raster(path, grid, name="x", bands=3)
+        # the three bands in one read, then in reads of two bands and one band
+        for fit in (3, 2, 1):
+            chunk_cells = int(np.prod(read_chunks(grid)))
+            monkeypatch.setattr(grid_io, "READ_BAND_CHUNK_BYTES",
+                                fit * chunk_cells * working_dtype(dtype).itemsize)
+            many = open_raster(path, grid, name="x", bands=3)
+            assert many.chunks[0] == {3: (3,), 2: (2, 1), 1: (1, 1, 1)}[fit]
+            assert many.dtype == working_dtype(dtype) and many.dims == ("band", "y", "x")
+            np.testing.assert_array_equal(many.values, expected)
         one = open_raster(path, grid, name="x")
-        assert many.dtype == working_dtype(dtype) and many.dims == ("band", "y", "x")
-        np.testing.assert_array_equal(many.values, expected)
         np.testing.assert_array_equal(one.values, expected[0])
+
+
+def test_bands_read_in_equal_groups_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(grid_io, "READ_BAND_CHUNK_BYTES", 32 << 20)
+    band = 256 * 4000 * 4  # a float32 band of a 1 Mi-cell chunk (4000 columns)
+    assert grid_io.band_chunk(12, 256 * 4000, 4) == 6  # 8 fit: two groups of 6
+    assert grid_io.band_chunk(12, 256 * 4000, 8) == 4  # 4 fit: three groups of 4
+    assert grid_io.band_chunk(5, 256 * 4000, 4) == 5
+    assert grid_io.band_chunk(1, 256 * 4000, 4) == 1
+    assert grid_io.band_chunk(3, 10 * band, 4) == 1  # not even one band fits: one a read
+    assert grid_io.band_chunk(13, 256 * 4000, 4) == 7  # 7 and 6
+    for count in range(1, 40):
+        together = grid_io.band_chunk(count, 256 * 4000, 4)
+        assert together * band <= 32 << 20 and -(-count // together) == -(-count // 8)
 
 
 def test_block_reader_keeps_64_bit_integers_apart_from_their_nodata(tmp_path: Path) -> None:
