@@ -3,11 +3,15 @@ monthly to annual in one pass; benchmarks/bench_services.py, issue 4) against th
 replaced: ``kernels.monthly_soil_loss`` on the whole month stack, then the model's scaling to
 t/km², max(potential − actual, 0) and the sum over months.
 
-Stated tolerance: 1e-12 relative (and the same NaN cells), for both loss forms, static and
-monthly optional inputs, float32 and float64 rasters, months given as one array or one array
-per month, and slabs smaller than the grid. (The field-mean loss takes −expm1(−u) from NumPy's
-vectorised ``exp`` and a Taylor series, and (X·COG)^b as X^b·COG^b: a few units in the last
-place from the reference, not bit for bit.)
+Stated tolerance (and the same NaN cells), for static and monthly optional inputs, float32 and
+float64 rasters, months given as one array or one array per month, and slabs smaller than the
+grid: the point form 1e-12 relative; the field-mean form (the default) 1e-5 relative for the
+potential and actual losses and 1e-5 of the potential loss for the fixation (their difference),
+values below 1e-30 t/km² (0 as float32) aside. The field-mean form takes X^b, the exponent
+a = −z²/s² and e^a in single precision (``kernels.soil_loss_by_month``), −expm1(a) from e^a
+and a Taylor series, and (X·COG)^b as X^b·COG^b; measured on 600 random cases (9 × 9 cells,
+12 months): at most 1.3e-6 (annual) and 3.2e-6 (monthly) relative, median ≈ 1e-8 to 1e-7,
+against parameters of 2–3 significant digits (Fryrear et al. 1998).
 """
 
 from __future__ import annotations
@@ -26,11 +30,25 @@ WIND_TO_2M = 0.747951  # 10 m to 2 m, FAO-56 eq. 47
 SCALE = kernels.T_PER_KM2_PER_KG_PER_M2
 OPTIONS: dict[str, Any] = {"shape": 2.0, "threshold": 5.0, "distance_m": 50.0, "cover_form": "flat_cover"}
 RTOL = 1e-12
+#: the field-mean form's single-precision stage (module docstring)
+RTOL_FIELD_MEAN = 1e-5
+#: t/km²: smaller losses are 0 as float32 (the written rasters)
+ATOL_FIELD_MEAN = 1e-30
 
 
-def _assert_close(got: np.ndarray, expected: np.ndarray, name: str) -> None:
+def _assert_close(got: np.ndarray, expected: np.ndarray, name: str, loss_form: str = "point",
+                  potential: np.ndarray | None = None) -> None:
     assert np.array_equal(np.isnan(got), np.isnan(expected)), name
-    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=1e-300, err_msg=name)
+    if loss_form == "point":
+        np.testing.assert_allclose(got, expected, rtol=RTOL, atol=1e-300, err_msg=name)
+    elif name.startswith("fixation"):  # a difference of two losses: to the scale of the terms
+        assert potential is not None
+        scale = RTOL_FIELD_MEAN * np.abs(potential) + ATOL_FIELD_MEAN
+        error = np.abs(np.nan_to_num(got - expected))
+        assert np.all(error <= np.nan_to_num(scale)), (name, np.max(error / scale))
+    else:
+        np.testing.assert_allclose(got, expected, rtol=RTOL_FIELD_MEAN, atol=ATOL_FIELD_MEAN,
+                                   err_msg=name)
 
 
 def _case(seed: int, shape: tuple[int, ...], *, monthly_optional: bool, dtype: type,
@@ -113,7 +131,8 @@ def test_fused_kernel_equals_the_monthly_path(
         kernels.SLAB_CELLS = previous
     assert set(result) == set(expected)
     for name, value in expected.items():
-        _assert_close(result[name], value, name)
+        _assert_close(result[name], value, name, loss_form,
+                      expected["potential_monthly" if name.endswith("_monthly") else "potential"])
 
 
 def test_annual_only_and_one_dimensional_grids() -> None:
@@ -127,7 +146,8 @@ def test_annual_only_and_one_dimensional_grids() -> None:
     for name, value in annual.items():
         np.testing.assert_array_equal(value, full[name])
     expected = _reference(values, "field_mean")
-    _assert_close(annual["fixation"], expected["fixation"], "fixation")
+    _assert_close(annual["fixation"], expected["fixation"], "fixation", "field_mean",
+                  expected["potential"])
     # monthly values kept as float32: the float64 values rounded once, annual sums unchanged
     single = kernels.soil_loss_by_month(*values.values(), wind_to_2m=WIND_TO_2M,
                                         loss_form="field_mean", scale=SCALE,
@@ -137,7 +157,7 @@ def test_annual_only_and_one_dimensional_grids() -> None:
         np.testing.assert_array_equal(single[f"{name}_monthly"],
                                       full[f"{name}_monthly"].astype(np.float32))
         np.testing.assert_array_equal(single[name], full[name])
-        _assert_close(single[name], expected[name], name)
+        _assert_close(single[name], expected[name], name, "field_mean", expected["potential"])
 
 
 def test_wind_lookup_in_place_equals_the_lookup() -> None:

@@ -551,6 +551,10 @@ SLAB_CELLS = 1 << 16
 
 _TINY = float(np.finfo(np.float64).tiny)
 
+#: The floor of X in the single-precision stage of the field-mean loss (the smallest normal
+#: float32; see :func:`soil_loss_by_month`).
+_TINY32 = float(np.finfo(np.float32).tiny)
+
 
 @lru_cache(maxsize=16)
 def _lookup_steps(shape: float, threshold: float) -> tuple[FloatArray, FloatArray]:
@@ -789,11 +793,18 @@ def soil_loss_by_month(
     Notes
     -----
     The same equations as :func:`monthly_soil_loss` followed by scaling,
-    ``max(potential − actual, 0)`` and a NumPy sum over the month axis, within 1e-12 relative
-    (tests/models/test_sand_fixation_fast.py); the months are added in calendar order. In the
-    field-mean form, −expm1(a) is taken from NumPy's vectorised ``exp`` (and a Taylor series
-    for small |a|: ``month_loops._one_minus_exp``), a fifth of the cost of ``np.expm1``, and the
-    power of X·COG as X^b·COG^b, with COG^b computed once per slab when the cover is static.
+    ``max(potential − actual, 0)`` and a NumPy sum over the month axis; the months are added in
+    calendar order. The point form is within 1e-12 relative of that path. The field-mean form
+    (the default) takes X^b, a = −z² X^b / s0² (bare and covered) and e^a in single precision
+    (X floored at the smallest normal float32; NumPy's float32 ``log`` and ``exp`` take half
+    the time of the float64 ones, and the arrays are half the memory traffic), the rest (X,
+    −expm1(a), the losses and the sums) in double precision: within 1e-5 relative of that path
+    (potential and actual losses; the fixation within 1e-5 of the potential loss), measured at
+    most 1.3e-6 (annual) and 3.2e-6 (monthly), median ≈ 1e-7, against parameters of 2–3
+    significant digits (tests/models/test_sand_fixation_fast.py). −expm1(a) is taken from
+    NumPy's vectorised ``exp`` (and a Taylor series for small |a|:
+    ``month_loops._one_minus_exp``), a fifth of the cost of ``np.expm1``, and the power of X·COG
+    as X^b·COG^b, with COG^b computed once per slab when the cover is static.
     It runs slab by slab (:data:`SLAB_CELLS`) and computes what does not change between months
     (air density polynomial, vegetation factor) once per slab; the wind term comes from the
     lookup table (:func:`wind_excess_lookup`). Within a month, the arithmetic between
@@ -876,10 +887,13 @@ def soil_loss_by_month(
                       else None)
         # COG^b: (X COG)^b = X^b COG^b, so the loss with cover needs no power of its own
         static_cog_power = (None if static_cog is None or loss_form != "field_mean"
-                            else _cells(np.power(static_cog, exponent_b), cells, np.float64))
+                            else _cells(np.power(static_cog, exponent_b), cells, np.float32))
         size = int(np.prod(cells))
-        (wf, mean, x, x_cover, loss, loss_cover, scratch, scratch_cover, fixation, exponent,
-         exponent_cover) = (np.empty(size) for _ in range(11))
+        wf, mean, x, x_cover, loss, loss_cover, scratch, fixation = (np.empty(size)
+                                                                     for _ in range(8))
+        # the single-precision stage of the field-mean loss: X^b, a and e^a, bare and covered
+        powered, exponent, exponent_cover, exp_value, exp_cover = (
+            np.empty(size if loss_form == "field_mean" else 0, np.float32) for _ in range(5))
         sums = {name: _flat(annual[name], slab) for name in names}
         density = _cells(density_top, cells)
         soil = _cells(piece["soil"], cells, np.float64)
@@ -904,7 +918,7 @@ def soil_loss_by_month(
             cog = (static_cog_cells if static_cog_cells is not None
                    else _cells(vegetation_factor(here["cover"], cover_form), cells, np.float64))
             cog_power = (static_cog_power if static_cog_power is not None
-                         else np.power(cog, exponent_b))
+                         else np.power(cog, exponent_b).astype(np.float32))
             factors = (month_optional["irrigation"], not no_irrigation,
                        month_optional["wet"], not all_wet, month_optional["snow"], not no_snow,
                        soil, roughness, not smooth)
@@ -917,30 +931,37 @@ def soil_loss_by_month(
                                        steps, LOOKUP_MAX, mean, wf):
                 beyond = mean > LOOKUP_MAX
                 wf[beyond] = wind_excess_weibull(mean[beyond], shape, threshold)
+            field_mean = loss_form == "field_mean"
             month_loops.erosive_x(wf, day_counts[month], temperature, density, et0, rain,
-                                  *factors, GRAVITY, _TINY, x, scratch)
-            if loss_form == "field_mean":
-                # a = −z² X^b / s0² (X floored at tiny) and a COG^b, e^a by NumPy's vectorised
-                # exp, then −expm1(a) (month_loops._one_minus_exp), the loss and the sums.
-                # X^b as e^(b ln X): NumPy's vectorised log and exp take 1.4 ns a value here
-                # against 3.9 ns for np.power, within (1 + |b ln X|) ulp (X ≥ tiny > 0)
-                np.log(scratch, out=scratch)
-                scratch *= exponent_b
-                np.exp(scratch, out=scratch)
-                month_loops.transport_exponents(scratch, cog_power, transport_factor, exponent,
+                                  *factors, GRAVITY, _TINY32 if field_mean else _TINY, x,
+                                  powered if field_mean else scratch)
+            if field_mean:
+                # a = −z² X^b / s0² and a COG^b, and e^a, in single precision (X floored at
+                # the smallest normal float32), then −expm1(a) from them
+                # (month_loops._one_minus_exp), the losses and the sums in double precision.
+                # X^b as e^(b ln X): NumPy's vectorised float32 log and exp take half the time
+                # of the float64 ones (16 values per AVX-512 instruction instead of 8), and
+                # the float32 arrays are half the memory traffic; the losses differ from the
+                # double-precision stage by ≈ 1e-7 relative, at most a few 1e-6 (a loss is
+                # written as float32: 6e-8), against parameters of 2–3 significant digits
+                # (benchmarks/RESULTS.md, sand_fixation (h))
+                np.log(powered, out=powered)
+                powered *= np.float32(exponent_b)
+                np.exp(powered, out=powered)
+                month_loops.transport_exponents(powered, cog_power, transport_factor, exponent,
                                                 exponent_cover)
-                np.exp(exponent, out=scratch)
-                np.exp(exponent_cover, out=scratch_cover)
+                np.exp(exponent, out=exp_value)
+                np.exp(exponent_cover, out=exp_cover)
                 if monthly:
                     np.multiply(x, cog, out=x_cover)
                     month_loops.field_mean_loss_exp(
-                        x, x_cover, exponent, scratch, exponent_cover, scratch_cover,
+                        x, x_cover, exponent, exp_value, exponent_cover, exp_cover,
                         loss_factor, loss, loss_cover, fixation,
                         sums["potential"], sums["actual"], sums["fixation"])
                 else:
                     # X · COG taken in the loop (the same product)
                     month_loops.field_mean_annual_cog(
-                        x, cog, exponent, scratch, exponent_cover, scratch_cover,
+                        x, cog, exponent, exp_value, exponent_cover, exp_cover,
                         loss_factor, sums["potential"], sums["actual"], sums["fixation"])
             else:
                 np.multiply(x, cog, out=x_cover)

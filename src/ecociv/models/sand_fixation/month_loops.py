@@ -7,8 +7,9 @@ formulation in the same order (numba neither contracts nor reassociates them wit
 ``fastmath``); ``np.power`` and ``np.exp`` stay with NumPy, whose vectorised (SIMD) functions
 are about ten times faster than the scalar ``libm`` calls of a numba loop. The field-mean loss
 (the default) is within a few units in the last place of the NumPy formulation (``expm1`` from
-``exp``, :func:`_one_minus_exp`); the other steps are the same bit for bit. All arrays
-are 1-D (cells of a slab), float64 unless said otherwise.
+``exp``, :func:`_one_minus_exp`) given the same X^b and e^a, which the kernel takes in single
+precision (float32 arrays, read here as doubles); the other steps are the same bit for bit.
+All arrays are 1-D (cells of a slab), float64 unless said otherwise.
 
 Imported when the kernel first runs (numba takes 0.2-0.5 s to import); compiled code is cached
 on disk (``cache=True``). Loops release the GIL (``nogil``).
@@ -22,6 +23,8 @@ from numpy.typing import NDArray
 from ecociv.compiled import jit
 
 F64 = NDArray[np.float64]
+#: float32 or float64 (the single-precision stage of the field-mean loss)
+FLT = NDArray[np.floating]
 _jit = jit(nogil=True, error_model="numpy")
 
 
@@ -119,9 +122,10 @@ def erosive_x(wf: F64, day_count: float, temperature: NDArray[np.floating], dens
                 et0: NDArray[np.floating], precipitation: NDArray[np.floating], irrigation: F64,
                 use_irrigation: bool, wet: F64, use_wet: bool, snow: F64, use_snow: bool,
                 soil: F64, roughness: F64, use_roughness: bool, gravity: float, tiny: float,
-                x: F64, floored: F64) -> None:
+                x: F64, floored: FLT) -> None:
     """:func:`erosive_product` without X · COG: X and X floored at ``tiny`` only (the same
-    numbers; X · COG is taken where it is used, two arrays less to write)."""
+    numbers; X · COG is taken where it is used, two arrays less to write). ``floored`` may
+    be float32 (then rounded to it, ``tiny`` its smallest normal number)."""
     for i in range(wf.size):
         product = _cell_product(day_count * wf[i], float(temperature[i]), density_top[i],
                                 float(et0[i]), float(precipitation[i]), irrigation[i],
@@ -159,12 +163,13 @@ def _one_minus_exp(a: float, e: float) -> float:
 
 
 @_jit
-def transport_exponents(powered: F64, cover_power: F64, factor: float, exponent: F64,
-                        exponent_cover: F64) -> None:
+def transport_exponents(powered: FLT, cover_power: FLT, factor: float, exponent: FLT,
+                        exponent_cover: FLT) -> None:
     """``exponent`` = X^b · ``factor`` and ``exponent_cover`` = X^b · COG^b · ``factor``
     (= (X · COG)^b · ``factor`` up to rounding), the arguments a = −z²/s² of the exponential
     in the field-mean loss of bare and covered soil; ``powered`` holds X^b (X floored at the
-    smallest normal float), ``cover_power`` COG^b."""
+    smallest normal float of its type), ``cover_power`` COG^b (float32 or float64, the
+    products rounded to the type of ``exponent``)."""
     for i in range(powered.size):
         a = powered[i] * factor
         exponent[i] = a
@@ -186,8 +191,8 @@ def _cell_losses(x: float, x_cover: float, exponent: float, exp_value: float,
 
 
 @_jit
-def field_mean_loss_exp(x: F64, x_cover: F64, exponent: F64, exp_value: F64,
-                        exponent_cover: F64, exp_cover: F64, factor: float, potential: F64,
+def field_mean_loss_exp(x: F64, x_cover: F64, exponent: FLT, exp_value: FLT,
+                        exponent_cover: FLT, exp_cover: FLT, factor: float, potential: F64,
                         actual: F64, fixation: F64, annual_potential: F64, annual_actual: F64,
                         annual_fixation: F64) -> None:
     """The month's losses X · ``factor`` · (−expm1(a)) into ``potential`` and ``actual``
@@ -195,8 +200,9 @@ def field_mean_loss_exp(x: F64, x_cover: F64, exponent: F64, exp_value: F64,
     :func:`_one_minus_exp`), max(potential − actual, 0) into ``fixation``, each added to its
     annual sum (the same sums as :func:`field_mean_annual`)."""
     for i in range(x.size):
-        loss, loss_cover, service = _cell_losses(x[i], x_cover[i], exponent[i], exp_value[i],
-                                                 exponent_cover[i], exp_cover[i], factor)
+        loss, loss_cover, service = _cell_losses(x[i], x_cover[i], float(exponent[i]),
+                                                 float(exp_value[i]), float(exponent_cover[i]),
+                                                 float(exp_cover[i]), factor)
         annual_potential[i] += loss
         annual_actual[i] += loss_cover
         annual_fixation[i] += service
@@ -206,8 +212,8 @@ def field_mean_loss_exp(x: F64, x_cover: F64, exponent: F64, exp_value: F64,
 
 
 @_jit
-def field_mean_annual(x: F64, x_cover: F64, exponent: F64, exp_value: F64,
-                      exponent_cover: F64, exp_cover: F64, factor: float,
+def field_mean_annual(x: F64, x_cover: F64, exponent: FLT, exp_value: FLT,
+                      exponent_cover: FLT, exp_cover: FLT, factor: float,
                       annual_potential: F64, annual_actual: F64, annual_fixation: F64) -> None:
     """:func:`field_mean_loss_exp` when only the annual sums are wanted: the same sums,
     nothing stored per month (a third less CPU than storing the three monthly values)."""
@@ -220,16 +226,16 @@ def field_mean_annual(x: F64, x_cover: F64, exponent: F64, exp_value: F64,
 
 
 @_jit
-def field_mean_annual_cog(x: F64, cog: F64, exponent: F64, exp_value: F64,
-                          exponent_cover: F64, exp_cover: F64, factor: float,
+def field_mean_annual_cog(x: F64, cog: F64, exponent: FLT, exp_value: FLT,
+                          exponent_cover: FLT, exp_cover: FLT, factor: float,
                           annual_potential: F64, annual_actual: F64,
                           annual_fixation: F64) -> None:
     """:func:`field_mean_annual` with X · COG taken here from X and ``cog`` (the product
     :func:`erosive_product` stores: the same numbers, one array less to write and read)."""
     for i in range(x.size):
-        loss, loss_cover, service = _cell_losses(x[i], x[i] * cog[i], exponent[i],
-                                                 exp_value[i], exponent_cover[i],
-                                                 exp_cover[i], factor)
+        loss, loss_cover, service = _cell_losses(x[i], x[i] * cog[i], float(exponent[i]),
+                                                 float(exp_value[i]), float(exponent_cover[i]),
+                                                 float(exp_cover[i]), factor)
         annual_potential[i] += loss
         annual_actual[i] += loss_cover
         annual_fixation[i] += service
