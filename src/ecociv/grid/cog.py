@@ -3,13 +3,14 @@ the threads that compute them.
 
 GDAL's COG driver copies a finished raster: it reads it back, applies the TIFF floating-point
 predictor and compresses each 512 × 512 tile on its own threads after the computing pass.
-Writing a 4000² float32 output that way took ≈ 0.31-0.34 CPU-s (with ecociv's overviews,
-:mod:`ecociv.grid.overviews`), plus ≈ 0.09 s to stream the blocks into an uncompressed tiled
-file first; the predictor alone was ≈ 0.10 s of it (benchmarks/RESULTS.md, "The COG phase").
-Here each row of tiles is predicted (a compiled loop) and compressed with ZSTD (the library GDAL
-itself loaded, called through :mod:`ctypes`, which releases the GIL) by the thread that
-completes it during the pass, and appended to a scratch file; the COG is then assembled
-(headers, overview tiles, the full-resolution tiles copied in order) without decoding anything.
+Writing a 4000² float32 output that way (blocks streamed into an uncompressed tiled file, then
+the COG copy with ecociv's overviews, :mod:`ecociv.grid.overviews`) took 0.43 CPU-s, against
+0.31 CPU-s here at the same level (benchmarks/RESULTS.md, "The COG phase written by ecociv"); GDAL's predictor
+alone was ≈ 0.10 s of it, this one's 0.03 s. Here each row of tiles is predicted (a compiled
+loop) and compressed (with the libzstd or libdeflate of rasterio's GDAL, called through
+:mod:`ctypes`, which releases the GIL) by the thread that completes it during the pass, and
+appended to a scratch file; the COG is then assembled (headers, overview tiles, the
+full-resolution tiles copied in order) without decoding anything.
 
 The file has the layout of GDAL's COG driver (GDAL 3.1-3.11): a classic or BigTIFF header, the
 "ghost" structural metadata GDAL writes (``LAYOUT=IFDS_BEFORE_DATA``, ``BLOCK_ORDER=ROW_MAJOR``,
@@ -19,8 +20,9 @@ smallest overview, ..., the largest, then of the full resolution, each row by ro
 preceded by its byte count and followed by its last 4 bytes again. The georeferencing and
 metadata tags (GeoTIFF keys, ``GDAL_METADATA``, ``GDAL_NODATA``) are taken from a header GDAL
 writes for the same grid and tags, so they are GDAL's own. Compression is ZSTD (TIFF code
-50000, GDAL >= 2.3) at level 1 with predictor 3 (floating point, TIFF Technical Note 3), the
-settings ecociv asks GDAL for; edge tiles are padded with zeros, as GDAL does.
+50000, GDAL >= 2.3) at level -1 (see :data:`ZSTD_LEVEL`) or DEFLATE (TIFF code 8, level 6 as
+GDAL's default), with predictor 3 (floating point, TIFF Technical Note 3) as ecociv asks GDAL
+for; edge tiles are padded with zeros, as GDAL does.
 tests/test_grid_write.py checks pixels, overviews, tags and layout against GDAL's COG driver.
 """
 
@@ -40,7 +42,11 @@ import numpy as np
 from ecociv.compiled import jit
 
 TILE = 512
-ZSTD_LEVEL = 1
+#: ZSTD level of the tiles. GDAL's TIFF driver takes levels 1-22 and ecociv asks it for 1; the
+#: "fast" level -1 (zstd >= 1.3.4 compressors; every ZSTD decoder reads its frames) encodes the
+#: three 4000² outputs of water_yield (predictor and compression, all levels) in 0.43 instead
+#: of 0.55 CPU-s, into 115.98 instead of 114.69 MB (+1.1 %; benchmarks/RESULTS.md)
+ZSTD_LEVEL = -1
 #: the structural metadata GDAL's COG driver writes after the TIFF header
 _GHOST_TEXT = (b"LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\n"
                b"BLOCK_TRAILER=LAST_4_BYTES_REPEATED\nKNOWN_INCOMPATIBLE_EDITION=NO\n ")
@@ -203,7 +209,7 @@ class _Deflate(Codec):
         return int(size)
 
 
-#: levels: ZSTD's, the ``LEVEL`` ecociv asks GDAL for; DEFLATE's, GDAL's default (``ZLEVEL``)
+#: levels: ZSTD's (:data:`ZSTD_LEVEL`); DEFLATE's, GDAL's default (``ZLEVEL``)
 LEVELS = {"zstd": ZSTD_LEVEL, "deflate": 6}
 _codec_lock = threading.Lock()
 _codecs: dict[str, Codec | None] = {}
