@@ -342,3 +342,62 @@ def test_a_stamped_source_line_looks_as_drawn_on_each_map(tmp_path: Path, monkey
     none = maps.render_map(path, tmp_path / "n.png", title="Water yield", units="mm/yr")
     c = np.asarray(Image.open(none).convert("RGBA")).astype(int)
     assert (np.abs(a - c).max(axis=2)[-66:] > 100).sum() > 500
+
+
+def test_primed_source_lines_serve_the_first_maps_of_a_step(tmp_path: Path) -> None:
+    # a map process primed with a step's source lines (one-band and 12-band maps) draws that
+    # step's first maps without drawing their lines again, and the maps are those of an unprimed
+    # process (the stamp is the one the map would have drawn)
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from ecociv.report import maps
+
+    gradient = np.linspace(0, 100, 73 * 129).reshape(73, 129)
+    single = _belt_raster(tmp_path, gradient)
+    monthly = _bands_raster(tmp_path, single, np.stack([gradient * (1 + m) for m in range(12)]),
+                            "monthly")
+    spec = SimpleNamespace(id="m", version="1.0")  # what the source line names of a spec
+    source = maps.step_source(spec, "my_step")
+    assert "m 1.0" in source and "my_step" in source
+    maps._source_stamp.cache_clear()
+    maps._wrapped.cache_clear()
+    unprimed = [maps.render_map(path, tmp_path / f"u{i}.png", title="T", units="mm", source=source)
+                for i, path in enumerate((single, monthly))]
+    maps._source_stamp.cache_clear()
+    maps._wrapped.cache_clear()
+    maps.prime_sources(single, [(source, 1), (source, 12)])
+    primed = maps._source_stamp.cache_info().misses
+    assert primed == 2
+    drawn = [maps.render_map(path, tmp_path / f"p{i}.png", title="T", units="mm", source=source)
+             for i, path in enumerate((single, monthly))]
+    assert maps._source_stamp.cache_info().misses == primed, "the maps' lines were primed"
+    for a, b in zip(drawn, unprimed, strict=True):
+        assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b))), a.name
+    maps.prime_sources(tmp_path / "missing.tif", [(source, 1)])  # a head start: never raises
+
+
+@pytest.mark.parametrize("width", [3.0, 6.0, 10.0])
+def test_source_lines_wrap_as_matplotlib_wraps_them(width: float) -> None:
+    # lines that fit are kept whole after one measure; the others wrap where matplotlib's
+    # wrap=True breaks them (its own wrapping, word by word, is the reference)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from ecociv.report import maps
+
+    words = ("Source: ecociv 0.1.0, model soil_conservation 1.3, run step soil; boundaries: Belt "
+             "dataset units.gpkg (2021+ divisions); cities: GeoNames; lakes: GSHHG").split()
+    texts = [" ".join(words[:n]) for n in (1, 3, 8, 15, len(words))]
+    texts += [texts[2] + "\n" + texts[-1], texts[-1] + "\n" + texts[1]]
+    kept = 0
+    for text in texts:
+        figure = Figure(figsize=(width, 1.0), dpi=110)
+        canvas = FigureCanvasAgg(figure)
+        artist = figure.text(0.01, 0.1, text, fontsize=6.5, ha="left", va="bottom", wrap=True)
+        artist._renderer = canvas.get_renderer()
+        expected = artist._get_wrapped_text()
+        assert maps._wrapped(text, width, 110.0, 0.01, 6.5) == expected
+        kept += expected == text
+    assert 0 < kept < len(texts) or width == 10.0  # both kinds of line at the narrow widths

@@ -79,9 +79,10 @@ def _prefecture_table(title: str, data: pd.DataFrame, columns: list[tuple[str, s
 
 
 #: dataset layers the map process draws as throwaway maps while this process plans (a continuous
-#: and a class map of the Belt grid: its layers, overlay and fonts are then ready for the first
-#: step's maps); (layer id, categorical)
-PRIME_MAPS: tuple[tuple[str, bool], ...] = (("dem", False), ("land_use", True))
+#: and a class map of the Belt grid, and a monthly one as small multiples: its layers, overlays,
+#: held figures and fonts are then ready for the steps' maps); (layer id, categorical)
+PRIME_MAPS: tuple[tuple[str, bool], ...] = (("dem", False), ("land_use", True),
+                                            ("precipitation_monthly", False))
 
 
 WATER_SECTORS = ("domestic", "ecology", "industry", "agriculture")
@@ -218,6 +219,8 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
         if isinstance(maps, MapWorkers):
             maps.shutdown()
         raise
+    if isinstance(maps, MapWorkers):  # the steps' source lines, while the worker waits
+        maps.prime_sources(dataset.layer(PRIME_MAPS[0][0]).path, loaded.steps)
     ahead = _AheadOfTime(len(loaded.steps), dataset, progress)
     written: dict[str, Any] = {}
 

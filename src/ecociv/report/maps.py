@@ -381,12 +381,9 @@ def _draw(raster: str | Path, png: str | Path, *, title: str, units: str | None,
     heading = textwrap.fill(title if not when else f"{title}{words['sep']}{when}",
                             width=int((6 if lang == "zh" else 11) * width))
     figure.suptitle(heading, fontsize=12 if "\n" not in heading else 10.5, y=1 - 0.12 / height, va="top")
-    layer_source = (LAYER_SOURCE[lang] if layers.source == LAYER_SOURCE["en"] else layers.source
-                    ) if layers is not None else None
-    credits = ("；" if lang == "zh" else "; ").join(part for part in (source, layer_source) if part)
+    line = _source_line(source, layers, lang)
     stamps = []
-    if credits:
-        line = words["source"].format(text=credits)
+    if line is not None:
         wrapped = _wrapped(line, width, float(figure.dpi), 0.01, 6.5)
         if overlaid and STAMP_SOURCE and wrapped is not None:  # the same on a step's maps
             stamps.append(_source_stamp(wrapped, (float(figure.get_figwidth()), height),
@@ -508,17 +505,37 @@ def _save_overlaid(figure: Any, png: Path, *layers: tuple[np.ndarray, ...]) -> N
               software=f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/")
 
 
-def _layout(plt: Any, bands: int, window: tuple[float, float, float, float]) -> tuple[
-        Any, list[Any], Any, float]:
-    """A map's figure for ``bands`` panels of ``window``: the figure, its map panels, the legend
-    axes and the figure's width (inches)."""
+#: resolution of the map figures (dots per inch)
+MAP_DPI = 110
+
+
+def _figure_size(bands: int, window: tuple[float, float, float, float]) -> tuple[
+        int, int, float, float]:
+    """Panel columns, panel rows, width and height (inches) of a map's figure for ``bands``
+    panels of ``window``."""
     columns = 1 if bands == 1 else min(4, bands)
     rows = -(-bands // columns)
     aspect = (window[3] - window[1]) / max(window[2] - window[0], 1e-9)
     width = 10.0 if bands == 1 else 14.0
     map_width = width * (0.66 if bands == 1 else 0.85)
     height = min(14.0, map_width / columns * rows * aspect + 1.2)
-    figure = plt.figure(figsize=(width, height), dpi=110)
+    return columns, rows, width, height
+
+
+def _source_line(source: str | None, layers: Any, lang: str) -> str | None:
+    """A map's source line: ``source`` and the reference layers' sources (None when neither)."""
+    layer_source = (LAYER_SOURCE[lang] if layers.source == LAYER_SOURCE["en"] else layers.source
+                    ) if layers is not None else None
+    credits = ("；" if lang == "zh" else "; ").join(part for part in (source, layer_source) if part)
+    return WORDS[lang]["source"].format(text=credits) if credits else None
+
+
+def _layout(plt: Any, bands: int, window: tuple[float, float, float, float]) -> tuple[
+        Any, list[Any], Any, float]:
+    """A map's figure for ``bands`` panels of ``window``: the figure, its map panels, the legend
+    axes and the figure's width (inches)."""
+    columns, rows, width, height = _figure_size(bands, window)
+    figure = plt.figure(figsize=(width, height), dpi=MAP_DPI)
     if bands == 1:
         grid_spec = figure.add_gridspec(1, 2, width_ratios=(0.74, 0.26), left=0.06, right=0.98,
                                         bottom=0.8 / height, top=1 - 0.75 / height, wspace=0.04)
@@ -606,7 +623,7 @@ SOURCE_TEXT: dict[str, Any] = {"fontsize": 6.5, "color": "#444444", "ha": "left"
 STAMP_SOURCE = True
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=64)
 def _source_stamp(text: str, size: tuple[float, float], dpi: float, y: float,
                   fonts: tuple[str, ...]) -> tuple[np.ndarray, ...]:
     """A map's source line ``text`` (wrapped already) at figure fraction (0.01, ``y``) of a
@@ -628,12 +645,18 @@ def _source_stamp(text: str, size: tuple[float, float], dpi: float, y: float,
 PNG_COMPRESS_LEVEL = 3
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=64)
 def _wrapped(text: str, width: float, dpi: float, x: float, fontsize: float) -> str | None:
     """``text`` with the line breaks matplotlib's ``wrap=True`` puts in a figure text at ``x``
     (figure fraction, left-aligned) of a figure ``width`` inches wide: the same lines, found once
     per process instead of once per map (wrapping measures every prefix of every line). None
-    when this matplotlib does not expose its wrapping (the caller then lets it wrap)."""
+    when this matplotlib does not expose its wrapping (the caller then lets it wrap).
+
+    Lines that fit whole are measured once: matplotlib breaks a line before the first word at
+    which the words so far are wider than the room, and a line's words so far are never wider
+    than the whole line (each word adds a space and its glyphs to the right), so a line that
+    fits is kept as it is. On a Belt map's one-line source (~27 words) that is one measure
+    instead of one per word."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -642,6 +665,10 @@ def _wrapped(text: str, width: float, dpi: float, x: float, fontsize: float) -> 
     artist = figure.text(x, 0.1, text, fontsize=fontsize, ha="left", va="bottom", wrap=True)
     try:
         artist._renderer = canvas.get_renderer()  # type: ignore[attr-defined]
+        room = artist._get_wrap_line_width()  # type: ignore[attr-defined]
+        if all(artist._get_rendered_text_width(line) <= room  # type: ignore[attr-defined]
+               for line in text.split("\n")):
+            return text
         return str(artist._get_wrapped_text())  # type: ignore[attr-defined]
     except AttributeError:
         return None
@@ -668,13 +695,9 @@ def step_map_jobs(step_folder: str | Path, manifest: Mapping[str, Any], *, lang:
     folder = Path(step_folder)
     model = get_model(manifest["model"]["id"])
     spec = model.spec
-    from ecociv import __version__
-
     words = WORDS["zh" if lang == "zh" else "en"]
     when = _when(manifest, lang)
-    source = words["source_run"].format(
-        version=__version__, model=f"{spec.id} {getattr(spec, 'version', '')}".rstrip(),
-        step=manifest.get("step", folder.name))
+    source = step_source(spec, manifest.get("step", folder.name), lang)
     target = Path(png_folder) if png_folder is not None else folder
     model_title = (getattr(spec, "title_zh", "") or spec.title) if lang == "zh" else spec.title
     jobs = []
@@ -699,6 +722,15 @@ def step_map_jobs(step_folder: str | Path, manifest: Mapping[str, Any], *, lang:
     if model.report is not None:  # what the model draws beyond its raster maps (e.g. a network diagram)
         jobs.append(MapJob(folder, manifest))
     return jobs
+
+
+def step_source(spec: Any, step: str, lang: str = "en") -> str:
+    """The source a step's maps name: the ecociv version, the model (``spec``) and the step."""
+    from ecociv import __version__
+
+    words = WORDS["zh" if lang == "zh" else "en"]
+    return words["source_run"].format(
+        version=__version__, model=f"{spec.id} {getattr(spec, 'version', '')}".rstrip(), step=step)
 
 
 def draw_map_job(job: MapJob) -> list[Path]:
@@ -764,6 +796,39 @@ def warm_up(prime: tuple[tuple[str, bool], ...] = ()) -> None:
     if prime:
         with span("prime_maps"):
             _prime(prime)
+
+
+def prime_sources(raster: str | Path, sources: list[tuple[str, int]], lang: str = "en") -> None:
+    """Wrap and draw ahead the source lines of the maps to come (:func:`_source_stamp`), for maps
+    of rasters on the grid of ``raster``: ``sources`` holds (source, bands) pairs, the source a
+    step's maps name (:func:`step_source`) and a band count of its rasters. A map process calls
+    this while it waits for the first step (the first map of each step then does not measure and
+    draw its line: ~45 ms of CPU a step in a Belt demo). A head start only: any error is passed
+    over (the maps meet it themselves)."""
+    from ecociv.scenario.timeline import span
+
+    with span("prime_sources"):
+        try:
+            _prime_sources(raster, sources, lang)
+        except Exception:
+            return
+
+
+def _prime_sources(raster: str | Path, sources: list[tuple[str, int]], lang: str) -> None:
+    from ecociv.report import basemap
+
+    with rasterio.open(raster) as src:
+        bounds = (src.bounds.left, src.bounds.bottom, src.bounds.right, src.bounds.top)
+        layers = basemap.layers_for(src.crs, bounds)
+    if layers is None or not (OVERLAY_PNG and STAMP_SOURCE):
+        return  # the maps draw their source lines themselves
+    window = basemap.crop_bounds(layers, bounds)
+    for source, bands in sources:
+        _, _, width, height = _figure_size(bands, window)
+        line = _source_line(source, layers, lang)
+        wrapped = _wrapped(line, width, float(MAP_DPI), 0.01, 6.5) if line is not None else None
+        if wrapped is not None:  # the arguments :func:`_draw` stamps the line with
+            _source_stamp(wrapped, (width, height), float(MAP_DPI), 0.15 / height, _font_key())
 
 
 def _prime(layers: tuple[tuple[str, bool], ...]) -> None:

@@ -34,6 +34,20 @@ class MapWorkers:
         self.pending: list[Future[Any]] = [self.pool.submit(report_maps.warm_up, prime)
                                            for _ in range(self.workers)]
 
+    def prime_sources(self, raster: Any, steps: Any) -> None:
+        """Have the workers wrap and draw ahead the source lines of the maps of the planned
+        ``steps`` (:class:`ecociv.scenario.runner.PlannedStep`) of a run on the grid of
+        ``raster`` (:func:`ecociv.report.maps.prime_sources`), while they wait for the first
+        step."""
+        from ecociv.grid.size import written_rasters
+        from ecociv.report import maps as report_maps
+
+        sources = list(dict.fromkeys(
+            (report_maps.step_source(step.model.spec, step.name), output.bands or 1)
+            for step in steps for output in written_rasters(step.model.spec, step.params)))
+        self.pending += [self.pool.submit(report_maps.prime_sources, raster, sources)
+                         for _ in range(self.workers)]
+
     def shutdown(self) -> None:
         """Stop the workers (maps not started are cancelled; those being drawn are waited for)."""
         self.pool.shutdown(wait=True, cancel_futures=True)
