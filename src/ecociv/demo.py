@@ -127,6 +127,7 @@ def prepare_summaries(dataset: Any) -> None:
     from ecociv.check.report import check_run  # noqa: F401  (its imports)
     from ecociv.grid.zonal import coverage
     from ecociv.io.table_files import write_table, write_workbook
+    from ecociv.region.summary import write_summaries  # noqa: F401  (its imports)
     from ecociv.region.units import read_census, read_units_table
     from ecociv.registry import all_models
 
@@ -182,6 +183,43 @@ class _AheadOfTime:
             self.thread.join()
 
 
+def summaries_and_check(folder: Path, dataset: Any, run_id: str) -> tuple[Any, Any]:
+    """Write the per-unit summaries (:func:`ecociv.region.summary.write_summaries`) and the
+    reference check (:func:`ecociv.check.report.check_run`) of the run in ``folder``, the check
+    in a thread of its own meanwhile (it reads the steps' outputs, not the summaries: one waits
+    less for the other's reading and writing, which release the interpreter).
+
+    Returns the summaries' paths and the check's result, or the
+    :class:`~ecociv.errors.InputError` the check raised (a bad reference table must not cost
+    the user the run: the demo reports it); any other error of either is raised, once both are
+    done."""
+    from ecociv.check.report import check_run
+    from ecociv.errors import InputError
+    from ecociv.region.summary import write_summaries
+    from ecociv.scenario.timeline import span
+
+    outcome: dict[str, Any] = {}
+
+    def check() -> None:
+        try:
+            with span("check"):
+                outcome["check"] = check_run(folder, dataset=dataset, run_id=run_id)
+        except BaseException as err:  # handed to the calling thread
+            outcome["check"] = err
+
+    checking = threading.Thread(target=check, name="ecociv-demo-check")
+    checking.start()
+    try:
+        with span("summaries"):
+            paths = write_summaries(folder, dataset)
+    finally:
+        checking.join()  # before the run folder is committed (or removed on an error)
+    result = outcome["check"]
+    if isinstance(result, BaseException) and not isinstance(result, InputError):
+        raise result
+    return paths, result
+
+
 def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
                   background_maps: bool = False) -> Path:
     """Run the Belt baseline, write per-unit and per-prefecture summaries into the run folder and
@@ -203,7 +241,6 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
         from rich.console import Console
 
         from ecociv.region.dataset import load_dataset
-        from ecociv.region.summary import write_summaries
         from ecociv.scenario.run_file import load_scenario_file, run_scenario_file
         from ecociv.scenario.store import PARTIAL
 
@@ -227,20 +264,11 @@ def run_belt_demo(store_root: Path, progress: ProgressCallback | None = None, *,
     def summarise(folder: Path) -> None:
         """Summaries and the reference check, written into the run folder before it is
         committed (while the last maps are drawn in the background)."""
-        from ecociv.check.report import check_run
-        from ecociv.errors import InputError
-
         with span("wait_prepare"):
             ahead.wait()
         written["folder"] = folder
-        with span("summaries"):
-            written["paths"] = write_summaries(folder, dataset)
-        try:
-            with span("check"):
-                written["check"] = check_run(folder, dataset=dataset,
-                                             run_id=folder.name.removeprefix(PARTIAL))
-        except InputError as err:  # a bad reference table must not cost the user the run
-            written["check"] = err
+        written["paths"], written["check"] = summaries_and_check(
+            folder, dataset, folder.name.removeprefix(PARTIAL))
 
     result = run_scenario_file(loaded, store_root, use_cache=False, progress=ahead,
                                background_maps=maps, before_commit=summarise)

@@ -206,6 +206,8 @@ def _run_with_background_maps(loaded: ScenarioFile, store_root: str | Path, *,
                     step_folder, tasks = steps[step.name]
                     report_maps.write_maps_index(step_folder,
                                                  [p for t in tasks for p in t.result()])
+        # every map is drawn: the workers exit while the run is committed (joined after it)
+        pool.shutdown(wait=False)
 
     try:
         return run_scenario(loaded.scenario, base_dir=loaded.base_dir,
