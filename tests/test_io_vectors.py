@@ -85,3 +85,32 @@ def test_empty_or_non_vector_file(tmp_path: Path, content: str, expected: str) -
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="file does not exist"):
         read_vector(tmp_path / "none.gpkg", SPEC, GRID, ReadNotes())
+
+
+def test_a_layer_read_for_several_inputs_is_read_once(tmp_path: Path, monkeypatch) -> None:
+    # a scenario check reads the layer its steps' zones name once; each input is checked on a
+    # copy, as if read on its own (its own field checks and errors, the same frame)
+    from ecociv.io import vectors
+
+    frame = gpd.GeoDataFrame({"NAME": ["a", "b"], "Code": [1, 2]},
+                             geometry=[box(0, 4_999_700, 150, 4_999_850), box(150, 4_999_700, 300, 4_999_850)],
+                             crs=CHINA_ALBERS)
+    path = write(tmp_path, frame)
+    other = VectorInput(id="units", about="units", geometry="polygon",
+                        fields=(Column(id="code", about="code", units=None, dtype="int"),))
+    alone = [read_vector(path, spec, GRID, ReadNotes()) for spec in (SPEC, other)]
+    calls: list[object] = []
+    real = gpd.read_file
+    monkeypatch.setattr(gpd, "read_file", lambda *a, **k: (calls.append(a), real(*a, **k))[1])
+    read: dict = {}
+    shared = [read_vector(path, spec, GRID, ReadNotes(), read) for spec in (SPEC, other, SPEC)]
+    assert len(calls) == 1
+    for a, b in zip(shared, [*alone, alone[0]], strict=True):
+        assert a.equals(b) and list(a.columns) == list(b.columns)
+    missing = VectorInput(id="zones2", about="z", geometry="polygon",
+                          fields=(Column(id="absent", about="x", units=None, dtype="str"),))
+    with pytest.raises(InputError, match=r"vector 'zones2'.*|missing field"):
+        read_vector(path, missing, GRID, ReadNotes(), read)
+    assert len(calls) == 1
+    columns = [vectors.vector_columns(path, spec, read) for spec in (SPEC, other)]
+    assert list(columns[0].columns) == ["name", "code"] and "vector 'units'" in columns[1].attrs["source"]

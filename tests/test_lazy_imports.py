@@ -148,3 +148,41 @@ def test_derived_from_without_docs_keeps_dask_stub_for_missing_originals() -> No
     stub = decorate(missing)
     with pytest.raises(NotImplementedError):
         stub(1)
+
+
+PLAN_PROBE = textwrap.dedent("""
+    import json, sys
+    from ecociv.demo import belt_scenario
+    from ecociv.scenario.run_file import load_scenario_file
+    def scipy_modules():
+        return {name for name in sys.modules if name.partition(".")[0] == "scipy"}
+    before = scipy_modules()  # (SciPy's light top-level package is imported before)
+    loaded = load_scenario_file(belt_scenario())
+    planned = sorted(step.model.spec.id for step in loaded.steps)
+    scipy_in_plan = sorted(scipy_modules() - before)
+    from ecociv.models.ecological_security_pattern import kernels_paths
+    graph = kernels_paths.cost_graph(__import__("numpy").ones((3, 4)), 1000.0, 1000.0)
+    print(json.dumps({"planned": planned, "scipy": scipy_in_plan,
+                      "csr": type(graph).__name__, "sparse": "scipy.sparse" in sys.modules}))
+""")
+
+
+def test_planning_the_belt_baseline_imports_no_scipy() -> None:
+    # a scenario's plan imports its models; the security pattern, habitat quality, the red line
+    # and the patches import SciPy where they use it (~0.2 s of the plan's one-core start), and
+    # the lazily named module works once used
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run([sys.executable, "-c", PLAN_PROBE], env=env, capture_output=True,
+                          text=True, check=True, timeout=300)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "ecological_security_pattern" in found["planned"] and "habitat_quality" in found["planned"]
+    assert found["scipy"] == []
+    assert found["csr"] == "csr_matrix" and found["sparse"]
+
+
+def test_a_lazy_module_imports_on_first_use() -> None:
+    from ecociv.lazy import LazyModule
+
+    module = LazyModule("json.decoder")
+    assert "json.decoder" in repr(module)
+    assert module.JSONDecodeError is __import__("json").decoder.JSONDecodeError

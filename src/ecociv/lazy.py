@@ -255,3 +255,23 @@ def skip_dask_derived_docs() -> None:
     global _SKIP_DOCS
     _SKIP_DOCS = True
     import_dask_without_scipy()
+
+
+class LazyModule:
+    """A module imported when one of its attributes is first used, for a module that names a
+    heavy library at its top but uses it only when it computes: ``sp = LazyModule("scipy.sparse")``
+    then ``sp.csr_matrix`` imports ``scipy.sparse`` (through the import system, so from any thread).
+    A scenario's plan imports every model of the scenario, and SciPy's sparse matrices and graph
+    routines took ~0.2 s of its one-core start for the security pattern alone (with ``if
+    TYPE_CHECKING:`` the real module, for type checkers)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attribute)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"

@@ -35,8 +35,13 @@ def split_layer(path: str | Path) -> tuple[Path, str | None]:
     return Path(text), None
 
 
-def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: ReadNotes) -> Any:
-    """Read a vector layer, check geometry type and fields, reproject to the grid's CRS."""
+def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: ReadNotes,
+                read: dict[Any, Any] | None = None) -> Any:
+    """Read a vector layer, check geometry type and fields, reproject to the grid's CRS.
+
+    ``read``: layers read before (by file and layer name, filled here), for a caller that
+    checks several inputs reading one layer (a scenario's steps and their ``zones``): the layer
+    is read once and each input checked on a copy of it."""
     import geopandas as gpd
 
     path, layer = split_layer(path)
@@ -55,6 +60,9 @@ def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: Read
         raise InputError(f"is a raster, not a vector file; expected a {spec.geometry} vector file "
                          f"({VECTOR_FORMATS}); polygonize it first (e.g. gdal_polygonize)",
                          source=label)
+    key = ("layer", str(path), layer)
+    if read is not None and key in read:
+        return check_vector(read[key].copy(), spec, grid, notes, label=label)
     if layer is not None:
         import pyogrio
 
@@ -67,20 +75,29 @@ def read_vector(path: str | Path, spec: VectorInput, grid: GridSpec, notes: Read
         reason = str(err).split("; It might help")[0]  # GDAL's hint about driver prefixes
         raise InputError(f"not a readable vector file ({reason}); expected a {spec.geometry} "
                          f"vector file ({VECTOR_FORMATS})", source=label) from err
+    if read is not None and isinstance(frame, gpd.GeoDataFrame):
+        read[key] = frame.copy()
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"layer has no geometries; expected a {spec.geometry} vector file "
                          f"({VECTOR_FORMATS})", source=label)
     return check_vector(frame, spec, grid, notes, label=label)
 
 
-def vector_columns(path: str | Path, spec: VectorInput) -> Any:
+def vector_columns(path: str | Path, spec: VectorInput, read: dict[Any, Any] | None = None) -> Any:
     """An empty frame with the fields of a vector layer (lower-cased, as :func:`read_vector`
-    gives them) and ``attrs["source"]``: for checks of field names without reading features."""
+    gives them) and ``attrs["source"]``: for checks of field names without reading features
+    (``read`` as for :func:`read_vector`: the fields of a layer are looked up once)."""
     import pandas as pd
     import pyogrio
 
     file, layer = split_layer(path)
-    fields = pyogrio.read_info(file, layer=layer)["fields"]
+    key = ("fields", str(file), layer)
+    if read is not None and key in read:
+        fields = read[key]
+    else:
+        fields = pyogrio.read_info(file, layer=layer)["fields"]
+        if read is not None:
+            read[key] = fields
     frame = pd.DataFrame(columns=[str(f).lower() for f in fields])
     frame.attrs["source"] = f"vector '{spec.id}' ({file}{LAYER_SEPARATOR + layer if layer else ''})"
     return frame

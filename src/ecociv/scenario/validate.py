@@ -107,12 +107,13 @@ def check_steps(scenario: Scenario, base_dir: Path,
     problems += _lever_problems(scenario, steps)
     problems += _shared_parameter_problems(scenario, steps)
     opened: dict[tuple[Any, ...], InputError | None] = {}  # rasters several steps read alike
+    read: dict[Any, Any] = {}  # vector layers several steps read (e.g. their zones), read once
     for name, step in steps.items():
         found = _required_problems(step, configs[name].inputs)
         parsed: dict[str, Any] = {}
         found += _param_problems(scenario, step, configs[name].params, parsed)
         found += _wiring_problems(step, steps)
-        found += _file_problems(scenario, step, grid, grid_known, opened)
+        found += _file_problems(scenario, step, grid, grid_known, opened, read)
         if not found and step.model.check is not None:
             found += _model_check_problems(step, parsed)
         problems += found
@@ -337,9 +338,11 @@ def _run_grid(scenario: Scenario, base_dir: Path, steps: Mapping[str, PlannedSte
 
 def _file_problems(scenario: Scenario, step: PlannedStep, grid: GridSpec | None,
                    grid_known: bool,
-                   opened: dict[tuple[Any, ...], InputError | None] | None = None) -> list[str]:
+                   opened: dict[tuple[Any, ...], InputError | None] | None = None,
+                   read: dict[Any, Any] | None = None) -> list[str]:
     """Open each file input the way the run does (lazily for rasters); ``opened`` remembers the
-    rasters already opened the same way for another step (and the error, if any)."""
+    rasters already opened the same way for another step (and the error, if any), ``read`` the
+    vector layers read (each input is checked on a copy)."""
     spec = step.model.spec
     align = scenario.grid.align or scenario.grid.resolution is not None or bool(step.replaced)
     if grid is None and grid_known:
@@ -360,8 +363,9 @@ def _file_problems(scenario: Scenario, step: PlannedStep, grid: GridSpec | None,
                 _check_raster(step, item, path, grid if grid_known else None, align, tables,
                               opened)
             elif isinstance(item, VectorInput):
-                _check_vector(item, path, grid if grid_known else None)
-                check_field_params(spec, {**step.params, item.id: vector_columns(path, item)})
+                _check_vector(item, path, grid if grid_known else None, read)
+                check_field_params(spec, {**step.params,
+                                          item.id: vector_columns(path, item, read)})
         except EcocivError as err:
             problems.append(f"models[{step.name}].inputs.{item.id}: {err}")
     return problems
@@ -424,9 +428,10 @@ def _check_raster(step: PlannedStep, item: RasterInput, path: Path, grid: GridSp
         opened[key] = None
 
 
-def _check_vector(item: VectorInput, path: Path, grid: GridSpec | None) -> None:
+def _check_vector(item: VectorInput, path: Path, grid: GridSpec | None,
+                  read: dict[Any, Any] | None = None) -> None:
     if grid is not None:
-        read_vector(path, item, grid, ReadNotes())
+        read_vector(path, item, grid, ReadNotes(), read)
         return
     file, _ = split_layer(path)
     if not file.exists():

@@ -18,7 +18,6 @@ red-line patches are 4-connected, holes 8-connected.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from ecociv.grid.patches import (  # noqa: F401 - part of this module's interface
     fill_holes,
@@ -170,6 +169,8 @@ def majority_filter(mask: np.ndarray, valid: np.ndarray, window: int) -> np.ndar
     as ArcGIS *Majority Filter* with a "majority" replacement threshold. It removes single-cell
     spurs and notches and closes one-cell gaps along patch edges.
     """
+    from scipy import ndimage  # here: a scenario's plan imports this module (~0.1 s)
+
     mask = np.asarray(mask, dtype=bool) & valid
     if window <= 1:
         return mask

@@ -36,11 +36,11 @@ McRae, B. H., Dickson, B. G., Keitt, T. H., Shah, V. B. (2008). Ecology 89(10), 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
+from ecociv.lazy import LazyModule
 from ecociv.models.ecological_security_pattern.grid_dijkstra import GridSearch
 from ecociv.models.ecological_security_pattern.kernels_circuit import (
     band_edges,
@@ -57,6 +57,13 @@ from ecociv.models.ecological_security_pattern.kernels_paths import (
     zone_links,
 )
 from ecociv.models.ecological_security_pattern.spec import CIRCUIT_MODES, PATH_MODES
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    import scipy.sparse.csgraph as csgraph
+else:  # imported when first used (a scenario's plan imports this module)
+    sp = LazyModule("scipy.sparse")
+    csgraph = LazyModule("scipy.sparse.csgraph")
 
 
 @dataclass(frozen=True)
@@ -169,7 +176,7 @@ def pairwise_currents(resistance: np.ndarray, sources: np.ndarray, links: list[L
     node_cols = np.concatenate([np.full(n_sources, np.nan), plain_cols])
     u, v, g = grid_edges(resistance, node, scheme)
     adjacency = sp.coo_matrix((np.ones(u.size), (u, v)), shape=(n, n))
-    _, component = connected_components(adjacency, directed=False)
+    _, component = csgraph.connected_components(adjacency, directed=False)
     node_current = np.zeros(n)
     reff_of: dict[tuple[int, int], float] = {}
     for comp in np.unique(component[:n_sources]):

@@ -33,13 +33,20 @@ JuliaCon Conferences 1(1), 58.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
+from ecociv.lazy import LazyModule
 from ecociv.models.ecological_security_pattern.kernels_paths import FORWARD, pair_windows
 from ecociv.models.ecological_security_pattern.spec import SCHEMES
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+else:  # imported when first used (a scenario's plan imports this module)
+    sp = LazyModule("scipy.sparse")
+    spla = LazyModule("scipy.sparse.linalg")
 
 
 def edge_conductance(r_i: np.ndarray, r_j: np.ndarray, diagonal: bool,

@@ -40,11 +40,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
+
+from ecociv.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    import scipy.sparse.csgraph as csgraph
+else:  # imported when first used (a scenario's plan imports this module)
+    sp = LazyModule("scipy.sparse")
+    csgraph = LazyModule("scipy.sparse.csgraph")
 
 #: The 8 neighbour offsets (row, col) in increasing order of flat index, so that one cell's
 #: neighbours come out sorted (canonical CSR order).
@@ -174,7 +181,7 @@ def cost_distance(graph: Any, source_labels: np.ndarray) -> CostDistance:
         graph.run(origins, labels=labels, source=allocation)
         distance, predecessor = graph.take()
         return CostDistance(distance.reshape(shape), allocation.reshape(shape), predecessor)
-    distance, predecessor, origin = dijkstra(graph, directed=True, indices=origins, min_only=True,
+    distance, predecessor, origin = csgraph.dijkstra(graph, directed=True, indices=origins, min_only=True,
                                              return_predecessors=True)
     allocation = np.where(origin >= 0, labels[np.maximum(origin, 0)], 0).astype(np.int32)
     return CostDistance(distance.reshape(shape), allocation.reshape(shape), predecessor)
@@ -332,7 +339,7 @@ def least_cost_links(graph: Any, source_labels: np.ndarray, candidates: list[Lin
     def links_of(a: int, group: list[Link], space: Any) -> list[Link]:
         limit = max(link.cost for link in group) * (1 + 1e-9)
         if isinstance(space, sp.csr_matrix):
-            distance, predecessor, _ = dijkstra(space, directed=True, indices=cells_of[a],
+            distance, predecessor, _ = csgraph.dijkstra(space, directed=True, indices=cells_of[a],
                                                 min_only=True, return_predecessors=True,
                                                 limit=limit)
         else:  # stopped once a cell of every B is scanned: B's least cost and path are final
@@ -406,5 +413,5 @@ def corridor_band(graph: Any, cells: np.ndarray, width: float) -> np.ndarray:
         band = np.sort(graph.run(np.asarray(cells), limit=width))  # int32 where numbers fit
         graph.reset()
         return band
-    reached = dijkstra(graph, directed=True, indices=np.asarray(cells), min_only=True, limit=width)
+    reached = csgraph.dijkstra(graph, directed=True, indices=np.asarray(cells), min_only=True, limit=width)
     return np.flatnonzero(np.isfinite(reached))

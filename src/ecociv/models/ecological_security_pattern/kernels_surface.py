@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from scipy import ndimage
 
 from ecociv.grid.patches import label_areas
 
@@ -44,6 +43,8 @@ def label_patches(mask: np.ndarray, cell_area_m2: np.ndarray) -> tuple[np.ndarra
     area_km2 : ndarray (n,)
         Area of patch k at index k - 1, km².
     """
+    from scipy import ndimage  # here: a scenario's plan imports this module (~0.1 s)
+
     labels = np.empty(mask.shape, dtype=np.int32)
     count = ndimage.label(mask, structure=EIGHT, output=labels)
     sums = label_areas(labels, count, cell_area_m2)  # = np.bincount(..., weights=areas), bit for bit
@@ -100,6 +101,8 @@ def graded(values: np.ndarray, upper: np.ndarray, resistance: np.ndarray,
 def distance_to(mask: np.ndarray, dx: float, dy: float) -> np.ndarray:
     """Euclidean distance from each cell centre to the nearest ``mask`` cell centre, m
     (inf when ``mask`` is empty); ``scipy.ndimage.distance_transform_edt``."""
+    from scipy import ndimage
+
     if not mask.any():
         return np.full(mask.shape, np.inf)
     return ndimage.distance_transform_edt(~mask, sampling=(dy, dx))

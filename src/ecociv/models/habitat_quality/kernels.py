@@ -24,7 +24,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import ndimage
 
 FloatArray = NDArray[np.float64]
 
@@ -117,6 +116,8 @@ def nearest_threat_distance(threat: ArrayLike, cell_size: tuple[float, float]) -
     pixel width; with square cells the two agree, with rectangular cells this one measures true
     distances in metres (InVEST first resamples to square cells of the smaller side).
     """
+    from scipy import ndimage  # here: a scenario's plan imports this module (~0.1 s)
+
     present = threat_present(threat)
     if not present.any():
         return np.full(present.shape, np.inf)
