@@ -346,8 +346,9 @@ def test_a_stamped_source_line_looks_as_drawn_on_each_map(tmp_path: Path, monkey
 
 def test_primed_source_lines_serve_the_first_maps_of_a_step(tmp_path: Path) -> None:
     # a map process primed with a step's source lines (one-band and 12-band maps) draws that
-    # step's first maps without drawing their lines again, and the maps are those of an unprimed
-    # process (the stamp is the one the map would have drawn)
+    # step's first maps without drawing their lines again, nor the 12-panel layout and overlay,
+    # and the maps are those of an unprimed process (the stamp is the one the map would have
+    # drawn, the held figure the one it would have laid out)
     from types import SimpleNamespace
 
     from PIL import Image
@@ -367,12 +368,17 @@ def test_primed_source_lines_serve_the_first_maps_of_a_step(tmp_path: Path) -> N
                 for i, path in enumerate((single, monthly))]
     maps._source_stamp.cache_clear()
     maps._wrapped.cache_clear()
+    maps._overlay.cache_clear()
+    maps._held.clear()
     maps.prime_sources(single, [(source, 1), (source, 12)])
     primed = maps._source_stamp.cache_info().misses
     assert primed == 2
+    assert [key[-1] for key in maps._held] == [12], "the 12-panel figure is laid out and held"
+    overlays = maps._overlay.cache_info().misses
     drawn = [maps.render_map(path, tmp_path / f"p{i}.png", title="T", units="mm", source=source)
              for i, path in enumerate((single, monthly))]
     assert maps._source_stamp.cache_info().misses == primed, "the maps' lines were primed"
+    assert maps._overlay.cache_info().misses == overlays + 1  # the one-band map's only
     for a, b in zip(drawn, unprimed, strict=True):
         assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b))), a.name
     maps.prime_sources(tmp_path / "missing.tif", [(source, 1)])  # a head start: never raises

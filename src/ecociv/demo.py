@@ -79,10 +79,10 @@ def _prefecture_table(title: str, data: pd.DataFrame, columns: list[tuple[str, s
 
 
 #: dataset layers the map process draws as throwaway maps while this process plans (a continuous
-#: and a class map of the Belt grid, and a monthly one as small multiples: its layers, overlays,
-#: held figures and fonts are then ready for the steps' maps); (layer id, categorical)
-PRIME_MAPS: tuple[tuple[str, bool], ...] = (("dem", False), ("land_use", True),
-                                            ("precipitation_monthly", False))
+#: and a class map of the Belt grid: its layers, overlay and fonts are then ready for the first
+#: step's maps; the monthly small multiples are laid out by ``MapWorkers.prime_sources``);
+#: (layer id, categorical)
+PRIME_MAPS: tuple[tuple[str, bool], ...] = (("dem", False), ("land_use", True))
 
 
 WATER_SECTORS = ("domestic", "ecology", "industry", "agriculture")
