@@ -319,11 +319,12 @@ def open_raster(
             reader = BlockReader(str(path), src.count if bands is not None else 1,
                                  (src.height, src.width), work, fill, scale, offset,
                                  stored=file_dtype, layout=_direct_layout(path, src))
-            array = reader.dask_array((together, rows, cols), name=f"read-{name}")
             if bands is None:
-                out = xr.DataArray(array[0], dims=("y", "x"))
+                out = xr.DataArray(reader.dask_array((rows, cols), name=f"read-{name}"),
+                                   dims=("y", "x"))
             else:
-                out = xr.DataArray(array, dims=("band", "y", "x"))
+                out = xr.DataArray(reader.dask_array((together, rows, cols), name=f"read-{name}"),
+                                   dims=("band", "y", "x"))
         else:
             # Warp in float with NaN as nodata: an integer working type would round bilinear
             # results, and cells the raster does not cover would get a fill value, not nodata.
@@ -466,17 +467,34 @@ class BlockReader:
             os.close(fd)
         return out if done else None
 
-    def dask_array(self, chunks: tuple[int, int, int], name: str) -> Any:
-        """The whole raster as a dask array of ``chunks`` (bands, rows, cols), one read per
-        chunk."""
+    def dask_array(self, chunks: tuple[int, ...], name: str) -> Any:
+        """The whole raster as a dask array of ``chunks`` (bands, rows, cols), or band 1 as a
+        2-D array of ``chunks`` (rows, cols), one read per chunk (no task per chunk to take
+        the band out of a 3-D array: 112 tasks fewer in a 4000² run with seven one-band
+        inputs)."""
         import dask.array as da
         from dask.base import tokenize
 
+        source: Any = self if len(chunks) == 3 else _FirstBand(self)
         token = tokenize(self.path, os.path.getmtime(self.path), os.path.getsize(self.path),
                          self.shape, self.dtype.str, self.read_type.str, self.fill, self.scale,
                          self.offset, chunks)
-        return da.from_array(self, chunks=chunks, name=f"{name}-{token}", lock=False,
-                             asarray=False, fancy=False, meta=np.empty((0, 0, 0), self.dtype))
+        return da.from_array(source, chunks=chunks, name=f"{name}-{token}", lock=False,
+                             asarray=False, fancy=False,
+                             meta=np.empty((0,) * len(chunks), self.dtype))
+
+
+class _FirstBand:
+    """Band 1 of a :class:`BlockReader` as a 2-D array (rows, cols)."""
+
+    def __init__(self, reader: BlockReader):
+        self.reader = reader
+        self.shape = reader.shape[1:]
+        self.dtype = reader.dtype
+        self.ndim = 2
+
+    def __getitem__(self, key: tuple[slice, slice]) -> np.ndarray:
+        return self.reader[(slice(0, 1), *key)][0]
 
 
 def _stamp(path: str) -> tuple[int, int] | None:
