@@ -27,15 +27,8 @@ def all_known(block: NDArray[np.floating], known: NDArray[np.float64], check_kno
             if np.floor(value) != value:  # not whole (±inf counts as whole, as np.round has it)
                 return False
             if check_known:
-                lo = 0
-                hi = known.size
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    if known[mid] < value:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                if lo == known.size or known[lo] != value:
+                at = np.searchsorted(known, value)
+                if at == known.size or known[at] != value:
                     return False
             last = value
     return True

@@ -57,16 +57,9 @@ def _class_index(code: float, keys: NDArray[np.float64], dense: bool, first: flo
             return -1
         index = int(offset)
         return index if index == offset else -1
-    lo = 0
-    hi = keys.size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if keys[mid] < code:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < keys.size and keys[lo] == code:
-        return lo
+    at = np.searchsorted(keys, code)
+    if at < keys.size and keys[at] == code:
+        return int(at)
     return -1
 
 
