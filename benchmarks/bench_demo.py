@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_water_yield import machine_info, measure, summary  # noqa: E402
+from bench_water_yield import bytecode_env, machine_info, measure, summary  # noqa: E402
 
 WORK = HERE / "_work" / "demo"
 RESULTS = HERE / "results" / "demo.json"
@@ -47,7 +47,7 @@ def run_demo(label: str, src: Path, index: int | str,
     if store.exists():
         shutil.rmtree(store)
     load = [round(x, 2) for x in os.getloadavg()]
-    env = {**os.environ, **(extra_env or {}), "PYTHONPATH": str(src)}
+    env = {**bytecode_env(), **(extra_env or {}), "PYTHONPATH": str(src)}
     result = measure([sys.executable, "-m", "ecociv.cli.main", "demo", "--out", str(store)],
                      log=WORK / f"{label}-{index}.log", env=env)
     result["loadavg_at_start"] = load

@@ -70,7 +70,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import make_awy_inputs as awy  # noqa: E402
-from bench_water_yield import GB, machine_info, measure, summary  # noqa: E402
+from bench_water_yield import GB, bytecode_env, machine_info, measure, summary  # noqa: E402
 
 from ecociv.grid.spec import CHINA_ALBERS  # noqa: E402
 
@@ -374,7 +374,7 @@ def run_once(config: str, folder: Path, out: Path, log: Path, src: Path | None =
     # which is why every heavy step of this script runs in a subprocess
     parent = _own_peak_rss()
     result = measure(model_cmd(config, folder, out, src), log=log,
-                     env={**os.environ, **env} if env else None)
+                     env={**bytecode_env(), **env})
     result["benchmark_process_peak_rss_bytes"] = parent
     if result["ru_maxrss_bytes"] <= parent:
         result["ru_maxrss_inherited"] = True

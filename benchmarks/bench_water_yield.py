@@ -167,8 +167,13 @@ def ecociv_env(src: Path | None) -> dict[str, str]:
     warm-up leaves the ``.pyc`` files an installed package has from ``pip install`` (InVEST's
     are there) and the timed runs do not compile ecociv's ~60 modules again (0.07 CPU-s of the
     one-core start on this machine)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, "PYTHONPATH": str(src if src is not None else ROOT / "src")}
+    return {**bytecode_env(), "PYTHONPATH": str(src if src is not None else ROOT / "src")}
+
+
+def bytecode_env() -> dict[str, str]:
+    """This process's environment without ``PYTHONDONTWRITEBYTECODE`` (set in some shells), so
+    the runs of a benchmark's warm-up leave the ``.pyc`` files an installed package has."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def ecociv_cmd(folder: Path, out: Path, src: Path | None = None) -> list[str]:
