@@ -273,6 +273,15 @@ def raster_compression(compress: str | None) -> Iterator[None]:
         _CHOSEN.reset(token)
 
 
+#: cells of the longer side above which an output's COG has overviews
+OVERVIEWS_ABOVE = 2048
+
+
+def _with_overviews(shape: tuple[int, ...]) -> bool:
+    """Whether the COG of an output of ``shape`` (rows, cols) gets overviews."""
+    return max(shape) > OVERVIEWS_ABOVE
+
+
 def _cog_options(big: bool, meta: RasterMeta, compress: str) -> dict[str, str]:
     """Creation options of the COG driver for every written raster."""
     options = {
@@ -315,7 +324,7 @@ def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str,
 
         assert grid is not None
         tags = cog.header_for(grid, meta, NODATA[meta.dtype], _describe)
-        if (pyramid is not None and pyramid.valid) or max(grid.shape) <= 2048:
+        if (pyramid is not None and pyramid.valid) or not _with_overviews(grid.shape):
             levels = [(level.shape, cog.encode_tiles(level, tiles.codec))
                       for level in (pyramid.arrays[0] if pyramid is not None else [])]
             cog.assemble(path, grid.shape, tags, levels, tiles, tiles.codec)
@@ -325,7 +334,7 @@ def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str,
         cog.assemble(tmp, grid.shape, tags, [], tiles, tiles.codec)
         pyramid = None
     with rasterio.open(tmp) as src:
-        big = max(src.shape) > 2048
+        big = _with_overviews(src.shape)
         bands = src.count
     if pyramid is not None and pyramid.dropped:
         log.debug("overviews of %s computed by GDAL: %s", path.name, pyramid.dropped)
@@ -420,7 +429,7 @@ def _array_to_cog(values: np.ndarray, path: Path, grid: GridSpec, meta: RasterMe
     output type with nodata marked: no intermediate file; the overviews computed by ecociv
     where :class:`ecociv.grid.overviews.Pyramid` applies, else by GDAL from the array (the
     same levels, resampling and pixels as the copy of a tiled file)."""
-    big = max(grid.shape) > 2048
+    big = _with_overviews(grid.shape)
     pyramid = _pyramid(grid, meta, nodata) if big else None
     if pyramid is not None:
         pyramid.add_array(values)
@@ -455,9 +464,9 @@ OWN_COG_ENV = "ECOCIV_OWN_COG"
 def _own_codec(meta: RasterMeta, compress: str, pyramid: Any, shape: tuple[int, int]) -> Any:
     """The compressor with which ecociv writes an output's COG itself (:mod:`ecociv.grid.cog`),
     or None where GDAL's COG driver writes it: outputs of more than one band, other types
-    than float32, outputs with overviews (sides above 2048 cells) that GDAL computes
+    than float32, outputs with overviews (:func:`_with_overviews`) that GDAL computes
     (no ``pyramid``), no library of the compression found, or ``$ECOCIV_OWN_COG=0``."""
-    if ((pyramid is None and max(shape) > 2048) or (meta.bands or 1) != 1
+    if ((pyramid is None and _with_overviews(shape)) or (meta.bands or 1) != 1
             or meta.dtype != "float32" or meta.categorical
             or os.environ.get(OWN_COG_ENV, "").strip() == "0"):
         return None
@@ -490,7 +499,7 @@ def _pyramid(grid: GridSpec, meta: RasterMeta, nodata: float, budget: list[int] 
     """A :class:`ecociv.grid.overviews.Pyramid` for an output, or None where GDAL computes
     the overviews (small or categorical outputs, sides not halving exactly, switched off, or
     levels beyond what is left of ``budget``, a one-item list of bytes, decreased here)."""
-    if max(grid.shape) <= 2048 or os.environ.get(OVERVIEWS_ENV, "").strip() == "0":
+    if not _with_overviews(grid.shape) or os.environ.get(OVERVIEWS_ENV, "").strip() == "0":
         return None
     from ecociv.grid.overviews import Pyramid
 
