@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.machinery import ModuleSpec, PathFinder, SourceFileLoader
 from types import ModuleType
 from typing import Any
@@ -100,22 +102,33 @@ class _LoaderWithoutScipy(SourceFileLoader):
         self.without_docs = without_docs
 
     def exec_module(self, module: ModuleType) -> None:
-        blocked = self.without_scipy and "scipy" not in sys.modules
-        if blocked:
-            sys.modules["scipy"] = None  # type: ignore[assignment]
         utils = _dask_utils() if self.without_docs else None
         original = getattr(utils, "derived_from", None)
         if utils is not None and original is not None:
             setattr(utils, "derived_from", _derived_from_no_docs(original))  # noqa: B010
         try:
-            super().exec_module(module)
+            with _absent("scipy", self.without_scipy) as blocked:
+                super().exec_module(module)
         finally:
             if utils is not None and original is not None:
                 setattr(utils, "derived_from", original)  # noqa: B010
-            if blocked and "scipy" in sys.modules and sys.modules["scipy"] is None:
-                del sys.modules["scipy"]
         if blocked:
             _SCIPY_LATER.append(module.__name__)
+
+
+@contextmanager
+def _absent(name: str, wanted: bool = True) -> Iterator[bool]:
+    """While the block runs, ``import name`` fails (``sys.modules[name] = None``) when
+    ``wanted`` and the module is not imported yet; yields whether it was so blocked. The
+    module imports as usual afterwards."""
+    blocked = wanted and name not in sys.modules
+    if blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        yield blocked
+    finally:
+        if blocked and name in sys.modules and sys.modules[name] is None:
+            del sys.modules[name]
 
 
 def _dask_utils() -> ModuleType | None:
@@ -156,14 +169,8 @@ class _LoaderWithoutJinja(SourceFileLoader):
     """Executes a module while ``import jinja2`` fails; jinja2 imports as usual afterwards."""
 
     def exec_module(self, module: ModuleType) -> None:
-        blocked = "jinja2" not in sys.modules
-        if blocked:
-            sys.modules["jinja2"] = None  # type: ignore[assignment]
-        try:
+        with _absent("jinja2"):
             super().exec_module(module)
-        finally:
-            if blocked and "jinja2" in sys.modules and sys.modules["jinja2"] is None:
-                del sys.modules["jinja2"]
 
 
 class _ScipyLoaderThenDask(SourceFileLoader):
