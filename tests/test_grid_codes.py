@@ -3,12 +3,21 @@ such; codes missing from the table are listed; without a table only whole number
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import dask.array as da
 import numpy as np
 import pytest
 import xarray as xr
 
 from ecociv.grid.codes import codes_error, unknown_codes
+
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 RASTER = np.array([[1.0, 2.0, 9.0], [np.nan, 2.5, 1.0], [7.0, 1.0, 2.0]])
 
@@ -77,3 +86,49 @@ def test_compiled_pass_gives_the_same_findings_as_numpy_alone(
     with pytest.raises(AssertionError):
         np.testing.assert_array_equal(unknown_codes(blocks[1], table),
                                       np.full((1, 1, 16), np.nan))
+
+
+def test_lower_bound_is_numpy_searchsorted_left() -> None:
+    """``codes_loops.lower_bound`` (the binary search of the code check and of water_yield's
+    land-use lookup) against NumPy's ``searchsorted(side="left")``: empty, one value,
+    duplicates, values before, between and after the keys, ±inf."""
+    from ecociv.grid import codes_loops
+
+    rng = np.random.default_rng(11)
+    arrays = [np.empty(0), np.array([3.0]), np.array([1.0, 2.0, 2.0, 2.0, 5.0]),
+              np.sort(rng.integers(0, 200_000, 257).astype(np.float64))]
+    for ordered in arrays:
+        probes = np.concatenate([ordered, ordered + 0.5, ordered - 1.0,
+                                 [-np.inf, np.inf, -1e12, 1e12, 0.0]])
+        for value in probes:
+            assert codes_loops.lower_bound(ordered, value) == np.searchsorted(ordered, value)
+
+
+CACHE_PROBE = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    from ecociv.grid import codes_loops
+    from ecociv.models.water_yield import loops
+    known = np.array([1.0, 3.0, 70000.0])
+    block = np.array([[1.0, 3.0], [70000.0, np.nan]])
+    print(json.dumps({"known": bool(codes_loops.all_known(block, known, True)),
+                      "row": int(loops._class_index(70000.0, known, False, 1.0)),
+                      "missing": int(loops._class_index(2.0, known, False, 1.0)),
+                      "arraymath": "numba.np.arraymath" in sys.modules,
+                      "scipy_linalg": "scipy.linalg" in sys.modules}))
+""")
+
+
+def test_cached_code_check_and_lookup_load_without_numba_array_maths(tmp_path: Path) -> None:
+    """Loaded from numba's cache in a second process, the code check and water_yield's land-use
+    lookup do not import ``numba.np.arraymath`` (and with it ``scipy.linalg``), as code
+    compiled with numba's ``np.searchsorted`` does (0.1-0.2 CPU-s on a run's main thread)."""
+    pytest.importorskip("numba")
+    env = {**os.environ, "PYTHONPATH": str(SRC), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [json.loads(subprocess.run([sys.executable, "-c", CACHE_PROBE], env=env, check=True,
+                                      capture_output=True, text=True, timeout=300)
+                       .stdout.strip().splitlines()[-1]) for _ in range(2)]
+    for found in runs:
+        assert (found["known"], found["row"], found["missing"]) == (True, 2, -1)
+    assert runs[0]["arraymath"]  # the first process compiled (numba's full set-up)
+    assert not runs[1]["arraymath"] and not runs[1]["scipy_linalg"]

@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ecociv.compiled import jit
+from ecociv.grid.codes_loops import lower_bound
 from ecociv.models.water_yield.kernels import OMEGA_MAX, OMEGA_MIN
 
 _jit = jit(nogil=True, error_model="numpy")
@@ -57,9 +58,9 @@ def _class_index(code: float, keys: NDArray[np.float64], dense: bool, first: flo
             return -1
         index = int(offset)
         return index if index == offset else -1
-    at = np.searchsorted(keys, code)
+    at = lower_bound(keys, code)
     if at < keys.size and keys[at] == code:
-        return int(at)
+        return at
     return -1
 
 
