@@ -186,3 +186,41 @@ def test_a_lazy_module_imports_on_first_use() -> None:
     module = LazyModule("json.decoder")
     assert "json.decoder" in repr(module)
     assert module.JSONDecodeError is __import__("json").decoder.JSONDecodeError
+
+
+BLAS_PROBE = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import ecociv  # installs the import hook
+    import numba
+    from numba.np import arraymath, linalg
+    light = "scipy.linalg" not in sys.modules
+
+    @numba.njit
+    def compiled(a, b, v):
+        return np.dot(a, b), np.searchsorted(v, 2.5), np.correlate(v, v)
+
+    a, b, v = np.arange(6.0).reshape(2, 3), np.arange(6.0).reshape(3, 2), np.arange(5.0)
+    product, index, correlation = compiled(a, b, v)
+    print(json.dumps({"light": light, "blas": arraymath._HAVE_BLAS,
+                      "restored": linalg.ensure_blas.__module__,
+                      "dot": product.tolist() == (a @ b).tolist(), "index": int(index),
+                      "correlate": bool(np.allclose(correlation, np.correlate(v, v)))}))
+""")
+
+
+def test_numba_array_functions_find_blas_without_importing_scipy_linalg() -> None:
+    """``numba.np.arraymath`` under the hook: ``scipy.linalg`` is not imported, numba records a
+    BLAS as it does without the hook (numba's own answer, in a process without ecociv, is the
+    reference), its ``ensure_blas`` is numba's again, and compiled ``np.dot`` (BLAS, imported by
+    numba's C helpers when called), ``np.searchsorted`` and ``np.correlate`` agree with NumPy."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run([sys.executable, "-c", BLAS_PROBE], env=env, capture_output=True,
+                          text=True, check=True, timeout=300)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    plain = subprocess.run([sys.executable, "-c", "from numba.np import arraymath; "
+                            "print(arraymath._HAVE_BLAS)"],
+                           env={**os.environ, "PYTHONPATH": ""}, capture_output=True, text=True,
+                           check=True, timeout=300)
+    assert found == {"light": True, "blas": plain.stdout.strip() == "True",
+                     "restored": "numba.np.linalg", "dot": True, "index": 3, "correlate": True}

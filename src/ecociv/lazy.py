@@ -27,6 +27,17 @@ In the script ``dask.widgets`` (imported by ``dask`` itself, for the HTML views 
 in notebooks) is imported as if jinja2 were not installed, its own fallback: 0.03 CPU-s less
 (``import dask``, medians of 6, load 11); jinja2 itself imports as usual afterwards (ecociv's
 HTML report uses it).
+
+numba's implementations of NumPy's array functions (``numba.np.arraymath``, loaded with the
+first compiled function that uses one of them, from numba's cache too: ``np.searchsorted`` in
+the land-use code check) ask at their import whether a BLAS is there by importing
+``scipy.linalg.cython_blas``, hence all of ``scipy.linalg`` (and, through SciPy's array-API
+layer, ``numpy.f2py`` and ``numpy.testing``): 0.10-0.13 s of CPU on the one core that runs
+the checks of every ``water_yield`` run, for an answer used only when a compiled function
+calls ``np.dot`` or ``np.correlate``. :func:`import_dask_without_scipy` also has that module
+imported with the question answered by finding the file of ``scipy.linalg.cython_blas``
+(and checking its integer width, as numba does) without importing it; the answer is the same,
+and numba's C helpers import the module themselves when a BLAS function is first called.
 """
 
 from __future__ import annotations
@@ -210,12 +221,61 @@ def _other_threads() -> bool:
     return any(t is not current and not t.name.startswith("ecociv-") for t in threading.enumerate())
 
 
+#: the module of numba that checks for a BLAS at its import (see the module docstring)
+_NUMBA_BLAS_CHECK = "numba.np.arraymath"
+
+#: SciPy's Cython BLAS, which numba's C helpers import when a compiled BLAS call first runs
+_CYTHON_BLAS = "scipy.linalg.cython_blas"
+
+
+def _blas_found(linalg: ModuleType) -> Any:
+    """``numba.np.linalg.ensure_blas`` without importing ``scipy.linalg``: the same
+    ``ImportError`` when SciPy or its Cython BLAS is missing, the same check of the BLAS
+    integer width otherwise (``_check_lapack_int_width``, which reads ``scipy.__config__``,
+    imported with SciPy)."""
+
+    def ensure_blas() -> None:
+        import os
+
+        try:
+            import scipy
+        except ImportError:
+            raise ImportError("scipy 0.16+ is required for linear algebra") from None
+        folders = [os.path.join(folder, "linalg") for folder in getattr(scipy, "__path__", ())]
+        if _CYTHON_BLAS not in sys.modules and PathFinder.find_spec(_CYTHON_BLAS, folders) is None:
+            raise ImportError("scipy 0.16+ is required for linear algebra")
+        width_check = getattr(linalg, "_check_lapack_int_width", None)
+        if callable(width_check):
+            width_check()
+
+    return ensure_blas
+
+
+class _LoaderFindingBlas(SourceFileLoader):
+    """Executes ``numba.np.arraymath`` while ``numba.np.linalg.ensure_blas`` looks for SciPy's
+    Cython BLAS without importing it (:func:`_blas_found`); the original is back afterwards."""
+
+    def exec_module(self, module: ModuleType) -> None:
+        import importlib
+
+        linalg = importlib.import_module("numba.np.linalg")
+        original = getattr(linalg, "ensure_blas", None)
+        if original is not None:
+            setattr(linalg, "ensure_blas", _blas_found(linalg))  # noqa: B010
+        try:
+            super().exec_module(module)
+        finally:
+            if original is not None:
+                setattr(linalg, "ensure_blas", original)  # noqa: B010
+
+
 class _ScipyWhenNeeded:
     """``sys.meta_path`` entry: imports ``dask.array`` without SciPy (see ``_WITHOUT_SCIPY``)
     when SciPy is not imported yet and no other thread runs (another thread importing SciPy
     meanwhile would fail; ecociv's own threads do not), and completes ``dask.array`` when
     ``scipy.sparse`` is imported; after :func:`skip_dask_derived_docs`, also without the
-    docstrings dask copies from NumPy, and ``dask.widgets`` without jinja2."""
+    docstrings dask copies from NumPy, and ``dask.widgets`` without jinja2; and
+    ``numba.np.arraymath`` without ``scipy.linalg`` (:class:`_LoaderFindingBlas`)."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
         loader: SourceFileLoader
@@ -240,6 +300,11 @@ class _ScipyWhenNeeded:
             if spec is None or type(spec.loader) is not SourceFileLoader or spec.origin is None:
                 return None
             loader = _ScipyLoaderThenDask(name, spec.origin)
+        elif name == _NUMBA_BLAS_CHECK and _CYTHON_BLAS not in sys.modules:
+            spec = PathFinder.find_spec(name, path, target)
+            if spec is None or type(spec.loader) is not SourceFileLoader or spec.origin is None:
+                return None
+            loader = _LoaderFindingBlas(name, spec.origin)
         else:
             return None
         spec.loader = loader
@@ -249,7 +314,8 @@ class _ScipyWhenNeeded:
 def import_dask_without_scipy() -> None:
     """Install :class:`_ScipyWhenNeeded` (once): ``dask.array`` is then imported without
     SciPy, and SciPy's sparse chunk types and FFT module are given to it when SciPy is
-    imported. Nothing changes if SciPy is already imported."""
+    imported; ``numba.np.arraymath`` finds SciPy's BLAS without importing ``scipy.linalg``.
+    Nothing changes if SciPy (its BLAS, for numba) is already imported."""
     if not any(isinstance(finder, _ScipyWhenNeeded) for finder in sys.meta_path):
         sys.meta_path.insert(0, _ScipyWhenNeeded())
 
