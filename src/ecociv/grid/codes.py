@@ -46,7 +46,10 @@ def unknown_codes(data: Any, codes: np.ndarray | None) -> Any:
         return out
 
     if isinstance(data, da.Array):
-        return da.map_blocks(_block, data, new_axis=2, chunks=(1, 1, width), dtype=np.float64)
+        # meta given: dask need not call _block on an empty block to learn the result's type,
+        # which would load the compiled pass on the main thread before the computation starts
+        return da.map_blocks(_block, data, new_axis=2, chunks=(1, 1, width), dtype=np.float64,
+                             meta=np.empty((0,) * (data.ndim + 1), dtype=np.float64))
     return _block(np.asarray(data, dtype=np.float64))
 
 
