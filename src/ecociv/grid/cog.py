@@ -276,6 +276,20 @@ def _predict(words: np.ndarray, row0: int, col0: int, out: np.ndarray) -> None: 
             out[r, k * size] = planes[k, 1] - planes[k - 1, size]
 
 
+@jit(nogil=True)
+def to_float32(block: np.ndarray, nodata: float, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out`` = ``block`` (float64 or float32) cast to float32, NaN cells set to ``nodata``:
+    what NumPy's cast and masked copy do in three passes over the cells, in one."""
+    fill = np.float32(nodata)
+    rows, cols = out.shape
+    for r in range(rows):
+        source = block[r]
+        target = out[r]
+        for c in range(cols):
+            value = np.float32(source[c])
+            target[c] = fill if value != value else value
+
+
 #: compressed tiles: one buffer holding them back to back, and the bytes of each
 Encoded = tuple[np.ndarray, list[int]]
 
@@ -320,7 +334,16 @@ class TileWriter:
     def add(self, row: int, col: int, block: np.ndarray) -> None:
         """Take ``block`` (float32, nodata marked) whose top-left cell is (``row``, ``col``);
         compress the rows of tiles it completes."""
-        rows, cols = block.shape
+        for top, cells in self.parts(row, col, block.shape[0], block.shape[1]):
+            cells[...] = block[top - row:top - row + cells.shape[0]]
+            self.filled(top, col, cells.shape)
+
+    def parts(self, row: int, col: int, rows: int, cols: int) -> list[tuple[int, np.ndarray]]:
+        """Where the cells of a block of ``rows`` × ``cols`` cells whose top-left cell is
+        (``row``, ``col``) go: (its first row, a view of the float32 buffer of its row of
+        tiles) for each row of tiles it covers. The caller writes the cells into the views
+        (nodata marked), then calls :meth:`filled` with each."""
+        found = []
         for strip in range(row // TILE, -(-(row + rows) // TILE)):
             top = strip * TILE
             height = min(TILE, self.shape[0] - top)
@@ -329,14 +352,24 @@ class TileWriter:
                 if buffer is None:
                     buffer = self._strips[strip] = np.empty((height, self.shape[1]), np.float32)
             start, stop = max(row, top), min(row + rows, top + height)
-            buffer[start - top:stop - top, col:col + cols] = block[start - row:stop - row]
-            with self._lock:
-                self._filled[strip] += (stop - start) * cols
-                done = self._filled[strip] == height * self.shape[1]
-                if done:
-                    del self._strips[strip]
+            found.append((start, buffer[start - top:stop - top, col:col + cols]))
+        return found
+
+    def filled(self, row: int, col: int, shape: tuple[int, ...]) -> None:
+        """Count the cells of a part given by :meth:`parts` (first row ``row``, ``shape``) as
+        written; compress its row of tiles once every cell of it is."""
+        strip = row // TILE
+        height = min(TILE, self.shape[0] - strip * TILE)
+        with self._lock:
+            buffer = self._strips.get(strip)
+            if buffer is None:  # closed meanwhile
+                return
+            self._filled[strip] += shape[0] * shape[1]
+            done = self._filled[strip] == height * self.shape[1]
             if done:
-                self._store(strip, buffer)
+                del self._strips[strip]
+        if done:
+            self._store(strip, buffer)
 
     def _store(self, strip: int, values: np.ndarray) -> None:
         """Compress the tiles of the row of tiles ``strip`` (its cells ``values``) one by one

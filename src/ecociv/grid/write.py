@@ -109,6 +109,10 @@ class _WindowTarget:
         else:
             rows, cols = key
             indexes = 1
+        if (self.tiles is not None and block.ndim == 2 and block.dtype.kind == "f"
+                and block.dtype.itemsize in (4, 8)):
+            self._to_tiles(rows.start, cols.start, block)
+            return
         window = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
         values = _cast_block(block, np.dtype(self.dtype), self.nodata, self.path)
         if self.pyramid is not None:  # outside the lock: blocks fill disjoint parts
@@ -129,6 +133,18 @@ class _WindowTarget:
             else:
                 with rasterio.open(self.path, "r+") as dst:
                     dst.write(values, indexes, window=window)
+
+    def _to_tiles(self, row: int, col: int, block: np.ndarray) -> None:
+        """Cast the float ``block`` (top-left cell (``row``, ``col``)) straight into the
+        buffers of its rows of tiles (no cast copy of it, no second copy into them), the
+        pyramid's levels taken from there."""
+        from ecociv.grid.cog import to_float32
+
+        for top, cells in self.tiles.parts(row, col, block.shape[0], block.shape[1]):
+            to_float32(block[top - row:top - row + cells.shape[0]], self.nodata, cells)
+            if self.pyramid is not None:
+                self.pyramid.add(0, top, col, cells)
+            self.tiles.filled(top, col, cells.shape)
 
 
 def _cast_block(block: np.ndarray, target: np.dtype, nodata: float, path: str) -> np.ndarray:
