@@ -65,6 +65,11 @@ def test_carbon_on_files(carbon_files: dict[str, Path], tmp_path: Path) -> None:
     written = json.loads((out / "manifest.json").read_text())
     assert written["outputs"]["carbon_density"]["units"] == "t/ha"
     assert written["grid"]["equal_area"] is True
+    # described in a background thread during the run (execute.manifest.describe_later): the
+    # same as a description made afterwards of the grid read again
+    from ecociv.grid.io import grid_of
+
+    assert written["grid"] == grid_of(carbon_files["land_use"]).describe()
     assert set(written["inputs"]) == {"land_use", "carbon_pools"}
     assert manifest["notes"] == [f"run grid taken from input 'land_use' ({carbon_files['land_use']})"]
 
@@ -276,3 +281,21 @@ def test_block_corrupt_in_the_middle_of_a_file_is_an_input_error(tmp_path, write
     with pytest.raises(InputError, match=r"land_use .*lu.tif.*truncated or corrupt"):
         run_model(CARBON, {"land_use": path, "carbon_pools": pools}, {}, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_manifest_package_versions_are_those_installed() -> None:
+    """The manifest's package versions (``__version__`` of the imported packages) against the
+    installed distributions' metadata (``importlib.metadata``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ecociv.execute.manifest import _VERSIONED, package_versions
+
+    found = package_versions()
+    for name in _VERSIONED:
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            assert name not in found
+            continue
+        assert found[name] == installed, name
+    assert {"numpy", "xarray", "dask", "rasterio", "pandas", "pyproj"} <= set(found)

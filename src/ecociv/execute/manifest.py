@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -16,6 +18,7 @@ import numpy as np
 
 from ecociv import __version__
 from ecociv.execute.load import LoadedInputs
+from ecociv.grid.spec import GridSpec
 from ecociv.spec import Model, ParamInput
 
 _VERSIONED = ("numpy", "xarray", "dask", "rasterio", "pandas", "pyproj", "pint", "geopandas")
@@ -28,13 +31,30 @@ def json_default(value: Any) -> Any:
 
 
 def package_versions() -> dict[str, str]:
+    """Versions of the packages that compute a run: the ``__version__`` of each one imported
+    (the code that ran), else the installed distribution's (``importlib.metadata``, which
+    scans the installed distributions: ~10 ms for the eight, ~0.5 ms without the imported)."""
     versions = {}
     for name in _VERSIONED:
+        found = getattr(sys.modules.get(name), "__version__", None)
+        if isinstance(found, str):
+            versions[name] = found
+            continue
         try:
             versions[name] = version(name)
         except PackageNotFoundError:
             continue
     return versions
+
+
+def describe_later(grid: GridSpec) -> None:
+    """Start :meth:`GridSpec.describe` of the run's grid in a background thread; the manifest
+    then finds the description done (``GridSpec._crs_string`` is a cached property: a thread
+    asking for it meanwhile waits for the value). The description names the CRS by an
+    authority code when PROJ identifies one, a search of PROJ's database of 20-25 ms (CPU) for
+    a CRS without such a code (the Albers grids of the Belt), half of it without the GIL: done
+    while the main thread builds the run's graph instead of after the outputs are written."""
+    threading.Thread(target=grid.describe, name="ecociv-grid-describe", daemon=True).start()
 
 
 def build_manifest(

@@ -20,7 +20,7 @@ from ecociv.execute.checks import (
     report_checks,
 )
 from ecociv.execute.load import LoadedInputs, band_names, load_inputs
-from ecociv.execute.manifest import build_manifest, json_default
+from ecociv.execute.manifest import build_manifest, describe_later, json_default
 from ecociv.execute.scheduling import scheduler
 from ecociv.execute.write import write_other
 from ecociv.grid.ops import LazyTable
@@ -50,6 +50,8 @@ def run_loaded(
     """
     started = time.time()
     digests = {name: digest_later(path) for name, path in loaded.files.items()}
+    if loaded.grid is not None:
+        describe_later(loaded.grid)
     spec = model.spec
     out_dir = Path(out_dir)
     check_disk_room(loaded.grid, out_dir, [  # before any work: a header may declare a huge grid
