@@ -10,12 +10,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import dask
 import dask.array as da
 import numpy as np
 import pytest
 import rasterio
 
 from ecociv.errors import InputError
+from ecociv.execute.scheduling import local_get, scheduler
 from ecociv.scenario import progress
 from ecociv.scenario.concurrent import GraphRun, RunCancelledError, step_workers
 from ecociv.scenario.runner import run_scenario
@@ -161,19 +163,83 @@ def test_a_cancelled_dask_computation_stops_between_tasks() -> None:
     array = da.ones(100, chunks=10)
     with progress.task_progress(lambda _: None, cancel=cancel), \
             pytest.raises(RunCancelledError):
-        array.sum().compute(scheduler="threads")
+        array.sum().compute(scheduler=local_get)
 
 
 def test_progress_follows_only_its_own_threads_computations() -> None:
     reports: list[float] = []
     array = da.ones(200, chunks=10)
     with progress.task_progress(reports.append, min_seconds=0, min_change=0):
-        other = threading.Thread(target=lambda: array.sum().compute(scheduler="threads"))
+        other = threading.Thread(target=lambda: array.sum().compute(scheduler=local_get))
         other.start()
         other.join()
         assert reports == [], "another thread's computation is not this step's progress"
-        array.sum().compute(scheduler="threads")
+        array.sum().compute(scheduler=local_get)
     assert reports
+
+
+class _HeldComputation:
+    """A dask computation started in another thread and held in its only task until
+    :meth:`finish` (as another step's computation running meanwhile)."""
+
+    def __init__(self) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+        self.results: list[int] = []
+        self.thread = threading.Thread(target=self._compute)
+
+    def _hold(self, value: int) -> int:
+        self.started.set()
+        assert self.release.wait(10)
+        return value
+
+    def _compute(self) -> None:
+        self.results.append(dask.delayed(self._hold)(1).compute())
+
+    def start(self) -> None:
+        self.thread.start()
+        assert self.started.wait(10)
+
+    def finish(self) -> None:
+        self.release.set()
+        self.thread.join(10)
+        assert self.results == [1]
+
+
+def test_a_cancelled_step_stops_no_later_computation_of_its_thread() -> None:
+    """The CI failure of 31bae33 (RunCancelledError in the carbon step of runs nobody cancelled):
+    dask's local scheduler takes the process-wide callbacks away while it computes and puts back
+    what it took when it ends, so a step's callback removed meanwhile came back, with its run's
+    cancel event set, and stopped the computations of a later thread with the same ident (here
+    the same thread, which the callback cannot tell from a new one)."""
+    cancel = threading.Event()
+    other = _HeldComputation()
+    with scheduler(None):
+        with progress.task_progress(lambda _: None, cancel=cancel):
+            other.start()
+            cancel.set()  # the run is cancelled and its step ends while the other computes
+        other.finish()
+        assert da.ones(10, chunks=5).sum().compute() == 10  # a later run's step
+
+
+def test_a_step_is_followed_while_another_thread_computes() -> None:
+    """Progress and cancelling of a step's computation do not depend on whether another step
+    is computing at the same time (the local scheduler's swap of the process-wide callbacks
+    left the second computation of two at once without any)."""
+    reports: list[float] = []
+    cancel = threading.Event()
+    array = da.ones(200, chunks=10)
+    other = _HeldComputation()
+    with scheduler(None), progress.task_progress(reports.append, min_seconds=0, min_change=0,
+                                                 cancel=cancel):
+        other.start()
+        try:
+            array.sum().compute()
+            assert reports, "the step's progress is reported"
+            cancel.set()
+            with pytest.raises(RunCancelledError):
+                array.sum().compute()
+        finally:
+            other.finish()
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import dask.array as da
 import numpy as np
 
+from ecociv.execute.scheduling import local_get
 from ecociv.scenario import progress
 from ecociv.scenario import runner as runner_module
 from ecociv.scenario.runner import run_scenario
@@ -22,16 +23,16 @@ def test_fractions_increase_to_below_one_and_are_throttled() -> None:
     seen: list[float] = []
     array = da.ones((64, 64), chunks=(8, 8)) + 1  # 64 chunks, two tasks each and a sum
     with progress.task_progress(seen.append, min_seconds=0, min_change=0):
-        assert float(array.sum().compute(scheduler="threads")) == 2 * 64 * 64
+        assert float(array.sum().compute(scheduler=local_get)) == 2 * 64 * 64
     assert len(seen) > 10
     assert seen == sorted(seen) and 0 < seen[0] and seen[-1] < 1
     throttled: list[float] = []
     with progress.task_progress(throttled.append, min_seconds=0, min_change=0.25):
-        array.sum().compute(scheduler="threads")
+        array.sum().compute(scheduler=local_get)
     assert 1 <= len(throttled) <= 4  # at least 25 points apart, never 100 %
     quiet: list[float] = []
     with progress.task_progress(quiet.append, min_seconds=3600, min_change=0):
-        array.sum().compute(scheduler="threads")
+        array.sum().compute(scheduler=local_get)
     assert quiet == []
 
 

@@ -1,19 +1,27 @@
-"""The dask scheduler a run computes on: local threads, or a ``dask.distributed`` cluster; and
-the number of threads one run may use (:func:`thread_count`, :func:`limit_threads`)."""
+"""The dask scheduler a run computes on: local threads, or a ``dask.distributed`` cluster; the
+dask callbacks of one thread's computations (:func:`thread_callbacks`); and the number of
+threads one run may use (:func:`thread_count`, :func:`limit_threads`)."""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import dask
 
 from ecociv.errors import InputError
 
+if TYPE_CHECKING:
+    from dask.callbacks import Callback
+
 #: environment variable capping the threads of one run (local dask threads, numba, BLAS, GDAL)
 THREADS_VARIABLE = "ECOCIV_THREADS"
 _limit: int | None = None
+#: ``callbacks``: the dask callbacks of the computations this thread starts (thread_callbacks)
+_this_thread = threading.local()
 
 
 def thread_count() -> int:
@@ -71,9 +79,7 @@ def scheduler(address: str | None = None) -> Iterator[bool]:
     if not address:
         # The threaded scheduler given as a function, and rechunking by tasks: with "threads"
         # or by default dask imports distributed (0.1-0.4 s of a run) to look for a client.
-        from dask.threaded import get as threaded_get
-
-        with dask.config.set({"scheduler": threaded_get, "num_workers": thread_count(),
+        with dask.config.set({"scheduler": local_get, "num_workers": thread_count(),
                               "array.rechunk.method": "tasks"}):
             yield False
         return
@@ -86,6 +92,39 @@ def scheduler(address: str | None = None) -> Iterator[bool]:
         raise InputError(f"cannot connect to the dask scheduler: {err}", source=address) from err
     with client, dask.config.set(scheduler=client):
         yield True
+
+
+@contextmanager
+def thread_callbacks(callback: Callback) -> Iterator[None]:
+    """Give ``callback`` to the dask computations that this thread starts within the block on
+    the local scheduler of :func:`scheduler` (:func:`local_get`), and to no other thread's.
+
+    Not dask's ``with callback:``, which registers it process-wide: dask's local scheduler takes
+    the registered callbacks away while it computes and puts back what it took when it ends (so
+    that a computation nested in a task does not call them again). With computations in several
+    threads at once (steps running at once), a callback registered meanwhile was lost, and one
+    removed meanwhile came back for good: a cancelled step's callback then stopped the
+    computations of later runs in threads with the same ident (a CI run of 31bae33), and the
+    second of two steps computing at once reported no progress and could not be cancelled.
+    """
+    previous = getattr(_this_thread, "callbacks", ())
+    _this_thread.callbacks = (*previous, callback._callback)
+    try:
+        yield
+    finally:
+        _this_thread.callbacks = previous
+
+
+def local_get(dsk: Any, keys: Any, **kwargs: Any) -> Any:
+    """dask's threaded scheduler (``dask.threaded.get``), given the callbacks of the calling
+    thread (:func:`thread_callbacks`) when it has some; it then leaves the process-wide
+    callbacks alone (neither calls nor moves them)."""
+    from dask.threaded import get
+
+    callbacks = getattr(_this_thread, "callbacks", ())
+    if callbacks and kwargs.get("callbacks") is None:
+        kwargs["callbacks"] = callbacks
+    return get(dsk, keys, **kwargs)
 
 
 def _probe_scheduler(address: str, timeout: float = 3.0) -> None:
