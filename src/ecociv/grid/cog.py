@@ -451,14 +451,19 @@ def _directory(entries: list[tuple[int, int, int, bytes]], at: int, big: bool
 
 def assemble(path: Path, shape: tuple[int, int], tags: dict[int, tuple[int, int, bytes]],
              levels: Sequence[tuple[tuple[int, int], Encoded]], main: TileWriter | Encoded,
-             codec: Codec) -> None:
+             codec: Codec, digest: Any = None) -> os.stat_result | None:
     """Write the COG ``path``: full-resolution tiles ``main`` (a :class:`TileWriter`'s, from
     its scratch file, or made by :func:`encode_tiles`), the
     overview levels ``levels`` (largest first, each its tiles row by row as made by
     :func:`encode_tiles`, with the shape of the level), all compressed by ``codec``, and the
     tags ``tags`` of :func:`template_tags`.
 
-    A TIFF whose offsets would pass 4 GiB is written as BigTIFF (GDAL >= 2.3 reads both)."""
+    A TIFF whose offsets would pass 4 GiB is written as BigTIFF (GDAL >= 2.3 reads both).
+
+    With ``digest`` (a :mod:`hashlib` object), every byte of the file is also fed to it as it
+    is written, and the file's ``os.fstat`` after the last write is returned (None without):
+    the digest of the file without reading it back (the full-resolution tiles pass through
+    memory instead of being copied from the scratch file in the kernel)."""
     if isinstance(main, TileWriter):
         if not main.complete:
             raise RuntimeError(f"{path.name}: not every tile was written")
@@ -536,25 +541,33 @@ def assemble(path: Path, shape: tuple[int, int], tags: dict[int, tuple[int, int,
     prefix = header + GHOST + b"\x00" * (start - len(header) - len(GHOST))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        _write_all(fd, prefix + bytes(blob))
+        _write_all(fd, prefix + bytes(blob), digest)
         for _, (buffer, level_lengths) in reversed(levels):
-            _write_all(fd, buffer[:sum(level_lengths)].data)
+            _write_all(fd, buffer[:sum(level_lengths)].data, digest)
         if isinstance(main, TileWriter):
-            _copy_tiles(main, fd)
+            _copy_tiles(main, fd, digest)
         else:
-            _write_all(fd, main[0][:sum(main[1])].data)
+            _write_all(fd, main[0][:sum(main[1])].data, digest)
+        return os.fstat(fd) if digest is not None else None
     finally:
         os.close(fd)
 
 
-def _write_all(fd: int, data: bytes | memoryview) -> None:
+def _write_all(fd: int, data: bytes | memoryview, digest: Any = None) -> None:
     view = memoryview(data)
+    if digest is not None:
+        digest.update(view)
     while view:
         view = view[os.write(fd, view):]
 
 
-def _copy_tiles(writer: TileWriter, fd: int) -> None:
-    """Append the tiles of ``writer``'s scratch file to ``fd`` in row-major order."""
+#: bytes of one read of the scratch file when its tiles are hashed on their way to the COG
+_COPY_CHUNK = 1 << 20
+
+
+def _copy_tiles(writer: TileWriter, fd: int, digest: Any = None) -> None:
+    """Append the tiles of ``writer``'s scratch file to ``fd`` in row-major order (and feed
+    them to ``digest``)."""
     with open(writer.scratch, "rb") as source:
         source_fd = source.fileno()
         run_start, run_length = -1, 0
@@ -568,8 +581,20 @@ def _copy_tiles(writer: TileWriter, fd: int) -> None:
                 run_start, run_length = offset, length
         if run_length:
             runs.append((run_start, run_length))
+        if digest is None:
+            for offset, length in runs:
+                _copy_range(source_fd, fd, offset, length)
+            return
+        chunk = bytearray(_COPY_CHUNK)
         for offset, length in runs:
-            _copy_range(source_fd, fd, offset, length)
+            while length > 0:
+                view = memoryview(chunk)[:min(length, len(chunk))]
+                done = os.preadv(source_fd, [view], offset)
+                if done <= 0:
+                    raise OSError("scratch file shorter than its tiles")
+                _write_all(fd, view[:done], digest)
+                offset += done
+                length -= done
 
 
 def _copy_range(source: int, target: int, offset: int, length: int) -> None:

@@ -343,7 +343,9 @@ def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str,
         if (pyramid is not None and pyramid.valid) or not _with_overviews(grid.shape):
             levels = [(level.shape, cog.encode_tiles(level, tiles.codec))
                       for level in (pyramid.arrays[0] if pyramid is not None else [])]
-            cog.assemble(path, grid.shape, tags, levels, tiles, tiles.codec)
+            digest = _digest_as_written(written)
+            state = cog.assemble(path, grid.shape, tags, levels, tiles, tiles.codec, digest)
+            _remember(path, state, digest)
             if written is not None:
                 written(path)
             return
@@ -368,6 +370,26 @@ def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str,
         write_class_sidecar(path, meta.categories, bands=meta.bands or 1)
     if written is not None:
         written(path)
+
+
+def _digest_as_written(written: Callable[[Path], Any] | None) -> Any:
+    """A :mod:`hashlib` object fed the bytes of a COG as ecociv writes it, when ``written`` is
+    :func:`ecociv.io.hashing.file_digest` (which then finds the digest instead of reading the
+    file back: 0.03 CPU-s less for three 4000² outputs); else None."""
+    if written is None:
+        return None
+    from ecociv.io import hashing
+
+    return hashing.new_digest() if written is hashing.file_digest else None
+
+
+def _remember(path: Path, state: os.stat_result | None, digest: Any) -> None:
+    """Record the digest of the COG ``path`` computed as it was written (see
+    :func:`_digest_as_written`) for the state ``state`` it had after its last write."""
+    if digest is not None and state is not None:
+        from ecociv.io import hashing
+
+        hashing.remember_digest(path, state, digest.hexdigest())
 
 
 def _copy_with_pyramid(source: str, bands: list[int], path: Path, grid: GridSpec,
@@ -440,11 +462,12 @@ def _memory_dataset(values: np.ndarray, grid: GridSpec, nodata: float) -> Any:
 
 
 def _array_to_cog(values: np.ndarray, path: Path, grid: GridSpec, meta: RasterMeta,
-                  nodata: float, compress: str) -> None:
+                  nodata: float, compress: str, digest: Any = None) -> None:
     """Write the COG ``path`` straight from ``values`` (bands, rows, cols), already in the
     output type with nodata marked: no intermediate file; the overviews computed by ecociv
     where :class:`ecociv.grid.overviews.Pyramid` applies, else by GDAL from the array (the
-    same levels, resampling and pixels as the copy of a tiled file)."""
+    same levels, resampling and pixels as the copy of a tiled file). ``digest``: see
+    :func:`_digest_as_written`."""
     big = _with_overviews(grid.shape)
     pyramid = _pyramid(grid, meta, nodata) if big else None
     if pyramid is not None:
@@ -454,9 +477,10 @@ def _array_to_cog(values: np.ndarray, path: Path, grid: GridSpec, meta: RasterMe
         from ecociv.grid import cog
 
         levels = pyramid.arrays[0] if pyramid is not None else []
-        cog.assemble(path, grid.shape, cog.header_for(grid, meta, nodata, _describe),
-                     [(level.shape, cog.encode_tiles(level, own)) for level in levels],
-                     cog.encode_tiles(values[0], own), own)
+        state = cog.assemble(path, grid.shape, cog.header_for(grid, meta, nodata, _describe),
+                             [(level.shape, cog.encode_tiles(level, own)) for level in levels],
+                             cog.encode_tiles(values[0], own), own, digest)
+        _remember(path, state, digest)
     elif pyramid is not None and pyramid.valid:
         _copy_with_pyramid(_mem_dataset_name(values, grid), list(range(1, values.shape[0] + 1)),
                            path, grid, meta, compress, pyramid)
@@ -839,7 +863,8 @@ def _write_from_memory(items: Sequence[tuple[xr.DataArray, Path, RasterMeta]], g
         _, path, meta = items[index]
         values = arrays[index]
         assert values is not None
-        _array_to_cog(values, path, grid, meta, NODATA[meta.dtype], codec)
+        _array_to_cog(values, path, grid, meta, NODATA[meta.dtype], codec,
+                      _digest_as_written(written))
         arrays[index] = None  # its memory can go as soon as its file is written
         if written is not None:
             written(path)

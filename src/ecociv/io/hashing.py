@@ -62,8 +62,34 @@ def file_digest(path: str | Path) -> str:
     return hexdigest  # still changing: this reading's digest, remembered nowhere
 
 
+def new_digest() -> Any:
+    """A :mod:`hashlib` object of the digest of :func:`file_digest` (BLAKE2b-128)."""
+    return hashlib.blake2b(digest_size=16)
+
+
+def remember_digest(path: str | Path, written: os.stat_result, hexdigest: str) -> bool:
+    """Record ``hexdigest`` (of :func:`new_digest`) as the digest of the file ``path``, whose
+    writer fed it every byte it wrote and took ``written`` (``os.fstat``) after its last
+    write, as :func:`file_digest` records the digest of a file it read: for the state the file
+    has now, and only if that is the state ``written`` (else nothing is recorded and
+    :func:`file_digest` reads the file). Returns whether it was recorded."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    key = digest_cache.stat_key(stat)
+    if key != digest_cache.stat_key(written):
+        return False
+    absolute = str(path.resolve())
+    _memo[absolute, key] = hexdigest
+    if digest_cache.cacheable(stat, time.time()):
+        _cache.put(absolute, key, hexdigest)
+    return True
+
+
 def _hash_file(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
+    digest = new_digest()
     with open(path, "rb") as handle:
         while block := handle.read(_CHUNK):
             digest.update(block)
