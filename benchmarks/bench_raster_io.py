@@ -25,7 +25,8 @@ are over ``--repeats`` rounds after one warm-up round. Usage::
 ``--reads`` times instead, each in a fresh process, what a run does with its raster inputs
 alone: ``decode`` (every band read through GDAL in 256-row windows, nothing else) and
 ``read-check`` (``open_raster`` of every input of the config, then the range checks' ``nanmin``
-and ``nanmax`` of each — one ``value_range`` reduction where the tree has it — computed together
+and ``nanmax`` of each — ``value_ranges`` of the rasters chunked alike, or one
+``value_range`` per raster, where the tree has them — computed together
 on 2 threads) with the ``new`` and ``base`` trees; ``--reads-folder DIR ...`` reads the
 GeoTIFFs of other folders (e.g. the Albers uncompressed services inputs).
 
@@ -106,16 +107,27 @@ else:
     from ecociv.grid.io import grid_of, open_raster
     grid = grid_of(paths[0])
     pending = []
+    datas = []
     for path in paths:
         with rasterio.open(path) as src:
             count = src.count
         data = open_raster(path, grid, name=path.stem, bands=count if count > 1 else None).data
-        try:  # the checks as a run makes them: one reduction for both bounds (since 4 December)
+        datas.append(data)
+    try:  # the checks as a run makes them: the ranges of rasters chunked alike in one reduction
+        from ecociv.execute.checks import value_ranges  # (since 4 December, 19:00)
+        by_chunks = {}
+        for data in datas:
+            by_chunks.setdefault(data.chunks, []).append(data)
+        for group in by_chunks.values():
+            pending.append(value_ranges(group, [(True, True)] * len(group)))
+    except ImportError:
+        try:  # one reduction per raster for both bounds (4 December)
             from ecociv.execute.checks import value_range
-            both = value_range(data)
-            pending += [both["min"], both["max"]]
+            for data in datas:
+                both = value_range(data)
+                pending += [both["min"], both["max"]]
         except ImportError:
-            pending += [da.nanmin(data), da.nanmax(data)]
+            pending += [v for data in datas for v in (da.nanmin(data), da.nanmax(data))]
     dask.compute(*pending, num_workers=2)
 print("READS", time.perf_counter() - wall, cpu() - start)
 """

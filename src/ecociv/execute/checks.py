@@ -3,7 +3,7 @@ outputs), the shape of what a model produced, and read errors that surface mid-r
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,18 +23,24 @@ Check = tuple[RasterInput, str, Any]
 
 
 def raster_checks(model: Model, values: Mapping[str, Any]) -> list[Check]:
-    """Lazy checks of raster input ranges and codes, computed in the same pass as the outputs."""
+    """Lazy checks of raster input ranges and codes, computed in the same pass as the outputs.
+
+    The ranges of the float dask inputs chunked alike are found together (:func:`value_ranges`:
+    one task per chunk for all of them, one to combine), not in a tree of tasks per input and
+    bound."""
     checks: list[Check] = []
+    #: inputs whose range is found with others': chunks -> [(check position, data, low, high)]
+    grouped: dict[Any, list[tuple[int, da.Array, bool, bool]]] = {}
     for item in model.spec.inputs:
         if not isinstance(item, RasterInput) or item.id not in values:
             continue
         data = values[item.id].data
         low = item.ge is not None or item.gt is not None
         high = item.le is not None or item.lt is not None
-        if low and high and isinstance(data, da.Array) and data.dtype.kind == "f" and data.size:
-            both = value_range(data)  # one task per chunk for the two
-            checks.append((item, "min", both["min"]))
-            checks.append((item, "max", both["max"]))
+        if (low or high) and isinstance(data, da.Array) and data.dtype.kind == "f" and data.size:
+            grouped.setdefault(data.chunks, []).append((len(checks), data, low, high))
+            checks.extend((item, kind, None) for kind, wanted in (("min", low), ("max", high))
+                          if wanted)
         else:
             if low:
                 checks.append((item, "min", da.nanmin(data) if isinstance(data, da.Array) else np.nanmin(data)))
@@ -45,39 +51,61 @@ def raster_checks(model: Model, values: Mapping[str, Any]) -> list[Check]:
             codes = (np.asarray(values[table_id][column], dtype=np.float64)
                      if item.codes_in and table_id in values else None)
             checks.append((item, "codes", unknown_codes(data, codes)))
+    for members in grouped.values():
+        ranges = value_ranges([data for _, data, _, _ in members],
+                              [(low, high) for _, _, low, high in members])
+        for index, (position, _, low, high) in enumerate(members):
+            if low:
+                checks[position] = (checks[position][0], "min", ranges[index, 0])
+            if high:
+                checks[position + low] = (checks[position + low][0], "max", ranges[index, 1])
     return checks
 
 
-#: the smallest and largest value of a chunk or of several, NaN left out
-_RANGE = np.dtype([("min", np.float64), ("max", np.float64)])
-
-
-def _range_chunk(block: np.ndarray, axis: Any = None, keepdims: bool = True) -> np.ndarray:
-    out = np.empty((1,) * block.ndim, _RANGE)
-    if block.size:
-        # fmin/fmax leave NaN out (NumPy's nanmin/nanmax of a float array are these reductions)
-        out["min"] = np.fmin.reduce(block, axis=None)
-        out["max"] = np.fmax.reduce(block, axis=None)
-    else:
-        out["min"] = out["max"] = np.nan
+def _ranges_chunk(*blocks: np.ndarray, wanted: tuple[tuple[bool, bool], ...]) -> np.ndarray:
+    """The smallest and largest value (NaN left out) of each block, as wanted, shape
+    ``(1, ..., 1, len(blocks), 2)``; NaN when not wanted or the block has no value."""
+    out = np.full((1,) * blocks[0].ndim + (len(blocks), 2), np.nan)
+    for index, (block, (low, high)) in enumerate(zip(blocks, wanted, strict=True)):
+        if block.size:
+            # fmin/fmax leave NaN out (NumPy's nanmin/nanmax of a float array are these reductions)
+            if low:
+                out[..., index, 0] = np.fmin.reduce(block, axis=None)
+            if high:
+                out[..., index, 1] = np.fmax.reduce(block, axis=None)
     return out
 
 
-def _range_combine(parts: np.ndarray, axis: Any = None, keepdims: bool = True) -> np.ndarray:
-    out = np.empty((1,) * parts.ndim if keepdims else (), _RANGE)
-    out["min"] = np.fmin.reduce(parts["min"], axis=None)
-    out["max"] = np.fmax.reduce(parts["max"], axis=None)
-    return out
+def _same(parts: np.ndarray, axis: Any = None, keepdims: bool = True) -> np.ndarray:
+    return parts
 
 
-def value_range(data: da.Array) -> da.Array:
-    """The smallest and the largest value of a float dask array, NaN left out (NaN when every
-    cell is NaN), as a 0-d array with fields ``min`` and ``max``: one pass and one task per
-    chunk for the two (``da.nanmin`` and ``da.nanmax`` take one task each); the values are
-    those of ``nanmin``/``nanmax``, as float64."""
-    return da.reduction(data, _range_chunk, _range_combine, combine=_range_combine,
-                        dtype=_RANGE, concatenate=True, keepdims=False,
-                        meta=np.empty((), _RANGE), name="value-range")
+def _ranges_combine(parts: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    """The ranges of the chunks (``parts``: the chunks along the leading axes) combined."""
+    flat = parts.reshape(-1, *parts.shape[-2:])
+    out = np.stack([np.fmin.reduce(flat[..., 0], axis=0), np.fmax.reduce(flat[..., 1], axis=0)],
+                   axis=-1)
+    return out.reshape((1,) * (parts.ndim - 2) + out.shape) if keepdims else out
+
+
+def value_ranges(arrays: Sequence[da.Array], wanted: Sequence[tuple[bool, bool]]) -> da.Array:
+    """The smallest and the largest value of each of several float dask arrays chunked alike,
+    NaN left out (NaN when every cell is NaN), as an array of shape ``(len(arrays), 2)``:
+    column 0 the smallest, 1 the largest, NaN where not ``wanted`` (a pair of flags per array).
+
+    One task per chunk for all the arrays and bounds and one that combines the chunks'
+    (``da.nanmin`` and ``da.nanmax`` make a tree of tasks per array and bound: the range
+    checks of ``water_yield``'s four rasters of 16 chunks were 133 tasks, now 30). The values
+    are those of ``nanmin``/``nanmax``, as float64."""
+    ndim = arrays[0].ndim
+    parts = da.map_blocks(_ranges_chunk, *arrays, wanted=tuple(wanted),
+                          new_axis=[ndim, ndim + 1], chunks=(1,) * ndim + (len(arrays), 2),
+                          dtype=np.float64, meta=np.empty((0,) * (ndim + 2)))
+    axes = tuple(range(ndim))
+    return da.reduction(parts, _same, _ranges_combine, axis=axes, keepdims=False,
+                        dtype=np.float64, concatenate=True, meta=np.empty((0, 0)),
+                        split_every={axis: max(2, parts.numblocks[axis]) for axis in axes},
+                        name="value-ranges")
 
 
 def _first_cell(data: xr.DataArray, mask_fn: Any) -> str:
