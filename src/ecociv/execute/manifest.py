@@ -50,10 +50,14 @@ def package_versions() -> dict[str, str]:
 def describe_later(grid: GridSpec) -> None:
     """Start :meth:`GridSpec.describe` of the run's grid in a background thread; the manifest
     then finds the description done (``GridSpec._crs_string`` is a cached property: a thread
-    asking for it meanwhile waits for the value). The description names the CRS by an
-    authority code when PROJ identifies one, a search of PROJ's database of 20-25 ms (CPU) for
-    a CRS without such a code (the Albers grids of the Belt), half of it without the GIL: done
-    while the main thread builds the run's graph instead of after the outputs are written."""
+    asking for it meanwhile waits for the value).
+
+    The description names the CRS by an authority code when PROJ identifies one, a search of
+    PROJ's database of 20-25 CPU-ms for a CRS without such a code (the Albers grids of the
+    Belt), about half of it without the GIL. Started as the outputs' computation starts, it
+    took 94 ms off the main thread's serial time around the computation, against 129 ms when
+    the manifest described the grid itself and 100 ms when started with the run (medians of
+    11 runs of ``water_yield`` 4000² Albers, load 4-5)."""
     threading.Thread(target=grid.describe, name="ecociv-grid-describe", daemon=True).start()
 
 

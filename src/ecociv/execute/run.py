@@ -50,8 +50,6 @@ def run_loaded(
     """
     started = time.time()
     digests = {name: digest_later(path) for name, path in loaded.files.items()}
-    if loaded.grid is not None:
-        describe_later(loaded.grid)
     spec = model.spec
     out_dir = Path(out_dir)
     check_disk_room(loaded.grid, out_dir, [  # before any work: a header may declare a huge grid
@@ -88,6 +86,8 @@ def run_loaded(
             parts = list(value.arrays) if isinstance(value, LazyTable) else [value]
             slots.append(slice(len(pending), len(pending) + len(parts)))
             pending.extend(parts)
+        if loaded.grid is not None:
+            describe_later(loaded.grid)  # for the manifest, while the outputs are computed
         if loaded.grid is not None and rasters:
             # each COG is hashed as soon as it is written, while the others are still being
             # written (record_output_digests below then finds the digests in memory)
