@@ -612,6 +612,36 @@ def test_own_cog_tiles_go_through_gdal_when_it_computes_the_overviews(
         assert own[key] == gdal[key], key
 
 
+def test_overview_tiles_encoded_in_the_pass_are_those_of_the_whole_levels() -> None:
+    # LevelTiles encodes each row of tiles of a level once the blocks (any order, 64 x 704
+    # cells here, rows of tiles of every level straddled) have computed it; joined, they must
+    # be the bytes encode_tiles makes of the whole level, and every row must be done in the pass
+    from ecociv.grid import cog
+    from ecociv.grid.overviews import Pyramid
+
+    codec = cog.codec("zstd")
+    assert codec is not None
+    shape = (2112, 2112)  # levels of 1056, 528, 264 rows: 3, 2 and 1 rows of 512-cell tiles
+    values = _float_values(shape).astype(np.float32)
+    values[np.isnan(values)] = NODATA["float32"]
+    pyramid = Pyramid(shape, 1, "float32", NODATA["float32"])
+    levels = cog.LevelTiles(pyramid.arrays[0], codec)
+    blocks = [(row, col) for row in range(0, shape[0], 64) for col in range(0, shape[1], 704)]
+    for index in np.random.default_rng(3).permutation(len(blocks)):
+        row, col = blocks[index]
+        block = values[row:row + 64, col:col + 704]
+        pyramid.add(0, row, col, block)
+        levels.filled(row, col, *block.shape)
+    assert pyramid.valid
+    assert all(part is not None for rows in levels._rows for part in rows)
+    encoded = levels.encoded()
+    assert [level_shape for level_shape, _ in encoded] == [(1056, 1056), (528, 528), (264, 264)]
+    for (_, (buffer, lengths)), level in zip(encoded, pyramid.arrays[0], strict=True):
+        whole, whole_lengths = cog.encode_tiles(level, codec)
+        assert lengths == whole_lengths
+        assert buffer.tobytes() == whole[:sum(whole_lengths)].tobytes()
+
+
 @pytest.mark.parametrize("case", ["multiband", "float64", "int16"])
 def test_gdal_writes_the_cogs_ecociv_does_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                case: str) -> None:

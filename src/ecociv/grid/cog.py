@@ -312,6 +312,53 @@ def encode_tiles(values: np.ndarray, codec: Codec) -> Encoded:
     return buffer, lengths
 
 
+class LevelTiles:
+    """Compressed tiles of the overview levels of one output (``levels``, the arrays a
+    :class:`ecociv.grid.overviews.Pyramid` fills, largest first), each row of tiles of a level
+    encoded by :func:`encode_tiles` as soon as the blocks given to :meth:`filled` have
+    computed all its cells: on the threads of the pass, instead of every level after it."""
+
+    def __init__(self, levels: Sequence[np.ndarray], codec: Codec):
+        self.levels = list(levels)
+        self.codec = codec
+        self._filled = [[0] * -(-level.shape[0] // TILE) for level in self.levels]
+        self._rows: list[list[Encoded | None]] = [[None] * len(counts) for counts in self._filled]
+        self._lock = threading.Lock()
+
+    def filled(self, row: int, col: int, rows: int, cols: int) -> None:
+        """Count the cells of every level computed from a block of ``rows`` × ``cols``
+        full-resolution cells whose top-left cell is (``row``, ``col``), all four multiples of
+        ``2 ** len(levels)``; encode the rows of tiles they complete."""
+        done = []
+        with self._lock:
+            for index, level in enumerate(self.levels):
+                top, height, width = row >> (index + 1), rows >> (index + 1), cols >> (index + 1)
+                for strip in range(top // TILE, -(-(top + height) // TILE)):
+                    first, last = strip * TILE, min((strip + 1) * TILE, level.shape[0])
+                    self._filled[index][strip] += (min(top + height, last) - max(top, first)) * width
+                    if self._filled[index][strip] == (last - first) * level.shape[1]:
+                        done.append((index, strip))
+        for index, strip in done:
+            self._rows[index][strip] = self._encode(index, strip)
+
+    def _encode(self, index: int, strip: int) -> Encoded:
+        buffer, lengths = encode_tiles(self.levels[index][strip * TILE:(strip + 1) * TILE],
+                                       self.codec)
+        return buffer[:sum(lengths)].copy(), lengths  # only the compressed bytes are kept
+
+    def encoded(self) -> list[tuple[tuple[int, int], Encoded]]:
+        """Each level's shape and tiles, row by row, as :func:`encode_tiles` makes them for the
+        whole level (rows of tiles not encoded yet are encoded now)."""
+        found = []
+        for index, level in enumerate(self.levels):
+            parts = [part if part is not None else self._encode(index, strip)
+                     for strip, part in enumerate(self._rows[index])]
+            buffer = np.concatenate([part[0] for part in parts])
+            found.append(((level.shape[0], level.shape[1]),
+                          (buffer, [length for part in parts for length in part[1]])))
+        return found
+
+
 class TileWriter:
     """Compressed full-resolution tiles of one output, appended to the scratch file ``scratch``
     as their rows of tiles are completed by the blocks given to :meth:`add` (any block shapes,

@@ -64,6 +64,13 @@ class _WindowTarget:
     def __init__(self, path: str, dtype: str, nodata: float, lock: Any, keep_open: bool,
                  pyramid: Any = None, tiles: Any = None):
         self.path = path
+        #: a :class:`ecociv.grid.cog.LevelTiles` encoding the tiles of the pyramid's levels as
+        #: the blocks complete their rows of tiles (with ``tiles`` and ``pyramid``)
+        self.levels: Any = None
+        if tiles is not None and pyramid is not None and pyramid.valid:
+            from ecociv.grid.cog import LevelTiles
+
+            self.levels = LevelTiles(pyramid.arrays[0], tiles.codec)
         #: overview levels filled from the blocks as they pass (:mod:`ecociv.grid.overviews`)
         self.pyramid = pyramid
         #: a :class:`ecociv.grid.cog.TileWriter` compressing the blocks into COG tiles as they
@@ -84,6 +91,7 @@ class _WindowTarget:
         state["keep_open"] = False
         state["pyramid"] = None  # on a cluster the blocks are written elsewhere: GDAL computes
         state["tiles"] = None
+        state["levels"] = None
         return state
 
     def open(self) -> None:
@@ -144,6 +152,8 @@ class _WindowTarget:
             to_float32(block[top - row:top - row + cells.shape[0]], self.nodata, cells)
             if self.pyramid is not None:
                 self.pyramid.add(0, top, col, cells)
+                if self.levels is not None and self.pyramid.valid:
+                    self.levels.filled(top, col, *cells.shape)
             self.tiles.filled(top, col, cells.shape)
 
 
@@ -327,24 +337,29 @@ def _cog_workers(files: int) -> int:
 
 def _to_cog(tmp: Path, path: Path, meta: RasterMeta, compress: str,
             written: Callable[[Path], Any] | None = None, pyramid: Any = None,
-            grid: GridSpec | None = None, tiles: Any = None) -> None:
+            grid: GridSpec | None = None, tiles: Any = None, levels: Any = None) -> None:
     """Copy the tiled GeoTIFF ``tmp`` to the COG ``path`` (with the overviews of ``pyramid``
     when it holds them, see :func:`_copy_with_pyramid`), then call ``written(path)``.
 
     With ``tiles`` (a :class:`ecociv.grid.cog.TileWriter` that took the blocks instead of
     ``tmp``): the COG is assembled from its compressed tiles and the levels of ``pyramid``;
     should the pyramid have been dropped, its tiles are first assembled into ``tmp``, which
-    GDAL's COG driver then copies, computing the overviews."""
+    GDAL's COG driver then copies, computing the overviews. ``levels``: the
+    :class:`ecociv.grid.cog.LevelTiles` of the pyramid's levels, if any (else they are
+    encoded here)."""
     if tiles is not None:
         from ecociv.grid import cog
 
         assert grid is not None
         tags = cog.header_for(grid, meta, NODATA[meta.dtype], _describe)
         if (pyramid is not None and pyramid.valid) or not _with_overviews(grid.shape):
-            levels = [(level.shape, cog.encode_tiles(level, tiles.codec))
-                      for level in (pyramid.arrays[0] if pyramid is not None else [])]
+            if levels is not None and pyramid is not None:
+                encoded = levels.encoded()
+            else:
+                encoded = [(level.shape, cog.encode_tiles(level, tiles.codec))
+                           for level in (pyramid.arrays[0] if pyramid is not None else [])]
             digest = _digest_as_written(written)
-            state = cog.assemble(path, grid.shape, tags, levels, tiles, tiles.codec, digest)
+            state = cog.assemble(path, grid.shape, tags, encoded, tiles, tiles.codec, digest)
             _remember(path, state, digest)
             if written is not None:
                 written(path)
@@ -819,7 +834,8 @@ def write_rasters(
 
             with ThreadPoolExecutor(max_workers=_cog_workers(len(items))) as pool:
                 list(pool.map(lambda job: _to_cog(job[1], job[0][1], job[0][2], codec, written,
-                                                  job[2].pyramid, grid, job[2].tiles),
+                                                  job[2].pyramid, grid, job[2].tiles,
+                                                  job[2].levels),
                               zip(items, tmps, targets, strict=True)))
         finally:
             for target in targets:
