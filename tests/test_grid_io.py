@@ -453,3 +453,37 @@ def test_block_reader_reads_each_chunk_once_and_survives_pickling(
     copy = pickle.loads(pickle.dumps(reader))
     np.testing.assert_array_equal(copy[0:1, 0:2, 4:7], reader[0:1, 0:2, 4:7])
     assert np.isnan(copy[0:1, 0:1, 5:6]).all() and copy[0:1, 1:2, 4:5].item() == 34.0
+
+
+@pytest.mark.parametrize("crs", [CHINA_ALBERS, "EPSG:32645", "EPSG:4326"])
+@pytest.mark.parametrize("bands", [None, 3])
+def test_grid_mapping_is_rioxarrays(crs: str, bands: int | None) -> None:
+    """``with_grid_mapping`` (the CRS and transform of every opened raster, its attributes
+    made once per grid) gives what rioxarray's ``write_crs`` and ``write_transform`` give."""
+    import xarray as xr
+
+    res = 0.01 if crs == "EPSG:4326" else 30.0
+    origin = (80.0, 45.0) if crs == "EPSG:4326" else (500_000.0, 4_900_000.0)
+    grid = GridSpec.from_crs(crs, Affine(res, 0, origin[0], 0, -res, origin[1]), (4, 5))
+    shape = grid.shape if bands is None else (bands, *grid.shape)
+    dims = ("y", "x") if bands is None else ("band", "y", "x")
+
+    def raster() -> xr.DataArray:
+        coords = {"x": grid.x_coords(), "y": grid.y_coords()}
+        if bands is not None:
+            coords["band"] = np.arange(1, bands + 1)
+        return xr.DataArray(np.zeros(shape), dims=dims, coords=coords, name="r",
+                            attrs={"units": "mm"})
+
+    for _ in range(2):  # made, then from the cache
+        ours = grid_io.with_grid_mapping(raster(), grid)
+        theirs = raster().rio.write_crs(grid.crs.to_wkt()).rio.write_transform(grid.transform)
+        xr.testing.assert_identical(ours, theirs)
+        assert list(ours.coords) == list(theirs.coords)
+        assert ours.encoding == theirs.encoding == {"grid_mapping": "spatial_ref"}
+        assert ours.coords["spatial_ref"].attrs == theirs.coords["spatial_ref"].attrs
+        assert ours.rio.crs == theirs.rio.crs and ours.rio.transform() == grid.transform
+    # the cached attributes are not shared: changing one raster's leaves the next one's
+    ours.coords["spatial_ref"].attrs["GeoTransform"] = "changed"
+    assert grid_io.with_grid_mapping(raster(), grid).coords["spatial_ref"].attrs[
+        "GeoTransform"] == theirs.coords["spatial_ref"].attrs["GeoTransform"]
