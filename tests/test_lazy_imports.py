@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -224,3 +225,41 @@ def test_numba_array_functions_find_blas_without_importing_scipy_linalg() -> Non
                            check=True, timeout=300)
     assert found == {"light": True, "blas": plain.stdout.strip() == "True",
                      "restored": "numba.np.linalg", "dot": True, "index": 3, "correlate": True}
+
+
+PRELOAD_PROBE = textwrap.dedent("""
+    import json, sys
+    from ecociv import lazy
+    names = lazy.RUN_LIBRARIES + lazy.VECTOR_LIBRARIES
+    files = {name: lazy._library_file(name) for name in names}
+    thread = lazy.preload_libraries(("pyproj._context", "shapely.lib", "no_such_package.lib",
+                                     "json/no_such_file.so"))
+    lazy.preload_finished()
+    with open("/proc/self/maps") as maps:
+        mapped = maps.read()
+    loaded = [files[name] in mapped for name in ("pyproj._context", "shapely.lib")]
+    imported = sorted(name for name in ("pyproj", "shapely") if name in sys.modules)
+    import pyproj, shapely
+    print(json.dumps({"found": all(files.values()), "loaded": loaded, "imported": imported,
+                      "thread": [thread.name, thread.daemon, thread.is_alive()],
+                      "missing": [lazy._library_file("no_such_package.lib"),
+                                  lazy._library_file("json/no_such_file.so"),
+                                  lazy._library_file("json.decoder")],
+                      "epsg": pyproj.CRS.from_epsg(32645).to_epsg(),
+                      "area": shapely.box(0, 0, 2, 3).area}))
+""")
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux's /proc/self/maps")
+def test_preloaded_libraries_are_mapped_without_importing_their_modules() -> None:
+    """``preload_libraries`` maps the extension modules' shared objects (as listed by the
+    kernel in ``/proc/self/maps``) without importing any module; names that find no file
+    (a missing package, a missing file, a pure-Python module) are skipped, and the modules
+    import and work afterwards (PROJ gives EPSG:32645 back, GEOS the area of a 2 x 3 box)."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run([sys.executable, "-c", PRELOAD_PROBE], env=env, capture_output=True,
+                          text=True, check=True, timeout=300)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"found": True, "loaded": [True, True], "imported": [],
+                     "thread": ["ecociv-preload", True, False], "missing": [None, None, None],
+                     "epsg": 32645, "area": 6.0}

@@ -152,6 +152,10 @@ def main(argv: list[str] | None = None) -> None:
         _usage_error(err)
 
 
+#: endings of the vector files a model run reads with pyogrio (their libraries are preloaded)
+_VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".zip")
+
+
 def entry() -> None:
     """The ``ecociv`` script and ``python -m ecociv.cli.main``: :func:`main`, then, when the
     command allowed it (``ecociv model run``), the exit without the interpreter's teardown
@@ -163,11 +167,14 @@ def entry() -> None:
     from ecociv.cli import process
 
     process.mark_script()
-    lazy.skip_dask_derived_docs()  # no docstring is read here: 0.06-0.08 CPU-s less
     if sys.argv[1:3] == ["model", "run"]:
+        # GDAL, Arrow, LLVM ... mapped on another core, not by the imports holding the GIL
+        vector = any(arg.lower().endswith(_VECTOR_SUFFIXES) for arg in sys.argv[3:])
+        lazy.preload_libraries(lazy.RUN_LIBRARIES + (lazy.VECTOR_LIBRARIES if vector else ()))
         # no collections while the parser and its commands are imported (the run command sets
         # its own thresholds, see ecociv.cli.models_cmd): 50-60 of them, 5-10 ms
         gc.disable()
+    lazy.skip_dask_derived_docs()  # no docstring is read here: 0.06-0.08 CPU-s less
     # a model run's inputs start decoding on another core now, not after the parser's set-up
     started = read_ahead.start_for_command(sys.argv[1:])
     try:

@@ -190,7 +190,7 @@ def run(
                                      help="Nodata value of a raster input whose file does not declare "
                                      "one (or declares a wrong one), e.g. land_use=0; repeatable."),
 ) -> None:
-    from ecociv import read_ahead
+    from ecociv import lazy, read_ahead
 
     thresholds = gc.get_threshold()
     gc.disable()  # no collections while importing the engine (below): 0.1-0.15 s of CPU less
@@ -203,6 +203,7 @@ def run(
         from ecociv.registry import get_model
 
         model = get_model(model_id)
+        lazy.preload_finished()  # loaded long before (ecociv.cli.main.entry): no wait
         # what was imported stays for the process: later collections need not look at it, and
         # are rarer while the run allocates (its arrays are freed by reference counting)
         gc.freeze()
