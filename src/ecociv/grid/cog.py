@@ -20,7 +20,7 @@ smallest overview, ..., the largest, then of the full resolution, each row by ro
 preceded by its byte count and followed by its last 4 bytes again. The georeferencing and
 metadata tags (GeoTIFF keys, ``GDAL_METADATA``, ``GDAL_NODATA``) are taken from a header GDAL
 writes for the same grid and tags, so they are GDAL's own. Compression is ZSTD (TIFF code
-50000, GDAL >= 2.3) at level -1 (see :data:`ZSTD_LEVEL`) or DEFLATE (TIFF code 8, level 6 as
+50000, GDAL >= 2.3) at level -3 (see :data:`ZSTD_LEVEL`) or DEFLATE (TIFF code 8, level 6 as
 GDAL's default), with predictor 3 (floating point, TIFF Technical Note 3) as ecociv asks GDAL
 for; edge tiles are padded with zeros, as GDAL does.
 tests/test_grid_write.py checks pixels, overviews, tags and layout against GDAL's COG driver.
@@ -43,10 +43,13 @@ from ecociv.compiled import jit
 
 TILE = 512
 #: ZSTD level of the tiles. GDAL's TIFF driver takes levels 1-22 and ecociv asks it for 1; the
-#: "fast" level -1 (zstd >= 1.3.4 compressors; every ZSTD decoder reads its frames) encodes the
-#: three 4000² outputs of water_yield (predictor and compression, all levels) in 0.43 instead
-#: of 0.55 CPU-s, into 115.98 instead of 114.69 MB (+1.1 %; benchmarks/RESULTS.md)
-ZSTD_LEVEL = -1
+#: "fast" levels (zstd >= 1.3.4 compressors; every ZSTD decoder reads their frames) trade size
+#: for speed: the three 4000² outputs of water_yield (predictor and compression, all levels)
+#: took 0.43 CPU-s at -1 instead of 0.55 at 1, into 115.98 instead of 114.69 MB (+1.1 %;
+#: benchmarks/RESULTS.md); -3 compresses their 192 full-resolution tiles in 0.169-0.172
+#: instead of 0.197-0.198 CPU-s, and the whole write (pass and COG phase, in-process) takes
+#: 0.05-0.07 CPU-s less, into 118.29 MB (+2.0 % on -1)
+ZSTD_LEVEL = -3
 #: the structural metadata GDAL's COG driver writes after the TIFF header
 _GHOST_TEXT = (b"LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nBLOCK_LEADER=SIZE_AS_UINT4\n"
                b"BLOCK_TRAILER=LAST_4_BYTES_REPEATED\nKNOWN_INCOMPATIBLE_EDITION=NO\n ")
