@@ -263,3 +263,42 @@ def test_preloaded_libraries_are_mapped_without_importing_their_modules() -> Non
     assert found == {"found": True, "loaded": [True, True], "imported": [],
                      "thread": ["ecociv-preload", True, False], "missing": [None, None, None],
                      "epsg": 32645, "area": 6.0}
+
+
+ARROW_PROBE = textwrap.dedent("""
+    import json, sys
+    from ecociv.cli import main as cli
+
+    def probe():
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        from pyarrow.vendored import docscrape
+        print(json.dumps({"doc": pc.sum.__doc__, "sum": pc.sum(pa.array([1, 2, 3])).as_py(),
+                          "mean": pc.mean(pa.array([1.0, 2.0, None]), skip_nulls=False).as_py(),
+                          "restored": docscrape.NumpyDocString.__module__}))
+
+    if sys.argv[1] == "script":
+        cli.main = probe
+        sys.argv = ["ecociv", "probe"]
+        cli.entry()
+    else:
+        probe()
+""")
+
+
+def test_the_script_imports_pyarrow_compute_without_copied_parameter_docs() -> None:
+    """In the ``ecociv`` script ``pyarrow.compute``'s wrappers lack the parameter sections
+    copied from their options classes and keep their summaries; the functions compute as in a
+    process without the script (pyarrow's own docstrings are the reference), and pyarrow's
+    docstring parser is its own again afterwards."""
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    found = {}
+    for mode in ("script", "plain"):
+        done = subprocess.run([sys.executable, "-c", ARROW_PROBE, mode], env=env,
+                              capture_output=True, text=True, check=True, timeout=300)
+        found[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+    script, plain = found["script"], found["plain"]
+    assert "skip_nulls : bool" in plain["doc"] and "skip_nulls : bool" not in script["doc"]
+    assert script["doc"].splitlines()[0] == plain["doc"].splitlines()[0]
+    assert (script["sum"], script["mean"]) == (plain["sum"], plain["mean"]) == (6, None)
+    assert script["restored"] == plain["restored"] == "pyarrow.vendored.docscrape"
