@@ -48,7 +48,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib.machinery import ExtensionFileLoader, ModuleSpec, PathFinder, SourceFileLoader
 from types import ModuleType
@@ -382,6 +382,15 @@ RUN_LIBRARIES = ("rasterio._base", "numpy._core._multiarray_umath", "pyarrow.lib
 
 #: those a run loads to read vector inputs: GEOS (shapely) and pyogrio's own GDAL
 VECTOR_LIBRARIES = ("shapely.lib", "pyogrio._ogr")
+
+#: endings of the vector files a model run reads with pyogrio (through geopandas)
+VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".zip")
+
+
+def names_vector_file(paths: Iterable[str]) -> bool:
+    """Whether one of ``paths`` (file names, or ``NAME=PATH`` arguments) ends like a vector
+    file of :data:`VECTOR_SUFFIXES` (any case)."""
+    return any(path.lower().endswith(VECTOR_SUFFIXES) for path in paths)
 
 
 def _library_file(name: str) -> str | None:

@@ -152,10 +152,6 @@ def main(argv: list[str] | None = None) -> None:
         _usage_error(err)
 
 
-#: endings of the vector files a model run reads with pyogrio (their libraries are preloaded)
-_VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".zip")
-
-
 def entry() -> None:
     """The ``ecociv`` script and ``python -m ecociv.cli.main``: :func:`main`, then, when the
     command allowed it (``ecociv model run``), the exit without the interpreter's teardown
@@ -169,7 +165,7 @@ def entry() -> None:
     process.mark_script()
     if sys.argv[1:3] == ["model", "run"]:
         # GDAL, Arrow, LLVM ... mapped on another core, not by the imports holding the GIL
-        vector = any(arg.lower().endswith(_VECTOR_SUFFIXES) for arg in sys.argv[3:])
+        vector = lazy.names_vector_file(sys.argv[3:])
         lazy.preload_libraries(lazy.RUN_LIBRARIES + (lazy.VECTOR_LIBRARIES if vector else ()))
         # no collections while the parser and its commands are imported (the run command sets
         # its own thresholds, see ecociv.cli.models_cmd): 50-60 of them, 5-10 ms

@@ -203,6 +203,14 @@ def run(
         from ecociv.registry import get_model
 
         model = get_model(model_id)
+        # imported by the run anyway (compiled passes; vector inputs through geopandas): here,
+        # before the freeze, no collection runs while they import (one of 10-12 ms during
+        # shapely's) and later ones need not look at their objects
+        import numba  # noqa: F401
+
+        if lazy.names_vector_file(inputs):
+            import geopandas  # noqa: F401
+            import pyogrio  # noqa: F401
         lazy.preload_finished()  # loaded long before (ecociv.cli.main.entry): no wait
         # what was imported stays for the process: later collections need not look at it, and
         # are rarer while the run allocates (its arrays are freed by reference counting)
