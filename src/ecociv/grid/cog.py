@@ -345,9 +345,19 @@ class LevelTiles:
             self._rows[index][strip] = self._encode(index, strip)
 
     def _encode(self, index: int, strip: int) -> Encoded:
-        buffer, lengths = encode_tiles(self.levels[index][strip * TILE:(strip + 1) * TILE],
-                                       self.codec)
-        return buffer[:sum(lengths)].copy(), lengths  # only the compressed bytes are kept
+        """The tiles of one row of tiles, as :func:`encode_tiles` makes them, compressed one
+        by one into a buffer of one tile and kept as their bytes alone: this runs during the
+        pass, whose memory peaks (a buffer for the whole row took 5 MB more per call)."""
+        values = self.levels[index][strip * TILE:(strip + 1) * TILE]
+        words = values.view(np.uint32)
+        predicted = np.empty((TILE, 4 * TILE), dtype=np.uint8)
+        one = np.empty(self.codec.bound(predicted.nbytes), dtype=np.uint8)
+        pieces, lengths = [], []
+        for col in range(0, values.shape[1], TILE):
+            _predict(words, 0, col, predicted)
+            lengths.append(self.codec.compress_into(predicted, one, 0))
+            pieces.append(one[:lengths[-1]].tobytes())
+        return np.frombuffer(b"".join(pieces), dtype=np.uint8), lengths
 
     def encoded(self) -> list[tuple[tuple[int, int], Encoded]]:
         """Each level's shape and tiles, row by row, as :func:`encode_tiles` makes them for the
