@@ -374,7 +374,7 @@ def run_once(config: str, folder: Path, out: Path, log: Path, src: Path | None =
     # which is why every heavy step of this script runs in a subprocess
     parent = _own_peak_rss()
     result = measure(model_cmd(config, folder, out, src), log=log,
-                     env={**bytecode_env(), **env})
+                     env={**bytecode_env(), **(env or {})})
     result["benchmark_process_peak_rss_bytes"] = parent
     if result["ru_maxrss_bytes"] <= parent:
         result["ru_maxrss_inherited"] = True
