@@ -33,7 +33,7 @@ import ctypes.util
 import os
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -315,6 +315,19 @@ def encode_tiles(values: np.ndarray, codec: Codec) -> Encoded:
     return buffer, lengths
 
 
+def row_tiles(values: np.ndarray, codec: Codec) -> Iterator[np.ndarray]:
+    """The tiles of one row of tiles ``values`` (float32, at most :data:`TILE` rows), left to
+    right, each predicted and compressed by :meth:`Codec.compress_into` into one buffer of
+    one tile: each tile's bytes are valid until the next is made (take or copy them first).
+    The same bytes as :func:`encode_tiles` makes for that row."""
+    words = values.view(np.uint32)
+    predicted = np.empty((TILE, 4 * TILE), dtype=np.uint8)
+    compressed = np.empty(codec.bound(predicted.nbytes), dtype=np.uint8)
+    for col in range(0, values.shape[1], TILE):
+        _predict(words, 0, col, predicted)
+        yield compressed[:codec.compress_into(predicted, compressed, 0)]
+
+
 class LevelTiles:
     """Compressed tiles of the overview levels of one output (``levels``, the arrays a
     :class:`ecociv.grid.overviews.Pyramid` fills, largest first), each row of tiles of a level
@@ -348,16 +361,9 @@ class LevelTiles:
         """The tiles of one row of tiles, as :func:`encode_tiles` makes them, compressed one
         by one into a buffer of one tile and kept as their bytes alone: this runs during the
         pass, whose memory peaks (a buffer for the whole row took 5 MB more per call)."""
-        values = self.levels[index][strip * TILE:(strip + 1) * TILE]
-        words = values.view(np.uint32)
-        predicted = np.empty((TILE, 4 * TILE), dtype=np.uint8)
-        one = np.empty(self.codec.bound(predicted.nbytes), dtype=np.uint8)
-        pieces, lengths = [], []
-        for col in range(0, values.shape[1], TILE):
-            _predict(words, 0, col, predicted)
-            lengths.append(self.codec.compress_into(predicted, one, 0))
-            pieces.append(one[:lengths[-1]].tobytes())
-        return np.frombuffer(b"".join(pieces), dtype=np.uint8), lengths
+        pieces = [tile.tobytes() for tile in row_tiles(
+            self.levels[index][strip * TILE:(strip + 1) * TILE], self.codec)]
+        return np.frombuffer(b"".join(pieces), dtype=np.uint8), [len(p) for p in pieces]
 
     def encoded(self) -> list[tuple[tuple[int, int], Encoded]]:
         """Each level's shape and tiles, row by row, as :func:`encode_tiles` makes them for the
@@ -434,12 +440,8 @@ class TileWriter:
     def _store(self, strip: int, values: np.ndarray) -> None:
         """Compress the tiles of the row of tiles ``strip`` (its cells ``values``) one by one
         and append each to the scratch file."""
-        words = values.view(np.uint32)
-        predicted = np.empty((TILE, 4 * TILE), dtype=np.uint8)
-        compressed = np.empty(self.codec.bound(predicted.nbytes), dtype=np.uint8)
-        for index, col in enumerate(range(0, values.shape[1], TILE)):
-            _predict(words, 0, col, predicted)
-            length = self.codec.compress_into(predicted, compressed, 0)
+        for index, tile in enumerate(row_tiles(values, self.codec)):
+            length = tile.size
             # under the lock: close() must not close the file (whose descriptor could then be
             # reused by another file) under a write
             with self._lock:
@@ -447,7 +449,7 @@ class TileWriter:
                     return
                 offset = self._end
                 self._end += length
-                view = compressed[:length].data
+                view = tile.data
                 while view:
                     written = os.pwrite(self._fd, view, offset)
                     view, offset = view[written:], offset + written
