@@ -120,6 +120,45 @@ def test_report_hook_draws_the_network_as_run(capsys: pytest.CaptureFixture[str]
     assert json.loads((out / "maps.json").read_text()) == ["network_diagram.png", "network_diagram.svg"]
 
 
+def test_report_job_names_its_hook_and_a_worker_imports_only_that(capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    """A map job of the network diagram names the hook's module: a fresh process (as a map worker
+    is) draws it without importing the model registry, pint or pydantic (the model's imports), and
+    the files are those the registry's hook draws."""
+    import json
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    from ecociv.models.water_allocation.model import MODEL
+    from ecociv.report.maps import MapJob, _hook_name, draw_map_job, step_map_jobs
+    from tests.cli_helper import run_ecociv
+
+    out = tmp_path / "water"
+    code, _, err = run_ecociv(capsys, monkeypatch, "model", "run", "water_allocation", "-i",
+                              f"network={MODEL.example()['network']}", "-o", str(out))
+    assert code == 0, err
+    manifest = json.loads((out / "manifest.json").read_text())
+    [job] = step_map_jobs(out, manifest)
+    assert job.render is None and job.report == "ecociv.models.water_allocation.report:network_diagram"
+    assert _hook_name(lambda folder, manifest: []) is None  # not importable by its name
+    (tmp_path / "job.pkl").write_bytes(pickle.dumps(job))
+    probe = ("import pickle, sys; from ecociv.report.maps import draw_map_job; "
+             f"written = draw_map_job(pickle.loads(open({str(tmp_path / 'job.pkl')!r}, 'rb').read())); "
+             "print([p.name for p in written], sorted(m for m in ('ecociv.registry', 'pint', 'pydantic') "
+             "if m in sys.modules))")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": src})
+    assert done.stdout.strip() == "['network_diagram.png', 'network_diagram.svg'] []", done.stderr
+    drawn = (out / "network_diagram.png").read_bytes()
+    # without the name, the registry's hook: the same picture
+    assert draw_map_job(MapJob(out, manifest)) == [out / "network_diagram.png", out / "network_diagram.svg"]
+    assert (out / "network_diagram.png").read_bytes() == drawn
+
+
 def test_png_and_svg_from_one_figure_match_savefig_tight(tmp_path: Path) -> None:
     """``draw_network_files`` draws the PNG once and crops it to the tight box instead of letting
     ``savefig(bbox_inches="tight")`` lay the figure out twice: the same image size (± 1 pixel for

@@ -1,6 +1,6 @@
 """Diagram of a water allocation network (PNG or SVG) drawn with matplotlib only.
 
-The network file is read as YAML (:func:`.network.read_document`) and only its structural keys are used (nodes: ``id``,
+The network file is read as YAML (:func:`.document.read_document`) and only its structural keys are used (nodes: ``id``,
 ``type``, ``sector``, ``name``, ``x``, ``y``; links: ``id``, ``from``, ``to``, ``kind``, ``enabled``), so
 the diagram does not depend on the allocation engine and can be drawn for a network the engine would
 still reject for its figures. Format: docs/water_network.md.
@@ -76,7 +76,7 @@ def _read(network: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Mapping[
     """The parsed network and a name for messages."""
     if isinstance(network, Mapping):
         return network, "network"
-    from ecociv.models.water_allocation.network import read_document
+    from ecociv.models.water_allocation.document import read_document
 
     parsed, path = read_document(Path(network))
     return parsed, str(path)

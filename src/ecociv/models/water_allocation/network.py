@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from ecociv.errors import InputError
-from ecociv.io.yaml_files import load_yaml
 from ecociv.models.water_allocation import timeseries as ts
 from ecociv.models.water_allocation.checks import check_network
+from ecociv.models.water_allocation.document import read_document
 from ecociv.models.water_allocation.elements import (
     Aquifer,
     Cap,
@@ -82,21 +82,6 @@ def load_network(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         doc = apply_levers(doc, overrides, source=source)
     return build_network(doc, base=path.parent, source=source, months=months, start=start,
                          zone_volumes=zone_volumes)
-
-
-def read_document(path: str | Path) -> tuple[dict[str, Any], Path]:
-    """The parsed network file (``path`` or ``path/network.yaml``) and its path.
-
-    The one place network files are read: UTF-8 text, no key given twice, syntax errors naming the
-    file and line (:func:`ecociv.io.yaml_files.load_yaml`).
-    """
-    path = Path(path)
-    if path.is_dir():
-        path = path / "network.yaml"
-    doc = load_yaml(path, what="network file")
-    if not isinstance(doc, dict):
-        raise InputError("a network file is a YAML mapping with 'nodes' and 'links'", source=str(path))
-    return doc, path
 
 
 def build_network(doc: Mapping[str, Any], *, base: Path, source: str, months: int | None = None,
