@@ -1,8 +1,9 @@
 r"""Dijkstra's algorithm on the 8-neighbour grid graph without building the graph: step costs
 are computed from the resistance grid when a cell is scanned, the state of a search is two
 whole-grid arrays (distance float64 and predecessor int32: 12 bytes per cell, where the sparse
-graph alone took 96) and a priority queue that holds only the search front, and bounded searches
-reset only the cells they reached.
+graph alone took 96; and one byte per cell for the grid's steps, shared by all searches on the
+grid) and a priority queue that holds only the search front, and bounded searches reset only
+the cells they reached.
 
 Equal to SciPy, ties included. ``scipy.sparse.csgraph.dijkstra`` (SciPy 1.17,
 ``_shortest_path.pyx``, ``_dijkstra``) keeps a priority queue of (−distance, cell) pairs and
@@ -10,12 +11,15 @@ pops the largest pair first: the least distance, and among equal distances the h
 number; a cell is relaxed only by a strictly smaller distance (and then takes the predecessor
 and the nearest source of the cell being scanned, and a new pair is pushed); pairs whose distance
 is no longer the cell's are skipped when popped. The queue here is the same: a binary heap of
-(distance, cell) pairs in two parallel arrays (the comparisons read the pairs themselves, not a
-whole-grid array at random places), ordered by distance, then higher cell number first, with
-the outdated pairs skipped when popped. As a cell's pairs differ in distance, no two pairs are
-equal and any correct heap pops them in the same order: the cells are scanned in SciPy's order,
-with their neighbours in the order of the sparse graph's columns
-(:data:`kernels_paths.NEIGHBOURS`) and step costs evaluated by the same float64 expression as
+(distance, cell) pairs, ordered by distance, then higher cell number first, with the outdated
+pairs skipped when popped. A pair is two neighbouring 64-bit integers of one array (the
+comparisons read the pairs themselves, not a whole-grid array at random places, and both halves
+of a pair at once): the distance's IEEE 754 bits, which as integers are ordered as the
+distances are (these are never negative nor NaN), and the cell number. Which neighbours a cell
+has (inside the grid and passable) is read from one byte per cell (:func:`_moves`). As a cell's
+pairs differ in distance, no two pairs are equal and any correct heap pops them in the same
+order: the cells are scanned in SciPy's order, with their neighbours in the order of the sparse
+graph's columns (:data:`kernels_paths.NEIGHBOURS`) and step costs evaluated by the same float64 expression as
 :func:`kernels_paths.cost_graph`'s; distances, predecessors and nearest sources are SciPy's bit
 for bit (``tests/models/test_ecological_security_pattern_grid_dijkstra.py`` compares them on
 grids full of equal-cost paths). Written for ecociv; Dijkstra (1959).
@@ -42,30 +46,26 @@ _QUEUE_START = 4096
 
 
 @_jit
-def _before(da: float, a: int, db: float, b: int) -> bool:
-    """Pair (da, a) is popped before pair (db, b) (SciPy's pair order)."""
-    return da < db or (da == db and a > b)
-
-
-@_jit
-def _push(qd: Any, qc: Any, size: int, d: float, c: int) -> int:
-    """Add the pair (d, c) to the heap of ``size`` pairs (room for one more); the new size."""
+def _push(queue: Any, size: int, key: int, c: int) -> int:
+    """Add the pair (``key``, ``c``) to the heap of ``size`` pairs (room for one more): ``key``
+    the distance's bits as an integer (module notes); the new size."""
     i = size
     while i > 0:
         parent = (i - 1) >> 1
-        if not _before(d, c, qd[parent], qc[parent]):
-            break
-        qd[i] = qd[parent]
-        qc[i] = qc[parent]
+        parent_key = queue[2 * parent]
+        parent_cell = queue[2 * parent + 1]
+        if key > parent_key or (key == parent_key and c <= parent_cell):
+            break  # the parent is popped first (SciPy's pair order)
+        queue[2 * i] = parent_key
+        queue[2 * i + 1] = parent_cell
         i = parent
-    qd[i] = d
-    qc[i] = c
+    queue[2 * i] = key
+    queue[2 * i + 1] = c
     return size + 1
 
 
 @_jit
-def _start(origins: Any, labels: Any, dist: Any, source: Any, touched: Any, qd: Any,
-           qc: Any) -> int:
+def _start(origins: Any, labels: Any, dist: Any, source: Any, touched: Any, queue: Any) -> int:
     """Put the origins at distance 0 on the queue (room for all of them); their number."""
     track_source = source.size > 0
     size = 0
@@ -76,15 +76,37 @@ def _start(origins: Any, labels: Any, dist: Any, source: Any, touched: Any, qd: 
         dist[o] = 0.0
         if track_source:
             source[o] = labels[o]
-        size = _push(qd, qc, size, 0.0, o)
+        size = _push(queue, size, 0, o)  # the bits of 0.0
         touched[size - 1] = o
     return size
 
 
 @_jit
-def _scan(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, lengths: Any,
-          limit: float, dist: Any, pred: Any, source: Any, touched: Any, count: int, qd: Any,
-          qc: Any, size: int, stop_labels: Any, wanted: Any, remaining: int) -> tuple[int, int, int]:
+def _moves(resistance: Any, cols: int, d_rows: Any, d_cols: Any, offsets: Any) -> Any:
+    """The steps each cell allows (uint8 per cell): bit k set when the neighbour
+    ``NEIGHBOURS[k]`` is inside the grid and both cells are passable (0 on impassable cells)."""
+    n = resistance.size
+    rows = n // cols
+    moves = np.zeros(n, dtype=np.uint8)
+    for v in range(n):
+        if not np.isfinite(resistance[v]):
+            continue
+        r = v // cols
+        c = v - r * cols
+        steps = 0
+        for k in range(8):
+            rr = r + d_rows[k]
+            cc = c + d_cols[k]
+            if 0 <= rr < rows and 0 <= cc < cols and np.isfinite(resistance[v + offsets[k]]):
+                steps |= 1 << k
+        moves[v] = steps
+    return moves
+
+
+@_jit
+def _scan(resistance: Any, moves: Any, offsets: Any, lengths: Any, limit: float, dist: Any,
+          pred: Any, source: Any, touched: Any, count: int, queue: Any, size: int,
+          stop_labels: Any, wanted: Any, remaining: int) -> tuple[int, int, int]:
     """Scan cells until the queue is empty or it or ``touched`` might not hold the next cell's
     neighbours (the caller then grows them and calls again), or (``remaining`` > 0) until a cell
     of each label still ``wanted`` (``stop_labels`` of the cell, ``wanted[label]`` = 1) has been
@@ -92,55 +114,58 @@ def _scan(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, le
 
     The arrays are never replaced inside the loop: numba would count references to them at
     every step (atomic operations that took two thirds of the time)."""
-    n = resistance.size
-    rows = n // cols
     track_source = source.size > 0
-    room = qd.size - 8
+    bits = dist.view(np.int64)  # the distances' bits, ordered as the distances (module notes)
+    room = queue.size // 2 - 8
     touched_room = touched.size - 8
     while size > 0 and size <= room and count <= touched_room and remaining != 0:
-        dv = qd[0]
-        v = qc[0]
+        key_v = queue[0]
+        v = queue[1]
         # the first pair off the heap (written out: a call of a compiled function with the
-        # arrays costs numba's atomic reference counts at every step)
+        # arrays costs numba's atomic reference counts at every step): the hole left at the top
+        # moves down to the child popped first until the last pair fits there
         size -= 1
-        d_last = qd[size]
-        c_last = qc[size]
+        key_last = queue[2 * size]
+        cell_last = queue[2 * size + 1]
         i = 0
         while True:
             child = 2 * i + 1
             if child >= size:
                 break
-            if child + 1 < size and _before(qd[child + 1], qc[child + 1], qd[child], qc[child]):
-                child += 1
-            if not _before(qd[child], qc[child], d_last, c_last):
-                break
-            qd[i] = qd[child]
-            qc[i] = qc[child]
+            key = queue[2 * child]
+            cell = queue[2 * child + 1]
+            if child + 1 < size:
+                key_right = queue[2 * child + 2]
+                cell_right = queue[2 * child + 3]
+                if key_right < key or (key_right == key and cell_right > cell):
+                    child += 1
+                    key = key_right
+                    cell = cell_right
+            if key_last < key or (key_last == key and cell_last > cell):
+                break  # the last pair is popped before both children
+            queue[2 * i] = key
+            queue[2 * i + 1] = cell
             i = child
         if size > 0:
-            qd[i] = d_last
-            qc[i] = c_last
-        if dv > dist[v]:  # outdated: the cell was reached more cheaply since
+            queue[2 * i] = key_last
+            queue[2 * i + 1] = cell_last
+        if key_v > bits[v]:  # outdated: the cell was reached more cheaply since
             continue
         if remaining > 0 and stop_labels[v] < wanted.size and wanted[stop_labels[v]]:
             wanted[stop_labels[v]] = 0
             remaining -= 1
             if remaining == 0:
                 break
-        rv = resistance[v]
-        if not np.isfinite(rv):
+        steps = moves[v]
+        if steps == 0:  # impassable, or no passable neighbour
             continue
-        r = v // cols
-        c = v - r * cols
+        rv = resistance[v]
+        dv = dist[v]
         for k in range(8):
-            rr = r + d_rows[k]
-            cc = c + d_cols[k]
-            if rr < 0 or rr >= rows or cc < 0 or cc >= cols:
+            if not (steps >> k) & 1:
                 continue
             u = v + offsets[k]
             ru = resistance[u]
-            if not np.isfinite(ru):
-                continue
             nv = dv + (rv + ru) * 0.5 * lengths[k]
             du = dist[u]
             if nv <= limit and du > nv:
@@ -151,7 +176,7 @@ def _scan(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, le
                 pred[u] = v
                 if track_source:
                     source[u] = source[v]
-                size = _push(qd, qc, size, nv, u)
+                size = _push(queue, size, bits[u], u)
     return count, size, remaining
 
 
@@ -198,6 +223,9 @@ class GridSearch:
         self.d_rows = np.array([dr for dr, _ in NEIGHBOURS], dtype=np.int64)
         self.d_cols = np.array([dc for _, dc in NEIGHBOURS], dtype=np.int64)
         self.lengths = np.array([step_length(dr, dc, dx, dy) for dr, dc in NEIGHBOURS])
+        #: the steps each cell allows, a bit per neighbour (:func:`_moves`; 1 byte per cell, read
+        #: instead of testing the grid's edges and the neighbours' resistances at every scan)
+        self.moves = _moves(self.resistance, self.cols, self.d_rows, self.d_cols, self.offsets)
         #: cell numbers (predecessors, cells reached) in 4 bytes where they fit
         self.index_dtype = np.dtype(np.int32 if self.resistance.size < 2**31 - 16 else np.int64)
         self._new_state()
@@ -207,8 +235,7 @@ class GridSearch:
         self.dist = np.full(n, np.inf)
         self.pred = np.full(n, NULL_IDX, dtype=self.index_dtype)
         self.touched = np.zeros(0, dtype=self.index_dtype)
-        self._qd = np.empty(_QUEUE_START)
-        self._qc = np.empty(_QUEUE_START, dtype=np.int64)
+        self._queue = np.empty(2 * _QUEUE_START, dtype=np.int64)  # (distance bits, cell) pairs
 
     def _ready(self) -> None:
         """Allocate the search state if :meth:`take` handed it out."""
@@ -225,7 +252,7 @@ class GridSearch:
         other = object.__new__(GridSearch)
         other.shape, other.cols, other.resistance = self.shape, self.cols, self.resistance
         other.offsets, other.d_rows, other.d_cols = self.offsets, self.d_rows, self.d_cols
-        other.lengths, other.index_dtype = self.lengths, self.index_dtype
+        other.lengths, other.index_dtype, other.moves = self.lengths, self.index_dtype, self.moves
         other._new_state()
         return other
 
@@ -245,9 +272,8 @@ class GridSearch:
         if labels is None or source is None:
             labels = source = np.zeros(0, dtype=np.int32)
         touched = np.empty(max(1024, 2 * origins.size + 8), dtype=self.index_dtype)
-        self._qd = _grown(self._qd, origins.size + 8)
-        self._qc = _grown(self._qc, origins.size + 8)
-        count = size = _start(origins, labels, self.dist, source, touched, self._qd, self._qc)
+        self._queue = _grown(self._queue, 2 * (origins.size + 8))
+        count = size = _start(origins, labels, self.dist, source, touched, self._queue)
         stop_labels, wanted, remaining = np.zeros(0, dtype=np.int32), np.zeros(0, np.uint8), -1
         if stop_at is not None:
             stop_labels = np.ascontiguousarray(stop_at[0])
@@ -258,13 +284,12 @@ class GridSearch:
             remaining = int(wanted.sum())
         while size > 0 and remaining != 0:
             count, size, remaining = _scan(
-                self.resistance, self.cols, self.offsets, self.d_rows, self.d_cols, self.lengths,
-                float(limit), self.dist, self.pred, source, touched, count, self._qd, self._qc,
-                size, stop_labels, wanted, remaining)
+                self.resistance, self.moves, self.offsets, self.lengths, float(limit), self.dist,
+                self.pred, source, touched, count, self._queue, size, stop_labels, wanted,
+                remaining)
             if size > 0 and remaining != 0:  # the queue or the list of reached cells is full
                 touched = _grown(touched, count + 9, limit=self.resistance.size + 8)
-                self._qd = _grown(self._qd, size + 9)
-                self._qc = _grown(self._qc, size + 9)
+                self._queue = _grown(self._queue, 2 * (size + 9))
         self.touched = touched[:count]
         return self.touched
 
