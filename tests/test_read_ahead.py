@@ -12,9 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from affine import Affine
 
 from ecociv import read_ahead
 from ecociv.grid.io import grid_of, open_raster
+from ecociv.grid.spec import CHINA_ALBERS
 
 from .conftest import RasterMaker
 
@@ -160,3 +162,67 @@ def test_finish_waits_for_the_thread(make_raster: RasterMaker,
     assert active is not None and active.thread.is_alive()
     read_ahead.finish()
     assert not active.thread.is_alive() and active.held == 0
+
+
+def _write(path: Path, values: np.ndarray, **options: object) -> Path:
+    profile = {"driver": "GTiff", "width": values.shape[1], "height": values.shape[0],
+               "count": 1, "dtype": str(values.dtype), "crs": CHINA_ALBERS,
+               "transform": Affine(30.0, 0, 0.0, 0, -30.0, 5_000_000.0), **options}
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(values, 1)
+    return path
+
+
+@pytest.mark.parametrize("layout", [
+    {}, {"tiled": True, "blockxsize": 256, "blockysize": 256},
+    {"tiled": True, "blockxsize": 128, "blockysize": 128}, {"blockysize": 7},
+    {"tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "lzw"}])
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "float32", "float64"])
+def test_bands_of_every_layout_equal_gdal_s_read(tmp_path: Path, layout: dict[str, object],
+                                                 dtype: str) -> None:
+    """Uncompressed files are decoded without GDAL's block cache (GTIFF_DIRECT_IO): the same
+    values as GDAL's ordinary read, striped or tiled, with partial edge blocks (600 x 300)."""
+    values = (np.random.default_rng(11).uniform(0, 120, (600, 300))).astype(dtype)
+    path = _write(tmp_path / "v.tif", values, **layout)
+    with rasterio.open(path) as src:
+        expected = src.read(1)
+    read_ahead.start([str(path)])
+    _wait_until_decoded(3)
+    for rows in ((0, 256), (256, 512), (512, 600)):
+        got = read_ahead.take(str(path), rows, (0, 300))
+        assert got is not None and got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected[rows[0]:rows[1]])
+
+
+def _gdal_cache_used() -> int | None:
+    """Bytes in GDAL's block cache (``GDALGetCacheUsed64`` of the library rasterio loaded)."""
+    import ctypes
+
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        paths = {line.split()[-1] for line in maps if "libgdal" in line}
+    if len(paths) != 1:
+        return None
+    used = ctypes.CDLL(paths.pop()).GDALGetCacheUsed64
+    used.restype = ctypes.c_int64
+    return int(used())
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="Linux /proc")
+def test_uncompressed_bands_leave_nothing_in_gdal_s_block_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decoded band is the band's array only: GDAL's cache would keep a second copy of every
+    block of the files the thread holds open (4 MiB per 256-row band of 4000 float32 columns
+    in a 4000² run) until the read-ahead ends."""
+    values = np.random.default_rng(12).uniform(0, 500, (2048, 1024)).astype(np.float32)
+    path = _write(tmp_path / "t.tif", values, tiled=True, blockxsize=256, blockysize=256)
+    before = _gdal_cache_used()
+    if before is None:
+        pytest.skip("GDAL's library not found among the mapped files")
+    monkeypatch.setenv(read_ahead.BUDGET_ENV, "2")  # two bands of 1 MiB, then the thread waits
+    read_ahead.start([str(path)])
+    _wait_until_decoded(2)
+    active = read_ahead._active
+    assert active is not None and active.thread.is_alive()  # the file is still open
+    assert _gdal_cache_used() - before < 256 * 1024  # not one 256 KiB tile
+    got = read_ahead.take(str(path), (0, 512), (0, 1024))
+    np.testing.assert_array_equal(got, values[:512])

@@ -80,6 +80,13 @@ class _ReadAhead:
             from rasterio.windows import Window
         except ImportError:  # pragma: no cover - rasterio is a dependency
             return
+        # uncompressed files read straight into the band's array, not through GDAL's block
+        # cache, which would keep a second copy of every band until the files are closed (this
+        # thread's own setting: rasterio sets it thread-local outside the main thread)
+        with rasterio.Env(GTIFF_DIRECT_IO=True):
+            self._decode(rasterio, Window)
+
+    def _decode(self, rasterio: Any, window: Any) -> None:
         reference = None
         if self.grid is not None:
             try:
@@ -118,7 +125,7 @@ class _ReadAhead:
                         file.bands[band] = done
                     height = min(BAND_ROWS, file.rows - band * BAND_ROWS)
                     try:
-                        values = src.read(1, window=Window(0, band * BAND_ROWS, file.cols, height))
+                        values = src.read(1, window=window(0, band * BAND_ROWS, file.cols, height))
                     except Exception:
                         values = None
                     with self.cond:
