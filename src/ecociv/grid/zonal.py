@@ -77,6 +77,50 @@ def _coverage(wkb: bytes, grid: GridSpec) -> Coverage | None:
         return None
     shape = (int(window.height), int(window.width))
     transform = window_transform(window, grid.transform)
+    if grid.is_rotated or shapely.get_type_id(geometry) not in (_POLYGON, _MULTIPOLYGON):
+        inside = _intersected(geometry, shape, transform)
+    else:
+        inside = _green(geometry, shape, transform)
+    if not inside.any():
+        return None
+    inside.setflags(write=False)
+    return Coverage(window=window, fractions=inside)
+
+
+_POLYGON, _MULTIPOLYGON = 3, 6  # shapely.GeometryType
+
+
+def _cell_units(values: np.ndarray, scale: float, offset: float) -> np.ndarray:
+    """World coordinates → cell units (``(values − offset) / scale``); a coordinate on a cell
+    line (``scale × k + offset`` equal to it, as the cells' corners are computed) gets exactly
+    the whole number k."""
+    units = (values - offset) / scale
+    whole = np.rint(units)
+    on_line = scale * whole + offset == values
+    units[on_line] = whole[on_line]
+    return units
+
+
+def _green(geometry: Any, shape: tuple[int, int], transform: Affine) -> np.ndarray:
+    """Exact fractions of the cells of a window of an axis-aligned grid inside a (multi)polygon,
+    from its edges (:mod:`ecociv.grid.coverage_loops`)."""
+    from ecociv.grid.coverage_loops import cell_fractions
+
+    _, coords, offsets = shapely.to_ragged_array([geometry])
+    rings = np.asarray(offsets[0], dtype=np.int64)
+    exterior = np.zeros(rings.size - 1, dtype=bool)
+    exterior[np.asarray(offsets[1][:-1])] = True  # a polygon's first ring is its exterior
+    u = _cell_units(np.ascontiguousarray(coords[:, 0]), transform.a, transform.c)
+    v = _cell_units(np.ascontiguousarray(coords[:, 1]), transform.e, transform.f)
+    fractions = np.zeros(shape)
+    cell_fractions(u, v, rings, exterior, fractions, np.zeros(shape), np.zeros(shape, dtype=bool))
+    return fractions
+
+
+def _intersected(geometry: Any, shape: tuple[int, int], transform: Affine) -> np.ndarray:
+    """Fractions of the cells of a window inside ``geometry``: by the centre rule, and for cells
+    on its boundary from the area of cell ∩ geometry (GEOS). For rotated grids and geometries
+    other than (multi)polygons."""
     inside = rasterize([(geometry, 1)], out_shape=shape, transform=transform, fill=0,
                        dtype="uint8").astype(np.float64)
     boundary = rasterize([(geometry.boundary, 1)], out_shape=shape, transform=transform, fill=0,
@@ -90,10 +134,7 @@ def _coverage(wkb: bytes, grid: GridSpec) -> Coverage | None:
         shapely.prepare(geometry)
         covered = shapely.area(shapely.intersection(cells, geometry)) / shapely.area(cells)
         inside[rows, cols] = np.clip(covered, 0.0, 1.0)
-    if not inside.any():
-        return None
-    inside.setflags(write=False)
-    return Coverage(window=window, fractions=inside)
+    return inside
 
 
 def zonal_statistics(
