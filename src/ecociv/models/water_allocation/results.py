@@ -71,11 +71,15 @@ def mass_balance(net: Network, result: Result) -> pd.DataFrame:
             losses = losses + arriving[node.id]
         residual = gains - losses - change
         scale = np.maximum.reduce([gains, losses, np.abs(storage_end), np.full(len(change), 1.0)])
-        for t, label in enumerate(result.labels):
-            rows.append((label, node.id, node.type, gains[t], losses[t], change[t], residual[t],
-                         residual[t] / scale[t]))
-    return pd.DataFrame(rows, columns=["month", "node", "type", "in_m3", "out_m3", "storage_change_m3",
-                                       "residual_m3", "relative_residual"])
+        rows.append((node.id, node.type, gains, losses, change, residual, residual / scale))
+    steps = len(result.labels)
+    return pd.DataFrame({
+        "month": np.tile(np.array(result.labels, dtype=object), len(rows)),
+        "node": np.repeat(np.array([row[0] for row in rows], dtype=object), steps),
+        "type": np.repeat(np.array([row[1] for row in rows], dtype=object), steps),
+        **{name: np.concatenate([row[k] for row in rows]) if rows else np.zeros(0)
+           for k, name in enumerate(["in_m3", "out_m3", "storage_change_m3", "residual_m3",
+                                     "relative_residual"], start=2)}})
 
 
 def return_check(net: Network, result: Result) -> float:
@@ -106,13 +110,17 @@ def deliveries_table(net: Network, result: Result) -> pd.DataFrame:
 
 
 def flows_table(net: Network, result: Result) -> pd.DataFrame:
-    frames = []
-    for i, link in enumerate(net.links):
-        frames.append(pd.DataFrame({
-            "month": result.labels, "link": link.id, "from": link.source, "to": link.target, "kind": link.kind,
-            "flow_m3": result.flow[i], "arrival_m3": result.arrival[i],
-            "loss_m3": result.flow[i] - result.arrival[i]}))
-    return pd.concat(frames, ignore_index=True)
+    steps = len(result.labels)
+
+    def per_link(values: list[str]) -> np.ndarray:
+        return np.repeat(np.array(values, dtype=object), steps)
+
+    flow, arrival = result.flow[:len(net.links)], result.arrival[:len(net.links)]
+    return pd.DataFrame({
+        "month": np.tile(np.array(result.labels, dtype=object), len(net.links)),
+        "link": per_link([lk.id for lk in net.links]), "from": per_link([lk.source for lk in net.links]),
+        "to": per_link([lk.target for lk in net.links]), "kind": per_link([lk.kind for lk in net.links]),
+        "flow_m3": flow.ravel(), "arrival_m3": arrival.ravel(), "loss_m3": (flow - arrival).ravel()})
 
 
 def storage_table(net: Network, result: Result) -> pd.DataFrame:
@@ -205,7 +213,8 @@ def groundwater_units_table(net: Network, result: Result) -> pd.DataFrame:
         return frame.assign(overdraft_m3=pd.Series(dtype=float))
     frame = frame.groupby(["year", "unit", "aquifer"], as_index=False)["pumping_m3"].sum()
     total = frame.groupby(["aquifer", "year"])["pumping_m3"].transform("sum")
-    overdraft = [aquifers.loc[(a, y), "overdraft_m3"] for a, y in zip(frame["aquifer"], frame["year"], strict=True)]
+    of_aquifer = aquifers["overdraft_m3"].to_dict()  # (aquifer, year): one row each
+    overdraft = [of_aquifer[key] for key in zip(frame["aquifer"], frame["year"], strict=True)]
     share = np.where(total > 0, frame["pumping_m3"] / total.where(total > 0, 1.0), 0.0)
     frame["overdraft_m3"] = np.asarray(overdraft, dtype=float) * share
     return frame
