@@ -56,8 +56,9 @@ def read_table(path: str | Path, spec: TableInput) -> pd.DataFrame:
     # the others keep their line number in the file for messages.
     lines = np.arange(len(frame)) + 2
     if len(frame):
-        blank = frame.apply(lambda column: column.fillna("").astype(str).str.strip() == "").all(axis=1)
-        frame, lines = frame[~blank.to_numpy()], lines[~blank.to_numpy()]
+        cells = frame.fillna("").to_numpy(dtype=object)
+        blank = np.array([not any(str(cell).strip() for cell in row) for row in cells], dtype=bool)
+        frame, lines = frame[~blank], lines[~blank]
     _check_delimiter(frame, label)
     checked = check_table(frame, spec, label=label, lines=lines)
     checked.attrs["source"] = str(path)  # for messages of checks made later (e.g. by a model)
