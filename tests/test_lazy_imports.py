@@ -189,6 +189,33 @@ def test_a_lazy_module_imports_on_first_use() -> None:
     assert module.JSONDecodeError is __import__("json").decoder.JSONDecodeError
 
 
+def test_a_module_imported_in_background_is_there_once_the_thread_ends(tmp_path, monkeypatch) -> None:
+    import importlib
+
+    from ecociv.lazy import import_in_background
+
+    (tmp_path / "ecociv_background_probe.py").write_text("import time\ntime.sleep(0.2)\nVALUE = 42\n")
+    (tmp_path / "ecociv_background_broken.py").write_text("raise ImportError('broken on purpose')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        thread = import_in_background("ecociv_background_probe")
+        assert thread is not None and not thread.name.startswith("ecociv-")  # may import SciPy
+        # an import meanwhile waits for the background one: the whole module, imported once
+        assert importlib.import_module("ecociv_background_probe").VALUE == 42
+        thread.join(30)
+        assert not thread.is_alive()
+        assert import_in_background("ecociv_background_probe") is None  # imported already
+        broken = import_in_background("ecociv_background_broken")
+        assert broken is not None
+        broken.join(30)
+        assert "ecociv_background_broken" not in sys.modules
+        with pytest.raises(ImportError, match="broken on purpose"):  # the later import reports it
+            importlib.import_module("ecociv_background_broken")
+    finally:
+        for name in ("ecociv_background_probe", "ecociv_background_broken"):
+            sys.modules.pop(name, None)
+
+
 BLAS_PROBE = textwrap.dedent("""
     import json, sys
     import numpy as np

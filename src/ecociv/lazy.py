@@ -463,6 +463,35 @@ def preload_finished() -> None:
         _preload.join()
 
 
+def import_in_background(name: str) -> threading.Thread | None:
+    """Import the module ``name`` in a daemon thread, now; the thread, or None when the module
+    is imported already.
+
+    For a caller about to run compiled code that releases the GIL (the security pattern's
+    searches) and to need a heavy module afterwards (SciPy's sparse LU, whose package imports
+    all of ``scipy.linalg``: 0.06 CPU-s alone, but 0.66 s of the step's thread in a sampling
+    profile of the Belt demo, GIL waits included, while the other steps' threads ran Python):
+    the import then runs beside the compiled code instead of after it, and the later ``import``
+    finds the module imported, or waits for this import to finish (Python's per-module import
+    lock). An import that fails here is left to that later ``import``, which raises its error
+    as usual. The thread's name does not start with ``ecociv-``: it may import SciPy
+    (:func:`_other_threads`)."""
+    if name in sys.modules:
+        return None
+
+    def load() -> None:
+        import importlib
+
+        try:
+            importlib.import_module(name)
+        except Exception:  # reported by the import that needs the module, as usual
+            pass
+
+    thread = threading.Thread(target=load, name=f"import-{name}", daemon=True)
+    thread.start()
+    return thread
+
+
 class LazyModule:
     """A module imported when one of its attributes is first used, for a module that names a
     heavy library at its top but uses it only when it computes: ``sp = LazyModule("scipy.sparse")``

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ecociv.lazy import LazyModule
+from ecociv.lazy import LazyModule, import_in_background
 from ecociv.models.ecological_security_pattern.grid_dijkstra import GridSearch
 from ecociv.models.ecological_security_pattern.kernels_circuit import (
     band_edges,
@@ -259,6 +259,9 @@ def security_pattern(resistance: np.ndarray, sources: np.ndarray, dx: float, dy:
         raise ValueError(f"unknown circuit mode {circuit_mode!r}; expected one of {CIRCUIT_MODES}")
     if paths not in PATH_MODES:
         raise ValueError(f"unknown path mode {paths!r}; expected one of {PATH_MODES}")
+    # the circuits solve with SciPy's sparse LU (scipy.sparse.linalg, which imports scipy.linalg):
+    # imported beside the searches, which run compiled without the GIL
+    import_in_background("scipy.sparse.linalg")
     graph = GridSearch(resistance, dx, dy)  # the step-cost graph, never built (grid_dijkstra)
     result = cost_distance(graph, sources)
     links = zone_links(resistance, result, dx, dy)
