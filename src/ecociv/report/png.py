@@ -46,7 +46,12 @@ def encode_png(pixels: np.ndarray, *, dpi: float | None = None, software: str | 
     channels = 3 if opaque else 4
     raw = np.empty((rows, columns * channels + 1), dtype=np.uint8)
     raw[:, 0] = 0  # filter type 0 (None) on every row
-    raw[:, 1:].reshape(rows, columns, channels)[...] = pixels[..., :channels]
+    packed = raw[:, 1:].reshape(rows, columns, channels)
+    if channels == 4:
+        packed[...] = pixels
+    else:  # one channel at a time, in long strided runs: 3 of 4 bytes a pixel copied at once
+        for channel in range(channels):  # took 5 × as long (2.7 against 0.5 ms on a Belt map)
+            packed[..., channel] = pixels[..., channel]
     header = struct.pack(">IIBBBBB", columns, rows, 8, 2 if opaque else 6, 0, 0, 0)
     parts = [_SIGNATURE, _chunk(b"IHDR", header)]
     if software:
