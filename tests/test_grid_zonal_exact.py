@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dask.array as da
 import numpy as np
+import pandas as pd
 import pytest
 from affine import Affine
 from shapely.geometry import Polygon, box
@@ -88,3 +89,25 @@ def test_polygon_over_some_columns_of_a_utm_grid() -> None:
     assert row["area_m2"] == pytest.approx(areas[:, 1:3].sum())
     expected = (VALUES[:, 1:3] * areas[:, 1:3]).sum() / areas[:, 1:3].sum()
     assert row["v_mean"] == pytest.approx(expected)
+
+
+def test_dask_windows_read_together_each_chunk_once_and_equal_to_numpy() -> None:
+    # three zones whose windows share chunks: each chunk of the dask raster is computed once
+    # (one dask.compute for all windows), and the table equals that of the same values in NumPy
+    calls = []
+
+    def block(values: np.ndarray) -> np.ndarray:
+        if values.size:  # (dask also calls it once on an empty array, for its meta)
+            calls.append(values.shape)
+        return values * 1.0
+
+    values = VALUES.copy()
+    values[1, 2] = np.nan
+    lazy = da.from_array(values, chunks=(2, 2)).map_blocks(block, dtype=np.float64)
+    zones = [box(3, 3, 27, 37), Polygon([(5, 5), (35, 12), (14, 33)]), box(100, 100, 110, 110),
+             box(12, 1, 39, 21)]
+    table = zonal_statistics({"v": lazy, "w": values}, zones, GRID)
+    assert len(calls) == 4  # the 2 × 2 chunks
+    expected = zonal_statistics({"v": values, "w": values}, zones, GRID)
+    pd.testing.assert_frame_equal(table, expected, check_exact=True)
+    np.testing.assert_array_equal(table["v_sum_area"], table["w_sum_area"])

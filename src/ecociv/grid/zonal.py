@@ -167,28 +167,69 @@ def zonal_statistics(
         ``<name>_valid_area_m2``.
     """
     names = list(names) if names is not None else list(range(1, len(zones) + 1))
+    if len(names) != len(zones):
+        raise ValueError(f"{len(names)} names for {len(zones)} zones")
+    arrays = {raster: data.data if isinstance(data, xr.DataArray) else data
+              for raster, data in rasters.items()}
+    lazy = [raster for raster, array in arrays.items() if hasattr(array, "__dask_graph__")]
+    covers = [coverage(geometry, grid) for geometry in zones]
     records = []
-    for name, geometry in zip(names, zones, strict=True):
-        record: dict[str, Any] = {"zone": name}
-        cover = coverage(geometry, grid)
-        if cover is None:
-            record["area_m2"] = 0.0
-            for raster in rasters:
-                record.update({f"{raster}_mean": np.nan, f"{raster}_sum_area": 0.0,
-                               f"{raster}_valid_area_m2": 0.0})
+    for batch in _batches(covers, len(lazy)):
+        read = _read_windows([arrays[raster] for raster in lazy], [covers[k] for k in batch])
+        for k in batch:
+            record: dict[str, Any] = {"zone": names[k]}
+            cover = covers[k]
+            if cover is None:
+                record["area_m2"] = 0.0
+                for raster in rasters:
+                    record.update({f"{raster}_mean": np.nan, f"{raster}_sum_area": 0.0,
+                                   f"{raster}_valid_area_m2": 0.0})
+                records.append(record)
+                continue
+            rows, cols = cover.slices
+            weights = cover.fractions * grid.cell_area_m2(rows.start, rows.stop, cols.start, cols.stop)
+            record["area_m2"] = float(weights.sum())
+            windows = dict(zip(lazy, read[k - batch.start], strict=True))
+            for raster, array in arrays.items():
+                window = windows[raster] if raster in windows else array[rows, cols]
+                values = np.asarray(window, dtype=np.float64)
+                valid = ~np.isnan(values) & (weights > 0)
+                valid_area = float(weights[valid].sum())
+                total = float((values[valid] * weights[valid]).sum())
+                record[f"{raster}_sum_area"] = total
+                record[f"{raster}_valid_area_m2"] = valid_area
+                record[f"{raster}_mean"] = total / valid_area if valid_area > 0 else np.nan
             records.append(record)
-            continue
-        rows, cols = cover.slices
-        weights = cover.fractions * grid.cell_area_m2(rows.start, rows.stop, cols.start, cols.stop)
-        record["area_m2"] = float(weights.sum())
-        for raster, data in rasters.items():
-            array = data.data if isinstance(data, xr.DataArray) else data
-            values = np.asarray(array[rows, cols], dtype=np.float64)
-            valid = ~np.isnan(values) & (weights > 0)
-            valid_area = float(weights[valid].sum())
-            total = float((values[valid] * weights[valid]).sum())
-            record[f"{raster}_sum_area"] = total
-            record[f"{raster}_valid_area_m2"] = valid_area
-            record[f"{raster}_mean"] = total / valid_area if valid_area > 0 else np.nan
-        records.append(record)
     return pd.DataFrame.from_records(records)
+
+
+#: at most this many cells of dask rasters' windows read together (≈ 64 MiB of float64)
+WINDOW_CELLS = 2**23
+
+
+def _batches(covers: Sequence[Coverage | None], lazy: int) -> list[range]:
+    """Runs of consecutive zones whose windows of the ``lazy`` dask rasters hold at most
+    :data:`WINDOW_CELLS` cells together (at least one zone per run)."""
+    batches, start, cells = [], 0, 0
+    for k, cover in enumerate(covers):
+        size = cover.fractions.size * lazy if cover is not None else 0
+        if k > start and cells + size > WINDOW_CELLS:
+            batches.append(range(start, k))
+            start, cells = k, 0
+        cells += size
+    if start < len(covers):
+        batches.append(range(start, len(covers)))
+    return batches
+
+
+def _read_windows(arrays: Sequence[Any], covers: Sequence[Coverage | None]) -> list[list[Any]]:
+    """Per zone, the window of each dask array (none for a zone off the grid), read in ONE
+    ``dask.compute``: chunks shared by several windows (neighbouring zones' bounding boxes
+    overlap) are read once, and the scheduler is started once, not once per zone and raster."""
+    if not arrays:
+        return [[] for _ in covers]
+    import dask
+
+    wanted = [[array[cover.slices] for array in arrays] if cover is not None else [] for cover in covers]
+    (read,) = dask.compute(wanted)
+    return [list(windows) for windows in read]
