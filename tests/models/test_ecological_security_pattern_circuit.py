@@ -113,48 +113,6 @@ def test_nested_dissection_is_a_permutation_with_unplaced_nodes_last() -> None:
     assert set(order[-2:]) == {5, 17}
 
 
-def _dissection_by_recursion(rows: np.ndarray, cols: np.ndarray, leaf: int) -> np.ndarray:
-    """Geometric nested dissection (George 1973) written plainly with NumPy: split by the floor
-    of the median row or column (whichever spans more), low part, high part, then the line."""
-    placed = np.isfinite(rows) & np.isfinite(cols)
-    order: list[np.ndarray] = []
-
-    def split(idx: np.ndarray) -> None:
-        if idx.size <= leaf:
-            order.append(idx)
-            return
-        r, c = rows[idx], cols[idx]
-        key = r if np.ptp(r) >= np.ptp(c) else c
-        middle = np.floor(np.median(key))
-        low, high, line = idx[key < middle], idx[key > middle], idx[key == middle]
-        if low.size == 0 and high.size == 0:
-            order.append(idx)
-            return
-        split(low)
-        split(high)
-        order.append(line)
-
-    split(np.flatnonzero(placed))
-    order.append(np.flatnonzero(~placed))
-    return np.concatenate(order)
-
-
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), count=st.integers(0, 2500), width=st.integers(1, 90),
-       leaf=st.sampled_from([1, 2, 3, 8, 64]), unplaced=st.booleans())
-def test_nested_dissection_equals_the_plain_recursion(seed, count, width, leaf, unplaced) -> None:
-    # the compiled order is the recursion's, node for node (cells of a grid with holes, some
-    # without a position)
-    rng = np.random.default_rng(seed)
-    cells = np.unique(rng.integers(0, 120 * width, count))
-    rows, cols = (part.astype(np.float64) for part in np.divmod(cells, width))
-    if unplaced:
-        rows[rng.random(rows.size) < 0.05] = np.nan
-    order = nested_dissection(rows, cols, leaf=leaf)
-    np.testing.assert_array_equal(order, _dissection_by_recursion(rows, cols, leaf))
-    assert order.dtype == np.int64
-
-
 @settings(max_examples=25, deadline=None)
 @given(values=arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(2, 7)),
                      elements=st.floats(-10, 10)))
