@@ -1,9 +1,8 @@
 r"""Dijkstra's algorithm on the 8-neighbour grid graph without building the graph: step costs
 are computed from the resistance grid when a cell is scanned, the state of a search is two
 whole-grid arrays (distance float64 and predecessor int32: 12 bytes per cell, where the sparse
-graph alone took 96; and one byte per cell for the grid's steps, shared by all searches on the
-grid) and a priority queue that holds only the search front, and bounded searches reset only
-the cells they reached.
+graph alone took 96) and a priority queue that holds only the search front, and bounded searches
+reset only the cells they reached.
 
 Equal to SciPy, ties included. ``scipy.sparse.csgraph.dijkstra`` (SciPy 1.17,
 ``_shortest_path.pyx``, ``_dijkstra``) keeps a priority queue of (−distance, cell) pairs and
@@ -15,11 +14,10 @@ is no longer the cell's are skipped when popped. The queue here is the same: a b
 pairs skipped when popped. A pair is two neighbouring 64-bit integers of one array (the
 comparisons read the pairs themselves, not a whole-grid array at random places, and both halves
 of a pair at once): the distance's IEEE 754 bits, which as integers are ordered as the
-distances are (these are never negative nor NaN), and the cell number. Which neighbours a cell
-has (inside the grid and passable) is read from one byte per cell (:func:`_moves`). As a cell's
-pairs differ in distance, no two pairs are equal and any correct heap pops them in the same
-order: the cells are scanned in SciPy's order, with their neighbours in the order of the sparse
-graph's columns (:data:`kernels_paths.NEIGHBOURS`) and step costs evaluated by the same float64 expression as
+distances are (these are never negative nor NaN), and the cell number. As a cell's pairs differ
+in distance, no two pairs are equal and any correct heap pops them in the same order: the cells
+are scanned in SciPy's order, with their neighbours in the order of the sparse graph's columns
+(:data:`kernels_paths.NEIGHBOURS`) and step costs evaluated by the same float64 expression as
 :func:`kernels_paths.cost_graph`'s; distances, predecessors and nearest sources are SciPy's bit
 for bit (``tests/models/test_ecological_security_pattern_grid_dijkstra.py`` compares them on
 grids full of equal-cost paths). Written for ecociv; Dijkstra (1959).
@@ -82,31 +80,9 @@ def _start(origins: Any, labels: Any, dist: Any, source: Any, touched: Any, queu
 
 
 @_jit
-def _moves(resistance: Any, cols: int, d_rows: Any, d_cols: Any, offsets: Any) -> Any:
-    """The steps each cell allows (uint8 per cell): bit k set when the neighbour
-    ``NEIGHBOURS[k]`` is inside the grid and both cells are passable (0 on impassable cells)."""
-    n = resistance.size
-    rows = n // cols
-    moves = np.zeros(n, dtype=np.uint8)
-    for v in range(n):
-        if not np.isfinite(resistance[v]):
-            continue
-        r = v // cols
-        c = v - r * cols
-        steps = 0
-        for k in range(8):
-            rr = r + d_rows[k]
-            cc = c + d_cols[k]
-            if 0 <= rr < rows and 0 <= cc < cols and np.isfinite(resistance[v + offsets[k]]):
-                steps |= 1 << k
-        moves[v] = steps
-    return moves
-
-
-@_jit
-def _scan(resistance: Any, moves: Any, offsets: Any, lengths: Any, limit: float, dist: Any,
-          pred: Any, source: Any, touched: Any, count: int, queue: Any, size: int,
-          stop_labels: Any, wanted: Any, remaining: int) -> tuple[int, int, int]:
+def _scan(resistance: Any, cols: int, offsets: Any, d_rows: Any, d_cols: Any, lengths: Any,
+          limit: float, dist: Any, pred: Any, source: Any, touched: Any, count: int, queue: Any,
+          size: int, stop_labels: Any, wanted: Any, remaining: int) -> tuple[int, int, int]:
     """Scan cells until the queue is empty or it or ``touched`` might not hold the next cell's
     neighbours (the caller then grows them and calls again), or (``remaining`` > 0) until a cell
     of each label still ``wanted`` (``stop_labels`` of the cell, ``wanted[label]`` = 1) has been
@@ -114,6 +90,8 @@ def _scan(resistance: Any, moves: Any, offsets: Any, lengths: Any, limit: float,
 
     The arrays are never replaced inside the loop: numba would count references to them at
     every step (atomic operations that took two thirds of the time)."""
+    n = resistance.size
+    rows = n // cols
     track_source = source.size > 0
     bits = dist.view(np.int64)  # the distances' bits, ordered as the distances (module notes)
     room = queue.size // 2 - 8
@@ -156,16 +134,21 @@ def _scan(resistance: Any, moves: Any, offsets: Any, lengths: Any, limit: float,
             remaining -= 1
             if remaining == 0:
                 break
-        steps = moves[v]
-        if steps == 0:  # impassable, or no passable neighbour
-            continue
         rv = resistance[v]
+        if not np.isfinite(rv):
+            continue
         dv = dist[v]
+        r = v // cols
+        c = v - r * cols
         for k in range(8):
-            if not (steps >> k) & 1:
+            rr = r + d_rows[k]
+            cc = c + d_cols[k]
+            if rr < 0 or rr >= rows or cc < 0 or cc >= cols:
                 continue
             u = v + offsets[k]
             ru = resistance[u]
+            if not np.isfinite(ru):
+                continue
             nv = dv + (rv + ru) * 0.5 * lengths[k]
             du = dist[u]
             if nv <= limit and du > nv:
@@ -223,9 +206,6 @@ class GridSearch:
         self.d_rows = np.array([dr for dr, _ in NEIGHBOURS], dtype=np.int64)
         self.d_cols = np.array([dc for _, dc in NEIGHBOURS], dtype=np.int64)
         self.lengths = np.array([step_length(dr, dc, dx, dy) for dr, dc in NEIGHBOURS])
-        #: the steps each cell allows, a bit per neighbour (:func:`_moves`; 1 byte per cell, read
-        #: instead of testing the grid's edges and the neighbours' resistances at every scan)
-        self.moves = _moves(self.resistance, self.cols, self.d_rows, self.d_cols, self.offsets)
         #: cell numbers (predecessors, cells reached) in 4 bytes where they fit
         self.index_dtype = np.dtype(np.int32 if self.resistance.size < 2**31 - 16 else np.int64)
         self._new_state()
@@ -252,7 +232,7 @@ class GridSearch:
         other = object.__new__(GridSearch)
         other.shape, other.cols, other.resistance = self.shape, self.cols, self.resistance
         other.offsets, other.d_rows, other.d_cols = self.offsets, self.d_rows, self.d_cols
-        other.lengths, other.index_dtype, other.moves = self.lengths, self.index_dtype, self.moves
+        other.lengths, other.index_dtype = self.lengths, self.index_dtype
         other._new_state()
         return other
 
@@ -284,9 +264,9 @@ class GridSearch:
             remaining = int(wanted.sum())
         while size > 0 and remaining != 0:
             count, size, remaining = _scan(
-                self.resistance, self.moves, self.offsets, self.lengths, float(limit), self.dist,
-                self.pred, source, touched, count, self._queue, size, stop_labels, wanted,
-                remaining)
+                self.resistance, self.cols, self.offsets, self.d_rows, self.d_cols, self.lengths,
+                float(limit), self.dist, self.pred, source, touched, count, self._queue, size,
+                stop_labels, wanted, remaining)
             if size > 0 and remaining != 0:  # the queue or the list of reached cells is full
                 touched = _grown(touched, count + 9, limit=self.resistance.size + 8)
                 self._queue = _grown(self._queue, 2 * (size + 9))
