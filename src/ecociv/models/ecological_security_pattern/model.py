@@ -222,6 +222,14 @@ def _importance_sources(inputs: Mapping[str, Any], grid: GridSpec,
     return sources, kept
 
 
+#: grids of more cells (the benchmark's 2000² and up) hand the memory the row-band temporaries
+#: freed back to the system (:func:`_release_freed_memory`); smaller ones (the Belt's 0.95 × 10⁶
+#: cells) leave those few MB in the heap, where the trim and the C library's lookup
+#: (``find_library`` runs ``ldconfig`` in a subprocess: 20-35 ms of wall per call) cost more than
+#: they return (0.05 s of the step in the Belt demo's profile)
+TRIM_CELLS = 1 << 21
+
+
 def _release_freed_memory() -> None:
     """Hand memory freed by the row-band temporaries back to the system (glibc's
     ``malloc_trim``): after freeing blocks of a few tens of MB glibc raises its mmap threshold
@@ -257,7 +265,9 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
     grid = grid_of_array(template)
     dx, dy = _cell_size(grid)
     resistance = resistance_surface(inputs, dx, dy)
-    _release_freed_memory()
+    trim = resistance.size > TRIM_CELLS
+    if trim:
+        _release_freed_memory()
     passable = np.isfinite(resistance)
     if "sources" in inputs:
         sources = rasterize_sources(inputs["sources"], grid, passable)
@@ -271,7 +281,8 @@ def run(inputs: Mapping[str, Any]) -> dict[str, Any]:
         sources = sources.astype(np.uint8)
     elif count < 65535:
         sources = sources.astype(np.uint16)
-    _release_freed_memory()
+    if trim:
+        _release_freed_memory()
     if count < 2:
         raise InputError(f"only {count} source found; corridors need at least 2 (lower "
                          "min_source_area or importance_threshold, or give more polygons)",
