@@ -164,6 +164,8 @@ def entry() -> None:
 
     process.mark_script()
     if sys.argv[1:3] == ["model", "run"]:
+        # freed memory reused, not faulted in again (set before any other thread starts)
+        process.tune_malloc()
         # GDAL, Arrow, LLVM ... mapped on another core, not by the imports holding the GIL
         vector = lazy.names_vector_file(sys.argv[3:])
         lazy.preload_libraries(lazy.RUN_LIBRARIES + (lazy.VECTOR_LIBRARIES if vector else ()))
