@@ -195,11 +195,12 @@ def test_bands_of_every_layout_equal_gdal_s_read(tmp_path: Path, layout: dict[st
 
 
 def _gdal_cache_used() -> int | None:
-    """Bytes in GDAL's block cache (``GDALGetCacheUsed64`` of the library rasterio loaded)."""
+    """Bytes in GDAL's block cache (``GDALGetCacheUsed64`` of the library rasterio loaded, as
+    the wheels ship it: ``rasterio.libs/libgdal-*.so``)."""
     import ctypes
 
-    with open("/proc/self/maps", encoding="utf-8") as maps:
-        paths = {line.split()[-1] for line in maps if "libgdal" in line}
+    with open("/proc/self/maps", encoding="utf-8") as maps:  # pyogrio may map its own GDAL
+        paths = {line.split()[-1] for line in maps if "libgdal" in line and "rasterio" in line}
     if len(paths) != 1:
         return None
     used = ctypes.CDLL(paths.pop()).GDALGetCacheUsed64
