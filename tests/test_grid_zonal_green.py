@@ -5,7 +5,7 @@ Peer: GEOS (through shapely 2), the area of the intersection of each cell's box 
 divided by the box's area, for EVERY cell of the window (not only those on the boundary), on
 random polygons (star-shaped, with holes, multipolygons, rings of either orientation, partly off
 the grid) and adversarial ones (vertices on cell lines, horizontal and vertical edges, rectilinear
-unions of boxes, slivers), on grids with either sign of the cell height. Fractions must agree
+unions of boxes, slivers), on grids with either sign of the cell width and height. Fractions must agree
 within 1e-12; their sum × cell area must equal the polygon's area (shoelace, GEOS) within 1e-9.
 Closed forms: a triangle's per-cell fractions, a regular n-gon's area (n/2)·r²·sin(2π/n) and a
 square with a square hole.
@@ -30,6 +30,8 @@ GRIDS = {  # coordinates of at most a few hundred cells in size: GEOS's own roun
     "north-up": GridSpec.from_crs(CHINA_ALBERS, Affine(100.0, 0, 5000.0, 0, -100.0, 4000.0), (ROWS, COLS)),
     "south-up": GridSpec.from_crs(CHINA_ALBERS, Affine(30.0, 0, -2010.0, 0, 30.0, 370.0), (ROWS, COLS)),
     "geographic": GridSpec.from_crs("EPSG:4326", Affine(0.25, 0, 1.0, 0, -0.25, 3.0), (ROWS, COLS)),
+    "columns east to west": GridSpec.from_crs(CHINA_ALBERS, Affine(-50.0, 0, 3000.0, 0, -50.0, 2000.0),
+                                              (ROWS, COLS)),
     # the Belt's 1-km Albers grid, 5163 km north of the origin: coordinates there are stored to
     # 2⁻³⁰ m ≈ 9.3e-10 m, 9.3e-13 of a cell, so GEOS's intersection points (and a cell-unit
     # coordinate) are only that exact: the tolerance there is 8 of those
