@@ -163,9 +163,10 @@ def entry() -> None:
     from ecociv.cli import process
 
     process.mark_script()
-    if sys.argv[1:3] == ["model", "run"]:
+    if sys.argv[1:3] == ["model", "run"] or sys.argv[1:2] == ["demo"]:
         # freed memory reused, not faulted in again (set before any other thread starts)
         process.tune_malloc()
+    if sys.argv[1:3] == ["model", "run"]:
         # GDAL, Arrow, LLVM ... mapped on another core, not by the imports holding the GIL
         vector = lazy.names_vector_file(sys.argv[3:])
         lazy.preload_libraries(lazy.RUN_LIBRARIES + (lazy.VECTOR_LIBRARIES if vector else ()))
