@@ -324,7 +324,7 @@ class Program:
     def values(self) -> np.ndarray:
         """The last run's solution (LP units), read from HiGHS once per run; not to be changed."""
         if self._values is None:
-            self._values = np.array(self.h.getSolution().col_value)
+            self._values = np.fromiter(self.h.getSolution().col_value, float, self.n_cols)
         return self._values
 
     def set_costs(self, cost: np.ndarray) -> None:
@@ -356,6 +356,11 @@ class Program:
         """Column bounds of the next run (scalars or one per column)."""
         self.col_lower[cols] = lower
         self.col_upper[cols] = upper
+
+    def set_tau_bounds(self, lower: float, upper: float) -> None:
+        """Bounds of the coverage column τ at the next run."""
+        self.col_lower[self.tau] = lower
+        self.col_upper[self.tau] = upper
 
     def set_row_bounds(self, rows: list[int] | np.ndarray, lower: Any, upper: Any) -> None:
         """Row bounds of the next run (scalars or one per row)."""

@@ -171,10 +171,12 @@ class _Static:
     cap_at: int = 0  # position of the caps' rows among the month's rows
 
     any_curved: bool = False
+    any_pump_row: bool = False
     pump_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # pumping rows among month_rows
 
     def __post_init__(self) -> None:
         self.has_pump_row = self.pump_rows >= 0
+        self.any_pump_row = bool(self.has_pump_row.any())
         self.any_curved = bool(self.res_curved.any())
         self.pump_at = np.where(self.has_pump_row, self.balance_rows.size + np.cumsum(self.has_pump_row) - 1,
                                 -1).astype(np.int64)
@@ -462,7 +464,7 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
         # coverage, with no level rows (whose coefficients, the step's amounts, would be changed)
         common = members.size > 1 and not m.apart[level]
         rows = _open_levels(prog, s, m, members) if common else s.level_rows[:0]
-        prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
+        prog.set_tau_bounds(0.0, 1.0)
         prog.set_costs(_coverage_and_share_cost(s, members, m) if common else _share_cost(s, members, m))
         status = prog.run()
         if status != "kOptimal":
@@ -495,7 +497,7 @@ def _solve_month_fast(prog: Program, s: _Static, carry: _Carry, m: _Month) -> No
                 fractions = _fractions(prog.values(), s, m, members)
         _set_targets_lower(prog, s, m, members, np.minimum(np.maximum(fractions - FIX_TOLERANCE, 0.0), 1.0))
         prog.set_row_bounds(rows, -INF, INF)
-        prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
+        prog.set_tau_bounds(0.0, 1.0)
         pos = index + 1
     carry.note(m.month, shorts)
     prog.set_costs(m.final_cost)
@@ -542,7 +544,7 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
         return False
     _set_targets_lower(prog, s, m, plan.members, plan.lower)
     rows = _open_levels(prog, s, m, plan.shared) if plan.shared.size else plan.rows
-    prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
+    prog.set_tau_bounds(0.0, 1.0)
     cost, costs = _merged_costs(prog, s, m, plan, expected)
     prog.set_costs(cost)
     status = prog.run()
@@ -550,8 +552,10 @@ def _solve_month_merged(prog: Program, s: _Static, carry: _Carry, m: _Month, exp
         x = prog.values()
         if _lexicographic_proof(prog, x, costs, plan.loose):
             prog.merged += 1
-            short = x[s.target_cols] < (1.0 - FIX_TOLERANCE) * m.lp_amounts  # targets below their amount
-            shorts = [p for p, (lev, _, _) in zip(expected, plan.levels, strict=True) if short[lev].any()]
+            # the expected levels with a target below its amount (each level's targets one segment)
+            short = x[plan.expected_cols] < (1.0 - FIX_TOLERANCE) * m.lp_amounts[plan.expected_targets]
+            flags = np.logical_or.reduceat(short, plan.starts).tolist()
+            shorts = [p for p, flag in zip(expected, flags, strict=True) if flag]
             carry.note(m.month, shorts)
             return True
         prog.unmerged += 1
@@ -601,6 +605,14 @@ class _MergePlan:
     shared: np.ndarray  # those targets (positions among the targets)
     levels: list[tuple[np.ndarray, np.ndarray, bool]]  # per expected level: targets, their columns, shared
     loose: np.ndarray  # (stages, columns): the later levels' targets, lower bound 0 at a stage
+    expected_targets: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # of the expected levels
+    expected_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # their columns
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # where each level's targets begin
+
+    def __post_init__(self) -> None:
+        self.expected_targets = np.concatenate([lev for lev, _, _ in self.levels])
+        self.expected_cols = np.concatenate([cols for _, cols, _ in self.levels])
+        self.starts = np.cumsum([0] + [lev.size for lev, _, _ in self.levels[:-1]]).astype(np.int64)
 
 
 def _merge_plan(prog: Program, s: _Static, m: _Month, expected: list[int]) -> _MergePlan | None:
@@ -733,13 +745,13 @@ def _solve_levels(prog: Program, s: _Static, levels: list[int], m: _Month) -> No
         fractions = _fractions(prog.values(), s, m, members)
         _set_targets_lower(prog, s, m, members, np.clip(fractions - FIX_TOLERANCE, 0.0, 1.0))
         prog.set_row_bounds(s.level_rows[members], -INF, INF)
-    prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
+    prog.set_tau_bounds(0.0, 1.0)
 
 
 def _level_coverage(prog: Program, s: _Static, members: np.ndarray, m: _Month) -> float:
     """The largest common coverage τ of a level's targets (max τ s.t. delivered ≥ τ·target)."""
     _open_levels(prog, s, m, members)
-    prog.set_col_bounds(prog.tau_col, 0.0, 1.0)
+    prog.set_tau_bounds(0.0, 1.0)
     prog.set_costs(s.tau_cost)
     status = prog.run()
     if status != "kOptimal":
@@ -749,7 +761,7 @@ def _level_coverage(prog: Program, s: _Static, members: np.ndarray, m: _Month) -
 
 def _share_the_rest(prog: Program, s: _Static, members: np.ndarray, m: _Month, tau: float) -> None:
     """With every target of a short level at ≥ τ, give them any further water the network can deliver."""
-    prog.set_col_bounds(prog.tau_col, tau, tau)
+    prog.set_tau_bounds(tau, tau)
     prog.set_costs(_share_cost(s, members, m))
     if prog.run() != "kOptimal":
         raise _diagnose(prog, m.label, "second pass")
@@ -773,7 +785,7 @@ class _Outputs:
         self.res_evap[:, t] = m.evaporation
         if s.aq_cols.size:
             carry.aq_storage = x[s.aq_cols]
-            if s.has_pump_row.any():
+            if s.any_pump_row:
                 carry.pumped_this_year += s.pumping_matrix @ np.maximum(x[:n_links], 0.0)
 
     def result(self, net: Network, prog: Program, s: _Static) -> Result:
@@ -860,8 +872,8 @@ def allocate(net: Network, *, shortcuts: bool = True, program: Program | None = 
         static = _static(net, prog)
     prog.static = static
     cal = net.calendar
-    months = cal.month_of_year - 1
-    years = cal.years
+    months = (cal.month_of_year - 1).tolist()  # Python ints: read once a month
+    years = cal.years.tolist()
     labels = cal.labels
     carry = _Carry(storage=np.array([net.reservoirs[r].initial for r in prog.res_ids], dtype=float),
                    aq_storage=np.array([net.aquifers[a].initial for a in prog.aq_ids], dtype=float),
