@@ -63,6 +63,10 @@ def new_highs() -> highspy.Highs:
     # process: HiGHS's CPU per run 0.22 ms against 0.26-0.27 ms with both, the same allocations)
     highs.setOptionValue("simplex_scale_strategy", 0)
     highs.setOptionValue("primal_simplex_bound_perturbation_multiplier", 0.0)
+    # no estimate of the starting basis's condition at every run (as HiGHS's MIP solver does for its
+    # LP re-solves): each run starts from the last optimal basis. Belt network, one process, 40
+    # perturbed members: 119.0-119.5 -> 117.3-117.9 ms CPU per member, the same allocations bit for bit
+    highs.setOptionValue("simplex_initial_condition_check", False)
     return highs
 
 
