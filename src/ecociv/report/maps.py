@@ -731,16 +731,13 @@ def step_map_jobs(step_folder: str | Path, manifest: Mapping[str, Any], *, lang:
 def _hook_name(hook: Any) -> str | None:
     """``module:qualified.name`` of a function that importing the module and looking the name up
     gives back (None for a lambda, a closure or another callable)."""
-    import importlib
-    import sys
-
     module, name = getattr(hook, "__module__", None), getattr(hook, "__qualname__", None)
     if not isinstance(module, str) or not isinstance(name, str) or "<" in name:
         return None
-    found: Any = sys.modules.get(module) or importlib.import_module(module)
-    for part in name.split("."):
-        found = getattr(found, part, None)
-    return f"{module}:{name}" if found is hook else None
+    try:
+        return f"{module}:{name}" if _hook(f"{module}:{name}") is hook else None
+    except AttributeError:
+        return None
 
 
 def _hook(name: str) -> Any:
